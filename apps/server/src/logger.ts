@@ -1,0 +1,72 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+import { LOG_LEVELS, type LogLevel } from "./settings.js";
+
+/** Where the server's log lines go. `fn` is the part in parentheses of distccd's format. */
+export interface Logger {
+  log(level: LogLevel, fn: string, message: string): void;
+  /** True when a line of that level would be written (skip building expensive messages). */
+  enabled(level: LogLevel): boolean;
+}
+
+/** A logger that drops everything (the library's default). */
+export const silentLogger: Logger = { log() {}, enabled: () => false };
+
+export interface LineLoggerOptions {
+  level?: LogLevel;
+  /** Append to this file; reopen() opens it again (after log rotation). */
+  file?: string;
+  /** Also (or, without file, only) write to stderr. */
+  stderr?: boolean;
+  /** Program name in each line (default "distcc-server"). */
+  name?: string;
+  /** Process id in each line (default process.pid). */
+  pid?: number;
+}
+
+/**
+ * Writes distccd-style lines: `distcc-server[PID] (fn) message`. Writes are synchronous and whole
+ * lines, so concurrent jobs never interleave inside a line.
+ */
+export class LineLogger implements Logger {
+  private fd: number | undefined;
+  private readonly threshold: number;
+  private readonly prefix: string;
+
+  constructor(private readonly options: LineLoggerOptions = {}) {
+    this.threshold = LOG_LEVELS.indexOf(options.level ?? "notice");
+    this.prefix = `${options.name ?? "distcc-server"}[${options.pid ?? process.pid}]`;
+    if (options.file) this.fd = openSync(options.file, "a", 0o644);
+  }
+
+  enabled(level: LogLevel): boolean {
+    return LOG_LEVELS.indexOf(level) <= this.threshold;
+  }
+
+  log(level: LogLevel, fn: string, message: string): void {
+    if (!this.enabled(level)) return;
+    const severity = level === "error" || level === "critical" ? `${level.toUpperCase()}: ` : level === "warning" ? "WARNING: " : "";
+    const line = `${this.prefix} (${fn}) ${severity}${message}\n`;
+    if (this.fd !== undefined) {
+      try {
+        writeSync(this.fd, line);
+      } catch {
+        // A full disk must not take the server down; stderr still gets it below if asked.
+      }
+    }
+    if (this.options.stderr || this.fd === undefined) process.stderr.write(line);
+  }
+
+  /** Closes and opens the log file again (SIGHUP after logrotate moved it). */
+  reopen(): void {
+    if (!this.options.file) return;
+    const next = openSync(this.options.file, "a", 0o644);
+    const old = this.fd;
+    this.fd = next;
+    if (old !== undefined) closeSync(old);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

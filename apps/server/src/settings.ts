@@ -1,0 +1,125 @@
+import { availableParallelism } from "node:os";
+
+/** Log levels, most to least severe (distccd's names). */
+export const LOG_LEVELS = ["critical", "error", "warning", "notice", "info", "debug"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Everything the CLI can be told, by flag or by config file. The library takes a subset
+ * (ServerOptions); the rest (pid file, detaching, nice, inetd) is the CLI's business.
+ */
+export interface Settings {
+  port: number;
+  listen?: string;
+  allow: string[];
+  allowPrivate: boolean;
+  jobs: number;
+  nice: number;
+  jobLifetime: number;
+  readTimeout: number;
+  maxConnections: number;
+  maxQueue: number;
+  logFile?: string;
+  logStderr: boolean;
+  logLevel: LogLevel;
+  stats: boolean;
+  statsPort: number;
+  pidFile?: string;
+  daemon: boolean;
+  noDetach: boolean;
+  inetd: boolean;
+  compilerDirs: string[];
+  tempDir?: string;
+  config?: string;
+  help: boolean;
+  version: boolean;
+}
+
+type Kind =
+  | { type: "int"; min: number; max: number }
+  | { type: "string" }
+  | { type: "list" }
+  | { type: "bool" }
+  | { type: "enum"; values: readonly string[] };
+
+/** One option, declared once: flag spelling, config-file key, type and range, help text. */
+export interface OptionSpec {
+  key: keyof Settings;
+  flag: string;
+  short?: string;
+  aliases?: string[];
+  kind: Kind;
+  /** Placeholder for the value in --help. */
+  arg?: string;
+  help: string;
+  /** Not accepted in the config file (only makes sense on the command line). */
+  flagOnly?: boolean;
+}
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { key: "port", flag: "--port", short: "-p", kind: { type: "int", min: 0, max: 65535 }, arg: "PORT", help: "TCP port to listen on (default 3632; 0 = any free port)" },
+  { key: "listen", flag: "--listen", kind: { type: "string" }, arg: "ADDRESS", help: "address to bind (default: all addresses)" },
+  { key: "allow", flag: "--allow", short: "-a", kind: { type: "list" }, arg: "IP[/BITS]", help: "accept clients from this address or network (repeatable, IPv4 or IPv6); default: loopback only" },
+  { key: "allowPrivate", flag: "--allow-private", kind: { type: "bool" }, help: "accept clients from the private networks (10/8, 172.16/12, 192.168/16, 127/8, fe80::/10, fc00::/7, ::1)" },
+  { key: "jobs", flag: "--jobs", short: "-j", kind: { type: "int", min: 1, max: 1024 }, arg: "N", help: "compiles run at once (default: CPUs + 2)" },
+  { key: "nice", flag: "--nice", short: "-N", kind: { type: "int", min: -20, max: 19 }, arg: "N", help: "niceness of the server and its compilers (default 5)" },
+  { key: "jobLifetime", flag: "--job-lifetime", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "kill a compile that runs longer (0 = no limit; default 0)" },
+  { key: "readTimeout", flag: "--read-timeout", kind: { type: "int", min: 1, max: 3600 }, arg: "SECONDS", help: "drop a client that sends nothing for this long while sending its request (default 60)" },
+  { key: "maxConnections", flag: "--max-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once; beyond, new ones are closed (default 256)" },
+  { key: "maxQueue", flag: "--max-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "complete requests waiting for a compile slot; beyond, refused (default 128)" },
+  { key: "logFile", flag: "--log-file", kind: { type: "string" }, arg: "FILE", help: "append log lines to FILE (SIGHUP reopens it)" },
+  { key: "logStderr", flag: "--log-stderr", kind: { type: "bool" }, help: "log to stderr (the default when no --log-file is given)" },
+  { key: "logLevel", flag: "--log-level", kind: { type: "enum", values: LOG_LEVELS }, arg: "LEVEL", help: "critical, error, warning, notice (default), info or debug" },
+  { key: "stats", flag: "--stats", kind: { type: "bool" }, help: "serve statistics over HTTP (distccd's page at /, JSON at /json, Prometheus at /metrics)" },
+  { key: "statsPort", flag: "--stats-port", kind: { type: "int", min: 0, max: 65535 }, arg: "PORT", help: "port of the statistics page (default 3633)" },
+  { key: "pidFile", flag: "--pid-file", short: "-P", kind: { type: "string" }, arg: "FILE", help: "write the server's process id to FILE (removed at exit)" },
+  { key: "daemon", flag: "--daemon", kind: { type: "bool" }, help: "run in the background (re-starts itself detached) unless --no-detach is also given" },
+  { key: "noDetach", flag: "--no-detach", kind: { type: "bool" }, help: "stay in the foreground (the default)" },
+  { key: "inetd", flag: "--inetd", kind: { type: "bool" }, help: "serve one job on stdin/stdout (ssh mode, inetd)" },
+  { key: "compilerDirs", flag: "--compiler-dir", kind: { type: "list" }, arg: "DIR", help: "also look for compilers in DIR (repeatable)" },
+  { key: "tempDir", flag: "--temp-dir", kind: { type: "string" }, arg: "DIR", help: "where job folders are made (default $TMPDIR or /tmp)" },
+  { key: "config", flag: "--config", short: "-c", kind: { type: "string" }, arg: "FILE", help: "read settings from a JSON file (flags win over it)", flagOnly: true },
+  { key: "help", flag: "--help", short: "-h", kind: { type: "bool" }, help: "show this help", flagOnly: true },
+  { key: "version", flag: "--version", kind: { type: "bool" }, help: "show the version", flagOnly: true },
+];
+
+/** Built-in defaults (before the config file and the flags). */
+export function defaultSettings(): Settings {
+  return {
+    port: 3632,
+    allow: [],
+    allowPrivate: false,
+    jobs: availableParallelism() + 2,
+    nice: 5,
+    jobLifetime: 0,
+    readTimeout: 60,
+    maxConnections: 256,
+    maxQueue: 128,
+    logStderr: false,
+    logLevel: "notice",
+    stats: false,
+    statsPort: 3633,
+    daemon: false,
+    noDetach: false,
+    inetd: false,
+    compilerDirs: [],
+    help: false,
+    version: false,
+  };
+}
+
+/** "jobs" -> "an integer from 1 to 1024": the sentence used by flag and config errors. */
+export function describeKind(kind: Kind): string {
+  switch (kind.type) {
+    case "int":
+      return `an integer from ${kind.min} to ${kind.max}`;
+    case "string":
+      return "a non-empty string";
+    case "list":
+      return "a list of non-empty strings";
+    case "bool":
+      return "true or false";
+    case "enum":
+      return `one of ${kind.values.join(", ")}`;
+  }
+}

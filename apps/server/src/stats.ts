@@ -1,0 +1,138 @@
+import { JOB_RESULTS, type JobResult, type JobSummary } from "./job-result.js";
+
+/** Upper bounds (seconds) of the compile-time histogram buckets; the last bucket is +Inf. */
+export const COMPILE_TIME_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] as const;
+
+export interface CompilerFigures {
+  jobs: number;
+  ok: number;
+  failed: number;
+  compileMs: number;
+}
+
+/** A copy of every figure at one moment (what `DistccServer.stats()` returns). */
+export interface StatsSnapshot {
+  startedAt: string;
+  uptimeSeconds: number;
+  tcpAccept: number;
+  results: Record<JobResult, number>;
+  /** Counts by reason text for refusals and failures (e.g. "compiler not allowed: tcc"). */
+  reasons: Record<string, number>;
+  running: number;
+  queued: number;
+  connections: number;
+  maxKids: number;
+  avgKids: [number, number, number];
+  compiles: [number, number, number];
+  longestJob?: { input: string; compiler: string; ms: number };
+  compileTime: { buckets: { le: number; count: number }[]; count: number; sumSeconds: number };
+  bytesIn: number;
+  bytesOut: number;
+  perCompiler: Record<string, CompilerFigures>;
+}
+
+const MINUTES = [1, 5, 15] as const;
+const SAMPLE_MS = 5000;
+
+/**
+ * The server's counters. Averages of busy slots decay like the kernel's load average (sampled every
+ * 5 s); "compiles in the last N minutes" come from a list of finish times pruned to 15 minutes.
+ */
+export class ServerStats {
+  private readonly started = Date.now();
+  private tcpAccept = 0;
+  private readonly results = Object.fromEntries(JOB_RESULTS.map((r) => [r, 0])) as Record<JobResult, number>;
+  private readonly reasons = new Map<string, number>();
+  private readonly finishTimes: number[] = [];
+  private longest: { input: string; compiler: string; ms: number } | undefined;
+  private readonly histogram = new Array<number>(COMPILE_TIME_BUCKETS.length + 1).fill(0);
+  private compileCount = 0;
+  private compileSeconds = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private readonly perCompiler = new Map<string, CompilerFigures>();
+  private readonly avgKids: [number, number, number] = [0, 0, 0];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly live: () => { running: number; queued: number; connections: number },
+    private readonly maxKids: number,
+  ) {
+    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    const busy = this.live().running;
+    MINUTES.forEach((m, i) => {
+      const decay = Math.exp(-SAMPLE_MS / (m * 60_000));
+      this.avgKids[i] = (this.avgKids[i] as number) * decay + busy * (1 - decay);
+    });
+  }
+
+  accepted(): void {
+    this.tcpAccept++;
+  }
+
+  /** Counts one finished connection. */
+  record(job: JobSummary): void {
+    this.results[job.result]++;
+    if (job.reason && job.result !== "COMPILE_OK") this.reasons.set(job.reason, (this.reasons.get(job.reason) ?? 0) + 1);
+    this.bytesIn += job.bytesIn;
+    this.bytesOut += job.bytesOut;
+    if (job.compileMs > 0 || job.result === "COMPILE_OK" || job.result === "COMPILE_ERROR") {
+      const now = Date.now();
+      this.finishTimes.push(now);
+      while ((this.finishTimes[0] ?? now) < now - 15 * 60_000) this.finishTimes.shift();
+      const seconds = job.compileMs / 1000;
+      let bucket = COMPILE_TIME_BUCKETS.findIndex((le) => seconds <= le);
+      if (bucket < 0) bucket = COMPILE_TIME_BUCKETS.length;
+      this.histogram[bucket] = (this.histogram[bucket] as number) + 1;
+      this.compileCount++;
+      this.compileSeconds += seconds;
+      if (job.compiler) {
+        const figures = this.perCompiler.get(job.compiler) ?? { jobs: 0, ok: 0, failed: 0, compileMs: 0 };
+        figures.jobs++;
+        if (job.result === "COMPILE_OK") figures.ok++;
+        else figures.failed++;
+        figures.compileMs += job.compileMs;
+        this.perCompiler.set(job.compiler, figures);
+      }
+      if (job.compiler && (!this.longest || job.compileMs > this.longest.ms)) {
+        this.longest = { input: job.input ?? "", compiler: job.compiler, ms: job.compileMs };
+      }
+    }
+  }
+
+  snapshot(): StatsSnapshot {
+    const now = Date.now();
+    const live = this.live();
+    let cumulative = 0;
+    return {
+      startedAt: new Date(this.started).toISOString(),
+      uptimeSeconds: Math.round((now - this.started) / 1000),
+      tcpAccept: this.tcpAccept,
+      results: { ...this.results },
+      reasons: Object.fromEntries(this.reasons),
+      running: live.running,
+      queued: live.queued,
+      connections: live.connections,
+      maxKids: this.maxKids,
+      avgKids: [...this.avgKids],
+      compiles: MINUTES.map((m) => this.finishTimes.filter((t) => t >= now - m * 60_000).length) as [number, number, number],
+      ...(this.longest ? { longestJob: { ...this.longest } } : {}),
+      compileTime: {
+        buckets: COMPILE_TIME_BUCKETS.map((le, i) => ({ le, count: (cumulative += this.histogram[i] as number) })),
+        count: this.compileCount,
+        sumSeconds: this.compileSeconds,
+      },
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      perCompiler: Object.fromEntries([...this.perCompiler].map(([k, v]) => [k, { ...v }])),
+    };
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
