@@ -1,0 +1,66 @@
+// The C library behaviour distcc's hosts parser relies on, over a JS string indexed by UTF-16
+// unit (hosts lists are ASCII in practice). Kept exact because distcc's verdicts depend on it:
+// atoi/strtol skip leading whitespace and accept a sign, so `a/ 5` has limit 5.
+
+const SPACE = 32;
+
+/** C `isspace` in the C locale: space, \t, \n, \v, \f, \r. */
+export function isSpace(c: number): boolean {
+  return c === SPACE || (c >= 9 && c <= 13);
+}
+
+export function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Index of the first character at or after `from` that is in `stops` (or text.length). */
+export function spanUntil(text: string, from: number, stops: string): number {
+  let i = from;
+  const n = text.length;
+  while (i < n && stops.indexOf(text[i] as string) === -1) i++;
+  return i;
+}
+
+export function startsWithAt(text: string, at: number, word: string): boolean {
+  return text.startsWith(word, at);
+}
+
+export interface StrtolResult {
+  /** The value as a C `int` would hold it after `(int) strtol(...)`. */
+  value: number;
+  /** strtol's endptr: after the digits, or `from` itself when there were none. */
+  end: number;
+  /** Where the first digit was (or -1): lets callers notice a number read from the next entry. */
+  digitsAt: number;
+}
+
+const LONG_MAX = (1n << 63n) - 1n;
+const LONG_MIN = -(1n << 63n);
+
+/** glibc `(int) strtol(text + from, &end, 10)` on LP64: saturate to long, then wrap to int. */
+export function strtolInt(text: string, from: number): StrtolResult {
+  let i = from;
+  const n = text.length;
+  while (i < n && isSpace(text.charCodeAt(i))) i++;
+  let negative = false;
+  const sign = text.charCodeAt(i);
+  if (sign === 43 || sign === 45) {
+    negative = sign === 45;
+    i++;
+  }
+  const digitsAt = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  if (i === digitsAt) return { value: 0, end: from, digitsAt: -1 };
+  const digits = text.slice(digitsAt, i);
+  let value: number;
+  if (digits.length <= 15) {
+    value = (negative ? -Number(digits) : Number(digits)) | 0;
+  } else {
+    let big = BigInt(digits);
+    if (negative) big = -big;
+    if (big > LONG_MAX) big = LONG_MAX;
+    if (big < LONG_MIN) big = LONG_MIN;
+    value = Number(BigInt.asIntN(32, big));
+  }
+  return { value, end: i, digitsAt };
+}
