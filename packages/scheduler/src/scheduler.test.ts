@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { Backoff } from "./backoff.js";
+import { distccPolicy } from "./policies/distcc.js";
+import { Scheduler } from "./scheduler.js";
+import { SpeedModel } from "./speed-model.js";
+
+describe("Scheduler", () => {
+  it("grants in distcc order and hands freed slots to the oldest waiter", () => {
+    const s = new Scheduler({ hosts: [{ id: "a", limit: 1 }, { id: "b", limit: 1 }], localSlots: 1, policy: distccPolicy() });
+    const j1 = s.submit({ inputBytes: 10 }, 0);
+    const j2 = s.submit({ inputBytes: 10 }, 0);
+    const j3 = s.submit({ inputBytes: 10 }, 0);
+    const j4 = s.submit({ inputBytes: 10 }, 0);
+    expect(j1.lease?.placement).toEqual({ kind: "remote", hostId: "a", slot: 0 });
+    expect(j2.lease?.placement).toEqual({ kind: "remote", hostId: "b", slot: 0 });
+    expect(j3.lease).toBeUndefined();
+    expect(j4.lease).toBeUndefined();
+    const u = s.finish(j2.lease!.id, { ok: true }, 5);
+    expect(u.granted.map((l) => l.jobId)).toEqual([j3.jobId]);
+    expect(u.granted[0]!.placement).toEqual({ kind: "remote", hostId: "b", slot: 0 });
+    expect(s.waiting).toBe(1);
+  });
+
+  it("a failed host is backed off and the job is placed elsewhere", () => {
+    const s = new Scheduler({
+      hosts: [{ id: "a", limit: 2 }, { id: "b", limit: 2 }],
+      localSlots: 1,
+      policy: distccPolicy(),
+      backoff: new Backoff({ periodMs: 1000 }),
+    });
+    const j = s.submit({ inputBytes: 10 }, 0);
+    expect(j.lease?.placeId).toBe("a");
+    const u = s.finish(j.lease!.id, { ok: false, reason: "connect refused" }, 1);
+    expect(u.granted).toHaveLength(1);
+    expect(u.granted[0]!.placeId).toBe("b");
+    expect(s.submit({ inputBytes: 1 }, 2).lease?.placeId).toBe("b");
+    expect(s.submit({ inputBytes: 1 }, 1001).lease?.placeId).toBe("a");
+  });
+
+  it("with backoff disabled, a job's retries are capped and end locally", () => {
+    const s = new Scheduler({
+      hosts: [{ id: "a", limit: 1 }],
+      localSlots: 1,
+      policy: distccPolicy(),
+      backoff: new Backoff({ periodMs: 0 }),
+    });
+    const j = s.submit({ inputBytes: 10 }, 0);
+    const u = s.finish(j.lease!.id, { ok: false }, 1);
+    expect(u.granted[0]!.placement).toEqual({ kind: "local", slot: 0 });
+  });
+
+  it("cancel frees the slots of a job whose client died", () => {
+    const s = new Scheduler({ hosts: [{ id: "a", limit: 1 }], localSlots: 0, policy: distccPolicy() });
+    const j1 = s.submit({ inputBytes: 10 }, 0);
+    const j2 = s.submit({ inputBytes: 10 }, 0);
+    expect(j2.lease).toBeUndefined();
+    const u = s.cancel(j1.jobId, 1);
+    expect(u.cancelled.map((l) => l.id)).toEqual([j1.lease!.id]);
+    expect(u.granted.map((l) => l.jobId)).toEqual([j2.jobId]);
+  });
+
+  it("learns and stops sending work to a helper slower than this machine", () => {
+    const model = new SpeedModel();
+    const s = new Scheduler({ hosts: [{ id: "slow", limit: 4 }], localSlots: 1, model });
+    model.observe({ placeId: "slow", inputBytes: 100_000, elapsedMs: 1000 }, 0);
+    model.observe({ placeId: "localhost", inputBytes: 100_000, elapsedMs: 200 }, 0);
+    const a = s.submit({ inputBytes: 100_000 }, 1);
+    expect(a.lease?.placeId).toBe("localhost");
+    // Local is busy until ~201; the helper would finish at ~1001: wait for local.
+    const b = s.submit({ inputBytes: 100_000 }, 1);
+    expect(b.lease).toBeUndefined();
+    const u = s.finish(a.lease!.id, { ok: true, elapsedMs: 200 }, 201);
+    expect(u.granted.map((l) => [l.jobId, l.placeId])).toEqual([[b.jobId, "localhost"]]);
+  });
+
+  it("a straggler copy wins and the original is cancelled", () => {
+    const model = new SpeedModel();
+    model.observe({ placeId: "slow", inputBytes: 1000, elapsedMs: 10_000 }, 0);
+    model.observe({ placeId: "localhost", inputBytes: 1000, elapsedMs: 100 }, 0);
+    const s = new Scheduler({ hosts: [{ id: "slow", limit: 1 }], localSlots: 1, model, policy: distccPolicy() });
+    const j = s.submit({ inputBytes: 1000 }, 0);
+    expect(j.lease?.placeId).toBe("slow");
+    const copies = s.stragglers(10);
+    expect(copies.map((c) => c.placeId)).toEqual(["localhost"]);
+    const u = s.finish(copies[0]!.id, { ok: true }, 110);
+    expect(u.cancelled.map((l) => l.id)).toEqual([j.lease!.id]);
+    expect(s.leases()).toEqual([]);
+  });
+});

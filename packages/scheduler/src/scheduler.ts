@@ -1,0 +1,388 @@
+import { Backoff } from "./backoff.js";
+import { SchedulerError } from "./errors.js";
+import { earliestFinishPolicy } from "./policies/earliest-finish.js";
+import { SlotTable } from "./slot-table.js";
+import { type JobObservation, SpeedModel } from "./speed-model.js";
+import { shouldDuplicate } from "./straggler.js";
+import {
+  LOCAL_ID,
+  type HostState,
+  type JobInfo,
+  type Placement,
+  type Policy,
+  type RunningJob,
+  type SchedulerState,
+} from "./types.js";
+
+/** A host of the list as configured (the scheduler keeps the slot counts). */
+export interface HostEntry {
+  readonly id: string;
+  readonly limit: number;
+  readonly down?: boolean;
+  /** A `localhost[/N]` entry. */
+  readonly local?: boolean;
+}
+
+export interface SchedulerOptions {
+  /** The host list in list order. */
+  readonly hosts: readonly HostEntry[];
+  /** This machine's pool (`--localslots`; distcc's default is 4). */
+  readonly localSlots: number;
+  /** Default: `earliestFinishPolicy()`. */
+  readonly policy?: Policy;
+  /** Default: a fresh `SpeedModel` (pass a restored one to keep what was learned). */
+  readonly model?: SpeedModel;
+  /** Default: `new Backoff()` (60 s). */
+  readonly backoff?: Backoff;
+  /** Remote attempts per job before it must run locally (default 3; never distcc's endless loop). */
+  readonly maxRemoteAttempts?: number;
+  /** Times a waiting job may be overtaken before it takes any free slot (default 16). */
+  readonly maxBypass?: number;
+  /** Margin for straggler copies (see `shouldDuplicate`; default 1.5). */
+  readonly duplicateMargin?: number;
+}
+
+/** A slot granted to a job. `jobId` groups the leases of one job (a straggler copy has its own lease). */
+export interface Lease {
+  readonly id: number;
+  readonly jobId: number;
+  readonly placement: Exclude<Placement, { kind: "wait" }>;
+  /** `localhost` or the host id. */
+  readonly placeId: string;
+  readonly startedAt: number;
+  readonly expectedEndAt?: number;
+  /** A straggler copy (the job also runs elsewhere). */
+  readonly duplicate: boolean;
+}
+
+/** How an attempt ended. */
+export type Outcome =
+  /** The place produced a result (the compiler's verdict, whatever it is). */
+  | {
+      readonly ok: true;
+      /** Wall ms from grant to result; default `now - lease.startedAt`. */
+      readonly elapsedMs?: number;
+      readonly transferMs?: number;
+      readonly compileMs?: number;
+    }
+  /** The place failed (connect, protocol, server error): backoff, and the job is placed again. */
+  | {
+      readonly ok: false;
+      /** Run it on this machine next (distcc's local retry after a remote compile error). */
+      readonly retryLocally?: boolean;
+      readonly reason?: string;
+    };
+
+/** What changed: new slots to use now, and copies to abort (their job was won elsewhere). */
+export interface Update {
+  readonly granted: readonly Lease[];
+  readonly cancelled: readonly Lease[];
+}
+
+export interface SubmitResult extends Update {
+  readonly jobId: number;
+  /** This job's lease if it was placed at once (also listed in `granted`). */
+  readonly lease?: Lease;
+}
+
+interface JobRecord {
+  readonly id: number;
+  info: JobInfo;
+  remoteAttempts: number;
+  bypassed: number;
+  readonly leases: Set<number>;
+}
+
+/** Figures for a live view (`mon`) or a diagnostics channel. */
+export interface SchedulerSnapshot {
+  readonly now: number;
+  readonly waiting: number;
+  readonly running: number;
+  readonly places: readonly {
+    readonly id: string;
+    readonly local: boolean;
+    readonly limit: number;
+    readonly inUse: number;
+    readonly down: boolean;
+    readonly backedOffUntil?: number;
+    /** Expected ms for a 100 KiB job, if known. */
+    readonly estimate100k?: number;
+    readonly observations: number;
+  }[];
+}
+
+/**
+ * The scheduler an agent drives: slots per place, FIFO waiters, backoff, the learned model and a
+ * policy. Pure: no clock (every call takes `now` in ms), no timers, no I/O. The caller runs the jobs
+ * and reports back; every call returns the slots it may use now.
+ */
+export class Scheduler {
+  readonly model: SpeedModel;
+  readonly backoff: Backoff;
+  readonly policy: Policy;
+  readonly #slots = new SlotTable();
+  #hosts: readonly HostEntry[] = [];
+  #localSlots = 0;
+  readonly #jobs = new Map<number, JobRecord>();
+  readonly #leases = new Map<number, Lease>();
+  #queue: JobRecord[] = [];
+  #nextJob = 1;
+  #nextLease = 1;
+  readonly #maxRemoteAttempts: number;
+  readonly #maxBypass: number;
+  readonly #duplicateMargin: number;
+
+  constructor(options: SchedulerOptions) {
+    this.model = options.model ?? new SpeedModel();
+    this.backoff = options.backoff ?? new Backoff();
+    this.policy = options.policy ?? earliestFinishPolicy();
+    this.#maxRemoteAttempts = options.maxRemoteAttempts ?? 3;
+    this.#maxBypass = options.maxBypass ?? 16;
+    this.#duplicateMargin = options.duplicateMargin ?? 1.5;
+    this.setHosts(options.hosts, options.localSlots);
+  }
+
+  /** Replaces the host list (a reload). Held slots stay valid; lowered limits drain. */
+  setHosts(hosts: readonly HostEntry[], localSlots = this.#localSlots): void {
+    if (!Number.isInteger(localSlots) || localSlots < 0) {
+      throw new SchedulerError("SCHED_ERR_BAD_LIMIT", `localSlots must be an integer >= 0, got ${localSlots}`);
+    }
+    this.#hosts = hosts.map((h) => ({ ...h }));
+    this.#localSlots = localSlots;
+    let localLimit = localSlots;
+    const limits = new Map<string, number>();
+    for (const h of hosts) {
+      if (h.local) localLimit = Math.max(localLimit, h.limit);
+      else limits.set(h.id, Math.max(limits.get(h.id) ?? 0, h.limit));
+    }
+    limits.set(LOCAL_ID, localLimit);
+    for (const id of this.#slots.ids()) if (!limits.has(id)) this.#slots.setLimit(id, 0);
+    for (const [id, limit] of limits) this.#slots.setLimit(id, limit);
+  }
+
+  /** Asks for a place for a new job. It may be placed at once, or wait for a later `Update`. */
+  submit(job: JobInfo, now: number): SubmitResult {
+    const record: JobRecord = { id: this.#nextJob++, info: job, remoteAttempts: 0, bypassed: 0, leases: new Set() };
+    this.#jobs.set(record.id, record);
+    this.#queue.push(record);
+    const granted = this.#dispatch(now);
+    const lease = granted.find((l) => l.jobId === record.id);
+    return { jobId: record.id, granted, cancelled: [], ...(lease ? { lease } : {}) };
+  }
+
+  /** Reports how an attempt ended, frees its slot and places waiting jobs. */
+  finish(leaseId: number, outcome: Outcome, now: number): Update {
+    const lease = this.#leases.get(leaseId);
+    if (!lease) throw new SchedulerError("SCHED_ERR_UNKNOWN_LEASE", `no lease ${leaseId}`);
+    const job = this.#jobs.get(lease.jobId)!;
+    this.#release(lease, job);
+    const cancelled: Lease[] = [];
+    const remote = lease.placement.kind === "remote";
+    if (outcome.ok) {
+      const observation: JobObservation = {
+        placeId: lease.placeId,
+        inputBytes: job.info.inputBytes,
+        elapsedMs: outcome.elapsedMs ?? Math.max(0, now - lease.startedAt),
+        ...(outcome.transferMs !== undefined ? { transferMs: outcome.transferMs } : {}),
+        ...(outcome.compileMs !== undefined ? { compileMs: outcome.compileMs } : {}),
+      };
+      this.model.observe(observation, now);
+      if (remote) this.backoff.succeed(lease.placeId);
+      for (const other of [...job.leases]) {
+        const copy = this.#leases.get(other)!;
+        this.#release(copy, job);
+        cancelled.push(copy);
+      }
+      this.#jobs.delete(job.id);
+    } else {
+      if (remote) this.backoff.fail(lease.placeId, now);
+      // A failed local attempt has nowhere better to go: the job ends and the caller reports it.
+      if (job.leases.size === 0 && remote) this.#requeue(job, lease, outcome.retryLocally === true);
+      else if (job.leases.size === 0) this.#jobs.delete(job.id);
+    }
+    return { granted: this.#dispatch(now), cancelled };
+  }
+
+  /** The job's client went away (Ctrl-C): drops it from the queue and frees all its slots. */
+  cancel(jobId: number, now: number): Update {
+    const job = this.#jobs.get(jobId);
+    if (!job) throw new SchedulerError("SCHED_ERR_UNKNOWN_JOB", `no job ${jobId}`);
+    const cancelled: Lease[] = [];
+    for (const id of [...job.leases]) {
+      const lease = this.#leases.get(id)!;
+      this.#release(lease, job);
+      cancelled.push(lease);
+    }
+    this.#queue = this.#queue.filter((j) => j !== job);
+    this.#jobs.delete(jobId);
+    return { granted: this.#dispatch(now), cancelled };
+  }
+
+  /** Places waiting jobs again (call when time passed: a backoff may have ended). */
+  poll(now: number): Update {
+    return { granted: this.#dispatch(now), cancelled: [] };
+  }
+
+  /**
+   * Straggler copies worth starting now: a running job whose expected remaining time is well above
+   * what a free place would take. Only when nobody waits (a free slot serves the queue first). The
+   * caller starts each copy; the first `finish(..., {ok: true})` cancels the others.
+   */
+  stragglers(now: number): Lease[] {
+    if (this.#queue.length > 0) return [];
+    const copies: Lease[] = [];
+    const byEnd = [...this.#leases.values()]
+      .filter((l) => !l.duplicate && this.#jobs.get(l.jobId)!.leases.size === 1)
+      .sort((a, b) => (b.expectedEndAt ?? 0) - (a.expectedEndAt ?? 0));
+    for (const lease of byEnd) {
+      const job = this.#jobs.get(lease.jobId)!;
+      const alternative = this.#bestFreeElsewhere(job, lease.placeId, now);
+      if (!alternative) continue;
+      const check = {
+        now,
+        startedAt: lease.startedAt,
+        alternativeMs: alternative.estimate,
+        margin: this.#duplicateMargin,
+        ...(lease.expectedEndAt !== undefined ? { expectedEndAt: lease.expectedEndAt } : {}),
+      };
+      if (!shouldDuplicate(check)) continue;
+      const copy = this.#grant(job, alternative.placement, now, true);
+      if (copy) copies.push(copy);
+    }
+    return copies;
+  }
+
+  /** What the policy sees now. */
+  state(now: number): SchedulerState {
+    const local = {
+      limit: this.#slots.limit(LOCAL_ID),
+      inUse: this.#slots.inUse(LOCAL_ID),
+      busySlots: this.#slots.busySlots(LOCAL_ID),
+    };
+    const hosts: HostState[] = this.#hosts.map((h) => {
+      if (h.local) return { id: LOCAL_ID, limit: h.limit, inUse: local.inUse, busySlots: local.busySlots, local: true };
+      return {
+        id: h.id,
+        limit: Math.min(h.limit, this.#slots.limit(h.id)),
+        inUse: this.#slots.inUse(h.id),
+        busySlots: this.#slots.busySlots(h.id),
+        ...(h.down ? { down: true } : {}),
+      };
+    });
+    const running: RunningJob[] = [...this.#leases.values()].map((l) => ({
+      placeId: l.placeId,
+      startedAt: l.startedAt,
+      ...(l.expectedEndAt !== undefined ? { expectedEndAt: l.expectedEndAt } : {}),
+    }));
+    void now;
+    return { hosts, local, backoff: this.backoff, model: this.model, running };
+  }
+
+  /** Figures for a live view. */
+  snapshot(now: number): SchedulerSnapshot {
+    const places = this.#slots.ids().map((id) => {
+      const entry = this.#hosts.find((h) => h.id === id && !h.local);
+      const until = this.backoff.backedOffUntil(id, now);
+      const estimate = this.model.estimate(id, 100 * 1024, now);
+      return {
+        id,
+        local: id === LOCAL_ID,
+        limit: this.#slots.limit(id),
+        inUse: this.#slots.inUse(id),
+        down: entry?.down === true,
+        ...(until !== undefined ? { backedOffUntil: until } : {}),
+        ...(estimate !== undefined ? { estimate100k: estimate } : {}),
+        observations: this.model.count(id),
+      };
+    });
+    return { now, waiting: this.#queue.length, running: this.#leases.size, places };
+  }
+
+  /** Jobs waiting for a slot, oldest first. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Leases in flight. */
+  leases(): Lease[] {
+    return [...this.#leases.values()];
+  }
+
+  #requeue(job: JobRecord, failed: Lease, retryLocally: boolean): void {
+    const excluded = [...(job.info.excluded ?? []), failed.placeId];
+    const localOnly = job.info.localOnly === true || retryLocally || job.remoteAttempts >= this.#maxRemoteAttempts;
+    job.info = { ...job.info, excluded, localOnly };
+    // It already waited its turn once: back to the front of the queue.
+    this.#queue.unshift(job);
+  }
+
+  #dispatch(now: number): Lease[] {
+    const granted: Lease[] = [];
+    const stillWaiting: JobRecord[] = [];
+    for (const job of this.#queue) {
+      const urgent = job.bypassed >= this.#maxBypass;
+      const info = urgent ? { ...job.info, urgent: true } : job.info;
+      const placement = this.policy.choose(this.state(now), info, now);
+      const lease = placement.kind === "wait" ? undefined : this.#grant(job, placement, now, false);
+      if (lease) {
+        granted.push(lease);
+        for (const earlier of stillWaiting) earlier.bypassed++;
+      } else {
+        stillWaiting.push(job);
+      }
+    }
+    this.#queue = stillWaiting;
+    return granted;
+  }
+
+  #grant(job: JobRecord, placement: Exclude<Placement, { kind: "wait" }>, now: number, duplicate: boolean): Lease | undefined {
+    const placeId = placement.kind === "local" ? LOCAL_ID : placement.hostId;
+    if (!this.#slots.has(placeId)) return undefined;
+    const slot = this.#slots.acquire(placeId, placement.slot) ?? this.#slots.acquire(placeId);
+    if (slot === undefined) return undefined;
+    if (placement.kind === "remote") job.remoteAttempts++;
+    const estimate = this.model.estimate(placeId, job.info.inputBytes, now);
+    const lease: Lease = {
+      id: this.#nextLease++,
+      jobId: job.id,
+      placement: placement.kind === "local" ? { kind: "local", slot } : { kind: "remote", hostId: placeId, slot },
+      placeId,
+      startedAt: now,
+      ...(estimate !== undefined ? { expectedEndAt: now + estimate } : {}),
+      duplicate,
+    };
+    this.#leases.set(lease.id, lease);
+    job.leases.add(lease.id);
+    return lease;
+  }
+
+  #release(lease: Lease, job: JobRecord): void {
+    this.#slots.release(lease.placeId, lease.placement.slot);
+    this.#leases.delete(lease.id);
+    job.leases.delete(lease.id);
+  }
+
+  #bestFreeElsewhere(job: JobRecord, busyAt: string, now: number): { placement: Exclude<Placement, { kind: "wait" }>; estimate: number } | undefined {
+    const excluded = new Set([...(job.info.excluded ?? []), busyAt]);
+    let best: { placement: Exclude<Placement, { kind: "wait" }>; estimate: number } | undefined;
+    const consider = (placeId: string, local: boolean): void => {
+      if (excluded.has(placeId) || !this.#slots.has(placeId)) return;
+      if (this.#slots.inUse(placeId) >= this.#slots.limit(placeId)) return;
+      const estimate = this.model.estimate(placeId, job.info.inputBytes, now);
+      if (estimate === undefined || (best && best.estimate <= estimate)) return;
+      const slot = this.#slots.busySlots(placeId).length; // lowest free is found again at grant
+      best = {
+        placement: local ? { kind: "local", slot } : { kind: "remote", hostId: placeId, slot },
+        estimate,
+      };
+    };
+    consider(LOCAL_ID, true);
+    if (!job.info.localOnly) {
+      for (const h of this.#hosts) {
+        if (h.local || h.down || this.backoff.isBackedOff(h.id, now)) continue;
+        consider(h.id, false);
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,28 @@
+/** A job in flight that might be worth sending to a second place. */
+export interface StragglerCheck {
+  readonly now: number;
+  readonly startedAt: number;
+  /** When it was expected to finish; undefined if its place had no estimate. */
+  readonly expectedEndAt?: number;
+  /** Expected ms at the best FREE other place (undefined: none, or no estimate). */
+  readonly alternativeMs?: number;
+  /** The second place must finish sooner by this factor (default 1.5): a copy costs work and a slot. */
+  readonly margin?: number;
+}
+
+/**
+ * Whether to re-send a running job to a second place (first result wins, the other is cancelled):
+ * when the second place is expected to finish well before the first. A job past its expected end is
+ * assumed to need as long again as it has already run (it is slow there, for whatever reason).
+ */
+export function shouldDuplicate(check: StragglerCheck): boolean {
+  const { now, startedAt, expectedEndAt, alternativeMs } = check;
+  if (alternativeMs === undefined) return false;
+  const margin = check.margin ?? 1.5;
+  const elapsed = Math.max(0, now - startedAt);
+  let remaining: number;
+  if (expectedEndAt !== undefined && expectedEndAt > now) remaining = expectedEndAt - now;
+  else if (expectedEndAt !== undefined) remaining = elapsed;
+  else return false;
+  return alternativeMs * margin < remaining;
+}
