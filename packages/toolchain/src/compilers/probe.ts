@@ -1,0 +1,95 @@
+import { realpath } from "node:fs/promises";
+import path from "node:path";
+import { NotACompilerError, ProbeFailedError } from "./errors.js";
+import type { CompilerAbi, CompilerIdentity } from "./identity.js";
+import { findInDirs, isExecutableFile, splitPathList } from "./locate.js";
+import {
+  abiFromClangCc1,
+  abiFromGccTargetHelp,
+  abiFromMacros,
+  parseClangCc1Args,
+  parseDriverBanner,
+  parseGccTargetHelp,
+  parseMacroDump,
+} from "./probe-output.js";
+import { runTool, type ToolOutput } from "./run-tool.js";
+
+export interface ProbeOptions {
+  /** Environment of the probe runs (PATH is used to find a bare name). Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Limit per probe run; default 10 s (a cold cross gcc on a loaded machine can take a second). */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Absolute path of a compiler given by path or by bare name (looked up on `env.PATH`). */
+export async function locateCompiler(pathOrName: string, env: NodeJS.ProcessEnv): Promise<string> {
+  if (pathOrName.includes("/")) {
+    const abs = path.resolve(pathOrName);
+    if (!(await isExecutableFile(abs))) throw new ProbeFailedError(abs, "no executable file at this path");
+    return abs;
+  }
+  const found = await findInDirs(pathOrName, splitPathList(env.PATH));
+  if (!found) throw new ProbeFailedError(pathOrName, "not found on PATH");
+  return found;
+}
+
+/**
+ * Find out what a compiler is by asking it: the `-v` banner (family, version, target), what it links
+ * (gcc vs g++), its predefined macros (endianness, pointer size, ARM float ABI and mode) and its
+ * code-generation defaults (gcc `-Q --help=target`, clang's cc1 line). Three short runs, no shell.
+ */
+export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {}): Promise<CompilerIdentity> {
+  // LC_ALL=C: the banner is parsed, and a localised gcc says "Ziel:" instead of "Target:".
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), LC_ALL: "C", LANG: "C", LANGUAGE: "C" };
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const file = await locateCompiler(pathOrName, opts.env ?? process.env);
+  const run = async (args: string[]): Promise<ToolOutput> => {
+    let out: ToolOutput;
+    try {
+      out = await runTool(file, args, { env, timeoutMs });
+    } catch (err) {
+      throw new ProbeFailedError(file, `cannot run it (${(err as Error).message})`, { cause: err });
+    }
+    if (out.timedOut) throw new ProbeFailedError(file, `\`${args.join(" ")}\` did not finish within ${timeoutMs} ms`);
+    return out;
+  };
+
+  const banner = await run(["-###", "/dev/null", "-o", "/dev/null"]);
+  const facts = parseDriverBanner(banner.stderr);
+  if (!facts) {
+    const said = (banner.stderr || banner.stdout).trim().split("\n")[0]?.slice(0, 120) ?? "";
+    throw new NotACompilerError(file, `\`-###\` printed no gcc/clang banner${said ? ` (it said: ${JSON.stringify(said)})` : ""}`);
+  }
+
+  const macrosRun = run(["-E", "-dM", "-x", "c", "/dev/null"]);
+  const defaultsRun =
+    facts.family === "gcc" ? run(["-Q", "--help=target"]) : run(["-###", "-c", "-x", "c", "/dev/null", "-o", "/dev/null"]);
+  const [macrosOut, defaultsOut] = await Promise.all([macrosRun, defaultsRun]);
+  if (macrosOut.exitCode !== 0) {
+    throw new ProbeFailedError(file, `\`-E -dM\` failed: ${macrosOut.stderr.trim().slice(0, 200)}`);
+  }
+  const macros = parseMacroDump(macrosOut.stdout);
+  if (!macros.has("__SIZEOF_POINTER__")) throw new NotACompilerError(file, "its preprocessor defines no __SIZEOF_POINTER__");
+
+  let defaults: Partial<CompilerAbi>;
+  if (facts.family === "gcc") {
+    if (defaultsOut.exitCode !== 0) {
+      throw new ProbeFailedError(file, `\`-Q --help=target\` failed: ${defaultsOut.stderr.trim().slice(0, 200)}`);
+    }
+    defaults = abiFromGccTargetHelp(parseGccTargetHelp(defaultsOut.stdout));
+  } else {
+    defaults = abiFromClangCc1(parseClangCc1Args(defaultsOut.stderr), facts.target);
+  }
+  // Macros are what the code generator will really do; they win over the option table.
+  const abi: CompilerAbi = { ...defaults, ...abiFromMacros(macros) };
+
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch (err) {
+    throw new ProbeFailedError(file, "realpath failed", { cause: err });
+  }
+  return { path: real, family: facts.family, kind: facts.kind, version: facts.version, target: facts.target, abi };
+}
