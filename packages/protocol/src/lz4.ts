@@ -1,0 +1,123 @@
+import { compress as lz4jsCompress } from "lz4js";
+import { DistccProtocolError } from "./errors.js";
+
+/**
+ * LZ4 for our own extension (never seen by a real distcc peer): bodies are complete LZ4 *frames*
+ * (magic 04 22 4d 18), as written by lz4js and readable by the `lz4` CLI. Compression is lz4js;
+ * decompression is our own bounded frame/block reader, because lz4js's reader writes past a
+ * fixed buffer silently and trusts every offset.
+ */
+export function lz4Compress(data: Uint8Array): Uint8Array {
+  return lz4jsCompress(data);
+}
+
+export interface Lz4DecompressOptions {
+  /** Hard cap on the decompressed size (DISTCC_ERR_LIMIT beyond it). Default 1 GiB. */
+  maxOutput?: number;
+  /** Expected decompressed size, to allocate once. */
+  sizeHint?: number;
+}
+
+const MAGIC = 0x184d2204;
+
+function corrupt(what: string): DistccProtocolError {
+  return new DistccProtocolError("DISTCC_ERR_LZ4", `corrupt LZ4 frame: ${what}`);
+}
+
+export function lz4Decompress(data: Uint8Array, opts: Lz4DecompressOptions = {}): Uint8Array {
+  const maxOutput = opts.maxOutput ?? 1 << 30;
+  const src = data;
+  const n = src.length;
+  let ip = 0;
+  const u32 = (): number => {
+    if (ip + 4 > n) throw corrupt("input ends inside a header");
+    const v = (src[ip]! | (src[ip + 1]! << 8) | (src[ip + 2]! << 16) | (src[ip + 3]! << 24)) >>> 0;
+    ip += 4;
+    return v;
+  };
+  if (u32() !== MAGIC) throw corrupt("bad magic number");
+  if (ip + 2 > n) throw corrupt("input ends inside the frame descriptor");
+  const flg = src[ip++]!;
+  ip++; // BD: block maximum size; we bound by maxOutput instead.
+  if ((flg >> 6) !== 1) throw corrupt("unsupported frame version");
+  const blockChecksum = (flg & 0x10) !== 0;
+  const contentSize = (flg & 0x08) !== 0;
+  const contentChecksum = (flg & 0x04) !== 0;
+  const dictId = (flg & 0x01) !== 0;
+  if (dictId) throw corrupt("dictionaries are not supported");
+  if (contentSize) ip += 8;
+  ip += 1; // header checksum
+  if (ip > n) throw corrupt("input ends inside the frame descriptor");
+
+  let cap = Math.min(maxOutput, Math.max(opts.sizeHint ?? n * 4, 64));
+  let out = new Uint8Array(cap);
+  let op = 0;
+  const grow = (k: number): void => {
+    const want = op + k;
+    if (want <= cap) return;
+    if (want > maxOutput) {
+      throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZ4 output would exceed the limit of ${maxOutput} bytes`);
+    }
+    let next = cap * 2;
+    while (next < want) next *= 2;
+    cap = Math.min(next, maxOutput);
+    const bigger = new Uint8Array(cap);
+    bigger.set(out.subarray(0, op));
+    out = bigger;
+  };
+
+  for (;;) {
+    const word = u32();
+    if (word === 0) break;
+    const size = word & 0x7fffffff;
+    if (ip + size > n) throw corrupt("block longer than the input");
+    const end = ip + size;
+    if (word & 0x80000000) {
+      grow(size);
+      out.set(src.subarray(ip, end), op);
+      op += size;
+      ip = end;
+    } else {
+      while (ip < end) {
+        const token = src[ip++]!;
+        let lit = token >> 4;
+        if (lit === 15) {
+          for (;;) {
+            if (ip >= end) throw corrupt("literal length runs past the block");
+            const b = src[ip++]!;
+            lit += b;
+            if (b !== 255) break;
+          }
+        }
+        if (ip + lit > end) throw corrupt("literals run past the block");
+        grow(lit);
+        out.set(src.subarray(ip, ip + lit), op);
+        op += lit;
+        ip += lit;
+        if (ip === end) break; // the last sequence has literals only
+        if (ip + 2 > end) throw corrupt("match offset runs past the block");
+        const dist = src[ip]! | (src[ip + 1]! << 8);
+        ip += 2;
+        if (dist === 0 || dist > op) throw corrupt("match offset points outside the output");
+        let len = token & 15;
+        if (len === 15) {
+          for (;;) {
+            if (ip >= end) throw corrupt("match length runs past the block");
+            const b = src[ip++]!;
+            len += b;
+            if (b !== 255) break;
+          }
+        }
+        len += 4;
+        grow(len);
+        let from = op - dist;
+        const stop = op + len;
+        while (op < stop) out[op++] = out[from++]!;
+      }
+    }
+    if (blockChecksum) ip += 4;
+  }
+  if (contentChecksum) ip += 4;
+  if (ip !== n) throw corrupt(ip > n ? "input ends inside a checksum" : `${n - ip} bytes after the frame`);
+  return out.subarray(0, op);
+}
