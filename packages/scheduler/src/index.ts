@@ -35,3 +35,4 @@ export {
   type SubmitResult,
   type Update,
 } from "./scheduler.js";
+export * from "./sim/index.js";

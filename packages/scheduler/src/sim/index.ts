@@ -1,0 +1,12 @@
+export { mulberry32 } from "./prng.js";
+export { PsResource } from "./ps-resource.js";
+export { generatedProjectJobs, kernelLikeJobs, type SimJob } from "./jobs.js";
+export {
+  simulateFarm,
+  type FarmSetup,
+  type SimClient,
+  type SimHelper,
+  type SimResult,
+  type SimStrategy,
+} from "./farm.js";
+export { standardSetups } from "./setups.js";
