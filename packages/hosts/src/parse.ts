@@ -376,7 +376,12 @@ export function parseHostList(input: string, opts: ParseHostListOptions = {}): H
       list.randomize = true;
       continue;
     }
-    if (startsWithAt(text, scan.start, "--localslots_cpp") && parseLocalSlots(scan, list, "--localslots_cpp")) continue;
+    if (startsWithAt(text, scan.start, "--localslots_cpp")) {
+      // A bad `--localslots_cpp=0` is then swallowed by the `--localslots` check (no '=' after
+      // its 12 characters), so it is never a host: already warned, nothing more to do.
+      parseLocalSlots(scan, list, "--localslots_cpp");
+      continue;
+    }
     if (startsWithAt(text, scan.start, "--localslots") && parseLocalSlots(scan, list, "--localslots")) continue;
     const length = scan.end - scan.start;
     if (length === 9 && startsWithAt(text, scan.start, "+zeroconf")) {
