@@ -44,9 +44,9 @@ export function abiImpliedByTriple(n: NormalizedTriple): Partial<CompilerAbi> {
   const sub = n.subArch;
   if (!sub) return abi;
   const level = Number(/^armv(\d+)/.exec(sub)?.[1] ?? "0");
-  if (/^armv7(a|l|hl)?$/.test(sub)) {
+  if (/^armv7a?$/.test(sub)) {
     abi.arch = n.floatAbi === "hard" ? "armv7-a+fp" : "armv7-a";
-  } else if (/^armv8(a|l)?$/.test(sub)) {
+  } else if (/^armv8a?$/.test(sub)) {
     abi.arch = "armv8-a";
   } else if (/^armv6(j)?$/.test(sub)) {
     abi.arch = "armv6";

@@ -75,10 +75,13 @@ export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {})
 
   let defaults: Partial<CompilerAbi>;
   if (facts.family === "gcc") {
-    if (defaultsOut.exitCode !== 0) {
+    // gcc also asks the assembler for its target options and fails when no `as` is on PATH, after
+    // printing its own table: the table is what counts.
+    const table = parseGccTargetHelp(defaultsOut.stdout);
+    if (table.size === 0) {
       throw new ProbeFailedError(file, `\`-Q --help=target\` failed: ${defaultsOut.stderr.trim().slice(0, 200)}`);
     }
-    defaults = abiFromGccTargetHelp(parseGccTargetHelp(defaultsOut.stdout));
+    defaults = abiFromGccTargetHelp(table);
   } else {
     defaults = abiFromClangCc1(parseClangCc1Args(defaultsOut.stderr), facts.target);
   }

@@ -5,7 +5,7 @@ import { TripleAliasError } from "./errors.js";
 export interface NormalizedTriple {
   /** Architecture family: "arm", "armeb", "aarch64", "aarch64_be", "x86_64", "i386", "riscv64", ... */
   arch: string;
-  /** ARM architecture level taken from the arch spelling ("armv6j" -> "armv6", "armv7l" -> "armv7"), if any. */
+  /** ARM architecture level as spelled, endianness letters dropped ("armv6j", "armv7l" -> "armv7", "armv5tel" -> "armv5te"). */
   subArch?: string;
   /** Vendor field as written ("pc", "unknown", "rpi", "hardfloat", ...; "" when absent). Never compared. */
   vendor: string;
@@ -48,17 +48,34 @@ export function parseTripleAliases(input: unknown): TripleAliases {
 
 const OS_NAMES = /^(linux|none|darwin\d*(\.\d+)*|macos\w*|ios\w*|freebsd[\d.]*|netbsd[\d.]*|openbsd[\d.]*|dragonfly[\d.]*|solaris[\d.]*|windows|mingw32|mingw64|cygwin|msys|elf|eabi|eabihf|uclinux|gnu|hurd|haiku|wasi|emscripten|rtems[\d.]*|nto\w*|qnx\w*|aix[\d.]*|android)$/;
 
-function normalizeArch(raw: string): { arch: string; subArch?: string } {
+function normalizeArch(raw: string): { arch: string; subArch?: string; hardFloat?: boolean } {
   const a = raw.toLowerCase();
   if (a === "amd64" || a === "x86_64" || a === "x64") return { arch: "x86_64" };
   if (/^i[3-7]86$/.test(a) || a === "x86") return { arch: "i386" };
   if (a === "arm64" || a === "aarch64") return { arch: "aarch64" };
   if (a === "arm64_be" || a === "aarch64_be") return { arch: "aarch64_be" };
-  const arm = /^(arm|thumb)(v\d+)?([a-z0-9]*?)(eb|be)?$/.exec(a);
+  const arm = /^(?:arm|thumb)(v\d+[a-z0-9]*)?$/.exec(a);
   if (arm && !a.startsWith("arm64")) {
-    const arch = arm[4] ? "armeb" : "arm";
-    return arm[2] ? { arch, subArch: `arm${arm[2]}` } : { arch };
+    // Trailing letters after the level: "l"/"el" little-endian, "hl" hard-float little-endian
+    // (Fedora), "eb"/"be" big-endian; what is left is the gcc -march spelling ("armv6j", "armv5te").
+    let level = arm[1] ?? "";
+    let big = false;
+    let hardFloat = false;
+    if (/(eb|be)$/.test(level)) {
+      big = true;
+      level = level.slice(0, -2);
+    } else if (/hl$/.test(level)) {
+      hardFloat = true;
+      level = level.slice(0, -2);
+    } else if (/l$/.test(level)) level = level.slice(0, -1);
+    const arch = big ? "armeb" : "arm";
+    const out: { arch: string; subArch?: string; hardFloat?: boolean } = { arch };
+    if (level) out.subArch = `arm${level}`;
+    if (hardFloat) out.hardFloat = true;
+    return out;
   }
+  if (/^(arm|thumb)(eb|be)$/.test(a)) return { arch: "armeb" };
+  if (/^(arm|thumb)el$/.test(a)) return { arch: "arm" };
   if (a === "ppc" || a === "powerpc") return { arch: "powerpc" };
   if (a === "ppc64" || a === "powerpc64") return { arch: "powerpc64" };
   if (a === "ppc64le" || a === "powerpc64le") return { arch: "powerpc64le" };
@@ -72,15 +89,25 @@ function isArmArch(arch: string): boolean {
 /** Reduce a triple to arch, os, env and float ABI (rules and table: docs/triples.md). */
 export function normalizeTriple(triple: string): NormalizedTriple {
   const parts = triple.trim().toLowerCase().split("-").filter((p) => p.length > 0);
-  const { arch, subArch } = normalizeArch(parts[0] ?? "");
+  const { arch, subArch, hardFloat: hardByArch } = normalizeArch(parts[0] ?? "");
   const rest = parts.slice(1);
   // The OS is the first known OS word after the arch; what is between is the vendor.
-  let osIndex = rest.findIndex((p) => OS_NAMES.test(p));
-  if (osIndex < 0) osIndex = rest.length >= 2 ? 1 : 0;
-  // "gnu" and "eabi*" are OS words only when nothing else is (arm-none-eabi has os "none").
-  const vendor = rest.slice(0, osIndex).join("-");
-  let os = rest[osIndex] ?? "";
-  let env = rest.slice(osIndex + 1).join("-");
+  const osIndex = rest.findIndex((p) => OS_NAMES.test(p));
+  let vendor: string;
+  let os: string;
+  let env: string;
+  if (osIndex >= 0) {
+    vendor = rest.slice(0, osIndex).join("-");
+    os = rest[osIndex] ?? "";
+    env = rest.slice(osIndex + 1).join("-");
+  } else {
+    // No OS we know: compare everything but the generic vendors, rather than guess which is which.
+    let first = 0;
+    while (first < rest.length - 1 && /^(pc|unknown)$/.test(rest[first] ?? "")) first++;
+    vendor = rest.slice(0, first).join("-");
+    os = rest.slice(first).join("-");
+    env = "";
+  }
   if (os === "eabi" || os === "eabihf") {
     env = os;
     os = "none";
@@ -93,7 +120,7 @@ export function normalizeTriple(triple: string): NormalizedTriple {
     const hardByEnv = /hf$/.test(env);
     const hardByVendor = /hardfloat|hardfp|(^|-)rpi(-|$)/.test(vendor);
     const softByVendor = /softfloat|softfp/.test(vendor);
-    floatAbi = hardByEnv || (hardByVendor && !softByVendor) ? "hard" : "soft";
+    floatAbi = hardByEnv || hardByArch === true || (hardByVendor && !softByVendor) ? "hard" : "soft";
     if (floatAbi === "hard" && /^(gnueabi|musleabi|eabi|uclibceabi)$/.test(env)) env = `${env}hf`;
   }
   const canonical = [arch, os, env].filter((p) => p.length > 0).join("-");
