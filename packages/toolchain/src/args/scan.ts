@@ -114,7 +114,9 @@ export function scanExpandedArgs(argv: string[], env: Record<string, string | un
         // Joined form, nothing to skip.
       } else if (a.charCodeAt(1) === 77 /* M */) {
         return local(argv, { code: "dependencies-only", option: a });
-      } else if (a === "-march=native" || a === "-mtune=native") {
+      } else if (a === "-march=native" || a === "-mtune=native" || a === "-mcpu=native") {
+        // -mcpu=native is our addition (distcc 3.4 misses it, and a helper would then build for its
+        // own CPU): local is always safe, the server never sees it.
         return local(argv, { code: "native-cpu", option: a });
       } else if (a === "-flto") {
         return local(argv, { code: "lto" });
