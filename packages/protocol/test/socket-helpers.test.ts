@@ -1,0 +1,183 @@
+// The socket helpers against each other, against the real distcc client, and on broken peers.
+import { execFile } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, makeTempDir } from "@x/testkit";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  concatChunks, DistccConnectionError, DistccProtocolError, encodeResponse, exitedStatus, readCompileRequest, sendCompileRequest,
+  writeCompileResponse, type CompileRequest, type ProtocolVersion,
+} from "../src/index.js";
+
+const run = promisify(execFile);
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function listen(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer(onSocket);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const sockets = new Set<Socket>();
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise((r) => server.close(() => r()));
+  });
+  const address = server.address();
+  return { server, port: typeof address === "object" && address ? address.port : 0 };
+}
+
+const request = (version: ProtocolVersion): CompileRequest => ({
+  version,
+  argv: ["x86_64-linux-gnu-gcc", "-c", "x.c", "-o", "x.o"],
+  source: new TextEncoder().encode("int x(void) { return 42; }\n".repeat(500)),
+});
+
+describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () => {
+  for (const version of [1, 2] as const) {
+    for (const compression of ["lzo", "lz4"] as const) {
+      it(`round-trips a protocol ${version} job (${compression}); the client never half-closes`, async () => {
+        const seen: { argv?: string[]; halfClosedEarly: boolean } = { halfClosedEarly: false };
+        const { port } = await listen(async (socket) => {
+          const req = await readCompileRequest(socket, { compression, onArgv: (argv) => void (seen.argv = argv) });
+          socket.once("end", () => (seen.halfClosedEarly = true));
+          socket.resume();
+          await new Promise((r) => setTimeout(r, 20));
+          await writeCompileResponse(socket, {
+            version: req.version, status: 0, stderr: new TextEncoder().encode("warning: x"), stdout: new Uint8Array(0),
+            object: req.source!.subarray(0, 1000),
+          }, { compression });
+        });
+        const res = await sendCompileRequest({ host: "127.0.0.1", port }, request(version), { compression });
+        expect(seen.argv).toEqual(request(version).argv);
+        expect(seen.halfClosedEarly).toBe(false);
+        expect(res.status).toBe(0);
+        expect(new TextDecoder().decode(res.stderr)).toBe("warning: x");
+        expect(Buffer.from(res.object).equals(Buffer.from(request(version).source!.subarray(0, 1000)))).toBe(true);
+      });
+    }
+  }
+
+  it("onArgv may refuse the job before the source is read", async () => {
+    const result = new Promise<unknown>((resolve) => {
+      void listen(async (socket) => {
+        try {
+          await readCompileRequest(socket, {
+            onArgv: async () => {
+              await new Promise((r) => setTimeout(r, 5));
+              throw new Error("not distributable");
+            },
+          });
+        } catch (err) {
+          resolve(err);
+          socket.destroy();
+        }
+      }).then(({ port }) => sendCompileRequest({ host: "127.0.0.1", port }, request(2)).catch(() => undefined));
+    });
+    expect(await result).toMatchObject({ message: "not distributable" });
+  });
+
+  it("no answer, connection refused, timeout, truncated and bad responses are typed", async () => {
+    const closer = await listen((socket) => socket.destroy());
+    await expect(sendCompileRequest({ host: "127.0.0.1", port: closer.port }, request(1))).rejects.toMatchObject({ code: "DISTCC_ERR_NO_ANSWER" });
+
+    const nobody = await freePort();
+    const refused = sendCompileRequest({ host: "127.0.0.1", port: nobody }, request(1));
+    await expect(refused).rejects.toBeInstanceOf(DistccConnectionError);
+    await expect(refused).rejects.toMatchObject({ code: "DISTCC_ERR_CONNECT" });
+
+    const silent = await listen((socket) => socket.resume());
+    await expect(sendCompileRequest({ host: "127.0.0.1", port: silent.port }, request(1), { ioTimeoutMs: 200 })).rejects.toMatchObject({ code: "DISTCC_ERR_TIMEOUT" });
+
+    const full = concatChunks(encodeResponse({ version: 1, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: new Uint8Array(50) }));
+    const cut = await listen((socket) => socket.end(full.subarray(0, 40)));
+    const truncated = sendCompileRequest({ host: "127.0.0.1", port: cut.port }, request(1));
+    await expect(truncated).rejects.toBeInstanceOf(DistccProtocolError);
+    await expect(truncated).rejects.toMatchObject({ code: "DISTCC_ERR_TRUNCATED" });
+
+    const wrongVersion = await listen((socket) => socket.end(full));
+    await expect(sendCompileRequest({ host: "127.0.0.1", port: wrongVersion.port }, request(2))).rejects.toMatchObject({ code: "DISTCC_ERR_BAD_VERSION" });
+
+    const ac = new AbortController();
+    const slow = await listen((socket) => socket.resume());
+    const aborted = sendCompileRequest({ host: "127.0.0.1", port: slow.port }, request(1), { signal: ac.signal });
+    setTimeout(() => ac.abort(), 20);
+    await expect(aborted).rejects.toMatchObject({ code: "DISTCC_ERR_ABORTED" });
+  });
+
+  it("readCompileRequest reports EOF mid-request as DISTCC_ERR_TRUNCATED and idleness as DISTCC_ERR_TIMEOUT", async () => {
+    const errors: unknown[] = [];
+    const done = new Promise<void>((resolve) => {
+      void listen(async (socket) => {
+        try {
+          await readCompileRequest(socket, { ioTimeoutMs: 200 });
+        } catch (err) {
+          errors.push(err);
+          socket.destroy();
+          if (errors.length === 2) resolve();
+        }
+      }).then(async ({ port }) => {
+        const { connect } = await import("node:net");
+        const a = connect({ port, host: "127.0.0.1" }, () => a.end("DIST00000001ARGC0000"));
+        const b = connect({ port, host: "127.0.0.1" }, () => b.write("DIST00000001"));
+        cleanups.push(() => void (a.destroy(), b.destroy()));
+      });
+    });
+    await done;
+    const codes = errors.map((e) => (e as { code: string }).code).sort();
+    expect(codes).toEqual(["DISTCC_ERR_TIMEOUT", "DISTCC_ERR_TRUNCATED"]);
+  });
+});
+
+describe("the real distcc client talks to a server built on these helpers", () => {
+  it("distcc ,lzo and plain hosts compile through readCompileRequest/writeCompileResponse", async () => {
+    const work = makeTempDir("protocol-client-");
+    cleanups.push(() => work.remove());
+    const src = join(work.path, "add.c");
+    writeFileSync(src, "int add(int a, int b) { return a + b * 3; }\n");
+    chmodSync(src, 0o644);
+    const jobs: CompileRequest[] = [];
+    const { port } = await listen(async (socket) => {
+      const req = await readCompileRequest(socket);
+      jobs.push(req);
+      // A minimal server: compile the .i with the named compiler (a test, so we trust argv[0]).
+      const dir = makeTempDir("protocol-server-job-");
+      try {
+        writeFileSync(join(dir.path, "in.i"), req.source!);
+        const argv = req.argv.slice(1).map((a) => (a.endsWith(".c") ? "in.i" : a === "add.o" ? "out.o" : a));
+        let status = 0;
+        let stderr = "";
+        try {
+          await run(req.argv[0]!, argv, { cwd: dir.path });
+        } catch (err) {
+          status = exitedStatus((err as { code: number }).code);
+          stderr = (err as { stderr: string }).stderr;
+        }
+        const object = status === 0 ? readFileSync(join(dir.path, "out.o")) : new Uint8Array(0);
+        await writeCompileResponse(socket, {
+          version: req.version, status, stderr: new TextEncoder().encode(stderr), stdout: new Uint8Array(0), object,
+        });
+      } finally {
+        dir.remove();
+      }
+    });
+    for (const suffix of ["", ",lzo"]) {
+      const out = join(work.path, suffix ? "add-lzo.o" : "add-plain.o");
+      await run("distcc", ["gcc", "-O2", "-c", "add.c", "-o", "add.o"], {
+        cwd: work.path,
+        env: { ...process.env, DISTCC_HOSTS: `127.0.0.1:${port}${suffix}`, DISTCC_FALLBACK: "0", DISTCC_DIR: work.path, DISTCC_SKIP_LOCAL_RETRY: "1" },
+      });
+      renameSync(join(work.path, "add.o"), out);
+      expect(existsSync(out)).toBe(true);
+      expect(readFileSync(out).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
+    }
+    expect(jobs.map((j) => j.version)).toEqual([1, 2]);
+    expect(jobs[0]!.argv).toEqual(["x86_64-linux-gnu-gcc", "-O2", "-c", "add.c", "-o", "add.o"]);
+  });
+});
