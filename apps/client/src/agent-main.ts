@@ -1,0 +1,55 @@
+/**
+ * The resident agent's entry (`node dist/agent-main.js`). Started detached by the first launcher
+ * that finds no agent; leaves after DISTCC_AGENT_IDLE_TIMEOUT seconds without jobs (300).
+ */
+import { appendFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { agentPaths } from "./agent-paths.js";
+import { startAgentServer, signalReady } from "./agent/agent-server.js";
+import { AgentState } from "./agent/agent-state.js";
+import { handleJob } from "./agent/compile-job.js";
+import { envSeconds } from "./env-options.js";
+
+export async function runAgent(env: NodeJS.ProcessEnv): Promise<number> {
+  const paths = agentPaths(env);
+  const idleMs = Math.max(0.05, envSeconds(env, "DISTCC_AGENT_IDLE_TIMEOUT", 300)) * 1000;
+  const state = new AgentState(paths);
+  const logFile = join(paths.agentDir, "agent.log");
+  const logError = (err: unknown): void => {
+    try {
+      appendFileSync(logFile, `${new Date().toISOString()} [${process.pid}] ${(err as Error)?.stack ?? String(err)}\n`);
+    } catch {
+      /* nowhere to log */
+    }
+  };
+  const server = await startAgentServer({
+    paths,
+    idleMs,
+    onJob: (job) => {
+      state.noteLauncher(job.request.self);
+      return handleJob(job, state);
+    },
+    onError: logError,
+  });
+  if (server === "taken") return 0; // a racing agent won: leave cleanly (the ready fd closes on exit)
+  writeFileSync(join(paths.agentDir, "agent.pid"), `${process.pid}\n`);
+  signalReady(env);
+  delete env.DISTCC_AGENT_READY_FD;
+  const stop = (): void => void server.close();
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  process.on("uncaughtException", logError);
+  process.on("unhandledRejection", logError);
+  await server.stopped;
+  return 0;
+}
+
+if (process.argv[1] && /agent-main\.js$/.test(process.argv[1])) {
+  runAgent(process.env).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`distcc-client agent: ${(err as Error).message}\n`);
+      process.exit(100);
+    },
+  );
+}

@@ -1,0 +1,218 @@
+import { chmodSync, closeSync, mkdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import type { AgentPaths } from "../agent-paths.js";
+import { encodeFrame, LaunchRequestDecoder, type AgentFrame, type LaunchRequest } from "../launch-frames.js";
+
+/** One launcher's job as the agent sees it. */
+export interface JobConnection {
+  request: LaunchRequest;
+  send(frame: AgentFrame): void;
+  /** Aborted when the launcher goes away (killed, Ctrl-C): cancel the job, free its slot. */
+  signal: AbortSignal;
+  /** Resolves when the launcher (or the compiler it exec'd) closed the connection. */
+  closed: Promise<void>;
+  end(): void;
+}
+
+export interface AgentServerOptions {
+  paths: AgentPaths;
+  /** Leave after this long without any connection. */
+  idleMs: number;
+  onJob(job: JobConnection): Promise<void>;
+  onError?(err: unknown): void;
+}
+
+export interface AgentServer {
+  /** Resolves when the agent stopped (idle, or its socket was taken over). */
+  stopped: Promise<void>;
+  close(): Promise<void>;
+}
+
+export class AgentStartError extends Error {
+  constructor(message: string, readonly code: "DISTCC_ERR_AGENT_DIR" | "DISTCC_ERR_AGENT_LISTEN") {
+    super(message);
+  }
+}
+
+function probe(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+function listenOn(server: Server, path: string): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
+    const onError = (err: NodeJS.ErrnoException) => resolve(err);
+    server.once("error", onError);
+    server.listen(path, () => {
+      server.off("error", onError);
+      resolve(undefined);
+    });
+  });
+}
+
+function prepareDir(paths: AgentPaths): void {
+  mkdirSync(paths.stateDir, { recursive: true });
+  mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
+  const st = statSync(paths.agentDir);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new AgentStartError(`${paths.agentDir} belongs to another user`, "DISTCC_ERR_AGENT_DIR");
+  }
+  chmodSync(paths.agentDir, 0o700);
+}
+
+/**
+ * Listens on the agent socket. Returns "taken" when a live agent already answers there (a racing
+ * second agent leaves cleanly); a stale socket file (nobody listening) is moved away and replaced.
+ */
+export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer | "taken"> {
+  prepareDir(opts.paths);
+  const { socketPath } = opts.paths;
+  let active = 0;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  const sockets = new Set<Socket>();
+
+  const server = createServer({ allowHalfOpen: true }, (socket) => onConnection(socket));
+  let listened = false;
+  for (let attempt = 0; attempt < 4 && !listened; attempt++) {
+    const err = await listenOn(server, socketPath);
+    if (!err) {
+      listened = true;
+      break;
+    }
+    if (err.code !== "EADDRINUSE") {
+      throw new AgentStartError(`cannot listen on ${socketPath}: ${err.message}`, "DISTCC_ERR_AGENT_LISTEN");
+    }
+    if (await probe(socketPath)) return "taken";
+    // Stale: rename first (atomic) so a racing agent never unlinks a socket that was just bound.
+    const aside = `${socketPath}.stale.${process.pid}`;
+    try {
+      renameSync(socketPath, aside);
+      unlinkSync(aside);
+    } catch {
+      /* somebody else moved it: just retry */
+    }
+  }
+  if (!listened) throw new AgentStartError(`cannot take over ${socketPath}`, "DISTCC_ERR_AGENT_LISTEN");
+  chmodSync(socketPath, 0o600);
+  const ourIno = statSync(socketPath).ino;
+
+  const stillOurs = (): boolean => {
+    try {
+      return statSync(socketPath).ino === ourIno;
+    } catch {
+      return false;
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    if (idleTimer) clearTimeout(idleTimer);
+    await new Promise<void>((r) => server.close(() => r()));
+    for (const s of sockets) s.destroy();
+    if (stillOurs()) {
+      try {
+        unlinkSync(socketPath);
+      } catch {
+        /* already gone */
+      }
+    }
+    resolveStopped();
+  };
+
+  const armIdle = (): void => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      if (active === 0) void stop();
+    }, opts.idleMs);
+    idleTimer.unref?.();
+  };
+
+  function onConnection(socket: Socket): void {
+    if (stopping) {
+      socket.destroy();
+      return;
+    }
+    if (!stillOurs()) {
+      // Another agent replaced our socket file: let it serve; we finish what we have and leave.
+      socket.destroy();
+      if (active === 0) void stop();
+      return;
+    }
+    active++;
+    sockets.add(socket);
+    if (idleTimer) clearTimeout(idleTimer);
+    const abort = new AbortController();
+    let resolveClosed!: () => void;
+    const closed = new Promise<void>((r) => (resolveClosed = r));
+    const decoder = new LaunchRequestDecoder();
+    let started = false;
+    const finish = (): void => {
+      sockets.delete(socket);
+      abort.abort();
+      resolveClosed();
+      active--;
+      if (active === 0) armIdle();
+    };
+    socket.once("close", finish);
+    socket.on("error", () => socket.destroy());
+    socket.on("end", () => socket.destroy());
+    socket.on("data", (chunk: Buffer) => {
+      if (started) return; // nothing may follow the request; an exec'd compiler never writes
+      let request: LaunchRequest | undefined;
+      try {
+        request = decoder.push(chunk);
+      } catch (err) {
+        opts.onError?.(err);
+        socket.destroy();
+        return;
+      }
+      if (!request) return;
+      started = true;
+      const job: JobConnection = {
+        request,
+        signal: abort.signal,
+        closed,
+        send(frame) {
+          if (socket.destroyed) return;
+          for (const part of encodeFrame(frame)) socket.write(part);
+        },
+        end() {
+          socket.end();
+        },
+      };
+      opts.onJob(job).catch((err: unknown) => {
+        opts.onError?.(err);
+        job.send({ type: "exit", code: 100 });
+        socket.end();
+      });
+    });
+  }
+
+  armIdle();
+  return { stopped, close: stop };
+}
+
+/** Tells the launcher that started us (fd from DISTCC_AGENT_READY_FD) that we are listening. */
+export function signalReady(env: NodeJS.ProcessEnv): void {
+  const raw = env.DISTCC_AGENT_READY_FD;
+  if (!raw) return;
+  const fd = Number(raw);
+  if (!Number.isInteger(fd) || fd < 3) return;
+  try {
+    writeSync(fd, "1");
+    closeSync(fd);
+  } catch {
+    /* the launcher gave up waiting: nothing to tell */
+  }
+}

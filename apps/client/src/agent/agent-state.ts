@@ -1,0 +1,61 @@
+import { join } from "node:path";
+import { formatHostList, type HostList } from "@x/distcc-hosts";
+import { IdentityCache } from "@x/distcc-toolchain";
+import type { AgentPaths } from "../agent-paths.js";
+import type { ClientOptions } from "../env-options.js";
+import { PlacementDriver, policyName } from "./placement.js";
+import { SlotBroker, type Chooser } from "./slot-broker.js";
+
+/**
+ * Everything the agent keeps between jobs: the schedulers (slots, backoff, learned speeds), the cpp
+ * pool, compiler identities, what it already told the user. Owned by one agent; nothing global.
+ */
+export class AgentState {
+  /** Pools outside the scheduler: the local cpp pool (`--localslots_cpp`), and local work without a host list. */
+  readonly slots = new SlotBroker();
+  readonly identities: IdentityCache;
+  /** Realpaths of the launchers that talked to us: never picked as "the real compiler". */
+  readonly selfPaths: string[] = [];
+  private readonly said = new Set<string>();
+  private readonly drivers = new Map<string, PlacementDriver>();
+  readonly stats = { remote: 0 };
+
+  constructor(readonly paths: AgentPaths) {
+    this.identities = new IdentityCache({ file: join(paths.stateDir, "compilers.json") });
+  }
+
+  noteLauncher(self: string): void {
+    if (self && !this.selfPaths.includes(self)) this.selfPaths.push(self);
+  }
+
+  /** Runs `say` the first time `key` is seen in this agent's life; returns whether it ran. */
+  once(key: string, say: () => void): boolean {
+    if (this.said.has(key)) return false;
+    this.said.add(key);
+    say();
+    return true;
+  }
+
+  recordSuccess(_host: string, _elapsedMs: number): void {
+    this.stats.remote++;
+  }
+
+  localPool(kind: "local" | "cpp", limit: number): Chooser {
+    const placeId = `localhost_${kind}`;
+    return () => ({ placeId, limit: Math.max(1, limit) });
+  }
+
+  /** One scheduler per distinct host list (jobs of one build share it, so limits hold across them). */
+  placement(list: HostList, env: Record<string, string | undefined>, opts: ClientOptions): PlacementDriver {
+    const policy = policyName(list, env);
+    // --randomize shuffles at every parse: the key must not depend on that order.
+    const hosts = list.randomize ? list.hosts.map((h) => h.spec).sort().join(" ") : formatHostList(list);
+    const key = `${hosts}\0${list.localSlots}\0${policy}\0${opts.backoffPeriodMs}`;
+    let driver = this.drivers.get(key);
+    if (!driver) {
+      driver = new PlacementDriver(list, policy, opts.backoffPeriodMs);
+      this.drivers.set(key, driver);
+    }
+    return driver;
+  }
+}

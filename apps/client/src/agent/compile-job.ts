@@ -1,0 +1,337 @@
+import { basename, resolve } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import {
+  sendCompileRequest,
+  parseWaitStatus,
+  statusToExitCode,
+  type CompileResponse,
+  type ProtocolVersion,
+} from "@x/distcc-protocol";
+import { findHostList, parseHostList, type HostEntry, type HostList } from "@x/distcc-hosts";
+import {
+  describeLocalReason,
+  preprocessedExtension,
+  preprocessorArgv,
+  qualifiedCompilerName,
+  scanArgs,
+  serverArgv,
+  type DistributableScan,
+} from "@x/distcc-toolchain";
+import { classifyInvocation, findCompiler, safeguardLevel, type Invocation } from "../invocation.js";
+import { clientOptions, type ClientOptions } from "../env-options.js";
+import { runCommand } from "../commands.js";
+import type { JobConnection } from "./agent-server.js";
+import type { AgentState } from "./agent-state.js";
+import { describeHostFailure } from "./host-failure.js";
+import { JobOutput } from "./job-output.js";
+import { runPreprocessor, type PreprocessResult } from "./run-preprocessor.js";
+import { LOCAL_ID, tcpHostId } from "./placement.js";
+import type { JobInfo } from "@x/distcc-scheduler";
+import { writeFileAtomically } from "./write-output.js";
+
+/** Never distcc's endless loop: at most this many remote attempts per job, then local. */
+const MAX_REMOTE_ATTEMPTS = 3;
+
+type CompileInvocation = Extract<Invocation, { kind: "compile" }>;
+type TcpHost = Extract<HostEntry, { kind: "tcp" }>;
+
+interface JobContext {
+  job: JobConnection;
+  state: AgentState;
+  opts: ClientOptions;
+  out: JobOutput;
+  cwd: string;
+  env: Record<string, string>;
+  inv: CompileInvocation;
+  compilerPath: string;
+  /** Variables every child (cpp, local compiler) gets: the recursion guard, the cut PATH. */
+  childEnv: Record<string, string>;
+}
+
+/** Handles one launcher: a client command, a local run, or the remote pipeline. */
+export async function handleJob(job: JobConnection, state: AgentState): Promise<void> {
+  const { request } = job;
+  const env = request.env;
+  const opts = clientOptions(env);
+  const out = new JobOutput(job, opts);
+  const inv = classifyInvocation(request.argv, env, request.cwd);
+  if (inv.kind === "command") {
+    const result = await runCommand(inv.command, inv.args, env, { cwd: request.cwd });
+    out.stdout(Buffer.from(result.stdout));
+    out.stderr(result.stderr);
+    out.exit(result.code);
+    return;
+  }
+  const level = safeguardLevel(env);
+  const compilerPath = findCompiler(inv.compilerName, inv.path, request.cwd, [request.self, ...state.selfPaths]);
+  if (!compilerPath) {
+    out.stderr(`distcc-client: ${inv.compilerName}: compiler not found on PATH\n`);
+    out.exit(110);
+    return;
+  }
+  const childEnv: Record<string, string> = { _DISTCC_SAFEGUARD: String(level + 1) };
+  if (inv.pathWasCut) childEnv.PATH = inv.path;
+  const ctx: JobContext = { job, state, opts, out, cwd: request.cwd, env, inv, compilerPath, childEnv };
+  const userArgv = [inv.compilerName, ...inv.args];
+
+  if (level > 0) {
+    // Recursion guard (spec 9.1): a child of ours never distributes, and never takes a slot.
+    if (level - (inv.pathWasCut ? 1 : 0) > 0) {
+      out.stderr("distcc-client: distcc seems to have invoked itself recursively!\n");
+      out.exit(111);
+      return;
+    }
+    await runLocally(ctx, userArgv, undefined);
+    return;
+  }
+
+  const hosts = loadHosts(ctx);
+  if (!hosts) {
+    await runLocally(ctx, userArgv, await takeLocalSlot(ctx));
+    return;
+  }
+  const scan = scanArgs(userArgv, { cwd: ctx.cwd, env });
+  if (!scan.distributable) {
+    out.debug(`${describeLocalReason(scan.reason)}: running locally`);
+    await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+    return;
+  }
+  const remotes = hosts.hosts.filter((h): h is TcpHost => h.kind === "tcp" && !h.down);
+  if (remotes.length === 0) {
+    if (!opts.fallback && !hosts.hosts.some((h) => h.kind === "local")) return failNoHosts(ctx, scan.input);
+    await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+    return;
+  }
+
+  const wireCompiler = await rewriteCompilerName(ctx, scan.argv[0] ?? inv.compilerName);
+
+  // Local preprocessing first, under a cpp slot; the helper's slot is taken only once we can send.
+  const cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocess(ctx, scan, hosts.localSlotsCpp);
+  if (!cpp || job.signal.aborted) return;
+  if (cpp.code !== 0) {
+    // The preprocessor's verdict is the compiler's verdict: a local compile would fail the same way.
+    out.stderr(cpp.stderr);
+    out.exit(cpp.code);
+    return;
+  }
+  if (opts.saveTemps) {
+    const kept = resolve(opts.tmpDir, `distcc_${randomBytes(4).toString("hex")}${preprocessedExtension(scan.input)}`);
+    await writeFile(kept, cpp.output).catch(() => undefined);
+    out.debug(`kept preprocessed source in ${kept}`);
+  }
+
+  const driver = ctx.state.placement(hosts, env, opts);
+  // Like distcc, this machine compiles distributable jobs only when the host list names localhost
+  // (or as the fallback); with DISTCC_FALLBACK=0 never.
+  const localIsAPlace = hosts.hosts.some((h) => h.kind === "local");
+  const info: JobInfo = {
+    inputBytes: cpp.output.length,
+    language: scan.language,
+    compiler: wireCompiler,
+    ...(localIsAPlace ? {} : { excluded: [LOCAL_ID] }),
+  };
+  const first = await driver.submit(info, job.signal);
+  const { jobId } = first;
+  let settled = false;
+  try {
+    let lease = first.lease;
+    for (;;) {
+      if (lease.placement.kind === "local") {
+        if (!localIsAPlace && !opts.fallback) {
+          driver.finish(lease, { ok: true });
+          settled = true;
+          return failNoHosts(ctx, scan.input);
+        }
+        await runLocally(ctx, scan.argv, undefined);
+        driver.finish(lease, { ok: true });
+        settled = true;
+        return;
+      }
+      const host = remotes.find((h) => hostKey(h) === lease.placeId);
+      if (!host) {
+        driver.finish(lease, { ok: false, reason: "not in this job's host list" });
+        lease = await driver.next(jobId, job.signal);
+        continue;
+      }
+      // Protocol 3 needs an include server (pump); like distcc without one, speak 2.
+      const version: ProtocolVersion = host.protocol === 1 ? 1 : 2;
+      const started = Date.now();
+      let response: CompileResponse;
+      try {
+        const argv = serverArgv(scan, version === 1 ? 1 : 2);
+        argv[0] = wireCompiler;
+        out.debug(`sending ${scan.input} to ${host.spec} (protocol ${version}): ${argv.join(" ")}`);
+        response = await sendCompileRequest(
+          { host: host.host, port: host.port },
+          { version, argv, source: cpp.output },
+          { ioTimeoutMs: opts.ioTimeoutMs, connectTimeoutMs: opts.connectTimeoutMs, signal: job.signal },
+        );
+      } catch (err) {
+        if (job.signal.aborted) return;
+        const failure = describeHostFailure(err, opts.ioTimeoutMs);
+        driver.finish(lease, { ok: false, reason: failure.reason });
+        hostFailed(ctx, host, scan.input, failure.reason);
+        lease = await driver.next(jobId, job.signal);
+        continue;
+      }
+      const outcome = await finishRemote(ctx, host, response, scan.output, scan.input, Date.now() - started);
+      if (outcome.kind === "host-failed") {
+        driver.finish(lease, { ok: false, reason: outcome.reason });
+        lease = await driver.next(jobId, job.signal);
+        continue;
+      }
+      driver.finish(lease, { ok: true, elapsedMs: Date.now() - started });
+      settled = true;
+      if (outcome.kind === "retry-local") {
+        // The compiler's verdict, not the host's fault: no backoff; compile here to get local stderr.
+        await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+      }
+      return;
+    }
+  } finally {
+    if (!settled) driver.cancel(jobId);
+  }
+}
+
+async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: number): Promise<PreprocessResult | undefined> {
+  const cppLease = await ctx.state.slots.acquire(ctx.state.localPool("cpp", cppSlots), ctx.job.signal);
+  try {
+    const cppArgv = preprocessorArgv(scan);
+    ctx.out.debug(`preprocessing: ${cppArgv.join(" ")}`);
+    return await runPreprocessor(ctx.compilerPath, cppArgv, {
+      cwd: ctx.cwd,
+      env: { ...ctx.env, ...ctx.childEnv },
+      signal: ctx.job.signal,
+    });
+  } finally {
+    cppLease.release();
+  }
+}
+
+/** A `.i`/`.ii` input is sent as it is. */
+async function readPreprocessed(ctx: JobContext, input: string): Promise<PreprocessResult> {
+  try {
+    return { code: 0, output: await readFile(resolve(ctx.cwd, input)), stderr: Buffer.alloc(0) };
+  } catch (err) {
+    return { code: 1, output: Buffer.alloc(0), stderr: Buffer.from(`${ctx.inv.compilerName}: error: ${input}: ${(err as Error).message}\n`) };
+  }
+}
+
+function hostKey(h: TcpHost): string {
+  return tcpHostId(h.host, h.port);
+}
+
+function loadHosts(ctx: JobContext): HostList | undefined {
+  const found = findHostList(ctx.env);
+  if (!found) {
+    ctx.state.once("no-hosts", () => ctx.out.warn("no hostlist is set; can't distribute work"));
+    return undefined;
+  }
+  try {
+    return parseHostList(found.text, { source: found.source });
+  } catch (err) {
+    ctx.out.warn(`${(err as Error).message}; compiling locally`);
+    return undefined;
+  }
+}
+
+/** Spec 9.2 with the compiler's own -dumpmachine (cached on disk) instead of a compiled-in triple. */
+async function rewriteCompilerName(ctx: JobContext, name: string): Promise<string> {
+  if (ctx.opts.noRewriteCross || name.includes("/")) return name;
+  try {
+    const identity = await ctx.state.identities.get(ctx.compilerPath);
+    const qualified = qualifiedCompilerName(name, identity.target);
+    if (qualified && qualified !== name) {
+      ctx.out.debug(`re-writing call to '${name}' to '${qualified}' to support cross-compilation`);
+      return qualified;
+    }
+  } catch (err) {
+    ctx.out.debug(`cannot identify ${ctx.compilerPath}: ${(err as Error).message}`);
+  }
+  return name;
+}
+
+function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: string): void {
+  // Once per host (and reason) per agent lifetime: a dead helper must not flood a 1000-file build.
+  const said = ctx.state.once(`fail:${host.spec}:${reason}`, () =>
+    ctx.out.warn(`failed to distribute ${input} to ${host.spec}: ${reason}; ${ctx.opts.fallback ? "compiling elsewhere" : "DISTCC_FALLBACK=0"}`),
+  );
+  if (!said) ctx.out.debug(`failed to distribute ${input} to ${host.spec}: ${reason}`);
+}
+
+type RemoteOutcome = { kind: "done" } | { kind: "retry-local" } | { kind: "host-failed"; reason: string };
+
+async function finishRemote(
+  ctx: JobContext,
+  host: TcpHost,
+  response: CompileResponse,
+  output: string,
+  input: string,
+  elapsedMs: number,
+): Promise<RemoteOutcome> {
+  const { out, opts } = ctx;
+  const wait = parseWaitStatus(response.status);
+  const exitCode = statusToExitCode(response.status);
+  if (wait.kind === "exited" && wait.code === 0) {
+    try {
+      await writeFileAtomically(resolve(ctx.cwd, output), response.object, ctx.job.signal);
+    } catch (err) {
+      if (ctx.job.signal.aborted) return { kind: "done" };
+      out.stderr(`distcc-client: cannot write ${output}: ${(err as Error).message}\n`);
+      out.exit(107);
+      return { kind: "done" };
+    }
+    ctx.state.recordSuccess(host.spec, elapsedMs);
+    out.debug(`${input} compiled on ${host.spec} in ${elapsedMs} ms`);
+    out.stdout(response.stdout);
+    out.stderr(response.stderr);
+    out.exit(0);
+    return { kind: "done" };
+  }
+  // distccd's own failures (compiler missing 110, client gone 107, lifetime 118, ...) and signals
+  // are the host's fault, not the compiler's verdict.
+  if (wait.kind === "signaled" || (exitCode >= 100 && exitCode <= 127)) {
+    const firstLine = Buffer.from(response.stderr).toString().trim().split("\n")[0] ?? "";
+    const reason =
+      wait.kind === "signaled"
+        ? `the compiler was killed by signal ${wait.signal}`
+        : `the server failed with distcc code ${exitCode}${firstLine ? `: ${firstLine}` : ""}`;
+    hostFailed(ctx, host, input, reason);
+    return { kind: "host-failed", reason };
+  }
+  if (!opts.skipLocalRetry && opts.fallback) {
+    out.debug(`remote compilation of '${input}' failed on ${host.spec}, retrying locally`);
+    return { kind: "retry-local" };
+  }
+  out.stdout(response.stdout);
+  out.stderr(response.stderr);
+  out.exit(exitCode);
+  return { kind: "done" };
+}
+
+function failNoHosts(ctx: JobContext, input: string): void {
+  ctx.out.warn(`cannot distribute ${basename(input)} and DISTCC_FALLBACK=0: not compiling locally`);
+  ctx.out.exit(116);
+}
+
+/** A slot of this machine's pool: the scheduler's when there is a host list, else a plain pool of 4. */
+async function takeLocalSlot(ctx: JobContext, hosts?: HostList): Promise<{ release(): void }> {
+  if (!hosts) return ctx.state.slots.acquire(ctx.state.localPool("local", 4), ctx.job.signal);
+  const driver = ctx.state.placement(hosts, ctx.env, ctx.opts);
+  const { lease } = await driver.submit({ inputBytes: 0, localOnly: true }, ctx.job.signal);
+  return { release: () => driver.finish(lease, { ok: true }) };
+}
+
+/**
+ * "Run it yourself": the launcher execs the compiler. Its socket stays open in the compiler
+ * process, so the local slot is held exactly until the compiler exits.
+ */
+async function runLocally(ctx: JobContext, argv: string[], lease: { release(): void } | undefined): Promise<void> {
+  try {
+    ctx.job.send({ type: "run", run: { path: ctx.compilerPath, argv, setEnv: ctx.childEnv } });
+    await ctx.job.closed;
+  } finally {
+    lease?.release();
+  }
+}

@@ -1,0 +1,69 @@
+import { findHostList, parseHostList, totalJobs } from "@x/distcc-hosts";
+import type { ClientCommand } from "./invocation.js";
+import { makeCompilerLinks } from "./links.js";
+import { VERSION } from "./version.js";
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export const HELP = `distcc-client ${VERSION}: a drop-in distcc client (protocols 1 and 2) with a resident agent
+
+Usage:
+  distcc-client COMPILER [ARGS...]     compile through the helpers in DISTCC_HOSTS
+  distcc-client [ARGS...]              the same with cc (implicit form: first argument is an option or a file)
+  COMPILER [ARGS...]                   through a link named after the compiler (masquerade, see links)
+  distcc-client links DIR              fill DIR with distcc-client and a link per compiler found on PATH;
+                                       then PATH=DIR:$PATH make -j8, or make CC="DIR/distcc-client gcc"
+  distcc-client --show-hosts           print the host list, one host per line
+  distcc-client -j                     print the number of jobs the hosts accept (sum of limits)
+  distcc-client agent [--foreground]   run the agent (normally started by the first job on its own)
+  distcc-client --help | --version
+
+Environment: DISTCC_HOSTS, DISTCC_DIR (~/.distcc), DISTCC_VERBOSE, DISTCC_LOG, DISTCC_FALLBACK,
+DISTCC_SKIP_LOCAL_RETRY, DISTCC_IO_TIMEOUT, DISTCC_BACKOFF_PERIOD, DISTCC_SAVE_TEMPS, TMPDIR,
+DISTCC_NO_REWRITE_CROSS, DISTCC_AGENT_IDLE_TIMEOUT (seconds, 300). See docs/client.md.
+`;
+
+/** Client commands that do not compile anything. */
+export async function runCommand(
+  command: ClientCommand,
+  args: string[],
+  env: Record<string, string | undefined>,
+  _opts: { cwd: string },
+): Promise<CommandResult> {
+  switch (command) {
+    case "help":
+      return { stdout: HELP, stderr: "", code: 0 };
+    case "version":
+      return { stdout: `distcc-client ${VERSION} (wire-compatible with distcc 3.4, protocols 1 and 2)\n`, stderr: "", code: 0 };
+    case "show-hosts":
+    case "jobs": {
+      // distcc exits 0 even when the list is invalid; it just prints nothing useful.
+      const found = findHostList(env);
+      if (!found) return { stdout: "", stderr: "distcc-client: no hostlist is set\n", code: 0 };
+      try {
+        const list = parseHostList(found.text, { source: found.source });
+        if (command === "jobs") return { stdout: `${totalJobs(list)}\n`, stderr: "", code: 0 };
+        return { stdout: list.hosts.map((h) => `${h.spec}\n`).join(""), stderr: "", code: 0 };
+      } catch (err) {
+        return { stdout: "", stderr: `distcc-client: ${(err as Error).message}\n`, code: 0 };
+      }
+    }
+    case "links": {
+      const dir = args[0];
+      if (!dir) return { stdout: "", stderr: "distcc-client: usage: distcc-client links DIR\n", code: 101 };
+      const r = makeCompilerLinks(dir, env);
+      const lines = [
+        `${r.launcherPath}: ${r.launcher === "native" ? `native launcher (built with ${r.builtWith})` : "Node launcher"}`,
+        `${r.names.length} compiler links: ${r.names.join(" ")}`,
+        `use: PATH=${r.dir}:$PATH make -j8   or   make CC="${r.launcherPath} gcc"`,
+      ];
+      return { stdout: `${lines.join("\n")}\n`, stderr: r.warning ? `distcc-client: ${r.warning}\n` : "", code: 0 };
+    }
+    case "agent":
+      return { stdout: "", stderr: "distcc-client: 'agent' runs from the command line only\n", code: 101 };
+  }
+}

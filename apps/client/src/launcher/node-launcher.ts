@@ -1,0 +1,129 @@
+/**
+ * The Node launcher: same job as native/launcher.c (forward argv/cwd/env to the agent, relay
+ * output, exec locally when told), used when no C compiler could build the native one.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, realpathSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { constants } from "node:os";
+import { agentPaths } from "../agent-paths.js";
+import { classifyInvocation, findCompiler, safeguardLevel } from "../invocation.js";
+import { AgentFrameDecoder, encodeLaunchRequest, type RunLocally } from "../launch-frames.js";
+import { packageFiles } from "../native-launcher.js";
+
+function tryConnect(path: string): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once("connect", () => resolve(s));
+    s.once("error", () => resolve(undefined));
+  });
+}
+
+/** Starts the agent detached and waits until it says it listens (or exits: another one won). */
+function startAgent(env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [packageFiles().agentScript], {
+      detached: true,
+      stdio: ["ignore", "ignore", "ignore", "pipe"],
+      env: { ...env, DISTCC_AGENT_READY_FD: "3" },
+    });
+    const ready = child.stdio[3] as NodeJS.ReadableStream | null;
+    const timer = setTimeout(done, 15_000);
+    function done(): void {
+      clearTimeout(timer);
+      child.unref();
+      (ready as unknown as { destroy?: () => void })?.destroy?.();
+      resolve();
+    }
+    child.once("error", done);
+    if (!ready) return done();
+    ready.once("data", done);
+    ready.once("end", done);
+    ready.once("error", done);
+  });
+}
+
+function exitLike(code: number | null, signal: NodeJS.Signals | null): never {
+  if (signal) {
+    process.kill(process.pid, signal);
+    process.exit(128 + ((constants.signals as Record<string, number>)[signal] ?? 1));
+  }
+  process.exit(code ?? 1);
+}
+
+function runChild(path: string, argv: string[], env: NodeJS.ProcessEnv, socket?: Socket): void {
+  const child = spawn(path, argv.slice(1), { argv0: argv[0], stdio: "inherit", env });
+  child.once("error", (err) => {
+    process.stderr.write(`distcc-client: failed to run ${path}: ${err.message}\n`);
+    process.exit(110);
+  });
+  child.once("exit", (code, signal) => {
+    socket?.destroy();
+    exitLike(code, signal);
+  });
+}
+
+/** Local compile without the agent: a build never fails because the agent did. */
+function compileWithoutAgent(argv: string[], self: string): void {
+  const env = process.env;
+  const inv = classifyInvocation(argv, env, process.cwd());
+  if (inv.kind !== "compile") return process.exit(100);
+  const path = findCompiler(inv.compilerName, inv.path, process.cwd(), [self]);
+  if (!path) {
+    process.stderr.write(`distcc-client: ${inv.compilerName}: compiler not found on PATH\n`);
+    process.exit(110);
+  }
+  const childEnv: NodeJS.ProcessEnv = { ...env, _DISTCC_SAFEGUARD: String(safeguardLevel(env) + 1) };
+  if (inv.pathWasCut) childEnv.PATH = inv.path;
+  runChild(path, [inv.compilerName, ...inv.args], childEnv);
+}
+
+export async function runNodeLauncher(argv: string[]): Promise<void> {
+  const env = process.env;
+  let self = process.argv[1] ?? "";
+  try {
+    self = realpathSync(self);
+  } catch {
+    /* keep as given */
+  }
+  const paths = agentPaths(env);
+  let socket = await tryConnect(paths.socketPath);
+  if (!socket) {
+    mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
+    await startAgent(env);
+    socket = await tryConnect(paths.socketPath);
+  }
+  if (!socket) return compileWithoutAgent(argv, self);
+  const envRecord: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) envRecord[k] = v;
+  socket.write(encodeLaunchRequest({ self, cwd: process.cwd(), argv, env: envRecord }));
+  const decoder = new AgentFrameDecoder();
+  let finished = false;
+  const conn = socket;
+  conn.on("data", (chunk: Buffer) => {
+    for (const frame of decoder.push(chunk)) {
+      if (frame.type === "stdout") process.stdout.write(frame.data);
+      else if (frame.type === "stderr") process.stderr.write(frame.data);
+      else if (frame.type === "exit") {
+        finished = true;
+        conn.destroy();
+        process.exitCode = frame.code;
+        // Let stdout/stderr drain before leaving.
+        process.stdout.write("", () => process.stderr.write("", () => process.exit(frame.code)));
+      } else if (frame.type === "run") {
+        finished = true;
+        runLocal(frame.run, conn);
+      }
+    }
+  });
+  conn.on("error", () => undefined);
+  conn.on("close", () => {
+    if (!finished) compileWithoutAgent(argv, self); // the agent died mid-job
+  });
+}
+
+function runLocal(run: RunLocally, socket: Socket): void {
+  // Keep the socket open until the compiler exits: the agent holds our local slot until then.
+  socket.removeAllListeners("data");
+  runChild(run.path, run.argv, { ...process.env, ...run.setEnv }, socket);
+}
