@@ -47,7 +47,7 @@ export class HostSpecError extends Error {
       details.line > 1 ? `line ${details.line} column ${details.lineColumn}` : `column ${details.column}`;
     const prefix = details.source ? `${details.source}: ` : "";
     super(
-      `${prefix}${what} in '${shown(details.entry)}' at ${where}: expected ${details.expected}, e.g. ${details.example}`,
+      `${prefix}${what} in '${shown(details.entry)}' at ${where}: expected ${details.expected}, e.g. ${shown(details.example)}`,
     );
     this.name = "HostSpecError";
     this.problem = details.problem;

@@ -66,6 +66,9 @@ function fail(
   example: string,
 ): never {
   const { line, lineColumn } = lineAndColumn(scan.text, at);
+  // The example must itself be accepted; when the one built from the entry is not (the entry
+  // has a second problem), fall back to a plain one.
+  if (!isValidExample(example, scan.extensions)) example = FALLBACK_EXAMPLES[problem];
   const past = at >= scan.end ? ` (distcc reads on past the end of the entry)` : "";
   throw new HostSpecError(what + past, {
     problem,
@@ -77,6 +80,23 @@ function fail(
     example,
     ...(scan.source !== undefined ? { source: scan.source } : {}),
   });
+}
+
+const FALLBACK_EXAMPLES: Record<HostSpecProblem, string> = {
+  "bad-limit": "host/4",
+  "bad-port": "host:3632",
+  "missing-host": "host",
+  "unclosed-ipv6": "[::1]:3632",
+  "unknown-option": "host,lzo",
+  "cpp-without-compression": "host,cpp,lzo",
+};
+
+function isValidExample(example: string, extensions: boolean): boolean {
+  try {
+    return parseHostList(example, { extensions }).warnings.length === 0;
+  } catch {
+    return false;
+  }
 }
 
 function warn(scan: Scan, code: string, at: number, message: string): void {
@@ -264,7 +284,9 @@ function parseTcp(scan: Scan): HostEntry {
   }
   if (host === "") {
     const written = entryText(scan);
-    const example = written.includes(":") && !written.startsWith("[") ? `[${written}]` : `host${written.replace(/^\[\]/, "")}`;
+    // "::1" is an IPv6 address missing its brackets; "/3" or ":3700" a missing name.
+    const looksIpv6 = !written.startsWith("[") && written.indexOf(":") !== written.lastIndexOf(":");
+    const example = looksIpv6 ? `[${written}]` : `host${written.startsWith("[]") ? written.slice(2) : written}`;
     fail(scan, "missing-host", "missing host name", scan.start, "a host name (IPv6 addresses in brackets)", example);
   }
   if (host.includes("=") && text.charCodeAt(scan.start) !== 91) {
