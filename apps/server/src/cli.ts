@@ -1,3 +1,11 @@
 #!/usr/bin/env node
-process.stderr.write("distcc-server: not implemented yet\n");
-process.exit(1);
+// The distcc-server command: parses flags and runs the server (all logic lives in cli-main.ts).
+import { runCli } from "./cli-main.js";
+
+runCli(process.argv.slice(2)).then(
+  (status) => process.exit(status),
+  (err: unknown) => {
+    process.stderr.write(`distcc-server: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(100);
+  },
+);

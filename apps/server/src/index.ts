@@ -1,8 +1,15 @@
+// distcc-server as a library: start a distccd-compatible server inside your own process.
+export { startServer, createJobService, allowListFor, type ServerOptions, type DistccServer, type CloseOptions, type JobService } from "./server.js";
+export { serveJob, checkArgv } from "./serve-job.js";
+export type { CompilerWhitelist, WhitelistDecision } from "./whitelist.js";
 export { DistccServerError, type ServerErrorCode } from "./errors.js";
 export { AllowList, parseAllowRule, PRIVATE_RANGES, LOOPBACK_RANGES, type AllowRule } from "./allow-list.js";
 export { LineLogger, silentLogger, type Logger, type LineLoggerOptions } from "./logger.js";
 export { parseFlags } from "./flags.js";
-export { loadConfigFile, parseConfig } from "./config-file.js";
+export { loadConfigFile, parseConfig, configFileSchema } from "./config-file.js";
 export { defaultSettings, OPTION_SPECS, LOG_LEVELS, type Settings, type LogLevel } from "./settings.js";
+export { resolveSettings, serverOptionsFrom, runCli } from "./cli-main.js";
 export { JOB_RESULTS, formatJobSummary, type JobResult, type JobSummary } from "./job-result.js";
+export { renderDistccdStats, renderJsonStats, renderPrometheus } from "./stats-render.js";
 export type { StatsSnapshot, CompilerFigures } from "./stats.js";
+export { PumpTreeError } from "./pump-tree.js";

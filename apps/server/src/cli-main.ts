@@ -1,0 +1,169 @@
+import { fstatSync, unlinkSync, writeFileSync } from "node:fs";
+import { Socket } from "node:net";
+import { setPriority } from "node:os";
+import { Duplex } from "node:stream";
+import { loadConfigFile } from "./config-file.js";
+import { DETACHED_ENV, reportToParent, startDetachedCopy } from "./daemonize.js";
+import { DistccServerError } from "./errors.js";
+import { parseFlags } from "./flags.js";
+import { helpText } from "./help.js";
+import { LineLogger } from "./logger.js";
+import { createJobService, startServer, type ServerOptions } from "./server.js";
+import { defaultSettings, type Settings } from "./settings.js";
+import { packageVersion } from "./version.js";
+
+/** defaults < config file < flags. */
+export function resolveSettings(argv: readonly string[]): Settings {
+  const flags = parseFlags(argv);
+  const file = flags.config ? loadConfigFile(flags.config) : {};
+  return { ...defaultSettings(), ...file, ...flags };
+}
+
+/** The library options the settings describe. */
+export function serverOptionsFrom(settings: Settings, logger: LineLogger): ServerOptions {
+  return {
+    port: settings.port,
+    ...(settings.listen ? { listen: settings.listen } : {}),
+    allow: settings.allow,
+    allowPrivate: settings.allowPrivate,
+    jobs: settings.jobs,
+    maxConnections: settings.maxConnections,
+    maxQueue: settings.maxQueue,
+    readTimeoutMs: settings.readTimeout * 1000,
+    jobLifetimeMs: settings.jobLifetime * 1000,
+    ...(settings.tempDir ? { tempDir: settings.tempDir } : {}),
+    logger,
+    ...(settings.stats ? { statsPort: settings.statsPort } : {}),
+    discover: { extraDirs: settings.compilerDirs },
+  };
+}
+
+function stdioStream(): { stream: Duplex; client: string; address?: string } {
+  // Started by inetd, stdin is the client's socket; over ssh it is a pipe.
+  if (fstatSync(0).isSocket()) {
+    const socket = new Socket({ fd: 0, readable: true, writable: true, allowHalfOpen: true });
+    return { stream: socket, client: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`, ...(socket.remoteAddress ? { address: socket.remoteAddress } : {}) };
+  }
+  return { stream: Duplex.from({ readable: process.stdin, writable: process.stdout }), client: "stdin" };
+}
+
+async function runInetd(settings: Settings, logger: LineLogger): Promise<number> {
+  const options = serverOptionsFrom(settings, logger);
+  // distccd: in inetd mode without --allow everyone is allowed (ssh already authenticated them).
+  const explicitAllow = settings.allow.length > 0 || settings.allowPrivate;
+  const service = await createJobService(options);
+  const { stream, client, address } = stdioStream();
+  if (explicitAllow && address !== undefined && !service.allow.allows(address)) {
+    logger.log("warning", "check_client", `refused ${client}: not in the --allow list`);
+    stream.destroy();
+    return 0;
+  }
+  const summary = await service.serveStream(stream, client);
+  await service.drain(1000);
+  return summary.result === "COMPILE_OK" || summary.result === "COMPILE_ERROR" ? 0 : 1;
+}
+
+/** The whole CLI; resolves with the exit status. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let settings: Settings;
+  try {
+    settings = resolveSettings(argv);
+  } catch (err) {
+    process.stderr.write(`distcc-server: ${(err as Error).message}\n`);
+    return 101; // distcc's EXIT_BAD_ARGUMENTS
+  }
+  if (settings.help) {
+    process.stdout.write(helpText(packageVersion()));
+    return 0;
+  }
+  if (settings.version) {
+    process.stdout.write(`distcc-server ${packageVersion()} (distcc protocols 1, 2, 3; Node ${process.version})\n`);
+    return 0;
+  }
+  const detachedCopy = process.env[DETACHED_ENV] === "1";
+  if (settings.daemon && !settings.noDetach && !settings.inetd && !detachedCopy) {
+    return startDetachedCopy(argv);
+  }
+
+  let logger: LineLogger;
+  try {
+    logger = new LineLogger({
+      level: settings.logLevel,
+      ...(settings.logFile ? { file: settings.logFile } : {}),
+      // In inetd mode stdout/stdin carry the protocol: stderr is still fine for logs.
+      stderr: settings.logStderr || !settings.logFile,
+    });
+  } catch (err) {
+    process.stderr.write(`distcc-server: cannot open log file: ${(err as Error).message}\n`);
+    return 101;
+  }
+  try {
+    setPriority(settings.nice);
+  } catch (err) {
+    logger.log("warning", "main", `cannot set niceness ${settings.nice}: ${(err as Error).message}`);
+  }
+
+  if (settings.inetd) return runInetd(settings, logger);
+
+  const options = serverOptionsFrom(settings, logger);
+  let server;
+  try {
+    server = await startServer(options);
+  } catch (err) {
+    const message = err instanceof DistccServerError ? err.message : `cannot start: ${(err as Error).message}`;
+    logger.log("critical", "main", message);
+    reportToParent({ ready: false, error: message });
+    return err instanceof DistccServerError && err.code === "DISTCC_SERVER_ERR_LISTEN" ? 102 : 100;
+  }
+  if (settings.pidFile) {
+    try {
+      writeFileSync(settings.pidFile, `${process.pid}\n`);
+    } catch (err) {
+      logger.log("error", "main", `cannot write pid file ${settings.pidFile}: ${(err as Error).message}`);
+    }
+  }
+  const where = `${server.address.address}:${server.address.port}`;
+  logger.log("notice", "main", `listening on ${where} with ${settings.jobs} job slots${server.statsAddress ? `, stats on port ${server.statsAddress.port}` : ""}`);
+  if (settings.allow.length === 0 && !settings.allowPrivate) {
+    logger.log(
+      "notice",
+      "main",
+      "accepting clients from this machine only (127.0.0.0/8, ::1); to serve other machines add --allow 192.168.1.0/24 (repeatable) or --allow-private",
+    );
+  }
+  reportToParent({ ready: true });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        logger.log("warning", "main", `${signal} again: exiting now`);
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      logger.log("notice", "main", `${signal}: no new connections; waiting for running jobs (at most 10 s)`);
+      void server.close({ graceMs: 10_000 }).then(() => {
+        if (settings.pidFile) {
+          try {
+            unlinkSync(settings.pidFile);
+          } catch {
+            // already gone
+          }
+        }
+        logger.log("notice", "main", "stopped");
+        resolve(0);
+      });
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGHUP", () => {
+      try {
+        logger.reopen();
+        logger.log("notice", "main", "SIGHUP: log file reopened");
+      } catch (err) {
+        process.stderr.write(`distcc-server: cannot reopen log file: ${(err as Error).message}\n`);
+      }
+    });
+  });
+}

@@ -1,0 +1,21 @@
+import type { DecoderLimits } from "@x/distcc-protocol";
+import type { JobSlots } from "./job-slots.js";
+import type { Logger } from "./logger.js";
+import type { CompilerWhitelist } from "./whitelist.js";
+
+/** Everything one job needs from the server that runs it. */
+export interface JobContext {
+  tempDir: string;
+  slots: JobSlots;
+  whitelist: CompilerWhitelist;
+  logger: Logger;
+  limits?: Partial<DecoderLimits>;
+  readTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** 0 = no limit. */
+  jobLifetimeMs: number;
+  /** Environment the compilers run with. */
+  compilerEnv: NodeJS.ProcessEnv;
+  /** Aborted when the server stops for good: running compiles are killed. */
+  shutdown: AbortSignal;
+}

@@ -1,0 +1,104 @@
+import type { Duplex } from "node:stream";
+import { DistccProtocolError, RequestDecoder, type CompileRequest, type DecoderLimits, type ProtocolVersion } from "@x/distcc-protocol";
+import type { JobResult } from "./job-result.js";
+
+/** The verdict of the checks run on argv before the rest of the request is read. */
+export type ArgvVerdict =
+  | { kind: "accept" }
+  /** Close at once without answering (distccd's treatment; the client falls back). */
+  | { kind: "drop"; result: JobResult; reason: string }
+  /** Read the rest of the request, then answer with a synthetic failure carrying `reason` in SERR. */
+  | { kind: "refuse"; reason: string; exitCode: number };
+
+export type ReadOutcome =
+  | { kind: "complete"; request: CompileRequest; verdict: ArgvVerdict }
+  | { kind: "dropped"; result: JobResult; reason: string; ret: number; version?: ProtocolVersion };
+
+export interface ReadRequestOptions {
+  limits?: Partial<DecoderLimits>;
+  /** Drop a client that sends nothing for this long. */
+  idleTimeoutMs: number;
+  /** Drop a client whose whole request takes longer than this. */
+  totalTimeoutMs: number;
+  /** Checks argv as soon as it is complete (before DOTI / NFIL). */
+  checkArgv: (argv: string[], version: ProtocolVersion) => ArgvVerdict;
+  /** Counts request bytes. */
+  onBytes: (n: number) => void;
+}
+
+/**
+ * Reads one request from a connection with deadlines, feeding the bounded push decoder. After the
+ * request is complete the data listener stays attached, so EOF (the client going away) is still
+ * seen; any bytes after the request are read and ignored.
+ */
+export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<ReadOutcome> {
+  return new Promise((resolve) => {
+    const decoder = new RequestDecoder(opts.limits);
+    let version: ProtocolVersion | undefined;
+    let verdict: ArgvVerdict = { kind: "accept" };
+    let settled = false;
+    let idle: NodeJS.Timeout | undefined;
+
+    const settle = (outcome: ReadOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(idle);
+      clearTimeout(total);
+      conn.off("end", onEnd);
+      conn.off("error", onError);
+      conn.off("close", onClose);
+      resolve(outcome);
+    };
+    const drop = (result: JobResult, reason: string, ret: number): void =>
+      settle({ kind: "dropped", result, reason, ret, ...(version !== undefined ? { version } : {}) });
+    const armIdle = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => drop("OTHER", `client sent nothing for ${opts.idleTimeoutMs} ms`, 107), opts.idleTimeoutMs);
+    };
+    const total = setTimeout(() => drop("OTHER", `request not complete after ${opts.totalTimeoutMs} ms`, 107), opts.totalTimeoutMs);
+
+    const onData = (chunk: Buffer): void => {
+      opts.onBytes(chunk.length);
+      if (settled || decoder.done) return; // after the request: ignored (spec 1: nothing may follow)
+      armIdle();
+      let events;
+      try {
+        events = decoder.push(chunk);
+      } catch (err) {
+        const e = err as DistccProtocolError;
+        const bad = e.code === "DISTCC_ERR_BAD_TOKEN" || e.code === "DISTCC_ERR_BAD_HEX" || e.code === "DISTCC_ERR_BAD_VERSION";
+        drop(bad ? "REJ_BAD_REQ" : "OTHER", `${e.code ?? "error"}: ${e.message}`, 109);
+        return;
+      }
+      for (const event of events) {
+        if (event.type === "version") {
+          version = event.version;
+        } else if (event.type === "argv") {
+          verdict = opts.checkArgv(event.argv, version ?? 1);
+          if (verdict.kind === "drop") {
+            drop(verdict.result, verdict.reason, 100);
+            return;
+          }
+        } else if (event.type === "end") {
+          settle({ kind: "complete", request: event.request, verdict });
+          return;
+        }
+      }
+    };
+    const onEnd = (): void => {
+      try {
+        decoder.finish();
+      } catch (err) {
+        drop("OTHER", `client closed the connection before the request was complete (${(err as Error).message})`, 108);
+      }
+    };
+    const onError = (err: Error): void => drop("OTHER", `connection error while reading: ${err.message}`, 107);
+    const onClose = (): void => drop("OTHER", "connection closed while reading the request", 107);
+
+    conn.on("data", onData);
+    conn.on("end", onEnd);
+    conn.on("error", onError);
+    conn.on("close", onClose);
+    armIdle();
+  });
+}

@@ -1,0 +1,34 @@
+import type { Duplex } from "node:stream";
+import { encodeResponse, type CompileResponse } from "@x/distcc-protocol";
+
+/** Writes a response (chunks, honouring back-pressure) and ends our side. Resolves with the byte count. */
+export async function writeResponse(conn: Duplex, response: CompileResponse): Promise<number> {
+  const chunks = encodeResponse(response);
+  let bytes = 0;
+  for (const chunk of chunks) {
+    bytes += chunk.length;
+    if (conn.destroyed) throw new Error("connection closed before the response was sent");
+    if (!conn.write(chunk)) {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = (): void => {
+          conn.off("close", onClose);
+          resolve();
+        };
+        const onClose = (): void => {
+          conn.off("drain", onDrain);
+          reject(new Error("connection closed while sending the response"));
+        };
+        conn.once("drain", onDrain);
+        conn.once("close", onClose);
+      });
+    }
+  }
+  await new Promise<void>((resolve) => conn.end(resolve));
+  return bytes;
+}
+
+/** A failure answered the way distccd answers one it synthesises (spec 5.2): STAT code<<8, SERR why. */
+export function syntheticFailure(version: CompileResponse["version"], exitCode: number, message: string): CompileResponse {
+  const empty = new Uint8Array(0);
+  return { version, status: exitCode << 8, stderr: Buffer.from(message.endsWith("\n") ? message : `${message}\n`), stdout: empty, object: empty };
+}

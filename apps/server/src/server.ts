@@ -1,0 +1,250 @@
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { Duplex } from "node:stream";
+import type { DecoderLimits } from "@x/distcc-protocol";
+import { ToolchainIndex, type DiscoverOptions } from "@x/distcc-toolchain";
+import { AllowList, LOOPBACK_RANGES, PRIVATE_RANGES } from "./allow-list.js";
+import { DistccServerError } from "./errors.js";
+import type { JobContext } from "./job-context.js";
+import { formatJobSummary, type JobSummary } from "./job-result.js";
+import { JobSlots } from "./job-slots.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { serveJob } from "./serve-job.js";
+import { createStatsServer } from "./stats-http.js";
+import { ServerStats, type StatsSnapshot } from "./stats.js";
+import type { CompilerWhitelist } from "./whitelist.js";
+
+export interface ServerOptions {
+  /** TCP port (default 3632; 0 = a free port, see `address`). */
+  port?: number;
+  /** Address to bind (default: all addresses, "::" with IPv4 mapped, as distccd). */
+  listen?: string;
+  /** Allowed client addresses, `IP[/BITS]`. Default (none given, no allowPrivate): loopback only. */
+  allow?: readonly string[];
+  /** Add distccd's private ranges to `allow`. */
+  allowPrivate?: boolean;
+  /** Compiles at once (default: CPUs + 2). */
+  jobs?: number;
+  /** Connections open at once; more are closed at accept (default 256). */
+  maxConnections?: number;
+  /** Complete requests waiting for a slot; more are refused, REJ_OVERLOAD (default 128). */
+  maxQueue?: number;
+  /** Drop a client silent for this long while sending its request (default 60 000). */
+  readTimeoutMs?: number;
+  /** Drop a client whose request takes longer than this in total (default 300 000). */
+  requestTimeoutMs?: number;
+  /** Kill a compile after this long (0 = never; default 0). */
+  jobLifetimeMs?: number;
+  /** Where job folders are made (default os.tmpdir()). */
+  tempDir?: string;
+  logger?: Logger;
+  /** Serve statistics over HTTP on this port (0 = a free port). Undefined = no stats server. */
+  statsPort?: number;
+  /** The whitelist. Default: `ToolchainIndex.discover(discover)`. */
+  whitelist?: CompilerWhitelist;
+  /** Options for the default discovery (PATH/DISTCCD_PATH dirs, extra dirs, masquerade dir). */
+  discover?: DiscoverOptions;
+  /** Bounds on request fields (the protocol package's defaults otherwise). */
+  limits?: Partial<DecoderLimits>;
+  /** Environment of the compilers (default: process.env, PATH replaced by DISTCCD_PATH if set). */
+  compilerEnv?: NodeJS.ProcessEnv;
+  /** Called after every connection with its summary (also logged at notice). */
+  onJob?: (summary: JobSummary) => void;
+}
+
+export interface CloseOptions {
+  /** Let running jobs finish for this long, then kill them (default 10 000). */
+  graceMs?: number;
+}
+
+export interface DistccServer {
+  /** Where the compile port listens. */
+  readonly address: AddressInfo;
+  /** Where the stats port listens, if enabled. */
+  readonly statsAddress: AddressInfo | undefined;
+  /** A copy of the counters. */
+  stats(): StatsSnapshot;
+  /** Serves one job on any duplex stream (inetd/ssh mode: stdin+stdout). */
+  serveStream(stream: Duplex, client?: string): Promise<JobSummary>;
+  /** Stops accepting, lets running jobs finish (bounded by graceMs), then closes everything. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string | undefined): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(new DistccServerError("DISTCC_SERVER_ERR_LISTEN", `cannot listen on ${host ?? "*"}:${port}: ${err.message}`, { cause: err }));
+    server.once("error", onError);
+    server.listen({ port, host, backlog: 1024 }, () => {
+      server.off("error", onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** The allow list the options describe (loopback only when nothing was said). */
+export function allowListFor(options: Pick<ServerOptions, "allow" | "allowPrivate">): AllowList {
+  const entries = [...(options.allow ?? []), ...(options.allowPrivate ? PRIVATE_RANGES : [])];
+  return new AllowList(entries.length > 0 ? entries : LOOPBACK_RANGES);
+}
+
+function defaultCompilerEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, _DISTCC_SAFEGUARD: "1" };
+  if (process.env.DISTCCD_PATH) env.PATH = process.env.DISTCCD_PATH;
+  return env;
+}
+
+/** The job-serving core without a listener (used by startServer and by inetd mode). */
+export interface JobService {
+  readonly allow: AllowList;
+  readonly whitelist: CompilerWhitelist;
+  readonly tempDir: string;
+  readonly stats: ServerStats;
+  /** Serves one job on a duplex stream (the caller checked the allow list). */
+  serveStream(stream: Duplex, client?: string): Promise<JobSummary>;
+  /** Open streams now. */
+  readonly openCount: number;
+  report(summary: JobSummary): JobSummary;
+  /** Waits for running jobs (killing them after graceMs), then destroys what is left. */
+  drain(graceMs: number): Promise<void>;
+}
+
+/** Builds the job service: discovers compilers (unless a whitelist is given), slots, stats. */
+export async function createJobService(options: ServerOptions = {}): Promise<JobService> {
+  const logger = options.logger ?? silentLogger;
+  const allow = allowListFor(options);
+  const jobs = options.jobs ?? (await import("node:os")).availableParallelism() + 2;
+  const slots = new JobSlots(jobs, options.maxQueue ?? 128);
+  const tempDir = options.tempDir ?? tmpdir();
+  const whitelist = options.whitelist ?? (await ToolchainIndex.discover(options.discover ?? {}));
+  const shutdown = new AbortController();
+  const open = new Set<Socket | Duplex>();
+  const running = new Set<Promise<JobSummary>>();
+  const stats = new ServerStats(() => ({ running: slots.running, queued: slots.queued, connections: open.size }), jobs);
+
+  const ctx: JobContext = {
+    tempDir,
+    slots,
+    whitelist,
+    logger,
+    ...(options.limits ? { limits: options.limits } : {}),
+    readTimeoutMs: options.readTimeoutMs ?? 60_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+    jobLifetimeMs: options.jobLifetimeMs ?? 0,
+    compilerEnv: options.compilerEnv ?? defaultCompilerEnv(),
+    shutdown: shutdown.signal,
+  };
+
+  const report = (summary: JobSummary): JobSummary => {
+    stats.record(summary);
+    logger.log("notice", "job_summary", formatJobSummary(summary));
+    options.onJob?.(summary);
+    return summary;
+  };
+
+  const serveStream = (stream: Duplex, client = "stdin"): Promise<JobSummary> => {
+    open.add(stream);
+    const job = serveJob(stream, client, ctx).then(report, (err: unknown) =>
+      // serveJob does not throw; if it ever does, the server must survive it.
+      report({ result: "OTHER", reason: `internal error: ${(err as Error).message}`, client, status: 0, ret: 100, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 }),
+    );
+    running.add(job);
+    void job.finally(() => {
+      running.delete(job);
+      open.delete(stream);
+      if (!stream.destroyed) {
+        // The response is out and our side ended; do not wait forever for the client's FIN.
+        setTimeout(() => stream.destroy(), 10_000).unref();
+      }
+    });
+    return job;
+  };
+
+  const drain = async (graceMs: number): Promise<void> => {
+    const timer = setTimeout(() => {
+      shutdown.abort();
+      for (const stream of open) stream.destroy();
+    }, graceMs);
+    await Promise.allSettled([...running]);
+    clearTimeout(timer);
+    shutdown.abort();
+    for (const stream of open) stream.destroy();
+    stats.close();
+  };
+
+  return {
+    allow,
+    whitelist,
+    tempDir,
+    stats,
+    serveStream,
+    get openCount() {
+      return open.size;
+    },
+    report,
+    drain,
+  };
+}
+
+/**
+ * Starts a distcc server: discovers the compilers (the whitelist), listens, serves jobs. Resolves
+ * once it accepts connections.
+ */
+export async function startServer(options: ServerOptions = {}): Promise<DistccServer> {
+  const service = await createJobService(options);
+  const { allow, stats, report, serveStream, tempDir } = service;
+  const logger = options.logger ?? silentLogger;
+  const maxConnections = options.maxConnections ?? 256;
+
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
+    const client = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
+    socket.on("error", () => {});
+    if (!allow.allows(socket.remoteAddress)) {
+      logger.log("warning", "check_client", `refused connection from ${client}: not in the --allow list`);
+      socket.resetAndDestroy();
+      report({ result: "OTHER", reason: "access denied: address not in --allow list", client, status: 0, ret: 113, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
+      return;
+    }
+    if (service.openCount >= maxConnections) {
+      socket.resetAndDestroy();
+      report({ result: "REJ_OVERLOAD", reason: `${maxConnections} connections already open`, client, status: 0, ret: 114, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
+      return;
+    }
+    stats.accepted();
+    socket.setNoDelay(true);
+    void serveStream(socket, client);
+  });
+  server.on("error", (err) => logger.log("error", "listener", err.message));
+
+  const address = await listen(server, options.port ?? 3632, options.listen);
+  let statsServer: Server | undefined;
+  let statsAddress: AddressInfo | undefined;
+  if (options.statsPort !== undefined) {
+    statsServer = createStatsServer({ stats, allow, tempDir });
+    try {
+      statsAddress = await listen(statsServer, options.statsPort, options.listen);
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (closeOptions: CloseOptions = {}): Promise<void> => {
+    closing ??= (async () => {
+      const graceMs = closeOptions.graceMs ?? 10_000;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      statsServer?.close();
+      await service.drain(graceMs);
+      await stopped;
+    })();
+    return closing;
+  };
+
+  return {
+    address,
+    statsAddress,
+    stats: () => stats.snapshot(),
+    serveStream,
+    close,
+  };
+}

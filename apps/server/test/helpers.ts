@@ -1,0 +1,131 @@
+import { execFile } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { makeTempDir } from "@x/testkit";
+import { ToolchainIndex } from "@x/distcc-toolchain";
+import { startServer, type DistccServer, type ServerOptions } from "../src/index.js";
+import type { Logger } from "../src/logger.js";
+import type { LogLevel } from "../src/settings.js";
+import type { JobSummary } from "../src/job-result.js";
+
+export const execFileP = promisify(execFile);
+
+let sharedIndex: Promise<ToolchainIndex> | undefined;
+/** One discovery per test file (probing every compiler takes a moment). */
+export function toolchainIndex(): Promise<ToolchainIndex> {
+  sharedIndex ??= ToolchainIndex.discover({});
+  return sharedIndex;
+}
+
+export interface TestServer {
+  server: DistccServer;
+  port: number;
+  hosts: string;
+  tempDir: string;
+  lines: string[];
+  jobs: JobSummary[];
+  /** Files and folders left in the server's temp dir. */
+  leftovers(): string[];
+  stop(): Promise<void>;
+}
+
+/** Our server on 127.0.0.1, a free port, its own temp dir, every log line kept. */
+export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
+  const temp = makeTempDir("distcc-server-test-");
+  const lines: string[] = [];
+  const jobs: JobSummary[] = [];
+  const logger: Logger = {
+    enabled: () => true,
+    log: (level: LogLevel, fn: string, message: string) => lines.push(`${level} (${fn}) ${message}`),
+  };
+  const server = await startServer({
+    port: 0,
+    listen: "127.0.0.1",
+    tempDir: temp.path,
+    logger,
+    whitelist: await toolchainIndex(),
+    jobs: 4,
+    onJob: (j) => jobs.push(j),
+    ...options,
+  });
+  const port = server.address.port;
+  return {
+    server,
+    port,
+    hosts: `127.0.0.1:${port}`,
+    tempDir: temp.path,
+    lines,
+    jobs,
+    leftovers: () => readdirSync(temp.path),
+    async stop() {
+      await server.close({ graceMs: 2000 });
+      temp.remove();
+    },
+  };
+}
+
+/** A scratch folder for a client (world-readable) with a fresh DISTCC_DIR. */
+export function clientDir(): { path: string; distccDir: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), "distcc-client-test-"));
+  chmodSync(path, 0o755);
+  const distccDir = join(path, ".distcc-state");
+  mkdirSync(distccDir);
+  return { path, distccDir, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command asynchronously (the server lives in this process: never block the event loop). */
+export async function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
+  try {
+    const { stdout, stderr } = await execFileP(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+/** The environment for Debian's distcc client: our server only, no silent local fallback. */
+export function distccEnv(hosts: string, distccDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, DISTCC_HOSTS: hosts, DISTCC_FALLBACK: "0", DISTCC_DIR: distccDir, DISTCC_BACKOFF_PERIOD: "0", LC_ALL: "C.UTF-8", ...extra };
+}
+
+/** `objdump -d` without the line naming the file (which differs between the two objects). */
+export async function disassembly(object: string, cwd: string): Promise<string> {
+  const r = await run("objdump", ["-d", object], { cwd });
+  if (r.code !== 0) throw new Error(`objdump failed: ${r.stderr}`);
+  return r.stdout.split("\n").filter((l) => !l.includes("file format")).join("\n");
+}
+
+/** Sends raw request bytes and collects everything the server sends until it closes. */
+export function exchange(
+  port: number,
+  request: Uint8Array | Uint8Array[],
+  opts: { halfClose?: boolean; host?: string } = {},
+): Promise<{ bytes: Buffer; error?: string }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ port, host: opts.host ?? "127.0.0.1" });
+    let error: string | undefined;
+    socket.on("connect", () => {
+      for (const part of Array.isArray(request) ? request : [request]) socket.write(part);
+      if (opts.halfClose) socket.end();
+    });
+    socket.on("data", (d: Buffer) => chunks.push(d));
+    socket.on("error", (e) => (error = (e as NodeJS.ErrnoException).code ?? e.message));
+    socket.on("close", () => resolve({ bytes: Buffer.concat(chunks), ...(error ? { error } : {}) }));
+  });
+}
+
+/** Diagnostic lines (`file:line:col: error: ...`), without the source excerpts gcc adds when it can read the file. */
+export function diagnosticLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => /^[^ ]+:\d+:\d+: (error|warning|note):/.test(l));
+}
