@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 
 export interface FindHostListOptions {
   /** Home directory for `~/.distcc/hosts` (default `env.HOME`). */
@@ -16,10 +16,17 @@ export interface FoundHostList {
 }
 
 function readIfReadable(path: string): string | undefined {
+  // distcc decides with access(R_OK), then reads: a readable path that cannot be read (a
+  // directory) stops the lookup with no hosts rather than falling through to the next file.
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    return undefined;
+  }
   try {
     return readFileSync(path, "utf8");
   } catch {
-    return undefined;
+    return "";
   }
 }
 
