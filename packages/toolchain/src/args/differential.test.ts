@@ -1,0 +1,230 @@
+// Differential test against the real distcc 3.4 client (Debian's `distcc`): a few hundred command
+// lines generated from the grammar's pieces go through both. The real client talks to a stub
+// distccd on 127.0.0.1 that records the request and answers "compiled OK"; a fake compiler makes
+// local runs free. We compare: distributed or not, the reason it logged, the expanded argv it
+// scanned, and every ARGV word it sent. Deliberate differences are asserted as such.
+import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import { freePort, makeTempDir } from "@x/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serverArgv } from "./commands.js";
+import { describeLocalReason } from "./reasons.js";
+import { scanArgs } from "./scan.js";
+
+const CASES = Number(process.env["ARGS_DIFF_CASES"] ?? 300);
+const SEED = Number(process.env["ARGS_DIFF_SEED"] ?? 20261126);
+
+/** mulberry32: a small seeded PRNG so every run checks the same command lines. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Pieces of the grammar. Multi-word pieces stay together; none ends with a dangling -o/-MF.
+const ACTIONS = [["-c"], ["-S"], ["-E"], [], ["-c", "-S"], ["-c", "-c"]];
+const INPUTS = [
+  "hello.c", "hello.c", "hello.c", "x.cpp", "x.cc", "hello.i", "x.ii", "x.mm", "x.M", "x.C", "sub/deep.c",
+  "foo.s", "foo.S", "conftest.c", "sub/tmp.conftest.c", "noext", "-", "a.CC", "warning.c", ".c",
+];
+const OUTPUTS = [
+  [], [], ["-o", "hello.o"], ["-oout.o"], ["-o", "out/x.o"], ["-o", "-"], ["-o-"], ["x.o"],
+  ["-o", "a.o", "-o", "b.o"], ["-o", "hello.obj"], ["-o", "out/x.s"],
+];
+const OPTIONS: string[][] = [
+  ["-O2"], ["-g"], ["-Wall"], ["-DX=1"], ["-D", "Y"], ["-I."], ["-I", "inc"], ["-include", "hello.h"],
+  ["-isystem", "/usr/include"], ["-MD"], ["-MMD"], ["-MF", "dep.d"], ["-MFdep2.d"], ["-MT", "tgt"],
+  ["-MQ", "q"], ["-MG"], ["-MP"], ["-M"], ["-MM"], ["-Wp,-MD,wp.d"], ["-Wp,-MMD,wp2.d,-DWP"], ["-Wp,-DWP"],
+  ["-march=native"], ["-mtune=native"], ["-mcpu=native"], ["-march=x86-64"], ["-flto"], ["-flto=auto"],
+  ["-fprofile-arcs"], ["-fprofile-generate=dir"], ["-fprofile-use"], ["--coverage"], ["-ftest-coverage"],
+  ["-frepo"], ["-x", "c"], ["-x", "c++"], ["-x", "assembler"], ["-x", "none"], ["-xc"], ["-x", "go"],
+  ["-drtl"], ["-dD"], ["-specs=foo.specs"], ["--specs=foo.specs"], ["-Wa,-adhln=x.lst"],
+  ["-Wa,--noexecstack"], ["-Wa,--MD,a.d"], ["-fPIC"], ["-std=c99"], ["-fplugin=x.so"], ["-undef"],
+  ["-nostdinc"], ["-L", "lib"], ["-lm"], ["-Wl,-O1"], ["-stdlib=libc++"], ["-iquote", "q"],
+  ["-idirafter", "d"], ["-imacros", "m.h"], ["-iprefix", "p/"], ["-iwithprefix", "w"], ["@args.rsp"],
+  ["@nested.rsp"], ["@missing.rsp"], ["-pipe"], ["-fno-common"], ["-ohello.o"],
+];
+
+function pick<T>(rand: () => number, list: readonly T[]): T {
+  return list[Math.floor(rand() * list.length)]!;
+}
+
+function generate(rand: () => number): string[] {
+  const groups: string[][] = [pick(rand, ACTIONS)];
+  const inputs = rand() < 0.1 ? 2 : rand() < 0.92 ? 1 : 0;
+  for (let i = 0; i < inputs; i++) groups.push([pick(rand, INPUTS)]);
+  groups.push(pick(rand, OUTPUTS));
+  const options = Math.floor(rand() * 5);
+  for (let i = 0; i < options; i++) groups.push(pick(rand, OPTIONS));
+  for (let i = groups.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [groups[i], groups[j]] = [groups[j]!, groups[i]!];
+  }
+  return ["fakecc", ...groups.flat()];
+}
+
+interface ClientRun {
+  exit: number | null;
+  stderr: string;
+  sent?: string[];
+}
+
+/** A stub distccd (protocol 1): reads DIST, ARGC, ARGVs and DOTI, answers success with an empty object. */
+class StubServer {
+  private server: Server | undefined;
+  lastArgv: string[] | undefined;
+  port = 0;
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    this.server = createServer((socket) => this.serve(socket));
+    await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", resolve));
+  }
+
+  private serve(socket: Socket): void {
+    let buf = Buffer.alloc(0);
+    socket.on("error", () => undefined);
+    socket.on("data", (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const argv: string[] = [];
+      let off = 0;
+      while (buf.length - off >= 12) {
+        const name = buf.toString("latin1", off, off + 4);
+        const n = parseInt(buf.toString("latin1", off + 4, off + 12), 16);
+        off += 12;
+        if (name === "ARGV" || name === "DOTI") {
+          if (buf.length - off < n) return;
+          if (name === "ARGV") argv.push(buf.toString("utf8", off, off + n));
+          off += n;
+          if (name === "DOTI") {
+            this.lastArgv = argv;
+            socket.end("DONE00000001STAT00000000SERR00000000SOUT00000000DOTO00000000");
+            return;
+          }
+        }
+      }
+    });
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+function runClient(argv: string[], dir: string, port: number, stub: StubServer): Promise<ClientRun> {
+  stub.lastArgv = undefined;
+  return new Promise((resolve, reject) => {
+    const child = spawn("distcc", argv, {
+      cwd: dir,
+      env: {
+        PATH: `${join(dir, "bin")}:/usr/bin:/bin`,
+        HOME: dir,
+        LC_ALL: "C",
+        DISTCC_HOSTS: `127.0.0.1:${port}`,
+        DISTCC_VERBOSE: "1",
+        DISTCC_FALLBACK: "0",
+        DISTCC_DIR: join(dir, "distcc-dir"),
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("error", reject);
+    child.on("close", (exit) => {
+      clearTimeout(timer);
+      const run: ClientRun = { exit, stderr };
+      if (stub.lastArgv !== undefined) run.sent = stub.lastArgv;
+      resolve(run);
+    });
+  });
+}
+
+const OUR_OWN_REASONS = new Set(["missing-argument", "no-compiler"]);
+
+describe("differential: our scan vs the real distcc client", () => {
+  const dir = makeTempDir("args-diff-");
+  const stub = new StubServer();
+
+  beforeAll(async () => {
+    await stub.start();
+    const d = dir.path;
+    for (const sub of ["bin", "sub", "out", "inc", "distcc-dir"]) mkdirSync(join(d, sub), { recursive: true });
+    writeFileSync(join(d, "bin", "fakecc"), "#!/bin/sh\nexit 0\n");
+    chmodSync(join(d, "bin", "fakecc"), 0o755);
+    for (const f of ["hello.c", "warning.c", "x.cpp", "x.cc", "x.mm", "x.M", "x.C", "sub/deep.c", "hello.h"]) {
+      writeFileSync(join(d, f), "int x;\n");
+    }
+    writeFileSync(join(d, "hello.i"), "int i;\n");
+    writeFileSync(join(d, "x.ii"), "int ii;\n");
+    writeFileSync(join(d, "args.rsp"), "-O1 'quoted word' -DQ=\"a b\" back\\ slash\n");
+    writeFileSync(join(d, "nested.rsp"), "-g3 @args.rsp -Wp,-DNESTED");
+  });
+
+  afterAll(async () => {
+    await stub.stop();
+    dir.remove();
+  });
+
+  it(`agrees on ${CASES} generated command lines`, async () => {
+    const rand = prng(SEED);
+    const mismatches: string[] = [];
+    let distributed = 0;
+    const reasonsSeen = new Set<string>();
+    for (let n = 0; n < CASES; n++) {
+      const argv = generate(rand);
+      const ours = scanArgs(argv, { cwd: dir.path });
+      const real = await runClient(argv, dir.path, stub.port, stub);
+      const line = argv.join(" ");
+
+      // The scanned argv (after @file and -Wp, expansion), from distcc's trace line.
+      const scanned = /\(dcc_scan_args\) scanning arguments: (.*)/.exec(real.stderr)?.[1];
+      if (scanned !== traceJoin(stripAppendedOutput(ours))) {
+        mismatches.push(`${line}\n  scanned: real "${scanned}" ours "${traceJoin(stripAppendedOutput(ours))}"`);
+      }
+
+      if (!ours.distributable && ours.reason.code === "native-cpu" && ours.reason.option === "-mcpu=native") {
+        // Deliberate: distcc 3.4 distributes -mcpu=native (a helper would build for its own CPU).
+        continue;
+      }
+      if (ours.distributable !== (real.sent !== undefined)) {
+        mismatches.push(`${line}\n  verdict: real ${real.sent ? "remote" : "local"}, ours ${ours.distributable ? "remote" : describeLocalReason(ours.reason)}`);
+        continue;
+      }
+      if (ours.distributable) {
+        distributed++;
+        const wire = serverArgv(ours, 1);
+        if (JSON.stringify(wire) !== JSON.stringify(real.sent)) {
+          mismatches.push(`${line}\n  wire: real ${JSON.stringify(real.sent)} ours ${JSON.stringify(wire)}`);
+        }
+      } else {
+        reasonsSeen.add(ours.reason.code);
+        if (!OUR_OWN_REASONS.has(ours.reason.code) && !real.stderr.includes(describeLocalReason(ours.reason))) {
+          mismatches.push(`${line}\n  reason: ours "${describeLocalReason(ours.reason)}" not in the real log`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // The generator must exercise both sides and most rules, or the comparison proves little.
+    expect(distributed).toBeGreaterThan(CASES / 10);
+    expect(reasonsSeen.size).toBeGreaterThan(12);
+  });
+});
+
+/** distcc logs the argv it scans, before appending "-o X". */
+function stripAppendedOutput(scan: ReturnType<typeof scanArgs>): string[] {
+  if (scan.distributable && !scan.outputGiven) return scan.argv.slice(0, -2);
+  return scan.argv;
+}
+
+/** distcc's `dcc_argv_tostr`: words that are empty or hold blanks or quotes are shown in double quotes. */
+function traceJoin(argv: readonly string[]): string {
+  return argv.map((a) => (a === "" || /[ \t\n"';]/.test(a) ? `"${a}"` : a)).join(" ");
+}
