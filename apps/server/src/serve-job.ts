@@ -153,8 +153,8 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   }
 
   let folder: JobFolder | undefined;
-  let response: CompileResponse;
-  let result: JobResult;
+  let response: CompileResponse | undefined;
+  let result: JobResult = "OTHER";
   let reason: string | undefined;
   try {
     folder = await createJobFolder(ctx.tempDir);
@@ -162,10 +162,10 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     try {
       prepared = await prepare(request, folder, resolved.executable, resolved.flags ?? []);
     } catch (err) {
-      conn.destroy();
       const bad = err instanceof PumpTreeError || err instanceof ServerRewriteError;
-      const why = bad ? (err as Error).message : `cannot set up the job: ${(err as Error).message}`;
-      return finish(bad ? "REJ_BAD_REQ" : "OTHER", why);
+      result = bad ? "REJ_BAD_REQ" : "OTHER";
+      reason = bad ? (err as Error).message : `cannot set up the job: ${(err as Error).message}`;
+      return finish(result, reason);
     }
     ctx.logger.log("info", "spawn_child", `${client}: ${resolved.executable} ${prepared.args.join(" ")}`);
     const compileStarted = Date.now();
@@ -217,6 +217,8 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   } finally {
     release();
     await folder?.remove();
+    // Closed only now, so a client that sees the close also sees an empty temp dir.
+    if (!response) conn.destroy();
   }
   const sent = await send(response);
   if (!sent && result === "COMPILE_OK") return finish("CLI_DISCONN", "could not send the response");

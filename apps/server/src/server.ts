@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { Duplex } from "node:stream";
@@ -117,6 +118,8 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const tempDir = options.tempDir ?? tmpdir();
   const whitelist = options.whitelist ?? (await ToolchainIndex.discover(options.discover ?? {}));
   const shutdown = new AbortController();
+  // Every job listens on it: lift Node's leak warning limit of 10 listeners.
+  setMaxListeners(0, shutdown.signal);
   const open = new Set<Socket | Duplex>();
   const running = new Set<Promise<JobSummary>>();
   const stats = new ServerStats(() => ({ running: slots.running, queued: slots.queued, connections: open.size }), jobs);

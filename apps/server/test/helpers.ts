@@ -129,3 +129,11 @@ export function exchange(
 export function diagnosticLines(stderr: string): string[] {
   return stderr.split("\n").filter((l) => /^[^ ]+:\d+:\d+: (error|warning|note):/.test(l));
 }
+
+/** Waits (briefly) until the server has recorded more than `count` jobs; returns the newest. */
+export async function jobAfter(srv: TestServer, count: number): Promise<JobSummary> {
+  for (let i = 0; i < 200 && srv.jobs.length <= count; i++) await new Promise((r) => setTimeout(r, 10));
+  const job = srv.jobs.at(-1);
+  if (!job || srv.jobs.length <= count) throw new Error("the server recorded no job");
+  return job;
+}
