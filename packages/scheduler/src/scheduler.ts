@@ -38,7 +38,7 @@ export interface SchedulerOptions {
   readonly maxRemoteAttempts?: number;
   /** Times a waiting job may be overtaken before it takes any free slot (default 16). */
   readonly maxBypass?: number;
-  /** Margin for straggler copies (see `shouldDuplicate`; default 1.5). */
+  /** Margin for straggler copies (see `shouldDuplicate`; default 2). */
   readonly duplicateMargin?: number;
 }
 
@@ -64,6 +64,11 @@ export type Outcome =
       readonly elapsedMs?: number;
       readonly transferMs?: number;
       readonly compileMs?: number;
+      /**
+       * For a remote job: ms it kept this machine busy before the send (preprocessing). Lets the
+       * policy expect a local compile to share the CPU with the jobs in flight. Optional.
+       */
+      readonly clientMs?: number;
     }
   /** The place failed (connect, protocol, server error): backoff, and the job is placed again. */
   | {
@@ -131,6 +136,10 @@ export class Scheduler {
   readonly #maxRemoteAttempts: number;
   readonly #maxBypass: number;
   readonly #duplicateMargin: number;
+  /** Per place: integral of slots in use over time up to `at`, for each lease's mean concurrency. */
+  readonly #loadArea = new Map<string, { area: number; at: number }>();
+  /** lease id -> load area of its place when it started. */
+  readonly #leaseArea = new Map<number, number>();
 
   constructor(options: SchedulerOptions) {
     this.model = options.model ?? new SpeedModel();
@@ -138,7 +147,7 @@ export class Scheduler {
     this.policy = options.policy ?? earliestFinishPolicy();
     this.#maxRemoteAttempts = options.maxRemoteAttempts ?? 3;
     this.#maxBypass = options.maxBypass ?? 16;
-    this.#duplicateMargin = options.duplicateMargin ?? 1.5;
+    this.#duplicateMargin = options.duplicateMargin ?? 2;
     this.setHosts(options.hosts, options.localSlots);
   }
 
@@ -175,7 +184,8 @@ export class Scheduler {
     const lease = this.#leases.get(leaseId);
     if (!lease) throw new SchedulerError("SCHED_ERR_UNKNOWN_LEASE", `no lease ${leaseId}`);
     const job = this.#jobs.get(lease.jobId)!;
-    this.#release(lease, job);
+    const concurrency = this.#meanLoad(lease, now);
+    this.#release(lease, job, now);
     const cancelled: Lease[] = [];
     const remote = lease.placement.kind === "remote";
     if (outcome.ok) {
@@ -183,14 +193,18 @@ export class Scheduler {
         placeId: lease.placeId,
         inputBytes: job.info.inputBytes,
         elapsedMs: outcome.elapsedMs ?? Math.max(0, now - lease.startedAt),
+        concurrency,
         ...(outcome.transferMs !== undefined ? { transferMs: outcome.transferMs } : {}),
         ...(outcome.compileMs !== undefined ? { compileMs: outcome.compileMs } : {}),
       };
       this.model.observe(observation, now);
+      if (remote && outcome.clientMs !== undefined && observation.elapsedMs > 0) {
+        this.model.observeClientShare(outcome.clientMs / observation.elapsedMs, now);
+      }
       if (remote) this.backoff.succeed(lease.placeId);
       for (const other of [...job.leases]) {
         const copy = this.#leases.get(other)!;
-        this.#release(copy, job);
+        this.#release(copy, job, now);
         cancelled.push(copy);
       }
       this.#jobs.delete(job.id);
@@ -210,7 +224,7 @@ export class Scheduler {
     const cancelled: Lease[] = [];
     for (const id of [...job.leases]) {
       const lease = this.#leases.get(id)!;
-      this.#release(lease, job);
+      this.#release(lease, job, now);
       cancelled.push(lease);
     }
     this.#queue = this.#queue.filter((j) => j !== job);
@@ -274,8 +288,7 @@ export class Scheduler {
       startedAt: l.startedAt,
       ...(l.expectedEndAt !== undefined ? { expectedEndAt: l.expectedEndAt } : {}),
     }));
-    void now;
-    return { hosts, local, backoff: this.backoff, model: this.model, running };
+    return { hosts, local, backoff: this.backoff, model: this.model, running, localLoadExtra: this.#localExtra(now) };
   }
 
   /** Figures for a live view. */
@@ -319,16 +332,20 @@ export class Scheduler {
   #dispatch(now: number): Lease[] {
     const granted: Lease[] = [];
     const stillWaiting: JobRecord[] = [];
+    const queuedFor: Record<string, number> = {};
     for (const job of this.#queue) {
       const urgent = job.bypassed >= this.#maxBypass;
       const info = urgent ? { ...job.info, urgent: true } : job.info;
-      const placement = this.policy.choose(this.state(now), info, now);
+      const placement = this.policy.choose({ ...this.state(now), queuedFor }, info, now);
       const lease = placement.kind === "wait" ? undefined : this.#grant(job, placement, now, false);
       if (lease) {
         granted.push(lease);
         for (const earlier of stillWaiting) earlier.bypassed++;
       } else {
         stillWaiting.push(job);
+        if (placement.kind === "wait" && placement.placeId !== undefined) {
+          queuedFor[placement.placeId] = (queuedFor[placement.placeId] ?? 0) + 1;
+        }
       }
     }
     this.#queue = stillWaiting;
@@ -338,10 +355,12 @@ export class Scheduler {
   #grant(job: JobRecord, placement: Exclude<Placement, { kind: "wait" }>, now: number, duplicate: boolean): Lease | undefined {
     const placeId = placement.kind === "local" ? LOCAL_ID : placement.hostId;
     if (!this.#slots.has(placeId)) return undefined;
+    const area = this.#touchLoad(placeId, now);
+    this.#touchLoad(LOCAL_ID, now);
     const slot = this.#slots.acquire(placeId, placement.slot) ?? this.#slots.acquire(placeId);
     if (slot === undefined) return undefined;
     if (placement.kind === "remote") job.remoteAttempts++;
-    const estimate = this.model.estimate(placeId, job.info.inputBytes, now);
+    const estimate = this.model.estimate(placeId, job.info.inputBytes, now, this.#slots.inUse(placeId));
     const lease: Lease = {
       id: this.#nextLease++,
       jobId: job.id,
@@ -352,11 +371,45 @@ export class Scheduler {
       duplicate,
     };
     this.#leases.set(lease.id, lease);
+    this.#leaseArea.set(lease.id, area);
     job.leases.add(lease.id);
     return lease;
   }
 
-  #release(lease: Lease, job: JobRecord): void {
+  /** Load on this machine from remote jobs' preprocessing, in jobs. */
+  #localExtra(now: number): number {
+    let remote = 0;
+    for (const l of this.#leases.values()) if (l.placement.kind === "remote") remote++;
+    return remote * this.model.clientShare(now);
+  }
+
+  /**
+   * Brings the load integral of a place up to `now` (before any slot count changes); returns it.
+   * This machine's load also counts the preprocessing of remote jobs.
+   */
+  #touchLoad(placeId: string, now: number): number {
+    const entry = this.#loadArea.get(placeId) ?? { area: 0, at: now };
+    if (now > entry.at) {
+      const load = this.#slots.inUse(placeId) + (placeId === LOCAL_ID ? this.#localExtra(now) : 0);
+      entry.area += load * (now - entry.at);
+      entry.at = now;
+    }
+    this.#loadArea.set(placeId, entry);
+    return entry.area;
+  }
+
+  /** Mean number of jobs at the lease's place while it ran (itself included). */
+  #meanLoad(lease: Lease, now: number): number {
+    const start = this.#leaseArea.get(lease.id);
+    const span = now - lease.startedAt;
+    if (start === undefined || span <= 0) return Math.max(1, this.#slots.inUse(lease.placeId));
+    return Math.max(1, (this.#touchLoad(lease.placeId, now) - start) / span);
+  }
+
+  #release(lease: Lease, job: JobRecord, now: number): void {
+    this.#touchLoad(lease.placeId, now);
+    this.#touchLoad(LOCAL_ID, now);
+    this.#leaseArea.delete(lease.id);
     this.#slots.release(lease.placeId, lease.placement.slot);
     this.#leases.delete(lease.id);
     job.leases.delete(lease.id);
@@ -367,9 +420,15 @@ export class Scheduler {
     let best: { placement: Exclude<Placement, { kind: "wait" }>; estimate: number } | undefined;
     const consider = (placeId: string, local: boolean): void => {
       if (excluded.has(placeId) || !this.#slots.has(placeId)) return;
-      if (this.#slots.inUse(placeId) >= this.#slots.limit(placeId)) return;
-      const estimate = this.model.estimate(placeId, job.info.inputBytes, now);
-      if (estimate === undefined || (best && best.estimate <= estimate)) return;
+      // Only an idle place: a copy must not slow the jobs already running there.
+      if (this.#slots.inUse(placeId) > 0 || this.#slots.limit(placeId) === 0) return;
+      // On this machine a copy shares the CPU with the preprocessing of the jobs in flight, and slows it.
+      const extra = local ? this.#localExtra(now) : 0;
+      const at = this.model.estimate(placeId, job.info.inputBytes, now, 1 + extra);
+      const alone = this.model.estimate(placeId, job.info.inputBytes, now, 1);
+      if (at === undefined || alone === undefined) return;
+      const estimate = at + extra * alone;
+      if (best && best.estimate <= estimate) return;
       const slot = this.#slots.busySlots(placeId).length; // lowest free is found again at grant
       best = {
         placement: local ? { kind: "local", slot } : { kind: "remote", hostId: placeId, slot },

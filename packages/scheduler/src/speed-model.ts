@@ -7,6 +7,12 @@ export interface JobObservation {
   readonly inputBytes: number;
   /** Wall time from placement to result (ms): what the policy predicts. */
   readonly elapsedMs: number;
+  /**
+   * Mean number of jobs running at the place while this one ran, itself included (default 1). The
+   * model learns the time per job at load 1 and scales it by the load, so a place that is slow only
+   * because it is full is not mistaken for a slow place.
+   */
+  readonly concurrency?: number;
   /** Optional breakdown, kept for observability only. */
   readonly transferMs?: number;
   readonly compileMs?: number;
@@ -24,6 +30,8 @@ export interface SpeedModelJSON {
   readonly version: 1;
   readonly halfLifeMs: number;
   readonly places: Record<string, PlaceStatsJSON>;
+  /** Decayed mean share of a remote job's time spent on this machine (preprocessing). */
+  readonly clientShare?: { readonly w: number; readonly sum: number; readonly at: number };
 }
 
 export interface PlaceStatsJSON {
@@ -56,13 +64,16 @@ interface PlaceStats {
 const KIB = 1024;
 
 /**
- * What was learned of each place: expected ms from placement to result, as `a + b * size`, fitted by
- * least squares with exponentially decaying weights (half-life). Falls back to a proportional fit
- * when all jobs seen so far had about the same size.
+ * What was learned of each place: expected ms from placement to result, as `(a + b * size) * load`,
+ * fitted by least squares with exponentially decaying weights (half-life) on observations divided by
+ * the load they ran under. Falls back to a proportional fit when all jobs seen so far had about the
+ * same size. Treating time as proportional to load is exact for one CPU; for a place with several it
+ * is right near the loads observed (which is where the policy keeps that place).
  */
 export class SpeedModel implements EstimateSource {
   readonly halfLifeMs: number;
   readonly #places = new Map<string, PlaceStats>();
+  #clientShare = { w: 0, sum: 0, at: 0 };
 
   constructor(options: SpeedModelOptions = {}) {
     const halfLife = options.halfLifeMs ?? DEFAULT_HALF_LIFE_MS;
@@ -77,7 +88,7 @@ export class SpeedModel implements EstimateSource {
     if (!(result.elapsedMs >= 0) || !(result.inputBytes >= 0)) return;
     const stats = this.#decayed(result.placeId, now) ?? { w: 0, x: 0, y: 0, xx: 0, xy: 0, at: now, last: now, count: 0 };
     const x = result.inputBytes / KIB;
-    const y = result.elapsedMs;
+    const y = result.elapsedMs / Math.max(1, result.concurrency ?? 1);
     stats.w += 1;
     stats.x += x;
     stats.y += y;
@@ -88,7 +99,29 @@ export class SpeedModel implements EstimateSource {
     this.#places.set(result.placeId, stats);
   }
 
-  estimate(placeId: string, inputBytes: number, now: number): number | undefined {
+  /**
+   * Records which share (0..1) of a remote job's time it kept this machine busy (preprocessing before
+   * the send), so that a local compile can be expected to share the CPU with the jobs in flight.
+   */
+  observeClientShare(share: number, now: number): void {
+    if (!(share >= 0)) return;
+    const c = this.#decayedShare(now);
+    c.w += 1;
+    c.sum += Math.min(1, share);
+  }
+
+  /** Decayed mean of `observeClientShare` (0 when nothing was reported). */
+  clientShare(now: number): number {
+    const c = this.#decayedShare(now);
+    return c.w > 0 ? c.sum / c.w : 0;
+  }
+
+  estimate(placeId: string, inputBytes: number, now: number, load = 1): number | undefined {
+    const alone = this.#estimateAlone(placeId, inputBytes, now);
+    return alone === undefined ? undefined : alone * Math.max(1, load);
+  }
+
+  #estimateAlone(placeId: string, inputBytes: number, now: number): number | undefined {
     const s = this.#decayed(placeId, now);
     if (!s || s.w <= 0) return undefined;
     const x = inputBytes / KIB;
@@ -133,7 +166,7 @@ export class SpeedModel implements EstimateSource {
   toJSON(): SpeedModelJSON {
     const places: Record<string, PlaceStatsJSON> = {};
     for (const [id, s] of this.#places) places[id] = { ...s };
-    return { version: 1, halfLifeMs: this.halfLifeMs, places };
+    return { version: 1, halfLifeMs: this.halfLifeMs, places, clientShare: { ...this.#clientShare } };
   }
 
   /** Restores a persisted model; throws `SCHED_ERR_BAD_MODEL_JSON` on anything malformed. */
@@ -153,7 +186,26 @@ export class SpeedModel implements EstimateSource {
       }
       model.#places.set(id, { w: s.w, x: s.x, y: s.y, xx: s.xx, xy: s.xy, at: s.at, last: s.last, count: s.count });
     }
+    const c = j.clientShare;
+    if (c !== undefined) {
+      if (![c.w, c.sum, c.at].every((v) => typeof v === "number" && Number.isFinite(v)) || c.w < 0) {
+        return bad("bad clientShare");
+      }
+      model.#clientShare = { w: c.w, sum: c.sum, at: c.at };
+    }
     return model;
+  }
+
+  #decayedShare(now: number): { w: number; sum: number; at: number } {
+    const c = this.#clientShare;
+    if (c.w === 0) c.at = now;
+    else if (now > c.at) {
+      const f = Math.pow(0.5, (now - c.at) / this.halfLifeMs);
+      c.w *= f;
+      c.sum *= f;
+      c.at = now;
+    }
+    return c;
   }
 
   /** The stats of a place with their weights decayed to `now` (stored back, so decay is applied once). */

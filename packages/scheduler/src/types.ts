@@ -53,7 +53,8 @@ export interface JobInfo {
 export type Placement =
   | { readonly kind: "local"; readonly slot: number }
   | { readonly kind: "remote"; readonly hostId: string; readonly slot: number }
-  | { readonly kind: "wait" };
+  /** Nothing worth taking now; `placeId` is the place it waits for, when the policy knows. */
+  | { readonly kind: "wait"; readonly placeId?: string };
 
 /** A job in flight, for the queue estimate of the earliest-finish policy. */
 export interface RunningJob {
@@ -70,8 +71,11 @@ export interface BackoffView {
 
 /** Read side of the learned model. */
 export interface EstimateSource {
-  /** Expected ms from placement to result for a job of `inputBytes` at `placeId`; undefined = no data. */
-  estimate(placeId: string, inputBytes: number, now: number): number | undefined;
+  /**
+   * Expected ms from placement to result for a job of `inputBytes` at `placeId` while `load` jobs
+   * (this one included; default 1) run there; undefined = no data.
+   */
+  estimate(placeId: string, inputBytes: number, now: number, load?: number): number | undefined;
   /** Time of the last observation at `placeId` (lets a policy re-probe a place it has not used lately). */
   lastObservedAt?(placeId: string): number | undefined;
 }
@@ -85,6 +89,13 @@ export interface SchedulerState {
   readonly backoff?: BackoffView;
   readonly model?: EstimateSource;
   readonly running?: readonly RunningJob[];
+  /**
+   * Load that jobs sent to helpers put on this machine now (their preprocessing), in jobs: a local
+   * compile shares the CPU with it. Default 0.
+   */
+  readonly localLoadExtra?: number;
+  /** Jobs ahead of this one in the queue, by the place they wait for (the scheduler fills it). */
+  readonly queuedFor?: Readonly<Record<string, number>>;
 }
 
 /** A scheduling policy: a pure function of the state, the job and the time. */

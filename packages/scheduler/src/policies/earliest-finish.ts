@@ -13,6 +13,12 @@ export interface EarliestFinishOptions {
    * (default 1.0: plain earliest finish). Above 1 favours local work, e.g. on a metered link.
    */
   readonly remoteMargin?: number;
+  /**
+   * Wait for a busy place only if it is expected to finish the job this many times sooner than the best
+   * free place (default 1.25). Above 1 because a waiting job holds nothing and does nothing, while
+   * capacity left idle now is lost for good.
+   */
+  readonly waitFactor?: number;
 }
 
 /** One place the job could go to, with its expected finish. */
@@ -35,15 +41,20 @@ interface Candidate {
 export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Policy {
   const reprobeAfterMs = options.reprobeAfterMs ?? 60_000;
   const remoteMargin = options.remoteMargin ?? 1;
+  const waitFactor = options.waitFactor ?? 1.25;
   return {
     name: "earliest-finish",
     choose(state, job, now) {
       if (job.localOnly) return localSlotOrWait(state.local);
       const candidates = listCandidates(state, job, now, reprobeAfterMs, remoteMargin);
-      const pool = job.urgent ? candidates.filter((c) => c.freeSlot !== undefined) : candidates;
-      const best = pickBest(pool);
+      const free = candidates.filter((c) => c.freeSlot !== undefined);
+      let best = pickBest(job.urgent ? free : candidates);
+      if (best && best.freeSlot === undefined) {
+        const bestFree = pickBest(free);
+        if (bestFree && bestFree.finish - now <= waitFactor * (best.finish - now)) best = bestFree;
+      }
       if (!best) return candidates.length === 0 ? localSlotOrWait(state.local) : { kind: "wait" };
-      if (best.freeSlot === undefined) return { kind: "wait" };
+      if (best.freeSlot === undefined) return { kind: "wait", placeId: best.id };
       return best.local
         ? { kind: "local", slot: best.freeSlot }
         : { kind: "remote", hostId: best.id, slot: best.freeSlot };
@@ -90,41 +101,62 @@ function listCandidates(
     places.push({ id: LOCAL_ID, local: true, limit: localLimit, taken: takenSlots(state.local) });
   }
 
-  const estimates = places.map((p) => model?.estimate(p.id, job.inputBytes, now));
-  const known = estimates.filter((e): e is number => e !== undefined);
+  const estimateAt = (id: string, load: number): number | undefined =>
+    model?.estimate(id, job.inputBytes, now, load);
+  const known = places.map((p) => estimateAt(p.id, 1)).filter((e): e is number => e !== undefined);
   const bestKnown = known.length > 0 ? Math.min(...known) : undefined;
 
   const out: Candidate[] = [];
   places.forEach((p, order) => {
     const freeSlot = lowestFreeSlot(p.taken, p.limit);
     const idle = !busyAt.has(p.id) && p.taken.size === 0;
-    let estimate = estimates[order];
+    const ahead = state.queuedFor?.[p.id] ?? 0;
     const last = model?.lastObservedAt?.(p.id);
-    const stale = estimate !== undefined && last !== undefined && now - last > reprobeAfterMs;
-    if ((estimate === undefined || stale) && idle && freeSlot !== undefined) {
-      // Probe: worth one job to learn (or re-learn) this place.
+    const alone = estimateAt(p.id, 1);
+    const stale = alone !== undefined && last !== undefined && now - last > reprobeAfterMs;
+    // Probe: a helper never measured is filled like distcc would until its first result (a cold start
+    // is never worse than distcc's order); this machine, and a place not measured lately, get one job.
+    const probe = alone === undefined ? (p.local ? idle : true) : stale && idle;
+    if (probe && freeSlot !== undefined && ahead === 0) {
       out.push({ id: p.id, local: p.local, order, freeSlot, finish: now, probe: true });
       return;
     }
-    if (estimate === undefined) {
+    // Time per job at this place when it gets the job now (free slot) or when full (queued).
+    const scale = p.local ? 1 : remoteMargin;
+    const atLoad = (load: number): number | undefined => {
+      const e = estimateAt(p.id, load);
+      if (e !== undefined) return e * scale;
       // Unknown and already probing: a host waits for its first result; this machine is taken to be as
       // fast as the best known place, so the build never stalls behind a probe.
-      if (!p.local || bestKnown === undefined) return;
-      estimate = bestKnown;
+      return p.local && bestKnown !== undefined ? bestKnown * Math.max(1, load) : undefined;
+    };
+    // This machine also runs the preprocessing of the jobs in flight to helpers.
+    const extra = p.local ? (state.localLoadExtra ?? 0) : 0;
+    // A local compile also slows that preprocessing by about its own time alone: every job in flight
+    // to a helper is delayed. Counted as a cost, so a weak client keeps feeding its helpers.
+    const harm = p.local ? extra * (atLoad(1) ?? 0) : 0;
+    if (freeSlot !== undefined && ahead === 0) {
+      const e = atLoad(p.taken.size + 1 + extra);
+      if (e !== undefined) out.push({ id: p.id, local: p.local, order, freeSlot, finish: now + e + harm, probe: false });
+      return;
     }
-    if (!p.local) estimate *= remoteMargin;
-    let start = now;
-    if (freeSlot === undefined) {
-      const ends = runningAt.get(p.id) ?? [];
-      const soonest = ends.length > 0 ? Math.min(...ends) : now + estimate;
-      start = Math.max(now, soonest);
+    // Full (or others queue for it): the slots free as running jobs end, then each queued job ahead
+    // takes one for a full-load job time.
+    const full = atLoad(p.limit + extra);
+    if (full === undefined) return;
+    const frees = (runningAt.get(p.id) ?? []).map((end) => Math.max(now, end));
+    while (frees.length < p.limit) frees.push(frees.length < p.taken.size ? now + full : now);
+    frees.sort((a, b) => a - b);
+    for (let k = 0; k < ahead; k++) {
+      frees[0] = frees[0]! + full;
+      frees.sort((a, b) => a - b);
     }
-    out.push({ id: p.id, local: p.local, order, freeSlot, finish: start + estimate, probe: false });
+    out.push({ id: p.id, local: p.local, order, freeSlot: undefined, finish: frees[0]! + full + harm, probe: false });
   });
   return out;
 }
 
-/** Probes first, then earliest finish; ties go to a free place, then this machine, then list order. */
+/** Probes first (helpers before this machine), then earliest finish; ties go to a free place, then this machine, then list order. */
 function pickBest(candidates: readonly Candidate[]): Candidate | undefined {
   let best: Candidate | undefined;
   for (const c of candidates) {
@@ -135,6 +167,8 @@ function pickBest(candidates: readonly Candidate[]): Candidate | undefined {
 
 function better(a: Candidate, b: Candidate): boolean {
   if (a.probe !== b.probe) return a.probe;
+  // Probe helpers before this machine: on a weak client a local probe is the costly one.
+  if (a.probe && a.local !== b.local) return !a.local;
   if (a.finish !== b.finish) return a.finish < b.finish;
   const aFree = a.freeSlot !== undefined;
   const bFree = b.freeSlot !== undefined;

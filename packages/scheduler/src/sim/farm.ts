@@ -224,10 +224,14 @@ class FarmRun {
         if (!track.cancelled) next();
       });
     };
+    let clientDoneAt: number | undefined;
     const finish = (ok: boolean): void => {
       if (track.cancelled) return;
       this.#leaseTasks.delete(lease.id);
-      const update = this.#scheduler!.finish(lease.id, ok ? { ok: true } : { ok: false }, this.#now);
+      const outcome = ok
+        ? { ok: true as const, ...(clientDoneAt !== undefined ? { clientMs: clientDoneAt - lease.startedAt } : {}) }
+        : { ok: false as const };
+      const update = this.#scheduler!.finish(lease.id, outcome, this.#now);
       for (const c of update.cancelled) this.#abort(c.id);
       if (ok) {
         this.#finishedJobs.add(lease.jobId);
@@ -246,6 +250,7 @@ class FarmRun {
     const link = this.#link.get(helper.id)!;
     const helperCpu = this.#helperCpu.get(helper.id)!;
     phase(this.#clientCpu, job.clientWork, () => {
+      clientDoneAt = this.#now;
       if (helper.dead) {
         wait(2 * helper.latencyMs, () => finish(false));
         return;
