@@ -56,14 +56,16 @@ export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {})
     return out;
   };
 
+  // The banner and the macro dump do not depend on each other: run them together.
+  const macrosRun = run(["-E", "-dM", "-x", "c", "/dev/null"]);
+  macrosRun.catch(() => undefined); // judged below, after the banner
   const banner = await run(["-###", "/dev/null", "-o", "/dev/null"]);
   const facts = parseDriverBanner(banner.stderr);
   if (!facts) {
+    await macrosRun.catch(() => undefined);
     const said = (banner.stderr || banner.stdout).trim().split("\n")[0]?.slice(0, 120) ?? "";
     throw new NotACompilerError(file, `\`-###\` printed no gcc/clang banner${said ? ` (it said: ${JSON.stringify(said)})` : ""}`);
   }
-
-  const macrosRun = run(["-E", "-dM", "-x", "c", "/dev/null"]);
   const defaultsRun =
     facts.family === "gcc" ? run(["-Q", "--help=target"]) : run(["-###", "-c", "-x", "c", "/dev/null", "-o", "/dev/null"]);
   const [macrosOut, defaultsOut] = await Promise.all([macrosRun, defaultsRun]);

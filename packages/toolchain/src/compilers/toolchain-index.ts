@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { abiAdjustment, abiImpliedByTriple } from "./abi-flags.js";
+import { commandListFromEnv, matchCommandList, readCommandList, type CommandList, type CommandListSource } from "./command-list.js";
 import { parseCompilerName } from "./compiler-names.js";
 import type { CompilerAbi, CompilerFamily, CompilerIdentity, CompilerKind } from "./identity.js";
 import { versionMajor } from "./identity.js";
@@ -30,6 +31,12 @@ export interface DiscoverOptions {
   timeoutMs?: number;
   /** Extra triple equivalences (server configuration), see parseTripleAliases. */
   aliases?: TripleAliases;
+  /**
+   * distccd's DISTCC_CMDLIST: when given, ONLY the listed compilers may run, matched on the last
+   * `numWords` path components of argv[0], and nothing is searched. Default: from `env.DISTCC_CMDLIST`
+   * and `env.DISTCC_CMDLIST_NUMWORDS`; null: ignore them.
+   */
+  commandList?: CommandListSource | null;
 }
 
 /** One installed compiler and every name it answers to. */
@@ -57,7 +64,7 @@ export interface ResolvedCompiler {
 
 /** Why a name was refused; `code` is stable. */
 export interface NameRefusal {
-  code: "DISTCC_ERR_ABSOLUTE_PATH" | "DISTCC_ERR_UNKNOWN_COMPILER" | "DISTCC_ERR_NO_TOOLCHAIN";
+  code: "DISTCC_ERR_ABSOLUTE_PATH" | "DISTCC_ERR_UNKNOWN_COMPILER" | "DISTCC_ERR_NO_TOOLCHAIN" | "DISTCC_ERR_NOT_IN_CMDLIST";
   reason: string;
   /** For DISTCC_ERR_NO_TOOLCHAIN: what is missing and how to get it. */
   missing?: MissingToolchain;
@@ -118,10 +125,12 @@ export class ToolchainIndex {
   private readonly compilers: IndexedCompiler[] = [];
   private readonly rejectedList: RejectedCandidate[];
   private readonly aliases: TripleAliases | undefined;
+  private readonly commandList: CommandList | undefined;
 
-  private constructor(entries: readonly ToolchainIndexEntry[], rejected: RejectedCandidate[], aliases?: TripleAliases) {
+  private constructor(entries: readonly ToolchainIndexEntry[], rejected: RejectedCandidate[], aliases?: TripleAliases, commandList?: CommandList) {
     this.rejectedList = rejected;
     this.aliases = aliases;
+    this.commandList = commandList;
     const byIdentity = new Map<string, IndexedCompiler>();
     for (const e of entries) {
       if (this.byName.has(e.name)) continue;
@@ -150,6 +159,8 @@ export class ToolchainIndex {
   /** Find, probe (in parallel, bounded, through the cache) and index the compilers of this machine. */
   static async discover(opts: DiscoverOptions = {}): Promise<ToolchainIndex> {
     const env = opts.env ?? process.env;
+    const cmdSource = opts.commandList === undefined ? commandListFromEnv(env) : (opts.commandList ?? undefined);
+    if (cmdSource) return ToolchainIndex.discoverCommandList(await readCommandList(cmdSource), opts, env);
     const pathDirs = opts.pathDirs ?? splitPathList(env.DISTCCD_PATH ?? env.PATH);
     const dirs = [...pathDirs, ...(opts.extraDirs ?? [])];
     if (opts.crossDirs ?? true) dirs.push(...(await crossToolchainDirs(env)));
@@ -174,53 +185,20 @@ export class ToolchainIndex {
       }
     }
 
-    const probeOne = (file: string): Promise<CompilerIdentity> => {
-      if (opts.cache) return opts.cache.get(file);
-      const probeOpts: { env: NodeJS.ProcessEnv; timeoutMs?: number } = { env };
-      if (opts.timeoutMs !== undefined) probeOpts.timeoutMs = opts.timeoutMs;
-      return probeCompiler(file, probeOpts);
-    };
-    // One probe per binary and driver language: gcc, cc and x86_64-linux-gnu-gcc-12 are one file.
-    const classOf = (f: FoundExecutable): string => {
-      const n = parseCompilerName(f.name);
-      return `${f.realpath}\0${n ? `${n.family}${n.kind}` : f.name}`;
-    };
-    const probes = new Map<string, Promise<CompilerIdentity>>();
-    const limit = Math.max(1, opts.concurrency ?? Math.min(4, availableParallelism()));
-    const queue = found.map((f) => ({ f, key: classOf(f) }));
-    const results = new Map<FoundExecutable, CompilerIdentity | Error>();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < queue.length) {
-        const item = queue[next++];
-        if (!item) break;
-        let p = probes.get(item.key);
-        if (!p) {
-          p = probeOne(item.f.path);
-          probes.set(item.key, p);
-        }
-        try {
-          results.set(item.f, await p);
-        } catch (err) {
-          results.set(item.f, err instanceof Error ? err : new Error(String(err)));
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
-
-    const entries: ToolchainIndexEntry[] = [];
-    const rejected: RejectedCandidate[] = [];
-    for (const f of found) {
-      const r = results.get(f);
-      if (r === undefined) continue;
-      if (r instanceof Error) {
-        const code = (r as { code?: unknown }).code;
-        rejected.push({ name: f.name, path: f.path, code: typeof code === "string" ? code : "DISTCC_ERR_PROBE_FAILED", reason: r.message });
-      } else {
-        entries.push({ name: f.name, executable: f.path, identity: r, via: f.via });
-      }
-    }
+    const { entries, rejected } = await probeAll(found, opts, env);
     return new ToolchainIndex(entries, rejected, opts.aliases);
+  }
+
+  private static async discoverCommandList(list: CommandList, opts: DiscoverOptions, env: NodeJS.ProcessEnv): Promise<ToolchainIndex> {
+    const found: (FoundExecutable & { via: "name" | "masquerade" })[] = [];
+    const rejectedMissing: RejectedCandidate[] = [];
+    for (const p of list.paths) {
+      const real = path.isAbsolute(p) ? await resolveExecutable(p) : undefined;
+      if (real) found.push({ name: p, path: p, realpath: real, via: "name" });
+      else rejectedMissing.push({ name: p, path: p, code: "DISTCC_ERR_PROBE_FAILED", reason: `${p}: listed in DISTCC_CMDLIST but not an executable file at an absolute path` });
+    }
+    const { entries, rejected } = await probeAll(found, opts, env);
+    return new ToolchainIndex(entries, [...rejectedMissing, ...rejected], opts.aliases, list);
   }
 
   /** Every whitelisted compiler, with the names that reach it. */
@@ -247,6 +225,15 @@ export class ToolchainIndex {
    * compiler name (`<triple>-gcc-12`, `g++`, `cc`, ...) matched by identity.
    */
   lookupName(requested: string): NameLookup {
+    if (this.commandList) {
+      // distccd: with DISTCC_CMDLIST nothing else counts, not even the absolute-path rule.
+      const listed = matchCommandList(this.commandList, requested);
+      const e = listed === undefined ? undefined : this.byName.get(listed);
+      if (!e) {
+        return { ok: false, code: "DISTCC_ERR_NOT_IN_CMDLIST", reason: `compiler ${JSON.stringify(requested)} is not in DISTCC_CMDLIST${listed ? " as a working compiler" : ""}` };
+      }
+      return { ok: true, executable: e.executable, identity: e.identity, via: "name", flags: [], warnings: [] };
+    }
     let name = requested;
     const lower = name.toLowerCase();
     if (lower.startsWith("/usr/bin/")) name = name.slice("/usr/bin/".length);
@@ -350,4 +337,62 @@ export class ToolchainIndex {
     }
     return undefined;
   }
+}
+
+/** Probe the found executables (bounded parallelism, one probe per binary and driver language). */
+async function probeAll(
+  found: readonly (FoundExecutable & { via: "name" | "masquerade" })[],
+  opts: DiscoverOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<{ entries: ToolchainIndexEntry[]; rejected: RejectedCandidate[] }> {
+  const probeOne = (file: string): Promise<CompilerIdentity> => {
+    if (opts.cache) return opts.cache.get(file);
+    const probeOpts: { env: NodeJS.ProcessEnv; timeoutMs?: number } = { env };
+    if (opts.timeoutMs !== undefined) probeOpts.timeoutMs = opts.timeoutMs;
+    return probeCompiler(file, probeOpts);
+  };
+  // One probe per binary and what its name asks of it: gcc and cc (-> the same gcc-12) are one probe,
+  // but clang/clang++ (one binary reading argv[0]) or ccache links named after several compilers are not.
+  const classOf = (f: FoundExecutable): string => {
+    const n = parseCompilerName(f.name);
+    // A real gcc binary answers the same whatever name it is called by.
+    if (n?.family === "gcc" && parseCompilerName(path.basename(f.realpath))?.family === "gcc") return f.realpath;
+    return `${f.realpath}\0${n ? `${n.family}\0${n.kind}\0${n.triple ?? ""}\0${n.version ?? ""}` : f.name}`;
+  };
+  const probes = new Map<string, Promise<CompilerIdentity>>();
+  const limit = Math.max(1, opts.concurrency ?? Math.min(4, availableParallelism()));
+  const queue = found.map((f) => ({ f, key: classOf(f) }));
+  const results = new Map<FoundExecutable, CompilerIdentity | Error>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < queue.length) {
+      const item = queue[next++];
+      if (!item) break;
+      let p = probes.get(item.key);
+      if (!p) {
+        p = probeOne(item.f.path);
+        probes.set(item.key, p);
+      }
+      try {
+        results.set(item.f, await p);
+      } catch (err) {
+        results.set(item.f, err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
+
+  const entries: ToolchainIndexEntry[] = [];
+  const rejected: RejectedCandidate[] = [];
+  for (const f of found) {
+    const r = results.get(f);
+    if (r === undefined) continue;
+    if (r instanceof Error) {
+      const code = (r as { code?: unknown }).code;
+      rejected.push({ name: f.name, path: f.path, code: typeof code === "string" ? code : "DISTCC_ERR_PROBE_FAILED", reason: r.message });
+    } else {
+      entries.push({ name: f.name, executable: f.path, identity: r, via: f.via });
+    }
+  }
+  return { entries, rejected };
 }
