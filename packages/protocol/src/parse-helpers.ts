@@ -5,12 +5,12 @@ import { decodeHeader, type TokenName } from "./tokens.js";
 const utf8 = new TextDecoder("utf-8");
 
 /** Parses a header and insists on one of the tokens allowed at this point (else a derailment). */
-export function expectToken(bytes: Uint8Array, ...allowed: TokenName[]): { token: TokenName; value: number } {
+export function expectToken(bytes: Uint8Array, allowed: TokenName, orElse?: TokenName): { token: TokenName; value: number } {
   const h = decodeHeader(bytes);
-  if (!allowed.includes(h.token)) {
+  if (h.token !== allowed && h.token !== orElse) {
     throw new DistccProtocolError(
       "DISTCC_ERR_BAD_TOKEN",
-      `protocol derailment: expected ${allowed.map((t) => `"${t}"`).join(" or ")}, got "${h.token}"`,
+      `protocol derailment: expected "${allowed}"${orElse ? ` or "${orElse}"` : ""}, got "${h.token}"`,
     );
   }
   return h;
@@ -24,6 +24,16 @@ export function checkLimit(what: string, value: number, limit: number, limitName
 
 /** Strings travel as raw bytes without NUL; we read them as UTF-8 (invalid sequences become U+FFFD). */
 export function decodeString(bytes: Uint8Array): string {
+  // Most arguments and paths are short ASCII; building those directly is much faster than TextDecoder.
+  if (bytes.length <= 64) {
+    let s = "";
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b >= 0x80) return utf8.decode(bytes);
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
   return utf8.decode(bytes);
 }
 

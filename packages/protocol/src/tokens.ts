@@ -19,7 +19,10 @@ export interface TokenHeader {
 }
 
 const HEX = "0123456789abcdef";
-const tokenSet = new Set<string>(TOKEN_NAMES);
+/** Token names keyed by their 4 bytes read as a big-endian integer (faster than building strings). */
+const tokenByCode = new Map<number, TokenName>(
+  TOKEN_NAMES.map((t) => [((t.charCodeAt(0) << 24) | (t.charCodeAt(1) << 16) | (t.charCodeAt(2) << 8) | t.charCodeAt(3)) >>> 0, t]),
+);
 
 /** Writes the 12-byte header into `target` at `offset` (lower-case hex, zero-padded, as distcc writes). */
 export function writeHeader(target: Uint8Array, offset: number, token: TokenName, value: number): void {
@@ -63,8 +66,9 @@ export function decodeHeader(bytes: Uint8Array, offset = 0): TokenHeader {
   if (bytes.length - offset < HEADER_LENGTH) {
     throw new DistccProtocolError("DISTCC_ERR_TRUNCATED", "a token header needs 12 bytes");
   }
-  const name = String.fromCharCode(bytes[offset]!, bytes[offset + 1]!, bytes[offset + 2]!, bytes[offset + 3]!);
-  if (!tokenSet.has(name)) {
+  const code = ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+  const name = tokenByCode.get(code);
+  if (name === undefined) {
     throw new DistccProtocolError(
       "DISTCC_ERR_BAD_TOKEN",
       `unknown token "${printable(bytes.subarray(offset, offset + 4))}"`,
@@ -81,5 +85,5 @@ export function decodeHeader(bytes: Uint8Array, offset = 0): TokenHeader {
     }
     value = value * 16 + d;
   }
-  return { token: name as TokenName, value };
+  return { token: name, value };
 }
