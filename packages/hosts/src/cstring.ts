@@ -13,11 +13,23 @@ export function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** Index of the first character at or after `from` that is in `stops` (or text.length). */
-export function spanUntil(text: string, from: number, stops: string): number {
+/** A set of ASCII stop characters, as a lookup table (the scanner's hot loop). */
+export type StopSet = Uint8Array;
+
+export function stopSet(chars: string): StopSet {
+  const table = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1;
+  return table;
+}
+
+/** C `strcspn`: index of the first character at or after `from` that is in `stops` (or text.length). */
+export function spanUntil(text: string, from: number, stops: StopSet): number {
   let i = from;
   const n = text.length;
-  while (i < n && stops.indexOf(text[i] as string) === -1) i++;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && stops[c] === 1) break;
+  }
   return i;
 }
 

@@ -2,7 +2,7 @@
 // deliberate: the per-entry parsers read the whole remaining text, not just the entry, so a value
 // can come from past a `#` or from the next entry (`a/ 5`). We follow distcc and warn instead.
 import { HostSpecError, type HostSpecProblem } from "./errors.js";
-import { isDigit, isSpace, spanUntil, startsWithAt, strtolInt } from "./cstring.js";
+import { isDigit, isSpace, spanUntil, startsWithAt, stopSet, strtolInt } from "./cstring.js";
 import {
   DEFAULT_LOCAL_SLOTS,
   DEFAULT_LOCAL_SLOTS_CPP,
@@ -18,10 +18,11 @@ import {
 } from "./types.js";
 
 /** Characters that end an entry (note: not \v, which distcc skips between entries only). */
-const ENTRY_STOPS = " #\t\n\f\r";
-const HOST_STOPS = "/: \t\n\r\f,";
-const IPV6_STOPS = "/] \t\n\r\f,";
-const COMMAND_STOPS = " \t\n\r\f,";
+const ENTRY_STOPS = stopSet(" #\t\n\f\r");
+const HOST_STOPS = stopSet("/: \t\n\r\f,");
+const IPV6_STOPS = stopSet("/] \t\n\r\f,");
+const COMMAND_STOPS = stopSet(" \t\n\r\f,");
+const OPTION_WORD_STOPS = stopSet(" #\t\n\f\r,");
 const HASH = 35;
 const SLASH = 47;
 const EQUALS = 61;
@@ -122,9 +123,11 @@ function parseLimit(scan: Scan, at: number): { next: number; limit: number | und
   return { next, limit: n.value };
 }
 
-function limitOrFail(scan: Scan, at: number, hostPart: string): { next: number; limit: number | undefined } {
+/** `hostPartEnd`: where the text before the limit ends, for the error's example. */
+function limitOrFail(scan: Scan, at: number, hostPartEnd: number): { next: number; limit: number | undefined } {
   const r = parseLimit(scan, at);
   if ("badAt" in r) {
+    const hostPart = scan.text.slice(scan.start, hostPartEnd);
     fail(scan, "bad-limit", "bad job limit", r.badAt, "a non-zero number of jobs", `${hostPart || "host"}/4`);
   }
   return r;
@@ -177,7 +180,7 @@ function parseOptions(scan: Scan, at: number): ParsedOptions {
       result.auth = auth;
       result.options.push(auth === true ? "auth" : `auth=${auth}`);
     } else {
-      const wordEnd = spanUntil(text, p, ENTRY_STOPS + ",");
+      const wordEnd = spanUntil(text, p, OPTION_WORD_STOPS);
       const word = text.slice(p, wordEnd);
       const known = scan.extensions ? "lzo, lz4, cpp, down or auth[=NAME]" : "lzo, cpp, down or auth[=NAME]";
       fail(scan, "unknown-option", `unknown option ',${word}'`, p, `one of ${known}`, `${text.slice(scan.start, p - 1) || "host"},lzo`);
@@ -215,7 +218,7 @@ function warnHostPastEntry(scan: Scan, hostEnd: number, what: string): void {
 }
 
 function parseLocal(scan: Scan): HostEntry {
-  const r = limitOrFail(scan, scan.start + 9, "localhost");
+  const r = limitOrFail(scan, scan.start + 9, scan.start + 9);
   warnIgnoredTail(scan, r.next);
   return { kind: "local", spec: entryText(scan), limit: r.limit ?? DEFAULT_LOCALHOST_LIMIT };
 }
@@ -235,7 +238,7 @@ function parseSsh(scan: Scan): HostEntry {
     warn(scan, "DISTCC_WARN_EQUALS_IN_NAME", p, `'${host}' is the host name ('=' does not start a limit here): write /N for a limit`);
   }
   p = hostEnd;
-  const limit = limitOrFail(scan, p, text.slice(scan.start, p));
+  const limit = limitOrFail(scan, p, p);
   p = limit.next;
   let command: string | undefined;
   if (text.charCodeAt(p) === COLON) {
@@ -292,8 +295,7 @@ function parseTcp(scan: Scan): HostEntry {
   if (host.includes("=") && text.charCodeAt(scan.start) !== 91) {
     warn(scan, "DISTCC_WARN_EQUALS_IN_NAME", scan.start, `'${host}' is the host name ('=' does not start a limit here): write /N for a limit`);
   }
-  const hostPart = text.slice(scan.start, p);
-  const first = limitOrFail(scan, p, hostPart);
+  const first = limitOrFail(scan, p, p);
   p = first.next;
   let port = DEFAULT_PORT;
   if (text.charCodeAt(p) === COLON) {
@@ -312,7 +314,7 @@ function parseTcp(scan: Scan): HostEntry {
     }
     p = n.end;
   }
-  const second = limitOrFail(scan, p, text.slice(scan.start, p));
+  const second = limitOrFail(scan, p, p);
   p = second.next;
   const o = parseOptions(scan, p);
   warnIgnoredTail(scan, o.next);
@@ -348,6 +350,27 @@ function parseLocalSlots(scan: Scan, list: HostList, keyword: string): boolean {
     list.localSlotsCpp = r.limit;
   }
   return true;
+}
+
+/** `--randomize*`, `--localslots_cpp*`, `--localslots*`: true when the entry was a setting. */
+function parseSetting(scan: Scan, list: HostList): boolean {
+  const text = scan.text;
+  if (startsWithAt(text, scan.start, "--randomize")) {
+    list.randomize = true;
+    return true;
+  }
+  if (startsWithAt(text, scan.start, "--localslots_cpp")) {
+    // A bad `--localslots_cpp=0` is then swallowed by the `--localslots` check (no '=' after
+    // its 12 characters), so it is never a host: already warned, nothing more to do.
+    parseLocalSlots(scan, list, "--localslots_cpp");
+    return true;
+  }
+  return startsWithAt(text, scan.start, "--localslots") && parseLocalSlots(scan, list, "--localslots");
+}
+
+function hasAt(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === 64 /* @ */) return true;
+  return false;
 }
 
 function shuffle(hosts: HostEntry[], random: () => number): HostEntry[] {
@@ -394,27 +417,19 @@ export function parseHostList(input: string, opts: ParseHostListOptions = {}): H
     scan.start = i;
     scan.end = spanUntil(text, i, ENTRY_STOPS);
     i = scan.end;
-    if (startsWithAt(text, scan.start, "--randomize")) {
-      list.randomize = true;
-      continue;
-    }
-    if (startsWithAt(text, scan.start, "--localslots_cpp")) {
-      // A bad `--localslots_cpp=0` is then swallowed by the `--localslots` check (no '=' after
-      // its 12 characters), so it is never a host: already warned, nothing more to do.
-      parseLocalSlots(scan, list, "--localslots_cpp");
-      continue;
-    }
-    if (startsWithAt(text, scan.start, "--localslots") && parseLocalSlots(scan, list, "--localslots")) continue;
+    const first = text.charCodeAt(scan.start);
+    // Keyword checks only when the first character allows one (startsWith is the slow part).
+    if (first === 45 /* - */ && parseSetting(scan, list)) continue;
     const length = scan.end - scan.start;
-    if (length === 9 && startsWithAt(text, scan.start, "+zeroconf")) {
+    if (first === 43 /* + */ && length === 9 && startsWithAt(text, scan.start, "+zeroconf")) {
       list.zeroconf = true;
       list.zeroconfIndex = list.hosts.length;
       warn(scan, "DISTCC_WARN_ZEROCONF", scan.start, "+zeroconf: hosts must be discovered over mDNS (_distcc._tcp)");
       continue;
     }
-    if (startsWithAt(text, scan.start, "localhost") && (length === 9 || text.charCodeAt(scan.start + 9) === SLASH)) {
+    if (first === 108 /* l */ && startsWithAt(text, scan.start, "localhost") && (length === 9 || text.charCodeAt(scan.start + 9) === SLASH)) {
       list.hosts.push(parseLocal(scan));
-    } else if (text.slice(scan.start, scan.end).includes("@")) {
+    } else if (hasAt(text, scan.start, scan.end)) {
       list.hosts.push(parseSsh(scan));
     } else {
       list.hosts.push(parseTcp(scan));
