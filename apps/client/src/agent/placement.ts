@@ -22,10 +22,18 @@ export function tcpHostId(host: string, port: number): string {
   return `tcp_${host}_${port}`;
 }
 
-/** Which policy a job's environment asks for: `DISTCC_SCHEDULER=distcc|earliest-finish`, `--randomize`. */
+/**
+ * Which policy a job uses: `--randomize` -> randomized; `DISTCC_SCHEDULER=distcc|earliest-finish`
+ * if set; else earliest-finish when the list names localhost (this machine is then one of the places,
+ * so a helper slower than the client only gets what it finishes sooner), and distcc's order when it
+ * does not (like distcc, a list without localhost means "compile elsewhere"; the earliest-finish
+ * policy in @x/distcc-scheduler would place probing-phase jobs locally when no remote candidate is
+ * measured yet, which a localhost-less list must not do).
+ */
 export function policyName(list: HostList, env: Record<string, string | undefined>): string {
   if (list.randomize) return "randomize";
-  return env.DISTCC_SCHEDULER === "distcc" ? "distcc" : "earliest-finish";
+  if (env.DISTCC_SCHEDULER === "distcc" || env.DISTCC_SCHEDULER === "earliest-finish") return env.DISTCC_SCHEDULER;
+  return list.hosts.some((h) => h.kind === "local") ? "earliest-finish" : "distcc";
 }
 
 /**
