@@ -45,10 +45,20 @@ export type SimStrategy =
       readonly policy: Policy;
       /** Ask `Scheduler.stragglers()` after every event and run the copies (default false). */
       readonly duplicates?: boolean;
+      /** `SchedulerOptions.duplicateMargin`. */
+      readonly duplicateMargin?: number;
       /** A model learned before (default: a fresh one, learned during the build). */
       readonly model?: SpeedModel;
       /** Backoff period (default 60 s). */
       readonly backoffMs?: number;
+      /**
+       * `choose-first` (distcc): the job asks for a place, then preprocesses under that slot.
+       * `preprocess-first` (our agent): every job preprocesses first, then asks; a local placement
+       * compiles the preprocessed file (`helperWork`). Default `choose-first`.
+       */
+      readonly flow?: "choose-first" | "preprocess-first";
+      /** With `preprocess-first`: a local placement compiles the source again (`localWork`). */
+      readonly localRecompiles?: boolean;
     };
 
 export interface SimResult {
@@ -118,6 +128,7 @@ class FarmRun {
         policy: strategy.policy,
         model: strategy.model ?? new SpeedModel(),
         backoff: new Backoff({ periodMs: strategy.backoffMs ?? 60_000 }),
+        ...(strategy.duplicateMargin !== undefined ? { duplicateMargin: strategy.duplicateMargin } : {}),
       });
     }
   }
@@ -136,7 +147,9 @@ class FarmRun {
     const strategy =
       this.#strategy.kind === "local-only"
         ? "local-only"
-        : this.#strategy.policy.name + (this.#strategy.duplicates ? "+copies" : "");
+        : this.#strategy.policy.name +
+          (this.#strategy.duplicates ? "+copies" : "") +
+          (this.#strategy.flow === "preprocess-first" ? " (preprocess first)" : "");
     return {
       setup: this.#setup.name,
       strategy,
@@ -178,7 +191,19 @@ class FarmRun {
       this.#runOnCpu(this.#clientCpu, job.localWork, () => this.#jobDone(LOCAL_ID));
       return;
     }
-    const submitted = this.#scheduler.submit({ inputBytes: job.inputBytes }, this.#now);
+    if (this.#preprocessFirst) {
+      this.#runOnCpu(this.#clientCpu, job.clientWork, () => this.#submit(job));
+      return;
+    }
+    this.#submit(job);
+  }
+
+  get #preprocessFirst(): boolean {
+    return this.#strategy.kind === "scheduler" && this.#strategy.flow === "preprocess-first";
+  }
+
+  #submit(job: SimJob): void {
+    const submitted = this.#scheduler!.submit({ inputBytes: job.inputBytes }, this.#now);
     this.#jobOf.set(submitted.jobId, job);
     this.#startLeases(submitted.granted);
   }
@@ -243,14 +268,16 @@ class FarmRun {
     };
 
     if (lease.placement.kind === "local") {
-      phase(this.#clientCpu, job.localWork, () => finish(true));
+      const recompiles = this.#strategy.kind === "scheduler" && this.#strategy.localRecompiles === true;
+      const work = this.#preprocessFirst && !recompiles ? job.helperWork : job.localWork;
+      phase(this.#clientCpu, work, () => finish(true));
       return;
     }
     const helper = this.#helpers.get(lease.placeId)!;
     const link = this.#link.get(helper.id)!;
     const helperCpu = this.#helperCpu.get(helper.id)!;
-    phase(this.#clientCpu, job.clientWork, () => {
-      clientDoneAt = this.#now;
+    phase(this.#clientCpu, this.#preprocessFirst ? 0 : job.clientWork, () => {
+      if (!this.#preprocessFirst) clientDoneAt = this.#now;
       if (helper.dead) {
         wait(2 * helper.latencyMs, () => finish(false));
         return;
