@@ -95,7 +95,7 @@ function decode(d: { push(c: Uint8Array): { type: string }[]; finish(): void }, 
     while (at < bytes.length) {
       const n = rnd() < 0.3 ? 1 : 1 + Math.floor(rnd() * 4096);
       for (const e of d.push(bytes.subarray(at, at + n))) {
-        for (const v of Object.values(e)) if (v instanceof Uint8Array) held += v.length;
+        for (const v of Object.values(e) as unknown[]) if (v instanceof Uint8Array) held += v.length;
       }
       at += n;
     }
