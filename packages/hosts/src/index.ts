@@ -3,6 +3,7 @@ export type {
   HostEntry,
   HostList,
   HostWarning,
+  HostWarningCode,
   LocalHostEntry,
   ParseHostListOptions,
   ProtocolVersion,
@@ -10,6 +11,7 @@ export type {
   TcpHostEntry,
 } from "./types.js";
 export {
+  HOST_WARNING_CODES,
   DEFAULT_LOCAL_SLOTS,
   DEFAULT_LOCAL_SLOTS_CPP,
   DEFAULT_LOCALHOST_LIMIT,

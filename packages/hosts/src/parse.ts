@@ -13,6 +13,7 @@ import {
   type HostEntry,
   type HostList,
   type HostWarning,
+  type HostWarningCode,
   type ParseHostListOptions,
   type ProtocolVersion,
 } from "./types.js";
@@ -100,7 +101,7 @@ function isValidExample(example: string, extensions: boolean): boolean {
   }
 }
 
-function warn(scan: Scan, code: string, at: number, message: string): void {
+function warn(scan: Scan, code: HostWarningCode, at: number, message: string): void {
   scan.warnings.push({ code, entry: entryText(scan), column: at + 1, message });
 }
 

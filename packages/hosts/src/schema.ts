@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { HostList } from "./types.js";
+import { HOST_WARNING_CODES, type HostList } from "./types.js";
 
 // The shapes parseHostList returns, so configs and JSON output are checked the same way. Host
 // names may not contain what ends them in the grammar (whitespace other than \v, '/', ',').
@@ -33,7 +33,7 @@ export const sshHostEntrySchema = z.object({
 export const hostEntrySchema = z.discriminatedUnion("kind", [localHostEntrySchema, tcpHostEntrySchema, sshHostEntrySchema]);
 
 export const hostWarningSchema = z.object({
-  code: z.string(),
+  code: z.enum(HOST_WARNING_CODES),
   entry: z.string(),
   column: z.number().int().min(0),
   message: z.string(),

@@ -45,10 +45,25 @@ export interface SshHostEntry extends RemoteFields {
 
 export type HostEntry = LocalHostEntry | TcpHostEntry | SshHostEntry;
 
+/** Stable identifiers of the warnings (the README says what each one means). */
+export const HOST_WARNING_CODES = [
+  "DISTCC_WARN_PORT",
+  "DISTCC_WARN_LIMIT",
+  "DISTCC_WARN_IGNORED_TEXT",
+  "DISTCC_WARN_READS_PAST_ENTRY",
+  "DISTCC_WARN_EQUALS_IN_NAME",
+  "DISTCC_WARN_LOCALSLOTS",
+  "DISTCC_WARN_ZEROCONF",
+  "DISTCC_WARN_EXTENSION",
+  "DISTCC_WARN_NO_HOSTS",
+  "DISTCC_WARN_NUL",
+] as const;
+
+export type HostWarningCode = (typeof HOST_WARNING_CODES)[number];
+
 /** Something distcc accepts silently but a user probably did not mean. */
 export interface HostWarning {
-  /** Stable identifier, e.g. `DISTCC_WARN_PORT` (see README for the list). */
-  code: string;
+  code: HostWarningCode;
   /** The entry text concerned ("" for list-wide warnings). */
   entry: string;
   /** 1-based position in the whole text (0 for list-wide warnings). */
