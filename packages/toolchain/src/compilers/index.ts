@@ -29,3 +29,6 @@ export {
   type ToolchainIndexEntry,
   type WantedCompiler,
 } from "./toolchain-index.js";
+export { wireCompilerName, type WireCompilerName } from "./wire-name.js";
+export { checkObjectTarget, expectedElfTarget, readElfTarget, type ElfTarget } from "./elf-target.js";
+export { commandListFromEnv, type CommandListSource } from "./command-list.js";
