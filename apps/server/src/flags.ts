@@ -28,6 +28,12 @@ export function parseFlags(argv: readonly string[]): Partial<Settings> {
       continue;
     }
     if (name === "--no-fork" || name === "--no-fifo") continue;
+    // distcc's ssh mode runs `distccd --inetd --enable-tcp-insecure`: accepted, but the whitelist
+    // stays on (we never run an unknown program; see docs/server.md).
+    if (name === "--enable-tcp-insecure" || name === "--make-me-a-botnet") {
+      out.insecureRequested = true;
+      continue;
+    }
     const spec = findSpec(name);
     if (!spec) {
       throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", `unknown option ${JSON.stringify(word)}; see --help`);

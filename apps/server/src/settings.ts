@@ -30,9 +30,12 @@ export interface Settings {
   inetd: boolean;
   compilerDirs: string[];
   tempDir?: string;
+  cacheFile?: string;
   config?: string;
   help: boolean;
   version: boolean;
+  /** distccd's --enable-tcp-insecure was given (accepted for ssh mode; the whitelist stays on). */
+  insecureRequested?: boolean;
 }
 
 type Kind =
@@ -78,6 +81,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "inetd", flag: "--inetd", kind: { type: "bool" }, help: "serve one job on stdin/stdout (ssh mode, inetd)" },
   { key: "compilerDirs", flag: "--compiler-dir", kind: { type: "list" }, arg: "DIR", help: "also look for compilers in DIR (repeatable)" },
   { key: "tempDir", flag: "--temp-dir", kind: { type: "string" }, arg: "DIR", help: "where job folders are made (default $TMPDIR or /tmp)" },
+  { key: "cacheFile", flag: "--cache-file", kind: { type: "string" }, arg: "FILE", help: "remember compiler probes here (default $XDG_CACHE_HOME/distcc-server/compilers.json)" },
   { key: "config", flag: "--config", short: "-c", kind: { type: "string" }, arg: "FILE", help: "read settings from a JSON file (flags win over it)", flagOnly: true },
   { key: "help", flag: "--help", short: "-h", kind: { type: "bool" }, help: "show this help", flagOnly: true },
   { key: "version", flag: "--version", kind: { type: "bool" }, help: "show the version", flagOnly: true },

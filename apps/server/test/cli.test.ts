@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, makeTempDir, waitForPort } from "@x/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clientDir, distccEnv, run } from "./helpers.js";
+import { capture, decodeResponse } from "./wire.js";
+
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const HELLO = '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n';
+
+let dir: ReturnType<typeof clientDir>;
+let temp: { path: string; remove(): void };
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  dir = clientDir();
+  temp = makeTempDir("distcc-server-cli-");
+  writeFileSync(join(dir.path, "hello.c"), HELLO);
+});
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  dir?.remove();
+  temp?.remove();
+});
+
+/** Compiler probes cached in the test's temp dir, never in the user's ~/.cache. */
+function cliEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, XDG_CACHE_HOME: temp.path };
+}
+
+function cli(args: string[], input?: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"], env: cliEnv() });
+    children.push(child);
+    const out: Buffer[] = [];
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+    // Like a real client, keep our side open until the whole answer is read: EOF would mean "gone".
+    if (input) {
+      child.stdin.write(input);
+      child.stdout.on("end", () => child.stdin.end());
+    } else child.stdin.end();
+  });
+}
+
+function httpGet(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const socket = connect({ port, host: "127.0.0.1" }, () => socket.write(`GET ${path} HTTP/1.0\r\n\r\n`));
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => (text += d));
+    socket.on("end", () => resolve(text));
+    socket.on("error", reject);
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
+  });
+}
+
+describe("distcc-server command line", () => {
+  it("--version and --help", async () => {
+    const v = await cli(["--version"]);
+    expect(v.code).toBe(0);
+    expect(v.stdout.toString()).toMatch(/^distcc-server \d+\.\d+\.\d+/);
+    const h = await cli(["--help"]);
+    expect(h.code).toBe(0);
+    for (const flag of ["--allow", "--allow-private", "--jobs", "--job-lifetime", "--log-file", "--stats-port", "--inetd", "--pid-file"]) {
+      expect(h.stdout.toString()).toContain(flag);
+    }
+  });
+
+  it("bad flags and bad config files name the problem and exit 101", async () => {
+    const bad = await cli(["--jobs", "zero"]);
+    expect(bad.code).toBe(101);
+    expect(bad.stderr).toContain('--jobs "zero": expected an integer from 1 to 1024');
+    const config = join(temp.path, "bad.json");
+    writeFileSync(config, JSON.stringify({ jobs: 2, logLevel: "chatty" }));
+    const cfg = await cli(["--config", config]);
+    expect(cfg.code).toBe(101);
+    expect(cfg.stderr).toContain('"logLevel" must be one of critical, error, warning, notice, info, debug (got "chatty")');
+  });
+
+  it("serves real distcc, shows stats (distccd page, JSON, Prometheus), reopens its log on SIGHUP, stops on SIGTERM", async () => {
+    const [port, statsPort] = [await freePort(), await freePort()];
+    const log = join(temp.path, "server.log");
+    const pidFile = join(temp.path, "server.pid");
+    const config = join(temp.path, "good.json");
+    writeFileSync(config, JSON.stringify({ jobs: 2, stats: true, statsPort, logLevel: "info" }));
+    const child = spawn(
+      process.execPath,
+      [CLI, "--config", config, "--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--log-file", log, "--pid-file", pidFile, "--nice", "0", "--temp-dir", temp.path],
+      { stdio: "ignore", env: cliEnv() },
+    );
+    children.push(child);
+    await waitForPort(port);
+    expect(readFileSync(pidFile, "utf8").trim()).toBe(String(child.pid));
+
+    const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "hello.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port},lzo`, dir.distccDir) });
+    expect(r.code, r.stderr).toBe(0);
+
+    const page = await httpGet(statsPort, "/");
+    expect(page.startsWith("HTTP/1.0 200 OK\nContent-Type: text/plain\nConnection: close\n\nargv /distccd\n<distccstats>\n")).toBe(true);
+    expect(page).toContain("dcc_compile_ok 1\n");
+    expect(page).toContain("dcc_max_kids 2\n");
+    expect(page).toMatch(/dcc_longest_job hello\.c\n/);
+    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\n\n").slice(1).join("\n\n")) as { results: { COMPILE_OK: number } };
+    expect(json.results.COMPILE_OK).toBe(1);
+    expect(await httpGet(statsPort, "/metrics")).toContain('distcc_server_jobs_total{result="COMPILE_OK"} 1');
+
+    const text = readFileSync(log, "utf8");
+    expect(text).toMatch(/distcc-server\[\d+\] \(job_summary\) client: 127\.0\.0\.1:\d+ COMPILE_OK exit:0 sig:0 core:0 ret:0 time:\d+ms x86_64-linux-gnu-gcc hello\.c/);
+    expect(text).toContain("accepting clients from this machine only");
+
+    renameSync(log, `${log}.1`);
+    child.kill("SIGHUP");
+    for (let i = 0; i < 100 && !existsSync(log); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(readFileSync(log, "utf8")).toContain("log file reopened");
+
+    child.kill("SIGTERM");
+    expect(await exited(child)).toBe(0);
+    expect(existsSync(pidFile)).toBe(false);
+  });
+
+  it("--inetd serves one job on stdin/stdout", async () => {
+    const r = await cli(["--inetd", "--temp-dir", temp.path], capture("p2-hello-c", "c2s"));
+    expect(r.code).toBe(0);
+    const response = decodeResponse(r.stdout, 2);
+    expect(response.status).toBe(0);
+    expect(response.object.length).toBe(decodeResponse(capture("p2-hello-c", "s2c"), 2).object.length);
+  });
+
+  it("works as distcc's ssh-mode command (DISTCC_HOSTS=@host:COMMAND runs COMMAND --inetd --enable-tcp-insecure)", async () => {
+    const fakeSsh = join(temp.path, "fake-ssh");
+    writeFileSync(fakeSsh, '#!/bin/sh\n# ssh [-l USER] HOST COMMAND...: run COMMAND here\nif [ "$1" = "-l" ]; then shift 2; fi\nshift\nexec "$@"\n');
+    const wrapper = join(temp.path, "distcc-server");
+    writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${CLI}" --temp-dir "${temp.path}" --cache-file "${temp.path}/cache.json" "$@"\n`);
+    chmodSync(fakeSsh, 0o755);
+    chmodSync(wrapper, 0o755);
+    const r = await run("distcc", ["gcc", "-O2", "-c", "hello.c", "-o", "ssh.o"], {
+      cwd: dir.path,
+      env: distccEnv(`@localhost:${wrapper},lzo`, dir.distccDir, { DISTCC_SSH: fakeSsh, DISTCC_VERBOSE: "1" }),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/ssh/);
+    expect(existsSync(join(dir.path, "ssh.o"))).toBe(true);
+  });
+
+  it("--daemon starts in the background and returns; SIGTERM stops it", async () => {
+    const port = await freePort();
+    const pidFile = join(temp.path, "daemon.pid");
+    const r = await cli(["--daemon", "--listen", "127.0.0.1", "--port", String(port), "--pid-file", pidFile, "--log-file", join(temp.path, "daemon.log"), "--temp-dir", temp.path]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toMatch(/running in the background, pid \d+/);
+    await waitForPort(port);
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 200; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(existsSync(pidFile)).toBe(false);
+  });
+
+  it("a port in use: clear message, exit 102", async () => {
+    const port = await freePort();
+    const first = spawn(process.execPath, [CLI, "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path], { stdio: "ignore", env: cliEnv() });
+    children.push(first);
+    await waitForPort(port);
+    const second = await cli(["--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path]);
+    expect(second.code).toBe(102);
+    expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);
+    first.kill("SIGTERM");
+    expect(await exited(first)).toBe(0);
+  });
+});
