@@ -126,6 +126,20 @@ function climbs(start: string[], path: string): boolean {
   return false;
 }
 
+// Rules bucketed by their second character, so a word is compared with a handful of rules, not all.
+const RULES_BY_SECOND_CHAR = new Map<number, Rule[]>();
+for (const rule of RULES) {
+  const key = rule.match.charCodeAt(1); // NaN for "@": stored under NaN, looked up the same way
+  const bucket = RULES_BY_SECOND_CHAR.get(key);
+  if (bucket) bucket.push(rule);
+  else RULES_BY_SECOND_CHAR.set(key, [rule]);
+}
+
+function rulesFor(a: string): readonly Rule[] {
+  if (a.charCodeAt(0) === 64 /* @ */) return RULES_BY_SECOND_CHAR.get(Number.NaN) ?? [];
+  return RULES_BY_SECOND_CHAR.get(a.charCodeAt(1)) ?? [];
+}
+
 function matches(rule: Rule, a: string): boolean {
   return rule.prefix === true ? a.startsWith(rule.match) : a === rule.match;
 }
@@ -151,7 +165,7 @@ export function findForbiddenServerOption(
       }
       continue;
     }
-    for (const rule of RULES) {
+    for (const rule of rulesFor(a)) {
       if ((rule.strippedByClient !== true || stripped) && matches(rule, a)) return { option: a, why: rule.why };
     }
     const passThrough = PASS_THROUGH[a];
