@@ -52,7 +52,7 @@
 
 extern char **environ;
 
-static void die_local(char **argv, int masquerade) __attribute__((noreturn));
+static void die_local(char **argv, int masquerade, const char *why) __attribute__((noreturn));
 
 /* ---- small buffer ---- */
 typedef struct { char *p; size_t len, cap; } buf_t;
@@ -234,7 +234,8 @@ static void set_safeguard(void) {
 }
 
 /* Local compile without the agent: argv as the user gave it (after our own name). */
-static void die_local(char **argv, int masquerade) {
+static void die_local(char **argv, int masquerade, const char *why) {
+  if (why) fprintf(stderr, "distcc-client: %s (agent socket %s); compiling locally\n", why, sock_path);
   const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   char **cmd;
   if (masquerade) cmd = argv;
@@ -312,7 +313,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   compute_paths();
   int sock = reach_agent();
-  if (sock < 0) die_local(argv, masquerade);
+  if (sock < 0) die_local(argv, masquerade, "cannot reach or start the agent");
 
   buf_t b = {0};
   buf_add(&b, PROTOCOL_TAG "\0\0\0\0", 8);
@@ -329,25 +330,25 @@ int main(int argc, char **argv) {
   uint32_t payload = (uint32_t)(b.len - 8);
   b.p[4] = (char)(payload >> 24); b.p[5] = (char)(payload >> 16);
   b.p[6] = (char)(payload >> 8); b.p[7] = (char)payload;
-  if (write_all(sock, b.p, b.len) < 0) die_local(argv, masquerade);
+  if (write_all(sock, b.p, b.len) < 0) die_local(argv, masquerade, "the agent closed the connection");
   free(b.p);
 
   buf_t body = {0};
   for (;;) {
     unsigned char h[5];
-    if (read_all(sock, (char *)h, 5) < 0) die_local(argv, masquerade);   /* agent died: compile here */
+    if (read_all(sock, (char *)h, 5) < 0) die_local(argv, masquerade, "the agent went away during the job");
     uint32_t len = ((uint32_t)h[1] << 24) | ((uint32_t)h[2] << 16) | ((uint32_t)h[3] << 8) | h[4];
-    if (len > MAX_FRAME) die_local(argv, masquerade);
+    if (len > MAX_FRAME) die_local(argv, masquerade, "bad answer from the agent");
     body.len = 0;
     if (len + 1 > body.cap) { free(body.p); body.p = malloc(len + 1); body.cap = len + 1; if (!body.p) exit(105); }
-    if (len && read_all(sock, body.p, len) < 0) die_local(argv, masquerade);
+    if (len && read_all(sock, body.p, len) < 0) die_local(argv, masquerade, "the agent went away during the job");
     body.len = len;
     switch (h[0]) {
       case 'o': write_all(1, body.p, len); break;
       case 'e': write_all(2, body.p, len); break;
       case 'x': body.p[len] = 0; return atoi(body.p);
       case 'r': body.p[len] = 0; run_locally_as_told(body.p, len, sock); break;
-      default: die_local(argv, masquerade);
+      default: die_local(argv, masquerade, "bad answer from the agent");
     }
   }
 }

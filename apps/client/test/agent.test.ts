@@ -1,0 +1,145 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
+import { agentPaths, makeCompilerLinks, packageFiles } from "../dist/index.js";
+import { clientEnv, distccdJobs, run, stopAgent, waitForJobs } from "./helpers.js";
+
+function startAgentProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [packageFiles().agentScript], { env, stdio: "ignore" });
+  return { child, exited: new Promise((r) => child.once("exit", (code) => r(code))) };
+}
+
+async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+describe("the resident agent", () => {
+  const tmp = makeTempDir("client-agent-");
+  const children: ChildProcess[] = [];
+  const dirs: string[] = [];
+  let server: DistccdHandle;
+
+  beforeAll(async () => {
+    server = await startDistccd({ jobs: 2 });
+  });
+  afterAll(async () => {
+    for (const d of dirs) await stopAgent(d);
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    await server?.stop();
+    tmp.remove();
+  });
+
+  function stateDir(name: string): string {
+    const d = join(tmp.path, name);
+    dirs.push(d);
+    return d;
+  }
+
+  it("two agents started at once: one serves, the other leaves cleanly; socket 0600 in a 0700 dir", async () => {
+    const dir = stateDir("race");
+    const env = clientEnv(dir, server.host, { DISTCC_AGENT_IDLE_TIMEOUT: "30" });
+    const a = startAgentProcess(env);
+    const b = startAgentProcess(env);
+    children.push(a.child, b.child);
+    const first = await Promise.race([a.exited, b.exited]);
+    expect(first).toBe(0);
+    const paths = agentPaths(env);
+    expect(await waitFor(() => existsSync(paths.socketPath))).toBe(true);
+    expect(statSync(paths.socketPath).mode & 0o777).toBe(0o600);
+    expect(statSync(paths.agentDir).mode & 0o777).toBe(0o700);
+    const alive = [a.child, b.child].filter((c) => c.exitCode === null);
+    expect(alive).toHaveLength(1);
+  });
+
+  it("a stale socket file (its agent died) is recovered", async () => {
+    const dir = stateDir("stale");
+    const env = clientEnv(dir, server.host);
+    const paths = agentPaths(env);
+    mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
+    // A socket file nobody listens on: bind in a child that is then killed.
+    const holder = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(paths.socketPath)}, () => process.kill(process.pid, "SIGKILL"))`]);
+    await new Promise((r) => holder.once("exit", r));
+    expect(existsSync(paths.socketPath)).toBe(true);
+    const a = startAgentProcess(env);
+    children.push(a.child);
+    const connected = await waitFor(() => {
+      try {
+        return statSync(join(paths.agentDir, "agent.pid")).isFile();
+      } catch {
+        return false;
+      }
+    });
+    expect(connected).toBe(true);
+    writeFileSync(join(tmp.path, "stale.c"), "int s(void) { return 1; }\n");
+    const r = await run(process.execPath, [packageFiles().cliScript, "gcc", "-c", "stale.c", "-o", "stale.o"], {
+      cwd: tmp.path,
+      env: { ...env, DISTCC_FALLBACK: "0" },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(a.child.exitCode).toBe(null);
+  });
+
+  it("leaves when idle and removes its socket", async () => {
+    const dir = stateDir("idle");
+    const env = clientEnv(dir, server.host, { DISTCC_AGENT_IDLE_TIMEOUT: "0.3" });
+    const a = startAgentProcess(env);
+    children.push(a.child);
+    expect(await a.exited).toBe(0);
+    expect(existsSync(agentPaths(env).socketPath)).toBe(false);
+  });
+
+  it("the Node launcher starts the agent on demand and compiles remotely", async () => {
+    const dir = stateDir("node-launcher");
+    const env = clientEnv(dir, server.host, { DISTCC_FALLBACK: "0" });
+    writeFileSync(join(tmp.path, "nl.c"), "int nl(void) { return 2; }\n");
+    const before = distccdJobs(server.log()).ok;
+    const r = await run(process.execPath, [packageFiles().cliScript, "gcc", "-c", "nl.c", "-o", "nl.o"], { cwd: tmp.path, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await waitForJobs(server.log, { ok: before + 1 })).ok).toBe(before + 1);
+  });
+
+  it("without any C compiler, links falls back to the Node launcher, which works", async () => {
+    const links = join(tmp.path, "links-node");
+    const result = makeCompilerLinks(links, { PATH: "/nonexistent", CC: "" });
+    expect(result.launcher).toBe("node");
+    const dir = stateDir("no-cc");
+    const env = clientEnv(dir, server.host, { DISTCC_FALLBACK: "0" });
+    writeFileSync(join(tmp.path, "nocc.c"), "int nocc(void) { return 3; }\n");
+    const r = await run(result.launcherPath, ["gcc", "-c", "nocc.c", "-o", "nocc.o"], { cwd: tmp.path, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(tmp.path, "nocc.o"))).toBe(true);
+  });
+
+  it("an unreachable agent directory still compiles locally", async () => {
+    const links = join(tmp.path, "links-native");
+    const { launcherPath } = makeCompilerLinks(links, process.env);
+    // DISTCC_DIR is a regular file: no agent can live there.
+    const bogus = join(tmp.path, "not-a-dir");
+    writeFileSync(bogus, "");
+    writeFileSync(join(tmp.path, "loc.c"), "int loc(void) { return 4; }\n");
+    const r = await run(launcherPath, ["gcc", "-c", "loc.c", "-o", "loc.o"], { cwd: tmp.path, env: clientEnv(bogus, server.host) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("compiling locally");
+    expect(existsSync(join(tmp.path, "loc.o"))).toBe(true);
+  });
+
+  it("client commands: --version, --show-hosts, -j, --help", async () => {
+    const env = clientEnv(stateDir("cmds"), "a/3 b:4000/2,lzo localhost/1");
+    const cli = packageFiles().cliScript;
+    const show = await run(process.execPath, [cli, "--show-hosts"], { cwd: tmp.path, env });
+    expect(show.stdout).toBe("a/3\nb:4000/2,lzo\nlocalhost/1\n");
+    const jobs = await run(process.execPath, [cli, "-j"], { cwd: tmp.path, env });
+    expect(jobs.stdout).toBe("6\n");
+    const version = await run(process.execPath, [cli, "--version"], { cwd: tmp.path, env });
+    expect(version.stdout).toMatch(/^distcc-client \d+\.\d+\.\d+/);
+    const help = await run(process.execPath, [cli, "--help"], { cwd: tmp.path, env });
+    expect(help.stdout).toContain("links DIR");
+  });
+});
