@@ -141,7 +141,7 @@ describe("distcc-server command line", () => {
   it("works as distcc's ssh-mode command (DISTCC_HOSTS=@host:COMMAND runs COMMAND --inetd --enable-tcp-insecure)", async () => {
     const fakeSsh = join(temp.path, "fake-ssh");
     writeFileSync(fakeSsh, '#!/bin/sh\n# ssh [-l USER] HOST COMMAND...: run COMMAND here\nif [ "$1" = "-l" ]; then shift 2; fi\nshift\nexec "$@"\n');
-    const wrapper = join(temp.path, "distcc-server");
+    const wrapper = join(temp.path, "server-cmd");
     writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${CLI}" --temp-dir "${temp.path}" --cache-file "${temp.path}/cache.json" "$@"\n`);
     chmodSync(fakeSsh, 0o755);
     chmodSync(wrapper, 0o755);
@@ -172,6 +172,7 @@ describe("distcc-server command line", () => {
       await new Promise((res) => setTimeout(res, 25));
     }
     expect(() => process.kill(pid, 0)).toThrow();
+    for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((res) => setTimeout(res, 20));
     expect(existsSync(pidFile)).toBe(false);
   });
 
