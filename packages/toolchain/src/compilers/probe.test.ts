@@ -62,6 +62,17 @@ describe("probeCompiler on the installed compilers", () => {
     expect(id.target).toBe("arm-linux-gnueabihf");
     expect(id.abi).toMatchObject({ arch: "armv6+fp", fpu: "vfp", floatAbi: "hard", mode: "arm", pointerBits: 32 });
   });
+
+  it("the target is what -dumpmachine says (a stand-in for another toolchain may answer for it)", async () => {
+    const standIn = script(
+      "armv6j-hardfloat-linux-gnueabi-gcc",
+      'for a in "$@"; do [ "$a" = -dumpmachine ] && { echo armv6j-hardfloat-linux-gnueabi; exit 0; }; done\n' +
+        'exec arm-linux-gnueabihf-gcc -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm "$@"',
+    );
+    const id = await probeCompiler(standIn);
+    expect(id.target).toBe("armv6j-hardfloat-linux-gnueabi");
+    expect(id.abi).toMatchObject({ arch: "armv6+fp", fpu: "vfp", floatAbi: "hard", mode: "arm" });
+  });
 });
 
 describe("probeCompiler on things that are not compilers", () => {

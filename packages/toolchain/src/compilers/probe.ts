@@ -36,9 +36,10 @@ export async function locateCompiler(pathOrName: string, env: NodeJS.ProcessEnv)
 }
 
 /**
- * Find out what a compiler is by asking it: the `-v` banner (family, version, target), what it links
- * (gcc vs g++), its predefined macros (endianness, pointer size, ARM float ABI and mode) and its
- * code-generation defaults (gcc `-Q --help=target`, clang's cc1 line). Three short runs, no shell.
+ * Find out what a compiler is by asking it: the `-v` banner (family, version), what it links
+ * (gcc vs g++), `-dumpmachine` (target), its predefined macros (endianness, pointer size, ARM float
+ * ABI and mode) and its code-generation defaults (gcc `-Q --help=target`, clang's cc1 line).
+ * Four short runs (three at once), no shell.
  */
 export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {}): Promise<CompilerIdentity> {
   // LC_ALL=C: the banner is parsed, and a localised gcc says "Ziel:" instead of "Target:".
@@ -56,9 +57,11 @@ export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {})
     return out;
   };
 
-  // The banner and the macro dump do not depend on each other: run them together.
+  // The banner, the macro dump and -dumpmachine do not depend on each other: run them together.
   const macrosRun = run(["-E", "-dM", "-x", "c", "/dev/null"]);
+  const machineRun = run(["-dumpmachine"]);
   macrosRun.catch(() => undefined); // judged below, after the banner
+  machineRun.catch(() => undefined);
   const banner = await run(["-###", "/dev/null", "-o", "/dev/null"]);
   const facts = parseDriverBanner(banner.stderr);
   if (!facts) {
@@ -68,7 +71,11 @@ export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {})
   }
   const defaultsRun =
     facts.family === "gcc" ? run(["-Q", "--help=target"]) : run(["-###", "-c", "-x", "c", "/dev/null", "-o", "/dev/null"]);
-  const [macrosOut, defaultsOut] = await Promise.all([macrosRun, defaultsRun]);
+  const [macrosOut, defaultsOut, machineOut] = await Promise.all([macrosRun, defaultsRun, machineRun]);
+  // -dumpmachine is the documented answer (and what a wrapper standing in for another toolchain
+  // overrides); the banner's Target: line is the fallback.
+  const dumped = machineOut.exitCode === 0 ? machineOut.stdout.trim() : "";
+  const target = /^[A-Za-z0-9_.]+(-[A-Za-z0-9_.]+)+$/.test(dumped) ? dumped : facts.target;
   if (macrosOut.exitCode !== 0) {
     throw new ProbeFailedError(file, `\`-E -dM\` failed: ${macrosOut.stderr.trim().slice(0, 200)}`);
   }
@@ -85,7 +92,7 @@ export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {})
     }
     defaults = abiFromGccTargetHelp(table);
   } else {
-    defaults = abiFromClangCc1(parseClangCc1Args(defaultsOut.stderr), facts.target);
+    defaults = abiFromClangCc1(parseClangCc1Args(defaultsOut.stderr), target);
   }
   // Macros are what the code generator will really do; they win over the option table.
   const abi: CompilerAbi = { ...defaults, ...abiFromMacros(macros) };
@@ -96,5 +103,5 @@ export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {})
   } catch (err) {
     throw new ProbeFailedError(file, "realpath failed", { cause: err });
   }
-  return { path: real, family: facts.family, kind: facts.kind, version: facts.version, target: facts.target, abi };
+  return { path: real, family: facts.family, kind: facts.kind, version: facts.version, target, abi };
 }

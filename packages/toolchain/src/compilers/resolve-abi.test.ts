@@ -1,12 +1,14 @@
 // Resolution end to end with real compilers: the flags it adds must make the server's compiler emit
 // what the client's compiler would, checked on the objects (readelf -A, disassembly) and by running.
 import { execFileSync } from "node:child_process";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkObjectTarget } from "./elf-target.js";
 import { probeCompiler } from "./probe.js";
 import { ToolchainIndex } from "./toolchain-index.js";
+import { wireCompilerName } from "./wire-name.js";
 
 const tmp = makeTempDir("compilers-abi-");
 afterAll(() => tmp.remove());
@@ -79,6 +81,27 @@ describe("resolveIdentity: a Raspberry Pi 1 client compiler served by Debian's a
     expect(attributes(remote)).toEqual(attributes(local));
     expect(attributes(remote)).toEqual(attributes(reference));
     expect(disassembly(remote)).toEqual(disassembly(local));
+  });
+
+  it("a stand-in that reports its own triple (-dumpmachine) resolves the same way, and is sent by that name", async () => {
+    const standIn = path.join(tmp.path, "standin", "gcc");
+    mkdirSync(path.dirname(standIn), { recursive: true });
+    writeFileSync(
+      standIn,
+      '#!/bin/sh\nfor a in "$@"; do [ "$a" = -dumpmachine ] && { echo armv6j-hardfloat-linux-gnueabi; exit 0; }; done\n' +
+        'exec arm-linux-gnueabihf-gcc -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm "$@"\n',
+    );
+    chmodSync(standIn, 0o755);
+    const client = await probeCompiler(standIn);
+    expect(wireCompilerName("gcc", client).name).toBe("armv6j-hardfloat-linux-gnueabi-gcc");
+    const r = index.resolveIdentity(client);
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.identity.target).toBe("arm-linux-gnueabihf");
+    const local = compile(standIn, [], src, path.join(tmp.path, "standin-local.o"));
+    const remote = compile(r.executable, r.flags, src, path.join(tmp.path, "standin-remote.o"));
+    expect(attributes(remote)).toEqual(attributes(local));
+    expect(disassembly(remote)).toEqual(disassembly(local));
+    expect(checkObjectTarget(readFileSync(remote), client)).toEqual({ ok: true });
   });
 
   it("a name only (what a real distcc client sends) gets the same result, and the program runs under qemu-arm", () => {
