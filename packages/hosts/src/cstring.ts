@@ -44,6 +44,8 @@ export interface StrtolResult {
   end: number;
   /** Where the first digit was (or -1): lets callers notice a number read from the next entry. */
   digitsAt: number;
+  /** The written number does not fit a C int, so `value` is what C made of it. */
+  wrapped: boolean;
 }
 
 const LONG_MAX = (1n << 63n) - 1n;
@@ -62,17 +64,21 @@ export function strtolInt(text: string, from: number): StrtolResult {
   }
   const digitsAt = i;
   while (i < n && isDigit(text.charCodeAt(i))) i++;
-  if (i === digitsAt) return { value: 0, end: from, digitsAt: -1 };
+  if (i === digitsAt) return { value: 0, end: from, digitsAt: -1, wrapped: false };
   const digits = text.slice(digitsAt, i);
   let value: number;
+  let wrapped: boolean;
   if (digits.length <= 15) {
-    value = (negative ? -Number(digits) : Number(digits)) | 0;
+    const exact = negative ? -Number(digits) : Number(digits);
+    value = exact | 0;
+    wrapped = value !== exact;
   } else {
+    wrapped = true;
     let big = BigInt(digits);
     if (negative) big = -big;
     if (big > LONG_MAX) big = LONG_MAX;
     if (big < LONG_MIN) big = LONG_MIN;
     value = Number(BigInt.asIntN(32, big));
   }
-  return { value, end: i, digitsAt };
+  return { value, end: i, digitsAt, wrapped };
 }

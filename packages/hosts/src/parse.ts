@@ -116,10 +116,12 @@ function parseLimit(scan: Scan, at: number): { next: number; limit: number | und
   while (isDigit(text.charCodeAt(next))) next++;
   if (n.digitsAt >= scan.end) {
     warn(scan, "DISTCC_WARN_READS_PAST_ENTRY", n.digitsAt, `the limit ${n.value} is read from the text after the entry (distcc's atoi skips whitespace)`);
+  } else if (n.wrapped) {
+    warn(scan, "DISTCC_WARN_LIMIT", at + 1, `'${text.slice(n.digitsAt, n.end)}' does not fit a C int: distcc uses ${n.value}`);
   } else if (n.value < 0) {
     warn(scan, "DISTCC_WARN_LIMIT", at + 1, `negative limit ${n.value}: distcc accepts it, but the host gets no slots`);
   } else if (next !== n.end) {
-    warn(scan, "DISTCC_WARN_LIMIT", at + 1, `distcc reads the limit ${n.value} but stops scanning at the sign; the rest of the entry is ignored`);
+    warn(scan, "DISTCC_WARN_LIMIT", at + 1, `distcc reads the limit ${n.value} but its scan stops before the number; the rest of the entry is ignored`);
   }
   return { next, limit: n.value };
 }
@@ -311,7 +313,9 @@ function parseTcp(scan: Scan): HostEntry {
     if (n.digitsAt >= scan.end) {
       warn(scan, "DISTCC_WARN_READS_PAST_ENTRY", n.digitsAt, `the port ${port} is read from the text after the entry (distcc's strtol skips whitespace)`);
     } else if (port < 1 || port > 65535) {
-      warn(scan, "DISTCC_WARN_PORT", p, n.digitsAt < 0 ? `empty port: distcc uses port 0` : `port ${port} is outside 1-65535`);
+      const written = n.digitsAt < 0 ? "" : text.slice(n.digitsAt, n.end);
+      const what = n.digitsAt < 0 ? "empty port: distcc uses port 0" : n.wrapped ? `port ${written} does not fit a C int: distcc uses ${port}` : `port ${port} is outside 1-65535`;
+      warn(scan, "DISTCC_WARN_PORT", p, what);
     }
     p = n.end;
   }

@@ -116,6 +116,10 @@ describe("TCP hosts", () => {
     expect(parse("h/-3").hosts[0]).toMatchObject({ limit: -3 });
     expect(totalJobs(parse("h/-3"))).toBe(-3);
     expect(parse("h/99999999999").hosts[0]).toMatchObject({ limit: 1215752191 });
+    expect(codes(parse("h/99999999999"))).toEqual(["DISTCC_WARN_LIMIT"]);
+    expect(parse("h/999999999999999999999").hosts[0]).toMatchObject({ limit: -1 });
+    // LONG_MIN cast to int is 0: refused, as by the real distcc.
+    expect(() => parse("h/-999999999999999999999")).toThrow(/bad job limit/);
     expect(parse("h/007").hosts[0]).toMatchObject({ limit: 7 });
     expect(parse("h/3x").hosts[0]).toMatchObject({ limit: 3 });
   });
@@ -127,7 +131,16 @@ describe("TCP hosts", () => {
   });
 
   it("a signed limit stops the scan: in 'h/+3:3700' the port is never read", () => {
-    expect(parse("h/+3:3700").hosts[0]).toMatchObject({ limit: 3, port: 3632 });
+    const list = parse("h/+3:3700");
+    expect(list.hosts[0]).toMatchObject({ limit: 3, port: 3632 });
+    expect(codes(list)).toEqual(["DISTCC_WARN_LIMIT", "DISTCC_WARN_IGNORED_TEXT"]);
+  });
+
+  it("text after an entry's last field is ignored, with a warning", () => {
+    for (const text of ["h/4/5/6", "[::1]x", "h:3700/2junk"]) {
+      expect(codes(parse(text)), text).toEqual(["DISTCC_WARN_IGNORED_TEXT"]);
+    }
+    expect(codes(parse("h:3700/2,lzo u@h/3:cmd,down localhost/5 [::1]:9/2,lzo,cpp"))).toEqual([]);
   });
 
   it("host/0 and host/abc are refused (bad multiplier)", () => {
