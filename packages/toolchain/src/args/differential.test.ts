@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { freePort, makeTempDir } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serverArgv } from "./commands.js";
+import { preprocessorArgv, serverArgv } from "./commands.js";
 import { describeLocalReason } from "./reasons.js";
 import { scanArgs } from "./scan.js";
 
@@ -204,6 +204,13 @@ describe("differential: our scan vs the real distcc client", () => {
         if (JSON.stringify(wire) !== JSON.stringify(real.sent)) {
           mismatches.push(`${line}\n  wire: real ${JSON.stringify(real.sent)} ours ${JSON.stringify(wire)}`);
         }
+        // The local preprocessor command distcc forked, against ours minus our .d fix.
+        const forked = /\(dcc_spawn_child\) forking to execute: (.*)/.exec(real.stderr)?.[1];
+        const cpp = preprocessorArgv(ours);
+        const cppWithoutFix = cpp.slice(0, cpp.length - ours.dependencies.cppArgs.length);
+        if (ours.preprocessed ? forked !== undefined : forked !== traceJoin(cppWithoutFix)) {
+          mismatches.push(`${line}\n  cpp: real "${forked}" ours "${traceJoin(cppWithoutFix)}"`);
+        }
       } else {
         reasonsSeen.add(ours.reason.code);
         if (!OUR_OWN_REASONS.has(ours.reason.code) && !real.stderr.includes(describeLocalReason(ours.reason))) {
@@ -215,6 +222,46 @@ describe("differential: our scan vs the real distcc client", () => {
     // The generator must exercise both sides and most rules, or the comparison proves little.
     expect(distributed).toBeGreaterThan(CASES / 10);
     expect(reasonsSeen.size).toBeGreaterThan(12);
+  });
+});
+
+describe("differential: @file expansion vs the real distcc client", () => {
+  const dir = makeTempDir("args-rsp-diff-");
+  const stub = new StubServer();
+  beforeAll(async () => {
+    await stub.start();
+    mkdirSync(join(dir.path, "bin"));
+    mkdirSync(join(dir.path, "distcc-dir"));
+    writeFileSync(join(dir.path, "bin", "fakecc"), "#!/bin/sh\nexit 0\n");
+    chmodSync(join(dir.path, "bin", "fakecc"), 0o755);
+    writeFileSync(join(dir.path, "hello.c"), "int x;\n");
+  });
+  afterAll(async () => {
+    await stub.stop();
+    dir.remove();
+  });
+
+  it("sends the same words for 80 generated response files", async () => {
+    const rand = prng(SEED + 1);
+    // Characters that matter to buildargv, and letters; no leading '-' so nothing is stripped.
+    const alphabet = ["a", "b", "z", "0", "=", ",", " ", " ", "\t", "\n", "'", '"', "\\", ".", "/"];
+    const mismatches: string[] = [];
+    for (let n = 0; n < 80; n++) {
+      let text = "";
+      const length = Math.floor(rand() * 40);
+      for (let i = 0; i < length; i++) text += pick(rand, alphabet);
+      if (rand() < 0.2) text += ` @inner${n}.rsp`;
+      writeFileSync(join(dir.path, `r${n}.rsp`), text);
+      writeFileSync(join(dir.path, `inner${n}.rsp`), "'in ner' x\\ y");
+      const argv = ["fakecc", "-c", "hello.c", `@r${n}.rsp`, "-o", "hello.o"];
+      const ours = scanArgs(argv, { cwd: dir.path });
+      const real = await runClient(argv, dir.path, stub.port, stub);
+      const oursSent = ours.distributable ? serverArgv(ours, 1) : undefined;
+      if (JSON.stringify(oursSent) !== JSON.stringify(real.sent)) {
+        mismatches.push(`${JSON.stringify(text)}: real ${JSON.stringify(real.sent)} ours ${JSON.stringify(oursSent)}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 });
 
