@@ -5,8 +5,8 @@ import { localSlotOrWait } from "./local-slot.js";
 /**
  * distcc 3.4's choice (`src/where.c`, spec 9.6): drop backed-off hosts, then for slot index i = 0, 1, ...
  * and, inside, each host in list order with limit > i, take slot i if it is free. `,down` hosts are
- * always busy. A `localhost` entry takes the shared local slot i. No host left -> run locally.
- * Nothing free -> wait (distcc sleeps and rescans).
+ * always busy. A `localhost` entry takes the shared local slot i. No host left (or only `,down` ones,
+ * where distcc would wait forever) -> run locally. Nothing free -> wait (distcc sleeps and rescans).
  */
 export function distccPolicy(): Policy {
   return {
@@ -25,7 +25,9 @@ export function chooseInListOrder(
   if (job.localOnly) return localSlotOrWait(state.local);
   const excluded = new Set(job.excluded ?? []);
   const eligible = hosts.filter((h) => !excluded.has(h.id) && !state.backoff?.isBackedOff(h.id, now));
-  if (eligible.length === 0) return localSlotOrWait(state.local);
+  // Deliberate difference: when every host left is `,down`, distcc would sleep and rescan forever;
+  // we treat it like an empty list (run locally), so a job can never hang.
+  if (eligible.every((h) => h.down)) return localSlotOrWait(state.local);
 
   const localTaken = takenSlots(state.local);
   const taken = eligible.map((h) => (h.local ? localTaken : takenSlots(h)));
