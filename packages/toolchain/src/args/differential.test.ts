@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { freePort, makeTempDir } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preprocessorArgv, serverArgv } from "./commands.js";
+import { clangTargetArgs, qualifiedCompilerName } from "./compiler-name.js";
 import { describeLocalReason } from "./reasons.js";
 import { scanArgs } from "./scan.js";
 
@@ -262,6 +263,53 @@ describe("differential: @file expansion vs the real distcc client", () => {
       }
     }
     expect(mismatches).toEqual([]);
+  });
+});
+
+describe("differential: compiler-name rewriting vs the real distcc client", () => {
+  const dir = makeTempDir("args-names-diff-");
+  const stub = new StubServer();
+  const fakeClangs = ["clang", "clang++", "clang-15", "clang++-15"];
+  beforeAll(async () => {
+    await stub.start();
+    mkdirSync(join(dir.path, "bin"));
+    mkdirSync(join(dir.path, "distcc-dir"));
+    for (const name of ["fakecc", ...fakeClangs]) {
+      writeFileSync(join(dir.path, "bin", name), "#!/bin/sh\nexit 0\n");
+      chmodSync(join(dir.path, "bin", name), 0o755);
+    }
+    writeFileSync(join(dir.path, "hello.c"), "int x;\n");
+  });
+  afterAll(async () => {
+    await stub.stop();
+    dir.remove();
+  });
+
+  const TRIPLE = "x86_64-pc-linux-gnu"; // compiled into Debian's amd64 distcc
+  const cases: string[][] = [
+    ["gcc"], ["g++"], ["cc"], ["c++"], ["gcc-12"], ["g++-12"], ["x86_64-linux-gnu-gcc"], ["/usr/bin/gcc"], ["fakecc"],
+    ...fakeClangs.map((c) => [c]),
+    ["clang", "-target", "aarch64-linux-gnu"],
+  ];
+  for (const [compiler, ...extra] of cases) {
+    it(`${compiler} ${extra.join(" ")}`, async () => {
+      const argv = [compiler!, ...extra, "-c", "hello.c", "-o", "hello.o"];
+      const real = await runClient(argv, dir.path, stub.port, stub);
+      const scan = scanArgs(argv, { cwd: dir.path });
+      expect(scan.distributable).toBe(true);
+      if (!scan.distributable) return;
+      const wire = serverArgv(scan, 1);
+      wire[0] = qualifiedCompilerName(compiler!, TRIPLE) ?? compiler!;
+      wire.push(...clangTargetArgs(argv, TRIPLE));
+      expect(real.sent).toEqual(wire);
+    });
+  }
+
+  it("clang --target=X: distcc 3.4 still appends -target (fixed upstream later); we do not", async () => {
+    const argv = ["clang", "--target=aarch64-linux-gnu", "-c", "hello.c", "-o", "hello.o"];
+    const real = await runClient(argv, dir.path, stub.port, stub);
+    expect(real.sent).toEqual([...argv, "-target", TRIPLE]);
+    expect(clangTargetArgs(argv, TRIPLE)).toEqual([]);
   });
 });
 
