@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { hasCommand, makeTempDir } from "@x/testkit";
 import { HostSpecError, glibcRandom, parseHostList, totalJobs, type HostEntry } from "../src/index.js";
 import { hostLineText } from "./host-line-arbitrary.js";
-import { runRealDistcc } from "./real-distcc.js";
+import { runRealDistcc, type TracedToken } from "./real-distcc.js";
 
 const LINES = 400;
 const KIND_NAMES: Record<HostEntry["kind"], string> = { local: "localhost", tcp: "tcp", ssh: "ssh" };
@@ -16,7 +16,7 @@ describe("differential against the real distcc 3.4", () => {
     for (const d of dirs) d.remove();
   });
 
-  it(`agrees on ${LINES} generated lines (hosts, order, kinds, -j, refusal)`, async () => {
+  it(`agrees on ${LINES} generated lines (hosts, order, kinds, options, -j, refusal)`, async () => {
     expect(hasCommand("distcc")).toBe(true);
     const dir = makeTempDir("hosts-diff-");
     dirs.push(dir);
@@ -27,7 +27,7 @@ describe("differential against the real distcc 3.4", () => {
       const real = runRealDistcc(line, dir.path);
       let hosts: string[] | null = null;
       let jobs = "";
-      let kinds: string[] = [];
+      let tokens: TracedToken[] = [];
       let error = "";
       try {
         const list = parseHostList(line, { extensions: false, random: glibcRandom(real.pid) });
@@ -36,7 +36,11 @@ describe("differential against the real distcc 3.4", () => {
           jobs = `${totalJobs(list)}\n`;
           // distcc traces tokens in parse order, before --randomize shuffles them.
           const unshuffled = list.randomize ? parseHostList(line, { extensions: false, random: () => 0 }) : list;
-          kinds = unshuffled.hosts.map((h) => KIND_NAMES[h.kind]);
+          tokens = unshuffled.hosts.map((h) => ({
+            kind: KIND_NAMES[h.kind],
+            spec: h.spec,
+            options: h.kind === "local" ? [] : h.options.filter((o) => o !== "down"),
+          }));
           tally.accepted++;
           if (list.randomize && list.hosts.length > 1) tally.randomized++;
         } else {
@@ -47,11 +51,11 @@ describe("differential against the real distcc 3.4", () => {
         error = e.message;
         tally.refused++;
       }
-      const sameKinds = hosts === null || JSON.stringify(kinds) === JSON.stringify(real.kinds);
-      if (JSON.stringify(hosts) !== JSON.stringify(real.hosts) || jobs !== real.jobs || !sameKinds) {
+      const sameTokens = hosts === null || JSON.stringify(tokens) === JSON.stringify(real.tokens);
+      if (JSON.stringify(hosts) !== JSON.stringify(real.hosts) || jobs !== real.jobs || !sameTokens) {
         mismatches.push(
-          `${JSON.stringify(line)}\n  real: ${JSON.stringify(real.hosts)} -j ${JSON.stringify(real.jobs)} ${JSON.stringify(real.kinds)} ${real.log.join(" | ")}` +
-            `\n  ours: ${JSON.stringify(hosts)} -j ${JSON.stringify(jobs)} ${JSON.stringify(kinds)} ${error}`,
+          `${JSON.stringify(line)}\n  real: ${JSON.stringify(real.hosts)} -j ${JSON.stringify(real.jobs)} ${JSON.stringify(real.tokens)} ${real.log.join(" | ")}` +
+            `\n  ours: ${JSON.stringify(hosts)} -j ${JSON.stringify(jobs)} ${JSON.stringify(tokens)} ${error}`,
         );
       }
     }
