@@ -20,6 +20,18 @@ export interface Lz4DecompressOptions {
 
 const MAGIC = 0x184d2204;
 
+/** A bigger output buffer holding the first `used` bytes: at least `want`, doubling, capped at maxOutput. */
+function grow(out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array {
+  if (want > maxOutput) {
+    throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZ4 output would exceed the limit of ${maxOutput} bytes`);
+  }
+  let next = out.length * 2;
+  while (next < want) next *= 2;
+  const bigger = new Uint8Array(Math.min(next, maxOutput));
+  bigger.set(out.subarray(0, used));
+  return bigger;
+}
+
 function corrupt(what: string): DistccProtocolError {
   return new DistccProtocolError("DISTCC_ERR_LZ4", `corrupt LZ4 frame: ${what}`);
 }
@@ -49,22 +61,9 @@ export function lz4Decompress(data: Uint8Array, opts: Lz4DecompressOptions = {})
   ip += 1; // header checksum
   if (ip > n) throw corrupt("input ends inside the frame descriptor");
 
-  let cap = Math.min(maxOutput, Math.max(opts.sizeHint ?? n * 4, 64));
-  let out = new Uint8Array(cap);
+  let out: Uint8Array = new Uint8Array(Math.min(maxOutput, Math.max(opts.sizeHint ?? n * 4, 64)));
+  let cap = out.length;
   let op = 0;
-  const grow = (k: number): void => {
-    const want = op + k;
-    if (want <= cap) return;
-    if (want > maxOutput) {
-      throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZ4 output would exceed the limit of ${maxOutput} bytes`);
-    }
-    let next = cap * 2;
-    while (next < want) next *= 2;
-    cap = Math.min(next, maxOutput);
-    const bigger = new Uint8Array(cap);
-    bigger.set(out.subarray(0, op));
-    out = bigger;
-  };
 
   for (;;) {
     const word = u32();
@@ -73,7 +72,10 @@ export function lz4Decompress(data: Uint8Array, opts: Lz4DecompressOptions = {})
     if (ip + size > n) throw corrupt("block longer than the input");
     const end = ip + size;
     if (word & 0x80000000) {
-      grow(size);
+      if (op + size > cap) {
+        out = grow(out, op, op + size, maxOutput);
+        cap = out.length;
+      }
       out.set(src.subarray(ip, end), op);
       op += size;
       ip = end;
@@ -90,10 +92,17 @@ export function lz4Decompress(data: Uint8Array, opts: Lz4DecompressOptions = {})
           }
         }
         if (ip + lit > end) throw corrupt("literals run past the block");
-        grow(lit);
-        out.set(src.subarray(ip, ip + lit), op);
-        op += lit;
-        ip += lit;
+        if (op + lit > cap) {
+          out = grow(out, op, op + lit, maxOutput);
+          cap = out.length;
+        }
+        if (lit > 32) {
+          out.set(src.subarray(ip, ip + lit), op);
+          op += lit;
+          ip += lit;
+        } else {
+          for (let i = 0; i < lit; i++) out[op++] = src[ip++]!;
+        }
         if (ip === end) break; // the last sequence has literals only
         if (ip + 2 > end) throw corrupt("match offset runs past the block");
         const dist = src[ip]! | (src[ip + 1]! << 8);
@@ -109,10 +118,18 @@ export function lz4Decompress(data: Uint8Array, opts: Lz4DecompressOptions = {})
           }
         }
         len += 4;
-        grow(len);
+        if (op + len > cap) {
+          out = grow(out, op, op + len, maxOutput);
+          cap = out.length;
+        }
         let from = op - dist;
-        const stop = op + len;
-        while (op < stop) out[op++] = out[from++]!;
+        if (dist >= len && len > 32) {
+          out.copyWithin(op, from, from + len);
+          op += len;
+        } else {
+          const stop = op + len;
+          while (op < stop) out[op++] = out[from++]!;
+        }
       }
     }
     if (blockChecksum) ip += 4;

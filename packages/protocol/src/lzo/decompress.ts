@@ -1,7 +1,7 @@
 import { DistccProtocolError } from "../errors.js";
 
 export interface LzoDecompressOptions {
-  /** Hard cap on the decompressed size; going past it is DISTCC_ERR_LIMIT (a bomb), never an OOM. */
+  /** Hard cap on the decompressed size; going past it is DISTCC_ERR_LIMIT (a bomb), never an OOM. Default 1 GiB. */
   maxOutput?: number;
   /** Expected decompressed size, to allocate once. The stream does not carry it. */
   sizeHint?: number;
@@ -14,125 +14,141 @@ function corrupt(what: string): DistccProtocolError {
   return new DistccProtocolError("DISTCC_ERR_LZO", `corrupt LZO1X stream: ${what}`);
 }
 
+function truncated(): DistccProtocolError {
+  return corrupt("input ends inside an instruction");
+}
+
+/** A bigger output buffer holding the first `used` bytes: at least `want`, doubling, capped at maxOutput. */
+function grow(out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array {
+  if (want > maxOutput) {
+    throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZO1X output would exceed the limit of ${maxOutput} bytes`);
+  }
+  let next = out.length * 2;
+  while (next < want) next *= 2;
+  const bigger = new Uint8Array(Math.min(next, maxOutput));
+  bigger.set(out.subarray(0, used));
+  return bigger;
+}
+
 /**
  * Safe LZO1X decompression of a raw stream (spec 6.1): every read is checked against the input,
  * every match distance against the output so far, the output never grows past `maxOutput`, and
- * the stream must end with the end marker exactly at the last input byte. The output buffer
- * starts at the size hint (or 4x the input) and doubles, capped at maxOutput.
+ * the stream must end with the end marker exactly at the last input byte (as liblzo2's
+ * lzo1x_decompress_safe requires). Without a size hint the output starts at 8x the input (as
+ * distcc does) and doubles. Returns a view of the output buffer.
  */
 export function lzo1xDecompress(data: Uint8Array, opts: LzoDecompressOptions = {}): Uint8Array {
   const maxOutput = opts.maxOutput ?? DEFAULT_LZO_MAX_OUTPUT;
   const src = data;
   const inLen = src.length;
-  let cap = Math.min(maxOutput, Math.max(opts.sizeHint ?? inLen * 4, 64));
-  let out = new Uint8Array(cap);
+  let out: Uint8Array = new Uint8Array(Math.min(maxOutput, Math.max(opts.sizeHint ?? inLen * 8, 64)));
+  let cap = out.length;
   let op = 0;
   let ip = 0;
-
-  const need = (n: number): void => {
-    if (ip + n > inLen) throw corrupt("input ends inside an instruction");
-  };
-  const grow = (n: number): void => {
-    // Ensures room for n more output bytes.
-    const want = op + n;
-    if (want <= cap) return;
-    if (want > maxOutput) {
-      throw new DistccProtocolError(
-        "DISTCC_ERR_LIMIT",
-        `LZO1X output would exceed the limit of ${maxOutput} bytes`,
-      );
-    }
-    let next = cap * 2;
-    while (next < want) next *= 2;
-    cap = Math.min(next, maxOutput);
-    const bigger = new Uint8Array(cap);
-    bigger.set(out.subarray(0, op));
-    out = bigger;
-  };
-  const copyLiterals = (n: number): void => {
-    need(n);
-    grow(n);
-    if (n > 16) {
-      out.set(src.subarray(ip, ip + n), op);
-      op += n;
-      ip += n;
-    } else {
-      for (let i = 0; i < n; i++) out[op++] = src[ip++]!;
-    }
-  };
-  const copyMatch = (dist: number, len: number): void => {
-    if (dist > op) throw corrupt("match distance points before the start of the output");
-    grow(len);
-    let from = op - dist;
-    if (dist >= len && len > 16) {
-      out.copyWithin(op, from, from + len);
-      op += len;
-    } else {
-      // Overlapping copies repeat the last `dist` bytes, so they go byte by byte.
-      const end = op + len;
-      while (op < end) out[op++] = out[from++]!;
-    }
-  };
-  // Length of a zero-extended run: 255 per zero byte, then the first non-zero byte.
-  const extendedLength = (base: number): number => {
-    let len = base;
-    for (;;) {
-      need(1);
-      const b = src[ip++]!;
-      if (b !== 0) return len + b;
-      len += 255;
-      if (len > maxOutput) {
-        throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZO1X run length exceeds the limit of ${maxOutput} bytes`);
-      }
-    }
-  };
-
-  // state: 0 = normal (a literal run may come), 1..3 = after 1..3 trailing literals,
-  // 4 = after a literal run of 4+ bytes.
+  // 0 = normal (a literal run may come), 1..3 = after that many trailing literals, 4 = after a run of 4+.
   let state = 0;
-  need(1);
+
+  if (inLen === 0) throw truncated();
   if (src[0]! > 17) {
     const n = src[ip++]! - 17;
-    copyLiterals(n);
+    if (ip + n > inLen) throw truncated();
+    if (op + n > cap) {
+      out = grow(out, op, op + n, maxOutput);
+      cap = out.length;
+    }
+    for (let i = 0; i < n; i++) out[op++] = src[ip++]!;
     state = n < 4 ? n : 4;
   }
+
   for (;;) {
-    need(1);
+    if (ip >= inLen) throw truncated();
     const t = src[ip++]!;
     let dist: number;
     let len: number;
-    let s: number;
     if (t >= 64) {
-      need(1);
+      // M2: 3..8 bytes within 2 KiB.
+      if (ip >= inLen) throw truncated();
       dist = 1 + ((t >> 2) & 7) + (src[ip++]! << 3);
       len = (t >> 5) + 1;
-      s = t & 3;
     } else if (t >= 32) {
-      len = (t & 31) + 2;
-      if (len === 2) len = extendedLength(33);
-      need(2);
-      const lo = src[ip++]!;
-      dist = 1 + (lo >> 2) + (src[ip++]! << 6);
-      s = lo & 3;
+      // M3: within 16 KiB.
+      len = t & 31;
+      if (len === 0) {
+        len = 31;
+        for (;;) {
+          if (ip >= inLen) throw truncated();
+          const b = src[ip++]!;
+          if (b !== 0) {
+            len += b;
+            break;
+          }
+          len += 255;
+          if (len > maxOutput) throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZO1X run length exceeds the limit of ${maxOutput} bytes`);
+        }
+      }
+      len += 2;
+      if (ip + 2 > inLen) throw truncated();
+      dist = 1 + (src[ip]! >> 2) + (src[ip + 1]! << 6);
+      ip += 2;
     } else if (t >= 16) {
-      len = (t & 7) + 2;
-      if (len === 2) len = extendedLength(9);
-      need(2);
-      const lo = src[ip++]!;
-      const d = ((t & 8) << 11) + (lo >> 2) + (src[ip++]! << 6);
+      // M4: 16..48 KiB back, or the end marker.
+      len = t & 7;
+      if (len === 0) {
+        len = 7;
+        for (;;) {
+          if (ip >= inLen) throw truncated();
+          const b = src[ip++]!;
+          if (b !== 0) {
+            len += b;
+            break;
+          }
+          len += 255;
+          if (len > maxOutput) throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZO1X run length exceeds the limit of ${maxOutput} bytes`);
+        }
+      }
+      len += 2;
+      if (ip + 2 > inLen) throw truncated();
+      const d = ((t & 8) << 11) + (src[ip]! >> 2) + (src[ip + 1]! << 6);
+      ip += 2;
       if (d === 0) {
         if (ip !== inLen) throw corrupt(`${inLen - ip} bytes after the end marker`);
         return out.subarray(0, op);
       }
       dist = d + 16384;
-      s = lo & 3;
     } else if (state === 0) {
-      const n = t === 0 ? extendedLength(18) : t + 3;
-      copyLiterals(n);
+      // A literal run of 3+ bytes.
+      let n = t;
+      if (n === 0) {
+        n = 15;
+        for (;;) {
+          if (ip >= inLen) throw truncated();
+          const b = src[ip++]!;
+          if (b !== 0) {
+            n += b;
+            break;
+          }
+          n += 255;
+          if (n > inLen) throw truncated();
+        }
+      }
+      n += 3;
+      if (ip + n > inLen) throw truncated();
+      if (op + n > cap) {
+        out = grow(out, op, op + n, maxOutput);
+        cap = out.length;
+      }
+      if (n > 32) {
+        out.set(src.subarray(ip, ip + n), op);
+        op += n;
+        ip += n;
+      } else {
+        for (let i = 0; i < n; i++) out[op++] = src[ip++]!;
+      }
       state = 4;
       continue;
     } else {
-      need(1);
+      // M1: a 2-byte near match after trailing literals, or a 3-byte match 2-3 KiB back after a run.
+      if (ip >= inLen) throw truncated();
       if (state === 4) {
         dist = 2049 + (t >> 2) + (src[ip++]! << 2);
         len = 3;
@@ -140,10 +156,29 @@ export function lzo1xDecompress(data: Uint8Array, opts: LzoDecompressOptions = {
         dist = 1 + (t >> 2) + (src[ip++]! << 2);
         len = 2;
       }
-      s = t & 3;
     }
-    copyMatch(dist, len);
-    if (s > 0) copyLiterals(s);
+    // Copy the match, then the 0..3 literals named by the low bits of the byte two back.
+    if (dist > op) throw corrupt("match distance points before the start of the output");
+    const s = src[ip - 2]! & 3;
+    if (op + len + s > cap) {
+      out = grow(out, op, op + len + s, maxOutput);
+      cap = out.length;
+    }
+    let from = op - dist;
+    if (dist >= len && len > 32) {
+      out.copyWithin(op, from, from + len);
+      op += len;
+    } else {
+      // Overlapping copies repeat the last `dist` bytes, so they go byte by byte.
+      const end = op + len;
+      while (op < end) out[op++] = out[from++]!;
+    }
+    if (s > 0) {
+      if (ip + s > inLen) throw truncated();
+      out[op++] = src[ip++]!;
+      if (s > 1) out[op++] = src[ip++]!;
+      if (s > 2) out[op++] = src[ip++]!;
+    }
     state = s;
   }
 }
