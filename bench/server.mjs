@@ -1,0 +1,241 @@
+// bench/server.mjs: our distcc-server against Debian's distccd, in one run, on this machine.
+//   (a) trivial compiles per second with 2 and 8 concurrent real `distcc` clients (protocol 2, ,lzo)
+//   (b) wall time of `make -j8 CC="distcc gcc"` on a generated project through each server
+//   (c) peak RSS of each server's own processes (compilers excluded) during (a)
+// Rounds are interleaved (distccd, ours, distccd, ours, ...) and the median is reported.
+// Run after `pnpm build`: `node bench/server.mjs` (or `pnpm bench server`).
+// Environment: DURATION (s per load run, default 8), ROUNDS (default 2), NFILES (default 150),
+// SERVER_JOBS (default nproc), KEEP=1 keeps the scratch dir.
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, cpSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const execFileP = promisify(execFile);
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = join(repo, "apps/server/dist/cli.js");
+const DURATION = Number(process.env.DURATION ?? 8);
+const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const NFILES = Number(process.env.NFILES ?? 150);
+const JOBS = Number(process.env.SERVER_JOBS ?? availableParallelism());
+const CONCURRENCY = [2, 8];
+
+if (!existsSync(CLI)) {
+  console.error(`bench/server.mjs: ${CLI} is missing; run \`pnpm build\` first`);
+  process.exit(1);
+}
+for (const tool of ["distcc", "distccd", "gcc", "make"]) {
+  try {
+    await execFileP("sh", ["-c", `command -v ${tool}`]);
+  } catch {
+    console.error(`bench/server.mjs: ${tool} is not installed`);
+    process.exit(1);
+  }
+}
+
+const work = join(tmpdir(), `distcc-server-bench-${process.pid}`);
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+chmodSync(work, 0o777);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port) {
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise((resolve) => {
+      const c = connect({ port, host: "127.0.0.1" }, () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+/** Every process as { pid, ppid, comm, rssKb } from /proc. */
+function processTable() {
+  const out = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const comm = stat.slice(stat.indexOf("(") + 1, close);
+      const f = stat.slice(close + 2).split(" ");
+      out.push({ pid: Number(e), ppid: Number(f[1]), comm, rssKb: Number(f[21]) * 4 });
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** RSS of the server's own processes (the tree under root, compilers and their helpers excluded). */
+function serverRssKb(rootPid, ownComm) {
+  const table = processTable();
+  const children = new Map();
+  for (const p of table) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const root = table.find((p) => p.pid === rootPid);
+  if (!root) return 0;
+  let sum = 0;
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop();
+    if (ownComm(p.comm)) sum += p.rssKb;
+    stack.push(...(children.get(p.pid) ?? []));
+  }
+  return sum;
+}
+
+async function startServer(kind) {
+  const port = await freePort();
+  const log = join(work, `${kind}-${port}.log`);
+  writeFileSync(log, "");
+  chmodSync(log, 0o666);
+  const args =
+    kind === "distccd"
+      ? ["--no-detach", "--daemon", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice"]
+      : [CLI, "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice", "--cache-file", join(work, "cache.json")];
+  // distccd signals its whole process group when it stops: give each server its own session.
+  const child = spawn(kind === "distccd" ? "distccd" : process.execPath, args, { detached: true, stdio: "ignore" });
+  await waitForPort(port);
+  return {
+    kind,
+    port,
+    pid: child.pid,
+    rss: () => serverRssKb(child.pid, kind === "distccd" ? (c) => c === "distccd" : (c) => c === "node" || c.startsWith("MainThread")),
+    async stop() {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        child.kill("SIGTERM");
+      }
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+    },
+  };
+}
+
+function clientEnv(hosts, stateDir) {
+  mkdirSync(stateDir, { recursive: true });
+  return { ...process.env, DISTCC_HOSTS: hosts, DISTCC_FALLBACK: "0", DISTCC_DIR: stateDir, DISTCC_BACKOFF_PERIOD: "0" };
+}
+
+/** (a)+(c): C client loops compiling tiny.c for DURATION seconds. */
+async function loadRun(server, clients) {
+  const dir = join(work, `load-${server.kind}-${clients}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "tiny.c"), "int add(int a, int b) { return a + b; }\n");
+  const env = clientEnv(`127.0.0.1:${server.port}/${Math.max(clients, 4)},lzo`, join(dir, "state"));
+  let peakKb = server.rss();
+  const sampler = setInterval(() => (peakKb = Math.max(peakKb, server.rss())), 100);
+  const end = Date.now() + DURATION * 1000;
+  let ok = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, i) => {
+      while (Date.now() < end) {
+        try {
+          await execFileP("distcc", ["gcc", "-O2", "-c", "tiny.c", "-o", `out${i}.o`], { cwd: dir, env });
+          ok++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  clearInterval(sampler);
+  return { perSecond: ok / DURATION, failed, peakKb };
+}
+
+/** (b): make -j8 of the generated project through the server. */
+async function makeRun(server, round) {
+  const dir = join(work, `make-${server.kind}-${round}`);
+  cpSync(join(work, "project"), dir, { recursive: true });
+  const env = clientEnv(`127.0.0.1:${server.port}/8,lzo`, join(dir, "state"));
+  const t0 = performance.now();
+  await execFileP("make", ["-j8", "CC=distcc gcc"], { cwd: dir, env, maxBuffer: 64 << 20 });
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+function generateProject(root) {
+  mkdirSync(join(root, "src"), { recursive: true });
+  writeFileSync(join(root, "common.h"), "#include <stdio.h>\n#include <string.h>\n#include <stdlib.h>\n#define SCALE 7\n");
+  for (let i = 0; i < NFILES; i++) {
+    writeFileSync(
+      join(root, "src", `u${i}.c`),
+      `#include "../common.h"\nstatic long h${i}(long x) { long s = 0; for (long k = 0; k < x; k++) s += (k * SCALE) ^ ${i}; return s; }\n` +
+        `long f${i}(long a) { char b[32]; snprintf(b, sizeof b, "%ld", a); return h${i}(a) + (long)strlen(b); }\n`,
+    );
+  }
+  writeFileSync(join(root, "Makefile"), "OBJS := $(patsubst %.c,%.o,$(wildcard src/*.c))\nall: $(OBJS)\n%.o: %.c\n\t$(CC) -O2 -g -Wall -c $< -o $@\n");
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+generateProject(join(work, "project"));
+console.log(`distcc-server vs distccd: --jobs ${JOBS}, ${DURATION} s per load run, ${ROUNDS} interleaved rounds, ${NFILES}-file project, ${availableParallelism()} CPUs`);
+
+const results = { distccd: { load: {}, make: [], peakKb: 0, idleKb: 0 }, ours: { load: {}, make: [], peakKb: 0, idleKb: 0 } };
+for (const c of CONCURRENCY) for (const k of Object.keys(results)) results[k].load[c] = [];
+
+const servers = { distccd: await startServer("distccd"), ours: await startServer("ours") };
+try {
+  // One warm-up compile each (page cache, our compiler probe cache).
+  for (const s of Object.values(servers)) {
+    await loadRun({ ...s, kind: `${s.kind}-warm` }, 1).catch(() => {});
+    results[s.kind].idleKb = s.rss();
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of CONCURRENCY) {
+      for (const kind of ["distccd", "ours"]) {
+        const r = await loadRun(servers[kind], c);
+        results[kind].load[c].push(r.perSecond);
+        results[kind].peakKb = Math.max(results[kind].peakKb, r.peakKb);
+        if (r.failed) console.log(`  ${kind}: ${r.failed} failed compiles with ${c} clients`);
+        console.log(`  round ${round + 1}, ${c} clients, ${kind}: ${r.perSecond.toFixed(1)} compiles/s, peak RSS ${(r.peakKb / 1024).toFixed(1)} MB`);
+      }
+    }
+    for (const kind of ["distccd", "ours"]) {
+      const seconds = await makeRun(servers[kind], round);
+      results[kind].make.push(seconds);
+      console.log(`  round ${round + 1}, make -j8, ${kind}: ${seconds.toFixed(2)} s`);
+    }
+  }
+} finally {
+  for (const s of Object.values(servers)) await s.stop();
+  if (process.env.KEEP !== "1") rmSync(work, { recursive: true, force: true });
+}
+
+const row = (label, d, o, unit, digits = 1) => {
+  const ratio = o / d;
+  console.log(`${label.padEnd(34)} ${d.toFixed(digits).padStart(10)} ${o.toFixed(digits).padStart(10)} ${unit.padEnd(12)} ${ratio.toFixed(2).padStart(6)}`);
+};
+console.log("");
+console.log(`${"measure (median)".padEnd(34)} ${"distccd".padStart(10)} ${"ours".padStart(10)} ${"unit".padEnd(12)} ${"ours/distccd".padStart(6)}`);
+for (const c of CONCURRENCY) {
+  row(`trivial compiles, ${c} clients`, median(results.distccd.load[c]), median(results.ours.load[c]), "compiles/s");
+}
+row(`make -j8, ${NFILES} files`, median(results.distccd.make), median(results.ours.make), "s", 2);
+row("server RSS, idle", results.distccd.idleKb / 1024, results.ours.idleKb / 1024, "MB");
+row("server RSS, peak under load", results.distccd.peakKb / 1024, results.ours.peakKb / 1024, "MB");
+console.log("\nThroughput ratio is ours/distccd (>= 0.9 is the goal: within 10%); make time ratio <= 1.1 is the goal; our RSS goal < 100 MB.");
