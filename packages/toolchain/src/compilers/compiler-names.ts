@@ -24,6 +24,7 @@ const DRIVER = /^(?:(.+)-)?(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(?:-(\d+(?:\.\d+)
  * and `-N` suffixed. Undefined for anything else (gcc-ar, c89-gcc, tcc, distcc, ...).
  */
 export function parseCompilerName(name: string): CompilerName | undefined {
+  if (name.length > 255) return undefined; // not a file name
   const m = DRIVER.exec(name);
   if (!m) return undefined;
   const [, triple, driver, version] = m;
