@@ -148,7 +148,7 @@ function runClient(argv: string[], dir: string, port: number, stub: StubServer):
   });
 }
 
-const OUR_OWN_REASONS = new Set(["missing-argument", "no-compiler"]);
+const OUR_OWN_REASONS = new Set(["missing-argument", "no-compiler", "response-file-loop"]);
 
 describe("differential: our scan vs the real distcc client", () => {
   const dir = makeTempDir("args-diff-");

@@ -40,6 +40,8 @@ export type LocalReason =
   /** An option that takes an argument is the last word (`-o`, `-MF`, ...). distcc reads past the end
    * of its argv here; we refuse to guess. */
   | { code: "missing-argument"; option: string }
+  /** `@file` expansion did not end (a response file naming itself): the compiler reports it. */
+  | { code: "response-file-loop"; file: string }
   /** Empty argv, or argv[0] is an option rather than a compiler. */
   | { code: "no-compiler"; argv0?: string };
 
@@ -86,6 +88,8 @@ export function describeLocalReason(reason: LocalReason): string {
       return `source file ${reason.input} is bogus`;
     case "missing-argument":
       return `${reason.option} needs an argument but is the last word; running locally`;
+    case "response-file-loop":
+      return `@-expansion of ${reason.file} does not end (a response file names itself); running locally`;
     case "no-compiler":
       return reason.argv0 === undefined
         ? "no compiler given"

@@ -77,6 +77,11 @@ describe("scanArgs: local verdicts", () => {
     });
   }
 
+  it("a response file that names itself -> response-file-loop (the compiler reports it)", () => {
+    const result = scanArgs(["gcc", "-c", "@self.rsp"], { readFile: () => "-O2 @self.rsp" });
+    expect(result).toMatchObject({ distributable: false, argv: ["gcc", "-c", "@self.rsp"], reason: { code: "response-file-loop", file: "self.rsp" } });
+  });
+
   it("empty argv -> no-compiler", () => {
     expect(scan([])).toEqual({ distributable: false, argv: [], reason: { code: "no-compiler" } });
   });

@@ -3,7 +3,7 @@
 // real client would not send and our client sends exactly what a real server accepts.
 import { baseName, findExtension, isPreprocessedFile, isSourceFile, languageOfFile, type Language } from "./language.js";
 import type { LocalReason } from "./reasons.js";
-import { defaultReadFile, expandResponseFiles, type ReadTextFile } from "./response-files.js";
+import { defaultReadFile, expandResponseFiles, ResponseFileError, type ReadTextFile } from "./response-files.js";
 import { expandWpOptions } from "./wp-options.js";
 import { planDependencies, type DependencyPlan } from "./dependencies.js";
 
@@ -234,7 +234,14 @@ export function clangTarget(argv: readonly string[]): string | undefined {
  * output, language and dependency file are.
  */
 export function scanArgs(argv: readonly string[], opts: ScanOptions = {}): ScanResult {
-  const afterResponseFiles = expandResponseFiles(argv, opts.readFile ?? defaultReadFile, opts.cwd ?? process.cwd());
+  let afterResponseFiles: string[];
+  try {
+    afterResponseFiles = expandResponseFiles(argv, opts.readFile ?? defaultReadFile, opts.cwd ?? process.cwd());
+  } catch (e) {
+    // The compiler expands @file itself when run locally and reports the loop in its own words.
+    if (e instanceof ResponseFileError) return local(argv.slice(), { code: "response-file-loop", file: e.file });
+    throw e;
+  }
   const expanded = expandWpOptions(afterResponseFiles);
   const env = opts.env ?? {};
   const result = scanExpandedArgs(expanded, env);
