@@ -1,6 +1,7 @@
 import { mkdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { ProbeFailedError } from "./errors.js";
 import type { CompilerIdentity } from "./identity.js";
 import { locateCompiler, probeCompiler, type ProbeOptions } from "./probe.js";
 
@@ -79,7 +80,13 @@ export class IdentityCache {
 
   private async lookup(abs: string): Promise<CompilerIdentity> {
     const entries = await this.load();
-    const [st, real] = await Promise.all([stat(abs), realpath(abs)]);
+    let st: Awaited<ReturnType<typeof stat>>;
+    let real: string;
+    try {
+      [st, real] = await Promise.all([stat(abs), realpath(abs)]);
+    } catch (err) {
+      throw new ProbeFailedError(abs, `cannot stat it (${(err as Error).message})`, { cause: err });
+    }
     const hit = entries.get(abs);
     if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.realpath === real) return hit.identity;
     this.probes++;
