@@ -1,0 +1,199 @@
+// Bench: distcc-client vs Debian's distcc against the same real distccd, in one run.
+// 1. Per-job wall time and client-side CPU (user+sys) for a small file, protocols 1 and 2:
+//    distcc = its own rusage (which includes its cpp child) minus a standalone `gcc -E` of the file;
+//    distcc-client = the native launcher's rusage + the agent's own CPU (/proc/PID/stat utime+stime,
+//    which excludes its cpp children) per job.
+// 2. A generated 200-file project: `make -j8` wall time with each client.
+// Run after `pnpm build`: node bench/client.mjs   (N=60 ROUNDS=3 FILES=200 to change sizes)
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer, connect } from "node:net";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const { makeCompilerLinks, agentPaths } = await import(join(root, "apps/client/dist/index.js"));
+const N = Number(process.env.N ?? 60);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const FILES = Number(process.env.FILES ?? 200);
+
+const work = mkdtempSync(join(tmpdir(), "bench-client-"));
+chmodSync(work, 0o755);
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+async function waitPort(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((r) => {
+      const c = connect(port, "127.0.0.1");
+      c.once("connect", () => (c.destroy(), r(true)));
+      c.once("error", () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("distccd did not start");
+}
+
+const port = await freePort();
+const distccd = spawn(
+  "distccd",
+  ["--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--jobs", "4", "--allow", "127.0.0.1", "--log-file", join(work, "distccd.log")],
+  { stdio: "ignore", detached: true },
+);
+await waitPort(port);
+
+const links = makeCompilerLinks(join(work, "links"), process.env);
+const launcher = links.launcherPath;
+const distccDir = join(work, "state");
+mkdirSync(distccDir);
+writeFileSync(
+  join(work, "hello.c"),
+  `#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nstruct item { char name[32]; int value; };\nstatic int cmp(const void *a, const void *b) { return ((const struct item *)a)->value - ((const struct item *)b)->value; }\nint main(int argc, char **argv) { struct item items[16]; for (int i = 0; i < 16; i++) { snprintf(items[i].name, sizeof items[i].name, "item%d", i); items[i].value = (i * 7919) % 16; } qsort(items, 16, sizeof items[0], cmp); return argc > 1 ? (int)strlen(argv[1]) : 0; }\n`,
+);
+
+// A tiny Python harness: wait4() gives the child's rusage with microsecond resolution.
+const harness = join(work, "harness.py");
+writeFileSync(
+  harness,
+  `import json, os, sys, time
+spec = json.load(sys.stdin)
+out = []
+for _ in range(spec["n"]):
+    t = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os.chdir(spec["cwd"])
+        fd = os.open(os.devnull, os.O_RDWR)
+        os.dup2(fd, 0); os.dup2(fd, 1)
+        os.execvpe(spec["argv"][0], spec["argv"], spec["env"])
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.perf_counter() - t
+    if status != 0:
+        sys.stderr.write("command failed: %r status %d\\n" % (spec["argv"], status)); sys.exit(1)
+    out.append([wall * 1000, (ru.ru_utime + ru.ru_stime) * 1000])
+print(json.dumps(out))
+`,
+);
+
+function baseEnv(hosts) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("DISTCC") && !k.startsWith("_DISTCC")) env[k] = v;
+  return { ...env, DISTCC_HOSTS: hosts, DISTCC_DIR: distccDir, DISTCC_FALLBACK: "0" };
+}
+
+function measure(argv, env, n) {
+  const r = spawnSync("python3", [harness], { input: JSON.stringify({ argv, env, cwd: work, n }), encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+const CLK_TCK = 100;
+function agentCpuMs() {
+  const paths = agentPaths({ DISTCC_DIR: distccDir, HOME: process.env.HOME });
+  const pid = Number(readFileSync(join(paths.agentDir, "agent.pid"), "utf8"));
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // utime + stime (self only)
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const hostsP1 = `127.0.0.1:${port}/4`;
+const hostsP2 = `127.0.0.1:${port}/4,lzo`;
+const compile = ["gcc", "-O2", "-c", "hello.c", "-o", "hello.o"];
+const variants = {
+  "gcc -E (cpp alone)": { argv: ["gcc", "-O2", "-E", "hello.c", "-o", "/dev/null"], env: baseEnv(hostsP1) },
+  "gcc -c (local)": { argv: compile, env: baseEnv(hostsP1) },
+  "distcc p1": { argv: ["distcc", ...compile], env: baseEnv(hostsP1) },
+  "distcc p2": { argv: ["distcc", ...compile], env: baseEnv(hostsP2) },
+  "distcc-client p1": { argv: [launcher, ...compile], env: baseEnv(hostsP1), agent: true },
+  "distcc-client p2": { argv: [launcher, ...compile], env: baseEnv(hostsP2), agent: true },
+};
+const results = Object.fromEntries(Object.keys(variants).map((k) => [k, { runs: [], agentMs: 0 }]));
+// Warm up (starts the agent, fills the compiler identity cache).
+for (const v of Object.values(variants)) measure(v.argv, v.env, 3);
+const perRound = Math.max(1, Math.round(N / ROUNDS));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, v] of Object.entries(variants)) {
+    const before = v.agent ? agentCpuMs() : 0;
+    results[name].runs.push(...measure(v.argv, v.env, perRound));
+    if (v.agent) results[name].agentMs += agentCpuMs() - before;
+  }
+}
+const cppCpu = mean(results["gcc -E (cpp alone)"].runs.map((r) => r[1]));
+console.log(`per job, small file (${results["gcc -c (local)"].runs.length} jobs per variant, ${ROUNDS} interleaved rounds), ms:`);
+console.log("variant               wall med   own CPU/job   client CPU excl. cpp");
+const clientCpu = {};
+for (const [name, r] of Object.entries(results)) {
+  const wall = median(r.runs.map((x) => x[0]));
+  const own = mean(r.runs.map((x) => x[1]));
+  let excl = "";
+  if (name.startsWith("distcc p")) clientCpu[name] = own - cppCpu;
+  if (name.startsWith("distcc-client")) clientCpu[name] = own + r.agentMs / r.runs.length;
+  if (clientCpu[name] !== undefined) {
+    excl = name.startsWith("distcc-client")
+      ? `${clientCpu[name].toFixed(2)} (launcher ${own.toFixed(2)} + agent ${(r.agentMs / r.runs.length).toFixed(2)})`
+      : `${clientCpu[name].toFixed(2)} (${own.toFixed(2)} - cpp ${cppCpu.toFixed(2)})`;
+  }
+  console.log(`${name.padEnd(21)} ${wall.toFixed(1).padStart(8)} ${own.toFixed(2).padStart(13)}   ${excl}`);
+}
+for (const p of ["p1", "p2"]) {
+  console.log(`client CPU ratio ${p}: distcc-client / distcc = ${(clientCpu[`distcc-client ${p}`] / clientCpu[`distcc ${p}`]).toFixed(2)} (goal <= 2)`);
+}
+
+// Project build.
+function generate(dir) {
+  mkdirSync(join(dir, "src"), { recursive: true });
+  mkdirSync(join(dir, "obj"), { recursive: true });
+  const objs = [];
+  for (let i = 0; i < FILES; i++) {
+    writeFileSync(
+      join(dir, "src", `u${i}.c`),
+      `#include <stdio.h>\n#include <string.h>\nstatic int t${i}[8] = {${[1, 2, 3, 4, 5, 6, 7, 8].map((k) => (k * 13 + i) % 31).join(",")}};\nint u${i}(int x) { int a = 0; for (int k = 0; k < 8; k++) a += t${i}[k] * (x + k); return a; }\nconst char *n${i}(void) { static char b[32]; snprintf(b, sizeof b, "u%d", ${i}); return b; }\n`,
+    );
+    objs.push(`obj/u${i}.o`);
+  }
+  writeFileSync(join(dir, "Makefile"), `OBJS = ${objs.join(" ")}\nall: $(OBJS)\nobj/%.o: src/%.c\n\t$(CC) -O2 -c $< -o $@\n`);
+}
+const proj = join(work, "proj");
+generate(proj);
+const makeTimes = { distcc: [], "distcc-client": [] };
+for (let round = 0; round < 3; round++) {
+  for (const [name, cc] of [["distcc", "distcc gcc"], ["distcc-client", `${launcher} gcc`]]) {
+    rmSync(join(proj, "obj"), { recursive: true, force: true });
+    mkdirSync(join(proj, "obj"));
+    const t = performance.now();
+    const r = spawnSync("make", ["-s", "-j8", `CC=${cc}`], { cwd: proj, env: baseEnv(`127.0.0.1:${port}/4,lzo`), encoding: "utf8" });
+    if (r.status !== 0) throw new Error(r.stderr);
+    makeTimes[name].push(performance.now() - t);
+  }
+}
+const dm = median(makeTimes.distcc);
+const om = median(makeTimes["distcc-client"]);
+console.log(`\nmake -j8 of ${FILES} files, protocol 2, host /4 (median of 3, s): distcc ${(dm / 1000).toFixed(2)}, distcc-client ${(om / 1000).toFixed(2)}, ratio ${(om / dm).toFixed(3)} (goal <= 1.05)`);
+
+// Clean up: the agent and distccd we started.
+try {
+  const paths = agentPaths({ DISTCC_DIR: distccDir });
+  process.kill(Number(readFileSync(join(paths.agentDir, "agent.pid"), "utf8")), "SIGTERM");
+} catch {}
+try {
+  process.kill(-distccd.pid, "SIGTERM");
+} catch {
+  distccd.kill("SIGTERM");
+}
+await new Promise((r) => setTimeout(r, 300));
+rmSync(work, { recursive: true, force: true });
