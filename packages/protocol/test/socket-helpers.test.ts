@@ -64,6 +64,20 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
     }
   }
 
+  it("a server may read the first bytes itself and hand them over as initialData", async () => {
+    const { port } = await listen((socket) => {
+      socket.once("data", async (first: Buffer) => {
+        socket.pause();
+        const req = await readCompileRequest(socket, { initialData: first });
+        await writeCompileResponse(socket, { version: req.version, status: exitedStatus(1), stderr: new TextEncoder().encode(req.argv.join(" ")), stdout: new Uint8Array(0), object: new Uint8Array(0) });
+      });
+    });
+    const res = await sendCompileRequest({ host: "127.0.0.1", port }, request(2));
+    expect(res.status).toBe(0x100);
+    expect(new TextDecoder().decode(res.stderr)).toBe(request(2).argv.join(" "));
+    expect(res.object.length).toBe(0);
+  });
+
   it("onArgv may refuse the job before the source is read", async () => {
     const result = new Promise<unknown>((resolve) => {
       void listen(async (socket) => {

@@ -15,13 +15,19 @@ export interface ReadCompileRequestOptions {
   onArgv?: (argv: string[], version: ProtocolVersion) => void | Promise<void>;
   /** Body compression for versions 2/3 ("lz4" only when both ends are ours). Default "lzo". */
   compression?: Compression;
+  /**
+   * Request bytes already read from the socket (e.g. a server that peeked at the first bytes to
+   * recognise a peer); they are decoded before anything else.
+   */
+  initialData?: Uint8Array;
 }
 
 /**
  * Server side: reads one request from a connected socket. On success the socket is left
  * paused with our listeners removed (the caller may resume it to notice a client that goes away
  * while compiling). On failure the socket is left as it is: closing it (without an answer, as
- * distccd does) is the caller's call. Rejects with DistccProtocolError (including
+ * distccd does) is the caller's call. Either way a no-op 'error' listener stays on the socket, so
+ * a late reset from the client can never crash the process. Rejects with DistccProtocolError (including
  * DISTCC_ERR_TRUNCATED on EOF mid-request), DistccConnectionError (DISTCC_ERR_TIMEOUT,
  * DISTCC_ERR_CLOSED), or whatever onArgv threw.
  */
@@ -35,6 +41,7 @@ export function readCompileRequest(socket: Socket, opts: ReadCompileRequestOptio
     let backlog: RequestEvent[] = [];
     let waiting = false;
     let endSeen = false;
+    let closeSeen = false;
 
     const cleanup = (): void => {
       socket.pause();
@@ -44,6 +51,7 @@ export function readCompileRequest(socket: Socket, opts: ReadCompileRequestOptio
       socket.off("error", onError);
       socket.off("timeout", onTimeout);
       socket.off("close", onClose);
+      socket.on("error", ignore);
     };
     const fail = (err: unknown): void => {
       if (settled) return;
@@ -73,7 +81,7 @@ export function readCompileRequest(socket: Socket, opts: ReadCompileRequestOptio
                 if (settled) return;
                 drain();
                 if (!settled) {
-                  if (endSeen) onEnd();
+                  if (endSeen || closeSeen) onEnd();
                   else socket.resume();
                 }
               },
@@ -90,7 +98,7 @@ export function readCompileRequest(socket: Socket, opts: ReadCompileRequestOptio
       }
     };
 
-    function onData(chunk: Buffer): void {
+    function onData(chunk: Uint8Array): void {
       try {
         backlog = backlog.concat(decoder.push(chunk));
       } catch (err) {
@@ -112,6 +120,7 @@ export function readCompileRequest(socket: Socket, opts: ReadCompileRequestOptio
       fail(new DistccConnectionError("DISTCC_ERR_CLOSED", `client connection failed: ${err.message}`, { cause: err }));
     }
     function onClose(): void {
+      closeSeen = true;
       if (!waiting) fail(new DistccProtocolError("DISTCC_ERR_TRUNCATED", "the client closed the connection mid-request"));
     }
     function onTimeout(): void {
@@ -124,6 +133,9 @@ export function readCompileRequest(socket: Socket, opts: ReadCompileRequestOptio
     socket.on("timeout", onTimeout);
     socket.on("close", onClose);
     socket.setTimeout(ioTimeoutMs);
-    socket.resume();
+    if (opts.initialData && opts.initialData.length > 0) onData(opts.initialData);
+    if (!settled && !waiting) socket.resume();
   });
 }
+
+function ignore(): void {}

@@ -43,5 +43,7 @@ export async function writeCompileResponse(
     );
   } finally {
     socket.off("error", onError);
+    // A late reset from the client must not become an uncaught 'error'.
+    if (socket.listenerCount("error") === 0) socket.on("error", () => {});
   }
 }
