@@ -6,6 +6,7 @@ import { IdentityCache } from "@x/distcc-toolchain";
 import { Duplex } from "node:stream";
 import { loadConfigFile } from "./config-file.js";
 import { DETACHED_ENV, reportToParent, startDetachedCopy } from "./daemonize.js";
+import { dropPrivileges } from "./drop-privileges.js";
 import { DistccServerError } from "./errors.js";
 import { parseFlags } from "./flags.js";
 import { helpText } from "./help.js";
@@ -135,6 +136,16 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       logger.log("error", "main", `cannot write pid file ${settings.pidFile}: ${(err as Error).message}`);
     }
   }
+  // Ports are bound and the log file is open: now stop being root (distccd does the same).
+  const drop = dropPrivileges(settings.user);
+  if (drop.error) {
+    logger.log("critical", "main", `cannot become user ${drop.persona?.name ?? settings.user}: ${drop.error}`);
+    reportToParent({ ready: false, error: `cannot drop privileges: ${drop.error}` });
+    await server.close({ graceMs: 0 });
+    return 112; // distcc's EXIT_SETUID_FAILED
+  }
+  if (drop.changed && drop.persona) logger.log("notice", "main", `running as user ${drop.persona.name} (uid ${drop.persona.uid})`);
+  else if (process.getuid?.() === 0) logger.log("warning", "main", "running as root: compilers run as root too (--user root)");
   const where = `${server.address.address}:${server.address.port}`;
   logger.log("notice", "main", `listening on ${where} with ${settings.jobs} job slots${server.statsAddress ? `, stats on port ${server.statsAddress.port}` : ""}`);
   if (settings.allow.length === 0 && !settings.allowPrivate) {

@@ -47,6 +47,24 @@ export function checkArgv(argv: string[], version: number, ctx: Pick<JobContext,
   return { kind: "accept" };
 }
 
+/**
+ * Protocol 3: the job root is in the object's debug info (comp_dir, file names). As distccd
+ * (fix_debug_info.c) we overwrite it with as many slashes, so `/tmp/x/root/src` reads `//////////src`,
+ * the client's path. Unlike distccd we patch the whole file, so gcc 11+'s .debug_line_str is fixed
+ * too. The root is a fresh random folder name: it cannot occur by chance in code or data.
+ */
+export function unrootObject(object: Buffer, root: string): Buffer {
+  const needle = Buffer.from(root);
+  let at = object.indexOf(needle);
+  if (at < 0) return object;
+  const out = Buffer.from(object);
+  while (at >= 0) {
+    out.fill(0x2f, at, at + needle.length);
+    at = out.indexOf(needle, at + needle.length);
+  }
+  return out;
+}
+
 interface Prepared {
   executable: string;
   args: string[];
@@ -183,7 +201,8 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     let object: Uint8Array = new Uint8Array(0);
     let deps: Uint8Array | undefined;
     if (run.status === 0) {
-      object = await readFile(prepared.output).catch(() => new Uint8Array(0));
+      object = await readFile(prepared.output).catch(() => Buffer.alloc(0));
+      if (prepared.deps) object = unrootObject(object as Buffer, prepared.deps.root);
       if (prepared.deps) {
         const text = await readFile(prepared.deps.file, "utf8").catch(() => "");
         deps = Buffer.from(fixDependencyFile(text, { tempObject: prepared.output, target: prepared.deps.target, root: prepared.deps.root }));

@@ -25,6 +25,7 @@ export interface Settings {
   stats: boolean;
   statsPort: number;
   pidFile?: string;
+  user?: string;
   daemon: boolean;
   noDetach: boolean;
   inetd: boolean;
@@ -76,6 +77,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "stats", flag: "--stats", kind: { type: "bool" }, help: "serve statistics over HTTP (distccd's page at /, JSON at /json, Prometheus at /metrics)" },
   { key: "statsPort", flag: "--stats-port", kind: { type: "int", min: 0, max: 65535 }, arg: "PORT", help: "port of the statistics page (default 3633)" },
   { key: "pidFile", flag: "--pid-file", short: "-P", kind: { type: "string" }, arg: "FILE", help: "write the server's process id to FILE (removed at exit)" },
+  { key: "user", flag: "--user", kind: { type: "string" }, arg: "USER", help: "started as root, run as USER (default distccd, else nobody; \"root\" keeps root)" },
   { key: "daemon", flag: "--daemon", kind: { type: "bool" }, help: "run in the background (re-starts itself detached) unless --no-detach is also given" },
   { key: "noDetach", flag: "--no-detach", kind: { type: "bool" }, help: "stay in the foreground (the default)" },
   { key: "inetd", flag: "--inetd", kind: { type: "bool" }, help: "serve one job on stdin/stdout (ssh mode, inetd)" },

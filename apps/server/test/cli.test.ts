@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -97,7 +97,7 @@ describe("distcc-server command line", () => {
     writeFileSync(config, JSON.stringify({ jobs: 2, stats: true, statsPort, logLevel: "info" }));
     const child = spawn(
       process.execPath,
-      [CLI, "--config", config, "--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--log-file", log, "--pid-file", pidFile, "--nice", "0", "--temp-dir", temp.path],
+      [CLI, "--user", "root", "--config", config, "--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--log-file", log, "--pid-file", pidFile, "--nice", "0", "--temp-dir", temp.path],
       { stdio: "ignore", env: cliEnv() },
     );
     children.push(child);
@@ -157,7 +157,7 @@ describe("distcc-server command line", () => {
   it("--daemon starts in the background and returns; SIGTERM stops it", async () => {
     const port = await freePort();
     const pidFile = join(temp.path, "daemon.pid");
-    const r = await cli(["--daemon", "--listen", "127.0.0.1", "--port", String(port), "--pid-file", pidFile, "--log-file", join(temp.path, "daemon.log"), "--temp-dir", temp.path]);
+    const r = await cli(["--user", "root", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--pid-file", pidFile, "--log-file", join(temp.path, "daemon.log"), "--temp-dir", temp.path]);
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toMatch(/running in the background, pid \d+/);
     await waitForPort(port);
@@ -178,13 +178,34 @@ describe("distcc-server command line", () => {
 
   it("a port in use: clear message, exit 102", async () => {
     const port = await freePort();
-    const first = spawn(process.execPath, [CLI, "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path], { stdio: "ignore", env: cliEnv() });
+    const first = spawn(process.execPath, [CLI, "--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path], { stdio: "ignore", env: cliEnv() });
     children.push(first);
     await waitForPort(port);
-    const second = await cli(["--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path]);
+    const second = await cli(["--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path]);
     expect(second.code).toBe(102);
     expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);
     first.kill("SIGTERM");
     expect(await exited(first)).toBe(0);
+  });
+
+  it.runIf(process.getuid?.() === 0)("started as root it runs as user distccd (or nobody), and still compiles", async () => {
+    const port = await freePort();
+    const shared = join(temp.path, "shared-tmp");
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const child = spawn(process.execPath, [CLI, "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", shared], { stdio: "ignore", env: cliEnv() });
+    children.push(child);
+    await waitForPort(port);
+    let uid = "0";
+    for (let i = 0; i < 100 && uid === "0"; i++) {
+      uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? "0";
+      if (uid === "0") await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(uid).not.toBe("0");
+    const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "dropped.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port}`, dir.distccDir) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(shared)).toEqual([]);
+    child.kill("SIGTERM");
+    expect(await exited(child)).toBe(0);
   });
 });
