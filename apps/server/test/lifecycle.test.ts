@@ -1,0 +1,84 @@
+import { connect } from "node:net";
+import { describe, expect, it } from "vitest";
+import { exchange, jobAfter, startTestServer } from "./helpers.js";
+import { capture, decodeResponse } from "./wire.js";
+
+const hello = (): Buffer => capture("p1-hello-c", "c2s");
+
+describe("job lifecycle", () => {
+  it("--job-lifetime kills a compile that runs too long: STAT 118 << 8, COMPILE_TIMEOUT, folder removed", async () => {
+    const srv = await startTestServer({ jobLifetimeMs: 1 });
+    try {
+      const r = await exchange(srv.port, hello());
+      const response = decodeResponse(r.bytes, 1);
+      expect(response.status).toBe(118 << 8);
+      expect(Buffer.from(response.stderr).toString()).toContain("--job-lifetime");
+      expect((await jobAfter(srv, 0)).result).toBe("COMPILE_TIMEOUT");
+      expect(srv.leftovers()).toEqual([]);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("a full queue refuses at once (REJ_OVERLOAD, no answer) instead of waiting without bound", async () => {
+    const srv = await startTestServer({ jobs: 1, maxQueue: 0 });
+    try {
+      const [a, b, c] = await Promise.all([exchange(srv.port, hello()), exchange(srv.port, hello()), exchange(srv.port, hello())]);
+      const answered = [a, b, c].filter((r) => r.bytes.length > 0);
+      expect(answered.length).toBeGreaterThanOrEqual(1);
+      expect(answered.length).toBeLessThan(3);
+      for (const r of answered) expect(decodeResponse(r.bytes, 1).status).toBe(0);
+      expect(srv.server.stats().results.REJ_OVERLOAD).toBe(3 - answered.length);
+      expect(srv.leftovers()).toEqual([]);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("close() lets a running job finish and refuses new connections", async () => {
+    const srv = await startTestServer({ jobs: 1 });
+    const running = exchange(srv.port, hello());
+    // Wait until the server has the whole request (a job is running or queued).
+    for (let i = 0; i < 200 && srv.server.stats().running === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const closing = srv.server.close({ graceMs: 10_000 });
+    const refused = await new Promise<string>((resolve) => {
+      const s = connect({ port: srv.port, host: "127.0.0.1" });
+      s.on("connect", () => {
+        s.destroy();
+        resolve("connected");
+      });
+      s.on("error", (e) => resolve((e as NodeJS.ErrnoException).code ?? "error"));
+    });
+    expect(refused).toBe("ECONNREFUSED");
+    const response = decodeResponse((await running).bytes, 1);
+    expect(response.status).toBe(0);
+    await closing;
+    expect(srv.leftovers()).toEqual([]);
+    await srv.stop();
+  });
+
+  it("a client that goes away while queued frees its place (CLI_DISCONN) and leaves nothing", async () => {
+    const srv = await startTestServer({ jobs: 1, maxQueue: 4 });
+    try {
+      const first = exchange(srv.port, hello());
+      const quitter = await new Promise<void>((resolve) => {
+        const s = connect({ port: srv.port, host: "127.0.0.1" }, () => {
+          s.write(hello());
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, 5);
+        });
+        s.on("error", () => {});
+      });
+      void quitter;
+      expect(decodeResponse((await first).bytes, 1).status).toBe(0);
+      for (let i = 0; i < 200 && srv.jobs.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(srv.jobs.map((j) => j.result).sort()).toEqual(["CLI_DISCONN", "COMPILE_OK"]);
+      expect(srv.server.stats().queued).toBe(0);
+      expect(srv.leftovers()).toEqual([]);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
