@@ -6,6 +6,7 @@ import type { CompilerIdentity } from "./identity.js";
 import type { DiscoverOptions, RejectedCandidate, ToolchainIndexEntry } from "./index-types.js";
 import { splitPathList } from "./locate.js";
 import { probeCompiler } from "./probe.js";
+import { triplesMatch, type TripleAliases } from "./triples.js";
 import { crossToolchainDirs, masqueradeNames, resolveExecutable, scanForCompilers, type FoundExecutable } from "./scan-dirs.js";
 
 type Found = FoundExecutable & { via: "name" | "masquerade" };
@@ -106,8 +107,25 @@ async function probeAll(found: readonly Found[], opts: DiscoverOptions, env: Nod
       const code = (r as { code?: unknown }).code;
       rejected.push({ name: f.name, path: f.path, code: typeof code === "string" ? code : "DISTCC_ERR_PROBE_FAILED", reason: r.message });
     } else {
-      entries.push({ name: f.name, executable: f.path, identity: r, via: f.via });
+      const lie = nameContradicts(f.name, r, opts.aliases);
+      if (lie) rejected.push({ name: f.name, path: f.path, code: "DISTCC_ERR_NAME_MISMATCH", reason: `${f.path}: ${lie}` });
+      else entries.push({ name: f.name, executable: f.path, identity: r, via: f.via });
     }
   }
   return { entries, rejected };
+}
+
+/**
+ * Why a name must not be trusted for what it says (a link `arm-linux-gnueabihf-gcc -> gcc` compiles
+ * for x86_64), or undefined. Such a name is not whitelisted: a request for it is resolved by identity,
+ * so it reaches a compiler that really produces that target, or is refused.
+ */
+export function nameContradicts(name: string, identity: CompilerIdentity, aliases?: TripleAliases): string | undefined {
+  const n = parseCompilerName(path.basename(name));
+  if (!n) return undefined;
+  if (n.triple !== undefined && !triplesMatch(n.triple, identity.target, aliases)) {
+    return `named for ${n.triple} but compiles for ${identity.target}`;
+  }
+  if (n.kind !== identity.kind) return `named as a ${n.kind === "c++" ? "C++" : "C"} driver but is the ${identity.kind === "c++" ? "C++" : "C"} driver`;
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,6 +62,15 @@ describe("ToolchainIndex on this machine (/usr/bin + /usr/lib/distcc)", () => {
     }
   });
 
+  it("accepts everything Debian's distccd accepts: each masquerade name, bare and as /usr/bin/NAME", () => {
+    const names = readdirSync("/usr/lib/distcc");
+    expect(names.length).toBeGreaterThan(5);
+    for (const name of names) {
+      expect(index.resolveName(name)?.via, name).toMatch(/^(name|masquerade)$/);
+      expect(index.resolveName(`/usr/bin/${name}`)?.executable, name).toBe(index.resolveName(name)?.executable);
+    }
+  });
+
   it("masquerade-only names (c89-gcc) are whitelisted, run from the search path", () => {
     expect(index.resolveName("c89-gcc")).toMatchObject({ via: "masquerade", executable: "/usr/bin/c89-gcc" });
   });
@@ -113,6 +122,8 @@ describe("ToolchainIndex.discover on a made-up machine", () => {
     script(path.join(a, "arm-linux-gnueabihf-gcc"), 'exec /usr/bin/arm-linux-gnueabihf-gcc "$@"'); // a wrapper that is a compiler
     script(path.join(a, "tcc"), 'exec /usr/bin/gcc "$@"'); // not a compiler name, not in the masquerade dir
     link("/usr/bin/c99-gcc", path.join(b, "c99-gcc"));
+    link("/usr/bin/gcc", path.join(a, "arm-linux-gnueabi-gcc")); // a name that lies about the target
+    link("/usr/bin/x86_64-linux-gnu-gcc-12", path.join(a, "x86_64-linux-gnu-g++")); // ... about the language
     for (const n of ["c99-gcc", "tcc-masq", "gcc", "x86_64-linux-gnu-gcc"]) link("/usr/bin/distcc", path.join(masq, n));
     link("/usr/bin/aarch64-linux-gnu-gcc", path.join(cfg, "aarch64-linux-gnu-gcc"));
     // crosstool-NG's Raspberry Pi toolchain, with the Pi's defaults built in.
@@ -131,7 +142,14 @@ describe("ToolchainIndex.discover on a made-up machine", () => {
   it("whitelists only what probes as a compiler, first on the path by name", () => {
     const names = index.list().flatMap((c) => c.names).sort();
     expect(names).toEqual(["aarch64-linux-gnu-gcc", "arm-linux-gnueabihf-gcc", "armv6-rpi-linux-gnueabihf-gcc", "c99-gcc", "x86_64-linux-gnu-gcc"]);
-    expect(index.rejected()).toEqual([expect.objectContaining({ name: "gcc", path: path.join(a, "gcc"), code: "DISTCC_ERR_NOT_A_COMPILER" })]);
+    expect(index.rejected()).toEqual([
+      expect.objectContaining({ name: "arm-linux-gnueabi-gcc", code: "DISTCC_ERR_NAME_MISMATCH", reason: expect.stringMatching(/named for arm-linux-gnueabi but compiles for x86_64-linux-gnu/) }),
+      expect.objectContaining({ name: "gcc", path: path.join(a, "gcc"), code: "DISTCC_ERR_NOT_A_COMPILER" }),
+      expect.objectContaining({ name: "x86_64-linux-gnu-g++", code: "DISTCC_ERR_NAME_MISMATCH" }),
+    ]);
+    // A lying name is never run for what it claims: by identity there is no armel gcc here.
+    expect(index.lookupName("arm-linux-gnueabi-gcc")).toMatchObject({ ok: false, code: "DISTCC_ERR_NO_TOOLCHAIN" });
+    expect(index.lookupName("x86_64-linux-gnu-g++")).toMatchObject({ ok: false, code: "DISTCC_ERR_NO_TOOLCHAIN" });
     // The fake gcc shadows the real one behind it: the name is refused, not silently rerouted.
     expect(index.resolveName("gcc")).toBeUndefined();
     expect(index.resolveName("cc")).toBeUndefined();
