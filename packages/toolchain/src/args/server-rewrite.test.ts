@@ -9,8 +9,11 @@ describe("rewriteServerCommand, protocols 1/2", () => {
     ["gcc -O2 -c hello.c -o hello.o", "gcc -O2 -c /tmp/j/in.i -o /tmp/j/out.o"],
     ["gcc -c hello.c -ohello.o", "gcc -c /tmp/j/in.i -o/tmp/j/out.o"],
     ["gcc -S hello.c -o hello.s", "gcc -S /tmp/j/in.i -o /tmp/j/out.o"],
-    // distccd replaces the first word with a source extension, options included.
-    ["gcc -fprofile-foo=a.c -c hello.c -o hello.o", "gcc /tmp/j/in.i -c hello.c -o /tmp/j/out.o"],
+    // distccd replaces the first word with a source extension, options included, and so breaks
+    // these compiles; we replace the input the scan found (deliberate difference).
+    ["gcc -fprofile-foo=a.c -c hello.c -o hello.o", "gcc -fprofile-foo=a.c -c /tmp/j/in.i -o /tmp/j/out.o"],
+    ["gcc -ofoo.c -c hello.c", "gcc -o/tmp/j/out.o -c /tmp/j/in.i"],
+    ["gcc -MT x.c -c hello.c -o hello.o", "gcc -MT x.c -c /tmp/j/in.i -o /tmp/j/out.o"],
     // No -o at all (a client that did not append one): appended, as distccd's own scan would.
     ["gcc -c hello.c", "gcc -c /tmp/j/in.i -o /tmp/j/out.o"],
   ];
@@ -41,6 +44,9 @@ describe("rewriteServerCommand, protocol 3", () => {
     ["gcc -iwithprefixbefore/abs -c x.c -o x.o", "gcc -iwithprefixbefore/abs -c x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
     ["gcc -c /home/u/src/x.c -o x.o", "gcc -c /tmp/R/home/u/src/x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
     ["gcc -c //home/x.c -o x.o", "gcc -c /tmp/R/home/x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
+    // The absolute input after a removed -MT pair.
+    ["gcc -MT t -c /home/u/src/x.c -o x.o", "gcc -c /tmp/R/home/u/src/x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
+    ["gcc -include/a/pre.c -c /s/x.c -o x.o", "gcc -include/tmp/R/a/pre.c -c /tmp/R/s/x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
     // Only the first -MT pair is taken out.
     ["gcc -c x.c -o x.o -MT a -MT b", "gcc -c x.c -o /tmp/o.o -MT b -MMD -MF /tmp/d.deps"],
   ];

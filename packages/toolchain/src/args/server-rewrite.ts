@@ -1,6 +1,7 @@
 // The server's rewrite of a received command line before it runs the compiler (distccd's
 // `dcc_set_input`, `dcc_set_output` and, for protocol 3, `tweak_arguments_for_server`).
 import { isSourceFile } from "./language.js";
+import { scanExpandedArgs } from "./scan.js";
 
 export interface ServerJobPaths {
   /** Protocols 1/2: the temporary preprocessed input (e.g. `/tmp/job/in.i`). Ignored for protocol 3. */
@@ -68,9 +69,15 @@ export function replaceOutput(argv: string[], output: string): boolean {
  */
 export function rewriteServerJob(received: readonly string[], job: ServerJobPaths): ServerCommand {
   const argv = received.slice();
+  // The input is the word the scan took as input. distccd takes the first word with a source
+  // extension instead, options included, so `-fx=a.c … hello.c` or `-ofoo.c` break its compile;
+  // ours compiles what the client meant. For commands without such words both are the same word.
+  const scan = scanExpandedArgs(received);
+  const inputIndex = scan.distributable ? scan.inputIndex : argv.findIndex((a) => isSourceFile(a));
   if (!replaceOutput(argv, job.output)) argv.push("-o", job.output);
   if (job.root === undefined) {
-    if (!replaceInput(argv, job.input)) throw new ServerRewriteError("DISTCC_ERR_NO_INPUT", "no input file to replace");
+    if (inputIndex < 0) throw new ServerRewriteError("DISTCC_ERR_NO_INPUT", "no input file to replace");
+    argv[inputIndex] = job.input;
     return { argv };
   }
 
@@ -101,20 +108,19 @@ export function rewriteServerJob(received: readonly string[], job: ServerJobPath
       argv[i] = opt + root + a.slice(opt.length);
     }
   }
-  // tweak_input_argument_for_server: the first absolute word with a source extension.
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.charCodeAt(0) === 47 && isSourceFile(a)) {
-      argv[i] = `${root}/${a.replace(/^\/+/, "")}`;
-      break;
-    }
+  // tweak_input_argument_for_server: an absolute input moves under the root (distccd takes the
+  // first absolute source-named word; for a distributable command that is the input).
+  if (inputIndex >= 0) {
+    const input = received[inputIndex]!;
+    const at = indexAfterMtRemoval(inputIndex, mt);
+    if (input.charCodeAt(0) === 47 && argv[at] === input) argv[at] = `${root}/${input.replace(/^\/+/, "")}`;
   }
   return result;
 }
 
 /**
- * The argv the server runs (spec 8.2 step 6 and 8.4). Protocols 1/2 (`job.root` absent): the first
- * source-named word becomes `job.input`, the output becomes `job.output`. Protocol 3: the output is
+ * The argv the server runs (spec 8.2 step 6 and 8.4). Protocols 1/2 (`job.root` absent): the
+ * input word becomes `job.input`, the output becomes `job.output`. Protocol 3: the output is
  * replaced, the first `-MT X` pair removed (see `rewriteServerJob` to get X), absolute include
  * paths and an absolute input re-rooted under `job.root`, `-MMD` added when no `-MD`/`-MMD`, and
  * `-MF depsFile` appended.
@@ -131,4 +137,9 @@ export class ServerRewriteError extends Error {
     super(message);
     this.name = "ServerRewriteError";
   }
+}
+
+/** Where word `index` of the received argv is once the first `-MT X` pair (at `mt`) is removed. */
+function indexAfterMtRemoval(index: number, mt: number): number {
+  return mt >= 0 && index > mt ? index - 2 : index;
 }
