@@ -25,7 +25,9 @@ interface NameEntry {
   via: "name" | "masquerade";
 }
 
-const identityKey = (i: CompilerIdentity): string => `${i.path}\0${i.family}\0${i.kind}\0${i.target}`;
+// Two names are one compiler when everything probed about them is equal (ccache links to one binary are not).
+const identityKey = (i: CompilerIdentity): string =>
+  JSON.stringify([i.path, i.family, i.kind, i.version, i.target, Object.entries(i.abi).sort(([a], [b]) => a.localeCompare(b))]);
 
 /**
  * The compilers a server has, found by probing, indexed by name and by identity. It is the
