@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
+import { makeTempDir, startDistccd } from "@x/testkit";
+import { startDistccServer, type ServerHandle } from "./our-server.js";
 import { clientEnv, disassemble, distccdJobs, makeLinks, run, stopAgent, waitForJobs, withoutSourceSnippets } from "./helpers.js";
 
 const SOURCES: Record<string, string> = {
@@ -33,15 +34,20 @@ const CASES: Case[] = [
   { name: "-MMD", compiler: "gcc", args: ["-MMD", "-c", "hello.c"], outputs: { object: "hello.o", text: ["hello.d"] }, expectCode: 0 },
 ];
 
-describe("remote compiles against Debian's distccd match local ones", () => {
-  let server: DistccdHandle;
+const SERVERS: [string, () => Promise<ServerHandle>][] = [
+  ["Debian's distccd", () => startDistccd({ jobs: 4 })],
+  ["our distcc-server", () => startDistccServer({ jobs: 4 })],
+];
+
+describe.each(SERVERS)("remote compiles against %s match local ones", (_name, startServer) => {
+  let server: ServerHandle;
   const tmp = makeTempDir("client-compile-");
   let launcher = "";
   let linksDir = "";
   const distccDir = join(tmp.path, "state");
 
   beforeAll(async () => {
-    server = await startDistccd({ jobs: 4 });
+    server = await startServer();
     ({ launcher, dir: linksDir } = makeLinks(join(tmp.path, "links")));
   });
   afterAll(async () => {

@@ -1,22 +1,23 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
+import { makeTempDir, startDistccd } from "@x/testkit";
+import { startDistccServer, type ServerHandle } from "./our-server.js";
 import { countingProxy, type FakeHost } from "./fake-hosts.js";
 import { clientEnv, makeLinks, run, stopAgent } from "./helpers.js";
 import { generateProject } from "./project.js";
 
-describe("a generated 220-file project with make -j8 against two servers limited to /2", () => {
+describe("a generated 210-file project with make -j8 against two servers (distccd and distcc-server) limited to /2", () => {
   const tmp = makeTempDir("client-project-");
-  const servers: DistccdHandle[] = [];
+  const servers: ServerHandle[] = [];
   const proxies: FakeHost[] = [];
   let launcher = "";
   const distccDir = join(tmp.path, "state");
 
   beforeAll(async () => {
-    for (let i = 0; i < 2; i++) {
+    for (const start of [() => startDistccd({ jobs: 4 }), () => startDistccServer({ jobs: 4 })]) {
       // The servers could take 4 each: the limit must come from the client's /2.
-      const server = await startDistccd({ jobs: 4 });
+      const server = await start();
       servers.push(server);
       proxies.push(await countingProxy(server.port));
     }
@@ -32,8 +33,8 @@ describe("a generated 220-file project with make -j8 against two servers limited
   it("builds the same objects as a local build, never more than 2 jobs per server", async () => {
     const localDir = join(tmp.path, "local");
     const remoteDir = join(tmp.path, "remote");
-    const objects = generateProject(localDir, 220);
-    generateProject(remoteDir, 220);
+    const objects = generateProject(localDir, 210);
+    generateProject(remoteDir, 210);
     const local = await run("make", ["-j8", "CC=gcc"], { cwd: localDir, env: process.env });
     expect(local.code, local.stderr).toBe(0);
     const hosts = proxies.map((p) => `${p.host}/2`).join(" ");

@@ -1,0 +1,41 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { freePort, waitForPort } from "@x/testkit";
+
+export interface ServerHandle {
+  port: number;
+  host: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Our `distcc-server` (apps/server, built) on 127.0.0.1 on a free port, logging to a string. */
+export async function startDistccServer(opts: { jobs?: number } = {}): Promise<ServerHandle> {
+  const cli = fileURLToPath(new URL("../../server/dist/cli.js", import.meta.url));
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [cli, "--port", String(port), "--listen", "127.0.0.1", "--jobs", String(opts.jobs ?? 4), "--log-stderr", "--log-level", "info"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (log += d));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  await Promise.race([
+    waitForPort(port),
+    exited.then(() => {
+      throw new Error(`distcc-server exited at start:\n${log}`);
+    }),
+  ]);
+  return {
+    port,
+    host: `127.0.0.1:${port}`,
+    log: () => log,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+}
