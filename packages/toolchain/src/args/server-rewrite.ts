@@ -72,7 +72,7 @@ export function rewriteServerJob(received: readonly string[], job: ServerJobPath
   // The input is the word the scan took as input. distccd takes the first word with a source
   // extension instead, options included, so `-fx=a.c … hello.c` or `-ofoo.c` break its compile;
   // ours compiles what the client meant. For commands without such words both are the same word.
-  const scan = scanExpandedArgs(received);
+  const scan = scanExpandedArgs(argv);
   const inputIndex = scan.distributable ? scan.inputIndex : argv.findIndex((a) => isSourceFile(a));
   if (!replaceOutput(argv, job.output)) argv.push("-o", job.output);
   if (job.root === undefined) {
