@@ -35,6 +35,8 @@ export interface DiscoverOptions {
 export interface IndexedCompiler {
   /** File names that reach it, e.g. ["gcc", "gcc-12", "x86_64-linux-gnu-gcc", ...]. */
   names: string[];
+  /** Where each name was found (same order as `names`). */
+  paths: string[];
   /** Path to spawn (the first name's path; drivers may depend on argv[0]). */
   executable: string;
   identity: CompilerIdentity;

@@ -93,6 +93,14 @@ describe("ToolchainIndex on this machine (/usr/bin + /usr/lib/distcc)", () => {
     expect(index.resolveName("gcc-13")?.warnings.join()).toMatch(/no gcc 13/);
   });
 
+  it("a list() that travelled as JSON answers the same questions on the other side", () => {
+    const remote = ToolchainIndex.fromCompilers(JSON.parse(JSON.stringify(index.list())));
+    expect(remote.list()).toEqual(index.list());
+    for (const name of ["gcc", "x86_64-linux-gnu-g++", "armv6j-hardfloat-linux-gnueabi-gcc", "i686-linux-gnu-gcc", "/opt/x/gcc"]) {
+      expect(remote.lookupName(name), name).toEqual(index.lookupName(name));
+    }
+  });
+
   it("never serves a foreign target with a native compiler; says what to install", () => {
     expect(index.lookupName("i686-linux-gnu-gcc")).toMatchObject({
       ok: false,

@@ -52,12 +52,13 @@ export class ToolchainIndex {
       const known = byIdentity.get(key);
       if (known) {
         known.names.push(e.name);
+        known.paths.push(e.executable);
         // Spawn by a specific name rather than by cc/c++ (which an admin may point elsewhere later).
         if (parseCompilerName(path.basename(known.executable))?.generic && !parseCompilerName(e.name)?.generic) {
           known.executable = e.executable;
         }
       } else {
-        const c: IndexedCompiler = { names: [e.name], executable: e.executable, identity: e.identity };
+        const c: IndexedCompiler = { names: [e.name], paths: [e.executable], executable: e.executable, identity: e.identity };
         byIdentity.set(key, c);
         this.compilers.push(c);
       }
@@ -69,6 +70,15 @@ export class ToolchainIndex {
     return new ToolchainIndex(entries, [], opts.aliases);
   }
 
+  /**
+   * An index over another machine's `list()` (e.g. received from one of our servers), to decide on
+   * this side what it could serve: `ToolchainIndex.fromCompilers(remote).resolveIdentity(localId)`.
+   */
+  static fromCompilers(compilers: readonly IndexedCompiler[], opts: { aliases?: TripleAliases } = {}): ToolchainIndex {
+    const entries = compilers.flatMap((c) => c.names.map((name, i) => ({ name, executable: c.paths[i] ?? c.executable, identity: c.identity })));
+    return new ToolchainIndex(entries, [], opts.aliases);
+  }
+
   /** Find, probe (in parallel, bounded, through the cache) and index the compilers of this machine. */
   static async discover(opts: DiscoverOptions = {}): Promise<ToolchainIndex> {
     const found = await discoverCompilers(opts);
@@ -77,7 +87,7 @@ export class ToolchainIndex {
 
   /** Every whitelisted compiler, with the names that reach it. */
   list(): IndexedCompiler[] {
-    return this.compilers.map((c) => ({ ...c, names: [...c.names] }));
+    return this.compilers.map((c) => ({ ...c, names: [...c.names], paths: [...c.paths] }));
   }
 
   /** Candidates that were found but are not compilers (or could not be probed): not whitelisted. */
