@@ -26,7 +26,8 @@ const commands = piece(["", "", ":/opt/bin/distccd"], [":", ":x#y", ":d/4", ":c:
 const tails = piece([""], ["/5", "junk", "#c", ":1", ",lzo", "]"]);
 
 const tcpEntry = fc.tuple(hostNames, limits, ports, limits, options, tails).map((p) => p.join(""));
-const sshEntry = fc
+/** `[USER]@HOST[/N][:COMMAND][,OPTIONS]` entries, odd pieces included. */
+export const sshEntry = fc
   .tuple(users, hostNames, limits, commands, options, tails)
   .map(([u, h, l, c, o, t]) => `${u}@${h}${l}${c}${o}${t}`);
 const localEntry = fc
