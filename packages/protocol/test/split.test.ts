@@ -38,15 +38,16 @@ function decodeWithCuts(make: () => Decoder, bytes: Uint8Array, cuts: number[]):
 
 /**
  * Offsets to split at: all of them, except that a big body already split exhaustively in an
- * earlier vector (the hand-made captures reuse p1-hello-c's 20 KB source) is stepped through with
+ * earlier vector (same last 4 KiB: the hand-made captures reuse p1-hello-c's 20 KB source, and
+ * several p2 captures carry the same compressed hello.c) is stepped through with
  * a stride; its headers, its first and last bytes are still split at every offset.
  */
 const seenBodies = new Set<string>();
 function splitOffsets(bytes: Uint8Array): number[] {
   const n = bytes.length;
   const all = Array.from({ length: n + 1 }, (_, k) => k);
-  if (n < 8192) return all;
-  const tailKey = createHash("sha1").update(bytes.subarray(n - 8192)).digest("hex");
+  if (n < 4096) return all;
+  const tailKey = createHash("sha1").update(bytes.subarray(n - 4096)).digest("hex");
   if (!seenBodies.has(tailKey)) {
     seenBodies.add(tailKey);
     return all;
