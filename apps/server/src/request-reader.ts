@@ -21,7 +21,7 @@ export interface ReadRequestOptions {
   /** Drop a client whose whole request takes longer than this. */
   totalTimeoutMs: number;
   /** Checks argv as soon as it is complete (before DOTI / NFIL). */
-  checkArgv: (argv: string[], version: ProtocolVersion) => ArgvVerdict;
+  checkArgv: (argv: string[], version: ProtocolVersion, cwd: string | undefined) => ArgvVerdict;
   /** Counts request bytes. */
   onBytes: (n: number) => void;
 }
@@ -35,6 +35,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
   return new Promise((resolve) => {
     const decoder = new RequestDecoder(opts.limits);
     let version: ProtocolVersion | undefined;
+    let cwd: string | undefined;
     let verdict: ArgvVerdict = { kind: "accept" };
     let settled = false;
     let idle: NodeJS.Timeout | undefined;
@@ -73,8 +74,10 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       for (const event of events) {
         if (event.type === "version") {
           version = event.version;
+        } else if (event.type === "cwd") {
+          cwd = event.cwd;
         } else if (event.type === "argv") {
-          verdict = opts.checkArgv(event.argv, version ?? 1);
+          verdict = opts.checkArgv(event.argv, version ?? 1, cwd);
           if (verdict.kind === "drop") {
             drop(verdict.result, verdict.reason, 100);
             return;

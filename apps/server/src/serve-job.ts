@@ -26,7 +26,7 @@ const noResponseFiles = (): string => {
 };
 
 /** The checks distccd runs on argv (spec 8.2 steps 5 and 7), in order, plus ours. */
-export function checkArgv(argv: string[], version: number, ctx: Pick<JobContext, "whitelist">): ArgvVerdict {
+export function checkArgv(argv: string[], version: number, cwd: string | undefined, ctx: Pick<JobContext, "whitelist">): ArgvVerdict {
   const scan = scanArgs(argv, { readFile: noResponseFiles, env: {} });
   if (!scan.distributable) {
     return { kind: "drop", result: "OTHER", reason: `not distributable: ${describeLocalReason(scan.reason)}` };
@@ -40,7 +40,7 @@ export function checkArgv(argv: string[], version: number, ctx: Pick<JobContext,
   if (fileArg) {
     return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `argument ${JSON.stringify(fileArg)} refused: the server does not read response files` };
   }
-  const forbidden = findForbiddenServerOption(argv, { protocol: version === 3 ? 3 : version === 2 ? 2 : 1 });
+  const forbidden = findForbiddenServerOption(argv, version === 3 ? { protocol: 3, ...(cwd ? { cwd } : {}) } : { protocol: version === 2 ? 2 : 1 });
   if (forbidden) {
     return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `option ${JSON.stringify(forbidden.option)} refused: ${forbidden.why}` };
   }
@@ -122,9 +122,9 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     ...(ctx.limits ? { limits: ctx.limits } : {}),
     idleTimeoutMs: ctx.readTimeoutMs,
     totalTimeoutMs: ctx.requestTimeoutMs,
-    checkArgv: (argv, version) => {
+    checkArgv: (argv, version, cwd) => {
       summary.compiler = argv[0];
-      return checkArgv(argv, version, ctx);
+      return checkArgv(argv, version, cwd, ctx);
     },
     onBytes: (n) => (summary.bytesIn += n),
   });
