@@ -27,7 +27,7 @@ export interface SpeedModelOptions {
 
 /** Serialised model, persisted by the caller (for example `$DISTCC_DIR/scheduler-model.json`). */
 export interface SpeedModelJSON {
-  readonly version: 1;
+  readonly version: 2;
   readonly halfLifeMs: number;
   readonly places: Record<string, PlaceStatsJSON>;
   /** Decayed mean share of a remote job's time spent on this machine (preprocessing). */
@@ -35,40 +35,60 @@ export interface SpeedModelJSON {
 }
 
 export interface PlaceStatsJSON {
-  /** Decayed sums at time `at`: weight, x, y, x*x, x*y (x = input KiB, y = ms). */
+  /** Decayed weight at time `at`. */
   readonly w: number;
-  readonly x: number;
-  readonly y: number;
-  readonly xx: number;
-  readonly xy: number;
   readonly at: number;
   /** Time of the last observation. */
   readonly last: number;
   readonly count: number;
+  /** One set of decayed sums per candidate parallelism (`PARALLELISM`): x, y, x*x, x*y, y*y. */
+  readonly fits: readonly FitJSON[];
+}
+
+export interface FitJSON {
+  readonly x: number;
+  readonly y: number;
+  readonly xx: number;
+  readonly xy: number;
+  readonly yy: number;
 }
 
 export const DEFAULT_HALF_LIFE_MS = 10 * 60_000;
 
-interface PlaceStats {
-  w: number;
+/**
+ * Candidate numbers of jobs a place runs at full speed at once (its cores, in effect). The model keeps
+ * a fit for each and uses the one that explains the observed times best.
+ */
+export const PARALLELISM: readonly number[] = [1, 2, 3, 4, 6, 8, 12, 16];
+
+interface Fit {
   x: number;
   y: number;
   xx: number;
   xy: number;
+  yy: number;
+}
+
+interface PlaceStats {
+  w: number;
   at: number;
   last: number;
   count: number;
+  fits: Fit[];
 }
+
+const MIN_JOBS_FOR_PARALLELISM = 20;
 
 // x is in KiB so that the squares stay small and the fit is well conditioned.
 const KIB = 1024;
 
 /**
- * What was learned of each place: expected ms from placement to result, as `(a + b * size) * load`,
- * fitted by least squares with exponentially decaying weights (half-life) on observations divided by
- * the load they ran under. Falls back to a proportional fit when all jobs seen so far had about the
- * same size. Treating time as proportional to load is exact for one CPU; for a place with several it
- * is right near the loads observed (which is where the policy keeps that place).
+ * What was learned of each place: expected ms from placement to result for a job of a given size
+ * while `load` jobs share the place, as `(a + b * size) * max(1, load / c)`. For each candidate
+ * parallelism c, a least-squares fit with exponentially decaying weights (half-life) runs on the
+ * observed times divided by their load factor; c = 1 ("time grows with load") unless a larger c
+ * explains the times much better over enough jobs. Falls back to a proportional fit when all jobs
+ * seen had about the same size.
  */
 export class SpeedModel implements EstimateSource {
   readonly halfLifeMs: number;
@@ -86,14 +106,25 @@ export class SpeedModel implements EstimateSource {
   observe(result: JobObservation, now: number): void {
     if (result.ok === false) return;
     if (!(result.elapsedMs >= 0) || !(result.inputBytes >= 0)) return;
-    const stats = this.#decayed(result.placeId, now) ?? { w: 0, x: 0, y: 0, xx: 0, xy: 0, at: now, last: now, count: 0 };
+    const stats = this.#decayed(result.placeId, now) ?? {
+      w: 0,
+      at: now,
+      last: now,
+      count: 0,
+      fits: PARALLELISM.map(() => ({ x: 0, y: 0, xx: 0, xy: 0, yy: 0 })),
+    };
     const x = result.inputBytes / KIB;
-    const y = result.elapsedMs / Math.max(1, result.concurrency ?? 1);
+    const load = Math.max(1, result.concurrency ?? 1);
     stats.w += 1;
-    stats.x += x;
-    stats.y += y;
-    stats.xx += x * x;
-    stats.xy += x * y;
+    PARALLELISM.forEach((c, i) => {
+      const fit = stats.fits[i]!;
+      const y = result.elapsedMs / Math.max(1, load / c);
+      fit.x += x;
+      fit.y += y;
+      fit.xx += x * x;
+      fit.xy += x * y;
+      fit.yy += y * y;
+    });
     stats.count += 1;
     stats.last = Math.max(stats.last, now);
     this.#places.set(result.placeId, stats);
@@ -117,27 +148,37 @@ export class SpeedModel implements EstimateSource {
   }
 
   estimate(placeId: string, inputBytes: number, now: number, load = 1): number | undefined {
-    const alone = this.#estimateAlone(placeId, inputBytes, now);
-    return alone === undefined ? undefined : alone * Math.max(1, load);
-  }
-
-  #estimateAlone(placeId: string, inputBytes: number, now: number): number | undefined {
     const s = this.#decayed(placeId, now);
     if (!s || s.w <= 0) return undefined;
-    const x = inputBytes / KIB;
-    const meanX = s.x / s.w;
-    const meanY = s.y / s.w;
-    const varX = s.xx / s.w - meanX * meanX;
-    if (varX > 1e-6 * Math.max(1, meanX * meanX)) {
-      const slope = (s.xy / s.w - meanX * meanY) / varX;
-      const intercept = meanY - slope * meanX;
-      // A negative slope or intercept is noise from few samples: fall through to the proportional fit.
-      if (slope >= 0 && intercept >= 0) return intercept + slope * x;
+    const i = this.#bestFit(s);
+    const line = fitLine(s.w, s.fits[i]!);
+    return line.predict(inputBytes / KIB) * Math.max(1, load / PARALLELISM[i]!);
+  }
+
+  /**
+   * Index of the parallelism to use. c = 1 unless a larger one explains the times much better
+   * (half the residual) over enough jobs: with few or noisy samples a wrong c misleads more than the
+   * plain "time grows with load".
+   */
+  #bestFit(s: PlaceStats): number {
+    if (s.count < MIN_JOBS_FOR_PARALLELISM) return 0;
+    let best = 0;
+    let bestResidual = fitLine(s.w, s.fits[0]!).residual;
+    for (let i = 1; i < PARALLELISM.length; i++) {
+      const { residual } = fitLine(s.w, s.fits[i]!);
+      if (residual < bestResidual * 0.5) {
+        best = i;
+        bestResidual = residual;
+      }
     }
-    // Proportional with a floor: jobs of the size seen take the mean; others scale, but never below half
-    // of it (a job has a fixed cost: process start, connect, headers).
-    if (meanX <= 0) return meanY;
-    return Math.max(meanY / 2, meanY * (x / meanX));
+    return best;
+  }
+
+  /** The parallelism that explains the observations best (1 when nothing distinguishes them). */
+  parallelism(placeId: string, now: number): number | undefined {
+    const s = this.#decayed(placeId, now);
+    if (!s || s.w <= 0) return undefined;
+    return PARALLELISM[this.#bestFit(s)];
   }
 
   /** Decayed number of observations (1 = one fresh job). Small = little is known. */
@@ -165,8 +206,8 @@ export class SpeedModel implements EstimateSource {
 
   toJSON(): SpeedModelJSON {
     const places: Record<string, PlaceStatsJSON> = {};
-    for (const [id, s] of this.#places) places[id] = { ...s };
-    return { version: 1, halfLifeMs: this.halfLifeMs, places, clientShare: { ...this.#clientShare } };
+    for (const [id, st] of this.#places) places[id] = { ...st, fits: st.fits.map((f) => ({ ...f })) };
+    return { version: 2, halfLifeMs: this.halfLifeMs, places, clientShare: { ...this.#clientShare } };
   }
 
   /** Restores a persisted model; throws `SCHED_ERR_BAD_MODEL_JSON` on anything malformed. */
@@ -174,23 +215,21 @@ export class SpeedModel implements EstimateSource {
     const bad = (why: string): never => {
       throw new SchedulerError("SCHED_ERR_BAD_MODEL_JSON", `speed model JSON: ${why}`);
     };
+    const finite = (...values: unknown[]): boolean => values.every((v) => typeof v === "number" && Number.isFinite(v));
     if (typeof json !== "object" || json === null) return bad("not an object");
     const j = json as Partial<SpeedModelJSON>;
-    if (j.version !== 1) return bad(`unknown version ${String(j.version)}`);
+    if (j.version !== 2) return bad(`unknown version ${String(j.version)}`);
     const model = new SpeedModel({ halfLifeMs: options.halfLifeMs ?? j.halfLifeMs });
     if (typeof j.places !== "object" || j.places === null) return bad("places missing");
-    for (const [id, s] of Object.entries(j.places)) {
-      const fields = [s?.w, s?.x, s?.y, s?.xx, s?.xy, s?.at, s?.last, s?.count];
-      if (!fields.every((v) => typeof v === "number" && Number.isFinite(v)) || s.w < 0) {
-        return bad(`bad stats for ${id}`);
-      }
-      model.#places.set(id, { w: s.w, x: s.x, y: s.y, xx: s.xx, xy: s.xy, at: s.at, last: s.last, count: s.count });
+    for (const [id, st] of Object.entries(j.places)) {
+      if (!st || !finite(st.w, st.at, st.last, st.count) || st.w < 0) return bad(`bad stats for ${id}`);
+      if (!Array.isArray(st.fits) || st.fits.length !== PARALLELISM.length) return bad(`bad fits for ${id}`);
+      const fits = st.fits.map((f) => (f && finite(f.x, f.y, f.xx, f.xy, f.yy) ? { x: f.x, y: f.y, xx: f.xx, xy: f.xy, yy: f.yy } : bad(`bad fit for ${id}`)));
+      model.#places.set(id, { w: st.w, at: st.at, last: st.last, count: st.count, fits });
     }
     const c = j.clientShare;
     if (c !== undefined) {
-      if (![c.w, c.sum, c.at].every((v) => typeof v === "number" && Number.isFinite(v)) || c.w < 0) {
-        return bad("bad clientShare");
-      }
+      if (!finite(c.w, c.sum, c.at) || c.w < 0) return bad("bad clientShare");
       model.#clientShare = { w: c.w, sum: c.sum, at: c.at };
     }
     return model;
@@ -210,18 +249,52 @@ export class SpeedModel implements EstimateSource {
 
   /** The stats of a place with their weights decayed to `now` (stored back, so decay is applied once). */
   #decayed(placeId: string, now: number): PlaceStats | undefined {
-    const s = this.#places.get(placeId);
-    if (!s) return undefined;
-    const dt = now - s.at;
+    const st = this.#places.get(placeId);
+    if (!st) return undefined;
+    const dt = now - st.at;
     if (dt > 0) {
       const f = Math.pow(0.5, dt / this.halfLifeMs);
-      s.w *= f;
-      s.x *= f;
-      s.y *= f;
-      s.xx *= f;
-      s.xy *= f;
-      s.at = now;
+      st.w *= f;
+      for (const fit of st.fits) {
+        fit.x *= f;
+        fit.y *= f;
+        fit.xx *= f;
+        fit.xy *= f;
+        fit.yy *= f;
+      }
+      st.at = now;
     }
-    return s;
+    return st;
   }
+}
+
+/**
+ * Weighted least squares of y on x from sums, with negative parts clamped (noise), and the residual
+ * relative to the spread of y (so fits of differently scaled y compare).
+ */
+function fitLine(w: number, f: Fit): { predict: (x: number) => number; residual: number } {
+  const meanX = f.x / w;
+  const meanY = f.y / w;
+  const varX = f.xx / w - meanX * meanX;
+  let a: number;
+  let b: number;
+  if (varX > 1e-6 * Math.max(1, meanX * meanX)) {
+    b = (f.xy / w - meanX * meanY) / varX;
+    a = meanY - b * meanX;
+    if (b < 0) {
+      a = meanY;
+      b = 0;
+    } else if (a < 0) {
+      a = 0;
+      b = f.xx > 0 ? f.xy / f.xx : 0;
+    }
+  } else {
+    // All jobs had about the same size: proportional, never below half the mean (a job has a fixed
+    // cost: process start, connect, headers).
+    const residual = f.yy > 0 ? Math.max(0, f.yy - (f.y * f.y) / w) / f.yy : 0;
+    return { predict: (x) => (meanX <= 0 ? meanY : Math.max(meanY / 2, meanY * (x / meanX))), residual };
+  }
+  // sum of w * (y - a - b x)^2, from the sums.
+  const ssr = f.yy - 2 * a * f.y - 2 * b * f.xy + a * a * w + 2 * a * b * f.x + b * b * f.xx;
+  return { predict: (x) => a + b * x, residual: f.yy > 0 ? Math.max(0, ssr) / f.yy : 0 };
 }
