@@ -11,7 +11,7 @@ const hostNames = piece(
   ["a", "host", "b.example", "127.0.0.1", "[::1]", "[fe80::1%eth0]"],
   ["localhost", "h=5", "x#y", "h\vx", "--localslots", "zeroconf", "[::1", "::1", "[]", "", "[a/3]", "+zeroconf", "localhostx", "[x]"],
 );
-const limits = piece(
+export const limits = piece(
   ["", "", "", "/1", "/3", "/16"],
   ["/0", "/-2", "/+3", "/ 5", "/abc", "/", "/99999999999", "/007", "=2", "=0", "/3x", "/\v4"],
 );
@@ -20,10 +20,10 @@ const option = piece(
   [",lzo", ",lzo", ",down", ",auth", ",auth=princ"],
   [",cpp", ",auth=p/x", ",lzofoo", ",bogus", ",", ",zstd", ",cppx", ",downs", ",authz", ",lz4"],
 );
-const options = fc.array(option, { maxLength: 3 }).map((o) => o.join(""));
+export const options = fc.array(option, { maxLength: 3 }).map((o) => o.join(""));
 const users = piece(["", "user", "u.v"], ["a,b", "x#", "a/b"]);
 const commands = piece(["", "", ":/opt/bin/distccd"], [":", ":x#y", ":d/4", ":c:d"]);
-const tails = piece([""], ["/5", "junk", "#c", ":1", ",lzo", "]"]);
+export const tails = piece([""], ["/5", "junk", "#c", ":1", ",lzo", "]"]);
 
 const tcpEntry = fc.tuple(hostNames, limits, ports, limits, options, tails).map((p) => p.join(""));
 /** `[USER]@HOST[/N][:COMMAND][,OPTIONS]` entries, odd pieces included. */
