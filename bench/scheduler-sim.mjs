@@ -1,0 +1,62 @@
+// Simulated makespans and speed-ups of each scheduling policy on the standard farms of
+// @x/distcc-scheduler (pure, deterministic discrete-event simulation: processor-sharing CPUs and links,
+// job costs from ../shared/bench/BASELINE.md). Not a measurement of real machines: it shows what each
+// policy's choices cost, the same way every run. Usage: node bench/scheduler-sim.mjs [SEEDS=1,2,3]
+import {
+  SpeedModel,
+  distccPolicy,
+  earliestFinishPolicy,
+  mulberry32,
+  randomizedPolicy,
+  simulateFarm,
+  standardSetups,
+} from "../packages/scheduler/dist/index.js";
+
+const seeds = (process.env.SEEDS ?? "1,2,3").split(",").map(Number);
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Our policy twice: a first build with a fresh model (cold), a second with what it learned (warm). */
+function coldAndWarm(setup, flow, duplicates) {
+  const model = new SpeedModel();
+  const strategy = { kind: "scheduler", policy: earliestFinishPolicy(), flow, duplicates, model };
+  const cold = simulateFarm(setup, strategy);
+  const warm = simulateFarm(setup, { ...strategy, model: SpeedModel.fromJSON(model.toJSON()) });
+  return [cold, warm];
+}
+
+const columns = [
+  ["local only", (s) => simulateFarm(s, { kind: "local-only" })],
+  ["distcc order", (s) => simulateFarm(s, { kind: "scheduler", policy: distccPolicy() })],
+  ["--randomize", (s) => simulateFarm(s, { kind: "scheduler", policy: randomizedPolicy(mulberry32(7)) })],
+  ["ours cold", (s) => coldAndWarm(s, "choose-first", true)[0]],
+  ["ours warm", (s) => coldAndWarm(s, "choose-first", true)[1]],
+  ["ours cold, cpp first", (s) => coldAndWarm(s, "preprocess-first", true)[0]],
+  ["ours warm, cpp first", (s) => coldAndWarm(s, "preprocess-first", true)[1]],
+];
+
+console.log(`scheduler simulation, seeds ${seeds.join(",")}: median makespan (s) and speed-up vs local only`);
+console.log(`"ours" = earliestFinishPolicy + straggler copies; cold = fresh model, warm = model from the previous build;`);
+console.log(`"cpp first" = every job preprocesses before it asks for a place (our agent's flow).\n`);
+const names = standardSetups(seeds[0]).map((s) => s.name);
+const width = Math.max(...names.map((n) => n.length));
+console.log("setup".padEnd(width), ...columns.map(([name]) => name.padStart(22)));
+for (let i = 0; i < names.length; i++) {
+  const cells = columns.map(([, run]) => {
+    const makespans = [];
+    const speedUps = [];
+    for (const seed of seeds) {
+      const setup = standardSetups(seed)[i];
+      const local = simulateFarm(setup, { kind: "local-only" }).makespanMs;
+      const ms = run(setup).makespanMs;
+      makespans.push(ms);
+      speedUps.push(local / ms);
+    }
+    return `${(median(makespans) / 1000).toFixed(1)} s ${median(speedUps).toFixed(2)}x`.padStart(22);
+  });
+  console.log(names[i].padEnd(width), ...cells);
+}
