@@ -32,3 +32,4 @@ export {
 export { wireCompilerName, type WireCompilerName } from "./wire-name.js";
 export { checkObjectTarget, expectedElfTarget, readElfTarget, type ElfTarget } from "./elf-target.js";
 export { commandListFromEnv, type CommandListSource } from "./command-list.js";
+export { PROBE_CHANNEL } from "./probe.js";

@@ -3,7 +3,8 @@ import path from "node:path";
 import { makeTempDir } from "@x/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { NotACompilerError, ProbeFailedError } from "./errors.js";
-import { probeCompiler } from "./probe.js";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { PROBE_CHANNEL, probeCompiler } from "./probe.js";
 
 const tmp = makeTempDir("compilers-probe-");
 afterAll(() => tmp.remove());
@@ -100,6 +101,22 @@ describe("probeCompiler on things that are not compilers", () => {
     const err = await probeCompiler(hang, { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "DISTCC_ERR_PROBE_FAILED" });
     expect((err as Error).message).toMatch(/did not finish within 300 ms/);
+  });
+
+  it("every probe is published on the diagnostics channel", async () => {
+    const seen: unknown[] = [];
+    const listener = (m: unknown): void => void seen.push(m);
+    subscribe(PROBE_CHANNEL, listener);
+    try {
+      await probeCompiler("gcc");
+      await probeCompiler("/bin/true").catch(() => undefined);
+    } finally {
+      unsubscribe(PROBE_CHANNEL, listener);
+    }
+    expect(seen).toEqual([
+      expect.objectContaining({ path: "gcc", identity: expect.objectContaining({ family: "gcc" }) }),
+      expect.objectContaining({ path: "/bin/true", error: expect.any(NotACompilerError) }),
+    ]);
   });
 
   it("finds a bare name through the injected PATH only", async () => {

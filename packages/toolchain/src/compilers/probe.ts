@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { NotACompilerError, ProbeFailedError } from "./errors.js";
@@ -36,12 +37,31 @@ export async function locateCompiler(pathOrName: string, env: NodeJS.ProcessEnv)
 }
 
 /**
+ * diagnostics_channel name on which every probe publishes
+ * `{ path, ms, identity }` or `{ path, ms, error }` (free when nobody subscribes).
+ */
+export const PROBE_CHANNEL = "distcc-toolchain:probe";
+const probeChannel = channel(PROBE_CHANNEL);
+
+/**
  * Find out what a compiler is by asking it: the `-v` banner (family, version), what it links
  * (gcc vs g++), `-dumpmachine` (target), its predefined macros (endianness, pointer size, ARM float
  * ABI and mode) and its code-generation defaults (gcc `-Q --help=target`, clang's cc1 line).
  * Four short runs (three at once), no shell.
  */
 export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {}): Promise<CompilerIdentity> {
+  const started = performance.now();
+  try {
+    const identity = await probeUnobserved(pathOrName, opts);
+    if (probeChannel.hasSubscribers) probeChannel.publish({ path: pathOrName, ms: performance.now() - started, identity });
+    return identity;
+  } catch (error) {
+    if (probeChannel.hasSubscribers) probeChannel.publish({ path: pathOrName, ms: performance.now() - started, error });
+    throw error;
+  }
+}
+
+async function probeUnobserved(pathOrName: string, opts: ProbeOptions): Promise<CompilerIdentity> {
   // LC_ALL=C: the banner is parsed, and a localised gcc says "Ziel:" instead of "Target:".
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), LC_ALL: "C", LANG: "C", LANGUAGE: "C" };
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
