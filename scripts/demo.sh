@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: set everything up, then compile a file through a real distcc server on loopback.
+# The main job: install everything, start a distcc-server on loopback, build a bundled sample C
+# project through distcc-client with make, print where each file was compiled and the totals.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
-node packages/protocol/examples/compile-with-distccd.mjs "$@"
+node apps/client/demo/run-demo.mjs "$@"

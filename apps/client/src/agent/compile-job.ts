@@ -93,7 +93,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   }
   const scan = scanArgs(userArgv, { cwd: ctx.cwd, env });
   if (!scan.distributable) {
-    out.debug(`${describeLocalReason(scan.reason)}: running locally`);
+    out.debug(`${userArgv.join(" ")}: ${describeLocalReason(scan.reason)}: running locally`);
     await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
     return;
   }
@@ -143,6 +143,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
           settled = true;
           return failNoHosts(ctx, scan.input);
         }
+        out.debug(`${scan.input} compiled locally (${localIsAPlace ? "this machine was the quickest place" : "no helper could take it"})`);
         await runLocally(ctx, scan.argv, undefined);
         driver.finish(lease, { ok: true });
         settled = true;
@@ -184,6 +185,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
       driver.finish(lease, { ok: true, elapsedMs: Date.now() - started });
       settled = true;
       if (outcome.kind === "retry-local") {
+        out.debug(`${scan.input} compiled locally (retry after a remote compile error)`);
         // The compiler's verdict, not the host's fault: no backoff; compile here to get local stderr.
         await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
       }
