@@ -46,6 +46,20 @@ export class ByteQueue {
     return out;
   }
 
+  /** Removes the next n bytes (n <= length) by copying them into target at offset. */
+  takeInto(target: Uint8Array, offset: number, n: number): void {
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[this.first]!;
+      const k = Math.min(c.length - this.offset, n - filled);
+      target.set(c.subarray(this.offset, this.offset + k), offset + filled);
+      filled += k;
+      this.offset += k;
+      if (this.offset === c.length) this.dropHead();
+    }
+    this.size -= n;
+  }
+
   private dropHead(): void {
     this.chunks[this.first] = undefined as unknown as Uint8Array;
     this.first++;

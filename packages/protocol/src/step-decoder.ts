@@ -8,6 +8,12 @@ import { DistccProtocolError } from "./errors.js";
  */
 export type Steps = Generator<number, void, Uint8Array>;
 
+/**
+ * Reads at least this big that do not arrive in one chunk are copied into their final buffer as
+ * the chunks come, so a big body is never held twice (once as chunks, once assembled).
+ */
+const ASSEMBLE_THRESHOLD = 64 * 1024;
+
 export class StepDriver<E> {
   private readonly queue = new ByteQueue();
   private readonly steps: Steps;
@@ -15,6 +21,9 @@ export class StepDriver<E> {
   private finished = false;
   private failure: DistccProtocolError | undefined;
   private events: E[] = [];
+  /** A read of at least ASSEMBLE_THRESHOLD bytes spanning chunks, filled as the chunks arrive. */
+  private partial: Uint8Array | undefined;
+  private partialFilled = 0;
   /** What the parser is waiting for, for the truncation message. */
   expecting = "the first token";
 
@@ -37,8 +46,28 @@ export class StepDriver<E> {
     }
     this.queue.push(chunk);
     try {
-      while (!this.finished && this.queue.length >= this.want) {
-        const r = this.steps.next(this.queue.take(this.want));
+      while (!this.finished) {
+        let bytes: Uint8Array;
+        if (this.partial) {
+          // A big read being assembled: move what arrived into it and drop the chunks.
+          const k = Math.min(this.queue.length, this.want - this.partialFilled);
+          this.queue.takeInto(this.partial, this.partialFilled, k);
+          this.partialFilled += k;
+          if (this.partialFilled < this.want) break;
+          bytes = this.partial;
+          this.partial = undefined;
+          this.partialFilled = 0;
+        } else if (this.queue.length >= this.want) {
+          bytes = this.queue.take(this.want);
+        } else if (this.want >= ASSEMBLE_THRESHOLD && this.queue.length > 0) {
+          // The parser checked this length against its limits before asking for it.
+          this.partial = new Uint8Array(this.want);
+          this.partialFilled = 0;
+          continue;
+        } else {
+          break;
+        }
+        const r = this.steps.next(bytes);
         if (r.done) {
           this.finished = true;
           if (this.queue.length > 0) {
@@ -62,7 +91,7 @@ export class StepDriver<E> {
       throw this.fail(
         new DistccProtocolError(
           "DISTCC_ERR_TRUNCATED",
-          `the stream ended while waiting for ${this.expecting} (${this.queue.length} of ${this.want} bytes)`,
+          `the stream ended while waiting for ${this.expecting} (${this.partialFilled + this.queue.length} of ${this.want} bytes)`,
         ),
       );
     }
@@ -71,6 +100,7 @@ export class StepDriver<E> {
   private fail(err: DistccProtocolError): DistccProtocolError {
     this.failure = err;
     this.events = [];
+    this.partial = undefined;
     return err;
   }
 }
