@@ -122,7 +122,8 @@ describe("distcc-server command line", () => {
 
     renameSync(log, `${log}.1`);
     child.kill("SIGHUP");
-    for (let i = 0; i < 100 && !existsSync(log); i++) await new Promise((res) => setTimeout(res, 20));
+    const reopened = (): boolean => existsSync(log) && readFileSync(log, "utf8").includes("log file reopened");
+    for (let i = 0; i < 250 && !reopened(); i++) await new Promise((res) => setTimeout(res, 20));
     expect(readFileSync(log, "utf8")).toContain("log file reopened");
 
     child.kill("SIGTERM");
