@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { AgentFrameDecoder, encodeFrame, encodeLaunchRequest, LaunchProtocolError, LaunchRequestDecoder, type AgentFrame } from "./launch-frames.js";
+
+const request = { self: "/x/distcc-client", cwd: "/w d", argv: ["gcc", "-c", "é.c", ""], env: { PATH: "/usr/bin", EMPTY: "", "A=B": "ignored?" } };
+
+describe("launcher <-> agent framing", () => {
+  it("decodes a launch request split at every offset", () => {
+    const bytes = encodeLaunchRequest({ ...request, env: { PATH: "/usr/bin", EMPTY: "", X: "a=b" } });
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const d = new LaunchRequestDecoder();
+      const first = d.push(bytes.subarray(0, cut));
+      const got = first ?? d.push(bytes.subarray(cut));
+      expect(got).toEqual({ ...request, env: { PATH: "/usr/bin", EMPTY: "", X: "a=b" } });
+    }
+  });
+
+  it("rejects what is not a launcher, and oversized or trailing data", () => {
+    expect(() => new LaunchRequestDecoder().push(Buffer.from("GET / HTTP/1.1\r\n"))).toThrow(LaunchProtocolError);
+    const huge = Buffer.alloc(8);
+    huge.write("DCL1");
+    huge.writeUInt32BE(0xffffffff, 4);
+    expect(() => new LaunchRequestDecoder().push(huge)).toThrow(/too large/);
+    const ok = encodeLaunchRequest({ self: "", cwd: "/", argv: ["gcc"], env: {} });
+    expect(() => new LaunchRequestDecoder().push(Buffer.concat([ok, Buffer.from("x")]))).toThrow(/after/);
+  });
+
+  it("round-trips agent frames at every split", () => {
+    const frames: AgentFrame[] = [
+      { type: "stdout", data: Buffer.from("out") },
+      { type: "stderr", data: Buffer.alloc(0) },
+      { type: "run", run: { path: "/usr/bin/gcc", argv: ["gcc", "-c", "x.c"], setEnv: { _DISTCC_SAFEGUARD: "1", PATH: "/a:/b" } } },
+      { type: "exit", code: 137 },
+    ];
+    const bytes = Buffer.concat(frames.flatMap((f) => encodeFrame(f)));
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const d = new AgentFrameDecoder();
+      const got = [...d.push(bytes.subarray(0, cut)), ...d.push(bytes.subarray(cut))];
+      expect(got).toEqual(frames);
+    }
+  });
+});
