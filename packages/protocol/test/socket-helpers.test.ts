@@ -78,6 +78,21 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
     expect(res.object.length).toBe(0);
   });
 
+  it("accepts a socket as the target (connecting or connected), and refuses a closed one", async () => {
+    const { port } = await listen(async (socket) => {
+      const req = await readCompileRequest(socket);
+      await writeCompileResponse(socket, { version: req.version, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: req.source! });
+    });
+    const { connect } = await import("node:net");
+    const connecting = connect({ host: "127.0.0.1", port });
+    const res = await sendCompileRequest(connecting, request(2));
+    expect(res.object.length).toBe(request(2).source!.length);
+    expect(connecting.destroyed).toBe(true);
+    const closed = connect({ host: "127.0.0.1", port });
+    closed.destroy();
+    await expect(sendCompileRequest(closed, request(1))).rejects.toMatchObject({ code: "DISTCC_ERR_CLOSED" });
+  });
+
   it("onArgv may refuse the job before the source is read", async () => {
     const result = new Promise<unknown>((resolve) => {
       void listen(async (socket) => {

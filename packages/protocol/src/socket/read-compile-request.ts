@@ -134,6 +134,13 @@ export function readCompileRequest(socket: Socket, opts: ReadCompileRequestOptio
     socket.on("close", onClose);
     socket.setTimeout(ioTimeoutMs);
     if (opts.initialData && opts.initialData.length > 0) onData(opts.initialData);
+    if (socket.readableEnded || socket.destroyed) {
+      // The stream already ended before we were called: what we have is all there is.
+      endSeen = true;
+      closeSeen = socket.destroyed;
+      if (!settled && !waiting) onEnd();
+      return;
+    }
     if (!settled && !waiting) socket.resume();
   });
 }

@@ -38,6 +38,9 @@ export async function sendCompileRequest(
   const decoder = new ResponseDecoder(req.version, opts.limits, { compression: opts.compression });
   if (opts.signal?.aborted) throw new DistccConnectionError("DISTCC_ERR_ABORTED", "aborted before connecting");
   const where = target instanceof Socket ? "the given socket" : `${target.host}:${target.port}`;
+  if (target instanceof Socket && (target.destroyed || !target.writable)) {
+    throw new DistccConnectionError("DISTCC_ERR_CLOSED", "the given socket is already closed");
+  }
   const socket = target instanceof Socket ? target : connect({ host: target.host, port: target.port });
   const ioTimeoutMs = opts.ioTimeoutMs ?? 300_000;
   const connectTimeoutMs = opts.connectTimeoutMs ?? 4_000;
