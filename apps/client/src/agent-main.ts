@@ -3,7 +3,7 @@
  * that finds no agent; leaves after DISTCC_AGENT_IDLE_TIMEOUT seconds without jobs (300).
  */
 import { appendFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { agentPaths } from "./agent-paths.js";
 import { startAgentServer, signalReady } from "./agent/agent-server.js";
 import { AgentState } from "./agent/agent-state.js";
@@ -11,7 +11,9 @@ import { handleJob } from "./agent/compile-job.js";
 import { envSeconds } from "./env-options.js";
 
 export async function runAgent(env: NodeJS.ProcessEnv): Promise<number> {
-  const paths = agentPaths(env);
+  const paths = agentPaths(env.DISTCC_DIR ? { ...env, DISTCC_DIR: resolve(env.DISTCC_DIR) } : env);
+  // Never keep the first launcher's build directory busy (or depend on it still existing).
+  process.chdir("/");
   const idleMs = Math.max(0.05, envSeconds(env, "DISTCC_AGENT_IDLE_TIMEOUT", 300)) * 1000;
   const state = new AgentState(paths);
   const logFile = join(paths.agentDir, "agent.log");

@@ -98,6 +98,9 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     return;
   }
   const remotes = hosts.hosts.filter((h): h is TcpHost => h.kind === "tcp" && !h.down);
+  if (hosts.hosts.some((h) => h.kind === "ssh")) {
+    state.once("ssh", () => out.warn("ssh hosts (@host) are not supported by distcc-client yet; they are skipped"));
+  }
   if (remotes.length === 0) {
     if (!opts.fallback && !hosts.hosts.some((h) => h.kind === "local")) return failNoHosts(ctx, scan.input);
     await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
@@ -243,6 +246,8 @@ async function rewriteCompilerName(ctx: JobContext, name: string): Promise<strin
   if (ctx.opts.noRewriteCross || name.includes("/")) return name;
   try {
     const identity = await ctx.state.identities.get(ctx.compilerPath);
+    // `cc` may be clang: only a gcc gets a gcc name (clang's -target rewrite is not done yet).
+    if (identity.family !== "gcc") return name;
     const qualified = qualifiedCompilerName(name, identity.target);
     if (qualified && qualified !== name) {
       ctx.out.debug(`re-writing call to '${name}' to '${qualified}' to support cross-compilation`);
