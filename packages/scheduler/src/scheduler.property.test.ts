@@ -82,6 +82,7 @@ function play(hosts: HostEntry[], localSlots: number, policy: string, backoffMs:
         const r = scheduler.submit({ inputBytes: op.bytes, ...(op.localOnly ? { localOnly: true } : {}) }, run.now);
         run.submitted.add(r.jobId);
         take(r.granted);
+        for (const j of r.failed) run.ended.add(j);
         break;
       }
       case "finish": {
@@ -101,6 +102,7 @@ function play(hosts: HostEntry[], localSlots: number, policy: string, backoffMs:
         if (op.ok || lease.placement.kind === "local") run.ended.add(lease.jobId);
         drop(u.cancelled);
         take(u.granted);
+        for (const j of u.failed) run.ended.add(j);
         break;
       }
       case "cancel": {
@@ -111,6 +113,7 @@ function play(hosts: HostEntry[], localSlots: number, policy: string, backoffMs:
         run.ended.add(job);
         drop(u.cancelled);
         take(u.granted);
+        for (const j of u.failed) run.ended.add(j);
         break;
       }
       case "advance":
@@ -119,9 +122,12 @@ function play(hosts: HostEntry[], localSlots: number, policy: string, backoffMs:
       case "stragglers":
         take(scheduler.stragglers(run.now));
         break;
-      case "poll":
-        take(scheduler.poll(run.now).granted);
+      case "poll": {
+        const u = scheduler.poll(run.now);
+        take(u.granted);
+        for (const j of u.failed) run.ended.add(j);
         break;
+      }
     }
     checkLimits(run, hosts, localSlots);
   }

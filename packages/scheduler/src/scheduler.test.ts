@@ -37,6 +37,21 @@ describe("Scheduler", () => {
     expect(s.submit({ inputBytes: 1 }, 1001).lease?.placeId).toBe("a");
   });
 
+  it("says when a backoff ends while jobs wait, so the caller can arm one timer", () => {
+    const s = new Scheduler({ hosts: [{ id: "a", limit: 1 }], localSlots: 0, policy: distccPolicy(), backoff: new Backoff({ periodMs: 1000 }) });
+    const j1 = s.submit({ inputBytes: 1 }, 0);
+    expect(s.nextPollAt(0)).toBeUndefined();
+    const j2 = s.submit({ inputBytes: 1 }, 0);
+    const u1 = s.finish(j1.lease!.id, { ok: false }, 10);
+    // j1 failed on the only host and there is no local slot: nothing can ever take it.
+    expect(u1.failed).toEqual([j1.jobId]);
+    // j2 waits for the backoff of a to end.
+    expect(s.waiting).toBe(1);
+    expect(s.nextPollAt(20)).toBe(1010);
+    const u = s.poll(1010);
+    expect(u.granted.map((l) => [l.jobId, l.placeId])).toEqual([[j2.jobId, "a"]]);
+  });
+
   it("with backoff disabled, a job's retries are capped and end locally", () => {
     const s = new Scheduler({
       hosts: [{ id: "a", limit: 1 }],

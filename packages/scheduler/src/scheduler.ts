@@ -82,6 +82,11 @@ export type Outcome =
 export interface Update {
   readonly granted: readonly Lease[];
   readonly cancelled: readonly Lease[];
+  /**
+   * Jobs dropped from the queue because no place can ever take them (every host failed them or is
+   * `,down`, and this machine has no slot). The caller reports them (distcc: exit 116).
+   */
+  readonly failed: readonly number[];
 }
 
 export interface SubmitResult extends Update {
@@ -174,9 +179,9 @@ export class Scheduler {
     const record: JobRecord = { id: this.#nextJob++, info: job, remoteAttempts: 0, bypassed: 0, leases: new Set() };
     this.#jobs.set(record.id, record);
     this.#queue.push(record);
-    const granted = this.#dispatch(now);
+    const { granted, failed } = this.#dispatch(now);
     const lease = granted.find((l) => l.jobId === record.id);
-    return { jobId: record.id, granted, cancelled: [], ...(lease ? { lease } : {}) };
+    return { jobId: record.id, granted, cancelled: [], failed, ...(lease ? { lease } : {}) };
   }
 
   /** Reports how an attempt ended, frees its slot and places waiting jobs. */
@@ -214,7 +219,7 @@ export class Scheduler {
       if (job.leases.size === 0 && remote) this.#requeue(job, lease, outcome.retryLocally === true);
       else if (job.leases.size === 0) this.#jobs.delete(job.id);
     }
-    return { granted: this.#dispatch(now), cancelled };
+    return { ...this.#dispatch(now), cancelled };
   }
 
   /** The job's client went away (Ctrl-C): drops it from the queue and frees all its slots. */
@@ -229,12 +234,27 @@ export class Scheduler {
     }
     this.#queue = this.#queue.filter((j) => j !== job);
     this.#jobs.delete(jobId);
-    return { granted: this.#dispatch(now), cancelled };
+    return { ...this.#dispatch(now), cancelled };
+  }
+
+  /**
+   * When to call `poll` next: the earliest end of a backoff while jobs wait (a waiting job may then go
+   * to that host); undefined when nothing waits or no backoff is running. Lets the caller arm one timer
+   * instead of polling.
+   */
+  nextPollAt(now: number): number | undefined {
+    if (this.#queue.length === 0) return undefined;
+    let soonest: number | undefined;
+    for (const h of this.#hosts) {
+      const until = this.backoff.backedOffUntil(h.id, now);
+      if (until !== undefined && (soonest === undefined || until < soonest)) soonest = until;
+    }
+    return soonest;
   }
 
   /** Places waiting jobs again (call when time passed: a backoff may have ended). */
   poll(now: number): Update {
-    return { granted: this.#dispatch(now), cancelled: [] };
+    return { ...this.#dispatch(now), cancelled: [] };
   }
 
   /**
@@ -329,11 +349,17 @@ export class Scheduler {
     this.#queue.unshift(job);
   }
 
-  #dispatch(now: number): Lease[] {
+  #dispatch(now: number): { granted: Lease[]; failed: number[] } {
     const granted: Lease[] = [];
+    const failed: number[] = [];
     const stillWaiting: JobRecord[] = [];
     const queuedFor: Record<string, number> = {};
     for (const job of this.#queue) {
+      if (!this.#placeable(job)) {
+        failed.push(job.id);
+        this.#jobs.delete(job.id);
+        continue;
+      }
       const urgent = job.bypassed >= this.#maxBypass;
       const info = urgent ? { ...job.info, urgent: true } : job.info;
       const placement = this.policy.choose({ ...this.state(now), queuedFor }, info, now);
@@ -349,7 +375,15 @@ export class Scheduler {
       }
     }
     this.#queue = stillWaiting;
-    return granted;
+    return { granted, failed };
+  }
+
+  /** Whether some place could ever take the job (backoffs end; `,down` and failed hosts do not). */
+  #placeable(job: JobRecord): boolean {
+    if (this.#slots.limit(LOCAL_ID) > 0) return true;
+    if (job.info.localOnly) return false;
+    const excluded = new Set(job.info.excluded ?? []);
+    return this.#hosts.some((h) => !h.local && !h.down && h.limit > 0 && !excluded.has(h.id));
   }
 
   #grant(job: JobRecord, placement: Exclude<Placement, { kind: "wait" }>, now: number, duplicate: boolean): Lease | undefined {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SchedulerError } from "./errors.js";
+import { mulberry32 } from "./sim/prng.js";
 import { SpeedModel } from "./speed-model.js";
 
 const KIB = 1024;
@@ -108,8 +109,7 @@ describe("SpeedModel", () => {
         fc.double({ min: 0.01, max: 5, noNaN: true }),
         fc.integer({ min: 1, max: 0x7fffffff }),
         (fixed, perKib, seed) => {
-          let state = seed;
-          const random = (): number => ((state = (state * 48271) % 0x7fffffff) / 0x7fffffff);
+          const random = mulberry32(seed);
           const m = new SpeedModel();
           for (let i = 0; i < 60; i++) {
             const kib = 20 + random() * 3000;
