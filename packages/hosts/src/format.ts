@@ -6,6 +6,24 @@ function optionsText(options: readonly string[]): string {
   return out;
 }
 
+/**
+ * A TCP host name must be bracketed when it has a ':' or starts with '[', '#' or \v (such names
+ * only come from brackets), or when, unbracketed, it would be read as a `--randomize` or
+ * `--localslots` setting. A name with ']' came without brackets and needs none.
+ */
+function needsBrackets(host: string): boolean {
+  if (host.includes("]")) return false;
+  return (
+    host.includes(":") ||
+    host.startsWith("[") ||
+    // A leading \v would be skipped as the space between entries, a leading '#' start a comment.
+    host.startsWith("\v") ||
+    host.startsWith("#") ||
+    host.startsWith("--randomize") ||
+    host.startsWith("--localslots")
+  );
+}
+
 /** One entry in canonical form: defaults left out, options normalised (`lzofoo` → `lzo`). */
 export function formatHostEntry(entry: HostEntry): string {
   switch (entry.kind) {
@@ -17,8 +35,7 @@ export function formatHostEntry(entry: HostEntry): string {
       return `${entry.user ?? ""}@${entry.host}${limit}${command}${optionsText(entry.options)}`;
     }
     case "tcp": {
-      // A colon or a leading '[' can only come from a bracketed address.
-      const host = entry.host.includes(":") || entry.host.startsWith("[") ? `[${entry.host}]` : entry.host;
+      const host = needsBrackets(entry.host) ? `[${entry.host}]` : entry.host;
       // Bare `localhost` / `+zeroconf` would be read as keywords: keep the port to stay TCP.
       const keyword = entry.host === "localhost" || entry.host === "+zeroconf";
       const port = entry.port === DEFAULT_PORT && !keyword ? "" : `:${entry.port}`;

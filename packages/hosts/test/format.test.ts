@@ -29,6 +29,12 @@ describe("formatHostList", () => {
     ["--localslots_cpp=5 a --randomize --localslots/3", "--randomize --localslots=3 --localslots_cpp=5 a"],
     ["a +zeroconf b", "a +zeroconf b"],
     ["a#b c\nd", "a#b\nd"],
+    ["[--randomize]", "[--randomize]"],
+    ["[\v]", "[\v]"],
+    ["[#]", "[#]"],
+    ["[--localslots_cpp]:3700", "[--localslots_cpp]:3700"],
+    ["--localslots=0 a", "[--localslots=0] a"],
+    ["--localslots=0]", "--localslots=0]"],
   ])("%j prints as %j", (text, line) => {
     expect(formatHostList(parseHostList(text, keepOrder))).toBe(line);
   });
@@ -36,6 +42,24 @@ describe("formatHostList", () => {
   it("formats single entries", () => {
     const [host] = parseHostList("h:3700,lzo").hosts;
     expect(host && formatHostEntry(host)).toBe("h:3700,lzo");
+  });
+
+  it("property: on random strings over the grammar's alphabet, parse only ever throws HostSpecError and round-trips", () => {
+    const alphabet = [..." \t\n\r\f\v#/:=,@[]-+0123456789aehlostzcpdwnurx", "localhost", "lzo", "cpp", "auth", "down", "--localslots", "--randomize", "lz4"];
+    const text = fc.array(fc.constantFrom(...alphabet), { maxLength: 40 }).map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(text, (line) => {
+        let first: HostList;
+        try {
+          first = parseHostList(line, keepOrder);
+        } catch (e) {
+          if (e instanceof HostSpecError) return;
+          throw e;
+        }
+        expect(structure(parseHostList(formatHostList(first), keepOrder))).toEqual(structure(first));
+      }),
+      { numRuns: 3000, seed: 11 },
+    );
   });
 
   it("property: parse(format(parse(x))) equals parse(x), spec and warnings aside", () => {
