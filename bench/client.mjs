@@ -50,6 +50,19 @@ const distccd = spawn(
   { stdio: "ignore", detached: true },
 );
 await waitPort(port);
+// Never leave our distccd behind, even when a measurement throws.
+const stopDistccd = () => {
+  try {
+    process.kill(-distccd.pid, "SIGTERM");
+  } catch {
+    distccd.kill("SIGTERM");
+  }
+};
+process.on("exit", stopDistccd);
+process.on("uncaughtException", (err) => {
+  console.error(err);
+  process.exit(1);
+});
 
 const links = makeCompilerLinks(join(work, "links"), process.env);
 const launcher = links.launcherPath;
@@ -190,10 +203,6 @@ try {
   const paths = agentPaths({ DISTCC_DIR: distccDir });
   process.kill(Number(readFileSync(join(paths.agentDir, "agent.pid"), "utf8")), "SIGTERM");
 } catch {}
-try {
-  process.kill(-distccd.pid, "SIGTERM");
-} catch {
-  distccd.kill("SIGTERM");
-}
+stopDistccd();
 await new Promise((r) => setTimeout(r, 300));
 rmSync(work, { recursive: true, force: true });
