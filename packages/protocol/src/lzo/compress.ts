@@ -93,20 +93,24 @@ function compressBlock(src: Uint8Array, start: number, len: number, o: Out, ti: 
       }
     }
     // Extend 8 bytes at a time like the UNALIGNED64 build: once a whole 8-byte step reaches
-    // ipEnd the length is final, even if more bytes would match.
+    // ipEnd the length is final, even if more bytes would match. The 8 bytes are compared as two
+    // little-endian words; the lowest set bit of the XOR is the first differing byte.
     let mLen = 4;
     for (;;) {
-      let k = 0;
-      while (k < 8 && src[ip + mLen + k] === src[mPos + mLen + k]) k++;
-      if (k < 8) {
-        mLen += k;
+      const a = ip + mLen;
+      const b = mPos + mLen;
+      const x = (src[a]! | (src[a + 1]! << 8) | (src[a + 2]! << 16) | (src[a + 3]! << 24)) ^ (src[b]! | (src[b + 1]! << 8) | (src[b + 2]! << 16) | (src[b + 3]! << 24));
+      if (x !== 0) {
+        mLen += (31 - Math.clz32(x & -x)) >> 3;
+        break;
+      }
+      const y = (src[a + 4]! | (src[a + 5]! << 8) | (src[a + 6]! << 16) | (src[a + 7]! << 24)) ^ (src[b + 4]! | (src[b + 5]! << 8) | (src[b + 6]! << 16) | (src[b + 7]! << 24));
+      if (y !== 0) {
+        mLen += 4 + ((31 - Math.clz32(y & -y)) >> 3);
         break;
       }
       mLen += 8;
-      if (ip + mLen >= ipEnd) {
-        // The C code has already loaded the next 8 bytes; the length stops here regardless.
-        break;
-      }
+      if (ip + mLen >= ipEnd) break;
     }
     let mOff = ip - mPos;
     ip += mLen;
