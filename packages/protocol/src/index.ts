@@ -12,6 +12,7 @@ export type { EncodeOptions } from "./encode.js";
 export { RequestDecoder } from "./request-decoder.js";
 export type { RequestEvent, DecoderOptions } from "./request-decoder.js";
 export { ResponseDecoder } from "./response-decoder.js";
+export { decodeRequest, decodeResponse } from "./decode-whole.js";
 export type { ResponseEvent } from "./response-decoder.js";
 export { lzo1xCompress, lzo1xCompressBound } from "./lzo/compress.js";
 export { lzo1xDecompress } from "./lzo/decompress.js";

@@ -65,3 +65,15 @@ describe("wait status", () => {
     }
   });
 });
+
+describe("one-shot decoding", () => {
+  it("decodeRequest / decodeResponse read whole messages and refuse partial ones", async () => {
+    const { concatChunks, decodeRequest, decodeResponse, encodeRequest, encodeResponse } = await import("../src/index.js");
+    const req = concatChunks(encodeRequest({ version: 2, argv: ["gcc", "-c", "a.c"], source: new TextEncoder().encode("int a;") }));
+    expect(decodeRequest(req).argv).toEqual(["gcc", "-c", "a.c"]);
+    expect(code(() => decodeRequest(req.subarray(0, req.length - 1)))).toBe("DISTCC_ERR_TRUNCATED");
+    const res = concatChunks(encodeResponse({ version: 3, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: new Uint8Array(5) }));
+    expect(decodeResponse(res, 3).deps?.length).toBe(0);
+    expect(code(() => decodeResponse(res, 2))).toBe("DISTCC_ERR_BAD_VERSION");
+  });
+});
