@@ -194,18 +194,19 @@ export class Scheduler {
     const cancelled: Lease[] = [];
     const remote = lease.placement.kind === "remote";
     if (outcome.ok) {
+      const elapsedMs = outcome.elapsedMs ?? Math.max(0, now - lease.startedAt);
+      // The helper's own part excludes what the job cost this machine (learned apart, see observeClient).
+      const clientMs = remote && outcome.clientMs !== undefined ? Math.min(elapsedMs, Math.max(0, outcome.clientMs)) : 0;
       const observation: JobObservation = {
         placeId: lease.placeId,
         inputBytes: job.info.inputBytes,
-        elapsedMs: outcome.elapsedMs ?? Math.max(0, now - lease.startedAt),
+        elapsedMs: elapsedMs - clientMs,
         concurrency,
         ...(outcome.transferMs !== undefined ? { transferMs: outcome.transferMs } : {}),
         ...(outcome.compileMs !== undefined ? { compileMs: outcome.compileMs } : {}),
       };
       this.model.observe(observation, now);
-      if (remote && outcome.clientMs !== undefined && observation.elapsedMs > 0) {
-        this.model.observeClientShare(outcome.clientMs / observation.elapsedMs, now);
-      }
+      if (remote && outcome.clientMs !== undefined) this.model.observeClient(clientMs, elapsedMs, now);
       if (remote) this.backoff.succeed(lease.placeId);
       for (const other of [...job.leases]) {
         const copy = this.#leases.get(other)!;

@@ -81,10 +81,11 @@ describe("SpeedModel", () => {
     m.observe({ placeId: "a", inputBytes: 10 * KIB, elapsedMs: 40 }, 0);
     m.observe({ placeId: "a", inputBytes: 90 * KIB, elapsedMs: 120 }, 10);
     m.observe({ placeId: "b", inputBytes: 50 * KIB, elapsedMs: 300 }, 20);
-    m.observeClientShare(0.25, 20);
+    m.observeClient(25, 100, 20);
     const copy = SpeedModel.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
     for (const id of ["a", "b"]) expect(copy.estimate(id, 70 * KIB, 100)).toBe(m.estimate(id, 70 * KIB, 100));
     expect(copy.clientShare(100)).toBe(m.clientShare(100));
+    expect(copy.clientMs(100)).toBe(m.clientMs(100));
     expect(copy.halfLifeMs).toBe(5000);
     expect(copy.lastObservedAt("b")).toBe(20);
   });

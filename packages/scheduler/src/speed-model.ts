@@ -1,5 +1,5 @@
 import { SchedulerError } from "./errors.js";
-import type { EstimateSource } from "./types.js";
+import { LOCAL_ID, type EstimateSource } from "./types.js";
 
 /** One finished job at one place, as the agent measured it. */
 export interface JobObservation {
@@ -30,8 +30,11 @@ export interface SpeedModelJSON {
   readonly version: 2;
   readonly halfLifeMs: number;
   readonly places: Record<string, PlaceStatsJSON>;
-  /** Decayed mean share of a remote job's time spent on this machine (preprocessing). */
-  readonly clientShare?: { readonly w: number; readonly sum: number; readonly at: number };
+  /**
+   * What remote jobs cost this machine under their lease (preprocessing): decayed sums of the share of
+   * their time (`share`) and of the ms (`ms`) over weight `w`.
+   */
+  readonly client?: { readonly w: number; readonly share: number; readonly ms: number; readonly at: number };
 }
 
 export interface PlaceStatsJSON {
@@ -93,7 +96,7 @@ const KIB = 1024;
 export class SpeedModel implements EstimateSource {
   readonly halfLifeMs: number;
   readonly #places = new Map<string, PlaceStats>();
-  #clientShare = { w: 0, sum: 0, at: 0 };
+  #client = { w: 0, share: 0, ms: 0, at: 0 };
 
   constructor(options: SpeedModelOptions = {}) {
     const halfLife = options.halfLifeMs ?? DEFAULT_HALF_LIFE_MS;
@@ -131,20 +134,28 @@ export class SpeedModel implements EstimateSource {
   }
 
   /**
-   * Records which share (0..1) of a remote job's time it kept this machine busy (preprocessing before
-   * the send), so that a local compile can be expected to share the CPU with the jobs in flight.
+   * Records what a remote job cost this machine under its lease: `clientMs` of its `elapsedMs`
+   * (preprocessing before the send). Remote estimates add the mean of it, and a local compile is
+   * expected to share the CPU with the jobs in flight (`clientShare`).
    */
-  observeClientShare(share: number, now: number): void {
-    if (!(share >= 0)) return;
-    const c = this.#decayedShare(now);
+  observeClient(clientMs: number, elapsedMs: number, now: number): void {
+    if (!(clientMs >= 0) || !(elapsedMs > 0)) return;
+    const c = this.#decayedClient(now);
     c.w += 1;
-    c.sum += Math.min(1, share);
+    c.share += Math.min(1, clientMs / elapsedMs);
+    c.ms += clientMs;
   }
 
-  /** Decayed mean of `observeClientShare` (0 when nothing was reported). */
+  /** Decayed mean share of a remote job's time spent on this machine (0 when nothing was reported). */
   clientShare(now: number): number {
-    const c = this.#decayedShare(now);
-    return c.w > 0 ? c.sum / c.w : 0;
+    const c = this.#decayedClient(now);
+    return c.w > 0 ? c.share / c.w : 0;
+  }
+
+  /** Decayed mean ms a remote job spends on this machine under its lease (0 when not reported). */
+  clientMs(now: number): number {
+    const c = this.#decayedClient(now);
+    return c.w > 0 ? c.ms / c.w : 0;
   }
 
   estimate(placeId: string, inputBytes: number, now: number, load = 1): number | undefined {
@@ -152,7 +163,9 @@ export class SpeedModel implements EstimateSource {
     if (!s || s.w <= 0) return undefined;
     const i = this.#bestFit(s);
     const line = fitLine(s.w, s.fits[i]!);
-    return line.predict(inputBytes / KIB) * Math.max(1, load / PARALLELISM[i]!);
+    const place = line.predict(inputBytes / KIB) * Math.max(1, load / PARALLELISM[i]!);
+    // A helper's time is learned without this machine's share; a remote job pays that share too.
+    return placeId === LOCAL_ID ? place : place + this.clientMs(now);
   }
 
   /**
@@ -207,7 +220,7 @@ export class SpeedModel implements EstimateSource {
   toJSON(): SpeedModelJSON {
     const places: Record<string, PlaceStatsJSON> = {};
     for (const [id, st] of this.#places) places[id] = { ...st, fits: st.fits.map((f) => ({ ...f })) };
-    return { version: 2, halfLifeMs: this.halfLifeMs, places, clientShare: { ...this.#clientShare } };
+    return { version: 2, halfLifeMs: this.halfLifeMs, places, client: { ...this.#client } };
   }
 
   /** Restores a persisted model; throws `SCHED_ERR_BAD_MODEL_JSON` on anything malformed. */
@@ -227,21 +240,22 @@ export class SpeedModel implements EstimateSource {
       const fits = st.fits.map((f) => (f && finite(f.x, f.y, f.xx, f.xy, f.yy) ? { x: f.x, y: f.y, xx: f.xx, xy: f.xy, yy: f.yy } : bad(`bad fit for ${id}`)));
       model.#places.set(id, { w: st.w, at: st.at, last: st.last, count: st.count, fits });
     }
-    const c = j.clientShare;
+    const c = j.client;
     if (c !== undefined) {
-      if (!finite(c.w, c.sum, c.at) || c.w < 0) return bad("bad clientShare");
-      model.#clientShare = { w: c.w, sum: c.sum, at: c.at };
+      if (!finite(c.w, c.share, c.ms, c.at) || c.w < 0) return bad("bad client");
+      model.#client = { w: c.w, share: c.share, ms: c.ms, at: c.at };
     }
     return model;
   }
 
-  #decayedShare(now: number): { w: number; sum: number; at: number } {
-    const c = this.#clientShare;
+  #decayedClient(now: number): { w: number; share: number; ms: number; at: number } {
+    const c = this.#client;
     if (c.w === 0) c.at = now;
     else if (now > c.at) {
       const f = Math.pow(0.5, (now - c.at) / this.halfLifeMs);
       c.w *= f;
-      c.sum *= f;
+      c.share *= f;
+      c.ms *= f;
       c.at = now;
     }
     return c;
