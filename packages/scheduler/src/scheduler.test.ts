@@ -88,6 +88,38 @@ describe("Scheduler", () => {
     expect(u.granted.map((l) => [l.jobId, l.placeId])).toEqual([[b.jobId, "localhost"]]);
   });
 
+  it("learns a helper's own time apart from what the job cost this machine (clientMs)", () => {
+    const model = new SpeedModel();
+    const s = new Scheduler({ hosts: [{ id: "h", limit: 2 }], localSlots: 1, model, policy: distccPolicy() });
+    const j = s.submit({ inputBytes: 100_000 }, 0);
+    s.finish(j.lease!.id, { ok: true, elapsedMs: 500, clientMs: 300 }, 500);
+    expect(model.clientMs(500)).toBe(300);
+    expect(model.clientShare(500)).toBeCloseTo(0.6, 9);
+    // The helper's part (200 ms) plus the mean client part (300 ms).
+    expect(model.estimate("h", 100_000, 500)).toBeCloseTo(500, 9);
+    // A remote job in flight now loads this machine by its client share.
+    const k = s.submit({ inputBytes: 100_000 }, 600);
+    expect(k.lease?.placeId).toBe("h");
+    expect(s.state(600).localLoadExtra).toBeCloseTo(0.6, 9);
+  });
+
+  it("snapshot() gives the figures of a live view", () => {
+    const model = new SpeedModel();
+    model.observe({ placeId: "h", inputBytes: 100 * 1024, elapsedMs: 80 }, 0);
+    const s = new Scheduler({ hosts: [{ id: "h", limit: 2 }, { id: "d", limit: 1, down: true }], localSlots: 1, model, policy: distccPolicy() });
+    s.submit({ inputBytes: 1 }, 0);
+    s.submit({ inputBytes: 1 }, 0);
+    s.submit({ inputBytes: 1 }, 0);
+    s.submit({ inputBytes: 1 }, 0);
+    const snap = s.snapshot(0);
+    // distcc's order: h0, h1, then wait (the local pool is only the fallback when no host is left).
+    expect(snap.waiting).toBe(2);
+    expect(snap.running).toBe(2);
+    expect(snap.places.find((p) => p.id === "h")).toMatchObject({ limit: 2, inUse: 2, local: false, observations: 1, estimate100k: 80 });
+    expect(snap.places.find((p) => p.id === "d")).toMatchObject({ down: true, inUse: 0 });
+    expect(snap.places.find((p) => p.id === "localhost")).toMatchObject({ local: true, limit: 1, inUse: 0 });
+  });
+
   it("a straggler copy wins and the original is cancelled", () => {
     const model = new SpeedModel();
     model.observe({ placeId: "slow", inputBytes: 1000, elapsedMs: 10_000 }, 0);
