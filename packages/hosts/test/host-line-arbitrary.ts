@@ -61,3 +61,17 @@ export const hostLineText = fc
     fc.constantFrom("", "", " #tail", "\v"),
   )
   .map(([lead, entries, tail]) => lead + entries.map(([e, s]) => e + s).join("") + tail);
+
+/**
+ * Unstructured lines: up to 40 pieces drawn from the grammar's characters and keywords, so that
+ * combinations nobody thought of get tried too (never `+zeroconf`: there is no 'f').
+ */
+export const hostLineChaos = fc
+  .array(
+    fc.constantFrom(
+      ..." \t\n\r\f\v#/:=,@[]-+0123456789aehlostzcpdwnurx",
+      "localhost", "lzo", "cpp", "auth", "down", "--localslots", "--randomize", "lz4", "127.0.0.1",
+    ),
+    { maxLength: 40 },
+  )
+  .map((parts) => parts.join(""));
