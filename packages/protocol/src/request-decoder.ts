@@ -25,17 +25,48 @@ export interface DecoderOptions {
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
+interface ParseContext {
+  d: StepDriver<RequestEvent>;
+  budget: TotalBudget;
+  limits: DecoderLimits;
+  compression: Compression;
+  compressed: boolean;
+}
+
+// The helpers below are module-level generators on purpose: generator closures created inside
+// another generator made V8 run the whole parse several times slower.
+
+function* readString(
+  ctx: ParseContext,
+  what: string,
+  token: "CDIR" | "ARGV" | "NAME" | "LINK",
+  max: number,
+  maxName: keyof DecoderLimits,
+): Generator<number, string, Uint8Array> {
+  ctx.d.expecting = `${what} (${token})`;
+  const { value } = expectToken(yield HEADER_LENGTH, token);
+  checkLimit(`${token} length`, value, max, maxName);
+  ctx.budget.add(value, token);
+  ctx.d.expecting = `the body of ${token}`;
+  return decodeString(yield value);
+}
+
+/** Reads one body whose header was already parsed, decompressing it in v2/v3. */
+function* readBody(ctx: ParseContext, token: string, length: number): Generator<number, { data: Uint8Array; wire: Uint8Array }, Uint8Array> {
+  const { limits, budget, compressed } = ctx;
+  checkLimit(`${token} length`, length, limits.maxPayload, "maxPayload");
+  if (!compressed) checkLimit(`${token} length`, length, limits.maxDecompressed, "maxDecompressed");
+  budget.add(compressed ? 0 : length, token);
+  ctx.d.expecting = `the body of ${token}`;
+  const wire: Uint8Array = yield length;
+  if (!compressed || length === 0) return { data: wire, wire };
+  const data = decompressBody(wire, ctx.compression, Math.min(limits.maxDecompressed, budget.left));
+  budget.add(data.length, token);
+  return { data, wire };
+}
+
 function* requestSteps(emit: (e: RequestEvent) => void, d: StepDriver<RequestEvent>, limits: DecoderLimits, compression: Compression): Steps {
   const budget = new TotalBudget(limits.maxTotal);
-
-  const readString = function* (what: string, token: "CDIR" | "ARGV" | "NAME" | "LINK", max: number, maxName: keyof DecoderLimits): Generator<number, string, Uint8Array> {
-    d.expecting = `${what} (${token})`;
-    const { value } = expectToken(yield HEADER_LENGTH, token);
-    checkLimit(`${token} length`, value, max, maxName);
-    budget.add(value, token);
-    d.expecting = `the body of ${token}`;
-    return decodeString(yield value);
-  };
 
   d.expecting = "DIST";
   const dist = expectToken(yield HEADER_LENGTH, "DIST").value;
@@ -43,9 +74,10 @@ function* requestSteps(emit: (e: RequestEvent) => void, d: StepDriver<RequestEve
   const version = dist as ProtocolVersion;
   emit({ type: "version", version });
   const request: CompileRequest = { version, argv: [] };
+  const ctx: ParseContext = { d, budget, limits, compression, compressed: version >= 2 };
 
   if (version === 3) {
-    request.cwd = yield* readString("the client's directory", "CDIR", limits.maxNameLength, "maxNameLength");
+    request.cwd = yield* readString(ctx, "the client's directory", "CDIR", limits.maxNameLength, "maxNameLength");
     emit({ type: "cwd", cwd: request.cwd });
   }
 
@@ -53,28 +85,14 @@ function* requestSteps(emit: (e: RequestEvent) => void, d: StepDriver<RequestEve
   const argc = expectToken(yield HEADER_LENGTH, "ARGC").value;
   checkLimit("ARGC", argc, limits.maxArgs, "maxArgs");
   for (let i = 0; i < argc; i++) {
-    request.argv.push(yield* readString(`argument ${i}`, "ARGV", limits.maxArgLength, "maxArgLength"));
+    request.argv.push(yield* readString(ctx, `argument ${i}`, "ARGV", limits.maxArgLength, "maxArgLength"));
   }
   emit({ type: "argv", argv: request.argv });
-
-  const compressed = version >= 2;
-  // Reads one compressed-or-not body whose header was already parsed.
-  const readBody = function* (token: string, length: number): Generator<number, { data: Uint8Array; wire: Uint8Array }, Uint8Array> {
-    checkLimit(`${token} length`, length, limits.maxPayload, "maxPayload");
-    if (!compressed) checkLimit(`${token} length`, length, limits.maxDecompressed, "maxDecompressed");
-    budget.add(compressed ? 0 : length, token);
-    d.expecting = `the body of ${token}`;
-    const wire: Uint8Array = yield length;
-    if (!compressed || length === 0) return { data: wire, wire };
-    const data = decompressBody(wire, compression, Math.min(limits.maxDecompressed, budget.left));
-    budget.add(data.length, token);
-    return { data, wire };
-  };
 
   if (version < 3) {
     d.expecting = "DOTI";
     const { value } = expectToken(yield HEADER_LENGTH, "DOTI");
-    request.source = (yield* readBody("DOTI", value)).data;
+    request.source = (yield* readBody(ctx, "DOTI", value)).data;
     emit({ type: "source", data: request.source });
   } else {
     d.expecting = "NFIL";
@@ -83,7 +101,7 @@ function* requestSteps(emit: (e: RequestEvent) => void, d: StepDriver<RequestEve
     const files: PumpEntry[] = [];
     request.files = files;
     for (let i = 0; i < nfil; i++) {
-      const name = yield* readString(`the name of entry ${i}`, "NAME", limits.maxNameLength, "maxNameLength");
+      const name = yield* readString(ctx, `the name of entry ${i}`, "NAME", limits.maxNameLength, "maxNameLength");
       d.expecting = `FILE or LINK of ${name}`;
       const h = expectToken(yield HEADER_LENGTH, "FILE", "LINK");
       if (h.token === "LINK") {
@@ -94,7 +112,7 @@ function* requestSteps(emit: (e: RequestEvent) => void, d: StepDriver<RequestEve
         files.push({ kind: "link", name, target });
         emit({ type: "link", name, target });
       } else {
-        const { data, wire } = yield* readBody("FILE", h.value);
+        const { data, wire } = yield* readBody(ctx, "FILE", h.value);
         const content = h.value === 0 ? EMPTY : data;
         files.push({ kind: "file", name, content, compressed: wire });
         emit({ type: "file", name, content, compressed: wire });

@@ -19,6 +19,30 @@ export type ResponseEvent =
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
+interface ResponseContext {
+  d: StepDriver<ResponseEvent>;
+  budget: TotalBudget;
+  limits: DecoderLimits;
+  compression: Compression;
+  compressed: boolean;
+}
+
+/** Reads one body packet (header + body), decompressing it in v2/v3. Module-level: see request-decoder.ts. */
+function* readBody(ctx: ResponseContext, token: TokenName): Generator<number, Uint8Array, Uint8Array> {
+  const { d, limits, budget, compressed } = ctx;
+  d.expecting = token;
+  const { value } = expectToken(yield HEADER_LENGTH, token);
+  checkLimit(`${token} length`, value, limits.maxPayload, "maxPayload");
+  if (!compressed) checkLimit(`${token} length`, value, limits.maxDecompressed, "maxDecompressed");
+  budget.add(compressed ? 0 : value, token);
+  d.expecting = `the body of ${token}`;
+  const wire: Uint8Array = yield value;
+  if (!compressed || value === 0) return wire;
+  const data = decompressBody(wire, ctx.compression, Math.min(limits.maxDecompressed, budget.left));
+  budget.add(data.length, token);
+  return data;
+}
+
 function* responseSteps(
   emit: (e: ResponseEvent) => void,
   d: StepDriver<ResponseEvent>,
@@ -29,19 +53,7 @@ function* responseSteps(
   const budget = new TotalBudget(limits.maxTotal);
   const compressed = expected >= 2;
 
-  const readBody = function* (token: TokenName): Generator<number, Uint8Array, Uint8Array> {
-    d.expecting = token;
-    const { value } = expectToken(yield HEADER_LENGTH, token);
-    checkLimit(`${token} length`, value, limits.maxPayload, "maxPayload");
-    if (!compressed) checkLimit(`${token} length`, value, limits.maxDecompressed, "maxDecompressed");
-    budget.add(compressed ? 0 : value, token);
-    d.expecting = `the body of ${token}`;
-    const wire: Uint8Array = yield value;
-    if (!compressed || value === 0) return wire;
-    const data = decompressBody(wire, compression, Math.min(limits.maxDecompressed, budget.left));
-    budget.add(data.length, token);
-    return data;
-  };
+  const ctx: ResponseContext = { d, budget, limits, compression, compressed };
 
   d.expecting = "DONE";
   const done = expectToken(yield HEADER_LENGTH, "DONE").value;
@@ -52,13 +64,13 @@ function* responseSteps(
   d.expecting = "STAT";
   const status = expectToken(yield HEADER_LENGTH, "STAT").value;
   emit({ type: "status", status });
-  const stderr = yield* readBody("SERR");
+  const stderr = yield* readBody(ctx, "SERR");
   emit({ type: "stderr", data: stderr });
-  const stdout = yield* readBody("SOUT");
+  const stdout = yield* readBody(ctx, "SOUT");
   emit({ type: "stdout", data: stdout });
   let object = EMPTY;
   if (status === 0) {
-    object = yield* readBody("DOTO");
+    object = yield* readBody(ctx, "DOTO");
   } else {
     // A failed compile has DOTO 0 and no body. Should a server send a body anyway, distcc's
     // client ignores it; we read past it (bounded) and drop it.
@@ -71,7 +83,7 @@ function* responseSteps(
   emit({ type: "object", data: object });
   const response: CompileResponse = { version: expected, status, stderr, stdout, object };
   if (expected === 3 && status === 0) {
-    response.deps = yield* readBody("DOTD");
+    response.deps = yield* readBody(ctx, "DOTD");
     emit({ type: "deps", data: response.deps });
   }
   d.expecting = "nothing";
