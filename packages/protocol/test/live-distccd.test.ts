@@ -93,7 +93,8 @@ describe("real distccd", () => {
     const cwd = work.path;
     // As the include server does: system include directories become LINKs climbing out of the server's temp root.
     const up = "../".repeat(40);
-    const systemDirs = ["/usr/lib/gcc/x86_64-linux-gnu/12/include", "/usr/local/include", "/usr/include"];
+    const gccInclude = execFileSync("gcc", ["-print-file-name=include"]).toString().trim();
+    const systemDirs = [gccInclude, "/usr/local/include", "/usr/include"];
     const req: CompileRequest = {
       version: 3,
       cwd,
