@@ -21,6 +21,11 @@ export type RequestEvent =
 export interface DecoderOptions {
   /** Body compression of versions 2/3: "lzo" (distcc, default) or "lz4" (our extension). */
   compression?: Compression;
+  /**
+   * Bytes after the end of the message are DISTCC_ERR_TRAILING_DATA by default. With true they
+   * are dropped and counted in `trailingBytes` instead (distccd swallows them too).
+   */
+  allowTrailingData?: boolean;
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);
@@ -134,7 +139,12 @@ export class RequestDecoder {
   constructor(limits?: Partial<DecoderLimits>, options: DecoderOptions = {}) {
     const resolved = resolveLimits(limits);
     const compression = options.compression ?? "lzo";
-    this.driver = new StepDriver<RequestEvent>((emit, d) => requestSteps(emit, d, resolved, compression));
+    this.driver = new StepDriver<RequestEvent>((emit, d) => requestSteps(emit, d, resolved, compression), options.allowTrailingData);
+  }
+
+  /** Bytes dropped after the end of the request (with allowTrailingData). */
+  get trailingBytes(): number {
+    return this.driver.trailingBytes;
   }
 
   /** True once the whole request was decoded. */

@@ -103,7 +103,15 @@ export class ResponseDecoder {
     }
     const resolved = resolveLimits(limits);
     const compression = options.compression ?? "lzo";
-    this.driver = new StepDriver<ResponseEvent>((emit, d) => responseSteps(emit, d, expectedVersion, resolved, compression));
+    this.driver = new StepDriver<ResponseEvent>(
+      (emit, d) => responseSteps(emit, d, expectedVersion, resolved, compression),
+      options.allowTrailingData,
+    );
+  }
+
+  /** Bytes dropped after the end of the response (with allowTrailingData). */
+  get trailingBytes(): number {
+    return this.driver.trailingBytes;
   }
 
   get done(): boolean {

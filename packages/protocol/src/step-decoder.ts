@@ -27,7 +27,13 @@ export class StepDriver<E> {
   /** What the parser is waiting for, for the truncation message. */
   expecting = "the first token";
 
-  constructor(makeSteps: (emit: (event: E) => void, driver: StepDriver<E>) => Steps) {
+  /** Bytes seen after the end of the message (only counted when they are allowed). */
+  trailingBytes = 0;
+
+  constructor(
+    makeSteps: (emit: (event: E) => void, driver: StepDriver<E>) => Steps,
+    private readonly allowTrailingData = false,
+  ) {
     this.steps = makeSteps((e) => this.events.push(e), this);
     const first = this.steps.next();
     this.want = first.done ? 0 : first.value;
@@ -42,6 +48,10 @@ export class StepDriver<E> {
     if (this.failure) throw this.failure;
     if (this.finished) {
       if (chunk.length === 0) return [];
+      if (this.allowTrailingData) {
+        this.trailingBytes += chunk.length;
+        return [];
+      }
       throw this.fail(new DistccProtocolError("DISTCC_ERR_TRAILING_DATA", `${chunk.length} bytes after the end of the message`));
     }
     this.queue.push(chunk);
@@ -70,7 +80,10 @@ export class StepDriver<E> {
         const r = this.steps.next(bytes);
         if (r.done) {
           this.finished = true;
-          if (this.queue.length > 0) {
+          if (this.queue.length > 0 && this.allowTrailingData) {
+            this.trailingBytes += this.queue.length;
+            this.queue.take(this.queue.length);
+          } else if (this.queue.length > 0) {
             throw new DistccProtocolError("DISTCC_ERR_TRAILING_DATA", `${this.queue.length} bytes after the end of the message`);
           }
         } else {

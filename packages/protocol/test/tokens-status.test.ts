@@ -77,3 +77,18 @@ describe("one-shot decoding", () => {
     expect(code(() => decodeResponse(res, 2))).toBe("DISTCC_ERR_BAD_VERSION");
   });
 });
+
+describe("trailing data", () => {
+  it("is an error by default, dropped and counted with allowTrailingData", async () => {
+    const { concatChunks, encodeRequest, RequestDecoder } = await import("../src/index.js");
+    const req = concatChunks(encodeRequest({ version: 1, argv: ["gcc"], source: new Uint8Array(10) }));
+    const withTail = new Uint8Array([...req, 1, 2, 3]);
+    expect(code(() => new RequestDecoder().push(withTail))).toBe("DISTCC_ERR_TRAILING_DATA");
+    const d = new RequestDecoder(undefined, { allowTrailingData: true });
+    const events = d.push(withTail);
+    expect(events.at(-1)?.type).toBe("end");
+    expect(d.push(new Uint8Array(5))).toEqual([]);
+    d.finish();
+    expect(d.trailingBytes).toBe(8);
+  });
+});
