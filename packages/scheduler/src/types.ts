@@ -78,6 +78,8 @@ export interface EstimateSource {
   estimate(placeId: string, inputBytes: number, now: number, load?: number): number | undefined;
   /** Time of the last observation at `placeId` (lets a policy re-probe a place it has not used lately). */
   lastObservedAt?(placeId: string): number | undefined;
+  /** How much is known of `placeId` (decayed number of jobs seen; lets a policy probe again). */
+  weight?(placeId: string, now: number): number;
 }
 
 /** Everything a policy reads. The agent owns it; the policy never changes it. */

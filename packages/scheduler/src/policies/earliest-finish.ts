@@ -19,6 +19,11 @@ export interface EarliestFinishOptions {
    * capacity left idle now is lost for good.
    */
   readonly waitFactor?: number;
+  /**
+   * An idle place known from fewer jobs than this (decayed count) gets another probing job (default 0,
+   * off: in the simulated farms, probing slow places again cost more than it found).
+   */
+  readonly minSamples?: number;
 }
 
 /** One place the job could go to, with its expected finish. */
@@ -42,11 +47,12 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
   const reprobeAfterMs = options.reprobeAfterMs ?? 60_000;
   const remoteMargin = options.remoteMargin ?? 1;
   const waitFactor = options.waitFactor ?? 1.25;
+  const minSamples = options.minSamples ?? 0;
   return {
     name: "earliest-finish",
     choose(state, job, now) {
       if (job.localOnly) return localSlotOrWait(state.local);
-      const candidates = listCandidates(state, job, now, reprobeAfterMs, remoteMargin);
+      const candidates = listCandidates(state, job, now, reprobeAfterMs, remoteMargin, minSamples);
       const free = candidates.filter((c) => c.freeSlot !== undefined);
       let best = pickBest(job.urgent ? free : candidates);
       if (best && best.freeSlot === undefined) {
@@ -68,6 +74,7 @@ function listCandidates(
   now: number,
   reprobeAfterMs: number,
   remoteMargin: number,
+  minSamples: number,
 ): Candidate[] {
   const excluded = new Set(job.excluded ?? []);
   const model = state.model;
@@ -113,10 +120,15 @@ function listCandidates(
     const ahead = state.queuedFor?.[p.id] ?? 0;
     const last = model?.lastObservedAt?.(p.id);
     const alone = estimateAt(p.id, 1);
-    const stale = alone !== undefined && last !== undefined && now - last > reprobeAfterMs;
+    const stale =
+      alone !== undefined &&
+      ((last !== undefined && now - last > reprobeAfterMs) || (model?.weight?.(p.id, now) ?? Infinity) < minSamples);
     // Probe: a helper never measured is filled like distcc would until its first result (a cold start
     // is never worse than distcc's order); this machine, and a place not measured lately, get one job.
-    const probe = alone === undefined ? (p.local ? idle : true) : stale && idle;
+    // This machine is not probed while the preprocessing of jobs in flight already keeps it busy: a
+    // weak client is then the bottleneck, and a local compile would slow every one of them.
+    const localBusy = p.local && (state.localLoadExtra ?? 0) >= 1;
+    const probe = alone === undefined ? (p.local ? idle && !localBusy : true) : stale && idle && !localBusy;
     if (probe && freeSlot !== undefined && ahead === 0) {
       out.push({ id: p.id, local: p.local, order, freeSlot, finish: now, probe: true });
       return;
