@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { AgentFrameDecoder, encodeFrame, encodeLaunchRequest, LaunchProtocolError, LaunchRequestDecoder, type AgentFrame } from "./launch-frames.js";
+import {
+  AgentFrameDecoder,
+  encodeFrame,
+  encodeLaunchRequest,
+  encodeLauncherReply,
+  LaunchProtocolError,
+  LaunchRequestDecoder,
+  LauncherReplyDecoder,
+  type AgentFrame,
+} from "./launch-frames.js";
 
 const request = { self: "/x/distcc-client", cwd: "/w d", argv: ["gcc", "-c", "é.c", ""], env: { PATH: "/usr/bin", EMPTY: "", "A=B": "ignored?" } };
 
@@ -21,7 +30,21 @@ describe("launcher <-> agent framing", () => {
     huge.writeUInt32BE(0xffffffff, 4);
     expect(() => new LaunchRequestDecoder().push(huge)).toThrow(/too large/);
     const ok = encodeLaunchRequest({ self: "", cwd: "/", argv: ["gcc"], env: {} });
-    expect(() => new LaunchRequestDecoder().push(Buffer.concat([ok, Buffer.from("x")]))).toThrow(/after/);
+    const d = new LaunchRequestDecoder();
+    expect(d.push(Buffer.concat([ok, Buffer.from("x")]))).toBeDefined();
+    expect(d.rest.toString()).toBe("x");
+  });
+
+  it("decodes the launcher's preprocessor status replies at every split", () => {
+    const bytes = Buffer.concat([encodeLauncherReply({ type: "cpp-status", code: 0 }), encodeLauncherReply({ type: "cpp-status", code: 137 })]);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const d = new LauncherReplyDecoder();
+      expect([...d.push(bytes.subarray(0, cut)), ...d.push(bytes.subarray(cut))]).toEqual([
+        { type: "cpp-status", code: 0 },
+        { type: "cpp-status", code: 137 },
+      ]);
+    }
+    expect(() => new LauncherReplyDecoder().push(Buffer.from("z\0\0\0\x011"))).toThrow(LaunchProtocolError);
   });
 
   it("round-trips agent frames at every split", () => {
@@ -29,6 +52,7 @@ describe("launcher <-> agent framing", () => {
       { type: "stdout", data: Buffer.from("out") },
       { type: "stderr", data: Buffer.alloc(0) },
       { type: "run", run: { path: "/usr/bin/gcc", argv: ["gcc", "-c", "x.c"], setEnv: { _DISTCC_SAFEGUARD: "1", PATH: "/a:/b" } } },
+      { type: "preprocess", run: { path: "/usr/bin/gcc", argv: ["gcc", "-E", "x.c"], setEnv: {}, outFile: "/t/1.i", errFile: "/t/1.err" } },
       { type: "exit", code: 137 },
     ];
     const bytes = Buffer.concat(frames.flatMap((f) => encodeFrame(f)));

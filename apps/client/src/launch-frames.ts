@@ -3,7 +3,12 @@
  *
  * Launcher -> agent: "DCL1" u32be(len) + NUL-terminated strings: self, cwd, argc, argv..., envc, env...
  * Agent -> launcher: frames [type u8][u32be len][body]: 'o' stdout, 'e' stderr, 'x' exit code (decimal),
- * 'r' run locally (NUL-terminated path, argc, argv..., setc, "K=V"...).
+ * 'r' run locally (NUL-terminated path, argc, argv..., setc, "K=V"...), 'p' run the preprocessor
+ * (same fields, then the stdout file and the stderr file).
+ * Launcher -> agent, after the request: frames 'c' = the preprocessor's exit code (decimal; 128+signal).
+ *
+ * Why the launcher runs the preprocessor: forking a small C process costs a fraction of what
+ * spawning from the agent's (large) Node process costs, and that is client CPU on every job.
  */
 
 export const LAUNCH_TAG = "DCL1";
@@ -80,6 +85,8 @@ export class LaunchRequestDecoder {
   private chunks: Buffer[] = [];
   private size = 0;
   private expected = -1;
+  /** Bytes that followed the request (the launcher's replies), for the reply decoder. */
+  rest: Buffer = Buffer.alloc(0);
 
   /** Returns the request once complete, else undefined. Throws LaunchProtocolError. */
   push(chunk: Buffer): LaunchRequest | undefined {
@@ -94,18 +101,63 @@ export class LaunchRequestDecoder {
       if (this.expected > MAX_LAUNCH_REQUEST) throw new LaunchProtocolError("launch request too large");
     }
     if (this.size < 8 + this.expected) return undefined;
-    if (this.size > 8 + this.expected) throw new LaunchProtocolError("data after the launch request");
-    return decodeLaunchBody(all.subarray(8));
+    this.rest = all.subarray(8 + this.expected);
+    return decodeLaunchBody(all.subarray(8, 8 + this.expected));
   }
+}
+
+/** Push decoder for the launcher's replies ('c' frames), after its request. */
+export class LauncherReplyDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): LauncherReply[] {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const out: LauncherReply[] = [];
+    while (this.pending.length >= 5) {
+      const len = this.pending.readUInt32BE(1);
+      if (len > 64) throw new LaunchProtocolError("launcher reply too large");
+      if (this.pending.length < 5 + len) break;
+      if (this.pending[0] !== CPP_STATUS) throw new LaunchProtocolError(`unknown launcher reply ${this.pending[0]}`);
+      const code = Number(this.pending.subarray(5, 5 + len).toString("latin1"));
+      if (!Number.isInteger(code)) throw new LaunchProtocolError("bad preprocessor status");
+      out.push({ type: "cpp-status", code });
+      this.pending = this.pending.subarray(5 + len);
+    }
+    return out;
+  }
+}
+
+/** "Run the preprocessor, its stdout into `outFile`, its stderr into `errFile`, and tell me the status." */
+export interface Preprocess extends RunLocally {
+  outFile: string;
+  errFile: string;
 }
 
 export type AgentFrame =
   | { type: "stdout"; data: Buffer }
   | { type: "stderr"; data: Buffer }
   | { type: "exit"; code: number }
-  | { type: "run"; run: RunLocally };
+  | { type: "run"; run: RunLocally }
+  | { type: "preprocess"; run: Preprocess };
 
-const TYPE_BYTE = { stdout: 0x6f, stderr: 0x65, exit: 0x78, run: 0x72 } as const;
+/** What a launcher says after its request. */
+export type LauncherReply = { type: "cpp-status"; code: number };
+
+const TYPE_BYTE = { stdout: 0x6f, stderr: 0x65, exit: 0x78, run: 0x72, preprocess: 0x70 } as const;
+const CPP_STATUS = 0x63;
+
+export function encodeLauncherReply(reply: LauncherReply): Buffer {
+  const body = Buffer.from(String(reply.code), "latin1");
+  const head = Buffer.alloc(5);
+  head[0] = CPP_STATUS;
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+function runFields(run: RunLocally): string[] {
+  const set = Object.entries(run.setEnv).map(([k, v]) => `${k}=${v}`);
+  return [run.path, String(run.argv.length), ...run.argv, String(set.length), ...set];
+}
 
 export function encodeFrame(frame: AgentFrame): Buffer[] {
   let body: Buffer;
@@ -117,11 +169,12 @@ export function encodeFrame(frame: AgentFrame): Buffer[] {
     case "exit":
       body = Buffer.from(String(frame.code), "latin1");
       break;
-    case "run": {
-      const set = Object.entries(frame.run.setEnv).map(([k, v]) => `${k}=${v}`);
-      body = nulJoin([frame.run.path, String(frame.run.argv.length), ...frame.run.argv, String(set.length), ...set]);
+    case "run":
+      body = nulJoin(runFields(frame.run));
       break;
-    }
+    case "preprocess":
+      body = nulJoin([...runFields(frame.run), frame.run.outFile, frame.run.errFile]);
+      break;
   }
   const head = Buffer.alloc(5);
   head[0] = TYPE_BYTE[frame.type];
@@ -129,8 +182,7 @@ export function encodeFrame(frame: AgentFrame): Buffer[] {
   return [head, body];
 }
 
-function decodeRun(body: Buffer): RunLocally {
-  const parts = splitNul(body);
+function decodeRunParts(parts: string[]): { run: RunLocally; next: number } {
   const path = parts[0] ?? "";
   const argc = takeCount(parts, 1);
   const argv = parts.slice(2, 2 + argc);
@@ -140,7 +192,17 @@ function decodeRun(body: Buffer): RunLocally {
     const eq = kv.indexOf("=");
     if (eq > 0) setEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  return { path, argv, setEnv };
+  return { run: { path, argv, setEnv }, next: 3 + argc + setc };
+}
+
+function decodeRun(body: Buffer): RunLocally {
+  return decodeRunParts(splitNul(body)).run;
+}
+
+function decodePreprocess(body: Buffer): Preprocess {
+  const parts = splitNul(body);
+  const { run, next } = decodeRunParts(parts);
+  return { ...run, outFile: parts[next] ?? "", errFile: parts[next + 1] ?? "" };
 }
 
 /** Push decoder for the agent's frames (used by the Node launcher and tests). */
@@ -162,6 +224,7 @@ export class AgentFrameDecoder {
       else if (type === TYPE_BYTE.stderr) out.push({ type: "stderr", data: body });
       else if (type === TYPE_BYTE.exit) out.push({ type: "exit", code: Number(body.toString("latin1")) });
       else if (type === TYPE_BYTE.run) out.push({ type: "run", run: decodeRun(body) });
+      else if (type === TYPE_BYTE.preprocess) out.push({ type: "preprocess", run: decodePreprocess(body) });
       else throw new LaunchProtocolError(`unknown agent frame type ${type}`);
     }
     return out;

@@ -145,5 +145,10 @@ describe("a build never fails because a helper (or the agent) did", () => {
     const leftovers = [...readdirSync(join(p.dir, "obj")), ...readdirSync(p.dir)].filter((f) => f.includes(".distcc-"));
     expect(leftovers).toEqual([]);
     expect(readdirSync(tmpdir)).toEqual([]);
+    // The preprocessor outputs live in the agent's private directory: none may stay behind.
+    const agentDir = join(p.distccDir, "agent");
+    const clean = async (): Promise<string[]> => readdirSync(agentDir).filter((f) => f.startsWith("cpp-"));
+    for (let i = 0; i < 60 && (await clean()).length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await clean()).toEqual([]);
   });
 });

@@ -1,7 +1,15 @@
-import { chmodSync, closeSync, mkdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { AgentPaths } from "../agent-paths.js";
-import { encodeFrame, LaunchRequestDecoder, type AgentFrame, type LaunchRequest } from "../launch-frames.js";
+import {
+  encodeFrame,
+  LaunchRequestDecoder,
+  LauncherReplyDecoder,
+  type AgentFrame,
+  type LaunchRequest,
+  type LauncherReply,
+} from "../launch-frames.js";
 
 /** One launcher's job as the agent sees it. */
 export interface JobConnection {
@@ -11,6 +19,8 @@ export interface JobConnection {
   signal: AbortSignal;
   /** Resolves when the launcher (or the compiler it exec'd) closed the connection. */
   closed: Promise<void>;
+  /** The launcher's next reply (the preprocessor's status); rejects if it goes away first. */
+  nextReply(): Promise<LauncherReply>;
   end(): void;
 }
 
@@ -65,6 +75,8 @@ function prepareDir(paths: AgentPaths): void {
     throw new AgentStartError(`${paths.agentDir} belongs to another user`, "DISTCC_ERR_AGENT_DIR");
   }
   chmodSync(paths.agentDir, 0o700);
+  // Preprocessor outputs left by an agent that was killed.
+  for (const f of readdirSync(paths.agentDir)) if (f.startsWith("cpp-")) rmSync(join(paths.agentDir, f), { force: true });
 }
 
 /**
@@ -156,10 +168,23 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     let resolveClosed!: () => void;
     const closed = new Promise<void>((r) => (resolveClosed = r));
     const decoder = new LaunchRequestDecoder();
+    const replies = new LauncherReplyDecoder();
+    const queued: LauncherReply[] = [];
+    let replyWaiter: { resolve(r: LauncherReply): void; reject(e: unknown): void } | undefined;
+    const deliver = (chunk: Buffer): void => {
+      queued.push(...replies.push(chunk));
+      if (replyWaiter && queued.length) {
+        const w = replyWaiter;
+        replyWaiter = undefined;
+        w.resolve(queued.shift()!);
+      }
+    };
     let started = false;
     const finish = (): void => {
       sockets.delete(socket);
       abort.abort();
+      replyWaiter?.reject(new Error("the launcher went away"));
+      replyWaiter = undefined;
       resolveClosed();
       active--;
       if (active === 0) armIdle();
@@ -168,10 +193,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     socket.on("error", () => socket.destroy());
     socket.on("end", () => socket.destroy());
     socket.on("data", (chunk: Buffer) => {
-      if (started) return; // nothing may follow the request; an exec'd compiler never writes
       let request: LaunchRequest | undefined;
       try {
+        if (started) return deliver(chunk);
         request = decoder.push(chunk);
+        if (request && decoder.rest.length) deliver(decoder.rest);
       } catch (err) {
         opts.onError?.(err);
         socket.destroy();
@@ -189,6 +215,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         },
         end() {
           socket.end();
+        },
+        nextReply() {
+          if (queued.length) return Promise.resolve(queued.shift()!);
+          if (socket.destroyed || abort.signal.aborted) return Promise.reject(new Error("the launcher went away"));
+          return new Promise<LauncherReply>((resolve, reject) => (replyWaiter = { resolve, reject }));
         },
       };
       opts.onJob(job).catch((err: unknown) => {

@@ -19,6 +19,12 @@ export class AgentState {
   private readonly said = new Set<string>();
   private readonly drivers = new Map<string, PlacementDriver>();
   readonly stats = { remote: 0 };
+  private tempId = 0;
+
+  /** A fresh number for this agent's private temporary files. */
+  nextTempId(): number {
+    return ++this.tempId;
+  }
 
   constructor(readonly paths: AgentPaths) {
     this.identities = new IdentityCache({ file: join(paths.stateDir, "compilers.json") });

@@ -1,4 +1,5 @@
-import { basename, resolve } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { readFile, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import {
@@ -25,7 +26,7 @@ import type { JobConnection } from "./agent-server.js";
 import type { AgentState } from "./agent-state.js";
 import { describeHostFailure } from "./host-failure.js";
 import { JobOutput } from "./job-output.js";
-import { runPreprocessor, type PreprocessResult } from "./run-preprocessor.js";
+
 import { LOCAL_ID, tcpHostId } from "./placement.js";
 import type { JobInfo } from "@x/distcc-scheduler";
 import { writeFileAtomically } from "./write-output.js";
@@ -34,6 +35,13 @@ import { writeFileAtomically } from "./write-output.js";
 const MAX_REMOTE_ATTEMPTS = 3;
 
 type CompileInvocation = Extract<Invocation, { kind: "compile" }>;
+
+interface PreprocessResult {
+  /** Exit code (128 + signal when killed). */
+  code: number;
+  output: Buffer;
+  stderr: Buffer;
+}
 type TcpHost = Extract<HostEntry, { kind: "tcp" }>;
 
 interface JobContext {
@@ -199,18 +207,42 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   }
 }
 
+/**
+ * Local preprocessing, run by the launcher (a small C process forks far cheaper than this agent
+ * can), stdout and stderr into private files; the stderr is shown only if the job succeeds.
+ */
 async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: number): Promise<PreprocessResult | undefined> {
   const cppLease = await ctx.state.slots.acquire(ctx.state.localPool("cpp", cppSlots), ctx.job.signal);
+  const base = join(ctx.state.paths.agentDir, `cpp-${process.pid}-${ctx.state.nextTempId()}`);
+  const outFile = `${base}${preprocessedExtension(scan.input)}`;
+  const errFile = `${base}.err`;
   try {
-    const cppArgv = preprocessorArgv(scan);
-    ctx.out.debug(`preprocessing: ${cppArgv.join(" ")}`);
-    return await runPreprocessor(ctx.compilerPath, cppArgv, {
-      cwd: ctx.cwd,
-      env: { ...ctx.env, ...ctx.childEnv },
-      signal: ctx.job.signal,
-    });
+    const argv = preprocessorArgv(scan);
+    ctx.out.debug(`preprocessing: ${argv.join(" ")}`);
+    ctx.job.send({ type: "preprocess", run: { path: ctx.compilerPath, argv, setEnv: ctx.childEnv, outFile, errFile } });
+    let code: number;
+    try {
+      code = (await ctx.job.nextReply()).code;
+    } catch {
+      return undefined; // the launcher went away: the job is cancelled
+    }
+    const read = (f: string): Buffer => {
+      try {
+        return readFileSync(f);
+      } catch {
+        return Buffer.alloc(0);
+      }
+    };
+    return { code, output: read(outFile), stderr: read(errFile) };
   } finally {
     cppLease.release();
+    const remove = (): void => {
+      rmSync(outFile, { force: true });
+      rmSync(errFile, { force: true });
+    };
+    remove();
+    // A killed launcher's preprocessor may still be dying and re-create its file: sweep again later.
+    if (ctx.job.signal.aborted) setTimeout(remove, 2000).unref();
   }
 }
 

@@ -8,7 +8,8 @@ import { connect, type Socket } from "node:net";
 import { constants } from "node:os";
 import { agentPaths } from "../agent-paths.js";
 import { classifyInvocation, findCompiler, safeguardLevel } from "../invocation.js";
-import { AgentFrameDecoder, encodeLaunchRequest, type RunLocally } from "../launch-frames.js";
+import { closeSync, openSync } from "node:fs";
+import { AgentFrameDecoder, encodeLaunchRequest, encodeLauncherReply, type Preprocess, type RunLocally } from "../launch-frames.js";
 import { packageFiles } from "../native-launcher.js";
 
 function tryConnect(path: string): Promise<Socket | undefined> {
@@ -113,6 +114,8 @@ export async function runNodeLauncher(argv: string[]): Promise<void> {
       } else if (frame.type === "run") {
         finished = true;
         runLocal(frame.run, conn);
+      } else if (frame.type === "preprocess") {
+        runPreprocessor(frame.run, conn);
       }
     }
   });
@@ -120,6 +123,28 @@ export async function runNodeLauncher(argv: string[]): Promise<void> {
   conn.on("close", () => {
     if (!finished) compileWithoutAgent(argv, self); // the agent died mid-job
   });
+}
+
+/** The agent's 'p': run cpp with stdout/stderr into its files, answer the status. */
+function runPreprocessor(run: Preprocess, socket: Socket): void {
+  let out: number | undefined;
+  let err: number | undefined;
+  const reply = (code: number): void => {
+    if (out !== undefined) closeSync(out);
+    if (err !== undefined) closeSync(err);
+    socket.write(encodeLauncherReply({ type: "cpp-status", code }));
+  };
+  try {
+    out = openSync(run.outFile, "w", 0o600);
+    err = openSync(run.errFile, "w", 0o600);
+  } catch {
+    return reply(107);
+  }
+  const child = spawn(run.path, run.argv.slice(1), { argv0: run.argv[0], stdio: ["ignore", out, err], env: { ...process.env, ...run.setEnv } });
+  child.once("error", () => reply(110));
+  child.once("exit", (code, signal) =>
+    reply(signal ? 128 + ((constants.signals as Record<string, number>)[signal] ?? 1) : (code ?? 1)),
+  );
 }
 
 function runLocal(run: RunLocally, socket: Socket): void {
