@@ -23,14 +23,14 @@ describe("hostListSchema", () => {
     );
   });
 
-  it.each([
+  it.each<[unknown, string]>([
     [{ kind: "tcp", spec: "h", host: "a b", port: 3632, limit: 4, protocol: 1, compression: "none", cpp: false, down: false, options: [] }, "space in host"],
     [{ kind: "tcp", spec: "h", host: "h", port: 3632, limit: 4, protocol: 4, compression: "none", cpp: false, down: false, options: [] }, "protocol 4"],
     [{ kind: "tcp", spec: "h", host: "h", port: 3632, limit: 4, protocol: 1, compression: "zstd", cpp: false, down: false, options: [] }, "zstd"],
     [{ kind: "ssh", spec: "h", host: "h:1", limit: 4, protocol: 1, compression: "none", cpp: false, down: false, options: [] }, "':' in an ssh host"],
     [{ kind: "local", spec: "localhost", limit: 1.5 }, "fractional limit"],
     [{ kind: "remote", spec: "x" }, "unknown kind"],
-  ])("rejects %j (%s)", (entry) => {
+  ])("rejects %j (%s)", (entry: unknown) => {
     expect(hostEntrySchema.safeParse(entry).success).toBe(false);
   });
 });
