@@ -28,11 +28,16 @@ export class Backoff implements BackoffView {
     this.periodMs = Math.max(0, options.periodMs ?? DEFAULT_BACKOFF_PERIOD_MS);
   }
 
-  /** Reads `DISTCC_BACKOFF_PERIOD` (seconds) the way distcc does; a non-number means the default. */
+  /**
+   * Reads `DISTCC_BACKOFF_PERIOD` (seconds) in ms, the way distcc 3.4 does (`atoi`): unset → 60 s;
+   * set → its leading integer, so `""`, `abc` and `0` all disable backoff, `12abc` is 12 s, and a
+   * negative period (never in backoff in distcc) is 0.
+   */
   static periodFromEnv(value: string | undefined): number {
-    if (value === undefined || value.trim() === "") return DEFAULT_BACKOFF_PERIOD_MS;
-    const seconds = Number(value);
-    return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : DEFAULT_BACKOFF_PERIOD_MS;
+    if (value === undefined) return DEFAULT_BACKOFF_PERIOD_MS;
+    const match = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(value);
+    const seconds = match ? Number.parseInt(match[1]!, 10) : 0;
+    return Math.max(0, seconds) * 1000;
   }
 
   fail(hostId: string, now: number): void {
