@@ -120,6 +120,20 @@ describe("Scheduler", () => {
     expect(snap.places.find((p) => p.id === "localhost")).toMatchObject({ local: true, limit: 1, inUse: 0 });
   });
 
+  it("a hosts list reload keeps held slots and drains a lowered limit", () => {
+    const s = new Scheduler({ hosts: [{ id: "a", limit: 2 }], localSlots: 1, policy: distccPolicy() });
+    const j1 = s.submit({ inputBytes: 1 }, 0);
+    const j2 = s.submit({ inputBytes: 1 }, 0);
+    s.setHosts([{ id: "a", limit: 1 }, { id: "b", limit: 1 }]);
+    const j3 = s.submit({ inputBytes: 1 }, 1);
+    expect(j3.lease?.placeId).toBe("b");
+    const j4 = s.submit({ inputBytes: 1 }, 1);
+    expect(j4.lease).toBeUndefined();
+    // a has 2 held, limit 1: the first release frees nothing usable yet.
+    expect(s.finish(j1.lease!.id, { ok: true }, 2).granted).toEqual([]);
+    expect(s.finish(j2.lease!.id, { ok: true }, 3).granted.map((l) => [l.jobId, l.placeId])).toEqual([[j4.jobId, "a"]]);
+  });
+
   it("a straggler copy wins and the original is cancelled", () => {
     const model = new SpeedModel();
     model.observe({ placeId: "slow", inputBytes: 1000, elapsedMs: 10_000 }, 0);
