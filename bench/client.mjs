@@ -1,8 +1,8 @@
 // Bench: distcc-client vs Debian's distcc against the same real distccd, in one run.
 // 1. Per-job wall time and client-side CPU (user+sys) for a small file, protocols 1 and 2:
 //    distcc = its own rusage (which includes its cpp child) minus a standalone `gcc -E` of the file;
-//    distcc-client = the native launcher's rusage + the agent's own CPU (/proc/PID/stat utime+stime,
-//    which excludes its cpp children) per job.
+//    distcc-client = the native launcher's rusage (which includes the cpp it runs for the agent) minus
+//    the same standalone `gcc -E`, plus the agent's own CPU per job (/proc/PID/stat utime+stime).
 // 2. A generated 200-file project: `make -j8` wall time with each client.
 // Run after `pnpm build`: node bench/client.mjs   (N=60 ROUNDS=3 FILES=200 to change sizes)
 import { spawn, spawnSync } from "node:child_process";
@@ -155,10 +155,10 @@ for (const [name, r] of Object.entries(results)) {
   const own = mean(r.runs.map((x) => x[1]));
   let excl = "";
   if (name.startsWith("distcc p")) clientCpu[name] = own - cppCpu;
-  if (name.startsWith("distcc-client")) clientCpu[name] = own + r.agentMs / r.runs.length;
+  if (name.startsWith("distcc-client")) clientCpu[name] = own - cppCpu + r.agentMs / r.runs.length;
   if (clientCpu[name] !== undefined) {
     excl = name.startsWith("distcc-client")
-      ? `${clientCpu[name].toFixed(2)} (launcher ${own.toFixed(2)} + agent ${(r.agentMs / r.runs.length).toFixed(2)})`
+      ? `${clientCpu[name].toFixed(2)} (launcher ${own.toFixed(2)} - cpp ${cppCpu.toFixed(2)} + agent ${(r.agentMs / r.runs.length).toFixed(2)})`
       : `${clientCpu[name].toFixed(2)} (${own.toFixed(2)} - cpp ${cppCpu.toFixed(2)})`;
   }
   console.log(`${name.padEnd(21)} ${wall.toFixed(1).padStart(8)} ${own.toFixed(2).padStart(13)}   ${excl}`);
