@@ -99,7 +99,8 @@ export function parseTcp(scan: Scan): HostEntry {
     const example = looksIpv6 ? `[${written}]` : `host${written.startsWith("[]") ? written.slice(2) : written}`;
     fail(scan, "missing-host", "missing host name", scan.start, "a host name (IPv6 addresses in brackets)", example);
   }
-  if (host.includes("=") && text.charCodeAt(scan.start) !== 91) {
+  // (`--localslots=0` as a host already has its own warning.)
+  if (host.includes("=") && text.charCodeAt(scan.start) !== 91 && !host.startsWith("--localslots")) {
     warn(scan, "DISTCC_WARN_EQUALS_IN_NAME", scan.start, `'${host}' is the host name ('=' does not start a limit here): write /N for a limit`);
   }
   const first = limitOrFail(scan, p, p);

@@ -13,13 +13,22 @@ export function parseLimit(scan: Scan, at: number): { next: number; limit: numbe
   while (isDigit(text.charCodeAt(next))) next++;
   if (n.digitsAt >= scan.end) {
     warn(scan, "DISTCC_WARN_READS_PAST_ENTRY", n.digitsAt, `the limit ${n.value} is read from the text after the entry (distcc's atoi skips whitespace)`);
-  } else if (n.wrapped) {
-    warn(scan, "DISTCC_WARN_LIMIT", at + 1, `'${text.slice(n.digitsAt, n.end)}' does not fit a C int: distcc uses ${n.value}`);
-  } else if (n.value < 0) {
-    warn(scan, "DISTCC_WARN_LIMIT", at + 1, `negative limit ${n.value}: distcc accepts it, but the host gets no slots`);
-  } else if (next !== n.end) {
-    warn(scan, "DISTCC_WARN_LIMIT", at + 1, `distcc reads the limit ${n.value} but its scan stops before the number; the rest of the entry is ignored`);
+    return { next, limit: n.value };
   }
+  const problems: string[] = [];
+  if (n.wrapped) problems.push(`'${text.slice(n.digitsAt, n.end)}' does not fit a C int: distcc uses ${n.value}`);
+  else if (n.value < 0) problems.push(`negative limit ${n.value}: distcc accepts it, but the host gets no slots`);
+  if (next !== n.end) {
+    // atoi skipped a sign or a \v that distcc's own scan does not: it stops right after the '/'.
+    const rest = text.slice(n.end, scan.end);
+    scan.tailExplained = true;
+    if (rest !== "") {
+      problems.push(`distcc reads ${n.value} but its scan stays at the '${text[at]}', so it ignores '${rest}' after it`);
+    } else if (n.value > 0) {
+      problems.push(`'${text.slice(at + 1, n.end)}' is read as ${n.value}`);
+    }
+  }
+  if (problems.length > 0) warn(scan, "DISTCC_WARN_LIMIT", at + 1, problems.join("; "));
   return { next, limit: n.value };
 }
 

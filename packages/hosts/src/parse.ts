@@ -59,6 +59,7 @@ export function parseHostList(input: string, opts: ParseHostListOptions = {}): H
     warnings,
     start: 0,
     end: 0,
+    tailExplained: false,
     isValidExample: (example) => isValidExample(example, extensions),
   };
   const list: HostList = {
@@ -83,6 +84,7 @@ export function parseHostList(input: string, opts: ParseHostListOptions = {}): H
     }
     scan.start = i;
     scan.end = spanUntil(text, i, ENTRY_STOPS);
+    scan.tailExplained = false;
     i = scan.end;
     const first = text.charCodeAt(scan.start);
     // Keyword checks only when the first character allows one (startsWith is the slow part).

@@ -25,6 +25,8 @@ export interface Scan {
   /** Current entry: [start, end) in text. */
   start: number;
   end: number;
+  /** A warning already said why the rest of the current entry is ignored. */
+  tailExplained: boolean;
   /** True when an example line is accepted without warnings (examples in errors must be). */
   isValidExample: (example: string) => boolean;
 }
@@ -69,7 +71,7 @@ export function fail(
   // The example must itself be accepted; when the one built from the entry is not (the entry
   // has a second problem), fall back to a plain one.
   const valid = scan.isValidExample(example) ? example : FALLBACK_EXAMPLES[problem];
-  const past = at >= scan.end ? ` (distcc reads on past the end of the entry)` : "";
+  const past = at > scan.end ? ` (distcc reads on past the end of the entry)` : "";
   throw new HostSpecError(what + past, {
     problem,
     entry: entryText(scan),
@@ -87,7 +89,7 @@ export function warn(scan: Scan, code: HostWarningCode, at: number, message: str
 }
 
 export function warnIgnoredTail(scan: Scan, at: number): void {
-  if (at < scan.end) {
+  if (at < scan.end && !scan.tailExplained) {
     warn(scan, "DISTCC_WARN_IGNORED_TEXT", at, `distcc ignores '${scan.text.slice(at, scan.end)}' at the end of the entry`);
   }
 }

@@ -133,7 +133,9 @@ describe("TCP hosts", () => {
   it("a signed limit stops the scan: in 'h/+3:3700' the port is never read", () => {
     const list = parse("h/+3:3700");
     expect(list.hosts[0]).toMatchObject({ limit: 3, port: 3632 });
-    expect(codes(list)).toEqual(["DISTCC_WARN_LIMIT", "DISTCC_WARN_IGNORED_TEXT"]);
+    expect(codes(list)).toEqual(["DISTCC_WARN_LIMIT"]);
+    expect(list.warnings[0]?.message).toMatch(/ignores ':3700'/);
+    expect(codes(parse("h/-1"))).toEqual(["DISTCC_WARN_LIMIT"]);
   });
 
   it("text after an entry's last field is ignored, with a warning", () => {
