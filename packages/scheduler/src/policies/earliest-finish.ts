@@ -52,14 +52,16 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
     name: "earliest-finish",
     choose(state, job, now) {
       if (job.localOnly) return localSlotOrWait(state.local);
-      const candidates = listCandidates(state, job, now, reprobeAfterMs, remoteMargin, minSamples);
+      const { candidates, usableHelpers } = listCandidates(state, job, now, reprobeAfterMs, remoteMargin, minSamples);
       const free = candidates.filter((c) => c.freeSlot !== undefined);
       let best = pickBest(job.urgent ? free : candidates);
       if (best && best.freeSlot === undefined) {
         const bestFree = pickBest(free);
         if (bestFree && bestFree.finish - now <= waitFactor * (best.finish - now)) best = bestFree;
       }
-      if (!best) return candidates.length === 0 ? localSlotOrWait(state.local) : { kind: "wait" };
+      // Nothing to choose now: wait for a helper that will report (first results), or fall back to
+      // this machine when no helper is usable at all (distcc's fallback).
+      if (!best) return usableHelpers ? { kind: "wait" } : localSlotOrWait(state.local);
       if (best.freeSlot === undefined) return { kind: "wait", placeId: best.id };
       return best.local
         ? { kind: "local", slot: best.freeSlot }
@@ -75,7 +77,7 @@ function listCandidates(
   reprobeAfterMs: number,
   remoteMargin: number,
   minSamples: number,
-): Candidate[] {
+): { candidates: Candidate[]; usableHelpers: boolean } {
   const excluded = new Set(job.excluded ?? []);
   const model = state.model;
   const runningAt = new Map<string, number[]>();
@@ -113,6 +115,7 @@ function listCandidates(
   const known = places.map((p) => estimateAt(p.id, 1)).filter((e): e is number => e !== undefined);
   const bestKnown = known.length > 0 ? Math.min(...known) : undefined;
 
+  const helperProbing = places.some((p) => !p.local && busyAt.has(p.id) && estimateAt(p.id, 1) === undefined);
   const out: Candidate[] = [];
   places.forEach((p, order) => {
     const freeSlot = lowestFreeSlot(p.taken, p.limit);
@@ -127,7 +130,9 @@ function listCandidates(
     // is never worse than distcc's order); this machine, and a place not measured lately, get one job.
     // This machine is not probed while the preprocessing of jobs in flight already keeps it busy: a
     // weak client is then the bottleneck, and a local compile would slow every one of them.
-    const localBusy = p.local && (state.localLoadExtra ?? 0) >= 1;
+    // Nor before the first result of a helper: until then nothing says this machine is worth it, and
+    // a cold start like distcc's (helpers first) is never worse than distcc.
+    const localBusy = p.local && ((state.localLoadExtra ?? 0) >= 1 || helperProbing);
     const probe = alone === undefined ? (p.local ? idle && !localBusy : true) : stale && idle && !localBusy;
     if (probe && freeSlot !== undefined && ahead === 0) {
       out.push({ id: p.id, local: p.local, order, freeSlot, finish: now, probe: true });
@@ -138,9 +143,10 @@ function listCandidates(
     const atLoad = (load: number): number | undefined => {
       const e = estimateAt(p.id, load);
       if (e !== undefined) return e * scale;
-      // Unknown and already probing: a host waits for its first result; this machine is taken to be as
-      // fast as the best known place, so the build never stalls behind a probe.
-      return p.local && bestKnown !== undefined ? bestKnown * Math.max(1, load) : undefined;
+      // Unknown: a host waits for its first result; this machine, while its probe runs, is taken to be
+      // as fast as the best known place (the build never stalls behind a probe); never probed, it is
+      // only the fallback.
+      return p.local && busyAt.has(p.id) && bestKnown !== undefined ? bestKnown * Math.max(1, load) : undefined;
     };
     // This machine also runs the preprocessing of the jobs in flight to helpers.
     const extra = p.local ? (state.localLoadExtra ?? 0) : 0;
@@ -165,7 +171,7 @@ function listCandidates(
     }
     out.push({ id: p.id, local: p.local, order, freeSlot: undefined, finish: frees[0]! + full + harm, probe: false });
   });
-  return out;
+  return { candidates: out, usableHelpers: places.some((p) => !p.local) };
 }
 
 /** Probes first (helpers before this machine), then earliest finish; ties go to a free place, then this machine, then list order. */
