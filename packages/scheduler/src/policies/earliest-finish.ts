@@ -53,19 +53,27 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
     choose(state, job, now) {
       if (job.localOnly) return localSlotOrWait(state.local);
       const { candidates, usableHelpers } = listCandidates(state, job, now, reprobeAfterMs, remoteMargin, minSamples);
-      const free = candidates.filter((c) => c.freeSlot !== undefined);
-      let best = pickBest(job.urgent ? free : candidates);
+      const place = (c: Candidate): Placement =>
+        c.local ? { kind: "local", slot: c.freeSlot! } : { kind: "remote", hostId: c.id, slot: c.freeSlot! };
+      // 1. A helper to (re)learn goes first: a cold start fills helpers like distcc.
+      const remoteProbe = candidates.find((c) => c.probe && !c.local);
+      if (remoteProbe) return place(remoteProbe);
+      // 2. The earliest expected finish among known places; a busy one only if clearly better.
+      const known = candidates.filter((c) => !c.probe);
+      const free = known.filter((c) => c.freeSlot !== undefined);
+      let best = pickBest(job.urgent ? free : known);
       if (best && best.freeSlot === undefined) {
         const bestFree = pickBest(free);
         if (bestFree && bestFree.finish - now <= waitFactor * (best.finish - now)) best = bestFree;
       }
-      // Nothing to choose now: wait for a helper that will report (first results), or fall back to
-      // this machine when no helper is usable at all (distcc's fallback).
-      if (!best) return usableHelpers ? { kind: "wait" } : localSlotOrWait(state.local);
-      if (best.freeSlot === undefined) return { kind: "wait", placeId: best.id };
-      return best.local
-        ? { kind: "local", slot: best.freeSlot }
-        : { kind: "remote", hostId: best.id, slot: best.freeSlot };
+      if (best && best.freeSlot !== undefined) return place(best);
+      // 3. Rather than wait, learn this machine (only when nothing known is free).
+      const localProbe = candidates.find((c) => c.probe && c.local);
+      if (localProbe) return place(localProbe);
+      if (best) return { kind: "wait", placeId: best.id };
+      // 4. Nothing to choose: wait for a helper that will report (first results), or fall back to this
+      // machine when no helper is usable at all (distcc's fallback).
+      return usableHelpers ? { kind: "wait" } : localSlotOrWait(state.local);
     },
   };
 }
@@ -174,7 +182,7 @@ function listCandidates(
   return { candidates: out, usableHelpers: places.some((p) => !p.local) };
 }
 
-/** Probes first (helpers before this machine), then earliest finish; ties go to a free place, then this machine, then list order. */
+/** Earliest finish; ties go to a free place, then this machine, then list order. */
 function pickBest(candidates: readonly Candidate[]): Candidate | undefined {
   let best: Candidate | undefined;
   for (const c of candidates) {
@@ -184,9 +192,6 @@ function pickBest(candidates: readonly Candidate[]): Candidate | undefined {
 }
 
 function better(a: Candidate, b: Candidate): boolean {
-  if (a.probe !== b.probe) return a.probe;
-  // Probe helpers before this machine: on a weak client a local probe is the costly one.
-  if (a.probe && a.local !== b.local) return !a.local;
   if (a.finish !== b.finish) return a.finish < b.finish;
   const aFree = a.freeSlot !== undefined;
   const bFree = b.freeSlot !== undefined;
