@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { hasCommand, makeTempDir } from "@x/testkit";
 import { HostSpecError, glibcRandom, parseHostList, totalJobs, type HostEntry } from "../src/index.js";
 import { hostLineChaos, hostLineText } from "./host-line-arbitrary.js";
-import { runRealDistcc, type TracedToken } from "./real-distcc.js";
+import { realProblem, runRealDistcc, type TracedToken } from "./real-distcc.js";
 
 const LINES = 400;
 /** Plus lines of random grammar characters, for combinations the structured generator misses. */
@@ -55,6 +55,10 @@ describe("differential against the real distcc 3.4", () => {
         if (!(e instanceof HostSpecError)) throw e;
         error = e.message;
         tally.refused++;
+        // Refused for the same reason as distcc (its last ERROR line names it).
+        if (real.hosts === null && realProblem(real.log) !== e.problem) {
+          mismatches.push(`${JSON.stringify(line)}: distcc refused it with ${realProblem(real.log)}, we with ${e.problem}: ${e.message}`);
+        }
       }
       const sameTokens = hosts === null || JSON.stringify(tokens) === JSON.stringify(real.tokens);
       if (JSON.stringify(hosts) !== JSON.stringify(real.hosts) || jobs !== real.jobs || !sameTokens) {

@@ -24,6 +24,22 @@ export interface RealVerdict {
   pid: number;
 }
 
+/** distcc's last ERROR line before it gave up on the list, as our HostSpecError problem. */
+export function realProblem(log: string[]): string | undefined {
+  const errors = log.filter((l) => / ERROR: /.test(l));
+  const last = errors.at(-1);
+  if (last === undefined) return undefined;
+  const table: [RegExp, string][] = [
+    [/invalid tcp port specification/, "bad-port"],
+    [/bad multiplier/, "bad-limit"],
+    [/unrecognized option in host specification/, "unknown-option"],
+    [/invalid host options/, "cpp-without-compression"],
+    [/IPv6 Hostname requires closing/, "unclosed-ipv6"],
+    [/hostname is required/, "missing-host"],
+  ];
+  return table.find(([re]) => re.test(last))?.[1] ?? `unmapped: ${last}`;
+}
+
 export function runRealDistcc(line: string, distccDir: string): RealVerdict {
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: distccDir, DISTCC_DIR: distccDir, DISTCC_HOSTS: line };
   const show = spawnSync("distcc", ["--show-hosts"], { env: { ...env, DISTCC_VERBOSE: "1" }, encoding: "utf8" });
