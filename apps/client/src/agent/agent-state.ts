@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { formatHostList, type HostList } from "@x/distcc-hosts";
 import { IdentityCache } from "@x/distcc-toolchain";
 import type { AgentPaths } from "../agent-paths.js";
+import { findCompiler } from "../invocation.js";
 import type { ClientOptions } from "../env-options.js";
 import { PlacementDriver, policyName } from "./placement.js";
 import { SlotBroker, type Chooser } from "./slot-broker.js";
@@ -20,6 +21,20 @@ export class AgentState {
   private readonly drivers = new Map<string, PlacementDriver>();
   readonly stats = { remote: 0 };
   private tempId = 0;
+
+  private readonly compilers = new Map<string, { path: string | undefined; at: number }>();
+
+  /** `findCompiler`, remembered for a few seconds: every job of a build asks the same question. */
+  findCompilerCached(name: string, path: string, cwd: string, selves: string[]): string | undefined {
+    const key = `${name}\0${path}\0${cwd}\0${selves.join("\0")}`;
+    const now = Date.now();
+    const hit = this.compilers.get(key);
+    if (hit && now - hit.at < 5000) return hit.path;
+    const found = findCompiler(name, path, cwd, selves);
+    if (this.compilers.size > 256) this.compilers.clear();
+    this.compilers.set(key, { path: found, at: now });
+    return found;
+  }
 
   /** A fresh number for this agent's private temporary files. */
   nextTempId(): number {

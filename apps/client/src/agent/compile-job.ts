@@ -19,7 +19,7 @@ import {
   serverArgv,
   type DistributableScan,
 } from "@x/distcc-toolchain";
-import { classifyInvocation, findCompiler, safeguardLevel, type Invocation } from "../invocation.js";
+import { classifyInvocation, safeguardLevel, type Invocation } from "../invocation.js";
 import { clientOptions, type ClientOptions } from "../env-options.js";
 import { runCommand } from "../commands.js";
 import type { JobConnection } from "./agent-server.js";
@@ -72,7 +72,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     return;
   }
   const level = safeguardLevel(env);
-  const compilerPath = findCompiler(inv.compilerName, inv.path, request.cwd, [request.self, ...state.selfPaths]);
+  const compilerPath = state.findCompilerCached(inv.compilerName, inv.path, request.cwd, [request.self, ...state.selfPaths]);
   if (!compilerPath) {
     out.stderr(`distcc-client: ${inv.compilerName}: compiler not found on PATH\n`);
     out.exit(110);
@@ -314,7 +314,7 @@ async function finishRemote(
   const exitCode = statusToExitCode(response.status);
   if (wait.kind === "exited" && wait.code === 0) {
     try {
-      await writeFileAtomically(resolve(ctx.cwd, output), response.object, ctx.job.signal);
+      writeFileAtomically(resolve(ctx.cwd, output), response.object, ctx.job.signal);
     } catch (err) {
       if (ctx.job.signal.aborted) return { kind: "done" };
       out.stderr(`distcc-client: cannot write ${output}: ${(err as Error).message}\n`);
