@@ -1,4 +1,5 @@
 import { Backoff } from "./backoff.js";
+import { BuildStats, type BuildStatsSnapshot } from "./build-stats.js";
 import { SchedulerError } from "./errors.js";
 import { earliestFinishPolicy } from "./policies/earliest-finish.js";
 import { SlotTable } from "./slot-table.js";
@@ -99,6 +100,7 @@ interface JobRecord {
   readonly id: number;
   info: JobInfo;
   remoteAttempts: number;
+  remoteFailed: boolean;
   bypassed: number;
   readonly leases: Set<number>;
 }
@@ -145,6 +147,7 @@ export class Scheduler {
   readonly #loadArea = new Map<string, { area: number; at: number }>();
   /** lease id -> load area of its place when it started. */
   readonly #leaseArea = new Map<number, number>();
+  readonly #stats = new BuildStats();
 
   constructor(options: SchedulerOptions) {
     this.model = options.model ?? new SpeedModel();
@@ -176,8 +179,9 @@ export class Scheduler {
 
   /** Asks for a place for a new job. It may be placed at once, or wait for a later `Update`. */
   submit(job: JobInfo, now: number): SubmitResult {
-    const record: JobRecord = { id: this.#nextJob++, info: job, remoteAttempts: 0, bypassed: 0, leases: new Set() };
+    const record: JobRecord = { id: this.#nextJob++, info: job, remoteAttempts: 0, remoteFailed: false, bypassed: 0, leases: new Set() };
     this.#jobs.set(record.id, record);
+    this.#stats.submitted();
     this.#queue.push(record);
     const { granted, failed } = this.#dispatch(now);
     const lease = granted.find((l) => l.jobId === record.id);
@@ -206,6 +210,7 @@ export class Scheduler {
         ...(outcome.compileMs !== undefined ? { compileMs: outcome.compileMs } : {}),
       };
       this.model.observe(observation, now);
+      this.#stats.compiled(lease.placeId, elapsedMs, lease.duplicate, job.remoteFailed, !remote);
       if (remote && outcome.clientMs !== undefined) this.model.observeClient(clientMs, elapsedMs, now);
       if (remote) this.backoff.succeed(lease.placeId);
       for (const other of [...job.leases]) {
@@ -216,6 +221,8 @@ export class Scheduler {
       this.#jobs.delete(job.id);
     } else {
       if (remote) this.backoff.fail(lease.placeId, now);
+      this.#stats.failedAttempt(lease.placeId, outcome.reason ?? "failed");
+      if (remote) job.remoteFailed = true;
       // A failed local attempt has nowhere better to go: the job ends and the caller reports it.
       if (job.leases.size === 0 && remote) this.#requeue(job, lease, outcome.retryLocally === true);
       else if (job.leases.size === 0) this.#jobs.delete(job.id);
@@ -235,6 +242,7 @@ export class Scheduler {
     }
     this.#queue = this.#queue.filter((j) => j !== job);
     this.#jobs.delete(jobId);
+    this.#stats.cancelled();
     return { ...this.#dispatch(now), cancelled };
   }
 
@@ -282,7 +290,10 @@ export class Scheduler {
       };
       if (!shouldDuplicate(check)) continue;
       const copy = this.#grant(job, alternative.placement, now, true);
-      if (copy) copies.push(copy);
+      if (copy) {
+        copies.push(copy);
+        this.#stats.copyStarted(copy.placeId);
+      }
     }
     return copies;
   }
@@ -332,6 +343,11 @@ export class Scheduler {
     return { now, waiting: this.#queue.length, running: this.#leases.size, places };
   }
 
+  /** Counters since this scheduler was made: per place jobs, time, failures and why, copies. */
+  stats(): BuildStatsSnapshot {
+    return this.#stats.snapshot();
+  }
+
   /** Jobs waiting for a slot, oldest first. */
   get waiting(): number {
     return this.#queue.length;
@@ -376,6 +392,7 @@ export class Scheduler {
       }
     }
     this.#queue = stillWaiting;
+    this.#stats.unplaceable(failed.length);
     return { granted, failed };
   }
 
