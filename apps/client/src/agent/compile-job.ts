@@ -177,7 +177,13 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
         response = await sendCompileRequest(
           { host: host.host, port: host.port },
           { version, argv, source: cpp.output },
-          { ioTimeoutMs: opts.ioTimeoutMs, connectTimeoutMs: opts.connectTimeoutMs, signal: job.signal },
+          {
+            ioTimeoutMs: opts.ioTimeoutMs,
+            connectTimeoutMs: opts.connectTimeoutMs,
+            signal: job.signal,
+            // `,lz4` (our extension, only for our server): the same tokens with LZ4 bodies.
+            ...(version === 2 && host.compression === "lz4" ? { compression: "lz4" as const } : {}),
+          },
         );
       } catch (err) {
         if (job.signal.aborted) return;
