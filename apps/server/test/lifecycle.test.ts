@@ -81,4 +81,20 @@ describe("job lifecycle", () => {
       await srv.stop();
     }
   });
+
+  it("IPv6: serves ::1 when allowed, refuses it when only 127.0.0.1 is", async () => {
+    const v6 = await startTestServer({ listen: "::1", allow: ["::1/128"] });
+    const v4only = await startTestServer({ listen: "::1", allow: ["127.0.0.1"] });
+    try {
+      const ok = await exchange(v6.port, hello(), { host: "::1" });
+      expect(decodeResponse(ok.bytes, 1).status).toBe(0);
+      expect(v6.jobs.at(-1)?.client).toMatch(/^::1:\d+$/);
+      const refused = await exchange(v4only.port, hello(), { host: "::1" });
+      expect(refused.bytes.length).toBe(0);
+      expect((await jobAfter(v4only, 0)).reason).toMatch(/--allow/);
+    } finally {
+      await v6.stop();
+      await v4only.stop();
+    }
+  });
 });
