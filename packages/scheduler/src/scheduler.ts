@@ -1,5 +1,6 @@
 import { Backoff } from "./backoff.js";
 import { BuildStats, type BuildStatsSnapshot } from "./build-stats.js";
+import { LoadMeter } from "./load-meter.js";
 import { SchedulerError } from "./errors.js";
 import { earliestFinishPolicy } from "./policies/earliest-finish.js";
 import { SlotTable } from "./slot-table.js";
@@ -143,10 +144,10 @@ export class Scheduler {
   readonly #maxRemoteAttempts: number;
   readonly #maxBypass: number;
   readonly #duplicateMargin: number;
-  /** Per place: integral of slots in use over time up to `at`, for each lease's mean concurrency. */
-  readonly #loadArea = new Map<string, { area: number; at: number }>();
-  /** lease id -> load area of its place when it started. */
-  readonly #leaseArea = new Map<number, number>();
+  /** Each place's load over time (this machine's counts remote jobs' preprocessing). */
+  readonly #load = new LoadMeter(
+    (id, now) => this.#slots.inUse(id) + (id === LOCAL_ID ? this.#localExtra(now) : 0),
+  );
   readonly #stats = new BuildStats();
 
   constructor(options: SchedulerOptions) {
@@ -193,7 +194,7 @@ export class Scheduler {
     const lease = this.#leases.get(leaseId);
     if (!lease) throw new SchedulerError("SCHED_ERR_UNKNOWN_LEASE", `no lease ${leaseId}`);
     const job = this.#jobs.get(lease.jobId)!;
-    const concurrency = this.#meanLoad(lease, now);
+    const concurrency = this.#load.mean(lease.id, lease.placeId, lease.startedAt, now);
     this.#release(lease, job, now);
     const cancelled: Lease[] = [];
     const remote = lease.placement.kind === "remote";
@@ -407,8 +408,8 @@ export class Scheduler {
   #grant(job: JobRecord, placement: Exclude<Placement, { kind: "wait" }>, now: number, duplicate: boolean): Lease | undefined {
     const placeId = placement.kind === "local" ? LOCAL_ID : placement.hostId;
     if (!this.#slots.has(placeId)) return undefined;
-    const area = this.#touchLoad(placeId, now);
-    this.#touchLoad(LOCAL_ID, now);
+    this.#load.touch(placeId, now);
+    this.#load.touch(LOCAL_ID, now);
     const slot = this.#slots.acquire(placeId, placement.slot) ?? this.#slots.acquire(placeId);
     if (slot === undefined) return undefined;
     if (placement.kind === "remote") job.remoteAttempts++;
@@ -423,7 +424,7 @@ export class Scheduler {
       duplicate,
     };
     this.#leases.set(lease.id, lease);
-    this.#leaseArea.set(lease.id, area);
+    this.#load.start(lease.id, placeId, now);
     job.leases.add(lease.id);
     return lease;
   }
@@ -435,33 +436,10 @@ export class Scheduler {
     return remote * this.model.clientShare(now);
   }
 
-  /**
-   * Brings the load integral of a place up to `now` (before any slot count changes); returns it.
-   * This machine's load also counts the preprocessing of remote jobs.
-   */
-  #touchLoad(placeId: string, now: number): number {
-    const entry = this.#loadArea.get(placeId) ?? { area: 0, at: now };
-    if (now > entry.at) {
-      const load = this.#slots.inUse(placeId) + (placeId === LOCAL_ID ? this.#localExtra(now) : 0);
-      entry.area += load * (now - entry.at);
-      entry.at = now;
-    }
-    this.#loadArea.set(placeId, entry);
-    return entry.area;
-  }
-
-  /** Mean number of jobs at the lease's place while it ran (itself included). */
-  #meanLoad(lease: Lease, now: number): number {
-    const start = this.#leaseArea.get(lease.id);
-    const span = now - lease.startedAt;
-    if (start === undefined || span <= 0) return Math.max(1, this.#slots.inUse(lease.placeId));
-    return Math.max(1, (this.#touchLoad(lease.placeId, now) - start) / span);
-  }
-
   #release(lease: Lease, job: JobRecord, now: number): void {
-    this.#touchLoad(lease.placeId, now);
-    this.#touchLoad(LOCAL_ID, now);
-    this.#leaseArea.delete(lease.id);
+    this.#load.touch(lease.placeId, now);
+    this.#load.touch(LOCAL_ID, now);
+    this.#load.end(lease.id);
     this.#slots.release(lease.placeId, lease.placement.slot);
     this.#leases.delete(lease.id);
     job.leases.delete(lease.id);
