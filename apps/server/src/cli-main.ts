@@ -32,6 +32,7 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     jobs: settings.jobs,
     maxConnections: settings.maxConnections,
     maxQueue: settings.maxQueue,
+    maxRequestMemory: settings.maxRequestMemory * 1024 * 1024,
     readTimeoutMs: settings.readTimeout * 1000,
     jobLifetimeMs: settings.jobLifetime * 1000,
     ...(settings.tempDir ? { tempDir: settings.tempDir } : {}),

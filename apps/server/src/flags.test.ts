@@ -37,6 +37,7 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ logLevel: "loud" })).toThrow(/"logLevel" must be one of critical/);
     expect(() => parseConfig({ allow: ["ok", 3] })).toThrow(/"allow\[1\]" must be a list of non-empty strings/);
     expect(() => parseConfig({ jbos: 3 })).toThrow(/unknown key\(s\) "jbos"; allowed keys: port, listen/);
+    expect(parseConfig({ maxRequestMemory: 512 })).toEqual({ maxRequestMemory: 512 });
     expect(() => parseConfig([1])).toThrow(/one JSON object/);
   });
 });

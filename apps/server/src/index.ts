@@ -1,5 +1,5 @@
 // distcc-server as a library: start a distccd-compatible server inside your own process.
-export { startServer, createJobService, allowListFor, type ServerOptions, type DistccServer, type CloseOptions, type JobService } from "./server.js";
+export { startServer, createJobService, allowListFor, SERVER_LIMITS, type ServerOptions, type DistccServer, type CloseOptions, type JobService } from "./server.js";
 export { serveJob, checkArgv } from "./serve-job.js";
 export type { CompilerWhitelist, WhitelistDecision } from "./whitelist.js";
 export { DistccServerError, type ServerErrorCode } from "./errors.js";

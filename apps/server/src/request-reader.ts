@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import { DistccProtocolError, RequestDecoder, type CompileRequest, type DecoderLimits, type ProtocolVersion } from "@x/distcc-protocol";
 import type { JobResult } from "./job-result.js";
+import type { BudgetShare } from "./memory-budget.js";
 
 /** The verdict of the checks run on argv before the rest of the request is read. */
 export type ArgvVerdict =
@@ -24,6 +25,8 @@ export interface ReadRequestOptions {
   checkArgv: (argv: string[], version: ProtocolVersion, cwd: string | undefined) => ArgvVerdict;
   /** Counts request bytes. */
   onBytes: (n: number) => void;
+  /** The server-wide memory this request may hold (wire bytes and decompressed bodies). */
+  budget: BudgetShare;
 }
 
 /**
@@ -62,6 +65,10 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       opts.onBytes(chunk.length);
       if (settled || decoder.done) return; // after the request: ignored (spec 1: nothing may follow)
       armIdle();
+      if (!opts.budget.take(chunk.length)) {
+        drop("REJ_OVERLOAD", "server memory budget for requests exceeded", 114);
+        return;
+      }
       let events;
       try {
         events = decoder.push(chunk);
@@ -74,6 +81,9 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       for (const event of events) {
         if (event.type === "version") {
           version = event.version;
+        } else if ((event.type === "source" || event.type === "file") && !opts.budget.take((event.type === "source" ? event.data : event.content).length)) {
+          drop("REJ_OVERLOAD", "server memory budget for requests exceeded", 114);
+          return;
         } else if (event.type === "cwd") {
           cwd = event.cwd;
         } else if (event.type === "argv") {

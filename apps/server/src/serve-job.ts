@@ -15,6 +15,7 @@ import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "./exit-codes.js";
 import { createJobFolder, type JobFolder } from "./job-folder.js";
 import type { JobContext } from "./job-context.js";
 import type { JobResult, JobSummary } from "./job-result.js";
+import { BudgetShare } from "./memory-budget.js";
 import { PumpTreeError, makeClientCwd, placeTreeEntry } from "./pump-tree.js";
 import { readRequest, type ArgvVerdict } from "./request-reader.js";
 import { syntheticFailure, writeResponse } from "./respond.js";
@@ -110,7 +111,9 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   const onGone = (): void => clientGone.abort();
   const onShutdown = (): void => clientGone.abort();
   ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
+  const share = new BudgetShare(ctx.memory);
   const finish = (result: JobResult, reason?: string): JobSummary => {
+    share.releaseAll();
     summary.result = result;
     if (reason) summary.reason = reason;
     summary.timeMs = Date.now() - started;
@@ -127,6 +130,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       return checkArgv(argv, version, cwd, ctx);
     },
     onBytes: (n) => (summary.bytesIn += n),
+    budget: share,
   });
   if (outcome.kind === "dropped") {
     conn.destroy();

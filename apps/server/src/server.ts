@@ -9,6 +9,7 @@ import { DistccServerError } from "./errors.js";
 import type { JobContext } from "./job-context.js";
 import { formatJobSummary, type JobSummary } from "./job-result.js";
 import { JobSlots } from "./job-slots.js";
+import { MemoryBudget } from "./memory-budget.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { serveJob } from "./serve-job.js";
 import { createStatsServer } from "./stats-http.js";
@@ -45,13 +46,25 @@ export interface ServerOptions {
   whitelist?: CompilerWhitelist;
   /** Options for the default discovery (PATH/DISTCCD_PATH dirs, extra dirs, masquerade dir). */
   discover?: DiscoverOptions;
-  /** Bounds on request fields (the protocol package's defaults otherwise). */
+  /** Bounds on request fields (SERVER_LIMITS, then the protocol package's defaults). */
   limits?: Partial<DecoderLimits>;
+  /** Bytes all requests together may hold while read or waiting (default 1 GiB). */
+  maxRequestMemory?: number;
   /** Environment of the compilers (default: process.env, PATH replaced by DISTCCD_PATH if set). */
   compilerEnv?: NodeJS.ProcessEnv;
   /** Called after every connection with its summary (also logged at notice). */
   onJob?: (summary: JobSummary) => void;
 }
+
+/**
+ * Per-request bounds tighter than the protocol package's generic defaults: real preprocessed
+ * sources reach tens of MB, never hundreds (the server-wide budget bounds the sum).
+ */
+export const SERVER_LIMITS: Partial<DecoderLimits> = {
+  maxPayload: 128 << 20,
+  maxDecompressed: 256 << 20,
+  maxTotal: 512 << 20,
+};
 
 export interface CloseOptions {
   /** Let running jobs finish for this long, then kill them (default 10 000). */
@@ -129,7 +142,8 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     slots,
     whitelist,
     logger,
-    ...(options.limits ? { limits: options.limits } : {}),
+    limits: { ...SERVER_LIMITS, ...options.limits },
+    memory: new MemoryBudget(options.maxRequestMemory ?? 1 << 30),
     readTimeoutMs: options.readTimeoutMs ?? 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
     jobLifetimeMs: options.jobLifetimeMs ?? 0,

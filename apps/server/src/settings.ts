@@ -19,6 +19,7 @@ export interface Settings {
   readTimeout: number;
   maxConnections: number;
   maxQueue: number;
+  maxRequestMemory: number;
   logFile?: string;
   logStderr: boolean;
   logLevel: LogLevel;
@@ -71,6 +72,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "readTimeout", flag: "--read-timeout", kind: { type: "int", min: 1, max: 3600 }, arg: "SECONDS", help: "drop a client that sends nothing for this long while sending its request (default 60)" },
   { key: "maxConnections", flag: "--max-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once; beyond, new ones are closed (default 256)" },
   { key: "maxQueue", flag: "--max-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "complete requests waiting for a compile slot; beyond, refused (default 128)" },
+  { key: "maxRequestMemory", flag: "--max-request-memory", kind: { type: "int", min: 1, max: 1_048_576 }, arg: "MB", help: "memory all requests being read or waiting may hold together (default 1024)" },
   { key: "logFile", flag: "--log-file", kind: { type: "string" }, arg: "FILE", help: "append log lines to FILE (SIGHUP reopens it)" },
   { key: "logStderr", flag: "--log-stderr", kind: { type: "bool" }, help: "log to stderr (the default when no --log-file is given)" },
   { key: "logLevel", flag: "--log-level", kind: { type: "enum", values: LOG_LEVELS }, arg: "LEVEL", help: "critical, error, warning, notice (default), info or debug" },
@@ -101,6 +103,7 @@ export function defaultSettings(): Settings {
     readTimeout: 60,
     maxConnections: 256,
     maxQueue: 128,
+    maxRequestMemory: 1024,
     logStderr: false,
     logLevel: "notice",
     stats: false,

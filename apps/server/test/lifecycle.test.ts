@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { encodeRequest } from "@x/distcc-protocol";
 import { describe, expect, it } from "vitest";
 import { exchange, jobAfter, startTestServer } from "./helpers.js";
 import { capture, decodeResponse } from "./wire.js";
@@ -95,6 +96,22 @@ describe("job lifecycle", () => {
     } finally {
       await v6.stop();
       await v4only.stop();
+    }
+  });
+
+  it("a server-wide memory budget: a request that would exceed it is dropped, the budget is given back", async () => {
+    const srv = await startTestServer({ maxRequestMemory: 1 << 20 });
+    try {
+      const argv = ["x86_64-linux-gnu-gcc", "-c", "big.c", "-o", "big.o"];
+      const big = encodeRequest({ version: 1, argv, source: Buffer.alloc(2 << 20, 0x20) });
+      const r = await exchange(srv.port, big);
+      expect(r.bytes.length).toBe(0);
+      const job = await jobAfter(srv, 0);
+      expect(job.result).toBe("REJ_OVERLOAD");
+      expect(job.reason).toMatch(/memory budget/);
+      for (let i = 0; i < 3; i++) expect(decodeResponse((await exchange(srv.port, hello())).bytes, 1).status).toBe(0);
+    } finally {
+      await srv.stop();
     }
   });
 });
