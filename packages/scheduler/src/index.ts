@@ -16,6 +16,8 @@ export { Backoff, DEFAULT_BACKOFF_PERIOD_MS, type BackoffJSON, type BackoffOptio
 export {
   SpeedModel,
   DEFAULT_HALF_LIFE_MS,
+  DEFAULT_MEMORY_JOBS,
+  PARALLELISM,
   type JobObservation,
   type PlaceStatsJSON,
   type SpeedModelJSON,

@@ -49,7 +49,7 @@ describe("SpeedModel", () => {
   });
 
   it("falls back to a proportional estimate when every job had the same size", () => {
-    const m = new SpeedModel();
+    const m = new SpeedModel({ memoryJobs: Infinity });
     m.observe({ placeId: "a", inputBytes: 100 * KIB, elapsedMs: 200 }, 0);
     m.observe({ placeId: "a", inputBytes: 100 * KIB, elapsedMs: 300 }, 0);
     expect(m.estimate("a", 100 * KIB, 0)).toBe(250);
@@ -62,6 +62,17 @@ describe("SpeedModel", () => {
     const m = new SpeedModel();
     m.observe({ placeId: "a", inputBytes: 1000, elapsedMs: 5, ok: false }, 0);
     expect(m.estimate("a", 1000, 0)).toBeUndefined();
+  });
+
+  it("re-learns a host that slowed down within a few dozen jobs, whatever the time scale", () => {
+    const m = new SpeedModel();
+    for (let i = 0; i < 200; i++) m.observe({ placeId: "a", inputBytes: 60 * KIB, elapsedMs: 100 }, 0);
+    for (let i = 0; i < 60; i++) m.observe({ placeId: "a", inputBytes: 60 * KIB, elapsedMs: 400 }, 0);
+    expect(m.estimate("a", 60 * KIB, 0)).toBeGreaterThan(300);
+    const frozen = new SpeedModel({ memoryJobs: Infinity });
+    for (let i = 0; i < 200; i++) frozen.observe({ placeId: "a", inputBytes: 60 * KIB, elapsedMs: 100 }, 0);
+    for (let i = 0; i < 60; i++) frozen.observe({ placeId: "a", inputBytes: 60 * KIB, elapsedMs: 400 }, 0);
+    expect(frozen.estimate("a", 60 * KIB, 0)).toBeLessThan(200);
   });
 
   it("re-learns a host that got slower: old jobs fade with the half-life", () => {

@@ -23,12 +23,19 @@ export interface JobObservation {
 export interface SpeedModelOptions {
   /** Weight of an observation halves every `halfLifeMs` (default 10 min), so a changed host is re-learned. */
   readonly halfLifeMs?: number;
+  /**
+   * Each new job at a place also scales the weight of the older ones by `1 - 1/memoryJobs` (default
+   * 40), so a host that slows down in the middle of a build is re-learned within a few dozen jobs,
+   * whatever the time scale.
+   */
+  readonly memoryJobs?: number;
 }
 
 /** Serialised model, persisted by the caller (for example `$DISTCC_DIR/scheduler-model.json`). */
 export interface SpeedModelJSON {
   readonly version: 2;
   readonly halfLifeMs: number;
+  readonly memoryJobs?: number;
   readonly places: Record<string, PlaceStatsJSON>;
   /**
    * What remote jobs cost this machine under their lease (preprocessing): decayed sums of the share of
@@ -57,6 +64,7 @@ export interface FitJSON {
 }
 
 export const DEFAULT_HALF_LIFE_MS = 10 * 60_000;
+export const DEFAULT_MEMORY_JOBS = 40;
 
 /**
  * Candidate numbers of jobs a place runs at full speed at once (its cores, in effect). The model keeps
@@ -95,6 +103,7 @@ const KIB = 1024;
  */
 export class SpeedModel implements EstimateSource {
   readonly halfLifeMs: number;
+  readonly memoryJobs: number;
   readonly #places = new Map<string, PlaceStats>();
   #client = { w: 0, share: 0, ms: 0, at: 0 };
 
@@ -104,6 +113,11 @@ export class SpeedModel implements EstimateSource {
       throw new SchedulerError("SCHED_ERR_BAD_OPTION", `halfLifeMs must be > 0, got ${halfLife}`);
     }
     this.halfLifeMs = halfLife;
+    const memory = options.memoryJobs ?? DEFAULT_MEMORY_JOBS;
+    if (!(memory >= 1)) {
+      throw new SchedulerError("SCHED_ERR_BAD_OPTION", `memoryJobs must be >= 1, got ${memory}`);
+    }
+    this.memoryJobs = memory;
   }
 
   observe(result: JobObservation, now: number): void {
@@ -118,6 +132,7 @@ export class SpeedModel implements EstimateSource {
     };
     const x = result.inputBytes / KIB;
     const load = Math.max(1, result.concurrency ?? 1);
+    scale(stats, 1 - 1 / this.memoryJobs);
     stats.w += 1;
     PARALLELISM.forEach((c, i) => {
       const fit = stats.fits[i]!;
@@ -220,7 +235,7 @@ export class SpeedModel implements EstimateSource {
   toJSON(): SpeedModelJSON {
     const places: Record<string, PlaceStatsJSON> = {};
     for (const [id, st] of this.#places) places[id] = { ...st, fits: st.fits.map((f) => ({ ...f })) };
-    return { version: 2, halfLifeMs: this.halfLifeMs, places, client: { ...this.#client } };
+    return { version: 2, halfLifeMs: this.halfLifeMs, memoryJobs: this.memoryJobs, places, client: { ...this.#client } };
   }
 
   /** Restores a persisted model; throws `SCHED_ERR_BAD_MODEL_JSON` on anything malformed. */
@@ -232,7 +247,12 @@ export class SpeedModel implements EstimateSource {
     if (typeof json !== "object" || json === null) return bad("not an object");
     const j = json as Partial<SpeedModelJSON>;
     if (j.version !== 2) return bad(`unknown version ${String(j.version)}`);
-    const model = new SpeedModel({ halfLifeMs: options.halfLifeMs ?? j.halfLifeMs });
+    // Infinity (no count-based forgetting) is written as null by JSON.
+    const memoryJobs = options.memoryJobs ?? (typeof j.memoryJobs === "number" ? j.memoryJobs : undefined);
+    const model = new SpeedModel({
+      halfLifeMs: options.halfLifeMs ?? j.halfLifeMs,
+      ...(memoryJobs !== undefined ? { memoryJobs } : {}),
+    });
     if (typeof j.places !== "object" || j.places === null) return bad("places missing");
     for (const [id, st] of Object.entries(j.places)) {
       if (!st || !finite(st.w, st.at, st.last, st.count) || st.w < 0) return bad(`bad stats for ${id}`);
@@ -267,18 +287,22 @@ export class SpeedModel implements EstimateSource {
     if (!st) return undefined;
     const dt = now - st.at;
     if (dt > 0) {
-      const f = Math.pow(0.5, dt / this.halfLifeMs);
-      st.w *= f;
-      for (const fit of st.fits) {
-        fit.x *= f;
-        fit.y *= f;
-        fit.xx *= f;
-        fit.xy *= f;
-        fit.yy *= f;
-      }
+      scale(st, Math.pow(0.5, dt / this.halfLifeMs));
       st.at = now;
     }
     return st;
+  }
+}
+
+/** Multiplies every weighted sum of a place by `f` (older jobs count less). */
+function scale(st: PlaceStats, f: number): void {
+  st.w *= f;
+  for (const fit of st.fits) {
+    fit.x *= f;
+    fit.y *= f;
+    fit.xx *= f;
+    fit.xy *= f;
+    fit.yy *= f;
   }
 }
 
