@@ -28,6 +28,8 @@ export interface SimHelper {
   readonly bytesPerMs: number;
   /** A dead host: every attempt fails after one round trip (connection refused). */
   readonly dead?: boolean;
+  /** From `atMs` on, the helper runs at `factor` times its speed (someone else loads it). */
+  readonly slowsDown?: { readonly atMs: number; readonly factor: number };
 }
 
 export interface FarmSetup {
@@ -136,6 +138,11 @@ class FarmRun {
   run(): SimResult {
     const parallelism =
       this.#strategy.kind === "local-only" ? this.#setup.client.localParallelism : this.#setup.client.parallelism;
+    for (const h of this.#setup.helpers) {
+      if (!h.slowsDown) continue;
+      const speed = h.speed * h.slowsDown.factor;
+      this.#after(h.slowsDown.atMs, () => this.#helperCpu.get(h.id)!.setRates(h.cpus * speed, speed));
+    }
     for (let i = 0; i < parallelism; i++) this.#startNextJob();
     this.#afterEvent();
     let guard = 0;

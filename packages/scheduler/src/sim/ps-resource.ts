@@ -8,10 +8,16 @@ export class PsResource {
 
   constructor(
     /** Total units per ms (cpus x speed, or bytes per ms). */
-    readonly capacity: number,
+    private capacity: number,
     /** Units per ms one task can use at most (one CPU's speed; a link's whole bandwidth). */
-    readonly perTaskRate: number,
+    private perTaskRate: number,
   ) {}
+
+  /** Changes the rates from now on (a machine that gets loaded by someone else). */
+  setRates(capacity: number, perTaskRate: number): void {
+    this.capacity = capacity;
+    this.perTaskRate = perTaskRate;
+  }
 
   get active(): number {
     return this.#tasks.size;

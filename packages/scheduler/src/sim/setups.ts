@@ -39,6 +39,15 @@ export function standardSetups(seed = 1): FarmSetup[] {
       jobs: kernel,
     },
     {
+      name: "laptop + 2 helpers, the fast one loaded by others after 5 s",
+      client: LAPTOP,
+      helpers: [
+        { id: "server", slots: 8, cpus: 4, speed: 1.5, slowsDown: { atMs: 5000, factor: 0.1 }, ...GIGABIT },
+        { id: "desktop", slots: 4, cpus: 2, speed: 1, ...FAST_ETHERNET },
+      ],
+      jobs: kernel,
+    },
+    {
       name: "laptop + a dead host listed first",
       client: LAPTOP,
       helpers: [
