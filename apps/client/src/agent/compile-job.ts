@@ -189,7 +189,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
         if (job.signal.aborted) return;
         const failure = describeHostFailure(err, opts.ioTimeoutMs);
         driver.finish(lease, { ok: false, reason: failure.reason });
-        hostFailed(ctx, host, scan.input, failure.reason);
+        hostFailed(ctx, host, scan.input, failure.reason, failure.code);
         lease = await driver.next(jobId, job.signal);
         continue;
       }
@@ -297,9 +297,9 @@ async function rewriteCompilerName(ctx: JobContext, name: string): Promise<strin
   return name;
 }
 
-function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: string): void {
+function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: string, kind: string): void {
   // Once per host (and reason) per agent lifetime: a dead helper must not flood a 1000-file build.
-  const said = ctx.state.once(`fail:${host.spec}:${reason}`, () =>
+  const said = ctx.state.once(`fail:${host.spec}:${kind}`, () =>
     ctx.out.warn(`failed to distribute ${input} to ${host.spec}: ${reason}; ${ctx.opts.fallback ? "compiling elsewhere" : "DISTCC_FALLBACK=0"}`),
   );
   if (!said) ctx.out.debug(`failed to distribute ${input} to ${host.spec}: ${reason}`);
@@ -342,7 +342,7 @@ async function finishRemote(
       wait.kind === "signaled"
         ? `the compiler was killed by signal ${wait.signal}`
         : `the server failed with distcc code ${exitCode}${firstLine ? `: ${firstLine}` : ""}`;
-    hostFailed(ctx, host, input, reason);
+    hostFailed(ctx, host, input, reason, wait.kind === "signaled" ? "signal" : `server-${exitCode}`);
     return { kind: "host-failed", reason };
   }
   if (!opts.skipLocalRetry && opts.fallback) {
