@@ -106,6 +106,7 @@ async function prepare(request: CompileRequest, folder: JobFolder, executable: s
  */
 export async function serveJob(conn: Duplex, client: string, ctx: JobContext): Promise<JobSummary> {
   const started = Date.now();
+  const startedPrecise = performance.now();
   const summary: JobSummary = { result: "OTHER", client, status: 0, ret: 0, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 };
   const clientGone = new AbortController();
   const onGone = (): void => clientGone.abort();
@@ -167,7 +168,12 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   const resolved = ctx.whitelist.lookupName(request.argv[0] ?? "");
   if (!resolved.ok) return finish("OTHER", resolved.reason); // already checked in checkArgv
 
+  const marks: [string, number][] = [["read", performance.now()]];
+  const mark = (name: string): void => {
+    marks.push([name, performance.now()]);
+  };
   const release = await ctx.slots.acquire(clientGone.signal);
+  mark("wait");
   if (!release) {
     conn.destroy();
     if (clientGone.signal.aborted) return finish("CLI_DISCONN", "client went away while waiting for a compile slot");
@@ -180,6 +186,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   let reason: string | undefined;
   try {
     folder = await createJobFolder(ctx.tempDir);
+    mark("folder");
     let prepared: Prepared;
     try {
       prepared = await prepare(request, folder, resolved.executable, resolved.flags ?? []);
@@ -190,6 +197,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       return finish(result, reason);
     }
     ctx.logger.log("info", "spawn_child", `${client}: ${resolved.executable} ${prepared.args.join(" ")}`);
+    mark("setup");
     const compileStarted = Date.now();
     const run = await runCompiler({
       executable: prepared.executable,
@@ -201,6 +209,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       clientGone: clientGone.signal,
     });
     summary.compileMs = Date.now() - compileStarted;
+    mark("compile");
     summary.status = run.status;
     let object: Uint8Array = new Uint8Array(0);
     let deps: Uint8Array | undefined;
@@ -240,10 +249,16 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   } finally {
     release();
     await folder?.remove();
+    mark("cleanup");
     // Closed only now, so a client that sees the close also sees an empty temp dir.
     if (!response) conn.destroy();
   }
   const sent = await send(response);
+  mark("send");
+  if (ctx.logger.enabled("debug")) {
+    const steps = marks.slice(1).map(([name, t], i) => `${name} ${(t - (marks[i] as [string, number])[1]).toFixed(1)}`);
+    ctx.logger.log("debug", "job_phases", `${client}: phases in ms: read ${(marks[0]![1] - startedPrecise).toFixed(1)}, ${steps.join(", ")}`);
+  }
   if (!sent && result === "COMPILE_OK") return finish("CLI_DISCONN", "could not send the response");
   return finish(result, reason);
 }
