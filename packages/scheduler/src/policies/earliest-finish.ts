@@ -26,6 +26,9 @@ export interface EarliestFinishOptions {
   readonly minSamples?: number;
 }
 
+/** Remote jobs' preprocessing (in jobs) above which this machine is not probed. */
+const LOCAL_PROBE_MAX_EXTRA_LOAD = 1;
+
 /** One place the job could go to, with its expected finish. */
 interface Candidate {
   readonly id: string;
@@ -38,10 +41,11 @@ interface Candidate {
 
 /**
  * The default policy: the place (this machine or a host) where the job is expected to FINISH first,
- * from what the model learned (compile speed and transfer cost per place) and what is queued there.
- * When the best place is busy, it waits for it rather than using a slower free one. A place never
- * measured (or not lately) gets one probing job while it is idle. This machine counts as a place, so
- * a helper slower than the client only gets the work it can finish sooner.
+ * from what the model learned (speed and transfer cost per place, at the load the job would meet) and
+ * what is queued there. This machine counts as a place, so a helper slower than the client only gets
+ * the work it finishes sooner. A busy place is waited for only when clearly better than every free
+ * one. Helpers never measured are filled like distcc would (a cold start is never worse than distcc's
+ * order); this machine is probed only when nothing known is free and it is not already loaded.
  */
 export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Policy {
   const reprobeAfterMs = options.reprobeAfterMs ?? 60_000;
@@ -134,13 +138,12 @@ function listCandidates(
     const stale =
       alone !== undefined &&
       ((last !== undefined && now - last > reprobeAfterMs) || (model?.weight?.(p.id, now) ?? Infinity) < minSamples);
-    // Probe: a helper never measured is filled like distcc would until its first result (a cold start
-    // is never worse than distcc's order); this machine, and a place not measured lately, get one job.
-    // This machine is not probed while the preprocessing of jobs in flight already keeps it busy: a
-    // weak client is then the bottleneck, and a local compile would slow every one of them.
-    // Nor before the first result of a helper: until then nothing says this machine is worth it, and
-    // a cold start like distcc's (helpers first) is never worse than distcc.
-    const localBusy = p.local && ((state.localLoadExtra ?? 0) >= 1 || helperProbing);
+    // Probe: a helper never measured is filled like distcc would until its first result; this machine,
+    // and a place not measured lately, get one job when idle. This machine is not probed before a
+    // helper reported (nothing says yet that it is worth it), nor while the preprocessing of jobs in
+    // flight already keeps it busy (a weak client is then the bottleneck: a local compile would slow
+    // every one of them).
+    const localBusy = p.local && ((state.localLoadExtra ?? 0) >= LOCAL_PROBE_MAX_EXTRA_LOAD || helperProbing);
     const probe = alone === undefined ? (p.local ? idle && !localBusy : true) : stale && idle && !localBusy;
     if (probe && freeSlot !== undefined && ahead === 0) {
       out.push({ id: p.id, local: p.local, order, freeSlot, finish: now, probe: true });
