@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { SpeedModel } from "../speed-model.js";
+import type { RunningJob, SchedulerState } from "../types.js";
+import { earliestFinishPolicy } from "./earliest-finish.js";
+
+const KIB = 1024;
+const policy = earliestFinishPolicy();
+
+/** A model that knows each place takes `ms` per 60 KiB job at load 1. */
+function modelOf(times: Record<string, number>): SpeedModel {
+  const m = new SpeedModel();
+  for (const [id, ms] of Object.entries(times)) for (let i = 0; i < 5; i++) m.observe({ placeId: id, inputBytes: 60 * KIB, elapsedMs: ms }, 0);
+  return m;
+}
+
+const job = { inputBytes: 60 * KIB };
+
+describe("earliestFinishPolicy", () => {
+  it("cold start: unknown helpers are filled in list order, this machine waits for their first result", () => {
+    const state: SchedulerState = {
+      hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 0 }],
+      local: { limit: 1, inUse: 0 },
+      model: new SpeedModel(),
+      running: [{ placeId: "a", startedAt: 0 }],
+    };
+    expect(policy.choose(state, job, 0)).toEqual({ kind: "remote", hostId: "b", slot: 0 });
+    const full: SchedulerState = { ...state, hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 2 }] };
+    expect(policy.choose(full, job, 0)).toEqual({ kind: "wait" });
+  });
+
+  it("with no usable helper, this machine is the fallback", () => {
+    const state: SchedulerState = { hosts: [{ id: "a", limit: 2, inUse: 0, down: true }], local: { limit: 1, inUse: 0 } };
+    expect(policy.choose(state, job, 0)).toEqual({ kind: "local", slot: 0 });
+  });
+
+  it("prefers the place that finishes first, this machine included", () => {
+    const state: SchedulerState = {
+      hosts: [{ id: "slow", limit: 4, inUse: 0 }, { id: "fast", limit: 4, inUse: 0 }],
+      local: { limit: 1, inUse: 0 },
+      model: modelOf({ slow: 900, fast: 100, localhost: 300 }),
+    };
+    expect(policy.choose(state, job, 0)).toEqual({ kind: "remote", hostId: "fast", slot: 0 });
+    const noFast = { ...state, hosts: [{ id: "slow", limit: 4, inUse: 0 }] };
+    expect(policy.choose(noFast, job, 0)).toEqual({ kind: "local", slot: 0 });
+  });
+
+  it("waits for a clearly better busy place, but uses a free one once the queue for it is long", () => {
+    const running: RunningJob[] = [{ placeId: "localhost", startedAt: 0, expectedEndAt: 150 }];
+    const state: SchedulerState = {
+      hosts: [{ id: "slow", limit: 4, inUse: 0 }],
+      local: { limit: 1, inUse: 1 },
+      model: modelOf({ slow: 1000, localhost: 200 }),
+      running,
+    };
+    // Local frees at 150 and takes 200: 350 against 1000 on the slow helper.
+    expect(policy.choose(state, job, 0)).toEqual({ kind: "wait", placeId: "localhost" });
+    // Four jobs already wait for this machine: 150 + 5 * 200 = 1150 > 1000.
+    expect(policy.choose({ ...state, queuedFor: { localhost: 4 } }, job, 0)).toEqual({ kind: "remote", hostId: "slow", slot: 0 });
+    // An urgent job (overtaken too often) takes any free place.
+    expect(policy.choose(state, { ...job, urgent: true }, 0)).toEqual({ kind: "remote", hostId: "slow", slot: 0 });
+  });
+
+  it("a local compile on a client busy preprocessing remote jobs costs them too", () => {
+    const state: SchedulerState = {
+      hosts: [{ id: "helper", limit: 4, inUse: 3 }],
+      local: { limit: 1, inUse: 0 },
+      model: modelOf({ helper: 400, localhost: 300 }),
+      running: [0, 1, 2].map(() => ({ placeId: "helper", startedAt: 0, expectedEndAt: 1200 })),
+    };
+    // Alone, this machine (300) beats the helper at load 4 (1600).
+    expect(policy.choose(state, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // With the preprocessing of 3 remote jobs on it: 300 * 4 + 3 * 300 = 2100 > 1600.
+    expect(policy.choose({ ...state, localLoadExtra: 3 }, job, 0)).toEqual({ kind: "remote", hostId: "helper", slot: 3 });
+  });
+
+  it("honours localOnly, excluded places and backoff", () => {
+    const state: SchedulerState = {
+      hosts: [{ id: "a", limit: 1, inUse: 0 }, { id: "b", limit: 1, inUse: 0 }],
+      local: { limit: 1, inUse: 0 },
+      model: modelOf({ a: 100, b: 200, localhost: 300 }),
+      backoff: { isBackedOff: (id) => id === "a" },
+    };
+    expect(policy.choose(state, { ...job, localOnly: true }, 0)).toEqual({ kind: "local", slot: 0 });
+    expect(policy.choose(state, job, 0)).toEqual({ kind: "remote", hostId: "b", slot: 0 });
+    expect(policy.choose(state, { ...job, excluded: ["b"] }, 0)).toEqual({ kind: "local", slot: 0 });
+    expect(policy.choose(state, { ...job, excluded: ["b", "localhost"] }, 0)).toEqual({ kind: "local", slot: 0 });
+  });
+});
