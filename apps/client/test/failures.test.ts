@@ -119,7 +119,7 @@ describe("a build never fails because a helper (or the agent) did", () => {
     const r = await building;
     expect(r.code, r.stderr).toBe(0);
     for (const o of p.objects) expect(readFileSync(join(p.dir, o)).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
-  });
+  }, 120_000);
 
   it("40 launchers killed at random leave no slot held and no temp file behind", async () => {
     const p = fresh(40);

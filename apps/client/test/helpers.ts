@@ -18,7 +18,7 @@ export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJ
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 170_000);
     child.once("error", reject);
     child.once("close", (code, signal) => {
       clearTimeout(timer);

@@ -53,5 +53,5 @@ describe("a generated 210-file project with make -j8 against two servers (distcc
       expect(p.connections()).toBeGreaterThan(0);
       expect(p.maxConcurrent()).toBeLessThanOrEqual(2);
     }
-  });
+  }, 180_000);
 });
