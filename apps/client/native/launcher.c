@@ -315,7 +315,7 @@ static int run_preprocessor(const char *body, uint32_t len, int sock) {
 
 static int is_client_command(const char *a) {
   static const char *cmds[] = {"--help", "--version", "--show-hosts", "-j", "--scan-includes",
-                               "links", "agent", "doctor", NULL};
+                               "links", "launcher", "agent", NULL};
   for (int i = 0; cmds[i]; i++) if (strcmp(a, cmds[i]) == 0) return 1;
   return 0;
 }

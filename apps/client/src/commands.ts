@@ -1,6 +1,8 @@
 import { findHostList, parseHostList, totalJobs } from "@x/distcc-hosts";
 import type { ClientCommand } from "./invocation.js";
+import { agentPaths } from "./agent-paths.js";
 import { makeCompilerLinks } from "./links.js";
+import { cachedNativeLauncher, packageFiles } from "./native-launcher.js";
 import { VERSION } from "./version.js";
 
 export interface CommandResult {
@@ -19,7 +21,9 @@ Usage:
                                        then PATH=DIR:$PATH make -j8, or make CC="DIR/distcc-client gcc"
   distcc-client --show-hosts           print the host list, one host per line
   distcc-client -j                     print the number of jobs the hosts accept (sum of limits)
-  distcc-client agent [--foreground]   run the agent (normally started by the first job on its own)
+  distcc-client launcher               print the path of the native launcher (built once under DISTCC_DIR),
+                                       for make CC="$(distcc-client launcher) gcc"
+  distcc-client agent                  run the agent in the foreground (normally started on demand)
   distcc-client --help | --version
 
 Environment: DISTCC_HOSTS, DISTCC_DIR (~/.distcc), DISTCC_VERBOSE, DISTCC_LOG, DISTCC_FALLBACK,
@@ -62,6 +66,15 @@ export async function runCommand(
         `use: PATH=${r.dir}:$PATH make -j8   or   make CC="${r.launcherPath} gcc"`,
       ];
       return { stdout: `${lines.join("\n")}\n`, stderr: r.warning ? `distcc-client: ${r.warning}\n` : "", code: 0 };
+    }
+    case "launcher": {
+      const stateDir = agentPaths(env).stateDir;
+      try {
+        return { stdout: `${cachedNativeLauncher(stateDir, env)}\n`, stderr: "", code: 0 };
+      } catch (err) {
+        // No C compiler: the Node CLI works the same, only with Node's start-up on every job.
+        return { stdout: `${packageFiles().cliScript}\n`, stderr: `distcc-client: ${(err as Error).message}\n`, code: 0 };
+      }
     }
     case "agent":
       return { stdout: "", stderr: "distcc-client: 'agent' runs from the command line only\n", code: 101 };

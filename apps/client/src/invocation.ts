@@ -2,7 +2,7 @@ import { accessSync, constants, realpathSync } from "node:fs";
 import { basename, delimiter, dirname, isAbsolute, resolve } from "node:path";
 
 /** Client commands of spec 9.1 plus ours (`links`, `agent`). */
-export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "links" | "agent";
+export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "links" | "launcher" | "agent";
 
 export type Invocation =
   | { kind: "command"; command: ClientCommand; args: string[] }
@@ -24,6 +24,7 @@ const COMMANDS: Record<string, ClientCommand> = {
   "--show-hosts": "show-hosts",
   "-j": "jobs",
   links: "links",
+  launcher: "launcher",
   agent: "agent",
 };
 

@@ -141,5 +141,14 @@ describe("the resident agent", () => {
     expect(version.stdout).toMatch(/^distcc-client \d+\.\d+\.\d+/);
     const help = await run(process.execPath, [cli, "--help"], { cwd: tmp.path, env });
     expect(help.stdout).toContain("links DIR");
+    // `launcher` builds the native launcher once under DISTCC_DIR and prints its path; it compiles.
+    const launcher = await run(process.execPath, [cli, "launcher"], { cwd: tmp.path, env });
+    expect(launcher.code, launcher.stderr).toBe(0);
+    const path = launcher.stdout.trim();
+    expect(path.startsWith(env.DISTCC_DIR!)).toBe(true);
+    writeFileSync(join(tmp.path, "viacached.c"), "int v(void) { return 5; }\n");
+    const compiled = await run(path, ["gcc", "-c", "viacached.c", "-o", "viacached.o"], { cwd: tmp.path, env: clientEnv(env.DISTCC_DIR!, "localhost") });
+    expect(compiled.code, compiled.stderr).toBe(0);
+    expect(existsSync(join(tmp.path, "viacached.o"))).toBe(true);
   });
 });
