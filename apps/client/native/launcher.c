@@ -142,7 +142,8 @@ static void start_agent(void) {
     setsid();
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); }
-    dup2(p[1], 3);                      /* dup2 clears close-on-exec */
+    if (p[1] == 3) fcntl(3, F_SETFD, 0);  /* keep it across exec */
+    else dup2(p[1], 3);                   /* dup2 clears close-on-exec */
     /* Nothing else of the build (make's jobserver pipe, a harness's pipes) may stay open for the
      * agent's whole life. */
     for (int fd = 4; fd < 1024; fd++) close(fd);
