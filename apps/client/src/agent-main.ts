@@ -2,7 +2,7 @@
  * The resident agent's entry (`node dist/agent-main.js`). Started detached by the first launcher
  * that finds no agent; leaves after DISTCC_AGENT_IDLE_TIMEOUT seconds without jobs (300).
  */
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { agentPaths } from "./agent-paths.js";
 import { startAgentServer, signalReady } from "./agent/agent-server.js";
@@ -43,6 +43,12 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<number> {
   process.on("uncaughtException", logError);
   process.on("unhandledRejection", logError);
   await server.stopped;
+  try {
+    const pidFile = join(paths.agentDir, "agent.pid");
+    if (Number(readFileSync(pidFile, "utf8")) === process.pid) rmSync(pidFile);
+  } catch {
+    /* gone already */
+  }
   return 0;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** distcc-client: client commands, and the Node launcher for compile jobs. */
-import { runCommand } from "./commands.js";
+import { agentControl, runCommand } from "./commands.js";
 import { classifyInvocation } from "./invocation.js";
 import { runNodeLauncher } from "./launcher/node-launcher.js";
 
@@ -14,6 +14,12 @@ async function main(): Promise<void> {
   const inv = classifyInvocation(argv, process.env, process.cwd());
   if (inv.kind === "command") {
     if (inv.command === "agent") {
+      if (inv.args[0] === "stop" || inv.args[0] === "status") {
+        const r = agentControl(inv.args[0], process.env);
+        process.stdout.write(r.stdout);
+        process.exitCode = r.code;
+        return;
+      }
       const { runAgent } = await import("./agent-main.js");
       process.exit(await runAgent(process.env));
     }

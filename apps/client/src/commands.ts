@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { findHostList, parseHostList, totalJobs } from "@x/distcc-hosts";
 import type { ClientCommand } from "./invocation.js";
 import { agentPaths } from "./agent-paths.js";
@@ -23,7 +25,8 @@ Usage:
   distcc-client -j                     print the number of jobs the hosts accept (sum of limits)
   distcc-client launcher               print the path of the native launcher (built once under DISTCC_DIR),
                                        for make CC="$(distcc-client launcher) gcc"
-  distcc-client agent                  run the agent in the foreground (normally started on demand)
+  distcc-client agent [status|stop]    run the agent in the foreground (normally started on demand),
+                                       or show / stop the running one (e.g. after an upgrade)
   distcc-client --help | --version
 
 Environment: DISTCC_HOSTS, DISTCC_DIR (~/.distcc), DISTCC_VERBOSE, DISTCC_LOG, DISTCC_FALLBACK,
@@ -79,4 +82,20 @@ export async function runCommand(
     case "agent":
       return { stdout: "", stderr: "distcc-client: 'agent' runs from the command line only\n", code: 101 };
   }
+}
+
+/** `agent status` / `agent stop`: the running agent of this DISTCC_DIR, found by its pid file. */
+export function agentControl(action: "status" | "stop", env: Record<string, string | undefined>): CommandResult {
+  const paths = agentPaths(env);
+  let pid: number | undefined;
+  try {
+    pid = Number(readFileSync(join(paths.agentDir, "agent.pid"), "utf8"));
+    process.kill(pid, 0);
+  } catch {
+    pid = undefined;
+  }
+  if (pid === undefined) return { stdout: `no agent runs for ${paths.stateDir}\n`, stderr: "", code: action === "stop" ? 0 : 1 };
+  if (action === "status") return { stdout: `agent ${pid} listens on ${paths.socketPath}\n`, stderr: "", code: 0 };
+  process.kill(pid, "SIGTERM");
+  return { stdout: `stopped agent ${pid}\n`, stderr: "", code: 0 };
 }

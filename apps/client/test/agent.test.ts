@@ -86,6 +86,22 @@ describe("the resident agent", () => {
     expect(a.child.exitCode).toBe(null);
   });
 
+  it("agent status / agent stop", async () => {
+    const dir = stateDir("control");
+    const env = clientEnv(dir, server.host);
+    const cli = packageFiles().cliScript;
+    expect((await run(process.execPath, [cli, "agent", "status"], { cwd: tmp.path, env })).code).toBe(1);
+    const a = startAgentProcess(env);
+    children.push(a.child);
+    expect(await waitFor(() => existsSync(join(agentPaths(env).agentDir, "agent.pid")))).toBe(true);
+    const status = await run(process.execPath, [cli, "agent", "status"], { cwd: tmp.path, env });
+    expect(status.stdout).toContain(String(a.child.pid));
+    const stop = await run(process.execPath, [cli, "agent", "stop"], { cwd: tmp.path, env });
+    expect(stop.code).toBe(0);
+    expect(await a.exited).toBe(0);
+    expect(existsSync(agentPaths(env).socketPath)).toBe(false);
+  });
+
   it("leaves when idle and removes its socket", async () => {
     const dir = stateDir("idle");
     const env = clientEnv(dir, server.host, { DISTCC_AGENT_IDLE_TIMEOUT: "0.3" });
