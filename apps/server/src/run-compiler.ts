@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
 import { constants } from "node:os";
 import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "./exit-codes.js";
 
@@ -9,6 +12,8 @@ export interface CompilerRun {
   args: readonly string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Folder (the job's) where the compiler's stdout and stderr are collected. */
+  outputDir: string;
   /** Kill the compile after this long (0 or undefined = no limit): STAT 118 << 8. */
   lifetimeMs?: number;
   /** Aborted when the client went away: the compile is killed, STAT 107 << 8. */
@@ -31,30 +36,54 @@ export interface CompilerOutcome {
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 
+/** Reads at most `max` bytes of a file (the compiler's stdout or stderr); missing = empty. */
+async function readBounded(path: string, max: number): Promise<Buffer> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const buf = Buffer.alloc(Math.min(size, max));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Runs one compiler: no shell, stdin from /dev/null, its own process group (so a kill reaches cc1
- * and as too), stdout and stderr collected separately (sent as SOUT and SERR).
+ * and as too), stdout and stderr into two files of the job folder (as distccd does; cheaper than
+ * pipes, and nothing the compiler leaves running can hold the job open), sent as SOUT and SERR.
  */
-export function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
+export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   const maxOutput = run.maxOutput ?? DEFAULT_MAX_OUTPUT;
-  return new Promise((resolve) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let outBytes = 0;
-    let errBytes = 0;
+  const outPath = join(run.outputDir, "stdout");
+  const errPath = join(run.outputDir, "stderr");
+  const outFd = openSync(outPath, "w", 0o600);
+  const errFd = openSync(errPath, "w", 0o600);
+  const ended = await new Promise<Omit<CompilerOutcome, "stdout" | "stderr">>((resolve) => {
     let killedFor: "timeout" | "client-gone" | undefined;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
-    let exitGrace: NodeJS.Timeout | undefined;
 
-    const child = spawn(run.executable, run.args as string[], {
-      cwd: run.cwd,
-      env: run.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true, // setsid(): a new process group we can kill as a whole
-      shell: false,
-      windowsHide: true,
-    });
+    let child;
+    try {
+      child = spawn(run.executable, run.args as string[], {
+        cwd: run.cwd,
+        env: run.env,
+        stdio: ["ignore", outFd, errFd],
+        detached: true, // setsid(): a new process group we can kill as a whole
+        shell: false,
+        windowsHide: true,
+      });
+    } finally {
+      closeSync(outFd);
+      closeSync(errFd);
+    }
 
     const killGroup = (): void => {
       if (child.pid === undefined) return;
@@ -69,43 +98,19 @@ export function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
       killedFor = "client-gone";
       killGroup();
     };
-
     const finish = (outcome: Omit<CompilerOutcome, "stdout" | "stderr">): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      clearTimeout(exitGrace);
       run.clientGone?.removeEventListener("abort", onClientGone);
-      let stderr = Buffer.concat(err);
-      if (outcome.note) stderr = Buffer.concat([stderr, Buffer.from(`distcc-server: ${outcome.note}\n`)]);
-      resolve({ ...outcome, stdout: Buffer.concat(out), stderr });
+      resolve(outcome);
     };
-
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (outBytes < maxOutput) out.push(chunk.subarray(0, maxOutput - outBytes));
-      outBytes += chunk.length;
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      if (errBytes < maxOutput) err.push(chunk.subarray(0, maxOutput - errBytes));
-      errBytes += chunk.length;
-    });
 
     child.once("error", (error) => {
       // spawn failed (ENOENT, EACCES, ...): distccd's child would exit 110 here.
-      finish({
-        status: EXIT_COMPILER_MISSING << 8,
-        end: "spawn-failed",
-        note: `ERROR: failed to exec ${run.executable}: ${error.message}`,
-      });
+      finish({ status: EXIT_COMPILER_MISSING << 8, end: "spawn-failed", note: `ERROR: failed to exec ${run.executable}: ${error.message}` });
     });
-    child.once("exit", () => {
-      // A grandchild that escaped the group could hold the pipes open: do not wait for it forever.
-      exitGrace = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-      }, 2000);
-    });
-    child.once("close", (code, signal) => {
+    child.once("exit", (code, signal) => {
       if (killedFor === "timeout") {
         finish({ status: EXIT_TIMEOUT << 8, end: "timeout", note: `ERROR: compilation exceeded --job-lifetime (${run.lifetimeMs} ms), killed` });
       } else if (killedFor === "client-gone") {
@@ -128,4 +133,7 @@ export function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
       else run.clientGone.addEventListener("abort", onClientGone, { once: true });
     }
   });
+  const [stdout, stderrRaw] = await Promise.all([readBounded(outPath, maxOutput), readBounded(errPath, maxOutput)]);
+  const stderr = ended.note ? Buffer.concat([stderrRaw, Buffer.from(`distcc-server: ${ended.note}\n`)]) : stderrRaw;
+  return { ...ended, stdout, stderr };
 }

@@ -146,6 +146,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   conn.once("end", onGone);
   conn.once("close", onGone);
   conn.on("error", onGone);
+  if (conn.readableEnded || conn.destroyed) onGone();
 
   const send = async (response: CompileResponse): Promise<boolean> => {
     try {
@@ -166,7 +167,10 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   }
 
   const resolved = ctx.whitelist.lookupName(request.argv[0] ?? "");
-  if (!resolved.ok) return finish("OTHER", resolved.reason); // already checked in checkArgv
+  if (!resolved.ok) {
+    conn.destroy(); // cannot happen: checkArgv asked the same whitelist
+    return finish("OTHER", resolved.reason);
+  }
 
   const marks: [string, number][] = [["read", performance.now()]];
   const mark = (name: string): void => {
@@ -203,6 +207,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       executable: prepared.executable,
       args: prepared.args,
       cwd: prepared.cwd,
+      outputDir: folder.path,
       // TMPDIR inside the job folder: whatever the compiler leaves behind goes with the folder.
       env: { ...ctx.compilerEnv, TMPDIR: folder.path },
       lifetimeMs: ctx.jobLifetimeMs,

@@ -153,8 +153,12 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
 
   const report = (summary: JobSummary): JobSummary => {
     stats.record(summary);
-    logger.log("notice", "job_summary", formatJobSummary(summary));
-    options.onJob?.(summary);
+    try {
+      logger.log("notice", "job_summary", formatJobSummary(summary));
+      options.onJob?.(summary);
+    } catch {
+      // An embedder's logger or callback must not take the server down.
+    }
     return summary;
   };
 

@@ -114,4 +114,18 @@ describe("job lifecycle", () => {
       await srv.stop();
     }
   });
+
+  it("an embedder's onJob callback that throws does not take the server down", async () => {
+    const srv = await startTestServer({
+      onJob: () => {
+        throw new Error("embedder bug");
+      },
+    });
+    try {
+      for (let i = 0; i < 2; i++) expect(decodeResponse((await exchange(srv.port, hello())).bytes, 1).status).toBe(0);
+      expect(srv.server.stats().results.COMPILE_OK).toBe(2);
+    } finally {
+      await srv.stop();
+    }
+  });
 });
