@@ -8,8 +8,11 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 export function sharedDir(): string {
   const fromEnv = process.env.DISTCC_SHARED_DIR;
   if (fromEnv) return fromEnv;
-  // repo/packages/testkit/src -> repo/../shared
-  return resolve(here, "../../../../shared");
+  // repo/packages/testkit/src -> repo/../shared (CI lays a copy of shared/ beside the clone);
+  // a clone made elsewhere for a local check falls back to the workplace's copy.
+  const beside = resolve(here, "../../../../shared");
+  if (existsSync(beside) || !existsSync("/work/shared")) return beside;
+  return "/work/shared";
 }
 
 export function vectorPath(...parts: string[]): string {
