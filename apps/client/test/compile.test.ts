@@ -32,6 +32,8 @@ const CASES: Case[] = [
   { name: "-MD", compiler: "gcc", args: ["-MD", "-c", "hello.c", "-o", "obj/hello.o"], outputs: { object: "obj/hello.o", text: ["obj/hello.d"] }, expectCode: 0 },
   { name: "-MD -MF", compiler: "gcc", args: ["-MD", "-MF", "deps/h.d", "-c", "hello.c", "-o", "hello.o"], outputs: { object: "hello.o", text: ["deps/h.d"] }, expectCode: 0 },
   { name: "-MMD", compiler: "gcc", args: ["-MMD", "-c", "hello.c"], outputs: { object: "hello.o", text: ["hello.d"] }, expectCode: 0 },
+  // clang (installed by scripts/setup.sh): sent with `-target <its -dumpmachine>` appended (spec 9.2).
+  { name: "clang", compiler: "clang", args: ["-O2", "-c", "hello.c", "-o", "hello.o"], outputs: { object: "hello.o" }, expectCode: 0 },
 ];
 
 const SERVERS: [string, () => Promise<ServerHandle>][] = [

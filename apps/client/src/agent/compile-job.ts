@@ -17,6 +17,8 @@ import {
   qualifiedCompilerName,
   scanArgs,
   serverArgv,
+  clangTargetArgs,
+  isClangName,
   type DistributableScan,
 } from "@x/distcc-toolchain";
 import { classifyInvocation, safeguardLevel, type Invocation } from "../invocation.js";
@@ -115,7 +117,8 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     return;
   }
 
-  const wireCompiler = await rewriteCompilerName(ctx, scan.argv[0] ?? inv.compilerName);
+  const rewrite = await rewriteForServer(ctx, scan.argv[0] ?? inv.compilerName, scan.argv);
+  const wireCompiler = rewrite.name;
 
   // Local preprocessing first, under a cpp slot; the helper's slot is taken only once we can send.
   const cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocess(ctx, scan, hosts.localSlotsCpp);
@@ -173,6 +176,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
       try {
         const argv = serverArgv(scan, version === 1 ? 1 : 2);
         argv[0] = wireCompiler;
+        argv.push(...rewrite.extraArgs);
         out.debug(`sending ${scan.input} to ${host.spec} (protocol ${version}): ${argv.join(" ")}`);
         response = await sendCompileRequest(
           { host: host.host, port: host.port },
@@ -279,22 +283,30 @@ function loadHosts(ctx: JobContext): HostList | undefined {
   }
 }
 
-/** Spec 9.2 with the compiler's own -dumpmachine (cached on disk) instead of a compiled-in triple. */
-async function rewriteCompilerName(ctx: JobContext, name: string): Promise<string> {
-  if (ctx.opts.noRewriteCross || name.includes("/")) return name;
+/**
+ * Spec 9.2 with the compiler's own -dumpmachine (cached on disk) instead of a compiled-in triple:
+ * gcc names become `<triple>-gcc...`; a clang without a target gets `-target <triple>` appended.
+ */
+async function rewriteForServer(ctx: JobContext, name: string, argv: readonly string[]): Promise<{ name: string; extraArgs: string[] }> {
+  if (ctx.opts.noRewriteCross || name.includes("/")) return { name, extraArgs: [] };
   try {
     const identity = await ctx.state.identities.get(ctx.compilerPath);
-    // `cc` may be clang: only a gcc gets a gcc name (clang's -target rewrite is not done yet).
-    if (identity.family !== "gcc") return name;
+    if (identity.family === "clang") {
+      const extraArgs = isClangName(name) ? clangTargetArgs(argv, identity.target) : [];
+      if (extraArgs.length) ctx.out.debug(`adding '${extraArgs.join(" ")}' to the call to '${name}' to support cross-compilation`);
+      return { name, extraArgs };
+    }
+    // `cc` may be clang: only a gcc gets a gcc name.
+    if (identity.family !== "gcc") return { name, extraArgs: [] };
     const qualified = qualifiedCompilerName(name, identity.target);
     if (qualified && qualified !== name) {
       ctx.out.debug(`re-writing call to '${name}' to '${qualified}' to support cross-compilation`);
-      return qualified;
+      return { name: qualified, extraArgs: [] };
     }
   } catch (err) {
     ctx.out.debug(`cannot identify ${ctx.compilerPath}: ${(err as Error).message}`);
   }
-  return name;
+  return { name, extraArgs: [] };
 }
 
 function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: string, kind: string): void {
