@@ -1,8 +1,11 @@
 import type { Duplex } from "node:stream";
 import { encodeResponse, type CompileResponse } from "@x/distcc-protocol";
 
-/** Writes a response (chunks, honouring back-pressure) and ends our side. Resolves with the byte count. */
-export async function writeResponse(conn: Duplex, response: CompileResponse): Promise<number> {
+/**
+ * Writes a response (chunks, honouring back-pressure) and, unless `end` is false, ends our side.
+ * Resolves with the byte count.
+ */
+export async function writeResponse(conn: Duplex, response: CompileResponse, end = true): Promise<number> {
   const chunks = encodeResponse(response);
   let bytes = 0;
   for (const chunk of chunks) {
@@ -23,8 +26,16 @@ export async function writeResponse(conn: Duplex, response: CompileResponse): Pr
       });
     }
   }
-  await new Promise<void>((resolve) => conn.end(resolve));
+  if (end) await endStream(conn);
   return bytes;
+}
+
+/** Ends our side of the connection; resolves once the data is flushed. */
+export function endStream(conn: Duplex): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (conn.destroyed || conn.writableEnded) resolve();
+    else conn.end(resolve);
+  });
 }
 
 /** A failure answered the way distccd answers one it synthesises (spec 5.2): STAT code<<8, SERR why. */

@@ -18,7 +18,7 @@ import type { JobResult, JobSummary } from "./job-result.js";
 import { BudgetShare } from "./memory-budget.js";
 import { PumpTreeError, makeClientCwd, placeTreeEntry } from "./pump-tree.js";
 import { readRequest, type ArgvVerdict } from "./request-reader.js";
-import { syntheticFailure, writeResponse } from "./respond.js";
+import { endStream, syntheticFailure, writeResponse } from "./respond.js";
 import { runCompiler } from "./run-compiler.js";
 
 const noResponseFiles = (): string => {
@@ -148,9 +148,9 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   conn.on("error", onGone);
   if (conn.readableEnded || conn.destroyed) onGone();
 
-  const send = async (response: CompileResponse): Promise<boolean> => {
+  const send = async (response: CompileResponse, end = true): Promise<boolean> => {
     try {
-      summary.bytesOut = await writeResponse(conn, response);
+      summary.bytesOut = await writeResponse(conn, response, end);
       return true;
     } catch {
       conn.destroy();
@@ -253,12 +253,16 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     }
   } finally {
     release();
-    await folder?.remove();
-    mark("cleanup");
-    // Closed only now, so a client that sees the close also sees an empty temp dir.
-    if (!response) conn.destroy();
+    if (!response) {
+      await folder?.remove();
+      conn.destroy(); // closed only now: a client that sees the close also sees an empty temp dir
+    }
   }
-  const sent = await send(response);
+  // The answer goes out while the folder is removed; our side is ended only after that.
+  const sending = send(response, false);
+  await folder?.remove();
+  mark("cleanup");
+  const sent = (await sending) && (await endStream(conn).then(() => true, () => false));
   mark("send");
   if (ctx.logger.enabled("debug")) {
     const steps = marks.slice(1).map(([name, t], i) => `${name} ${(t - (marks[i] as [string, number])[1]).toFixed(1)}`);

@@ -107,7 +107,12 @@ describe("distcc-server command line", () => {
     const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "hello.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port},lzo`, dir.distccDir) });
     expect(r.code, r.stderr).toBe(0);
 
-    const page = await httpGet(statsPort, "/");
+    // The client has its object before the server has counted the job: wait for the count.
+    let page = await httpGet(statsPort, "/");
+    for (let i = 0; i < 100 && !page.includes("dcc_compile_ok 1\n"); i++) {
+      await new Promise((res) => setTimeout(res, 20));
+      page = await httpGet(statsPort, "/");
+    }
     expect(page.startsWith("HTTP/1.0 200 OK\nContent-Type: text/plain\nConnection: close\n\nargv /distccd\n<distccstats>\n")).toBe(true);
     expect(page).toContain("dcc_compile_ok 1\n");
     expect(page).toContain("dcc_max_kids 2\n");
@@ -116,6 +121,7 @@ describe("distcc-server command line", () => {
     expect(json.results.COMPILE_OK).toBe(1);
     expect(await httpGet(statsPort, "/metrics")).toContain('distcc_server_jobs_total{result="COMPILE_OK"} 1');
 
+    for (let i = 0; i < 100 && !readFileSync(log, "utf8").includes("(job_summary)"); i++) await new Promise((res) => setTimeout(res, 20));
     const text = readFileSync(log, "utf8");
     expect(text).toMatch(/distcc-server\[\d+\] \(job_summary\) client: 127\.0\.0\.1:\d+ COMPILE_OK exit:0 sig:0 core:0 ret:0 time:\d+ms x86_64-linux-gnu-gcc hello\.c/);
     expect(text).toContain("accepting clients from this machine only");
@@ -205,6 +211,7 @@ describe("distcc-server command line", () => {
     expect(uid).not.toBe("0");
     const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "dropped.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port}`, dir.distccDir) });
     expect(r.code, r.stderr).toBe(0);
+    for (let i = 0; i < 150 && readdirSync(shared).length > 0; i++) await new Promise((res) => setTimeout(res, 20));
     expect(readdirSync(shared)).toEqual([]);
     child.kill("SIGTERM");
     expect(await exited(child)).toBe(0);

@@ -27,8 +27,8 @@ export interface TestServer {
   tempDir: string;
   lines: string[];
   jobs: JobSummary[];
-  /** Files and folders left in the server's temp dir. */
-  leftovers(): string[];
+  /** Files and folders left in the server's temp dir once its jobs are done (waits up to 3 s). */
+  leftovers(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -59,7 +59,11 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     tempDir: temp.path,
     lines,
     jobs,
-    leftovers: () => readdirSync(temp.path),
+    leftovers: async () => {
+      // A real client has its answer (and exits) before the server has removed the job's folder.
+      await eventually(() => readdirSync(temp.path).length === 0);
+      return readdirSync(temp.path);
+    },
     async stop() {
       await server.close({ graceMs: 2000 });
       temp.remove();
@@ -136,4 +140,14 @@ export async function jobAfter(srv: TestServer, count: number): Promise<JobSumma
   const job = srv.jobs.at(-1);
   if (!job || srv.jobs.length <= count) throw new Error("the server recorded no job");
   return job;
+}
+
+/** Polls `condition` every 10 ms for up to `timeoutMs`; resolves with its last value. */
+export async function eventually(condition: () => boolean, timeoutMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
 }

@@ -18,7 +18,7 @@ afterEach(async () => {
   const response = decodeResponse(good.bytes, 1);
   expect(response.status).toBe(0);
   expect(response.object.length).toBeGreaterThan(1000);
-  expect(srv.leftovers()).toEqual([]);
+  expect(await srv.leftovers()).toEqual([]);
 });
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString();

@@ -15,7 +15,7 @@ describe("job lifecycle", () => {
       expect(response.status).toBe(118 << 8);
       expect(Buffer.from(response.stderr).toString()).toContain("--job-lifetime");
       expect((await jobAfter(srv, 0)).result).toBe("COMPILE_TIMEOUT");
-      expect(srv.leftovers()).toEqual([]);
+      expect(await srv.leftovers()).toEqual([]);
     } finally {
       await srv.stop();
     }
@@ -30,7 +30,7 @@ describe("job lifecycle", () => {
       expect(answered.length).toBeLessThan(3);
       for (const r of answered) expect(decodeResponse(r.bytes, 1).status).toBe(0);
       expect(srv.server.stats().results.REJ_OVERLOAD).toBe(3 - answered.length);
-      expect(srv.leftovers()).toEqual([]);
+      expect(await srv.leftovers()).toEqual([]);
     } finally {
       await srv.stop();
     }
@@ -54,7 +54,7 @@ describe("job lifecycle", () => {
     const response = decodeResponse((await running).bytes, 1);
     expect(response.status).toBe(0);
     await closing;
-    expect(srv.leftovers()).toEqual([]);
+    expect(await srv.leftovers()).toEqual([]);
     await srv.stop();
   });
 
@@ -77,7 +77,7 @@ describe("job lifecycle", () => {
       for (let i = 0; i < 200 && srv.jobs.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
       expect(srv.jobs.map((j) => j.result).sort()).toEqual(["CLI_DISCONN", "COMPILE_OK"]);
       expect(srv.server.stats().queued).toBe(0);
-      expect(srv.leftovers()).toEqual([]);
+      expect(await srv.leftovers()).toEqual([]);
     } finally {
       await srv.stop();
     }

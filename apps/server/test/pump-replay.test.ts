@@ -50,7 +50,7 @@ describe("protocol 3 (pump) requests captured from real distcc, replayed against
       expect(depWords(mine.deps).length).toBeGreaterThan(1);
       // The job root is overwritten in the object (distccd leaves it in .debug_line_str, spec 8.4).
       expect(Buffer.from(mine.object).includes("distcc-server-")).toBe(false);
-      expect(srv.leftovers()).toEqual([]);
+      expect(await srv.leftovers()).toEqual([]);
     });
   }
 
@@ -63,6 +63,6 @@ describe("protocol 3 (pump) requests captured from real distcc, replayed against
     expect(Buffer.from(mine.stderr).toString()).toBe(Buffer.from(theirs.stderr).toString());
     expect(mine.object.length).toBe(0);
     expect(mine.deps).toBeUndefined();
-    expect(srv.leftovers()).toEqual([]);
+    expect(await srv.leftovers()).toEqual([]);
   });
 });
