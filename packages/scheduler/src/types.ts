@@ -80,6 +80,8 @@ export interface EstimateSource {
   lastObservedAt?(placeId: string): number | undefined;
   /** How much is known of `placeId` (decayed number of jobs seen; lets a policy probe again). */
   weight?(placeId: string, now: number): number;
+  /** Mean ms a remote job spends on this machine under its lease (its preprocessing), 0 if unknown. */
+  clientMs?(now: number): number;
 }
 
 /** Everything a policy reads. The agent owns it; the policy never changes it. */

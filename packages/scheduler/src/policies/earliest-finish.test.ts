@@ -16,7 +16,7 @@ function modelOf(times: Record<string, number>): SpeedModel {
 const job = { inputBytes: 60 * KIB };
 
 describe("earliestFinishPolicy", () => {
-  it("cold start: unknown helpers are filled in list order, this machine waits for their first result", () => {
+  it("cold start: unknown helpers are filled in list order, then this machine gets one probing job", () => {
     const state: SchedulerState = {
       hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 0 }],
       local: { limit: 1, inUse: 0 },
@@ -25,7 +25,10 @@ describe("earliestFinishPolicy", () => {
     };
     expect(policy.choose(state, job, 0)).toEqual({ kind: "remote", hostId: "b", slot: 0 });
     const full: SchedulerState = { ...state, hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 2 }] };
-    expect(policy.choose(full, job, 0)).toEqual({ kind: "wait" });
+    expect(policy.choose(full, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // Its probe running, the next job waits for a first result.
+    const probing: SchedulerState = { ...full, local: { limit: 2, inUse: 1 }, running: [...state.running!, { placeId: "localhost", startedAt: 0 }] };
+    expect(policy.choose(probing, job, 0)).toEqual({ kind: "wait" });
   });
 
   it("with no usable helper, this machine is the fallback", () => {

@@ -56,12 +56,16 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
     name: "earliest-finish",
     choose(state, job, now) {
       if (job.localOnly) return localSlotOrWait(state.local);
-      const { candidates, usableHelpers } = listCandidates(state, job, now, reprobeAfterMs, remoteMargin, minSamples);
+      const { candidates, usableHelpers, helperProbing } = listCandidates(state, job, now, reprobeAfterMs, remoteMargin, minSamples);
       const place = (c: Candidate): Placement =>
         c.local ? { kind: "local", slot: c.freeSlot! } : { kind: "remote", hostId: c.id, slot: c.freeSlot! };
       // 1. A helper to (re)learn goes first: a cold start fills helpers like distcc.
       const remoteProbe = candidates.find((c) => c.probe && !c.local);
       if (remoteProbe) return place(remoteProbe);
+      // 1b. Then this machine, once, if it may be probed now (see listCandidates) and no helper is still
+      // on its first jobs: without it, a build could stay on helpers far slower than this machine.
+      const localProbe = candidates.find((c) => c.probe && c.local);
+      if (localProbe && !helperProbing) return place(localProbe);
       // 2. The earliest expected finish among known places; a busy one only if clearly better.
       const known = candidates.filter((c) => !c.probe);
       const free = known.filter((c) => c.freeSlot !== undefined);
@@ -71,8 +75,7 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
         if (bestFree && bestFree.finish - now <= waitFactor * (best.finish - now)) best = bestFree;
       }
       if (best && best.freeSlot !== undefined) return place(best);
-      // 3. Rather than wait, learn this machine (only when nothing known is free).
-      const localProbe = candidates.find((c) => c.probe && c.local);
+      // 3. Rather than wait (even for a helper's first result), learn this machine.
       if (localProbe) return place(localProbe);
       if (best) return { kind: "wait", placeId: best.id };
       // 4. Nothing to choose: wait for a helper that will report (first results), or fall back to this
@@ -89,7 +92,7 @@ function listCandidates(
   reprobeAfterMs: number,
   remoteMargin: number,
   minSamples: number,
-): { candidates: Candidate[]; usableHelpers: boolean } {
+): { candidates: Candidate[]; usableHelpers: boolean; helperProbing: boolean } {
   const excluded = new Set(job.excluded ?? []);
   const model = state.model;
   const runningAt = new Map<string, number[]>();
@@ -128,6 +131,14 @@ function listCandidates(
   const bestKnown = known.length > 0 ? Math.min(...known) : undefined;
 
   const helperProbing = places.some((p) => !p.local && busyAt.has(p.id) && estimateAt(p.id, 1) === undefined);
+  // A local compile costs at least its preprocessing plus a compile that usually costs more: when a
+  // helper does the whole job in less than twice the preprocessing alone, this machine cannot win and
+  // is not worth a probe (a weak client feeding strong helpers).
+  const cppMs = model?.clientMs?.(now) ?? 0;
+  const bestRemote = Math.min(
+    ...places.filter((p) => !p.local).map((p) => estimateAt(p.id, 1) ?? Infinity),
+  );
+  const helperBeatsCpp = cppMs > 0 && bestRemote < 2 * cppMs;
   const out: Candidate[] = [];
   places.forEach((p, order) => {
     const freeSlot = lowestFreeSlot(p.taken, p.limit);
@@ -139,11 +150,11 @@ function listCandidates(
       alone !== undefined &&
       ((last !== undefined && now - last > reprobeAfterMs) || (model?.weight?.(p.id, now) ?? Infinity) < minSamples);
     // Probe: a helper never measured is filled like distcc would until its first result; this machine,
-    // and a place not measured lately, get one job when idle. This machine is not probed before a
-    // helper reported (nothing says yet that it is worth it), nor while the preprocessing of jobs in
-    // flight already keeps it busy (a weak client is then the bottleneck: a local compile would slow
-    // every one of them).
-    const localBusy = p.local && ((state.localLoadExtra ?? 0) >= LOCAL_PROBE_MAX_EXTRA_LOAD || helperProbing);
+    // and a place not measured lately, get one job when idle. This machine is not probed while the
+    // preprocessing of jobs in flight already keeps it busy, nor when a helper is known to do a whole
+    // job in less than twice that preprocessing (a weak client feeding strong helpers: a local
+    // compile would slow every job in flight).
+    const localBusy = p.local && ((state.localLoadExtra ?? 0) >= LOCAL_PROBE_MAX_EXTRA_LOAD || helperBeatsCpp);
     const probe = alone === undefined ? (p.local ? idle && !localBusy : true) : stale && idle && !localBusy;
     if (probe && freeSlot !== undefined && ahead === 0) {
       out.push({ id: p.id, local: p.local, order, freeSlot, finish: now, probe: true });
@@ -182,7 +193,7 @@ function listCandidates(
     }
     out.push({ id: p.id, local: p.local, order, freeSlot: undefined, finish: frees[0]! + full + harm, probe: false });
   });
-  return { candidates: out, usableHelpers: places.some((p) => !p.local) };
+  return { candidates: out, usableHelpers: places.some((p) => !p.local), helperProbing };
 }
 
 /** Earliest finish; ties go to a free place, then this machine, then list order. */

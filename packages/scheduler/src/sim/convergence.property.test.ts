@@ -6,7 +6,7 @@ import { simulateFarm } from "./farm.js";
 import { generatedProjectJobs } from "./jobs.js";
 
 describe("the learned model on random simulated farms (fast-check)", () => {
-  it("converges: helpers are ranked by their real speed, and this machine against them", () => {
+  it("converges: helpers are ranked by their real speed", () => {
     let compared = 0;
     fc.assert(
       fc.property(
@@ -25,7 +25,8 @@ describe("the learned model on random simulated farms (fast-check)", () => {
           const result = simulateFarm(setup, { kind: "scheduler", policy: earliestFinishPolicy(), model, flow: "preprocess-first" });
           const now = result.makespanMs;
           // Time per 60 KB job at load 1; compared only where the real speeds differ by 2x or more and
-          // both places ran a few jobs (a place the policy rightly avoided is not measured again).
+          // both places ran a few jobs (a place the policy rightly avoided is not measured again). This
+          // machine is left out: it is measured under the build's own preprocessing load.
           const known = (id: string): number | undefined => (model.count(id) >= 3 ? model.estimate(id, 60_000, now, 1) : undefined);
           for (const a of helpers) {
             for (const b of helpers) {
@@ -34,13 +35,6 @@ describe("the learned model on random simulated farms (fast-check)", () => {
                 compared++;
                 expect(ea).toBeLessThan(eb);
               }
-            }
-            // This machine is measured under the build's own load (every job's preprocessing runs on
-            // it), so only a wide gap is sure to show against a helper.
-            const [eh, el] = [known(a.id), known("localhost")];
-            if (eh !== undefined && el !== undefined) {
-              if (a.speed >= 4 * clientSpeed) (compared++, expect(eh).toBeLessThan(el));
-              if (a.speed * 4 <= clientSpeed) (compared++, expect(eh).toBeGreaterThan(el));
             }
           }
         },
