@@ -9,4 +9,4 @@ export {
   type SimResult,
   type SimStrategy,
 } from "./farm.js";
-export { standardSetups } from "./setups.js";
+export { randomSetups, standardSetups } from "./setups.js";

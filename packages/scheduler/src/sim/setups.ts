@@ -1,5 +1,6 @@
 import type { FarmSetup, SimClient, SimHelper } from "./farm.js";
 import { generatedProjectJobs, kernelLikeJobs } from "./jobs.js";
+import { mulberry32 } from "./prng.js";
 
 // Links (one way): loopback, gigabit, 100 Mbit/s, 20 Mbit/s Wi-Fi; bytes per ms.
 const LOOPBACK = { latencyMs: 0.05, bytesPerMs: 1_000_000 };
@@ -57,4 +58,37 @@ export function standardSetups(seed = 1): FarmSetup[] {
       jobs: project,
     },
   ];
+}
+
+/**
+ * Random farms (deterministic for a seed): 1-2 client CPUs at 0.2-1x, 1-3 helpers of 0.05-1.55x with
+ * 1-6 slots, 1-3 CPUs and links from Wi-Fi to gigabit, one in ten dead; a generated project or a
+ * kernel-like job mix. For checks that hold on any farm, not only on the hand-made ones.
+ */
+export function randomSetups(seed: number, count: number): FarmSetup[] {
+  const random = mulberry32(seed);
+  const links = [1_000, 2_200, 11_000, 110_000];
+  const out: FarmSetup[] = [];
+  for (let i = 0; i < count; i++) {
+    const speed = 0.2 + random() * 0.8;
+    const cpus = 1 + Math.floor(random() * 2);
+    const helpers: SimHelper[] = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, k) => ({
+      id: `h${k}`,
+      slots: 1 + Math.floor(random() * 6),
+      cpus: 1 + Math.floor(random() * 3),
+      speed: 0.05 + random() * 1.5,
+      latencyMs: random() * 5,
+      bytesPerMs: links[Math.floor(random() * links.length)]!,
+      ...(random() < 0.1 ? { dead: true } : {}),
+    }));
+    const jobs = random() < 0.5 ? generatedProjectJobs(100, seed * 1000 + i) : kernelLikeJobs(80, seed * 1000 + i);
+    const parallelism = 4 + Math.floor(random() * 10);
+    out.push({
+      name: `random ${seed}/${i}`,
+      client: { cpus, speed, localSlots: cpus, parallelism, localParallelism: cpus },
+      helpers,
+      jobs,
+    });
+  }
+  return out;
 }
