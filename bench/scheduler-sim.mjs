@@ -7,6 +7,7 @@ import {
   distccPolicy,
   earliestFinishPolicy,
   mulberry32,
+  randomSetups,
   randomizedPolicy,
   simulateFarm,
   standardSetups,
@@ -60,3 +61,26 @@ for (let i = 0; i < names.length; i++) {
   });
   console.log(names[i].padEnd(width), ...cells);
 }
+
+// Random farms: the spread, not only the hand-made cases.
+const vsLocal = [];
+const vsDistcc = [];
+for (const seed of seeds) {
+  for (const setup of randomSetups(seed, 30)) {
+    const local = simulateFarm(setup, { kind: "local-only" }).makespanMs;
+    const theirs = simulateFarm(setup, { kind: "scheduler", policy: distccPolicy() }).makespanMs;
+    for (const flow of ["choose-first", "preprocess-first"]) {
+      for (const run of coldAndWarm(setup, flow, true)) {
+        vsLocal.push(local / run.makespanMs);
+        vsDistcc.push(theirs / run.makespanMs);
+      }
+    }
+  }
+}
+const pct = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
+const row = (name, values) =>
+  `${name.padEnd(28)} min ${pct(values, 0).toFixed(2)}x  p10 ${pct(values, 0.1).toFixed(2)}x  median ${median(values).toFixed(2)}x  ` +
+  `p90 ${pct(values, 0.9).toFixed(2)}x  below 1: ${values.filter((v) => v < 1).length}/${values.length}`;
+console.log(`\nrandom farms (${seeds.length * 30} farms x 2 flows x cold/warm), ours:`);
+console.log(row("speed-up vs local only", vsLocal));
+console.log(row("speed-up vs distcc order", vsDistcc));
