@@ -1,6 +1,7 @@
 // distcc-server as a library: start a distccd-compatible server inside your own process.
 export { startServer, createJobService, allowListFor, SERVER_LIMITS, type ServerOptions, type DistccServer, type CloseOptions, type JobService } from "./server.js";
-export { serveJob, checkArgv } from "./serve-job.js";
+export { serveJob } from "./serve-job.js";
+export { checkArgv } from "./check-request.js";
 export type { CompilerWhitelist, WhitelistDecision } from "./whitelist.js";
 export { DistccServerError, type ServerErrorCode } from "./errors.js";
 export { AllowList, parseAllowRule, PRIVATE_RANGES, LOOPBACK_RANGES, type AllowRule } from "./allow-list.js";

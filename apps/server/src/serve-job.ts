@@ -1,104 +1,18 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import type { Duplex } from "node:stream";
-import type { CompileRequest, CompileResponse } from "@x/distcc-protocol";
-import {
-  describeLocalReason,
-  findForbiddenServerOption,
-  preprocessedExtension,
-  rewriteServerJob,
-  scanArgs,
-  ServerRewriteError,
-} from "@x/distcc-toolchain";
+import type { CompileResponse } from "@x/distcc-protocol";
+import { scanArgs, ServerRewriteError } from "@x/distcc-toolchain";
+import { checkArgv, noResponseFiles } from "./check-request.js";
 import { fixDependencyFile } from "./dotd.js";
-import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "./exit-codes.js";
 import { createJobFolder, type JobFolder } from "./job-folder.js";
 import type { JobContext } from "./job-context.js";
 import type { JobResult, JobSummary } from "./job-result.js";
 import { BudgetShare } from "./memory-budget.js";
-import { PumpTreeError, makeClientCwd, placeTreeEntry } from "./pump-tree.js";
-import { readRequest, type ArgvVerdict } from "./request-reader.js";
+import { prepareJob, unrootObject, type Prepared } from "./prepare-job.js";
+import { PumpTreeError } from "./pump-tree.js";
+import { readRequest } from "./request-reader.js";
 import { endStream, syntheticFailure, writeResponse } from "./respond.js";
 import { runCompiler } from "./run-compiler.js";
-
-const noResponseFiles = (): string => {
-  // The server never reads files named by a client (`@file` never travels on the wire, spec 9.1).
-  throw new Error("@file is not expanded on the server");
-};
-
-/** The checks distccd runs on argv (spec 8.2 steps 5 and 7), in order, plus ours. */
-export function checkArgv(argv: string[], version: number, cwd: string | undefined, ctx: Pick<JobContext, "whitelist">): ArgvVerdict {
-  const scan = scanArgs(argv, { readFile: noResponseFiles, env: {} });
-  if (!scan.distributable) {
-    return { kind: "drop", result: "OTHER", reason: `not distributable: ${describeLocalReason(scan.reason)}` };
-  }
-  const compiler = argv[0] ?? "";
-  const decision = ctx.whitelist.lookupName(compiler);
-  if (!decision.ok) {
-    return { kind: "refuse", exitCode: EXIT_COMPILER_MISSING, reason: `compiler not allowed: ${decision.reason}` };
-  }
-  const fileArg = argv.slice(1).find((a) => a.startsWith("@"));
-  if (fileArg) {
-    return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `argument ${JSON.stringify(fileArg)} refused: the server does not read response files` };
-  }
-  const forbidden = findForbiddenServerOption(argv, version === 3 ? { protocol: 3, ...(cwd ? { cwd } : {}) } : { protocol: version === 2 ? 2 : 1 });
-  if (forbidden) {
-    return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `option ${JSON.stringify(forbidden.option)} refused: ${forbidden.why}` };
-  }
-  return { kind: "accept" };
-}
-
-/**
- * Protocol 3: the job root is in the object's debug info (comp_dir, file names). As distccd
- * (fix_debug_info.c) we overwrite it with as many slashes, so `/tmp/x/root/src` reads `//////////src`,
- * the client's path. Unlike distccd we patch the whole file, so gcc 11+'s .debug_line_str is fixed
- * too. The root is a fresh random folder name: it cannot occur by chance in code or data.
- */
-export function unrootObject(object: Buffer, root: string): Buffer {
-  const needle = Buffer.from(root);
-  let at = object.indexOf(needle);
-  if (at < 0) return object;
-  const out = Buffer.from(object);
-  while (at >= 0) {
-    out.fill(0x2f, at, at + needle.length);
-    at = out.indexOf(needle, at + needle.length);
-  }
-  return out;
-}
-
-interface Prepared {
-  executable: string;
-  args: string[];
-  cwd: string;
-  output: string;
-  deps?: { file: string; target: string; root: string };
-}
-
-/** Puts the request's input in the job folder and rewrites the command for it (spec 8.2 step 6, 8.4). */
-async function prepare(request: CompileRequest, folder: JobFolder, executable: string, flags: readonly string[]): Promise<Prepared> {
-  const scan = scanArgs(request.argv, { readFile: noResponseFiles, env: {} });
-  if (!scan.distributable) throw new Error("argv changed between checks"); // cannot happen: same argv
-  const output = join(folder.path, "output.o");
-  if (request.version !== 3) {
-    const input = join(folder.path, `input${preprocessedExtension(scan.input)}`);
-    await writeFile(input, request.source ?? new Uint8Array(0), { mode: 0o644 });
-    const { argv } = rewriteServerJob(scan.argv, { input, output });
-    return { executable, args: [...flags, ...argv.slice(1)], cwd: folder.path, output };
-  }
-  const root = join(folder.path, "root");
-  await mkdir(root, { mode: 0o755 });
-  const cwd = await makeClientCwd(root, request.cwd ?? "/");
-  for (const entry of request.files ?? []) await placeTreeEntry(root, entry);
-  const depsFile = join(folder.path, "output.deps");
-  const rewritten = rewriteServerJob(scan.argv, { input: scan.input, output, root, cwd: request.cwd ?? "/", depsFile });
-  return {
-    executable,
-    args: [...flags, ...rewritten.argv.slice(1)],
-    cwd,
-    output,
-    deps: { file: depsFile, target: rewritten.dependencyTarget ?? scan.output, root },
-  };
-}
 
 /**
  * Serves one connection = one job, start to end: read (bounded, with deadlines), check, wait for a
@@ -193,7 +107,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     mark("folder");
     let prepared: Prepared;
     try {
-      prepared = await prepare(request, folder, resolved.executable, resolved.flags ?? []);
+      prepared = await prepareJob(request, folder, resolved.executable, resolved.flags ?? []);
     } catch (err) {
       const bad = err instanceof PumpTreeError || err instanceof ServerRewriteError;
       result = bad ? "REJ_BAD_REQ" : "OTHER";

@@ -1,0 +1,32 @@
+import { describeLocalReason, findForbiddenServerOption, scanArgs } from "@x/distcc-toolchain";
+import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "./exit-codes.js";
+import type { JobContext } from "./job-context.js";
+import type { ArgvVerdict } from "./request-reader.js";
+
+export const noResponseFiles = (): string => {
+  // The server never reads files named by a client (`@file` never travels on the wire, spec 9.1).
+  throw new Error("@file is not expanded on the server");
+};
+
+/** The checks distccd runs on argv (spec 8.2 steps 5 and 7), in order, plus ours. */
+export function checkArgv(argv: string[], version: number, cwd: string | undefined, ctx: Pick<JobContext, "whitelist">): ArgvVerdict {
+  const scan = scanArgs(argv, { readFile: noResponseFiles, env: {} });
+  if (!scan.distributable) {
+    return { kind: "drop", result: "OTHER", reason: `not distributable: ${describeLocalReason(scan.reason)}` };
+  }
+  const compiler = argv[0] ?? "";
+  const decision = ctx.whitelist.lookupName(compiler);
+  if (!decision.ok) {
+    return { kind: "refuse", exitCode: EXIT_COMPILER_MISSING, reason: `compiler not allowed: ${decision.reason}` };
+  }
+  const fileArg = argv.slice(1).find((a) => a.startsWith("@"));
+  if (fileArg) {
+    return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `argument ${JSON.stringify(fileArg)} refused: the server does not read response files` };
+  }
+  const forbidden = findForbiddenServerOption(argv, version === 3 ? { protocol: 3, ...(cwd ? { cwd } : {}) } : { protocol: version === 2 ? 2 : 1 });
+  if (forbidden) {
+    return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `option ${JSON.stringify(forbidden.option)} refused: ${forbidden.why}` };
+  }
+  return { kind: "accept" };
+}
+

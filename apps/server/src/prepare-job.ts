@@ -1,0 +1,60 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { CompileRequest } from "@x/distcc-protocol";
+import { preprocessedExtension, rewriteServerJob, scanArgs } from "@x/distcc-toolchain";
+import { noResponseFiles } from "./check-request.js";
+import type { JobFolder } from "./job-folder.js";
+import { makeClientCwd, placeTreeEntry } from "./pump-tree.js";
+
+/**
+ * Protocol 3: the job root is in the object's debug info (comp_dir, file names). As distccd
+ * (fix_debug_info.c) we overwrite it with as many slashes, so `/tmp/x/root/src` reads `//////////src`,
+ * the client's path. Unlike distccd we patch the whole file, so gcc 11+'s .debug_line_str is fixed
+ * too. The root is a fresh random folder name: it cannot occur by chance in code or data.
+ */
+export function unrootObject(object: Buffer, root: string): Buffer {
+  const needle = Buffer.from(root);
+  let at = object.indexOf(needle);
+  if (at < 0) return object;
+  const out = Buffer.from(object);
+  while (at >= 0) {
+    out.fill(0x2f, at, at + needle.length);
+    at = out.indexOf(needle, at + needle.length);
+  }
+  return out;
+}
+
+export interface Prepared {
+  executable: string;
+  args: string[];
+  cwd: string;
+  output: string;
+  deps?: { file: string; target: string; root: string };
+}
+
+/** Puts the request's input in the job folder and rewrites the command for it (spec 8.2 step 6, 8.4). */
+export async function prepareJob(request: CompileRequest, folder: JobFolder, executable: string, flags: readonly string[]): Promise<Prepared> {
+  const scan = scanArgs(request.argv, { readFile: noResponseFiles, env: {} });
+  if (!scan.distributable) throw new Error("argv changed between checks"); // cannot happen: same argv
+  const output = join(folder.path, "output.o");
+  if (request.version !== 3) {
+    const input = join(folder.path, `input${preprocessedExtension(scan.input)}`);
+    await writeFile(input, request.source ?? new Uint8Array(0), { mode: 0o644 });
+    const { argv } = rewriteServerJob(scan.argv, { input, output });
+    return { executable, args: [...flags, ...argv.slice(1)], cwd: folder.path, output };
+  }
+  const root = join(folder.path, "root");
+  await mkdir(root, { mode: 0o755 });
+  const cwd = await makeClientCwd(root, request.cwd ?? "/");
+  for (const entry of request.files ?? []) await placeTreeEntry(root, entry);
+  const depsFile = join(folder.path, "output.deps");
+  const rewritten = rewriteServerJob(scan.argv, { input: scan.input, output, root, cwd: request.cwd ?? "/", depsFile });
+  return {
+    executable,
+    args: [...flags, ...rewritten.argv.slice(1)],
+    cwd,
+    output,
+    deps: { file: depsFile, target: rewritten.dependencyTarget ?? scan.output, root },
+  };
+}
+
