@@ -7,6 +7,7 @@ import { Duplex } from "node:stream";
 import { loadConfigFile } from "./config-file.js";
 import { DETACHED_ENV, reportToParent, startDetachedCopy } from "./daemonize.js";
 import { dropPrivileges } from "./drop-privileges.js";
+import { checkTempDir } from "./job-folder.js";
 import { DistccServerError } from "./errors.js";
 import { parseFlags } from "./flags.js";
 import { helpText } from "./help.js";
@@ -145,7 +146,18 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     await server.close({ graceMs: 0 });
     return 112; // distcc's EXIT_SETUID_FAILED
   }
-  if (drop.changed && drop.persona) logger.log("notice", "main", `running as user ${drop.persona.name} (uid ${drop.persona.uid})`);
+  if (drop.changed && drop.persona) {
+    logger.log("notice", "main", `running as user ${drop.persona.name} (uid ${drop.persona.uid})`);
+    try {
+      await checkTempDir(options.tempDir ?? tmpdir());
+    } catch (err) {
+      const message = `${(err as Error).message}; it must be writable by user ${drop.persona.name}`;
+      logger.log("critical", "main", message);
+      reportToParent({ ready: false, error: message });
+      await server.close({ graceMs: 0 });
+      return 100;
+    }
+  }
   else if (process.getuid?.() === 0) logger.log("warning", "main", "running as root: compilers run as root too (--user root)");
   const where = `${server.address.address}:${server.address.port}`;
   logger.log("notice", "main", `listening on ${where} with ${settings.jobs} job slots${server.statsAddress ? `, stats on port ${server.statsAddress.port}` : ""}`);

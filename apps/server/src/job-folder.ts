@@ -20,3 +20,11 @@ export async function createJobFolder(tempDir: string): Promise<JobFolder> {
     },
   };
 }
+
+/** Fails with a clear message unless job folders can be made in `tempDir` (checked at start-up). */
+export async function checkTempDir(tempDir: string): Promise<void> {
+  const probe = await createJobFolder(tempDir).catch((err: Error) => {
+    throw new Error(`cannot create job folders in ${tempDir}: ${err.message} (see --temp-dir)`);
+  });
+  await probe.remove();
+}

@@ -8,6 +8,14 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
+/**
+ * Control characters (newlines above all) written as `\xNN`: client-chosen text (compiler and file
+ * names) must not be able to forge log lines.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 /** A logger that drops everything (the library's default). */
 export const silentLogger: Logger = { log() {}, enabled: () => false };
 
@@ -45,7 +53,7 @@ export class LineLogger implements Logger {
   log(level: LogLevel, fn: string, message: string): void {
     if (!this.enabled(level)) return;
     const severity = level === "error" || level === "critical" ? `${level.toUpperCase()}: ` : level === "warning" ? "WARNING: " : "";
-    const line = `${this.prefix} (${fn}) ${severity}${message}\n`;
+    const line = `${this.prefix} (${fn}) ${severity}${escapeControl(message)}\n`;
     if (this.fd !== undefined) {
       try {
         writeSync(this.fd, line);

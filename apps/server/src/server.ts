@@ -8,6 +8,7 @@ import { AllowList, LOOPBACK_RANGES, PRIVATE_RANGES } from "./allow-list.js";
 import { DistccServerError } from "./errors.js";
 import type { JobContext } from "./job-context.js";
 import { formatJobSummary, type JobSummary } from "./job-result.js";
+import { checkTempDir } from "./job-folder.js";
 import { JobSlots } from "./job-slots.js";
 import { MemoryBudget } from "./memory-budget.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -129,6 +130,11 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const jobs = options.jobs ?? (await import("node:os")).availableParallelism() + 2;
   const slots = new JobSlots(jobs, options.maxQueue ?? 128);
   const tempDir = options.tempDir ?? tmpdir();
+  try {
+    await checkTempDir(tempDir);
+  } catch (err) {
+    throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", (err as Error).message);
+  }
   const whitelist = options.whitelist ?? (await ToolchainIndex.discover(options.discover ?? {}));
   const shutdown = new AbortController();
   // Every job listens on it: lift Node's leak warning limit of 10 listeners.

@@ -33,4 +33,13 @@ describe("stats rendering", () => {
     expect(text).toContain('distcc_server_compile_seconds_bucket{le="0.25"} 0');
     expect(text).toContain('distcc_server_compiler_jobs_total{compiler="gcc",outcome="failed"} 1');
   });
+
+  it("keeps client-chosen names on one line of the page", () => {
+    const stats = new ServerStats(() => ({ running: 0, queued: 0, connections: 0 }), 1);
+    stats.record({ result: "COMPILE_OK", client: "x", status: 0, ret: 0, timeMs: 9, compileMs: 9, compiler: "gcc", input: "evil\ndcc_compile_ok 999.c", bytesIn: 0, bytesOut: 0 });
+    const page = renderDistccdStats(stats.snapshot(), sys);
+    stats.close();
+    expect(page).toContain("dcc_longest_job evil?dcc_compile_ok?999.c\n");
+    expect(page).not.toContain("dcc_compile_ok 999");
+  });
 });

@@ -2,6 +2,11 @@ import { JOB_RESULTS } from "./job-result.js";
 import type { StatsSnapshot } from "./stats.js";
 import type { SystemFigures } from "./system-figures.js";
 
+/** One word for a line of the page: client-chosen names must not add lines or fields. */
+function word(text: string): string {
+  return text.replace(/[\s\x00-\x1f\x7f]/g, "?");
+}
+
 /**
  * distccd's stats page body (spec 8.8), field for field and in the same order, so monitors that
  * parse distccd's page work unchanged. LF line ends.
@@ -19,8 +24,8 @@ export function renderDistccdStats(s: StatsSnapshot, sys: SystemFigures): string
     `dcc_compile_timeout ${r.COMPILE_TIMEOUT}`,
     `dcc_cli_disconnect ${r.CLI_DISCONN}`,
     `dcc_other ${r.OTHER}`,
-    `dcc_longest_job ${s.longestJob?.input || "none"}`,
-    `dcc_longest_job_compiler ${s.longestJob?.compiler || "none"}`,
+    `dcc_longest_job ${word(s.longestJob?.input || "none")}`,
+    `dcc_longest_job_compiler ${word(s.longestJob?.compiler || "none")}`,
     `dcc_longest_job_time_msecs ${s.longestJob?.ms ?? 0}`,
     `dcc_max_kids ${s.maxKids}`,
     `dcc_avg_kids1 ${Math.round(s.avgKids[0])}`,
@@ -35,7 +40,7 @@ export function renderDistccdStats(s: StatsSnapshot, sys: SystemFigures): string
     `dcc_num_compiles3 ${s.compiles[2]}`,
     `dcc_num_procstate_D ${sys.procsInStateD}`,
     `dcc_max_RSS ${sys.maxRss.kb}`,
-    `dcc_max_RSS_name (${sys.maxRss.name})`,
+    `dcc_max_RSS_name (${word(sys.maxRss.name)})`,
     "dcc_io_rate -1",
     `dcc_free_space ${sys.freeSpaceMb} MB`,
     "</distccstats>",

@@ -32,6 +32,18 @@ export interface StatsSnapshot {
 }
 
 const MINUTES = [1, 5, 15] as const;
+/** Distinct reasons / compiler names kept; they contain client-chosen text, so they are capped. */
+const MAX_KEYS = 200;
+
+function bump<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key);
+  if (value === undefined) {
+    if (map.size >= MAX_KEYS) key = "(others)";
+    value = map.get(key) ?? make();
+    map.set(key, value);
+  }
+  return value;
+}
 const SAMPLE_MS = 5000;
 
 /**
@@ -77,7 +89,10 @@ export class ServerStats {
   /** Counts one finished connection. */
   record(job: JobSummary): void {
     this.results[job.result]++;
-    if (job.reason && job.result !== "COMPILE_OK") this.reasons.set(job.reason, (this.reasons.get(job.reason) ?? 0) + 1);
+    if (job.reason && job.result !== "COMPILE_OK") {
+      const key = this.reasons.has(job.reason) || this.reasons.size < MAX_KEYS ? job.reason : "(others)";
+      this.reasons.set(key, (this.reasons.get(key) ?? 0) + 1);
+    }
     this.bytesIn += job.bytesIn;
     this.bytesOut += job.bytesOut;
     if (job.compileMs > 0 || job.result === "COMPILE_OK" || job.result === "COMPILE_ERROR") {
@@ -91,12 +106,11 @@ export class ServerStats {
       this.compileCount++;
       this.compileSeconds += seconds;
       if (job.compiler) {
-        const figures = this.perCompiler.get(job.compiler) ?? { jobs: 0, ok: 0, failed: 0, compileMs: 0 };
+        const figures = bump(this.perCompiler, job.compiler, (): CompilerFigures => ({ jobs: 0, ok: 0, failed: 0, compileMs: 0 }));
         figures.jobs++;
         if (job.result === "COMPILE_OK") figures.ok++;
         else figures.failed++;
         figures.compileMs += job.compileMs;
-        this.perCompiler.set(job.compiler, figures);
       }
       if (job.compiler && (!this.longest || job.compileMs > this.longest.ms)) {
         this.longest = { input: job.input ?? "", compiler: job.compiler, ms: job.compileMs };

@@ -183,6 +183,19 @@ describe("distcc-server command line", () => {
     expect(existsSync(pidFile)).toBe(false);
   });
 
+  it("a temp dir where job folders cannot be made: clear message at start, exit 100", async () => {
+    const r = await cli(["--user", "root", "--listen", "127.0.0.1", "--port", "0", "--temp-dir", join(temp.path, "missing")]);
+    expect(r.code).toBe(100);
+    expect(r.stderr).toMatch(/cannot create job folders in .*missing.*--temp-dir/);
+    if (process.getuid?.() === 0) {
+      const rootOnly = join(temp.path, "root-only");
+      mkdirSync(rootOnly, { mode: 0o700 });
+      const dropped = await cli(["--listen", "127.0.0.1", "--port", "0", "--temp-dir", rootOnly]);
+      expect(dropped.code).toBe(100);
+      expect(dropped.stderr).toMatch(/must be writable by user (distccd|nobody)/);
+    }
+  });
+
   it("a port in use: clear message, exit 102", async () => {
     const port = await freePort();
     const first = spawn(process.execPath, [CLI, "--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path], { stdio: "ignore", env: cliEnv() });
