@@ -111,6 +111,22 @@ describe.each([
   });
 });
 
+describe("cross compilers", () => {
+  it("arm-linux-gnueabihf-gcc through our server gives the object of a local cross compile (no symlinks made)", async () => {
+    const before = okCount();
+    const remote = await run("distcc", ["arm-linux-gnueabihf-gcc", "-O2", "-c", "hello.c", "-o", "arm-remote.o"], {
+      cwd: dir.path,
+      env: distccEnv(`${srv.hosts},lzo`, dir.distccDir),
+    });
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(await eventually(() => okCount() === before + 1)).toBe(true);
+    await run("arm-linux-gnueabihf-gcc", ["-O2", "-c", "hello.c", "-o", "arm-local.o"], { cwd: dir.path });
+    const file = await run("file", ["arm-remote.o"], { cwd: dir.path });
+    expect(file.stdout).toMatch(/ARM/);
+    expect(readFileSync(join(dir.path, "arm-remote.o")).equals(readFileSync(join(dir.path, "arm-local.o")))).toBe(true);
+  });
+});
+
 describe("refusals a real client understands", () => {
   it("a compiler the server does not know: the client prints the reason from SERR", async () => {
     const fake = join(dir.path, "fakebin");

@@ -1,4 +1,7 @@
+import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
+import { join } from "node:path";
+import { makeTempDir } from "@x/testkit";
 import { encodeRequest } from "@x/distcc-protocol";
 import { describe, expect, it } from "vitest";
 import { exchange, jobAfter, startTestServer } from "./helpers.js";
@@ -126,6 +129,21 @@ describe("job lifecycle", () => {
       expect(srv.server.stats().results.COMPILE_OK).toBe(2);
     } finally {
       await srv.stop();
+    }
+  });
+
+  it("DISTCC_CMDLIST: only the listed compilers run", async () => {
+    const dir = makeTempDir("cmdlist-");
+    writeFileSync(join(dir.path, "list"), "/usr/bin/x86_64-linux-gnu-gcc\n");
+    const srv = await startTestServer({ whitelist: undefined, cmdList: { file: join(dir.path, "list") } });
+    try {
+      expect(decodeResponse((await exchange(srv.port, hello())).bytes, 1).status).toBe(0);
+      const cpp = decodeResponse((await exchange(srv.port, capture("p1-hello-cpp", "c2s"))).bytes, 1);
+      expect(cpp.status).toBe(110 << 8);
+      expect(Buffer.from(cpp.stderr).toString()).toContain("not listed in DISTCC_CMDLIST");
+    } finally {
+      await srv.stop();
+      dir.remove();
     }
   });
 });
