@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <string.h>
 #include "wordstat.h"
 
 void report(const struct table *t, size_t top) {
@@ -7,5 +8,5 @@ void report(const struct table *t, size_t top) {
   for (size_t i = 0; i < n; i++) copy[i] = t->items[i];
   sort_entries(copy, n);
   for (size_t i = 0; i < n && i < top; i++)
-    printf("  %-10s %u (hash %08lx)\n", copy[i].word, copy[i].count, hash_word(copy[i].word, 0) ^ i);
+    printf("  %-10s %u (hash %08lx)\n", copy[i].word, copy[i].count, hash_word(copy[i].word, strlen(copy[i].word)));
 }
