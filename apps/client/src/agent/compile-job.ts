@@ -14,11 +14,8 @@ import {
   describeLocalReason,
   preprocessedExtension,
   preprocessorArgv,
-  qualifiedCompilerName,
   scanArgs,
   serverArgv,
-  clangTargetArgs,
-  isClangName,
   type DistributableScan,
 } from "@x/distcc-toolchain";
 import { classifyInvocation, safeguardLevel, type Invocation } from "../invocation.js";
@@ -32,6 +29,8 @@ import { JobOutput } from "./job-output.js";
 import { LOCAL_ID, tcpHostId } from "./placement.js";
 import type { JobInfo } from "@x/distcc-scheduler";
 import { writeFileAtomically } from "./write-output.js";
+import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
+import { checkReturnedObject } from "./object-check.js";
 
 /** Never distcc's endless loop: at most this many remote attempts per job, then local. */
 const MAX_REMOTE_ATTEMPTS = 3;
@@ -117,7 +116,10 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     return;
   }
 
-  const rewrite = await rewriteForServer(ctx, scan.argv[0] ?? inv.compilerName, scan.argv);
+  const rewrite = await rewriteForServer(ctx.state.identities, ctx.compilerPath, scan.argv[0] ?? inv.compilerName, scan.argv, {
+    noRewrite: opts.noRewriteCross,
+  });
+  if (rewrite.note) out.debug(rewrite.note);
   const wireCompiler = rewrite.name;
 
   // Local preprocessing first, under a cpp slot; the helper's slot is taken only once we can send.
@@ -197,7 +199,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
         lease = await driver.next(jobId, job.signal);
         continue;
       }
-      const outcome = await finishRemote(ctx, host, response, scan.output, scan.input, Date.now() - started);
+      const outcome = await finishRemote(ctx, host, response, scan, rewrite, Date.now() - started);
       if (outcome.kind === "host-failed") {
         driver.finish(lease, { ok: false, reason: outcome.reason });
         lease = await driver.next(jobId, job.signal);
@@ -283,32 +285,6 @@ function loadHosts(ctx: JobContext): HostList | undefined {
   }
 }
 
-/**
- * Spec 9.2 with the compiler's own -dumpmachine (cached on disk) instead of a compiled-in triple:
- * gcc names become `<triple>-gcc...`; a clang without a target gets `-target <triple>` appended.
- */
-async function rewriteForServer(ctx: JobContext, name: string, argv: readonly string[]): Promise<{ name: string; extraArgs: string[] }> {
-  if (ctx.opts.noRewriteCross || name.includes("/")) return { name, extraArgs: [] };
-  try {
-    const identity = await ctx.state.identities.get(ctx.compilerPath);
-    if (identity.family === "clang") {
-      const extraArgs = isClangName(name) ? clangTargetArgs(argv, identity.target) : [];
-      if (extraArgs.length) ctx.out.debug(`adding '${extraArgs.join(" ")}' to the call to '${name}' to support cross-compilation`);
-      return { name, extraArgs };
-    }
-    // `cc` may be clang: only a gcc gets a gcc name.
-    if (identity.family !== "gcc") return { name, extraArgs: [] };
-    const qualified = qualifiedCompilerName(name, identity.target);
-    if (qualified && qualified !== name) {
-      ctx.out.debug(`re-writing call to '${name}' to '${qualified}' to support cross-compilation`);
-      return { name: qualified, extraArgs: [] };
-    }
-  } catch (err) {
-    ctx.out.debug(`cannot identify ${ctx.compilerPath}: ${(err as Error).message}`);
-  }
-  return { name, extraArgs: [] };
-}
-
 function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: string, kind: string): void {
   // Once per host (and reason) per agent lifetime: a dead helper must not flood a 1000-file build.
   const said = ctx.state.once(`fail:${host.spec}:${kind}`, () =>
@@ -323,14 +299,21 @@ async function finishRemote(
   ctx: JobContext,
   host: TcpHost,
   response: CompileResponse,
-  output: string,
-  input: string,
+  scan: DistributableScan,
+  rewrite: ToolchainRewrite,
   elapsedMs: number,
 ): Promise<RemoteOutcome> {
   const { out, opts } = ctx;
+  const { output, input } = scan;
   const wait = parseWaitStatus(response.status);
   const exitCode = statusToExitCode(response.status);
   if (wait.kind === "exited" && wait.code === 0) {
+    // Never a wrong object in the build: a helper that compiled for another machine is a failed host.
+    const check = checkReturnedObject(response.object, rewrite.identity, scan.mode, scan.argv);
+    if (!check.ok) {
+      hostFailed(ctx, host, input, check.reason, "wrong-object");
+      return { kind: "host-failed", reason: check.reason };
+    }
     try {
       writeFileAtomically(resolve(ctx.cwd, output), response.object, ctx.job.signal);
     } catch (err) {

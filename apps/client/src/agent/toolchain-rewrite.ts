@@ -1,0 +1,41 @@
+import { wireCompilerName, type CompilerIdentity, type IdentityCache } from "@x/distcc-toolchain";
+
+/** What the client sends for a compiler, and what it must get back. */
+export interface ToolchainRewrite {
+  /** argv[0] on the wire. */
+  name: string;
+  /** Words to add after the wire argv (clang's `-target <triple>`). */
+  extraArgs: string[];
+  /** What the local compiler is (undefined when it could not be probed): returned objects are checked against it. */
+  identity?: CompilerIdentity;
+  /** Said in verbose mode: what was rewritten, or why the compiler could not be identified. */
+  note?: string;
+}
+
+/**
+ * Issue 6 item 5: plain gcc/cc/g++/c++ become the compiler's real fully qualified name
+ * (`arm-linux-gnueabihf-gcc`, from its probed identity, cached on disk under DISTCC_DIR) and a clang
+ * gets `-target <triple>` unless the command line names one. This is what makes a real distccd with
+ * properly named cross compilers run the right one, and it never lets a helper's native `gcc` compile
+ * for a foreign client. A name given as a path is sent as typed (distccd refuses paths anyway).
+ */
+export async function rewriteForServer(
+  identities: Pick<IdentityCache, "get">,
+  compilerPath: string,
+  requested: string,
+  argv: readonly string[],
+  opts: { noRewrite: boolean },
+): Promise<ToolchainRewrite> {
+  let identity: CompilerIdentity;
+  try {
+    identity = await identities.get(compilerPath);
+  } catch (err) {
+    return { name: requested, extraArgs: [], note: `cannot identify ${compilerPath}: ${(err as Error).message}` };
+  }
+  if (opts.noRewrite || requested.includes("/")) return { name: requested, extraArgs: [], identity };
+  const wire = wireCompilerName(requested, identity, argv.slice(1));
+  const notes: string[] = [];
+  if (wire.name !== requested) notes.push(`re-writing call to '${requested}' to '${wire.name}' (its -dumpmachine is ${identity.target})`);
+  if (wire.extraArgs.length) notes.push(`adding '${wire.extraArgs.join(" ")}' to the call to '${wire.name}'`);
+  return { name: wire.name, extraArgs: wire.extraArgs, identity, ...(notes.length ? { note: notes.join("; ") } : {}) };
+}
