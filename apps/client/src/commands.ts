@@ -6,6 +6,7 @@ import { agentPaths } from "./agent-paths.js";
 import { makeCompilerLinks } from "./links.js";
 import { cachedNativeLauncher, packageFiles } from "./native-launcher.js";
 import { VERSION } from "./version.js";
+import { runDoctor } from "./doctor/doctor.js";
 
 export interface CommandResult {
   stdout: string;
@@ -27,6 +28,8 @@ Usage:
                                        for make CC="$(distcc-client launcher) gcc"
   distcc-client agent [status|stop]    run the agent in the foreground (normally started on demand),
                                        or show / stop the running one (e.g. after an upgrade)
+  distcc-client doctor [COMPILER...]   per host: reachable? ours or distccd? which local compilers it serves
+                                       (a real test compile, checked), and the exact fix for each it cannot
   distcc-client --help | --version
 
 Environment: DISTCC_HOSTS, DISTCC_DIR (~/.distcc), DISTCC_VERBOSE, DISTCC_LOG, DISTCC_FALLBACK,
@@ -78,6 +81,10 @@ export async function runCommand(
         // No C compiler: the Node CLI works the same, only with Node's start-up on every job.
         return { stdout: `${packageFiles().cliScript}\n`, stderr: `distcc-client: ${(err as Error).message}\n`, code: 0 };
       }
+    }
+    case "doctor": {
+      const report = await runDoctor(args, env);
+      return { stdout: report.text, stderr: "", code: report.code };
     }
     case "agent":
       return { stdout: "", stderr: "distcc-client: 'agent' runs from the command line only\n", code: 101 };

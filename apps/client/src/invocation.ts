@@ -2,7 +2,7 @@ import { accessSync, constants, realpathSync } from "node:fs";
 import { basename, delimiter, dirname, isAbsolute, resolve } from "node:path";
 
 /** Client commands of spec 9.1 plus ours (`links`, `agent`). */
-export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "links" | "launcher" | "agent";
+export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "links" | "launcher" | "agent" | "doctor";
 
 export type Invocation =
   | { kind: "command"; command: ClientCommand; args: string[] }
@@ -26,6 +26,7 @@ const COMMANDS: Record<string, ClientCommand> = {
   links: "links",
   launcher: "launcher",
   agent: "agent",
+  doctor: "doctor",
 };
 
 const IMPLICIT_EXTENSIONS = new Set([

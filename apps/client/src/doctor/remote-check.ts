@@ -1,0 +1,109 @@
+import { sendCompileRequest, parseWaitStatus, statusToExitCode, type ProtocolVersion } from "@x/distcc-protocol";
+import type { TcpHostEntry } from "@x/distcc-hosts";
+import { checkObjectTarget, installHint, readElfTarget, wireCompilerName, type CompilerIdentity, type ElfTarget } from "@x/distcc-toolchain";
+import { describeHostFailure } from "../agent/host-failure.js";
+
+export interface Timeouts {
+  connectTimeoutMs: number;
+  ioTimeoutMs: number;
+}
+
+/** What answers on a host: our distcc-server, a distccd (or another server), or nothing. */
+export type HostKind = { reachable: false; reason: string } | { reachable: true; ours: boolean };
+
+/** The tiny translation unit doctor compiles: floats in the signature make the ARM float ABI show. */
+export const DOCTOR_SOURCE = "double distcc_doctor(double x, float y) { return x * 2.0 + y; }\n";
+
+function version(host: TcpHostEntry): ProtocolVersion {
+  // Protocol 3 needs an include server; the client speaks 2 to such hosts too.
+  return host.protocol === 1 ? 1 : 2;
+}
+
+/**
+ * One request with a compiler name no server has: our server refuses it with an explained
+ * `distcc-server: ERROR:` answer, a distccd closes the connection. Only `doctor` pays this round
+ * trip; builds never do.
+ */
+export async function identifyHost(host: TcpHostEntry, t: Timeouts): Promise<HostKind> {
+  try {
+    const r = await sendCompileRequest(
+      { host: host.host, port: host.port },
+      { version: version(host), argv: ["distcc-doctor-probe-gcc", "-c", "doctor.i", "-o", "doctor.o"], source: Buffer.from(DOCTOR_SOURCE) },
+      t,
+    );
+    return { reachable: true, ours: Buffer.from(r.stderr).toString().startsWith("distcc-server:") };
+  } catch (err) {
+    const f = describeHostFailure(err, t.ioTimeoutMs);
+    if (f.code === "DISTCC_ERR_CONNECT") return { reachable: false, reason: f.reason };
+    return { reachable: true, ours: false };
+  }
+}
+
+export type CompilerVerdict =
+  | { ok: true; wire: string; target: ElfTarget; sameAsLocal: boolean; differences: string[] }
+  | { ok: false; wire: string; why: string; fix: string };
+
+/** Compile DOCTOR_SOURCE on `host` the way a build would send it, and judge the object. */
+export async function checkCompilerOnHost(
+  host: TcpHostEntry,
+  hostKind: { ours: boolean },
+  requested: string,
+  identity: CompilerIdentity,
+  local: ElfTarget | undefined,
+  t: Timeouts,
+): Promise<CompilerVerdict> {
+  const wire = wireCompilerName(requested, identity);
+  const ext = identity.kind === "c++" ? "ii" : "i";
+  const argv = [wire.name, ...wire.extraArgs, "-c", `doctor.${ext}`, "-o", "doctor.o"];
+  const shown = [wire.name, ...wire.extraArgs].join(" ");
+  const fix = fixFor(host, hostKind, identity, "");
+  let response;
+  try {
+    response = await sendCompileRequest({ host: host.host, port: host.port }, { version: version(host), argv, source: Buffer.from(DOCTOR_SOURCE) }, t);
+  } catch (err) {
+    const f = describeHostFailure(err, t.ioTimeoutMs);
+    return { ok: false, wire: shown, why: f.code === "DISTCC_ERR_NO_ANSWER" ? `it closed without answering (no '${wire.name}' in its whitelist)` : f.reason, fix };
+  }
+  const wait = parseWaitStatus(response.status);
+  if (wait.kind !== "exited" || wait.code !== 0) {
+    const stderr = Buffer.from(response.stderr).toString().trim();
+    const first = stderr.split("\n")[0] ?? "";
+    return { ok: false, wire: shown, why: `it failed (exit ${statusToExitCode(response.status)})${first ? `: ${first}` : ""}`, fix: fixFor(host, hostKind, identity, stderr) };
+  }
+  const check = checkObjectTarget(response.object, identity);
+  const target = readElfTarget(response.object);
+  if (!check.ok || !target) return { ok: false, wire: shown, why: `it returned a wrong object: ${check.ok ? "not ELF" : check.reason}`, fix };
+  const differences = local ? compareTargets(local, target) : [];
+  return { ok: true, wire: shown, target, sameAsLocal: local !== undefined && differences.length === 0, differences };
+}
+
+/** The exact command for the host's admin: ours names the package itself; for a distccd, add the link step. */
+function fixFor(host: TcpHostEntry, hostKind: { ours: boolean }, identity: CompilerIdentity, serverSaid: string): string {
+  const fromServer = /to add one: (.+?)(?:\)|$)/m.exec(serverSaid)?.[1]?.trim();
+  const install = fromServer ?? installHint(identity.target, identity.family, identity.kind);
+  if (hostKind.ours) return `on ${host.host}: ${install}`;
+  return `on ${host.host}: ${install} && update-distcc-symlinks (then restart distccd)`;
+}
+
+export function compareTargets(local: ElfTarget, remote: ElfTarget): string[] {
+  const out: string[] = [];
+  if (local.machine !== remote.machine) out.push(`ELF machine ${remote.machine}, local ${local.machine}`);
+  if (local.bits !== remote.bits) out.push(`ELF${remote.bits}, local ELF${local.bits}`);
+  if (local.endian !== remote.endian) out.push(`${remote.endian}-endian, local ${local.endian}-endian`);
+  if (local.armCpuArch !== remote.armCpuArch) out.push(`ARM Tag_CPU_arch ${remote.armCpuArch ?? "none"}, local ${local.armCpuArch ?? "none"}`);
+  if ((local.armVfpArgs ?? false) !== (remote.armVfpArgs ?? false)) out.push(`ARM VFP args ${remote.armVfpArgs ? "yes" : "no"}, local ${local.armVfpArgs ? "yes" : "no"}`);
+  return out;
+}
+
+/** Tag_CPU_arch values (ARM IHI 0045). */
+const ARM_ARCH: Record<number, string> = { 1: "v4", 2: "v4T", 3: "v5T", 4: "v5TE", 5: "v5TEJ", 6: "v6", 7: "v6KZ", 8: "v6T2", 9: "v6K", 10: "v7", 11: "v6-M", 13: "v7E-M", 14: "v8" };
+
+export function describeTarget(t: ElfTarget): string {
+  const names: Record<number, string> = { 3: "i386", 40: "ARM", 62: "x86-64", 183: "AArch64", 243: "RISC-V" };
+  const parts = [`${names[t.machine] ?? `machine ${t.machine}`} ELF${t.bits}`, `${t.endian}-endian`];
+  if (t.machine === 40) {
+    parts.push(t.armVfpArgs ? "hard float" : "soft float");
+    if (t.armCpuArch !== undefined) parts.push(`CPU ${ARM_ARCH[t.armCpuArch] ?? `arch ${t.armCpuArch}`}`);
+  }
+  return parts.join(", ");
+}
