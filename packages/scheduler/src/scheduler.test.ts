@@ -21,6 +21,18 @@ describe("Scheduler", () => {
     expect(s.waiting).toBe(1);
   });
 
+  it("a job of unknown size (a link) is counted but not learned from", () => {
+    const model = new SpeedModel();
+    const s = new Scheduler({ hosts: [{ id: "a", limit: 1 }], localSlots: 1, policy: distccPolicy(), model });
+    const link = s.submit({ inputBytes: 0, localOnly: true }, 0);
+    s.finish(link.lease!.id, { ok: true }, 5000);
+    expect(model.count("localhost")).toBe(0);
+    expect(s.stats().places.localhost?.compiled).toBe(1);
+    const compile = s.submit({ inputBytes: 1000, localOnly: true }, 5000);
+    s.finish(compile.lease!.id, { ok: true }, 5100);
+    expect(model.count("localhost")).toBe(1);
+  });
+
   it("a failed host is backed off and the job is placed elsewhere", () => {
     const s = new Scheduler({
       hosts: [{ id: "a", limit: 2 }, { id: "b", limit: 2 }],

@@ -210,7 +210,9 @@ export class Scheduler {
         ...(outcome.transferMs !== undefined ? { transferMs: outcome.transferMs } : {}),
         ...(outcome.compileMs !== undefined ? { compileMs: outcome.compileMs } : {}),
       };
-      this.model.observe(observation, now);
+      // A job of unknown size (a link, a non-distributable run: `inputBytes: 0`) says nothing of a
+      // place's compile speed, and a long link would skew this machine's estimate.
+      if (job.info.inputBytes > 0) this.model.observe(observation, now);
       this.#stats.compiled(lease.placeId, elapsedMs, lease.duplicate, job.remoteFailed, !remote);
       if (remote && outcome.clientMs !== undefined) this.model.observeClient(clientMs, elapsedMs, now);
       if (remote) this.backoff.succeed(lease.placeId);
