@@ -23,6 +23,11 @@ async function main(): Promise<void> {
       const { runAgent } = await import("./agent-main.js");
       process.exit(await runAgent(process.env));
     }
+    if (inv.command === "mon" && !inv.args.includes("--once")) {
+      const { runMon } = await import("./mon/mon-command.js");
+      process.exitCode = await runMon(inv.args, process.env, process.stdout);
+      return;
+    }
     const r = await runCommand(inv.command, inv.args, process.env, { cwd: process.cwd() });
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);

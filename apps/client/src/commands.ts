@@ -7,6 +7,7 @@ import { makeCompilerLinks } from "./links.js";
 import { cachedNativeLauncher, packageFiles } from "./native-launcher.js";
 import { VERSION } from "./version.js";
 import { runDoctor } from "./doctor/doctor.js";
+import { buildSummary, monOnce } from "./mon/mon-command.js";
 
 export interface CommandResult {
   stdout: string;
@@ -28,13 +29,16 @@ Usage:
                                        for make CC="$(distcc-client launcher) gcc"
   distcc-client agent [status|stop]    run the agent in the foreground (normally started on demand),
                                        or show / stop the running one (e.g. after an upgrade)
+  distcc-client mon [--once] [--interval S]  live view of the agent: jobs per host, queue, throughput
+  distcc-client summary                the last build: which host compiled how many files, how long, fallbacks
   distcc-client doctor [COMPILER...]   per host: reachable? ours or distccd? which local compilers it serves
                                        (a real test compile, checked), and the exact fix for each it cannot
   distcc-client --help | --version
 
 Environment: DISTCC_HOSTS, DISTCC_DIR (~/.distcc), DISTCC_VERBOSE, DISTCC_LOG, DISTCC_FALLBACK,
 DISTCC_SKIP_LOCAL_RETRY, DISTCC_IO_TIMEOUT, DISTCC_BACKOFF_PERIOD, DISTCC_SAVE_TEMPS, TMPDIR,
-DISTCC_NO_REWRITE_CROSS, DISTCC_AGENT_IDLE_TIMEOUT (seconds, 300). See docs/client.md.
+DISTCC_NO_REWRITE_CROSS, DISTCC_AGENT_IDLE_TIMEOUT (seconds, 300), DISTCC_POLICY (fastest|distcc|random),
+DISTCC_SUMMARY (1 or a file: the summary of each build). See docs/client.md and docs/scheduling.md.
 `;
 
 /** Client commands that do not compile anything. */
@@ -56,6 +60,8 @@ export async function runCommand(
       if (!found) return { stdout: "", stderr: "distcc-client: no hostlist is set\n", code: 0 };
       try {
         const list = parseHostList(found.text, { source: found.source });
+        // An empty list: distcc prints no number (it warns there are no hosts).
+        if (command === "jobs" && list.hosts.length === 0) return { stdout: "", stderr: "distcc-client: the host list contains no hosts\n", code: 0 };
         if (command === "jobs") return { stdout: `${totalJobs(list)}\n`, stderr: "", code: 0 };
         return { stdout: list.hosts.map((h) => `${h.spec}\n`).join(""), stderr: "", code: 0 };
       } catch (err) {
@@ -86,6 +92,10 @@ export async function runCommand(
       const report = await runDoctor(args, env);
       return { stdout: report.text, stderr: "", code: report.code };
     }
+    case "mon":
+      return monOnce(env); // live (no --once) only from the command line: see cli.ts
+    case "summary":
+      return buildSummary(env);
     case "agent":
       return { stdout: "", stderr: "distcc-client: 'agent' runs from the command line only\n", code: 101 };
   }

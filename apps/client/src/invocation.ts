@@ -2,7 +2,7 @@ import { accessSync, constants, realpathSync } from "node:fs";
 import { basename, delimiter, dirname, isAbsolute, resolve } from "node:path";
 
 /** Client commands of spec 9.1 plus ours (`links`, `agent`). */
-export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "links" | "launcher" | "agent" | "doctor";
+export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "links" | "launcher" | "agent" | "doctor" | "mon" | "summary";
 
 export type Invocation =
   | { kind: "command"; command: ClientCommand; args: string[] }
@@ -27,6 +27,8 @@ const COMMANDS: Record<string, ClientCommand> = {
   launcher: "launcher",
   agent: "agent",
   doctor: "doctor",
+  mon: "mon",
+  summary: "summary",
 };
 
 const IMPLICIT_EXTENSIONS = new Set([

@@ -1,10 +1,13 @@
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { formatHostList, type HostList } from "@x/distcc-hosts";
+import { SpeedModel } from "@x/distcc-scheduler";
 import { IdentityCache } from "@x/distcc-toolchain";
 import type { AgentPaths } from "../agent-paths.js";
 import { findCompiler } from "../invocation.js";
 import type { ClientOptions } from "../env-options.js";
-import { PlacementDriver, policyName } from "./placement.js";
+import { AgentMonitor, writeAtomically } from "../mon/agent-monitor.js";
+import { localCountsAsPlace, PlacementDriver, policyName } from "./placement.js";
 import { SlotBroker, type Chooser } from "./slot-broker.js";
 
 /**
@@ -19,6 +22,12 @@ export class AgentState {
   readonly selfPaths: string[] = [];
   private readonly said = new Set<string>();
   private readonly drivers = new Map<string, PlacementDriver>();
+  /** What the scheduler learned of every place, shared by all host lists, kept under DISTCC_DIR. */
+  readonly model: SpeedModel;
+  readonly modelFile: string;
+  private modelSavedAt = 0;
+  /** Figures for `mon`, `summary` and the diagnostics channels. */
+  readonly monitor: AgentMonitor;
   readonly stats = { remote: 0 };
   private tempId = 0;
 
@@ -43,6 +52,24 @@ export class AgentState {
 
   constructor(readonly paths: AgentPaths) {
     this.identities = new IdentityCache({ file: join(paths.stateDir, "compilers.json") });
+    this.modelFile = join(paths.stateDir, "scheduler-model.json");
+    this.model = loadModel(this.modelFile);
+    this.monitor = new AgentMonitor({
+      statusFile: join(paths.agentDir, "status.json"),
+      onBuildEnd: () => this.saveModel(),
+    });
+  }
+
+  /** Writes the learned model (atomically); it decays by itself, so an old file only weighs little. */
+  saveModel(): void {
+    this.modelSavedAt = Date.now();
+    writeAtomically(this.modelFile, `${JSON.stringify(this.model.toJSON())}\n`);
+  }
+
+  /** The agent is leaving: keep what was learned, publish the last figures. */
+  close(): void {
+    this.monitor.close();
+    this.saveModel();
   }
 
   noteLauncher(self: string): void {
@@ -69,14 +96,38 @@ export class AgentState {
   /** One scheduler per distinct host list (jobs of one build share it, so limits hold across them). */
   placement(list: HostList, env: Record<string, string | undefined>, opts: ClientOptions): PlacementDriver {
     const policy = policyName(list, env);
+    const summary = env.DISTCC_SUMMARY?.trim();
+    if (summary) {
+      // DISTCC_SUMMARY=1: DISTCC_DIR/build-summary.txt; an absolute path: that file.
+      this.monitor.requestSummary(isAbsolute(summary) ? summary : join(this.paths.stateDir, "build-summary.txt"));
+    }
+    const localIsAPlace = localCountsAsPlace(list, policy, opts.fallback);
     // --randomize shuffles at every parse: the key must not depend on that order.
     const hosts = list.randomize ? list.hosts.map((h) => h.spec).sort().join(" ") : formatHostList(list);
-    const key = `${hosts}\0${list.localSlots}\0${policy}\0${opts.backoffPeriodMs}`;
+    const key = `${hosts}\0${list.localSlots}\0${policy}\0${opts.backoffPeriodMs}\0${localIsAPlace}`;
     let driver = this.drivers.get(key);
     if (!driver) {
-      driver = new PlacementDriver(list, policy, opts.backoffPeriodMs);
+      driver = new PlacementDriver(list, { policy, backoffPeriodMs: opts.backoffPeriodMs, model: this.model, localIsAPlace });
+      const seen = this.monitor.observe(String(this.drivers.size), driver.scheduler);
+      driver.observer = {
+        ...seen,
+        ended: (...args) => {
+          seen.ended?.(...args);
+          // Now and then during a long build too (an agent killed mid-build keeps most of it).
+          if (Date.now() - this.modelSavedAt > 30_000) this.saveModel();
+        },
+      };
       this.drivers.set(key, driver);
     }
     return driver;
+  }
+}
+
+/** The model saved by an earlier agent, or a fresh one (no file, or one this version cannot read). */
+function loadModel(file: string): SpeedModel {
+  try {
+    return SpeedModel.fromJSON(JSON.parse(readFileSync(file, "utf8")));
+  } catch {
+    return new SpeedModel();
   }
 }

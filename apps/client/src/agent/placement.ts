@@ -2,6 +2,7 @@ import {
   Backoff,
   LOCAL_ID,
   Scheduler,
+  SpeedModel,
   distccPolicy,
   earliestFinishPolicy,
   randomizedPolicy,
@@ -22,31 +23,80 @@ export function tcpHostId(host: string, port: number): string {
   return `tcp_${host}_${port}`;
 }
 
+/** The placement policies a user can pick (`DISTCC_POLICY`). */
+export type PolicyName = "fastest" | "distcc" | "random";
+
 /**
- * Which policy a job uses: `--randomize` -> randomized; `DISTCC_SCHEDULER=distcc|earliest-finish`
- * if set; else earliest-finish when the list names localhost (this machine is then one of the places,
- * so a helper slower than the client only gets what it finishes sooner), and distcc's order when it
- * does not (like distcc, a list without localhost means "compile elsewhere"; the earliest-finish
- * policy in @x/distcc-scheduler would place probing-phase jobs locally when no remote candidate is
- * measured yet, which a localhost-less list must not do).
+ * Which policy a job uses: `--randomize` in the host list -> random (distcc's meaning); else
+ * `DISTCC_POLICY=distcc|random|fastest` (`DISTCC_SCHEDULER` is the older name, `earliest-finish` the
+ * older spelling of `fastest`); else `fastest`, the earliest-expected-finish policy, for which this
+ * machine is always one of the places (see `localCountsAsPlace`).
  */
-export function policyName(list: HostList, env: Record<string, string | undefined>): string {
-  if (list.randomize) return "randomize";
-  if (env.DISTCC_SCHEDULER === "distcc" || env.DISTCC_SCHEDULER === "earliest-finish") return env.DISTCC_SCHEDULER;
-  return list.hosts.some((h) => h.kind === "local") ? "earliest-finish" : "distcc";
+export function policyName(list: HostList, env: Record<string, string | undefined>): PolicyName {
+  if (list.randomize) return "random";
+  const raw = (env.DISTCC_POLICY ?? env.DISTCC_SCHEDULER ?? "").trim().toLowerCase();
+  if (raw === "distcc") return "distcc";
+  if (raw === "random" || raw === "randomize") return "random";
+  return "fastest";
+}
+
+/**
+ * Whether this machine competes with the helpers for distributable jobs. With distcc's order (and
+ * random), only when the list names localhost, like distcc. With `fastest`, always, unless
+ * DISTCC_FALLBACK=0 forbids local compiles: a helper slower than this machine then only gets the jobs
+ * it finishes sooner, which is what keeps a build from being slower than a local one.
+ */
+export function localCountsAsPlace(list: HostList, policy: PolicyName, fallback: boolean): boolean {
+  if (list.hosts.some((h) => h.kind === "local")) return true;
+  return policy === "fastest" && fallback;
+}
+
+/** A job the scheduler dropped because no place can ever take it (every host failed it, no local slot). */
+export class NoPlaceError extends Error {
+  readonly code = "DISTCC_ERR_NO_PLACE";
+}
+
+/** What the driver tells its observer (the agent's monitor): plain facts, after they happened. */
+export interface PlacementObserver {
+  submitted?(jobId: number, job: JobInfo): void;
+  granted?(lease: Lease, job: JobInfo): void;
+  /** An attempt ended (`outcome.ok`: its result is the job's; else the place failed it). */
+  ended?(lease: Lease, job: JobInfo, outcome: Outcome, elapsedMs: number): void;
+  /** The job left without a result (its launcher went away, or no place could take it). */
+  dropped?(jobId: number, why: "cancelled" | "no-place"): void;
+}
+
+export interface PlacementDriverOptions {
+  policy: PolicyName;
+  backoffPeriodMs: number;
+  /** Shared by every driver of the agent (and persisted): one host learned once. */
+  model?: SpeedModel;
+  /** See `localCountsAsPlace`; default: the list names localhost. */
+  localIsAPlace?: boolean;
+  observer?: PlacementObserver;
 }
 
 /**
  * Drives one pure `Scheduler` with promises: a job asks for a lease and waits (FIFO, no polling)
  * until the scheduler grants one; a job whose launcher went away is cancelled and its slot freed.
+ * The only timer is the end of a backoff while jobs wait (`Scheduler.nextPollAt`).
  */
 export class PlacementDriver {
   readonly scheduler: Scheduler;
+  readonly policy: PolicyName;
+  private readonly localIsAPlace: boolean;
+  /** Told about every submit, grant and end (the agent's monitor). */
+  observer: PlacementObserver | undefined;
   private readonly waiting = new Map<number, { resolve(lease: Lease): void; reject(err: unknown): void }>();
   private readonly granted = new Map<number, Lease[]>();
+  private readonly jobs = new Map<number, JobInfo>();
   private backoffTimer: NodeJS.Timeout | undefined;
+  private backoffAt: number | undefined;
 
-  constructor(list: HostList, policy: string, backoffPeriodMs: number) {
+  constructor(list: HostList, options: PlacementDriverOptions) {
+    this.policy = options.policy;
+    this.observer = options.observer;
+    this.localIsAPlace = options.localIsAPlace ?? list.hosts.some((h) => h.kind === "local");
     const hosts = list.hosts.flatMap((h): SchedulerHost[] => {
       if (h.kind === "local") return [{ id: LOCAL_ID, limit: h.limit, local: true }];
       if (h.kind === "tcp") return [{ id: tcpHostId(h.host, h.port), limit: h.limit, ...(h.down ? { down: true } : {}) }];
@@ -56,14 +106,22 @@ export class PlacementDriver {
       hosts,
       localSlots: list.localSlots,
       policy:
-        policy === "distcc" ? distccPolicy() : policy === "randomize" ? randomizedPolicy(Math.random) : earliestFinishPolicy(),
-      backoff: new Backoff({ periodMs: backoffPeriodMs }),
+        options.policy === "distcc"
+          ? distccPolicy()
+          : options.policy === "random"
+            ? randomizedPolicy(Math.random)
+            : earliestFinishPolicy(),
+      backoff: new Backoff({ periodMs: options.backoffPeriodMs }),
+      ...(options.model ? { model: options.model } : {}),
     });
   }
 
   /** Submits a job; resolves with its first lease. Use `next` for the following ones. */
   submit(job: JobInfo, signal: AbortSignal): Promise<{ jobId: number; lease: Lease }> {
-    const r = this.scheduler.submit(job, Date.now());
+    const info = this.localIsAPlace && job.excluded?.includes(LOCAL_ID) ? withoutLocalExclusion(job) : job;
+    const r = this.scheduler.submit(info, Date.now());
+    this.jobs.set(r.jobId, info);
+    this.observer?.submitted?.(r.jobId, info);
     const p = this.next(r.jobId, signal);
     this.apply(r);
     return p.then((lease) => ({ jobId: r.jobId, lease }));
@@ -79,6 +137,7 @@ export class PlacementDriver {
     }
     return new Promise<Lease>((resolve, reject) => {
       if (signal.aborted) return reject(new SlotCancelledError("cancelled"));
+      if (!this.jobs.has(jobId)) return reject(new NoPlaceError("no place can take this job"));
       const onAbort = (): void => {
         this.waiting.delete(jobId);
         this.cancel(jobId);
@@ -90,23 +149,39 @@ export class PlacementDriver {
           signal.removeEventListener("abort", onAbort);
           resolve(lease);
         },
-        reject,
+        reject: (err) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        },
       });
     });
   }
 
+  /**
+   * The attempt ended. Without `elapsedMs`, the time since the grant is used: a local compile is
+   * measured like a remote one, so this machine is learned as a place too.
+   */
   finish(lease: Lease, outcome: Outcome): void {
-    this.apply(this.scheduler.finish(lease.id, outcome, Date.now()));
+    const now = Date.now();
+    const job = this.jobs.get(lease.jobId);
+    const elapsedMs = outcome.ok && outcome.elapsedMs !== undefined ? outcome.elapsedMs : Math.max(0, now - lease.startedAt);
+    const update = this.scheduler.finish(lease.id, outcome, now);
+    if (job) this.observer?.ended?.(lease, job, outcome, elapsedMs);
+    if (outcome.ok) this.jobs.delete(lease.jobId);
+    this.apply(update);
   }
 
   /** The launcher went away: free everything the job holds or waits for. */
   cancel(jobId: number): void {
+    if (!this.jobs.has(jobId)) return;
+    this.jobs.delete(jobId);
+    this.granted.delete(jobId);
     try {
       this.apply(this.scheduler.cancel(jobId, Date.now()));
     } catch {
       /* already finished */
     }
-    this.granted.delete(jobId);
+    this.observer?.dropped?.(jobId, "cancelled");
   }
 
   get busy(): boolean {
@@ -115,6 +190,8 @@ export class PlacementDriver {
 
   private apply(update: Update): void {
     for (const lease of update.granted) {
+      const job = this.jobs.get(lease.jobId);
+      if (job) this.observer?.granted?.(lease, job);
       const w = this.waiting.get(lease.jobId);
       if (w) {
         this.waiting.delete(lease.jobId);
@@ -125,13 +202,41 @@ export class PlacementDriver {
         this.granted.set(lease.jobId, list);
       }
     }
-    // Jobs that wait only for a backoff to end are re-placed when time passes; nothing else polls.
-    if (this.scheduler.waiting > 0 && this.scheduler.leases().length === 0 && !this.backoffTimer) {
-      this.backoffTimer = setTimeout(() => {
-        this.backoffTimer = undefined;
-        this.apply(this.scheduler.poll(Date.now()));
-      }, 1000);
-      this.backoffTimer.unref?.();
+    for (const jobId of update.failed) {
+      // Never leave a launcher hanging: the job fails (distcc would loop forever here).
+      this.jobs.delete(jobId);
+      this.observer?.dropped?.(jobId, "no-place");
+      const w = this.waiting.get(jobId);
+      this.waiting.delete(jobId);
+      w?.reject(new NoPlaceError("no place can take this job"));
     }
+    this.armBackoffTimer();
   }
+
+  /** One timer, for the earliest end of a backoff while jobs wait: a waiting job may then go there. */
+  private armBackoffTimer(): void {
+    const now = Date.now();
+    const at = this.scheduler.waiting > 0 ? this.scheduler.nextPollAt(now) : undefined;
+    if (at === undefined) {
+      if (this.backoffTimer) clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+      this.backoffAt = undefined;
+      return;
+    }
+    if (this.backoffTimer && this.backoffAt !== undefined && this.backoffAt <= at) return;
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffAt = at;
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      this.backoffAt = undefined;
+      this.apply(this.scheduler.poll(Date.now()));
+    }, Math.max(1, at - now + 1));
+    this.backoffTimer.unref?.();
+  }
+}
+
+function withoutLocalExclusion(job: JobInfo): JobInfo {
+  const excluded = job.excluded!.filter((id) => id !== LOCAL_ID);
+  const { excluded: _dropped, ...rest } = job;
+  return excluded.length ? { ...rest, excluded } : rest;
 }

@@ -1,0 +1,227 @@
+import { renameSync, writeFileSync } from "node:fs";
+import { BuildStats, LOCAL_ID, type JobInfo, type Lease, type Outcome, type Scheduler } from "@x/distcc-scheduler";
+import type { PlacementObserver } from "../agent/placement.js";
+import { buildChannel, jobChannel, statusChannel, type JobEvent } from "./channels.js";
+import { formatSummary, type AgentStatus, type BuildStatus, type PlaceStatus } from "./status.js";
+
+export interface AgentMonitorOptions {
+  /** Where `mon` and `summary` read the status (the agent's private dir). */
+  statusFile?: string;
+  /** A build is over after this long without any job (default 2 s). */
+  buildGapMs?: number;
+  /** Throughput window (default 10 s). */
+  rateWindowMs?: number;
+  /** Called when a build is over (the agent saves its model then). */
+  onBuildEnd?(summary: string): void;
+}
+
+interface Build {
+  startedAt: number;
+  endedAt?: number;
+  lastActivityAt: number;
+  stats: BuildStats;
+  localOnly: number;
+  /** Jobs (per driver) that failed on a helper: a later local result is a fallback. */
+  remoteFailed: Set<string>;
+  doneAt: number[];
+  /** Where the summary goes when asked (DISTCC_SUMMARY). */
+  summaryFiles: Set<string>;
+}
+
+/**
+ * The agent's figures for `mon`, `summary` and the diagnostics channels: per build (jobs separated by
+ * a quiet gap) which place compiled what, how long, failures and why; the slots of every place now.
+ * Fed by the placement drivers (it is their observer); writes the status file at most every 250 ms.
+ */
+export class AgentMonitor {
+  private readonly schedulers = new Map<string, Scheduler>();
+  private build: Build | undefined;
+  private readonly gapMs: number;
+  private readonly rateWindowMs: number;
+  private writeTimer: NodeJS.Timeout | undefined;
+  private gapTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: AgentMonitorOptions = {}) {
+    this.gapMs = options.buildGapMs ?? 2000;
+    this.rateWindowMs = options.rateWindowMs ?? 10_000;
+  }
+
+  /** An observer for one driver (`key` tells the drivers' job ids apart). */
+  observe(key: string, scheduler: Scheduler): PlacementObserver {
+    this.schedulers.set(key, scheduler);
+    const id = (jobId: number): string => `${key}\0${jobId}`;
+    return {
+      submitted: (_jobId, job) => {
+        const b = this.activeBuild();
+        if (job.localOnly && job.inputBytes === 0) b.localOnly++;
+        else b.stats.submitted();
+        this.changed();
+      },
+      granted: () => this.changed(),
+      ended: (lease, job, outcome, elapsedMs) => this.ended(id(lease.jobId), lease, job, outcome, elapsedMs),
+      dropped: (jobId, why) => {
+        const b = this.activeBuild();
+        if (why === "cancelled") b.stats.cancelled();
+        else b.stats.unplaceable(1);
+        b.remoteFailed.delete(id(jobId));
+        this.changed();
+      },
+    };
+  }
+
+  /** A job of this build asked for a summary file (DISTCC_SUMMARY). */
+  requestSummary(file: string): void {
+    this.activeBuild().summaryFiles.add(file);
+  }
+
+  /** The figures now (what `mon` shows). */
+  status(now = Date.now()): AgentStatus {
+    const places = new Map<string, PlaceStatus>();
+    let running = 0;
+    let waiting = 0;
+    for (const scheduler of this.schedulers.values()) {
+      const snap = scheduler.snapshot(now);
+      running += snap.running;
+      waiting += snap.waiting;
+      for (const p of snap.places) {
+        const seen = places.get(p.id);
+        // Several host lists naming one host: show the busiest view of it.
+        if (seen && seen.inUse >= p.inUse) continue;
+        places.set(p.id, {
+          id: p.id,
+          local: p.local,
+          limit: p.limit,
+          inUse: p.inUse,
+          down: p.down,
+          ...(p.backedOffUntil !== undefined ? { backedOffUntil: p.backedOffUntil } : {}),
+          ...(p.estimate100k !== undefined ? { estimate100kMs: p.estimate100k } : {}),
+          observations: p.observations,
+        });
+      }
+    }
+    const ordered = [...places.values()].sort((a, b) => Number(b.local) - Number(a.local) || a.id.localeCompare(b.id));
+    const b = this.build;
+    let build: BuildStatus | undefined;
+    if (b) {
+      while (b.doneAt.length && b.doneAt[0]! < now - this.rateWindowMs) b.doneAt.shift();
+      build = {
+        startedAt: b.startedAt,
+        ...(b.endedAt !== undefined ? { endedAt: b.endedAt } : {}),
+        lastActivityAt: b.lastActivityAt,
+        running,
+        waiting,
+        recentDone: b.doneAt.length,
+        rateWindowMs: this.rateWindowMs,
+        localOnly: b.localOnly,
+        stats: b.stats.snapshot(),
+      };
+    }
+    return { version: 1, pid: process.pid, updatedAt: now, ...(build ? { build } : {}), places: ordered };
+  }
+
+  /** Stops the timers and writes the last status (the agent is leaving). */
+  close(): void {
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
+    if (this.build && this.build.endedAt === undefined && !this.busy()) this.endBuild();
+    this.flush();
+  }
+
+  private ended(key: string, lease: Lease, job: JobInfo, outcome: Outcome, elapsedMs: number): void {
+    const b = this.activeBuild();
+    const local = lease.placeId === LOCAL_ID;
+    const localOnly = job.localOnly === true && job.inputBytes === 0;
+    if (!localOnly) {
+      if (outcome.ok) {
+        b.stats.compiled(lease.placeId, elapsedMs, lease.duplicate, b.remoteFailed.has(key), local);
+        b.remoteFailed.delete(key);
+        b.doneAt.push(Date.now());
+      } else {
+        b.stats.failedAttempt(lease.placeId, outcome.reason ?? "failed");
+        if (!local) b.remoteFailed.add(key);
+      }
+    }
+    if (jobChannel.hasSubscribers) {
+      const event: JobEvent = {
+        placeId: lease.placeId,
+        ok: outcome.ok,
+        elapsedMs,
+        inputBytes: job.inputBytes,
+        localOnly,
+        ...(!outcome.ok && outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      };
+      jobChannel.publish(event);
+    }
+    this.changed();
+  }
+
+  private activeBuild(): Build {
+    const now = Date.now();
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
+    if (!this.build || this.build.endedAt !== undefined) {
+      this.build = {
+        startedAt: now,
+        lastActivityAt: now,
+        stats: new BuildStats(),
+        localOnly: 0,
+        remoteFailed: new Set(),
+        doneAt: [],
+        summaryFiles: new Set(),
+      };
+    }
+    this.build.lastActivityAt = now;
+    return this.build;
+  }
+
+  private busy(): boolean {
+    for (const s of this.schedulers.values()) if (s.waiting > 0 || s.leases().length > 0) return true;
+    return false;
+  }
+
+  private changed(): void {
+    if (!this.writeTimer) {
+      this.writeTimer = setTimeout(() => this.flush(), 250);
+      this.writeTimer.unref?.();
+    }
+    if (!this.busy() && this.build && this.build.endedAt === undefined) {
+      if (this.gapTimer) clearTimeout(this.gapTimer);
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = undefined;
+        if (!this.busy()) this.endBuild();
+      }, this.gapMs);
+      this.gapTimer.unref?.();
+    }
+  }
+
+  private endBuild(): void {
+    const b = this.build;
+    if (!b || b.endedAt !== undefined) return;
+    b.endedAt = b.lastActivityAt;
+    const status = this.status();
+    const summary = status.build ? formatSummary(status.build, Date.now()) : "";
+    for (const file of b.summaryFiles) writeAtomically(file, summary);
+    if (buildChannel.hasSubscribers) buildChannel.publish({ status: status.build, summary });
+    this.options.onBuildEnd?.(summary);
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.writeTimer) clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    const status = this.status();
+    if (statusChannel.hasSubscribers) statusChannel.publish(status);
+    if (this.options.statusFile) writeAtomically(this.options.statusFile, `${JSON.stringify(status)}\n`);
+  }
+}
+
+/** Readers never see half a file. Errors are ignored: figures are best effort, never a build failure. */
+export function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch {
+    /* a read-only or vanished dir: nothing to show, nothing lost */
+  }
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { agentPaths } from "../agent-paths.js";
+import { formatMon, formatSummary, type AgentStatus } from "./status.js";
+
+export interface MonResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** The status the running agent of this DISTCC_DIR published; undefined when no agent runs. */
+export function readAgentStatus(env: Record<string, string | undefined>): AgentStatus | undefined {
+  const { agentDir } = agentPaths(env);
+  try {
+    const pid = Number(readFileSync(join(agentDir, "agent.pid"), "utf8"));
+    process.kill(pid, 0);
+  } catch {
+    // No live agent; a status file left behind still tells about the last build.
+  }
+  try {
+    const status = JSON.parse(readFileSync(join(agentDir, "status.json"), "utf8")) as AgentStatus;
+    return status.version === 1 ? status : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function noAgent(env: Record<string, string | undefined>): MonResult {
+  return { stdout: "", stderr: `distcc-client: no agent has run for ${agentPaths(env).stateDir} yet\n`, code: 1 };
+}
+
+/** `distcc-client mon --once`: one view of the agent's figures. */
+export function monOnce(env: Record<string, string | undefined>, now = Date.now()): MonResult {
+  const status = readAgentStatus(env);
+  if (!status) return noAgent(env);
+  return { stdout: formatMon(status, now), stderr: "", code: 0 };
+}
+
+/** `distcc-client summary`: the last (or running) build: which place compiled how many files, how long, fallbacks. */
+export function buildSummary(env: Record<string, string | undefined>, now = Date.now()): MonResult {
+  const status = readAgentStatus(env);
+  if (!status) return noAgent(env);
+  if (!status.build) return { stdout: "no build yet\n", stderr: "", code: 0 };
+  return { stdout: formatSummary(status.build, now), stderr: "", code: 0 };
+}
+
+/**
+ * `distcc-client mon [--once] [--interval S]`: the live view, redrawn every S seconds (1) on a
+ * terminal; into a pipe, one block per interval (or one with --once). Ends on SIGINT/SIGTERM.
+ */
+export async function runMon(args: string[], env: Record<string, string | undefined>, out: NodeJS.WriteStream, signal?: AbortSignal): Promise<number> {
+  const once = args.includes("--once");
+  const at = args.indexOf("--interval");
+  const interval = at >= 0 ? Number(args[at + 1]) : 1;
+  const periodMs = Number.isFinite(interval) && interval > 0 ? interval * 1000 : 1000;
+  if (once) {
+    const r = monOnce(env);
+    out.write(r.stdout);
+    process.stderr.write(r.stderr);
+    return r.code;
+  }
+  const tty = out.isTTY === true;
+  while (!signal?.aborted) {
+    const r = monOnce(env);
+    const text = r.code === 0 ? r.stdout : r.stderr.replace(/^distcc-client: /, "");
+    out.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
+    try {
+      await sleep(periodMs, undefined, signal ? { signal } : undefined);
+    } catch {
+      break;
+    }
+  }
+  return 0;
+}

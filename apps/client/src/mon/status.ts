@@ -1,0 +1,96 @@
+import type { BuildStatsSnapshot } from "@x/distcc-scheduler";
+import { formatBuildSummary } from "@x/distcc-scheduler";
+
+/**
+ * What the agent publishes about itself (status file, `distcc-client:status` channel). Plain JSON:
+ * `mon` and `summary` read it from another process.
+ */
+export interface AgentStatus {
+  readonly version: 1;
+  readonly pid: number;
+  /** ms since the epoch. */
+  readonly updatedAt: number;
+  /** The build running now, or the last one. */
+  readonly build?: BuildStatus;
+  /** Every place of every host list in use, with its slots and what is known of its speed. */
+  readonly places: readonly PlaceStatus[];
+}
+
+export interface BuildStatus {
+  readonly startedAt: number;
+  /** Set once nothing ran for a while (the build is over). */
+  readonly endedAt?: number;
+  /** Last job start or end. */
+  readonly lastActivityAt: number;
+  readonly running: number;
+  readonly waiting: number;
+  /** Jobs that got a result in the last `rateWindowMs`. */
+  readonly recentDone: number;
+  readonly rateWindowMs: number;
+  /** Jobs that had to run here (not distributable: links, -E, ...), apart from the compiles placed. */
+  readonly localOnly: number;
+  readonly stats: BuildStatsSnapshot;
+}
+
+export interface PlaceStatus {
+  readonly id: string;
+  readonly local: boolean;
+  readonly limit: number;
+  readonly inUse: number;
+  readonly down: boolean;
+  readonly backedOffUntil?: number;
+  /** Expected ms for a 100 KiB job there (learned), if known. */
+  readonly estimate100kMs?: number;
+  /** Jobs seen there (learned model, decayed). */
+  readonly observations: number;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The one progress line: done, running, waiting, throughput, elapsed. */
+export function formatProgress(build: BuildStatus, now: number): string {
+  const done = build.stats.finished;
+  const end = build.endedAt ?? now;
+  const rate = build.rateWindowMs > 0 ? (build.recentDone * 1000) / build.rateWindowMs : 0;
+  const state = build.endedAt !== undefined ? "last build" : "build";
+  return (
+    `${state}: ${done} done, ${build.running} running, ${build.waiting} waiting` +
+    (build.endedAt === undefined ? `, ${rate.toFixed(1)} jobs/s` : "") +
+    `, ${seconds(end - build.startedAt)}`
+  );
+}
+
+/** The `mon` view: a header, the progress line, one line per place. Plain text, no escapes. */
+export function formatMon(status: AgentStatus, now: number): string {
+  const lines = [`distcc-client mon: agent ${status.pid}, updated ${seconds(Math.max(0, now - status.updatedAt))} ago`];
+  lines.push(status.build ? formatProgress(status.build, now) : "no build yet");
+  const places = status.build?.stats.places ?? {};
+  const rows = status.places.map((p) => {
+    const s = places[p.id];
+    const state = p.down ? "down" : p.backedOffUntil !== undefined && p.backedOffUntil > now ? `backed off ${seconds(p.backedOffUntil - now)}` : "";
+    return [
+      p.id,
+      `${p.inUse}/${p.limit}`,
+      String(s?.compiled ?? 0),
+      s && s.compiled > 0 ? String(Math.round(s.totalMs / s.compiled)) : "-",
+      p.estimate100kMs !== undefined ? String(Math.round(p.estimate100kMs)) : "-",
+      state,
+    ];
+  });
+  const head = ["place", "slots", "jobs", "mean ms", "ms/100KiB", "state"];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]): string =>
+    r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join("  ").trimEnd();
+  lines.push(fmt(head), ...rows.map(fmt));
+  return `${lines.join("\n")}\n`;
+}
+
+/** The one-shot summary of a build: wall time, then which place compiled how many files, failures, fallbacks. */
+export function formatSummary(build: BuildStatus, now: number): string {
+  const wall = (build.endedAt ?? now) - build.startedAt;
+  const head = `distcc-client: ${build.endedAt === undefined ? "build running" : "build"} for ${seconds(wall)}` +
+    (build.localOnly ? `; ${build.localOnly} jobs not distributable (run here)` : "");
+  return `${head}\n${formatBuildSummary(build.stats)}\n`;
+}
