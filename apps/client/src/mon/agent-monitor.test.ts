@@ -1,0 +1,98 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseHostList } from "@x/distcc-hosts";
+import { PlacementDriver } from "../agent/placement.js";
+import { AgentMonitor } from "./agent-monitor.js";
+import { CHANNELS, type JobEvent } from "./channels.js";
+import { formatMon, formatSummary } from "./status.js";
+
+const monitors: AgentMonitor[] = [];
+afterEach(() => {
+  for (const m of monitors.splice(0)) m.close();
+});
+
+function setup(hosts: string): { driver: PlacementDriver; monitor: AgentMonitor } {
+  const monitor = new AgentMonitor({ buildGapMs: 50 });
+  monitors.push(monitor);
+  const driver = new PlacementDriver(parseHostList(hosts), { policy: "distcc", backoffPeriodMs: 60_000, localIsAPlace: true });
+  driver.observer = monitor.observe("0", driver.scheduler);
+  return { driver, monitor };
+}
+
+describe("AgentMonitor", () => {
+  it("counts per place, failures with their reason, fallbacks, and publishes every attempt", async () => {
+    const { driver, monitor } = setup("10.0.0.9:3632/1 --localslots=1");
+    const events: JobEvent[] = [];
+    const onJob = (m: unknown): void => void events.push(m as JobEvent);
+    subscribe(CHANNELS.job, onJob);
+    try {
+      const signal = new AbortController().signal;
+      const a = await driver.submit({ inputBytes: 1000 }, signal);
+      expect(a.lease.placeId).toBe("tcp_10.0.0.9_3632");
+      driver.finish(a.lease, { ok: false, reason: "connection refused" });
+      const retry = await driver.next(a.jobId, signal); // the helper is backed off: here
+      expect(retry.placeId).toBe("localhost");
+      driver.finish(retry, { ok: true, elapsedMs: 60 });
+      const b = await driver.submit({ inputBytes: 2000 }, signal);
+      expect(b.lease.placeId).toBe("localhost");
+      driver.finish(b.lease, { ok: true, elapsedMs: 40 });
+      const link = await driver.submit({ inputBytes: 0, localOnly: true }, signal);
+      driver.finish(link.lease, { ok: true, elapsedMs: 500 });
+
+      const status = monitor.status();
+      expect(status.build?.stats.finished).toBe(2);
+      expect(status.build?.stats.fellBackLocally).toBe(1);
+      expect(status.build?.stats.places.localhost?.compiled).toBe(2);
+      expect(status.build?.stats.places["tcp_10.0.0.9_3632"]?.failures).toEqual({ "connection refused": 1 });
+      expect(status.build?.localOnly).toBe(1);
+      expect(status.build?.running).toBe(0);
+      const helper = status.places.find((p) => p.id === "tcp_10.0.0.9_3632");
+      expect(helper?.backedOffUntil).toBeGreaterThan(Date.now());
+
+      const summary = formatSummary(status.build!, Date.now());
+      expect(summary).toMatch(/2 of 2 jobs compiled, 1 compiled locally after a remote failure/);
+      expect(summary).toMatch(/localhost\s+2 jobs\s+50 ms\/job/);
+      expect(summary).toMatch(/tcp_10\.0\.0\.9_3632\s+0 jobs.*failed: 1x connection refused/);
+      expect(summary).toMatch(/1 jobs not distributable/);
+
+      const view = formatMon(status, Date.now());
+      expect(view).toMatch(/build: 2 done, 0 running, 0 waiting/);
+      expect(view).toMatch(/^place\s+slots\s+jobs\s+mean ms\s+ms\/100KiB\s+state$/m);
+      expect(view).toMatch(/^tcp_10\.0\.0\.9_3632\s+0\/1\s+0\s+-\s+\S+\s+backed off \d+\.\d s$/m);
+      expect(view).toMatch(/^localhost\s+0\/1\s+2\s+50\s+\d+\s*$/m);
+
+      expect(events.map((e) => [e.placeId, e.ok, e.reason ?? "", e.localOnly])).toEqual([
+        ["tcp_10.0.0.9_3632", false, "connection refused", false],
+        ["localhost", true, "", false],
+        ["localhost", true, "", false],
+        ["localhost", true, "", true],
+      ]);
+    } finally {
+      unsubscribe(CHANNELS.job, onJob);
+    }
+  });
+
+  it("ends a build after a quiet gap, publishes it, and starts a new one with the next job", async () => {
+    const { driver, monitor } = setup("localhost/2");
+    const builds: { summary: string }[] = [];
+    const onBuild = (m: unknown): void => void builds.push(m as { summary: string });
+    subscribe(CHANNELS.build, onBuild);
+    try {
+      const signal = new AbortController().signal;
+      const j = await driver.submit({ inputBytes: 100 }, signal);
+      driver.finish(j.lease, { ok: true, elapsedMs: 10 });
+      for (let i = 0; i < 100 && builds.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(builds).toHaveLength(1);
+      expect(builds[0]!.summary).toMatch(/^distcc-client: build for \d+\.\d s\n1 of 1 jobs compiled/);
+      expect(monitor.status().build?.endedAt).toBeDefined();
+      const k = await driver.submit({ inputBytes: 100 }, signal);
+      const next = monitor.status().build!;
+      expect(next.endedAt).toBeUndefined();
+      expect(next.stats.jobs).toBe(1);
+      expect(next.running).toBe(1);
+      driver.finish(k.lease, { ok: true, elapsedMs: 10 });
+    } finally {
+      unsubscribe(CHANNELS.build, onBuild);
+    }
+  });
+});
