@@ -40,6 +40,10 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     logger,
     ...(settings.stats ? { statsPort: settings.statsPort } : {}),
     discover: { extraDirs: settings.compilerDirs, cache: new IdentityCache({ file: settings.cacheFile ?? defaultCacheFile() }) },
+    // distccd's environment variables: DISTCC_CMDLIST replaces the discovered whitelist.
+    ...(process.env.DISTCC_CMDLIST
+      ? { cmdList: { file: process.env.DISTCC_CMDLIST, words: Number(process.env.DISTCC_CMDLIST_NUMWORDS) || 1 } }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@ export { startServer, createJobService, allowListFor, SERVER_LIMITS, type Server
 export { serveJob } from "./serve-job.js";
 export { checkArgv } from "./check-request.js";
 export type { CompilerWhitelist, WhitelistDecision } from "./whitelist.js";
+export { CmdListWhitelist } from "./cmdlist-whitelist.js";
 export { DistccServerError, type ServerErrorCode } from "./errors.js";
 export { AllowList, parseAllowRule, PRIVATE_RANGES, LOOPBACK_RANGES, type AllowRule } from "./allow-list.js";
 export { LineLogger, silentLogger, type Logger, type LineLoggerOptions } from "./logger.js";

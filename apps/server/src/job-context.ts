@@ -1,5 +1,6 @@
 import type { DecoderLimits } from "@x/distcc-protocol";
 import type { JobSlots } from "./job-slots.js";
+import type { Launcher } from "./launcher.js";
 import type { MemoryBudget } from "./memory-budget.js";
 import type { Logger } from "./logger.js";
 import type { CompilerWhitelist } from "./whitelist.js";
@@ -17,6 +18,8 @@ export interface JobContext {
   jobLifetimeMs: number;
   /** Environment the compilers run with. */
   compilerEnv: NodeJS.ProcessEnv;
+  /** Starts the compilers. */
+  launcher: Launcher;
   /** Bytes all requests together may hold. */
   memory: MemoryBudget;
   /** Aborted when the server stops for good: running compiles are killed. */

@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { constants } from "node:os";
 import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "./exit-codes.js";
+import { inlineLauncher, type Launcher } from "./launcher.js";
 
 export interface CompilerRun {
   /** Absolute path of the compiler (already whitelisted). */
@@ -14,6 +13,8 @@ export interface CompilerRun {
   env: NodeJS.ProcessEnv;
   /** Folder (the job's) where the compiler's stdout and stderr are collected. */
   outputDir: string;
+  /** How to start it (default: from this process). */
+  launcher?: Launcher;
   /** Kill the compile after this long (0 or undefined = no limit): STAT 118 << 8. */
   lifetimeMs?: number;
   /** Aborted when the client went away: the compile is killed, STAT 107 << 8. */
@@ -61,78 +62,54 @@ async function readBounded(path: string, max: number): Promise<Buffer> {
  */
 export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   const maxOutput = run.maxOutput ?? DEFAULT_MAX_OUTPUT;
+  const launcher = run.launcher ?? inlineLauncher;
   const outPath = join(run.outputDir, "stdout");
   const errPath = join(run.outputDir, "stderr");
-  const outFd = openSync(outPath, "w", 0o600);
-  const errFd = openSync(errPath, "w", 0o600);
-  const ended = await new Promise<Omit<CompilerOutcome, "stdout" | "stderr">>((resolve) => {
-    let killedFor: "timeout" | "client-gone" | undefined;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-
-    let child;
+  let pid: number | undefined;
+  let killedFor: "timeout" | "client-gone" | undefined;
+  const killGroup = (): void => {
+    if (pid === undefined) return; // killed as soon as the pid is known (onSpawn)
     try {
-      child = spawn(run.executable, run.args as string[], {
-        cwd: run.cwd,
-        env: run.env,
-        stdio: ["ignore", outFd, errFd],
-        detached: true, // setsid(): a new process group we can kill as a whole
-        shell: false,
-        windowsHide: true,
-      });
-    } finally {
-      closeSync(outFd);
-      closeSync(errFd);
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
     }
+  };
+  const kill = (why: "timeout" | "client-gone"): void => {
+    if (killedFor) return;
+    killedFor = why;
+    killGroup();
+  };
+  const onClientGone = (): void => kill("client-gone");
+  const timer = run.lifetimeMs && run.lifetimeMs > 0 ? setTimeout(() => kill("timeout"), run.lifetimeMs) : undefined;
+  if (run.clientGone) {
+    if (run.clientGone.aborted) killedFor = "client-gone";
+    else run.clientGone.addEventListener("abort", onClientGone, { once: true });
+  }
 
-    const killGroup = (): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
-    };
-    const onClientGone = (): void => {
-      if (settled || killedFor) return;
-      killedFor = "client-gone";
-      killGroup();
-    };
-    const finish = (outcome: Omit<CompilerOutcome, "stdout" | "stderr">): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      run.clientGone?.removeEventListener("abort", onClientGone);
-      resolve(outcome);
-    };
+  const result = await launcher.launch(
+    { file: run.executable, args: run.args, cwd: run.cwd, env: run.env, stdoutFile: outPath, stderrFile: errPath },
+    (spawnedPid) => {
+      pid = spawnedPid;
+      if (killedFor) killGroup();
+    },
+  );
+  clearTimeout(timer);
+  run.clientGone?.removeEventListener("abort", onClientGone);
 
-    child.once("error", (error) => {
-      // spawn failed (ENOENT, EACCES, ...): distccd's child would exit 110 here.
-      finish({ status: EXIT_COMPILER_MISSING << 8, end: "spawn-failed", note: `ERROR: failed to exec ${run.executable}: ${error.message}` });
-    });
-    child.once("exit", (code, signal) => {
-      if (killedFor === "timeout") {
-        finish({ status: EXIT_TIMEOUT << 8, end: "timeout", note: `ERROR: compilation exceeded --job-lifetime (${run.lifetimeMs} ms), killed` });
-      } else if (killedFor === "client-gone") {
-        finish({ status: EXIT_IO_ERROR << 8, end: "client-gone", note: "ERROR: Client fd disconnected, killing job" });
-      } else if (signal) {
-        finish({ status: constants.signals[signal] ?? 9, end: "signaled" });
-      } else {
-        finish({ status: ((code ?? 0) & 0xff) << 8, end: "exited" });
-      }
-    });
-
-    if (run.lifetimeMs && run.lifetimeMs > 0) {
-      timer = setTimeout(() => {
-        killedFor = "timeout";
-        killGroup();
-      }, run.lifetimeMs);
-    }
-    if (run.clientGone) {
-      if (run.clientGone.aborted) onClientGone();
-      else run.clientGone.addEventListener("abort", onClientGone, { once: true });
-    }
-  });
+  let ended: Omit<CompilerOutcome, "stdout" | "stderr">;
+  if (result.kind === "error") {
+    // spawn failed (ENOENT, EACCES, ...): distccd's child would exit 110 here.
+    ended = { status: EXIT_COMPILER_MISSING << 8, end: "spawn-failed", note: `ERROR: failed to exec ${run.executable}: ${result.message}` };
+  } else if (killedFor === "timeout") {
+    ended = { status: EXIT_TIMEOUT << 8, end: "timeout", note: `ERROR: compilation exceeded --job-lifetime (${run.lifetimeMs} ms), killed` };
+  } else if (killedFor === "client-gone") {
+    ended = { status: EXIT_IO_ERROR << 8, end: "client-gone", note: "ERROR: Client fd disconnected, killing job" };
+  } else if (result.signal) {
+    ended = { status: constants.signals[result.signal] ?? 9, end: "signaled" };
+  } else {
+    ended = { status: ((result.code ?? 0) & 0xff) << 8, end: "exited" };
+  }
   const [stdout, stderrRaw] = await Promise.all([readBounded(outPath, maxOutput), readBounded(errPath, maxOutput)]);
   const stderr = ended.note ? Buffer.concat([stderrRaw, Buffer.from(`distcc-server: ${ended.note}\n`)]) : stderrRaw;
   return { ...ended, stdout, stderr };

@@ -122,6 +122,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       args: prepared.args,
       cwd: prepared.cwd,
       outputDir: folder.path,
+      launcher: ctx.launcher,
       // TMPDIR inside the job folder: whatever the compiler leaves behind goes with the folder.
       env: { ...ctx.compilerEnv, TMPDIR: folder.path },
       lifetimeMs: ctx.jobLifetimeMs,

@@ -5,11 +5,13 @@ import { Duplex } from "node:stream";
 import type { DecoderLimits } from "@x/distcc-protocol";
 import { ToolchainIndex, type DiscoverOptions } from "@x/distcc-toolchain";
 import { AllowList, LOOPBACK_RANGES, PRIVATE_RANGES } from "./allow-list.js";
+import { CmdListWhitelist } from "./cmdlist-whitelist.js";
 import { DistccServerError } from "./errors.js";
 import type { JobContext } from "./job-context.js";
 import { formatJobSummary, type JobSummary } from "./job-result.js";
 import { checkTempDir } from "./job-folder.js";
 import { JobSlots } from "./job-slots.js";
+import { HelperLauncher, inlineLauncher } from "./launcher.js";
 import { MemoryBudget } from "./memory-budget.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { serveJob } from "./serve-job.js";
@@ -47,12 +49,17 @@ export interface ServerOptions {
   whitelist?: CompilerWhitelist;
   /** Options for the default discovery (PATH/DISTCCD_PATH dirs, extra dirs, masquerade dir). */
   discover?: DiscoverOptions;
+  /** distccd's DISTCC_CMDLIST: only the compilers listed in this file run (replaces discovery). */
+  cmdList?: { file: string; words?: number };
   /** Bounds on request fields (SERVER_LIMITS, then the protocol package's defaults). */
   limits?: Partial<DecoderLimits>;
   /** Bytes all requests together may hold while read or waiting (default 1 GiB). */
   maxRequestMemory?: number;
   /** Environment of the compilers (default: process.env, PATH replaced by DISTCCD_PATH if set). */
   compilerEnv?: NodeJS.ProcessEnv;
+  /** Start compilers from a small helper process (default true: much cheaper than forking the
+   *  server itself); false spawns from the server's own process. */
+  spawnHelper?: boolean;
   /** Called after every connection with its summary (also logged at notice). */
   onJob?: (summary: JobSummary) => void;
 }
@@ -135,7 +142,9 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   } catch (err) {
     throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", (err as Error).message);
   }
-  const whitelist = options.whitelist ?? (await ToolchainIndex.discover(options.discover ?? {}));
+  const whitelist =
+    options.whitelist ??
+    (options.cmdList ? new CmdListWhitelist(options.cmdList.file, options.cmdList.words) : await ToolchainIndex.discover(options.discover ?? {}));
   const shutdown = new AbortController();
   // Every job listens on it: lift Node's leak warning limit of 10 listeners.
   setMaxListeners(0, shutdown.signal);
@@ -150,6 +159,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     logger,
     limits: { ...SERVER_LIMITS, ...options.limits },
     memory: new MemoryBudget(options.maxRequestMemory ?? 1 << 30),
+    launcher: options.spawnHelper === false ? inlineLauncher : new HelperLauncher(),
     readTimeoutMs: options.readTimeoutMs ?? 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
     jobLifetimeMs: options.jobLifetimeMs ?? 0,
@@ -195,6 +205,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     clearTimeout(timer);
     shutdown.abort();
     for (const stream of open) stream.destroy();
+    ctx.launcher.close();
     stats.close();
   };
 

@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+
+/** One compiler to start: no shell, stdin /dev/null, stdout/stderr into files, own process group. */
+export interface LaunchRequest {
+  file: string;
+  args: readonly string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdoutFile: string;
+  stderrFile: string;
+}
+
+export type LaunchResult = { kind: "exit"; code: number | null; signal: NodeJS.Signals | null } | { kind: "error"; message: string };
+
+/** Starts compilers. `onSpawn` gets the pid (= process group id) as soon as it is known. */
+export interface Launcher {
+  launch(req: LaunchRequest, onSpawn: (pid: number) => void): Promise<LaunchResult>;
+  close(): void;
+}
+
+/** Spawns from this process (simple; each spawn forks the whole server, so it costs more as it grows). */
+export const inlineLauncher: Launcher = {
+  launch(req, onSpawn) {
+    return new Promise((resolve) => {
+      let out: number | undefined;
+      let err: number | undefined;
+      let child: ChildProcess;
+      try {
+        out = openSync(req.stdoutFile, "w", 0o600);
+        err = openSync(req.stderrFile, "w", 0o600);
+        child = spawn(req.file, req.args as string[], { cwd: req.cwd, env: req.env, stdio: ["ignore", out, err], detached: true, shell: false });
+      } catch (e) {
+        resolve({ kind: "error", message: (e as Error).message });
+        return;
+      } finally {
+        if (out !== undefined) closeSync(out);
+        if (err !== undefined) closeSync(err);
+      }
+      if (child.pid !== undefined) onSpawn(child.pid);
+      child.once("error", (e) => resolve({ kind: "error", message: e.message }));
+      child.once("exit", (code, signal) => resolve({ kind: "exit", code, signal }));
+    });
+  },
+  close() {},
+};
+
+// The helper: a small Node process (tiny heap) that only spawns. fork() copies the page tables of
+// the process that forks, so spawning from a 70 MB server costs several ms of blocked event loop
+// per compile; from the helper it costs a fraction (measured: 2 ms vs 8 ms wall, 0.15 ms vs 2 ms
+// of server CPU). Plain CommonJS run with `node -e`, so it needs no file of its own.
+const HELPER_SOURCE = `
+const { spawn } = require("node:child_process");
+const { openSync, closeSync } = require("node:fs");
+process.on("message", (m) => {
+  let out, err, child;
+  try {
+    out = openSync(m.stdoutFile, "w", 0o600);
+    err = openSync(m.stderrFile, "w", 0o600);
+    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, stdio: ["ignore", out, err], detached: true, shell: false });
+  } catch (e) {
+    process.send({ id: m.id, error: String((e && e.message) || e) });
+    return;
+  } finally {
+    if (out !== undefined) closeSync(out);
+    if (err !== undefined) closeSync(err);
+  }
+  if (child.pid !== undefined) process.send({ id: m.id, pid: child.pid });
+  child.once("error", (e) => process.send({ id: m.id, error: e.message }));
+  child.once("exit", (code, signal) => process.send({ id: m.id, code, signal }));
+});
+process.on("disconnect", () => process.exit(0));
+`;
+
+interface Pending {
+  onSpawn: (pid: number) => void;
+  resolve: (r: LaunchResult) => void;
+}
+
+type HelperMessage = { id: number; pid?: number; error?: string; code?: number | null; signal?: NodeJS.Signals | null };
+
+/**
+ * Spawns through a helper process, started on first use (so a server that drops root first starts
+ * it as the unprivileged user). If the helper dies, its pending launches fail and the next launch
+ * starts a new one; if it cannot be started, launches fall back to this process.
+ */
+export class HelperLauncher implements Launcher {
+  private helper: ChildProcess | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  private ensureHelper(): ChildProcess | undefined {
+    if (this.closed) return undefined;
+    if (this.helper && this.helper.connected) return this.helper;
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, ["--max-semi-space-size=1", "--max-old-space-size=64", "-e", HELPER_SOURCE], {
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      });
+    } catch {
+      return undefined;
+    }
+    child.on("message", (m: HelperMessage) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      if (m.pid !== undefined && m.code === undefined && m.error === undefined) {
+        p.onSpawn(m.pid);
+        return;
+      }
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p.resolve({ kind: "error", message: m.error });
+      else p.resolve({ kind: "exit", code: m.code ?? null, signal: m.signal ?? null });
+    });
+    const failAll = (): void => {
+      if (this.helper === child) this.helper = undefined;
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        p.resolve({ kind: "error", message: "the spawn helper exited" });
+      }
+    };
+    child.on("exit", failAll);
+    child.on("error", failAll);
+    // The helper must never keep the server's process alive on its own.
+    child.unref();
+    (child.channel as { unref?: () => void } | undefined)?.unref?.();
+    this.helper = child;
+    return child;
+  }
+
+  launch(req: LaunchRequest, onSpawn: (pid: number) => void): Promise<LaunchResult> {
+    const helper = this.ensureHelper();
+    if (!helper) return inlineLauncher.launch(req, onSpawn);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { onSpawn, resolve });
+      const ok = helper.send({ id, ...req }, (err) => {
+        if (err && this.pending.delete(id)) resolve({ kind: "error", message: `spawn helper: ${err.message}` });
+      });
+      void ok;
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.helper?.disconnect();
+    this.helper = undefined;
+  }
+}
