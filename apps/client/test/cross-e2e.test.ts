@@ -1,7 +1,7 @@
 // Issue 6, end to end: mixed architectures through our client and our server (and a real distccd)
 // on loopback, with no symlink or wrapper on the server side. The client-side stand-in compilers
 // are small scripts in directories put first on the client's PATH only.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,7 +31,15 @@ const bins = {
   gentoo: join(tmp.path, "cbin-gentoo"),
   armGcc: join(tmp.path, "cbin-arm"),
   arm64Gcc: join(tmp.path, "cbin-arm64"),
+  raspbian: join(tmp.path, "cbin-raspbian"),
 };
+
+/** Where Debian's clang package puts its drivers (a directory with clang and no gcc). */
+function llvmBinDir(): string {
+  const found = readdirSync("/usr/lib").filter((d) => /^llvm-\d+$/.test(d)).sort().pop();
+  if (!found) throw new Error("clang (Debian's /usr/lib/llvm-N) is not installed");
+  return join("/usr/lib", found, "bin");
+}
 
 beforeAll(async () => {
   ({ launcher } = makeLinks(join(tmp.path, "links")));
@@ -45,6 +53,8 @@ beforeAll(async () => {
   // (b)/(e)/(f) the kernel's plain gcc is the ARM compiler; (c) likewise aarch64.
   for (const name of ["gcc", "cc"]) writeScript(bins.armGcc, name, `exec /usr/bin/${ARMHF}-gcc "$@"`);
   writeScript(bins.arm64Gcc, "gcc", 'exec /usr/bin/aarch64-linux-gnu-gcc "$@"');
+  // (g) Raspbian's compiler: the same name as Debian's, armv6 + VFP + ARM mode by default.
+  writeScript(bins.raspbian, `${ARMHF}-gcc`, `exec /usr/bin/${ARMHF}-gcc -march=armv6+fp -mfpu=vfp -mfloat-abi=hard -marm "$@"`);
   ours = await startOurServer({ cacheDir: join(tmp.path, "server-cache") });
 }, 60_000);
 
@@ -152,7 +162,7 @@ describe("(d) a target the server lacks", () => {
   let narrow: ServerHandle;
   beforeAll(async () => {
     // The same server program, looking for compilers only in LLVM's directory: it has clang, no gcc.
-    narrow = await startOurServer({ cacheDir: join(tmp.path, "narrow-cache"), env: { DISTCCD_PATH: "/usr/lib/llvm-14/bin" } });
+    narrow = await startOurServer({ cacheDir: join(tmp.path, "narrow-cache"), env: { DISTCCD_PATH: llvmBinDir() } });
   }, 60_000);
   afterAll(async () => {
     await narrow?.stop();
@@ -239,5 +249,44 @@ describe("(f) plain gcc is ARM on the client, against a real Debian distccd", ()
     expect(doctor.stdout).toContain("reachable, a distccd");
     expect(doctor.stdout).toMatch(/ok {4}gcc: sent as 'arm-linux-gnueabihf-gcc', object ARM ELF32, little-endian, hard float, CPU v7, same as a local compile/);
     expect(doctor.code).toBe(0);
+  });
+});
+
+describe("(g) same name, other defaults: Raspbian's armv6 arm-linux-gnueabihf-gcc against Debian's armv7 one in a real distccd", () => {
+  let distccd: ServerHandle;
+  beforeAll(async () => {
+    distccd = await startDistccd({ jobs: 4 });
+  }, 60_000);
+  afterAll(async () => {
+    await distccd?.stop();
+  });
+
+  it("the client's defaults travel as options: armv6 objects equal to local ones, the program runs under qemu-arm", async () => {
+    const compiler = `${ARMHF}-gcc`;
+    const env = envFor("g", `${distccd.host}/4,lzo`, bins.raspbian, { DISTCC_FALLBACK: "0", DISTCC_SKIP_LOCAL_RETRY: "1", DISTCC_VERBOSE: "1" });
+    const remoteDir = join(tmp.path, "g-remote");
+    const localDir = join(tmp.path, "g-local");
+    const results = await compileProgram(remoteDir, compiler, env, "client");
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    expect(results[0]?.stderr).toContain("-march=armv6+fp -mfpu=vfp -mfloat-abi=hard -marm");
+    expect((await waitForJobs(distccd.log, { ok: 3 })).ok).toBe(3);
+    for (const r of await compileProgram(localDir, compiler, env, "local")) expect(r.code, r.stderr).toBe(0);
+    await expectSameObjects(remoteDir, localDir);
+    expect(await armAttributes(join(remoteDir, "util.o"))).toMatch(/Tag_CPU_arch: v6\b/);
+    const link = await run(join(bins.raspbian, compiler), [...PROGRAM_UNITS.map((u) => `${u}.o`), "-o", "prog"], { cwd: remoteDir, env });
+    expect(link.code, link.stderr).toBe(0);
+    // The C library is armv7 on Debian: only our objects are armv6 here, so the program runs on a v7 CPU.
+    const r = await run("qemu-arm", ["-L", `/usr/${ARMHF}`, "./prog"], { cwd: remoteDir, env: process.env });
+    expect(r.stdout).toBe(EXPECTED_32);
+  });
+
+  it("without the options (DISTCC_NO_REWRITE_CROSS), the helper's armv7 object is caught, not written", async () => {
+    const dir = join(tmp.path, "g-norewrite");
+    writeProgram(dir);
+    const env = envFor("g-norewrite", `${distccd.host}/4,lzo`, bins.raspbian, { DISTCC_FALLBACK: "0", DISTCC_NO_REWRITE_CROSS: "1" });
+    const r = await run(launcher, [`${ARMHF}-gcc`, "-O2", "-c", "util.c", "-o", "util.o"], { cwd: dir, env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/ARM architecture tag 10, newer than the local compiler's armv6\+fp/);
+    expect(existsSync(join(dir, "util.o"))).toBe(false);
   });
 });

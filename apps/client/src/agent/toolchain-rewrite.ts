@@ -1,4 +1,5 @@
 import { wireCompilerName, type CompilerIdentity, type IdentityCache } from "@x/distcc-toolchain";
+import { armAbiPinning } from "./abi-pinning.js";
 
 /** What the client sends for a compiler, and what it must get back. */
 export interface ToolchainRewrite {
@@ -17,7 +18,8 @@ export interface ToolchainRewrite {
  * (`arm-linux-gnueabihf-gcc`, from its probed identity, cached on disk under DISTCC_DIR) and a clang
  * gets `-target <triple>` unless the command line names one. This is what makes a real distccd with
  * properly named cross compilers run the right one, and it never lets a helper's native `gcc` compile
- * for a foreign client. A name given as a path is sent as typed (distccd refuses paths anyway).
+ * for a foreign client. For 32-bit ARM the compiler's ABI defaults travel as explicit options
+ * (abi-pinning.ts). A name given as a path is sent as typed (distccd refuses paths anyway).
  */
 export async function rewriteForServer(
   identities: Pick<IdentityCache, "get">,
@@ -34,8 +36,9 @@ export async function rewriteForServer(
   }
   if (opts.noRewrite || requested.includes("/")) return { name: requested, extraArgs: [], identity };
   const wire = wireCompilerName(requested, identity, argv.slice(1));
+  const extraArgs = [...wire.extraArgs, ...armAbiPinning(identity, argv.slice(1))];
   const notes: string[] = [];
-  if (wire.name !== requested) notes.push(`re-writing call to '${requested}' to '${wire.name}' (its -dumpmachine is ${identity.target})`);
-  if (wire.extraArgs.length) notes.push(`adding '${wire.extraArgs.join(" ")}' to the call to '${wire.name}'`);
-  return { name: wire.name, extraArgs: wire.extraArgs, identity, ...(notes.length ? { note: notes.join("; ") } : {}) };
+  if (wire.name !== requested) notes.push(`re-writing call to '${requested}' to '${wire.name}' (it is a ${identity.family} for ${identity.target})`);
+  if (extraArgs.length) notes.push(`adding '${extraArgs.join(" ")}' (its target and code-generation defaults) to the call to '${wire.name}'`);
+  return { name: wire.name, extraArgs, identity, ...(notes.length ? { note: notes.join("; ") } : {}) };
 }
