@@ -1,0 +1,114 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
+import { SpeedModel } from "@x/distcc-scheduler";
+import { countingProxy, type FakeHost } from "./fake-hosts.js";
+import { clientEnv, makeLinks, run, stopAgent } from "./helpers.js";
+import { generateProject } from "./project.js";
+import { slowProxy, type SlowProxy } from "./slow-proxy.js";
+
+const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+
+function hostId(host: string): string {
+  const [h, p] = host.split(":");
+  return `tcp_${h}_${p}`;
+}
+
+/** `distcc-client summary`, once the agent's status shows `done` finished jobs (it writes it within 250 ms). */
+async function summaryWhenDone(env: NodeJS.ProcessEnv, done: number): Promise<string> {
+  for (let i = 0; ; i++) {
+    const r = await run(process.execPath, [cli, "summary"], { cwd: "/", env });
+    const m = /^(\d+) of \d+ jobs compiled/m.exec(r.stdout);
+    if ((m && Number(m[1]) >= done) || i > 50) return r.stdout + r.stderr;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function compiledAt(summary: string, id: string): number {
+  const line = summary.split("\n").find((l) => l.trim().startsWith(`${id} `));
+  return line ? Number(/\s(\d+) jobs/.exec(line)?.[1] ?? 0) : 0;
+}
+
+describe("placement: the default policy with helpers of different speed (real distccd, real gcc, make)", () => {
+  const tmp = makeTempDir("client-placement-");
+  let distccd: DistccdHandle;
+  const proxies: { close(): Promise<void> }[] = [];
+  const agents: string[] = [];
+  let launcher = "";
+
+  beforeAll(async () => {
+    distccd = await startDistccd({ jobs: 4 });
+    ({ launcher } = makeLinks(join(tmp.path, "links")));
+  });
+  afterAll(async () => {
+    for (const dir of agents) await stopAgent(dir);
+    for (const p of proxies) await p.close();
+    await distccd.stop();
+    tmp.remove();
+  });
+
+  it("a helper far slower than this machine gets only its first jobs; the model is kept for the next agent", async () => {
+    // 1.5 s per job on the helper; a local compile of these files takes well under that.
+    const slow: SlowProxy = await slowProxy(distccd.port, 1500);
+    proxies.push(slow);
+    const distccDir = join(tmp.path, "state-slow");
+    agents.push(distccDir);
+    const dir = join(tmp.path, "slow");
+    const objects = generateProject(dir, 16);
+    const summaryFile = join(tmp.path, "summary-slow.txt");
+    const env = clientEnv(distccDir, `${slow.host}/2 --localslots=2`, { DISTCC_SUMMARY: summaryFile });
+    const build = await run("make", ["-j4", `CC=${launcher} gcc`], { cwd: dir, env });
+    expect(build.code, build.stderr).toBe(0);
+    for (const o of objects) expect(existsSync(join(dir, o)), o).toBe(true);
+
+    const first = slow.jobs();
+    // distcc's order would send all 16 there; ours only the first probing jobs (its 2 slots at most twice).
+    expect(first).toBeLessThanOrEqual(4);
+    expect(slow.maxConcurrent()).toBeLessThanOrEqual(2);
+    const summary = await summaryWhenDone(env, 16);
+    expect(summary).toMatch(/^16 of 16 jobs compiled/m);
+    expect(compiledAt(summary, "localhost")).toBe(16 - first);
+    expect(compiledAt(summary, hostId(slow.host))).toBe(first);
+
+    const mon = await run(process.execPath, [cli, "mon", "--once"], { cwd: "/", env });
+    expect(mon.code, mon.stderr).toBe(0);
+    expect(mon.stdout).toMatch(/^place\s+slots\s+jobs/m);
+    expect(mon.stdout).toMatch(new RegExp(`^${hostId(slow.host)}\\s+0/2\\s+${first}\\s`, "m"));
+    expect(mon.stdout).toMatch(/^localhost\s+0\/2\s+\d+\s/m);
+
+    // The build is over after a quiet gap: the asked-for summary file, and the learned model under DISTCC_DIR.
+    for (let i = 0; i < 60 && !existsSync(summaryFile); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(summaryFile, "utf8")).toMatch(/^distcc-client: build for \d+\.\d s\n16 of 16 jobs compiled/);
+    await stopAgent(distccDir);
+    const model = SpeedModel.fromJSON(JSON.parse(readFileSync(join(distccDir, "scheduler-model.json"), "utf8")));
+    expect(model.count(hostId(slow.host))).toBeGreaterThan(0);
+    expect(model.count("localhost")).toBeGreaterThan(0);
+    // A new agent starts from that model: the slow helper is known at once, not probed again.
+    expect(model.estimate(hostId(slow.host), 1000, Date.now())!).toBeGreaterThan(model.estimate("localhost", 1000, Date.now())!);
+    const again = await run("make", ["-B", "-j4", `CC=${launcher} gcc`], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(slow.jobs() - first).toBeLessThanOrEqual(first);
+  }, 120_000);
+
+  it("a fast and a slow helper: the fast one takes more, limits hold across all launchers (make -j8)", async () => {
+    const fast: FakeHost = await countingProxy(distccd.port, 2);
+    const slow = await slowProxy(distccd.port, 700);
+    proxies.push(fast, slow);
+    const distccDir = join(tmp.path, "state-two");
+    agents.push(distccDir);
+    const dir = join(tmp.path, "two");
+    const objects = generateProject(dir, 24);
+    const env = clientEnv(distccDir, `${fast.host}/2 ${slow.host}/2 --localslots=1`);
+    const build = await run("make", ["-j8", `CC=${launcher} gcc`], { cwd: dir, env });
+    expect(build.code, build.stderr).toBe(0);
+    for (const o of objects) expect(existsSync(join(dir, o)), o).toBe(true);
+    expect(fast.maxConcurrent()).toBeLessThanOrEqual(2);
+    expect(slow.maxConcurrent()).toBeLessThanOrEqual(2);
+    expect(fast.connections()).toBeGreaterThan(slow.jobs());
+    const summary = await summaryWhenDone(env, 24);
+    expect(summary).toMatch(/^24 of 24 jobs compiled/m);
+    expect(compiledAt(summary, hostId(fast.host)) + compiledAt(summary, hostId(slow.host)) + compiledAt(summary, "localhost")).toBe(24);
+  }, 120_000);
+});

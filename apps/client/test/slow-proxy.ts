@@ -1,0 +1,79 @@
+import { connect, createServer, type Socket } from "node:net";
+import { ResponseDecoder } from "@x/distcc-protocol";
+
+export interface SlowProxy {
+  host: string;
+  /** Jobs (connections) it served. */
+  jobs(): number;
+  /** Most jobs in flight at once. */
+  maxConcurrent(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A helper made slow: a TCP proxy in front of a real server that holds each answer until `delayMs`
+ * after the job's connection opened (a helper that takes that long per job, whatever the load). It
+ * counts jobs in flight; a job ends when its answer is complete (decoded), before the last chunk is
+ * forwarded, so the client cannot have started its next job on this host yet.
+ */
+export async function slowProxy(upstreamPort: number, delayMs: number, version: 1 | 2 = 2): Promise<SlowProxy> {
+  let now = 0;
+  let max = 0;
+  let total = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    now++;
+    total++;
+    max = Math.max(max, now);
+    const upstream = connect(upstreamPort, "127.0.0.1");
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream);
+    const ready = new Promise((r) => setTimeout(r, delayMs));
+    const decoder = new ResponseDecoder(version);
+    let ended = false;
+    const endJob = (): void => {
+      if (ended) return;
+      ended = true;
+      now--;
+    };
+    upstream.on("data", (chunk: Buffer) => {
+      let last = false;
+      try {
+        last = decoder.push(chunk).some((e) => e.type === "end");
+      } catch {
+        last = true;
+      }
+      // Chained on one promise: chunks keep their order.
+      void ready.then(() => {
+        if (last) endJob();
+        client.write(chunk);
+      });
+    });
+    const done = (): void => {
+      endJob();
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on("end", () => void ready.then(() => client.end()));
+    client.on("close", done);
+    client.on("error", done);
+    upstream.on("error", done);
+  });
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const a = server.address();
+      resolve(typeof a === "object" && a ? a.port : 0);
+    }),
+  );
+  return {
+    host: `127.0.0.1:${port}`,
+    jobs: () => total,
+    maxConcurrent: () => max,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
