@@ -247,7 +247,7 @@ describe("(f) plain gcc is ARM on the client, against a real Debian distccd", ()
 
     const doctor = await run(process.execPath, [CLI, "doctor", "gcc"], { cwd: remoteDir, env });
     expect(doctor.stdout).toContain("reachable, a distccd");
-    expect(doctor.stdout).toMatch(/ok {4}gcc: sent as 'arm-linux-gnueabihf-gcc', object ARM ELF32, little-endian, hard float, CPU v7, same as a local compile/);
+    expect(doctor.stdout).toMatch(/ok {4}gcc: sent as 'arm-linux-gnueabihf-gcc -march=armv7-a\+fp -mfloat-abi=hard -mthumb', object ARM ELF32, little-endian, hard float, CPU v7, same as a local compile/);
     expect(doctor.code).toBe(0);
   });
 });

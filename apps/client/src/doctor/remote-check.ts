@@ -2,6 +2,7 @@ import { sendCompileRequest, parseWaitStatus, statusToExitCode, type ProtocolVer
 import type { TcpHostEntry } from "@x/distcc-hosts";
 import { checkObjectTarget, installHint, readElfTarget, wireCompilerName, type CompilerIdentity, type ElfTarget } from "@x/distcc-toolchain";
 import { describeHostFailure } from "../agent/host-failure.js";
+import { armAbiPinning } from "../agent/abi-pinning.js";
 
 export interface Timeouts {
   connectTimeoutMs: number;
@@ -54,8 +55,10 @@ export async function checkCompilerOnHost(
 ): Promise<CompilerVerdict> {
   const wire = wireCompilerName(requested, identity);
   const ext = identity.kind === "c++" ? "ii" : "i";
-  const argv = [wire.name, ...wire.extraArgs, "-c", `doctor.${ext}`, "-o", "doctor.o"];
-  const shown = [wire.name, ...wire.extraArgs].join(" ");
+  // Exactly what a build sends (toolchain-rewrite.ts): the name, clang's target, ARM's defaults.
+  const extra = [...wire.extraArgs, ...armAbiPinning(identity, [])];
+  const argv = [wire.name, ...extra, "-c", `doctor.${ext}`, "-o", "doctor.o"];
+  const shown = [wire.name, ...extra].join(" ");
   const fix = fixFor(host, hostKind, identity, "");
   let response;
   try {
