@@ -16,6 +16,8 @@ import {
   preprocessorArgv,
   scanArgs,
   serverArgv,
+  installHint,
+  type CompilerIdentity,
   type DistributableScan,
 } from "@x/distcc-toolchain";
 import { classifyInvocation, safeguardLevel, type Invocation } from "../invocation.js";
@@ -194,6 +196,8 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
       } catch (err) {
         if (job.signal.aborted) return;
         const failure = describeHostFailure(err, opts.ioTimeoutMs);
+        // A distccd refuses a compiler it lacks by closing: say which one, and how to add it.
+        if (failure.code === "DISTCC_ERR_NO_ANSWER") failure.reason += missingCompilerHint(wireCompiler, rewrite.identity);
         driver.finish(lease, { ok: false, reason: failure.reason });
         hostFailed(ctx, host, scan.input, failure.reason, failure.code);
         lease = await driver.next(jobId, job.signal);
@@ -283,6 +287,11 @@ function loadHosts(ctx: JobContext): HostList | undefined {
     ctx.out.warn(`${(err as Error).message}; compiling locally`);
     return undefined;
   }
+}
+
+function missingCompilerHint(wireCompiler: string, identity: CompilerIdentity | undefined): string {
+  const fix = identity ? `: ${installHint(identity.target, identity.family, identity.kind)} and update-distcc-symlinks there` : "";
+  return ` (it was asked for '${wireCompiler}'${fix}; 'distcc-client doctor' checks every host)`;
 }
 
 function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: string, kind: string): void {
