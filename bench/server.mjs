@@ -4,7 +4,8 @@
 //   (c) peak RSS of each server's own processes (compilers excluded) during (a)
 // Rounds are interleaved (distccd, ours, distccd, ours, ...) and the median is reported.
 // Run after `pnpm build`: `node bench/server.mjs` (or `pnpm bench server`).
-// Environment: DURATION (s per load run, default 8), ROUNDS (default 2), NFILES (default 150),
+// Three servers: distccd, ours (default settings) and ours with --spawn-helper.
+// Environment: DURATION (s per load run, default 6), ROUNDS (default 2), NFILES (default 150),
 // SERVER_JOBS (default nproc), KEEP=1 keeps the scratch dir.
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, cpSync } from "node:fs";
@@ -17,7 +18,7 @@ import { promisify } from "node:util";
 const execFileP = promisify(execFile);
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(repo, "apps/server/dist/cli.js");
-const DURATION = Number(process.env.DURATION ?? 8);
+const DURATION = Number(process.env.DURATION ?? 6);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const NFILES = Number(process.env.NFILES ?? 150);
 const JOBS = Number(process.env.SERVER_JOBS ?? availableParallelism());
@@ -110,6 +111,20 @@ function processRssKb(pid) {
   }
 }
 
+/** Our server's own processes: the node process, plus its spawn helper if it has one. */
+function oursRssKb(pid) {
+  let sum = processRssKb(pid);
+  for (const p of processTable()) {
+    if (p.ppid !== pid || p.comm !== "node") continue;
+    try {
+      if (readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("--max-semi-space-size")) sum += p.rssKb;
+    } catch {
+      // gone
+    }
+  }
+  return sum;
+}
+
 async function startServer(kind) {
   const port = await freePort();
   const log = join(work, `${kind}-${port}.log`);
@@ -118,7 +133,7 @@ async function startServer(kind) {
   const args =
     kind === "distccd"
       ? ["--no-detach", "--daemon", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice"]
-      : [CLI, "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice", "--cache-file", join(work, "cache.json")];
+      : [CLI, ...(kind === "ours+helper" ? ["--spawn-helper"] : []), "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice", "--cache-file", join(work, "cache.json")];
   // distccd signals its whole process group when it stops: give each server its own session.
   const child = spawn(kind === "distccd" ? "distccd" : process.execPath, args, { detached: true, stdio: "ignore" });
   await waitForPort(port);
@@ -129,7 +144,7 @@ async function startServer(kind) {
     // distccd: its master and preforked workers. Ours: the one node process. (Children between fork
     // and exec still carry the parent's name and share its pages: counting them would count the
     // server twice, so for ours the tree is not walked.)
-    rss: () => (kind === "distccd" ? serverRssKb(child.pid, (c) => c === "distccd") : processRssKb(child.pid)),
+    rss: () => (kind === "distccd" ? serverRssKb(child.pid, (c) => c === "distccd") : oursRssKb(child.pid)),
     async stop() {
       try {
         process.kill(-child.pid, "SIGTERM");
@@ -148,7 +163,7 @@ function clientEnv(hosts, stateDir) {
 
 /** (a)+(c): C client loops compiling tiny.c for DURATION seconds. */
 async function loadRun(server, clients) {
-  const dir = join(work, `load-${server.kind}-${clients}`);
+  const dir = join(work, `load-${server.kind.replace("+", "-")}-${clients}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "tiny.c"), "int add(int a, int b) { return a + b; }\n");
   const env = clientEnv(`127.0.0.1:${server.port}/${Math.max(clients, 4)},lzo`, join(dir, "state"));
@@ -175,7 +190,7 @@ async function loadRun(server, clients) {
 
 /** (b): make -j8 of the generated project through the server. */
 async function makeRun(server, round) {
-  const dir = join(work, `make-${server.kind}-${round}`);
+  const dir = join(work, `make-${server.kind.replace("+", "-")}-${round}`);
   cpSync(join(work, "project"), dir, { recursive: true });
   const env = clientEnv(`127.0.0.1:${server.port}/8,lzo`, join(dir, "state"));
   const t0 = performance.now();
@@ -206,19 +221,21 @@ const median = (xs) => {
 generateProject(join(work, "project"));
 console.log(`distcc-server vs distccd: --jobs ${JOBS}, ${DURATION} s per load run, ${ROUNDS} interleaved rounds, ${NFILES}-file project, ${availableParallelism()} CPUs`);
 
-const results = { distccd: { load: {}, make: [], peakKb: 0, idleKb: 0 }, ours: { load: {}, make: [], peakKb: 0, idleKb: 0 } };
+const KINDS = ["distccd", "ours", "ours+helper"];
+const results = Object.fromEntries(KINDS.map((k) => [k, { load: {}, make: [], peakKb: 0, idleKb: 0 }]));
 for (const c of CONCURRENCY) for (const k of Object.keys(results)) results[k].load[c] = [];
 
-const servers = { distccd: await startServer("distccd"), ours: await startServer("ours") };
+const servers = {};
+for (const k of KINDS) servers[k] = await startServer(k);
 try {
   // One warm-up compile each (page cache, our compiler probe cache).
   for (const s of Object.values(servers)) {
-    await loadRun({ ...s, kind: `${s.kind}-warm` }, 1).catch(() => {});
+    await loadRun({ ...s, kind: `${s.kind.replace("+", "-")}-warm` }, 1).catch(() => {});
     results[s.kind].idleKb = s.rss();
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of CONCURRENCY) {
-      for (const kind of ["distccd", "ours"]) {
+      for (const kind of KINDS) {
         const r = await loadRun(servers[kind], c);
         results[kind].load[c].push(r.perSecond);
         results[kind].peakKb = Math.max(results[kind].peakKb, r.peakKb);
@@ -226,7 +243,7 @@ try {
         console.log(`  round ${round + 1}, ${c} clients, ${kind}: ${r.perSecond.toFixed(1)} compiles/s, peak RSS ${(r.peakKb / 1024).toFixed(1)} MB`);
       }
     }
-    for (const kind of ["distccd", "ours"]) {
+    for (const kind of KINDS) {
       const seconds = await makeRun(servers[kind], round);
       results[kind].make.push(seconds);
       console.log(`  round ${round + 1}, make -j8, ${kind}: ${seconds.toFixed(2)} s`);
@@ -237,16 +254,19 @@ try {
   if (process.env.KEEP !== "1") rmSync(work, { recursive: true, force: true });
 }
 
-const row = (label, d, o, unit, digits = 1) => {
-  const ratio = o / d;
-  console.log(`${label.padEnd(34)} ${d.toFixed(digits).padStart(10)} ${o.toFixed(digits).padStart(10)} ${unit.padEnd(12)} ${ratio.toFixed(2).padStart(6)}`);
+const row = (label, d, o, h, unit, digits = 1) => {
+  console.log(
+    `${label.padEnd(34)} ${d.toFixed(digits).padStart(9)} ${o.toFixed(digits).padStart(9)} ${h.toFixed(digits).padStart(12)} ${unit.padEnd(11)} ${(o / d).toFixed(2).padStart(6)} ${(h / d).toFixed(2).padStart(8)}`,
+  );
 };
+const R = results;
 console.log("");
-console.log(`${"measure (median)".padEnd(34)} ${"distccd".padStart(10)} ${"ours".padStart(10)} ${"unit".padEnd(12)} ${"ours/distccd".padStart(6)}`);
+console.log(`${"measure (median)".padEnd(34)} ${"distccd".padStart(9)} ${"ours".padStart(9)} ${"ours+helper".padStart(12)} ${"unit".padEnd(11)} ${"ratio".padStart(6)} ${"ratio+h".padStart(8)}`);
 for (const c of CONCURRENCY) {
-  row(`trivial compiles, ${c} clients`, median(results.distccd.load[c]), median(results.ours.load[c]), "compiles/s");
+  row(`trivial compiles, ${c} clients`, median(R.distccd.load[c]), median(R.ours.load[c]), median(R["ours+helper"].load[c]), "compiles/s");
 }
-row(`make -j8, ${NFILES} files`, median(results.distccd.make), median(results.ours.make), "s", 2);
-row("server RSS, idle", results.distccd.idleKb / 1024, results.ours.idleKb / 1024, "MB");
-row("server RSS, peak under load", results.distccd.peakKb / 1024, results.ours.peakKb / 1024, "MB");
-console.log("\nThroughput ratio is ours/distccd (>= 0.9 is the goal: within 10%); make time ratio <= 1.1 is the goal; our RSS goal < 100 MB.");
+row(`make -j8, ${NFILES} files`, median(R.distccd.make), median(R.ours.make), median(R["ours+helper"].make), "s", 2);
+row("server RSS, idle", R.distccd.idleKb / 1024, R.ours.idleKb / 1024, R["ours+helper"].idleKb / 1024, "MB");
+row("server RSS, peak under load", R.distccd.peakKb / 1024, R.ours.peakKb / 1024, R["ours+helper"].peakKb / 1024, "MB");
+console.log("\nratio = ours/distccd, ratio+h = ours --spawn-helper/distccd. Goals: throughput ratio >= 0.9 (within 10%),");
+console.log("make time ratio <= 1.1, our RSS (own processes, helper included) < 100 MB.");

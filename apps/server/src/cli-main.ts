@@ -34,6 +34,7 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     maxConnections: settings.maxConnections,
     maxQueue: settings.maxQueue,
     maxRequestMemory: settings.maxRequestMemory * 1024 * 1024,
+    spawnHelper: settings.spawnHelper,
     readTimeoutMs: settings.readTimeout * 1000,
     jobLifetimeMs: settings.jobLifetime * 1000,
     ...(settings.tempDir ? { tempDir: settings.tempDir } : {}),

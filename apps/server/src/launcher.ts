@@ -109,24 +109,39 @@ export class HelperLauncher implements Launcher {
         p.onSpawn(m.pid);
         return;
       }
-      this.pending.delete(m.id);
-      if (m.error !== undefined) p.resolve({ kind: "error", message: m.error });
-      else p.resolve({ kind: "exit", code: m.code ?? null, signal: m.signal ?? null });
+      if (m.error !== undefined) this.settle(m.id, { kind: "error", message: m.error });
+      else this.settle(m.id, { kind: "exit", code: m.code ?? null, signal: m.signal ?? null });
     });
     const failAll = (): void => {
+      for (const id of [...this.pending.keys()]) this.settle(id, { kind: "error", message: "the spawn helper exited" });
       if (this.helper === child) this.helper = undefined;
-      for (const [id, p] of this.pending) {
-        this.pending.delete(id);
-        p.resolve({ kind: "error", message: "the spawn helper exited" });
-      }
     };
     child.on("exit", failAll);
     child.on("error", failAll);
-    // The helper must never keep the server's process alive on its own.
-    child.unref();
-    (child.channel as { unref?: () => void } | undefined)?.unref?.();
     this.helper = child;
+    this.setKeepAlive(false);
     return child;
+  }
+
+  /** The helper keeps this process alive only while a launch waits for it. */
+  private setKeepAlive(on: boolean): void {
+    const child = this.helper;
+    const channel = child?.channel as { ref?: () => void; unref?: () => void } | undefined;
+    if (on) {
+      child?.ref();
+      channel?.ref?.();
+    } else {
+      child?.unref();
+      channel?.unref?.();
+    }
+  }
+
+  private settle(id: number, result: LaunchResult): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.setKeepAlive(false);
+    p.resolve(result);
   }
 
   launch(req: LaunchRequest, onSpawn: (pid: number) => void): Promise<LaunchResult> {
@@ -134,11 +149,11 @@ export class HelperLauncher implements Launcher {
     if (!helper) return inlineLauncher.launch(req, onSpawn);
     const id = this.nextId++;
     return new Promise((resolve) => {
+      if (this.pending.size === 0) this.setKeepAlive(true);
       this.pending.set(id, { onSpawn, resolve });
-      const ok = helper.send({ id, ...req }, (err) => {
-        if (err && this.pending.delete(id)) resolve({ kind: "error", message: `spawn helper: ${err.message}` });
+      helper.send({ id, ...req }, (err) => {
+        if (err) this.settle(id, { kind: "error", message: `spawn helper: ${err.message}` });
       });
-      void ok;
     });
   }
 
