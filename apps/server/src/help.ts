@@ -14,8 +14,10 @@ export function helpText(version: string): string {
     "",
     ...rows.map(([left, help]) => `  ${left.padEnd(width)}${help}`),
     "",
-    "distccd's --verbose (= --log-level debug), --no-fork and --no-fifo are accepted too.",
-    "Environment: DISTCCD_PATH (where compilers are looked for instead of PATH), TMPDIR.",
+    "distccd's --verbose (= --log-level debug), --no-fork, --no-fifo and --enable-tcp-insecure",
+    "(ssh mode; the whitelist stays on) are accepted too.",
+    "Environment: DISTCCD_PATH (where compilers are looked for instead of PATH), DISTCC_CMDLIST",
+    "(a file listing the only compilers allowed), TMPDIR.",
     "Only compilers found at start-up run; see docs/server.md for the whitelist and refusals.",
     "",
   ].join("\n");
