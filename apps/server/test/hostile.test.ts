@@ -119,6 +119,19 @@ describe("broken and hostile streams", () => {
     expect((await jobAfter(srv, before)).reason).toMatch(/LIMIT|decompress/i);
   });
 
+  it("corrupt LZO bodies (protocol 2 DOTI, protocol 3 FILE) are dropped without an answer", async () => {
+    const argv = ["x86_64-linux-gnu-gcc", "-c", "bad.c", "-o", "bad.o"];
+    const garbage = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xfe, 0x12, 0x34, 0x56, 0x78, 0x9a]);
+    const v2 = [encodeHeader("DIST", 2), encodeHeader("ARGC", argv.length), ...argv.flatMap((a) => [encodeHeader("ARGV", a.length), Buffer.from(a)]), encodeHeader("DOTI", garbage.length), garbage];
+    const corruptV3 = encodeRequest({ version: 3, cwd: "/src", argv, files: [{ kind: "file", name: "/src/bad.c", content: Buffer.alloc(0), compressed: garbage }] });
+    for (const request of [v2, corruptV3]) {
+      const before = srv.jobs.length;
+      const r = await exchange(srv.port, request);
+      expect(r.bytes.length).toBe(0);
+      expect((await jobAfter(srv, before)).reason).toMatch(/LZO|lzo/);
+    }
+  });
+
   it("a stalled client is dropped after the read deadline, not kept forever", async () => {
     const before = srv.jobs.length;
     const closed = await new Promise<boolean>((resolve) => {
