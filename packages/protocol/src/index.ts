@@ -27,3 +27,37 @@ export { readCompileRequest } from "./socket/read-compile-request.js";
 export type { ReadCompileRequestOptions } from "./socket/read-compile-request.js";
 export { writeCompileResponse } from "./socket/write-compile-response.js";
 export type { WriteCompileResponseOptions } from "./socket/write-compile-response.js";
+export { sendCompileJob } from "./socket/send-compile-request.js";
+export type { SendCompileJobOptions, CompileExchange } from "./socket/send-compile-request.js";
+// Our extensions (both ends ours only): docs/protocol-extensions.md.
+export { DistccExtensionError } from "./extensions/ext-errors.js";
+export type { DistccExtensionErrorCode } from "./extensions/ext-errors.js";
+export {
+  EXTENSION_TOKENS,
+  EXT_MAX_PAYLOAD,
+  encodeExtensionPacket,
+  extensionTokenAt,
+  parseExtensionPayload,
+  ExtensionPacketReader,
+} from "./extensions/ext-packet.js";
+export type { ExtensionToken, ExtensionPacket } from "./extensions/ext-packet.js";
+export {
+  wireIdentitySchema,
+  requestExtensionSchema,
+  serverTrailerSchema,
+  capabilitiesQuerySchema,
+  capabilitiesSchema,
+  missingToolchainSchema,
+  toWireIdentity,
+} from "./extensions/ext-messages.js";
+export type {
+  WireIdentity,
+  ServerFeature,
+  RequestExtension,
+  ServerTrailer,
+  CapabilitiesQuery,
+  Capabilities,
+  WireMissingToolchain,
+} from "./extensions/ext-messages.js";
+export { queryCapabilities } from "./extensions/capabilities-query.js";
+export type { QueryCapabilitiesOptions } from "./extensions/capabilities-query.js";

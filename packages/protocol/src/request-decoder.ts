@@ -23,9 +23,10 @@ export interface DecoderOptions {
   compression?: Compression;
   /**
    * Bytes after the end of the message are DISTCC_ERR_TRAILING_DATA by default. With true they
-   * are dropped and counted in `trailingBytes` instead (distccd swallows them too).
+   * are dropped and counted in `trailingBytes` instead (distccd swallows them too). With "keep"
+   * they are also kept for `takeTrailing()` (our client reads a server trailer this way).
    */
-  allowTrailingData?: boolean;
+  allowTrailingData?: boolean | "keep";
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);

@@ -114,6 +114,11 @@ export class ResponseDecoder {
     return this.driver.trailingBytes;
   }
 
+  /** Bytes after the end of the response (allowTrailingData "keep"), removed from the decoder. */
+  takeTrailing(): Uint8Array[] {
+    return this.driver.takeTrailing();
+  }
+
   get done(): boolean {
     return this.driver.done;
   }

@@ -29,10 +29,12 @@ export class StepDriver<E> {
 
   /** Bytes seen after the end of the message (only counted when they are allowed). */
   trailingBytes = 0;
+  /** With allowTrailingData "keep": the bytes after the end, until taken. */
+  private kept: Uint8Array[] = [];
 
   constructor(
     makeSteps: (emit: (event: E) => void, driver: StepDriver<E>) => Steps,
-    private readonly allowTrailingData = false,
+    private readonly allowTrailingData: boolean | "keep" = false,
   ) {
     this.steps = makeSteps((e) => this.events.push(e), this);
     const first = this.steps.next();
@@ -50,6 +52,7 @@ export class StepDriver<E> {
       if (chunk.length === 0) return [];
       if (this.allowTrailingData) {
         this.trailingBytes += chunk.length;
+        if (this.allowTrailingData === "keep") this.kept.push(chunk);
         return [];
       }
       throw this.fail(new DistccProtocolError("DISTCC_ERR_TRAILING_DATA", `${chunk.length} bytes after the end of the message`));
@@ -82,7 +85,8 @@ export class StepDriver<E> {
           this.finished = true;
           if (this.queue.length > 0 && this.allowTrailingData) {
             this.trailingBytes += this.queue.length;
-            this.queue.take(this.queue.length);
+            const rest = this.queue.take(this.queue.length);
+            if (this.allowTrailingData === "keep") this.kept.push(rest);
           } else if (this.queue.length > 0) {
             throw new DistccProtocolError("DISTCC_ERR_TRAILING_DATA", `${this.queue.length} bytes after the end of the message`);
           }
@@ -95,6 +99,13 @@ export class StepDriver<E> {
     }
     const out = this.events;
     this.events = [];
+    return out;
+  }
+
+  /** The bytes after the end kept so far (allowTrailingData "keep"), removed from the driver. */
+  takeTrailing(): Uint8Array[] {
+    const out = this.kept;
+    this.kept = [];
     return out;
   }
 

@@ -4,6 +4,9 @@ import { DistccConnectionError, DistccProtocolError } from "../errors.js";
 import type { DecoderLimits } from "../limits.js";
 import type { CompileRequest, CompileResponse, Compression } from "../messages.js";
 import { ResponseDecoder } from "../response-decoder.js";
+import { DistccExtensionError } from "../extensions/ext-errors.js";
+import { encodeExtensionPacket, ExtensionPacketReader, parseExtensionPayload } from "../extensions/ext-packet.js";
+import { serverTrailerSchema, type RequestExtension, type ServerTrailer } from "../extensions/ext-messages.js";
 import { writeChunks } from "./write-chunks.js";
 
 export interface SendCompileRequestOptions {
@@ -15,6 +18,34 @@ export interface SendCompileRequestOptions {
   signal?: AbortSignal;
   /** Body compression for versions 2/3 ("lz4" only when both ends are ours). Default "lzo". */
   compression?: Compression;
+}
+
+export interface SendCompileJobOptions extends SendCompileRequestOptions {
+  /**
+   * OUR extension (docs/protocol-extensions.md): an XREQ packet sent before DIST. Only for a host
+   * known to be ours: a real distccd closes on it. Its `compression` overrides `compression`.
+   */
+  extension?: RequestExtension;
+  /**
+   * After the response, wait for our server's XSRV trailer or for EOF (a real distccd closes right
+   * after its answer), at most `trailerWaitMs` (default 2000). Without it the connection is closed
+   * as soon as the response is complete, as distcc's client does.
+   */
+  readTrailer?: boolean;
+  trailerWaitMs?: number;
+}
+
+/** One job's exchange: the response and what was learned about the server. */
+export interface CompileExchange {
+  response: CompileResponse;
+  /**
+   * "ours": an XSRV trailer was read (`trailer`); "distccd": EOF right after the response, no
+   * trailer; "unknown": not asked (readTrailer false), no EOF in time, or a malformed trailer
+   * (`trailerError`).
+   */
+  server: "ours" | "distccd" | "unknown";
+  trailer?: ServerTrailer;
+  trailerError?: DistccExtensionError;
 }
 
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE"]);
@@ -34,8 +65,26 @@ export async function sendCompileRequest(
   req: CompileRequest,
   opts: SendCompileRequestOptions = {},
 ): Promise<CompileResponse> {
-  const chunks = encodeRequest(req, { compression: opts.compression });
-  const decoder = new ResponseDecoder(req.version, opts.limits, { compression: opts.compression });
+  return (await sendCompileJob(target, req, opts)).response;
+}
+
+/**
+ * sendCompileRequest with our extensions: an optional XREQ before the request, and the server's
+ * XSRV trailer read after the response (bytes after the response are otherwise ignored, as
+ * distcc's client ignores them). Errors as sendCompileRequest; a bad trailer never fails the job.
+ */
+export async function sendCompileJob(
+  target: { host: string; port: number } | Socket,
+  req: CompileRequest,
+  opts: SendCompileJobOptions = {},
+): Promise<CompileExchange> {
+  const compression = opts.extension?.compression ?? opts.compression;
+  const chunks = encodeRequest(req, { compression });
+  if (opts.extension) chunks.unshift(encodeExtensionPacket("XREQ", opts.extension));
+  const decoder = new ResponseDecoder(req.version, opts.limits, { compression, allowTrailingData: "keep" });
+  const trailerReader = new ExtensionPacketReader(["XSRV"]);
+  let response: CompileResponse | undefined;
+  let trailerTimer: NodeJS.Timeout | undefined;
   if (opts.signal?.aborted) throw new DistccConnectionError("DISTCC_ERR_ABORTED", "aborted before connecting");
   const where = target instanceof Socket ? "the given socket" : `${target.host}:${target.port}`;
   if (target instanceof Socket && (target.destroyed || !target.writable)) {
@@ -45,7 +94,7 @@ export async function sendCompileRequest(
   const ioTimeoutMs = opts.ioTimeoutMs ?? 300_000;
   const connectTimeoutMs = opts.connectTimeoutMs ?? 4_000;
 
-  return new Promise<CompileResponse>((resolve, reject) => {
+  return new Promise<CompileExchange>((resolve, reject) => {
     let received = 0;
     let connected = !socket.connecting;
     let settled = false;
@@ -53,6 +102,7 @@ export async function sendCompileRequest(
 
     const cleanup = (): void => {
       if (connectTimer) clearTimeout(connectTimer);
+      if (trailerTimer) clearTimeout(trailerTimer);
       socket.setTimeout(0);
       socket.off("connect", onConnect);
       socket.off("data", onData);
@@ -71,11 +121,35 @@ export async function sendCompileRequest(
       cleanup();
       reject(err);
     };
-    const succeed = (res: CompileResponse): void => {
+    const succeed = (exchange: CompileExchange): void => {
       if (settled) return;
       settled = true;
       cleanup();
-      resolve(res);
+      resolve(exchange);
+    };
+    /** The response is complete: done, or wait for the trailer / EOF. */
+    const responded = (res: CompileResponse): void => {
+      response = res;
+      if (!opts.readTrailer) {
+        succeed({ response: res, server: "unknown" });
+        return;
+      }
+      trailerTimer = setTimeout(() => succeed({ response: res, server: "unknown" }), opts.trailerWaitMs ?? 2000);
+      readTrailer(decoder.takeTrailing());
+    };
+    const readTrailer = (bytes: Uint8Array[]): void => {
+      if (!response) return;
+      try {
+        for (const b of bytes) {
+          const packet = trailerReader.push(b);
+          if (packet) {
+            succeed({ response, server: "ours", trailer: parseExtensionPayload("XSRV", packet.payload, serverTrailerSchema) });
+            return;
+          }
+        }
+      } catch (err) {
+        succeed({ response, server: "unknown", trailerError: err as DistccExtensionError });
+      }
     };
 
     function onConnect(): void {
@@ -86,14 +160,28 @@ export async function sendCompileRequest(
     function onData(chunk: Buffer): void {
       received += chunk.length;
       try {
+        if (response) {
+          readTrailer([chunk]);
+          return;
+        }
         for (const event of decoder.push(chunk)) {
-          if (event.type === "end") succeed(event.response);
+          if (event.type === "end") responded(event.response);
         }
       } catch (err) {
         fail(err as DistccProtocolError);
       }
     }
     function onEnd(): void {
+      if (response) {
+        // EOF after the answer: a distccd (or a server of ours that sent no trailer, or a bad one).
+        try {
+          trailerReader.finish();
+        } catch (err) {
+          const e = err as DistccExtensionError;
+          succeed(trailerReader.seen === 0 ? { response, server: "distccd" } : { response, server: "unknown", trailerError: e });
+        }
+        return;
+      }
       if (received === 0) {
         fail(new DistccConnectionError("DISTCC_ERR_NO_ANSWER", `${where} closed the connection without an answer`));
         return;
@@ -105,7 +193,9 @@ export async function sendCompileRequest(
       }
     }
     function onError(err: NodeJS.ErrnoException): void {
-      if (!connected) {
+      if (response) {
+        succeed({ response, server: "unknown" });
+      } else if (!connected) {
         fail(new DistccConnectionError("DISTCC_ERR_CONNECT", `cannot connect to ${where}: ${err.message}`, { cause: err }));
       } else if (received === 0 && err.code !== undefined && RESET_CODES.has(err.code)) {
         fail(new DistccConnectionError("DISTCC_ERR_NO_ANSWER", `${where} reset the connection without an answer`, { cause: err }));
@@ -117,6 +207,10 @@ export async function sendCompileRequest(
       fail(new DistccConnectionError("DISTCC_ERR_TIMEOUT", `no data from ${where} for ${ioTimeoutMs} ms`));
     }
     function onClose(): void {
+      if (response) {
+        succeed({ response, server: "unknown" });
+        return;
+      }
       if (received === 0) fail(new DistccConnectionError("DISTCC_ERR_NO_ANSWER", `${where} closed the connection without an answer`));
       else fail(new DistccConnectionError("DISTCC_ERR_CLOSED", `${where} closed the connection mid-response`));
     }
