@@ -1,7 +1,9 @@
+import type { RequestExtension } from "@x/distcc-protocol";
 import { describeLocalReason, findForbiddenServerOption, scanArgs } from "@x/distcc-toolchain";
 import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "./exit-codes.js";
 import type { JobContext } from "./job-context.js";
 import type { ArgvVerdict } from "./request-reader.js";
+import { chooseJobCompiler } from "./resolve-compiler.js";
 
 export const noResponseFiles = (): string => {
   // The server never reads files named by a client (`@file` never travels on the wire, spec 9.1).
@@ -9,15 +11,26 @@ export const noResponseFiles = (): string => {
 };
 
 /** The checks distccd runs on argv (spec 8.2 steps 5 and 7), in order, plus ours. */
-export function checkArgv(argv: string[], version: number, cwd: string | undefined, ctx: Pick<JobContext, "whitelist">): ArgvVerdict {
+export function checkArgv(
+  argv: string[],
+  version: number,
+  cwd: string | undefined,
+  ctx: Pick<JobContext, "whitelist">,
+  ext?: RequestExtension,
+): ArgvVerdict {
   const scan = scanArgs(argv, { readFile: noResponseFiles, env: {} });
   if (!scan.distributable) {
     return { kind: "drop", result: "OTHER", reason: `not distributable: ${describeLocalReason(scan.reason)}` };
   }
   const compiler = argv[0] ?? "";
-  const decision = ctx.whitelist.lookupName(compiler);
+  const decision = chooseJobCompiler(compiler, ext, ctx.whitelist);
   if (!decision.ok) {
-    return { kind: "refuse", exitCode: EXIT_COMPILER_MISSING, reason: `compiler not allowed: ${decision.reason}` };
+    return {
+      kind: "refuse",
+      exitCode: EXIT_COMPILER_MISSING,
+      reason: `compiler not allowed: ${decision.reason}`,
+      ...(decision.missing ? { missing: decision.missing } : {}),
+    };
   }
   const fileArg = argv.slice(1).find((a) => a.startsWith("@"));
   if (fileArg) {

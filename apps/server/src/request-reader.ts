@@ -1,5 +1,19 @@
 import type { Duplex } from "node:stream";
-import { DistccProtocolError, RequestDecoder, type CompileRequest, type DecoderLimits, type ProtocolVersion } from "@x/distcc-protocol";
+import {
+  capabilitiesQuerySchema,
+  DistccExtensionError,
+  DistccProtocolError,
+  ExtensionPacketReader,
+  extensionTokenAt,
+  parseExtensionPayload,
+  RequestDecoder,
+  requestExtensionSchema,
+  type CompileRequest,
+  type DecoderLimits,
+  type ProtocolVersion,
+  type RequestExtension,
+  type WireMissingToolchain,
+} from "@x/distcc-protocol";
 import type { JobResult } from "./job-result.js";
 import type { BudgetShare } from "./memory-budget.js";
 
@@ -9,10 +23,16 @@ export type ArgvVerdict =
   /** Close at once without answering (distccd's treatment; the client falls back). */
   | { kind: "drop"; result: JobResult; reason: string }
   /** Read the rest of the request, then answer with a synthetic failure carrying `reason` in SERR. */
-  | { kind: "refuse"; reason: string; exitCode: number };
+  | { kind: "refuse"; reason: string; exitCode: number; missing?: WireMissingToolchain };
+
+/** Extension packets are small: a request prefix bigger than this is refused. */
+const MAX_REQUEST_EXTENSION = 64 * 1024;
 
 export type ReadOutcome =
-  | { kind: "complete"; request: CompileRequest; verdict: ArgvVerdict }
+  /** `ext`: the XREQ our client sent before the request (docs/protocol-extensions.md). */
+  | { kind: "complete"; request: CompileRequest; verdict: ArgvVerdict; ext?: RequestExtension }
+  /** An XCAP query ("which toolchains do you have") instead of a request. */
+  | { kind: "capabilities" }
   | { kind: "dropped"; result: JobResult; reason: string; ret: number; version?: ProtocolVersion };
 
 export interface ReadRequestOptions {
@@ -22,7 +42,7 @@ export interface ReadRequestOptions {
   /** Drop a client whose whole request takes longer than this. */
   totalTimeoutMs: number;
   /** Checks argv as soon as it is complete (before DOTI / NFIL). */
-  checkArgv: (argv: string[], version: ProtocolVersion, cwd: string | undefined) => ArgvVerdict;
+  checkArgv: (argv: string[], version: ProtocolVersion, cwd: string | undefined, ext: RequestExtension | undefined) => ArgvVerdict;
   /** Counts request bytes. */
   onBytes: (n: number) => void;
   /** The server-wide memory this request may hold (wire bytes and decompressed bodies). */
@@ -33,10 +53,18 @@ export interface ReadRequestOptions {
  * Reads one request from a connection with deadlines, feeding the bounded push decoder. After the
  * request is complete the data listener stays attached, so EOF (the client going away) is still
  * seen; any bytes after the request are read and ignored.
+ *
+ * Our client may put one extension packet first (XREQ before DIST, or XCAP alone); the first 4
+ * bytes tell (DIST is the only first token of a distcc request). A bad one is dropped like any
+ * bad request.
  */
 export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<ReadOutcome> {
   return new Promise((resolve) => {
-    const decoder = new RequestDecoder(opts.limits);
+    let decoder: RequestDecoder | undefined;
+    /** undefined: the first 4 bytes are not here yet; null: a plain distcc request. */
+    let prefix: ExtensionPacketReader | null | undefined;
+    let head: Buffer = Buffer.alloc(0);
+    let ext: RequestExtension | undefined;
     let version: ProtocolVersion | undefined;
     let cwd: string | undefined;
     let verdict: ArgvVerdict = { kind: "accept" };
@@ -61,13 +89,51 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
     };
     const total = setTimeout(() => drop("OTHER", `request not complete after ${opts.totalTimeoutMs} ms`, 107), opts.totalTimeoutMs);
 
+    /** Reads the extension packet, if any; returns the bytes for the request decoder. */
+    const readPrefix = (chunk: Buffer): Buffer | undefined => {
+      if (prefix === undefined) {
+        head = head.length ? Buffer.concat([head, chunk]) : chunk;
+        const token = extensionTokenAt(head);
+        if (token === undefined) return undefined;
+        prefix = token === "XREQ" || token === "XCAP" ? new ExtensionPacketReader(["XREQ", "XCAP"], MAX_REQUEST_EXTENSION) : null;
+        chunk = head;
+        head = Buffer.alloc(0);
+      }
+      if (prefix === null) return chunk;
+      const packet = prefix.push(chunk);
+      if (!packet) return undefined;
+      if (packet.token === "XCAP") {
+        parseExtensionPayload("XCAP", packet.payload, capabilitiesQuerySchema);
+        settle({ kind: "capabilities" });
+        return undefined;
+      }
+      ext = parseExtensionPayload("XREQ", packet.payload, requestExtensionSchema);
+      const rest = Buffer.from(prefix.rest());
+      prefix = null;
+      return rest;
+    };
+
     const onData = (chunk: Buffer): void => {
       opts.onBytes(chunk.length);
-      if (settled || decoder.done) return; // after the request: ignored (spec 1: nothing may follow)
+      if (settled || decoder?.done) return; // after the request: ignored (spec 1: nothing may follow)
       armIdle();
       if (!opts.budget.take(chunk.length)) {
         drop("REJ_OVERLOAD", "server memory budget for requests exceeded", 114);
         return;
+      }
+      if (!decoder) {
+        let rest: Buffer | undefined;
+        try {
+          rest = readPrefix(chunk);
+        } catch (err) {
+          const e = err as DistccExtensionError;
+          drop("REJ_BAD_REQ", `bad extension packet: ${e.code}: ${e.message}`, 109);
+          return;
+        }
+        if (rest === undefined) return;
+        decoder = new RequestDecoder(opts.limits, ext ? { compression: ext.compression } : {});
+        chunk = rest;
+        if (chunk.length === 0) return;
       }
       let events;
       try {
@@ -87,19 +153,21 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         } else if (event.type === "cwd") {
           cwd = event.cwd;
         } else if (event.type === "argv") {
-          verdict = opts.checkArgv(event.argv, version ?? 1, cwd);
+          verdict = opts.checkArgv(event.argv, version ?? 1, cwd, ext);
           if (verdict.kind === "drop") {
             drop(verdict.result, verdict.reason, 100);
             return;
           }
         } else if (event.type === "end") {
-          settle({ kind: "complete", request: event.request, verdict });
+          settle({ kind: "complete", request: event.request, verdict, ...(ext ? { ext } : {}) });
           return;
         }
       }
     };
     const onEnd = (): void => {
+      if (settled) return;
       try {
+        if (!decoder) throw new Error("in the extension packet");
         decoder.finish();
       } catch (err) {
         drop("OTHER", `client closed the connection before the request was complete (${(err as Error).message})`, 108);

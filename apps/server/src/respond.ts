@@ -1,12 +1,12 @@
 import type { Duplex } from "node:stream";
-import { encodeResponse, type CompileResponse } from "@x/distcc-protocol";
+import { encodeResponse, type CompileResponse, type Compression } from "@x/distcc-protocol";
 
 /**
  * Writes a response (chunks, honouring back-pressure) and, unless `end` is false, ends our side.
  * Resolves with the byte count.
  */
-export async function writeResponse(conn: Duplex, response: CompileResponse, end = true): Promise<number> {
-  const chunks = encodeResponse(response);
+export async function writeResponse(conn: Duplex, response: CompileResponse, end = true, compression: Compression = "lzo"): Promise<number> {
+  const chunks = encodeResponse(response, { compression });
   let bytes = 0;
   for (const chunk of chunks) {
     bytes += chunk.length;
@@ -42,4 +42,14 @@ export function endStream(conn: Duplex): Promise<void> {
 export function syntheticFailure(version: CompileResponse["version"], exitCode: number, message: string): CompileResponse {
   const empty = new Uint8Array(0);
   return { version, status: exitCode << 8, stderr: Buffer.from(message.endsWith("\n") ? message : `${message}\n`), stdout: empty, object: empty };
+}
+
+/**
+ * Writes bytes after the response without waiting: a real distcc client closes as soon as it has
+ * read the response, so the write may meet a reset, which is no failure of the job (the
+ * connection's error listener sees it).
+ */
+export function writeAfterResponse(conn: Duplex, bytes: Uint8Array): void {
+  if (conn.destroyed || conn.writableEnded) return;
+  conn.write(bytes, () => {});
 }

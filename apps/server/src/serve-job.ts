@@ -11,7 +11,9 @@ import { BudgetShare } from "./memory-budget.js";
 import { prepareJob, unrootObject, type Prepared } from "./prepare-job.js";
 import { PumpTreeError } from "./pump-tree.js";
 import { readRequest } from "./request-reader.js";
-import { endStream, syntheticFailure, writeResponse } from "./respond.js";
+import { endStream, syntheticFailure, writeAfterResponse, writeResponse } from "./respond.js";
+import { chooseJobCompiler } from "./resolve-compiler.js";
+import { capabilitiesAnswer, serverTrailer } from "./trailer.js";
 import { runCompiler } from "./run-compiler.js";
 
 /**
@@ -40,9 +42,9 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     ...(ctx.limits ? { limits: ctx.limits } : {}),
     idleTimeoutMs: ctx.readTimeoutMs,
     totalTimeoutMs: ctx.requestTimeoutMs,
-    checkArgv: (argv, version, cwd) => {
+    checkArgv: (argv, version, cwd, ext) => {
       summary.compiler = argv[0];
-      return checkArgv(argv, version, cwd, ctx);
+      return checkArgv(argv, version, cwd, ctx, ext);
     },
     onBytes: (n) => (summary.bytesIn += n),
     budget: share,
@@ -52,7 +54,14 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     summary.ret = outcome.ret;
     return finish(outcome.result, outcome.reason);
   }
-  const { request, verdict } = outcome;
+  if (outcome.kind === "capabilities") {
+    // Our extension: "which toolchains do you have" (doctor, scheduling). Answer and close.
+    writeAfterResponse(conn, capabilitiesAnswer(ctx));
+    await endStream(conn).catch(() => undefined);
+    return finish("OTHER", "capabilities query (XCAP)");
+  }
+  const { request, verdict, ext } = outcome;
+  const compression = ext?.compression ?? "lzo";
   summary.protocol = request.version;
   const scan = scanArgs(request.argv, { readFile: noResponseFiles, env: {} });
   if (scan.distributable) summary.input = scan.input;
@@ -62,9 +71,13 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   conn.on("error", onGone);
   if (conn.readableEnded || conn.destroyed) onGone();
 
-  const send = async (response: CompileResponse, end = true): Promise<boolean> => {
+  const send = async (response: CompileResponse, end: boolean, trailer: Uint8Array): Promise<boolean> => {
     try {
-      summary.bytesOut = await writeResponse(conn, response, end);
+      summary.bytesOut = await writeResponse(conn, response, false, compression);
+      // Our mark after the last token: a client of ours learns this host is ours, a real one ignores it.
+      writeAfterResponse(conn, trailer);
+      summary.bytesOut += trailer.length;
+      if (end) await endStream(conn);
       return true;
     } catch {
       conn.destroy();
@@ -76,11 +89,12 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     ctx.logger.log("warning", "check_request", `${client}: ${verdict.reason}`);
     summary.status = verdict.exitCode << 8;
     summary.ret = verdict.exitCode;
-    await send(syntheticFailure(request.version, verdict.exitCode, `distcc-server: ERROR: ${verdict.reason}`));
+    const trailer = serverTrailer({ resolvedBy: ext?.identity ? "identity" : "name", ...(verdict.missing ? { missing: verdict.missing } : {}) });
+    await send(syntheticFailure(request.version, verdict.exitCode, `distcc-server: ERROR: ${verdict.reason}`), true, trailer);
     return finish("OTHER", verdict.reason);
   }
 
-  const resolved = ctx.whitelist.lookupName(request.argv[0] ?? "");
+  const resolved = chooseJobCompiler(request.argv[0] ?? "", ext, ctx.whitelist);
   if (!resolved.ok) {
     conn.destroy(); // cannot happen: checkArgv asked the same whitelist
     return finish("OTHER", resolved.reason);
@@ -114,7 +128,9 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       reason = bad ? (err as Error).message : `cannot set up the job: ${(err as Error).message}`;
       return finish(result, reason);
     }
-    ctx.logger.log("info", "spawn_child", `${client}: ${resolved.executable} ${prepared.args.join(" ")}`);
+    const how = resolved.by === "identity" ? ` (by identity, ${compression})` : "";
+    ctx.logger.log("info", "spawn_child", `${client}: ${resolved.executable} ${prepared.args.join(" ")}${how}`);
+    for (const w of resolved.warnings) ctx.logger.log("warning", "check_request", `${client}: ${w}`);
     mark("setup");
     const compileStarted = Date.now();
     const run = await runCompiler({
@@ -174,7 +190,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     }
   }
   // The answer goes out while the folder is removed; our side is ended only after that.
-  const sending = send(response, false);
+  const sending = send(response, false, serverTrailer({ resolvedBy: resolved.by, flags: resolved.flags }));
   await folder?.remove();
   mark("cleanup");
   const sent = (await sending) && (await endStream(conn).then(() => true, () => false));
