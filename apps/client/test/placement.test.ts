@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,7 +61,17 @@ describe("placement: the default policy with helpers of different speed (real di
     const env = clientEnv(distccDir, `${slow.host}/2 --localslots=2`, { DISTCC_SUMMARY: summaryFile });
     const build = await run("make", ["-j4", `CC=${launcher} gcc`], { cwd: dir, env });
     expect(build.code, build.stderr).toBe(0);
-    for (const o of objects) expect(existsSync(join(dir, o)), o).toBe(true);
+    // Jobs placed here compile their preprocessed output (not the source again): same objects, same .d files.
+    const reference = join(tmp.path, "slow-local");
+    generateProject(reference, 16);
+    const local = await run("make", ["-j4", "CC=gcc"], { cwd: reference, env: process.env });
+    expect(local.code, local.stderr).toBe(0);
+    for (const o of objects) {
+      expect(readFileSync(join(dir, o)).equals(readFileSync(join(reference, o))), o).toBe(true);
+      const d = o.replace(/\.o$/, ".d");
+      expect(readFileSync(join(dir, d), "utf8"), d).toBe(readFileSync(join(reference, d), "utf8"));
+    }
+    expect(readdirSync(join(distccDir, "agent")).filter((f) => f.startsWith("cpp-"))).toEqual([]);
 
     const first = slow.jobs();
     // distcc's order would send all 16 there; ours only the first probing jobs (its 2 slots at most twice).

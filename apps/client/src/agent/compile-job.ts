@@ -31,6 +31,7 @@ import { JobOutput } from "./job-output.js";
 import { LOCAL_ID, tcpHostId } from "./placement.js";
 import type { JobInfo } from "@x/distcc-scheduler";
 import { writeFileAtomically } from "./write-output.js";
+import { preparePreprocessedRun } from "./local-preprocessed.js";
 import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
 import { checkReturnedObject } from "./object-check.js";
 
@@ -162,7 +163,9 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
           return failNoHosts(ctx, scan.input);
         }
         out.debug(`${scan.input} compiled locally (${localIsAPlace ? "this machine was the quickest place" : "no helper could take it"})`);
-        await runLocally(ctx, scan.argv, undefined);
+        const reuse = preparePreprocessedRun(ctx.state.paths.agentDir, ctx.state.nextTempId(), scan, cpp.output);
+        if (reuse) out.stderr(cpp.stderr); // the preprocessor's warnings (#warning), which a source compile would repeat
+        await runLocally(ctx, reuse?.argv ?? scan.argv, undefined).finally(() => reuse?.remove());
         driver.finish(lease, { ok: true });
         settled = true;
         return;
