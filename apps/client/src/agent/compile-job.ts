@@ -3,11 +3,13 @@ import { basename, join, resolve } from "node:path";
 import { readFile, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import {
-  sendCompileRequest,
+  sendCompileJob,
+  toWireIdentity,
   parseWaitStatus,
   statusToExitCode,
   type CompileResponse,
   type ProtocolVersion,
+  type RequestExtension,
 } from "@x/distcc-protocol";
 import { findHostList, parseHostList, type HostEntry, type HostList } from "@x/distcc-hosts";
 import {
@@ -34,6 +36,7 @@ import { writeFileAtomically } from "./write-output.js";
 import { preparePreprocessedRun } from "./local-preprocessed.js";
 import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
 import { checkReturnedObject } from "./object-check.js";
+import { peerMemoryFor, type PeerMemory } from "./peer-memory.js";
 
 /** Never distcc's endless loop: at most this many remote attempts per job, then local. */
 const MAX_REMOTE_ATTEMPTS = 3;
@@ -176,29 +179,36 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
         lease = await driver.next(jobId, job.signal);
         continue;
       }
-      // Protocol 3 needs an include server (pump); like distcc without one, speak 2.
-      const version: ProtocolVersion = host.protocol === 1 ? 1 : 2;
+      const peers = peerMemoryFor(ctx.state);
+      const plan = planRequest(host, peers, rewrite);
       const started = Date.now();
       let response: CompileResponse;
       try {
-        const argv = serverArgv(scan, version === 1 ? 1 : 2);
+        const argv = serverArgv(scan, plan.version === 1 ? 1 : 2);
         argv[0] = wireCompiler;
-        argv.push(...rewrite.extraArgs);
-        out.debug(`sending ${scan.input} to ${host.spec} (protocol ${version}): ${argv.join(" ")}`);
-        response = await sendCompileRequest(
+        argv.push(...plan.extraArgs);
+        const how = plan.extension ? `, ours: ${plan.extension.compression}${plan.extension.identity ? ", identity" : ""}` : "";
+        out.debug(`sending ${scan.input} to ${host.spec} (protocol ${plan.version}${how}): ${argv.join(" ")}`);
+        const exchange = await sendCompileJob(
           { host: host.host, port: host.port },
-          { version, argv, source: cpp.output },
+          { version: plan.version, argv, source: cpp.output },
           {
             ioTimeoutMs: opts.ioTimeoutMs,
             connectTimeoutMs: opts.connectTimeoutMs,
             signal: job.signal,
-            // `,lz4` (our extension, only for our server): the same tokens with LZ4 bodies.
-            ...(version === 2 && host.compression === "lz4" ? { compression: "lz4" as const } : {}),
+            ...(plan.extension ? { extension: plan.extension } : {}),
+            readTrailer: plan.readTrailer,
           },
         );
+        response = exchange.response;
+        peers.learn(hostKey(host), exchange.server, exchange.trailer);
+        if (exchange.server === "ours" && plan.known?.kind !== "ours") out.debug(`${host.spec} is a distcc-ts server (${exchange.trailer?.server}): next jobs carry the compiler identity and LZ4`);
+        if (exchange.trailerError) out.debug(`${host.spec}: ignoring a bad trailer: ${exchange.trailerError.message}`);
       } catch (err) {
         if (job.signal.aborted) return;
         const failure = describeHostFailure(err, opts.ioTimeoutMs);
+        // An extended request closed without an answer: maybe no longer ours. Standard requests from now on.
+        if (plan.extension && failure.code === "DISTCC_ERR_NO_ANSWER" && host.compression !== "lz4") peers.forget(hostKey(host));
         // A distccd refuses a compiler it lacks by closing: say which one, and how to add it.
         if (failure.code === "DISTCC_ERR_NO_ANSWER") failure.reason += missingCompilerHint(wireCompiler, rewrite.identity);
         driver.finish(lease, { ok: false, reason: failure.reason });
@@ -272,6 +282,41 @@ async function readPreprocessed(ctx: JobContext, input: string): Promise<Preproc
   } catch (err) {
     return { code: 1, output: Buffer.alloc(0), stderr: Buffer.from(`${ctx.inv.compilerName}: error: ${input}: ${(err as Error).message}\n`) };
   }
+}
+
+interface RequestPlan {
+  version: ProtocolVersion;
+  extraArgs: string[];
+  /** XREQ: only for a host known to be ours (or one the hosts line marks `,lz4`). */
+  extension?: RequestExtension;
+  /** Wait for the trailer (or EOF) after the answer: for hosts not known to be a distccd. */
+  readTrailer: boolean;
+  known: ReturnType<PeerMemory["get"]>;
+}
+
+/**
+ * What one job sends to `host`. A distccd (or a host not yet known) gets exactly what distcc sends,
+ * with the ARM ABI defaults as options; a host known to be ours gets the compiler's identity and LZ4
+ * bodies (LZO when the hosts line says `,lzo`), and no pinning options: its server adds the flags
+ * its own compiler needs. `,lz4` in the hosts line means "this host is ours" from the first job.
+ */
+function planRequest(host: TcpHost, peers: PeerMemory, rewrite: ToolchainRewrite): RequestPlan {
+  const known = peers.get(hostKey(host));
+  const ours = known?.kind === "ours" || host.compression === "lz4";
+  if (!ours) {
+    // Protocol 3 needs an include server (pump); like distcc without one, speak 2.
+    return { version: host.protocol === 1 ? 1 : 2, extraArgs: rewrite.extraArgs, readTrailer: known?.kind !== "distccd", known };
+  }
+  const features = known?.kind === "ours" ? known.features : ["lz4", "identity"];
+  const compression = host.compression === "lzo" || !features.includes("lz4") ? "lzo" : "lz4";
+  const identity = rewrite.identity && features.includes("identity") ? toWireIdentity(rewrite.identity) : undefined;
+  return {
+    version: 2,
+    extraArgs: identity ? rewrite.targetArgs : rewrite.extraArgs,
+    extension: { v: 1, compression, ...(identity ? { identity } : {}) },
+    readTrailer: true,
+    known,
+  };
 }
 
 function hostKey(h: TcpHost): string {

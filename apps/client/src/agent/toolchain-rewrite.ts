@@ -5,8 +5,15 @@ import { armAbiPinning } from "./abi-pinning.js";
 export interface ToolchainRewrite {
   /** argv[0] on the wire. */
   name: string;
-  /** Words to add after the wire argv (clang's `-target <triple>`). */
+  /** Words to add after the wire argv for any peer: targetArgs then pinningArgs. */
   extraArgs: string[];
+  /** clang's `-target <triple>` (also sent to our servers). */
+  targetArgs: string[];
+  /**
+   * The ARM ABI defaults as options (abi-pinning.ts). Only for peers that cannot take the identity:
+   * a server of ours gets the identity itself (XREQ) and adds the flags its own compiler needs.
+   */
+  pinningArgs: string[];
   /** What the local compiler is (undefined when it could not be probed): returned objects are checked against it. */
   identity?: CompilerIdentity;
   /** Said in verbose mode: what was rewritten, or why the compiler could not be identified. */
@@ -32,13 +39,14 @@ export async function rewriteForServer(
   try {
     identity = await identities.get(compilerPath);
   } catch (err) {
-    return { name: requested, extraArgs: [], note: `cannot identify ${compilerPath}: ${(err as Error).message}` };
+    return { name: requested, extraArgs: [], targetArgs: [], pinningArgs: [], note: `cannot identify ${compilerPath}: ${(err as Error).message}` };
   }
-  if (opts.noRewrite || requested.includes("/")) return { name: requested, extraArgs: [], identity };
+  if (opts.noRewrite || requested.includes("/")) return { name: requested, extraArgs: [], targetArgs: [], pinningArgs: [], identity };
   const wire = wireCompilerName(requested, identity, argv.slice(1));
-  const extraArgs = [...wire.extraArgs, ...armAbiPinning(identity, argv.slice(1))];
+  const pinningArgs = armAbiPinning(identity, argv.slice(1));
+  const extraArgs = [...wire.extraArgs, ...pinningArgs];
   const notes: string[] = [];
   if (wire.name !== requested) notes.push(`re-writing call to '${requested}' to '${wire.name}' (it is a ${identity.family} for ${identity.target})`);
   if (extraArgs.length) notes.push(`adding '${extraArgs.join(" ")}' (its target and code-generation defaults) to the call to '${wire.name}'`);
-  return { name: wire.name, extraArgs, identity, ...(notes.length ? { note: notes.join("; ") } : {}) };
+  return { name: wire.name, extraArgs, targetArgs: [...wire.extraArgs], pinningArgs, identity, ...(notes.length ? { note: notes.join("; ") } : {}) };
 }

@@ -55,12 +55,18 @@ export async function runDoctor(args: readonly string[], env: Record<string, str
       lines.push("", `${host.spec}: NOT reachable: ${kind.reason}`, `  fix, on ${host.host}: start the server (distcc-server, or distccd --allow <this machine>) on port ${host.port}`);
       continue;
     }
-    lines.push("", `${host.spec}: reachable, ${kind.ours ? "our distcc-server" : "a distccd (or another distcc 3.x server)"}`);
+    lines.push("", `${host.spec}: reachable, ${kind.ours ? `our distcc-server${kind.capabilities ? ` (${kind.capabilities.server}, ${kind.capabilities.slots} slots, ${kind.capabilities.running} busy)` : ""}` : "a distccd (or another distcc 3.x server)"}`);
+    if (kind.capabilities) {
+      const list = kind.capabilities.toolchains.map((c) => `${c.identity.family} ${c.identity.version} for ${c.identity.target} (${c.names[0] ?? "?"})`);
+      lines.push(`  toolchains: ${list.join("; ") || "none"}`);
+    } else if (kind.capabilitiesError) {
+      lines.push(`  toolchains: could not be listed: ${kind.capabilitiesError}`);
+    }
     for (const c of compilers) {
       const v = await checkCompilerOnHost(host, kind, c.name, c.identity, c.local, t);
       if (v.ok) {
         const same = v.sameAsLocal ? "same as a local compile" : c.local ? `DIFFERS from a local compile: ${v.differences.join("; ")}` : "no local object to compare";
-        lines.push(`  ok    ${c.name}: sent as '${v.wire}', object ${describeTarget(v.target)}, ${same}`);
+        lines.push(`  ok    ${c.name}: sent as '${v.wire}'${kind.ours ? " with its identity" : ""}, object ${describeTarget(v.target)}, ${same}`);
         if (!v.sameAsLocal && c.local) problems++;
       } else {
         problems++;

@@ -1,4 +1,13 @@
-import { sendCompileRequest, parseWaitStatus, statusToExitCode, type ProtocolVersion } from "@x/distcc-protocol";
+import {
+  queryCapabilities,
+  sendCompileJob,
+  sendCompileRequest,
+  parseWaitStatus,
+  statusToExitCode,
+  toWireIdentity,
+  type Capabilities,
+  type ProtocolVersion,
+} from "@x/distcc-protocol";
 import type { TcpHostEntry } from "@x/distcc-hosts";
 import { checkObjectTarget, installHint, readElfTarget, wireCompilerName, type CompilerIdentity, type ElfTarget } from "@x/distcc-toolchain";
 import { describeHostFailure } from "../agent/host-failure.js";
@@ -9,8 +18,8 @@ export interface Timeouts {
   ioTimeoutMs: number;
 }
 
-/** What answers on a host: our distcc-server, a distccd (or another server), or nothing. */
-export type HostKind = { reachable: false; reason: string } | { reachable: true; ours: boolean };
+/** What answers on a host: our distcc-server (with its capabilities), a distccd (or another server), or nothing. */
+export type HostKind = { reachable: false; reason: string } | { reachable: true; ours: boolean; capabilities?: Capabilities; capabilitiesError?: string };
 
 /** The tiny translation unit doctor compiles: floats in the signature make the ARM float ABI show. */
 export const DOCTOR_SOURCE = "double distcc_doctor(double x, float y) { return x * 2.0 + y; }\n";
@@ -21,18 +30,25 @@ function version(host: TcpHostEntry): ProtocolVersion {
 }
 
 /**
- * One request with a compiler name no server has: our server refuses it with an explained
- * `distcc-server: ERROR:` answer, a distccd closes the connection. Only `doctor` pays this round
- * trip; builds never do.
+ * One standard request with a compiler name no server has: our server refuses it with an explained
+ * `distcc-server: ERROR:` answer and its XSRV trailer, a distccd closes the connection. Ours is
+ * then asked which toolchains it has (XCAP). Only `doctor` pays these round trips; builds learn
+ * "ours" from the trailer of their first job.
  */
 export async function identifyHost(host: TcpHostEntry, t: Timeouts): Promise<HostKind> {
   try {
-    const r = await sendCompileRequest(
+    const r = await sendCompileJob(
       { host: host.host, port: host.port },
       { version: version(host), argv: ["distcc-doctor-probe-gcc", "-c", "doctor.i", "-o", "doctor.o"], source: Buffer.from(DOCTOR_SOURCE) },
-      t,
+      { ...t, readTrailer: true },
     );
-    return { reachable: true, ours: Buffer.from(r.stderr).toString().startsWith("distcc-server:") };
+    const ours = r.server === "ours" || Buffer.from(r.response.stderr).toString().startsWith("distcc-server:");
+    if (!ours) return { reachable: true, ours };
+    try {
+      return { reachable: true, ours, capabilities: await queryCapabilities({ host: host.host, port: host.port }, { timeoutMs: t.ioTimeoutMs }) };
+    } catch (err) {
+      return { reachable: true, ours, capabilitiesError: (err as Error).message };
+    }
   } catch (err) {
     const f = describeHostFailure(err, t.ioTimeoutMs);
     if (f.code === "DISTCC_ERR_CONNECT") return { reachable: false, reason: f.reason };
@@ -55,14 +71,18 @@ export async function checkCompilerOnHost(
 ): Promise<CompilerVerdict> {
   const wire = wireCompilerName(requested, identity);
   const ext = identity.kind === "c++" ? "ii" : "i";
-  // Exactly what a build sends (toolchain-rewrite.ts): the name, clang's target, ARM's defaults.
-  const extra = [...wire.extraArgs, ...armAbiPinning(identity, [])];
+  // Exactly what a build sends (compile-job.ts planRequest): to a distccd the name, clang's target
+  // and ARM's defaults as options; to ours the name, clang's target and the identity (XREQ, LZ4).
+  const extra = hostKind.ours ? [...wire.extraArgs] : [...wire.extraArgs, ...armAbiPinning(identity, [])];
   const argv = [wire.name, ...extra, "-c", `doctor.${ext}`, "-o", "doctor.o"];
   const shown = [wire.name, ...extra].join(" ");
   const fix = fixFor(host, hostKind, identity, "");
   let response;
   try {
-    response = await sendCompileRequest({ host: host.host, port: host.port }, { version: version(host), argv, source: Buffer.from(DOCTOR_SOURCE) }, t);
+    const req = { version: hostKind.ours ? (2 as const) : version(host), argv, source: Buffer.from(DOCTOR_SOURCE) };
+    response = hostKind.ours
+      ? (await sendCompileJob({ host: host.host, port: host.port }, req, { ...t, extension: { v: 1, compression: host.compression === "lzo" ? "lzo" : "lz4", identity: toWireIdentity(identity) } })).response
+      : await sendCompileRequest({ host: host.host, port: host.port }, req, t);
   } catch (err) {
     const f = describeHostFailure(err, t.ioTimeoutMs);
     return { ok: false, wire: shown, why: f.code === "DISTCC_ERR_NO_ANSWER" ? `it closed without answering (no '${wire.name}' in its whitelist)` : f.reason, fix };
