@@ -201,14 +201,14 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
           },
         );
         response = exchange.response;
-        peers.learn(hostKey(host), exchange.server, exchange.trailer);
+        peers.learn(peerKey(host), exchange.server, exchange.trailer);
         if (exchange.server === "ours" && plan.known?.kind !== "ours") out.debug(`${host.spec} is a distcc-ts server (${exchange.trailer?.server}): next jobs carry the compiler identity and LZ4`);
         if (exchange.trailerError) out.debug(`${host.spec}: ignoring a bad trailer: ${exchange.trailerError.message}`);
       } catch (err) {
         if (job.signal.aborted) return;
         const failure = describeHostFailure(err, opts.ioTimeoutMs);
         // An extended request closed without an answer: maybe no longer ours. Standard requests from now on.
-        if (plan.extension && failure.code === "DISTCC_ERR_NO_ANSWER" && host.compression !== "lz4") peers.forget(hostKey(host));
+        if (plan.extension && failure.code === "DISTCC_ERR_NO_ANSWER" && host.compression !== "lz4") peers.forget(peerKey(host));
         // A distccd refuses a compiler it lacks by closing: say which one, and how to add it.
         if (failure.code === "DISTCC_ERR_NO_ANSWER") failure.reason += missingCompilerHint(wireCompiler, rewrite.identity);
         driver.finish(lease, { ok: false, reason: failure.reason });
@@ -301,7 +301,7 @@ interface RequestPlan {
  * its own compiler needs. `,lz4` in the hosts line means "this host is ours" from the first job.
  */
 function planRequest(host: TcpHost, peers: PeerMemory, rewrite: ToolchainRewrite): RequestPlan {
-  const known = peers.get(hostKey(host));
+  const known = peers.get(peerKey(host));
   const ours = known?.kind === "ours" || host.compression === "lz4";
   if (!ours) {
     // Protocol 3 needs an include server (pump); like distcc without one, speak 2.
@@ -317,6 +317,11 @@ function planRequest(host: TcpHost, peers: PeerMemory, rewrite: ToolchainRewrite
     readTrailer: true,
     known,
   };
+}
+
+/** How peers.json names a host: "host:port". */
+function peerKey(h: TcpHost): string {
+  return `${h.host}:${h.port}`;
 }
 
 function hostKey(h: TcpHost): string {
