@@ -38,18 +38,6 @@ export interface AgentServer {
   close(): Promise<void>;
 }
 
-/** When each job's request arrived, by the job's signal (see `requestReceivedAt`). */
-const requestTimes = new WeakMap<AbortSignal, number>();
-
-/**
- * When the launcher's request for the job with this signal arrived (ms). The placement measures with it
- * what a remote job costs this machine before it is sent (its preprocessing): on a weak client that
- * cost is what a local compile takes away from the jobs feeding the helpers.
- */
-export function requestReceivedAt(signal: AbortSignal): number | undefined {
-  return requestTimes.get(signal);
-}
-
 export class AgentStartError extends Error {
   constructor(message: string, readonly code: "DISTCC_ERR_AGENT_DIR" | "DISTCC_ERR_AGENT_LISTEN") {
     super(message);
@@ -217,7 +205,6 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       }
       if (!request) return;
       started = true;
-      requestTimes.set(abort.signal, Date.now());
       const job: JobConnection = {
         request,
         signal: abort.signal,

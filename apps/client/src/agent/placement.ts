@@ -13,7 +13,6 @@ import {
   type HostEntry as SchedulerHost,
 } from "@x/distcc-scheduler";
 import type { HostList } from "@x/distcc-hosts";
-import { requestReceivedAt } from "./agent-server.js";
 import { SlotCancelledError } from "./slot-broker.js";
 
 export { LOCAL_ID };
@@ -91,8 +90,6 @@ export class PlacementDriver {
   private readonly waiting = new Map<number, { resolve(lease: Lease): void; reject(err: unknown): void }>();
   private readonly granted = new Map<number, Lease[]>();
   private readonly jobs = new Map<number, JobInfo>();
-  /** Per job: ms this machine spent on it before asking for a place (its preprocessing). */
-  private readonly beforeMs = new Map<number, number>();
   private backoffTimer: NodeJS.Timeout | undefined;
   private backoffAt: number | undefined;
 
@@ -122,11 +119,8 @@ export class PlacementDriver {
   /** Submits a job; resolves with its first lease. Use `next` for the following ones. */
   submit(job: JobInfo, signal: AbortSignal): Promise<{ jobId: number; lease: Lease }> {
     const info = this.localIsAPlace && job.excluded?.includes(LOCAL_ID) ? withoutLocalExclusion(job) : job;
-    const now = Date.now();
-    const r = this.scheduler.submit(info, now);
+    const r = this.scheduler.submit(info, Date.now());
     this.jobs.set(r.jobId, info);
-    const at = requestReceivedAt(signal);
-    if (at !== undefined && !info.localOnly) this.beforeMs.set(r.jobId, Math.max(0, now - at));
     this.observer?.submitted?.(r.jobId, info);
     const p = this.next(r.jobId, signal);
     this.apply(r);
@@ -171,19 +165,9 @@ export class PlacementDriver {
     const now = Date.now();
     const job = this.jobs.get(lease.jobId);
     const elapsedMs = outcome.ok && outcome.elapsedMs !== undefined ? outcome.elapsedMs : Math.max(0, now - lease.startedAt);
-    // A remote job also cost this machine its preprocessing, before the grant: reported as `clientMs`
-    // (the helper is learned without it; the policy weighs a local compile against that load).
-    const before = this.beforeMs.get(lease.jobId);
-    const reported: Outcome =
-      outcome.ok && lease.placement.kind === "remote" && before !== undefined
-        ? { ...outcome, elapsedMs: elapsedMs + before, clientMs: before }
-        : outcome;
-    const update = this.scheduler.finish(lease.id, reported, now);
+    const update = this.scheduler.finish(lease.id, outcome, now);
     if (job) this.observer?.ended?.(lease, job, outcome, elapsedMs);
-    if (outcome.ok) {
-      this.jobs.delete(lease.jobId);
-      this.beforeMs.delete(lease.jobId);
-    }
+    if (outcome.ok) this.jobs.delete(lease.jobId);
     this.apply(update);
   }
 
@@ -191,7 +175,6 @@ export class PlacementDriver {
   cancel(jobId: number): void {
     if (!this.jobs.has(jobId)) return;
     this.jobs.delete(jobId);
-    this.beforeMs.delete(jobId);
     this.granted.delete(jobId);
     try {
       this.apply(this.scheduler.cancel(jobId, Date.now()));
@@ -222,7 +205,6 @@ export class PlacementDriver {
     for (const jobId of update.failed) {
       // Never leave a launcher hanging: the job fails (distcc would loop forever here).
       this.jobs.delete(jobId);
-      this.beforeMs.delete(jobId);
       this.observer?.dropped?.(jobId, "no-place");
       const w = this.waiting.get(jobId);
       this.waiting.delete(jobId);
