@@ -2,7 +2,7 @@
 export { startServer, createJobService, allowListFor, SERVER_LIMITS, type ServerOptions, type DistccServer, type CloseOptions, type JobService } from "./server.js";
 export { serveJob } from "./serve-job.js";
 export { checkArgv } from "./check-request.js";
-export type { CompilerWhitelist, WhitelistDecision } from "./whitelist.js";
+export type { CompilerWhitelist, WhitelistDecision, IdentityDecision } from "./whitelist.js";
 export { CmdListWhitelist } from "./cmdlist-whitelist.js";
 export { DistccServerError, type ServerErrorCode } from "./errors.js";
 export { AllowList, parseAllowRule, PRIVATE_RANGES, LOOPBACK_RANGES, type AllowRule } from "./allow-list.js";
