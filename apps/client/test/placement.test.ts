@@ -92,6 +92,8 @@ describe("placement: the default policy with helpers of different speed (real di
     for (let i = 0; i < 60 && !existsSync(summaryFile); i++) await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(summaryFile, "utf8")).toMatch(/^distcc-client: build for \d+\.\d s\n16 of 16 jobs compiled/);
     await stopAgent(distccDir);
+    const after = await run(process.execPath, [cli, "mon", "--once"], { cwd: "/", env });
+    expect(after.stdout).toMatch(/^distcc-client mon: agent \d+, updated .* ago \(agent no longer running\)\nlast build: 16 done/);
     const model = SpeedModel.fromJSON(JSON.parse(readFileSync(join(distccDir, "scheduler-model.json"), "utf8")));
     expect(model.count(hostId(slow.host))).toBeGreaterThan(0);
     expect(model.count("localhost")).toBeGreaterThan(0);

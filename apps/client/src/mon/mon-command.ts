@@ -10,21 +10,27 @@ export interface MonResult {
   code: number;
 }
 
-/** The status the running agent of this DISTCC_DIR published; undefined when no agent runs. */
-export function readAgentStatus(env: Record<string, string | undefined>): AgentStatus | undefined {
+/**
+ * The status the agent of this DISTCC_DIR published (the running one, or the last one: its file stays
+ * and still tells about the last build); `running` says whether that agent is alive.
+ */
+export function readAgentStatus(env: Record<string, string | undefined>): { status: AgentStatus; running: boolean } | undefined {
   const { agentDir } = agentPaths(env);
+  let status: AgentStatus;
   try {
-    const pid = Number(readFileSync(join(agentDir, "agent.pid"), "utf8"));
-    process.kill(pid, 0);
-  } catch {
-    // No live agent; a status file left behind still tells about the last build.
-  }
-  try {
-    const status = JSON.parse(readFileSync(join(agentDir, "status.json"), "utf8")) as AgentStatus;
-    return status.version === 1 ? status : undefined;
+    status = JSON.parse(readFileSync(join(agentDir, "status.json"), "utf8")) as AgentStatus;
+    if (status.version !== 1) return undefined;
   } catch {
     return undefined;
   }
+  let running = false;
+  try {
+    process.kill(status.pid, 0);
+    running = Number(readFileSync(join(agentDir, "agent.pid"), "utf8")) === status.pid;
+  } catch {
+    running = false;
+  }
+  return { status, running };
 }
 
 function noAgent(env: Record<string, string | undefined>): MonResult {
@@ -33,14 +39,15 @@ function noAgent(env: Record<string, string | undefined>): MonResult {
 
 /** `distcc-client mon --once`: one view of the agent's figures. */
 export function monOnce(env: Record<string, string | undefined>, now = Date.now()): MonResult {
-  const status = readAgentStatus(env);
-  if (!status) return noAgent(env);
-  return { stdout: formatMon(status, now), stderr: "", code: 0 };
+  const read = readAgentStatus(env);
+  if (!read) return noAgent(env);
+  const view = formatMon(read.status, now);
+  return { stdout: read.running ? view : view.replace(/\n/, " (agent no longer running)\n"), stderr: "", code: 0 };
 }
 
 /** `distcc-client summary`: the last (or running) build: which place compiled how many files, how long, fallbacks. */
 export function buildSummary(env: Record<string, string | undefined>, now = Date.now()): MonResult {
-  const status = readAgentStatus(env);
+  const status = readAgentStatus(env)?.status;
   if (!status) return noAgent(env);
   if (!status.build) return { stdout: "no build yet\n", stderr: "", code: 0 };
   return { stdout: formatSummary(status.build, now), stderr: "", code: 0 };
