@@ -44,7 +44,7 @@ describe("our client and our server", () => {
     await server?.stop();
   });
 
-  it("the first job is standard and teaches 'ours'; later jobs carry the identity with LZ4, and an ARM compiler the server cannot name is served with the client's ABI", async () => {
+  it("the first job is standard and teaches 'ours'; later jobs carry the identity (LZO bodies), and an ARM compiler the server cannot name is served with the client's ABI", async () => {
     const env = envFor("ours", server.host);
     const dir = join(tmp.path, "ours");
     mkdirSync(dir, { recursive: true });
@@ -63,11 +63,11 @@ describe("our client and our server", () => {
     for (const r of remote) expect(r.code, r.stderr).toBe(0);
     const said = remote.map((r) => r.stderr).join("");
     expect(said).not.toMatch(/failed to distribute|compiled locally/); // no fallback, no host failure
-    expect(said).toContain("ours: lz4, identity");
+    expect(said).toContain("ours: lzo, identity");
     const byIdentity = spawns().slice(1);
     expect(byIdentity).toHaveLength(PROGRAM_UNITS.length);
     for (const l of byIdentity) {
-      expect(l).toContain("(by identity, lz4)");
+      expect(l).toContain("(by identity, lzo)");
       expect(l).toContain("arm-linux-gnueabihf-gcc");
       expect(l).toContain("-march=armv6");
     }

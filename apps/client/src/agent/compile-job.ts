@@ -212,7 +212,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
         // A distccd refuses a compiler it lacks by closing: say which one, and how to add it.
         if (failure.code === "DISTCC_ERR_NO_ANSWER") failure.reason += missingCompilerHint(wireCompiler, rewrite.identity);
         driver.finish(lease, { ok: false, reason: failure.reason });
-        hostFailed(ctx, host, scan.input, failure.reason, failure.code);
+        hostFailed(ctx, host, scan.input, failure.reason);
         lease = await driver.next(jobId, job.signal);
         continue;
       }
@@ -296,8 +296,8 @@ interface RequestPlan {
 
 /**
  * What one job sends to `host`. A distccd (or a host not yet known) gets exactly what distcc sends,
- * with the ARM ABI defaults as options; a host known to be ours gets the compiler's identity and LZ4
- * bodies (LZO when the hosts line says `,lzo`), and no pinning options: its server adds the flags
+ * with the ARM ABI defaults as options; a host known to be ours gets the compiler's identity and LZO
+ * bodies (LZ4 when the hosts line says `,lz4`), and no pinning options: its server adds the flags
  * its own compiler needs. `,lz4` in the hosts line means "this host is ours" from the first job.
  */
 function planRequest(host: TcpHost, peers: PeerMemory, rewrite: ToolchainRewrite): RequestPlan {
@@ -308,7 +308,9 @@ function planRequest(host: TcpHost, peers: PeerMemory, rewrite: ToolchainRewrite
     return { version: host.protocol === 1 ? 1 : 2, extraArgs: rewrite.extraArgs, readTrailer: known?.kind !== "distccd", known };
   }
   const features = known?.kind === "ours" ? known.features : ["lz4", "identity"];
-  const compression = host.compression === "lzo" || !features.includes("lz4") ? "lzo" : "lz4";
+  // LZO unless the hosts line asks for `,lz4`: measured, lz4js sends more bytes for more CPU than our LZO
+  // (docs/protocol-extensions.md, "LZO or LZ4: measured").
+  const compression = host.compression === "lz4" && features.includes("lz4") ? "lz4" : "lzo";
   const identity = rewrite.identity && features.includes("identity") ? toWireIdentity(rewrite.identity) : undefined;
   return {
     version: 2,
@@ -347,9 +349,10 @@ function missingCompilerHint(wireCompiler: string, identity: CompilerIdentity | 
   return ` (it was asked for '${wireCompiler}'${fix}; 'distcc-client doctor' checks every host)`;
 }
 
-function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: string, kind: string): void {
-  // Once per host (and reason) per agent lifetime: a dead helper must not flood a 1000-file build.
-  const said = ctx.state.once(`fail:${host.spec}:${kind}`, () =>
+function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: string): void {
+  // Once per host per agent lifetime: a dead helper must not flood a 1000-file build, and one
+  // disconnect seen as two error kinds (EOF vs reset, by event order) is still one message.
+  const said = ctx.state.once(`fail:${host.spec}`, () =>
     ctx.out.warn(`failed to distribute ${input} to ${host.spec}: ${reason}; ${ctx.opts.fallback ? "compiling elsewhere" : "DISTCC_FALLBACK=0"}`),
   );
   if (!said) ctx.out.debug(`failed to distribute ${input} to ${host.spec}: ${reason}`);
@@ -373,7 +376,7 @@ async function finishRemote(
     // Never a wrong object in the build: a helper that compiled for another machine is a failed host.
     const check = checkReturnedObject(response.object, rewrite.identity, scan.mode, scan.argv);
     if (!check.ok) {
-      hostFailed(ctx, host, input, check.reason, "wrong-object");
+      hostFailed(ctx, host, input, check.reason);
       return { kind: "host-failed", reason: check.reason };
     }
     try {
@@ -399,7 +402,7 @@ async function finishRemote(
       wait.kind === "signaled"
         ? `the compiler was killed by signal ${wait.signal}`
         : `the server failed with distcc code ${exitCode}${firstLine ? `: ${firstLine}` : ""}`;
-    hostFailed(ctx, host, input, reason, wait.kind === "signaled" ? "signal" : `server-${exitCode}`);
+    hostFailed(ctx, host, input, reason);
     return { kind: "host-failed", reason };
   }
   if (!opts.skipLocalRetry && opts.fallback) {
