@@ -12,6 +12,7 @@ import { formatJobSummary, type JobSummary } from "./job-result.js";
 import { checkTempDir } from "./job-folder.js";
 import { JobSlots } from "./job-slots.js";
 import { HelperLauncher, inlineLauncher } from "./launcher.js";
+import { NativeLauncher } from "./native-launcher.js";
 import { MemoryBudget } from "./memory-budget.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { serveJob } from "./serve-job.js";
@@ -60,6 +61,10 @@ export interface ServerOptions {
   /** Start compilers from a small helper process: forking the whole server costs 2-8 ms of blocked
    *  event loop per compile, the helper a fraction, for about 40 MB more memory (default false). */
   spawnHelper?: boolean;
+  /** Start compilers from a tiny C helper built at first use with the host's `cc` (falls back to
+   *  spawning from this process if it cannot be built): about 1 MB, and the server no longer forks
+   *  its own heap per compile (default true; ignored when `spawnHelper` is set). */
+  nativeSpawn?: boolean;
   /** Called after every connection with its summary (also logged at notice). */
   onJob?: (summary: JobSummary) => void;
 }
@@ -159,7 +164,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     logger,
     limits: { ...SERVER_LIMITS, ...options.limits },
     memory: new MemoryBudget(options.maxRequestMemory ?? 1 << 30),
-    launcher: options.spawnHelper ? new HelperLauncher() : inlineLauncher,
+    launcher: options.spawnHelper ? new HelperLauncher() : options.nativeSpawn === false ? inlineLauncher : new NativeLauncher(tempDir),
     readTimeoutMs: options.readTimeoutMs ?? 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
     jobLifetimeMs: options.jobLifetimeMs ?? 0,
