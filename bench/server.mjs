@@ -111,11 +111,17 @@ function processRssKb(pid) {
   }
 }
 
-/** Our server's own processes: the node process, plus its spawn helper if it has one. */
+/** Our server's own processes: the node process, plus its spawn helper (native or Node). */
 function oursRssKb(pid) {
   let sum = processRssKb(pid);
   for (const p of processTable()) {
-    if (p.ppid !== pid || p.comm !== "node") continue;
+    if (p.ppid !== pid) continue;
+    // The native spawn helper (default; its compilers are its children, not counted).
+    if (p.comm === "spawn") {
+      sum += p.rssKb;
+      continue;
+    }
+    if (p.comm !== "node") continue;
     try {
       if (readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("--max-semi-space-size")) sum += p.rssKb;
     } catch {

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtempSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
+import { rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 
 /** A fresh private folder for one job; `remove()` deletes it and everything in it. */
@@ -7,15 +8,40 @@ export interface JobFolder {
   remove(): Promise<void>;
 }
 
+/**
+ * Removes a job folder with the fewest syscalls: readdir, unlink each file, rmdir (a trivial job's
+ * folder is 4 files). Synchronous on purpose: these are microsecond calls on a local temp dir, and
+ * fs.rm's recursive walk (an lstat per entry, each a thread-pool round trip and a promise) cost
+ * the server more CPU per job than the removal itself. Throws on anything unexpected.
+ */
+function emptyTreeSync(path: string): void {
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) {
+      emptyTreeSync(child);
+      rmdirSync(child);
+    } else unlinkSync(child);
+  }
+}
+
 /** Creates `<tempDir>/distcc-server-XXXXXX` (mode 0700, mkdtemp: never an existing folder). */
 export async function createJobFolder(tempDir: string): Promise<JobFolder> {
-  const path = await mkdtemp(join(tempDir, "distcc-server-"));
+  const path = mkdtempSync(join(tempDir, "distcc-server-"));
   let removal: Promise<void> | undefined;
   return {
     path,
     remove() {
-      // maxRetries: a compiler killed a moment ago may still be closing files in there.
-      removal ??= rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+      removal ??= (async () => {
+        try {
+          emptyTreeSync(path);
+          // The last rmdir (a journal write on ext4, ~0.5 ms) goes to the thread pool.
+          await rmdir(path);
+        } catch {
+          // A compiler killed a moment ago may still be creating or closing files in there, or a
+          // folder lacks write permission: the thorough removal, with retries.
+          await rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+        }
+      })();
       return removal;
     },
   };

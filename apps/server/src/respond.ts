@@ -6,7 +6,9 @@ import { encodeResponse, type CompileResponse, type Compression } from "@x/distc
  * Resolves with the byte count.
  */
 export async function writeResponse(conn: Duplex, response: CompileResponse, end = true, compression: Compression = "lzo"): Promise<number> {
-  const chunks = encodeResponse(response, { compression });
+  // Small chunks (one per token) are joined into one write: one syscall for a typical answer
+  // instead of one per token.
+  const chunks = batchChunks(encodeResponse(response, { compression }));
   let bytes = 0;
   for (const chunk of chunks) {
     bytes += chunk.length;
@@ -28,6 +30,24 @@ export async function writeResponse(conn: Duplex, response: CompileResponse, end
   }
   if (end) await endStream(conn);
   return bytes;
+}
+
+const BATCH_BYTES = 256 * 1024;
+
+/** Joins consecutive chunks into buffers of up to BATCH_BYTES (a bigger chunk passes alone). */
+function* batchChunks(chunks: Iterable<Uint8Array>): Generator<Uint8Array> {
+  let pending: Uint8Array[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    if (size > 0 && size + chunk.length > BATCH_BYTES) {
+      yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
+      pending = [];
+      size = 0;
+    }
+    pending.push(chunk);
+    size += chunk.length;
+  }
+  if (size > 0) yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
 }
 
 /** Ends our side of the connection; resolves once the data is flushed. */

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants } from "node:os";
 import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "./exit-codes.js";
@@ -37,21 +37,26 @@ export interface CompilerOutcome {
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 
-/** Reads at most `max` bytes of a file (the compiler's stdout or stderr); missing = empty. */
-async function readBounded(path: string, max: number): Promise<Buffer> {
-  let handle;
+/**
+ * Reads at most `max` bytes of a file (the compiler's stdout or stderr); missing = empty. Sync:
+ * usually both are empty (one stat each), and small reads of a local file take microseconds, less
+ * than the thread-pool round trips and promises of open/stat/read/close.
+ */
+function readBounded(path: string, max: number): Buffer {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st || st.size === 0) return Buffer.alloc(0);
+  let fd: number;
   try {
-    handle = await open(path, "r");
+    fd = openSync(path, "r");
   } catch {
     return Buffer.alloc(0);
   }
   try {
-    const size = (await handle.stat()).size;
-    const buf = Buffer.alloc(Math.min(size, max));
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const buf = Buffer.alloc(Math.min(st.size, max));
+    const bytesRead = readSync(fd, buf, 0, buf.length, 0);
     return buf.subarray(0, bytesRead);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -110,7 +115,8 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   } else {
     ended = { status: ((result.code ?? 0) & 0xff) << 8, end: "exited" };
   }
-  const [stdout, stderrRaw] = await Promise.all([readBounded(outPath, maxOutput), readBounded(errPath, maxOutput)]);
+  const stdout = readBounded(outPath, maxOutput);
+  const stderrRaw = readBounded(errPath, maxOutput);
   const stderr = ended.note ? Buffer.concat([stderrRaw, Buffer.from(`distcc-server: ${ended.note}\n`)]) : stderrRaw;
   return { ...ended, stdout, stderr };
 }
