@@ -35,6 +35,7 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     maxQueue: settings.maxQueue,
     maxRequestMemory: settings.maxRequestMemory * 1024 * 1024,
     spawnHelper: settings.spawnHelper,
+    nativeSpawn: !settings.inlineSpawn,
     readTimeoutMs: settings.readTimeout * 1000,
     jobLifetimeMs: settings.jobLifetime * 1000,
     ...(settings.tempDir ? { tempDir: settings.tempDir } : {}),

@@ -21,6 +21,7 @@ export interface Settings {
   maxQueue: number;
   maxRequestMemory: number;
   spawnHelper: boolean;
+  inlineSpawn: boolean;
   logFile?: string;
   logStderr: boolean;
   logLevel: LogLevel;
@@ -74,7 +75,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "maxConnections", flag: "--max-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once; beyond, new ones are closed (default 256)" },
   { key: "maxQueue", flag: "--max-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "complete requests waiting for a compile slot; beyond, refused (default 128)" },
   { key: "maxRequestMemory", flag: "--max-request-memory", kind: { type: "int", min: 1, max: 1_048_576 }, arg: "MB", help: "memory all requests being read or waiting may hold together (default 1024)" },
-  { key: "spawnHelper", flag: "--spawn-helper", kind: { type: "bool" }, help: "start compilers from a small helper process: less CPU per job, about 40 MB more memory (default off)" },
+  { key: "spawnHelper", flag: "--spawn-helper", kind: { type: "bool" }, help: "start compilers from a small Node helper process (about 40 MB more memory; default off)" },
+  { key: "inlineSpawn", flag: "--inline-spawn", kind: { type: "bool" }, help: "start compilers from the server process itself instead of the tiny C helper built at first use with cc (default off)" },
   { key: "logFile", flag: "--log-file", kind: { type: "string" }, arg: "FILE", help: "append log lines to FILE (SIGHUP reopens it)" },
   { key: "logStderr", flag: "--log-stderr", kind: { type: "bool" }, help: "log to stderr (the default when no --log-file is given)" },
   { key: "logLevel", flag: "--log-level", kind: { type: "enum", values: LOG_LEVELS }, arg: "LEVEL", help: "critical, error, warning, notice (default), info or debug" },
@@ -107,6 +109,7 @@ export function defaultSettings(): Settings {
     maxQueue: 128,
     maxRequestMemory: 1024,
     spawnHelper: false,
+    inlineSpawn: false,
     logStderr: false,
     logLevel: "notice",
     stats: false,
