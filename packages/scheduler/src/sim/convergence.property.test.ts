@@ -59,7 +59,11 @@ describe("the learned model on random simulated farms (fast-check)", () => {
       jobs: generatedProjectJobs(80, 6),
     };
     const result = simulateFarm(setup, { kind: "scheduler", policy: earliestFinishPolicy(), model, flow: "preprocess-first" });
-    const estimate = (id: string): number => model.estimate(id, 60_000, result.makespanMs, 1);
+    const estimate = (id: string): number => {
+      const ms = model.estimate(id, 60_000, result.makespanMs, 1);
+      expect(ms).toBeDefined();
+      return ms!;
+    };
     expect(model.count("h0")).toBeGreaterThanOrEqual(3);
     expect(model.count("h2")).toBeGreaterThanOrEqual(3);
     expect(estimate("h2")).toBeLessThan(estimate("h0"));
