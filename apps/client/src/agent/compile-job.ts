@@ -144,9 +144,9 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   }
 
   const driver = ctx.state.placement(hosts, env, opts);
-  // Like distcc, this machine compiles distributable jobs only when the host list names localhost
-  // (or as the fallback); with DISTCC_FALLBACK=0 never.
-  const localIsAPlace = hosts.hosts.some((h) => h.kind === "local");
+  // The driver decides whether this machine is a place (`localCountsAsPlace`: always with the default
+  // policy, only when the list names localhost with distcc's order, never with DISTCC_FALLBACK=0).
+  const localIsAPlace = driver.localIsAPlace;
   const info: JobInfo = {
     inputBytes: cpp.output.length,
     language: scan.language,

@@ -84,7 +84,8 @@ export interface PlacementDriverOptions {
 export class PlacementDriver {
   readonly scheduler: Scheduler;
   readonly policy: PolicyName;
-  private readonly localIsAPlace: boolean;
+  /** Whether this machine competes with the helpers for distributable jobs (`localCountsAsPlace`). */
+  readonly localIsAPlace: boolean;
   /** Told about every submit, grant and end (the agent's monitor). */
   observer: PlacementObserver | undefined;
   private readonly waiting = new Map<number, { resolve(lease: Lease): void; reject(err: unknown): void }>();
