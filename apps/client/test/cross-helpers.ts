@@ -1,11 +1,12 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { readCompileRequest, writeCompileResponse, exitedStatus } from "@x/distcc-protocol";
-import { freePort, waitForPort } from "@x/testkit";
 import { run } from "./helpers.js";
+import { startDistccServer, type ServerHandle } from "./our-server.js";
+
+export type { ServerHandle };
 
 /** Client-side stand-in compilers live in directories put first on the CLIENT's PATH only. */
 export function writeScript(dir: string, name: string, body: string): string {
@@ -43,42 +44,10 @@ export async function elfMachine(object: string): Promise<string> {
   return /Machine:\s*(.+)/.exec(r.stdout)?.[1]?.trim() ?? "";
 }
 
-export interface ServerHandle {
-  port: number;
-  host: string;
-  log(): string;
-  stop(): Promise<void>;
-}
 
 /** Our distcc-server (built) with its own environment (e.g. a DISTCCD_PATH) and identity cache. */
-export async function startOurServer(opts: { env?: Record<string, string>; cacheDir: string }): Promise<ServerHandle> {
-  const cli = fileURLToPath(new URL("../../server/dist/cli.js", import.meta.url));
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [cli, "--port", String(port), "--listen", "127.0.0.1", "--allow", "127.0.0.1", "--jobs", "4", "--log-stderr", "--log-level", "info"],
-    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, XDG_CACHE_HOME: opts.cacheDir, ...opts.env } },
-  );
-  let log = "";
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (log += d));
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  await Promise.race([
-    waitForPort(port),
-    exited.then(() => {
-      throw new Error(`distcc-server exited at start:\n${log}`);
-    }),
-  ]);
-  return {
-    port,
-    host: `127.0.0.1:${port}`,
-    log: () => log,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    },
-  };
+export function startOurServer(opts: { env?: Record<string, string>; cacheDir: string }): Promise<ServerHandle> {
+  return startDistccServer(opts);
 }
 
 /**

@@ -9,14 +9,25 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
+export interface DistccServerOptions {
+  jobs?: number;
+  /** Extra environment (e.g. a DISTCCD_PATH). */
+  env?: Record<string, string>;
+  /** Where its compiler-identity cache goes (XDG_CACHE_HOME), so tests do not share one. */
+  cacheDir?: string;
+}
+
 /** Our `distcc-server` (apps/server, built) on 127.0.0.1 on a free port, logging to a string. */
-export async function startDistccServer(opts: { jobs?: number } = {}): Promise<ServerHandle> {
+export async function startDistccServer(opts: DistccServerOptions = {}): Promise<ServerHandle> {
   const cli = fileURLToPath(new URL("../../server/dist/cli.js", import.meta.url));
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [cli, "--port", String(port), "--listen", "127.0.0.1", "--jobs", String(opts.jobs ?? 4), "--log-stderr", "--log-level", "info"],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, ...(opts.cacheDir ? { XDG_CACHE_HOME: opts.cacheDir } : {}), ...opts.env },
+    },
   );
   let log = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => (log += d));
