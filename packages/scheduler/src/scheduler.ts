@@ -272,13 +272,14 @@ export class Scheduler {
   /**
    * Straggler copies worth starting now: a running job whose expected remaining time is well above
    * what a free place would take. Only when nobody waits (a free slot serves the queue first). The
-   * caller starts each copy; the first `finish(..., {ok: true})` cancels the others.
+   * caller starts each copy; the first `finish(..., {ok: true})` cancels the others. `canCopy` leaves
+   * out jobs the caller could not stop if the copy won (e.g. a compiler it handed over with exec).
    */
-  stragglers(now: number): Lease[] {
+  stragglers(now: number, canCopy?: (lease: Lease) => boolean): Lease[] {
     if (this.#queue.length > 0) return [];
     const copies: Lease[] = [];
     const byEnd = [...this.#leases.values()]
-      .filter((l) => !l.duplicate && this.#jobs.get(l.jobId)!.leases.size === 1)
+      .filter((l) => !l.duplicate && this.#jobs.get(l.jobId)!.leases.size === 1 && (canCopy?.(l) ?? true))
       .sort((a, b) => (b.expectedEndAt ?? 0) - (a.expectedEndAt ?? 0));
     for (const lease of byEnd) {
       const job = this.#jobs.get(lease.jobId)!;
