@@ -5,7 +5,7 @@ import { SpeedModel } from "@x/distcc-scheduler";
 import { IdentityCache } from "@x/distcc-toolchain";
 import type { AgentPaths } from "../agent-paths.js";
 import { findCompiler } from "../invocation.js";
-import type { ClientOptions } from "../env-options.js";
+import { envBoolean, type ClientOptions } from "../env-options.js";
 import { AgentMonitor, writeAtomically } from "../mon/agent-monitor.js";
 import { localCountsAsPlace, PlacementDriver, policyName } from "./placement.js";
 import { SlotBroker, type Chooser } from "./slot-broker.js";
@@ -104,10 +104,12 @@ export class AgentState {
     const localIsAPlace = localCountsAsPlace(list, policy, opts.fallback);
     // --randomize shuffles at every parse: the key must not depend on that order.
     const hosts = list.randomize ? list.hosts.map((h) => h.spec).sort().join(" ") : formatHostList(list);
-    const key = `${hosts}\0${list.localSlots}\0${policy}\0${opts.backoffPeriodMs}\0${localIsAPlace}`;
+    // Straggler copies belong to the earliest-finish policy; distcc's order never makes any.
+    const copies = policy === "fastest" && envBoolean(env, "DISTCC_STRAGGLERS", true);
+    const key = `${hosts}\0${list.localSlots}\0${policy}\0${opts.backoffPeriodMs}\0${localIsAPlace}\0${copies}`;
     let driver = this.drivers.get(key);
     if (!driver) {
-      driver = new PlacementDriver(list, { policy, backoffPeriodMs: opts.backoffPeriodMs, model: this.model, localIsAPlace });
+      driver = new PlacementDriver(list, { policy, backoffPeriodMs: opts.backoffPeriodMs, model: this.model, localIsAPlace, copies });
       const seen = this.monitor.observe(String(this.drivers.size), driver.scheduler);
       driver.observer = {
         ...seen,

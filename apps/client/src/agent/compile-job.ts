@@ -30,16 +30,15 @@ import type { AgentState } from "./agent-state.js";
 import { describeHostFailure } from "./host-failure.js";
 import { JobOutput } from "./job-output.js";
 
-import { LOCAL_ID, tcpHostId } from "./placement.js";
+import { LOCAL_ID, tcpHostId, type Lease, type PlacementDriver } from "./placement.js";
 import type { JobInfo } from "@x/distcc-scheduler";
+import { compileLocalCopy, type LocalCopyResult } from "./local-copy.js";
 import { writeFileAtomically } from "./write-output.js";
 import { preparePreprocessedRun } from "./local-preprocessed.js";
 import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
 import { checkReturnedObject } from "./object-check.js";
 import { peerMemoryFor, type PeerMemory } from "./peer-memory.js";
 
-/** Never distcc's endless loop: at most this many remote attempts per job, then local. */
-const MAX_REMOTE_ATTEMPTS = 3;
 
 type CompileInvocation = Extract<Invocation, { kind: "compile" }>;
 
@@ -154,85 +153,262 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     ...(localIsAPlace ? {} : { excluded: [LOCAL_ID] }),
   };
   const first = await driver.submit(info, job.signal);
-  const { jobId } = first;
+  await runAttempts({ ctx, scan, hosts, remotes, rewrite, cpp, driver, jobId: first.jobId }, first.lease);
+}
+
+/** Everything the attempts of one placed job share. */
+interface PlacedJob {
+  ctx: JobContext;
+  scan: DistributableScan;
+  hosts: HostList;
+  remotes: TcpHost[];
+  rewrite: ToolchainRewrite;
+  cpp: PreprocessResult;
+  driver: PlacementDriver;
+  jobId: number;
+}
+
+/** How one attempt (a send to a helper, or a straggler's copy compiled here) ended. */
+type AttemptResult =
+  | { kind: "answered"; host: TcpHost; response: CompileResponse; elapsedMs: number }
+  | { kind: "copy-compiled"; run: LocalCopyResult; elapsedMs: number }
+  | { kind: "failed"; host?: TcpHost; reason: string }
+  | { kind: "stopped" };
+
+interface Attempt {
+  lease: Lease;
+  result: Promise<{ attempt: Attempt; result: AttemptResult }>;
+}
+
+/**
+ * Runs the job where the scheduler puts it. A lease on this machine hands the compile to the launcher
+ * (exec: final). Remote attempts are the agent's own, so while one runs the scheduler may add a
+ * straggler copy at another idle place (here, or another helper): the first result wins and the other
+ * attempt is stopped. A failed attempt backs its host off; the job is placed again (the scheduler
+ * allows 3 remote attempts, never distcc's endless loop, then this machine) unless a copy still runs.
+ */
+async function runAttempts(placed: PlacedJob, firstLease: Lease): Promise<void> {
+  const { ctx, scan, driver, jobId } = placed;
+  const { job, out, opts } = ctx;
+  const running = new Map<number, Attempt>();
+  const copies: Lease[] = [];
+  let copyArrived: (() => void) | undefined;
+  let withdrawCopies: (() => void) | undefined;
   let settled = false;
+  const start = (lease: Lease): void => {
+    const controller = new AbortController();
+    driver.onCancel(lease, () => controller.abort());
+    const signal = AbortSignal.any([job.signal, controller.signal]);
+    const attempt: Attempt = { lease, result: undefined! };
+    attempt.result = runAttempt(placed, lease, signal).then(
+      (result) => ({ attempt, result }),
+      (err: unknown) => ({ attempt, result: signal.aborted ? { kind: "stopped" } : { kind: "failed", reason: (err as Error).message } }),
+    );
+    running.set(lease.id, attempt);
+  };
   try {
-    let lease = first.lease;
+    let lease: Lease | undefined = firstLease;
     for (;;) {
-      if (lease.placement.kind === "local") {
-        if (!localIsAPlace && !opts.fallback) {
-          driver.finish(lease, { ok: true });
+      if (lease) {
+        if (lease.placement.kind === "local") {
           settled = true;
-          return failNoHosts(ctx, scan.input);
+          return await compileHere(placed, lease);
         }
-        out.debug(`${scan.input} compiled locally (${localIsAPlace ? "this machine was the quickest place" : "no helper could take it"})`);
-        const reuse = preparePreprocessedRun(ctx.state.paths.agentDir, ctx.state.nextTempId(), scan, cpp.output);
-        if (reuse) out.stderr(cpp.stderr); // the preprocessor's warnings (#warning), which a source compile would repeat
-        await runLocally(ctx, reuse?.argv ?? scan.argv, undefined).finally(() => reuse?.remove());
-        driver.finish(lease, { ok: true });
+        start(lease);
+        lease = undefined;
+        withdrawCopies ??= driver.acceptCopies(jobId, (copy) => {
+          copies.push(copy);
+          copyArrived?.();
+        });
+      }
+      for (const copy of copies.splice(0)) {
+        const late = [...running.values()].map((a) => a.lease.placeId).join(", ");
+        out.debug(`${scan.input}: late on ${late}; a copy goes to ${copy.placeId} (the first result wins)`);
+        start(copy);
+      }
+      if (running.size === 0) {
+        lease = await driver.next(jobId, job.signal);
+        continue;
+      }
+      const arrived = new Promise<undefined>((resolve) => (copyArrived = () => resolve(undefined)));
+      const ended = await Promise.race([arrived, ...[...running.values()].map((a) => a.result)]);
+      copyArrived = undefined;
+      if (!ended) continue; // a copy to start
+      const { attempt, result } = ended;
+      running.delete(attempt.lease.id);
+      if (job.signal.aborted) return;
+      if (result.kind === "stopped") continue;
+      const verdict = judge(placed, result);
+      if (verdict.kind === "failed" && attempt.lease.placement.kind === "local" && running.size === 0) {
+        // A copy that could not run here, and nothing else runs: compile the source here, as a retry.
+        driver.finish(attempt.lease, { ok: true });
         settled = true;
+        await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, placed.hosts));
         return;
       }
-      const host = remotes.find((h) => hostKey(h) === lease.placeId);
-      if (!host) {
-        driver.finish(lease, { ok: false, reason: "not in this job's host list" });
-        lease = await driver.next(jobId, job.signal);
-        continue;
+      if (verdict.kind === "failed") {
+        driver.finish(attempt.lease, { ok: false, reason: verdict.reason });
+        if (verdict.host) hostFailed(ctx, verdict.host, scan.input, verdict.reason);
+        continue; // another attempt may still win; else the job is placed again
       }
-      const peers = peerMemoryFor(ctx.state);
-      const plan = planRequest(host, peers, rewrite);
-      const started = Date.now();
-      let response: CompileResponse;
-      try {
-        const argv = serverArgv(scan, plan.version === 1 ? 1 : 2);
-        argv[0] = wireCompiler;
-        argv.push(...plan.extraArgs);
-        const how = plan.extension ? `, ours: ${plan.extension.compression}${plan.extension.identity ? ", identity" : ""}` : "";
-        out.debug(`sending ${scan.input} to ${host.spec} (protocol ${plan.version}${how}): ${argv.join(" ")}`);
-        const exchange = await sendCompileJob(
-          { host: host.host, port: host.port },
-          { version: plan.version, argv, source: cpp.output },
-          {
-            ioTimeoutMs: opts.ioTimeoutMs,
-            connectTimeoutMs: opts.connectTimeoutMs,
-            signal: job.signal,
-            ...(plan.extension ? { extension: plan.extension } : {}),
-            readTrailer: plan.readTrailer,
-          },
-        );
-        response = exchange.response;
-        peers.learn(peerKey(host), exchange.server, exchange.trailer);
-        if (exchange.server === "ours" && plan.known?.kind !== "ours") out.debug(`${host.spec} is a distcc-ts server (${exchange.trailer?.server}): next jobs carry the compiler identity and LZ4`);
-        if (exchange.trailerError) out.debug(`${host.spec}: ignoring a bad trailer: ${exchange.trailerError.message}`);
-      } catch (err) {
-        if (job.signal.aborted) return;
-        const failure = describeHostFailure(err, opts.ioTimeoutMs);
-        // An extended request closed without an answer: maybe no longer ours. Standard requests from now on.
-        if (plan.extension && failure.code === "DISTCC_ERR_NO_ANSWER" && host.compression !== "lz4") peers.forget(peerKey(host));
-        // A distccd refuses a compiler it lacks by closing: say which one, and how to add it.
-        if (failure.code === "DISTCC_ERR_NO_ANSWER") failure.reason += missingCompilerHint(wireCompiler, rewrite.identity);
-        driver.finish(lease, { ok: false, reason: failure.reason });
-        hostFailed(ctx, host, scan.input, failure.reason);
-        lease = await driver.next(jobId, job.signal);
-        continue;
-      }
-      const outcome = await finishRemote(ctx, host, response, scan, rewrite, Date.now() - started);
-      if (outcome.kind === "host-failed") {
-        driver.finish(lease, { ok: false, reason: outcome.reason });
-        lease = await driver.next(jobId, job.signal);
-        continue;
-      }
-      driver.finish(lease, { ok: true, elapsedMs: Date.now() - started });
+      // The job's result: the other attempts are cancelled (the scheduler stops them through onCancel).
+      driver.finish(attempt.lease, { ok: true, elapsedMs: verdict.elapsedMs });
       settled = true;
-      if (outcome.kind === "retry-local") {
-        out.debug(`${scan.input} compiled locally (retry after a remote compile error)`);
-        // The compiler's verdict, not the host's fault: no backoff; compile here to get local stderr.
-        await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
-      }
+      if (attempt.lease.duplicate) out.debug(`${scan.input}: the copy on ${attempt.lease.placeId} came first`);
+      await deliver(placed, verdict);
       return;
     }
   } finally {
+    withdrawCopies?.();
     if (!settled) driver.cancel(jobId);
+  }
+}
+
+/** One attempt, with no effect outside the agent: what the place answered, or why it failed. */
+async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal): Promise<AttemptResult> {
+  const { ctx, scan, remotes, rewrite, cpp } = placed;
+  const started = Date.now();
+  if (lease.placement.kind === "local") {
+    // Only a straggler's copy gets here (a job's own lease on this machine is compileHere's).
+    const run = await compileLocalCopy({
+      dir: ctx.state.paths.agentDir,
+      id: ctx.state.nextTempId(),
+      scan,
+      preprocessed: cpp.output,
+      compilerPath: ctx.compilerPath,
+      cwd: ctx.cwd,
+      env: { ...ctx.env, ...ctx.childEnv },
+      signal,
+    });
+    if (!run) return { kind: "failed", reason: "this job cannot be compiled from its preprocessed source here" };
+    return { kind: "copy-compiled", run, elapsedMs: Date.now() - started };
+  }
+  const host = remotes.find((h) => hostKey(h) === lease.placeId);
+  if (!host) return { kind: "failed", reason: "not in this job's host list" };
+  const { out, opts } = ctx;
+  const peers = peerMemoryFor(ctx.state);
+  const plan = planRequest(host, peers, rewrite);
+  const argv = serverArgv(scan, plan.version === 1 ? 1 : 2);
+  argv[0] = rewrite.name;
+  argv.push(...plan.extraArgs);
+  const how = plan.extension ? `, ours: ${plan.extension.compression}${plan.extension.identity ? ", identity" : ""}` : "";
+  out.debug(`sending ${scan.input} to ${host.spec} (protocol ${plan.version}${how}): ${argv.join(" ")}`);
+  try {
+    const exchange = await sendCompileJob(
+      { host: host.host, port: host.port },
+      { version: plan.version, argv, source: cpp.output },
+      {
+        ioTimeoutMs: opts.ioTimeoutMs,
+        connectTimeoutMs: opts.connectTimeoutMs,
+        signal,
+        ...(plan.extension ? { extension: plan.extension } : {}),
+        readTrailer: plan.readTrailer,
+      },
+    );
+    peers.learn(peerKey(host), exchange.server, exchange.trailer);
+    if (exchange.server === "ours" && plan.known?.kind !== "ours") out.debug(`${host.spec} is a distcc-ts server (${exchange.trailer?.server}): next jobs carry the compiler identity and LZ4`);
+    if (exchange.trailerError) out.debug(`${host.spec}: ignoring a bad trailer: ${exchange.trailerError.message}`);
+    return { kind: "answered", host, response: exchange.response, elapsedMs: Date.now() - started };
+  } catch (err) {
+    if (signal.aborted) return { kind: "stopped" };
+    const failure = describeHostFailure(err, opts.ioTimeoutMs);
+    // An extended request closed without an answer: maybe no longer ours. Standard requests from now on.
+    if (plan.extension && failure.code === "DISTCC_ERR_NO_ANSWER" && host.compression !== "lz4") peers.forget(peerKey(host));
+    // A distccd refuses a compiler it lacks by closing: say which one, and how to add it.
+    if (failure.code === "DISTCC_ERR_NO_ANSWER") failure.reason += missingCompilerHint(rewrite.name, rewrite.identity);
+    return { kind: "failed", host, reason: failure.reason };
+  }
+}
+
+/** What an attempt's answer means for the job. */
+type Verdict =
+  /** A helper's object, checked: written into place. */
+  | { kind: "object"; host: TcpHost; response: CompileResponse; elapsedMs: number }
+  /** The compiler said no on a helper: its verdict, not the host's fault. */
+  | { kind: "compile-error"; host: TcpHost; response: CompileResponse; elapsedMs: number }
+  /** The copy compiled here: whatever it says is the local verdict. */
+  | { kind: "copy"; run: LocalCopyResult; elapsedMs: number }
+  | { kind: "failed"; host?: TcpHost; reason: string };
+
+function judge(placed: PlacedJob, result: Exclude<AttemptResult, { kind: "stopped" }>): Verdict {
+  if (result.kind === "failed") return result;
+  if (result.kind === "copy-compiled") return { kind: "copy", run: result.run, elapsedMs: result.elapsedMs };
+  const { host, response, elapsedMs } = result;
+  const wait = parseWaitStatus(response.status);
+  const exitCode = statusToExitCode(response.status);
+  if (wait.kind === "exited" && wait.code === 0) {
+    // Never a wrong object in the build: a helper that compiled for another machine is a failed host.
+    const check = checkReturnedObject(response.object, placed.rewrite.identity, placed.scan.mode, placed.scan.argv);
+    return check.ok ? { kind: "object", host, response, elapsedMs } : { kind: "failed", host, reason: check.reason };
+  }
+  // distccd's own failures (compiler missing 110, client gone 107, lifetime 118, ...) and signals
+  // are the host's fault, not the compiler's verdict.
+  if (wait.kind === "signaled" || (exitCode >= 100 && exitCode <= 127)) {
+    const firstLine = Buffer.from(response.stderr).toString().trim().split("\n")[0] ?? "";
+    const reason =
+      wait.kind === "signaled"
+        ? `the compiler was killed by signal ${wait.signal}`
+        : `the server failed with distcc code ${exitCode}${firstLine ? `: ${firstLine}` : ""}`;
+    return { kind: "failed", host, reason };
+  }
+  return { kind: "compile-error", host, response, elapsedMs };
+}
+
+/** The winning attempt's result becomes the job's: the output file, the compiler's messages and status. */
+async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "failed" }>): Promise<void> {
+  const { ctx, scan, hosts } = placed;
+  const { out, opts } = ctx;
+  if (verdict.kind === "compile-error") {
+    if (!opts.skipLocalRetry && opts.fallback) {
+      // Compile here to get exactly the local diagnostics (distcc's behaviour); no backoff.
+      out.debug(`remote compilation of '${scan.input}' failed on ${verdict.host.spec}, retrying locally`);
+      await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+      return;
+    }
+    out.stdout(verdict.response.stdout);
+    out.stderr(verdict.response.stderr);
+    out.exit(statusToExitCode(verdict.response.status));
+    return;
+  }
+  const result =
+    verdict.kind === "copy"
+      ? { object: verdict.run.output, stdout: verdict.run.stdout, stderr: verdict.run.stderr, code: verdict.run.code, where: "this machine" }
+      : { object: verdict.response.object, stdout: verdict.response.stdout, stderr: verdict.response.stderr, code: 0, where: verdict.host.spec };
+  if (result.code === 0 && result.object) {
+    try {
+      writeFileAtomically(resolve(ctx.cwd, scan.output), result.object, ctx.job.signal);
+    } catch (err) {
+      if (ctx.job.signal.aborted) return;
+      out.stderr(`distcc-client: cannot write ${scan.output}: ${(err as Error).message}\n`);
+      out.exit(107);
+      return;
+    }
+  }
+  if (verdict.kind === "object") ctx.state.recordSuccess(verdict.host.spec, verdict.elapsedMs);
+  out.debug(`${scan.input} compiled on ${result.where} in ${verdict.elapsedMs} ms`);
+  // The preprocessor's warnings (#warning) were only shown by a local compile of the source.
+  if (verdict.kind === "copy") out.stderr(placed.cpp.stderr);
+  out.stdout(result.stdout);
+  out.stderr(result.stderr);
+  out.exit(result.code);
+}
+
+/** The job's own lease on this machine: the launcher runs the compiler (exec), on the preprocessed output. */
+async function compileHere(placed: PlacedJob, lease: Lease): Promise<void> {
+  const { ctx, scan, driver, cpp } = placed;
+  const { out, opts } = ctx;
+  if (!driver.localIsAPlace && !opts.fallback) {
+    driver.finish(lease, { ok: true });
+    return failNoHosts(ctx, scan.input);
+  }
+  out.debug(`${scan.input} compiled locally (${driver.localIsAPlace ? "this machine was the quickest place" : "no helper could take it"})`);
+  const reuse = preparePreprocessedRun(ctx.state.paths.agentDir, ctx.state.nextTempId(), scan, cpp.output);
+  if (reuse) out.stderr(cpp.stderr); // the preprocessor's warnings (#warning), which a source compile would repeat
+  try {
+    await runLocally(ctx, reuse?.argv ?? scan.argv, undefined);
+  } finally {
+    reuse?.remove();
+    driver.finish(lease, { ok: true });
   }
 }
 
@@ -356,63 +532,6 @@ function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: strin
     ctx.out.warn(`failed to distribute ${input} to ${host.spec}: ${reason}; ${ctx.opts.fallback ? "compiling elsewhere" : "DISTCC_FALLBACK=0"}`),
   );
   if (!said) ctx.out.debug(`failed to distribute ${input} to ${host.spec}: ${reason}`);
-}
-
-type RemoteOutcome = { kind: "done" } | { kind: "retry-local" } | { kind: "host-failed"; reason: string };
-
-async function finishRemote(
-  ctx: JobContext,
-  host: TcpHost,
-  response: CompileResponse,
-  scan: DistributableScan,
-  rewrite: ToolchainRewrite,
-  elapsedMs: number,
-): Promise<RemoteOutcome> {
-  const { out, opts } = ctx;
-  const { output, input } = scan;
-  const wait = parseWaitStatus(response.status);
-  const exitCode = statusToExitCode(response.status);
-  if (wait.kind === "exited" && wait.code === 0) {
-    // Never a wrong object in the build: a helper that compiled for another machine is a failed host.
-    const check = checkReturnedObject(response.object, rewrite.identity, scan.mode, scan.argv);
-    if (!check.ok) {
-      hostFailed(ctx, host, input, check.reason);
-      return { kind: "host-failed", reason: check.reason };
-    }
-    try {
-      writeFileAtomically(resolve(ctx.cwd, output), response.object, ctx.job.signal);
-    } catch (err) {
-      if (ctx.job.signal.aborted) return { kind: "done" };
-      out.stderr(`distcc-client: cannot write ${output}: ${(err as Error).message}\n`);
-      out.exit(107);
-      return { kind: "done" };
-    }
-    ctx.state.recordSuccess(host.spec, elapsedMs);
-    out.debug(`${input} compiled on ${host.spec} in ${elapsedMs} ms`);
-    out.stdout(response.stdout);
-    out.stderr(response.stderr);
-    out.exit(0);
-    return { kind: "done" };
-  }
-  // distccd's own failures (compiler missing 110, client gone 107, lifetime 118, ...) and signals
-  // are the host's fault, not the compiler's verdict.
-  if (wait.kind === "signaled" || (exitCode >= 100 && exitCode <= 127)) {
-    const firstLine = Buffer.from(response.stderr).toString().trim().split("\n")[0] ?? "";
-    const reason =
-      wait.kind === "signaled"
-        ? `the compiler was killed by signal ${wait.signal}`
-        : `the server failed with distcc code ${exitCode}${firstLine ? `: ${firstLine}` : ""}`;
-    hostFailed(ctx, host, input, reason);
-    return { kind: "host-failed", reason };
-  }
-  if (!opts.skipLocalRetry && opts.fallback) {
-    out.debug(`remote compilation of '${input}' failed on ${host.spec}, retrying locally`);
-    return { kind: "retry-local" };
-  }
-  out.stdout(response.stdout);
-  out.stderr(response.stderr);
-  out.exit(exitCode);
-  return { kind: "done" };
 }
 
 function failNoHosts(ctx: JobContext, input: string): void {

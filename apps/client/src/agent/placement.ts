@@ -73,8 +73,16 @@ export interface PlacementDriverOptions {
   model?: SpeedModel;
   /** See `localCountsAsPlace`; default: the list names localhost. */
   localIsAPlace?: boolean;
+  /**
+   * Re-send a straggler to a second place when that is expected to finish well before it (the first
+   * result wins, the other attempt is cancelled). Default false (distcc never does).
+   */
+  copies?: boolean;
   observer?: PlacementObserver;
 }
+
+/** How often running jobs are checked for stragglers while nothing waits (the tail of a build). */
+const STRAGGLER_CHECK_MS = 200;
 
 /**
  * Drives one pure `Scheduler` with promises: a job asks for a lease and waits (FIFO, no polling)
@@ -91,13 +99,22 @@ export class PlacementDriver {
   private readonly waiting = new Map<number, { resolve(lease: Lease): void; reject(err: unknown): void }>();
   private readonly granted = new Map<number, Lease[]>();
   private readonly jobs = new Map<number, JobInfo>();
+  /** Leases the scheduler still holds (a cancelled copy's late report is ignored). */
+  private readonly live = new Set<number>();
+  /** Jobs whose attempts the agent runs itself and can stop: they may get a straggler copy. */
+  private readonly copyTargets = new Map<number, (copy: Lease) => void>();
+  /** How to stop the attempt holding a lease, when the scheduler cancels it (its job was won elsewhere). */
+  private readonly stoppers = new Map<number, () => void>();
+  private readonly copies: boolean;
   private backoffTimer: NodeJS.Timeout | undefined;
   private backoffAt: number | undefined;
+  private stragglerTimer: NodeJS.Timeout | undefined;
 
   constructor(list: HostList, options: PlacementDriverOptions) {
     this.policy = options.policy;
     this.observer = options.observer;
     this.localIsAPlace = options.localIsAPlace ?? list.hosts.some((h) => h.kind === "local");
+    this.copies = options.copies ?? false;
     const hosts = list.hosts.flatMap((h): SchedulerHost[] => {
       if (h.kind === "local") return [{ id: LOCAL_ID, limit: h.limit, local: true }];
       if (h.kind === "tcp") return [{ id: tcpHostId(h.host, h.port), limit: h.limit, ...(h.down ? { down: true } : {}) }];
@@ -163,12 +180,18 @@ export class PlacementDriver {
    * measured like a remote one, so this machine is learned as a place too.
    */
   finish(lease: Lease, outcome: Outcome): void {
+    // A copy cancelled because the job was won elsewhere may still report: it no longer counts.
+    if (!this.live.delete(lease.id)) return;
+    this.stoppers.delete(lease.id);
     const now = Date.now();
     const job = this.jobs.get(lease.jobId);
     const elapsedMs = outcome.ok && outcome.elapsedMs !== undefined ? outcome.elapsedMs : Math.max(0, now - lease.startedAt);
     const update = this.scheduler.finish(lease.id, outcome, now);
     if (job) this.observer?.ended?.(lease, job, outcome, elapsedMs);
-    if (outcome.ok) this.jobs.delete(lease.jobId);
+    if (outcome.ok) {
+      this.jobs.delete(lease.jobId);
+      this.copyTargets.delete(lease.jobId);
+    }
     this.apply(update);
   }
 
@@ -177,6 +200,7 @@ export class PlacementDriver {
     if (!this.jobs.has(jobId)) return;
     this.jobs.delete(jobId);
     this.granted.delete(jobId);
+    this.copyTargets.delete(jobId);
     try {
       this.apply(this.scheduler.cancel(jobId, Date.now()));
     } catch {
@@ -189,8 +213,33 @@ export class PlacementDriver {
     return this.scheduler.waiting > 0 || this.scheduler.leases().length > 0;
   }
 
+  /**
+   * The job's attempts are the agent's own (a send to a helper, a compile it runs itself): it can race
+   * a straggler copy, handed to `start`. Returns the function that withdraws the offer.
+   */
+  acceptCopies(jobId: number, start: (copy: Lease) => void): () => void {
+    if (!this.copies) return () => undefined;
+    this.copyTargets.set(jobId, start);
+    this.checkStragglers();
+    return () => {
+      if (this.copyTargets.get(jobId) === start) this.copyTargets.delete(jobId);
+    };
+  }
+
+  /** How to stop the attempt on `lease` if the scheduler cancels it (the job was won by another attempt). */
+  onCancel(lease: Lease, stop: () => void): void {
+    if (this.live.has(lease.id)) this.stoppers.set(lease.id, stop);
+  }
+
   private apply(update: Update): void {
+    for (const lease of update.cancelled) {
+      this.live.delete(lease.id);
+      const stop = this.stoppers.get(lease.id);
+      this.stoppers.delete(lease.id);
+      stop?.();
+    }
     for (const lease of update.granted) {
+      this.live.add(lease.id);
       const job = this.jobs.get(lease.jobId);
       if (job) this.observer?.granted?.(lease, job);
       const w = this.waiting.get(lease.jobId);
@@ -212,6 +261,33 @@ export class PlacementDriver {
       w?.reject(new NoPlaceError("no place can take this job"));
     }
     this.armBackoffTimer();
+    this.checkStragglers();
+  }
+
+  /**
+   * Starts the straggler copies the scheduler finds worth it (it only looks while nothing waits, and
+   * only at idle places), then checks again shortly while copy-able jobs run: a job becomes a
+   * straggler by time passing, not by an event.
+   */
+  private checkStragglers(): void {
+    if (!this.copies || this.copyTargets.size === 0) {
+      if (this.stragglerTimer) clearTimeout(this.stragglerTimer);
+      this.stragglerTimer = undefined;
+      return;
+    }
+    const found = this.scheduler.stragglers(Date.now(), (l) => this.copyTargets.has(l.jobId));
+    for (const copy of found) {
+      this.live.add(copy.id);
+      const job = this.jobs.get(copy.jobId);
+      if (job) this.observer?.granted?.(copy, job);
+      this.copyTargets.get(copy.jobId)?.(copy);
+    }
+    if (this.stragglerTimer || this.scheduler.waiting > 0) return;
+    this.stragglerTimer = setTimeout(() => {
+      this.stragglerTimer = undefined;
+      this.checkStragglers();
+    }, STRAGGLER_CHECK_MS);
+    this.stragglerTimer.unref?.();
   }
 
   /** One timer, for the earliest end of a backoff while jobs wait: a waiting job may then go there. */
