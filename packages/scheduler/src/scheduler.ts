@@ -16,6 +16,11 @@ import {
   type SchedulerState,
 } from "./types.js";
 
+/** Jobs over which the mean interval between submits is taken. */
+const ARRIVAL_MEMORY = 8;
+/** A pause between two submits longer than this (ms) ends a build: the interval is measured afresh. */
+const ARRIVAL_GAP_MS = 2000;
+
 /** A host of the list as configured (the scheduler keeps the slot counts). */
 export interface HostEntry {
   readonly id: string;
@@ -149,6 +154,9 @@ export class Scheduler {
     (id, now) => this.#slots.inUse(id) + (id === LOCAL_ID ? this.#localExtra(now) : 0),
   );
   readonly #stats = new BuildStats();
+  /** Time of the last `submit` and the decaying mean interval between submits (see `state`). */
+  #lastSubmitAt: number | undefined;
+  #arrivalMs: number | undefined;
 
   constructor(options: SchedulerOptions) {
     this.model = options.model ?? new SpeedModel();
@@ -183,6 +191,7 @@ export class Scheduler {
     const record: JobRecord = { id: this.#nextJob++, info: job, remoteAttempts: 0, remoteFailed: false, bypassed: 0, leases: new Set() };
     this.#jobs.set(record.id, record);
     this.#stats.submitted();
+    this.#noteArrival(now);
     this.#queue.push(record);
     const { granted, failed } = this.#dispatch(now);
     const lease = granted.find((l) => l.jobId === record.id);
@@ -324,7 +333,15 @@ export class Scheduler {
       startedAt: l.startedAt,
       ...(l.expectedEndAt !== undefined ? { expectedEndAt: l.expectedEndAt } : {}),
     }));
-    return { hosts, local, backoff: this.backoff, model: this.model, running, localLoadExtra: this.#localExtra(now) };
+    return {
+      hosts,
+      local,
+      backoff: this.backoff,
+      model: this.model,
+      running,
+      localLoadExtra: this.#localExtra(now),
+      ...(this.#arrivalMs !== undefined ? { arrivalMs: this.#arrivalMs } : {}),
+    };
   }
 
   /** Figures for a live view. */
@@ -430,6 +447,21 @@ export class Scheduler {
     this.#load.start(lease.id, placeId, now);
     job.leases.add(lease.id);
     return lease;
+  }
+
+  /**
+   * Mean interval between submits, decaying over the last ~ARRIVAL_MEMORY jobs. A gap longer than
+   * ARRIVAL_GAP_MS starts afresh: it is a new build, not a slow one.
+   */
+  #noteArrival(now: number): void {
+    const last = this.#lastSubmitAt;
+    this.#lastSubmitAt = now;
+    if (last === undefined || now - last > ARRIVAL_GAP_MS) {
+      this.#arrivalMs = undefined;
+      return;
+    }
+    const gap = Math.max(0, now - last);
+    this.#arrivalMs = this.#arrivalMs === undefined ? gap : this.#arrivalMs + (gap - this.#arrivalMs) / ARRIVAL_MEMORY;
   }
 
   /** Load on this machine from remote jobs' preprocessing, in jobs. */

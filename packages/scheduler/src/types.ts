@@ -100,6 +100,11 @@ export interface SchedulerState {
   readonly localLoadExtra?: number;
   /** Jobs ahead of this one in the queue, by the place they wait for (the scheduler fills it). */
   readonly queuedFor?: Readonly<Record<string, number>>;
+  /**
+   * Mean ms between new jobs lately (the scheduler measures it from `submit`); undefined before the
+   * second job. Tells a policy whether helpers finish jobs faster than the build makes them.
+   */
+  readonly arrivalMs?: number;
 }
 
 /** A scheduling policy: a pure function of the state, the job and the time. */

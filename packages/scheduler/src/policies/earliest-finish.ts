@@ -62,13 +62,14 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
       // 1. A helper to (re)learn goes first: a cold start fills helpers like distcc.
       const remoteProbe = candidates.find((c) => c.probe && !c.local);
       if (remoteProbe) return place(remoteProbe);
-      // 1b. Then this machine, once, if it may be probed now (see listCandidates) and no helper is still
-      // on its first jobs: without it, a build could stay on helpers far slower than this machine.
-      const localProbe = candidates.find((c) => c.probe && c.local);
-      if (localProbe && !helperProbing) return place(localProbe);
       // 2. The earliest expected finish among known places; a busy one only if clearly better.
       const known = candidates.filter((c) => !c.probe);
       const free = known.filter((c) => c.freeSlot !== undefined);
+      // 1b. Before that, this machine, once, if it may be probed now (see listCandidates), no helper is
+      // still on its first jobs, and the free helpers are slow next to the pace of the build: without
+      // it, a build could stay on helpers far slower than this machine.
+      const localProbe = candidates.find((c) => c.probe && c.local);
+      if (localProbe && !helperProbing && helpersLag(free, state.arrivalMs, now)) return place(localProbe);
       let best = pickBest(job.urgent ? free : known);
       if (best && best.freeSlot === undefined) {
         const bestFree = pickBest(free);
@@ -127,8 +128,6 @@ function listCandidates(
 
   const estimateAt = (id: string, load: number): number | undefined =>
     model?.estimate(id, job.inputBytes, now, load);
-  const known = places.map((p) => estimateAt(p.id, 1)).filter((e): e is number => e !== undefined);
-  const bestKnown = known.length > 0 ? Math.min(...known) : undefined;
 
   const helperProbing = places.some((p) => !p.local && busyAt.has(p.id) && estimateAt(p.id, 1) === undefined);
   // A local compile costs at least its preprocessing plus a compile that usually costs more: when a
@@ -162,13 +161,13 @@ function listCandidates(
     }
     // Time per job at this place when it gets the job now (free slot) or when full (queued).
     const scale = p.local ? 1 : remoteMargin;
+    // Unknown: a host waits for its first result; this machine waits for its probe's (it was once taken
+    // to be as fast as the best known place meanwhile, but that figure is a helper's time per job at
+    // load 1, far below what a full helper or this machine busy preprocessing really take: jobs then
+    // waited for this machine, or crowded it, while helpers had free slots).
     const atLoad = (load: number): number | undefined => {
       const e = estimateAt(p.id, load);
-      if (e !== undefined) return e * scale;
-      // Unknown: a host waits for its first result; this machine, while its probe runs, is taken to be
-      // as fast as the best known place (the build never stalls behind a probe); never probed, it is
-      // only the fallback.
-      return p.local && busyAt.has(p.id) && bestKnown !== undefined ? bestKnown * Math.max(1, load) : undefined;
+      return e === undefined ? undefined : e * scale;
     };
     // This machine also runs the preprocessing of the jobs in flight to helpers.
     const extra = p.local ? (state.localLoadExtra ?? 0) : 0;
@@ -194,6 +193,19 @@ function listCandidates(
     out.push({ id: p.id, local: p.local, order, freeSlot: undefined, finish: frees[0]! + full + harm, probe: false });
   });
   return { candidates: out, usableHelpers: places.some((p) => !p.local), helperProbing };
+}
+
+/**
+ * Whether the best free helper takes longer over this job than the build takes to make the next one
+ * (`arrivalMs`, the mean interval between submits): only then can one more place (this machine) raise
+ * the throughput. When helpers finish jobs faster than they come, the pace is set by what makes the
+ * jobs (make's -j, or this machine's own preprocessing), and a local compile would only take CPU from
+ * that preprocessing: on a weak client feeding strong helpers, a probe then cost 8 % of the build.
+ * Unknown pace, or no free helper: true.
+ */
+function helpersLag(free: readonly Candidate[], arrivalMs: number | undefined, now: number): boolean {
+  const helper = pickBest(free.filter((c) => !c.local));
+  return arrivalMs === undefined || helper === undefined || helper.finish - now > arrivalMs;
 }
 
 /** Earliest finish; ties go to a free place, then this machine, then list order. */
