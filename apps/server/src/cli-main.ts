@@ -7,7 +7,7 @@ import { Duplex } from "node:stream";
 import { loadConfigFile } from "./config-file.js";
 import { DETACHED_ENV, reportToParent, startDetachedCopy } from "./daemonize.js";
 import { dropPrivileges } from "./drop-privileges.js";
-import { checkTempDir } from "./job-folder.js";
+import { JobFolders } from "./job-folder.js";
 import { DistccServerError } from "./errors.js";
 import { parseFlags } from "./flags.js";
 import { helpText } from "./help.js";
@@ -39,6 +39,7 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     readTimeoutMs: settings.readTimeout * 1000,
     jobLifetimeMs: settings.jobLifetime * 1000,
     ...(settings.tempDir ? { tempDir: settings.tempDir } : {}),
+    pipe: !settings.noPipe,
     logger,
     ...(settings.stats ? { statsPort: settings.statsPort } : {}),
     discover: { extraDirs: settings.compilerDirs, cache: new IdentityCache({ file: settings.cacheFile ?? defaultCacheFile() }) },
@@ -155,7 +156,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   if (drop.changed && drop.persona) {
     logger.log("notice", "main", `running as user ${drop.persona.name} (uid ${drop.persona.uid})`);
     try {
-      await checkTempDir(options.tempDir ?? tmpdir());
+      await new JobFolders(server.tempDir).check();
     } catch (err) {
       const message = `${(err as Error).message}; it must be writable by user ${drop.persona.name}`;
       logger.log("critical", "main", message);

@@ -1,4 +1,5 @@
 import type { DecoderLimits } from "@x/distcc-protocol";
+import type { JobFolders } from "./job-folder.js";
 import type { JobSlots } from "./job-slots.js";
 import type { Launcher } from "./launcher.js";
 import type { MemoryBudget } from "./memory-budget.js";
@@ -7,7 +8,10 @@ import type { CompilerWhitelist } from "./whitelist.js";
 
 /** Everything one job needs from the server that runs it. */
 export interface JobContext {
-  tempDir: string;
+  /** Makes each job's private folder. */
+  folders: JobFolders;
+  /** Add `-pipe` to GCC/Clang compiles that lack it (see serverFlags). */
+  addPipe: boolean;
   slots: JobSlots;
   whitelist: CompilerWhitelist;
   logger: Logger;

@@ -1,18 +1,55 @@
-import { readdirSync, rmdirSync, unlinkSync } from "node:fs";
-import { mkdtemp, rm, rmdir } from "node:fs/promises";
+import { accessSync, closeSync, constants, fstatSync, mkdtempSync, openSync, readdirSync, readSync, rmdirSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** A fresh private folder for one job; `remove()` deletes it and everything in it. */
 export interface JobFolder {
   readonly path: string;
+  /** Creates a file of the job (never replacing one: O_EXCL). */
+  writeFile(path: string, data: Uint8Array, mode: number): Promise<void>;
+  /** Reads a file the compiler wrote. */
+  readFile(path: string): Promise<Buffer>;
   remove(): Promise<void>;
 }
 
+// statfs f_type of the filesystems that live in memory (linux/magic.h).
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
+/** True when `dir` is on tmpfs/ramfs: no journal, no disk, every call returns in microseconds. */
+export function isMemoryFilesystem(dir: string): boolean {
+  try {
+    const type = statfsSync(dir).type;
+    return type === TMPFS_MAGIC || type === RAMFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Removes a job folder with the fewest syscalls: readdir, unlink each file, rmdir (a trivial job's
- * folder is 4 files). Synchronous on purpose: these are microsecond calls on a local temp dir, and
- * fs.rm's recursive walk (an lstat per entry, each a thread-pool round trip and a promise) cost
- * the server more CPU per job than the removal itself. Throws on anything unexpected.
+ * Where job folders go when the embedder chose nothing: /dev/shm when it is a writable tmpfs (a
+ * job's files never touch a disk or its journal, see JobFolders), else $TMPDIR or /tmp.
+ */
+export function defaultTempDir(): string {
+  const shm = "/dev/shm";
+  try {
+    accessSync(shm, constants.W_OK | constants.X_OK);
+    if (isMemoryFilesystem(shm)) return shm;
+  } catch {
+    // missing or not ours to write
+  }
+  return tmpdir();
+}
+
+/** Files up to this size are read synchronously from a memory filesystem (about 0.1 ms a MiB). */
+const SYNC_READ_MAX = 4 << 20;
+
+/**
+ * Removes a job folder's content with the fewest syscalls: readdir, unlink each file (a trivial
+ * job's folder is 4 files). Synchronous on purpose: these are microsecond calls on a local temp
+ * dir, and fs.rm's recursive walk (an lstat per entry, each a thread-pool round trip and a
+ * promise) cost the server more CPU per job than the removal itself. Throws on anything unexpected.
  */
 function emptyTreeSync(path: string): void {
   for (const entry of readdirSync(path, { withFileTypes: true })) {
@@ -24,24 +61,74 @@ function emptyTreeSync(path: string): void {
   }
 }
 
-/** Creates `<tempDir>/distcc-server-XXXXXX` (mode 0700, mkdtemp: never an existing folder). */
-export async function createJobFolder(tempDir: string): Promise<JobFolder> {
-  // Async: creating a directory on ext4 can wait ~1 ms on the journal under load (measured with
-  // --cpu-prof during make -j8), which must not block the event loop.
-  const path = await mkdtemp(join(tempDir, "distcc-server-"));
+/** The thorough removal, with retries: a compiler killed a moment ago may still be closing files in there. */
+const removeThoroughly = (path: string): Promise<void> => rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+
+/**
+ * Makes job folders `<dir>/distcc-server-XXXXXX` (mode 0700, mkdtemp: never an existing folder).
+ *
+ * On a memory filesystem every file operation of a job is synchronous: each async call is a
+ * thread-pool round trip (two thread wake-ups, a promise, a FileHandle for readFile/writeFile),
+ * which on a busy machine cost more CPU than the tmpfs work itself (measured: docs/server.md).
+ * On a disk the creation and removal of directories can wait ~1 ms on the journal (ext4 under
+ * make -j8), which must not block the event loop, so there they stay asynchronous.
+ */
+export class JobFolders {
+  /** `inMemory`: `dir` is on tmpfs/ramfs (found out once, here, unless given). */
+  constructor(
+    readonly dir: string,
+    readonly inMemory: boolean = isMemoryFilesystem(dir),
+  ) {}
+
+  async create(): Promise<JobFolder> {
+    const prefix = join(this.dir, "distcc-server-");
+    return this.inMemory ? memoryFolder(mkdtempSync(prefix)) : diskFolder(await mkdtemp(prefix));
+  }
+
+  /** Fails with a clear message unless job folders can be made here (checked at start-up). */
+  async check(): Promise<void> {
+    const probe = await this.create().catch((err: Error) => {
+      throw new Error(`cannot create job folders in ${this.dir}: ${err.message} (see --temp-dir)`);
+    });
+    await probe.remove();
+  }
+}
+
+function memoryFolder(path: string): JobFolder {
   let removal: Promise<void> | undefined;
   return {
     path,
+    async writeFile(file, data, mode) {
+      writeFileSync(file, data, { mode, flag: "wx" });
+    },
+    async readFile(file) {
+      const fd = openSync(file, "r");
+      let size: number;
+      try {
+        size = fstatSync(fd).size;
+        if (size <= SYNC_READ_MAX) {
+          const buf = Buffer.allocUnsafe(size);
+          let got = 0;
+          while (got < size) {
+            const n = readSync(fd, buf, got, size - got, got);
+            if (n === 0) break;
+            got += n;
+          }
+          return got === size ? buf : buf.subarray(0, got);
+        }
+      } finally {
+        closeSync(fd);
+      }
+      // A big object: copying it would block the event loop for milliseconds.
+      return readFile(file);
+    },
     remove() {
       removal ??= (async () => {
         try {
           emptyTreeSync(path);
-          // The last rmdir (a journal write on ext4, ~0.5 ms) goes to the thread pool.
-          await rmdir(path);
+          rmdirSync(path);
         } catch {
-          // A compiler killed a moment ago may still be creating or closing files in there, or a
-          // folder lacks write permission: the thorough removal, with retries.
-          await rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+          await removeThoroughly(path);
         }
       })();
       return removal;
@@ -49,10 +136,23 @@ export async function createJobFolder(tempDir: string): Promise<JobFolder> {
   };
 }
 
-/** Fails with a clear message unless job folders can be made in `tempDir` (checked at start-up). */
-export async function checkTempDir(tempDir: string): Promise<void> {
-  const probe = await createJobFolder(tempDir).catch((err: Error) => {
-    throw new Error(`cannot create job folders in ${tempDir}: ${err.message} (see --temp-dir)`);
-  });
-  await probe.remove();
+function diskFolder(path: string): JobFolder {
+  let removal: Promise<void> | undefined;
+  return {
+    path,
+    writeFile: (file, data, mode) => writeFile(file, data, { mode, flag: "wx" }),
+    readFile: (file) => readFile(file),
+    remove() {
+      removal ??= (async () => {
+        try {
+          emptyTreeSync(path);
+          // The last rmdir (a journal write on ext4, ~0.5 ms) goes to the thread pool.
+          await rmdir(path);
+        } catch {
+          await removeThoroughly(path);
+        }
+      })();
+      return removal;
+    },
+  };
 }

@@ -2,13 +2,15 @@ import type { Duplex } from "node:stream";
 import { encodeResponse, type CompileResponse, type Compression } from "@x/distcc-protocol";
 
 /**
- * Writes a response (chunks, honouring back-pressure) and, unless `end` is false, ends our side.
- * Resolves with the byte count.
+ * Writes a response (chunks, honouring back-pressure), then `after` (our trailer, see
+ * writeAfterResponse) and, unless `end` is false, ends our side. Resolves with the byte count.
  */
-export async function writeResponse(conn: Duplex, response: CompileResponse, end = true, compression: Compression = "lzo"): Promise<number> {
-  // Small chunks (one per token) are joined into one write: one syscall for a typical answer
-  // instead of one per token.
-  const chunks = batchChunks(encodeResponse(response, { compression }));
+export async function writeResponse(conn: Duplex, response: CompileResponse, end = true, compression: Compression = "lzo", after?: Uint8Array): Promise<number> {
+  // Small chunks (one per token, and the trailer) are joined into one write: one syscall for a
+  // typical answer instead of one per token.
+  const encoded = encodeResponse(response, { compression });
+  if (after && after.length > 0) encoded.push(after);
+  const chunks = batchChunks(encoded);
   let bytes = 0;
   for (const chunk of chunks) {
     bytes += chunk.length;
@@ -56,6 +58,17 @@ export function endStream(conn: Duplex): Promise<void> {
     if (conn.destroyed || conn.writableEnded) resolve();
     else conn.end(resolve);
   });
+}
+
+/**
+ * Ends our side and, once everything is handed to the kernel, closes the socket (as distccd does:
+ * write, close). Waiting for the client's close instead costs a reset for every real distcc
+ * client: it leaves our trailer unread, so its close is an RST, which Node turns into an
+ * ECONNRESET error with a stack trace. The kernel still delivers what we sent, then our FIN.
+ */
+export async function closeAfterFlush(conn: Duplex): Promise<void> {
+  await endStream(conn);
+  conn.destroy();
 }
 
 /** A failure answered the way distccd answers one it synthesises (spec 5.2): STAT code<<8, SERR why. */

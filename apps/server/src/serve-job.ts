@@ -1,19 +1,18 @@
-import { readFile } from "node:fs/promises";
 import type { Duplex } from "node:stream";
 import type { CompileResponse } from "@x/distcc-protocol";
 import { scanArgs, ServerRewriteError } from "@x/distcc-toolchain";
 import { checkArgv, noResponseFiles } from "./check-request.js";
 import { fixDependencyFile } from "./dotd.js";
-import { createJobFolder, type JobFolder } from "./job-folder.js";
+import type { JobFolder } from "./job-folder.js";
 import type { JobContext } from "./job-context.js";
 import type { JobResult, JobSummary } from "./job-result.js";
 import { BudgetShare } from "./memory-budget.js";
 import { prepareJob, unrootObject, type Prepared } from "./prepare-job.js";
 import { PumpTreeError } from "./pump-tree.js";
 import { readRequest } from "./request-reader.js";
-import { endStream, syntheticFailure, writeAfterResponse, writeResponse } from "./respond.js";
+import { closeAfterFlush, endStream, syntheticFailure, writeAfterResponse, writeResponse } from "./respond.js";
 import { chooseJobCompiler } from "./resolve-compiler.js";
-import { capabilitiesAnswer, serverTrailer } from "./trailer.js";
+import { capabilitiesAnswer, compiledJobTrailer, serverTrailer } from "./trailer.js";
 import { runCompiler } from "./run-compiler.js";
 
 /**
@@ -25,8 +24,10 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   const startedPrecise = performance.now();
   const summary: JobSummary = { result: "OTHER", client, status: 0, ret: 0, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 };
   const clientGone = new AbortController();
-  const onGone = (): void => clientGone.abort();
-  const onShutdown = (): void => clientGone.abort();
+  // A reason given: abort() would otherwise build a DOMException (and its stack) for every job,
+  // since a real distcc client's close after the response is seen here too.
+  const onGone = (): void => clientGone.abort("client gone");
+  const onShutdown = (): void => clientGone.abort("server stopping");
   ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
   const share = new BudgetShare(ctx.memory);
   const finish = (result: JobResult, reason?: string): JobSummary => {
@@ -58,6 +59,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     // Our extension: "which toolchains do you have" (doctor, scheduling). Answer and close.
     writeAfterResponse(conn, capabilitiesAnswer(ctx));
     await endStream(conn).catch(() => undefined);
+    conn.destroy();
     return finish("OTHER", "capabilities query (XCAP)");
   }
   const { request, verdict, ext } = outcome;
@@ -73,11 +75,10 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
 
   const send = async (response: CompileResponse, end: boolean, trailer: Uint8Array): Promise<boolean> => {
     try {
-      summary.bytesOut = await writeResponse(conn, response, false, compression);
-      // Our mark after the last token: a client of ours learns this host is ours, a real one ignores it.
-      writeAfterResponse(conn, trailer);
-      summary.bytesOut += trailer.length;
-      if (end) await endStream(conn);
+      // Our mark after the last token, in the same write: a client of ours learns this host is
+      // ours, a real one ignores it.
+      summary.bytesOut = await writeResponse(conn, response, false, compression, trailer);
+      if (end) await closeAfterFlush(conn);
       return true;
     } catch {
       conn.destroy();
@@ -100,10 +101,13 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     return finish("OTHER", resolved.reason);
   }
 
+  // Phase times only when they are logged (debug).
   const marks: [string, number][] = [["read", performance.now()]];
-  const mark = (name: string): void => {
-    marks.push([name, performance.now()]);
-  };
+  const mark = ctx.logger.enabled("debug")
+    ? (name: string): void => {
+        marks.push([name, performance.now()]);
+      }
+    : (): void => {};
   const release = await ctx.slots.acquire(clientGone.signal);
   mark("wait");
   if (!release) {
@@ -117,11 +121,11 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   let result: JobResult = "OTHER";
   let reason: string | undefined;
   try {
-    folder = await createJobFolder(ctx.tempDir);
+    folder = await ctx.folders.create();
     mark("folder");
     let prepared: Prepared;
     try {
-      prepared = await prepareJob(request, folder, resolved.executable, resolved.flags ?? []);
+      prepared = await prepareJob(request, folder, resolved.executable, resolved.flags ?? [], ctx.addPipe);
     } catch (err) {
       const bad = err instanceof PumpTreeError || err instanceof ServerRewriteError;
       result = bad ? "REJ_BAD_REQ" : "OTHER";
@@ -150,10 +154,10 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     let object: Uint8Array = new Uint8Array(0);
     let deps: Uint8Array | undefined;
     if (run.status === 0) {
-      object = await readFile(prepared.output).catch(() => Buffer.alloc(0));
+      object = await folder.readFile(prepared.output).catch(() => Buffer.alloc(0));
       if (prepared.deps) object = unrootObject(object as Buffer, prepared.deps.root);
       if (prepared.deps) {
-        const text = await readFile(prepared.deps.file, "utf8").catch(() => "");
+        const text = (await folder.readFile(prepared.deps.file).catch(() => Buffer.alloc(0))).toString("utf8");
         deps = Buffer.from(fixDependencyFile(text, { tempObject: prepared.output, target: prepared.deps.target, root: prepared.deps.root }));
       }
     }
@@ -189,11 +193,13 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       conn.destroy(); // closed only now: a client that sees the close also sees an empty temp dir
     }
   }
-  // The answer goes out while the folder is removed; our side is ended only after that.
-  const sending = send(response, false, serverTrailer({ resolvedBy: resolved.by, flags: resolved.flags }));
-  await folder?.remove();
+  // The folder's files are unlinked first (microseconds; on a memory filesystem the whole removal
+  // is), then the answer goes out; our side is closed only once the folder is gone.
+  const removing = folder?.remove();
+  const sending = send(response, false, compiledJobTrailer(resolved.by, resolved.flags));
+  await removing;
   mark("cleanup");
-  const sent = (await sending) && (await endStream(conn).then(() => true, () => false));
+  const sent = (await sending) && (await closeAfterFlush(conn).then(() => true, () => false));
   mark("send");
   if (ctx.logger.enabled("debug")) {
     const steps = marks.slice(1).map(([name, t], i) => `${name} ${(t - (marks[i] as [string, number])[1]).toFixed(1)}`);

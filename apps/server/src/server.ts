@@ -9,7 +9,7 @@ import { CmdListWhitelist } from "./cmdlist-whitelist.js";
 import { DistccServerError } from "./errors.js";
 import type { JobContext } from "./job-context.js";
 import { formatJobSummary, type JobSummary } from "./job-result.js";
-import { checkTempDir } from "./job-folder.js";
+import { defaultTempDir, JobFolders } from "./job-folder.js";
 import { JobSlots } from "./job-slots.js";
 import { HelperLauncher, inlineLauncher } from "./launcher.js";
 import { NativeLauncher } from "./native-launcher.js";
@@ -41,8 +41,12 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Kill a compile after this long (0 = never; default 0). */
   jobLifetimeMs?: number;
-  /** Where job folders are made (default os.tmpdir()). */
+  /** Where job folders are made (default /dev/shm when it is a writable tmpfs, else os.tmpdir()).
+   *  On a tmpfs (or ramfs) a job's file operations are synchronous, which costs less CPU. */
   tempDir?: string;
+  /** Add `-pipe` to GCC/Clang compiles that lack it: no temporary `.s` file, the same object
+   *  (default true). */
+  pipe?: boolean;
   logger?: Logger;
   /** Serve statistics over HTTP on this port (0 = a free port). Undefined = no stats server. */
   statsPort?: number;
@@ -89,6 +93,8 @@ export interface DistccServer {
   readonly address: AddressInfo;
   /** Where the stats port listens, if enabled. */
   readonly statsAddress: AddressInfo | undefined;
+  /** Where job folders are made (the option, or the default chosen at start). */
+  readonly tempDir: string;
   /** A copy of the counters. */
   stats(): StatsSnapshot;
   /** Serves one job on any duplex stream (inetd/ssh mode: stdin+stdout). */
@@ -141,9 +147,10 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const allow = allowListFor(options);
   const jobs = options.jobs ?? (await import("node:os")).availableParallelism() + 2;
   const slots = new JobSlots(jobs, options.maxQueue ?? 128);
-  const tempDir = options.tempDir ?? tmpdir();
+  const tempDir = options.tempDir ?? defaultTempDir();
+  const folders = new JobFolders(tempDir);
   try {
-    await checkTempDir(tempDir);
+    await folders.check();
   } catch (err) {
     throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", (err as Error).message);
   }
@@ -158,13 +165,14 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const stats = new ServerStats(() => ({ running: slots.running, queued: slots.queued, connections: open.size }), jobs);
 
   const ctx: JobContext = {
-    tempDir,
+    folders,
+    addPipe: options.pipe ?? true,
     slots,
     whitelist,
     logger,
     limits: { ...SERVER_LIMITS, ...options.limits },
     memory: new MemoryBudget(options.maxRequestMemory ?? 1 << 30),
-    launcher: options.spawnHelper ? new HelperLauncher() : options.nativeSpawn === false ? inlineLauncher : new NativeLauncher(tempDir),
+    launcher: options.spawnHelper ? new HelperLauncher() : options.nativeSpawn === false ? inlineLauncher : new NativeLauncher(options.tempDir ?? tmpdir()),
     readTimeoutMs: options.readTimeoutMs ?? 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
     jobLifetimeMs: options.jobLifetimeMs ?? 0,
@@ -286,6 +294,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   return {
     address,
     statsAddress,
+    tempDir,
     stats: () => stats.snapshot(),
     serveStream,
     close,

@@ -4,7 +4,13 @@ import { packageVersion } from "./version.js";
 
 /** What this server offers to a client of ours (docs/protocol-extensions.md). */
 export const SERVER_FEATURES = ["lz4", "identity", "caps"] as const;
-const serverName = (): string => `distcc-ts ${packageVersion()}`;
+let name: string | undefined;
+/** Read once: the version comes from package.json (a file read and a JSON parse). */
+const serverName = (): string => (name ??= `distcc-ts ${packageVersion()}`);
+
+/** The trailers of compiled jobs, by how the compiler was chosen and its flags (a handful per server). */
+const compiledTrailers = new Map<string, Uint8Array>();
+const MAX_CACHED_TRAILERS = 64;
 
 /**
  * The XSRV packet appended after every compile response: a client of ours learns from it that this
@@ -16,6 +22,18 @@ export function serverTrailer(extra: { resolvedBy?: "identity" | "name"; flags?:
   if (extra.flags && extra.flags.length > 0) t.flags = extra.flags.slice(0, 32).map((f) => f.slice(0, 256));
   if (extra.missing) t.missing = extra.missing;
   return encodeExtensionPacket("XSRV", t);
+}
+
+/** serverTrailer for a compiled job; the bytes are the same for every job with that choice, so they are kept. */
+export function compiledJobTrailer(resolvedBy: "identity" | "name", flags: readonly string[]): Uint8Array {
+  const key = `${resolvedBy}\0${flags.join("\0")}`;
+  let bytes = compiledTrailers.get(key);
+  if (!bytes) {
+    if (compiledTrailers.size >= MAX_CACHED_TRAILERS) compiledTrailers.clear();
+    bytes = serverTrailer({ resolvedBy, flags });
+    compiledTrailers.set(key, bytes);
+  }
+  return bytes;
 }
 
 /** The XCAP answer: the whitelisted toolchains (by identity, without paths), slots and load. */
