@@ -69,6 +69,14 @@ export class Backoff implements BackoffView {
     this.#period.delete(hostId);
   }
 
+  /**
+   * Failed and not succeeded since (its backoff may have ended): a policy sends it one job at a time
+   * until it answers, rather than a slot's worth of jobs that would all fail again.
+   */
+  onProbation(hostId: string): boolean {
+    return this.#failedAt.has(hostId);
+  }
+
   isBackedOff(hostId: string, now: number): boolean {
     return this.backedOffUntil(hostId, now) !== undefined;
   }

@@ -227,6 +227,7 @@ export class Scheduler {
       if (remote) this.backoff.succeed(lease.placeId);
       for (const other of [...job.leases]) {
         const copy = this.#leases.get(other)!;
+        this.#learnFromLoser(copy, job, now);
         this.#release(copy, job, now);
         cancelled.push(copy);
       }
@@ -462,6 +463,17 @@ export class Scheduler {
     }
     const gap = Math.max(0, now - last);
     this.#arrivalMs = this.#arrivalMs === undefined ? gap : this.#arrivalMs + (gap - this.#arrivalMs) / ARRIVAL_MEMORY;
+  }
+
+  /**
+   * A lease that lost the race to a copy, at a place with no estimate yet (a first job there, often a
+   * probe): it took at least `now - startedAt`, and that lower bound is learned. Otherwise a place
+   * whose first jobs are always overtaken would stay unknown and be probed again and again.
+   */
+  #learnFromLoser(lease: Lease, job: JobRecord, now: number): void {
+    if (job.info.inputBytes <= 0 || this.model.estimate(lease.placeId, job.info.inputBytes, now) !== undefined) return;
+    const concurrency = this.#load.mean(lease.id, lease.placeId, lease.startedAt, now);
+    this.model.observe({ placeId: lease.placeId, inputBytes: job.info.inputBytes, elapsedMs: Math.max(0, now - lease.startedAt), concurrency }, now);
   }
 
   /** Load on this machine from remote jobs' preprocessing, in jobs. */

@@ -67,6 +67,8 @@ export interface RunningJob {
 /** Read side of the backoff state. */
 export interface BackoffView {
   isBackedOff(hostId: string, now: number): boolean;
+  /** Failed, and no success since (even once its backoff is over). */
+  onProbation?(hostId: string): boolean;
 }
 
 /** Read side of the learned model. */

@@ -119,6 +119,9 @@ function listCandidates(
     }
     if (seen.has(h.id) || h.down || h.limit <= 0 || excluded.has(h.id)) continue;
     if (state.backoff?.isBackedOff(h.id, now)) continue;
+    // Back from a failure: one job at a time until it answers (a host still down would otherwise fail
+    // a whole slot's worth of jobs, and each lost its preprocessing, every time its backoff ended).
+    if (state.backoff?.onProbation?.(h.id) && busyAt.has(h.id)) continue;
     seen.add(h.id);
     places.push({ id: h.id, local: false, limit: h.limit, taken: takenSlots(h) });
   }
