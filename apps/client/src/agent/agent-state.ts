@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { formatHostList, type HostList } from "@x/distcc-hosts";
 import { SpeedModel } from "@x/distcc-scheduler";
-import { IdentityCache } from "@x/distcc-toolchain";
+import { IdentityCache, type CompilerIdentity } from "@x/distcc-toolchain";
 import type { AgentPaths } from "../agent-paths.js";
 import { findCompiler } from "../invocation.js";
 import { envBoolean, type ClientOptions } from "../env-options.js";
@@ -44,6 +44,24 @@ export class AgentState {
     this.compilers.set(key, { path: found, at: now });
     return found;
   }
+
+  private readonly identityMemo = new Map<string, { at: number; identity: Promise<CompilerIdentity> }>();
+
+  /**
+   * `identities.get`, remembered for a few seconds: every job of a build asks about the same compiler,
+   * and each answer from the cache costs a lookup on PATH, a stat and a realpath.
+   */
+  readonly recentIdentities: Pick<IdentityCache, "get"> = {
+    get: (path: string): Promise<CompilerIdentity> => {
+      const now = Date.now();
+      const hit = this.identityMemo.get(path);
+      if (hit && now - hit.at < 5000) return hit.identity;
+      const identity = this.identities.get(path);
+      if (this.identityMemo.size > 64) this.identityMemo.clear();
+      this.identityMemo.set(path, { at: now, identity });
+      return identity;
+    },
+  };
 
   /** A fresh number for this agent's private temporary files. */
   nextTempId(): number {

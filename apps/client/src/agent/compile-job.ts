@@ -121,7 +121,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     return;
   }
 
-  const rewrite = await rewriteForServer(ctx.state.identities, ctx.compilerPath, scan.argv[0] ?? inv.compilerName, scan.argv, {
+  const rewrite = await rewriteForServer(ctx.state.recentIdentities, ctx.compilerPath, scan.argv[0] ?? inv.compilerName, scan.argv, {
     noRewrite: opts.noRewriteCross,
   });
   if (rewrite.note) out.debug(rewrite.note);

@@ -1,4 +1,5 @@
-import { renameSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { replaceWithoutFlush } from "../agent/write-output.js";
 import { BuildStats, LOCAL_ID, type JobInfo, type Lease, type Outcome, type Scheduler } from "@x/distcc-scheduler";
 import type { PlacementObserver } from "../agent/placement.js";
 import { buildChannel, jobChannel, statusChannel, type JobEvent } from "./channels.js";
@@ -215,12 +216,15 @@ export class AgentMonitor {
   }
 }
 
-/** Readers never see half a file. Errors are ignored: figures are best effort, never a build failure. */
+/**
+ * Readers never see half a file (they may briefly see none, and retry). Errors are ignored: figures are
+ * best effort, never a build failure. No rename over the old file: see replaceWithoutFlush.
+ */
 export function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    replaceWithoutFlush(tmp, file);
   } catch {
     /* a read-only or vanished dir: nothing to show, nothing lost */
   }

@@ -16,13 +16,17 @@ export interface MonResult {
  */
 export function readAgentStatus(env: Record<string, string | undefined>): { status: AgentStatus; running: boolean } | undefined {
   const { agentDir } = agentPaths(env);
-  let status: AgentStatus;
-  try {
-    status = JSON.parse(readFileSync(join(agentDir, "status.json"), "utf8")) as AgentStatus;
-    if (status.version !== 1) return undefined;
-  } catch {
-    return undefined;
+  let status: AgentStatus | undefined;
+  // The agent replaces the file by unlink + rename (see writeAtomically): it can be missing for an instant.
+  for (let attempt = 0; attempt < 3 && !status; attempt++) {
+    if (attempt > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    try {
+      status = JSON.parse(readFileSync(join(agentDir, "status.json"), "utf8")) as AgentStatus;
+    } catch {
+      /* not there (yet, or this instant) */
+    }
   }
+  if (status?.version !== 1) return undefined;
   let running = false;
   try {
     process.kill(status.pid, 0);
