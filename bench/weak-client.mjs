@@ -1,12 +1,13 @@
 // Bench: the blog's "weak client + one helper" on this 2-core box, through ../shared/bench/weak-client.sh
 // (client side pinned to core 0 in a cgroup v1 throttled to CLIENT_QUOTA % of a core, helper distccd on
-// core 1, unthrottled or at HELPER_QUOTA %). Two runs of that script, each with its own local baseline:
-//   1. Debian's distcc client (CCWRAP=distcc)
-//   2. ours: the native launcher of distcc-client (CCWRAP=<launcher>), the same Debian distccd helper
-//      (SERVER_CMD can replace it), default policy (earliest expected finish).
-// Then one table: speed-up over local with the strong helper and with the slow one.
+// core 1, unthrottled or at HELPER_QUOTA %). Each round is two runs of that script (ROUNDS=1 each, each
+// with its own local baseline), in alternating order:
+//   - Debian's distcc client (CCWRAP=distcc)
+//   - ours: the native launcher of distcc-client (CCWRAP=<launcher>), the same Debian distccd helper
+//     (SERVER_CMD can replace it), default policy (earliest expected finish); one DISTCC_DIR for all rounds.
+// Then one table: median speed-up over local with the strong helper and with the slow one, and each run's.
 // Needs root + taskset + a cgroup v1 cpu controller; skipped (exit 0) otherwise.
-// Run after `pnpm build`: node bench/weak-client.mjs   (ROUNDS=1 for a quick run, ~8 min;
+// Run after `pnpm build`: node bench/weak-client.mjs   (ROUNDS=1, the default: ~8 min; each round ~8 min;
 // ONLY=ours or ONLY=distcc for one side; NFILES, CLIENT_QUOTA, HELPER_QUOTA, PORT pass through).
 import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, chmodSync, rmSync } from "node:fs";
@@ -32,11 +33,11 @@ function canRun() {
   return undefined;
 }
 
-/** Runs weak-client.sh with extra env, streaming its output; returns the SUMMARY figures. */
-function runScript(label, env) {
+/** One run of weak-client.sh (ROUNDS=1) with extra env, streaming its output; returns the SUMMARY figures. */
+function runScriptOnce(label, env) {
   return new Promise((resolve) => {
-    console.log(`\n--- ${label}: ${script} (ROUNDS=${ROUNDS}) ---`);
-    const child = spawn("bash", [script], { env: { ...process.env, ROUNDS, PORT, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+    console.log(`\n--- ${label}: ${script} ---`);
+    const child = spawn("bash", [script], { env: { ...process.env, ROUNDS: "1", PORT, ...env }, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;
@@ -57,39 +58,58 @@ if (why) {
   process.exit(0);
 }
 
-const results = {};
-if (only !== "ours") {
-  results.distcc = await runScript("Debian distcc client + distccd", { CCWRAP: "distcc" });
+// Rounds alternate the two clients (distcc, ours, then ours, distcc, ...), each a whole run of the
+// script with its own local baseline, so a load change on this shared machine hits both alike.
+const rounds = Math.max(1, Number(ROUNDS) || 1);
+const runs = { distcc: [], ours: [] };
+const dir = mkdtempSync(join(tmpdir(), "bench-weak-client-"));
+chmodSync(dir, 0o755);
+// One DISTCC_DIR for all of our rounds: from the second round on, the agent starts with what it learned.
+const oursEnv = { DISTCC_DIR: join(dir, "distcc-dir") };
+const launcher = spawnSync(process.execPath, [cli, "launcher"], { env: { ...process.env, ...oursEnv }, encoding: "utf8" }).stdout.trim();
+async function runOurs() {
+  const r = await runScriptOnce("distcc-client (native launcher + agent) + distccd", {
+    ...oursEnv,
+    CCWRAP: launcher,
+    // The agent started by the first launcher lives in the client's cgroup (its CPU is the client's);
+    // it must not outlive the run by minutes.
+    DISTCC_AGENT_IDLE_TIMEOUT: "20",
+  });
+  const summary = spawnSync(process.execPath, [cli, "summary"], { env: { ...process.env, ...oursEnv }, encoding: "utf8" });
+  console.log(`\nour agent's summary of the last build (slow helper):\n${summary.stdout}${summary.stderr}`);
+  return r;
 }
-if (only !== "distcc") {
-  const dir = mkdtempSync(join(tmpdir(), "bench-weak-client-"));
-  chmodSync(dir, 0o755);
-  const env = { DISTCC_DIR: join(dir, "distcc-dir") };
-  const launcher = spawnSync(process.execPath, [cli, "launcher"], { env: { ...process.env, ...env }, encoding: "utf8" }).stdout.trim();
-  try {
-    results.ours = await runScript("distcc-client (native launcher + agent) + distccd", {
-      ...env,
-      CCWRAP: launcher,
-      // The agent started by the first launcher lives in the client's cgroup (its CPU is the client's);
-      // it must not outlive the run by minutes.
-      DISTCC_AGENT_IDLE_TIMEOUT: "20",
-    });
-    const summary = spawnSync(process.execPath, [cli, "summary"], { env: { ...process.env, ...env }, encoding: "utf8" });
-    console.log(`\nour agent's summary of the last build (slow helper):\n${summary.stdout}${summary.stderr}`);
-  } finally {
-    spawnSync(process.execPath, [cli, "agent", "stop"], { env: { ...process.env, ...env } });
-    rmSync(dir, { recursive: true, force: true });
+const runDistcc = () => runScriptOnce("Debian distcc client + distccd", { CCWRAP: "distcc" });
+try {
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? ["distcc", "ours"] : ["ours", "distcc"];
+    for (const name of order) {
+      if (only && only !== name) continue;
+      runs[name].push(await (name === "ours" ? runOurs() : runDistcc()));
+    }
   }
+} finally {
+  spawnSync(process.execPath, [cli, "agent", "stop"], { env: { ...process.env, ...oursEnv } });
+  rmSync(dir, { recursive: true, force: true });
 }
 
-console.log("\n=== weak client (25 % of core 0) + one helper on core 1: speed-up over a local build of the same run");
-console.log(`${"client".padEnd(12)} ${"local s".padStart(8)} ${"strong s".padStart(9)} ${"speed-up".padStart(9)} ${"slow s".padStart(8)} ${"speed-up".padStart(9)}  check`);
-for (const [name, r] of Object.entries(results)) {
-  const f = r.figures;
-  const cell = (v, w, d = 1) => (v === undefined || Number.isNaN(v) ? "?" : v.toFixed(d)).padStart(w);
+function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+const pick = (list, key) => list.map((r) => r.figures[key]);
+console.log(`\n=== weak client (25 % of core 0) + one helper on core 1: speed-up over a local build of the same run (${rounds} round(s), medians; per run in brackets)`);
+console.log(`${"client".padEnd(8)} ${"local s".padStart(8)} ${"strong s".padStart(9)} ${"speed-up".padStart(9)} ${"slow s".padStart(8)} ${"speed-up".padStart(9)}  check`);
+for (const [name, list] of Object.entries(runs)) {
+  if (list.length === 0) continue;
+  const cell = (v, w, d = 1) => (Number.isNaN(v) ? "?" : v.toFixed(d)).padStart(w);
+  const each = (key) => pick(list, key).map((v) => (Number.isFinite(v) ? v.toFixed(2) : "?")).join(" ");
   console.log(
-    `${name.padEnd(12)} ${cell(f.local_s, 8)} ${cell(f.distcc_s, 9)} ${cell(f.distcc_speedup, 8, 2)}x ${cell(f["distcc-slow-helper_s"], 8)} ${cell(f["distcc-slow-helper_speedup"], 8, 2)}x  ${r.check}`,
+    `${name.padEnd(8)} ${cell(median(pick(list, "local_s")), 8)} ${cell(median(pick(list, "distcc_s")), 9)} ${cell(median(pick(list, "distcc_speedup")), 8, 2)}x ${cell(median(pick(list, "distcc-slow-helper_s")), 8)} ${cell(median(pick(list, "distcc-slow-helper_speedup")), 8, 2)}x  ${list.map((r) => r.check.split(" ")[0]).join(",")}`,
   );
+  console.log(`${"".padEnd(8)} per run: strong [${each("distcc_speedup")}], slow [${each("distcc-slow-helper_speedup")}]`);
 }
 console.log("goals: ours >= distcc with the strong helper; ours >= 1.2x with the slow helper (distcc: 0.65x in BASELINE.md 9)");
-process.exit(Object.values(results).some((r) => r.code !== 0) ? 1 : 0);
+process.exit(Object.values(runs).flat().some((r) => r.code !== 0) ? 1 : 0);
