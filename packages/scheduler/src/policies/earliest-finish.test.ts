@@ -16,7 +16,7 @@ function modelOf(times: Record<string, number>): SpeedModel {
 const job = { inputBytes: 60 * KIB };
 
 describe("earliestFinishPolicy", () => {
-  it("cold start: unknown helpers are filled in list order, then this machine gets one probing job", () => {
+  it("cold start: unknown helpers are filled in list order; this machine is probed once a helper reported", () => {
     const state: SchedulerState = {
       hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 0 }],
       local: { limit: 1, inUse: 0 },
@@ -24,11 +24,54 @@ describe("earliestFinishPolicy", () => {
       running: [{ placeId: "a", startedAt: 0 }],
     };
     expect(policy.choose(state, job, 0)).toEqual({ kind: "remote", hostId: "b", slot: 0 });
-    const full: SchedulerState = { ...state, hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 2 }] };
-    expect(policy.choose(full, job, 0)).toEqual({ kind: "local", slot: 0 });
-    // Its probe running, the next job waits for a first result.
-    const probing: SchedulerState = { ...full, local: { limit: 2, inUse: 1 }, running: [...state.running!, { placeId: "localhost", startedAt: 0 }] };
-    expect(policy.choose(probing, job, 0)).toEqual({ kind: "wait" });
+    // Every helper full and still on its first jobs: wait for a first result (this machine is busy
+    // preprocessing for them in distcc's flow; a probe now would compete with that).
+    const full: SchedulerState = {
+      ...state,
+      hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 2 }],
+      running: [{ placeId: "a", startedAt: 0 }, { placeId: "b", startedAt: 0 }, { placeId: "b", startedAt: 0 }],
+    };
+    expect(policy.choose(full, job, 0)).toEqual({ kind: "wait" });
+    // Both reported (slow: 1 s for this job), still full: rather than wait, this machine gets one probe.
+    const reported: SchedulerState = { ...full, model: modelOf({ a: 1000, b: 1000 }) };
+    expect(policy.choose(reported, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // Its probe running, the next job waits for a place (this machine is not assumed fast meanwhile).
+    const probing: SchedulerState = {
+      ...reported,
+      local: { limit: 2, inUse: 1 },
+      running: [...full.running!, { placeId: "localhost", startedAt: 0 }],
+    };
+    expect(policy.choose(probing, job, 0)).toMatchObject({ kind: "wait" });
+  });
+
+  it("probes this machine while helpers are free only when they take longer than the build's pace", () => {
+    const base: SchedulerState = {
+      hosts: [{ id: "fast", limit: 8, inUse: 0 }],
+      local: { limit: 1, inUse: 0 },
+      model: modelOf({ fast: 100 }),
+    };
+    // Jobs come every 150 ms and the helper does one in 100 ms: this machine is not what limits the
+    // build (its own preprocessing or make is); a local compile would only take CPU from it.
+    expect(policy.choose({ ...base, arrivalMs: 150 }, job, 0)).toEqual({ kind: "remote", hostId: "fast", slot: 0 });
+    // Jobs every 50 ms: the helper lags, one more place helps: probe this machine.
+    expect(policy.choose({ ...base, arrivalMs: 50 }, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // Pace unknown (first jobs): probe, as before.
+    expect(policy.choose(base, job, 0)).toEqual({ kind: "local", slot: 0 });
+  });
+
+  it("a host back from a failure gets one job at a time until it answers", () => {
+    const onProbation = (id: string): boolean => id === "flaky";
+    const state: SchedulerState = {
+      hosts: [{ id: "flaky", limit: 4, inUse: 1 }, { id: "other", limit: 4, inUse: 0 }],
+      local: { limit: 1, inUse: 1 },
+      model: new SpeedModel(),
+      backoff: { isBackedOff: () => false, onProbation },
+      running: [{ placeId: "flaky", startedAt: 0 }, { placeId: "localhost", startedAt: 0 }],
+    };
+    // Never measured, so a cold start would fill it; on probation with one job in flight, it gets no more.
+    expect(policy.choose(state, job, 0)).toEqual({ kind: "remote", hostId: "other", slot: 0 });
+    const idle: SchedulerState = { ...state, hosts: [{ id: "flaky", limit: 4, inUse: 0 }], running: [] };
+    expect(policy.choose(idle, job, 0)).toEqual({ kind: "remote", hostId: "flaky", slot: 0 });
   });
 
   it("with no usable helper, this machine is the fallback", () => {

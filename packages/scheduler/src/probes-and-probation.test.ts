@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { Backoff } from "./backoff.js";
+import { distccPolicy } from "./policies/distcc.js";
+import { earliestFinishPolicy } from "./policies/earliest-finish.js";
+import { Scheduler } from "./scheduler.js";
+import { SpeedModel } from "./speed-model.js";
+import { shouldDuplicate } from "./straggler.js";
+
+// The pieces added for issue 7 (the default policy never loses to distcc's order or to a local build
+// in the simulated farms): the build's pace, copies of first jobs, hosts on probation.
+describe("issue 7 additions", () => {
+  it("the scheduler measures the mean interval between submits, and starts afresh after a pause", () => {
+    const s = new Scheduler({ hosts: [{ id: "a", limit: 8 }], localSlots: 1, policy: distccPolicy() });
+    expect(s.state(0).arrivalMs).toBeUndefined();
+    s.submit({ inputBytes: 1 }, 0);
+    expect(s.state(0).arrivalMs).toBeUndefined();
+    s.submit({ inputBytes: 1 }, 100);
+    expect(s.state(100).arrivalMs).toBe(100);
+    s.submit({ inputBytes: 1 }, 300);
+    // Decaying mean over about 8 jobs: 100 + (200 - 100) / 8.
+    expect(s.state(300).arrivalMs).toBeCloseTo(112.5, 9);
+    // A pause of minutes is a new build, not a slow one.
+    s.submit({ inputBytes: 1 }, 300 + 120_000);
+    expect(s.state(300 + 120_000).arrivalMs).toBeUndefined();
+  });
+
+  it("a job at a place never measured is copied once it has run well past a free place's time", () => {
+    // No expected end: assumed to need as long again as it has run.
+    expect(shouldDuplicate({ now: 1000, startedAt: 0, alternativeMs: 400, margin: 2 })).toBe(true);
+    expect(shouldDuplicate({ now: 700, startedAt: 0, alternativeMs: 400, margin: 2 })).toBe(false);
+    // With an expected end in the future, the remaining time counts, as before.
+    expect(shouldDuplicate({ now: 1000, startedAt: 0, expectedEndAt: 1500, alternativeMs: 400, margin: 2 })).toBe(false);
+  });
+
+  it("the first job of a helper that loses to a copy teaches a lower bound of its time", () => {
+    const model = new SpeedModel();
+    // This machine is known: 200 ms for 60 KB.
+    for (let i = 0; i < 3; i++) model.observe({ placeId: "localhost", inputBytes: 60_000, elapsedMs: 200 }, 0);
+    const s = new Scheduler({ hosts: [{ id: "slow", limit: 1 }], localSlots: 1, policy: earliestFinishPolicy(), model });
+    const j = s.submit({ inputBytes: 60_000 }, 0);
+    expect(j.lease?.placeId).toBe("slow"); // never measured: a cold start fills it
+    expect(s.stragglers(300)).toEqual([]); // 300 ms < 2 x 200 ms
+    const [copy] = s.stragglers(1000);
+    expect(copy?.placeId).toBe("localhost");
+    const done = s.finish(copy!.id, { ok: true, elapsedMs: 200 }, 1200);
+    expect(done.cancelled.map((l) => l.placeId)).toEqual(["slow"]);
+    // The helper ran 1200 ms without a result: at least that, learned, so it is not probed forever.
+    expect(model.count("slow")).toBe(1);
+    expect(model.estimate("slow", 60_000, 1200)).toBeGreaterThanOrEqual(1200);
+  });
+
+  it("a host that failed is on probation until it succeeds, even after its backoff", () => {
+    const b = new Backoff({ periodMs: 1000 });
+    expect(b.onProbation("a")).toBe(false);
+    b.fail("a", 0);
+    expect(b.onProbation("a")).toBe(true);
+    expect(b.isBackedOff("a", 2000)).toBe(false);
+    expect(b.onProbation("a")).toBe(true);
+    b.succeed("a");
+    expect(b.onProbation("a")).toBe(false);
+  });
+
+  it("a dead host back from its backoff loses one job, not a slot's worth, each time", () => {
+    const s = new Scheduler({
+      hosts: [{ id: "dead", limit: 4 }],
+      localSlots: 1,
+      policy: earliestFinishPolicy(),
+      backoff: new Backoff({ periodMs: 1000 }),
+    });
+    const first = [0, 1, 2, 3].map(() => s.submit({ inputBytes: 1000 }, 0).lease!);
+    expect(first.map((l) => l.placeId)).toEqual(["dead", "dead", "dead", "dead"]);
+    for (const l of first) s.finish(l.id, { ok: false, reason: "connection refused" }, 1);
+    // Its backoff over, the next jobs: one goes to it, the others wait for this machine.
+    const later = [0, 1, 2].map(() => s.submit({ inputBytes: 1000 }, 2000));
+    const toDead = [...later.flatMap((r) => r.granted)].filter((l) => l.placeId === "dead");
+    expect(toDead).toHaveLength(1);
+  });
+});
