@@ -1,5 +1,5 @@
 import type { RequestExtension } from "@x/distcc-protocol";
-import { describeLocalReason, findForbiddenServerOption, scanArgs } from "@x/distcc-toolchain";
+import { describeLocalReason, findForbiddenServerOption, scanArgs, type ScanResult } from "@x/distcc-toolchain";
 import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "./exit-codes.js";
 import type { JobContext } from "./job-context.js";
 import type { ArgvVerdict } from "./request-reader.js";
@@ -10,15 +10,21 @@ export const noResponseFiles = (): string => {
   throw new Error("@file is not expanded on the server");
 };
 
-/** The checks distccd runs on argv (spec 8.2 steps 5 and 7), in order, plus ours. */
+/** How the server scans a client's argv (no response files, no environment). */
+export const scanClientArgs = (argv: readonly string[]): ScanResult => scanArgs(argv, { readFile: noResponseFiles, env: {} });
+
+/**
+ * The checks distccd runs on argv (spec 8.2 steps 5 and 7), in order, plus ours. `scan`: the
+ * argv's scanClientArgs when the caller has it already.
+ */
 export function checkArgv(
   argv: string[],
   version: number,
   cwd: string | undefined,
   ctx: Pick<JobContext, "whitelist">,
   ext?: RequestExtension,
+  scan: ScanResult = scanClientArgs(argv),
 ): ArgvVerdict {
-  const scan = scanArgs(argv, { readFile: noResponseFiles, env: {} });
   if (!scan.distributable) {
     return { kind: "drop", result: "OTHER", reason: `not distributable: ${describeLocalReason(scan.reason)}` };
   }

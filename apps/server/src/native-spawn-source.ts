@@ -78,7 +78,11 @@ static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint3
   for (uint32_t i = 0; i < envc; i++) envp[i] = strs[4 + argc + i];
   int pfd[2];
   if (pipe2(pfd, O_CLOEXEC) != 0) { int e = errno; free(strs); free(argv); free(envp); reply(2, id, e, 0); return; }
-  pid_t pid = fork();
+  // vfork: the child borrows this process's memory until execve, so no page tables are copied
+  // and nothing is copied on write (the helper is small, but it is still the bulk of its CPU per
+  // job). The child only makes syscalls (its own signal dispositions: no CLONE_SIGHAND), and this
+  // process waits until it has exec'ed or failed, which the CLOEXEC pipe then tells.
+  pid_t pid = vfork();
   if (pid == 0) {
     sigset_t all;
     sigemptyset(&all);

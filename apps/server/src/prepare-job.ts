@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { CompileRequest } from "@x/distcc-protocol";
-import { preprocessedExtension, rewriteServerJob, scanArgs } from "@x/distcc-toolchain";
-import { noResponseFiles } from "./check-request.js";
+import { preprocessedExtension, rewriteServerJob, type ScanResult } from "@x/distcc-toolchain";
+import { scanClientArgs } from "./check-request.js";
 import type { JobFolder } from "./job-folder.js";
 import { makeClientCwd, placeTreeEntry } from "./pump-tree.js";
 
@@ -50,8 +50,14 @@ export function serverFlags(executable: string, argv: readonly string[], flags: 
 }
 
 /** Puts the request's input in the job folder and rewrites the command for it (spec 8.2 step 6, 8.4). */
-export async function prepareJob(request: CompileRequest, folder: JobFolder, executable: string, flags: readonly string[], addPipe = true): Promise<Prepared> {
-  const scan = scanArgs(request.argv, { readFile: noResponseFiles, env: {} });
+export async function prepareJob(
+  request: CompileRequest,
+  folder: JobFolder,
+  executable: string,
+  flags: readonly string[],
+  addPipe = true,
+  scan: ScanResult = scanClientArgs(request.argv),
+): Promise<Prepared> {
   if (!scan.distributable) throw new Error("argv changed between checks"); // cannot happen: same argv
   const output = join(folder.path, "output.o");
   const front = serverFlags(executable, request.argv, flags, addPipe);

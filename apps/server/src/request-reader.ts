@@ -84,8 +84,9 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
     const drop = (result: JobResult, reason: string, ret: number): void =>
       settle({ kind: "dropped", result, reason, ret, ...(version !== undefined ? { version } : {}) });
     const armIdle = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => drop("OTHER", `client sent nothing for ${opts.idleTimeoutMs} ms`, 107), opts.idleTimeoutMs);
+      // One timer per request, restarted by each chunk (refresh: no new timer per chunk).
+      if (idle) idle.refresh();
+      else idle = setTimeout(() => drop("OTHER", `client sent nothing for ${opts.idleTimeoutMs} ms`, 107), opts.idleTimeoutMs);
     };
     const total = setTimeout(() => drop("OTHER", `request not complete after ${opts.totalTimeoutMs} ms`, 107), opts.totalTimeoutMs);
 

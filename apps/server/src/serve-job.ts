@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream";
 import type { CompileResponse } from "@x/distcc-protocol";
-import { scanArgs, ServerRewriteError } from "@x/distcc-toolchain";
-import { checkArgv, noResponseFiles } from "./check-request.js";
+import { ServerRewriteError, type ScanResult } from "@x/distcc-toolchain";
+import { checkArgv, scanClientArgs } from "./check-request.js";
 import { fixDependencyFile } from "./dotd.js";
 import type { JobFolder } from "./job-folder.js";
 import type { JobContext } from "./job-context.js";
@@ -26,11 +26,16 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   const clientGone = new AbortController();
   // A reason given: abort() would otherwise build a DOMException (and its stack) for every job,
   // since a real distcc client's close after the response is seen here too.
-  const onGone = (): void => clientGone.abort("client gone");
+  let ended = false;
+  // After the job, the client's close is no news: no abort (and its event dispatch) for it.
+  const onGone = (): void => {
+    if (!ended) clientGone.abort("client gone");
+  };
   const onShutdown = (): void => clientGone.abort("server stopping");
   ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
   const share = new BudgetShare(ctx.memory);
   const finish = (result: JobResult, reason?: string): JobSummary => {
+    ended = true;
     share.releaseAll();
     summary.result = result;
     if (reason) summary.reason = reason;
@@ -39,13 +44,16 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     return summary;
   };
 
+  let scanned: { argv: readonly string[]; scan: ScanResult } | undefined;
   const outcome = await readRequest(conn, {
     ...(ctx.limits ? { limits: ctx.limits } : {}),
     idleTimeoutMs: ctx.readTimeoutMs,
     totalTimeoutMs: ctx.requestTimeoutMs,
     checkArgv: (argv, version, cwd, ext) => {
       summary.compiler = argv[0];
-      return checkArgv(argv, version, cwd, ctx, ext);
+      // Scanned once per job: the same scan serves the summary and the rewritten command.
+      scanned = { argv, scan: scanClientArgs(argv) };
+      return checkArgv(argv, version, cwd, ctx, ext, scanned.scan);
     },
     onBytes: (n) => (summary.bytesIn += n),
     budget: share,
@@ -65,7 +73,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   const { request, verdict, ext } = outcome;
   const compression = ext?.compression ?? "lzo";
   summary.protocol = request.version;
-  const scan = scanArgs(request.argv, { readFile: noResponseFiles, env: {} });
+  const scan = scanned?.argv === request.argv ? scanned.scan : scanClientArgs(request.argv);
   if (scan.distributable) summary.input = scan.input;
   // From here on, EOF from the client means it went away (spec 1: never half-close).
   conn.once("end", onGone);
@@ -125,7 +133,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     mark("folder");
     let prepared: Prepared;
     try {
-      prepared = await prepareJob(request, folder, resolved.executable, resolved.flags ?? [], ctx.addPipe);
+      prepared = await prepareJob(request, folder, resolved.executable, resolved.flags ?? [], ctx.addPipe, scan);
     } catch (err) {
       const bad = err instanceof PumpTreeError || err instanceof ServerRewriteError;
       result = bad ? "REJ_BAD_REQ" : "OTHER";
