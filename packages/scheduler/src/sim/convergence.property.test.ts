@@ -39,17 +39,20 @@ describe("the learned model on random simulated farms (fast-check)", () => {
           }
         },
       ),
-      // A fixed seed: CI must not turn red at random. The one counterexample found so far is pinned
-      // below as a known defect (issue 7), so the suite says so until the model is fixed.
-      { numRuns: 25, seed: 20261126 },
+      // A fixed seed: CI must not turn red at random (1000 runs over ten other seeds passed too).
+      { numRuns: 100, seed: 20261126 },
     );
     expect(compared).toBeGreaterThan(5);
   });
 
-  // Found by this property with a random seed: next to a very slow helper (speed 0.115), a helper
-  // 2.6x faster (0.30) is estimated slower, after 80 jobs with the client at 0.25. Known defect of
-  // the model (issue 7: the model must converge); flip to `it` when fixed.
-  it.fails("known defect: misranks a slow helper next to a very slow one (client 0.25; speeds 0.115, 1.59, 0.30; seed 6)", () => {
+  // Found by this property with a random seed (issue 7; was pinned as a known defect): next to a very
+  // slow helper (speed 0.115), a helper 2.6x faster (0.30) was estimated slower, after 80 jobs with
+  // the client at 0.25: the slow helpers kept getting jobs, and four jobs whose compile time varies
+  // 10x at about the same size happened to make the faster one look slower. With the policy of issue
+  // 7 (no local probe and no crowding while helpers are on their first jobs) the slow helpers only run
+  // their first jobs and every estimate ranks right. The model itself did not change: a handful of
+  // noisy jobs can still misrank two places close in speed, which the property above does not ask.
+  it("ranks a slow helper next to a very slow one (client 0.25; speeds 0.115, 1.59, 0.30; seed 6)", () => {
     const model = new SpeedModel();
     const helpers = [0.11505204732826997, 1.5923408926890728, 0.3009845078161621].map((speed, i) => ({ id: `h${i}`, slots: 2, cpus: 1, speed, latencyMs: 0.2, bytesPerMs: 110_000 }));
     const setup = {
@@ -61,11 +64,13 @@ describe("the learned model on random simulated farms (fast-check)", () => {
     const result = simulateFarm(setup, { kind: "scheduler", policy: earliestFinishPolicy(), model, flow: "preprocess-first" });
     const estimate = (id: string): number => {
       const ms = model.estimate(id, 60_000, result.makespanMs, 1);
-      expect(ms).toBeDefined();
+      expect(ms, id).toBeDefined();
       return ms!;
     };
-    expect(model.count("h0")).toBeGreaterThanOrEqual(3);
-    expect(model.count("h2")).toBeGreaterThanOrEqual(3);
+    // Every helper measured; ranked by real speed: h1 (1.59) before h2 (0.30) before h0 (0.115).
+    expect(estimate("h1")).toBeLessThan(estimate("h2"));
     expect(estimate("h2")).toBeLessThan(estimate("h0"));
+    // The fast helper did most of the build.
+    expect(result.completedAt.h1!).toBeGreaterThan(60);
   });
 });
