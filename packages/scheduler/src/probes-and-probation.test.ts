@@ -76,3 +76,20 @@ describe("issue 7 additions", () => {
     expect(toDead).toHaveLength(1);
   });
 });
+
+describe("what the policy sees of running jobs", () => {
+  it("a running job's expected end follows the place's load now, not the load when it started", () => {
+    const model = new SpeedModel();
+    for (let i = 0; i < 3; i++) model.observe({ placeId: "h", inputBytes: 60_000, elapsedMs: 100 }, 0);
+    const s = new Scheduler({ hosts: [{ id: "h", limit: 4 }], localSlots: 0, policy: distccPolicy(), model });
+    const first = s.submit({ inputBytes: 60_000 }, 0).lease!;
+    expect(first.expectedEndAt).toBe(100); // alone there
+    expect(s.state(0).running![0]!.expectedEndAt).toBe(100);
+    s.submit({ inputBytes: 60_000 }, 10);
+    s.submit({ inputBytes: 60_000 }, 10);
+    // Three jobs share the place now: the first one is expected to take 300 ms in all.
+    const ends = s.state(10).running!.map((r) => r.expectedEndAt);
+    expect(ends[0]).toBe(300);
+    expect(first.expectedEndAt).toBe(100); // the lease itself keeps its figure
+  });
+});

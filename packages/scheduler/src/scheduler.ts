@@ -329,11 +329,10 @@ export class Scheduler {
         ...(h.down ? { down: true } : {}),
       };
     });
-    const running: RunningJob[] = [...this.#leases.values()].map((l) => ({
-      placeId: l.placeId,
-      startedAt: l.startedAt,
-      ...(l.expectedEndAt !== undefined ? { expectedEndAt: l.expectedEndAt } : {}),
-    }));
+    const running: RunningJob[] = [...this.#leases.values()].map((l) => {
+      const end = this.#expectedEndNow(l, now);
+      return { placeId: l.placeId, startedAt: l.startedAt, ...(end !== undefined ? { expectedEndAt: end } : {}) };
+    });
     return {
       hosts,
       local,
@@ -474,6 +473,22 @@ export class Scheduler {
     if (job.info.inputBytes <= 0 || this.model.estimate(lease.placeId, job.info.inputBytes, now) !== undefined) return;
     const concurrency = this.#load.mean(lease.id, lease.placeId, lease.startedAt, now);
     this.model.observe({ placeId: lease.placeId, inputBytes: job.info.inputBytes, elapsedMs: Math.max(0, now - lease.startedAt), concurrency }, now);
+  }
+
+  /**
+   * When a running job should end, for the policy: from the model at the place's load now, as if it
+   * had run at that load all along. The lease keeps its estimate at the load when it started, but
+   * jobs added since slow it down (and jobs ended since speed it up): with the old figure, the policy
+   * waited for a helper loaded by others as if it would free soon.
+   */
+  #expectedEndNow(lease: Lease, now: number): number | undefined {
+    if (lease.expectedEndAt === undefined) return undefined;
+    const job = this.#jobs.get(lease.jobId);
+    if (!job) return lease.expectedEndAt;
+    const load = this.#slots.inUse(lease.placeId) + (lease.placeId === LOCAL_ID ? this.#localExtra(now) : 0);
+    const estimate = this.model.estimate(lease.placeId, job.info.inputBytes, now, Math.max(1, load));
+    if (estimate === undefined) return lease.expectedEndAt;
+    return lease.startedAt + estimate;
   }
 
   /** Load on this machine from remote jobs' preprocessing, in jobs. */
