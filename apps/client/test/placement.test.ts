@@ -79,13 +79,16 @@ describe("placement: the default policy with helpers of different speed (real di
     expect(slow.maxConcurrent()).toBeLessThanOrEqual(2);
     const summary = await summaryWhenDone(env, 16);
     expect(summary).toMatch(/^16 of 16 jobs compiled/m);
-    expect(compiledAt(summary, "localhost")).toBe(16 - first);
-    expect(compiledAt(summary, hostId(slow.host))).toBe(first);
+    // A first job still running on the slow helper may also be compiled here as a straggler copy,
+    // and the copy may come first: every job is counted once, where its result came from.
+    const onSlow = compiledAt(summary, hostId(slow.host));
+    expect(onSlow).toBeLessThanOrEqual(first);
+    expect(compiledAt(summary, "localhost")).toBe(16 - onSlow);
 
     const mon = await run(process.execPath, [cli, "mon", "--once"], { cwd: "/", env });
     expect(mon.code, mon.stderr).toBe(0);
     expect(mon.stdout).toMatch(/^place\s+slots\s+jobs/m);
-    expect(mon.stdout).toMatch(new RegExp(`^${hostId(slow.host)}\\s+0/2\\s+${first}\\s`, "m"));
+    expect(mon.stdout).toMatch(new RegExp(`^${hostId(slow.host)}\\s+0/2\\s+${onSlow}\\s`, "m"));
     expect(mon.stdout).toMatch(/^localhost\s+0\/2\s+\d+\s/m);
 
     // The build is over after a quiet gap: the asked-for summary file, and the learned model under DISTCC_DIR.
