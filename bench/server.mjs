@@ -2,6 +2,8 @@
 //   (a) trivial compiles per second with 2 and 8 concurrent real `distcc` clients (protocol 2, ,lzo)
 //   (b) wall time of `make -j8 CC="distcc gcc"` on a generated project through each server
 //   (c) peak RSS of each server's own processes (compilers excluded) during (a)
+//   (d) CPU time of each server's own processes per trivial job during (a) (utime+stime from
+//       /proc/PID/stat, compilers excluded: far less noisy than throughput on a shared machine)
 // Rounds are interleaved (distccd, ours, distccd, ours, ...) and the median is reported.
 // Run after `pnpm build`: `node bench/server.mjs` (or `pnpm bench server`).
 // Three servers: distccd, ours (default settings) and ours with --spawn-helper.
@@ -68,7 +70,7 @@ async function waitForPort(port) {
   throw new Error(`nothing listens on ${port}`);
 }
 
-/** Every process as { pid, ppid, comm, rssKb } from /proc. */
+/** Every process as { pid, ppid, comm, rssKb, cpuTicks } from /proc (cpuTicks: its own utime+stime). */
 function processTable() {
   const out = [];
   for (const e of readdirSync("/proc")) {
@@ -78,7 +80,7 @@ function processTable() {
       const close = stat.lastIndexOf(")");
       const comm = stat.slice(stat.indexOf("(") + 1, close);
       const f = stat.slice(close + 2).split(" ");
-      out.push({ pid: Number(e), ppid: Number(f[1]), comm, rssKb: Number(f[21]) * 4 });
+      out.push({ pid: Number(e), ppid: Number(f[1]), comm, rssKb: Number(f[21]) * 4, cpuTicks: Number(f[11]) + Number(f[12]) });
     } catch {
       // gone
     }
@@ -86,22 +88,23 @@ function processTable() {
   return out;
 }
 
-/** RSS of the server's own processes (the tree under root, compilers and their helpers excluded). */
-function serverRssKb(rootPid, ownComm) {
-  const table = processTable();
+/** The server's own processes (the tree under root, compilers and their helpers excluded). */
+function serverProcesses(rootPid, ownComm, table = processTable()) {
   const children = new Map();
   for (const p of table) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
   const root = table.find((p) => p.pid === rootPid);
-  if (!root) return 0;
-  let sum = 0;
+  if (!root) return [];
+  const own = [];
   const stack = [root];
   while (stack.length) {
     const p = stack.pop();
-    if (ownComm(p.comm)) sum += p.rssKb;
+    if (ownComm(p.comm)) own.push(p);
     stack.push(...(children.get(p.pid) ?? []));
   }
-  return sum;
+  return own;
 }
+
+const serverRssKb = (rootPid, ownComm) => serverProcesses(rootPid, ownComm).reduce((sum, p) => sum + p.rssKb, 0);
 
 function processRssKb(pid) {
   try {
@@ -112,24 +115,48 @@ function processRssKb(pid) {
 }
 
 /** Our server's own processes: the node process, plus its spawn helper (native or Node). */
-function oursRssKb(pid) {
-  let sum = processRssKb(pid);
-  for (const p of processTable()) {
+function oursProcesses(pid, table = processTable()) {
+  const own = table.filter((p) => p.pid === pid);
+  for (const p of table) {
     if (p.ppid !== pid) continue;
     // The native spawn helper (default; its compilers are its children, not counted).
     if (p.comm === "spawn") {
-      sum += p.rssKb;
+      own.push(p);
       continue;
     }
     if (p.comm !== "node") continue;
     try {
-      if (readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("--max-semi-space-size")) sum += p.rssKb;
+      if (readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("--max-semi-space-size")) own.push(p);
     } catch {
       // gone
     }
   }
-  return sum;
+  return own;
 }
+
+function oursRssKb(pid) {
+  // VmRSS of the node process (its stat RSS can lag), the helpers' from the table.
+  return processRssKb(pid) + oursProcesses(pid).filter((p) => p.pid !== pid).reduce((sum, p) => sum + p.rssKb, 0);
+}
+
+/**
+ * CPU ticks used by a server's own processes. distccd's workers come and go: each process's last
+ * seen figure is kept, so one that exited still counts (up to its last sample, 100 ms before).
+ */
+function cpuMeter(processes) {
+  const last = new Map();
+  return {
+    sample() {
+      for (const p of processes()) last.set(p.pid, p.cpuTicks);
+    },
+    total() {
+      let sum = 0;
+      for (const t of last.values()) sum += t;
+      return sum;
+    },
+  };
+}
+const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 async function startServer(kind) {
   const port = await freePort();
@@ -151,6 +178,7 @@ async function startServer(kind) {
     // and exec still carry the parent's name and share its pages: counting them would count the
     // server twice, so for ours the tree is not walked.)
     rss: () => (kind === "distccd" ? serverRssKb(child.pid, (c) => c === "distccd") : oursRssKb(child.pid)),
+    cpu: cpuMeter(() => (kind === "distccd" ? serverProcesses(child.pid, (c) => c === "distccd") : oursProcesses(child.pid))),
     async stop() {
       try {
         process.kill(-child.pid, "SIGTERM");
@@ -174,7 +202,12 @@ async function loadRun(server, clients) {
   writeFileSync(join(dir, "tiny.c"), "int add(int a, int b) { return a + b; }\n");
   const env = clientEnv(`127.0.0.1:${server.port}/${Math.max(clients, 4)},lzo`, join(dir, "state"));
   let peakKb = server.rss();
-  const sampler = setInterval(() => (peakKb = Math.max(peakKb, server.rss())), 100);
+  server.cpu.sample();
+  const cpuBefore = server.cpu.total();
+  const sampler = setInterval(() => {
+    peakKb = Math.max(peakKb, server.rss());
+    server.cpu.sample();
+  }, 100);
   const end = Date.now() + DURATION * 1000;
   let ok = 0;
   let failed = 0;
@@ -191,7 +224,9 @@ async function loadRun(server, clients) {
     }),
   );
   clearInterval(sampler);
-  return { perSecond: ok / DURATION, failed, peakKb };
+  server.cpu.sample();
+  const cpuMsPerJob = ok > 0 ? ((server.cpu.total() - cpuBefore) * TICK_MS) / ok : 0;
+  return { perSecond: ok / DURATION, failed, peakKb, cpuMsPerJob };
 }
 
 /** (b): make -j8 of the generated project through the server. */
@@ -228,8 +263,8 @@ generateProject(join(work, "project"));
 console.log(`distcc-server vs distccd: --jobs ${JOBS}, ${DURATION} s per load run, ${ROUNDS} interleaved rounds, ${NFILES}-file project, ${availableParallelism()} CPUs`);
 
 const KINDS = ["distccd", "ours", "ours+helper"];
-const results = Object.fromEntries(KINDS.map((k) => [k, { load: {}, make: [], peakKb: 0, idleKb: 0 }]));
-for (const c of CONCURRENCY) for (const k of Object.keys(results)) results[k].load[c] = [];
+const results = Object.fromEntries(KINDS.map((k) => [k, { load: {}, cpu: {}, make: [], peakKb: 0, idleKb: 0 }]));
+for (const c of CONCURRENCY) for (const k of Object.keys(results)) [results[k].load[c], results[k].cpu[c]] = [[], []];
 
 const servers = {};
 for (const k of KINDS) servers[k] = await startServer(k);
@@ -244,9 +279,10 @@ try {
       for (const kind of KINDS) {
         const r = await loadRun(servers[kind], c);
         results[kind].load[c].push(r.perSecond);
+        results[kind].cpu[c].push(r.cpuMsPerJob);
         results[kind].peakKb = Math.max(results[kind].peakKb, r.peakKb);
         if (r.failed) console.log(`  ${kind}: ${r.failed} failed compiles with ${c} clients`);
-        console.log(`  round ${round + 1}, ${c} clients, ${kind}: ${r.perSecond.toFixed(1)} compiles/s, peak RSS ${(r.peakKb / 1024).toFixed(1)} MB`);
+        console.log(`  round ${round + 1}, ${c} clients, ${kind}: ${r.perSecond.toFixed(1)} compiles/s, server CPU ${r.cpuMsPerJob.toFixed(2)} ms/job, peak RSS ${(r.peakKb / 1024).toFixed(1)} MB`);
       }
     }
     for (const kind of KINDS) {
@@ -270,6 +306,9 @@ console.log("");
 console.log(`${"measure (median)".padEnd(34)} ${"distccd".padStart(9)} ${"ours".padStart(9)} ${"ours+helper".padStart(12)} ${"unit".padEnd(11)} ${"ratio".padStart(6)} ${"ratio+h".padStart(8)}`);
 for (const c of CONCURRENCY) {
   row(`trivial compiles, ${c} clients`, median(R.distccd.load[c]), median(R.ours.load[c]), median(R["ours+helper"].load[c]), "compiles/s");
+}
+for (const c of CONCURRENCY) {
+  row(`server CPU per job, ${c} clients`, median(R.distccd.cpu[c]), median(R.ours.cpu[c]), median(R["ours+helper"].cpu[c]), "ms", 2);
 }
 row(`make -j8, ${NFILES} files`, median(R.distccd.make), median(R.ours.make), median(R["ours+helper"].make), "s", 2);
 row("server RSS, idle", R.distccd.idleKb / 1024, R.ours.idleKb / 1024, R["ours+helper"].idleKb / 1024, "MB");

@@ -1,6 +1,7 @@
 import type { DecoderLimits } from "@x/distcc-protocol";
 import type { JobFolders } from "./job-folder.js";
 import type { JobSlots } from "./job-slots.js";
+import type { StopSignal } from "./job-stop.js";
 import type { Launcher } from "./launcher.js";
 import type { MemoryBudget } from "./memory-budget.js";
 import type { Logger } from "./logger.js";
@@ -27,5 +28,5 @@ export interface JobContext {
   /** Bytes all requests together may hold. */
   memory: MemoryBudget;
   /** Aborted when the server stops for good: running compiles are killed. */
-  shutdown: AbortSignal;
+  shutdown: StopSignal;
 }

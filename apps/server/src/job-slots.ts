@@ -1,3 +1,5 @@
+import type { StopSignal } from "./job-stop.js";
+
 /** Frees a slot; calling it twice is harmless. */
 export type ReleaseSlot = () => void;
 
@@ -31,7 +33,7 @@ export class JobSlots {
    * Takes a slot: resolves with its release function, or with `undefined` when the queue is full
    * or `signal` aborts while waiting (the waiter leaves the queue).
    */
-  acquire(signal?: AbortSignal): Promise<ReleaseSlot | undefined> {
+  acquire(signal?: StopSignal): Promise<ReleaseSlot | undefined> {
     if (signal?.aborted) return Promise.resolve(undefined);
     if (this.busy < this.capacity) {
       this.busy++;

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants } from "node:os";
 import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "./exit-codes.js";
+import type { StopSignal } from "./job-stop.js";
 import { inlineLauncher, type Launcher } from "./launcher.js";
 
 export interface CompilerRun {
@@ -18,7 +19,7 @@ export interface CompilerRun {
   /** Kill the compile after this long (0 or undefined = no limit): STAT 118 << 8. */
   lifetimeMs?: number;
   /** Aborted when the client went away: the compile is killed, STAT 107 << 8. */
-  clientGone?: AbortSignal;
+  clientGone?: StopSignal;
   /** Bytes kept of stdout and of stderr each; the rest is dropped (default 16 MiB). */
   maxOutput?: number;
 }

@@ -6,6 +6,7 @@ import { fixDependencyFile } from "./dotd.js";
 import type { JobFolder } from "./job-folder.js";
 import type { JobContext } from "./job-context.js";
 import type { JobResult, JobSummary } from "./job-result.js";
+import { JobStop } from "./job-stop.js";
 import { BudgetShare } from "./memory-budget.js";
 import { prepareJob, unrootObject, type Prepared } from "./prepare-job.js";
 import { PumpTreeError } from "./pump-tree.js";
@@ -23,15 +24,13 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   const started = Date.now();
   const startedPrecise = performance.now();
   const summary: JobSummary = { result: "OTHER", client, status: 0, ret: 0, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 };
-  const clientGone = new AbortController();
-  // A reason given: abort() would otherwise build a DOMException (and its stack) for every job,
-  // since a real distcc client's close after the response is seen here too.
+  const clientGone = new JobStop();
   let ended = false;
-  // After the job, the client's close is no news: no abort (and its event dispatch) for it.
+  // After the job, the client's close is no news.
   const onGone = (): void => {
-    if (!ended) clientGone.abort("client gone");
+    if (!ended) clientGone.stop();
   };
-  const onShutdown = (): void => clientGone.abort("server stopping");
+  const onShutdown = (): void => clientGone.stop();
   ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
   const share = new BudgetShare(ctx.memory);
   const finish = (result: JobResult, reason?: string): JobSummary => {
@@ -116,11 +115,11 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
         marks.push([name, performance.now()]);
       }
     : (): void => {};
-  const release = await ctx.slots.acquire(clientGone.signal);
+  const release = await ctx.slots.acquire(clientGone);
   mark("wait");
   if (!release) {
     conn.destroy();
-    if (clientGone.signal.aborted) return finish("CLI_DISCONN", "client went away while waiting for a compile slot");
+    if (clientGone.aborted) return finish("CLI_DISCONN", "client went away while waiting for a compile slot");
     return finish("REJ_OVERLOAD", `all ${ctx.slots.capacity} slots busy and ${ctx.slots.maxQueue} requests already waiting`);
   }
 
@@ -154,7 +153,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       // TMPDIR inside the job folder: whatever the compiler leaves behind goes with the folder.
       env: { ...ctx.compilerEnv, TMPDIR: folder.path },
       lifetimeMs: ctx.jobLifetimeMs,
-      clientGone: clientGone.signal,
+      clientGone,
     });
     summary.compileMs = Date.now() - compileStarted;
     mark("compile");

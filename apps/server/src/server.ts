@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { Duplex } from "node:stream";
@@ -11,6 +10,7 @@ import type { JobContext } from "./job-context.js";
 import { formatJobSummary, type JobSummary } from "./job-result.js";
 import { defaultTempDir, JobFolders } from "./job-folder.js";
 import { JobSlots } from "./job-slots.js";
+import { JobStop } from "./job-stop.js";
 import { HelperLauncher, inlineLauncher } from "./launcher.js";
 import { NativeLauncher } from "./native-launcher.js";
 import { MemoryBudget } from "./memory-budget.js";
@@ -157,9 +157,8 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const whitelist =
     options.whitelist ??
     (options.cmdList ? new CmdListWhitelist(options.cmdList.file, options.cmdList.words) : await ToolchainIndex.discover(options.discover ?? {}));
-  const shutdown = new AbortController();
-  // Every job listens on it: lift Node's leak warning limit of 10 listeners.
-  setMaxListeners(0, shutdown.signal);
+  // Every running job listens on it.
+  const shutdown = new JobStop();
   const open = new Set<Socket | Duplex>();
   const running = new Set<Promise<JobSummary>>();
   const stats = new ServerStats(() => ({ running: slots.running, queued: slots.queued, connections: open.size }), jobs);
@@ -177,7 +176,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
     jobLifetimeMs: options.jobLifetimeMs ?? 0,
     compilerEnv: options.compilerEnv ?? defaultCompilerEnv(),
-    shutdown: shutdown.signal,
+    shutdown,
   };
 
   const report = (summary: JobSummary): JobSummary => {
@@ -211,12 +210,12 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
 
   const drain = async (graceMs: number): Promise<void> => {
     const timer = setTimeout(() => {
-      shutdown.abort();
+      shutdown.stop();
       for (const stream of open) stream.destroy();
     }, graceMs);
     await Promise.allSettled([...running]);
     clearTimeout(timer);
-    shutdown.abort();
+    shutdown.stop();
     for (const stream of open) stream.destroy();
     ctx.launcher.close();
     stats.close();
