@@ -34,6 +34,13 @@ export interface LocalPool {
 export interface JobInfo {
   /** Size of the input that will be sent (preprocessed size when known, else the source size). */
   readonly inputBytes: number;
+  /**
+   * distcc's flow: the job is preprocessed after it gets its place, on this machine, while it holds
+   * the slot (our agent preprocesses first, then asks: leave it out). The default policy then does not
+   * probe this machine at a cold start while helpers are on their first jobs: this machine is busy
+   * with their preprocessing until then.
+   */
+  readonly preprocessesUnderLease?: boolean;
   /** `c`, `c++`, ... (informative; the model is per place). */
   readonly language?: string;
   /** Compiler as named on the wire (informative). */

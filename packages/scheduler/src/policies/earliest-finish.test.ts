@@ -16,7 +16,7 @@ function modelOf(times: Record<string, number>): SpeedModel {
 const job = { inputBytes: 60 * KIB };
 
 describe("earliestFinishPolicy", () => {
-  it("cold start: unknown helpers are filled in list order; this machine is probed once a helper reported", () => {
+  it("cold start: unknown helpers are filled in list order, then this machine gets one probing job (distcc's flow: once a helper reported)", () => {
     const state: SchedulerState = {
       hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 0 }],
       local: { limit: 1, inUse: 0 },
@@ -24,17 +24,20 @@ describe("earliestFinishPolicy", () => {
       running: [{ placeId: "a", startedAt: 0 }],
     };
     expect(policy.choose(state, job, 0)).toEqual({ kind: "remote", hostId: "b", slot: 0 });
-    // Every helper full and still on its first jobs: wait for a first result (this machine is busy
-    // preprocessing for them in distcc's flow; a probe now would compete with that).
+    // Every helper full and still on its first jobs: rather than wait, this machine gets one probe.
     const full: SchedulerState = {
       ...state,
       hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 2 }],
       running: [{ placeId: "a", startedAt: 0 }, { placeId: "b", startedAt: 0 }, { placeId: "b", startedAt: 0 }],
     };
-    expect(policy.choose(full, job, 0)).toEqual({ kind: "wait" });
+    expect(policy.choose(full, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // In distcc's flow (preprocessed under the lease), this machine is busy with the helpers' jobs
+    // until their first results: wait for one.
+    const distccFlow = { ...job, preprocessesUnderLease: true };
+    expect(policy.choose(full, distccFlow, 0)).toEqual({ kind: "wait" });
     // Both reported (slow: 1 s for this job), still full: rather than wait, this machine gets one probe.
     const reported: SchedulerState = { ...full, model: modelOf({ a: 1000, b: 1000 }) };
-    expect(policy.choose(reported, job, 0)).toEqual({ kind: "local", slot: 0 });
+    expect(policy.choose(reported, distccFlow, 0)).toEqual({ kind: "local", slot: 0 });
     // Its probe running, the next job waits for a place (this machine is not assumed fast meanwhile).
     const probing: SchedulerState = {
       ...reported,

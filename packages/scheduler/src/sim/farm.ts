@@ -210,7 +210,9 @@ class FarmRun {
   }
 
   #submit(job: SimJob): void {
-    const submitted = this.#scheduler!.submit({ inputBytes: job.inputBytes }, this.#now);
+    // distcc's flow preprocesses under the lease; ours (preprocess first) does not.
+    const info = this.#preprocessFirst ? { inputBytes: job.inputBytes } : { inputBytes: job.inputBytes, preprocessesUnderLease: true };
+    const submitted = this.#scheduler!.submit(info, this.#now);
     this.#jobOf.set(submitted.jobId, job);
     this.#startLeases(submitted.granted);
   }

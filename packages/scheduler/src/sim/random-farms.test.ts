@@ -28,15 +28,15 @@ describe("random simulated farms (60 farms, both flows, cold and warm)", () => {
       }
     }
     // Before issue 7 (same 240 runs): 17 below local (worst 0.87x), 46 below distcc's order (worst
-    // 0.88x). Now 18 below local (worst 0.82x) and 32 below distcc's order (worst 0.87x). Below local:
+    // 0.88x). Now 17 below local (worst 0.87x) and 32 below distcc's order (worst 0.87x). Below local:
     // farms whose every helper is dead (each retry after a backoff loses a preprocessing; in our
     // agent's flow, preprocessing apart costs about 2 % more CPU than a local compile) or a single
     // helper 3-7x slower than this machine that a cold start fills before its first result (those
     // jobs get straggler copies here once this machine is known). Below distcc's order: the tail of
     // the build, and a local probe on a weak client.
-    expect(Math.min(...vsLocal)).toBeGreaterThan(0.8);
+    expect(Math.min(...vsLocal)).toBeGreaterThan(0.86);
     expect(Math.min(...vsDistcc)).toBeGreaterThan(0.86);
-    expect(vsLocal.filter((v) => v < 1).length).toBeLessThanOrEqual(18);
+    expect(vsLocal.filter((v) => v < 1).length).toBeLessThanOrEqual(17);
     expect(vsDistcc.filter((v) => v < 1).length).toBeLessThanOrEqual(32);
     expect(median(vsLocal)).toBeGreaterThan(1.5);
     expect(median(vsDistcc)).toBeGreaterThan(1.1);
