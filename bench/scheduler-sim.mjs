@@ -62,6 +62,34 @@ for (let i = 0; i < names.length; i++) {
   console.log(names[i].padEnd(width), ...cells);
 }
 
+// Every run on the standard farms (issue 7: never worse than distcc's order nor a local build):
+// seeds x flows x with/without straggler copies x cold/warm.
+const standard = { runs: 0, slowerThanLocal: 0, slowerThanDistcc: 0, worstLocal: Infinity, worstCold: Infinity, worstWarm: Infinity };
+for (const seed of seeds) {
+  for (const setup of standardSetups(seed)) {
+    const local = simulateFarm(setup, { kind: "local-only" }).makespanMs;
+    const theirs = simulateFarm(setup, { kind: "scheduler", policy: distccPolicy() }).makespanMs;
+    for (const flow of ["choose-first", "preprocess-first"]) {
+      for (const duplicates of [false, true]) {
+        const [cold, warm] = coldAndWarm(setup, flow, duplicates).map((r) => r.makespanMs);
+        for (const ms of [cold, warm]) {
+          standard.runs++;
+          if (ms > local) standard.slowerThanLocal++;
+          if (ms > theirs) standard.slowerThanDistcc++;
+          standard.worstLocal = Math.min(standard.worstLocal, local / ms);
+        }
+        standard.worstCold = Math.min(standard.worstCold, theirs / cold);
+        standard.worstWarm = Math.min(standard.worstWarm, theirs / warm);
+      }
+    }
+  }
+}
+console.log(`\nstandard farms, every run (${standard.runs}: seeds x 2 flows x copies or not x cold/warm), ours:`);
+console.log(`slower than local only: ${standard.slowerThanLocal}/${standard.runs} (worst speed-up ${standard.worstLocal.toFixed(3)}x)`);
+console.log(
+  `slower than distcc order: ${standard.slowerThanDistcc}/${standard.runs} (worst speed-up cold ${standard.worstCold.toFixed(3)}x, warm ${standard.worstWarm.toFixed(3)}x)`,
+);
+
 // Random farms: the spread, not only the hand-made cases.
 const vsLocal = [];
 const vsDistcc = [];
