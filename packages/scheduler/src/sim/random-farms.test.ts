@@ -29,8 +29,9 @@ describe("random simulated farms (60 farms, both flows, cold and warm)", () => {
     }
     // Before issue 7 (same 240 runs): 17 below local (worst 0.87x), 46 below distcc's order (worst
     // 0.88x). Now 17 below local (worst 0.87x) and 32 below distcc's order (worst 0.87x). Below local:
-    // farms whose every helper is dead (each retry after a backoff loses a preprocessing; in our
-    // agent's flow, preprocessing apart costs about 2 % more CPU than a local compile) or a single
+    // farms whose every helper is dead (in distcc's flow each retry after a backoff loses a
+    // preprocessing; in our agent's flow a job preprocessed apart, then compiled here, costs ~14 %
+    // more CPU than a plain local compile, whatever the policy) or a single
     // helper 3-7x slower than this machine that a cold start fills before its first result (those
     // jobs get straggler copies here once this machine is known). Below distcc's order: the tail of
     // the build, and a local probe on a weak client.
