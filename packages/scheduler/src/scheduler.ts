@@ -451,7 +451,8 @@ export class Scheduler {
 
   /**
    * Mean interval between submits, decaying over the last ~ARRIVAL_MEMORY jobs. A gap longer than
-   * ARRIVAL_GAP_MS starts afresh: it is a new build, not a slow one.
+   * ARRIVAL_GAP_MS starts afresh: it is a new build, not a slow one (and a pace that slow is left
+   * unknown, which the default policy treats like a slow one).
    */
   #noteArrival(now: number): void {
     const last = this.#lastSubmitAt;

@@ -44,8 +44,10 @@ interface Candidate {
  * from what the model learned (speed and transfer cost per place, at the load the job would meet) and
  * what is queued there. This machine counts as a place, so a helper slower than the client only gets
  * the work it finishes sooner. A busy place is waited for only when clearly better than every free
- * one. Helpers never measured are filled like distcc would (a cold start is never worse than distcc's
- * order); this machine is probed only when nothing known is free and it is not already loaded.
+ * one. Helpers never measured are filled like distcc would (a cold start follows distcc's order; a
+ * helper back from a failure gets one job at a time); this machine is probed with one job when a job
+ * would otherwise wait, or when the free helpers lag the build's pace, and never while the
+ * preprocessing of jobs in flight already loads it. A place not measured yet is never waited for.
  */
 export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Policy {
   const reprobeAfterMs = options.reprobeAfterMs ?? 60_000;
@@ -62,21 +64,22 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
       // 1. A helper to (re)learn goes first: a cold start fills helpers like distcc.
       const remoteProbe = candidates.find((c) => c.probe && !c.local);
       if (remoteProbe) return place(remoteProbe);
-      // 2. The earliest expected finish among known places; a busy one only if clearly better.
+      // Known places, and those with a slot free now.
       const known = candidates.filter((c) => !c.probe);
       const free = known.filter((c) => c.freeSlot !== undefined);
-      // 1b. Before that, this machine, once, if it may be probed now (see listCandidates), no helper is
-      // still on its first jobs, and the free helpers are slow next to the pace of the build: without
-      // it, a build could stay on helpers far slower than this machine.
+      // 2. This machine, once, if it may be probed now (see listCandidates), no helper is still on its
+      // first jobs, and the free helpers lag the build's pace (see helpersLag): without it, a build
+      // could stay on helpers far slower than this machine.
       const localProbe = candidates.find((c) => c.probe && c.local);
       if (localProbe && !helperProbing && helpersLag(free, state.arrivalMs, now)) return place(localProbe);
+      // 3. The earliest expected finish among known places; a busy one only if clearly better.
       let best = pickBest(job.urgent ? free : known);
       if (best && best.freeSlot === undefined) {
         const bestFree = pickBest(free);
         if (bestFree && bestFree.finish - now <= waitFactor * (best.finish - now)) best = bestFree;
       }
       if (best && best.freeSlot !== undefined) return place(best);
-      // 3. Rather than wait, learn this machine; but in distcc's flow (jobs preprocessed under their
+      // 4. Rather than wait, learn this machine; but in distcc's flow (jobs preprocessed under their
       // lease) not while a helper is still on its first jobs: until its first result, this machine is
       // busy with the preprocessing of the jobs those helpers run, and a probe then cost a weak client
       // 2.4 % of the build against distcc's order. In our agent's flow this machine is idle while a
@@ -84,7 +87,7 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
       // than this machine made a build 22 % slower than a local one, instead of 8 %).
       if (localProbe && !(helperProbing && job.preprocessesUnderLease === true)) return place(localProbe);
       if (best) return { kind: "wait", placeId: best.id };
-      // 4. Nothing to choose: wait for a helper that will report (first results), or fall back to this
+      // 5. Nothing to choose: wait for a helper that will report (first results), or fall back to this
       // machine when no helper is usable at all (distcc's fallback).
       return usableHelpers ? { kind: "wait" } : localSlotOrWait(state.local);
     },
