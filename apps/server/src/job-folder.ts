@@ -27,15 +27,20 @@ export function isMemoryFilesystem(dir: string): boolean {
   }
 }
 
+/** /dev/shm is used by default only with this much free (a container's is often 64 MiB). */
+const MIN_SHM_FREE = 1 << 30;
+
 /**
- * Where job folders go when the embedder chose nothing: /dev/shm when it is a writable tmpfs (a
- * job's files never touch a disk or its journal, see JobFolders), else $TMPDIR or /tmp.
+ * Where job folders go when the embedder chose nothing: /dev/shm when it is a writable tmpfs with
+ * 1 GiB free (a job's files never touch a disk or its journal, see JobFolders), else $TMPDIR or
+ * /tmp.
  */
 export function defaultTempDir(): string {
   const shm = "/dev/shm";
   try {
     accessSync(shm, constants.W_OK | constants.X_OK);
-    if (isMemoryFilesystem(shm)) return shm;
+    const fs = statfsSync(shm);
+    if ((fs.type === TMPFS_MAGIC || fs.type === RAMFS_MAGIC) && fs.bavail * fs.bsize >= MIN_SHM_FREE) return shm;
   } catch {
     // missing or not ours to write
   }
