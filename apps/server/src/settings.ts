@@ -89,7 +89,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "noDetach", flag: "--no-detach", kind: { type: "bool" }, help: "stay in the foreground (the default)" },
   { key: "inetd", flag: "--inetd", kind: { type: "bool" }, help: "serve one job on stdin/stdout (ssh mode, inetd)" },
   { key: "compilerDirs", flag: "--compiler-dir", kind: { type: "list" }, arg: "DIR", help: "also look for compilers in DIR (repeatable)" },
-  { key: "tempDir", flag: "--temp-dir", kind: { type: "string" }, arg: "DIR", help: "where job folders are made (default /dev/shm when it is a writable tmpfs, else $TMPDIR or /tmp)" },
+  { key: "tempDir", flag: "--temp-dir", kind: { type: "string" }, arg: "DIR", help: "where job folders are made (default /dev/shm when it is a writable tmpfs with 1 GiB free, else $TMPDIR or /tmp)" },
   { key: "noPipe", flag: "--no-pipe", kind: { type: "bool" }, help: "do not add -pipe to gcc/clang compiles (default: added, same objects, no temporary .s file)" },
   { key: "cacheFile", flag: "--cache-file", kind: { type: "string" }, arg: "FILE", help: "remember compiler probes here (default $XDG_CACHE_HOME/distcc-server/compilers.json)" },
   { key: "config", flag: "--config", short: "-c", kind: { type: "string" }, arg: "FILE", help: "read settings from a JSON file (flags win over it)", flagOnly: true },
