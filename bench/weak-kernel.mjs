@@ -20,9 +20,12 @@
 // (or CHECK_SAMPLE of them) must equal the local build's.
 //
 // Run after `pnpm build`, as root (cgroup writes):
-//   node bench/weak-kernel.mjs                       # TARGET="kernel/", ROUNDS=1: ~10 min in all
-//   TARGET=vmlinux ROUNDS=1 node bench/weak-kernel.mjs   # the whole tinyconfig vmlinux: ~15 min for
-//                                                    # the local build alone at 25 %, ~30 min in all
+//   node bench/weak-kernel.mjs           # TARGET="kernel/" (87 objects + the prepare steps), ROUNDS=1:
+//                                        # ~9 min in all, the local build ~3-4 min at 25 %
+//   TARGET=vmlinux node bench/weak-kernel.mjs   # the whole tinyconfig vmlinux (~500 objects): the local
+//                                        # build alone ~15 min at 25 % (233 s CPU), ~35 min in all
+// TARGET="kernel/" was picked by measuring (a build of one directory also runs `prepare`: ~9 s of CPU,
+// mostly HOSTCC, that stays on the client): kernel/ 45-57 s of client CPU, 184-226 s wall at 25 %.
 // Environment: TARGET (make targets, space-separated; default "kernel/"), ROUNDS (1), VARIANTS
 // ("local distcc ours"), CLIENT_QUOTA (25, % of one core), CLIENT_CPU (0), HELPER_CPU (1), J (2),
 // DJ (8), PORT (3790), SERVER_JOBS (nproc), HOSTS, X86_ARCH (x86_64), KTAR, KCACHE
