@@ -21,6 +21,18 @@ describe("SpeedModel", () => {
     expect(m.estimate("a", 1000 * KIB, 2000)).toBeCloseTo(520, 6);
   });
 
+  it("says when a job is far larger than anything a place was measured on (covers)", () => {
+    const m = new SpeedModel();
+    expect(m.covers("a", 400 * KIB, 0)).toBeUndefined();
+    // A kernel build's first result: the 1.4 KiB empty.c.
+    m.observe({ placeId: "a", inputBytes: 1.4 * KIB, elapsedMs: 551 }, 0);
+    expect(m.covers("a", 5 * KIB, 0)).toBe(true);
+    expect(m.covers("a", 400 * KIB, 0)).toBe(false);
+    // Once it has seen sizes up to ~300 KiB, a 400 KiB job is within what it can predict.
+    for (const kib of [50, 120, 300]) m.observe({ placeId: "a", inputBytes: kib * KIB, elapsedMs: 200 + kib }, 0);
+    expect(m.covers("a", 400 * KIB, 0)).toBe(true);
+  });
+
   it("learns the time per job at load 1 from jobs that shared the place", () => {
     const m = new SpeedModel();
     for (let i = 0; i < 10; i++) {

@@ -202,6 +202,21 @@ export class SpeedModel implements EstimateSource {
     return best;
   }
 
+  /**
+   * Whether what the place's jobs showed can predict a job of this size: false when it is far larger
+   * than any seen there (over 4x their mean and 3 deviations above it), e.g. a helper first measured
+   * on a 1.4 KiB file, asked about a 400 KiB one. Undefined when nothing is known.
+   */
+  covers(placeId: string, inputBytes: number, now: number): boolean | undefined {
+    const s = this.#decayed(placeId, now);
+    if (!s || s.w <= 0) return undefined;
+    const f = s.fits[0]!;
+    const meanX = f.x / s.w;
+    const sd = Math.sqrt(Math.max(0, f.xx / s.w - meanX * meanX));
+    const x = inputBytes / KIB;
+    return x <= Math.max(4 * meanX, meanX + 3 * sd);
+  }
+
   /** The parallelism that explains the observations best (1 when nothing distinguishes them). */
   parallelism(placeId: string, now: number): number | undefined {
     const s = this.#decayed(placeId, now);

@@ -91,6 +91,8 @@ export interface EstimateSource {
   weight?(placeId: string, now: number): number;
   /** Mean ms a remote job spends on this machine under its lease (its preprocessing), 0 if unknown. */
   clientMs?(now: number): number;
+  /** Whether the place's observations can predict a job of this size (see SpeedModel.covers). */
+  covers?(placeId: string, inputBytes: number, now: number): boolean | undefined;
 }
 
 /** Everything a policy reads. The agent owns it; the policy never changes it. */

@@ -77,6 +77,21 @@ describe("earliestFinishPolicy", () => {
     expect(policy.choose(idle, job, 0)).toEqual({ kind: "remote", hostId: "flaky", slot: 0 });
   });
 
+  it("a helper measured only on far smaller jobs is probed with a big one (its estimate would be an extrapolation)", () => {
+    const m = new SpeedModel();
+    m.observe({ placeId: "helper", inputBytes: 1.4 * KIB, elapsedMs: 551 }, 0);
+    for (let i = 0; i < 5; i++) m.observe({ placeId: "localhost", inputBytes: (100 + 60 * i) * KIB, elapsedMs: 2000 + 20 * i }, 0);
+    const state: SchedulerState = { hosts: [{ id: "helper", limit: 4, inUse: 0 }], local: { limit: 1, inUse: 0 }, model: m };
+    // Proportionally, 400 KiB would take the helper 157 s, this machine ~2.1 s; it goes to the helper to learn.
+    expect(policy.choose(state, { inputBytes: 400 * KIB }, 0)).toEqual({ kind: "remote", hostId: "helper", slot: 0 });
+    // A job of the size it was measured on is placed on the estimates as usual.
+    expect(policy.choose(state, { inputBytes: 2 * KIB }, 0)).toEqual({ kind: "remote", hostId: "helper", slot: 0 });
+    const slowHelper = new SpeedModel();
+    slowHelper.observe({ placeId: "helper", inputBytes: 60 * KIB, elapsedMs: 9000 }, 0);
+    for (let i = 0; i < 5; i++) slowHelper.observe({ placeId: "localhost", inputBytes: 60 * KIB, elapsedMs: 500 }, 0);
+    expect(policy.choose({ ...state, model: slowHelper }, job, 0)).toEqual({ kind: "local", slot: 0 });
+  });
+
   it("with no usable helper, this machine is the fallback", () => {
     const state: SchedulerState = { hosts: [{ id: "a", limit: 2, inUse: 0, down: true }], local: { limit: 1, inUse: 0 } };
     expect(policy.choose(state, job, 0)).toEqual({ kind: "local", slot: 0 });

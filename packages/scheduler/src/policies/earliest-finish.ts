@@ -165,7 +165,12 @@ function listCandidates(
     // job in less than twice that preprocessing (a weak client feeding strong helpers: a local
     // compile would slow every job in flight).
     const localBusy = p.local && ((state.localLoadExtra ?? 0) >= LOCAL_PROBE_MAX_EXTRA_LOAD || helperBeatsCpp);
-    const probe = alone === undefined ? (p.local ? idle && !localBusy : true) : stale && idle && !localBusy;
+    // A helper measured only on jobs far smaller than this one (a kernel build's first result is the
+    // 1.4 KiB `empty.c`) cannot say how long this one takes there: extrapolated, it looked like
+    // minutes, and such a helper got no big job again. It is probed with this one, like a new helper.
+    const unpredictable = !p.local && alone !== undefined && model?.covers?.(p.id, job.inputBytes, now) === false;
+    const probe =
+      alone === undefined || unpredictable ? (p.local ? idle && !localBusy : true) : stale && idle && !localBusy;
     if (probe && freeSlot !== undefined && ahead === 0) {
       out.push({ id: p.id, local: p.local, order, freeSlot, finish: now, probe: true });
       return;
