@@ -189,7 +189,7 @@ interface Attempt {
  */
 async function runAttempts(placed: PlacedJob, firstLease: Lease): Promise<void> {
   const { ctx, scan, driver, jobId } = placed;
-  const { job, out, opts } = ctx;
+  const { job, out } = ctx;
   const running = new Map<number, Attempt>();
   const copies: Lease[] = [];
   let copyArrived: (() => void) | undefined;
