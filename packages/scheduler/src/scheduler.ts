@@ -374,6 +374,11 @@ export class Scheduler {
     return this.#queue.length;
   }
 
+  /** Whether the lease is still held (not finished, nor cancelled because its job ended elsewhere). */
+  holds(leaseId: number): boolean {
+    return this.#leases.has(leaseId);
+  }
+
   /** Leases in flight. */
   leases(): Lease[] {
     return [...this.#leases.values()];

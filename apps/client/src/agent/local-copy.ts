@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { preprocessedExtension, stripLocalArgs, type DistributableScan } from "@x/distcc-toolchain";
+import { preprocessedExtension, type DistributableScan } from "@x/distcc-toolchain";
+import { preprocessedCompileArgv } from "./local-preprocessed.js";
 
 /** What a straggler's copy compiled on this machine produced. */
 export interface LocalCopyResult {
@@ -30,33 +31,16 @@ export interface LocalCopyJob {
 }
 
 /**
- * The command that compiles the job's preprocessed source into a private file: the one a server runs,
- * with the output redirected. Undefined when that cannot be done safely (an explicit `-x`, an input
- * that was already preprocessed, an output named without `-o`).
- */
-export function localCopyArgv(scan: DistributableScan, input: string, output: string): string[] | undefined {
-  if (scan.preprocessed || scan.argv[scan.inputIndex] !== scan.input) return undefined;
-  if (scan.argv.some((a) => a === "-x" || /^-x./.test(a))) return undefined;
-  const argv = scan.argv.slice();
-  argv[scan.inputIndex] = input;
-  const word = argv[scan.outputIndex]!;
-  if (word.startsWith("-o") && word !== "-o") argv[scan.outputIndex] = `-o${output}`;
-  else if (argv[scan.outputIndex - 1] === "-o") argv[scan.outputIndex] = output;
-  else return undefined; // a bare `x.o` word: distcc's reading, not gcc's
-  return stripLocalArgs(argv);
-}
-
-/**
  * Compiles a straggler's copy on this machine: the agent runs the compiler itself (the launcher hands
  * its own compiles over with exec, which nobody could stop if a helper's answer came first), in its
  * own process group so cancelling it kills cc1 and as too. Nothing is written where make looks: the
- * caller moves the output into place if this copy wins. Undefined: cannot be done (see localCopyArgv).
+ * caller moves the output into place if this copy wins. Undefined: cannot be done (see preprocessedCompileArgv).
  */
 export async function compileLocalCopy(job: LocalCopyJob): Promise<LocalCopyResult | undefined> {
   const base = join(job.dir, `copy-${process.pid}-${job.id}`);
   const input = `${base}${preprocessedExtension(job.scan.input)}`;
   const output = `${base}.out`;
-  const argv = localCopyArgv(job.scan, input, output);
+  const argv = preprocessedCompileArgv(job.scan, input, output);
   if (!argv) return undefined;
   try {
     writeFileSync(input, job.preprocessed, { mode: 0o600 });

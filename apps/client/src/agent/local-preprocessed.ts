@@ -13,20 +13,38 @@ export interface PreprocessedRun {
  * instead of the source: on a weak client a second preprocessing costs as much as a fifth of the
  * compile. The command is the one a protocol 1/2 server runs (preprocessor-only options dropped; the
  * dependency file was written by the preprocessing), on a private `cpp-*.i` file of the agent.
- * Undefined when it cannot be done safely (an explicit `-x`, an input already preprocessed): the
- * caller then compiles the source as before.
+ * Undefined when it cannot be done safely (see preprocessedCompileArgv): the caller then compiles the
+ * source as before.
  */
 export function preparePreprocessedRun(dir: string, id: number, scan: DistributableScan, output: Buffer): PreprocessedRun | undefined {
-  if (scan.preprocessed || scan.argv[scan.inputIndex] !== scan.input) return undefined;
-  // `-x c` would make gcc preprocess the .i again (harmless, but no gain); `-x none` etc.: keep it simple.
-  if (scan.argv.some((a) => a === "-x" || /^-x./.test(a))) return undefined;
   const file = join(dir, `cpp-${process.pid}-local-${id}${preprocessedExtension(scan.input)}`);
+  const argv = preprocessedCompileArgv(scan, file);
+  if (!argv) return undefined;
   try {
     writeFileSync(file, output, { mode: 0o600 });
   } catch {
     return undefined;
   }
+  return { argv, remove: () => rmSync(file, { force: true }) };
+}
+
+/**
+ * The command a protocol 1/2 server runs (preprocessor-only options dropped), on the preprocessed
+ * source `file` instead of the job's input, and into `output` when given. Undefined when that cannot
+ * be done safely: an input already preprocessed, an explicit `-x` (`-x c` would make gcc preprocess
+ * the .i again; `-x none` etc.: keep it simple), or, with `output`, an output named without `-o` (a
+ * bare `x.o` word: distcc's reading, not gcc's).
+ */
+export function preprocessedCompileArgv(scan: DistributableScan, file: string, output?: string): string[] | undefined {
+  if (scan.preprocessed || scan.argv[scan.inputIndex] !== scan.input) return undefined;
+  if (scan.argv.some((a) => a === "-x" || /^-x./.test(a))) return undefined;
   const argv = scan.argv.slice();
   argv[scan.inputIndex] = file;
-  return { argv: stripLocalArgs(argv), remove: () => rmSync(file, { force: true }) };
+  if (output !== undefined) {
+    const word = argv[scan.outputIndex]!;
+    if (word.startsWith("-o") && word !== "-o") argv[scan.outputIndex] = `-o${output}`;
+    else if (argv[scan.outputIndex - 1] === "-o") argv[scan.outputIndex] = output;
+    else return undefined;
+  }
+  return stripLocalArgs(argv);
 }

@@ -99,8 +99,6 @@ export class PlacementDriver {
   private readonly waiting = new Map<number, { resolve(lease: Lease): void; reject(err: unknown): void }>();
   private readonly granted = new Map<number, Lease[]>();
   private readonly jobs = new Map<number, JobInfo>();
-  /** Leases the scheduler still holds (a cancelled copy's late report is ignored). */
-  private readonly live = new Set<number>();
   /** Jobs whose attempts the agent runs itself and can stop: they may get a straggler copy. */
   private readonly copyTargets = new Map<number, (copy: Lease) => void>();
   /** How to stop the attempt holding a lease, when the scheduler cancels it (its job was won elsewhere). */
@@ -181,7 +179,7 @@ export class PlacementDriver {
    */
   finish(lease: Lease, outcome: Outcome): void {
     // A copy cancelled because the job was won elsewhere may still report: it no longer counts.
-    if (!this.live.delete(lease.id)) return;
+    if (!this.scheduler.holds(lease.id)) return;
     this.stoppers.delete(lease.id);
     const now = Date.now();
     const job = this.jobs.get(lease.jobId);
@@ -228,18 +226,16 @@ export class PlacementDriver {
 
   /** How to stop the attempt on `lease` if the scheduler cancels it (the job was won by another attempt). */
   onCancel(lease: Lease, stop: () => void): void {
-    if (this.live.has(lease.id)) this.stoppers.set(lease.id, stop);
+    if (this.scheduler.holds(lease.id)) this.stoppers.set(lease.id, stop);
   }
 
   private apply(update: Update): void {
     for (const lease of update.cancelled) {
-      this.live.delete(lease.id);
       const stop = this.stoppers.get(lease.id);
       this.stoppers.delete(lease.id);
       stop?.();
     }
     for (const lease of update.granted) {
-      this.live.add(lease.id);
       const job = this.jobs.get(lease.jobId);
       if (job) this.observer?.granted?.(lease, job);
       const w = this.waiting.get(lease.jobId);
@@ -277,7 +273,6 @@ export class PlacementDriver {
     }
     const found = this.scheduler.stragglers(Date.now(), (l) => this.copyTargets.has(l.jobId));
     for (const copy of found) {
-      this.live.add(copy.id);
       const job = this.jobs.get(copy.jobId);
       if (job) this.observer?.granted?.(copy, job);
       this.copyTargets.get(copy.jobId)?.(copy);
