@@ -10,7 +10,8 @@ export interface FakeHost {
   close(): Promise<void>;
 }
 
-function listen(server: Server): Promise<number> {
+/** Listens on a free loopback port; resolves with it. */
+export function listen(server: Server): Promise<number> {
   return new Promise((resolve) => {
     server.listen(0, "127.0.0.1", () => {
       const a = server.address();

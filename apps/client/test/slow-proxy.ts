@@ -1,5 +1,6 @@
 import { connect, createServer, type Socket } from "node:net";
 import { ResponseDecoder } from "@x/distcc-protocol";
+import { listen } from "./fake-hosts.js";
 
 export interface SlowProxy {
   host: string;
@@ -60,12 +61,7 @@ export async function slowProxy(upstreamPort: number, delayMs: number, version: 
     client.on("error", done);
     upstream.on("error", done);
   });
-  const port = await new Promise<number>((resolve) =>
-    server.listen(0, "127.0.0.1", () => {
-      const a = server.address();
-      resolve(typeof a === "object" && a ? a.port : 0);
-    }),
-  );
+  const port = await listen(server);
   return {
     host: `127.0.0.1:${port}`,
     jobs: () => total,

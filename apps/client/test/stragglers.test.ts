@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
 import { SpeedModel } from "@x/distcc-scheduler";
+import { listen } from "./fake-hosts.js";
 import { clientEnv, makeLinks, run, stopAgent } from "./helpers.js";
 
 /** A proxy in front of a real distccd that, once `stall()` is called, holds new jobs without an answer. */
@@ -33,12 +34,7 @@ async function stallingProxy(upstreamPort: number): Promise<{
     client.on("error", () => upstream.destroy());
     upstream.on("error", () => client.destroy());
   });
-  const port = await new Promise<number>((resolve) =>
-    server.listen(0, "127.0.0.1", () => {
-      const a = server.address();
-      resolve(typeof a === "object" && a ? a.port : 0);
-    }),
-  );
+  const port = await listen(server);
   return {
     host: `127.0.0.1:${port}`,
     id: `tcp_127.0.0.1_${port}`,
@@ -89,15 +85,24 @@ describe("straggler copies: a job stuck on a helper is compiled again here, the 
     return dir;
   }
 
-  it("the copy here wins against a helper that stopped answering; same object, diagnostics and .d as a local compile", async () => {
-    const proxy = await stallingProxy(distccd.port);
-    closers.push(proxy.close);
-    const distccDir = join(tmp.path, "state-copy");
+  /** A case: its project, agent state and log, and `count` proxies to the real distccd, the first stalled. */
+  async function stalledCase(name: string, count = 1) {
+    const proxies = [];
+    for (let i = 0; i < count; i++) {
+      const proxy = await stallingProxy(distccd.port);
+      closers.push(proxy.close);
+      proxies.push(proxy);
+    }
+    const distccDir = join(tmp.path, `state-${name}`);
     agents.push(distccDir);
-    seedModel(distccDir, proxy.id);
-    proxy.stall();
-    const dir = project("copy");
-    const log = join(tmp.path, "copy.log");
+    seedModel(distccDir, ...proxies.map((p) => p.id));
+    proxies[0]!.stall();
+    return { proxies, distccDir, dir: project(name), log: join(tmp.path, `${name}.log`) };
+  }
+
+  it("the copy here wins against a helper that stopped answering; same object, diagnostics and .d as a local compile", async () => {
+    const { proxies, distccDir, dir, log } = await stalledCase("copy");
+    const proxy = proxies[0]!;
     // A helper that never answers would hold the job for DISTCC_IO_TIMEOUT (60 s here).
     const env = clientEnv(distccDir, `${proxy.host}/2`, { DISTCC_IO_TIMEOUT: "60", DISTCC_LOG: log });
     const args = ["-O2", "-g", "-MMD", "-c", "a.c", "-o", "obj/a.o"];
@@ -123,14 +128,8 @@ describe("straggler copies: a job stuck on a helper is compiled again here, the 
   }, 60_000);
 
   it("DISTCC_STRAGGLERS=0: no copy, the job waits for the helper's timeout and then fails over", async () => {
-    const proxy = await stallingProxy(distccd.port);
-    closers.push(proxy.close);
-    const distccDir = join(tmp.path, "state-nocopy");
-    agents.push(distccDir);
-    seedModel(distccDir, proxy.id);
-    proxy.stall();
-    const dir = project("nocopy");
-    const log = join(tmp.path, "nocopy.log");
+    const { proxies, distccDir, dir, log } = await stalledCase("nocopy");
+    const proxy = proxies[0]!;
     const env = clientEnv(distccDir, `${proxy.host}/2`, { DISTCC_IO_TIMEOUT: "2", DISTCC_LOG: log, DISTCC_STRAGGLERS: "0" });
     const r = await run(launcher, ["gcc", "-O2", "-c", "a.c", "-o", "obj/a.o"], { cwd: dir, env, timeoutMs: 50_000 });
     expect(r.code, r.stderr).toBe(0);
@@ -141,15 +140,8 @@ describe("straggler copies: a job stuck on a helper is compiled again here, the 
   }, 60_000);
 
   it("with DISTCC_FALLBACK=0 the copy goes to another helper, never here", async () => {
-    const stuck = await stallingProxy(distccd.port);
-    const good = await stallingProxy(distccd.port);
-    closers.push(stuck.close, good.close);
-    const distccDir = join(tmp.path, "state-remote-copy");
-    agents.push(distccDir);
-    seedModel(distccDir, stuck.id, good.id);
-    stuck.stall();
-    const dir = project("remote-copy");
-    const log = join(tmp.path, "remote-copy.log");
+    const { proxies, distccDir, dir, log } = await stalledCase("remote-copy", 2);
+    const [stuck, good] = [proxies[0]!, proxies[1]!];
     const env = clientEnv(distccDir, `${stuck.host}/2 ${good.host}/2`, { DISTCC_IO_TIMEOUT: "60", DISTCC_LOG: log, DISTCC_FALLBACK: "0" });
     const r = await run(launcher, ["gcc", "-O2", "-c", "a.c", "-o", "obj/a.o"], { cwd: dir, env, timeoutMs: 50_000 });
     expect(r.code, r.stderr).toBe(0);
