@@ -14,8 +14,11 @@
  *                     'o' stdout bytes, 'e' stderr bytes, 'x' exit code (decimal text),
  *                     'r' run locally: NUL-terminated path, argc, argv..., setc, "K=V"...
  *                     'p' run the preprocessor: the same fields, then its stdout and stderr files;
- *                     the launcher answers 'c' + its exit code (decimal, 128+signal). Forking this
- *                     small process is far cheaper than spawning from the agent's Node process.
+ *                     the launcher answers 'c' + its exit code (decimal, 128+signal), a space and the
+ *                     CPU time it took in microseconds (user + system, its children included: the
+ *                     agent compares it with the wall time to see whether this machine's CPU is the
+ *                     bottleneck). Forking this small process is far cheaper than spawning from the
+ *                     agent's Node process.
  *                     For 'r' the socket stays open across exec (it is not close-on-exec): the agent
  *                     holds the local slot until the compiler exits and the kernel closes it.
  *
@@ -34,6 +37,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -303,15 +307,20 @@ static int run_preprocessor(const char *body, uint32_t len, int sock) {
     _exit(110);
   }
   int code = 105;
+  long long cpu_us = 0;
   if (pid > 0) {
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {}
     code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    cpu_us = (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+             (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
   }
   free(av);
   free(sets);
-  char t[16];
-  int n = snprintf(t, sizeof t, "%d", code);
+  char t[48];
+  int n = snprintf(t, sizeof t, "%d %lld", code, cpu_us);
   unsigned char h[5] = {'c', 0, 0, 0, (unsigned char)n};
   if (write_all(sock, (const char *)h, 5) < 0 || write_all(sock, t, (size_t)n) < 0) return -1;
   return 0;

@@ -43,6 +43,7 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<number> {
   process.on("uncaughtException", logError);
   process.on("unhandledRejection", logError);
   await server.stopped;
+  state.close();
   try {
     const pidFile = join(paths.agentDir, "agent.pid");
     if (Number(readFileSync(pidFile, "utf8")) === process.pid) rmSync(pidFile);

@@ -36,15 +36,24 @@ describe("launcher <-> agent framing", () => {
   });
 
   it("decodes the launcher's preprocessor status replies at every split", () => {
-    const bytes = Buffer.concat([encodeLauncherReply({ type: "cpp-status", code: 0 }), encodeLauncherReply({ type: "cpp-status", code: 137 })]);
+    const bytes = Buffer.concat([
+      encodeLauncherReply({ type: "cpp-status", code: 0 }),
+      encodeLauncherReply({ type: "cpp-status", code: 137, cpuMs: 12.345 }),
+    ]);
     for (let cut = 0; cut <= bytes.length; cut++) {
       const d = new LauncherReplyDecoder();
       expect([...d.push(bytes.subarray(0, cut)), ...d.push(bytes.subarray(cut))]).toEqual([
         { type: "cpp-status", code: 0 },
-        { type: "cpp-status", code: 137 },
+        { type: "cpp-status", code: 137, cpuMs: 12.345 },
       ]);
     }
     expect(() => new LauncherReplyDecoder().push(Buffer.from("z\0\0\0\x011"))).toThrow(LaunchProtocolError);
+    // What the native launcher writes: "CODE CPU_US".
+    expect(new LauncherReplyDecoder().push(Buffer.from("c\0\0\0\x061 2500"))).toEqual([{ type: "cpp-status", code: 1, cpuMs: 2.5 }]);
+    for (const bad of ["1 -5", "1 x", "1 2 3", "x 2"]) {
+      const frame = Buffer.concat([Buffer.from([0x63, 0, 0, 0, bad.length]), Buffer.from(bad)]);
+      expect(() => new LauncherReplyDecoder().push(frame), bad).toThrow(LaunchProtocolError);
+    }
   });
 
   it("round-trips agent frames at every split", () => {

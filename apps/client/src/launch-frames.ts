@@ -5,7 +5,8 @@
  * Agent -> launcher: frames [type u8][u32be len][body]: 'o' stdout, 'e' stderr, 'x' exit code (decimal),
  * 'r' run locally (NUL-terminated path, argc, argv..., setc, "K=V"...), 'p' run the preprocessor
  * (same fields, then the stdout file and the stderr file).
- * Launcher -> agent, after the request: frames 'c' = the preprocessor's exit code (decimal; 128+signal).
+ * Launcher -> agent, after the request: frames 'c' = the preprocessor's exit code (decimal; 128+signal),
+ * optionally a space and its CPU time in microseconds.
  *
  * Why the launcher runs the preprocessor: forking a small C process costs a fraction of what
  * spawning from the agent's (large) Node process costs, and that is client CPU on every job.
@@ -118,9 +119,14 @@ export class LauncherReplyDecoder {
       if (len > 64) throw new LaunchProtocolError("launcher reply too large");
       if (this.pending.length < 5 + len) break;
       if (this.pending[0] !== CPP_STATUS) throw new LaunchProtocolError(`unknown launcher reply ${this.pending[0]}`);
-      const code = Number(this.pending.subarray(5, 5 + len).toString("latin1"));
-      if (!Number.isInteger(code)) throw new LaunchProtocolError("bad preprocessor status");
-      out.push({ type: "cpp-status", code });
+      // "CODE" or "CODE CPU_US" (the preprocessor's CPU time, its children included).
+      const [codeText, cpuText, ...rest] = this.pending.subarray(5, 5 + len).toString("latin1").split(" ");
+      const code = Number(codeText);
+      const cpuUs = cpuText === undefined ? undefined : Number(cpuText);
+      if (!Number.isInteger(code) || rest.length > 0 || (cpuUs !== undefined && !(Number.isInteger(cpuUs) && cpuUs >= 0))) {
+        throw new LaunchProtocolError("bad preprocessor status");
+      }
+      out.push(cpuUs === undefined ? { type: "cpp-status", code } : { type: "cpp-status", code, cpuMs: cpuUs / 1000 });
       this.pending = this.pending.subarray(5 + len);
     }
     return out;
@@ -140,14 +146,18 @@ export type AgentFrame =
   | { type: "run"; run: RunLocally }
   | { type: "preprocess"; run: Preprocess };
 
-/** What a launcher says after its request. */
-export type LauncherReply = { type: "cpp-status"; code: number };
+/**
+ * What a launcher says after its request: the preprocessor's status and, when the launcher measured
+ * it, its CPU time (user + system, children included).
+ */
+export type LauncherReply = { type: "cpp-status"; code: number; cpuMs?: number };
 
 const TYPE_BYTE = { stdout: 0x6f, stderr: 0x65, exit: 0x78, run: 0x72, preprocess: 0x70 } as const;
 const CPP_STATUS = 0x63;
 
 export function encodeLauncherReply(reply: LauncherReply): Buffer {
-  const body = Buffer.from(String(reply.code), "latin1");
+  const text = reply.cpuMs === undefined ? String(reply.code) : `${reply.code} ${Math.round(reply.cpuMs * 1000)}`;
+  const body = Buffer.from(text, "latin1");
   const head = Buffer.alloc(5);
   head[0] = CPP_STATUS;
   head.writeUInt32BE(body.length, 1);

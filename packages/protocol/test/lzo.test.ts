@@ -55,6 +55,26 @@ describe("LZO1X safety", () => {
     evil[4] = 0x20; // M3, extended length
     expect(code(() => lzo1xDecompress(evil, { maxOutput: 1 << 20 }))).toBe("DISTCC_ERR_LIMIT");
   });
+  it("every result is its own buffer, and a limit holds after a bigger output was made (the work space is reused)", () => {
+    const a = new TextEncoder().encode("alpha alpha alpha alpha alpha ".repeat(50));
+    const b = new TextEncoder().encode("beta beta beta beta beta beta ".repeat(50));
+    const ca = lzo1xCompress(a);
+    const snapshot = Uint8Array.from(ca);
+    const cb = lzo1xCompress(b);
+    expect(ca).toEqual(snapshot);
+    expect(ca.buffer).not.toBe(cb.buffer);
+    const da = lzo1xDecompress(ca);
+    const db = lzo1xDecompress(cb);
+    expect(Buffer.from(da).toString()).toBe(Buffer.from(a).toString());
+    expect(Buffer.from(db).toString()).toBe(Buffer.from(b).toString());
+    expect(da.byteLength).toBe(da.buffer.byteLength);
+    // A megabyte decompressed first: the next call's smaller limit is still enforced.
+    const big = lzo1xCompress(new Uint8Array(1 << 20));
+    expect(lzo1xDecompress(big, { maxOutput: 1 << 20 }).length).toBe(1 << 20);
+    expect(code(() => lzo1xDecompress(big, { maxOutput: (1 << 20) - 1 }))).toBe("DISTCC_ERR_LIMIT");
+    expect(code(() => lzo1xDecompress(ca, { maxOutput: a.length - 1 }))).toBe("DISTCC_ERR_LIMIT");
+    expect(lzo1xDecompress(ca, { maxOutput: a.length }).length).toBe(a.length);
+  });
   it("rejects truncation, bad distances and trailing bytes", () => {
     const c = lzo1xCompress(new TextEncoder().encode("hello hello hello hello hello hello"));
     expect(code(() => lzo1xDecompress(c.subarray(0, c.length - 1)))).toBe("DISTCC_ERR_LZO");

@@ -23,6 +23,13 @@ export {
   type SpeedModelJSON,
   type SpeedModelOptions,
 } from "./speed-model.js";
+export {
+  CpuPressure,
+  DEFAULT_PRESSURE_HALF_LIFE_MS,
+  DEFAULT_SATURATED_STRETCH,
+  type CpuPressureOptions,
+  type CpuPressureView,
+} from "./cpu-pressure.js";
 export { distccPolicy } from "./policies/distcc.js";
 export { randomizedPolicy } from "./policies/randomized.js";
 export { earliestFinishPolicy, type EarliestFinishOptions } from "./policies/earliest-finish.js";

@@ -1,6 +1,8 @@
+import type { CpuPressureView } from "./cpu-pressure.js";
 import { Backoff } from "./backoff.js";
 import { BuildStats, type BuildStatsSnapshot } from "./build-stats.js";
 import { LoadMeter } from "./load-meter.js";
+import { Occupancy } from "./occupancy.js";
 import { SchedulerError } from "./errors.js";
 import { earliestFinishPolicy } from "./policies/earliest-finish.js";
 import { SlotTable } from "./slot-table.js";
@@ -39,6 +41,11 @@ export interface SchedulerOptions {
   readonly policy?: Policy;
   /** Default: a fresh `SpeedModel` (pass a restored one to keep what was learned). */
   readonly model?: SpeedModel;
+  /**
+   * Whether this machine's CPU is saturated now (e.g. a `CpuPressure` fed with the preprocessors'
+   * wall and CPU times). Without it, this machine is never taken as saturated.
+   */
+  readonly cpuPressure?: CpuPressureView;
   /** Default: `new Backoff()` (60 s). */
   readonly backoff?: Backoff;
   /** Remote attempts per job before it must run locally (default 3; never distcc's endless loop). */
@@ -138,9 +145,12 @@ export class Scheduler {
   readonly model: SpeedModel;
   readonly backoff: Backoff;
   readonly policy: Policy;
+  readonly cpuPressure: CpuPressureView | undefined;
   readonly #slots = new SlotTable();
   #hosts: readonly HostEntry[] = [];
   #localSlots = 0;
+  /** How much of the recent time every helper slot was taken (see SchedulerState.helpersFullShare). */
+  readonly #helpersFull = new Occupancy();
   readonly #jobs = new Map<number, JobRecord>();
   readonly #leases = new Map<number, Lease>();
   #queue: JobRecord[] = [];
@@ -162,6 +172,7 @@ export class Scheduler {
     this.model = options.model ?? new SpeedModel();
     this.backoff = options.backoff ?? new Backoff();
     this.policy = options.policy ?? earliestFinishPolicy();
+    this.cpuPressure = options.cpuPressure;
     this.#maxRemoteAttempts = options.maxRemoteAttempts ?? 3;
     this.#maxBypass = options.maxBypass ?? 16;
     this.#duplicateMargin = options.duplicateMargin ?? 2;
@@ -333,6 +344,8 @@ export class Scheduler {
       const end = this.#expectedEndNow(l, now);
       return { placeId: l.placeId, startedAt: l.startedAt, ...(end !== undefined ? { expectedEndAt: end } : {}) };
     });
+    const fullShare = this.#helpersFull.share(now);
+    const helpersFull = fullShare !== undefined ? { helpersFullShare: fullShare } : {};
     return {
       hosts,
       local,
@@ -340,6 +353,8 @@ export class Scheduler {
       model: this.model,
       running,
       localLoadExtra: this.#localExtra(now),
+      ...helpersFull,
+      ...(this.cpuPressure?.saturated(now) ? { localSaturated: true } : {}),
       ...(this.#arrivalMs !== undefined ? { arrivalMs: this.#arrivalMs } : {}),
     };
   }
@@ -419,7 +434,19 @@ export class Scheduler {
     }
     this.#queue = stillWaiting;
     this.#stats.unplaceable(failed.length);
+    this.#helpersFull.set(this.#everyHelperSlotTaken(now), now);
     return { granted, failed };
+  }
+
+  /** Whether at least one helper is usable and every usable helper has all its slots taken. */
+  #everyHelperSlotTaken(now: number): boolean {
+    let usable = 0;
+    for (const h of this.#hosts) {
+      if (h.local || h.down || h.limit <= 0 || this.backoff.isBackedOff(h.id, now)) continue;
+      usable++;
+      if (this.#slots.inUse(h.id) < Math.min(h.limit, this.#slots.limit(h.id))) return false;
+    }
+    return usable > 0;
   }
 
   /** Whether some place could ever take the job (backoffs end; `,down` and failed hosts do not). */

@@ -109,6 +109,16 @@ export interface SchedulerState {
    * compile shares the CPU with it. Default 0.
    */
   readonly localLoadExtra?: number;
+  /**
+   * This machine's CPU is saturated now (its processes wait for a CPU): a compile kept here takes its
+   * CPU time from the preprocessing that feeds the helpers. Default false.
+   */
+  readonly localSaturated?: boolean;
+  /**
+   * Share of the recent time (decaying, half-life 10 s) during which every usable helper slot was
+   * taken: near 1 when the helpers are what limits the build, low when they wait for work.
+   */
+  readonly helpersFullShare?: number;
   /** Jobs ahead of this one in the queue, by the place they wait for (the scheduler fills it). */
   readonly queuedFor?: Readonly<Record<string, number>>;
   /**

@@ -11,6 +11,9 @@ import {
   type LauncherReply,
 } from "../launch-frames.js";
 
+/** Why a job's signal aborts: its launcher closed the connection (one shared, immutable reason). */
+const LAUNCHER_GONE: Error = Object.freeze(new Error("the launcher went away"));
+
 /** One launcher's job as the agent sees it. */
 export interface JobConnection {
   request: LaunchRequest;
@@ -182,7 +185,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     let started = false;
     const finish = (): void => {
       sockets.delete(socket);
-      abort.abort();
+      // With a reason given, abort() builds no DOMException (a stack trace per job: every launcher
+      // closes its connection, finished or not).
+      abort.abort(LAUNCHER_GONE);
       replyWaiter?.reject(new Error("the launcher went away"));
       replyWaiter = undefined;
       resolveClosed();
@@ -205,12 +210,24 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       }
       if (!request) return;
       started = true;
+      // Frames sent in one tick (a job's stdout, stderr and exit) leave in one writev: each write
+      // would wake the launcher, which on a weak single-core client is a context switch per frame.
+      let corked = false;
+      const flush = (): void => {
+        corked = false;
+        socket.uncork();
+      };
       const job: JobConnection = {
         request,
         signal: abort.signal,
         closed,
         send(frame) {
           if (socket.destroyed) return;
+          if (!corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(flush);
+          }
           for (const part of encodeFrame(frame)) socket.write(part);
         },
         end() {

@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { formatHostList, type HostList } from "@x/distcc-hosts";
-import { SpeedModel } from "@x/distcc-scheduler";
+import { CpuPressure, SpeedModel } from "@x/distcc-scheduler";
 import { IdentityCache, type CompilerIdentity } from "@x/distcc-toolchain";
 import type { AgentPaths } from "../agent-paths.js";
 import { findCompiler } from "../invocation.js";
 import { envBoolean, type ClientOptions } from "../env-options.js";
 import { AgentMonitor, writeAtomically } from "../mon/agent-monitor.js";
 import { localCountsAsPlace, PlacementDriver, policyName } from "./placement.js";
+import { prepareScratchDir, removeScratchDir } from "./scratch-dir.js";
 import { SlotBroker, type Chooser } from "./slot-broker.js";
 
 /**
@@ -25,6 +26,8 @@ export class AgentState {
   /** What the scheduler learned of every place, shared by all host lists, kept under DISTCC_DIR. */
   readonly model: SpeedModel;
   readonly modelFile: string;
+  /** Whether this machine's CPU is saturated, from the preprocessors' wall and CPU times. */
+  readonly cpuPressure = new CpuPressure();
   private modelSavedAt = 0;
   /** Figures for `mon`, `summary` and the diagnostics channels. */
   readonly monitor: AgentMonitor;
@@ -63,6 +66,14 @@ export class AgentState {
     },
   };
 
+  #scratchDir: string | undefined;
+
+  /** Where preprocessed files go (see prepareScratchDir); made on first use, removed by `close`. */
+  get scratchDir(): string {
+    this.#scratchDir ??= prepareScratchDir(this.paths);
+    return this.#scratchDir;
+  }
+
   /** A fresh number for this agent's private temporary files. */
   nextTempId(): number {
     return ++this.tempId;
@@ -88,6 +99,7 @@ export class AgentState {
   close(): void {
     this.monitor.close();
     this.saveModel();
+    if (this.#scratchDir !== undefined) removeScratchDir(this.#scratchDir, this.paths);
   }
 
   noteLauncher(self: string): void {
@@ -127,7 +139,7 @@ export class AgentState {
     const key = `${hosts}\0${list.localSlots}\0${policy}\0${opts.backoffPeriodMs}\0${localIsAPlace}\0${copies}`;
     let driver = this.drivers.get(key);
     if (!driver) {
-      driver = new PlacementDriver(list, { policy, backoffPeriodMs: opts.backoffPeriodMs, model: this.model, localIsAPlace, copies });
+      driver = new PlacementDriver(list, { policy, backoffPeriodMs: opts.backoffPeriodMs, model: this.model, cpuPressure: this.cpuPressure, localIsAPlace, copies });
       const seen = this.monitor.observe(String(this.drivers.size), driver.scheduler);
       driver.observer = {
         ...seen,

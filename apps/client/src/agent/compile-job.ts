@@ -271,7 +271,7 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
   if (lease.placement.kind === "local") {
     // Only a straggler's copy gets here (a job's own lease on this machine is compileHere's).
     const run = await compileLocalCopy({
-      dir: ctx.state.paths.agentDir,
+      dir: ctx.state.scratchDir,
       id: ctx.state.nextTempId(),
       scan,
       preprocessed: cpp.output,
@@ -402,7 +402,7 @@ async function compileHere(placed: PlacedJob, lease: Lease): Promise<void> {
     return failNoHosts(ctx, scan.input);
   }
   out.debug(`${scan.input} compiled locally (${driver.localIsAPlace ? "this machine was the quickest place" : "no helper could take it"})`);
-  const reuse = preparePreprocessedRun(ctx.state.paths.agentDir, ctx.state.nextTempId(), scan, cpp.output);
+  const reuse = preparePreprocessedRun(ctx.state.scratchDir, ctx.state.nextTempId(), scan, cpp.output);
   if (reuse) out.stderr(cpp.stderr); // the preprocessor's warnings (#warning), which a source compile would repeat
   try {
     await runLocally(ctx, reuse?.argv ?? scan.argv, undefined);
@@ -418,16 +418,20 @@ async function compileHere(placed: PlacedJob, lease: Lease): Promise<void> {
  */
 async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: number): Promise<PreprocessResult | undefined> {
   const cppLease = await ctx.state.slots.acquire(ctx.state.localPool("cpp", cppSlots), ctx.job.signal);
-  const base = join(ctx.state.paths.agentDir, `cpp-${process.pid}-${ctx.state.nextTempId()}`);
+  const base = join(ctx.state.scratchDir, `cpp-${process.pid}-${ctx.state.nextTempId()}`);
   const outFile = `${base}${preprocessedExtension(scan.input)}`;
   const errFile = `${base}.err`;
   try {
     const argv = preprocessorArgv(scan);
     ctx.out.debug(`preprocessing: ${argv.join(" ")}`);
+    const sentAt = performance.now();
     ctx.job.send({ type: "preprocess", run: { path: ctx.compilerPath, argv, setEnv: ctx.childEnv, outFile, errFile } });
     let code: number;
     try {
-      code = (await ctx.job.nextReply()).code;
+      const reply = await ctx.job.nextReply();
+      code = reply.code;
+      // How long it took against the CPU it used: whether this machine's CPU is the bottleneck.
+      if (reply.cpuMs !== undefined) ctx.state.cpuPressure.observe(performance.now() - sentAt, reply.cpuMs, Date.now());
     } catch {
       return undefined; // the launcher went away: the job is cancelled
     }

@@ -6,6 +6,7 @@ import {
   distccPolicy,
   earliestFinishPolicy,
   randomizedPolicy,
+  type CpuPressureView,
   type JobInfo,
   type Lease,
   type Outcome,
@@ -71,6 +72,8 @@ export interface PlacementDriverOptions {
   backoffPeriodMs: number;
   /** Shared by every driver of the agent (and persisted): one host learned once. */
   model?: SpeedModel;
+  /** Whether this machine's CPU is saturated (shared by every driver: it is one machine). */
+  cpuPressure?: CpuPressureView;
   /** See `localCountsAsPlace`; default: the list names localhost. */
   localIsAPlace?: boolean;
   /**
@@ -129,6 +132,7 @@ export class PlacementDriver {
             : earliestFinishPolicy(),
       backoff: new Backoff({ periodMs: options.backoffPeriodMs }),
       ...(options.model ? { model: options.model } : {}),
+      ...(options.cpuPressure ? { cpuPressure: options.cpuPressure } : {}),
     });
   }
 

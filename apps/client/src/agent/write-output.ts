@@ -1,6 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { mkdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+
+let tempCount = 0;
 
 /**
  * Writes a compile result atomically: a temp file beside the target, then rename, so a killed job
@@ -15,7 +16,8 @@ import { basename, dirname, join } from "node:path";
 export function writeFileAtomically(path: string, data: Uint8Array, signal?: AbortSignal): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.distcc-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+  // Unique in this process by the counter, among processes by the pid (no random bytes: a syscall).
+  const temp = join(dir, `.${basename(path)}.distcc-${process.pid}-${++tempCount}.tmp`);
   try {
     writeFileSync(temp, data, { mode: 0o666 });
     if (signal?.aborted) throw new Error("job cancelled");

@@ -18,6 +18,15 @@ function truncated(): DistccProtocolError {
   return corrupt("input ends inside an instruction");
 }
 
+/**
+ * An output buffer reused from call to call, of which the result is copied out: distcc's 8x-the-input
+ * first guess allocated (and left to the garbage collector) 8x every compressed object a client
+ * received. Invisible to callers: each call returns its own copy, and nothing here is asynchronous.
+ */
+const scratch: { out: Uint8Array } = { out: new Uint8Array(0) };
+/** Buffers larger than this are not kept. */
+const SCRATCH_MAX = 8 << 20;
+
 /** A bigger output buffer holding the first `used` bytes: at least `want`, doubling, capped at maxOutput. */
 function grow(out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array {
   if (want > maxOutput) {
@@ -35,14 +44,16 @@ function grow(out: Uint8Array, used: number, want: number, maxOutput: number): U
  * every match distance against the output so far, the output never grows past `maxOutput`, and
  * the stream must end with the end marker exactly at the last input byte (as liblzo2's
  * lzo1x_decompress_safe requires). Without a size hint the output starts at 8x the input (as
- * distcc does) and doubles. Returns a view of the output buffer.
+ * distcc does) and doubles. Returns a buffer of exactly the output.
  */
 export function lzo1xDecompress(data: Uint8Array, opts: LzoDecompressOptions = {}): Uint8Array {
   const maxOutput = opts.maxOutput ?? DEFAULT_LZO_MAX_OUTPUT;
   const src = data;
   const inLen = src.length;
-  let out: Uint8Array = new Uint8Array(Math.min(maxOutput, Math.max(opts.sizeHint ?? inLen * 8, 64)));
-  let cap = out.length;
+  const want = Math.min(maxOutput, Math.max(opts.sizeHint ?? inLen * 8, 64));
+  let out: Uint8Array = scratch.out.length >= want ? scratch.out : new Uint8Array(want);
+  // A reused buffer may be larger than this call's limit: the limit still holds.
+  let cap = Math.min(out.length, maxOutput);
   let op = 0;
   let ip = 0;
   // 0 = normal (a literal run may come), 1..3 = after that many trailing literals, 4 = after a run of 4+.
@@ -112,7 +123,8 @@ export function lzo1xDecompress(data: Uint8Array, opts: LzoDecompressOptions = {
       ip += 2;
       if (d === 0) {
         if (ip !== inLen) throw corrupt(`${inLen - ip} bytes after the end marker`);
-        return out.subarray(0, op);
+        if (out.length <= SCRATCH_MAX) scratch.out = out;
+        return out.slice(0, op);
       }
       dist = d + 16384;
     } else if (state === 0) {

@@ -62,6 +62,56 @@ describe("earliestFinishPolicy", () => {
     expect(policy.choose(base, job, 0)).toEqual({ kind: "local", slot: 0 });
   });
 
+  it("on a saturated CPU a local compile pays for the preprocessing it slows: a helper about to free a slot is waited for", () => {
+    const model = new SpeedModel();
+    for (let i = 0; i < 5; i++) {
+      model.observe({ placeId: "helper", inputBytes: 60 * KIB, elapsedMs: 100 }, 0);
+      model.observe({ placeId: "slow", inputBytes: 60 * KIB, elapsedMs: 1000 }, 0);
+      model.observe({ placeId: "localhost", inputBytes: 60 * KIB, elapsedMs: 300 }, 0);
+    }
+    // The helper's 4 slots are about to end; a job there then takes 4 x 100 ms: it finishes at 400.
+    const state: SchedulerState = {
+      hosts: [{ id: "helper", limit: 4, inUse: 4 }],
+      local: { limit: 1, inUse: 0 },
+      model,
+      running: Array.from({ length: 4 }, () => ({ placeId: "helper", startedAt: 0, expectedEndAt: 0 })),
+    };
+    // CPU to spare here: the local compile finishes at 300.
+    expect(policy.choose(state, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // Saturated: 300 + 300 of preprocessing delayed, later than the helper: wait for it.
+    expect(policy.choose({ ...state, localSaturated: true }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
+    expect(policy.choose({ ...state, localSaturated: true, helpersFullShare: 0.2 }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
+    // ... unless the helpers have been full nearly all the time: they, not the preprocessing, hold
+    // the build back, and a job done here is a gain.
+    expect(policy.choose({ ...state, localSaturated: true, helpersFullShare: 0.9 }, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // A helper slower than this machine is still not waited for: the work is shared.
+    const slow: SchedulerState = {
+      ...state,
+      hosts: [{ id: "slow", limit: 4, inUse: 4 }],
+      running: Array.from({ length: 4 }, () => ({ placeId: "slow", startedAt: 0, expectedEndAt: 2000 })),
+      localSaturated: true,
+    };
+    expect(policy.choose(slow, job, 0)).toEqual({ kind: "local", slot: 0 });
+  });
+
+  it("a saturated CPU is not re-probed after a quiet minute (the probe's compile would come out of the preprocessing)", () => {
+    const model = modelOf({ helper: 100, localhost: 300 });
+    const state: SchedulerState = {
+      hosts: [{ id: "helper", limit: 4, inUse: 0 }],
+      local: { limit: 1, inUse: 0 },
+      model,
+    };
+    const later = 61_000 + 0;
+    // Both stale; the helper is re-probed first either way. With the helper busy, this machine is next.
+    const helperBusy: SchedulerState = {
+      ...state,
+      hosts: [{ id: "helper", limit: 4, inUse: 1 }],
+      running: [{ placeId: "helper", startedAt: later, expectedEndAt: later + 100 }],
+    };
+    expect(policy.choose(helperBusy, job, later)).toEqual({ kind: "local", slot: 0 });
+    expect(policy.choose({ ...helperBusy, localSaturated: true }, job, later)).toEqual({ kind: "remote", hostId: "helper", slot: 1 });
+  });
+
   it("a host back from a failure gets one job at a time until it answers", () => {
     const onProbation = (id: string): boolean => id === "flaky";
     const state: SchedulerState = {

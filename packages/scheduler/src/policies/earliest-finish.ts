@@ -169,8 +169,9 @@ function listCandidates(
     // 1.4 KiB `empty.c`) cannot say how long this one takes there: extrapolated, it looked like
     // minutes, and such a helper got no big job again. It is probed with this one, like a new helper.
     const unpredictable = !p.local && alone !== undefined && model?.covers?.(p.id, job.inputBytes, now) === false;
-    const probe =
-      alone === undefined || unpredictable ? (p.local ? idle && !localBusy : true) : stale && idle && !localBusy;
+    // A saturated CPU here is not re-probed: the probe's compile would come out of the preprocessing.
+    const reprobe = stale && idle && !localBusy && !(p.local && state.localSaturated === true);
+    const probe = alone === undefined || unpredictable ? (p.local ? idle && !localBusy : true) : reprobe;
     if (probe && freeSlot !== undefined && ahead === 0) {
       out.push({ id: p.id, local: p.local, order, freeSlot, finish: now, probe: true });
       return;
@@ -188,8 +189,14 @@ function listCandidates(
     // This machine also runs the preprocessing of the jobs in flight to helpers.
     const extra = p.local ? (state.localLoadExtra ?? 0) : 0;
     // A local compile also slows that preprocessing by about its own time alone: every job in flight
-    // to a helper is delayed. Counted as a cost, so a weak client keeps feeding its helpers.
-    const harm = p.local ? extra * (atLoad(1) ?? 0) : 0;
+    // to a helper is delayed. Counted as a cost, so a weak client keeps feeding its helpers. The same
+    // when this machine's CPU is saturated (state.localSaturated) by the preprocessing that happens
+    // before placement (the agent's flow): the compile's CPU comes out of it, whatever the number of
+    // jobs in flight. That delay matters as much as the helpers wait for work: not at all when they
+    // are always full (a slow helper: the build waits on it, and every job done here is a gain), in
+    // full when they are never full. An unsaturated machine pays nothing: it has CPU to spare.
+    const feeding = p.local && state.localSaturated === true ? 1 - (state.helpersFullShare ?? 0) : 0;
+    const harm = p.local ? Math.max(extra, feeding) * (atLoad(1) ?? 0) : 0;
     if (freeSlot !== undefined && ahead === 0) {
       const e = atLoad(p.taken.size + 1 + extra);
       if (e !== undefined) out.push({ id: p.id, local: p.local, order, freeSlot, finish: now + e + harm, probe: false });
