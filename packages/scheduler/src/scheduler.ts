@@ -134,6 +134,8 @@ export interface SchedulerSnapshot {
     readonly estimate100k?: number;
     readonly observations: number;
   }[];
+  /** See SchedulerState.helpersFullShare. */
+  readonly helpersFullShare?: number;
 }
 
 /**
@@ -346,6 +348,7 @@ export class Scheduler {
     });
     const fullShare = this.#helpersFull.share(now);
     const helpersFull = fullShare !== undefined ? { helpersFullShare: fullShare } : {};
+
     return {
       hosts,
       local,
@@ -376,7 +379,14 @@ export class Scheduler {
         observations: this.model.count(id),
       };
     });
-    return { now, waiting: this.#queue.length, running: this.#leases.size, places };
+    const helpersFullShare = this.#helpersFull.share(now);
+    return {
+      now,
+      waiting: this.#queue.length,
+      running: this.#leases.size,
+      places,
+      ...(helpersFullShare !== undefined ? { helpersFullShare } : {}),
+    };
   }
 
   /** Counters since this scheduler was made: per place jobs, time, failures and why, copies. */

@@ -116,7 +116,7 @@ export interface SchedulerState {
   readonly localSaturated?: boolean;
   /**
    * Share of the recent time (decaying, half-life 10 s) during which every usable helper slot was
-   * taken: near 1 when the helpers are what limits the build, low when they wait for work.
+   * taken: near 1 when the helpers hold the build back, low when they wait for work.
    */
   readonly helpersFullShare?: number;
   /** Jobs ahead of this one in the queue, by the place they wait for (the scheduler fills it). */

@@ -86,6 +86,7 @@ export class AgentState {
     this.monitor = new AgentMonitor({
       statusFile: join(paths.agentDir, "status.json"),
       onBuildEnd: () => this.saveModel(),
+      cpuPressure: this.cpuPressure,
     });
   }
 

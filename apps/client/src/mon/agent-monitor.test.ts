@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseHostList } from "@x/distcc-hosts";
+import { CpuPressure } from "@x/distcc-scheduler";
 import { PlacementDriver } from "../agent/placement.js";
 import { AgentMonitor } from "./agent-monitor.js";
 import { CHANNELS, type JobEvent } from "./channels.js";
@@ -70,6 +71,27 @@ describe("AgentMonitor", () => {
     } finally {
       unsubscribe(CHANNELS.job, onJob);
     }
+  });
+
+  it("shows this machine's CPU pressure and how often the helpers were full", async () => {
+    const pressure = new CpuPressure();
+    const monitor = new AgentMonitor({ buildGapMs: 50, cpuPressure: pressure });
+    monitors.push(monitor);
+    const driver = new PlacementDriver(parseHostList("10.0.0.9:3632/1"), { policy: "distcc", backoffPeriodMs: 60_000, cpuPressure: pressure });
+    driver.observer = monitor.observe("0", driver.scheduler);
+    expect(monitor.status().cpu).toBeUndefined();
+    const signal = new AbortController().signal;
+    const a = await driver.submit({ inputBytes: 1000 }, signal); // the helper's one slot: full from now
+    await new Promise((r) => setTimeout(r, 30));
+    driver.finish(a.lease, { ok: true, elapsedMs: 30 });
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) pressure.observe(40, 10, now); // preprocessing at 4x its CPU time
+    const status = monitor.status(now);
+    expect(status.cpu).toEqual({ stretch: 4, saturatedAt: 2 });
+    expect(status.helpersFullShare).toBeGreaterThan(0.9);
+    expect(formatMon(status, now)).toMatch(/^this machine's CPU: preprocessing takes 4\.0x its CPU time \(saturated\); helpers full \d+ % of the time$/m);
+    // Through the status file's JSON too (what `mon` reads from another process).
+    expect(JSON.parse(JSON.stringify(status)).cpu.stretch).toBe(4);
   });
 
   it("ends a build after a quiet gap, publishes it, and starts a new one with the next job", async () => {

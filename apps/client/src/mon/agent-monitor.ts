@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { replaceWithoutFlush } from "../agent/write-output.js";
-import { BuildStats, LOCAL_ID, type JobInfo, type Lease, type Outcome, type Scheduler } from "@x/distcc-scheduler";
+import { BuildStats, LOCAL_ID, type CpuPressure, type JobInfo, type Lease, type Outcome, type Scheduler } from "@x/distcc-scheduler";
 import type { PlacementObserver } from "../agent/placement.js";
 import { buildChannel, jobChannel, statusChannel, type JobEvent } from "./channels.js";
 import { formatSummary, type AgentStatus, type BuildStatus, type PlaceStatus } from "./status.js";
@@ -14,6 +14,8 @@ export interface AgentMonitorOptions {
   rateWindowMs?: number;
   /** Called when a build is over (the agent saves its model then). */
   onBuildEnd?(summary: string): void;
+  /** This machine's CPU pressure (the preprocessors' wall over CPU time), shown by `mon`. */
+  cpuPressure?: Pick<CpuPressure, "stretch" | "saturatedAt">;
 }
 
 interface Build {
@@ -80,10 +82,12 @@ export class AgentMonitor {
     const places = new Map<string, PlaceStatus>();
     let running = 0;
     let waiting = 0;
+    let helpersFull: number | undefined;
     for (const scheduler of this.schedulers.values()) {
       const snap = scheduler.snapshot(now);
       running += snap.running;
       waiting += snap.waiting;
+      if (snap.helpersFullShare !== undefined) helpersFull = Math.max(helpersFull ?? 0, snap.helpersFullShare);
       for (const p of snap.places) {
         const seen = places.get(p.id);
         // Several host lists naming one host: show the busiest view of it.
@@ -117,7 +121,20 @@ export class AgentMonitor {
         stats: b.stats.snapshot(),
       };
     }
-    return { version: 1, pid: process.pid, updatedAt: now, ...(build ? { build } : {}), places: ordered };
+    const stretch = this.options.cpuPressure?.stretch(now);
+    const pressure =
+      stretch !== undefined && this.options.cpuPressure
+        ? { cpu: { stretch, saturatedAt: this.options.cpuPressure.saturatedAt } }
+        : {};
+    return {
+      version: 1,
+      pid: process.pid,
+      updatedAt: now,
+      ...(build ? { build } : {}),
+      places: ordered,
+      ...pressure,
+      ...(helpersFull !== undefined ? { helpersFullShare: helpersFull } : {}),
+    };
   }
 
   /** Stops the timers and writes the last status (the agent is leaving). */

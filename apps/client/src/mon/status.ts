@@ -14,6 +14,13 @@ export interface AgentStatus {
   readonly build?: BuildStatus;
   /** Every place of every host list in use, with its slots and what is known of its speed. */
   readonly places: readonly PlaceStatus[];
+  /**
+   * This machine's CPU lately: the preprocessors' wall time over their CPU time (`stretch`), and the
+   * stretch from which a local compile counts as taking CPU from the preprocessing.
+   */
+  readonly cpu?: { readonly stretch: number; readonly saturatedAt: number };
+  /** Share of the recent time every helper slot was taken (the busiest host list). */
+  readonly helpersFullShare?: number;
 }
 
 export interface BuildStatus {
@@ -84,6 +91,13 @@ export function formatMon(status: AgentStatus, now: number): string {
   const fmt = (r: string[]): string =>
     r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join("  ").trimEnd();
   lines.push(fmt(head), ...rows.map(fmt));
+  const load: string[] = [];
+  if (status.cpu) {
+    const saturated = status.cpu.stretch >= status.cpu.saturatedAt;
+    load.push(`this machine's CPU: preprocessing takes ${status.cpu.stretch.toFixed(1)}x its CPU time${saturated ? " (saturated)" : ""}`);
+  }
+  if (status.helpersFullShare !== undefined) load.push(`helpers full ${Math.round(status.helpersFullShare * 100)} % of the time`);
+  if (load.length) lines.push(load.join("; "));
   return `${lines.join("\n")}\n`;
 }
 

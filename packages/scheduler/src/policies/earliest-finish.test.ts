@@ -78,18 +78,24 @@ describe("earliestFinishPolicy", () => {
     };
     // CPU to spare here: the local compile finishes at 300.
     expect(policy.choose(state, job, 0)).toEqual({ kind: "local", slot: 0 });
-    // Saturated: 300 + 300 of preprocessing delayed, later than the helper: wait for it.
-    expect(policy.choose({ ...state, localSaturated: true }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
-    expect(policy.choose({ ...state, localSaturated: true, helpersFullShare: 0.2 }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
-    // ... unless the helpers have been full nearly all the time: they, not the preprocessing, hold
-    // the build back, and a job done here is a gain.
-    expect(policy.choose({ ...state, localSaturated: true, helpersFullShare: 0.9 }, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // Saturated, and the helper (4 slots, 400 ms each when full: a job per 100 ms) keeps up with jobs
+    // coming every 100 ms: 300 + 300 of preprocessing delayed, later than the helper: wait for it.
+    const saturated: SchedulerState = { ...state, localSaturated: true, arrivalMs: 100 };
+    expect(policy.choose(saturated, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
+    // ... but when jobs come every 50 ms the helper falls behind: it, not the preprocessing, holds the
+    // build back, and a job done here is a gain. An unknown pace charges nothing either.
+    expect(policy.choose({ ...saturated, arrivalMs: 50 }, job, 0)).toEqual({ kind: "local", slot: 0 });
+    expect(policy.choose({ ...state, localSaturated: true }, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // Helpers full nearly all the time: they hold the build back whatever the pace says.
+    expect(policy.choose({ ...saturated, helpersFullShare: 0.2 }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
+    expect(policy.choose({ ...saturated, helpersFullShare: 0.9 }, job, 0)).toEqual({ kind: "local", slot: 0 });
     // A helper slower than this machine is still not waited for: the work is shared.
     const slow: SchedulerState = {
       ...state,
       hosts: [{ id: "slow", limit: 4, inUse: 4 }],
       running: Array.from({ length: 4 }, () => ({ placeId: "slow", startedAt: 0, expectedEndAt: 2000 })),
       localSaturated: true,
+      arrivalMs: 100,
     };
     expect(policy.choose(slow, job, 0)).toEqual({ kind: "local", slot: 0 });
   });

@@ -26,6 +26,12 @@ export interface EarliestFinishOptions {
   readonly minSamples?: number;
 }
 
+/**
+ * Helpers whose capacity is at least this share of the build's pace count as keeping up with it: on a
+ * weak client feeding one strong helper, the two are about even (the helper ~75 % busy).
+ */
+const KEEP_PACE_MARGIN = 0.8;
+
 /** Remote jobs' preprocessing (in jobs) above which this machine is not probed. */
 const LOCAL_PROBE_MAX_EXTRA_LOAD = 1;
 
@@ -149,6 +155,7 @@ function listCandidates(
     ...places.filter((p) => !p.local).map((p) => estimateAt(p.id, 1) ?? Infinity),
   );
   const helperBeatsCpp = cppMs > 0 && bestRemote < 2 * cppMs;
+  const helpersKeepUp = state.localSaturated === true && helpersKeepPace(places, estimateAt, state.arrivalMs);
   const out: Candidate[] = [];
   places.forEach((p, order) => {
     const freeSlot = lowestFreeSlot(p.taken, p.limit);
@@ -191,11 +198,14 @@ function listCandidates(
     // A local compile also slows that preprocessing by about its own time alone: every job in flight
     // to a helper is delayed. Counted as a cost, so a weak client keeps feeding its helpers. The same
     // when this machine's CPU is saturated (state.localSaturated) by the preprocessing that happens
-    // before placement (the agent's flow): the compile's CPU comes out of it, whatever the number of
-    // jobs in flight. That delay matters as much as the helpers wait for work: not at all when they
-    // are always full (a slow helper: the build waits on it, and every job done here is a gain), in
-    // full when they are never full. An unsaturated machine pays nothing: it has CPU to spare.
-    const feeding = p.local && state.localSaturated === true ? 1 - (state.helpersFullShare ?? 0) : 0;
+    // before placement (the agent's flow) and the helpers keep up with the build's pace: then the
+    // preprocessing is what limits the build, and the compile's CPU comes out of it. Scaled by the
+    // share of the time the helpers had a free slot: with a helper slower than this machine they are
+    // full nearly all the time, the build waits on them, and a job done here is a gain. (The pace alone
+    // would not do: fewer local compiles slow the pace down to what the helpers do, and they would
+    // then seem to keep up; full helpers make jobs go here again.) When the helpers fall behind (a
+    // fast client), nothing is charged either. An unsaturated machine pays nothing: CPU to spare.
+    const feeding = p.local && state.localSaturated === true && helpersKeepUp ? 1 - (state.helpersFullShare ?? 0) : 0;
     const harm = p.local ? Math.max(extra, feeding) * (atLoad(1) ?? 0) : 0;
     if (freeSlot !== undefined && ahead === 0) {
       const e = atLoad(p.taken.size + 1 + extra);
@@ -229,6 +239,26 @@ function listCandidates(
 function helpersLag(free: readonly Candidate[], arrivalMs: number | undefined, now: number): boolean {
   const helper = pickBest(free.filter((c) => !c.local));
   return arrivalMs === undefined || helper === undefined || helper.finish - now > arrivalMs;
+}
+
+/**
+ * Whether the helpers, all slots busy, finish jobs at least as fast as the build makes them (within
+ * KEEP_PACE_MARGIN): the sum over helpers of slots / expected time per job at full load, against one
+ * job per `arrivalMs`. A helper not measured yet adds nothing; an unknown pace says no.
+ */
+function helpersKeepPace(
+  places: readonly { id: string; local: boolean; limit: number }[],
+  estimateAt: (id: string, load: number) => number | undefined,
+  arrivalMs: number | undefined,
+): boolean {
+  if (arrivalMs === undefined || !(arrivalMs > 0)) return false;
+  let jobsPerMs = 0;
+  for (const p of places) {
+    if (p.local) continue;
+    const full = estimateAt(p.id, p.limit);
+    if (full !== undefined && full > 0) jobsPerMs += p.limit / full;
+  }
+  return jobsPerMs * arrivalMs >= KEEP_PACE_MARGIN;
 }
 
 /** Earliest finish; ties go to a free place, then this machine, then list order. */

@@ -1,4 +1,5 @@
 import { Backoff } from "../backoff.js";
+import { CpuPressure } from "../cpu-pressure.js";
 import { type Lease, Scheduler } from "../scheduler.js";
 import { SpeedModel } from "../speed-model.js";
 import { LOCAL_ID, type Policy } from "../types.js";
@@ -111,6 +112,7 @@ class FarmRun {
   /** lease id -> what to abort if the lease is cancelled. */
   readonly #leaseTasks = new Map<number, { resource: PsResource | undefined; task: number; cancelled: boolean }>();
   readonly #jobOf = new Map<number, SimJob>();
+  readonly #pressure = new CpuPressure();
   readonly #finishedJobs = new Set<number>();
 
   constructor(setup: FarmSetup, strategy: SimStrategy) {
@@ -130,6 +132,7 @@ class FarmRun {
         policy: strategy.policy,
         model: strategy.model ?? new SpeedModel(),
         backoff: new Backoff({ periodMs: strategy.backoffMs ?? 60_000 }),
+        ...(strategy.flow === "preprocess-first" ? { cpuPressure: this.#pressure } : {}),
         ...(strategy.duplicateMargin !== undefined ? { duplicateMargin: strategy.duplicateMargin } : {}),
       });
     }
@@ -199,7 +202,13 @@ class FarmRun {
       return;
     }
     if (this.#preprocessFirst) {
-      this.#runOnCpu(this.#clientCpu, job.clientWork, () => this.#submit(job));
+      // As the agent does: each preprocessing's wall time against its CPU time tells the scheduler
+      // whether this machine's CPU is saturated.
+      const startedAt = this.#now;
+      this.#runOnCpu(this.#clientCpu, job.clientWork, () => {
+        this.#pressure.observe(this.#now - startedAt, job.clientWork / this.#setup.client.speed, this.#now);
+        this.#submit(job);
+      });
       return;
     }
     this.#submit(job);
