@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { agentPaths } from "../agent-paths.js";
-import { prepareScratchDir, removeScratchDir } from "./scratch-dir.js";
+import { prepareScratchDir, removeOwnScratchFiles } from "./scratch-dir.js";
 
 const made: string[] = [];
 afterEach(() => {
@@ -19,7 +19,7 @@ function fresh(): { shm: string; paths: ReturnType<typeof agentPaths> } {
 const memory = (): boolean => true;
 
 describe("prepareScratchDir", () => {
-  it("makes a private directory on the memory filesystem, sweeps a killed agent's files, and is removed at the end", () => {
+  it("makes a private directory on the memory filesystem, sweeps a killed agent's files, and an agent leaves only its own files there", () => {
     const { shm, paths } = fresh();
     const dir = prepareScratchDir(paths, { shm, isMemoryFs: memory });
     expect(dir.startsWith(`${shm}/distcc-client-`)).toBe(true);
@@ -30,8 +30,13 @@ describe("prepareScratchDir", () => {
     expect(prepareScratchDir(paths, { shm, isMemoryFs: memory })).toBe(dir);
     expect(existsSync(join(dir, "cpp-1-2.i"))).toBe(false);
     expect(existsSync(join(dir, "other"))).toBe(true);
-    removeScratchDir(dir, paths);
-    expect(existsSync(dir)).toBe(false);
+    writeFileSync(join(dir, "cpp-100-1.i"), "ours");
+    writeFileSync(join(dir, "cpp-1001-1.i"), "a newer agent's");
+    removeOwnScratchFiles(dir, 100);
+    expect(existsSync(join(dir, "cpp-100-1.i"))).toBe(false);
+    expect(existsSync(join(dir, "cpp-1001-1.i"))).toBe(true);
+    expect(existsSync(dir)).toBe(true);
+    removeOwnScratchFiles(join(dir, "missing")); // nothing to do, no throw
   });
 
   it("another DISTCC_DIR gets another directory", () => {
@@ -56,9 +61,5 @@ describe("prepareScratchDir", () => {
     expect(prepareScratchDir(paths, { shm: join(shm, "missing"), isMemoryFs: memory })).toBe(paths.agentDir);
     // The statfs check itself on a path that does not exist: a fallback, not a throw.
     expect(prepareScratchDir(paths, { shm: join(shm, "missing") })).toBe(paths.agentDir);
-    // removeScratchDir never removes the agent's directory.
-    mkdirSync(paths.agentDir, { recursive: true });
-    removeScratchDir(paths.agentDir, paths);
-    expect(existsSync(paths.agentDir)).toBe(true);
   });
 });

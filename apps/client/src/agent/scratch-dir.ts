@@ -48,8 +48,14 @@ export function prepareScratchDir(paths: AgentPaths, options: ScratchDirOptions 
   }
 }
 
-/** Removes a scratch directory made by prepareScratchDir (never the agent's own directory). */
-export function removeScratchDir(dir: string, paths: AgentPaths): void {
-  if (dir === paths.agentDir) return;
-  rmSync(dir, { recursive: true, force: true });
+/**
+ * Removes this process's files from a scratch directory (`cpp-<pid>-...`). The directory itself stays:
+ * the next agent of the same DISTCC_DIR may already have started and be using it.
+ */
+export function removeOwnScratchFiles(dir: string, pid = process.pid): void {
+  try {
+    for (const f of readdirSync(dir)) if (f.startsWith(`cpp-${pid}-`)) rmSync(join(dir, f), { force: true });
+  } catch {
+    /* gone already */
+  }
 }
