@@ -14,7 +14,7 @@ import { normalizeTriple, type CompilerIdentity } from "@x/distcc-toolchain";
  */
 export function armAbiPinning(identity: Pick<CompilerIdentity, "family" | "target" | "abi">, args: readonly string[]): string[] {
   if (identity.family !== "gcc") return [];
-  const arch = normalizeTriple(identity.target).arch;
+  const arch = archOf(identity.target);
   if (arch !== "arm" && arch !== "armeb") return [];
   const has = (re: RegExp): boolean => args.some((a) => re.test(a));
   const out: string[] = [];
@@ -27,4 +27,16 @@ export function armAbiPinning(identity: Pick<CompilerIdentity, "family" | "targe
   if (abi.floatAbi && !has(/^-(mfloat-abi=|msoft-float$|mhard-float$)/)) out.push(`-mfloat-abi=${abi.floatAbi}`);
   if (abi.mode && !has(/^-m(arm|thumb)$/)) out.push(abi.mode === "thumb" ? "-mthumb" : "-marm");
   return out;
+}
+
+/** Architectures of the targets seen: every job of a build asks about the same one or two. */
+const arches = new Map<string, string>();
+function archOf(target: string): string {
+  let arch = arches.get(target);
+  if (arch === undefined) {
+    arch = normalizeTriple(target).arch;
+    if (arches.size > 64) arches.clear();
+    arches.set(target, arch);
+  }
+  return arch;
 }

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, unlinkSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readFile, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
@@ -175,6 +175,9 @@ type AttemptResult =
   | { kind: "failed"; host?: TcpHost; reason: string }
   | { kind: "stopped" };
 
+/** Why an attempt's signal aborts (one shared reason: an abort without one builds a DOMException). */
+const ATTEMPT_STOPPED: Error = Object.freeze(new Error("the attempt was stopped"));
+
 interface Attempt {
   lease: Lease;
   result: Promise<{ attempt: Attempt; result: AttemptResult }>;
@@ -196,14 +199,21 @@ async function runAttempts(placed: PlacedJob, firstLease: Lease): Promise<void> 
   let withdrawCopies: (() => void) | undefined;
   let settled = false;
   const start = (lease: Lease): void => {
+    // Stopped when the scheduler cancels it (its job was won elsewhere) or the launcher goes away.
+    // (A listener, not AbortSignal.any: that one costs more per job and keeps its sources alive.)
     const controller = new AbortController();
-    driver.onCancel(lease, () => controller.abort());
-    const signal = AbortSignal.any([job.signal, controller.signal]);
+    const stop = (): void => controller.abort(ATTEMPT_STOPPED);
+    driver.onCancel(lease, stop);
+    if (job.signal.aborted) stop();
+    else job.signal.addEventListener("abort", stop, { once: true });
+    const signal = controller.signal;
     const attempt: Attempt = { lease, result: undefined! };
-    attempt.result = runAttempt(placed, lease, signal).then(
-      (result) => ({ attempt, result }),
-      (err: unknown) => ({ attempt, result: signal.aborted ? { kind: "stopped" } : { kind: "failed", reason: (err as Error).message } }),
-    );
+    attempt.result = runAttempt(placed, lease, signal)
+      .then(
+        (result) => ({ attempt, result }),
+        (err: unknown) => ({ attempt, result: signal.aborted ? { kind: "stopped" } : { kind: "failed", reason: (err as Error).message } }),
+      )
+      .finally(() => job.signal.removeEventListener("abort", stop));
     running.set(lease.id, attempt);
   };
   try {
@@ -445,9 +455,16 @@ async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: nu
     return { code, output: read(outFile), stderr: read(errFile) };
   } finally {
     cppLease.release();
+    // unlink, not rmSync: one system call each (rmSync stats first); a file that is not there costs an
+    // exception, but after a preprocessing both are there.
     const remove = (): void => {
-      rmSync(outFile, { force: true });
-      rmSync(errFile, { force: true });
+      for (const f of [outFile, errFile]) {
+        try {
+          unlinkSync(f);
+        } catch {
+          /* never created, or gone */
+        }
+      }
     };
     remove();
     // A killed launcher's preprocessor may still be dying and re-create its file: sweep again later.
