@@ -83,9 +83,10 @@ describe("earliestFinishPolicy", () => {
     const saturated: SchedulerState = { ...state, localSaturated: true, arrivalMs: 100 };
     expect(policy.choose(saturated, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
     // ... but when jobs come every 50 ms the helper falls behind: it, not the preprocessing, holds the
-    // build back, and a job done here is a gain. An unknown pace charges nothing either.
+    // build back, and a job done here is a gain.
     expect(policy.choose({ ...saturated, arrivalMs: 50 }, job, 0)).toEqual({ kind: "local", slot: 0 });
-    expect(policy.choose({ ...state, localSaturated: true }, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // A build's first jobs (pace unknown): charged, a first local compile would delay all that follows.
+    expect(policy.choose({ ...state, localSaturated: true }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
     // Helpers full nearly all the time: they hold the build back whatever the pace says.
     expect(policy.choose({ ...saturated, helpersFullShare: 0.2 }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
     expect(policy.choose({ ...saturated, helpersFullShare: 0.9 }, job, 0)).toEqual({ kind: "local", slot: 0 });

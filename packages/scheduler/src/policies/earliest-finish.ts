@@ -244,14 +244,16 @@ function helpersLag(free: readonly Candidate[], arrivalMs: number | undefined, n
 /**
  * Whether the helpers, all slots busy, finish jobs at least as fast as the build makes them (within
  * KEEP_PACE_MARGIN): the sum over helpers of slots / expected time per job at full load, against one
- * job per `arrivalMs`. A helper not measured yet adds nothing; an unknown pace says no.
+ * job per `arrivalMs`. A helper not measured yet adds nothing. An unknown pace (a build's first jobs)
+ * says yes: a saturated machine's first local compile would delay every preprocessing after it, and
+ * helpers that fall behind are noticed within a few jobs.
  */
 function helpersKeepPace(
   places: readonly { id: string; local: boolean; limit: number }[],
   estimateAt: (id: string, load: number) => number | undefined,
   arrivalMs: number | undefined,
 ): boolean {
-  if (arrivalMs === undefined || !(arrivalMs > 0)) return false;
+  if (arrivalMs === undefined || !(arrivalMs > 0)) return true;
   let jobsPerMs = 0;
   for (const p of places) {
     if (p.local) continue;
