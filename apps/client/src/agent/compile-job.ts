@@ -180,8 +180,10 @@ const ATTEMPT_STOPPED: Error = Object.freeze(new Error("the attempt was stopped"
 
 interface Attempt {
   lease: Lease;
-  result: Promise<{ attempt: Attempt; result: AttemptResult }>;
+  result: Promise<Settled>;
 }
+
+type Settled = { attempt: Attempt; result: AttemptResult };
 
 /**
  * Runs the job where the scheduler puts it. A lease on this machine hands the compile to the launcher
@@ -210,8 +212,8 @@ async function runAttempts(placed: PlacedJob, firstLease: Lease): Promise<void> 
     const attempt: Attempt = { lease, result: undefined! };
     attempt.result = runAttempt(placed, lease, signal)
       .then(
-        (result) => ({ attempt, result }),
-        (err: unknown) => ({ attempt, result: signal.aborted ? { kind: "stopped" } : { kind: "failed", reason: (err as Error).message } }),
+        (result): Settled => ({ attempt, result }),
+        (err: unknown): Settled => ({ attempt, result: signal.aborted ? { kind: "stopped" } : { kind: "failed", reason: (err as Error).message } }),
       )
       .finally(() => job.signal.removeEventListener("abort", stop));
     running.set(lease.id, attempt);
