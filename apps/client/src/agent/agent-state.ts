@@ -8,7 +8,7 @@ import { findCompiler } from "../invocation.js";
 import { envBoolean, type ClientOptions } from "../env-options.js";
 import { AgentMonitor, writeAtomically } from "../mon/agent-monitor.js";
 import { localCountsAsPlace, PlacementDriver, policyName } from "./placement.js";
-import { prepareScratchDir, removeOwnScratchFiles } from "./scratch-dir.js";
+import { prepareScratchDir, removeScratchDir } from "./scratch-dir.js";
 import { SlotBroker, type Chooser } from "./slot-broker.js";
 
 /**
@@ -68,7 +68,7 @@ export class AgentState {
 
   #scratchDir: string | undefined;
 
-  /** Where preprocessed files go (see prepareScratchDir); made on first use, emptied of ours by `close`. */
+  /** Where preprocessed files go (see prepareScratchDir); made on first use, removed by `close`. */
   get scratchDir(): string {
     this.#scratchDir ??= prepareScratchDir(this.paths);
     return this.#scratchDir;
@@ -100,7 +100,7 @@ export class AgentState {
   close(): void {
     this.monitor.close();
     this.saveModel();
-    if (this.#scratchDir !== undefined) removeOwnScratchFiles(this.#scratchDir);
+    if (this.#scratchDir !== undefined) removeScratchDir(this.#scratchDir, this.paths);
   }
 
   noteLauncher(self: string): void {

@@ -12,6 +12,8 @@ export interface ScratchDirOptions {
   readonly shm?: string;
   /** Default: statfs says tmpfs or ramfs with 256 MiB free. */
   readonly isMemoryFs?: (dir: string) => boolean;
+  /** Default process.pid: the directory is this agent's alone. */
+  readonly pid?: number;
 }
 
 function isRoomyMemoryFs(dir: string): boolean {
@@ -19,43 +21,62 @@ function isRoomyMemoryFs(dir: string): boolean {
   return (fs.type === TMPFS_MAGIC || fs.type === RAMFS_MAGIC) && fs.bavail * fs.bsize >= MIN_FREE;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A directory of ours, not a symlink, that nobody else can enter. */
+function privateDirOf(path: string, uid: number): boolean {
+  const st = lstatSync(path);
+  return st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0;
+}
+
 /**
  * Where the agent's preprocessed files go: a private directory on /dev/shm when it is a memory
  * filesystem with room, else the agent's own directory. Each job writes and deletes two files there
  * (the `.i` and cpp's stderr); on ext4 creating and deleting inodes that fast made the kernel search
  * for free inodes past the recently deleted ones, about 6 % of the agent's CPU per job (perf), plus
- * the journal. The name is per user and per DISTCC_DIR; a name taken by someone else, or anything
- * that is not a directory of ours with mode 0700, is not used.
+ * the journal. The name is per user, per DISTCC_DIR and per agent process, so an agent leaving never
+ * removes files of the next one; the directories of agents that died without cleaning up are removed
+ * by the next agent of the same DISTCC_DIR. A name taken by someone else, or anything that is not a
+ * directory of ours with mode 0700, is not used.
  */
 export function prepareScratchDir(paths: AgentPaths, options: ScratchDirOptions = {}): string {
   const shm = options.shm ?? "/dev/shm";
   const uid = process.getuid?.() ?? 0;
-  const dir = join(shm, `distcc-client-${uid}-${fnv1a64Hex(paths.stateDir)}`);
+  const pid = options.pid ?? process.pid;
+  const prefix = `distcc-client-${uid}-${fnv1a64Hex(paths.stateDir)}-`;
+  const dir = join(shm, `${prefix}${pid}`);
   try {
     if (!(options.isMemoryFs ?? isRoomyMemoryFs)(shm)) return paths.agentDir;
+    for (const name of readdirSync(shm)) {
+      if (!name.startsWith(prefix)) continue;
+      const owner = Number(name.slice(prefix.length));
+      if (!Number.isInteger(owner) || owner === pid || alive(owner)) continue;
+      try {
+        if (privateDirOf(join(shm, name), uid)) rmSync(join(shm, name), { recursive: true, force: true });
+      } catch {
+        /* someone else's, or gone */
+      }
+    }
     try {
       mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") return paths.agentDir;
     }
-    const st = lstatSync(dir);
-    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return paths.agentDir;
-    // A killed agent's leftovers.
-    for (const f of readdirSync(dir)) if (f.startsWith("cpp-")) rmSync(join(dir, f), { force: true });
-    return dir;
+    return privateDirOf(dir, uid) ? dir : paths.agentDir;
   } catch {
     return paths.agentDir;
   }
 }
 
-/**
- * Removes this process's files from a scratch directory (`cpp-<pid>-...`). The directory itself stays:
- * the next agent of the same DISTCC_DIR may already have started and be using it.
- */
-export function removeOwnScratchFiles(dir: string, pid = process.pid): void {
-  try {
-    for (const f of readdirSync(dir)) if (f.startsWith(`cpp-${pid}-`)) rmSync(join(dir, f), { force: true });
-  } catch {
-    /* gone already */
-  }
+/** Removes a directory made by prepareScratchDir, with what is left in it (never the agent's own). */
+export function removeScratchDir(dir: string, paths: AgentPaths): void {
+  if (dir === paths.agentDir) return;
+  rmSync(dir, { recursive: true, force: true });
 }
