@@ -348,7 +348,6 @@ export class Scheduler {
     });
     const fullShare = this.#helpersFull.share(now);
     const helpersFull = fullShare !== undefined ? { helpersFullShare: fullShare } : {};
-
     return {
       hosts,
       local,

@@ -155,6 +155,7 @@ function listCandidates(
     ...places.filter((p) => !p.local).map((p) => estimateAt(p.id, 1) ?? Infinity),
   );
   const helperBeatsCpp = cppMs > 0 && bestRemote < 2 * cppMs;
+  // Saturated here, and the helpers keep the build's pace: a local compile slows the whole build.
   const helpersKeepUp = state.localSaturated === true && helpersKeepPace(places, estimateAt, state.arrivalMs);
   const out: Candidate[] = [];
   places.forEach((p, order) => {
@@ -205,7 +206,7 @@ function listCandidates(
     // would not do: fewer local compiles slow the pace down to what the helpers do, and they would
     // then seem to keep up; full helpers make jobs go here again.) When the helpers fall behind (a
     // fast client), nothing is charged either. An unsaturated machine pays nothing: CPU to spare.
-    const feeding = p.local && state.localSaturated === true && helpersKeepUp ? 1 - (state.helpersFullShare ?? 0) : 0;
+    const feeding = p.local && helpersKeepUp ? 1 - (state.helpersFullShare ?? 0) : 0;
     const harm = p.local ? Math.max(extra, feeding) * (atLoad(1) ?? 0) : 0;
     if (freeSlot !== undefined && ahead === 0) {
       const e = atLoad(p.taken.size + 1 + extra);
