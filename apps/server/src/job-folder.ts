@@ -17,14 +17,19 @@ export interface JobFolder {
 const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
 
+/** Bytes free for us when `dir` is on tmpfs/ramfs; undefined on any other filesystem (or none). */
+function memoryFilesystemFree(dir: string): number | undefined {
+  try {
+    const fs = statfsSync(dir);
+    return fs.type === TMPFS_MAGIC || fs.type === RAMFS_MAGIC ? fs.bavail * fs.bsize : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when `dir` is on tmpfs/ramfs: no journal, no disk, every call returns in microseconds. */
 export function isMemoryFilesystem(dir: string): boolean {
-  try {
-    const type = statfsSync(dir).type;
-    return type === TMPFS_MAGIC || type === RAMFS_MAGIC;
-  } catch {
-    return false;
-  }
+  return memoryFilesystemFree(dir) !== undefined;
 }
 
 /** /dev/shm is used by default only with this much free (a container's is often 64 MiB). */
@@ -39,8 +44,7 @@ export function defaultTempDir(): string {
   const shm = "/dev/shm";
   try {
     accessSync(shm, constants.W_OK | constants.X_OK);
-    const fs = statfsSync(shm);
-    if ((fs.type === TMPFS_MAGIC || fs.type === RAMFS_MAGIC) && fs.bavail * fs.bsize >= MIN_SHM_FREE) return shm;
+    if ((memoryFilesystemFree(shm) ?? 0) >= MIN_SHM_FREE) return shm;
   } catch {
     // missing or not ours to write
   }

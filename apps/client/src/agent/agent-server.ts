@@ -11,7 +11,7 @@ import {
   type LauncherReply,
 } from "../launch-frames.js";
 
-/** Why a job's signal aborts: its launcher closed the connection (one shared, immutable reason). */
+/** Why a job's signal aborts and its reply wait fails: its launcher closed the connection (one shared, immutable reason). */
 const LAUNCHER_GONE: Error = Object.freeze(new Error("the launcher went away"));
 
 /** One launcher's job as the agent sees it. */
@@ -188,7 +188,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       // With a reason given, abort() builds no DOMException (a stack trace per job: every launcher
       // closes its connection, finished or not).
       abort.abort(LAUNCHER_GONE);
-      replyWaiter?.reject(new Error("the launcher went away"));
+      replyWaiter?.reject(LAUNCHER_GONE);
       replyWaiter = undefined;
       resolveClosed();
       active--;
@@ -235,7 +235,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         },
         nextReply() {
           if (queued.length) return Promise.resolve(queued.shift()!);
-          if (socket.destroyed || abort.signal.aborted) return Promise.reject(new Error("the launcher went away"));
+          if (socket.destroyed || abort.signal.aborted) return Promise.reject(LAUNCHER_GONE);
           return new Promise<LauncherReply>((resolve, reject) => (replyWaiter = { resolve, reject }));
         },
       };
