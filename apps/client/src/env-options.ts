@@ -34,6 +34,8 @@ export interface ClientOptions {
   connectTimeoutMs: number;
   tmpDir: string;
   noRewriteCross: boolean;
+  /** gcc's directives-only preprocessing where it keeps the meaning (default on). */
+  directivesOnly: boolean;
 }
 
 /** The options one job runs with, from its launcher's environment. */
@@ -49,5 +51,6 @@ export function clientOptions(env: Env): ClientOptions {
     connectTimeoutMs: envSeconds(env, "DISTCC_CONNECT_TIMEOUT", 4) * 1000,
     tmpDir: env.TMPDIR || "/tmp",
     noRewriteCross: env.DISTCC_NO_REWRITE_CROSS !== undefined,
+    directivesOnly: envBoolean(env, "DISTCC_DIRECTIVES_ONLY", true),
   };
 }

@@ -14,13 +14,17 @@ import {
 import { findHostList, parseHostList, type HostEntry, type HostList } from "@x/distcc-hosts";
 import {
   describeLocalReason,
+  directivesOnlyBlocker,
+  placeDependentWord,
   preprocessedExtension,
   preprocessorArgv,
   scanArgs,
   serverArgv,
+  withPreprocessMode,
   installHint,
   type CompilerIdentity,
   type DistributableScan,
+  type PreprocessMode,
 } from "@x/distcc-toolchain";
 import { classifyInvocation, safeguardLevel, type Invocation } from "../invocation.js";
 import { clientOptions, type ClientOptions } from "../env-options.js";
@@ -47,6 +51,8 @@ interface PreprocessResult {
   code: number;
   output: Buffer;
   stderr: Buffer;
+  /** How it was preprocessed: the compile of `output` needs `withPreprocessMode(argv, mode)`. */
+  mode: PreprocessMode;
 }
 type TcpHost = Extract<HostEntry, { kind: "tcp" }>;
 
@@ -128,7 +134,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   const wireCompiler = rewrite.name;
 
   // Local preprocessing first, under a cpp slot; the helper's slot is taken only once we can send.
-  const cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocess(ctx, scan, hosts.localSlotsCpp);
+  const cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocessToSend(ctx, scan, rewrite, hosts.localSlotsCpp);
   if (!cpp || job.signal.aborted) return;
   if (cpp.code !== 0) {
     // The preprocessor's verdict is the compiler's verdict: a local compile would fail the same way.
@@ -287,6 +293,7 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
       id: ctx.state.nextTempId(),
       scan,
       preprocessed: cpp.output,
+      mode: cpp.mode,
       compilerPath: ctx.compilerPath,
       cwd: ctx.cwd,
       env: { ...ctx.env, ...ctx.childEnv },
@@ -300,7 +307,7 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
   const { out, opts } = ctx;
   const peers = peerMemoryFor(ctx.state);
   const plan = planRequest(host, peers, rewrite);
-  const argv = serverArgv(scan, plan.version === 1 ? 1 : 2);
+  const argv = withPreprocessMode(serverArgv(scan, plan.version === 1 ? 1 : 2), cpp.mode);
   argv[0] = rewrite.name;
   argv.push(...plan.extraArgs);
   const how = plan.extension ? `, ours: ${plan.extension.compression}${plan.extension.identity ? ", identity" : ""}` : "";
@@ -414,7 +421,7 @@ async function compileHere(placed: PlacedJob, lease: Lease): Promise<void> {
     return failNoHosts(ctx, scan.input);
   }
   out.debug(`${scan.input} compiled locally (${driver.localIsAPlace ? "this machine was the quickest place" : "no helper could take it"})`);
-  const reuse = preparePreprocessedRun(ctx.state.scratchDir, ctx.state.nextTempId(), scan, cpp.output);
+  const reuse = preparePreprocessedRun(ctx.state.scratchDir, ctx.state.nextTempId(), scan, cpp.output, cpp.mode);
   if (reuse) out.stderr(cpp.stderr); // the preprocessor's warnings (#warning), which a source compile would repeat
   try {
     await runLocally(ctx, reuse?.argv ?? scan.argv, undefined);
@@ -425,16 +432,37 @@ async function compileHere(placed: PlacedJob, lease: Lease): Promise<void> {
 }
 
 /**
+ * The preprocessing whose output is sent: gcc's directives-only mode when it keeps the command's
+ * meaning (about half the CPU of a full `-E`, which is most of what a weak client spends on a
+ * distributed build; `directivesOnlyBlocker`, DISTCC_DIRECTIVES_ONLY=0 turns it off), else distcc's
+ * full one. Output that names something only this machine knows (`placeDependentWord`) is
+ * preprocessed again, fully.
+ */
+async function preprocessToSend(ctx: JobContext, scan: DistributableScan, rewrite: ToolchainRewrite, cppSlots: number): Promise<PreprocessResult | undefined> {
+  const blocker = ctx.opts.directivesOnly ? directivesOnlyBlocker(scan, rewrite.identity, ctx.env) : "DISTCC_DIRECTIVES_ONLY is off";
+  if (blocker !== undefined) {
+    if (ctx.opts.verbose) ctx.out.debug(`${scan.input}: full preprocessing: ${blocker}`);
+    return preprocess(ctx, scan, cppSlots, "full");
+  }
+  const light = await preprocess(ctx, scan, cppSlots, "directives-only");
+  if (!light || light.code !== 0) return light; // failed: its messages are the full preprocessor's
+  const word = placeDependentWord(light.output);
+  if (word === undefined) return light;
+  ctx.out.debug(`${scan.input}: ${word} is in the source, whose value would be the helper's: preprocessing it fully`);
+  return preprocess(ctx, scan, cppSlots, "full");
+}
+
+/**
  * Local preprocessing, run by the launcher (a small C process forks far cheaper than this agent
  * can), stdout and stderr into private files; the stderr is shown only if the job succeeds.
  */
-async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: number): Promise<PreprocessResult | undefined> {
+async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: number, mode: PreprocessMode): Promise<PreprocessResult | undefined> {
   const cppLease = await ctx.state.slots.acquire(ctx.state.localPool("cpp", cppSlots), ctx.job.signal);
   const base = join(ctx.state.scratchDir, `cpp-${process.pid}-${ctx.state.nextTempId()}`);
   const outFile = `${base}${preprocessedExtension(scan.input)}`;
   const errFile = `${base}.err`;
   try {
-    const argv = preprocessorArgv(scan);
+    const argv = preprocessorArgv(scan, mode);
     ctx.out.debug(`preprocessing: ${argv.join(" ")}`);
     const sentAt = performance.now();
     ctx.job.send({ type: "preprocess", run: { path: ctx.compilerPath, argv, setEnv: ctx.childEnv, outFile, errFile } });
@@ -454,7 +482,7 @@ async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: nu
         return Buffer.alloc(0);
       }
     };
-    return { code, output: read(outFile), stderr: read(errFile) };
+    return { code, output: read(outFile), stderr: read(errFile), mode };
   } finally {
     cppLease.release();
     // unlink, not rmSync: one system call each (rmSync stats first); a file that is not there costs an
@@ -477,9 +505,9 @@ async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: nu
 /** A `.i`/`.ii` input is sent as it is. */
 async function readPreprocessed(ctx: JobContext, input: string): Promise<PreprocessResult> {
   try {
-    return { code: 0, output: await readFile(resolve(ctx.cwd, input)), stderr: Buffer.alloc(0) };
+    return { code: 0, output: await readFile(resolve(ctx.cwd, input)), stderr: Buffer.alloc(0), mode: "full" };
   } catch (err) {
-    return { code: 1, output: Buffer.alloc(0), stderr: Buffer.from(`${ctx.inv.compilerName}: error: ${input}: ${(err as Error).message}\n`) };
+    return { code: 1, output: Buffer.alloc(0), stderr: Buffer.from(`${ctx.inv.compilerName}: error: ${input}: ${(err as Error).message}\n`), mode: "full" };
   }
 }
 

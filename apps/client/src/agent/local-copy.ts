@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { preprocessedExtension, type DistributableScan } from "@x/distcc-toolchain";
+import { preprocessedExtension, type DistributableScan, type PreprocessMode } from "@x/distcc-toolchain";
 import { preprocessedCompileArgv } from "./local-preprocessed.js";
 
 /** What a straggler's copy compiled on this machine produced. */
@@ -24,6 +24,8 @@ export interface LocalCopyJob {
   id: number;
   scan: DistributableScan;
   preprocessed: Buffer;
+  /** How `preprocessed` was made. */
+  mode: PreprocessMode;
   compilerPath: string;
   cwd: string;
   env: Record<string, string>;
@@ -40,7 +42,7 @@ export async function compileLocalCopy(job: LocalCopyJob): Promise<LocalCopyResu
   const base = join(job.dir, `copy-${process.pid}-${job.id}`);
   const input = `${base}${preprocessedExtension(job.scan.input)}`;
   const output = `${base}.out`;
-  const argv = preprocessedCompileArgv(job.scan, input, output);
+  const argv = preprocessedCompileArgv(job.scan, input, output, job.mode);
   if (!argv) return undefined;
   try {
     writeFileSync(input, job.preprocessed, { mode: 0o600 });

@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { preprocessedExtension, stripLocalArgs, type DistributableScan } from "@x/distcc-toolchain";
+import { preprocessedExtension, stripLocalArgs, withPreprocessMode, type DistributableScan, type PreprocessMode } from "@x/distcc-toolchain";
 
 /** A local compile of the already preprocessed source: the command, and the temp file to remove after. */
 export interface PreprocessedRun {
@@ -16,9 +16,15 @@ export interface PreprocessedRun {
  * Undefined when it cannot be done safely (see preprocessedCompileArgv): the caller then compiles the
  * source as before.
  */
-export function preparePreprocessedRun(dir: string, id: number, scan: DistributableScan, output: Buffer): PreprocessedRun | undefined {
+export function preparePreprocessedRun(
+  dir: string,
+  id: number,
+  scan: DistributableScan,
+  output: Buffer,
+  mode: PreprocessMode,
+): PreprocessedRun | undefined {
   const file = join(dir, `cpp-${process.pid}-local-${id}${preprocessedExtension(scan.input)}`);
-  const argv = preprocessedCompileArgv(scan, file);
+  const argv = preprocessedCompileArgv(scan, file, undefined, mode);
   if (!argv) return undefined;
   try {
     writeFileSync(file, output, { mode: 0o600 });
@@ -33,9 +39,14 @@ export function preparePreprocessedRun(dir: string, id: number, scan: Distributa
  * source `file` instead of the job's input, and into `output` when given. Undefined when that cannot
  * be done safely: an input already preprocessed, an explicit `-x` (`-x c` would make gcc preprocess
  * the .i again; `-x none` etc.: keep it simple), or, with `output`, an output named without `-o` (a
- * bare `x.o` word: distcc's reading, not gcc's).
+ * bare `x.o` word: distcc's reading, not gcc's). `mode`: how `file` was preprocessed.
  */
-export function preprocessedCompileArgv(scan: DistributableScan, file: string, output?: string): string[] | undefined {
+export function preprocessedCompileArgv(
+  scan: DistributableScan,
+  file: string,
+  output?: string,
+  mode: PreprocessMode = "full",
+): string[] | undefined {
   if (scan.preprocessed || scan.argv[scan.inputIndex] !== scan.input) return undefined;
   if (scan.argv.some((a) => a === "-x" || /^-x./.test(a))) return undefined;
   const argv = scan.argv.slice();
@@ -46,5 +57,5 @@ export function preprocessedCompileArgv(scan: DistributableScan, file: string, o
     else if (argv[scan.outputIndex - 1] === "-o") argv[scan.outputIndex] = output;
     else return undefined;
   }
-  return stripLocalArgs(argv);
+  return withPreprocessMode(stripLocalArgs(argv), mode);
 }

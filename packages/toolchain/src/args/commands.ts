@@ -2,16 +2,18 @@
 // the argv sent to the server (spec 9.4).
 import type { DistributableScan } from "./scan.js";
 import { setActionOption, stripLocalArgs, stripOutputArgs } from "./strip.js";
+import { withPreprocessMode, type PreprocessMode } from "./preprocess-mode.js";
 
 /**
  * The local preprocessor command (`dcc_cpp_maker`): the scanned argv with `-o` removed and `-c`/`-S`
  * turned into `-E`; its output goes to stdout (redirect it to a temporary file named with
  * `preprocessedExtension(scan.input)`). `scan.dependencies.cppArgs` are appended, so that the .d
  * file lands where a local gcc would put it (distcc's -MD bug fixed). Not needed when
- * `scan.preprocessed` (the input is sent as is).
+ * `scan.preprocessed` (the input is sent as is). `mode` "directives-only" adds `-fdirectives-only`
+ * (check `directivesOnlyBlocker` first; the compile then needs `withPreprocessMode` too).
  */
-export function preprocessorArgv(scan: DistributableScan): string[] {
-  const argv = setActionOption(stripOutputArgs(scan.argv), "-E");
+export function preprocessorArgv(scan: DistributableScan, mode: PreprocessMode = "full"): string[] {
+  const argv = withPreprocessMode(setActionOption(stripOutputArgs(scan.argv), "-E"), mode);
   if (scan.dependencies.cppArgs.length > 0) argv.push(...scan.dependencies.cppArgs);
   return argv;
 }

@@ -32,6 +32,14 @@ export { type DependencyPlan, planDependencies, quoteMakeTarget, replaceSuffix }
 export { stripLocalArgs, stripOutputArgs, setActionOption } from "./strip.js";
 export { preprocessorArgv, serverArgv, pumpDependencyInfo } from "./commands.js";
 export {
+  directivesOnlyBlocker,
+  placeDependentWord,
+  withPreprocessMode,
+  DIRECTIVES_ONLY_OPTION,
+  type PreprocessMode,
+  type PreprocessorCompiler,
+} from "./preprocess-mode.js";
+export {
   rewriteServerCommand,
   rewriteServerJob,
   replaceInput,
