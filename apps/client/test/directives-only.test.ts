@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
 import { clientEnv, disassemble, makeLinks, run, stopAgent } from "./helpers.js";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.js";
+import { writeScript } from "./cross-helpers.js";
 
 const tmp = makeTempDir("client-directives-only-");
 const distccDir = join(tmp.path, "state");
@@ -83,6 +84,16 @@ describe("directives-only preprocessing through a real distccd", () => {
     expect(request).not.toContain("-fdirectives-only");
     expect(request).toContain('puts("base.c")');
     expect(readFileSync(join(dir, "out.o")).includes("base.c")).toBe(true);
+  });
+
+  it("a directives-only preprocessing that fails is done again fully: this mode never fails a build", async () => {
+    // A gcc whose directives-only preprocessor breaks (the real one would only on a gcc bug).
+    const bin = join(tmp.path, "brittle-bin");
+    writeScript(bin, "gcc", 'for a in "$@"; do [ "$a" = -fdirectives-only ] && { echo "cc1: internal error" >&2; exit 4; }; done\nexec /usr/bin/gcc "$@"');
+    const { dir, request } = await distribute("brittle", "gcc", "main.c", { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` });
+    expect(request).not.toContain("-fdirectives-only");
+    expect(request).toContain("((6) * (6))");
+    expect(await disassemble(join(dir, "out.o"))).toBe(await disassemble(await localObject("brittle-local", "gcc", "main.c")));
   });
 
   it("clang keeps full preprocessing (it has no -fdirectives-only)", async () => {

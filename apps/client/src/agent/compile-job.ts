@@ -441,14 +441,16 @@ async function compileHere(placed: PlacedJob, lease: Lease): Promise<void> {
 async function preprocessToSend(ctx: JobContext, scan: DistributableScan, rewrite: ToolchainRewrite, cppSlots: number): Promise<PreprocessResult | undefined> {
   const blocker = ctx.opts.directivesOnly ? directivesOnlyBlocker(scan, rewrite.identity, ctx.env) : "DISTCC_DIRECTIVES_ONLY is off";
   if (blocker !== undefined) {
-    if (ctx.opts.verbose) ctx.out.debug(`${scan.input}: full preprocessing: ${blocker}`);
+    ctx.out.debug(`${scan.input}: full preprocessing: ${blocker}`);
     return preprocess(ctx, scan, cppSlots, "full");
   }
   const light = await preprocess(ctx, scan, cppSlots, "directives-only");
-  if (!light || light.code !== 0) return light; // failed: its messages are the full preprocessor's
-  const word = placeDependentWord(light.output);
+  if (!light) return light;
+  // A failure is judged by distcc's own preprocessing (its messages, its verdict): this mode must
+  // never be the reason a build fails.
+  const word = light.code === 0 ? placeDependentWord(light.output) : `exit code ${light.code}`;
   if (word === undefined) return light;
-  ctx.out.debug(`${scan.input}: ${word} is in the source, whose value would be the helper's: preprocessing it fully`);
+  ctx.out.debug(`${scan.input}: directives-only preprocessing: ${word}: preprocessing it fully`);
   return preprocess(ctx, scan, cppSlots, "full");
 }
 
