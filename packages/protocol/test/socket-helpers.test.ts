@@ -7,8 +7,8 @@ import { promisify } from "node:util";
 import { freePort, makeTempDir } from "@x/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  concatChunks, DistccConnectionError, DistccProtocolError, encodeResponse, exitedStatus, readCompileRequest, sendCompileRequest,
-  writeCompileResponse, type CompileRequest, type ProtocolVersion,
+  concatChunks, DistccConnectionError, DistccProtocolError, encodeResponse, exitedStatus, readCompileRequest, sendCompileJob,
+  sendCompileRequest, writeCompileResponse, type CompileRequest, type ProtocolVersion,
 } from "../src/index.js";
 
 const run = promisify(execFile);
@@ -63,6 +63,25 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
       });
     }
   }
+
+  it("serverMs is the server's own time: request out to first answer byte, not the whole exchange", async () => {
+    const { port } = await listen(async (socket) => {
+      const req = await readCompileRequest(socket, {});
+      await new Promise((r) => setTimeout(r, 150)); // "compiling"
+      const response = { version: req.version, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: new Uint8Array(10) };
+      // The answer's last bytes come 200 ms after its first: the client's reading time, not the server's.
+      const bytes = concatChunks(encodeResponse(response));
+      socket.write(bytes.subarray(0, 8));
+      await new Promise((r) => setTimeout(r, 200));
+      socket.end(bytes.subarray(8));
+    });
+    const started = performance.now();
+    const exchange = await sendCompileJob({ host: "127.0.0.1", port }, request(2));
+    const wall = performance.now() - started;
+    expect(exchange.response.status).toBe(0);
+    expect(exchange.serverMs).toBeGreaterThanOrEqual(140);
+    expect(exchange.serverMs!).toBeLessThan(wall - 150);
+  });
 
   it("a server may read the first bytes itself and hand them over as initialData", async () => {
     const { port } = await listen((socket) => {

@@ -20,6 +20,8 @@ import {
 
 /** Jobs over which the mean interval between submits is taken. */
 const ARRIVAL_MEMORY = 8;
+/** Jobs over which a helper's own time per job is averaged. */
+const HELPER_MS_MEMORY = 8;
 /** A pause between two submits longer than this (ms) ends a build: the interval is measured afresh. */
 const ARRIVAL_GAP_MS = 2000;
 
@@ -77,6 +79,11 @@ export type Outcome =
       /** Wall ms from grant to result; default `now - lease.startedAt`. */
       readonly elapsedMs?: number;
       readonly transferMs?: number;
+      /**
+       * For a remote job: the helper's own time, from the request's last byte sent to the answer's
+       * first byte (its queue and compile, none of this machine's sending and reading). Tells how
+       * much work the helpers could take when this machine is slow to feed them. Optional.
+       */
       readonly compileMs?: number;
       /**
        * For a remote job: ms it kept this machine busy before the send (preprocessing). Lets the
@@ -169,6 +176,8 @@ export class Scheduler {
   /** Time of the last `submit` and the decaying mean interval between submits (see `state`). */
   #lastSubmitAt: number | undefined;
   #arrivalMs: number | undefined;
+  /** Per helper: its own time per job (Outcome.compileMs), a mean over its last ~HELPER_MS_MEMORY jobs. */
+  readonly #helperMs = new Map<string, number>();
 
   constructor(options: SchedulerOptions) {
     this.model = options.model ?? new SpeedModel();
@@ -238,6 +247,7 @@ export class Scheduler {
       this.#stats.compiled(lease.placeId, elapsedMs, lease.duplicate, job.remoteFailed, !remote);
       if (remote && outcome.clientMs !== undefined) this.model.observeClient(clientMs, elapsedMs, now);
       if (remote) this.backoff.succeed(lease.placeId);
+      if (remote && outcome.compileMs !== undefined && outcome.compileMs >= 0) this.#noteHelperMs(lease.placeId, outcome.compileMs);
       for (const other of [...job.leases]) {
         const copy = this.#leases.get(other)!;
         this.#learnFromLoser(copy, job, now);
@@ -358,6 +368,7 @@ export class Scheduler {
       ...helpersFull,
       ...(this.cpuPressure?.saturated(now) ? { localSaturated: true } : {}),
       ...(this.#arrivalMs !== undefined ? { arrivalMs: this.#arrivalMs } : {}),
+      ...(this.#helperMs.size > 0 ? { helperMs: Object.fromEntries(this.#helperMs) } : {}),
     };
   }
 
@@ -495,6 +506,11 @@ export class Scheduler {
    * ARRIVAL_GAP_MS starts afresh: it is a new build, not a slow one (and a pace that slow is left
    * unknown, which the default policy treats like a slow one).
    */
+  #noteHelperMs(placeId: string, ms: number): void {
+    const mean = this.#helperMs.get(placeId);
+    this.#helperMs.set(placeId, mean === undefined ? ms : mean + (ms - mean) / HELPER_MS_MEMORY);
+  }
+
   #noteArrival(now: number): void {
     const last = this.#lastSubmitAt;
     this.#lastSubmitAt = now;

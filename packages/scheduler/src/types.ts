@@ -126,6 +126,11 @@ export interface SchedulerState {
    * second job. Tells a policy whether helpers finish jobs faster than the build makes them.
    */
   readonly arrivalMs?: number;
+  /**
+   * Per helper that reported it: its own time per job lately, ms (request out to first answer byte,
+   * see Outcome.compileMs): what its slots could do if this machine fed them without delay.
+   */
+  readonly helperMs?: Readonly<Record<string, number>>;
 }
 
 /** A scheduling policy: a pure function of the state, the job and the time. */

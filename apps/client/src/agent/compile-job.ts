@@ -176,7 +176,7 @@ interface PlacedJob {
 
 /** How one attempt (a send to a helper, or a straggler's copy compiled here) ended. */
 type AttemptResult =
-  | { kind: "answered"; host: TcpHost; response: CompileResponse; elapsedMs: number }
+  | { kind: "answered"; host: TcpHost; response: CompileResponse; elapsedMs: number; serverMs?: number }
   | { kind: "copy-compiled"; run: LocalCopyResult; elapsedMs: number }
   | { kind: "failed"; host?: TcpHost; reason: string }
   | { kind: "stopped" };
@@ -270,7 +270,9 @@ async function runAttempts(placed: PlacedJob, firstLease: Lease): Promise<void> 
         continue; // another attempt may still win; else the job is placed again
       }
       // The job's result: the other attempts are cancelled (the scheduler stops them through onCancel).
-      driver.finish(attempt.lease, { ok: true, elapsedMs: verdict.elapsedMs });
+      // The helper's own time (compileMs) tells the scheduler how much of the exchange was the helper's.
+      const serverMs = verdict.kind !== "copy" ? verdict.serverMs : undefined;
+      driver.finish(attempt.lease, { ok: true, elapsedMs: verdict.elapsedMs, ...(serverMs !== undefined ? { compileMs: serverMs } : {}) });
       settled = true;
       if (attempt.lease.duplicate) out.debug(`${scan.input}: the copy on ${attempt.lease.placeId} came first`);
       await deliver(placed, verdict);
@@ -327,7 +329,8 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
     peers.learn(peerKey(host), exchange.server, exchange.trailer);
     if (exchange.server === "ours" && plan.known?.kind !== "ours") out.debug(`${host.spec} is a distcc-ts server (${exchange.trailer?.server}): next jobs carry the compiler identity and LZ4`);
     if (exchange.trailerError) out.debug(`${host.spec}: ignoring a bad trailer: ${exchange.trailerError.message}`);
-    return { kind: "answered", host, response: exchange.response, elapsedMs: Date.now() - started };
+    const serverMs = exchange.serverMs !== undefined ? { serverMs: exchange.serverMs } : {};
+    return { kind: "answered", host, response: exchange.response, elapsedMs: Date.now() - started, ...serverMs };
   } catch (err) {
     if (signal.aborted) return { kind: "stopped" };
     const failure = describeHostFailure(err, opts.ioTimeoutMs);
@@ -342,9 +345,9 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
 /** What an attempt's answer means for the job. */
 type Verdict =
   /** A helper's object, checked: written into place. */
-  | { kind: "object"; host: TcpHost; response: CompileResponse; elapsedMs: number }
+  | { kind: "object"; host: TcpHost; response: CompileResponse; elapsedMs: number; serverMs?: number }
   /** The compiler said no on a helper: its verdict, not the host's fault. */
-  | { kind: "compile-error"; host: TcpHost; response: CompileResponse; elapsedMs: number }
+  | { kind: "compile-error"; host: TcpHost; response: CompileResponse; elapsedMs: number; serverMs?: number }
   /** The copy compiled here: whatever it says is the local verdict. */
   | { kind: "copy"; run: LocalCopyResult; elapsedMs: number }
   | { kind: "failed"; host?: TcpHost; reason: string };
@@ -352,13 +355,14 @@ type Verdict =
 function judge(placed: PlacedJob, result: Exclude<AttemptResult, { kind: "stopped" }>): Verdict {
   if (result.kind === "failed") return result;
   if (result.kind === "copy-compiled") return { kind: "copy", run: result.run, elapsedMs: result.elapsedMs };
-  const { host, response, elapsedMs } = result;
+  const { host, response, elapsedMs, serverMs } = result;
+  const timing = serverMs !== undefined ? { elapsedMs, serverMs } : { elapsedMs };
   const wait = parseWaitStatus(response.status);
   const exitCode = statusToExitCode(response.status);
   if (wait.kind === "exited" && wait.code === 0) {
     // Never a wrong object in the build: a helper that compiled for another machine is a failed host.
     const check = checkReturnedObject(response.object, placed.rewrite.identity, placed.scan.mode, placed.scan.argv);
-    return check.ok ? { kind: "object", host, response, elapsedMs } : { kind: "failed", host, reason: check.reason };
+    return check.ok ? { kind: "object", host, response, ...timing } : { kind: "failed", host, reason: check.reason };
   }
   // distccd's own failures (compiler missing 110, client gone 107, lifetime 118, ...) and signals
   // are the host's fault, not the compiler's verdict.
@@ -370,7 +374,7 @@ function judge(placed: PlacedJob, result: Exclude<AttemptResult, { kind: "stoppe
         : `the server failed with distcc code ${exitCode}${firstLine ? `: ${firstLine}` : ""}`;
     return { kind: "failed", host, reason };
   }
-  return { kind: "compile-error", host, response, elapsedMs };
+  return { kind: "compile-error", host, response, ...timing };
 }
 
 /** The winning attempt's result becomes the job's: the output file, the compiler's messages and status. */

@@ -46,6 +46,13 @@ export interface CompileExchange {
   server: "ours" | "distccd" | "unknown";
   trailer?: ServerTrailer;
   trailerError?: DistccExtensionError;
+  /**
+   * The server's own time for the job, ms: from the request's last byte leaving for the kernel to
+   * the answer's first byte (its queue, the compile, its reply). Unlike the exchange's wall time it
+   * leaves out how long this machine took to send and to read: on a saturated client that is most
+   * of it. Undefined when the answer started before the request was out.
+   */
+  serverMs?: number;
 }
 
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE"]);
@@ -96,6 +103,8 @@ export async function sendCompileJob(
 
   return new Promise<CompileExchange>((resolve, reject) => {
     let received = 0;
+    let sentAt: number | undefined;
+    let answeredAt: number | undefined;
     let connected = !socket.connecting;
     let settled = false;
     let connectTimer: NodeJS.Timeout | undefined;
@@ -125,6 +134,7 @@ export async function sendCompileJob(
       if (settled) return;
       settled = true;
       cleanup();
+      if (sentAt !== undefined && answeredAt !== undefined && answeredAt >= sentAt) exchange.serverMs = answeredAt - sentAt;
       resolve(exchange);
     };
     /** The response is complete: done, or wait for the trailer / EOF. */
@@ -158,6 +168,7 @@ export async function sendCompileJob(
       socket.setTimeout(ioTimeoutMs);
     }
     function onData(chunk: Buffer): void {
+      if (received === 0) answeredAt = performance.now();
       received += chunk.length;
       try {
         if (response) {
@@ -233,7 +244,7 @@ export async function sendCompileJob(
       }, connectTimeoutMs);
     }
     socket.setNoDelay(true);
-    writeChunks(socket, chunks).catch(() => {
+    writeChunks(socket, chunks, () => (sentAt = performance.now())).catch(() => {
       // The socket's own 'error'/'close' events report why; nothing to add here.
     });
   });

@@ -3,12 +3,16 @@ import type { Socket } from "node:net";
 /**
  * Writes chunks in order, waiting for 'drain' when the socket's buffer is full, so a big body is
  * never buffered twice. Resolves when the last chunk was handed to the socket; rejects if the
- * socket closes first. Errors themselves surface through the socket's 'error' event.
+ * socket closes first. Errors themselves surface through the socket's 'error' event. `onFlushed`
+ * runs once the last chunk has left Node for the kernel (its write callback).
  */
-export async function writeChunks(socket: Socket, chunks: readonly Uint8Array[]): Promise<void> {
-  for (const chunk of chunks) {
+export async function writeChunks(socket: Socket, chunks: readonly Uint8Array[], onFlushed?: () => void): Promise<void> {
+  for (let i = 0; i < chunks.length; i++) {
     if (socket.destroyed) throw new Error("socket closed while writing");
-    if (!socket.write(chunk)) await drained(socket);
+    const chunk = chunks[i]!;
+    const written =
+      onFlushed && i === chunks.length - 1 ? socket.write(chunk, (err) => (err ? undefined : onFlushed())) : socket.write(chunk);
+    if (!written) await drained(socket);
   }
 }
 

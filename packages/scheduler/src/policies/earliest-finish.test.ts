@@ -90,6 +90,17 @@ describe("earliestFinishPolicy", () => {
     // Helpers full nearly all the time: they hold the build back whatever the pace says.
     expect(policy.choose({ ...saturated, helpersFullShare: 0.2 }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
     expect(policy.choose({ ...saturated, helpersFullShare: 0.9 }, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // Helpers "full" three quarters of the time cut the charge to a quarter: 300 + 75 beats the helper's 400.
+    const mostlyFull: SchedulerState = { ...saturated, helpersFullShare: 0.75 };
+    expect(policy.choose(mostlyFull, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // But the helper's own time per job (request out to answer) is 50 ms: its 4 slots could take a
+    // job every 12.5 ms, 8x the pace. Its slots are full because this saturated machine is slow to
+    // send and read: charged in full, the helper is waited for.
+    expect(policy.choose({ ...mostlyFull, helperMs: { helper: 50 } }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
+    // Its own time 300 ms (a job per 75 ms: only 1.3x the pace): it may be what holds the build; as before.
+    expect(policy.choose({ ...mostlyFull, helperMs: { helper: 300 } }, job, 0)).toEqual({ kind: "local", slot: 0 });
+    // A helper that has not reported its time yet: as before.
+    expect(policy.choose({ ...mostlyFull, helperMs: { other: 50 } }, job, 0)).toEqual({ kind: "local", slot: 0 });
     // A helper slower than this machine is still not waited for: the work is shared.
     const slow: SchedulerState = {
       ...state,

@@ -32,6 +32,9 @@ export interface EarliestFinishOptions {
  */
 const KEEP_PACE_MARGIN = 0.8;
 
+/** Helpers whose own times say they could take this many times the build's pace (helpersFarAhead). */
+const HELPERS_FAR_AHEAD = 2;
+
 /** Remote jobs' preprocessing (in jobs) above which this machine is not probed. */
 const LOCAL_PROBE_MAX_EXTRA_LOAD = 1;
 
@@ -157,6 +160,7 @@ function listCandidates(
   const helperBeatsCpp = cppMs > 0 && bestRemote < 2 * cppMs;
   // Saturated here, and the helpers keep the build's pace: a local compile slows the whole build.
   const helpersKeepUp = state.localSaturated === true && helpersKeepPace(places, estimateAt, state.arrivalMs);
+  const farAhead = helpersKeepUp && helpersFarAhead(places, state.helperMs, state.arrivalMs);
   const out: Candidate[] = [];
   places.forEach((p, order) => {
     const freeSlot = lowestFreeSlot(p.taken, p.limit);
@@ -204,9 +208,11 @@ function listCandidates(
     // share of the time the helpers had a free slot: with a helper slower than this machine they are
     // full nearly all the time, the build waits on them, and a job done here is a gain. (The pace alone
     // would not do: fewer local compiles slow the pace down to what the helpers do, and they would
-    // then seem to keep up; full helpers make jobs go here again.) When the helpers fall behind (a
-    // fast client), nothing is charged either. An unsaturated machine pays nothing: CPU to spare.
-    const feeding = p.local && helpersKeepUp ? 1 - (state.helpersFullShare ?? 0) : 0;
+    // then seem to keep up; full helpers make jobs go here again.) Not scaled when the helpers' own
+    // times say they could take twice the pace (helpersFarAhead): their slots then look full only
+    // because this saturated machine is slow to send and read. When the helpers fall behind (a fast
+    // client), nothing is charged either. An unsaturated machine pays nothing: CPU to spare.
+    const feeding = p.local && helpersKeepUp ? 1 - (farAhead ? 0 : (state.helpersFullShare ?? 0)) : 0;
     const harm = p.local ? Math.max(extra, feeding) * (atLoad(1) ?? 0) : 0;
     if (freeSlot !== undefined && ahead === 0) {
       const e = atLoad(p.taken.size + 1 + extra);
@@ -262,6 +268,30 @@ function helpersKeepPace(
     if (full !== undefined && full > 0) jobsPerMs += p.limit / full;
   }
   return jobsPerMs * arrivalMs >= KEEP_PACE_MARGIN;
+}
+
+/**
+ * Whether the helpers, by their own time per job (SchedulerState.helperMs: request out to answer, not
+ * the whole exchange), could do at least HELPERS_FAR_AHEAD times the jobs the build makes: then they
+ * are not what holds the build, even when all their slots are taken (on a saturated client a slot is
+ * held mostly while this machine sends and reads). Every usable helper must have reported its time.
+ * A helper that is the bottleneck cannot pass this however few jobs are kept here: all jobs going
+ * there, the build's pace is its pace (ratio 1), so this test has no feedback loop.
+ */
+function helpersFarAhead(
+  places: readonly { id: string; local: boolean; limit: number }[],
+  helperMs: Readonly<Record<string, number>> | undefined,
+  arrivalMs: number | undefined,
+): boolean {
+  if (!helperMs || arrivalMs === undefined || !(arrivalMs > 0)) return false;
+  let jobsPerMs = 0;
+  for (const p of places) {
+    if (p.local) continue;
+    const ms = helperMs[p.id];
+    if (ms === undefined) return false;
+    jobsPerMs += p.limit / Math.max(ms, 1);
+  }
+  return jobsPerMs > 0 && jobsPerMs * arrivalMs >= HELPERS_FAR_AHEAD;
 }
 
 /** Earliest finish; ties go to a free place, then this machine, then list order. */

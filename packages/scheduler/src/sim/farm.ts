@@ -268,11 +268,18 @@ class FarmRun {
       });
     };
     let clientDoneAt: number | undefined;
+    // The helper's own time, as the agent measures it: request sent to the answer's first byte.
+    let sentAt: number | undefined;
+    let answeredAt: number | undefined;
     const finish = (ok: boolean): void => {
       if (track.cancelled) return;
       this.#leaseTasks.delete(lease.id);
       const outcome = ok
-        ? { ok: true as const, ...(clientDoneAt !== undefined ? { clientMs: clientDoneAt - lease.startedAt } : {}) }
+        ? {
+            ok: true as const,
+            ...(clientDoneAt !== undefined ? { clientMs: clientDoneAt - lease.startedAt } : {}),
+            ...(sentAt !== undefined && answeredAt !== undefined ? { compileMs: answeredAt - sentAt } : {}),
+          }
         : { ok: false as const };
       const update = this.#scheduler!.finish(lease.id, outcome, this.#now);
       for (const c of update.cancelled) this.#abort(c.id);
@@ -301,11 +308,15 @@ class FarmRun {
         return;
       }
       wait(helper.latencyMs, () =>
-        phase(link, job.sendBytes, () =>
+        phase(link, job.sendBytes, () => {
+          sentAt = this.#now;
           phase(helperCpu, job.helperWork, () =>
-            wait(helper.latencyMs, () => phase(link, job.resultBytes, () => finish(true))),
-          ),
-        ),
+            wait(helper.latencyMs, () => {
+              answeredAt = this.#now;
+              phase(link, job.resultBytes, () => finish(true));
+            }),
+          );
+        }),
       );
     });
   }
