@@ -97,6 +97,8 @@ describe("earliestFinishPolicy", () => {
     // job every 12.5 ms, 8x the pace. Its slots are full because this saturated machine is slow to
     // send and read: charged in full, the helper is waited for.
     expect(policy.choose({ ...mostlyFull, helperMs: { helper: 50 } }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
+    // 240 ms: a job per 60 ms, 1.67x the pace: idle a third of the time, not what holds the build.
+    expect(policy.choose({ ...mostlyFull, helperMs: { helper: 240 } }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
     // Its own time 300 ms (a job per 75 ms: only 1.3x the pace): it may be what holds the build; as before.
     expect(policy.choose({ ...mostlyFull, helperMs: { helper: 300 } }, job, 0)).toEqual({ kind: "local", slot: 0 });
     // A helper that has not reported its time yet: as before.
