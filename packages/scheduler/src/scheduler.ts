@@ -22,6 +22,11 @@ import {
 const ARRIVAL_MEMORY = 8;
 /** Jobs over which a helper's own time per job is averaged. */
 const HELPER_MS_MEMORY = 8;
+
+/** A mean that follows the last ~`memory` values: the first value as is, then a 1/memory step toward each. */
+function runningMean(mean: number | undefined, value: number, memory: number): number {
+  return mean === undefined ? value : mean + (value - mean) / memory;
+}
 /** A pause between two submits longer than this (ms) ends a build: the interval is measured afresh. */
 const ARRIVAL_GAP_MS = 2000;
 
@@ -176,8 +181,11 @@ export class Scheduler {
   /** Time of the last `submit` and the decaying mean interval between submits (see `state`). */
   #lastSubmitAt: number | undefined;
   #arrivalMs: number | undefined;
-  /** Per helper: its own time per job (Outcome.compileMs), a mean over its last ~HELPER_MS_MEMORY jobs. */
-  readonly #helperMs = new Map<string, number>();
+  /**
+   * Per helper: its own time per job (Outcome.compileMs), a mean over its last ~HELPER_MS_MEMORY jobs.
+   * Kept as the record SchedulerState.helperMs hands to the policy (no copy per decision).
+   */
+  readonly #helperMs: Record<string, number> = Object.create(null) as Record<string, number>;
 
   constructor(options: SchedulerOptions) {
     this.model = options.model ?? new SpeedModel();
@@ -368,7 +376,7 @@ export class Scheduler {
       ...helpersFull,
       ...(this.cpuPressure?.saturated(now) ? { localSaturated: true } : {}),
       ...(this.#arrivalMs !== undefined ? { arrivalMs: this.#arrivalMs } : {}),
-      ...(this.#helperMs.size > 0 ? { helperMs: Object.fromEntries(this.#helperMs) } : {}),
+      helperMs: this.#helperMs,
     };
   }
 
@@ -507,8 +515,7 @@ export class Scheduler {
    * unknown, which the default policy treats like a slow one).
    */
   #noteHelperMs(placeId: string, ms: number): void {
-    const mean = this.#helperMs.get(placeId);
-    this.#helperMs.set(placeId, mean === undefined ? ms : mean + (ms - mean) / HELPER_MS_MEMORY);
+    this.#helperMs[placeId] = runningMean(this.#helperMs[placeId], ms, HELPER_MS_MEMORY);
   }
 
   #noteArrival(now: number): void {
@@ -519,7 +526,7 @@ export class Scheduler {
       return;
     }
     const gap = Math.max(0, now - last);
-    this.#arrivalMs = this.#arrivalMs === undefined ? gap : this.#arrivalMs + (gap - this.#arrivalMs) / ARRIVAL_MEMORY;
+    this.#arrivalMs = runningMean(this.#arrivalMs, gap, ARRIVAL_MEMORY);
   }
 
   /**

@@ -262,18 +262,16 @@ function helpersLag(free: readonly Candidate[], arrivalMs: number | undefined, n
  * helpers that fall behind are noticed within a few jobs.
  */
 function helpersKeepPace(
-  places: readonly { id: string; local: boolean; limit: number }[],
+  places: readonly HelperSlots[],
   estimateAt: (id: string, load: number) => number | undefined,
   arrivalMs: number | undefined,
 ): boolean {
   if (arrivalMs === undefined || !(arrivalMs > 0)) return true;
-  let jobsPerMs = 0;
-  for (const p of places) {
-    if (p.local) continue;
-    const full = estimateAt(p.id, p.limit);
-    if (full !== undefined && full > 0) jobsPerMs += p.limit / full;
-  }
-  return jobsPerMs * arrivalMs >= KEEP_PACE_MARGIN;
+  const full = (p: HelperSlots): number | undefined => {
+    const ms = estimateAt(p.id, p.limit);
+    return ms !== undefined && ms > 0 ? ms : undefined;
+  };
+  return helperJobsPerMs(places, full).jobsPerMs * arrivalMs >= KEEP_PACE_MARGIN;
 }
 
 /**
@@ -285,19 +283,35 @@ function helpersKeepPace(
  * there, the build's pace is its pace (ratio 1), so this test has no feedback loop.
  */
 function helpersFarAhead(
-  places: readonly { id: string; local: boolean; limit: number }[],
+  places: readonly HelperSlots[],
   helperMs: Readonly<Record<string, number>> | undefined,
   arrivalMs: number | undefined,
 ): boolean {
   if (!helperMs || arrivalMs === undefined || !(arrivalMs > 0)) return false;
+  const own = (p: HelperSlots): number | undefined => {
+    const ms = helperMs[p.id];
+    return ms === undefined ? undefined : Math.max(ms, 1);
+  };
+  const { jobsPerMs, allKnown } = helperJobsPerMs(places, own);
+  return allKnown && jobsPerMs > 0 && jobsPerMs * arrivalMs >= HELPERS_FAR_AHEAD;
+}
+
+type HelperSlots = { id: string; local: boolean; limit: number };
+
+/**
+ * Jobs per ms the helpers could finish with every slot busy, at `msPerJob` each (a helper without a
+ * time adds nothing), and whether every helper had one.
+ */
+function helperJobsPerMs(places: readonly HelperSlots[], msPerJob: (p: HelperSlots) => number | undefined): { jobsPerMs: number; allKnown: boolean } {
   let jobsPerMs = 0;
+  let allKnown = true;
   for (const p of places) {
     if (p.local) continue;
-    const ms = helperMs[p.id];
-    if (ms === undefined) return false;
-    jobsPerMs += p.limit / Math.max(ms, 1);
+    const ms = msPerJob(p);
+    if (ms === undefined) allKnown = false;
+    else jobsPerMs += p.limit / ms;
   }
-  return jobsPerMs > 0 && jobsPerMs * arrivalMs >= HELPERS_FAR_AHEAD;
+  return { jobsPerMs, allKnown };
 }
 
 /** Earliest finish; ties go to a free place, then this machine, then list order. */
