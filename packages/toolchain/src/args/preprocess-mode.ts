@@ -7,6 +7,7 @@
 // a .i). The cost: gcc records the option in DWARF's DW_AT_producer string when -g is on
 // (docs/client.md); the code, and even the column numbers distcc's full `-E` loses, are a local
 // build's.
+import { versionMajor } from "../compilers/identity.js";
 import type { DistributableScan } from "./scan.js";
 
 export type PreprocessMode = "full" | "directives-only";
@@ -48,7 +49,7 @@ export function directivesOnlyBlocker(
 ): string | undefined {
   if (!compiler) return "the compiler could not be identified";
   if (compiler.family !== "gcc") return `${compiler.family} has no -fdirectives-only`;
-  const major = Number(/^(\d+)/.exec(compiler.version)?.[1]);
+  const major = versionMajor(compiler.version);
   if (!(major >= MIN_GCC_MAJOR)) return `gcc ${compiler.version} is older than ${MIN_GCC_MAJOR}`;
   if (scan.preprocessed) return "the input is already preprocessed";
   if (!LANGUAGES.has(scan.language)) return `${scan.language} is not a C-family language`;
