@@ -10,7 +10,7 @@ export NODE_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificate
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-APT_PACKAGES=(distcc distcc-pump gcc g++ clang make binutils python3 python3-lzo lzop lz4
+APT_PACKAGES=(distcc distcc-pump gcc g++ clang make binutils python3 python3-lzo lzop lz4 bubblewrap util-linux
   gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi gcc-aarch64-linux-gnu qemu-user binutils-multiarch)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -20,6 +20,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The permission tests run their cases a second time as this user (root writes anywhere and hides
+# permission bugs); packages/testkit/src/users.ts finds it.
+if [ "$(id -u)" = 0 ] && ! id distcc-ci >/dev/null 2>&1; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin distcc-ci
 fi
 
 if [ "$(pnpm --version 2>/dev/null || true)" != "12.4.2" ]; then

@@ -1,4 +1,5 @@
 export { freePort, waitForPort } from "./ports.js";
 export { startDistccd, type DistccdHandle, type DistccdOptions } from "./distccd.js";
 export { makeTempDir } from "./tempdir.js";
-export { sharedDir, vectorPath, hasCommand } from "./paths.js";
+export { repoRoot, vectorPath, hasCommand } from "./paths.js";
+export { unprivilegedUser, type UnprivilegedUser } from "./users.js";

@@ -4,19 +4,15 @@ import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
-/** The read-only `shared/` folder (spec, vectors, bench) beside the repository. */
-export function sharedDir(): string {
-  const fromEnv = process.env.DISTCC_SHARED_DIR;
-  if (fromEnv) return fromEnv;
-  // repo/packages/testkit/src -> repo/../shared (CI lays a copy of shared/ beside the clone);
-  // a clone made elsewhere for a local check falls back to the workplace's copy.
-  const beside = resolve(here, "../../../../shared");
-  if (existsSync(beside) || !existsSync("/work/shared")) return beside;
-  return "/work/shared";
-}
+/** The repository's root (this file is repo/packages/testkit/src/paths.ts). */
+export const repoRoot: string = resolve(here, "../../..");
 
+/**
+ * The vectors captured from real distcc 3.4, kept in the repository (`packages/testkit/vectors`,
+ * provenance in its MANIFEST.md), so a bare clone runs every test.
+ */
 export function vectorPath(...parts: string[]): string {
-  return join(sharedDir(), "vectors", ...parts);
+  return join(repoRoot, "packages", "testkit", "vectors", ...parts);
 }
 
 /** True when an executable of that name is on PATH. */
