@@ -1,0 +1,232 @@
+// Which files does this compile read? Walks the includes from the source (and `-include` /
+// `-imacros` files) with gcc's lookup rules over the chain the compiler reports, following every
+// branch of every conditional, so the answer is a superset of what cpp reads. Per-file directive
+// scans are kept across compiles and checked against the file's inode, size and mtime, so a header
+// regenerated during a build is read again.
+import { readFileSync, statSync, type Stats } from "node:fs";
+import { dirname } from "node:path";
+import { resolveComputed, TooManyAlternatives, type MacroTable } from "./computed.js";
+import { scanDirectives, type FileDirectives, type IncludeDirective, type IncludeOperand, type MacroDefinition } from "./directives.js";
+import { environmentBlocker, readIncludeOptions, type IncludeOptions } from "./options.js";
+import { PhysicalResolver } from "./physical-path.js";
+import { SearchChainCache, type SearchChain } from "./search-chain.js";
+
+export interface AnalyzeRequest {
+  /** The compile command; argv[0] is the compiler (used for the search-chain probe unless `compiler`). */
+  argv: readonly string[];
+  /** The compile's working directory (absolute). */
+  cwd: string;
+  /** The compile's environment, for the variables that change the search (CPATH, ...). */
+  env?: Record<string, string | undefined>;
+  /** The compiler to probe (an absolute path), when argv[0] is not one. */
+  compiler?: string;
+}
+
+/** One file that cpp may read. */
+export interface ReadFile {
+  /** The path as cpp spells it (what gcc -M prints), which may run through symlinks or `..`. */
+  spelling: string;
+  /** Where it really is (no symlinks). */
+  real: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export interface IncludeClosure {
+  /** Every file cpp may read, the source first, each once (by real path). */
+  files: ReadFile[];
+  /** Symlinks the spellings pass through (location -> target as stored). */
+  links: Map<string, string>;
+  /** Directories a spelling's `..` climbs out of: they must exist for it to resolve elsewhere. */
+  climbed: Set<string>;
+  /** The search chain the compiler reported for this command. */
+  chain: SearchChain;
+}
+
+export type AnalysisResult = { ok: true; closure: IncludeClosure } | { ok: false; reason: string };
+
+export class IncludeAnalysisError extends Error {
+  override readonly name = "IncludeAnalysisError";
+  readonly code = "INCLUDES_ERR_ANALYSIS";
+}
+
+interface CachedScan {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  directives: FileDirectives;
+}
+
+/** A file being walked: where it is and which chain entry found it (for `#include_next`). */
+interface Visit {
+  spelling: string;
+  /** Index in quote++bracket of the directory that found it; -1: its includer's directory;
+   * undefined: named directly (the source, an absolute name), where include_next acts as include. */
+  found: number | undefined;
+}
+
+const MAX_FILES = 100_000;
+
+export class IncludeAnalyzer {
+  readonly #scans = new Map<string, CachedScan>();
+  readonly #chains: SearchChainCache;
+
+  constructor(options: { chains?: SearchChainCache } = {}) {
+    this.#chains = options.chains ?? new SearchChainCache();
+  }
+
+  /** Forget every kept scan (the caches hold nothing else that can go stale). */
+  clear(): void {
+    this.#scans.clear();
+  }
+
+  async analyze(request: AnalyzeRequest): Promise<AnalysisResult> {
+    const blocker = environmentBlocker(request.env ?? {});
+    if (blocker) return { ok: false, reason: blocker };
+    const options = readIncludeOptions(request.argv, request.cwd);
+    if (options.unsupported) return { ok: false, reason: options.unsupported };
+    let chain: SearchChain;
+    try {
+      chain = await this.#chains.get(request.compiler ?? request.argv[0]!, options.language, options.searchArgs);
+    } catch (error) {
+      return { ok: false, reason: (error as Error).message };
+    }
+    try {
+      return { ok: true, closure: this.#walk(request.cwd, options, chain) };
+    } catch (error) {
+      if (error instanceof TooManyAlternatives || error instanceof IncludeAnalysisError) return { ok: false, reason: error.message };
+      throw error;
+    }
+  }
+
+  #walk(cwd: string, options: IncludeOptions, chain: SearchChain): IncludeClosure {
+    const { input, defines } = options;
+    const resolver = new PhysicalResolver();
+    const dirs = [...chain.quote, ...chain.bracket];
+    const files = new Map<string, ReadFile>();
+    const links = new Map<string, string>();
+    const climbed = new Set<string>();
+    const macros = new Map<string, MacroDefinition[]>();
+    for (const d of defines) macros.set(d.name, [d]);
+    const visited = new Set<string>();
+    const queue: Visit[] = [];
+    const computed: { directive: IncludeDirective; from: Visit; seen: Set<string> }[] = [];
+
+    /** Records a spelling that exists as a regular file; returns its stats, or undefined. */
+    const reach = (spelling: string): ReadFile | undefined => {
+      const physical = resolver.resolve(spelling);
+      if (!physical) return undefined;
+      const stats = resolver.lstat(physical.real);
+      if (!stats?.isFile()) return undefined;
+      for (const [at, target] of physical.links) links.set(at, target);
+      for (const dir of physical.climbed) climbed.add(dir);
+      const known = files.get(physical.real);
+      if (known) return known;
+      if (files.size >= MAX_FILES) throw new IncludeAnalysisError(`more than ${MAX_FILES} files`);
+      const file = { spelling, real: physical.real, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino };
+      files.set(physical.real, file);
+      return file;
+    };
+
+    const enqueue = (visit: Visit): void => {
+      const key = `${visit.found ?? "n"}:${visit.spelling}`;
+      if (visited.has(key)) return;
+      visited.add(key);
+      queue.push(visit);
+    };
+
+    /** gcc's lookup: the first directory of the applicable chain holding the name. */
+    const lookup = (operand: IncludeOperand, next: boolean, from: Visit | undefined): Visit | undefined => {
+      if (operand.form === "computed") return undefined;
+      const name = operand.name;
+      if (name.startsWith("/")) return reach(name) ? { spelling: name, found: undefined } : undefined;
+      let start: number;
+      if (next && from?.found !== undefined) start = from.found + 1;
+      else if (operand.form === "angle") start = chain.quote.length;
+      else {
+        // `"..."`: the includer's own directory first (for a command-line file, the working directory).
+        const own = from ? dirname(from.spelling) : cwd;
+        const spelling = joinRaw(own, name);
+        if (reach(spelling)) return { spelling, found: -1 };
+        start = 0;
+      }
+      for (let k = Math.max(0, start); k < dirs.length; k++) {
+        const spelling = joinRaw(dirs[k]!, name);
+        if (reach(spelling)) return { spelling, found: k };
+      }
+      return undefined;
+    };
+
+    const follow = (directive: IncludeDirective, operand: IncludeOperand, from: Visit): void => {
+      const next = directive.kind === "include_next" || directive.kind === "has_include_next";
+      const found = lookup(operand, next, from);
+      // A `#pragma GCC dependency` file is only looked at, not read for directives.
+      if (found && directive.kind !== "dependency") enqueue(found);
+    };
+
+    if (!reach(input)) throw new IncludeAnalysisError(`cannot read the source ${input}`);
+    enqueue({ spelling: input, found: undefined });
+    if (options.implicitPreinclude) {
+      const predef = lookup({ form: "angle", name: "stdc-predef.h" }, false, undefined);
+      if (predef) enqueue(predef);
+    }
+    for (const name of [...options.macroIncludes, ...options.forcedIncludes]) {
+      const found = lookup({ form: "quote", name }, false, undefined);
+      if (!found) throw new IncludeAnalysisError(`cannot find the -include/-imacros file ${name}`);
+      enqueue(found);
+    }
+
+    // Walk; then resolve the computed includes with every definition seen, until nothing new appears.
+    for (;;) {
+      while (queue.length > 0) {
+        const visit = queue.pop()!;
+        const directives = this.#scan(files.get(resolver.resolve(visit.spelling)!.real)!);
+        for (const d of directives.defines) {
+          const list = macros.get(d.name);
+          if (!list) macros.set(d.name, [d]);
+          else if (!list.some((x) => x.body === d.body && String(x.params) === String(d.params))) list.push(d);
+        }
+        for (const directive of directives.includes) {
+          if (directive.operand.form === "computed") computed.push({ directive, from: visit, seen: new Set() });
+          else follow(directive, directive.operand, visit);
+        }
+      }
+      let grew = false;
+      for (const entry of computed) {
+        const operands = resolveComputed((entry.directive.operand as { text: string }).text, macros as MacroTable);
+        if (operands.length === 0 && entry.directive.kind !== "has_include" && entry.directive.kind !== "has_include_next") {
+          throw new IncludeAnalysisError(`${entry.from.spelling}:${entry.directive.line}: cannot evaluate #${entry.directive.kind} ${(entry.directive.operand as { text: string }).text}`);
+        }
+        for (const operand of operands) {
+          const key = `${operand.form}:${operand.form === "computed" ? operand.text : operand.name}`;
+          if (entry.seen.has(key)) continue;
+          entry.seen.add(key);
+          follow(entry.directive, operand, entry.from);
+          grew = true;
+        }
+      }
+      if (!grew && queue.length === 0) break;
+    }
+    return { files: [...files.values()], links, climbed, chain };
+  }
+
+  #scan(file: ReadFile): FileDirectives {
+    const cached = this.#scans.get(file.real);
+    if (cached && cached.ino === file.ino && cached.size === file.size && cached.mtimeMs === file.mtimeMs) return cached.directives;
+    const text = readFileSync(file.real, "latin1");
+    // A file that changed while it was read would be scanned in one state and sent in another.
+    const after: Stats = statSync(file.real);
+    if (after.size !== file.size || after.mtimeMs !== file.mtimeMs || after.ino !== file.ino) {
+      throw new IncludeAnalysisError(`${file.spelling} changed while it was read`);
+    }
+    const directives = scanDirectives(text);
+    this.#scans.set(file.real, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, directives });
+    return directives;
+  }
+}
+
+/** `dir/name` as cpp builds it: no normalisation. */
+function joinRaw(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}

@@ -1,0 +1,109 @@
+// The compiler's include search chain, as the compiler itself reports it: `cc ARGS -x LANG -E -v
+// /dev/null` prints the `#include "..."` directories (-iquote) and the `#include <...>` ones (-I,
+// -isystem, its own, -idirafter) after applying its ordering, duplicate, sysroot and prefix rules.
+// Asking is exact where re-implementing those rules would drift; it costs one cpp start per
+// distinct option set, and the answer is kept.
+import { execFile } from "node:child_process";
+import { statSync } from "node:fs";
+
+export interface SearchChain {
+  /** `-iquote` directories, searched after the including file's directory for `"..."`. */
+  quote: string[];
+  /** Everything searched for `<...>` (and, after `quote`, for `"..."`), in order. */
+  bracket: string[];
+  /** The part of `bracket` that is the compiler's own (what it searches with no option given). */
+  system: string[];
+  /** Directories the compiler skipped because they did not exist when asked. */
+  missing: string[];
+}
+
+export class SearchChainError extends Error {
+  override readonly name = "SearchChainError";
+  readonly code = "INCLUDES_ERR_SEARCH_CHAIN";
+}
+
+/** Reads the directory lists of a `-E -v` run's stderr. */
+export function parseSearchChain(stderr: string): Omit<SearchChain, "system"> {
+  const quote: string[] = [];
+  const bracket: string[] = [];
+  const missing: string[] = [];
+  let list: string[] | undefined;
+  let sawEnd = false;
+  for (const raw of stderr.split("\n")) {
+    const line = raw.replace(/\r$/, "");
+    const skipped = /^ignoring nonexistent directory "(.*)"$/.exec(line);
+    if (skipped) {
+      missing.push(skipped[1]!);
+      continue;
+    }
+    if (line.startsWith('#include "..." search starts here:')) list = quote;
+    else if (line.startsWith("#include <...> search starts here:")) list = bracket;
+    else if (line.startsWith("End of search list.")) {
+      list = undefined;
+      sawEnd = true;
+    } else if (list && line.startsWith(" ")) list.push(line.trim().replace(/ \(framework directory\)$/, ""));
+  }
+  if (!sawEnd) throw new SearchChainError("the compiler's -E -v output has no search list");
+  return { quote, bracket, missing };
+}
+
+const LANGUAGE_FOR_PROBE: Record<string, string> = { "c-header": "c", "c++-header": "c++" };
+
+/** Runs the probe (asynchronously: the agent serves other jobs meanwhile). */
+function runProbe(compiler: string, args: readonly string[], language: string): Promise<string> {
+  const lang = LANGUAGE_FOR_PROBE[language] ?? language;
+  return new Promise((resolve, reject) => {
+    execFile(compiler, [...args, "-x", lang, "-E", "-v", "/dev/null"], { encoding: "utf8", maxBuffer: 1 << 20, timeout: 30_000, env: { ...process.env, LC_ALL: "C" } }, (error, _stdout, stderr) => {
+      if (error) reject(new SearchChainError(`${compiler} -E -v failed: ${error.message.split("\n")[0]}`, { cause: error }));
+      else resolve(stderr);
+    });
+  });
+}
+
+/**
+ * Keeps each compiler's chain per option set. A directory the compiler skipped because it did not
+ * exist makes the entry stale once it appears (a build may create include directories as it goes).
+ */
+export class SearchChainCache {
+  readonly #chains = new Map<string, Promise<SearchChain>>();
+
+  /** The chain for this compiler, language and search options. */
+  async get(compiler: string, language: string, searchArgs: readonly string[]): Promise<SearchChain> {
+    const key = JSON.stringify([compiler, language, searchArgs]);
+    const cached = this.#chains.get(key);
+    if (cached) {
+      const chain = await cached.catch(() => undefined);
+      if (chain && !chain.missing.some(exists)) return chain;
+      this.#chains.delete(key);
+    }
+    const probe = this.#probe(compiler, language, searchArgs);
+    this.#chains.set(key, probe);
+    probe.catch(() => this.#chains.delete(key));
+    return probe;
+  }
+
+  async #probe(compiler: string, language: string, searchArgs: readonly string[]): Promise<SearchChain> {
+    // The compiler's own directories: the chain of the options that are not directories.
+    const own = searchArgs.filter((a, i) => !isDirectoryOption(a) && !isDirectoryOption(searchArgs[i - 1] ?? ""));
+    const [full, base] = await Promise.all([runProbe(compiler, searchArgs, language), own.length === searchArgs.length ? undefined : runProbe(compiler, own, language)]);
+    const chain = parseSearchChain(full);
+    const system = base === undefined ? chain.bracket : parseSearchChain(base).bracket;
+    return { ...chain, system: chain.bracket.filter((d) => system.includes(d)) };
+  }
+}
+
+const DIRECTORY_OPTIONS = ["-I", "-iquote", "-isystem", "-idirafter", "-iprefix", "-iwithprefix", "-iwithprefixbefore"];
+
+function isDirectoryOption(word: string): boolean {
+  return DIRECTORY_OPTIONS.includes(word);
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return false;
+    throw error;
+  }
+}

@@ -1,0 +1,165 @@
+// The analysis against gcc -M (the truth) on a corpus that holds every lookup quirk gcc has: the
+// analysis must list every file gcc reads, for C and C++, with and without -nostdinc/--sysroot.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IncludeAnalyzer } from "../src/index.js";
+import { depsOf } from "./truth.js";
+
+let root: string;
+const analyzer = new IncludeAnalyzer();
+
+function write(rel: string, text: string): void {
+  const path = join(root, rel);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "includes-truth-"));
+  // Quote lookup: the includer's directory first, then -iquote, then the bracket chain.
+  write("src/main.c", '#include "local.h"\n#include "quoted.h"\n#include <angle.h>\n#include "sub/nested.h"\nint main(void) { return 0; }\n');
+  write("src/local.h", '#include "../common/common.h"\n');
+  write("common/common.h", "#pragma once\n");
+  write("iq/quoted.h", "/* found through -iquote */\n");
+  write("inc/angle.h", '#include "from-angle-dir.h"\n');
+  write("inc/from-angle-dir.h", "\n");
+  write("src/sub/nested.h", '#include "sibling.h"\n#include "../local.h"\n');
+  write("src/sub/sibling.h", "\n");
+  // -I shadows -isystem shadows -idirafter; #include_next walks on from where the file was found.
+  write("wrap/stdio.h", "#include_next <stdio.h>\n");
+  write("wrap/limits.h", "#include_next <limits.h>\n");
+  write("sys1/layered.h", "#include_next <layered.h>\n");
+  write("sys2/layered.h", "#include_next <layered.h>\n");
+  write("after/layered.h", "/* the last layer */\n");
+  write("after/only-after.h", "\n");
+  write("src/next.c", "#include <stdio.h>\n#include <limits.h>\n#include <layered.h>\n#include <only-after.h>\n");
+  // Computed includes, __has_include, #import, #pragma GCC dependency, conditional branches.
+  write("src/computed.c", [
+    "#define STR1(x) #x",
+    "#define STR(x) STR1(x)",
+    "#define CONFIG_DIR conf",
+    '#define HEADER "computed-quote.h"',
+    "#define SYSHEADER <stdint.h>",
+    "#include HEADER",
+    "#include SYSHEADER",
+    "#include STR(CONFIG_DIR/board.h)",
+    "#if __has_include(\"maybe.h\")",
+    '#include "maybe.h"',
+    "#endif",
+    "#if __has_include(<absent-header.h>)",
+    "#include <absent-header.h>",
+    "#endif",
+    "#ifdef NEVER_DEFINED",
+    '#include "in-dead-branch.h"',
+    "#endif",
+    '#import "imported.h"',
+    '#import "imported.h"',
+    '#pragma GCC dependency "dep-target.txt"',
+    "int f(void) { return 0; }",
+  ].join("\n"));
+  write("src/computed-quote.h", "\n");
+  write("src/conf/board.h", "\n");
+  write("src/maybe.h", "\n");
+  write("src/in-dead-branch.h", "\n");
+  write("src/imported.h", "\n");
+  write("src/dep-target.txt", "\n");
+  // -include / -imacros: looked up in the working directory first.
+  write("src/forced.h", '#include "forced-inner.h"\n');
+  write("src/forced-inner.h", "\n");
+  write("src/macros.h", "#define FROM_IMACROS 1\n");
+  write("src/plain.c", "int x;\n");
+  // Symlinks: a symlinked file, a symlinked directory, and `..` through a symlinked directory
+  // (which climbs out of the link's target, not its location).
+  write("real/dir/linked-dir.h", '#include "../outside-link-target.h"\n');
+  write("real/outside-link-target.h", "\n");
+  write("real/file-target.h", "\n");
+  symlinkSync(join(root, "real/dir"), join(root, "src/linkdir"));
+  symlinkSync("../real/file-target.h", join(root, "src/linked-file.h"));
+  write("src/links.c", '#include "linkdir/linked-dir.h"\n#include "linked-file.h"\n');
+  // C++: the standard library's headers.
+  write("src/vec.cc", "#include <vector>\n#include <string>\n#include <map>\nint main() { std::vector<std::string> v; return v.size(); }\n");
+  // -nostdinc with our own "system" directory, and a --sysroot holding usr/include.
+  write("fakesys/stddef.h", "typedef unsigned long size_t;\n");
+  write("src/nostd.c", "#include <stddef.h>\nsize_t n;\n");
+  write("sysroot/usr/include/sysroot-only.h", '#include "sysroot-sibling.h"\n');
+  write("sysroot/usr/include/sysroot-sibling.h", "\n");
+  write("src/sysroot.c", "#include <sysroot-only.h>\n");
+}, 60_000);
+
+afterAll(() => {
+  if (!process.env.KEEP_CORPUS) rmSync(root, { recursive: true, force: true });
+});
+
+const cases: { name: string; argv: () => string[] }[] = [
+  { name: "quote, -iquote, -I lookup and ..", argv: () => ["gcc", "-c", "main.c", "-iquote", "../iq", `-I${root}/inc`] },
+  { name: "include_next through -I, -isystem and -idirafter", argv: () => ["gcc", "-c", "next.c", "-I../wrap", "-isystem", `${root}/sys1`, `-I${root}/sys2`, "-idirafter", `${root}/after`] },
+  { name: "computed includes, __has_include, #import, pragma dependency", argv: () => ["gcc", "-c", "computed.c", "-O2"] },
+  { name: "-include and -imacros", argv: () => ["gcc", "-c", "plain.c", "-include", "forced.h", "--imacros=macros.h"] },
+  { name: "symlinked files and directories", argv: () => ["gcc", "-c", "links.c"] },
+  { name: "C++ standard library", argv: () => ["g++", "-c", "vec.cc", "-O2", "-std=c++17"] },
+  { name: "C++ as -x c++", argv: () => ["gcc", "-x", "c++", "-c", "vec.cc"] },
+  { name: "-nostdinc with an own system directory", argv: () => ["gcc", "-nostdinc", "-isystem", `${root}/fakesys`, "-c", "nostd.c"] },
+  { name: "--sysroot", argv: () => ["gcc", `--sysroot=${root}/sysroot`, "-c", "sysroot.c"] },
+  { name: "long option aliases", argv: () => ["gcc", "-c", "main.c", "--include-directory", `${root}/inc`, "-iquote../iq"] },
+];
+
+describe("include analysis against gcc -M", () => {
+  for (const c of cases) {
+    it(`lists every file gcc reads: ${c.name}`, async () => {
+      const argv = c.argv();
+      const cwd = join(root, "src");
+      const truth = depsOf(argv, cwd);
+      const result = await analyzer.analyze({ argv, cwd });
+      if (!result.ok) throw new Error(result.reason);
+      const found = new Set(result.closure.files.map((f) => f.real));
+      const missing = [...truth].filter((f) => !found.has(f));
+      expect(missing).toEqual([]);
+      // A superset, but not a different tree: nothing of this corpus is added beyond the dead
+      // branch, and two files gcc opens but leaves out of -M (strace shows both opened): the
+      // pragma-dependency file and an empty #import-ed header.
+      const extra = [...found].filter((f) => !truth.has(f) && f.startsWith(root)).map((f) => f.slice(root.length));
+      expect(extra.filter((f) => !["/src/in-dead-branch.h", "/src/dep-target.txt", "/src/imported.h"].includes(f))).toEqual([]);
+    });
+  }
+
+  it("records the symlinks and the climbed directory the spellings need", async () => {
+    const result = await analyzer.analyze({ argv: ["gcc", "-c", "links.c"], cwd: join(root, "src") });
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.closure.links.get(join(root, "src/linkdir"))).toBe(join(root, "real/dir"));
+    expect(result.closure.links.get(join(root, "src/linked-file.h"))).toBe("../real/file-target.h");
+    expect([...result.closure.climbed]).toContain(join(root, "real/dir"));
+  });
+
+  it("sees a header that changed between two compiles", async () => {
+    write("src/changing.c", '#include "changing.h"\n');
+    write("src/changing.h", '#include "first.h"\n');
+    write("src/first.h", "\n");
+    write("src/second.h", "\n");
+    const req = { argv: ["gcc", "-c", "changing.c"], cwd: join(root, "src") };
+    const before = await analyzer.analyze(req);
+    write("src/changing.h", '#include "second.h"   \n');
+    const after = await analyzer.analyze(req);
+    if (!before.ok || !after.ok) throw new Error("analysis failed");
+    expect(before.closure.files.map((f) => f.real)).toContain(join(root, "src/first.h"));
+    expect(after.closure.files.map((f) => f.real)).toContain(join(root, "src/second.h"));
+    expect(after.closure.files.map((f) => f.real)).not.toContain(join(root, "src/first.h"));
+  });
+});
+
+describe("when the analysis must give up", () => {
+  const cwd = () => join(root, "src");
+  it.each([
+    ["CPATH set", { argv: ["gcc", "-c", "plain.c"], env: { CPATH: "/opt/x" } }, /CPATH/],
+    ["-I- splits the chain", { argv: ["gcc", "-I-", "-c", "plain.c"] }, /-I-/],
+    ["-Wp, options", { argv: ["gcc", "-Wp,-I/opt", "-c", "plain.c"] }, /-Wp,/],
+    ["an operand no definition explains", { argv: ["gcc", "-c", "unknowable.c"] }, /cannot evaluate/],
+    ["a compiler that does not exist", { argv: ["/nonexistent/gcc", "-c", "plain.c"] }, /failed/],
+  ])("%s", async (_name, req, why) => {
+    write("src/unknowable.c", "#include NOT_DEFINED_ANYWHERE\n");
+    const result = await analyzer.analyze({ cwd: cwd(), ...req });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toMatch(why);
+  });
+});
