@@ -36,6 +36,10 @@ export interface ClientOptions {
   noRewriteCross: boolean;
   /** gcc's directives-only preprocessing where it keeps the meaning (default on). */
   directivesOnly: boolean;
+  /** Pump mode for `,cpp` hosts (DISTCC_PUMP=0 turns it off: those hosts then get plain jobs). */
+  pump: boolean;
+  /** Pump jobs that failed remotely and compiled here before pump mode stops (distcc's default 1). */
+  maxDiscrepancy: number;
 }
 
 /** The options one job runs with, from its launcher's environment. */
@@ -52,5 +56,7 @@ export function clientOptions(env: Env): ClientOptions {
     tmpDir: env.TMPDIR || "/tmp",
     noRewriteCross: env.DISTCC_NO_REWRITE_CROSS !== undefined,
     directivesOnly: envBoolean(env, "DISTCC_DIRECTIVES_ONLY", true),
+    pump: envBoolean(env, "DISTCC_PUMP", true),
+    maxDiscrepancy: envSeconds(env, "DISTCC_MAX_DISCREPANCY", 1),
   };
 }

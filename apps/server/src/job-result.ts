@@ -31,7 +31,8 @@ export interface JobSummary {
   protocol?: number;
 }
 
-/** distccd's summary line: `client: IP:PORT RESULT exit:N sig:N core:N ret:N time:Nms COMPILER INPUT`. */
+/** distccd's summary line: `client: IP:PORT RESULT exit:N sig:N core:N ret:N time:Nms COMPILER INPUT`,
+ * then ours: `proto:N` when the request got that far, and the reason of a failure. */
 export function formatJobSummary(job: JobSummary): string {
   const exited = (job.status & 0x7f) === 0;
   const exit = exited ? (job.status >> 8) & 0xff : 0;
@@ -39,5 +40,7 @@ export function formatJobSummary(job: JobSummary): string {
   const core = exited ? 0 : (job.status & 0x80) >> 7;
   const what = job.compiler ? `${job.compiler} ${job.input ?? ""}`.trimEnd() : "";
   const reason = job.reason ? ` reason: ${job.reason}` : "";
-  return `client: ${job.client} ${job.result} exit:${exit} sig:${sig} core:${core} ret:${job.ret} time:${job.timeMs}ms ${what}${reason}`;
+  // Not in distccd's line: which protocol the job spoke (3 is pump mode), after its fields.
+  const protocol = job.protocol !== undefined ? ` proto:${job.protocol}` : "";
+  return `client: ${job.client} ${job.result} exit:${exit} sig:${sig} core:${core} ret:${job.ret} time:${job.timeMs}ms ${what}${protocol}${reason}`;
 }

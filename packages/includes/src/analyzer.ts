@@ -20,6 +20,8 @@ export interface AnalyzeRequest {
   env?: Record<string, string | undefined>;
   /** The compiler to probe (an absolute path), when argv[0] is not one. */
   compiler?: string;
+  /** gcc reads `<stdc-predef.h>` implicitly, clang does not; unknown: looked up anyway (a superset). */
+  family?: "gcc" | "clang";
 }
 
 /** One file that cpp may read. */
@@ -93,14 +95,14 @@ export class IncludeAnalyzer {
       return { ok: false, reason: (error as Error).message };
     }
     try {
-      return { ok: true, closure: this.#walk(request.cwd, options, chain) };
+      return { ok: true, closure: this.#walk(request.cwd, options, chain, request.family) };
     } catch (error) {
       if (error instanceof TooManyAlternatives || error instanceof IncludeAnalysisError) return { ok: false, reason: error.message };
       throw error;
     }
   }
 
-  #walk(cwd: string, options: IncludeOptions, chain: SearchChain): IncludeClosure {
+  #walk(cwd: string, options: IncludeOptions, chain: SearchChain, family: AnalyzeRequest["family"]): IncludeClosure {
     const { input, defines } = options;
     const resolver = new PhysicalResolver();
     const dirs = [...chain.quote, ...chain.bracket];
@@ -167,7 +169,7 @@ export class IncludeAnalyzer {
 
     if (!reach(input)) throw new IncludeAnalysisError(`cannot read the source ${input}`);
     enqueue({ spelling: input, found: undefined });
-    if (options.implicitPreinclude) {
+    if (options.implicitPreinclude && family !== "clang") {
       const predef = lookup({ form: "angle", name: "stdc-predef.h" }, false, undefined);
       if (predef) enqueue(predef);
     }

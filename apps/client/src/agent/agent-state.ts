@@ -8,6 +8,7 @@ import { findCompiler } from "../invocation.js";
 import { envBoolean, type ClientOptions } from "../env-options.js";
 import { AgentMonitor, writeAtomically } from "../mon/agent-monitor.js";
 import { localCountsAsPlace, PlacementDriver, policyName } from "./placement.js";
+import { PumpState } from "./pump-plan.js";
 import { prepareScratchDir, removeScratchDir } from "./scratch-dir.js";
 import { SlotBroker, type Chooser } from "./slot-broker.js";
 
@@ -32,6 +33,8 @@ export class AgentState {
   /** Figures for `mon`, `summary` and the diagnostics channels. */
   readonly monitor: AgentMonitor;
   readonly stats = { remote: 0 };
+  /** Pump mode's include analysis and compressed files, kept across jobs. */
+  readonly pump = new PumpState();
   private tempId = 0;
 
   private readonly compilers = new Map<string, { path: string | undefined; at: number }>();

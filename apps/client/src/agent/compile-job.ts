@@ -42,6 +42,7 @@ import { preparePreprocessedRun } from "./local-preprocessed.js";
 import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
 import { checkReturnedObject } from "./object-check.js";
 import { peerMemoryFor, type PeerMemory } from "./peer-memory.js";
+import { planPump, type PumpPlan } from "./pump-plan.js";
 
 
 type CompileInvocation = Extract<Invocation, { kind: "compile" }>;
@@ -133,6 +134,19 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   if (rewrite.note) out.debug(rewrite.note);
   const wireCompiler = rewrite.name;
 
+  // Pump mode for `,cpp` hosts: no preprocessing here, the files it would read go instead.
+  const pump = await planPumpJob(ctx, scan, rewrite, remotes);
+  if (job.signal.aborted) return;
+  if (pump) {
+    const driver = ctx.state.placement(hosts, env, opts);
+    const plainHosts = remotes.filter((h) => !h.cpp).map(hostKey);
+    const excluded = driver.localIsAPlace ? plainHosts : [LOCAL_ID, ...plainHosts];
+    const info: JobInfo = { inputBytes: pump.inputBytes, language: scan.language, compiler: wireCompiler, ...(excluded.length > 0 ? { excluded } : {}) };
+    const first = await driver.submit(info, job.signal);
+    await runAttempts({ ctx, scan, hosts, remotes: remotes.filter((h) => h.cpp), rewrite, pump, driver, jobId: first.jobId }, first.lease);
+    return;
+  }
+
   // Local preprocessing first, under a cpp slot; the helper's slot is taken only once we can send.
   const cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocessToSend(ctx, scan, rewrite, hosts.localSlotsCpp);
   if (!cpp || job.signal.aborted) return;
@@ -163,13 +177,14 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
 }
 
 /** Everything the attempts of one placed job share. */
-interface PlacedJob {
+type PlacedJob = PlacedCommon & ({ cpp: PreprocessResult; pump?: undefined } | { pump: PumpPlan; cpp?: undefined });
+
+interface PlacedCommon {
   ctx: JobContext;
   scan: DistributableScan;
   hosts: HostList;
   remotes: TcpHost[];
   rewrite: ToolchainRewrite;
-  cpp: PreprocessResult;
   driver: PlacementDriver;
   jobId: number;
 }
@@ -288,7 +303,8 @@ async function runAttempts(placed: PlacedJob, firstLease: Lease): Promise<void> 
 async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal): Promise<AttemptResult> {
   const { ctx, scan, remotes, rewrite, cpp } = placed;
   const started = Date.now();
-  if (lease.placement.kind === "local") {
+  if (lease.placement.kind === "local" && !cpp) return { kind: "failed", reason: "a pump job has no preprocessed source for a copy here" };
+  if (lease.placement.kind === "local" && cpp) {
     // Only a straggler's copy gets here (a job's own lease on this machine is compileHere's).
     const run = await compileLocalCopy({
       dir: ctx.state.scratchDir,
@@ -308,16 +324,17 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
   if (!host) return { kind: "failed", reason: "not in this job's host list" };
   const { out, opts } = ctx;
   const peers = peerMemoryFor(ctx.state);
-  const plan = planRequest(host, peers, rewrite);
-  const argv = withPreprocessMode(serverArgv(scan, plan.version === 1 ? 1 : 2), cpp.mode);
+  const plan = planRequest(host, peers, rewrite, placed.pump !== undefined);
+  const argv = cpp ? withPreprocessMode(serverArgv(scan, plan.version === 1 ? 1 : 2), cpp.mode) : placed.pump.argv.slice();
   argv[0] = rewrite.name;
   argv.push(...plan.extraArgs);
   const how = plan.extension ? `, ours: ${plan.extension.compression}${plan.extension.identity ? ", identity" : ""}` : "";
-  out.debug(`sending ${scan.input} to ${host.spec} (protocol ${plan.version}${how}): ${argv.join(" ")}`);
+  const payload = placed.pump ? `, ${placed.pump.files.length} files` : "";
+  out.debug(`sending ${scan.input} to ${host.spec} (protocol ${plan.version}${how}${payload}): ${argv.join(" ")}`);
   try {
     const exchange = await sendCompileJob(
       { host: host.host, port: host.port },
-      { version: plan.version, argv, source: cpp.output },
+      cpp ? { version: plan.version, argv, source: cpp.output } : { version: 3, cwd: ctx.cwd, argv, files: placed.pump.files },
       {
         ioTimeoutMs: opts.ioTimeoutMs,
         connectTimeoutMs: opts.connectTimeoutMs,
@@ -382,6 +399,12 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
   const { ctx, scan, hosts } = placed;
   const { out, opts } = ctx;
   if (verdict.kind === "compile-error") {
+    if (placed.pump && opts.fallback) {
+      // A pump job that the helper could not compile may have missed a file: compile here and, if that
+      // works, count a discrepancy (after DISTCC_MAX_DISCREPANCY of them, pump mode stops).
+      await retryPumpJobLocally(placed);
+      return;
+    }
     if (!opts.skipLocalRetry && opts.fallback) {
       // Compile here to get exactly the local diagnostics (distcc's behaviour); no backoff.
       out.debug(`remote compilation of '${scan.input}' failed on ${verdict.host.spec}, retrying locally`);
@@ -400,6 +423,10 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
   if (result.code === 0 && result.object) {
     try {
       writeFileAtomically(resolve(ctx.cwd, scan.output), result.object, ctx.job.signal);
+      // Pump mode: the helper's preprocessor wrote the dependency file (DOTD), with this machine's paths.
+      if (placed.pump && verdict.kind === "object" && scan.dependencies.wanted && scan.dependencies.depFile && verdict.response.deps) {
+        writeFileAtomically(resolve(ctx.cwd, scan.dependencies.depFile), verdict.response.deps, ctx.job.signal);
+      }
     } catch (err) {
       if (ctx.job.signal.aborted) return;
       out.stderr(`distcc-client: cannot write ${scan.output}: ${(err as Error).message}\n`);
@@ -410,7 +437,7 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
   if (verdict.kind === "object") ctx.state.recordSuccess(verdict.host.spec, verdict.elapsedMs);
   out.debug(`${scan.input} compiled on ${result.where} in ${verdict.elapsedMs} ms`);
   // The preprocessor's warnings (#warning) were only shown by a local compile of the source.
-  if (verdict.kind === "copy") out.stderr(placed.cpp.stderr);
+  if (verdict.kind === "copy" && placed.cpp) out.stderr(placed.cpp.stderr);
   out.stdout(result.stdout);
   out.stderr(result.stderr);
   out.exit(result.code);
@@ -425,6 +452,14 @@ async function compileHere(placed: PlacedJob, lease: Lease): Promise<void> {
     return failNoHosts(ctx, scan.input);
   }
   out.debug(`${scan.input} compiled locally (${driver.localIsAPlace ? "this machine was the quickest place" : "no helper could take it"})`);
+  if (!cpp) {
+    try {
+      await runLocally(ctx, scan.argv, undefined);
+    } finally {
+      driver.finish(lease, { ok: true });
+    }
+    return;
+  }
   const reuse = preparePreprocessedRun(ctx.state.scratchDir, ctx.state.nextTempId(), scan, cpp.output, cpp.mode);
   if (reuse) out.stderr(cpp.stderr); // the preprocessor's warnings (#warning), which a source compile would repeat
   try {
@@ -533,20 +568,18 @@ interface RequestPlan {
  * bodies (LZ4 when the hosts line says `,lz4`), and no pinning options: its server adds the flags
  * its own compiler needs. `,lz4` in the hosts line means "this host is ours" from the first job.
  */
-function planRequest(host: TcpHost, peers: PeerMemory, rewrite: ToolchainRewrite): RequestPlan {
+function planRequest(host: TcpHost, peers: PeerMemory, rewrite: ToolchainRewrite, pump: boolean): RequestPlan {
   const known = peers.get(peerKey(host));
   const ours = known?.kind === "ours" || host.compression === "lz4";
-  if (!ours) {
-    // Protocol 3 needs an include server (pump); like distcc without one, speak 2.
-    return { version: host.protocol === 1 ? 1 : 2, extraArgs: rewrite.extraArgs, readTrailer: known?.kind !== "distccd", known };
-  }
+  const version: ProtocolVersion = pump ? 3 : host.protocol === 1 ? 1 : 2;
+  if (!ours) return { version, extraArgs: rewrite.extraArgs, readTrailer: known?.kind !== "distccd", known };
   const features = known?.kind === "ours" ? known.features : ["lz4", "identity"];
   // LZO unless the hosts line asks for `,lz4`: measured, lz4js sends more bytes for more CPU than our LZO
   // (docs/protocol-extensions.md, "LZO or LZ4: measured").
   const compression = host.compression === "lz4" && features.includes("lz4") ? "lz4" : "lzo";
   const identity = rewrite.identity && features.includes("identity") ? toWireIdentity(rewrite.identity) : undefined;
   return {
-    version: 2,
+    version: pump ? 3 : 2,
     extraArgs: identity ? rewrite.targetArgs : rewrite.extraArgs,
     extension: { v: 1, compression, ...(identity ? { identity } : {}) },
     readTrailer: true,
@@ -614,5 +647,72 @@ async function runLocally(ctx: JobContext, argv: string[], lease: { release(): v
     await ctx.job.closed;
   } finally {
     lease?.release();
+  }
+}
+
+/**
+ * The pump plan for this job, or undefined when it goes the plain way: no `,cpp` host, pump mode
+ * off (DISTCC_PUMP=0, or DISTCC_MAX_DISCREPANCY reached), a preprocessed input, or an analysis that
+ * is unsure (DISTCC_VERBOSE says why).
+ */
+async function planPumpJob(ctx: JobContext, scan: DistributableScan, rewrite: ToolchainRewrite, remotes: TcpHost[]): Promise<PumpPlan | undefined> {
+  if (!remotes.some((h) => h.cpp) || scan.preprocessed) return undefined;
+  const { opts, out, state } = ctx;
+  if (!opts.pump) return undefined;
+  if (state.pump.discrepancies >= opts.maxDiscrepancy) {
+    state.once("pump-discrepancy", () => out.warn(`pump mode is off for the rest of this build: ${state.pump.discrepancies} job(s) failed on a helper and compiled here (DISTCC_MAX_DISCREPANCY=${opts.maxDiscrepancy})`));
+    return undefined;
+  }
+  const family = rewrite.identity?.family === "clang" ? "clang" : rewrite.identity?.family === "gcc" ? "gcc" : undefined;
+  const result = await planPump(state.pump, {
+    argv: scan.argv,
+    sendArgv: serverArgv(scan, 3, ctx.env),
+    cwd: ctx.cwd,
+    env: ctx.env,
+    compiler: ctx.compilerPath,
+    ...(family ? { family } : {}),
+  });
+  if (!result.ok) {
+    out.debug(`${scan.input}: plain mode, not pump: ${result.reason}`);
+    return undefined;
+  }
+  return result.plan;
+}
+
+/**
+ * A pump job's local retry after the helper's compiler failed: run here and report, so a success
+ * (the helper missed something the analysis should have sent) counts as a discrepancy.
+ */
+async function retryPumpJobLocally(placed: PlacedJob): Promise<void> {
+  const { ctx, scan, hosts } = placed;
+  const lease = await takeLocalSlot(ctx, hosts);
+  const base = join(ctx.state.scratchDir, `retry-${process.pid}-${ctx.state.nextTempId()}`);
+  const outFile = `${base}.out`;
+  const errFile = `${base}.err`;
+  try {
+    ctx.job.send({ type: "preprocess", run: { path: ctx.compilerPath, argv: scan.argv, setEnv: ctx.childEnv, outFile, errFile } });
+    let code: number;
+    try {
+      code = (await ctx.job.nextReply()).code;
+    } catch (error) {
+      if (ctx.job.signal.aborted) return; // the launcher went away: the job is cancelled
+      throw error;
+    }
+    if (code === 0) {
+      ctx.state.pump.discrepancies++;
+      ctx.out.warn(`${scan.input} failed on a pump-mode helper but compiled here: a discrepancy (${ctx.state.pump.discrepancies} of DISTCC_MAX_DISCREPANCY=${ctx.opts.maxDiscrepancy})`);
+    }
+    ctx.out.stdout(readFileSync(outFile));
+    ctx.out.stderr(readFileSync(errFile));
+    ctx.out.exit(code);
+  } finally {
+    lease.release();
+    for (const f of [outFile, errFile]) {
+      try {
+        unlinkSync(f);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    }
   }
 }

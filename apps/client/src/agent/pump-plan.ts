@@ -1,0 +1,138 @@
+// Pump mode (protocol 3, `,cpp` hosts): instead of preprocessing here, send the source and every
+// file its preprocessing may read, and let the helper preprocess. The include analysis replaces
+// distcc's include server (no `pump` wrapper, no Python, caches kept across jobs in this agent).
+//
+// Unlike distcc's include server, the compiler's own system headers are sent too, and the command
+// gets one `-isystem` per directory of this machine's chain (in order): the helper's compiler then
+// reads this machine's headers, whatever its own are (a cross compiler on an x86 helper for an ARM
+// client, another libc version). Both distccd and our server re-root those absolute directories
+// under the job's folder (spec 8.4).
+import type { PumpEntry } from "@x/distcc-protocol";
+import { lzo1xCompress } from "@x/distcc-protocol";
+import { IncludeAnalyzer, type IncludeClosure, type ReadFile } from "@x/distcc-includes";
+import { readFileSync, statSync } from "node:fs";
+
+/** What one pump-mode job sends. */
+export interface PumpPlan {
+  /** The command for the helper (argv[0] still the client's compiler name). */
+  argv: string[];
+  /** NFIL entries: files (pre-compressed), links, directory placeholders. */
+  files: PumpEntry[];
+  /** Uncompressed bytes of the files (for the scheduler's size estimate). */
+  inputBytes: number;
+}
+
+export type PumpPlanResult = { ok: true; plan: PumpPlan } | { ok: false; reason: string };
+
+/** distcc's placeholder name: an empty file that makes the server create its directory. */
+export const FORCING_PLACEHOLDER = "forcing_technique_271828";
+
+interface CompressedFile {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  compressed: Uint8Array;
+}
+
+/**
+ * Each file's LZO form, kept by real path and checked against its inode, size and mtime: a build
+ * compresses each header once, not once per compile. Bounded in bytes (oldest first out).
+ */
+export class CompressedFiles {
+  readonly #files = new Map<string, CompressedFile>();
+  #bytes = 0;
+
+  constructor(readonly maxBytes = 64 * 1024 * 1024) {}
+
+  get(file: ReadFile): Uint8Array {
+    const hit = this.#files.get(file.real);
+    if (hit && hit.ino === file.ino && hit.size === file.size && hit.mtimeMs === file.mtimeMs) {
+      // Refresh its place: the map's order is the eviction order.
+      this.#files.delete(file.real);
+      this.#files.set(file.real, hit);
+      return hit.compressed;
+    }
+    if (hit) this.#drop(file.real, hit);
+    const content = readFileSync(file.real);
+    const after = statSync(file.real);
+    if (after.size !== content.length || after.mtimeMs !== file.mtimeMs || after.ino !== file.ino) {
+      throw new PumpFileChanged(`${file.spelling} changed while it was read`);
+    }
+    const compressed = lzo1xCompress(content);
+    this.#files.set(file.real, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, compressed });
+    this.#bytes += compressed.length;
+    for (const [path, old] of this.#files) {
+      if (this.#bytes <= this.maxBytes) break;
+      this.#drop(path, old);
+    }
+    return compressed;
+  }
+
+  #drop(path: string, entry: CompressedFile): void {
+    this.#files.delete(path);
+    this.#bytes -= entry.compressed.length;
+  }
+}
+
+export class PumpFileChanged extends Error {
+  override readonly name = "PumpFileChanged";
+  readonly code = "DISTCC_CLIENT_ERR_PUMP_FILE_CHANGED";
+}
+
+/** The per-agent state of pump mode: the analysis caches and the compressed files. */
+export class PumpState {
+  readonly analyzer = new IncludeAnalyzer();
+  readonly files = new CompressedFiles();
+  /** Remote failures of pump jobs that then compiled here (DISTCC_MAX_DISCREPANCY). */
+  discrepancies = 0;
+}
+
+/**
+ * The helper's command: the user's, then `-isystem DIR` for each directory of this machine's own
+ * chain, in order. They come after the user's `-isystem`s and before the helper's own system
+ * directories (gcc's order), so every lookup finds this machine's copy first; the helper's own
+ * headers stay only as the chain's tail, where a lookup that fails here would also fail there.
+ * (`-nostdinc` would cut that tail, but it also stops gcc's implicit `<stdc-predef.h>`, and an
+ * explicit `-include` of it lists it twice in the dependency file.)
+ */
+export function pumpArgv(argv: readonly string[], closure: IncludeClosure): string[] {
+  const out = [...argv];
+  for (const dir of closure.chain.system) out.push("-isystem", dir);
+  return out;
+}
+
+/** Plans a pump job, or says why this job must be preprocessed here instead. */
+export async function planPump(
+  state: PumpState,
+  request: {
+    /** The user's command (what is analysed). */
+    argv: readonly string[];
+    /** The command for the helper, before the system directories are made explicit. */
+    sendArgv: readonly string[];
+    cwd: string;
+    env: Record<string, string | undefined>;
+    compiler: string;
+    family?: "gcc" | "clang";
+  },
+): Promise<PumpPlanResult> {
+  const result = await state.analyzer.analyze({ argv: request.argv, cwd: request.cwd, env: request.env, compiler: request.compiler, ...(request.family ? { family: request.family } : {}) });
+  if (!result.ok) return result;
+  const closure = result.closure;
+  const files: PumpEntry[] = [];
+  let inputBytes = 0;
+  try {
+    for (const file of closure.files) {
+      files.push({ kind: "file", name: file.real, content: new Uint8Array(0), compressed: state.files.get(file) });
+      inputBytes += file.size;
+    }
+  } catch (error) {
+    if (error instanceof PumpFileChanged) return { ok: false, reason: error.message };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") return { ok: false, reason: `cannot read an included file: ${(error as Error).message}` };
+    throw error;
+  }
+  for (const [at, target] of closure.links) files.push({ kind: "link", name: at, target });
+  for (const dir of closure.climbed) files.push({ kind: "file", name: `${dir}/${FORCING_PLACEHOLDER}`, content: new Uint8Array(0), compressed: new Uint8Array(0) });
+  const argv = pumpArgv(request.sendArgv, closure);
+  return { ok: true, plan: { argv, files, inputBytes } };
+}
