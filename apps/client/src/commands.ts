@@ -8,6 +8,7 @@ import { cachedNativeLauncher, packageFiles } from "./native-launcher.js";
 import { VERSION } from "./version.js";
 import { runDoctor } from "./doctor/doctor.js";
 import { buildSummary, monOnce } from "./mon/mon-command.js";
+import { scanIncludes } from "./scan-includes.js";
 
 export interface CommandResult {
   stdout: string;
@@ -15,7 +16,7 @@ export interface CommandResult {
   code: number;
 }
 
-export const HELP = `distcc-client ${VERSION}: a drop-in distcc client (protocols 1 and 2) with a resident agent
+export const HELP = `distcc-client ${VERSION}: a drop-in distcc client (protocols 1, 2 and 3) with a resident agent
 
 Usage:
   distcc-client COMPILER [ARGS...]     compile through the helpers in DISTCC_HOSTS
@@ -25,6 +26,8 @@ Usage:
                                        then PATH=DIR:$PATH make -j8, or make CC="DIR/distcc-client gcc"
   distcc-client --show-hosts           print the host list, one host per line
   distcc-client -j                     print the number of jobs the hosts accept (sum of limits)
+  distcc-client --scan-includes COMPILER ARGS...
+                                       print the files a pump-mode (,cpp) job of that compile would send
   distcc-client launcher               print the path of the native launcher (built once under DISTCC_DIR),
                                        for make CC="$(distcc-client launcher) gcc"
   distcc-client agent [status|stop]    run the agent in the foreground (normally started on demand),
@@ -46,7 +49,7 @@ export async function runCommand(
   command: ClientCommand,
   args: string[],
   env: Record<string, string | undefined>,
-  _opts: { cwd: string },
+  opts: { cwd: string },
 ): Promise<CommandResult> {
   switch (command) {
     case "help":
@@ -68,6 +71,8 @@ export async function runCommand(
         return { stdout: "", stderr: `distcc-client: ${(err as Error).message}\n`, code: 0 };
       }
     }
+    case "scan-includes":
+      return scanIncludes(args, env, opts.cwd);
     case "links": {
       const dir = args[0];
       if (!dir) return { stdout: "", stderr: "distcc-client: usage: distcc-client links DIR\n", code: 101 };

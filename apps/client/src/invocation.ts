@@ -2,7 +2,7 @@ import { accessSync, constants, realpathSync } from "node:fs";
 import { basename, delimiter, dirname, isAbsolute, resolve } from "node:path";
 
 /** Client commands of spec 9.1 plus ours (`links`, `agent`). */
-export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "links" | "launcher" | "agent" | "doctor" | "mon" | "summary";
+export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "scan-includes" | "links" | "launcher" | "agent" | "doctor" | "mon" | "summary";
 
 export type Invocation =
   | { kind: "command"; command: ClientCommand; args: string[] }
@@ -23,6 +23,7 @@ const COMMANDS: Record<string, ClientCommand> = {
   "--version": "version",
   "--show-hosts": "show-hosts",
   "-j": "jobs",
+  "--scan-includes": "scan-includes",
   links: "links",
   launcher: "launcher",
   agent: "agent",

@@ -145,6 +145,24 @@ describe.each(peers)("pump mode against $name", (peer) => {
   });
 });
 
+describe("--scan-includes", () => {
+  it("prints what a pump job would send, in distcc's format, through the launcher", async () => {
+    const dir = project("scan");
+    const r = await run(launcher, ["--scan-includes", "gcc", ...FLAGS, "-c", "main.c"], { cwd: dir, env: clientEnv(join(tmp.path, "state-scan"), "") });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toContain(`FILE      ${join(dir, "main.c")}`);
+    expect(lines).toContain(`FILE      ${join(dir, "..", "include", "config.h")}`);
+    expect(lines).toContain(`FILE      ${join(dir, "..", "wrap", "stdlib.h")}`);
+    expect(lines).toContain(`FILE      ${join(dir, "gen", "cfg.h")}`);
+    expect(lines).toContain(`SYMLINK   ${join(dir, "linked")} -> ../include`);
+    expect(lines.some((l) => /^FILE {6}\/usr\/include\/stdlib\.h$/.test(l))).toBe(true);
+    const bad = await run(launcher, ["--scan-includes", "gcc", "-c", "unknowable.c"], { cwd: dir, env: clientEnv(join(tmp.path, "state-scan"), "") });
+    expect(bad.code).toBe(100);
+    expect(bad.stderr).toMatch(/cannot evaluate/);
+  });
+});
+
 describe("pump mode's discrepancy rule", () => {
   it("a job the helper fails but this machine compiles is a discrepancy; after DISTCC_MAX_DISCREPANCY pump mode stops", async () => {
     const dir = project("discrepancy");

@@ -1,0 +1,21 @@
+// `distcc-client --scan-includes COMPILER ARGS...`: what a pump-mode job of that compile would send,
+// in distcc's format (`%-9s %s`: FILE, SYMLINK, DIRECTORY), from the same analysis the agent runs.
+import { IncludeAnalyzer } from "@x/distcc-includes";
+import type { CommandResult } from "./commands.js";
+
+export async function scanIncludes(argv: string[], env: Record<string, string | undefined>, cwd: string): Promise<CommandResult> {
+  if (argv.length < 2) return { stdout: "", stderr: "distcc-client: usage: distcc-client --scan-includes COMPILER ARGS...\n", code: 101 };
+  const result = await new IncludeAnalyzer().analyze({ argv, cwd, env });
+  if (!result.ok) {
+    // distcc exits EXIT_DISTCC_FAILED (100) when its include server gives no answer.
+    return { stdout: "", stderr: `distcc-client: cannot scan the includes: ${result.reason} (such a job is preprocessed here: plain mode)\n`, code: 100 };
+  }
+  const { files, links, climbed } = result.closure;
+  const line = (kind: string, path: string) => `${kind.padEnd(9)} ${path}\n`;
+  const out = [
+    ...files.map((f) => line("FILE", f.real)),
+    ...[...links].map(([at, target]) => line("SYMLINK", `${at} -> ${target}`)),
+    ...[...climbed].map((dir) => line("DIRECTORY", dir)),
+  ];
+  return { stdout: out.join(""), stderr: "", code: 0 };
+}
