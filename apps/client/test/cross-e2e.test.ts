@@ -290,3 +290,43 @@ describe("(g) same name, other defaults: Raspbian's armv6 arm-linux-gnueabihf-gc
     expect(existsSync(join(dir, "util.o"))).toBe(false);
   });
 });
+
+describe("(h) pump mode (,cpp,lzo) with a Pi-like client: the client's own headers, the helper's cross compiler", () => {
+  it("to our server: armv6 objects equal to local ones over protocol 3, the program runs under qemu-arm", async () => {
+    const compiler = "armv6j-hardfloat-linux-gnueabi-gcc";
+    const env = envFor("h-ours", `${ours.host},cpp,lzo`, bins.gentoo, { DISTCC_FALLBACK: "0", DISTCC_VERBOSE: "1" });
+    const before = ours.log().length;
+    const remoteDir = join(tmp.path, "h-remote");
+    const localDir = join(tmp.path, "h-local");
+    for (const r of await compileProgram(remoteDir, compiler, env, "client")) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/protocol 3, \d+ files/);
+    }
+    const served = ours.log().slice(before);
+    expect(served.match(/COMPILE_OK .*proto:3/g)).toHaveLength(3);
+    // The client's system directories travel as -isystem: the ARM cross compiler's, not the server's.
+    expect(spawnLines(served).every((l) => l.includes(`-isystem`) && l.includes(`/usr/lib/gcc-cross/${ARMHF}/`))).toBe(true);
+    for (const r of await compileProgram(localDir, compiler, env, "local")) expect(r.code, r.stderr).toBe(0);
+    await expectSameObjects(remoteDir, localDir);
+    expect(await linkAndRun(remoteDir, join(bins.gentoo, compiler), env, "qemu-arm", `/usr/${ARMHF}`)).toBe(EXPECTED_32);
+  });
+
+  it("to a real distccd: the kernel's plain gcc as the ARM compiler, ARM objects equal to local ones", async () => {
+    const distccd = await startDistccd({ jobs: 2 });
+    try {
+      const env = envFor("h-distccd", `${distccd.host},cpp,lzo`, bins.armGcc, { DISTCC_FALLBACK: "0", DISTCC_VERBOSE: "1" });
+      const remoteDir = join(tmp.path, "h2-remote");
+      const localDir = join(tmp.path, "h2-local");
+      for (const r of await compileProgram(remoteDir, "gcc", env, "client")) {
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toMatch(/protocol 3/);
+      }
+      expect(distccd.log()).toMatch(/DIST00000003/);
+      for (const r of await compileProgram(localDir, "gcc", env, "local")) expect(r.code, r.stderr).toBe(0);
+      for (const u of PROGRAM_UNITS) expect(await elfMachine(join(remoteDir, `${u}.o`))).toBe("ARM");
+      await expectSameObjects(remoteDir, localDir);
+    } finally {
+      await distccd.stop();
+    }
+  });
+});
