@@ -134,6 +134,7 @@ const variants = {
   "distcc p2": { argv: ["distcc", ...compile], env: baseEnv(hostsP2) },
   "distcc-client p1": { argv: [launcher, ...compile], env: baseEnv(hostsP1), agent: true },
   "distcc-client p2": { argv: [launcher, ...compile], env: baseEnv(hostsP2), agent: true },
+  "distcc-client pump": { argv: [launcher, ...compile], env: baseEnv(`${hostsP2},cpp`), agent: true },
 };
 const results = Object.fromEntries(Object.keys(variants).map((k) => [k, { runs: [], agentMs: 0 }]));
 // Warm up (starts the agent, fills the compiler identity cache).
@@ -165,6 +166,45 @@ for (const [name, r] of Object.entries(results)) {
 }
 for (const p of ["p1", "p2"]) {
   console.log(`client CPU ratio ${p}: distcc-client / distcc = ${(clientCpu[`distcc-client ${p}`] / clientCpu[`distcc ${p}`]).toFixed(2)} (goal <= 2)`);
+}
+// Pump mode: no cpp here at all, so its whole client CPU (launcher + agent) against distcc's whole
+// client CPU in plain mode, its cpp included.
+{
+  const pump = results["distcc-client pump"];
+  const pumpCpu = mean(pump.runs.map((x) => x[1])) + pump.agentMs / pump.runs.length;
+  const distccCpu = mean(results["distcc p2"].runs.map((x) => x[1]));
+  console.log(`client CPU per job, pump (launcher + agent, no cpp) ${pumpCpu.toFixed(2)} ms vs distcc p2 with its cpp ${distccCpu.toFixed(2)} ms: ratio ${(pumpCpu / distccCpu).toFixed(2)} (goal <= 0.33)`);
+}
+
+// Bytes on the wire per job (client to server), through a counting proxy: plain vs pump.
+{
+  const counted = { bytes: 0 };
+  const proxyPort = await freePort();
+  const proxy = createServer((c) => {
+    const s = connect(port, "127.0.0.1");
+    c.on("data", (d) => (counted.bytes += d.length));
+    c.pipe(s);
+    s.pipe(c);
+    c.on("error", () => s.destroy());
+    s.on("error", () => c.destroy());
+  });
+  await new Promise((r) => proxy.listen(proxyPort, "127.0.0.1", r));
+  const perJob = {};
+  for (const [name, hosts] of [["distcc p2", `127.0.0.1:${proxyPort}/4,lzo`], ["distcc-client p2", `127.0.0.1:${proxyPort}/4,lzo`], ["distcc-client pump", `127.0.0.1:${proxyPort}/4,lzo,cpp`]]) {
+    const argv = name.startsWith("distcc-client") ? [launcher, ...compile] : ["distcc", ...compile];
+    // Asynchronously: the proxy runs in this process's event loop.
+    const jobs = async (n) => {
+      const res = spawn("python3", [harness], { stdio: ["pipe", "ignore", "inherit"] });
+      res.stdin.end(JSON.stringify({ argv, env: baseEnv(hosts), cwd: work, n }));
+      await new Promise((r) => res.on("close", r));
+    };
+    await jobs(2);
+    counted.bytes = 0;
+    await jobs(10);
+    perJob[name] = counted.bytes / 10;
+  }
+  proxy.close();
+  console.log(`bytes sent per job (small file, 10 jobs): ${Object.entries(perJob).map(([k, v]) => `${k} ${Math.round(v)}`).join(", ")}`);
 }
 
 // Project build.

@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { resolveComputed, TooManyAlternatives, type MacroTable } from "./computed.js";
 import { scanDirectives, type FileDirectives, type IncludeDirective, type IncludeOperand, type MacroDefinition } from "./directives.js";
 import { environmentBlocker, readIncludeOptions, type IncludeOptions } from "./options.js";
-import { PhysicalResolver } from "./physical-path.js";
+import { DirectoryCache, PhysicalResolver } from "./physical-path.js";
 import { SearchChainCache, type SearchChain } from "./search-chain.js";
 
 export interface AnalyzeRequest {
@@ -72,6 +72,7 @@ const MAX_FILES = 100_000;
 
 export class IncludeAnalyzer {
   readonly #scans = new Map<string, CachedScan>();
+  readonly #directories = new DirectoryCache();
   readonly #chains: SearchChainCache;
 
   constructor(options: { chains?: SearchChainCache } = {}) {
@@ -81,6 +82,7 @@ export class IncludeAnalyzer {
   /** Forget every kept scan (the caches hold nothing else that can go stale). */
   clear(): void {
     this.#scans.clear();
+    this.#directories.clear();
   }
 
   async analyze(request: AnalyzeRequest): Promise<AnalysisResult> {
@@ -104,7 +106,7 @@ export class IncludeAnalyzer {
 
   #walk(cwd: string, options: IncludeOptions, chain: SearchChain, family: AnalyzeRequest["family"]): IncludeClosure {
     const { input, defines } = options;
-    const resolver = new PhysicalResolver();
+    const resolver = new PhysicalResolver(this.#directories);
     const dirs = [...chain.quote, ...chain.bracket];
     const files = new Map<string, ReadFile>();
     const links = new Map<string, string>();

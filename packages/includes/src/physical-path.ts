@@ -3,7 +3,7 @@
 // (sent as links), the directories that a `..` climbs out of (they must exist there), and the file
 // reached. cpp never normalises a name (`dir/../x.h` goes through `dir`, symlink or not), so neither
 // does this.
-import { lstatSync, readlinkSync, type Stats } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent, type Stats } from "node:fs";
 
 export interface PhysicalPath {
   /** The file or directory finally reached, without symlinks or dots. */
@@ -21,12 +21,81 @@ export class PathLoopError extends Error {
 
 const MAX_LINKS = 40; // as the kernel's ELOOP bound
 
+/** One name in a directory, as its listing gives it. */
+interface DirectoryEntry {
+  kind: "dir" | "file" | "link" | "other";
+  /** A symlink's target, read on first use. */
+  target?: string;
+}
+
+interface Listing {
+  mtimeNs: bigint;
+  entries: Map<string, DirectoryEntry>;
+}
+
+/** A listing younger than this is not kept: a file created within the same clock tick would not
+ * change the directory's mtime (ext4's timestamps are as coarse as the kernel's tick). */
+const SETTLED_NS = 2_000_000_000n;
+
+function kindOf(d: Dirent): DirectoryEntry["kind"] | undefined {
+  if (d.isDirectory()) return "dir";
+  if (d.isFile()) return "file";
+  if (d.isSymbolicLink()) return "link";
+  if (d.isBlockDevice() || d.isCharacterDevice() || d.isFIFO() || d.isSocket()) return "other";
+  return undefined; // DT_UNKNOWN: ask lstat
+}
+
 /**
- * Resolves paths with an lstat cache. Directories are assumed stable for the resolver's lifetime
- * (one analysis of one compile); files are looked at again by the caller.
+ * Directory listings kept across analyses (a build asks about the same few directories for every
+ * compile): one stat of a directory per analysis checks its mtime instead of an lstat per name
+ * looked up in it. A directory whose mtime changed is read again.
+ */
+export class DirectoryCache {
+  readonly #listings = new Map<string, Listing>();
+
+  /** The listing of `dir` (absolute, without symlinks), or null when it is not a readable directory. */
+  listing(dir: string, checked: Map<string, Map<string, DirectoryEntry> | null>): Map<string, DirectoryEntry> | null {
+    const seen = checked.get(dir);
+    if (seen !== undefined) return seen;
+    let entries: Map<string, DirectoryEntry> | null = null;
+    try {
+      const stats = statSync(dir, { bigint: true });
+      if (stats.isDirectory()) {
+        const kept = this.#listings.get(dir);
+        if (kept && kept.mtimeNs === stats.mtimeNs) entries = kept.entries;
+        else {
+          entries = new Map();
+          for (const d of readdirSync(dir, { withFileTypes: true })) {
+            const kind = kindOf(d) ?? kindOf(lstatSync(`${dir}/${d.name}`) as unknown as Dirent) ?? "other";
+            entries.set(d.name, { kind });
+          }
+          const now = BigInt(Date.now()) * 1_000_000n;
+          if (now - stats.mtimeNs > SETTLED_NS) this.#listings.set(dir, { mtimeNs: stats.mtimeNs, entries });
+          else this.#listings.delete(dir);
+        }
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "EACCES") throw error;
+    }
+    checked.set(dir, entries);
+    return entries;
+  }
+
+  clear(): void {
+    this.#listings.clear();
+  }
+}
+
+/**
+ * Resolves paths for one analysis: names through the directory listings (kept across analyses),
+ * files' own stats fresh (their inode, size and mtime decide whether a kept scan still holds).
  */
 export class PhysicalResolver {
   readonly #lstat = new Map<string, Stats | null>();
+  readonly #checked = new Map<string, Map<string, DirectoryEntry> | null>();
+
+  constructor(private readonly directories: DirectoryCache = new DirectoryCache()) {}
 
   lstat(path: string): Stats | null {
     let s = this.#lstat.get(path);
@@ -58,15 +127,18 @@ export class PhysicalResolver {
         real = real.slice(0, real.lastIndexOf("/"));
         continue;
       }
+      const entry = this.directories.listing(real === "" ? "/" : real, this.#checked)?.get(part);
+      if (!entry) return undefined;
       const next = `${real}/${part}`;
-      const stats = this.lstat(next);
-      if (!stats) return undefined;
-      if (!stats.isSymbolicLink()) {
+      if (entry.kind !== "link") {
+        // A name that is not a directory can only end the path (the kernel's ENOTDIR otherwise).
+        if (entry.kind !== "dir" && pending.some((p) => p !== "." && p !== "..")) return undefined;
         real = next;
         continue;
       }
       if (++hops > MAX_LINKS) throw new PathLoopError(`too many symlinks resolving ${spelling}`);
-      const target = readlinkSync(next);
+      entry.target ??= readlinkSync(next);
+      const target = entry.target;
       links.set(next, target);
       const parts = target.split("/").filter((c) => c !== "");
       for (let k = parts.length - 1; k >= 0; k--) pending.push(parts[k]!);

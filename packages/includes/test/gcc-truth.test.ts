@@ -1,6 +1,6 @@
 // The analysis against gcc -M (the truth) on a corpus that holds every lookup quirk gcc has: the
 // analysis must list every file gcc reads, for C and C++, with and without -nostdinc/--sysroot.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -145,6 +145,28 @@ describe("include analysis against gcc -M", () => {
     expect(before.closure.files.map((f) => f.real)).toContain(join(root, "src/first.h"));
     expect(after.closure.files.map((f) => f.real)).toContain(join(root, "src/second.h"));
     expect(after.closure.files.map((f) => f.real)).not.toContain(join(root, "src/first.h"));
+  });
+});
+
+describe("directory listings kept across compiles", () => {
+  it("see a header created later in a directory searched earlier (it shadows the old one)", async () => {
+    write("late/src/late.c", "#include <shadow.h>\n");
+    write("late/second/shadow.h", "/* the old one */\n");
+    mkdirSync(join(root, "late/first"), { recursive: true });
+    // Listings are kept only once settled: make every directory look old.
+    const old = new Date(Date.now() - 60_000);
+    for (const d of ["late", "late/src", "late/first", "late/second"]) utimesSync(join(root, d), old, old);
+    const req = { argv: ["gcc", "-I../first", "-I../second", "-c", "late.c"], cwd: join(root, "late/src") };
+    const before = await analyzer.analyze(req);
+    if (!before.ok) throw new Error(before.reason);
+    expect(before.closure.files.map((f) => f.real)).toContain(join(root, "late/second/shadow.h"));
+    write("late/first/shadow.h", "/* the new one */\n");
+    const after = await analyzer.analyze(req);
+    if (!after.ok) throw new Error(after.reason);
+    const found = after.closure.files.map((f) => f.real);
+    expect(found).toContain(join(root, "late/first/shadow.h"));
+    expect(found).not.toContain(join(root, "late/second/shadow.h"));
+    expect([...depsOf(req.argv, req.cwd)]).toContain(join(root, "late/first/shadow.h"));
   });
 });
 
