@@ -58,6 +58,7 @@ const sides = [
   },
   {
     name: "ours (distcc-client + distcc-server)",
+    ours: true,
     port: port + 10,
     client: [process.execPath, clientCli],
     server: oursServerArgv,
@@ -214,7 +215,7 @@ for (const side of sides) {
   console.log(`\n--- ${side.name}: ${checks.length - fails} PASS, ${fails} FAIL (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   for (const l of verbose ? lines : checks) console.log(`  ${l}`);
   summary.push(`${checks.length - fails}/${checks.length} PASS`);
-  if (side.client[0] !== "distcc") oursFails = checks.length > 0 ? fails : -1;
+  if (side.ours) oursFails = checks.length > 0 ? fails : -1;
 }
 console.log(`\nours: ${summary[1]}; real distcc: ${summary[0]}`);
 process.exit(oursFails === 0 ? 0 : 1);
