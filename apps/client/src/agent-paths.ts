@@ -2,8 +2,13 @@ import { join } from "node:path";
 
 /** Where the agent of one user and one DISTCC_DIR lives. Must match native/launcher.c. */
 export interface AgentPaths {
-  /** DISTCC_DIR, or ~/.distcc. */
+  /** DISTCC_DIR, or ~/.distcc, or (HOME unset) a per-user directory: see stateDirOf. */
   stateDir: string;
+  /**
+   * The state directory is our per-user fallback inside a directory others can write (/tmp): it must
+   * be ours with mode 0700, else another user could have made it first and hold everything in it.
+   */
+  privateStateDir: boolean;
   /** Private directory (mode 0700) holding the socket and the start lock. */
   agentDir: string;
   socketPath: string;
@@ -11,6 +16,8 @@ export interface AgentPaths {
 }
 
 const SOCKET_NAME = "agent-1.sock";
+/** sun_path holds 108 bytes; a path this long or longer moves the socket to a short directory. */
+const MAX_SOCKET_PATH = 100;
 
 /** FNV-1a 64, as hex: names a short socket path for a deep DISTCC_DIR (sun_path is 108 bytes). */
 export function fnv1a64Hex(text: string): string {
@@ -22,19 +29,41 @@ export function fnv1a64Hex(text: string): string {
   return h.toString(16).padStart(16, "0");
 }
 
-export function stateDirOf(env: Record<string, string | undefined>): string {
-  const dir = env.DISTCC_DIR;
-  if (dir) return dir;
-  return `${env.HOME ? env.HOME : "/tmp"}/.distcc`;
+/** $XDG_RUNTIME_DIR when it names an absolute directory: per user, made 0700 by systemd-logind. */
+function runtimeDirOf(env: Record<string, string | undefined>): string | undefined {
+  const dir = env.XDG_RUNTIME_DIR;
+  return dir && dir.startsWith("/") ? dir : undefined;
 }
 
-export function agentPaths(env: Record<string, string | undefined>, uid = process.getuid?.() ?? 0): AgentPaths {
-  const stateDir = stateDirOf(env);
+/**
+ * DISTCC_DIR, else ~/.distcc, else (HOME unset: cron, daemons) $XDG_RUNTIME_DIR/distcc or
+ * /tmp/distcc-<uid>. The last is a name anybody can create first, which is why it must be verified
+ * as ours and private before use (privateStateDir).
+ */
+export function stateDirOf(env: Record<string, string | undefined>, uid = currentUid()): string {
+  if (env.DISTCC_DIR) return env.DISTCC_DIR;
+  if (env.HOME) return `${env.HOME}/.distcc`;
+  const runtime = runtimeDirOf(env);
+  return runtime ? `${runtime}/distcc` : `/tmp/distcc-${uid}`;
+}
+
+function currentUid(): number {
+  return process.getuid?.() ?? 0;
+}
+
+export function agentPaths(env: Record<string, string | undefined>, uid = currentUid()): AgentPaths {
+  const stateDir = stateDirOf(env, uid);
+  const privateStateDir = !env.DISTCC_DIR && !env.HOME;
   let agentDir = `${stateDir}/agent`;
   let socketPath = `${agentDir}/${SOCKET_NAME}`;
-  if (Buffer.byteLength(socketPath) >= 100) {
-    agentDir = `/tmp/distcc-agent-${uid}`;
-    socketPath = `${agentDir}/${fnv1a64Hex(stateDir)}.sock`;
+  if (Buffer.byteLength(socketPath) >= MAX_SOCKET_PATH) {
+    const name = `${fnv1a64Hex(stateDir)}.sock`;
+    const runtime = runtimeDirOf(env);
+    agentDir =
+      runtime && Buffer.byteLength(`${runtime}/distcc-agent/${name}`) < MAX_SOCKET_PATH
+        ? `${runtime}/distcc-agent`
+        : `/tmp/distcc-agent-${uid}`;
+    socketPath = `${agentDir}/${name}`;
   }
-  return { stateDir, agentDir, socketPath, startLock: join(agentDir, "start.lock") };
+  return { stateDir, privateStateDir, agentDir, socketPath, startLock: join(agentDir, "start.lock") };
 }
