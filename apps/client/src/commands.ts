@@ -5,10 +5,10 @@ import type { ClientCommand } from "./invocation.js";
 import { agentPaths } from "./agent-paths.js";
 import { makeCompilerLinks } from "./links.js";
 import { cachedNativeLauncher, packageFiles } from "./native-launcher.js";
-import { ensurePrivateDir, UnsafeAgentPathError, verifyPrivateDirIfPresent } from "./private-dir.js";
 import { VERSION } from "./version.js";
 import { runDoctor } from "./doctor/doctor.js";
 import { buildSummary, monOnce } from "./mon/mon-command.js";
+import { ensurePrivateDir, UnsafeAgentPathError, verifyPrivateDirIfPresent } from "./private-dir.js";
 
 export interface CommandResult {
   stdout: string;
