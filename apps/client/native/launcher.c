@@ -100,9 +100,10 @@ static int read_all(int fd, char *p, size_t n) {
 
 /* ---- paths (must match src/agent-paths.ts) ---- */
 static char state_dir[PATH_MAX], agent_dir[PATH_MAX], sock_path[PATH_MAX];
-/* The state directory is the per-user fallback (HOME unset) in a directory others can write: it
- * must be ours with mode 0700, or another user could have made it first. */
-static int private_state_dir;
+/* Our per-user fallback directories in places others can write (/tmp), parents first: each is made
+ * 0700 and used only if it is ours with that mode, or another user could have made it first. */
+static char private_dirs[2][PATH_MAX];
+static int n_private_dirs;
 /* Why the agent was refused: a directory or socket that is not ours, or a listener of another user. */
 static char refusal[2 * PATH_MAX + 256];
 
@@ -125,22 +126,25 @@ static void compute_paths(void) {
   else if (home && *home) snprintf(state_dir, sizeof state_dir, "%s/.distcc", home);
   else {
     /* HOME unset (cron, daemons): a per-user name, verified before use. */
-    private_state_dir = 1;
     if (runtime_dir()) snprintf(state_dir, sizeof state_dir, "%s/distcc", runtime_dir());
     else snprintf(state_dir, sizeof state_dir, "/tmp/distcc-%u", (unsigned)getuid());
   }
+  if (!(d && *d) && !(home && *home)) snprintf(private_dirs[n_private_dirs++], PATH_MAX, "%s", state_dir);
   snprintf(agent_dir, sizeof agent_dir, "%s/agent", state_dir);
   snprintf(sock_path, sizeof sock_path, "%s/%s", agent_dir, SOCKET_NAME);
   if (strlen(sock_path) >= 100) {
-    /* sun_path holds 108 bytes: a deep DISTCC_DIR gets a short private directory instead. */
-    char name[32];
-    snprintf(name, sizeof name, "%016llx.sock", (unsigned long long)fnv1a64(state_dir));
+    /* sun_path holds 108 bytes: a deep DISTCC_DIR gets a short directory of its own inside a
+     * per-user one (agents of different DISTCC_DIRs never share a pid file, log or cpp outputs). */
+    char hash[17];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)fnv1a64(state_dir));
     const char *r = runtime_dir();
-    if (r && strlen(r) + strlen("/distcc-agent/") + strlen(name) < 100)
-      snprintf(agent_dir, sizeof agent_dir, "%s/distcc-agent", r);
+    char *shared = private_dirs[n_private_dirs++];
+    if (r && strlen(r) + strlen("/distcc-agent/") + strlen(hash) + 1 + strlen(SOCKET_NAME) < 100)
+      snprintf(shared, PATH_MAX, "%s/distcc-agent", r);
     else
-      snprintf(agent_dir, sizeof agent_dir, "/tmp/distcc-agent-%u", (unsigned)getuid());
-    snprintf(sock_path, sizeof sock_path, "%s/%s", agent_dir, name);
+      snprintf(shared, PATH_MAX, "/tmp/distcc-agent-%u", (unsigned)getuid());
+    snprintf(agent_dir, sizeof agent_dir, "%s/%s", shared, hash);
+    snprintf(sock_path, sizeof sock_path, "%s/%s", agent_dir, SOCKET_NAME);
   }
 }
 
@@ -261,13 +265,13 @@ static void start_agent(void) {
 
 /* fd connected to our own agent (started if need be); -1 = none to reach; -2 = refused. */
 static int reach_agent(void) {
-  if (private_state_dir) {
-    int r = ensure_private_dir(state_dir);
+  for (int i = 0; i < n_private_dirs; i++) {
+    int r = ensure_private_dir(private_dirs[i]);
     if (r < 0) return r;
   }
   int fd = connect_agent();
   if (fd != -1) return fd;
-  if (!private_state_dir) mkdir(state_dir, 0777);
+  mkdir(state_dir, 0777);
   int r = ensure_private_dir(agent_dir);
   if (r < 0) return r;
   /* One launcher starts the agent; the others wait on the lock, then connect. */

@@ -5,11 +5,12 @@ export interface AgentPaths {
   /** DISTCC_DIR, or ~/.distcc, or (HOME unset) a per-user directory: see stateDirOf. */
   stateDir: string;
   /**
-   * The state directory is our per-user fallback inside a directory others can write (/tmp): it must
-   * be ours with mode 0700, else another user could have made it first and hold everything in it.
+   * Our per-user fallback directories in places others can write (/tmp), parents first: each is
+   * created with mode 0700 and used only if it is ours with that mode, else another user could have
+   * made it first and listen in it. Empty when DISTCC_DIR or HOME decides everything.
    */
-  privateStateDir: boolean;
-  /** Private directory (mode 0700) holding the socket and the start lock. */
+  privateDirs: string[];
+  /** Private directory (mode 0700) of this agent alone: its socket, start lock, pid file, log. */
   agentDir: string;
   socketPath: string;
   startLock: string;
@@ -53,17 +54,19 @@ function currentUid(): number {
 
 export function agentPaths(env: Record<string, string | undefined>, uid = currentUid()): AgentPaths {
   const stateDir = stateDirOf(env, uid);
-  const privateStateDir = !env.DISTCC_DIR && !env.HOME;
+  const privateDirs = !env.DISTCC_DIR && !env.HOME ? [stateDir] : [];
   let agentDir = `${stateDir}/agent`;
   let socketPath = `${agentDir}/${SOCKET_NAME}`;
   if (Buffer.byteLength(socketPath) >= MAX_SOCKET_PATH) {
-    const name = `${fnv1a64Hex(stateDir)}.sock`;
+    // One directory per state directory inside the per-user one: agents of different DISTCC_DIRs
+    // never share a pid file, a log or preprocessor outputs.
+    const tail = `${fnv1a64Hex(stateDir)}/${SOCKET_NAME}`;
     const runtime = runtimeDirOf(env);
-    agentDir =
-      runtime && Buffer.byteLength(`${runtime}/distcc-agent/${name}`) < MAX_SOCKET_PATH
-        ? `${runtime}/distcc-agent`
-        : `/tmp/distcc-agent-${uid}`;
-    socketPath = `${agentDir}/${name}`;
+    const shared =
+      runtime && Buffer.byteLength(`${runtime}/distcc-agent/${tail}`) < MAX_SOCKET_PATH ? `${runtime}/distcc-agent` : `/tmp/distcc-agent-${uid}`;
+    privateDirs.push(shared);
+    agentDir = `${shared}/${fnv1a64Hex(stateDir)}`;
+    socketPath = `${shared}/${tail}`;
   }
-  return { stateDir, privateStateDir, agentDir, socketPath, startLock: join(agentDir, "start.lock") };
+  return { stateDir, privateDirs, agentDir, socketPath, startLock: join(agentDir, "start.lock") };
 }

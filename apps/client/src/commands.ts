@@ -81,10 +81,10 @@ export async function runCommand(
       return { stdout: `${lines.join("\n")}\n`, stderr: r.warning ? `distcc-client: ${r.warning}\n` : "", code: 0 };
     }
     case "launcher": {
-      const { stateDir, privateStateDir } = agentPaths(env);
+      const { stateDir, privateDirs } = agentPaths(env);
       try {
         // The launcher is cached in the state directory: a fallback one must be ours alone.
-        if (privateStateDir) ensurePrivateDir(stateDir, process.getuid?.() ?? 0);
+        if (privateDirs.includes(stateDir)) ensurePrivateDir(stateDir, process.getuid?.() ?? 0);
         return { stdout: `${cachedNativeLauncher(stateDir, env)}\n`, stderr: "", code: 0 };
       } catch (err) {
         // No C compiler: the Node CLI works the same, only with Node's start-up on every job.
@@ -110,7 +110,7 @@ export function agentControl(action: "status" | "stop", env: Record<string, stri
   let pid: number | undefined;
   try {
     // The pid file of a directory someone else controls could name any of our processes.
-    verifyPrivateDirIfPresent(paths.agentDir, process.getuid?.() ?? 0);
+    for (const dir of [...paths.privateDirs, paths.agentDir]) verifyPrivateDirIfPresent(dir, process.getuid?.() ?? 0);
   } catch (err) {
     if (!(err instanceof UnsafeAgentPathError)) throw err;
     return { stdout: "", stderr: `distcc-client: refusing the agent at ${paths.socketPath}: ${err.reason}\n`, code: 1 };

@@ -3,15 +3,15 @@
  * agent (the fallbacks live in /tmp), listens there, and answers every launcher "run /bin/sh". Both
  * launchers must refuse that agent before sending anything, say so naming the path and its owner,
  * compile locally, and never run what it says. The victim and the attacker are always two different
- * users: root and `distcc-ci`, one way round or the other (so these cases need root; as a normal user
- * the cases that need only one user still run).
+ * users: root and `distcc-ci`, one way round or the other, or root and a uid of nobody's (so these
+ * cases need root; as a normal user the cases that need only one user still run).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { makeTempDir, unprivilegedUser } from "@x/testkit";
 import { agentPaths, makeCompilerLinks, packageFiles, type AgentPaths } from "../dist/index.js";
 
@@ -26,6 +26,23 @@ interface Person {
 const ROOT: Person = { name: "root", uid: 0, gid: 0 };
 const user = unprivilegedUser();
 const VICTIM: Person = { name: user.name, uid: user.uid, gid: user.gid };
+
+/**
+ * The victim of the cases on the per-uid paths in /tmp (/tmp/distcc-UID, /tmp/distcc-agent-UID),
+ * which every process of a uid shares. As root: a uid with no account that nothing else here runs
+ * as, so those paths are this file's alone to make, attack and remove (with distcc-ci, other tests
+ * and tools running as distcc-ci at the same time would be disturbed). As a normal user: that user,
+ * whose own paths are then left as they were found.
+ */
+const LONE_UID = 3_141_592;
+function loneVictim(): Person {
+  if (!isRoot) return VICTIM;
+  if (readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.split(":")[2] === String(LONE_UID))) {
+    throw new Error(`uid ${LONE_UID} has an account here: pick another LONE_UID for this test`);
+  }
+  return { name: `uid ${LONE_UID}`, uid: LONE_UID, gid: LONE_UID };
+}
+const LONE = loneVictim();
 
 interface Ran {
   code: number | null;
@@ -113,19 +130,28 @@ describe("another local user cannot take over a build through the agent socket (
     { name: "Node", command: (): [string, string[]] => [process.execPath, [packageFiles().cliScript, "gcc", "-c", "x.c", "-o", "x.o"]] },
   ] as const;
   const fakes: FakeAgent[] = [];
-  /** Paths shared by every process of a uid (/tmp/distcc-<uid>, /tmp/distcc-agent-<uid>): reset per case. */
-  const sharedPaths = [`/tmp/distcc-${VICTIM.uid}`, `/tmp/distcc-agent-${VICTIM.uid}`];
+  /** The lone victim's per-uid paths: reset before and after every case (as root only: see LONE). */
+  const lonePaths = [`/tmp/distcc-${LONE.uid}`, `/tmp/distcc-agent-${LONE.uid}`];
   let serial = 0;
+
+  function resetLonePaths(): void {
+    if (!isRoot) return;
+    for (const p of lonePaths) {
+      killAgentIn(join(p, "agent"));
+      for (const e of existsSync(p) ? readdirSync(p) : []) killAgentIn(join(p, e));
+      rmSync(p, { recursive: true, force: true });
+    }
+  }
 
   beforeAll(() => {
     const links = makeCompilerLinks(join(tmp.path, "links"), process.env);
     if (links.launcher !== "native") throw new Error(`native launcher not built: ${links.warning}`);
     nativeLauncher = links.launcherPath;
   });
+  beforeEach(resetLonePaths);
   afterEach(async () => {
     for (const f of fakes.splice(0)) await f.stop();
-    for (const p of sharedPaths) killAgentIn(p);
-    for (const p of sharedPaths) rmSync(p, { recursive: true, force: true });
+    resetLonePaths();
   });
   afterAll(() => tmp.remove());
 
@@ -139,13 +165,18 @@ describe("another local user cannot take over a build through the agent socket (
     return { dir, marker: join(dir, "pwned") };
   }
 
-  function killAgentIn(agentDirOrState: string): void {
-    for (const pidFile of [join(agentDirOrState, "agent.pid"), join(agentDirOrState, "agent", "agent.pid")]) {
-      try {
-        process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
-      } catch {
-        /* no agent there */
-      }
+  /** Stops the agent whose directory this is (the file's own agents only: see LONE). */
+  function killAgentIn(agentDir: string): void {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(agentDir, "agent.pid"), "utf8"));
+    } catch {
+      return; // no agent there
+    }
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone already */
     }
   }
 
@@ -183,29 +214,43 @@ describe("another local user cannot take over a build through the agent socket (
       expect(seen.text).toContain("VICTIM_SECRET=s3cr3t-token-of-the-victim");
     });
 
-    it.runIf(isRoot)(`${launcher.name} launcher, HOME unset: /tmp/distcc-<uid> made first by root is refused`, async () => {
-      const work = workDir(VICTIM);
+    it.runIf(isRoot)(`${launcher.name} launcher, HOME unset: /tmp/distcc-UID made first by root is refused`, async () => {
+      const work = workDir(LONE);
       const env = victimEnv();
-      const paths = agentPaths(env, VICTIM.uid);
-      expect(paths.stateDir).toBe(`/tmp/distcc-${VICTIM.uid}`);
+      const paths = agentPaths(env, LONE.uid);
+      expect(paths.stateDir).toBe(`/tmp/distcc-${LONE.uid}`);
       const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
       fakes.push(fake);
       const [cmd, args] = launcher.command();
-      const r = await runAs(VICTIM, cmd, args, work.dir, env);
-      const seen = await expectRefused(r, work, fake, [`/tmp/distcc-${VICTIM.uid} belongs to uid 0 (root)`]);
+      const r = await runAs(LONE, cmd, args, work.dir, env);
+      const seen = await expectRefused(r, work, fake, [paths.socketPath, `/tmp/distcc-${LONE.uid} belongs to uid 0 (root), not to you (uid ${LONE.uid})`]);
       expect(seen.connections).toBe(0);
     });
 
-    it.runIf(isRoot)(`${launcher.name} launcher, deep DISTCC_DIR: /tmp/distcc-agent-<uid> made first by root is refused`, async () => {
-      const work = workDir(VICTIM);
+    it.runIf(isRoot)(`${launcher.name} launcher, deep DISTCC_DIR: /tmp/distcc-agent-UID made first by root is refused`, async () => {
+      const work = workDir(LONE);
       const env = victimEnv({ DISTCC_DIR: deepStateDir(work.dir) });
-      const paths = agentPaths(env, VICTIM.uid);
-      expect(paths.agentDir).toBe(`/tmp/distcc-agent-${VICTIM.uid}`);
+      const paths = agentPaths(env, LONE.uid);
+      expect(paths.privateDirs).toEqual([`/tmp/distcc-agent-${LONE.uid}`]);
       const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
       fakes.push(fake);
       const [cmd, args] = launcher.command();
-      const r = await runAs(VICTIM, cmd, args, work.dir, env);
-      const seen = await expectRefused(r, work, fake, [paths.socketPath, `/tmp/distcc-agent-${VICTIM.uid} belongs to uid 0 (root)`]);
+      const r = await runAs(LONE, cmd, args, work.dir, env);
+      const seen = await expectRefused(r, work, fake, [paths.socketPath, `/tmp/distcc-agent-${LONE.uid} belongs to uid 0 (root)`]);
+      expect(seen.connections).toBe(0);
+    });
+
+    it.runIf(isRoot)(`${launcher.name} launcher, deep DISTCC_DIR: its own /tmp/distcc-agent-UID with a directory of root's inside is refused`, async () => {
+      const work = workDir(LONE);
+      const env = victimEnv({ DISTCC_DIR: deepStateDir(work.dir) });
+      const paths = agentPaths(env, LONE.uid);
+      mkdirSync(paths.privateDirs[0]!, { mode: 0o700 });
+      chownSync(paths.privateDirs[0]!, LONE.uid, LONE.gid);
+      const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
+      fakes.push(fake);
+      const [cmd, args] = launcher.command();
+      const r = await runAs(LONE, cmd, args, work.dir, env);
+      const seen = await expectRefused(r, work, fake, [`${paths.agentDir} belongs to uid 0 (root)`]);
       expect(seen.connections).toBe(0);
     });
 
@@ -220,7 +265,7 @@ describe("another local user cannot take over a build through the agent socket (
       fakes.push(fake);
       const [cmd, args] = launcher.command();
       const r = await runAs(ROOT, cmd, args, work.dir, env);
-      const seen = await expectRefused(r, work, fake, [`${paths.agentDir} belongs to uid ${VICTIM.uid} (${VICTIM.name})`]);
+      const seen = await expectRefused(r, work, fake, [`${paths.agentDir} belongs to uid ${VICTIM.uid} (${VICTIM.name}), not to you (uid 0)`]);
       expect(seen.connections).toBe(0);
     });
 
@@ -239,22 +284,22 @@ describe("another local user cannot take over a build through the agent socket (
     });
   }
 
-  it.runIf(isRoot)("native launcher: a socket and directory handed to the victim but listened on by root are refused by SO_PEERCRED", async () => {
+  it.runIf(isRoot)("native launcher: directories and socket handed to the victim but listened on by root are refused by SO_PEERCRED", async () => {
     // Only root can make this (chown): outside the threat model, but it is how SO_PEERCRED is seen
-    // to work, the one check that no race on the path can get around.
-    const work = workDir(VICTIM);
+    // to work, the one check that no race on the path can get around. (Node has no SO_PEERCRED: the
+    // Node launcher's equivalent holds against every user but root; see docs/security.md.)
+    const work = workDir(LONE);
     const env = victimEnv({ DISTCC_DIR: deepStateDir(work.dir) });
-    const paths = agentPaths(env, VICTIM.uid);
+    const paths = agentPaths(env, LONE.uid);
     const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
     fakes.push(fake);
-    chownSync(paths.agentDir, VICTIM.uid, VICTIM.gid);
-    chownSync(paths.socketPath, VICTIM.uid, VICTIM.gid);
-    const r = await runAs(VICTIM, nativeLauncher, ["gcc", "-c", "x.c", "-o", "x.o"], work.dir, env);
-    const seen = await expectRefused(r, work, fake, [`the process listening on ${paths.socketPath} runs as uid 0 (root)`]);
+    for (const p of [...paths.privateDirs, paths.agentDir, paths.socketPath]) chownSync(p, LONE.uid, LONE.gid);
+    const r = await runAs(LONE, nativeLauncher, ["gcc", "-c", "x.c", "-o", "x.o"], work.dir, env);
+    const seen = await expectRefused(r, work, fake, [`the process listening on ${paths.socketPath} runs as uid 0 (root), not as you (uid ${LONE.uid})`]);
     expect(seen.connections).toBe(1);
   });
 
-  it(`the agent refuses to start in a directory that is not private (mode 0777)`, async () => {
+  it("the agent refuses to start in a directory that is not private (mode 0777)", async () => {
     const work = workDir(VICTIM);
     const env = victimEnv({ DISTCC_DIR: join(work.dir, "state") });
     const paths = agentPaths(env, VICTIM.uid);
@@ -270,9 +315,9 @@ describe("another local user cannot take over a build through the agent socket (
 
   it.runIf(isRoot)("the agent refuses to start in a directory of another user", async () => {
     const env = victimEnv();
-    const paths = agentPaths(env, VICTIM.uid);
+    const paths = agentPaths(env, LONE.uid);
     mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
-    const r = await runAs(VICTIM, process.execPath, [packageFiles().agentScript], "/", env);
+    const r = await runAs(LONE, process.execPath, [packageFiles().agentScript], "/", env);
     expect(r.code).toBe(100);
     expect(r.stderr).toContain(`${paths.stateDir} belongs to uid 0 (root)`);
     expect(existsSync(paths.socketPath)).toBe(false);
@@ -300,47 +345,49 @@ describe("another local user cannot take over a build through the agent socket (
   describe("the per-user fallbacks work for their owner", () => {
     function expectPrivate(path: string, mode: number): void {
       const st = lstatSync(path);
-      expect(st.uid).toBe(VICTIM.uid);
+      expect(st.uid).toBe(LONE.uid);
       expect(st.mode & 0o777).toBe(mode);
     }
 
+    /** Compiles as LONE through a real agent, checks what it made, and stops it if this case started it. */
     async function compileThroughAgent(launcher: (typeof launchers)[number], env: NodeJS.ProcessEnv, paths: AgentPaths): Promise<void> {
-      const work = workDir(VICTIM);
+      const work = workDir(LONE);
+      const ours = !existsSync(paths.agentDir);
       const [cmd, args] = launcher.command();
-      const r = await runAs(VICTIM, cmd, args, work.dir, env);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).not.toContain("compiling locally");
-      expect(existsSync(join(work.dir, "x.o"))).toBe(true);
-      expectPrivate(paths.agentDir, 0o700);
-      expectPrivate(paths.socketPath, 0o600);
-      killAgentIn(paths.agentDir);
+      const r = await runAs(LONE, cmd, args, work.dir, env);
+      try {
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).not.toContain("compiling locally");
+        expect(existsSync(join(work.dir, "x.o"))).toBe(true);
+        for (const dir of [...paths.privateDirs, paths.agentDir]) expectPrivate(dir, 0o700);
+        expectPrivate(paths.socketPath, 0o600);
+      } finally {
+        if (ours) killAgentIn(paths.agentDir);
+      }
     }
 
     for (const launcher of launchers) {
-      it(`${launcher.name} launcher, HOME unset: makes /tmp/distcc-<uid> with mode 0700 and its agent serves`, async () => {
+      it(`${launcher.name} launcher, HOME unset: makes /tmp/distcc-UID with mode 0700 and its agent serves`, async () => {
         const env = victimEnv();
-        const paths = agentPaths(env, VICTIM.uid);
-        rmSync(paths.stateDir, { recursive: true, force: true });
-        await compileThroughAgent(launcher, env, paths);
-        expect(paths.stateDir).toBe(`/tmp/distcc-${VICTIM.uid}`);
-        expectPrivate(paths.stateDir, 0o700);
-      });
-
-      it(`${launcher.name} launcher, deep DISTCC_DIR: makes /tmp/distcc-agent-<uid> with mode 0700 and its agent serves`, async () => {
-        const env = victimEnv({ DISTCC_DIR: deepStateDir(workDir(VICTIM).dir) });
-        const paths = agentPaths(env, VICTIM.uid);
-        expect(paths.agentDir).toBe(`/tmp/distcc-agent-${VICTIM.uid}`);
+        const paths = agentPaths(env, LONE.uid);
+        expect(paths.stateDir).toBe(`/tmp/distcc-${LONE.uid}`);
         await compileThroughAgent(launcher, env, paths);
       });
 
-      it(`${launcher.name} launcher, deep DISTCC_DIR with XDG_RUNTIME_DIR: the socket goes there, nowhere in /tmp`, async () => {
-        const runtime = workDir(VICTIM).dir;
+      it(`${launcher.name} launcher, deep DISTCC_DIR: makes /tmp/distcc-agent-UID/HASH with mode 0700 and its agent serves`, async () => {
+        const env = victimEnv({ DISTCC_DIR: deepStateDir(workDir(LONE).dir) });
+        const paths = agentPaths(env, LONE.uid);
+        expect(paths.privateDirs).toEqual([`/tmp/distcc-agent-${LONE.uid}`]);
+        await compileThroughAgent(launcher, env, paths);
+      });
+
+      it(`${launcher.name} launcher, deep DISTCC_DIR with XDG_RUNTIME_DIR: the socket goes there`, async () => {
+        const runtime = workDir(LONE).dir;
         chmodSync(runtime, 0o700);
-        const env = victimEnv({ DISTCC_DIR: deepStateDir(workDir(VICTIM).dir), XDG_RUNTIME_DIR: runtime });
-        const paths = agentPaths(env, VICTIM.uid);
-        expect(paths.agentDir).toBe(join(runtime, "distcc-agent"));
+        const env = victimEnv({ DISTCC_DIR: deepStateDir(workDir(LONE).dir), XDG_RUNTIME_DIR: runtime });
+        const paths = agentPaths(env, LONE.uid);
+        expect(paths.privateDirs).toEqual([join(runtime, "distcc-agent")]);
         await compileThroughAgent(launcher, env, paths);
-        expect(existsSync(`/tmp/distcc-agent-${VICTIM.uid}`)).toBe(false);
       });
     }
   });

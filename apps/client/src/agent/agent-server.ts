@@ -72,12 +72,12 @@ function listenOn(server: Server, path: string): Promise<NodeJS.ErrnoException |
 
 /**
  * The agent's directory: ours, mode 0700, verified (never adopted from another user, never loosened);
- * the fallback state directory (HOME unset) likewise.
+ * the per-user fallback directories above it likewise.
  */
 function prepareDir(paths: AgentPaths, uid: number): void {
   try {
-    if (paths.privateStateDir) ensurePrivateDir(paths.stateDir, uid);
-    else mkdirSync(paths.stateDir, { recursive: true });
+    for (const dir of paths.privateDirs) ensurePrivateDir(dir, uid);
+    mkdirSync(paths.stateDir, { recursive: true });
     ensurePrivateDir(paths.agentDir, uid);
   } catch (err) {
     if (err instanceof UnsafeAgentPathError) throw new AgentStartError(err.reason, "DISTCC_ERR_AGENT_DIR");

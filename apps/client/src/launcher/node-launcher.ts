@@ -65,7 +65,7 @@ function runChild(path: string, argv: string[], env: NodeJS.ProcessEnv, socket?:
 async function reachAgent(paths: AgentPaths, env: NodeJS.ProcessEnv): Promise<Socket | undefined> {
   const uid = process.getuid?.() ?? 0;
   try {
-    if (paths.privateStateDir) ensurePrivateDir(paths.stateDir, uid);
+    for (const dir of paths.privateDirs) ensurePrivateDir(dir, uid);
     const socket = await connectToAgent(paths, uid);
     if (socket) return socket;
     mkdirSync(paths.stateDir, { recursive: true });
