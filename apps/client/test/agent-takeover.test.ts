@@ -143,10 +143,15 @@ describe("another local user cannot take over a build through the agent socket (
     }
   }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const links = makeCompilerLinks(join(tmp.path, "links"), process.env);
     if (links.launcher !== "native") throw new Error(`native launcher not built: ${links.warning}`);
     nativeLauncher = links.launcherPath;
+    // The victims run this checkout's dist/ (the native launcher has its paths compiled in).
+    for (const who of [VICTIM, LONE]) {
+      const r = await runAs(who, process.execPath, [packageFiles().cliScript, "--version"], "/", victimEnv());
+      if (r.code !== 0) throw new Error(`${who.name} cannot run ${packageFiles().cliScript} (the checkout must be readable by other users): ${r.stderr}`);
+    }
   });
   beforeEach(resetLonePaths);
   afterEach(async () => {
