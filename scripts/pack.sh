@@ -10,18 +10,21 @@
 #   packs/x-distcc-scheduler-<v>.tgz
 #
 # A machine installs a role with scripts/install.sh (or `npm i -g` of the app's tarball alone).
-# Usage: bash scripts/pack.sh [--no-build]   (--no-build: dist/ is already fresh, e.g. in the tests)
+# Usage: bash scripts/pack.sh [--no-build] [--out DIR]
+#   --no-build: dist/ is already fresh (the tests: `pnpm test` builds first); --out: instead of packs/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 TURBO_NO_UPDATE_NOTIFIER=1
 
 build=1
-for arg in "$@"; do
-  case "$arg" in
-    --no-build) build=0 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) echo "pack.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
+out="$root/packs"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-build) build=0; shift ;;
+    --out) out=$(mkdir -p "${2:?--out needs a directory}" && cd "$2" && pwd); shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "pack.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
@@ -32,17 +35,17 @@ if [ "$build" = 1 ]; then
   pnpm build >/dev/null
 fi
 
-rm -rf packs
-mkdir -p packs
+mkdir -p "$out"
+rm -f "$out"/x-distcc-*.tgz
 for dir in "${packages[@]}"; do
   [ -f "$dir/dist/index.js" ] || { echo "pack.sh: $dir/dist is missing; run without --no-build" >&2; exit 1; }
   # pnpm pack writes the real versions where package.json says workspace:*.
-  (cd "$dir" && pnpm pack --pack-destination "$root/packs" >/dev/null)
+  (cd "$dir" && pnpm pack --pack-destination "$out" >/dev/null)
 done
 
 # The apps' tarballs must not name a workspace package as a dependency (they bundle them): a
 # registry does not have them, so `npm i -g` of the tarball would fail.
-for tgz in packs/x-distcc-client-*.tgz packs/x-distcc-server-*.tgz; do
+for tgz in "$out"/x-distcc-client-*.tgz "$out"/x-distcc-server-*.tgz; do
   if tar -xOzf "$tgz" package/package.json | node -e '
     const pkg = JSON.parse(require("fs").readFileSync(0, "utf8"));
     const bad = Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies }).filter((n) => n.startsWith("@x/"));
@@ -53,4 +56,4 @@ for tgz in packs/x-distcc-client-*.tgz packs/x-distcc-server-*.tgz; do
   fi
 done
 
-ls -1 packs/*.tgz
+ls -1 "$out"/x-distcc-*.tgz
