@@ -52,7 +52,7 @@ function cli(args: string[]): { code: number | null; stdout: string; stderr: str
 describe("distcc-server as a systemd service", () => {
   it("the shipped unit runs the bin as its own user, with /etc/distcc-server.json, reload = SIGHUP, log = journal", () => {
     const keys = unitKeys(readFileSync(SHIPPED_UNIT, "utf8"));
-    expect(keys.get("Service.ExecStart")).toEqual(["distcc-server --config /etc/distcc-server.json --log-stderr"]);
+    expect(keys.get("Service.ExecStart")).toEqual(["distcc-server --config /etc/distcc-server.json --no-detach --log-stderr"]);
     expect(keys.get("Service.ExecReload")).toEqual(["/bin/kill -HUP $MAINPID"]);
     expect(keys.get("Service.DynamicUser")).toEqual(["yes"]);
     expect(keys.get("Service.User")).toEqual(["distcc-server"]);
@@ -71,7 +71,7 @@ describe("distcc-server as a systemd service", () => {
     const unitFile = join(root, "etc/systemd/system/distcc-server.service");
     const unit = readFileSync(unitFile, "utf8");
     const keys = unitKeys(unit);
-    expect(keys.get("Service.ExecStart")).toEqual([`${process.execPath} ${CLI} --config /etc/distcc-server.json --log-stderr`]);
+    expect(keys.get("Service.ExecStart")).toEqual([`${process.execPath} ${CLI} --config /etc/distcc-server.json --no-detach --log-stderr`]);
     expect(keys.get("Service.ExecReload")).toEqual(["/bin/kill -HUP $MAINPID"]);
     expect(JSON.parse(readFileSync(join(root, "etc/distcc-server.json"), "utf8"))).toEqual({ allow: ["192.168.7.0/24"], jobs: 3 });
     expect(cli(["service", "print"]).stdout).toBe(unit);
