@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, hasCommand, makeTempDir, waitForPort } from "@x/testkit";
+import { freePort, hasCommand, makeTempDir, unprivilegedUser, waitForPort } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientDir, distccEnv, exchange, run } from "./helpers.js";
 
@@ -44,8 +44,8 @@ function unitKeys(text: string): Map<string, string[]> {
   return keys;
 }
 
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+function cli(args: string[], user?: { uid: number; gid: number }): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: "/", ...(user ? { uid: user.uid, gid: user.gid } : {}) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -97,6 +97,26 @@ describe("distcc-server as a systemd service", () => {
       const verify = spawnSync("systemd-analyze", ["verify", unitFile], { encoding: "utf8", cwd: temp.path });
       expect(verify.status, verify.stderr).toBe(0);
       expect(verify.stderr).toBe("");
+    }
+  });
+
+  it("as a user without privileges: /etc is refused with the sudo line, --root works, files are 0644", () => {
+    const user = unprivilegedUser();
+    // A fixture that user can reach (mkdtemp makes 0700 folders).
+    const base = join(temp.path, "unprivileged");
+    mkdirSync(base);
+    chmodSync(temp.path, 0o755);
+    chmodSync(base, 0o777);
+    const refused = cli(["service", "install", "--allow", "10.0.0.0/8"], user);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("needs root: run `sudo distcc-server service install ...`");
+    const root = join(base, "root");
+    const ok = cli(["service", "install", "--root", root, "--allow", "10.0.0.0/8"], user);
+    expect(ok.code, ok.stderr).toBe(0);
+    for (const file of ["etc/systemd/system/distcc-server.service", "etc/distcc-server.json"]) {
+      const st = statSync(join(root, file));
+      expect(st.uid).toBe(user.uid);
+      expect(st.mode & 0o777).toBe(0o644);
     }
   });
 

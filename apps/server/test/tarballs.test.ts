@@ -4,7 +4,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, makeTempDir, repoRoot, waitForPort } from "@x/testkit";
+import { freePort, hasCommand, makeTempDir, repoRoot, waitForPort } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let temp: { path: string; remove(): void };
@@ -77,6 +77,16 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
     const npx = userEnv({ NPM_CONFIG_PREFIX: prefix });
     expect(sh("npx", ["--no-install", "distcc-server", "--version"], npx, "/")).toMatch(/^distcc-server /);
     expect(sh("npx", ["--no-install", "distcc-client", "--version"], npx, "/")).toMatch(/^distcc-client /);
+  });
+
+  it("the installed server's service unit runs the installed script (and systemd accepts it)", () => {
+    const root = join(temp.path, "service-root");
+    sh("distcc-server", ["service", "install", "--root", root, "--allow", "192.168.1.0/24"]);
+    const unitFile = join(root, "etc", "systemd", "system", "distcc-server.service");
+    const script = join(prefix, "lib", "node_modules", "@x", "distcc-server", "dist", "cli.js");
+    const node = sh("node", ["-p", "process.execPath"]).trim(); // the node the bin's `#!/usr/bin/env node` finds
+    expect(readFileSync(unitFile, "utf8")).toContain(`\nExecStart=${node} ${script} --config /etc/distcc-server.json `);
+    if (hasCommand("systemd-analyze")) sh("systemd-analyze", ["verify", unitFile]);
   });
 
   it("the installed server and client compile a file between them (native launcher from the installed package)", async () => {
