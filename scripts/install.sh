@@ -23,7 +23,7 @@ die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 role="${1:-}"
 case "$role" in
   client|server) shift ;;
-  -h|--help|"") sed -n '2,21p' "$0"; [ -n "$role" ]; exit $? ;;
+  -h|--help|"") sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; [ -n "$role" ]; exit $? ;;
   *) die "unknown role \"$role\": use client or server (see --help)" ;;
 esac
 
