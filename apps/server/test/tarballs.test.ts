@@ -2,7 +2,7 @@
 // everything run from outside the checkout. About 16 s of CPU; the wall time is mostly npm (zod and
 // lz4js come from npm's cache, else the registry) and tsc.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, hasCommand, makeTempDir, repoRoot, waitForPort } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -134,6 +134,27 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
     expect(out).toContain("start: distcc-server --allow 10.0.0.0/8");
     expect(readdirSync(join(serverPrefix, "lib", "node_modules", "@x"))).toEqual(["distcc-server"]);
     expect(sh(join(serverPrefix, "bin", "distcc-server"), ["--version"])).toMatch(/^distcc-server /);
+  });
+
+  it("install.sh on a machine without node: says how to get Node 20, installs nothing", () => {
+    // A PATH with the tools the script uses before its check, and no node or npm.
+    const tools = join(temp.path, "no-node-bin");
+    mkdirSync(tools);
+    for (const tool of ["bash", "uname", "sed", "id", "dirname", "apt-cache", "sudo", "cat", "grep"]) {
+      const found = spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+      if (found) symlinkSync(found, join(tools, tool));
+    }
+    const target = join(temp.path, "never-made");
+    const r = spawnSync(join(tools, "bash"), [join(repoRoot, "scripts", "install.sh"), "client", "--from", packs, "--prefix", target], {
+      cwd: temp.path,
+      env: { ...userEnv(), PATH: tools },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("install.sh: node is not installed");
+    expect(r.stderr).toContain("Install Node 20 (20.18.1 or newer) with npm");
+    expect(r.stderr).toMatch(/apt-get install -y nodejs|deb\.nodesource\.com\/setup_20\.x|unofficial-builds\.nodejs\.org/);
+    expect(existsSync(target)).toBe(false);
   });
 
   it("the protocol tarball alone installs into an empty project, imports, and carries its types", () => {
