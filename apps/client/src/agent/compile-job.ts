@@ -37,7 +37,8 @@ import { JobOutput } from "./job-output.js";
 import { LOCAL_ID, tcpHostId, type Lease, type PlacementDriver } from "./placement.js";
 import type { JobInfo } from "@x/distcc-scheduler";
 import { compileLocalCopy, type LocalCopyResult } from "./local-copy.js";
-import { writeFileAtomically } from "./write-output.js";
+import { writeCompileOutput } from "./write-output.js";
+import { namesOpenersOwnFile } from "./output-target.js";
 import { preparePreprocessedRun } from "./local-preprocessed.js";
 import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
 import { checkReturnedObject } from "./object-check.js";
@@ -114,6 +115,12 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   const scan = scanArgs(userArgv, { cwd: ctx.cwd, env });
   if (!scan.distributable) {
     out.debug(`${userArgv.join(" ")}: ${describeLocalReason(scan.reason)}: running locally`);
+    await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+    return;
+  }
+  if (namesOpenersOwnFile(resolve(ctx.cwd, scan.output))) {
+    // /dev/stdout opened by the agent would be the agent's: only the launcher's compiler can write it.
+    out.debug(`${scan.input}: the output ${scan.output} is the caller's own file: running locally`);
     await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
     return;
   }
@@ -398,14 +405,9 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
       ? { object: verdict.run.output, stdout: verdict.run.stdout, stderr: verdict.run.stderr, code: verdict.run.code, where: "this machine" }
       : { object: verdict.response.object, stdout: verdict.response.stdout, stderr: verdict.response.stderr, code: 0, where: verdict.host.spec };
   if (result.code === 0 && result.object) {
-    try {
-      writeFileAtomically(resolve(ctx.cwd, scan.output), result.object, ctx.job.signal);
-    } catch (err) {
-      if (ctx.job.signal.aborted) return;
-      out.stderr(`distcc-client: cannot write ${scan.output}: ${(err as Error).message}\n`);
-      out.exit(107);
-      return;
-    }
+    const wrote = await writeCompileOutput(resolve(ctx.cwd, scan.output), result.object, scan.mode, ctx.job.signal);
+    if (wrote.kind === "cancelled" || ctx.job.signal.aborted) return;
+    if (wrote.kind === "compile-here") return compileForTheOutput(placed, wrote.reason);
   }
   if (verdict.kind === "object") ctx.state.recordSuccess(verdict.host.spec, verdict.elapsedMs);
   out.debug(`${scan.input} compiled on ${result.where} in ${verdict.elapsedMs} ms`);
@@ -414,6 +416,22 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
   out.stdout(result.stdout);
   out.stderr(result.stderr);
   out.exit(result.code);
+}
+
+/**
+ * The helper's output cannot be written as the local compiler would write it (no temp file in a
+ * read-only or missing directory, a FIFO for an object, ...): the local compiler writes it, or fails
+ * with its own message and status, as without distcc.
+ */
+async function compileForTheOutput(placed: PlacedJob, reason: string): Promise<void> {
+  const { ctx, scan, hosts } = placed;
+  if (!ctx.opts.fallback) {
+    ctx.out.stderr(`distcc-client: cannot write ${scan.output} (${reason}) and DISTCC_FALLBACK=0: not compiling locally\n`);
+    ctx.out.exit(107);
+    return;
+  }
+  ctx.out.debug(`${scan.input}: the output cannot be written as the compiler would (${reason}): compiling locally`);
+  await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
 }
 
 /** The job's own lease on this machine: the launcher runs the compiler (exec), on the preprocessed output. */
