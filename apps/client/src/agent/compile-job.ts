@@ -144,7 +144,13 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   const cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocessToSend(ctx, scan, rewrite, hosts.localSlotsCpp);
   if (!cpp || job.signal.aborted) return;
   if (cpp.code !== 0) {
-    // The preprocessor's verdict is the compiler's verdict: a local compile would fail the same way.
+    // The preprocessor's verdict is the compiler's, but not always in its words (`-E` reports a
+    // dependency file it cannot open without the column and the caret): the local compile says it.
+    if (opts.fallback && !opts.skipLocalRetry) {
+      out.debug(`${scan.input}: preprocessing failed (exit ${cpp.code}): compiling locally for the compiler's own messages`);
+      await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+      return;
+    }
     out.stderr(cpp.stderr);
     out.exit(cpp.code);
     return;

@@ -8,14 +8,15 @@ export type OutputKind = "compile" | "assemble";
  * How the agent puts a helper's result at the output path, so that the target ends up as a local
  * compile would leave it:
  * - `replace`: a temp file beside `path` and a rename (atomic). `path` is the output itself, or the
- *   file its symlink points to when the local compiler would write through the link.
+ *   file its symlink points to when the local compiler would write through the link; `keepMode`:
+ *   the permissions of the file the compiler would have rewritten in place (they stay).
  * - `in-place`: the output exists and is not a regular file (/dev/null, a FIFO, ...): opened for
  *   writing as it is, never created, renamed over or unlinked.
  * - `compile-here`: only the local compiler can say what happens (its own error, or a write the agent
  *   cannot reproduce): the job is compiled locally.
  */
 export type OutputTarget =
-  | { kind: "replace"; path: string; exists: boolean }
+  | { kind: "replace"; path: string; exists: boolean; keepMode?: number }
   | { kind: "in-place"; path: string; pipe: boolean }
   | { kind: "compile-here"; reason: string };
 
@@ -35,7 +36,7 @@ export function classifyOutputTarget(path: string, kind: OutputKind): OutputTarg
   }
   if (!link) return { kind: "replace", path, exists: false };
   if (link.isSymbolicLink()) return throughSymlink(path, kind);
-  if (link.isFile()) return writable(path) ? { kind: "replace", path, exists: true } : compileHere(path, "not writable");
+  if (link.isFile()) return writable(path) ? existingFile(path, link, kind) : compileHere(path, "not writable");
   return special(path, link, kind);
 }
 
@@ -57,7 +58,13 @@ function throughSymlink(path: string, kind: OutputKind): OutputTarget {
   } catch (err) {
     return compileHere(path, err);
   }
-  return writable(real) ? { kind: "replace", path: real, exists: true } : compileHere(path, "not writable");
+  return writable(real) ? existingFile(real, target, kind) : compileHere(path, "not writable");
+}
+
+/** An existing regular file: the assembler replaces a non-empty one, anything else is rewritten as it is. */
+function existingFile(path: string, stats: Stats, kind: OutputKind): OutputTarget {
+  const replaced = kind === "compile" && stats.size !== 0;
+  return replaced ? { kind: "replace", path, exists: true } : { kind: "replace", path, exists: true, keepMode: stats.mode & 0o7777 };
 }
 
 /** Not a regular file: written as it is, or left to gcc when the writer would fail on it. */

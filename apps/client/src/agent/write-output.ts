@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, existsSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Socket } from "node:net";
 import { basename, dirname, join } from "node:path";
@@ -24,7 +24,7 @@ export async function writeCompileOutput(path: string, data: Uint8Array, kind: O
   const target = classifyOutputTarget(path, kind);
   if (target.kind === "compile-here") return target;
   try {
-    if (target.kind === "replace") writeFileAtomically(target.path, data, signal, target.exists);
+    if (target.kind === "replace") writeFileAtomically(target.path, data, signal, target.exists, target.keepMode);
     else if (target.pipe) await writeToPipe(target.path, data, signal);
     else await writeInPlace(target.path, data, signal);
     return { kind: "written" };
@@ -39,18 +39,19 @@ export async function writeCompileOutput(path: string, data: Uint8Array, kind: O
  * Writes a compile result atomically: a temp file beside the target, then rename, so a killed job
  * or a failed transfer never leaves a half-written object where make would trust it. The temp file
  * is removed if anything fails or `signal` aborts; the directory must exist (a local compile creates
- * none). Synchronous on purpose: objects are small and the async path cost more agent CPU per job
+ * none). `mode`: the new file's permissions (else 0666 less the umask, as a new file of the compiler). Synchronous on purpose: objects are small and the async path cost more agent CPU per job
  * (thread-pool hops) than the writes themselves. The old file is unlinked before the rename: ext4
  * flushes a file renamed OVER another one (auto_da_alloc) inside rename(2), which measured 1.2 ms on
  * average and up to 120 ms during a build, with every job of the agent waiting meanwhile; a rename
  * to a free name costs 0.1 ms. make never reads the object of a job that has not finished.
  */
-export function writeFileAtomically(path: string, data: Uint8Array, signal?: AbortSignal, exists = existsSync(path)): void {
+export function writeFileAtomically(path: string, data: Uint8Array, signal?: AbortSignal, exists = existsSync(path), mode?: number): void {
   // Unique in this process by the counter, among processes by the pid (no random bytes: a syscall).
   const temp = join(dirname(path), `.${basename(path)}.distcc-${process.pid}-${++tempCount}.tmp`);
   try {
     // `wx`: the temp name is ours alone; one already there (a recycled pid's leftover) is not touched.
     writeFileSync(temp, data, { mode: 0o666, flag: "wx" });
+    if (mode !== undefined) chmodSync(temp, mode); // exact: the umask must not apply
     if (signal?.aborted) throw new OutputWriteCancelled("job cancelled");
     if (exists) unlinkOld(path);
     renameSync(temp, path);
