@@ -255,7 +255,8 @@ describe.each([
       const local = await runAs(runner, [...piped, "gcc", ...c.args], localDir, process.env);
       const remoteDir = caseDir(runner, c);
       const log = join(runner.distccDir, `log-stdout-${counter}`);
-      const env = clientEnv(runner.distccDir, server.host, { DISTCC_LOG: log });
+      // distcc's order: without the check, this job would go to the helper.
+      const env = clientEnv(runner.distccDir, server.host, { DISTCC_POLICY: "distcc", DISTCC_LOG: log });
       const remote = await runAs(runner, [...piped, launcher, "gcc", ...c.args], remoteDir, env);
       expect(local.code, local.stderr).toBe(0);
       expect(remote.code, remote.stderr).toBe(0);
