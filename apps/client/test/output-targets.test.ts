@@ -220,7 +220,7 @@ describe.each([
         const log = join(runner.distccDir, `log-${counter}`);
         // Written by the agent: DISTCC_FALLBACK=0 (no local compile can stand in). Left to gcc: distcc's
         // order without localhost, so the job still goes to the helper first.
-        const mode = written ? { DISTCC_FALLBACK: "0" } : { DISTCC_POLICY: "distcc" };
+        const mode: Record<string, string> = written ? { DISTCC_FALLBACK: "0" } : { DISTCC_POLICY: "distcc" };
         const env = clientEnv(distccDir, server.host, { ...mode, DISTCC_LOG: log });
         const before = distccdJobs(server.log()).ok;
         const remote = await runCase(runner, c, remoteDir, [launcher, "gcc", ...c.args], env);
@@ -244,6 +244,20 @@ describe.each([
       if (isRoot) expect(lstatSync("/dev/null").isCharacterDevice()).toBe(true);
     });
   }
+
+  it("DISTCC_FALLBACK=0: an output that cannot be written is exit 107 with the cause, no local compile, no directory", async () => {
+    const c: TargetCase = { name: "missing", args: ["-c", "x.c", "-o", "missing/x.o"], watch: ["missing"] };
+    for (const runner of runners) {
+      const dir = caseDir(runner, c);
+      const before = distccdJobs(server.log()).ok;
+      const env = clientEnv(runner.distccDir, server.host, { DISTCC_FALLBACK: "0" });
+      const r = await runAs(runner, [launcher, "gcc", ...c.args], dir, env);
+      expect(r.code, r.stderr).toBe(107);
+      expect(r.stderr).toMatch(/^distcc-client: cannot write missing\/x\.o \(.*missing\/x\.o: ENOENT\) and DISTCC_FALLBACK=0: not compiling locally\n$/);
+      expect(await describeTarget(join(dir, "missing"))).toBe("missing");
+      expect((await waitForJobs(server.log, { ok: before + 1 })).ok).toBe(before + 1);
+    }
+  });
 
   it("/dev/stdout is the caller's own: compiled by the launcher's gcc, never opened by the agent", async () => {
     const c: TargetCase = { name: "/dev/stdout", args: ["-S", "x.c", "-o", "/dev/stdout"], watch: [] };
@@ -270,7 +284,8 @@ describe.each([
 /** Spawns `argv` as the runner (uid/gid), collecting its output. */
 function runAs(runner: Runner, argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, uid: runner.uid, gid: runner.gid, stdio: ["ignore", "pipe", "pipe"] });
+    const as = runner.uid === process.getuid?.() ? {} : { uid: runner.uid, gid: runner.gid };
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, ...as, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
