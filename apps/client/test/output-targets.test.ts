@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -256,6 +256,25 @@ describe.each([
       expect(r.stderr).toMatch(/^distcc-client: cannot write missing\/x\.o \(.*missing\/x\.o: ENOENT\) and DISTCC_FALLBACK=0: not compiling locally\n$/);
       expect(await describeTarget(join(dir, "missing"))).toBe("missing");
       expect((await waitForJobs(server.log, { ok: before + 1 })).ok).toBe(before + 1);
+    }
+  });
+
+  it("files besides the output (-gsplit-dwarf's .dwo, -fstack-usage's .su): a local compile writes them", async () => {
+    const c: TargetCase = { name: "side files", args: ["-g", "-gsplit-dwarf", "-fstack-usage", "-c", "x.c", "-o", "x.o"], watch: [] };
+    for (const runner of runners) {
+      const localDir = caseDir(runner, c);
+      const local = await runAs(runner, ["gcc", ...c.args], localDir, process.env);
+      const remoteDir = caseDir(runner, c);
+      const log = join(runner.distccDir, `log-side-${counter}`);
+      // distcc's order: without the check, this job would go to the helper.
+      const env = clientEnv(runner.distccDir, server.host, { DISTCC_POLICY: "distcc", DISTCC_LOG: log });
+      const remote = await runAs(runner, [launcher, "gcc", ...c.args], remoteDir, env);
+      expect(local.code, local.stderr).toBe(0);
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(readdirSync(remoteDir).sort()).toEqual(["x.c", "x.dwo", "x.o", "x.su"]);
+      expect(readdirSync(localDir).sort()).toEqual(readdirSync(remoteDir).sort());
+      expect(readFileSync(join(remoteDir, "x.su"), "utf8")).toBe(readFileSync(join(localDir, "x.su"), "utf8"));
+      expect(readFileSync(log, "utf8")).toContain("-gsplit-dwarf writes files besides the output, which a helper cannot send back: running locally");
     }
   });
 

@@ -39,6 +39,7 @@ import type { JobInfo } from "@x/distcc-scheduler";
 import { compileLocalCopy, type LocalCopyResult } from "./local-copy.js";
 import { writeCompileOutput } from "./write-output.js";
 import { namesOpenersOwnFile } from "./output-target.js";
+import { sideOutputOption } from "./side-outputs.js";
 import { preparePreprocessedRun } from "./local-preprocessed.js";
 import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
 import { checkReturnedObject } from "./object-check.js";
@@ -118,9 +119,9 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
     return;
   }
-  if (namesOpenersOwnFile(resolve(ctx.cwd, scan.output))) {
-    // /dev/stdout opened by the agent would be the agent's: only the launcher's compiler can write it.
-    out.debug(`${scan.input}: the output ${scan.output} is the caller's own file: running locally`);
+  const writtenOnlyHere = filesOnlyALocalCompileWrites(ctx.cwd, scan);
+  if (writtenOnlyHere) {
+    out.debug(`${scan.input}: ${writtenOnlyHere}: running locally`);
     await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
     return;
   }
@@ -422,6 +423,15 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
   out.stdout(result.stdout);
   out.stderr(result.stderr);
   out.exit(result.code);
+}
+
+/** Why this job's files can only be written by a local compile, if they can only be so. */
+function filesOnlyALocalCompileWrites(cwd: string, scan: DistributableScan): string | undefined {
+  const side = sideOutputOption(scan.argv);
+  if (side) return `${side} writes files besides the output, which a helper cannot send back`;
+  // /dev/stdout opened by the agent would be the agent's: only the launcher's compiler can write it.
+  if (namesOpenersOwnFile(resolve(cwd, scan.output))) return `the output ${scan.output} is the caller's own file`;
+  return undefined;
 }
 
 /**
