@@ -278,24 +278,28 @@ describe.each([
     }
   });
 
-  it("/dev/stdout is the caller's own: compiled by the launcher's gcc, never opened by the agent", async () => {
-    const c: TargetCase = { name: "/dev/stdout", args: ["-S", "x.c", "-o", "/dev/stdout"], watch: [] };
-    for (const runner of runners) {
-      const localDir = caseDir(runner, c);
-      // Through a pipe, as in `gcc -S -o /dev/stdout x.c | less` (a spawned child's stdout is a socket,
-      // which /dev/stdout cannot open).
-      const piped = ["bash", "-c", 'set -o pipefail; "$@" | cat', "bash"];
-      const local = await runAs(runner, [...piped, "gcc", ...c.args], localDir, process.env);
-      const remoteDir = caseDir(runner, c);
-      const log = join(runner.distccDir, `log-stdout-${counter}`);
-      // distcc's order: without the check, this job would go to the helper.
-      const env = clientEnv(runner.distccDir, server.host, { DISTCC_POLICY: "distcc", DISTCC_LOG: log });
-      const remote = await runAs(runner, [...piped, launcher, "gcc", ...c.args], remoteDir, env);
-      expect(local.code, local.stderr).toBe(0);
-      expect(remote.code, remote.stderr).toBe(0);
-      expect(local.stdout).toContain(".globl\tf");
-      expect(remote.stdout).toBe(local.stdout);
-      expect(readFileSync(log, "utf8")).toContain("is the caller's own file: running locally");
+  it("/dev/stdout and a link to it are the caller's own: written by the launcher's gcc, never opened by the agent", async () => {
+    const outputs: [string, RegExp][] = [
+      ["/dev/stdout", /x\.c: the output \/dev\/stdout is the caller's own file: running locally/],
+      ["out.s", /the output cannot be written as the compiler would \(.*out\.s: a link to the caller's own file\): compiling locally/],
+    ];
+    for (const [output, said] of outputs) {
+      const c: TargetCase = { name: output, args: ["-S", "x.c", "-o", output], setup: (d) => symlinkSync("/dev/stdout", join(d, "out.s")), watch: [] };
+      for (const runner of runners) {
+        // Through a pipe, as in `gcc -S -o /dev/stdout x.c | less` (a spawned child's stdout is a socket,
+        // which /dev/stdout cannot open).
+        const piped = ["bash", "-c", 'set -o pipefail; "$@" | cat', "bash"];
+        const local = await runAs(runner, [...piped, "gcc", ...c.args], caseDir(runner, c), process.env);
+        const log = join(runner.distccDir, `log-stdout-${counter}`);
+        // distcc's order: without the checks, this job would be written by the agent.
+        const env = clientEnv(runner.distccDir, server.host, { DISTCC_POLICY: "distcc", DISTCC_LOG: log });
+        const remote = await runAs(runner, [...piped, launcher, "gcc", ...c.args], caseDir(runner, c), env);
+        expect(local.code, local.stderr).toBe(0);
+        expect(remote.code, remote.stderr).toBe(0);
+        expect(local.stdout).toContain(".globl\tf");
+        expect(remote.stdout).toBe(local.stdout);
+        expect(readFileSync(log, "utf8")).toMatch(said);
+      }
     }
   });
 });

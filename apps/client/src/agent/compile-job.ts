@@ -38,7 +38,7 @@ import { LOCAL_ID, tcpHostId, type Lease, type PlacementDriver } from "./placeme
 import type { JobInfo } from "@x/distcc-scheduler";
 import { compileLocalCopy, type LocalCopyResult } from "./local-copy.js";
 import { writeCompileOutput } from "./write-output.js";
-import { namesOpenersOwnFile } from "./output-target.js";
+import { isOpenersOwnPath } from "./output-target.js";
 import { sideOutputOption } from "./side-outputs.js";
 import { preparePreprocessedRun } from "./local-preprocessed.js";
 import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
@@ -430,7 +430,7 @@ function filesOnlyALocalCompileWrites(cwd: string, scan: DistributableScan): str
   const side = sideOutputOption(scan.argv);
   if (side) return `${side} writes files besides the output, which a helper cannot send back`;
   // /dev/stdout opened by the agent would be the agent's: only the launcher's compiler can write it.
-  if (namesOpenersOwnFile(resolve(cwd, scan.output))) return `the output ${scan.output} is the caller's own file`;
+  if (isOpenersOwnPath(resolve(cwd, scan.output))) return `the output ${scan.output} is the caller's own file`;
   return undefined;
 }
 

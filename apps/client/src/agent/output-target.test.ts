@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { classifyOutputTarget, namesOpenersOwnFile } from "./output-target.js";
+import { classifyOutputTarget, isOpenersOwnPath } from "./output-target.js";
 
 // The end-to-end comparison with a local gcc, as root and as an unprivileged user, is
 // test/output-targets.test.ts; this pins the decisions one by one.
@@ -52,16 +52,15 @@ describe("classifyOutputTarget", () => {
   });
 });
 
-describe("namesOpenersOwnFile", () => {
-  it("the opener's own files, directly or through symlinks", () => {
-    for (const p of ["/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/1"]) expect(namesOpenersOwnFile(p), p).toBe(true);
-    symlinkSync("/dev/stdout", at("out1"));
-    symlinkSync("out1", at("out2"));
-    expect(namesOpenersOwnFile(at("out2"))).toBe(true);
+describe("the caller's own files (/dev/stdout, ...)", () => {
+  it("by name: isOpenersOwnPath", () => {
+    for (const p of ["/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/1"]) expect(isOpenersOwnPath(p), p).toBe(true);
+    for (const p of ["/dev/null", "/dev/fdx", join(dir, "proc"), at("x.o")]) expect(isOpenersOwnPath(p), p).toBe(false);
   });
 
-  it("anything else", () => {
-    symlinkSync("/dev/null", at("null2"));
-    for (const p of ["/dev/null", at("null2"), at("missing.o"), "/dev/fdx", join(dir, "proc")]) expect(namesOpenersOwnFile(p), p).toBe(false);
+  it("through symlinks: left to the launcher's compiler", () => {
+    symlinkSync("/dev/stdout", at("out1"));
+    symlinkSync("out1", at("out2"));
+    for (const p of ["/dev/stdout", at("out1"), at("out2")]) expect(classifyOutputTarget(p, "assemble").kind, p).toBe("compile-here");
   });
 });

@@ -28,6 +28,7 @@ export type OutputTarget =
  * symlink, a file it may not write, a pipe the assembler would fail to seek on) is left to gcc.
  */
 export function classifyOutputTarget(path: string, kind: OutputKind): OutputTarget {
+  if (isOpenersOwnPath(path)) return compileHere(path, "the caller's own file");
   let link: Stats | undefined;
   try {
     link = lstatSync(path, { throwIfNoEntry: false });
@@ -41,6 +42,7 @@ export function classifyOutputTarget(path: string, kind: OutputKind): OutputTarg
 }
 
 function throughSymlink(path: string, kind: OutputKind): OutputTarget {
+  if (linksToOpenersOwnFile(path)) return compileHere(path, "a link to the caller's own file");
   let target: Stats;
   try {
     target = statSync(path);
@@ -94,35 +96,36 @@ function compileHere(path: string, why: unknown): OutputTarget {
 /** Paths that name the opener's own files: /dev/stdout opened by the agent is the agent's stdout. */
 const OPENER_RELATIVE = /^\/(?:dev\/(?:stdin|stdout|stderr|fd(?:\/|$))|proc\/)/;
 
-/** How many links `namesOpenersOwnFile` follows (the kernel's own limit is 40). */
+/** How many links `linksToOpenersOwnFile` follows (the kernel's own limit is 40). */
 const MAX_LINK_HOPS = 40;
 
 /**
  * Whether `path` (absolute) means a different file to each process that opens it (/dev/stdout,
- * /dev/fd/N, /proc/self/..., or a symlink to one): only the launcher's own compiler can write it.
- * Follows the symlinks of the last component; a link to /proc through a parent directory is not
- * looked for (only a made-up layout has one).
+ * /dev/fd/N, /proc/self/...): only the launcher's own compiler can write it. By its name alone (no
+ * system call: asked for every job); a symlink to one is found when the output is written.
  */
-export function namesOpenersOwnFile(path: string): boolean {
-  let current = path;
+export function isOpenersOwnPath(path: string): boolean {
+  return OPENER_RELATIVE.test(path);
+}
+
+/**
+ * Whether the symlink `link` leads to an opener's own file (`out.s -> /dev/stdout`). Follows the
+ * links of the last component; a link to /proc through a parent directory is not looked for (only
+ * a made-up layout has one).
+ */
+function linksToOpenersOwnFile(link: string): boolean {
+  let current = link;
   for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
-    if (OPENER_RELATIVE.test(current)) return true;
-    let stats: Stats | undefined;
-    try {
-      stats = lstatSync(current, { throwIfNoEntry: false });
-    } catch {
-      // EACCES, ENOTDIR, ...: no file here for anyone; writing the output meets the same error and
-      // hands the job to the local compiler.
-      return false;
-    }
-    if (!stats?.isSymbolicLink()) return false;
     let next: string;
     try {
       next = readlinkSync(current);
     } catch {
-      return false; // replaced meanwhile: as above, the write decides
+      // Every failure ends the chain with the same answer: EINVAL is its last file (not a link);
+      // ENOENT, EACCES, ELOOP are met again by the stat that follows, which hands the job to gcc.
+      return false;
     }
     current = resolve(dirname(current), next);
+    if (isOpenersOwnPath(current)) return true;
   }
   return false;
 }
