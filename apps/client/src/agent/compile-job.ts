@@ -37,7 +37,9 @@ import { JobOutput } from "./job-output.js";
 import { LOCAL_ID, tcpHostId, type Lease, type PlacementDriver } from "./placement.js";
 import type { JobInfo } from "@x/distcc-scheduler";
 import { compileLocalCopy, type LocalCopyResult } from "./local-copy.js";
-import { writeFileAtomically } from "./write-output.js";
+import { writeCompileOutput } from "./write-output.js";
+import { isOpenersOwnPath } from "./output-target.js";
+import { sideOutputOption } from "./side-outputs.js";
 import { preparePreprocessedRun } from "./local-preprocessed.js";
 import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
 import { checkReturnedObject } from "./object-check.js";
@@ -117,6 +119,12 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
     return;
   }
+  const writtenOnlyHere = filesOnlyALocalCompileWrites(ctx.cwd, scan);
+  if (writtenOnlyHere) {
+    out.debug(`${scan.input}: ${writtenOnlyHere}: running locally`);
+    await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+    return;
+  }
   const remotes = hosts.hosts.filter((h): h is TcpHost => h.kind === "tcp" && !h.down);
   if (hosts.hosts.some((h) => h.kind === "ssh")) {
     state.once("ssh", () => out.warn("ssh hosts (@host) are not supported by distcc-client yet; they are skipped"));
@@ -137,7 +145,13 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   const cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocessToSend(ctx, scan, rewrite, hosts.localSlotsCpp);
   if (!cpp || job.signal.aborted) return;
   if (cpp.code !== 0) {
-    // The preprocessor's verdict is the compiler's verdict: a local compile would fail the same way.
+    // The preprocessor's verdict is the compiler's, but not always in its words (`-E` reports a
+    // dependency file it cannot open without the column and the caret): the local compile says it.
+    if (opts.fallback && !opts.skipLocalRetry) {
+      out.debug(`${scan.input}: preprocessing failed (exit ${cpp.code}): compiling locally for the compiler's own messages`);
+      await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+      return;
+    }
     out.stderr(cpp.stderr);
     out.exit(cpp.code);
     return;
@@ -398,14 +412,9 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
       ? { object: verdict.run.output, stdout: verdict.run.stdout, stderr: verdict.run.stderr, code: verdict.run.code, where: "this machine" }
       : { object: verdict.response.object, stdout: verdict.response.stdout, stderr: verdict.response.stderr, code: 0, where: verdict.host.spec };
   if (result.code === 0 && result.object) {
-    try {
-      writeFileAtomically(resolve(ctx.cwd, scan.output), result.object, ctx.job.signal);
-    } catch (err) {
-      if (ctx.job.signal.aborted) return;
-      out.stderr(`distcc-client: cannot write ${scan.output}: ${(err as Error).message}\n`);
-      out.exit(107);
-      return;
-    }
+    const wrote = await writeCompileOutput(resolve(ctx.cwd, scan.output), result.object, scan.mode, ctx.job.signal);
+    if (wrote.kind === "cancelled" || ctx.job.signal.aborted) return;
+    if (wrote.kind === "compile-here") return compileForTheOutput(placed, wrote.reason);
   }
   if (verdict.kind === "object") ctx.state.recordSuccess(verdict.host.spec, verdict.elapsedMs);
   out.debug(`${scan.input} compiled on ${result.where} in ${verdict.elapsedMs} ms`);
@@ -414,6 +423,31 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
   out.stdout(result.stdout);
   out.stderr(result.stderr);
   out.exit(result.code);
+}
+
+/** Why this job's files can only be written by a local compile, if they can only be so. */
+function filesOnlyALocalCompileWrites(cwd: string, scan: DistributableScan): string | undefined {
+  const side = sideOutputOption(scan.argv);
+  if (side) return `${side} writes files besides the output, which a helper cannot send back`;
+  // /dev/stdout opened by the agent would be the agent's: only the launcher's compiler can write it.
+  if (isOpenersOwnPath(resolve(cwd, scan.output))) return `the output ${scan.output} is the caller's own file`;
+  return undefined;
+}
+
+/**
+ * The helper's output cannot be written as the local compiler would write it (no temp file in a
+ * read-only or missing directory, a FIFO for an object, ...): the local compiler writes it, or fails
+ * with its own message and status, as without distcc.
+ */
+async function compileForTheOutput(placed: PlacedJob, reason: string): Promise<void> {
+  const { ctx, scan, hosts } = placed;
+  if (!ctx.opts.fallback) {
+    ctx.out.stderr(`distcc-client: cannot write ${scan.output} (${reason}) and DISTCC_FALLBACK=0: not compiling locally\n`);
+    ctx.out.exit(107);
+    return;
+  }
+  ctx.out.debug(`${scan.input}: the output cannot be written as the compiler would (${reason}): compiling locally`);
+  await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
 }
 
 /** The job's own lease on this machine: the launcher runs the compiler (exec), on the preprocessed output. */
