@@ -1,6 +1,6 @@
 // Simulated makespans and speed-ups of each scheduling policy on the standard farms of
 // @x/distcc-scheduler (pure, deterministic discrete-event simulation: processor-sharing CPUs and links,
-// job costs from ../shared/bench/BASELINE.md). Not a measurement of real machines: it shows what each
+// job costs from bench/BASELINE-distcc.md). Not a measurement of real machines: it shows what each
 // policy's choices cost, the same way every run. Usage: node bench/scheduler-sim.mjs [SEEDS=1,2,3]
 import {
   SpeedModel,

@@ -1,88 +1,80 @@
-// Bench: the blog's "weak client + one helper" on this 2-core box, through ../shared/bench/weak-client.sh
-// (client side pinned to core 0 in a cgroup v1 throttled to CLIENT_QUOTA % of a core, helper distccd on
-// core 1, unthrottled or at HELPER_QUOTA %). Each round is two runs of that script (ROUNDS=1 each, each
-// with its own local baseline), in alternating order:
-//   - Debian's distcc client (CCWRAP=distcc)
-//   - ours: the native launcher of distcc-client (CCWRAP=<launcher>), the same Debian distccd helper
-//     (SERVER_CMD can replace it), default policy (earliest expected finish); one DISTCC_DIR for all rounds.
+// Bench: the blog's "weak client + one helper" on this 2-core box (bench/lib/weak-client-run.mjs: the
+// client side pinned to core 0 in a cgroup v1 throttled to CLIENT_QUOTA % of a core, the helper on
+// core 1, unthrottled or at HELPER_QUOTA %). Each round is two runs of that setting (each with its own
+// local baseline), in alternating order:
+//   - Debian's distcc client (CCWRAP=distcc) with Debian's distccd as the helper
+//   - ours: the native launcher of distcc-client, the same distccd helper (SERVER_CMD, with %PORT%
+//     %JOBS% %LOG%, can replace it), default policy (earliest expected finish); one DISTCC_DIR for
+//     all rounds.
 // Then one table: median speed-up over local with the strong helper and with the slow one, and each run's.
 // Needs root + taskset + a cgroup v1 cpu controller; skipped (exit 0) otherwise.
 // Run after `pnpm build`: node bench/weak-client.mjs   (ROUNDS=1, the default: ~8 min; each round ~8 min;
-// ONLY=ours or ONLY=distcc for one side; NFILES, CLIENT_QUOTA, HELPER_QUOTA, PORT pass through).
-import { spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, mkdtempSync, chmodSync, rmSync } from "node:fs";
+// ONLY=ours or ONLY=distcc for one side; NFILES (120), SEED, WARMUP, J, DJ, CLIENT_QUOTA, HELPER_QUOTA,
+// STRONG_QUOTA, CLIENT_CPU, HELPER_CPU, HOSTS, VARIANTS, CC, CFLAGS, SERVER_JOBS, PORT (3752), BENCH_TMP).
+// real distcc's figures in this setting, measured on this machine: bench/BASELINE-distcc.md, section 9.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { cgroupSkipReason } from "./lib/cgroups.mjs";
+import { clientCli } from "./lib/servers.mjs";
+import { has, median } from "./lib/system.mjs";
+import { weakClientConfig, weakClientRun } from "./lib/weak-client-run.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const script = join(root, "../shared/bench/weak-client.sh");
-const cli = join(root, "apps/client/dist/cli.js");
 const only = process.env.ONLY ?? "";
-const ROUNDS = process.env.ROUNDS ?? "1";
-const PORT = process.env.PORT ?? "3752";
+const cfg = weakClientConfig();
 
-function canRun() {
-  if (process.getuid?.() !== 0) return "needs root (cgroup writes)";
-  try {
-    accessSync("/sys/fs/cgroup/cpu/cgroup.procs", constants.W_OK);
-  } catch {
-    return "needs a writable cgroup v1 cpu controller at /sys/fs/cgroup/cpu";
-  }
-  if (spawnSync("taskset", ["-V"]).status !== 0) return "needs taskset";
+function skipReason() {
+  const why = cgroupSkipReason();
+  if (why) return why;
+  for (const cmd of ["make", "gcc", "objdump", "ps", ...(cfg.serverCmd ? [] : ["distccd"])]) if (!has(cmd)) return `needs ${cmd}`;
+  if (only !== "ours" && !has("distcc")) return "needs Debian's distcc";
+  if (only !== "distcc" && !existsSync(clientCli)) return `needs ${clientCli} (run pnpm build first)`;
   return undefined;
 }
 
-/** One run of weak-client.sh (ROUNDS=1) with extra env, streaming its output; returns the SUMMARY figures. */
-function runScriptOnce(label, env) {
-  return new Promise((resolve) => {
-    console.log(`\n--- ${label}: ${script} ---`);
-    const child = spawn("bash", [script], { env: { ...process.env, ROUNDS: "1", PORT, ...env }, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      process.stdout.write(d);
-    });
-    child.on("close", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("SUMMARY weak-client")) ?? "";
-      const figures = Object.fromEntries([...line.matchAll(/(\S+)=(\S+)/g)].map((m) => [m[1], Number(m[2])]));
-      const check = out.split("\n").find((l) => /^(PASS|FAIL) /.test(l)) ?? "no correctness line";
-      resolve({ code, figures, check });
-    });
-  });
-}
-
-const why = canRun();
+const why = skipReason();
 if (why) {
   console.log(`weak-client: skipped (${why})`);
   process.exit(0);
 }
 
-// Rounds alternate the two clients (distcc, ours, then ours, distcc, ...), each a whole run of the
-// script with its own local baseline, so a load change on this shared machine hits both alike.
-const rounds = Math.max(1, Number(ROUNDS) || 1);
+// Rounds alternate the two clients (distcc, ours, then ours, distcc, ...), each a whole run with its
+// own local baseline, so a load change on this shared machine hits both alike.
+const rounds = Math.max(1, Number(process.env.ROUNDS ?? 1) || 1);
 const runs = { distcc: [], ours: [] };
 const dir = mkdtempSync(join(tmpdir(), "bench-weak-client-"));
 chmodSync(dir, 0o755);
 // One DISTCC_DIR for all of our rounds: from the second round on, the agent starts with what it learned.
 const oursEnv = { DISTCC_DIR: join(dir, "distcc-dir") };
-const launcher = spawnSync(process.execPath, [cli, "launcher"], { env: { ...process.env, ...oursEnv }, encoding: "utf8" }).stdout.trim();
+const cliEnv = () => ({ ...process.env, ...oursEnv });
+const stopAgent = () => spawnSync(process.execPath, [clientCli, "agent", "stop"], { env: cliEnv(), stdio: "ignore" });
+
 async function runOurs() {
-  const r = await runScriptOnce("distcc-client (native launcher + agent) + distccd", {
-    ...oursEnv,
-    CCWRAP: launcher,
+  const launcher = spawnSync(process.execPath, [clientCli, "launcher"], { env: cliEnv(), encoding: "utf8" }).stdout.trim();
+  console.log("\n--- distcc-client (native launcher + agent) + distccd ---");
+  return weakClientRun({
+    cfg,
+    ccwrap: launcher,
     // The agent started by the first launcher (the check build's) lives in the client's cgroup: its
-    // CPU is the client's. It stays up across the run's builds as it would across a user's builds (the
-    // local baseline takes ~60 s; the default idle timeout is 300 s), and is stopped after the run:
-    // the script then moves what is left in its cgroups to the root, outside the quota.
-    DISTCC_AGENT_IDLE_TIMEOUT: "150",
+    // CPU is the client's. It stays up across the run's builds as it would across a user's builds
+    // (the local baseline takes ~60 s; the default idle timeout is 300 s).
+    clientEnv: { ...oursEnv, DISTCC_AGENT_IDLE_TIMEOUT: "150" },
+    beforeCleanup: async () => {
+      const summary = spawnSync(process.execPath, [clientCli, "summary"], { env: cliEnv(), encoding: "utf8" });
+      console.log(`\nour agent's summary of the last build (slow helper):\n${summary.stdout}${summary.stderr}`);
+      stopAgent();
+    },
   });
-  const summary = spawnSync(process.execPath, [cli, "summary"], { env: { ...process.env, ...oursEnv }, encoding: "utf8" });
-  console.log(`\nour agent's summary of the last build (slow helper):\n${summary.stdout}${summary.stderr}`);
-  spawnSync(process.execPath, [cli, "agent", "stop"], { env: { ...process.env, ...oursEnv } });
-  return r;
 }
-const runDistcc = () => runScriptOnce("Debian distcc client + distccd", { CCWRAP: "distcc" });
+async function runDistcc() {
+  console.log("\n--- Debian distcc client + distccd ---");
+  // distcc does not create its DISTCC_DIR (it only makes the subdirectories); ~/.distcc stays untouched
+  const distccDir = join(dir, "distcc-dir-debian");
+  mkdirSync(distccDir, { recursive: true });
+  return weakClientRun({ cfg, ccwrap: "distcc", clientEnv: { DISTCC_DIR: distccDir } });
+}
+
 try {
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? ["distcc", "ours"] : ["ours", "distcc"];
@@ -92,18 +84,12 @@ try {
     }
   }
 } finally {
-  spawnSync(process.execPath, [cli, "agent", "stop"], { env: { ...process.env, ...oursEnv } });
+  if (only !== "distcc") stopAgent();
   rmSync(dir, { recursive: true, force: true });
 }
 
-function median(values) {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 const pick = (list, key) => list.map((r) => r.figures[key]);
-console.log(`\n=== weak client (25 % of core 0) + one helper on core 1: speed-up over a local build of the same run (${rounds} round(s), medians; per run in brackets)`);
+console.log(`\n=== weak client (${cfg.clientQuota} % of core ${cfg.clientCpu}) + one helper on core ${cfg.helperCpu}: speed-up over a local build of the same run (${rounds} round(s), medians; per run in brackets)`);
 console.log(`${"client".padEnd(8)} ${"local s".padStart(8)} ${"strong s".padStart(9)} ${"speed-up".padStart(9)} ${"slow s".padStart(8)} ${"speed-up".padStart(9)}  check`);
 for (const [name, list] of Object.entries(runs)) {
   if (list.length === 0) continue;
@@ -114,5 +100,5 @@ for (const [name, list] of Object.entries(runs)) {
   );
   console.log(`${"".padEnd(8)} per run: strong [${each("distcc_speedup")}], slow [${each("distcc-slow-helper_speedup")}]`);
 }
-console.log("goals: ours >= distcc with the strong helper; ours >= 1.2x with the slow helper (distcc: 0.65x in BASELINE.md 9)");
+console.log("goals: ours >= distcc with the strong helper; ours >= 1.2x with the slow helper (distcc: 0.65x in bench/BASELINE-distcc.md, section 9)");
 process.exit(Object.values(runs).flat().some((r) => r.code !== 0) ? 1 : 0);

@@ -1,13 +1,14 @@
 // Bench: issue #7's "weak client + strong helper", second workload: part of a Linux kernel build
 // (Debian's linux-source-6.1, tinyconfig, x86_64, out-of-tree O= dirs).
 //
-// Setting (the same as ../shared/bench/weak-client.sh, re-implemented here because that script builds
-// only its generated project): the client side (make, the gcc driver that preprocesses, the distcc
-// client or our launcher + agent; for the local build the whole compile) runs pinned to CLIENT_CPU in
-// a cgroup v1 cpu cgroup throttled to CLIENT_QUOTA % of one core; the helper, Debian's distccd with
-// weak-client.sh's flags, runs pinned to HELPER_CPU in a second cgroup, unthrottled. Both cgroups also
-// get a cpuacct twin, so "client CPU" counts everything on the client side (our agent included, which
-// wait4 of make would miss) and "helper CPU" the whole distccd tree.
+// Setting (the same as bench/weak-client.mjs, whose runs build only the generated project; the
+// cgroups, the helper and the object check come from bench/lib): the client side (make, the gcc
+// driver that preprocesses, the distcc client or our launcher + agent; for the local build the whole
+// compile) runs pinned to CLIENT_CPU in a cgroup v1 cpu cgroup throttled to CLIENT_QUOTA % of one
+// core; the helper, Debian's distccd with the usual bench flags (bench/lib/servers.mjs), runs pinned
+// to HELPER_CPU in a second cgroup, unthrottled. Both cgroups also get a cpuacct twin, so "client
+// CPU" counts everything on the client side (our agent included, which wait4 of make would miss)
+// and "helper CPU" the whole distccd tree.
 //
 // Variants, interleaved per round (the first is the baseline of the speed-ups):
 //   local   make -jJ  CC=gcc
@@ -29,20 +30,21 @@
 // Environment: TARGET (make targets, space-separated; default "kernel/"), ROUNDS (1), VARIANTS
 // ("local distcc ours"), CLIENT_QUOTA (25, % of one core), CLIENT_CPU (0), HELPER_CPU (1), J (2),
 // DJ (8), PORT (3790), SERVER_JOBS (nproc), HOSTS, X86_ARCH (x86_64), KTAR, KCACHE
-// (/var/cache/distcc-bench, shared with kernel.sh), CHECK_SAMPLE (0 = all objects), BENCH_TMP
+// (/var/cache/distcc-bench), CHECK_SAMPLE (0 = all objects), BENCH_TMP
 // (/tmp/distcc-bench-weak-kernel-PORT, kept after the run: build logs, server log).
 // Skipped (exit 0 with the reason) without root, a cgroup v1 cpu controller, taskset, distcc/distccd,
 // the kernel source, or (for ours) apps/client/dist.
-import { spawn, spawnSync } from "node:child_process";
-import { accessSync, appendFileSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { BenchCgroups, cgroupSkipReason } from "./lib/cgroups.mjs";
+import { sameCode } from "./lib/objects.mjs";
+import { clientCli as cli, compileOks as compileOksIn, distccdArgv, startServer as startServerIn } from "./lib/servers.mjs";
+import { ProcessGroups, SYSTEM_PATH as PATH, cpuJiffies, has, log, median } from "./lib/system.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = join(root, "apps/client/dist/cli.js");
 const e = process.env;
 const PORT = Number(e.PORT ?? 3790);
 const cfg = {
@@ -63,28 +65,12 @@ const cfg = {
   work: e.BENCH_TMP ?? `/tmp/distcc-bench-weak-kernel-${PORT}`,
 };
 const ksrc = join(cfg.kcache, basename(cfg.ktar, ".tar.xz"));
-const CG_ROOT = "/sys/fs/cgroup";
-// the plain system PATH, as lib/common.sh does, so no shims are probed by make or gcc
-const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const W = cfg.work;
 
-function log(msg) {
-  console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
-}
-
-function has(cmd) {
-  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
-}
-
 function skipReason() {
-  if (process.getuid?.() !== 0) return "needs root (cgroup writes)";
-  try {
-    accessSync(join(CG_ROOT, "cpu/cgroup.procs"), constants.W_OK);
-    accessSync(join(CG_ROOT, "cpu/cpu.cfs_quota_us"), constants.R_OK);
-  } catch {
-    return `needs a writable cgroup v1 cpu controller at ${CG_ROOT}/cpu`;
-  }
-  for (const cmd of ["taskset", "make", "gcc", "objdump", "distccd"]) if (!has(cmd)) return `needs ${cmd}`;
+  const why = cgroupSkipReason();
+  if (why) return why;
+  for (const cmd of ["make", "gcc", "objdump", "distccd"]) if (!has(cmd)) return `needs ${cmd}`;
   if (cfg.variants.includes("distcc") && !has("distcc")) return "needs Debian's distcc";
   if (cfg.variants.includes("ours") && !existsSync(cli)) return `needs ${cli} (run pnpm build first)`;
   if (!existsSync(join(ksrc, "Makefile")) && !existsSync(cfg.ktar)) return `needs the kernel source ${cfg.ktar} (apt-get install linux-source-6.1)`;
@@ -92,144 +78,26 @@ function skipReason() {
   return undefined;
 }
 
-// ---- cgroups: <controller>/distcc-kbench-{client,helper}-PORT ----
+// ---- cgroups (<controller>/distcc-kbench-PORT-{client,helper}) and processes ----
 
-const hasAcct = (() => {
-  try {
-    accessSync(join(CG_ROOT, "cpuacct/cgroup.procs"), constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const groups = {
-  client: { cpu: join(CG_ROOT, `cpu/distcc-kbench-client-${PORT}`), acct: join(CG_ROOT, `cpuacct/distcc-kbench-client-${PORT}`) },
-  helper: { cpu: join(CG_ROOT, `cpu/distcc-kbench-helper-${PORT}`), acct: join(CG_ROOT, `cpuacct/distcc-kbench-helper-${PORT}`) },
-};
-const made = [];
+const cgroups = new BenchCgroups(`distcc-kbench-${PORT}`);
+const groups = {};
+const cpuSeconds = (group) => cgroups.cpuSeconds(group);
+const procs = new ProcessGroups(); // builds and the server, ended at cleanup
 
-function procsOf(dir) {
-  return readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
-}
+/** Runs argv in its own process group; output appended to logFile; resolves { code, signal, out, wall }. */
+const run = (argv, { env, logFile }) => procs.run(argv, { env, logFile }).done;
 
-function cgMake(dir, quotaPercent) {
-  if (existsSync(dir)) {
-    if (procsOf(dir).length) throw new Error(`${dir} exists and is in use (another run on PORT ${PORT}?)`);
-    rmdirSync(dir);
-  }
-  mkdirSync(dir);
-  made.push(dir);
-  if (quotaPercent === undefined) return; // cpuacct twin
-  writeFileSync(join(dir, "cpu.cfs_period_us"), "100000");
-  if (existsSync(join(dir, "cpu.cfs_burst_us"))) writeFileSync(join(dir, "cpu.cfs_burst_us"), "0");
-  writeFileSync(join(dir, "cpu.cfs_quota_us"), quotaPercent < 0 ? "-1" : String(Math.round(quotaPercent * 1000)));
-}
-
-async function cgRemoveAll() {
-  // Only processes this script started live in these groups (builds, our agent, distccd): whatever is
-  // still inside after the orderly stop is ended, so the directories can go.
-  for (const sig of ["SIGTERM", "SIGKILL"]) {
-    for (let i = 0; i < 50 && made.some((d) => procsOf(d).length); i++) await sleep(100);
-    for (const dir of made) {
-      for (const p of procsOf(dir)) {
-        try {
-          process.kill(Number(p), sig);
-        } catch {}
-      }
-    }
-  }
-  for (let i = 0; i < 20 && made.some((d) => procsOf(d).length); i++) await sleep(100);
-  for (const dir of made.splice(0).reverse()) {
-    try {
-      rmdirSync(dir);
-    } catch (err) {
-      log(`could not remove cgroup ${dir}: ${err.message}`);
-    }
-  }
-}
-
-/** CPU seconds used so far by a group's cpuacct twin (undefined without cpuacct). */
-function cpuSeconds(group) {
-  if (!hasAcct) return undefined;
-  try {
-    return Number(readFileSync(join(group.acct, "cpuacct.usage"), "utf8")) / 1e9;
-  } catch {
-    return undefined; // removed by an interrupted run's cleanup
-  }
-}
-
-/** A script that joins a group (cpu + cpuacct), pins itself to one CPU, then execs its arguments. */
-function writeEntry(name, group, cpu) {
-  const path = join(W, name);
-  const lines = ["#!/bin/sh", `echo $$ >"${group.cpu}/cgroup.procs" || exit 125`];
-  if (hasAcct) lines.push(`echo $$ >"${group.acct}/cgroup.procs" || exit 125`);
-  lines.push(`exec taskset -c ${cpu} "$@"`, "");
-  writeFileSync(path, lines.join("\n"), { mode: 0o755 });
-  return path;
-}
-
-// ---- processes ----
-
-const live = new Set(); // process groups we started (builds, the server), killed at cleanup
-
-/** Runs argv in its own process group; output appended to logFile; resolves { code, out, wall }. */
-function run(argv, { env, logFile }) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    live.add(child.pid);
-    let out = "";
-    const take = (d) => {
-      out += d;
-      appendFileSync(logFile, d);
-    };
-    child.stdout.on("data", take);
-    child.stderr.on("data", take);
-    child.on("close", (code, signal) => {
-      live.delete(child.pid);
-      resolve({ code: code ?? 128, signal, out, wall: (performance.now() - t0) / 1000 });
-    });
-  });
-}
-
-let serverPid;
+const serverLog = join(W, "server.log");
 async function startServer() {
-  const logFile = join(W, "server.log");
-  writeFileSync(logFile, "");
-  chmodSync(logFile, 0o666); // distccd drops to user distccd
-  const entry = writeEntry("in-helper", groups.helper, cfg.helperCpu);
-  const argv = [entry, "distccd", "--no-detach", "--daemon", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(PORT),
-    "--jobs", cfg.serverJobs, "--nice", "0", "--log-file", logFile, "--log-level", "info"];
-  const child = spawn(argv[0], argv.slice(1), { env: { ...e, PATH }, detached: true, stdio: ["ignore", "ignore", "ignore"] });
-  serverPid = child.pid;
-  live.add(child.pid);
-  child.on("exit", () => live.delete(child.pid));
-  for (let i = 0; i < 100; i++) {
-    const probe = spawnSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${PORT}`], { stdio: "ignore" });
-    if (probe.status === 0) return;
-    await sleep(100);
-  }
-  throw new Error(`distccd did not come up on 127.0.0.1:${PORT}; see ${logFile}`);
+  const entry = cgroups.entry(W, "in-helper", groups.helper, cfg.helperCpu);
+  await startServerIn(procs, distccdArgv({ port: PORT, jobs: cfg.serverJobs, logFile: serverLog }), { port: PORT, logFile: serverLog, env: { ...e, PATH }, entry });
 }
-
-function compileOks() {
-  try {
-    return (readFileSync(join(W, "server.log"), "utf8").match(/COMPILE_OK/g) ?? []).length;
-  } catch {
-    return 0;
-  }
-}
+const compileOks = () => compileOksIn(serverLog);
 
 /** Busy jiffies (everything but idle + iowait) per CPU, from /proc/stat. */
 function busyJiffies() {
-  const out = {};
-  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
-    const m = /^cpu(\d+) (.*)$/.exec(line);
-    if (!m) continue;
-    const t = m[2].trim().split(/\s+/).map(Number);
-    out[m[1]] = t.reduce((a, b) => a + b, 0) - t[3] - t[4];
-  }
-  return out;
+  return Object.fromEntries(Object.entries(cpuJiffies()).map(([cpu, j]) => [cpu, j.busy]));
 }
 
 // ---- our client's agent ----
@@ -253,8 +121,7 @@ function agentPlacement() {
   const pid = /agent (\d+)/.exec(r.stdout ?? "")?.[1];
   if (!pid) return "no agent running";
   try {
-    const cgs = readFileSync(`/proc/${pid}/cgroup`, "utf8");
-    const inside = cgs.includes(`/${basename(groups.client.cpu)}\n`);
+    const inside = cgroups.contains(groups.client, pid);
     const aff = spawnSync("taskset", ["-c", "-p", pid], { encoding: "utf8" }).stdout.trim().split(" ").pop();
     return `agent ${pid} ${inside ? "inside" : "OUTSIDE"} the client cgroup, CPUs ${aff}`;
   } catch {
@@ -269,20 +136,10 @@ let cleaning;
 /** Stops builds, our agent and the server, then removes the cgroups; one run however often called. */
 function cleanup() {
   cleaning ??= (async () => {
-    for (const pgid of live) {
-      try {
-        process.kill(-pgid, "SIGTERM");
-      } catch {}
-    }
-    for (let i = 0; i < 50 && live.size; i++) await sleep(100);
-    for (const pgid of live) {
-      try {
-        process.kill(-pgid, "SIGKILL");
-      } catch {}
-    }
+    await procs.stopAll();
     // after the builds: a launcher still running could start a new agent
     if (cfg.variants.includes("ours")) await stopAgent();
-    await cgRemoveAll();
+    await cgroups.removeAll();
   })();
   return cleaning;
 }
@@ -317,14 +174,6 @@ function targetObjects(o) {
   return dirs.length ? all.filter((f) => dirs.some((d) => f.startsWith(d))).length : all.length;
 }
 
-function disassembly(file) {
-  const r = spawnSync("objdump", ["-d", file], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-  if (r.status !== 0) return undefined;
-  // the first lines name the file (different O= dirs); the code follows
-  return r.stdout.split("\n").filter((l) => !l.includes("file format")).join("\n");
-}
-
-/** objdump -d of variant's objects == local's, for all objects of the local build or an even sample. */
 function checkObjects(variant) {
   const ref = objectsUnder(join(W, "o-local"));
   let files = ref;
@@ -340,9 +189,7 @@ function checkObjects(variant) {
       missing.push(f);
       continue;
     }
-    const a = disassembly(join(W, "o-local", f));
-    const b = disassembly(theirs);
-    if (a === undefined || b === undefined || a !== b) differ.push(f);
+    if (!sameCode(join(W, "o-local", f), theirs)) differ.push(f);
   }
   const ok = differ.length === 0 && missing.length === 0 && files.length > 0;
   const what = files.length === ref.length ? `all ${files.length}` : `${files.length} of ${ref.length}`;
@@ -428,11 +275,6 @@ if (why) {
   process.exit(0);
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const fx = (x, d = 1) => (x === undefined || Number.isNaN(x) ? "?" : x.toFixed(d));
 
 let rc = 0;
@@ -448,13 +290,9 @@ try {
   mkdirSync(W, { recursive: true });
   chmodSync(W, 0o755);
 
-  cgMake(groups.client.cpu, cfg.clientQuota);
-  cgMake(groups.helper.cpu, -1);
-  if (hasAcct) {
-    cgMake(groups.client.acct);
-    cgMake(groups.helper.acct);
-  }
-  const clientEntry = writeEntry("in-client", groups.client, cfg.clientCpu);
+  groups.client = cgroups.create("client", cfg.clientQuota);
+  groups.helper = cgroups.create("helper", -1);
+  const clientEntry = cgroups.entry(W, "in-client", groups.client, cfg.clientCpu);
   if (cfg.variants.some((v) => v !== "local")) await startServer();
   mkdirSync(join(W, "distcc-dir"));
   if (cfg.variants.includes("ours")) {

@@ -1,11 +1,13 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig([
-  // The library API: the workspace packages stay imports (an embedder shares them).
+  // The library API. The workspace packages are bundled in (JS and types) like in the processes
+  // below, so the client's tarball installs alone (scripts/pack.sh, docs/install.md).
   {
     entry: ["src/index.ts"],
     format: ["esm"],
-    dts: { entry: "src/index.ts" },
+    dts: { entry: "src/index.ts", resolve: [/^@x\//] },
+    noExternal: [/^@x\//],
     sourcemap: true,
     target: "node20",
   },

@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,6 +100,12 @@ static int read_all(int fd, char *p, size_t n) {
 
 /* ---- paths (must match src/agent-paths.ts) ---- */
 static char state_dir[PATH_MAX], agent_dir[PATH_MAX], sock_path[PATH_MAX];
+/* Our per-user fallback directories in places others can write (/tmp), parents first: each is made
+ * 0700 and used only if it is ours with that mode, or another user could have made it first. */
+static char private_dirs[2][PATH_MAX];
+static int n_private_dirs;
+/* Why the agent was refused: a directory or socket that is not ours, or a listener of another user. */
+static char refusal[2 * PATH_MAX + 256];
 
 static uint64_t fnv1a64(const char *s) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -106,33 +113,120 @@ static uint64_t fnv1a64(const char *s) {
   return h;
 }
 
+/* $XDG_RUNTIME_DIR when absolute: per user, made 0700 by systemd-logind. */
+static const char *runtime_dir(void) {
+  const char *r = getenv("XDG_RUNTIME_DIR");
+  return r && r[0] == '/' ? r : NULL;
+}
+
 static void compute_paths(void) {
   const char *d = getenv("DISTCC_DIR");
+  const char *home = getenv("HOME");
   if (d && *d) snprintf(state_dir, sizeof state_dir, "%s", d);
+  else if (home && *home) snprintf(state_dir, sizeof state_dir, "%s/.distcc", home);
   else {
-    const char *home = getenv("HOME");
-    snprintf(state_dir, sizeof state_dir, "%s/.distcc", home && *home ? home : "/tmp");
+    /* HOME unset (cron, daemons): a per-user name, verified before use. */
+    if (runtime_dir()) snprintf(state_dir, sizeof state_dir, "%s/distcc", runtime_dir());
+    else snprintf(state_dir, sizeof state_dir, "/tmp/distcc-%u", (unsigned)getuid());
   }
+  if (!(d && *d) && !(home && *home)) snprintf(private_dirs[n_private_dirs++], PATH_MAX, "%s", state_dir);
   snprintf(agent_dir, sizeof agent_dir, "%s/agent", state_dir);
   snprintf(sock_path, sizeof sock_path, "%s/%s", agent_dir, SOCKET_NAME);
   if (strlen(sock_path) >= 100) {
-    /* sun_path holds 108 bytes: a deep DISTCC_DIR gets a short private directory instead. */
-    snprintf(agent_dir, sizeof agent_dir, "/tmp/distcc-agent-%u", (unsigned)getuid());
-    snprintf(sock_path, sizeof sock_path, "%s/%016llx.sock", agent_dir,
-             (unsigned long long)fnv1a64(state_dir));
+    /* sun_path holds 108 bytes: a deep DISTCC_DIR gets a short directory of its own inside a
+     * per-user one (agents of different DISTCC_DIRs never share a pid file, log or cpp outputs). */
+    char hash[17];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)fnv1a64(state_dir));
+    const char *r = runtime_dir();
+    char *shared = private_dirs[n_private_dirs++];
+    if (r && strlen(r) + strlen("/distcc-agent/") + strlen(hash) + 1 + strlen(SOCKET_NAME) < 100)
+      snprintf(shared, PATH_MAX, "%s/distcc-agent", r);
+    else
+      snprintf(shared, PATH_MAX, "/tmp/distcc-agent-%u", (unsigned)getuid());
+    snprintf(agent_dir, sizeof agent_dir, "%s/%s", shared, hash);
+    snprintf(sock_path, sizeof sock_path, "%s/%s", agent_dir, SOCKET_NAME);
   }
 }
 
+/* ---- trusting the agent (must agree with src/private-dir.ts) ----
+ * Another local user who creates the agent's directory first and listens there would receive our
+ * argv and whole environment and could answer "run /bin/sh". So the directory must be ours with mode
+ * 0700, the socket ours, and the process listening on it ours (SO_PEERCRED). */
+static const char *user_label(uid_t uid) {
+  static char t[300];
+  struct passwd *pw = getpwuid(uid);
+  if (pw && pw->pw_name) snprintf(t, sizeof t, "uid %u (%s)", (unsigned)uid, pw->pw_name);
+  else snprintf(t, sizeof t, "uid %u", (unsigned)uid);
+  return t;
+}
+
+/* 1 = a private directory of ours; 0 = absent; -2 = not to be trusted (refusal says why). */
+static int check_private_dir(const char *dir) {
+  struct stat st;
+  if (lstat(dir, &st) < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return 0;
+    snprintf(refusal, sizeof refusal, "cannot check %s: %s", dir, strerror(errno));
+    return -2;
+  }
+  uid_t me = getuid();
+  if (S_ISLNK(st.st_mode)) snprintf(refusal, sizeof refusal, "%s is a symbolic link, not a directory of yours", dir);
+  else if (!S_ISDIR(st.st_mode)) snprintf(refusal, sizeof refusal, "%s is not a directory", dir);
+  else if (st.st_uid != me)
+    snprintf(refusal, sizeof refusal, "%s belongs to %s, not to you (uid %u)", dir, user_label(st.st_uid), (unsigned)me);
+  else if (st.st_mode & 077)
+    snprintf(refusal, sizeof refusal,
+             "%s has mode 0%03o: other users could have replaced the agent there (expected 0700: chmod 700 %s)",
+             dir, (unsigned)(st.st_mode & 0777), dir);
+  else return 1;
+  return -2;
+}
+
+/* mkdir 0700 unless present, then verify: 0 = fine; -1 = cannot create (no agent); -2 = refused. */
+static int ensure_private_dir(const char *dir) {
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST) return -1;
+  int r = check_private_dir(dir);
+  return r == 1 ? 0 : r == 0 ? -1 : -2;
+}
+
+/* fd connected to our own agent; -1 = nobody listens there (start one); -2 = refused (see refusal). */
 static int connect_agent(void) {
+  int dir = check_private_dir(agent_dir);
+  if (dir <= 0) return dir == 0 ? -1 : -2;
+  struct stat st;
+  if (lstat(sock_path, &st) < 0) return -1;
+  uid_t me = getuid();
+  if (!S_ISSOCK(st.st_mode)) {
+    snprintf(refusal, sizeof refusal, "%s is not a socket", sock_path);
+    return -2;
+  }
+  if (st.st_uid != me) {
+    snprintf(refusal, sizeof refusal, "%s belongs to %s, not to you (uid %u)", sock_path, user_label(st.st_uid), (unsigned)me);
+    return -2;
+  }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   struct sockaddr_un a;
   memset(&a, 0, sizeof a);
   a.sun_family = AF_UNIX;
   snprintf(a.sun_path, sizeof a.sun_path, "%s", sock_path);
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) return fd;
-  close(fd);
-  return -1;
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) { close(fd); return -1; }
+#ifdef SO_PEERCRED
+  /* The checks above can race with a rename in a directory further up; the listener's uid cannot. */
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+    snprintf(refusal, sizeof refusal, "cannot tell who listens on %s: %s", sock_path, strerror(errno));
+    close(fd);
+    return -2;
+  }
+  if (cred.uid != me) {
+    snprintf(refusal, sizeof refusal, "the process listening on %s runs as %s, not as you (uid %u)", sock_path,
+             user_label(cred.uid), (unsigned)me);
+    close(fd);
+    return -2;
+  }
+#endif
+  return fd;
 }
 
 /* Starts the agent detached and waits (no polling) until it says it listens, or gives up. */
@@ -169,18 +263,24 @@ static void start_agent(void) {
   close(p[0]);
 }
 
+/* fd connected to our own agent (started if need be); -1 = none to reach; -2 = refused. */
 static int reach_agent(void) {
+  for (int i = 0; i < n_private_dirs; i++) {
+    int r = ensure_private_dir(private_dirs[i]);
+    if (r < 0) return r;
+  }
   int fd = connect_agent();
-  if (fd >= 0) return fd;
+  if (fd != -1) return fd;
   mkdir(state_dir, 0777);
-  mkdir(agent_dir, 0700);
+  int r = ensure_private_dir(agent_dir);
+  if (r < 0) return r;
   /* One launcher starts the agent; the others wait on the lock, then connect. */
   char lock_path[PATH_MAX];
   snprintf(lock_path, sizeof lock_path, "%s/start.lock", agent_dir);
-  int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (lock >= 0) while (flock(lock, LOCK_EX) < 0 && errno == EINTR) {}
   fd = connect_agent();
-  if (fd < 0) {
+  if (fd == -1) {
     start_agent();
     fd = connect_agent();
   }
@@ -381,6 +481,10 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   compute_paths();
   int sock = reach_agent();
+  if (sock == -2) {
+    fprintf(stderr, "distcc-client: refusing the agent at %s: %s; compiling locally\n", sock_path, refusal);
+    die_local(argv, masquerade, NULL);
+  }
   if (sock < 0) die_local(argv, masquerade, "cannot reach or start the agent");
 
   buf_t b = {0};

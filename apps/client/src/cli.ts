@@ -17,6 +17,7 @@ async function main(): Promise<void> {
       if (inv.args[0] === "stop" || inv.args[0] === "status") {
         const r = agentControl(inv.args[0], process.env);
         process.stdout.write(r.stdout);
+        process.stderr.write(r.stderr);
         process.exitCode = r.code;
         return;
       }

@@ -8,6 +8,7 @@ import { cachedNativeLauncher, packageFiles } from "./native-launcher.js";
 import { VERSION } from "./version.js";
 import { runDoctor } from "./doctor/doctor.js";
 import { buildSummary, monOnce } from "./mon/mon-command.js";
+import { ensurePrivateDir, UnsafeAgentPathError, verifyPrivateDirIfPresent } from "./private-dir.js";
 import { scanIncludes } from "./scan-includes.js";
 
 export interface CommandResult {
@@ -85,8 +86,10 @@ export async function runCommand(
       return { stdout: `${lines.join("\n")}\n`, stderr: r.warning ? `distcc-client: ${r.warning}\n` : "", code: 0 };
     }
     case "launcher": {
-      const stateDir = agentPaths(env).stateDir;
+      const { stateDir, privateDirs } = agentPaths(env);
       try {
+        // The launcher is cached in the state directory: a fallback one must be ours alone.
+        if (privateDirs.includes(stateDir)) ensurePrivateDir(stateDir, process.getuid?.() ?? 0);
         return { stdout: `${cachedNativeLauncher(stateDir, env)}\n`, stderr: "", code: 0 };
       } catch (err) {
         // No C compiler: the Node CLI works the same, only with Node's start-up on every job.
@@ -110,6 +113,13 @@ export async function runCommand(
 export function agentControl(action: "status" | "stop", env: Record<string, string | undefined>): CommandResult {
   const paths = agentPaths(env);
   let pid: number | undefined;
+  try {
+    // The pid file of a directory someone else controls could name any of our processes.
+    for (const dir of [...paths.privateDirs, paths.agentDir]) verifyPrivateDirIfPresent(dir, process.getuid?.() ?? 0);
+  } catch (err) {
+    if (!(err instanceof UnsafeAgentPathError)) throw err;
+    return { stdout: "", stderr: `distcc-client: refusing the agent at ${paths.socketPath}: ${err.reason}\n`, code: 1 };
+  }
   try {
     pid = Number(readFileSync(join(paths.agentDir, "agent.pid"), "utf8"));
     process.kill(pid, 0);

@@ -146,6 +146,20 @@ describe("the resident agent", () => {
     expect(existsSync(join(tmp.path, "loc.o"))).toBe(true);
   });
 
+  it("the Node launcher too: an unreachable agent directory still compiles locally, with a message", async () => {
+    const bogus = join(tmp.path, "not-a-dir-node");
+    writeFileSync(bogus, "");
+    writeFileSync(join(tmp.path, "locn.c"), "int locn(void) { return 5; }\n");
+    const r = await run(process.execPath, [packageFiles().cliScript, "gcc", "-c", "locn.c", "-o", "locn.o"], {
+      cwd: tmp.path,
+      env: clientEnv(bogus, server.host),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("cannot reach or start the agent");
+    expect(r.stderr).toContain("compiling locally");
+    expect(existsSync(join(tmp.path, "locn.o"))).toBe(true);
+  });
+
   it("client commands: --version, --show-hosts, -j, --help", async () => {
     const env = clientEnv(stateDir("cmds"), "a/3 b:4000/2,lzo localhost/1");
     const cli = packageFiles().cliScript;

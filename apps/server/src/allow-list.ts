@@ -82,9 +82,18 @@ function mask(width: number, bits: number): bigint {
 
 /** The set of client addresses a server accepts. */
 export class AllowList {
-  readonly rules: readonly AllowRule[];
+  private current: readonly AllowRule[];
   constructor(entries: readonly string[]) {
-    this.rules = entries.map(parseAllowRule);
+    this.current = entries.map(parseAllowRule);
+  }
+
+  get rules(): readonly AllowRule[] {
+    return this.current;
+  }
+
+  /** Takes the rules of `other` (a reload): every holder of this list sees the new rules at once. */
+  replaceWith(other: AllowList): void {
+    this.current = other.rules;
   }
 
   /** True if `address` (as Node reports it: "127.0.0.1", "::1", "::ffff:10.1.2.3") matches a rule. */

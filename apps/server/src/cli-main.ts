@@ -12,7 +12,8 @@ import { DistccServerError } from "./errors.js";
 import { parseFlags } from "./flags.js";
 import { helpText } from "./help.js";
 import { LineLogger } from "./logger.js";
-import { createJobService, startServer, type ServerOptions } from "./server.js";
+import { createJobService, startServer, type DistccServer, type ServerOptions } from "./server.js";
+import { runServiceCommand } from "./service-install.js";
 import { defaultSettings, type Settings } from "./settings.js";
 import { packageVersion } from "./version.js";
 
@@ -83,8 +84,46 @@ async function runInetd(settings: Settings, logger: LineLogger): Promise<number>
   return summary.result === "COMPILE_OK" || summary.result === "COMPILE_ERROR" ? 0 : 1;
 }
 
+/** Settings a running server takes from a reloaded config file; the others need a restart. */
+const RELOADABLE: ReadonlySet<keyof Settings> = new Set(["allow", "allowPrivate", "logLevel"]);
+
+/**
+ * SIGHUP (`systemctl reload`): reads the config file again (flags still win) and applies the allow
+ * list and the log level. A file that does not parse changes nothing; keys that need a restart
+ * are named in the log.
+ */
+export function reloadConfig(
+  argv: readonly string[],
+  applied: Settings,
+  server: Pick<DistccServer, "setAllow">,
+  logger: LineLogger,
+): Settings {
+  let next: Settings;
+  try {
+    next = resolveSettings(argv);
+  } catch (err) {
+    logger.log("error", "main", `SIGHUP: ${(err as Error).message}; keeping the running settings`);
+    return applied;
+  }
+  server.setAllow(next);
+  logger.setLevel(next.logLevel);
+  const allow = [...next.allow, ...(next.allowPrivate ? ["private networks"] : [])];
+  const restart = (Object.keys({ ...applied, ...next }) as (keyof Settings)[]).filter(
+    (key) => !RELOADABLE.has(key) && JSON.stringify(applied[key]) !== JSON.stringify(next[key]),
+  );
+  logger.log(
+    "notice",
+    "main",
+    `SIGHUP: reloaded ${next.config}: allow ${allow.length ? allow.join(", ") : "this machine only"}, log level ${next.logLevel}` +
+      (restart.length ? `; changed but applied only after a restart: ${restart.join(", ")}` : ""),
+  );
+  // What runs now: the reloadable keys from the file, the rest as started.
+  return { ...applied, allow: next.allow, allowPrivate: next.allowPrivate, logLevel: next.logLevel };
+}
+
 /** The whole CLI; resolves with the exit status. */
 export async function runCli(argv: readonly string[]): Promise<number> {
+  if (argv[0] === "service") return runServiceCommand(argv.slice(1));
   let settings: Settings;
   try {
     settings = resolveSettings(argv);
@@ -201,13 +240,15 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+    let applied = settings;
     process.on("SIGHUP", () => {
       try {
         logger.reopen();
-        logger.log("notice", "main", "SIGHUP: log file reopened");
+        if (settings.logFile) logger.log("notice", "main", "SIGHUP: log file reopened");
       } catch (err) {
         process.stderr.write(`distcc-server: cannot reopen log file: ${(err as Error).message}\n`);
       }
+      if (settings.config) applied = reloadConfig(argv, applied, server, logger);
     });
   });
 }

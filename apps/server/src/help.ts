@@ -11,6 +11,7 @@ export function helpText(version: string): string {
     `distcc-server ${version}: a drop-in, safer distccd (distcc protocols 1, 2 and 3)`,
     "",
     "Usage: distcc-server [OPTIONS]",
+    "       distcc-server service install [OPTIONS]   (systemd unit + /etc/distcc-server.json; see service --help)",
     "",
     ...rows.map(([left, help]) => `  ${left.padEnd(width)}${help}`),
     "",

@@ -37,13 +37,18 @@ export interface LineLoggerOptions {
  */
 export class LineLogger implements Logger {
   private fd: number | undefined;
-  private readonly threshold: number;
+  private threshold: number;
   private readonly prefix: string;
 
   constructor(private readonly options: LineLoggerOptions = {}) {
     this.threshold = LOG_LEVELS.indexOf(options.level ?? "notice");
     this.prefix = `${options.name ?? "distcc-server"}[${options.pid ?? process.pid}]`;
     if (options.file) this.fd = openSync(options.file, "a", 0o644);
+  }
+
+  /** Changes the level from now on (a config reload). */
+  setLevel(level: LogLevel): void {
+    this.threshold = LOG_LEVELS.indexOf(level);
   }
 
   enabled(level: LogLevel): boolean {

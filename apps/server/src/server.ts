@@ -101,6 +101,8 @@ export interface DistccServer {
   serveStream(stream: Duplex, client?: string): Promise<JobSummary>;
   /** Stops accepting, lets running jobs finish (bounded by graceMs), then closes everything. */
   close(options?: CloseOptions): Promise<void>;
+  /** Replaces who may connect (compile and stats ports), e.g. on a config reload; open connections stay. */
+  setAllow(options: Pick<ServerOptions, "allow" | "allowPrivate">): void;
 }
 
 function listen(server: Server, port: number, host: string | undefined): Promise<AddressInfo> {
@@ -297,5 +299,6 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
     stats: () => stats.snapshot(),
     serveStream,
     close,
+    setAllow: (next) => allow.replaceWith(allowListFor(next)),
   };
 }

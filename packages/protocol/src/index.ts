@@ -1,4 +1,4 @@
-// @x/distcc-protocol: the distcc 3.4 wire protocol (spec: shared/spec/distcc-wire.md).
+// @x/distcc-protocol: the distcc 3.4 wire protocol (spec: docs/spec/distcc-wire.md).
 export { DistccProtocolError, DistccConnectionError } from "./errors.js";
 export type { DistccErrorCode, DistccConnectionErrorCode } from "./errors.js";
 export { TOKEN_NAMES, HEADER_LENGTH, encodeHeader, decodeHeader, writeHeader } from "./tokens.js";

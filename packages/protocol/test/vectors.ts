@@ -1,4 +1,4 @@
-// Reads the golden captures in shared/vectors (real distcc 3.4 bytes) and their token listings.
+// Reads the golden captures in packages/testkit/vectors (real distcc 3.4 bytes) and their token listings.
 import { readFileSync, readdirSync } from "node:fs";
 import { vectorPath } from "@x/testkit";
 

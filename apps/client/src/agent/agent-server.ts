@@ -1,7 +1,8 @@
-import { chmodSync, closeSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { AgentPaths } from "../agent-paths.js";
+import { agentSocketProblem, ensurePrivateDir, UnsafeAgentPathError } from "../private-dir.js";
 import {
   encodeFrame,
   LaunchRequestDecoder,
@@ -69,17 +70,31 @@ function listenOn(server: Server, path: string): Promise<NodeJS.ErrnoException |
   });
 }
 
-function prepareDir(paths: AgentPaths): void {
-  mkdirSync(paths.stateDir, { recursive: true });
-  mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
-  const st = statSync(paths.agentDir);
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) {
-    throw new AgentStartError(`${paths.agentDir} belongs to another user`, "DISTCC_ERR_AGENT_DIR");
+/**
+ * The agent's directory: ours, mode 0700, verified (never adopted from another user, never loosened);
+ * the per-user fallback directories above it likewise.
+ */
+function prepareDir(paths: AgentPaths, uid: number): void {
+  try {
+    for (const dir of paths.privateDirs) ensurePrivateDir(dir, uid);
+    mkdirSync(paths.stateDir, { recursive: true });
+    ensurePrivateDir(paths.agentDir, uid);
+  } catch (err) {
+    if (err instanceof UnsafeAgentPathError) throw new AgentStartError(err.reason, "DISTCC_ERR_AGENT_DIR");
+    throw err;
   }
-  chmodSync(paths.agentDir, 0o700);
   // Preprocessor outputs left by an agent that was killed.
   for (const f of readdirSync(paths.agentDir)) if (f.startsWith("cpp-")) rmSync(join(paths.agentDir, f), { force: true });
+}
+
+/** Binds with umask 077, so the socket is 0600 from its first instant, not only after the chmod. */
+async function listenPrivately(server: Server, path: string): Promise<NodeJS.ErrnoException | undefined> {
+  const previous = process.umask(0o077);
+  try {
+    return await listenOn(server, path);
+  } finally {
+    process.umask(previous);
+  }
 }
 
 /**
@@ -87,7 +102,8 @@ function prepareDir(paths: AgentPaths): void {
  * second agent leaves cleanly); a stale socket file (nobody listening) is moved away and replaced.
  */
 export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer | "taken"> {
-  prepareDir(opts.paths);
+  const uid = process.getuid?.() ?? 0;
+  prepareDir(opts.paths, uid);
   const { socketPath } = opts.paths;
   let active = 0;
   let idleTimer: NodeJS.Timeout | undefined;
@@ -99,7 +115,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const server = createServer({ allowHalfOpen: true }, (socket) => onConnection(socket));
   let listened = false;
   for (let attempt = 0; attempt < 4 && !listened; attempt++) {
-    const err = await listenOn(server, socketPath);
+    const err = await listenPrivately(server, socketPath);
     if (!err) {
       listened = true;
       break;
@@ -119,7 +135,13 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   }
   if (!listened) throw new AgentStartError(`cannot take over ${socketPath}`, "DISTCC_ERR_AGENT_LISTEN");
   chmodSync(socketPath, 0o600);
-  const ourIno = statSync(socketPath).ino;
+  const bound = lstatSync(socketPath);
+  const socketProblem = agentSocketProblem(socketPath, bound, uid) ?? ((bound.mode & 0o077) !== 0 ? `${socketPath} is not mode 0600` : undefined);
+  if (socketProblem) {
+    await new Promise<void>((r) => server.close(() => r()));
+    throw new AgentStartError(socketProblem, "DISTCC_ERR_AGENT_LISTEN");
+  }
+  const ourIno = bound.ino;
 
   const stillOurs = (): boolean => {
     try {

@@ -37,7 +37,9 @@ import { JobOutput } from "./job-output.js";
 import { LOCAL_ID, tcpHostId, type Lease, type PlacementDriver } from "./placement.js";
 import type { JobInfo } from "@x/distcc-scheduler";
 import { compileLocalCopy, type LocalCopyResult } from "./local-copy.js";
-import { writeFileAtomically } from "./write-output.js";
+import { writeCompileOutput } from "./write-output.js";
+import { isOpenersOwnPath } from "./output-target.js";
+import { sideOutputOption } from "./side-outputs.js";
 import { preparePreprocessedRun } from "./local-preprocessed.js";
 import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js";
 import { checkReturnedObject } from "./object-check.js";
@@ -118,6 +120,12 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
     return;
   }
+  const writtenOnlyHere = filesOnlyALocalCompileWrites(ctx.cwd, scan);
+  if (writtenOnlyHere) {
+    out.debug(`${scan.input}: ${writtenOnlyHere}: running locally`);
+    await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+    return;
+  }
   const remotes = hosts.hosts.filter((h): h is TcpHost => h.kind === "tcp" && !h.down);
   if (hosts.hosts.some((h) => h.kind === "ssh")) {
     state.once("ssh", () => out.warn("ssh hosts (@host) are not supported by distcc-client yet; they are skipped"));
@@ -151,7 +159,13 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   const cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocessToSend(ctx, scan, rewrite, hosts.localSlotsCpp);
   if (!cpp || job.signal.aborted) return;
   if (cpp.code !== 0) {
-    // The preprocessor's verdict is the compiler's verdict: a local compile would fail the same way.
+    // The preprocessor's verdict is the compiler's, but not always in its words (`-E` reports a
+    // dependency file it cannot open without the column and the caret): the local compile says it.
+    if (opts.fallback && !opts.skipLocalRetry) {
+      out.debug(`${scan.input}: preprocessing failed (exit ${cpp.code}): compiling locally for the compiler's own messages`);
+      await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+      return;
+    }
     out.stderr(cpp.stderr);
     out.exit(cpp.code);
     return;
@@ -421,17 +435,15 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
       ? { object: verdict.run.output, stdout: verdict.run.stdout, stderr: verdict.run.stderr, code: verdict.run.code, where: "this machine" }
       : { object: verdict.response.object, stdout: verdict.response.stdout, stderr: verdict.response.stderr, code: 0, where: verdict.host.spec };
   if (result.code === 0 && result.object) {
-    try {
-      writeFileAtomically(resolve(ctx.cwd, scan.output), result.object, ctx.job.signal);
-      // Pump mode: the helper's preprocessor wrote the dependency file (DOTD), with this machine's paths.
-      if (placed.pump && verdict.kind === "object" && scan.dependencies.wanted && scan.dependencies.depFile && verdict.response.deps) {
-        writeFileAtomically(resolve(ctx.cwd, scan.dependencies.depFile), verdict.response.deps, ctx.job.signal);
-      }
-    } catch (err) {
-      if (ctx.job.signal.aborted) return;
-      out.stderr(`distcc-client: cannot write ${scan.output}: ${(err as Error).message}\n`);
-      out.exit(107);
-      return;
+    const wrote = await writeCompileOutput(resolve(ctx.cwd, scan.output), result.object, scan.mode, ctx.job.signal);
+    if (wrote.kind === "cancelled" || ctx.job.signal.aborted) return;
+    if (wrote.kind === "compile-here") return compileForTheOutput(placed, wrote.reason);
+    // Pump mode: the helper's preprocessor wrote the dependency file (DOTD), with this machine's
+    // paths; cpp writes it in place, as `-S` output is written.
+    if (placed.pump && verdict.kind === "object" && scan.dependencies.wanted && scan.dependencies.depFile && verdict.response.deps) {
+      const deps = await writeCompileOutput(resolve(ctx.cwd, scan.dependencies.depFile), verdict.response.deps, "assemble", ctx.job.signal);
+      if (deps.kind === "cancelled" || ctx.job.signal.aborted) return;
+      if (deps.kind === "compile-here") return compileForTheOutput(placed, deps.reason);
     }
   }
   if (verdict.kind === "object") ctx.state.recordSuccess(verdict.host.spec, verdict.elapsedMs);
@@ -441,6 +453,31 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
   out.stdout(result.stdout);
   out.stderr(result.stderr);
   out.exit(result.code);
+}
+
+/** Why this job's files can only be written by a local compile, if they can only be so. */
+function filesOnlyALocalCompileWrites(cwd: string, scan: DistributableScan): string | undefined {
+  const side = sideOutputOption(scan.argv);
+  if (side) return `${side} writes files besides the output, which a helper cannot send back`;
+  // /dev/stdout opened by the agent would be the agent's: only the launcher's compiler can write it.
+  if (isOpenersOwnPath(resolve(cwd, scan.output))) return `the output ${scan.output} is the caller's own file`;
+  return undefined;
+}
+
+/**
+ * The helper's output cannot be written as the local compiler would write it (no temp file in a
+ * read-only or missing directory, a FIFO for an object, ...): the local compiler writes it, or fails
+ * with its own message and status, as without distcc.
+ */
+async function compileForTheOutput(placed: PlacedJob, reason: string): Promise<void> {
+  const { ctx, scan, hosts } = placed;
+  if (!ctx.opts.fallback) {
+    ctx.out.stderr(`distcc-client: cannot write ${scan.output} (${reason}) and DISTCC_FALLBACK=0: not compiling locally\n`);
+    ctx.out.exit(107);
+    return;
+  }
+  ctx.out.debug(`${scan.input}: the output cannot be written as the compiler would (${reason}): compiling locally`);
+  await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
 }
 
 /** The job's own lease on this machine: the launcher runs the compiler (exec), on the preprocessed output. */

@@ -4,21 +4,15 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, realpathSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { constants } from "node:os";
-import { agentPaths } from "../agent-paths.js";
+import { agentPaths, type AgentPaths } from "../agent-paths.js";
 import { classifyInvocation, findCompiler, safeguardLevel } from "../invocation.js";
 import { closeSync, openSync } from "node:fs";
 import { AgentFrameDecoder, encodeLaunchRequest, encodeLauncherReply, type Preprocess, type RunLocally } from "../launch-frames.js";
 import { packageFiles } from "../native-launcher.js";
-
-function tryConnect(path: string): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once("connect", () => resolve(s));
-    s.once("error", () => resolve(undefined));
-  });
-}
+import { ensurePrivateDir, UnsafeAgentPathError } from "../private-dir.js";
+import { connectToAgent } from "./agent-connection.js";
 
 /** Starts the agent detached and waits until it says it listens (or exits: another one won). */
 function startAgent(env: NodeJS.ProcessEnv): Promise<void> {
@@ -64,6 +58,32 @@ function runChild(path: string, argv: string[], env: NodeJS.ProcessEnv, socket?:
   });
 }
 
+/**
+ * A verified connection to this user's agent, started if need be; undefined (after saying why) when
+ * there is none to trust: the caller compiles locally.
+ */
+async function reachAgent(paths: AgentPaths, env: NodeJS.ProcessEnv): Promise<Socket | undefined> {
+  const uid = process.getuid?.() ?? 0;
+  try {
+    for (const dir of paths.privateDirs) ensurePrivateDir(dir, uid);
+    const socket = await connectToAgent(paths, uid);
+    if (socket) return socket;
+    mkdirSync(paths.stateDir, { recursive: true });
+    ensurePrivateDir(paths.agentDir, uid);
+    await startAgent(env);
+    const started = await connectToAgent(paths, uid);
+    if (!started) process.stderr.write(`distcc-client: cannot reach or start the agent (agent socket ${paths.socketPath}); compiling locally\n`);
+    return started;
+  } catch (err) {
+    if (err instanceof UnsafeAgentPathError) {
+      process.stderr.write(`distcc-client: refusing the agent at ${paths.socketPath}: ${err.reason}; compiling locally\n`);
+    } else {
+      process.stderr.write(`distcc-client: cannot reach or start the agent (${(err as Error).message}); compiling locally\n`);
+    }
+    return undefined;
+  }
+}
+
 /** Local compile without the agent: a build never fails because the agent did. */
 function compileWithoutAgent(argv: string[], self: string): void {
   const env = process.env;
@@ -88,12 +108,7 @@ export async function runNodeLauncher(argv: string[]): Promise<void> {
     /* keep as given */
   }
   const paths = agentPaths(env);
-  let socket = await tryConnect(paths.socketPath);
-  if (!socket) {
-    mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
-    await startAgent(env);
-    socket = await tryConnect(paths.socketPath);
-  }
+  const socket = await reachAgent(paths, env);
   if (!socket) return compileWithoutAgent(argv, self);
   const envRecord: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) envRecord[k] = v;

@@ -44,7 +44,7 @@ describe("simulated farm", () => {
     }
   });
 
-  it("reproduces real distcc's figures of BASELINE.md section 9 (4.08x strong helper, 0.65x slow helper)", () => {
+  it("reproduces real distcc's figures of bench/BASELINE-distcc.md section 9 (4.08x strong helper, 0.65x slow helper)", () => {
     for (const seed of SEEDS) {
       const strong = blog(seed, "strong");
       const slow = blog(seed, "slow");

@@ -17,9 +17,10 @@ export interface SimJob {
 }
 
 /**
- * The generated project of `../shared/bench` (BASELINE.md sections 2 and 9): 60 % small, 30 % medium,
- * 10 % larger files, ~60 KB preprocessed each; on the reference core 0.154 s of CPU per local compile,
- * 0.032 s of client CPU per remote job, 0.144 s of helper CPU. LZO shrinks a .i ~4.6x (section 6).
+ * The generated project of the benches (bench/lib/gen-project.mjs; bench/BASELINE-distcc.md sections 2
+ * and 9): 60 % small, 30 % medium, 10 % larger files, ~60 KB preprocessed each; on the reference core
+ * 0.154 s of CPU per local compile, 0.032 s of client CPU per remote job, 0.144 s of helper CPU. LZO
+ * shrinks a .i ~4.6x (section 6).
  */
 export function generatedProjectJobs(count: number, seed: number): SimJob[] {
   const random = mulberry32(seed);
@@ -42,7 +43,7 @@ export function generatedProjectJobs(count: number, seed: number): SimJob[] {
 }
 
 /**
- * Kernel-like jobs (BASELINE.md sections 3 and 6): 0.5-3.5 MB preprocessed, 0.2-0.9 s of CPU, of which
+ * Kernel-like jobs (bench/BASELINE-distcc.md sections 3 and 6): 0.5-3.5 MB preprocessed, 0.2-0.9 s of CPU, of which
  * the client's cpp is a large share (~40 %).
  */
 export function kernelLikeJobs(count: number, seed: number): SimJob[] {

@@ -8,7 +8,7 @@ const GIGABIT = { latencyMs: 0.2, bytesPerMs: 110_000 };
 const FAST_ETHERNET = { latencyMs: 0.5, bytesPerMs: 11_000 };
 const WIFI = { latencyMs: 3, bytesPerMs: 2_200 };
 
-/** BASELINE.md section 9: the client at 25 % of one core; distcc there used `/4 --localslots=1`, make -j8. */
+/** bench/BASELINE-distcc.md section 9: the client at 25 % of one core; distcc there used `/4 --localslots=1`, make -j8. */
 const WEAK_CLIENT: SimClient = { cpus: 1, speed: 0.25, localSlots: 1, parallelism: 8, localParallelism: 2 };
 const LAPTOP: SimClient = { cpus: 2, speed: 1, localSlots: 2, parallelism: 12, localParallelism: 2 };
 
