@@ -39,6 +39,10 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     nativeSpawn: !settings.inlineSpawn,
     readTimeoutMs: settings.readTimeout * 1000,
     jobLifetimeMs: settings.jobLifetime * 1000,
+    sandbox: settings.sandbox,
+    compilerLimits: { addressSpaceMiB: settings.maxCompilerMemory, cpuSeconds: settings.maxCompilerCpu },
+    maxConnectionsPerClient: settings.maxClientConnections,
+    maxQueuePerClient: settings.maxClientQueue,
     ...(settings.tempDir ? { tempDir: settings.tempDir } : {}),
     pipe: !settings.noPipe,
     logger,
@@ -195,7 +199,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   if (drop.changed && drop.persona) {
     logger.log("notice", "main", `running as user ${drop.persona.name} (uid ${drop.persona.uid})`);
     try {
-      await new JobFolders(server.tempDir).check();
+      const folders = new JobFolders(server.tempDir);
+      await folders.check();
+      // Leftovers of a dead server that ran as this user (the clean-up at start ran as root).
+      await folders.removeStale();
     } catch (err) {
       const message = `${(err as Error).message}; it must be writable by user ${drop.persona.name}`;
       logger.log("critical", "main", message);

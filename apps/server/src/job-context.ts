@@ -2,7 +2,9 @@ import type { DecoderLimits } from "@x/distcc-protocol";
 import type { JobFolders } from "./job-folder.js";
 import type { JobSlots } from "./job-slots.js";
 import type { StopSignal } from "./job-stop.js";
-import type { Launcher } from "./launcher.js";
+import type { Launcher, ProcessLimits } from "./launcher.js";
+import type { TreeBounds } from "./pump-tree.js";
+import type { BwrapSandbox } from "./sandbox.js";
 import type { MemoryBudget } from "./memory-budget.js";
 import type { Logger } from "./logger.js";
 import type { CompilerWhitelist } from "./whitelist.js";
@@ -29,4 +31,12 @@ export interface JobContext {
   memory: MemoryBudget;
   /** Aborted when the server stops for good: running compiles are killed. */
   shutdown: StopSignal;
+  /** Each compile runs in it (undefined: --sandbox none, or auto without a working bwrap). */
+  sandbox?: BwrapSandbox;
+  /** setrlimit on each compiler process. */
+  compilerLimits: ProcessLimits;
+  /** The command line (ARGV) must be complete this long after the connection opened. */
+  headerTimeoutMs?: number;
+  /** Bounds on a pump request's tree (its deadline is added per job). */
+  treeBounds: Omit<TreeBounds, "deadline" | "deadlineWhat">;
 }

@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, fstatSync, mkdtempSync, openSync, readdirSync, readSync, rmdirSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
+import { accessSync, closeSync, constants, fstatSync, lstatSync, mkdtempSync, openSync, readdirSync, readSync, rmdirSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,8 +73,23 @@ function emptyTreeSync(path: string): void {
 /** The thorough removal, with retries: a compiler killed a moment ago may still be closing files in there. */
 const removeThoroughly = (path: string): Promise<void> => rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
 
+/** `distcc-server-<pid>-XXXXXX`: the pid of the server that made it. */
+const FOLDER_NAME = /^distcc-server-(\d+)-[A-Za-z0-9]{6}$/;
+
+/** True while a process with this pid exists (EPERM: it exists, it is someone else's). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
- * Makes job folders `<dir>/distcc-server-XXXXXX` (mode 0700, mkdtemp: never an existing folder).
+ * Makes job folders `<dir>/distcc-server-<pid>-XXXXXX` (mode 0700, mkdtemp: never an existing
+ * folder). The pid in the name lets a later server of the same temp dir and user find what a
+ * server that died (kill -9, OOM) left behind: see removeStale.
  *
  * On a memory filesystem every file operation of a job is synchronous: each async call is a
  * thread-pool round trip (two thread wake-ups, a promise, a FileHandle for readFile/writeFile),
@@ -90,8 +105,40 @@ export class JobFolders {
   ) {}
 
   async create(): Promise<JobFolder> {
-    const prefix = join(this.dir, "distcc-server-");
+    const prefix = join(this.dir, `distcc-server-${process.pid}-`);
     return this.inMemory ? memoryFolder(mkdtempSync(prefix)) : diskFolder(await mkdtemp(prefix));
+  }
+
+  /**
+   * Removes the job folders of dead servers: named by a pid that no longer runs, owned by this
+   * user (another user's are theirs to clean, and we could not anyway). A live server's folders,
+   * this one's included, are never touched. Returns the names removed.
+   */
+  async removeStale(): Promise<string[]> {
+    const uid = process.getuid?.();
+    const removed: string[] = [];
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return removed;
+    }
+    for (const name of names) {
+      const m = FOLDER_NAME.exec(name);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      if (pid === process.pid || processAlive(pid)) continue;
+      const path = join(this.dir, name);
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (!st?.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      try {
+        await removeThoroughly(path);
+        removed.push(name);
+      } catch {
+        // a file we cannot remove (made read-only by the compiler? another owner inside): left
+      }
+    }
+    return removed;
   }
 
   /** Fails with a clear message unless job folders can be made here (checked at start-up). */

@@ -31,4 +31,26 @@ describe("JobSlots", () => {
     first?.();
     expect(slots.running).toBe(0);
   });
+
+  it("caps each client's share of the queue; another client still gets in line", async () => {
+    const slots = new JobSlots(1, 10, 2);
+    const running = await slots.acquire(undefined, "10.0.0.1");
+    const a1 = slots.acquire(undefined, "10.0.0.1");
+    const a2 = slots.acquire(undefined, "10.0.0.1");
+    expect(await slots.acquire(undefined, "10.0.0.1")).toBeUndefined();
+    expect(slots.queuedFor("10.0.0.1")).toBe(2);
+    const b = slots.acquire(undefined, "10.0.0.2");
+    expect(slots.queued).toBe(3);
+    running?.();
+    (await a1)?.();
+    expect(slots.queuedFor("10.0.0.1")).toBe(0);
+    // a slot freed makes room in the client's share again
+    const a3 = slots.acquire(undefined, "10.0.0.1");
+    expect(slots.queuedFor("10.0.0.1")).toBe(1);
+    (await a2)?.();
+    (await b)?.();
+    (await a3)?.();
+    expect(slots.running).toBe(0);
+    expect(slots.queued).toBe(0);
+  });
 });

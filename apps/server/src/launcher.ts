@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
+
+/** Resource limits set on each compiler process (0 or undefined = none). */
+export interface ProcessLimits {
+  /** RLIMIT_AS in MiB. */
+  addressSpaceMiB?: number;
+  /** RLIMIT_CPU in seconds (SIGXCPU, then SIGKILL a second later). */
+  cpuSeconds?: number;
+}
 
 /** One compiler to start: no shell, stdin /dev/null, stdout/stderr into files, own process group. */
 export interface LaunchRequest {
@@ -9,6 +17,7 @@ export interface LaunchRequest {
   env: NodeJS.ProcessEnv;
   stdoutFile: string;
   stderrFile: string;
+  limits?: ProcessLimits;
 }
 
 export type LaunchResult = { kind: "exit"; code: number | null; signal: NodeJS.Signals | null } | { kind: "error"; message: string };
@@ -19,9 +28,25 @@ export interface Launcher {
   close(): void;
 }
 
+const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => existsSync(p));
+
+/**
+ * Node's spawn cannot call setrlimit between fork and exec, so the launchers written in Node put
+ * util-linux's `prlimit` in front of the compiler (the native helper sets the limits itself).
+ * Without prlimit the limits cannot be applied; the native helper is the default anyway.
+ */
+export function withLimitsPrefix(req: LaunchRequest): LaunchRequest {
+  const as = req.limits?.addressSpaceMiB ?? 0;
+  const cpu = req.limits?.cpuSeconds ?? 0;
+  if (!PRLIMIT || (as <= 0 && cpu <= 0)) return req;
+  const opts = [...(as > 0 ? [`--as=${as * 1024 * 1024}`] : []), ...(cpu > 0 ? [`--cpu=${cpu}:${cpu + 1}`] : [])];
+  return { ...req, file: PRLIMIT, args: [...opts, "--", req.file, ...req.args] };
+}
+
 /** Spawns from this process (simple; each spawn forks the whole server, so it costs more as it grows). */
 export const inlineLauncher: Launcher = {
-  launch(req, onSpawn) {
+  launch(original, onSpawn) {
+    const req = withLimitsPrefix(original);
     return new Promise((resolve) => {
       let out: number | undefined;
       let err: number | undefined;
@@ -147,11 +172,12 @@ export class HelperLauncher implements Launcher {
   launch(req: LaunchRequest, onSpawn: (pid: number) => void): Promise<LaunchResult> {
     const helper = this.ensureHelper();
     if (!helper) return inlineLauncher.launch(req, onSpawn);
+    const { limits: _limits, ...wrapped } = withLimitsPrefix(req);
     const id = this.nextId++;
     return new Promise((resolve) => {
       if (this.pending.size === 0) this.setKeepAlive(true);
       this.pending.set(id, { onSpawn, resolve });
-      helper.send({ id, ...req }, (err) => {
+      helper.send({ id, ...wrapped }, (err) => {
         if (err) this.settle(id, { kind: "error", message: `spawn helper: ${err.message}` });
       });
     });

@@ -1,14 +1,19 @@
 // C source of the native spawn helper (built at run time with the host's C compiler; see
 // native-launcher.ts). It forks from a ~1 MB process instead of the whole Node heap.
 //
-// Requests on stdin: u32 LE id, payload length, argc, envc; then the payload: NUL-terminated
-// file, cwd, stdout file, stderr file, argv[argc], env[envc].
+// Requests on stdin: u32 LE id, payload length, argc, envc, address-space limit in MiB (0 = none),
+// CPU-time limit in seconds (0 = none); then the payload: NUL-terminated file, cwd, stdout file,
+// stderr file, argv[argc], env[envc].
 // Replies on stdout, 16 bytes each: u32 kind, u32 id, i32 a, i32 b.
 //   kind 1 = started (a = pid), 2 = failed (a = errno), 3 = ended (a = wait status).
 // Each compiler: own session (setsid: kill(-pid) reaches cc1 and as), default signal dispositions
 // and an empty signal mask, stdin /dev/null, stdout/stderr into the two files (created 0600),
-// chdir, execve (no shell, no PATH search). exec failures come back over a CLOEXEC pipe.
-// The helper exits when stdin closes (the server went away).
+// chdir, RLIMIT_AS and RLIMIT_CPU (setrlimit, so a compiler cannot take all memory or run
+// forever), PR_SET_PDEATHSIG (it dies with this helper), execve (no shell, no PATH search). exec
+// failures come back over a CLOEXEC pipe.
+// Nothing may outlive the server: the helper gets SIGTERM when the server dies (its own
+// PR_SET_PDEATHSIG), and on that or on EOF on stdin (the server went away) it kills the process
+// group of every running compile before it exits.
 export const NATIVE_SPAWN_SOURCE = String.raw`
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +23,8 @@ export const NATIVE_SPAWN_SOURCE = String.raw`
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,7 +67,7 @@ static void child_fail(int fd) {
   _exit(127);
 }
 
-static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint32_t envc) {
+static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint32_t envc, uint32_t as_mib, uint32_t cpu_s) {
   uint32_t need = 4 + argc + envc, count = 0;
   char **strs = calloc(need + 2, sizeof(char *));
   if (!strs) { reply(2, id, ENOMEM, 0); return; }
@@ -89,6 +96,16 @@ static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint3
     sigprocmask(SIG_SETMASK, &all, NULL);
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
     if (setsid() < 0) child_fail(pfd[1]);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(pfd[1]);
+    if (as_mib) {
+      struct rlimit rl = { (rlim_t)as_mib << 20, (rlim_t)as_mib << 20 };
+      if (setrlimit(RLIMIT_AS, &rl) != 0) child_fail(pfd[1]);
+    }
+    if (cpu_s) {
+      // SIGXCPU at the soft limit (gcc reports it as "CPU time limit exceeded"), SIGKILL 1 s later.
+      struct rlimit rl = { cpu_s, (rlim_t)cpu_s + 1 };
+      if (setrlimit(RLIMIT_CPU, &rl) != 0) child_fail(pfd[1]);
+    }
     int in = open("/dev/null", O_RDONLY);
     if (in < 0) child_fail(pfd[1]);
     int out = open(strs[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -138,30 +155,42 @@ static void reap(void) {
   }
 }
 
+static int kill_all(int code) {
+  for (size_t i = 0; i < njobs; i++) kill(-jobs[i].pid, SIGKILL);
+  return code;
+}
+
 int main(void) {
+  pid_t server = getppid();
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
+  sigaddset(&chld, SIGTERM);
   sigprocmask(SIG_BLOCK, &chld, NULL);
   signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) return 1;
+  // SIGTERM (read from the signalfd) when the server dies, even by SIGKILL; if it died before
+  // this line, the parent is already someone else.
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != server) return 0;
   for (;;) {
     struct pollfd p[2] = { { 0, POLLIN, 0 }, { sfd, POLLIN, 0 } };
     if (poll(p, 2, -1) < 0) { if (errno == EINTR) continue; return 1; }
     if (p[1].revents) {
       struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) > 0) {}
+      int term = 0;
+      while (read(sfd, &si, sizeof si) > 0) if (si.ssi_signo == SIGTERM) term = 1;
+      if (term) return kill_all(0);
       reap();
     }
     if (p[0].revents) {
-      uint32_t h[4];
-      if (read_all(0, h, sizeof h) != 0) return 0;
-      if (h[1] == 0 || h[1] > MAX_PAYLOAD) return 2;
+      uint32_t h[6];
+      if (read_all(0, h, sizeof h) != 0) return kill_all(0);
+      if (h[1] == 0 || h[1] > MAX_PAYLOAD) return kill_all(2);
       char *payload = malloc(h[1]);
-      if (!payload) return 3;
-      if (read_all(0, payload, h[1]) != 0) return 0;
-      start(h[0], payload, h[1], h[2], h[3]);
+      if (!payload) return kill_all(3);
+      if (read_all(0, payload, h[1]) != 0) return kill_all(0);
+      start(h[0], payload, h[1], h[2], h[3], h[4], h[5]);
       free(payload);
       reap();
     }

@@ -4,7 +4,7 @@ import type { CompileRequest } from "@x/distcc-protocol";
 import { preprocessedExtension, rewriteServerJob, type ScanResult } from "@x/distcc-toolchain";
 import { scanClientArgs } from "./check-request.js";
 import type { JobFolder } from "./job-folder.js";
-import { makeClientCwd, placeTreeEntry } from "./pump-tree.js";
+import { DEFAULT_TREE_BOUNDS, PumpTree, type TreeBounds } from "./pump-tree.js";
 
 /**
  * Protocol 3: the job root is in the object's debug info (comp_dir, file names). As distccd
@@ -57,6 +57,7 @@ export async function prepareJob(
   flags: readonly string[],
   addPipe = true,
   scan: ScanResult = scanClientArgs(request.argv),
+  treeBounds: TreeBounds = DEFAULT_TREE_BOUNDS,
 ): Promise<Prepared> {
   if (!scan.distributable) throw new Error("argv changed between checks"); // cannot happen: same argv
   const output = join(folder.path, "output.o");
@@ -69,8 +70,9 @@ export async function prepareJob(
   }
   const root = join(folder.path, "root");
   await mkdir(root, { mode: 0o755 });
-  const cwd = await makeClientCwd(root, request.cwd ?? "/");
-  for (const entry of request.files ?? []) await placeTreeEntry(root, entry);
+  const tree = new PumpTree(root, treeBounds);
+  const cwd = await tree.makeCwd(request.cwd ?? "/");
+  for (const entry of request.files ?? []) await tree.place(entry);
   const depsFile = join(folder.path, "output.deps");
   const rewritten = rewriteServerJob(scan.argv, { input: scan.input, output, root, cwd: request.cwd ?? "/", depsFile });
   return {

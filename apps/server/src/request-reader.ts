@@ -41,6 +41,12 @@ export interface ReadRequestOptions {
   idleTimeoutMs: number;
   /** Drop a client whose whole request takes longer than this. */
   totalTimeoutMs: number;
+  /**
+   * Drop a client whose command line (up to ARGV) is not complete after this long. distcc sends it
+   * at once, before it waits for its preprocessor; a connection that stays silent only holds a
+   * place (undefined = no such deadline).
+   */
+  headerTimeoutMs?: number;
   /** Checks argv as soon as it is complete (before DOTI / NFIL). */
   checkArgv: (argv: string[], version: ProtocolVersion, cwd: string | undefined, ext: RequestExtension | undefined) => ArgvVerdict;
   /** Counts request bytes. */
@@ -76,6 +82,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       settled = true;
       clearTimeout(idle);
       clearTimeout(total);
+      clearTimeout(header);
       conn.off("end", onEnd);
       conn.off("error", onError);
       conn.off("close", onClose);
@@ -89,6 +96,10 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       else idle = setTimeout(() => drop("OTHER", `client sent nothing for ${opts.idleTimeoutMs} ms`, 107), opts.idleTimeoutMs);
     };
     const total = setTimeout(() => drop("OTHER", `request not complete after ${opts.totalTimeoutMs} ms`, 107), opts.totalTimeoutMs);
+    let header: NodeJS.Timeout | undefined =
+      opts.headerTimeoutMs !== undefined
+        ? setTimeout(() => drop("OTHER", `client sent no complete command line within ${opts.headerTimeoutMs} ms`, 107), opts.headerTimeoutMs)
+        : undefined;
 
     /** Reads the extension packet, if any; returns the bytes for the request decoder. */
     const readPrefix = (chunk: Buffer): Buffer | undefined => {
@@ -154,6 +165,8 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         } else if (event.type === "cwd") {
           cwd = event.cwd;
         } else if (event.type === "argv") {
+          clearTimeout(header);
+          header = undefined;
           verdict = opts.checkArgv(event.argv, version ?? 1, cwd, ext);
           if (verdict.kind === "drop") {
             drop(verdict.result, verdict.reason, 100);

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { constants } from "node:os";
 import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "./exit-codes.js";
 import type { StopSignal } from "./job-stop.js";
-import { inlineLauncher, type Launcher } from "./launcher.js";
+import { inlineLauncher, type Launcher, type ProcessLimits } from "./launcher.js";
+import type { BwrapSandbox } from "./sandbox.js";
 
 export interface CompilerRun {
   /** Absolute path of the compiler (already whitelisted). */
@@ -22,6 +23,10 @@ export interface CompilerRun {
   clientGone?: StopSignal;
   /** Bytes kept of stdout and of stderr each; the rest is dropped (default 16 MiB). */
   maxOutput?: number;
+  /** Run inside this sandbox, with `outputDir` (the job folder) its only writable place. */
+  sandbox?: BwrapSandbox;
+  /** setrlimit on the compiler (address space, CPU time). */
+  limits?: ProcessLimits;
 }
 
 export type CompilerEnd = "exited" | "signaled" | "timeout" | "client-gone" | "spawn-failed";
@@ -37,6 +42,12 @@ export interface CompilerOutcome {
 }
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
+
+function limitNote(signal: NodeJS.Signals, limits: ProcessLimits | undefined): string {
+  const cpu = limits?.cpuSeconds ? ` (--max-compiler-cpu is ${limits.cpuSeconds} s per process)` : "";
+  return signal === "SIGXCPU" ? `ERROR: the compiler used up its CPU time${cpu}, killed` : `ERROR: the compiler was killed by SIGKILL${cpu}`;
+}
 
 /**
  * Reads at most `max` bytes of a file (the compiler's stdout or stderr); missing = empty. Sync:
@@ -93,8 +104,11 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
     else run.clientGone.addEventListener("abort", onClientGone, { once: true });
   }
 
-  const result = await launcher.launch(
-    { file: run.executable, args: run.args, cwd: run.cwd, env: run.env, stdoutFile: outPath, stderrFile: errPath },
+  const [file, args] = run.sandbox
+    ? [run.sandbox.bwrap, run.sandbox.argsFor(run.executable, run.args, run.outputDir, run.cwd)]
+    : [run.executable, run.args];
+  const launched = await launcher.launch(
+    { file, args, cwd: run.cwd, env: run.env, stdoutFile: outPath, stderrFile: errPath, ...(run.limits ? { limits: run.limits } : {}) },
     (spawnedPid) => {
       pid = spawnedPid;
       if (killedFor) killGroup();
@@ -102,6 +116,11 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   );
   clearTimeout(timer);
   run.clientGone?.removeEventListener("abort", onClientGone);
+  // bwrap exits 128 + N when the compiler died of signal N: reported as that signal, as without it.
+  const result =
+    run.sandbox && launched.kind === "exit" && launched.code !== null && launched.code > 128 && SIGNAL_NAMES.has(launched.code - 128)
+      ? { kind: "exit" as const, code: null, signal: SIGNAL_NAMES.get(launched.code - 128) ?? null }
+      : launched;
 
   let ended: Omit<CompilerOutcome, "stdout" | "stderr">;
   if (result.kind === "error") {
@@ -113,11 +132,23 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
     ended = { status: EXIT_IO_ERROR << 8, end: "client-gone", note: "ERROR: Client fd disconnected, killing job" };
   } else if (result.signal) {
     ended = { status: constants.signals[result.signal] ?? 9, end: "signaled" };
+    if (result.signal === "SIGXCPU" || (result.signal === "SIGKILL" && run.limits?.cpuSeconds)) {
+      ended.note = limitNote(result.signal, run.limits);
+    }
   } else {
     ended = { status: ((result.code ?? 0) & 0xff) << 8, end: "exited" };
   }
   const stdout = readBounded(outPath, maxOutput);
   const stderrRaw = readBounded(errPath, maxOutput);
+  // gcc reports a helper (cc1, as) that ran out of either limit in its own words; we say which limit.
+  if (!ended.note && ended.end === "exited" && ended.status !== 0 && run.limits) {
+    const text = stderrRaw.toString("latin1");
+    if (run.limits.addressSpaceMiB && /out of memory|memory exhausted|Cannot allocate memory|std::bad_alloc/i.test(text)) {
+      ended.note = `ERROR: the compiler ran out of memory: --max-compiler-memory is ${run.limits.addressSpaceMiB} MiB of address space per process`;
+    } else if (run.limits.cpuSeconds && /CPU time limit exceeded/i.test(text)) {
+      ended.note = `ERROR: the compiler was stopped: --max-compiler-cpu is ${run.limits.cpuSeconds} s of CPU time per process`;
+    }
+  }
   const stderr = ended.note ? Buffer.concat([stderrRaw, Buffer.from(`distcc-server: ${ended.note}\n`)]) : stderrRaw;
   return { ...ended, stdout, stderr };
 }

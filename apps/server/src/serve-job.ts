@@ -16,6 +16,12 @@ import { chooseJobCompiler } from "./resolve-compiler.js";
 import { capabilitiesAnswer, compiledJobTrailer, serverTrailer } from "./trailer.js";
 import { runCompiler } from "./run-compiler.js";
 
+/** "127.0.0.1:4567" -> "127.0.0.1", "::1:4567" -> "::1": the key of the per-client caps. */
+export function clientAddress(client: string): string {
+  const at = client.lastIndexOf(":");
+  return at > 0 ? client.slice(0, at) : client;
+}
+
 /**
  * Serves one connection = one job, start to end: read (bounded, with deadlines), check, wait for a
  * slot, compile in a fresh folder, answer, clean up. Never throws; returns what happened.
@@ -48,6 +54,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     ...(ctx.limits ? { limits: ctx.limits } : {}),
     idleTimeoutMs: ctx.readTimeoutMs,
     totalTimeoutMs: ctx.requestTimeoutMs,
+    ...(ctx.headerTimeoutMs !== undefined ? { headerTimeoutMs: ctx.headerTimeoutMs } : {}),
     checkArgv: (argv, version, cwd, ext) => {
       summary.compiler = argv[0];
       // Scanned once per job: the same scan serves the summary and the rewritten command.
@@ -115,13 +122,20 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
         marks.push([name, performance.now()]);
       }
     : (): void => {};
-  const release = await ctx.slots.acquire(clientGone);
+  const address = clientAddress(client);
+  const release = await ctx.slots.acquire(clientGone, address);
   mark("wait");
   if (!release) {
     conn.destroy();
     if (clientGone.aborted) return finish("CLI_DISCONN", "client went away while waiting for a compile slot");
+    if (ctx.slots.queued < ctx.slots.maxQueue) {
+      return finish("REJ_OVERLOAD", `all ${ctx.slots.capacity} slots busy and ${ctx.slots.maxQueuePerClient} requests of ${address} already waiting (--max-client-queue)`);
+    }
     return finish("REJ_OVERLOAD", `all ${ctx.slots.capacity} slots busy and ${ctx.slots.maxQueue} requests already waiting`);
   }
+  // --job-lifetime counts from here: building a pump tree and compiling share one deadline.
+  const jobStarted = Date.now();
+  const lifetimeMs = ctx.jobLifetimeMs;
 
   let folder: JobFolder | undefined;
   let response: CompileResponse | undefined;
@@ -132,7 +146,8 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     mark("folder");
     let prepared: Prepared;
     try {
-      prepared = await prepareJob(request, folder, resolved.executable, resolved.flags ?? [], ctx.addPipe, scan);
+      const deadline = lifetimeMs > 0 ? { deadline: jobStarted + lifetimeMs, deadlineWhat: `--job-lifetime (${lifetimeMs} ms)` } : {};
+      prepared = await prepareJob(request, folder, resolved.executable, resolved.flags ?? [], ctx.addPipe, scan, { ...ctx.treeBounds, ...deadline });
     } catch (err) {
       const bad = err instanceof PumpTreeError || err instanceof ServerRewriteError;
       result = bad ? "REJ_BAD_REQ" : "OTHER";
@@ -152,8 +167,11 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       launcher: ctx.launcher,
       // TMPDIR inside the job folder: whatever the compiler leaves behind goes with the folder.
       env: { ...ctx.compilerEnv, TMPDIR: folder.path },
-      lifetimeMs: ctx.jobLifetimeMs,
+      // What is left of the job's lifetime after the set-up (at least 1 ms: 0 would mean no limit).
+      lifetimeMs: lifetimeMs > 0 ? Math.max(1, lifetimeMs - (Date.now() - jobStarted)) : 0,
       clientGone,
+      ...(ctx.sandbox ? { sandbox: ctx.sandbox } : {}),
+      limits: ctx.compilerLimits,
     });
     summary.compileMs = Date.now() - compileStarted;
     mark("compile");

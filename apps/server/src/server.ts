@@ -11,7 +11,10 @@ import { formatJobSummary, type JobSummary } from "./job-result.js";
 import { defaultTempDir, JobFolders } from "./job-folder.js";
 import { JobSlots } from "./job-slots.js";
 import { JobStop } from "./job-stop.js";
-import { HelperLauncher, inlineLauncher } from "./launcher.js";
+import { HelperLauncher, inlineLauncher, type ProcessLimits } from "./launcher.js";
+import { DEFAULT_TREE_BOUNDS } from "./pump-tree.js";
+import { chooseSandbox, SandboxUnavailableError, type SandboxMode, type SandboxState } from "./sandbox.js";
+import { clientAddress } from "./serve-job.js";
 import { NativeLauncher } from "./native-launcher.js";
 import { MemoryBudget } from "./memory-budget.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -39,8 +42,19 @@ export interface ServerOptions {
   readTimeoutMs?: number;
   /** Drop a client whose request takes longer than this in total (default 300 000). */
   requestTimeoutMs?: number;
-  /** Kill a compile after this long (0 = never; default 0). */
+  /** Kill a job (pump tree and compile) after this long (0 = never; default 900 000 = 15 min). */
   jobLifetimeMs?: number;
+  /** Isolate each compile with bubblewrap: auto (default; bwrap when it works here, else a warning),
+   *  bwrap (refuse to start without it) or none. */
+  sandbox?: SandboxMode;
+  /** setrlimit on each compiler process (default 2048 MiB of address space, 600 s of CPU; 0 = none). */
+  compilerLimits?: ProcessLimits;
+  /** Connections open at once from one client address; more are closed at accept (default 64). */
+  maxConnectionsPerClient?: number;
+  /** Requests of one client address waiting for a slot; more are refused (default 32). */
+  maxQueuePerClient?: number;
+  /** Drop a connection whose command line is not complete after this long (default 15 000). */
+  headerTimeoutMs?: number;
   /** Where job folders are made (default /dev/shm when it is a writable tmpfs, else os.tmpdir()).
    *  On a tmpfs (or ramfs) a job's file operations are synchronous, which costs less CPU. */
   tempDir?: string;
@@ -95,6 +109,8 @@ export interface DistccServer {
   readonly statsAddress: AddressInfo | undefined;
   /** Where job folders are made (the option, or the default chosen at start). */
   readonly tempDir: string;
+  /** How compiles are isolated: bwrap, none (asked), unavailable (auto, bwrap does not work). */
+  readonly sandbox: SandboxState;
   /** A copy of the counters. */
   stats(): StatsSnapshot;
   /** Serves one job on any duplex stream (inetd/ssh mode: stdin+stdout). */
@@ -133,6 +149,7 @@ export interface JobService {
   readonly allow: AllowList;
   readonly whitelist: CompilerWhitelist;
   readonly tempDir: string;
+  readonly sandbox: SandboxState;
   readonly stats: ServerStats;
   /** Serves one job on a duplex stream (the caller checked the allow list). */
   serveStream(stream: Duplex, client?: string): Promise<JobSummary>;
@@ -148,7 +165,8 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const logger = options.logger ?? silentLogger;
   const allow = allowListFor(options);
   const jobs = options.jobs ?? (await import("node:os")).availableParallelism() + 2;
-  const slots = new JobSlots(jobs, options.maxQueue ?? 128);
+  const maxQueue = options.maxQueue ?? 128;
+  const slots = new JobSlots(jobs, maxQueue, Math.min(maxQueue, options.maxQueuePerClient ?? 32));
   const tempDir = options.tempDir ?? defaultTempDir();
   const folders = new JobFolders(tempDir);
   try {
@@ -156,6 +174,18 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   } catch (err) {
     throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", (err as Error).message);
   }
+  // What a server of this temp dir and user that died (kill -9) left behind.
+  const stale = await folders.removeStale();
+  if (stale.length > 0) logger.log("notice", "main", `removed ${stale.length} job folder(s) left in ${tempDir} by a server that is gone`);
+  const sandboxMode = options.sandbox ?? "auto";
+  let sandbox;
+  try {
+    sandbox = await chooseSandbox(sandboxMode, tempDir);
+  } catch (err) {
+    if (err instanceof SandboxUnavailableError) throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", err.message);
+    throw err;
+  }
+  if (sandbox.warning) logger.log("warning", "main", sandbox.warning);
   const whitelist =
     options.whitelist ??
     (options.cmdList ? new CmdListWhitelist(options.cmdList.file, options.cmdList.words) : await ToolchainIndex.discover(options.discover ?? {}));
@@ -164,6 +194,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const open = new Set<Socket | Duplex>();
   const running = new Set<Promise<JobSummary>>();
   const stats = new ServerStats(() => ({ running: slots.running, queued: slots.queued, connections: open.size }), jobs);
+  stats.setSandbox({ mode: sandboxMode, state: sandbox.state, ...(sandbox.warning ? { warning: sandbox.warning } : {}) });
 
   const ctx: JobContext = {
     folders,
@@ -176,9 +207,13 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     launcher: options.spawnHelper ? new HelperLauncher() : options.nativeSpawn === false ? inlineLauncher : new NativeLauncher(options.tempDir ?? tmpdir()),
     readTimeoutMs: options.readTimeoutMs ?? 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
-    jobLifetimeMs: options.jobLifetimeMs ?? 0,
+    jobLifetimeMs: options.jobLifetimeMs ?? 900_000,
     compilerEnv: options.compilerEnv ?? defaultCompilerEnv(),
     shutdown,
+    ...(sandbox.sandbox ? { sandbox: sandbox.sandbox } : {}),
+    compilerLimits: { addressSpaceMiB: 2048, cpuSeconds: 600, ...options.compilerLimits },
+    headerTimeoutMs: options.headerTimeoutMs ?? 15_000,
+    treeBounds: DEFAULT_TREE_BOUNDS,
   };
 
   const report = (summary: JobSummary): JobSummary => {
@@ -227,6 +262,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     allow,
     whitelist,
     tempDir,
+    sandbox: sandbox.state,
     stats,
     serveStream,
     get openCount() {
@@ -246,6 +282,10 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   const { allow, stats, report, serveStream, tempDir } = service;
   const logger = options.logger ?? silentLogger;
   const maxConnections = options.maxConnections ?? 256;
+  // One address may hold only part of the connections: 256 silent ones from one machine used to
+  // lock every client out until the read deadline.
+  const maxPerClient = Math.min(maxConnections, options.maxConnectionsPerClient ?? 64);
+  const openByClient = new Map<string, number>();
 
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
     const client = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
@@ -261,9 +301,21 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
       report({ result: "REJ_OVERLOAD", reason: `${maxConnections} connections already open`, client, status: 0, ret: 114, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
       return;
     }
+    const address = clientAddress(client);
+    const mine = openByClient.get(address) ?? 0;
+    if (mine >= maxPerClient) {
+      socket.resetAndDestroy();
+      report({ result: "REJ_OVERLOAD", reason: `${maxPerClient} connections from ${address} already open (--max-client-connections)`, client, status: 0, ret: 114, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
+      return;
+    }
+    openByClient.set(address, mine + 1);
     stats.accepted();
     socket.setNoDelay(true);
-    void serveStream(socket, client);
+    void serveStream(socket, client).finally(() => {
+      const n = (openByClient.get(address) ?? 1) - 1;
+      if (n <= 0) openByClient.delete(address);
+      else openByClient.set(address, n);
+    });
   });
   server.on("error", (err) => logger.log("error", "listener", err.message));
 
@@ -296,6 +348,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
     address,
     statsAddress,
     tempDir,
+    sandbox: service.sandbox,
     stats: () => stats.snapshot(),
     serveStream,
     close,

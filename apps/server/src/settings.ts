@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { SANDBOX_MODES, type SandboxMode } from "./sandbox.js";
 
 /** Log levels, most to least severe (distccd's names). */
 export const LOG_LEVELS = ["critical", "error", "warning", "notice", "info", "debug"] as const;
@@ -39,6 +40,11 @@ export interface Settings {
   config?: string;
   help: boolean;
   version: boolean;
+  sandbox: SandboxMode;
+  maxCompilerMemory: number;
+  maxCompilerCpu: number;
+  maxClientConnections: number;
+  maxClientQueue: number;
   /** distccd's --enable-tcp-insecure was given (accepted for ssh mode; the whitelist stays on). */
   insecureRequested?: boolean;
 }
@@ -71,7 +77,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "allowPrivate", flag: "--allow-private", kind: { type: "bool" }, help: "accept clients from the private networks (10/8, 172.16/12, 192.168/16, 127/8, fe80::/10, fc00::/7, ::1)" },
   { key: "jobs", flag: "--jobs", short: "-j", kind: { type: "int", min: 1, max: 1024 }, arg: "N", help: "compiles run at once (default: CPUs + 2)" },
   { key: "nice", flag: "--nice", short: "-N", kind: { type: "int", min: -20, max: 19 }, arg: "N", help: "niceness of the server and its compilers (default 5)" },
-  { key: "jobLifetime", flag: "--job-lifetime", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "kill a compile that runs longer (0 = no limit; default 0)" },
+  { key: "jobLifetime", flag: "--job-lifetime", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "kill a job (pump tree and compile) that runs longer (0 = no limit; default 900)" },
   { key: "readTimeout", flag: "--read-timeout", kind: { type: "int", min: 1, max: 3600 }, arg: "SECONDS", help: "drop a client that sends nothing for this long while sending its request (default 60)" },
   { key: "maxConnections", flag: "--max-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once; beyond, new ones are closed (default 256)" },
   { key: "maxQueue", flag: "--max-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "complete requests waiting for a compile slot; beyond, refused (default 128)" },
@@ -92,6 +98,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "tempDir", flag: "--temp-dir", kind: { type: "string" }, arg: "DIR", help: "where job folders are made (default /dev/shm when it is a writable tmpfs with 1 GiB free, else $TMPDIR or /tmp)" },
   { key: "noPipe", flag: "--no-pipe", kind: { type: "bool" }, help: "do not add -pipe to gcc/clang compiles (default: added, same objects, no temporary .s file)" },
   { key: "cacheFile", flag: "--cache-file", kind: { type: "string" }, arg: "FILE", help: "remember compiler probes here (default $XDG_CACHE_HOME/distcc-server/compilers.json)" },
+  // Isolation and limits (docs/server.md, "Sandbox and limits").
+  { key: "sandbox", flag: "--sandbox", kind: { type: "enum", values: SANDBOX_MODES }, arg: "MODE", help: "run each compiler in a bubblewrap sandbox: auto (default: when bwrap works here, else a warning), bwrap (required) or none" },
+  { key: "maxCompilerMemory", flag: "--max-compiler-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "address space of each compiler process (RLIMIT_AS; 0 = no limit; default 2048)" },
+  { key: "maxCompilerCpu", flag: "--max-compiler-cpu", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "CPU time of each compiler process (RLIMIT_CPU; 0 = no limit; default 600)" },
+  { key: "maxClientConnections", flag: "--max-client-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once from one client address; beyond, new ones are closed (default 64)" },
+  { key: "maxClientQueue", flag: "--max-client-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "requests of one client address waiting for a compile slot; beyond, refused (default 32)" },
   { key: "config", flag: "--config", short: "-c", kind: { type: "string" }, arg: "FILE", help: "read settings from a JSON file (flags win over it)", flagOnly: true },
   { key: "help", flag: "--help", short: "-h", kind: { type: "bool" }, help: "show this help", flagOnly: true },
   { key: "version", flag: "--version", kind: { type: "bool" }, help: "show the version", flagOnly: true },
@@ -105,7 +117,7 @@ export function defaultSettings(): Settings {
     allowPrivate: false,
     jobs: availableParallelism() + 2,
     nice: 5,
-    jobLifetime: 0,
+    jobLifetime: 900,
     readTimeout: 60,
     maxConnections: 256,
     maxQueue: 128,
@@ -123,6 +135,11 @@ export function defaultSettings(): Settings {
     noPipe: false,
     help: false,
     version: false,
+    sandbox: "auto",
+    maxCompilerMemory: 2048,
+    maxCompilerCpu: 600,
+    maxClientConnections: 64,
+    maxClientQueue: 32,
   };
 }
 

@@ -29,6 +29,8 @@ export interface StatsSnapshot {
   bytesIn: number;
   bytesOut: number;
   perCompiler: Record<string, CompilerFigures>;
+  /** How compiles are isolated (--sandbox): "unavailable" = auto found no working bwrap. */
+  sandbox?: { mode: string; state: string; warning?: string };
 }
 
 const MINUTES = [1, 5, 15] as const;
@@ -118,6 +120,13 @@ export class ServerStats {
     }
   }
 
+  private sandboxInfo: StatsSnapshot["sandbox"];
+
+  /** Recorded once at start (chooseSandbox). */
+  setSandbox(info: NonNullable<StatsSnapshot["sandbox"]>): void {
+    this.sandboxInfo = { ...info };
+  }
+
   snapshot(): StatsSnapshot {
     const now = Date.now();
     const live = this.live();
@@ -143,6 +152,7 @@ export class ServerStats {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       perCompiler: Object.fromEntries([...this.perCompiler].map(([k, v]) => [k, { ...v }])),
+      ...(this.sandboxInfo ? { sandbox: { ...this.sandboxInfo } } : {}),
     };
   }
 

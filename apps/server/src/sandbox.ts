@@ -1,0 +1,137 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+
+export const SANDBOX_MODES = ["auto", "bwrap", "none"] as const;
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
+
+/** What the server uses (the /json field): bwrap, none (asked), unavailable (auto, probe failed). */
+export type SandboxState = "bwrap" | "none" | "unavailable";
+
+/** --sandbox bwrap was asked for and bubblewrap does not work here. */
+export class SandboxUnavailableError extends Error {
+  readonly code = "DISTCC_SERVER_ERR_SANDBOX";
+  constructor(message: string) {
+    super(message);
+    this.name = "SandboxUnavailableError";
+  }
+}
+
+const BWRAP_PATHS = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"];
+
+/** Where bubblewrap is installed, if it is. */
+export function findBwrap(): string | undefined {
+  return BWRAP_PATHS.find((p) => existsSync(p));
+}
+
+/**
+ * Writable or shared places of the host that a compiler has no business seeing: each gets an empty
+ * tmpfs. /run (and /var/run, its link) holds Unix sockets (a read-only mount does not stop a
+ * connect()), /tmp, /var/tmp and /dev/shm other users' files.
+ */
+const MASKED = ["/tmp", "/var/tmp", "/run"];
+
+function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+}
+
+function realOrSame(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Builds the bubblewrap command line of one compile. The compiler sees the host read-only, a
+ * minimal /dev, its own /proc, PID, IPC, UTS and network namespaces (no network at all), empty
+ * tmpfs over /tmp, /var/tmp, /run and the server's temp dir, and, writable, only its own job
+ * folder bound back at the same path (so no path in the command changes). It runs without
+ * capabilities even when the server is root, in a new session, and dies with bwrap
+ * (--die-with-parent), which dies with the spawn helper (PR_SET_PDEATHSIG).
+ */
+export class BwrapSandbox {
+  private readonly tempDir: string;
+
+  constructor(
+    readonly bwrap: string,
+    tempDir: string,
+  ) {
+    this.tempDir = realOrSame(resolve(tempDir));
+  }
+
+  /** The argv (after bwrap itself) that runs `file args` for the job folder `jobDir`. */
+  argsFor(file: string, args: readonly string[], jobDir: string, cwd: string): string[] {
+    const masks = [...MASKED, this.tempDir].filter((d, i, all) => all.indexOf(d) === i);
+    const out = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
+    for (const d of masks) {
+      // /dev/shm comes with --dev (an empty directory of the new /dev): no tmpfs needed there.
+      if (isUnder(d, "/dev")) continue;
+      out.push("--tmpfs", d);
+    }
+    // A compiler that lives in a masked place (a toolchain unpacked under /tmp) is bound back
+    // read-only: the whitelist chose it, so it must still run.
+    for (const exe of new Set([file, realOrSame(file)])) {
+      const dir = dirname(exe);
+      if (masks.some((m) => isUnder(dir, m))) out.push("--ro-bind", dir, dir);
+    }
+    out.push(
+      "--bind", jobDir, jobDir,
+      "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+      "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+      "--chdir", cwd,
+      "--", file, ...args,
+    );
+    return out;
+  }
+}
+
+function run(file: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolvePromise) => {
+    execFile(file, args, { timeout: 20_000, env: { PATH: "/usr/bin:/bin", LC_ALL: "C" } }, (err, stdout, stderr) => {
+      resolvePromise({ ok: !err, output: `${stdout}${stderr}`.trim() });
+    });
+  });
+}
+
+/**
+ * Runs the exact sandbox a compile gets (a scratch job folder in `tempDir`) on `/bin/sh`, which
+ * must write a file in its folder: proves that user namespaces (or a privileged bwrap) work here.
+ */
+export async function probeBwrap(bwrap: string, tempDir: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+  let jobDir: string | undefined;
+  try {
+    jobDir = mkdtempSync(join(tempDir, ".distcc-server-probe-"));
+    const sandbox = new BwrapSandbox(bwrap, tempDir);
+    const sh = existsSync("/bin/sh") ? "/bin/sh" : "/usr/bin/sh";
+    const r = await run(bwrap, sandbox.argsFor(sh, ["-c", "echo ok > probe && cat probe"], jobDir, jobDir));
+    if (r.ok && r.output === "ok") return { ok: true };
+    return { ok: false, reason: r.output.split("\n")[0] || "bwrap failed" };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  } finally {
+    if (jobDir) rmSync(jobDir, { recursive: true, force: true });
+  }
+}
+
+export interface SandboxChoice {
+  state: SandboxState;
+  sandbox?: BwrapSandbox;
+  /** Why there is no sandbox although auto would have used one (for the start-up warning). */
+  warning?: string;
+}
+
+/** Decides the sandbox for `mode` at start (auto: bwrap when the probe works, else none + warning). */
+export async function chooseSandbox(mode: SandboxMode, tempDir: string): Promise<SandboxChoice> {
+  if (mode === "none") return { state: "none" };
+  const bwrap = findBwrap();
+  const probe = bwrap ? await probeBwrap(bwrap, tempDir) : { ok: false as const, reason: "bwrap is not installed (apt-get install bubblewrap)" };
+  if (bwrap && probe.ok) return { state: "bwrap", sandbox: new BwrapSandbox(bwrap, tempDir) };
+  const reason = probe.ok ? "bwrap is not installed" : probe.reason;
+  if (mode === "bwrap") throw new SandboxUnavailableError(`--sandbox bwrap: the sandbox does not work here: ${reason}`);
+  return {
+    state: "unavailable",
+    warning: `compiles run WITHOUT a sandbox: ${reason}. Install bubblewrap and allow unprivileged user namespaces (or pass --sandbox none to silence this)`,
+  };
+}
