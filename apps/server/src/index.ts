@@ -15,3 +15,8 @@ export { JOB_RESULTS, formatJobSummary, type JobResult, type JobSummary } from "
 export { renderDistccdStats, renderJsonStats, renderPrometheus } from "./stats-render.js";
 export type { StatsSnapshot, CompilerFigures } from "./stats.js";
 export { PumpTreeError } from "./pump-tree.js";
+export { runCompiler, type CompilerRun, type CompilerOutcome } from "./run-compiler.js";
+export { NativeLauncher } from "./native-launcher.js";
+export { inlineLauncher, type Launcher, type LaunchRequest, type ProcessLimits } from "./launcher.js";
+export { BwrapSandbox, chooseSandbox, probeBwrap, findBwrap, SANDBOX_MODES, type SandboxMode, type SandboxState } from "./sandbox.js";
+export { JobFolders } from "./job-folder.js";
