@@ -113,11 +113,11 @@ export async function disassembly(object: string, cwd: string): Promise<string> 
 export function exchange(
   port: number,
   request: Uint8Array | Uint8Array[],
-  opts: { halfClose?: boolean; host?: string } = {},
+  opts: { halfClose?: boolean; host?: string; localAddress?: string } = {},
 ): Promise<{ bytes: Buffer; error?: string }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = connect({ port, host: opts.host ?? "127.0.0.1" });
+    const socket = connect({ port, host: opts.host ?? "127.0.0.1", ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     let error: string | undefined;
     socket.on("connect", () => {
       for (const part of Array.isArray(request) ? request : [request]) socket.write(part);
