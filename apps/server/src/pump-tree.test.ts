@@ -2,7 +2,7 @@ import { lstat, readFile, readlink, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@x/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { PumpTreeError, makeClientCwd, placeTreeEntry } from "./pump-tree.js";
+import { DEFAULT_TREE_BOUNDS, PumpTree, PumpTreeError, makeClientCwd, placeTreeEntry } from "./pump-tree.js";
 import { fixDependencyFile } from "./dotd.js";
 
 const dirs: { remove(): void }[] = [];
@@ -40,6 +40,32 @@ describe("placeTreeEntry", () => {
     await expect(placeTreeEntry(r, { kind: "file", name: "/a.h", content: new Uint8Array() })).rejects.toThrow(/twice/);
     await expect(makeClientCwd(r, "/tmp/../..")).rejects.toBeInstanceOf(PumpTreeError);
     expect((await readdir(r)).sort()).toEqual(["a.h", "usr"]);
+  });
+});
+
+describe("PumpTree bounds", () => {
+  it("refuses a NAME or CDIR deeper than maxDepth before making anything", async () => {
+    const r = root();
+    const tree = new PumpTree(r, DEFAULT_TREE_BOUNDS);
+    const deep = `/${Array.from({ length: 1900 }, () => "d").join("/")}/x.h`;
+    await expect(tree.place({ kind: "file", name: deep, content: new Uint8Array() })).rejects.toThrow(/1901 levels deep \(at most 128\)/);
+    await expect(tree.makeCwd(`/${"a/".repeat(200)}`)).rejects.toThrow(/levels deep/);
+    expect(await readdir(r)).toEqual([]);
+    // 128 levels are fine.
+    await tree.place({ kind: "file", name: `/${"d/".repeat(127)}ok.h`, content: new Uint8Array([1]) });
+  });
+
+  it("makes each directory once, and stops at maxDirs", async () => {
+    const r = root();
+    const tree = new PumpTree(r, { maxDepth: 128, maxDirs: 10 });
+    for (let i = 0; i < 50; i++) await tree.place({ kind: "file", name: `/a/b/c/f${i}.h`, content: new Uint8Array() });
+    expect((await readdir(join(r, "a/b/c"))).length).toBe(50);
+    await expect(tree.place({ kind: "file", name: "/1/2/3/4/5/6/7/8/x.h", content: new Uint8Array() })).rejects.toThrow(/more than 10 directories/);
+  });
+
+  it("stops building when the job's deadline has passed", async () => {
+    const tree = new PumpTree(root(), { ...DEFAULT_TREE_BOUNDS, deadline: Date.now() - 1, deadlineWhat: "--job-lifetime (5 ms)" });
+    await expect(tree.place({ kind: "file", name: "/a.h", content: new Uint8Array() })).rejects.toThrow(/took longer than --job-lifetime \(5 ms\)/);
   });
 });
 
