@@ -13,7 +13,9 @@
 // failures come back over a CLOEXEC pipe.
 // Nothing may outlive the server: the helper gets SIGTERM when the server dies (its own
 // PR_SET_PDEATHSIG), and on that or on EOF on stdin (the server went away) it kills the process
-// group of every running compile before it exits.
+// group of every running compile before it exits. (The compilers' own PR_SET_PDEATHSIG is not
+// enough: bwrap changes its credentials, which clears it; killing bwrap takes its sandbox along,
+// --die-with-parent and the PID namespace. Tested in test/leftovers.test.ts.)
 export const NATIVE_SPAWN_SOURCE = String.raw`
 #define _GNU_SOURCE
 #include <errno.h>
