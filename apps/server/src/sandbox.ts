@@ -122,10 +122,13 @@ export interface SandboxChoice {
   warning?: string;
 }
 
-/** Decides the sandbox for `mode` at start (auto: bwrap when the probe works, else none + warning). */
-export async function chooseSandbox(mode: SandboxMode, tempDir: string): Promise<SandboxChoice> {
+/**
+ * Decides the sandbox for `mode` at start (auto: bwrap when the probe works, else none + warning).
+ * `bwrapPath`: bubblewrap's path when not the installed one (tests use a broken one).
+ */
+export async function chooseSandbox(mode: SandboxMode, tempDir: string, bwrapPath?: string): Promise<SandboxChoice> {
   if (mode === "none") return { state: "none" };
-  const bwrap = findBwrap();
+  const bwrap = bwrapPath ?? findBwrap();
   const probe = bwrap ? await probeBwrap(bwrap, tempDir) : { ok: false as const, reason: "bwrap is not installed (apt-get install bubblewrap)" };
   if (bwrap && probe.ok) return { state: "bwrap", sandbox: new BwrapSandbox(bwrap, tempDir) };
   const reason = probe.ok ? "bwrap is not installed" : probe.reason;

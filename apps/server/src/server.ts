@@ -47,6 +47,8 @@ export interface ServerOptions {
   /** Isolate each compile with bubblewrap: auto (default; bwrap when it works here, else a warning),
    *  bwrap (refuse to start without it) or none. */
   sandbox?: SandboxMode;
+  /** bubblewrap's path (default: /usr/bin/bwrap, /bin/bwrap or /usr/local/bin/bwrap). */
+  bwrapPath?: string;
   /** setrlimit on each compiler process (default 2048 MiB of address space, 600 s of CPU; 0 = none). */
   compilerLimits?: ProcessLimits;
   /** Connections open at once from one client address; more are closed at accept (default 64). */
@@ -180,7 +182,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const sandboxMode = options.sandbox ?? "auto";
   let sandbox;
   try {
-    sandbox = await chooseSandbox(sandboxMode, tempDir);
+    sandbox = await chooseSandbox(sandboxMode, tempDir, options.bwrapPath);
   } catch (err) {
     if (err instanceof SandboxUnavailableError) throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", err.message);
     throw err;
