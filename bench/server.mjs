@@ -6,7 +6,8 @@
 //       /proc/PID/stat, compilers excluded: far less noisy than throughput on a shared machine)
 // Rounds are interleaved (distccd, ours, distccd, ours, ...) and the median is reported.
 // Run after `pnpm build`: `node bench/server.mjs` (or `pnpm bench server`).
-// Three servers: distccd, ours (default settings) and ours with --spawn-helper.
+// Three servers: distccd, ours (default settings) and ours with --spawn-helper (or, with
+// ALT_ARGS="--sandbox none", ours with those flags instead: the sandbox's cost, interleaved).
 // Environment: DURATION (s per load run, default 6), ROUNDS (default 2), NFILES (default 150),
 // SERVER_JOBS (default nproc), KEEP=1 keeps the scratch dir.
 import { execFile, spawn } from "node:child_process";
@@ -25,6 +26,9 @@ const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const NFILES = Number(process.env.NFILES ?? 150);
 const JOBS = Number(process.env.SERVER_JOBS ?? availableParallelism());
 const CONCURRENCY = [2, 8];
+// The third server's flags (default --spawn-helper); its label is "ours+alt" when they are given.
+const ALT_ARGS = (process.env.ALT_ARGS ?? "--spawn-helper").split(" ").filter(Boolean);
+const ALT_KIND = process.env.ALT_ARGS ? "ours+alt" : "ours+helper";
 
 if (!existsSync(CLI)) {
   console.error(`bench/server.mjs: ${CLI} is missing; run \`pnpm build\` first`);
@@ -158,6 +162,13 @@ function cpuMeter(processes) {
 }
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
+/** Busy CPU ticks of the whole machine (/proc/stat: everything but idle and iowait). Includes the
+ *  compilers, the clients, a sandbox's set-up and tear-down in kernel threads, and any other load. */
+function machineBusyTicks() {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  return f.reduce((a, b) => a + b, 0) - f[3] - f[4];
+}
+
 async function startServer(kind) {
   const port = await freePort();
   const log = join(work, `${kind}-${port}.log`);
@@ -166,7 +177,7 @@ async function startServer(kind) {
   const args =
     kind === "distccd"
       ? ["--no-detach", "--daemon", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice"]
-      : [CLI, ...(kind === "ours+helper" ? ["--spawn-helper"] : []), "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice", "--cache-file", join(work, "cache.json")];
+      : [CLI, ...(kind === ALT_KIND ? ALT_ARGS : []), "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice", "--cache-file", join(work, "cache.json")];
   // distccd signals its whole process group when it stops: give each server its own session.
   const child = spawn(kind === "distccd" ? "distccd" : process.execPath, args, { detached: true, stdio: "ignore" });
   await waitForPort(port);
@@ -204,6 +215,7 @@ async function loadRun(server, clients) {
   let peakKb = server.rss();
   server.cpu.sample();
   const cpuBefore = server.cpu.total();
+  const machineBefore = machineBusyTicks();
   const sampler = setInterval(() => {
     peakKb = Math.max(peakKb, server.rss());
     server.cpu.sample();
@@ -226,7 +238,8 @@ async function loadRun(server, clients) {
   clearInterval(sampler);
   server.cpu.sample();
   const cpuMsPerJob = ok > 0 ? ((server.cpu.total() - cpuBefore) * TICK_MS) / ok : 0;
-  return { perSecond: ok / DURATION, failed, peakKb, cpuMsPerJob };
+  const machineMsPerJob = ok > 0 ? ((machineBusyTicks() - machineBefore) * TICK_MS) / ok : 0;
+  return { perSecond: ok / DURATION, failed, peakKb, cpuMsPerJob, machineMsPerJob };
 }
 
 /** (b): make -j8 of the generated project through the server. */
@@ -262,9 +275,9 @@ const median = (xs) => {
 generateProject(join(work, "project"));
 console.log(`distcc-server vs distccd: --jobs ${JOBS}, ${DURATION} s per load run, ${ROUNDS} interleaved rounds, ${NFILES}-file project, ${availableParallelism()} CPUs`);
 
-const KINDS = ["distccd", "ours", "ours+helper"];
-const results = Object.fromEntries(KINDS.map((k) => [k, { load: {}, cpu: {}, make: [], peakKb: 0, idleKb: 0 }]));
-for (const c of CONCURRENCY) for (const k of Object.keys(results)) [results[k].load[c], results[k].cpu[c]] = [[], []];
+const KINDS = ["distccd", "ours", ALT_KIND];
+const results = Object.fromEntries(KINDS.map((k) => [k, { load: {}, cpu: {}, machine: {}, make: [], peakKb: 0, idleKb: 0 }]));
+for (const c of CONCURRENCY) for (const k of Object.keys(results)) [results[k].load[c], results[k].cpu[c], results[k].machine[c]] = [[], [], []];
 
 const servers = {};
 for (const k of KINDS) servers[k] = await startServer(k);
@@ -280,9 +293,10 @@ try {
         const r = await loadRun(servers[kind], c);
         results[kind].load[c].push(r.perSecond);
         results[kind].cpu[c].push(r.cpuMsPerJob);
+        results[kind].machine[c].push(r.machineMsPerJob);
         results[kind].peakKb = Math.max(results[kind].peakKb, r.peakKb);
         if (r.failed) console.log(`  ${kind}: ${r.failed} failed compiles with ${c} clients`);
-        console.log(`  round ${round + 1}, ${c} clients, ${kind}: ${r.perSecond.toFixed(1)} compiles/s, server CPU ${r.cpuMsPerJob.toFixed(2)} ms/job, peak RSS ${(r.peakKb / 1024).toFixed(1)} MB`);
+        console.log(`  round ${round + 1}, ${c} clients, ${kind}: ${r.perSecond.toFixed(1)} compiles/s, server CPU ${r.cpuMsPerJob.toFixed(2)} ms/job, machine CPU ${r.machineMsPerJob.toFixed(1)} ms/job, peak RSS ${(r.peakKb / 1024).toFixed(1)} MB`);
       }
     }
     for (const kind of KINDS) {
@@ -303,15 +317,19 @@ const row = (label, d, o, h, unit, digits = 1) => {
 };
 const R = results;
 console.log("");
-console.log(`${"measure (median)".padEnd(34)} ${"distccd".padStart(9)} ${"ours".padStart(9)} ${"ours+helper".padStart(12)} ${"unit".padEnd(11)} ${"ratio".padStart(6)} ${"ratio+h".padStart(8)}`);
+console.log(`${"measure (median)".padEnd(34)} ${"distccd".padStart(9)} ${"ours".padStart(9)} ${ALT_KIND.padStart(12)} ${"unit".padEnd(11)} ${"ratio".padStart(6)} ${"ratio+h".padStart(8)}`);
 for (const c of CONCURRENCY) {
-  row(`trivial compiles, ${c} clients`, median(R.distccd.load[c]), median(R.ours.load[c]), median(R["ours+helper"].load[c]), "compiles/s");
+  row(`trivial compiles, ${c} clients`, median(R.distccd.load[c]), median(R.ours.load[c]), median(R[ALT_KIND].load[c]), "compiles/s");
 }
 for (const c of CONCURRENCY) {
-  row(`server CPU per job, ${c} clients`, median(R.distccd.cpu[c]), median(R.ours.cpu[c]), median(R["ours+helper"].cpu[c]), "ms", 2);
+  row(`server CPU per job, ${c} clients`, median(R.distccd.cpu[c]), median(R.ours.cpu[c]), median(R[ALT_KIND].cpu[c]), "ms", 2);
 }
-row(`make -j8, ${NFILES} files`, median(R.distccd.make), median(R.ours.make), median(R["ours+helper"].make), "s", 2);
-row("server RSS, idle", R.distccd.idleKb / 1024, R.ours.idleKb / 1024, R["ours+helper"].idleKb / 1024, "MB");
-row("server RSS, peak under load", R.distccd.peakKb / 1024, R.ours.peakKb / 1024, R["ours+helper"].peakKb / 1024, "MB");
-console.log("\nratio = ours/distccd, ratio+h = ours --spawn-helper/distccd. Goals: throughput ratio >= 0.9 (within 10%),");
+for (const c of CONCURRENCY) {
+  row(`machine CPU per job, ${c} clients`, median(R.distccd.machine[c]), median(R.ours.machine[c]), median(R[ALT_KIND].machine[c]), "ms", 1);
+}
+row(`make -j8, ${NFILES} files`, median(R.distccd.make), median(R.ours.make), median(R[ALT_KIND].make), "s", 2);
+row("server RSS, idle", R.distccd.idleKb / 1024, R.ours.idleKb / 1024, R[ALT_KIND].idleKb / 1024, "MB");
+row("server RSS, peak under load", R.distccd.peakKb / 1024, R.ours.peakKb / 1024, R[ALT_KIND].peakKb / 1024, "MB");
+console.log(`\nratio = ours/distccd, ratio+h = ours ${ALT_ARGS.join(" ")}/distccd.`);
+console.log(" Goals: throughput ratio >= 0.9 (within 10%),");
 console.log("make time ratio <= 1.1, our RSS (own processes, helper included) < 100 MB.");
