@@ -184,18 +184,22 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const stale = await folders.removeStale();
   if (stale.length > 0) logger.log("notice", "main", `removed ${stale.length} job folder(s) left in ${tempDir} by a server that is gone`);
   const sandboxMode = options.sandbox ?? "auto";
-  let sandbox;
-  try {
-    sandbox = await chooseSandbox(sandboxMode, tempDir, options.bwrapPath);
-  } catch (err) {
-    if (err instanceof SandboxUnavailableError) throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", err.message);
-    throw err;
-  }
-  if (sandbox.warning) logger.log("warning", "main", sandbox.warning);
-  else if (sandbox.sandbox) logger.log("notice", "main", `each compile runs in a bubblewrap sandbox (${sandbox.sandbox.bwrap}): read-only system, its job folder only, no network`);
+  // The sandbox probe (a bwrap run) and the compiler discovery run side by side.
+  const choosing = chooseSandbox(sandboxMode, tempDir, options.bwrapPath).then(
+    (choice) => ({ choice }),
+    (err: unknown) => ({ err }),
+  );
   const whitelist =
     options.whitelist ??
     (options.cmdList ? new CmdListWhitelist(options.cmdList.file, options.cmdList.words) : await ToolchainIndex.discover(options.discover ?? {}));
+  const chosen = await choosing;
+  if ("err" in chosen) {
+    if (chosen.err instanceof SandboxUnavailableError) throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", chosen.err.message);
+    throw chosen.err;
+  }
+  const sandbox = chosen.choice;
+  if (sandbox.warning) logger.log("warning", "main", sandbox.warning);
+  else if (sandbox.sandbox) logger.log("notice", "main", `each compile runs in a bubblewrap sandbox (${sandbox.sandbox.bwrap}): read-only system, its job folder only, no network`);
   // Every running job listens on it.
   const shutdown = new JobStop();
   const open = new Set<Socket | Duplex>();
