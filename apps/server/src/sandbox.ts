@@ -29,7 +29,11 @@ export function findBwrap(): string | undefined {
  * tmpfs. /run (and /var/run, its link) holds Unix sockets (a read-only mount does not stop a
  * connect()), /tmp, /var/tmp and /dev/shm other users' files.
  */
-const MASKED = ["/tmp", "/var/tmp", "/run"];
+const MASKED = ["/dev/shm", "/tmp", "/var/tmp", "/run"];
+
+/** Size of each masking tmpfs: they only hold mount points (the compiler's TMPDIR is its job
+ *  folder), so writing there cannot take the host's memory. */
+const MASK_SIZE = String(16 << 20);
 
 function isUnder(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
@@ -54,9 +58,11 @@ function realOrSame(path: string): string {
 export class BwrapSandbox {
   private readonly tempDir: string;
 
+  /** `sizedTmpfs`: bwrap knows --size (0.6+); without it the masks are unbounded tmpfs. */
   constructor(
     readonly bwrap: string,
     tempDir: string,
+    readonly sizedTmpfs = true,
   ) {
     this.tempDir = realOrSame(resolve(tempDir));
   }
@@ -66,8 +72,7 @@ export class BwrapSandbox {
     const masks = [...MASKED, this.tempDir].filter((d, i, all) => all.indexOf(d) === i);
     const out = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
     for (const d of masks) {
-      // /dev/shm comes with --dev (an empty directory of the new /dev): no tmpfs needed there.
-      if (isUnder(d, "/dev")) continue;
+      if (this.sizedTmpfs) out.push("--size", MASK_SIZE);
       out.push("--tmpfs", d);
     }
     // A compiler that lives in a masked place (a toolchain unpacked under /tmp) is bound back
@@ -99,11 +104,11 @@ function run(file: string, args: string[]): Promise<{ ok: boolean; output: strin
  * Runs the exact sandbox a compile gets (a scratch job folder in `tempDir`) on `/bin/sh`, which
  * must write a file in its folder: proves that user namespaces (or a privileged bwrap) work here.
  */
-export async function probeBwrap(bwrap: string, tempDir: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function probeBwrap(bwrap: string, tempDir: string, sizedTmpfs = true): Promise<{ ok: true } | { ok: false; reason: string }> {
   let jobDir: string | undefined;
   try {
     jobDir = mkdtempSync(join(tempDir, ".distcc-server-probe-"));
-    const sandbox = new BwrapSandbox(bwrap, tempDir);
+    const sandbox = new BwrapSandbox(bwrap, tempDir, sizedTmpfs);
     const sh = existsSync("/bin/sh") ? "/bin/sh" : "/usr/bin/sh";
     const r = await run(bwrap, sandbox.argsFor(sh, ["-c", "echo ok > probe && cat probe"], jobDir, jobDir));
     if (r.ok && r.output === "ok") return { ok: true };
@@ -131,6 +136,8 @@ export async function chooseSandbox(mode: SandboxMode, tempDir: string, bwrapPat
   const bwrap = bwrapPath ?? findBwrap();
   const probe = bwrap ? await probeBwrap(bwrap, tempDir) : { ok: false as const, reason: "bwrap is not installed (apt-get install bubblewrap)" };
   if (bwrap && probe.ok) return { state: "bwrap", sandbox: new BwrapSandbox(bwrap, tempDir) };
+  // An older bwrap without --size: the same sandbox with unbounded masking tmpfs.
+  if (bwrap && (await probeBwrap(bwrap, tempDir, false)).ok) return { state: "bwrap", sandbox: new BwrapSandbox(bwrap, tempDir, false) };
   const reason = probe.ok ? "bwrap is not installed" : probe.reason;
   if (mode === "bwrap") throw new SandboxUnavailableError(`--sandbox bwrap: the sandbox does not work here: ${reason}`);
   return {

@@ -71,6 +71,9 @@ describe.each(users)("bubblewrap sandbox at the spawn layer, as $name", ({ user 
     expect(r.intruder).toBe(false);
     // /run (sockets) is empty; no network but its own loopback, which reaches nothing of the host.
     expect(r.run_listing).toBe("");
+    // /tmp and /dev/shm in there are small: writing there cannot fill the host's memory.
+    expect(r.tmp_fill).toBe("no");
+    expect(r.shm_fill).toBe("no");
     expect(r.interfaces).toBe("lo");
     expect(r.connect).not.toBe("connected");
     expect(connections).toBe(0);
