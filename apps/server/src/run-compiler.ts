@@ -19,6 +19,8 @@ export interface CompilerRun {
   launcher?: Launcher;
   /** Kill the compile after this long (0 or undefined = no limit): STAT 118 << 8. */
   lifetimeMs?: number;
+  /** The --job-lifetime the message names, when `lifetimeMs` is what is left of it. */
+  jobLifetimeMs?: number;
   /** Aborted when the client went away: the compile is killed, STAT 107 << 8. */
   clientGone?: StopSignal;
   /** Bytes kept of stdout and of stderr each; the rest is dropped (default 16 MiB). */
@@ -127,7 +129,7 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
     // spawn failed (ENOENT, EACCES, ...): distccd's child would exit 110 here.
     ended = { status: EXIT_COMPILER_MISSING << 8, end: "spawn-failed", note: `ERROR: failed to exec ${run.executable}: ${result.message}` };
   } else if (killedFor === "timeout") {
-    ended = { status: EXIT_TIMEOUT << 8, end: "timeout", note: `ERROR: compilation exceeded --job-lifetime (${run.lifetimeMs} ms), killed` };
+    ended = { status: EXIT_TIMEOUT << 8, end: "timeout", note: `ERROR: compilation exceeded --job-lifetime (${run.jobLifetimeMs ?? run.lifetimeMs} ms), killed` };
   } else if (killedFor === "client-gone") {
     ended = { status: EXIT_IO_ERROR << 8, end: "client-gone", note: "ERROR: Client fd disconnected, killing job" };
   } else if (result.signal) {

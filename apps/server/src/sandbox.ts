@@ -67,20 +67,43 @@ export class BwrapSandbox {
     this.tempDir = realOrSame(resolve(tempDir));
   }
 
+  /** The argv up to the compiler's binds, the same for every job; and those binds per compiler. */
+  private prefix: string[] | undefined;
+  private readonly masks: string[] = [];
+  private readonly compilerBinds = new Map<string, string[]>();
+
+  private commonPrefix(): string[] {
+    if (!this.prefix) {
+      this.masks.push(...[...MASKED, this.tempDir].filter((d, i, all) => all.indexOf(d) === i));
+      this.prefix = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
+      for (const d of this.masks) {
+        if (this.sizedTmpfs) this.prefix.push("--size", MASK_SIZE);
+        this.prefix.push("--tmpfs", d);
+      }
+    }
+    return this.prefix;
+  }
+
+  /**
+   * A compiler that lives in a masked place (a toolchain unpacked under /tmp) is bound back
+   * read-only: the whitelist chose it, so it must still run. Worked out once per compiler.
+   */
+  private bindsFor(file: string): string[] {
+    let binds = this.compilerBinds.get(file);
+    if (!binds) {
+      binds = [];
+      for (const exe of new Set([file, realOrSame(file)])) {
+        const dir = dirname(exe);
+        if (this.masks.some((m) => isUnder(dir, m))) binds.push("--ro-bind", dir, dir);
+      }
+      if (this.compilerBinds.size < 1024) this.compilerBinds.set(file, binds);
+    }
+    return binds;
+  }
+
   /** The argv (after bwrap itself) that runs `file args` for the job folder `jobDir`. */
   argsFor(file: string, args: readonly string[], jobDir: string, cwd: string): string[] {
-    const masks = [...MASKED, this.tempDir].filter((d, i, all) => all.indexOf(d) === i);
-    const out = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
-    for (const d of masks) {
-      if (this.sizedTmpfs) out.push("--size", MASK_SIZE);
-      out.push("--tmpfs", d);
-    }
-    // A compiler that lives in a masked place (a toolchain unpacked under /tmp) is bound back
-    // read-only: the whitelist chose it, so it must still run.
-    for (const exe of new Set([file, realOrSame(file)])) {
-      const dir = dirname(exe);
-      if (masks.some((m) => isUnder(dir, m))) out.push("--ro-bind", dir, dir);
-    }
+    const out = [...this.commonPrefix(), ...this.bindsFor(file)];
     out.push(
       "--bind", jobDir, jobDir,
       "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",

@@ -169,6 +169,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       env: { ...ctx.compilerEnv, TMPDIR: folder.path },
       // What is left of the job's lifetime after the set-up (at least 1 ms: 0 would mean no limit).
       lifetimeMs: lifetimeMs > 0 ? Math.max(1, lifetimeMs - (Date.now() - jobStarted)) : 0,
+      jobLifetimeMs: lifetimeMs,
       clientGone,
       ...(ctx.sandbox ? { sandbox: ctx.sandbox } : {}),
       limits: ctx.compilerLimits,
