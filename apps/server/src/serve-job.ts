@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import type { CompileResponse } from "@x/distcc-protocol";
+import { DOCTOR_PROBE_COMPILER, type CompileResponse } from "@x/distcc-protocol";
 import { ServerRewriteError, type ScanResult } from "@x/distcc-toolchain";
 import { checkArgv, scanClientArgs } from "./check-request.js";
 import { fixDependencyFile } from "./dotd.js";
@@ -67,6 +67,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     writeAfterResponse(conn, capabilitiesAnswer(ctx));
     await endStream(conn).catch(() => undefined);
     conn.destroy();
+    summary.probe = true;
     return finish("OTHER", "capabilities query (XCAP)");
   }
   const { request, verdict, ext } = outcome;
@@ -94,7 +95,11 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   };
 
   if (verdict.kind === "refuse") {
-    ctx.logger.log("warning", "check_request", `${client}: ${verdict.reason}`);
+    // `distcc-client doctor` asks with a compiler no server has, to learn whose server answers:
+    // routine, so neither a warning nor a failure in the stats.
+    const probe = request.argv[0] === DOCTOR_PROBE_COMPILER;
+    if (probe) summary.probe = true;
+    ctx.logger.log(probe ? "info" : "warning", "check_request", `${client}: ${probe ? "doctor probe answered: " : ""}${verdict.reason}`);
     summary.status = verdict.exitCode << 8;
     summary.ret = verdict.exitCode;
     const trailer = serverTrailer({ resolvedBy: ext?.identity ? "identity" : "name", ...(verdict.missing ? { missing: verdict.missing } : {}) });

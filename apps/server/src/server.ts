@@ -4,6 +4,7 @@ import { Duplex } from "node:stream";
 import type { DecoderLimits } from "@x/distcc-protocol";
 import { ToolchainIndex, type DiscoverOptions } from "@x/distcc-toolchain";
 import { AllowList, LOOPBACK_RANGES, PRIVATE_RANGES } from "./allow-list.js";
+import { showPeer } from "./client-address.js";
 import { CmdListWhitelist } from "./cmdlist-whitelist.js";
 import { DistccServerError } from "./errors.js";
 import type { JobContext } from "./job-context.js";
@@ -19,6 +20,7 @@ import { serveJob } from "./serve-job.js";
 import { createStatsServer } from "./stats-http.js";
 import { ServerStats, type StatsSnapshot } from "./stats.js";
 import type { CompilerWhitelist } from "./whitelist.js";
+import { logWhitelist } from "./whitelist-log.js";
 
 export interface ServerOptions {
   /** TCP port (default 3632; 0 = a free port, see `address`). */
@@ -105,9 +107,12 @@ export interface DistccServer {
   setAllow(options: Pick<ServerOptions, "allow" | "allowPrivate">): void;
 }
 
-function listen(server: Server, port: number, host: string | undefined): Promise<AddressInfo> {
+function listen(server: Server, port: number, host: string | undefined, flag: "--port" | "--stats-port"): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(new DistccServerError("DISTCC_SERVER_ERR_LISTEN", `cannot listen on ${host ?? "*"}:${port}: ${err.message}`, { cause: err }));
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const why = err.code === "EADDRINUSE" ? `the port is already in use (another distccd or distcc-server?); stop it or choose another with ${flag}` : err.message;
+      reject(new DistccServerError("DISTCC_SERVER_ERR_LISTEN", `cannot listen on ${host ?? "*"}:${port}: ${why}`, { cause: err }));
+    };
     server.once("error", onError);
     server.listen({ port, host, backlog: 1024 }, () => {
       server.off("error", onError);
@@ -159,6 +164,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const whitelist =
     options.whitelist ??
     (options.cmdList ? new CmdListWhitelist(options.cmdList.file, options.cmdList.words) : await ToolchainIndex.discover(options.discover ?? {}));
+  logWhitelist(logger, whitelist);
   // Every running job listens on it.
   const shutdown = new JobStop();
   const open = new Set<Socket | Duplex>();
@@ -248,7 +254,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   const maxConnections = options.maxConnections ?? 256;
 
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
-    const client = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
+    const client = showPeer(socket.remoteAddress, socket.remotePort);
     socket.on("error", () => {});
     if (!allow.allows(socket.remoteAddress)) {
       logger.log("warning", "check_client", `refused connection from ${client}: not in the --allow list`);
@@ -267,13 +273,13 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   });
   server.on("error", (err) => logger.log("error", "listener", err.message));
 
-  const address = await listen(server, options.port ?? 3632, options.listen);
+  const address = await listen(server, options.port ?? 3632, options.listen, "--port");
   let statsServer: Server | undefined;
   let statsAddress: AddressInfo | undefined;
   if (options.statsPort !== undefined) {
     statsServer = createStatsServer({ stats, allow, tempDir });
     try {
-      statsAddress = await listen(statsServer, options.statsPort, options.listen);
+      statsAddress = await listen(statsServer, options.statsPort, options.listen, "--stats-port");
     } catch (err) {
       server.close();
       throw err;
