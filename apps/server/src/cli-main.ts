@@ -20,6 +20,7 @@ import { AllowList } from "./allow-list.js";
 import { showPeer } from "./client-address.js";
 import { EXIT_BAD_ARGUMENTS, EXIT_BIND_FAILED, EXIT_DISTCC_FAILED, EXIT_SETUID_FAILED, EXIT_SUCCESS } from "./exit-codes.js";
 import { armLifetime } from "./lifetime.js";
+import { isErrno } from "./errno.js";
 
 /** defaults < config file < flags. A bad `--allow` entry is a bad argument here, as in distccd. */
 export function resolveSettings(argv: readonly string[]): Settings {
@@ -256,8 +257,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         if (settings.pidFile) {
           try {
             unlinkSync(settings.pidFile);
-          } catch {
-            // already gone
+          } catch (err) {
+            // ENOENT: someone removed it already. Anything else is worth a line in the log.
+            if (!isErrno(err, "ENOENT")) logger.log("warning", "main", `cannot remove pid file ${settings.pidFile}: ${(err as Error).message}`);
           }
         }
         logger.log("notice", "main", "stopped");

@@ -171,6 +171,8 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const running = new Set<Promise<JobSummary>>();
   const stats = new ServerStats(() => ({ running: slots.running, queued: slots.queued, connections: open.size }), jobs);
 
+  const spawnFallback = (reason: string): void =>
+    logger.log("warning", "spawn", `the spawn helper cannot run (${reason}); compilers start from the server process instead`);
   const ctx: JobContext = {
     folders,
     addPipe: options.pipe ?? true,
@@ -179,7 +181,11 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     logger,
     limits: { ...SERVER_LIMITS, ...options.limits },
     memory: new MemoryBudget(options.maxRequestMemory ?? 1 << 30),
-    launcher: options.spawnHelper ? new HelperLauncher() : options.nativeSpawn === false ? inlineLauncher : new NativeLauncher(options.tempDir ?? tmpdir()),
+    launcher: options.spawnHelper
+      ? new HelperLauncher(spawnFallback)
+      : options.nativeSpawn === false
+        ? inlineLauncher
+        : new NativeLauncher(options.tempDir ?? tmpdir(), undefined, spawnFallback),
     readTimeoutMs: options.readTimeoutMs ?? 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
     jobLifetimeMs: options.jobLifetimeMs ?? 0,
@@ -192,8 +198,9 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     try {
       logger.log("notice", "job_summary", formatJobSummary(summary));
       options.onJob?.(summary);
-    } catch {
-      // An embedder's logger or callback must not take the server down.
+    } catch (embedderError) {
+      // Whatever an embedder's logger or callback throws, it must not take the server down; that
+      // logger is what would report it, so it is dropped here on purpose.
     }
     return summary;
   };
