@@ -112,7 +112,7 @@ describe("doctor's probe", () => {
     const probe = await sendCompileJob({ host: "127.0.0.1", port: srv.port }, job(DOCTOR_PROBE_COMPILER), { readTrailer: true });
     expect(probe.response.status >> 8).toBe(110);
     expect(probe.server).toBe("ours");
-    expect(Buffer.from(probe.response.stderr).toString()).toMatch(/^distcc-server: ERROR: compiler not allowed/);
+    expect(Buffer.from(probe.response.stderr).toString()).toMatch(/^distcc-server: ERROR: /);
     expect(await eventually(() => srv.server.stats().probes === before.probes + 1)).toBe(true);
     const afterProbe = srv.server.stats();
     expect(afterProbe.results).toEqual(before.results);
