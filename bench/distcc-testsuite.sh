@@ -72,7 +72,12 @@ for pairing in "${pairings[@]}"; do
   failed=$(grep -E '^[A-Za-z0-9_]+ +FAIL' "$log" | awk '{print $1}' | tr '\n' ' ' || true)
   echo "$pairing: $passed passed, $(wc -w <<<"$failed") failed, $notrun not run${failed:+; failed: $failed}  ($log)"
   # Daemons the suite left behind (each has a --lifetime) and our client's agents, by process id:
-  # only this run's, whose command line names its private directory.
-  for pid in $(pgrep -u "$user" -f "$work/" || true); do kill "$pid" 2>/dev/null || true; done
+  # only this run's, whose command line or environment (the agents' DISTCC_DIR) names its directory.
+  for pid in $(pgrep -u "$user" || true); do
+    if tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$work/" ||
+      tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qF "$work/"; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
   rm -rf "$work"
 done
