@@ -5,7 +5,7 @@ import type { ClientCommand } from "./invocation.js";
 import { agentPaths } from "./agent-paths.js";
 import { makeCompilerLinks } from "./links.js";
 import { cachedNativeLauncher, packageFiles } from "./native-launcher.js";
-import { VERSION } from "./version.js";
+import { VERSION, versionText } from "./version.js";
 import { runDoctor } from "./doctor/doctor.js";
 import { buildSummary, monOnce } from "./mon/mon-command.js";
 import { ensurePrivateDir, UnsafeAgentPathError, verifyPrivateDirIfPresent } from "./private-dir.js";
@@ -56,7 +56,7 @@ export async function runCommand(
     case "help":
       return { stdout: HELP, stderr: "", code: 0 };
     case "version":
-      return { stdout: `distcc-client ${VERSION} (wire-compatible with distcc 3.4, protocols 1 and 2)\n`, stderr: "", code: 0 };
+      return { stdout: versionText(), stderr: "", code: 0 };
     case "show-hosts":
     case "jobs": {
       // distcc exits 0 even when the list is invalid; it just prints nothing useful.

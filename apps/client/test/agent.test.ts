@@ -168,7 +168,11 @@ describe("the resident agent", () => {
     const jobs = await run(process.execPath, [cli, "-j"], { cwd: tmp.path, env });
     expect(jobs.stdout).toBe("6\n");
     const version = await run(process.execPath, [cli, "--version"], { cwd: tmp.path, env });
-    expect(version.stdout).toMatch(/^distcc-client \d+\.\d+\.\d+/);
+    // distcc's shape (its test suite's VersionOption regexes), then ours.
+    const [line1, line2, line3] = version.stdout.split("\n");
+    expect(line1).toMatch(/^distcc 3\.4 [.\w-]+$/);
+    expect(line2).toBe("  (protocols 1 and 2) (default port 3632)");
+    expect(line3).toMatch(/^  distcc-client \d+\.\d+\.\d+ /);
     const help = await run(process.execPath, [cli, "--help"], { cwd: tmp.path, env });
     expect(help.stdout).toContain("links DIR");
     // `launcher` builds the native launcher once under DISTCC_DIR and prints its path; it compiles.

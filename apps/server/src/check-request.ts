@@ -34,7 +34,9 @@ export function checkArgv(
     return {
       kind: "refuse",
       exitCode: EXIT_COMPILER_MISSING,
-      reason: `compiler not allowed: ${decision.reason}`,
+      // A compiler that is not here at all is what distccd reports as "failed to exec NAME" (with
+      // the same exit 110; scripts and distcc's own test suite look for those words).
+      reason: decision.notInstalled ? `failed to exec ${compiler}: ${decision.reason}` : `compiler not allowed: ${decision.reason}`,
       ...(decision.missing ? { missing: decision.missing } : {}),
     };
   }

@@ -15,13 +15,31 @@ import { LineLogger } from "./logger.js";
 import { createJobService, startServer, type DistccServer, type ServerOptions } from "./server.js";
 import { runServiceCommand } from "./service-install.js";
 import { defaultSettings, type Settings } from "./settings.js";
-import { packageVersion } from "./version.js";
+import { packageVersion, versionText } from "./version.js";
+import { AllowList } from "./allow-list.js";
+import { showPeer } from "./client-address.js";
+import { EXIT_BAD_ARGUMENTS, EXIT_BIND_FAILED, EXIT_DISTCC_FAILED, EXIT_SETUID_FAILED, EXIT_SUCCESS } from "./exit-codes.js";
+import { armLifetime } from "./lifetime.js";
+import { isErrno } from "./errno.js";
 
-/** defaults < config file < flags. */
+/** defaults < config file < flags. A bad `--allow` entry is a bad argument here, as in distccd. */
 export function resolveSettings(argv: readonly string[]): Settings {
   const flags = parseFlags(argv);
   const file = flags.config ? loadConfigFile(flags.config) : {};
-  return { ...defaultSettings(), ...file, ...flags };
+  const settings = { ...defaultSettings(), ...file, ...flags };
+  new AllowList(settings.allow);
+  return settings;
+}
+
+/**
+ * The exit status for an error of start-up, after the arguments were read (those all exit 101,
+ * EXIT_BAD_ARGUMENTS): a busy port 102 (EXIT_BIND_FAILED; distcc's test suite and init scripts
+ * try the next port on it), anything else 100 (EXIT_DISTCC_FAILED), as distccd.
+ */
+export function startFailureExitCode(err: unknown): number {
+  if (err instanceof DistccServerError && err.code === "DISTCC_SERVER_ERR_LISTEN") return EXIT_BIND_FAILED;
+  if (err instanceof DistccServerError && err.code === "DISTCC_SERVER_ERR_ALLOW") return EXIT_BAD_ARGUMENTS;
+  return EXIT_DISTCC_FAILED;
 }
 
 /** The library options the settings describe. */
@@ -67,7 +85,7 @@ function stdioStream(): { stream: Duplex; client: string; address?: string } {
   const [inStat, outStat] = [fstatSync(0), fstatSync(1)];
   if (inStat.isSocket() && inStat.dev === outStat.dev && inStat.ino === outStat.ino) {
     const socket = new Socket({ fd: 0, readable: true, writable: true, allowHalfOpen: true });
-    return { stream: socket, client: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`, ...(socket.remoteAddress ? { address: socket.remoteAddress } : {}) };
+    return { stream: socket, client: showPeer(socket.remoteAddress, socket.remotePort), ...(socket.remoteAddress ? { address: socket.remoteAddress } : {}) };
   }
   return { stream: Duplex.from({ readable: process.stdin, writable: process.stdout }), client: "stdin" };
 }
@@ -81,11 +99,19 @@ async function runInetd(settings: Settings, logger: LineLogger): Promise<number>
   if (explicitAllow && address !== undefined && !service.allow.allows(address)) {
     logger.log("warning", "check_client", `refused ${client}: not in the --allow list`);
     stream.destroy();
-    return 0;
+    return EXIT_SUCCESS;
   }
+  // --lifetime bounds an inetd job too: the connection is cut and the job's folder removed.
+  let expired = false;
+  const lifetime = armLifetime(settings.lifetime, () => {
+    expired = true;
+    logger.log("notice", "main", `--lifetime ${settings.lifetime} s reached: closing the connection`);
+    stream.destroy();
+  });
   const summary = await service.serveStream(stream, client);
-  await service.drain(1000);
-  return summary.result === "COMPILE_OK" || summary.result === "COMPILE_ERROR" ? 0 : 1;
+  lifetime.cancel();
+  await service.drain(expired ? 0 : 1000);
+  return summary.result === "COMPILE_OK" || summary.result === "COMPILE_ERROR" ? EXIT_SUCCESS : 1;
 }
 
 /** Settings a running server takes from a reloaded config file; the others need a restart. */
@@ -133,15 +159,15 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     settings = resolveSettings(argv);
   } catch (err) {
     process.stderr.write(`distcc-server: ${(err as Error).message}\n`);
-    return 101; // distcc's EXIT_BAD_ARGUMENTS
+    return EXIT_BAD_ARGUMENTS;
   }
   if (settings.help) {
     process.stdout.write(helpText(packageVersion()));
-    return 0;
+    return EXIT_SUCCESS;
   }
   if (settings.version) {
-    process.stdout.write(`distcc-server ${packageVersion()} (distcc protocols 1, 2, 3; Node ${process.version})\n`);
-    return 0;
+    process.stdout.write(versionText());
+    return EXIT_SUCCESS;
   }
   const detachedCopy = process.env[DETACHED_ENV] === "1";
   if (settings.daemon && !settings.noDetach && !settings.inetd && !detachedCopy) {
@@ -158,7 +184,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     });
   } catch (err) {
     process.stderr.write(`distcc-server: cannot open log file: ${(err as Error).message}\n`);
-    return 101;
+    return EXIT_BAD_ARGUMENTS;
   }
   try {
     setPriority(settings.nice);
@@ -178,8 +204,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (err) {
     const message = err instanceof DistccServerError ? err.message : `cannot start: ${(err as Error).message}`;
     logger.log("critical", "main", message);
-    reportToParent({ ready: false, error: message });
-    return err instanceof DistccServerError && err.code === "DISTCC_SERVER_ERR_LISTEN" ? 102 : 100;
+    const status = startFailureExitCode(err);
+    reportToParent({ ready: false, error: message, status });
+    return status;
   }
   if (settings.pidFile) {
     try {
@@ -192,9 +219,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const drop = dropPrivileges(settings.user);
   if (drop.error) {
     logger.log("critical", "main", `cannot become user ${drop.persona?.name ?? settings.user}: ${drop.error}`);
-    reportToParent({ ready: false, error: `cannot drop privileges: ${drop.error}` });
+    reportToParent({ ready: false, error: `cannot drop privileges: ${drop.error}`, status: EXIT_SETUID_FAILED });
     await server.close({ graceMs: 0 });
-    return 112; // distcc's EXIT_SETUID_FAILED
+    return EXIT_SETUID_FAILED;
   }
   if (drop.changed && drop.persona) {
     logger.log("notice", "main", `running as user ${drop.persona.name} (uid ${drop.persona.uid})`);
@@ -206,9 +233,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     } catch (err) {
       const message = `${(err as Error).message}; it must be writable by user ${drop.persona.name}`;
       logger.log("critical", "main", message);
-      reportToParent({ ready: false, error: message });
+      reportToParent({ ready: false, error: message, status: EXIT_DISTCC_FAILED });
       await server.close({ graceMs: 0 });
-      return 100;
+      return EXIT_DISTCC_FAILED;
     }
   }
   else if (process.getuid?.() === 0) logger.log("warning", "main", "running as root: compilers run as root too (--user root)");
@@ -237,14 +264,17 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         if (settings.pidFile) {
           try {
             unlinkSync(settings.pidFile);
-          } catch {
-            // already gone
+          } catch (err) {
+            // ENOENT: someone removed it already. Anything else is worth a line in the log.
+            if (!isErrno(err, "ENOENT")) logger.log("warning", "main", `cannot remove pid file ${settings.pidFile}: ${(err as Error).message}`);
           }
         }
         logger.log("notice", "main", "stopped");
-        resolve(0);
+        resolve(EXIT_SUCCESS);
       });
     };
+    // distccd's --lifetime (its test suite starts every daemon with one): stop as on SIGTERM.
+    armLifetime(settings.lifetime, () => stop(`--lifetime ${settings.lifetime} s reached`));
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
     let applied = settings;

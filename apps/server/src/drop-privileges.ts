@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isErrno } from "./errno.js";
 
 export interface Persona {
   name: string;
@@ -11,8 +12,10 @@ export function findUser(name: string, passwd = "/etc/passwd"): Persona | undefi
   let text: string;
   try {
     text = readFileSync(passwd, "utf8");
-  } catch {
-    return undefined;
+  } catch (err) {
+    // No passwd file (a minimal container): nobody to find. Anything else is the caller's to report.
+    if (isErrno(err, "ENOENT")) return undefined;
+    throw err;
   }
   for (const line of text.split("\n")) {
     const [user, , uid, gid] = line.split(":");
@@ -29,7 +32,12 @@ export function findUser(name: string, passwd = "/etc/passwd"): Persona | undefi
 export function dropPrivileges(requested: string | undefined): { changed: boolean; persona?: Persona; error?: string } {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return { changed: false };
   if (requested === "root") return { changed: false };
-  const persona = requested ? findUser(requested) : (findUser("distccd") ?? findUser("nobody") ?? { name: "nobody", uid: 65534, gid: 65534 });
+  let persona: Persona | undefined;
+  try {
+    persona = requested ? findUser(requested) : (findUser("distccd") ?? findUser("nobody") ?? { name: "nobody", uid: 65534, gid: 65534 });
+  } catch (err) {
+    return { changed: false, error: `cannot read /etc/passwd: ${(err as Error).message}` };
+  }
   if (!persona) return { changed: false, error: `no such user ${JSON.stringify(requested)} in /etc/passwd` };
   try {
     process.setgroups?.([persona.gid]); // drop root's supplementary groups

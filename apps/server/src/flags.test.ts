@@ -38,6 +38,9 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ allow: ["ok", 3] })).toThrow(/"allow\[1\]" must be a list of non-empty strings/);
     expect(() => parseConfig({ jbos: 3 })).toThrow(/unknown key\(s\) "jbos"; allowed keys: port, listen/);
     expect(parseConfig({ maxRequestMemory: 512 })).toEqual({ maxRequestMemory: 512 });
+    // --lifetime has its key too, checked like the flag.
+    expect(parseConfig({ lifetime: 60 })).toEqual({ lifetime: 60 });
+    expect(() => parseConfig({ lifetime: -1 })).toThrow(/"lifetime" must be an integer from 0/);
     expect(() => parseConfig([1])).toThrow(/one JSON object/);
   });
 });

@@ -1,14 +1,20 @@
 import { DistccServerError } from "./errors.js";
+import { NO_OP_OPTIONS, REFUSED_OPTIONS, SHORTHAND_OPTIONS } from "./distccd-options.js";
 import { OPTION_SPECS, describeKind, type OptionSpec, type Settings } from "./settings.js";
 
 function findSpec(name: string): OptionSpec | undefined {
   return OPTION_SPECS.find((s) => s.flag === name || s.short === name || s.aliases?.includes(name));
 }
 
+function takesNoValue(flag: string, word: string): DistccServerError {
+  return new DistccServerError("DISTCC_SERVER_ERR_CONFIG", `${flag} takes no value (got ${JSON.stringify(word)})`);
+}
+
 /**
  * Parses distccd-style flags into the settings they set. Accepts `--flag VALUE`, `--flag=VALUE`,
- * `-j4` and `-j 4`. distccd's `--verbose` (= --log-level debug) and `--no-fork` (meaningless here)
- * are accepted too. Throws DistccServerError DISTCC_SERVER_ERR_CONFIG naming the flag.
+ * `-j4` and `-j 4`, and distccd's shorthands and no-op switches (distccd-options.ts). Throws
+ * DistccServerError naming the flag: DISTCC_SERVER_ERR_CONFIG for a bad flag or value,
+ * DISTCC_SERVER_ERR_UNSUPPORTED (with why) for the distccd options refused here.
  */
 export function parseFlags(argv: readonly string[]): Partial<Settings> {
   const out: Record<string, unknown> = {};
@@ -23,25 +29,26 @@ export function parseFlags(argv: readonly string[]): Partial<Settings> {
       name = word.slice(0, 2);
       inline = word.slice(2);
     }
-    if (name === "--verbose" || name === "-v") {
-      out.logLevel = "debug";
+    const shorthand = SHORTHAND_OPTIONS[name];
+    if (shorthand) {
+      if (inline !== undefined) throw takesNoValue(name, word);
+      Object.assign(out, shorthand);
       continue;
     }
-    if (name === "--no-fork" || name === "--no-fifo") continue;
-    // distcc's ssh mode runs `distccd --inetd --enable-tcp-insecure`: accepted, but the whitelist
-    // stays on (we never run an unknown program; see docs/server.md).
-    if (name === "--enable-tcp-insecure" || name === "--make-me-a-botnet") {
-      out.insecureRequested = true;
+    if (NO_OP_OPTIONS.has(name)) {
+      if (inline !== undefined) throw takesNoValue(name, word);
       continue;
+    }
+    const refused = REFUSED_OPTIONS[name];
+    if (refused) {
+      throw new DistccServerError("DISTCC_SERVER_ERR_UNSUPPORTED", `${name} is not supported: ${refused.why}`);
     }
     const spec = findSpec(name);
     if (!spec) {
       throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", `unknown option ${JSON.stringify(word)}; see --help`);
     }
     if (spec.kind.type === "bool") {
-      if (inline !== undefined) {
-        throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", `${spec.flag} takes no value (got ${JSON.stringify(word)})`);
-      }
+      if (inline !== undefined) throw takesNoValue(spec.flag, word);
       out[spec.key] = true;
       continue;
     }

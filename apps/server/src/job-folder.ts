@@ -2,6 +2,7 @@ import { accessSync, closeSync, constants, fstatSync, lstatSync, mkdtempSync, op
 import { mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isErrno } from "./errno.js";
 
 /** A fresh private folder for one job; `remove()` deletes it and everything in it. */
 export interface JobFolder {
@@ -22,8 +23,11 @@ function memoryFilesystemFree(dir: string): number | undefined {
   try {
     const fs = statfsSync(dir);
     return fs.type === TMPFS_MAGIC || fs.type === RAMFS_MAGIC ? fs.bavail * fs.bsize : undefined;
-  } catch {
-    return undefined;
+  } catch (err) {
+    // Missing, or not ours to look at: not a memory filesystem we can use. JobFolders.check() then
+    // says what is wrong with the directory.
+    if (isErrno(err, "ENOENT", "ENOTDIR", "EACCES", "EPERM")) return undefined;
+    throw err;
   }
 }
 
@@ -45,8 +49,9 @@ export function defaultTempDir(): string {
   try {
     accessSync(shm, constants.W_OK | constants.X_OK);
     if ((memoryFilesystemFree(shm) ?? 0) >= MIN_SHM_FREE) return shm;
-  } catch {
-    // missing or not ours to write
+  } catch (err) {
+    // Missing or not ours to write: the default is then $TMPDIR or /tmp.
+    if (!isErrno(err, "ENOENT", "ENOTDIR", "EACCES", "EPERM", "EROFS")) throw err;
   }
   return tmpdir();
 }
@@ -183,7 +188,10 @@ function memoryFolder(path: string): JobFolder {
         try {
           emptyTreeSync(path);
           rmdirSync(path);
-        } catch {
+        } catch (quickWayFailed) {
+          // Every failure of the quick way (ENOTEMPTY from a compiler still closing files, EACCES
+          // of a directory it made read-only, ...) is retried the thorough way, whose own failure
+          // reaches the caller.
           await removeThoroughly(path);
         }
       })();
@@ -204,7 +212,8 @@ function diskFolder(path: string): JobFolder {
           emptyTreeSync(path);
           // The last rmdir (a journal write on ext4, ~0.5 ms) goes to the thread pool.
           await rmdir(path);
-        } catch {
+        } catch (quickWayFailed) {
+          // As in memoryFolder: any failure is retried the thorough way, which reports its own.
           await removeThoroughly(path);
         }
       })();

@@ -29,6 +29,9 @@ export interface JobSummary {
   bytesIn: number;
   bytesOut: number;
   protocol?: number;
+  /** A question, not a job: doctor's probe or a capabilities query (XCAP). Counted apart, never
+   *  among the failures. */
+  probe?: boolean;
 }
 
 /** distccd's summary line: `client: IP:PORT RESULT exit:N sig:N core:N ret:N time:Nms COMPILER INPUT`,

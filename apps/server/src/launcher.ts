@@ -115,6 +115,9 @@ export class HelperLauncher implements Launcher {
   private nextId = 1;
   private closed = false;
 
+  /** `onUnavailable`: told why, each time the helper cannot be started (that launch then runs here). */
+  constructor(private readonly onUnavailable?: (reason: string) => void) {}
+
   private ensureHelper(): ChildProcess | undefined {
     if (this.closed) return undefined;
     if (this.helper && this.helper.connected) return this.helper;
@@ -124,7 +127,10 @@ export class HelperLauncher implements Launcher {
         stdio: ["ignore", "ignore", "inherit", "ipc"],
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
       });
-    } catch {
+    } catch (err) {
+      // spawn throws synchronously only for resource limits (EAGAIN, ENOMEM, EMFILE): this launch
+      // runs from the server process instead, and the reason is reported.
+      this.onUnavailable?.((err as Error).message);
       return undefined;
     }
     child.on("message", (m: HelperMessage) => {

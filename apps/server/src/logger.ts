@@ -59,14 +59,18 @@ export class LineLogger implements Logger {
     if (!this.enabled(level)) return;
     const severity = level === "error" || level === "critical" ? `${level.toUpperCase()}: ` : level === "warning" ? "WARNING: " : "";
     const line = `${this.prefix} (${fn}) ${severity}${escapeControl(message)}\n`;
+    let toStderr = this.options.stderr || this.fd === undefined;
     if (this.fd !== undefined) {
       try {
         writeSync(this.fd, line);
-      } catch {
-        // A full disk must not take the server down; stderr still gets it below if asked.
+      } catch (err) {
+        // A full disk (ENOSPC, EDQUOT) or a failing one (EIO) must not take the server down: the
+        // line goes to stderr instead, with why the log file did not get it.
+        process.stderr.write(`${this.prefix} (log) cannot write the log file: ${(err as Error).message}\n`);
+        toStderr = true;
       }
     }
-    if (this.options.stderr || this.fd === undefined) process.stderr.write(line);
+    if (toStderr) process.stderr.write(line);
   }
 
   /** Closes and opens the log file again (SIGHUP after logrotate moved it). */

@@ -42,10 +42,14 @@ describe("NativeLauncher", () => {
   });
 
   it("falls back to spawning from this process when no C compiler works", async () => {
-    const launcher = new NativeLauncher(build.path, ["/no/such/cc"]);
+    const reasons: string[] = [];
+    const launcher = new NativeLauncher(build.path, ["/no/such/cc"], (why) => reasons.push(why));
     try {
       expect(await launcher.launch(req("/bin/false"), () => {})).toEqual({ kind: "exit", code: 1, signal: null });
+      expect(await launcher.launch(req("/bin/true"), () => {})).toEqual({ kind: "exit", code: 0, signal: null });
       expect(readdirSync(build.path)).toEqual([]);
+      // Said once, with the reason: an admin sees why compiles start from the server itself.
+      expect(reasons).toEqual(["no C compiler could build it (tried /no/such/cc)"]);
     } finally {
       launcher.close();
     }

@@ -48,7 +48,12 @@ export class NativeLauncher implements Launcher {
   constructor(
     private readonly buildDir: string,
     private readonly compilers: readonly string[] = ["cc", "gcc"],
+    /** Told once why the helper cannot run here (launches then start from this process). */
+    private readonly onUnavailable?: (reason: string) => void,
   ) {}
+
+  /** Why the helper could not be started, once that is known. */
+  private unavailableReason: string | undefined;
 
   /** Builds and starts the helper; undefined when that is not possible here. */
   private async startHelper(): Promise<ChildProcess | undefined> {
@@ -65,19 +70,31 @@ export class NativeLauncher implements Launcher {
           break;
         }
       }
-      if (!built || this.closed) return undefined;
+      if (this.closed) return undefined;
+      if (!built) {
+        this.unavailableReason = `no C compiler could build it (tried ${this.compilers.join(", ")})`;
+        return undefined;
+      }
       const child = spawn(bin, [], { stdio: ["pipe", "pipe", "inherit"], env: {} });
       const ok = await new Promise<boolean>((resolve) => {
         child.once("spawn", () => resolve(true));
-        child.once("error", () => resolve(false));
+        child.once("error", (err) => {
+          this.unavailableReason = `it did not start: ${err.message}`;
+          resolve(false);
+        });
       });
       if (!ok) return undefined;
       this.attach(child);
       return child;
-    } catch {
+    } catch (err) {
+      // Any failure to build it (EACCES or ENOSPC in the build dir, EAGAIN from spawn...) falls
+      // back to spawning from this process: a compile never fails because the helper could not run.
+      this.unavailableReason = (err as Error).message;
       return undefined;
     } finally {
       // The running helper keeps its (unlinked) binary; nothing is left on disk.
+      // force: a missing dir is fine. Any other failure leaves a private, unused build dir
+      // behind, which must not fail the launch it was made for.
       if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
@@ -148,7 +165,10 @@ export class NativeLauncher implements Launcher {
     if (this.helper && this.helper.exitCode === null && this.helper.signalCode === null) return this.helper;
     this.starting ??= this.startHelper().then((child) => {
       this.starting = undefined;
-      if (!child) this.failed = true;
+      if (!child) {
+        this.failed = true;
+        if (!this.closed) this.onUnavailable?.(this.unavailableReason ?? "unknown reason");
+      }
       return child;
     });
     return this.starting;

@@ -4,7 +4,7 @@ import type { CompilerWhitelist } from "./whitelist.js";
 /** The compiler a job runs, and how it was chosen (for the trailer and the log). */
 export type CompilerChoice =
   | { ok: true; executable: string; flags: readonly string[]; warnings: readonly string[]; by: "identity" | "name" }
-  | { ok: false; reason: string; by: "identity" | "name"; missing?: WireMissingToolchain };
+  | { ok: false; reason: string; by: "identity" | "name"; missing?: WireMissingToolchain; /** No compiler of that name here at all. */ notInstalled?: boolean };
 
 /**
  * With an identity (XREQ from our client) and a whitelist that can resolve one, the identity
@@ -18,6 +18,6 @@ export function chooseJobCompiler(argv0: string, ext: RequestExtension | undefin
     return { ok: true, executable: r.executable, flags: r.flags ?? [], warnings: r.warnings ?? [], by: "identity" };
   }
   const d = whitelist.lookupName(argv0);
-  if (!d.ok) return { ok: false, reason: d.reason, by: "name" };
+  if (!d.ok) return { ok: false, reason: d.reason, by: "name", ...(d.code === "DISTCC_ERR_UNKNOWN_COMPILER" ? { notInstalled: true } : {}) };
   return { ok: true, executable: d.executable, flags: d.flags ?? [], warnings: d.warnings ?? [], by: "name" };
 }

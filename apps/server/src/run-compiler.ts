@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants } from "node:os";
+import { isErrno } from "./errno.js";
 import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "./exit-codes.js";
 import type { StopSignal } from "./job-stop.js";
 import { inlineLauncher, type Launcher, type ProcessLimits } from "./launcher.js";
@@ -62,8 +63,11 @@ function readBounded(path: string, max: number): Buffer {
   let fd: number;
   try {
     fd = openSync(path, "r");
-  } catch {
-    return Buffer.alloc(0);
+  } catch (err) {
+    // Gone since the stat: nothing was written. Anything else (EMFILE, EACCES) must not pass for
+    // an empty output: the caller answers the job with an error.
+    if (isErrno(err, "ENOENT")) return Buffer.alloc(0);
+    throw err;
   }
   try {
     const buf = Buffer.alloc(Math.min(st.size, max));
@@ -86,12 +90,14 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   const errPath = join(run.outputDir, "stderr");
   let pid: number | undefined;
   let killedFor: "timeout" | "client-gone" | undefined;
+  let killFailed: string | undefined;
   const killGroup = (): void => {
     if (pid === undefined) return; // killed as soon as the pid is known (onSpawn)
     try {
       process.kill(-pid, "SIGKILL");
-    } catch {
-      // already gone
+    } catch (err) {
+      // ESRCH: the whole group is gone already. Anything else (EPERM) is said in the answer.
+      if (!isErrno(err, "ESRCH")) killFailed = (err as Error).message;
     }
   };
   const kill = (why: "timeout" | "client-gone"): void => {
@@ -140,6 +146,7 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   } else {
     ended = { status: ((result.code ?? 0) & 0xff) << 8, end: "exited" };
   }
+  if (killFailed && ended.note) ended.note += ` (but it could not be killed: ${killFailed})`;
   const stdout = readBounded(outPath, maxOutput);
   const stderrRaw = readBounded(errPath, maxOutput);
   // gcc reports a helper (cc1, as) that ran out of either limit in its own words; we say which limit.

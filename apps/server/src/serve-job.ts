@@ -1,8 +1,10 @@
 import type { Duplex } from "node:stream";
-import type { CompileResponse } from "@x/distcc-protocol";
+import { DOCTOR_PROBE_COMPILER, type CompileResponse } from "@x/distcc-protocol";
 import { ServerRewriteError, type ScanResult } from "@x/distcc-toolchain";
 import { checkArgv, scanClientArgs } from "./check-request.js";
 import { fixDependencyFile } from "./dotd.js";
+import { isErrno } from "./errno.js";
+import { EXIT_IO_ERROR } from "./exit-codes.js";
 import type { JobFolder } from "./job-folder.js";
 import type { JobContext } from "./job-context.js";
 import type { JobResult, JobSummary } from "./job-result.js";
@@ -72,8 +74,11 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   if (outcome.kind === "capabilities") {
     // Our extension: "which toolchains do you have" (doctor, scheduling). Answer and close.
     writeAfterResponse(conn, capabilitiesAnswer(ctx));
+    // The client may close as soon as it has the answer: ending our side can then fail (EPIPE,
+    // ECONNRESET), which changes nothing for a query that was answered.
     await endStream(conn).catch(() => undefined);
     conn.destroy();
+    summary.probe = true;
     return finish("OTHER", "capabilities query (XCAP)");
   }
   const { request, verdict, ext } = outcome;
@@ -87,6 +92,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   conn.on("error", onGone);
   if (conn.readableEnded || conn.destroyed) onGone();
 
+  let sendFailure: string | undefined;
   const send = async (response: CompileResponse, end: boolean, trailer: Uint8Array): Promise<boolean> => {
     try {
       // Our mark after the last token, in the same write: a client of ours learns this host is
@@ -94,14 +100,21 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
       summary.bytesOut = await writeResponse(conn, response, false, compression, trailer);
       if (end) await closeAfterFlush(conn);
       return true;
-    } catch {
+    } catch (err) {
+      // Any write error (EPIPE, ECONNRESET: the client went away) ends the connection; the
+      // summary says the response could not be sent, and why.
+      sendFailure = (err as Error).message;
       conn.destroy();
       return false;
     }
   };
 
   if (verdict.kind === "refuse") {
-    ctx.logger.log("warning", "check_request", `${client}: ${verdict.reason}`);
+    // `distcc-client doctor` asks with a compiler no server has, to learn whose server answers:
+    // routine, so neither a warning nor a failure in the stats.
+    const probe = request.argv[0] === DOCTOR_PROBE_COMPILER;
+    if (probe) summary.probe = true;
+    ctx.logger.log(probe ? "info" : "warning", "check_request", `${client}: ${probe ? "doctor probe answered: " : ""}${verdict.reason}`);
     summary.status = verdict.exitCode << 8;
     summary.ret = verdict.exitCode;
     const trailer = serverTrailer({ resolvedBy: ext?.identity ? "identity" : "name", ...(verdict.missing ? { missing: verdict.missing } : {}) });
@@ -179,16 +192,35 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     summary.status = run.status;
     let object: Uint8Array = new Uint8Array(0);
     let deps: Uint8Array | undefined;
+    // distccd's dcc_open_read: a file the compiler did not write (ENOENT) is sent empty; any other
+    // read error fails the job with EXIT_IO_ERROR rather than passing for an empty object.
+    let unreadable: string | undefined;
+    const jobFolder = folder;
+    const readOutput = async (file: string): Promise<Buffer> => {
+      try {
+        return await jobFolder.readFile(file);
+      } catch (err) {
+        if (!isErrno(err, "ENOENT")) unreadable ??= `cannot read the compiler's output ${file}: ${(err as Error).message}`;
+        return Buffer.alloc(0);
+      }
+    };
     if (run.status === 0) {
-      object = await folder.readFile(prepared.output).catch(() => Buffer.alloc(0));
+      object = await readOutput(prepared.output);
       if (prepared.deps) object = unrootObject(object as Buffer, prepared.deps.root);
       if (prepared.deps) {
-        const text = (await folder.readFile(prepared.deps.file).catch(() => Buffer.alloc(0))).toString("utf8");
+        const text = (await readOutput(prepared.deps.file)).toString("utf8");
         deps = Buffer.from(fixDependencyFile(text, { tempObject: prepared.output, target: prepared.deps.target, root: prepared.deps.root }));
       }
     }
     response = { version: request.version, status: run.status, stderr: run.stderr, stdout: run.stdout, object, ...(deps ? { deps } : {}) };
-    switch (run.end) {
+    if (unreadable) {
+      ctx.logger.log("error", "serve_job", `${client}: ${unreadable}`);
+      response = syntheticFailure(request.version, EXIT_IO_ERROR, `distcc-server: ERROR: ${unreadable}`);
+      summary.status = response.status;
+      summary.ret = EXIT_IO_ERROR;
+      result = "OTHER";
+      reason = unreadable;
+    } else switch (run.end) {
       case "exited":
         result = run.status === 0 ? "COMPILE_OK" : "COMPILE_ERROR";
         break;
@@ -231,6 +263,6 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     const steps = marks.slice(1).map(([name, t], i) => `${name} ${(t - (marks[i] as [string, number])[1]).toFixed(1)}`);
     ctx.logger.log("debug", "job_phases", `${client}: phases in ms: read ${(marks[0]![1] - startedPrecise).toFixed(1)}, ${steps.join(", ")}`);
   }
-  if (!sent && result === "COMPILE_OK") return finish("CLI_DISCONN", "could not send the response");
+  if (!sent && result === "COMPILE_OK") return finish("CLI_DISCONN", `could not send the response${sendFailure ? `: ${sendFailure}` : ""}`);
   return finish(result, reason);
 }

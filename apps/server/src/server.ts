@@ -4,6 +4,7 @@ import { Duplex } from "node:stream";
 import type { DecoderLimits } from "@x/distcc-protocol";
 import { ToolchainIndex, type DiscoverOptions } from "@x/distcc-toolchain";
 import { AllowList, LOOPBACK_RANGES, PRIVATE_RANGES } from "./allow-list.js";
+import { showPeer } from "./client-address.js";
 import { CmdListWhitelist } from "./cmdlist-whitelist.js";
 import { DistccServerError } from "./errors.js";
 import type { JobContext } from "./job-context.js";
@@ -22,6 +23,7 @@ import { serveJob } from "./serve-job.js";
 import { createStatsServer } from "./stats-http.js";
 import { ServerStats, type StatsSnapshot } from "./stats.js";
 import type { CompilerWhitelist } from "./whitelist.js";
+import { logWhitelist } from "./whitelist-log.js";
 
 export interface ServerOptions {
   /** TCP port (default 3632; 0 = a free port, see `address`). */
@@ -127,9 +129,12 @@ export interface DistccServer {
   setAllow(options: Pick<ServerOptions, "allow" | "allowPrivate">): void;
 }
 
-function listen(server: Server, port: number, host: string | undefined): Promise<AddressInfo> {
+function listen(server: Server, port: number, host: string | undefined, flag: "--port" | "--stats-port"): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(new DistccServerError("DISTCC_SERVER_ERR_LISTEN", `cannot listen on ${host ?? "*"}:${port}: ${err.message}`, { cause: err }));
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const why = err.code === "EADDRINUSE" ? `the port is already in use (another distccd or distcc-server?); stop it or choose another with ${flag}` : err.message;
+      reject(new DistccServerError("DISTCC_SERVER_ERR_LISTEN", `cannot listen on ${host ?? "*"}:${port}: ${why}`, { cause: err }));
+    };
     server.once("error", onError);
     server.listen({ port, host, backlog: 1024 }, () => {
       server.off("error", onError);
@@ -200,6 +205,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const sandbox = chosen.choice;
   if (sandbox.warning) logger.log("warning", "main", sandbox.warning);
   else if (sandbox.sandbox) logger.log("notice", "main", `each compile runs in a bubblewrap sandbox (${sandbox.sandbox.bwrap}): read-only system, its job folder only, no network`);
+  logWhitelist(logger, whitelist);
   // Every running job listens on it.
   const shutdown = new JobStop();
   const open = new Set<Socket | Duplex>();
@@ -207,6 +213,8 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const stats = new ServerStats(() => ({ running: slots.running, queued: slots.queued, connections: open.size }), jobs);
   stats.setSandbox({ mode: sandboxMode, state: sandbox.state, ...(sandbox.warning ? { warning: sandbox.warning } : {}) });
 
+  const spawnFallback = (reason: string): void =>
+    logger.log("warning", "spawn", `the spawn helper cannot run (${reason}); compilers start from the server process instead`);
   const ctx: JobContext = {
     folders,
     addPipe: options.pipe ?? true,
@@ -215,7 +223,11 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     logger,
     limits: { ...SERVER_LIMITS, ...options.limits },
     memory: new MemoryBudget(options.maxRequestMemory ?? 1 << 30),
-    launcher: options.spawnHelper ? new HelperLauncher() : options.nativeSpawn === false ? inlineLauncher : new NativeLauncher(options.tempDir ?? tmpdir()),
+    launcher: options.spawnHelper
+      ? new HelperLauncher(spawnFallback)
+      : options.nativeSpawn === false
+        ? inlineLauncher
+        : new NativeLauncher(options.tempDir ?? tmpdir(), undefined, spawnFallback),
     readTimeoutMs: options.readTimeoutMs ?? 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
     jobLifetimeMs: options.jobLifetimeMs ?? 900_000,
@@ -232,8 +244,9 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     try {
       logger.log("notice", "job_summary", formatJobSummary(summary));
       options.onJob?.(summary);
-    } catch {
-      // An embedder's logger or callback must not take the server down.
+    } catch (embedderError) {
+      // Whatever an embedder's logger or callback throws, it must not take the server down; that
+      // logger is what would report it, so it is dropped here on purpose.
     }
     return summary;
   };
@@ -299,7 +312,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   const openByClient = new Map<string, number>();
 
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
-    const client = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
+    const client = showPeer(socket.remoteAddress, socket.remotePort);
     socket.on("error", () => {});
     if (!allow.allows(socket.remoteAddress)) {
       logger.log("warning", "check_client", `refused connection from ${client}: not in the --allow list`);
@@ -330,13 +343,13 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   });
   server.on("error", (err) => logger.log("error", "listener", err.message));
 
-  const address = await listen(server, options.port ?? 3632, options.listen);
+  const address = await listen(server, options.port ?? 3632, options.listen, "--port");
   let statsServer: Server | undefined;
   let statsAddress: AddressInfo | undefined;
   if (options.statsPort !== undefined) {
     statsServer = createStatsServer({ stats, allow, tempDir });
     try {
-      statsAddress = await listen(statsServer, options.statsPort, options.listen);
+      statsAddress = await listen(statsServer, options.statsPort, options.listen, "--stats-port");
     } catch (err) {
       server.close();
       throw err;

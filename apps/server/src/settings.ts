@@ -17,6 +17,8 @@ export interface Settings {
   jobs: number;
   nice: number;
   jobLifetime: number;
+  /** distccd's --lifetime: the whole server exits after this many seconds (0 = never). */
+  lifetime: number;
   readTimeout: number;
   maxConnections: number;
   maxQueue: number;
@@ -78,6 +80,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "jobs", flag: "--jobs", short: "-j", kind: { type: "int", min: 1, max: 1024 }, arg: "N", help: "compiles run at once (default: CPUs + 2)" },
   { key: "nice", flag: "--nice", short: "-N", kind: { type: "int", min: -20, max: 19 }, arg: "N", help: "niceness of the server and its compilers (default 5)" },
   { key: "jobLifetime", flag: "--job-lifetime", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "kill a job (pump tree and compile) that runs longer (0 = no limit; default 900)" },
+  { key: "lifetime", flag: "--lifetime", kind: { type: "int", min: 0, max: 2_147_483_647 }, arg: "SECONDS", help: "exit after SECONDS, as distccd (running jobs get 10 s to finish; 0 = never; default 0)" },
   { key: "readTimeout", flag: "--read-timeout", kind: { type: "int", min: 1, max: 3600 }, arg: "SECONDS", help: "drop a client that sends nothing for this long while sending its request (default 60)" },
   { key: "maxConnections", flag: "--max-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once; beyond, new ones are closed (default 256)" },
   { key: "maxQueue", flag: "--max-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "complete requests waiting for a compile slot; beyond, refused (default 128)" },
@@ -118,6 +121,7 @@ export function defaultSettings(): Settings {
     jobs: availableParallelism() + 2,
     nice: 5,
     jobLifetime: 900,
+    lifetime: 0,
     readTimeout: 60,
     maxConnections: 256,
     maxQueue: 128,

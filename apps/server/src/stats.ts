@@ -18,6 +18,8 @@ export interface StatsSnapshot {
   results: Record<JobResult, number>;
   /** Counts by reason text for refusals and failures (e.g. "compiler not allowed: tcc"). */
   reasons: Record<string, number>;
+  /** Questions that were not jobs (doctor's probe, capabilities queries): in neither results nor reasons. */
+  probes: number;
   running: number;
   queued: number;
   connections: number;
@@ -55,6 +57,7 @@ const SAMPLE_MS = 5000;
 export class ServerStats {
   private readonly started = Date.now();
   private tcpAccept = 0;
+  private probes = 0;
   private readonly results = Object.fromEntries(JOB_RESULTS.map((r) => [r, 0])) as Record<JobResult, number>;
   private readonly reasons = new Map<string, number>();
   private readonly finishTimes: number[] = [];
@@ -90,6 +93,10 @@ export class ServerStats {
 
   /** Counts one finished connection. */
   record(job: JobSummary): void {
+    if (job.probe) {
+      this.probes++;
+      return;
+    }
     this.results[job.result]++;
     if (job.reason && job.result !== "COMPILE_OK") {
       const key = this.reasons.has(job.reason) || this.reasons.size < MAX_KEYS ? job.reason : "(others)";
@@ -137,6 +144,7 @@ export class ServerStats {
       tcpAccept: this.tcpAccept,
       results: { ...this.results },
       reasons: Object.fromEntries(this.reasons),
+      probes: this.probes,
       running: live.running,
       queued: live.queued,
       connections: live.connections,

@@ -1,5 +1,6 @@
 import { readFile, readdir, statfs } from "node:fs/promises";
 import { loadavg } from "node:os";
+import { isErrno } from "./errno.js";
 
 /** The machine-wide figures of distccd's stats page (read from /proc on each request). */
 export interface SystemFigures {
@@ -15,8 +16,10 @@ async function currentLoad(): Promise<number> {
   try {
     const text = await readFile("/proc/loadavg", "utf8");
     return Number(text.split(" ")[3]?.split("/")[0] ?? 0) || 0;
-  } catch {
-    return 0;
+  } catch (err) {
+    // No /proc here (another OS, a sandbox): the figure is unknown, shown as 0 as distccd does.
+    if (isErrno(err, "ENOENT", "EACCES")) return 0;
+    throw err;
   }
 }
 
@@ -27,8 +30,9 @@ async function processScan(): Promise<{ procsInStateD: number; maxRss: { kb: num
   let entries: string[] = [];
   try {
     entries = (await readdir("/proc")).filter((e) => /^\d+$/.test(e));
-  } catch {
-    return { procsInStateD, maxRss };
+  } catch (err) {
+    if (isErrno(err, "ENOENT", "EACCES")) return { procsInStateD, maxRss };
+    throw err;
   }
   await Promise.all(
     entries.map(async (pid) => {
@@ -41,8 +45,9 @@ async function processScan(): Promise<{ procsInStateD: number; maxRss: { kb: num
         const rssPages = Number(fields[21] ?? 0);
         const kb = rssPages * 4;
         if (kb > maxRss.kb) maxRss = { kb, name };
-      } catch {
-        // the process ended while we looked
+      } catch (err) {
+        // The process ended while we looked (ENOENT, ESRCH), or is hidden from us (EACCES).
+        if (!isErrno(err, "ENOENT", "ESRCH", "EACCES")) throw err;
       }
     }),
   );
@@ -53,7 +58,11 @@ export async function collectSystemFigures(tempDir: string): Promise<SystemFigur
   const [load, scan, space] = await Promise.all([
     currentLoad(),
     processScan(),
-    statfs(tempDir).catch(() => undefined),
+    // A temp dir removed under us: no free space to show. Other errors fail the page.
+    statfs(tempDir).catch((err: unknown) => {
+      if (isErrno(err, "ENOENT", "ENOTDIR", "EACCES")) return undefined;
+      throw err;
+    }),
   ]);
   const avg = loadavg();
   return {

@@ -70,12 +70,62 @@ describe("distcc-server command line", () => {
   it("--version and --help", async () => {
     const v = await cli(["--version"]);
     expect(v.code).toBe(0);
-    expect(v.stdout.toString()).toMatch(/^distcc-server \d+\.\d+\.\d+/);
+    // distccd's two lines, as its own test suite (VersionOption_Case) and scripts read them, then ours.
+    const [line1, line2, line3] = v.stdout.toString().split("\n");
+    expect(line1).toMatch(/^distccd 3\.4 [.\w-]+$/);
+    expect(line2).toBe("  (protocols 1, 2 and 3) (default port 3632)");
+    expect(line3).toMatch(/^  distcc-server \d+\.\d+\.\d+ /);
+    const real = await run("distccd", ["--version"], { cwd: temp.path });
+    expect(line1).toBe(real.stdout.split("\n")[0]);
     const h = await cli(["--help"]);
     expect(h.code).toBe(0);
     for (const flag of ["--allow", "--allow-private", "--jobs", "--job-lifetime", "--log-file", "--stats-port", "--inetd", "--pid-file"]) {
       expect(h.stdout.toString()).toContain(flag);
     }
+  });
+
+  it("distccd's refusals of bad arguments: exit 101 (EXIT_BAD_ARGUMENTS), as distccd; GSS-API options say why", async () => {
+    for (const args of [["--allow", "10.9.0.0/33"], ["--lifetime=abc"], ["--auth"], ["--whitelist=/etc/distcc/principals"], ["--zeroconf"], ["gcc", "--bogus-option"]]) {
+      const ours = await cli(args);
+      expect(ours.code, `${args.join(" ")}: ${ours.stderr}`).toBe(101);
+      expect(ours.stderr).toMatch(/^distcc-server: /);
+    }
+    // The real distccd agrees where it knows the option (Debian's is built with GSS-API, so --auth
+    // and --whitelist would start it).
+    for (const args of [["--allow", "10.9.0.0/33"], ["--lifetime=abc"], ["gcc", "--bogus-option"]]) {
+      expect((await run("distccd", args, { cwd: temp.path })).code, args.join(" ")).toBe(101);
+    }
+    expect((await cli(["--auth"])).stderr).toContain("GSS-API (Kerberos) authentication is not supported");
+    expect((await cli(["--allow", "10.9.0.0/33"])).stderr).toMatch(/--allow "10\.9\.0\.0\/33"/);
+  });
+
+  it("--lifetime: the server exits by itself after that long, as distccd (its test suite relies on it)", async () => {
+    const port = await freePort();
+    const log = join(temp.path, "lifetime.log");
+    const child = spawn(process.execPath, [CLI, "--user", "root", "--lifetime", "1", "--listen", "127.0.0.1", "--port", String(port), "--log-file", log, "--temp-dir", temp.path], { stdio: "ignore", env: cliEnv() });
+    children.push(child);
+    await waitForPort(port);
+    expect(await exited(child)).toBe(0);
+    expect(readFileSync(log, "utf8")).toContain("--lifetime 1 s reached");
+  });
+
+  it("lists the compilers it found at start (info), each with its names at debug; an IPv4 client on all addresses is logged as IPv4", async () => {
+    const port = await freePort();
+    const log = join(temp.path, "compilers.log");
+    // No --listen: all addresses ("::"), where IPv4 clients arrive as ::ffff:127.0.0.1.
+    const child = spawn(process.execPath, [CLI, "--user", "root", "--log-level", "debug", "--port", String(port), "--log-file", log, "--temp-dir", temp.path], { stdio: "ignore", env: cliEnv() });
+    children.push(child);
+    await waitForPort(port);
+    const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "mapped.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port}`, dir.distccDir) });
+    expect(r.code, r.stderr).toBe(0);
+    for (let i = 0; i < 100 && !readFileSync(log, "utf8").includes("(job_summary)"); i++) await new Promise((res) => setTimeout(res, 20));
+    child.kill("SIGTERM");
+    expect(await exited(child)).toBe(0);
+    const text = readFileSync(log, "utf8");
+    expect(text).toMatch(/\(job_summary\) client: 127\.0\.0\.1:\d+ COMPILE_OK/);
+    expect(text).not.toContain("::ffff:");
+    expect(text).toMatch(/\(main\) \d+ compilers? found: .*gcc \d+[.\d]* c for x86_64-linux-gnu \(\d+ names?\)/);
+    expect(text).toMatch(/\(main\) compiler gcc \d+[.\d]* c for x86_64-linux-gnu: .*\bgcc\b/);
   });
 
   it("bad flags and bad config files name the problem and exit 101", async () => {
@@ -203,7 +253,12 @@ describe("distcc-server command line", () => {
     await waitForPort(port);
     const second = await cli(["--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path]);
     expect(second.code).toBe(102);
-    expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);
+    expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
+    // Detaching (--daemon), the parent exits with the copy's status: distcc's suite and init
+    // scripts try the next port on 102.
+    const detached = await cli(["--user", "root", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path]);
+    expect(detached.code).toBe(102);
+    expect(detached.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
     first.kill("SIGTERM");
     expect(await exited(first)).toBe(0);
   });

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  concatChunks, encodeExtensionPacket, encodeRequest, queryCapabilities, sendCompileJob, toWireIdentity, type CompileRequest,
+  DOCTOR_PROBE_COMPILER, concatChunks, encodeExtensionPacket, encodeRequest, queryCapabilities, sendCompileJob, toWireIdentity, type CompileRequest,
 } from "@x/distcc-protocol";
 import { clientDir, disassembly, distccEnv, eventually, exchange, run, startTestServer, toolchainIndex, type TestServer } from "./helpers.js";
 import { decodeResponseAndTrailer } from "./wire.js";
@@ -103,5 +103,29 @@ describe("XCAP", () => {
     expect(caps.toolchains.length).toBe(index.list().length);
     expect(caps.toolchains.map((t) => t.identity)).toContainEqual(toWireIdentity(index.list()[0]!.identity));
     expect(JSON.stringify(caps)).not.toContain("/usr/bin/");
+  });
+});
+
+describe("doctor's probe", () => {
+  it("is answered like any refused compiler but logged at info and kept out of the failures; a real refusal still warns and counts", async () => {
+    const before = srv.server.stats();
+    const probe = await sendCompileJob({ host: "127.0.0.1", port: srv.port }, job(DOCTOR_PROBE_COMPILER), { readTrailer: true });
+    expect(probe.response.status >> 8).toBe(110);
+    expect(probe.server).toBe("ours");
+    expect(Buffer.from(probe.response.stderr).toString()).toMatch(/^distcc-server: ERROR: /);
+    expect(await eventually(() => srv.server.stats().probes === before.probes + 1)).toBe(true);
+    const afterProbe = srv.server.stats();
+    expect(afterProbe.results).toEqual(before.results);
+    expect(Object.keys(afterProbe.reasons).filter((r) => r.includes(DOCTOR_PROBE_COMPILER))).toEqual([]);
+    const probeLines = srv.lines.filter((l) => l.includes("(check_request)") && l.includes(DOCTOR_PROBE_COMPILER));
+    expect(probeLines.length).toBe(1);
+    expect(probeLines[0]).toMatch(/^info \(check_request\) 127\.0\.0\.1:\d+: doctor probe answered: /);
+
+    const refused = await sendCompileJob({ host: "127.0.0.1", port: srv.port }, job("no-such-compiler-gcc"), { readTrailer: true });
+    expect(refused.response.status >> 8).toBe(110);
+    expect(await eventually(() => srv.server.stats().results.OTHER === before.results.OTHER + 1)).toBe(true);
+    expect(Object.keys(srv.server.stats().reasons).some((r) => r.includes("no-such-compiler-gcc"))).toBe(true);
+    expect(srv.lines.some((l) => /^warning \(check_request\) .*no-such-compiler-gcc/.test(l))).toBe(true);
+    expect(srv.server.stats().probes).toBe(before.probes + 1);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  DOCTOR_PROBE_COMPILER,
   queryCapabilities,
   sendCompileJob,
   sendCompileRequest,
@@ -39,7 +40,7 @@ export async function identifyHost(host: TcpHostEntry, t: Timeouts): Promise<Hos
   try {
     const r = await sendCompileJob(
       { host: host.host, port: host.port },
-      { version: version(host), argv: ["distcc-doctor-probe-gcc", "-c", "doctor.i", "-o", "doctor.o"], source: Buffer.from(DOCTOR_SOURCE) },
+      { version: version(host), argv: [DOCTOR_PROBE_COMPILER, "-c", "doctor.i", "-o", "doctor.o"], source: Buffer.from(DOCTOR_SOURCE) },
       { ...t, readTrailer: true },
     );
     const ours = r.server === "ours" || Buffer.from(r.response.stderr).toString().startsWith("distcc-server:");
