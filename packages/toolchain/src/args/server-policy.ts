@@ -362,7 +362,7 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
 function canonicalOf(w: DriverWord): string {
   if (w.option === "") return w.value ?? "";
   if (w.value === undefined) return w.option;
-  if (w.option.endsWith("=") || w.option.endsWith(",") || /^-[DUIoxLlAB]$|^-M[FTQJ]$/.test(w.option)) return `${w.option}${w.value}`;
+  if (w.option === "@" || w.option.endsWith("=") || w.option.endsWith(",") || /^-[DUIoxLlAB]$|^-M[FTQJ]$/.test(w.option)) return `${w.option}${w.value}`;
   return `${w.option} ${w.value}`;
 }
 
