@@ -72,3 +72,4 @@ export {
   type PolicyJobPaths,
   type PolicyJobCommand,
 } from "./server-policy.js";
+export { fileOpeningDirective } from "./file-directives.js";
