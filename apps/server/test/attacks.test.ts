@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { encodeRequest, type CompileRequest, type CompileResponse } from "@x/distcc-protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JobSummary } from "../src/job-result.js";
-import { exchange, jobAfter, startTestServer, type TestServer } from "./helpers.js";
+import { clientDir, disassembly, distccEnv, eventually, exchange, jobAfter, run, startTestServer, type TestServer } from "./helpers.js";
 import { decodeResponse } from "./wire.js";
 
 let srv: TestServer;
@@ -229,5 +229,36 @@ describe("the refusal says why and is logged", () => {
     expect(stderr).toContain('option "--plugin=./input.i" (read by gcc as "-fplugin=./input.i") refused');
     expect(job.reason).toContain("-fplugin=./input.i");
     expect(srv.lines.some((l) => l.startsWith("warning (check_request)") && l.includes("--plugin=./input.i"))).toBe(true);
+  });
+});
+
+// What Linux 6.1's kbuild passes for an x86_64 object with gcc 12 (ftrace, retpolines, stack
+// protector, -Wa, options), minus the include paths of a tree we do not have here.
+const KERNEL_FLAGS = ["-Wall", "-Wundef", "-Werror=strict-prototypes", "-Wno-trigraphs", "-fno-strict-aliasing", "-fno-common", "-fshort-wchar", "-fno-PIE", "-std=gnu11", "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow", "-mno-avx", "-fcf-protection=none", "-m64", "-falign-jumps=1", "-falign-loops=1", "-mno-80387", "-mno-fp-ret-in-387", "-mpreferred-stack-boundary=3", "-mskip-rax-setup", "-mtune=generic", "-mno-red-zone", "-mcmodel=kernel", "-fno-asynchronous-unwind-tables", "-mindirect-branch=thunk-extern", "-mindirect-branch-register", "-mfunction-return=thunk-extern", "-fno-jump-tables", "-fpatchable-function-entry=16,16", "-fno-delete-null-pointer-checks", "-O2", "-fno-allow-store-data-races", "-Wframe-larger-than=2048", "-fstack-protector-strong", "-ftrivial-auto-var-init=zero", "-fno-stack-clash-protection", "-fzero-call-used-regs=used-gpr", "-fno-strict-overflow", "-fno-stack-check", "-fconserve-stack", "-g", "-gdwarf-5", "-pg", "-mrecord-mcount", "-mfentry", "-Wa,--noexecstack", "-Wa,-mx86-used-note=no", "-mstack-protector-guard-reg=gs", "-mstack-protector-guard-symbol=__stack_chk_guard", "-DKBUILD_MODNAME=\"fork\"", "-D__KERNEL__"];
+
+describe("what real builds send still distributes (Debian's distcc client, no fallback)", () => {
+  it.each([
+    ["kernel-like flags with -Wp,-MMD", [...KERNEL_FLAGS, "-Wp,-MMD,.k.o.d", "-c", "k.c"]],
+    ["C++ with -g -MD -MF", ["-O2", "-g", "-MD", "-MF", "kx.d", "-c", "kx.cpp"]],
+    ["-S", ["-O1", "-S", "k.c"]],
+  ])("%s: compiled on our server, same code as a local compile", async (_name, args) => {
+    const dir = clientDir();
+    try {
+      writeFileSync(join(dir.path, "k.c"), "#include <stddef.h>\nint f(int *p) { return p[1] + 1; }\nint g(void) { return f(NULL); }\n");
+      writeFileSync(join(dir.path, "kx.cpp"), "#include <vector>\nint s(const std::vector<int>& v) { return v.size(); }\n");
+      const compiler = args.includes("kx.cpp") ? "g++" : "gcc";
+      const assemble = args.includes("-S");
+      const out = (tag: string): string => `${tag}.${assemble ? "s" : "o"}`;
+      const ok = srv.server.stats().results.COMPILE_OK;
+      const remote = await run("distcc", [compiler, ...args, "-o", out("remote")], { cwd: dir.path, env: distccEnv(`${srv.hosts},lzo`, dir.distccDir) });
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(await eventually(() => srv.server.stats().results.COMPILE_OK === ok + 1)).toBe(true);
+      const local = await run(compiler, [...args, "-o", out("local")], { cwd: dir.path });
+      expect(local.code, local.stderr).toBe(0);
+      if (assemble) expect(readFileSync(join(dir.path, "remote.s"), "utf8").replace(/\.file.*\n/, "")).toBe(readFileSync(join(dir.path, "local.s"), "utf8").replace(/\.file.*\n/, ""));
+      else expect(await disassembly("remote.o", dir.path)).toBe(await disassembly("local.o", dir.path));
+    } finally {
+      dir.remove();
+    }
   });
 });
