@@ -199,6 +199,7 @@ describe("class 2: no server file is read", () => {
     ["-fdirectives-only", ["gcc", "-fdirectives-only", "-c", "x.c", "-o", "x.o"], `#include "SECRET"\nint x;\n`],
     ["-fdirectives-only, spliced and digraph", ["gcc", "-fdirectives-only", "-c", "x.c", "-o", "x.o"], `%:inc\\\nlude "SECRET"\nint x;\n`],
     ["-fdirectives-only, __has_include", ["gcc", "-fdirectives-only", "-c", "x.c", "-o", "x.o"], `#if __has_include("SECRET")\nint x;\n#endif\n`],
+    ["clang (which acts on #include in a .i)", ["clang", "-c", "x.c", "-o", "x.o"], `#include "SECRET"\nint x;\n`],
     ["#pragma GCC dependency", ["gcc", "-c", "x.c", "-o", "x.o"], `#pragma GCC dependency "SECRET"\nint x;\n`],
     ["#pragma GCC pch_preprocess", ["gcc", "-c", "x.c", "-o", "x.o"], `#pragma GCC pch_preprocess "SECRET"\nint x;\n`],
   ])("protocol 2, %s: the text is refused before any compile", async (_name, argv, text) => {
