@@ -210,6 +210,14 @@ describe("class 2: no server file is read", () => {
     expect(job.compileMs).toBe(0);
   });
 
+  it("clang still compiles preprocessed text (given as cpp-output)", async () => {
+    for (const [compiler, file] of [["clang", "x.c"], ["clang++", "x.cc"]] as const) {
+      const { response, stderr } = await send(v2([compiler, "-O2", "-c", file, "-o", "x.o"], hello));
+      expect(response.status, stderr).toBe(0);
+      expect(response.object.length).toBeGreaterThan(500);
+    }
+  });
+
   it("a real client's directives-only text still compiles", async () => {
     const dir = mkdtempSync(join(tmpdir(), "distcc-attacks-do-"));
     try {
