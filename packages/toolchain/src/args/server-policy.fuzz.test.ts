@@ -130,3 +130,27 @@ describe("the fuzz's own check", () => {
     expect(forbiddenLeft(argv, 2, "/job/out.o")).toBeDefined();
   });
 });
+
+describe("fuzz: arbitrary option-like words", () => {
+  // Pieces of option names, glued at random: whatever the policy accepts must be clean.
+  const piece = fc.constantFrom(
+    "-", "--", "f", "no-", "plugin", "dump", "o", "output", "W", "a", ",", "p", "l", "X", "assembler", "for-", "=", "/tmp/x",
+    "M", "D", "F", "Q", "include", "imacros", "i", "B", "prefix", "specs", "wrapper", "save-temps", "profile", "note",
+    "compare-debug", "opt-info", "g", "m", "O2", "x", "c", "@", "param", "sysroot", "target", "clang", "llvm", "load",
+  );
+  const word = fc.array(piece, { minLength: 1, maxLength: 5 }).map((parts) => parts.join(""));
+
+  it("whatever is accepted runs with the server's single -o and none of the refused families", () => {
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 4 }), fc.nat(BASE.length - 1), fc.constantFrom(1 as const, 2 as const, 3 as const), (inserted, at, protocol) => {
+        const argv = [...BASE.slice(0, at + 1), ...inserted, ...BASE.slice(at + 1)];
+        const d = decideServerArgv(argv, { protocol, cwd: "/src" });
+        if (!d.ok) return;
+        const job = serverJobCommand(d, protocol === 3 ? { input: "", output: "/job/out.o", root: "/job/root", depsFile: "/job/out.deps" } : { input: "/job/in.i", output: "/job/out.o" });
+        const run = protocol === 3 ? job.argv.slice(0, -2) : job.argv;
+        expect(forbiddenLeft(run, protocol, "/job/out.o"), `${argv.join(" ")}\n-> ${job.argv.join(" ")}`).toBeUndefined();
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
