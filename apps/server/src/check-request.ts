@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { basename } from "node:path";
 import type { CompileRequest, RequestExtension } from "@x/distcc-protocol";
 import { decideServerArgv, describeLocalReason, fileOpeningDirective, scanArgs, type ScanResult, type ServerArgvDecision } from "@x/distcc-toolchain";
@@ -63,6 +64,15 @@ export function decideJobArgv(scannedArgv: readonly string[], version: number, c
 /** gcc and g++ by name (with a target prefix and a version suffix); `cc` may well be clang. */
 const GCC_DRIVER = /(^|-)(gcc|g\+\+)(-[0-9.]+)?$/;
 
+/** Whether the compiler is gcc, by the name of the file it really is (`cc` -> `/usr/bin/x86_64-linux-gnu-gcc-12`). */
+function isGcc(executable: string): boolean {
+  try {
+    return GCC_DRIVER.test(basename(realpathSync(executable)));
+  } catch {
+    return false; // not known to be gcc: the full check
+  }
+}
+
 /**
  * The checks on a request's body, once it is read (argv passed checkArgv). Protocols 1/2: the text
  * must hold no directive that makes the compile open a file (gcc with -fdirectives-only and clang
@@ -71,7 +81,7 @@ const GCC_DRIVER = /(^|-)(gcc|g\+\+)(-[0-9.]+)?$/;
  */
 export function checkRequestBody(request: CompileRequest, executable: string): string | undefined {
   if (request.version !== 3) {
-    const directives = request.argv.includes("-fdirectives-only") || !GCC_DRIVER.test(basename(executable));
+    const directives = request.argv.includes("-fdirectives-only") || !isGcc(executable);
     const found = fileOpeningDirective(request.source ?? new Uint8Array(0), { directives });
     return found === undefined ? undefined : `the preprocessed text holds ${found}, which would make the compiler open a server file (a real client resolves every such directive itself)`;
   }
