@@ -65,7 +65,7 @@ export function decideJobArgv(scannedArgv: readonly string[], version: number, c
 const GCC_DRIVER = /(^|-)(gcc|g\+\+)(-[0-9.]+)?$/;
 
 /** Whether the compiler is gcc, by the name of the file it really is (`cc` -> `/usr/bin/x86_64-linux-gnu-gcc-12`). */
-function isGcc(executable: string): boolean {
+export function isGcc(executable: string): boolean {
   try {
     return GCC_DRIVER.test(basename(realpathSync(executable)));
   } catch {

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { CompileRequest } from "@x/distcc-protocol";
 import { preprocessedExtension, serverJobCommand, type ScanResult } from "@x/distcc-toolchain";
-import { decideJobArgv, scanClientArgs } from "./check-request.js";
+import { decideJobArgv, isGcc, scanClientArgs } from "./check-request.js";
 import type { JobFolder } from "./job-folder.js";
 import { DEFAULT_TREE_BOUNDS, PumpTree, type TreeBounds } from "./pump-tree.js";
 
@@ -69,7 +69,12 @@ export async function prepareJob(
     const input = join(folder.path, `input${preprocessedExtension(scan.input)}`);
     await folder.writeFile(input, request.source ?? new Uint8Array(0), 0o644);
     const { argv } = serverJobCommand(decision, { input, output });
-    return { executable, args: [...front, ...argv.slice(1)], cwd: folder.path, output };
+    // gcc prints the source line of a diagnostic by reading the file a linemarker names, so
+    // `# 5 "/etc/passwd"` before an error would show the helper's line 5. A real client's markers
+    // name its own files, which the helper does not have (no excerpt either way) or system headers.
+    // Last, so that it wins over the client's -fdiagnostics-show-caret. (clang reads no such file.)
+    const noExcerpt = isGcc(executable) ? ["-fno-diagnostics-show-caret"] : [];
+    return { executable, args: [...front, ...argv.slice(1), ...noExcerpt], cwd: folder.path, output };
   }
   const root = join(folder.path, "root");
   await mkdir(root, { mode: 0o755 });

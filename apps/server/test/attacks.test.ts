@@ -178,6 +178,30 @@ describe("class 2: no server file is read", () => {
     expect(stderr).not.toContain(SECRET_LINE);
   });
 
+  it("protocol 2, a linemarker naming a server file before an error: gcc prints no line of it", async () => {
+    const text = `# 1 "${secret}"\nint x = ;\n`;
+    // The channel is real: gcc run by hand prints the secret's line under the error.
+    const dir = mkdtempSync(join(tmpdir(), "distcc-attacks-lm-"));
+    try {
+      writeFileSync(join(dir, "lm.i"), text);
+      let local = "";
+      try {
+        execFileSync("gcc", ["-c", "lm.i", "-o", "lm.o"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+      } catch (e) {
+        local = String((e as { stderr?: Buffer }).stderr ?? "");
+      }
+      expect(local).toContain(SECRET_LINE);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const argv of [["gcc", "-c", "x.c", "-o", "x.o"], ["gcc", "-fdiagnostics-show-caret", "-c", "x.c", "-o", "x.o"], ["cc", "-c", "x.c", "-o", "x.o"]]) {
+      const { response, stderr } = await send(v2(argv, Buffer.from(text)));
+      expect(response.status).not.toBe(0);
+      expect(stderr).toMatch(/error: expected expression/);
+      expect(stderr).not.toContain(SECRET_LINE);
+    }
+  });
+
   it("protocol 3: an absolute -include is read from the job's own tree, not the server's", async () => {
     const { response, stderr } = await send(v3(["gcc", "-include", secret, "-c", "x.c", "-o", "x.o"]));
     expect(response.status).not.toBe(0);

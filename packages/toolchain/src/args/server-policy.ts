@@ -126,7 +126,7 @@ const F_REFUSED_STEMS: readonly string[] = [
   "plugin", "pass-plugin", "dump", "opt-info", "profile", "auto-profile", "compare-debug", "deps", "module",
   "modules", "test-coverage", "coverage", "crash-diagnostics", "save-temps", "sanitize-blacklist", "sanitize-ignorelist", "sanitize-coverage-allowlist",
   "sanitize-coverage-ignorelist", "xray-attr-list", "xray-always-instrument", "xray-never-instrument",
-  "prebuilt-module", "embed-bitcode-marker",
+  "prebuilt-module", "embed-bitcode-marker", "diagnostics-generate-patch",
 ];
 
 // `-fNAME=VALUE` options allowed, all of them strings, numbers or names. The prefix maps' values
@@ -158,7 +158,8 @@ const F_WITH_VALUE: ReadonlySet<string> = new Set([
 ]);
 // Values that name files or write them (`-fdiagnostics-format=sarif-file`, `-flto=jobserver` is fine).
 const F_VALUE_ONLY: Readonly<Record<string, ReadonlySet<string>>> = {
-  "diagnostics-format": new Set(["text", "json", "json-stderr", "sarif-stderr"]),
+  // Not sarif-stderr: SARIF embeds the contents of the files the diagnostics name.
+  "diagnostics-format": new Set(["text", "json", "json-stderr"]),
 };
 const F_PATH_VALUES: ReadonlySet<string> = new Set(["debug-prefix-map", "file-prefix-map", "macro-prefix-map"]);
 
