@@ -152,6 +152,16 @@ describe("class 2: nothing is written outside the job folder", () => {
     }
   }
 
+  // (The server's own -MF, last, already won over these before the allow-list; this keeps it so.)
+  it("protocol 3: a dependency file named through a client LINK that leads out of the job is not written", async () => {
+    const up = "../".repeat(40) + outside.replace(/^\/+/, "");
+    for (const words of [["-Wp,-MD,out/dep.d"], ["-Wp,-MMD,out/dep.d"], ["-MD", "-MF", "out/dep.d"], ["-Wp,-MF,out/dep.d", "-MD"]]) {
+      const { response } = await send(v3(["gcc", "-c", "x.c", "-o", "x.o", ...words], [{ kind: "link", name: "/src/out", target: up }]));
+      expect(response.status).toBe(0);
+      expect(existsSync(join(outside, "dep.d"))).toBe(false);
+    }
+  });
+
   it("-MQ -ofoo -o PATH with -S and a top-level asm(): the real output is the server's, PATH untouched", async () => {
     const path = join(outside, "mq-output");
     const source = Buffer.from('asm(".ascii \\"chosen by the client\\"");\nint f(void) { return 1; }\n');

@@ -214,24 +214,30 @@ function pumpPathRefusal(option: string, value: string, cwd: string): string | u
   return undefined;
 }
 
-/** Protocol 3: the parts of `-Wp,` (cc1's own options). Dependency files must stay in the job. */
-function wpRefusal(parts: string[], cwd: string): string | undefined {
+/**
+ * Protocol 3: the parts of `-Wp,` (cc1's own options), rewritten. A dependency file named there
+ * (`-Wp,-MD,FILE`, `-Wp,-MMD,FILE`, `-Wp,-MF,FILE`, the kernel's way) could be written through a
+ * client LINK to anywhere: `-MD`/`-MMD` become the driver's, whose file is the server's own, and
+ * the name is dropped (distccd wrote it into the job tree, where nobody read it).
+ */
+function wpRewrite(parts: string[]): Verdict {
+  const kept: string[] = [];
+  const driver: string[] = [];
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p]!;
-    if (/^-[DU]./.test(part) || part === "-MP" || part === "-MG") continue;
-    if (part === "-D" || part === "-U" || part === "-MT" || part === "-MQ") {
-      if (++p >= parts.length) return `-Wp,${part} lacks its argument`;
-      continue;
+    if (/^-[DU]./.test(part) || part === "-MP" || part === "-MG") {
+      kept.push(part);
+    } else if (part === "-D" || part === "-U" || part === "-MT" || part === "-MQ") {
+      if (p + 1 >= parts.length) return { refuse: `-Wp,${part} lacks its argument` };
+      kept.push(part, parts[++p]!);
+    } else if (part === "-MD" || part === "-MMD" || part === "-MF") {
+      if (++p >= parts.length) return { refuse: `-Wp,${part} lacks its file` };
+      if (part !== "-MF") driver.push(part);
+    } else {
+      return { refuse: `preprocessor option ${JSON.stringify(part)} in -Wp, is not on the server's list` };
     }
-    if (part === "-MD" || part === "-MMD" || part === "-MF") {
-      const file = parts[++p];
-      if (file === undefined) return `-Wp,${part} lacks its file`;
-      if (file.startsWith("/") || file === "" || climbs(cwd, file)) return `-Wp,${part},${file} ${WRITES} outside the job`;
-      continue;
-    }
-    return `preprocessor option ${JSON.stringify(part)} in -Wp, is not on the server's list`;
   }
-  return undefined;
+  return { keep: [...(kept.length > 0 ? [`-Wp,${kept.join(",")}`] : []), ...driver] };
 }
 
 function mllvmRefusal(payload: string): string | undefined {
@@ -325,8 +331,7 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
     }
     case "-Wp,": {
       if (!pump) return { refuse: "-Wp, passes raw preprocessor options; a real client strips it in protocols 1/2" };
-      const why = wpRefusal(w.value!.split(","), cwd);
-      return why ? { refuse: why } : { keep: keepAsWritten(w, argv) };
+      return wpRewrite(w.value!.split(","));
     }
     case "-Xpreprocessor":
       return pump && /^-[DU]./.test(w.value!) ? { keep: keepAsWritten(w, argv) } : { refuse: `-Xpreprocessor ${w.value!}: raw preprocessor options other than -D/-U are refused` };
@@ -428,7 +433,7 @@ export function decideServerArgv(argv: readonly string[], opts: ServerPolicyOpti
     if (verdict.refuse !== undefined) return refusal(w, verdict.refuse);
     if (verdict.rooted) rootedPaths.push(out.length + 1);
     if (pump && w.option === "-MT" && w.last > w.first && dependencyTargetAt === undefined) dependencyTargetAt = out.length;
-    if (pump && (w.option === "-MD" || w.option === "-MMD")) writesDependencies = true;
+    if (pump && (verdict.keep ?? []).some((k) => k === "-MD" || k === "-MMD")) writesDependencies = true;
     out.push(...(verdict.keep ?? []));
   }
   if (input === undefined) return { ok: false, refusal: { spelled: "", canonical: "", why: "no source file to compile" } };
