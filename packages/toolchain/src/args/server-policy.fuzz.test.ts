@@ -76,7 +76,7 @@ function forbiddenLeft(argv: readonly string[], protocol: number, serverOutput: 
       if (w.value !== serverOutput) return `output ${w.value}`;
     }
     if (o === "") continue;
-    if (w.long !== undefined) return `long spelling ${w.spelled}`;
+    if (w.long !== undefined && !["--sysroot", "--param", "-target"].includes(w.option)) return `long spelling ${w.spelled}`;
     if (/^-f(no-)?(plugin|pass-plugin|dump|opt-info|profile|auto-profile|compare-debug|test-coverage|module|deps|crash|time-trace=|sanitize-(black|ignore)list|use-ld)/.test(o)) return o;
     if (["-B", "-specs", "-wrapper", "-dumpdir", "-dumpbase", "-dumpbase-ext", "-aux-info", "-auxbase", "@", "-include-pch", "-iplugindir=", "--config", "--gcc-toolchain", "--coverage", "-MF"].includes(o)) return o;
     if (o.startsWith("-save-temps") || o.startsWith("-iplugindir")) return o;

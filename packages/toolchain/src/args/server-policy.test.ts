@@ -84,6 +84,22 @@ describe("what the server runs for a normal compile", () => {
     expect(v3.argv.join(" ")).toContain("-include ./include/linux/kconfig.h");
   });
 
+  it.each([
+    "-fPIC -fvisibility=hidden -fvisibility-inlines-hidden -ffunction-sections -fdata-sections -fstack-protector-strong",
+    "-fdebug-prefix-map=/build/x=. -ffile-prefix-map=/b=. -fmacro-prefix-map=/b=. -fcf-protection -fexceptions -fno-rtti -fopenmp",
+    "-pthread -std=gnu++17 -fdiagnostics-color=always -fmessage-length=0 -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer",
+    "-flto=auto -ffat-lto-objects -fuse-linker-plugin -fno-plt -fasynchronous-unwind-tables -fstack-clash-protection -Wdate-time",
+    "-ffp-contract=off -fsanitize=address,undefined -fno-sanitize-recover=all -fsanitize-address-use-after-scope -fcolor-diagnostics",
+    "-ferror-limit=19 -ftemplate-backtrace-limit=0 -fwrapv -fPIE -fno-math-errno -march=armv8-a+crc -mfpu=neon -mfloat-abi=hard",
+    "-ggdb -gsplit-dwarf -gz -fdebug-types-section -fno-eliminate-unused-debug-types --param=ssp-buffer-size=4 -fcoroutines",
+    "-fno-builtin-memcpy -fmax-errors=10 -fpack-struct=4 -finline-limit=600 -fstack-usage -Wstack-usage=4096 -frecord-gcc-switches",
+    "-fno-pch-timestamp -Xclang -fno-pch-timestamp -stdlib=libc++ --target=aarch64-linux-gnu --sysroot=/opt/sysroot -ftabstop=4",
+    "-Qunused-arguments -Werror=format-security -Wformat -D_FORTIFY_SOURCE=2 -fuse-ld=lld -fcallgraph-info=su",
+  ])("what common builds pass is accepted: %s", (flags) => {
+    accepted(`gcc ${flags} -c x.c -o x.o`);
+    accepted(`gcc ${flags} -c x.c -o x.o`, p3);
+  });
+
   it("protocol 2: linker and include-path options are dropped (no linker runs; the text is preprocessed)", () => {
     expect(accepted("gcc -c x.c -o x.o -L/lib -lm -Wl,-z,now -Xlinker -x -I/etc -isystem /usr/include -static").argv).toEqual([
       "gcc", "-c", "-x", "cpp-output", "x.c",

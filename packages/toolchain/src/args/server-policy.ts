@@ -154,7 +154,8 @@ const F_WITH_VALUE: ReadonlySet<string> = new Set([
   "lto-unit", "ms-memptr-rep", "vectorize", "slp-vectorize", "ssa-phiopt",
   "sso-struct", "char8_t", "new-alignment", "normalize", "extended-identifiers", "uniform-simt",
   "warn-stack-size", "instrument-functions-exclude-function-list", "diagnostics-format", "semantic-interposition", "trapv", "wrapv", "finite-loops",
-  "auto-var-init", "sanitize-address-field-padding", "sanitize-undefined-trap-on-error",
+  "auto-var-init", "sanitize-address-field-padding", "sanitize-undefined-trap-on-error", "tabstop", "callgraph-info",
+  "lto-compression-level", "reorder-blocks-algorithm", "tree-parallelize-loops", "vtable-verify",
 ]);
 // Values that name files or write them (`-fdiagnostics-format=sarif-file`, `-flto=jobserver` is fine).
 const F_VALUE_ONLY: Readonly<Record<string, ReadonlySet<string>>> = {
@@ -275,7 +276,7 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
   const refusedWhy = REFUSED.get(o);
   if (refusedWhy !== undefined) return { refuse: refusedWhy };
   if (w.missing) return { refuse: `${o} needs an argument but is the last word` };
-  if (LINKER_WITH_VALUE.has(o) || LINKER_FLAGS.has(o)) return { keep: [] };
+  if (LINKER_WITH_VALUE.has(o) || LINKER_FLAGS.has(o) || o.startsWith("-fuse-ld=")) return { keep: [] };
   if (FLAGS.has(o)) return { keep: keepAsWritten(w, argv) };
   switch (o) {
     case "-D":
