@@ -1,5 +1,7 @@
-import type { RequestExtension } from "@x/distcc-protocol";
-import { describeLocalReason, findForbiddenServerOption, scanArgs, type ScanResult } from "@x/distcc-toolchain";
+import { realpathSync } from "node:fs";
+import { basename } from "node:path";
+import type { CompileRequest, RequestExtension } from "@x/distcc-protocol";
+import { decideServerArgv, describeLocalReason, fileOpeningDirective, scanArgs, type ScanResult, type ServerArgvDecision } from "@x/distcc-toolchain";
 import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "./exit-codes.js";
 import type { JobContext } from "./job-context.js";
 import type { ArgvVerdict } from "./request-reader.js";
@@ -44,10 +46,48 @@ export function checkArgv(
   if (fileArg) {
     return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `argument ${JSON.stringify(fileArg)} refused: the server does not read response files` };
   }
-  const forbidden = findForbiddenServerOption(argv, version === 3 ? { protocol: 3, ...(cwd ? { cwd } : {}) } : { protocol: version === 2 ? 2 : 1 });
-  if (forbidden) {
-    return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `option ${JSON.stringify(forbidden.option)} refused: ${forbidden.why}` };
+  // The allow-list, on the driver's own reading of every word (docs/server-refusals.md).
+  const policy = decideJobArgv(scan.argv, version, cwd);
+  if (!policy.ok) {
+    const { spelled, canonical, why } = policy.refusal;
+    const word = spelled === "" ? "" : `option ${JSON.stringify(spelled)}${canonical !== spelled ? ` (read by gcc as ${JSON.stringify(canonical)})` : ""} `;
+    return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `${word}refused: ${why}` };
   }
   return { kind: "accept" };
+}
+
+/** The server policy's decision for a received (scanned) argv. */
+export function decideJobArgv(scannedArgv: readonly string[], version: number, cwd: string | undefined): ServerArgvDecision {
+  return decideServerArgv(scannedArgv, version === 3 ? { protocol: 3, ...(cwd ? { cwd } : {}) } : { protocol: version === 2 ? 2 : 1 });
+}
+
+/** gcc and g++ by name (with a target prefix and a version suffix); `cc` may well be clang. */
+const GCC_DRIVER = /(^|-)(gcc|g\+\+)(-[0-9.]+)?$/;
+
+/** Whether the compiler is gcc, by the name of the file it really is (`cc` -> `/usr/bin/x86_64-linux-gnu-gcc-12`). */
+export function isGcc(executable: string): boolean {
+  try {
+    return GCC_DRIVER.test(basename(realpathSync(executable)));
+  } catch {
+    return false; // not known to be gcc: the full check
+  }
+}
+
+/**
+ * The checks on a request's body, once it is read (argv passed checkArgv). Protocols 1/2: the text
+ * must hold no directive that makes the compile open a file (gcc with -fdirectives-only and clang
+ * act on `#include` even in a .i; gcc also on two pragmas). Protocol 3: no precompiled header,
+ * which gcc maps into cc1's memory as it is. Returns the refusal, or undefined.
+ */
+export function checkRequestBody(request: CompileRequest, executable: string): string | undefined {
+  if (request.version !== 3) {
+    const directives = request.argv.includes("-fdirectives-only") || !isGcc(executable);
+    const found = fileOpeningDirective(request.source ?? new Uint8Array(0), { directives });
+    return found === undefined ? undefined : `the preprocessed text holds ${found}, which would make the compiler open a server file (a real client resolves every such directive itself)`;
+  }
+  for (const entry of request.files ?? []) {
+    if (/\.gch(\/|$)/.test(entry.name)) return `${entry.name}: precompiled headers are not accepted (gcc loads them into the compiler's memory as they are)`;
+  }
+  return undefined;
 }
 

@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { CompileRequest } from "@x/distcc-protocol";
-import { preprocessedExtension, rewriteServerJob, type ScanResult } from "@x/distcc-toolchain";
-import { scanClientArgs } from "./check-request.js";
+import { preprocessedExtension, serverJobCommand, type ScanResult } from "@x/distcc-toolchain";
+import { decideJobArgv, isGcc, scanClientArgs } from "./check-request.js";
 import type { JobFolder } from "./job-folder.js";
 import { DEFAULT_TREE_BOUNDS, PumpTree, type TreeBounds } from "./pump-tree.js";
 
@@ -60,13 +60,21 @@ export async function prepareJob(
   treeBounds: TreeBounds = DEFAULT_TREE_BOUNDS,
 ): Promise<Prepared> {
   if (!scan.distributable) throw new Error("argv changed between checks"); // cannot happen: same argv
+  // What runs is the policy's command (the words it allowed, its own -o), never the received argv.
+  const decision = decideJobArgv(scan.argv, request.version, request.cwd);
+  if (!decision.ok) throw new Error("argv changed between checks"); // cannot happen: checkArgv decided the same
   const output = join(folder.path, "output.o");
   const front = serverFlags(executable, request.argv, flags, addPipe);
   if (request.version !== 3) {
     const input = join(folder.path, `input${preprocessedExtension(scan.input)}`);
     await folder.writeFile(input, request.source ?? new Uint8Array(0), 0o644);
-    const { argv } = rewriteServerJob(scan.argv, { input, output });
-    return { executable, args: [...front, ...argv.slice(1)], cwd: folder.path, output };
+    const { argv } = serverJobCommand(decision, { input, output });
+    // gcc prints the source line of a diagnostic by reading the file a linemarker names, so
+    // `# 5 "/etc/passwd"` before an error would show the helper's line 5. A real client's markers
+    // name its own files, which the helper does not have (no excerpt either way) or system headers.
+    // Last, so that it wins over the client's -fdiagnostics-show-caret. (clang reads no such file.)
+    const noExcerpt = isGcc(executable) ? ["-fno-diagnostics-show-caret"] : [];
+    return { executable, args: [...front, ...argv.slice(1), ...noExcerpt], cwd: folder.path, output };
   }
   const root = join(folder.path, "root");
   await mkdir(root, { mode: 0o755 });
@@ -74,7 +82,7 @@ export async function prepareJob(
   const cwd = await tree.makeCwd(request.cwd ?? "/");
   for (const entry of request.files ?? []) await tree.place(entry);
   const depsFile = join(folder.path, "output.deps");
-  const rewritten = rewriteServerJob(scan.argv, { input: scan.input, output, root, cwd: request.cwd ?? "/", depsFile });
+  const rewritten = serverJobCommand(decision, { input: scan.input, output, root, depsFile });
   return {
     executable,
     args: [...front, ...rewritten.argv.slice(1)],

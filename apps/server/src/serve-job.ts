@@ -1,7 +1,8 @@
 import type { Duplex } from "node:stream";
 import { DOCTOR_PROBE_COMPILER, type CompileResponse } from "@x/distcc-protocol";
 import { ServerRewriteError, type ScanResult } from "@x/distcc-toolchain";
-import { checkArgv, scanClientArgs } from "./check-request.js";
+import { checkArgv, checkRequestBody, scanClientArgs } from "./check-request.js";
+import { EXIT_BAD_ARGUMENTS } from "./exit-codes.js";
 import { fixDependencyFile } from "./dotd.js";
 import { isErrno } from "./errno.js";
 import { EXIT_IO_ERROR } from "./exit-codes.js";
@@ -81,7 +82,13 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     summary.probe = true;
     return finish("OTHER", "capabilities query (XCAP)");
   }
-  const { request, verdict, ext } = outcome;
+  const { request, ext } = outcome;
+  let verdict = outcome.verdict;
+  if (verdict.kind === "accept") {
+    const choice = chooseJobCompiler(request.argv[0] ?? "", ext, ctx.whitelist);
+    const bodyRefusal = choice.ok ? checkRequestBody(request, choice.executable) : undefined;
+    if (bodyRefusal !== undefined) verdict = { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: bodyRefusal };
+  }
   const compression = ext?.compression ?? "lzo";
   summary.protocol = request.version;
   const scan = scanned?.argv === request.argv ? scanned.scan : scanClientArgs(request.argv);

@@ -1,6 +1,7 @@
 // Options a server must refuse: they make the compiler load or run code chosen by the client, read
-// server files the client names, or write outside the job's folder. docs/server-refusals.md gives
-// the reasoning behind each entry and what is deliberately allowed.
+// server files the client names, or write outside the job's folder. A deny-list, kept for the
+// client-side property tests; the server decides with the allow-list of server-policy.ts instead,
+// because a deny-list misses gcc's other spellings (`--plugin=` for `-fplugin=`, issue 14).
 import { isSourceFile } from "./language.js";
 
 export interface ForbiddenOption {

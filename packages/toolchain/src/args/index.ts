@@ -60,3 +60,16 @@ export {
   gnuTripleForPrefix,
   compilerBaseName,
 } from "./compiler-name.js";
+export { readDriverWords, canonicalWords, type DriverWord } from "./driver-words.js";
+export { assemblerPartRefusal } from "./assembler-options.js";
+export {
+  decideServerArgv,
+  serverJobCommand,
+  type ServerPolicyOptions,
+  type ServerArgvDecision,
+  type ServerArgvRefusal,
+  type AcceptedServerArgv,
+  type PolicyJobPaths,
+  type PolicyJobCommand,
+} from "./server-policy.js";
+export { fileOpeningDirective } from "./file-directives.js";

@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { serverArgv } from "./commands.js";
 import { qualifiedCompilerName } from "./compiler-name.js";
 import { rewriteServerJob } from "./server-rewrite.js";
+import { decideServerArgv, serverJobCommand } from "./server-policy.js";
+import { canonicalWords, readDriverWords } from "./driver-words.js";
 import { scanArgs, scanExpandedArgs } from "./scan.js";
 
 interface ClientCase {
@@ -119,6 +121,32 @@ describe("distccd logs: the command our server would run", () => {
         const mt = log.received.indexOf("-MT");
         expect(job.dependencyTarget).toBe(mt >= 0 ? log.received[mt + 1] : undefined);
       }
+    });
+  }
+});
+
+describe("distccd logs: the allow-list policy accepts every captured job and runs the same words", () => {
+  for (const { name, log } of serverLogs) {
+    it(name, () => {
+      const scan = scanExpandedArgs(log.received);
+      if (!scan.distributable) throw new Error("not distributable");
+      const decision = decideServerArgv(scan.argv, log.root === undefined ? { protocol: 2 } : { protocol: 3, cwd: "/" });
+      expect(decision.ok ? "" : decision.refusal.why).toBe("");
+      if (!decision.ok) return;
+      const input = log.executed.find((a) => a.startsWith("/tmp/distccd_") && !a.endsWith(".o"))!;
+      const job = log.root === undefined
+        ? serverJobCommand(decision, { input, output: log.tempOutput })
+        : serverJobCommand(decision, { input: "", output: log.tempOutput, root: log.root, depsFile: log.executed.at(-1)! });
+      // The same options, read canonically (`-I.` is `-I .`), in another order (the server's -o
+      // last), with the deliberate differences: protocols 1/2 state the language (`-x cpp-output`
+      // before the input), protocol 3 keeps only the server's own -MF (distccd also passes the
+      // client's, which gcc overrides with the last).
+      const canonical = (argv: string[]): string[] => [argv[0]!, ...canonicalWords(readDriverWords(argv))];
+      const ours = canonical(job.argv).filter((a, i, all) => a !== "-x" && all[i - 1] !== "-x");
+      const theirs = canonical(log.executed);
+      const lastMf = theirs.lastIndexOf("-MF");
+      const distccd = theirs.filter((a, i, all) => !((a === "-MF" && i !== lastMf) || (all[i - 1] === "-MF" && i - 1 !== lastMf)));
+      expect(ours.sort()).toEqual(distccd.sort());
     });
   }
 });
