@@ -72,11 +72,11 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
   });
 
   it("both bins answer --version from any directory, on PATH and through npx", () => {
-    expect(sh("distcc-server", ["--version"])).toMatch(/^distcc-server \d+\.\d+\.\d+ /);
-    expect(sh("distcc-client", ["--version"])).toMatch(/^distcc-client \d+\.\d+\.\d+ /);
+    expect(sh("distcc-server", ["--version"])).toMatch(/^distccd 3\.4 \S+\n {2}\(protocols 1, 2 and 3\) \(default port 3632\)\n {2}distcc-server \d+\.\d+\.\d+ /);
+    expect(sh("distcc-client", ["--version"])).toMatch(/^distcc 3\.4 \S+\n {2}\(protocols 1, 2 and 3\) \(default port 3632\)\n {2}distcc-client \d+\.\d+\.\d+ /);
     const npx = userEnv({ NPM_CONFIG_PREFIX: prefix });
-    expect(sh("npx", ["--no-install", "distcc-server", "--version"], npx, "/")).toMatch(/^distcc-server /);
-    expect(sh("npx", ["--no-install", "distcc-client", "--version"], npx, "/")).toMatch(/^distcc-client /);
+    expect(sh("npx", ["--no-install", "distcc-server", "--version"], npx, "/")).toMatch(/\n {2}distcc-server /);
+    expect(sh("npx", ["--no-install", "distcc-client", "--version"], npx, "/")).toMatch(/\n {2}distcc-client /);
   });
 
   it("the installed server's service unit runs the installed script (and systemd accepts it)", () => {
@@ -127,13 +127,13 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
     sh("bash", [install, "client", "--from", packs, "--prefix", clientPrefix], userEnv({ npm_config_offline: "true" }));
     expect(readdirSync(join(clientPrefix, "lib", "node_modules", "@x"))).toEqual(["distcc-client"]);
     expect(existsSync(join(clientPrefix, "lib", "node_modules", "@x", "distcc-client", "node_modules"))).toBe(false);
-    expect(sh(join(clientPrefix, "bin", "distcc-client"), ["--version"])).toMatch(/^distcc-client /);
+    expect(sh(join(clientPrefix, "bin", "distcc-client"), ["--version"])).toMatch(/\n {2}distcc-client /);
 
     const serverPrefix = join(temp.path, "server-only");
     const out = sh("bash", [install, "server", "--from", packs, "--prefix", serverPrefix, "--no-service", "--allow", "10.0.0.0/8"], userEnv({ npm_config_prefer_offline: "true" }));
     expect(out).toContain("start: distcc-server --allow 10.0.0.0/8");
     expect(readdirSync(join(serverPrefix, "lib", "node_modules", "@x"))).toEqual(["distcc-server"]);
-    expect(sh(join(serverPrefix, "bin", "distcc-server"), ["--version"])).toMatch(/^distcc-server /);
+    expect(sh(join(serverPrefix, "bin", "distcc-server"), ["--version"])).toMatch(/\n {2}distcc-server /);
   });
 
   it("install.sh on a machine without node: says how to get Node 20, installs nothing", () => {
