@@ -13,7 +13,7 @@ import {
 } from "../launch-frames.js";
 
 /** Why a job's signal aborts and its reply wait fails: its launcher closed the connection (one shared, immutable reason). */
-const LAUNCHER_GONE: Error = Object.freeze(new Error("the launcher went away"));
+export const LAUNCHER_GONE: Error = Object.freeze(new Error("the launcher went away"));
 
 /** One launcher's job as the agent sees it. */
 export interface JobConnection {
