@@ -129,5 +129,5 @@ export function formatSummary(build: BuildStatus, now: number): string {
     note: (id) => (skipped[id] !== undefined ? `skipped: ${skipped[id]}` : undefined),
   });
   // A build of jobs that all ran with no host list has nothing more to show.
-  return build.stats.jobs === 0 && Object.keys(build.stats.places).length === 0 && !build.localOnly ? `${head}\n` : `${head}\n${places}\n`;
+  return build.stats.jobs === 0 && Object.keys(build.stats.places).length === 0 && Object.keys(skipped).length === 0 && !build.localOnly ? `${head}\n` : `${head}\n${places}\n`;
 }
