@@ -53,6 +53,8 @@ export function describeHostFailure(err: unknown, ioTimeoutMs: number, context: 
         reason: `${CLOSED_AFTER_REQUEST}: on a distccd this means ${context.compiler ? `'${context.compiler}'` : "the compiler"} is not whitelisted or not installed there`,
       };
     case "DISTCC_ERR_CONNECT":
+      // Accepted and reset at once (before the socket even reported the connection): the same refusal.
+      if (sys === "ECONNRESET") return describeHostFailure({ code: "DISTCC_ERR_NO_ANSWER", cause: { code: sys } }, ioTimeoutMs, context);
       if (DNS_CODES.has(sys)) return { code, kind: "dns", reason: `the name does not resolve (DNS: ${sys})` };
       if (sys === "ECONNREFUSED") return { code, kind: "refused", reason: "connection refused (no server on that port)" };
       if (/timed out/i.test(message) || sys === "ETIMEDOUT") return { code, kind: "connect-timeout", reason: "connect timed out (DISTCC_CONNECT_TIMEOUT)" };

@@ -58,8 +58,8 @@ export async function identifyHost(host: TcpHostEntry, t: Timeouts): Promise<Hos
     }
   } catch (err) {
     const f = describeHostFailure(err, t.ioTimeoutMs, { compiler: "distcc-doctor-probe-gcc" });
-    if (f.code === "DISTCC_ERR_CONNECT") return { reachable: false, kind: f.kind, reason: f.reason };
     if (f.kind === "reset-before-answer") return { reachable: true, resets: true, reason: f.reason };
+    if (f.code === "DISTCC_ERR_CONNECT") return { reachable: false, kind: f.kind, reason: f.reason };
     // A distccd closes after reading a request for a compiler it does not have (this probe's).
     return { reachable: true, ours: false };
   }
