@@ -325,6 +325,78 @@ describe("the client says what distcc says, and what it knows", () => {
     expect(s).toMatch(/^  localhost\s+1 job /m);
   });
 
+  describe("the preprocessor's output that cannot be read", () => {
+    /** A gcc whose preprocessing run spoils the file it writes to (what an EMFILE or EACCES in the agent would meet). */
+    function spoilingGcc(dir: string, spoil: string): string {
+      const bin = join(dir, "bin");
+      mkdirSync(bin, { recursive: true });
+      chmodSync(bin, 0o755);
+      const script = join(bin, "gcc");
+      writeFileSync(
+        script,
+        ["#!/bin/sh", 'case " $* " in', `  *" -E "*) /usr/bin/gcc "$@"; s=$?; ${spoil} "$(readlink /proc/$$/fd/1)"; exit $s;;`, "esac", 'exec /usr/bin/gcc "$@"', ""].join("\n"),
+      );
+      chmodSync(script, 0o755);
+      return bin;
+    }
+
+    it("is never sent as an empty source: the job is compiled here, and that is said", async () => {
+      const p = fresh();
+      const bin = spoilingGcc(p.dir, "rm -f");
+      const before = distccJobsOk();
+      const env = clientEnv(p.distccDir, distccd.host, { DISTCC_POLICY: "distcc", PATH: `${bin}:${process.env.PATH}` });
+      const r = await compile(p.dir, env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/Warning: cannot read the preprocessor's output \(ENOENT: no such file or directory, open '[^']+'\); compiling x\.c locally\n/);
+      expect(readFileSync(join(p.dir, "x.o")).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
+      expect(distccJobsOk()).toBe(before);
+    });
+
+    it("unreadable (EACCES, as an unprivileged user): the same", async () => {
+      const user = unprivilegedUser();
+      const root = mkdtempSync(join(tmpdir(), "client-voice-cpp-"));
+      try {
+        chmodSync(root, 0o755);
+        const dir = join(root, "work");
+        mkdirSync(dir);
+        writeFileSync(join(dir, "x.c"), SOURCE);
+        const bin = spoilingGcc(root, "chmod 000");
+        chownSync(dir, user.uid, user.gid);
+        const distccDir = join(dir, "state");
+        dirs.push(distccDir);
+        const env = clientEnv(distccDir, distccd.host, { DISTCC_POLICY: "distcc", PATH: `${bin}:${process.env.PATH}`, HOME: dir });
+        const r = await run(launcher, ["gcc", "-c", "x.c", "-o", "x.o"], { cwd: dir, env, uid: user.uid, gid: user.gid });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toMatch(/Warning: cannot read the preprocessor's output \(EACCES: permission denied, open '[^']+'\); compiling x\.c locally\n/);
+        expect(existsSync(join(dir, "x.o"))).toBe(true);
+        await stopAgent(distccDir);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it("DISTCC_VERBOSE names the ABI options only for the requests that carry them", async () => {
+    const ours = await startDistccServer({ cacheDir: join(tmp.path, "cache-verbose") });
+    try {
+      const p = fresh();
+      writeFileSync(join(p.dir, "y.c"), SOURCE);
+      const env = clientEnv(p.distccDir, ours.host, { DISTCC_POLICY: "distcc", DISTCC_VERBOSE: "1" });
+      // The first request is a standard one (the host is not known yet): the ARM defaults go as options.
+      const first = await compile(p.dir, env, ["arm-linux-gnueabihf-gcc", "-c", "x.c", "-o", "x.o"]);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toMatch(/adding '[^']*-march=[^']*' \(the compiler's target and code-generation defaults\)/);
+      expect(first.stderr).toMatch(/is a distcc-ts server/);
+      // Known ours now: the identity travels instead, and nothing says the options are added.
+      const second = await compile(p.dir, env, ["arm-linux-gnueabihf-gcc", "-c", "y.c", "-o", "y.o"]);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).toMatch(/sending y\.c to .*ours: lzo, identity/);
+      expect(second.stderr).not.toContain("-march=");
+    } finally {
+      await ours.stop();
+    }
+  });
+
   describe("doctor", () => {
     async function doctor(hosts: string): Promise<{ code: number | null; stdout: string }> {
       const p = fresh();
@@ -364,6 +436,10 @@ describe("the client says what distcc says, and what it knows", () => {
       expect(r.code).toBe(0);
     });
   });
+
+  function distccJobsOk(): number {
+    return (distccd.log().match(/COMPILE_OK/g) ?? []).length;
+  }
 
   /** The unprivileged user's agent: stopped by its pid (we are root or that user: either may signal it). */
   async function stopAgentAs(distccDir: string): Promise<void> {
