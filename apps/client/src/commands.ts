@@ -10,6 +10,7 @@ import { runDoctor } from "./doctor/doctor.js";
 import { buildSummary, monOnce } from "./mon/mon-command.js";
 import { ensurePrivateDir, UnsafeAgentPathError, verifyPrivateDirIfPresent } from "./private-dir.js";
 import { scanIncludes } from "./scan-includes.js";
+import { isErrno } from "./errno.js";
 
 export interface CommandResult {
   stdout: string;
@@ -123,7 +124,9 @@ export function agentControl(action: "status" | "stop", env: Record<string, stri
   try {
     pid = Number(readFileSync(join(paths.agentDir, "agent.pid"), "utf8"));
     process.kill(pid, 0);
-  } catch {
+  } catch (err) {
+    // No pid file, or its process is gone: no agent.
+    if (!isErrno(err, "ENOENT", "ESRCH")) throw err;
     pid = undefined;
   }
   if (pid === undefined) return { stdout: `no agent runs for ${paths.stateDir}\n`, stderr: "", code: action === "stop" ? 0 : 1 };

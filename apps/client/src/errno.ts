@@ -10,3 +10,12 @@ export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoEx
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * What a lookup answers when the thing is not there or not ours to use (a PATH entry, a file probed
+ * with access or stat): the search goes on, as execvp's does. Anything else (EIO, EMFILE) is a real
+ * error and is not one of these.
+ */
+export function isLookupMiss(err: unknown): boolean {
+  return isErrno(err, "ENOENT", "ENOTDIR", "EACCES", "ELOOP", "ENAMETOOLONG");
+}

@@ -4,6 +4,7 @@ import { BuildStats, LOCAL_ID, type CpuPressure, type JobInfo, type Lease, type 
 import type { PlacementObserver } from "../agent/placement.js";
 import { buildChannel, jobChannel, statusChannel, type JobEvent } from "./channels.js";
 import { formatSummary, type AgentStatus, type BuildStatus, type PlaceStatus } from "./status.js";
+import { isErrno, isLookupMiss } from "../errno.js";
 
 export interface AgentMonitorOptions {
   /** Where `mon` and `summary` read the status (the agent's private dir). */
@@ -320,7 +321,8 @@ export function writeAtomically(file: string, text: string): void {
   try {
     writeFileSync(tmp, text);
     replaceWithoutFlush(tmp, file);
-  } catch {
-    /* a read-only or vanished dir: nothing to show, nothing lost */
+  } catch (err) {
+    // A read-only, full or vanished directory: nothing to show, nothing lost.
+    if (!isLookupMiss(err) && !isErrno(err, "EROFS", "ENOSPC", "EDQUOT", "EPERM")) throw err;
   }
 }

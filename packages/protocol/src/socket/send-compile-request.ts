@@ -244,8 +244,8 @@ export async function sendCompileJob(
       }, connectTimeoutMs);
     }
     socket.setNoDelay(true);
-    writeChunks(socket, chunks, () => (sentAt = performance.now())).catch(() => {
-      // The socket's own 'error'/'close' events report why; nothing to add here.
-    });
+    // A failed write is the socket's error: judged like one (a reset before any answer, ...); if the
+    // socket's own 'error' event came first, the exchange is already settled and this does nothing.
+    writeChunks(socket, chunks, () => (sentAt = performance.now())).catch((err: unknown) => onError(err as NodeJS.ErrnoException));
   });
 }
