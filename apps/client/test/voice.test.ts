@@ -9,6 +9,7 @@ import { listen } from "./fake-hosts.js";
 import { clientEnv, makeLinks, run, stopAgent } from "./helpers.js";
 import { startDistccServer, type ServerHandle } from "./our-server.js";
 import { generateProject } from "./project.js";
+import { silentPort } from "./silent-port.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const SOURCE = "int f(int x) { return x * 3; }\n";
@@ -206,6 +207,34 @@ describe("the client says what distcc says, and what it knows", () => {
       expect(s).toMatch(new RegExp(`^  127\\.0\\.0\\.1:${port}\\s+0 jobs\\s+-  failed: 1x connection refused \\(no server on that port\\)$`, "m"));
       expect(s).toContain("1 of 1 job compiled, 1 compiled locally after a remote failure");
       expect(s).not.toContain("tcp_");
+    });
+
+    it("an address where connections are never made, on a fresh agent: learned even when a copy here wins every job", async () => {
+      const silent = await silentPort();
+      try {
+        const p = fresh();
+        generateProject(p.dir, 6);
+        const host = `127.0.0.1:${silent.port}`;
+        const env = clientEnv(p.distccDir, `${host}/2`, { DISTCC_CONNECT_TIMEOUT: "1" });
+        const first = await run("make", ["-j4", `CC=${launcher} gcc`], { cwd: p.dir, env });
+        expect(first.code, first.stderr).toBe(0);
+        // The build's summary lists it, with why, once the connect timeout has passed.
+        const deadline = Date.now() + 20_000;
+        let s = await summary(p.distccDir);
+        while (!s.includes(host)) {
+          if (Date.now() > deadline) throw new Error(`summary never listed ${host}:\n${s}`);
+          await new Promise((r) => setTimeout(r, 100));
+          s = await summary(p.distccDir);
+        }
+        expect(s).toMatch(new RegExp(`^  127\\.0\\.0\\.1:${silent.port}\\s+0 jobs\\s+-  failed: \\dx connect timed out \\(DISTCC_CONNECT_TIMEOUT\\)$`, "m"));
+        // And the next build names it: backed off, not tried by every job again.
+        await buildEnded(p.distccDir);
+        const next = await compile(join(p.dir, "src"), env, ["gcc", "-I../include", "-c", "u0.c", "-o", "u0.o"]);
+        expect(next.code, next.stderr).toBe(0);
+        expect(next.stderr).toMatch(new RegExp(`Warning: ${host.replace(/\./g, "\\.")} skipped: backed off for \\d+ s more after: connect timed out \\(DISTCC_CONNECT_TIMEOUT\\)`));
+      } finally {
+        silent.close();
+      }
     });
 
     it("a name that does not resolve is named a DNS failure", async () => {

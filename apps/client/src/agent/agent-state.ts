@@ -129,6 +129,8 @@ export class AgentState {
 
   /** Why each host failed last (place id -> reason): named again when a later build skips it. */
   readonly lastFailure = new Map<string, string>();
+  /** Hosts whose stopped, never-connected attempt is being followed up (probeUnconnectedHost). */
+  readonly probing = new Set<string>();
   /** `host:port\0compiler` pairs that compiled in this agent's life: a silent close there is not a refusal. */
   readonly served = new Set<string>();
 

@@ -30,6 +30,7 @@ import { runCommand } from "../commands.js";
 import { LAUNCHER_GONE, type JobConnection } from "./agent-server.js";
 import type { AgentState } from "./agent-state.js";
 import { describeHostFailure } from "./host-failure.js";
+import { probeUnconnectedHost } from "./unconnected-probe.js";
 import { checkLogFile, loadHosts, sayBackedOffHosts, sayHostFailed, sayStartupProblems } from "./job-notices.js";
 import { errorMessage, isErrno } from "../errno.js";
 import { JobOutput } from "./job-output.js";
@@ -369,6 +370,7 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
   const how = plan.extension ? `, ours: ${plan.extension.compression}${plan.extension.identity ? ", identity" : ""}` : "";
   const payload = placed.pump ? `, ${placed.pump.files.length} files` : "";
   out.debug(`sending ${scan.input} to ${host.spec} (protocol ${plan.version}${how}${payload}): ${argv.join(" ")}`);
+  let connected = false;
   try {
     const exchange = await sendCompileJob(
       { host: host.host, port: host.port },
@@ -379,6 +381,7 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
         signal,
         ...(plan.extension ? { extension: plan.extension } : {}),
         readTrailer: plan.readTrailer,
+        onConnected: () => (connected = true),
       },
     );
     peers.learn(peerKey(host), exchange.server, exchange.trailer);
@@ -387,7 +390,10 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
     const serverMs = exchange.serverMs !== undefined ? { serverMs: exchange.serverMs } : {};
     return { kind: "answered", host, response: exchange.response, elapsedMs: Date.now() - started, ...serverMs };
   } catch (err) {
-    if (signal.aborted) return { kind: "stopped" };
+    if (signal.aborted) {
+      if (!connected) followUpUnconnected(placed, host);
+      return { kind: "stopped" };
+    }
     // Ours explains every refusal, and a host that compiled this compiler before has it: a silent close
     // there is a server that stopped or died, not a missing compiler.
     const knownGood = plan.known?.kind === "ours" || ctx.state.served.has(`${peerKey(host)}\0${rewrite.name}`);
@@ -666,6 +672,15 @@ function hostKey(h: TcpHost): string {
 function failNoHosts(ctx: JobContext, input: string, why?: string): void {
   ctx.out.warn(`cannot distribute ${basename(input)}${why ? ` (${why})` : ""} and DISTCC_FALLBACK=0: not compiling locally`);
   ctx.out.exit(116);
+}
+
+/** A stopped attempt that never connected: learn whether its host is reachable at all (unconnected-probe.ts). */
+function followUpUnconnected(placed: PlacedJob, host: TcpHost): void {
+  const { ctx, driver } = placed;
+  probeUnconnectedHost(host, ctx.opts.connectTimeoutMs, ctx.state.probing, (failure) => {
+    ctx.state.lastFailure.set(hostKey(host), failure.reason);
+    driver.hostFailed(hostKey(host), failure.reason);
+  });
 }
 
 /**

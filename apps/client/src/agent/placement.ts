@@ -78,6 +78,8 @@ export interface PlacementObserver {
   ended?(lease: Lease, job: JobInfo, outcome: Outcome, elapsedMs: number, redoneHere?: string): void;
   /** The job left without a result (its launcher went away, or no place could take it). */
   dropped?(jobId: number, why: "cancelled" | "no-place"): void;
+  /** A host failed outside any attempt (the probe after a stopped attempt that never connected). */
+  hostFailed?(placeId: string, reason: string): void;
 }
 
 export interface PlacementDriverOptions {
@@ -220,6 +222,16 @@ export class PlacementDriver {
       this.copyTargets.delete(lease.jobId);
     }
     this.apply(update);
+  }
+
+  /**
+   * A host found failing outside an attempt (see probeUnconnectedHost): backed off like a failed
+   * attempt, so jobs stop trying it, and counted in the build's failures.
+   */
+  hostFailed(placeId: string, reason: string): void {
+    this.scheduler.backoff.fail(placeId, Date.now());
+    this.observer?.hostFailed?.(placeId, reason);
+    this.apply({ granted: [], cancelled: [], failed: [] });
   }
 
   /** The launcher went away: free everything the job holds or waits for. */

@@ -78,6 +78,11 @@ export class AgentMonitor {
       },
       granted: () => this.changed(),
       ended: (lease, job, outcome, elapsedMs, redoneHere) => this.ended(id(lease.jobId), lease, job, outcome, elapsedMs, redoneHere),
+      hostFailed: (placeId, reason) => {
+        // Learned after the fact (the build may be over by then): it belongs to the build that tried the host.
+        (this.build ?? this.activeBuild()).stats.failedAttempt(placeId, reason);
+        this.changed();
+      },
       dropped: (jobId, why) => {
         const b = this.activeBuild();
         if (b.redos.delete(id(jobId))) {
