@@ -114,7 +114,8 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   }
 
   const hosts = loadHosts(notices);
-  if (!hosts) {
+  // An empty list with DISTCC_FALLBACK=0 goes on: a link still runs here, a compile fails (distcc's order).
+  if (!hosts || (hosts.hosts.length === 0 && opts.fallback)) {
     const done = state.monitor.unplacedJob();
     try {
       await runLocally(ctx, userArgv, await takeLocalSlot(ctx));

@@ -49,9 +49,10 @@ export function sayStartupProblems(ctx: NoticeContext): void {
 }
 
 /**
- * The host list as distcc finds it, or undefined (compile here) with distcc's warning: no list at
- * all, or one with no host in it ("can't distribute work"), once per build; a list that does not
- * parse, once per agent and list text (the error does not change from file to file).
+ * The host list as distcc finds it, or undefined (compile here), with distcc's warning when there is
+ * no list at all, or one with no host in it ("can't distribute work", returned as the empty list:
+ * DISTCC_FALLBACK=0 then fails the job, as distcc), once per build; a list that does not parse, once
+ * per agent and list text (the error does not change from file to file).
  */
 export function loadHosts(ctx: NoticeContext): HostList | undefined {
   const found = findHostList(ctx.env);
@@ -68,7 +69,6 @@ export function loadHosts(ctx: NoticeContext): HostList | undefined {
   }
   if (list.hosts.length === 0) {
     ctx.state.oncePerBuild(`empty-hosts:${found.source}`, () => ctx.out.warn(`${found.source} contained no hosts; can't distribute work`));
-    return undefined;
   }
   return list;
 }
