@@ -52,23 +52,27 @@ export async function stopAgent(distccDir: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, "utf8"));
   rmSync(pidFile, { force: true });
+  const gone = (err: unknown): boolean => {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+    return true;
+  };
   try {
     process.kill(pid, "SIGTERM");
-  } catch {
-    return;
+  } catch (err) {
+    if (gone(err)) return;
   }
   for (let i = 0; i < 50; i++) {
     try {
       process.kill(pid, 0);
-    } catch {
-      return;
+    } catch (err) {
+      if (gone(err)) return;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   try {
     process.kill(pid, "SIGKILL");
-  } catch {
-    /* gone */
+  } catch (err) {
+    gone(err);
   }
 }
 
