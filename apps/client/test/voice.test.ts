@@ -105,6 +105,17 @@ describe("the client says what distcc says, and what it knows", () => {
       expect(warnings(second.stderr, "contained no hosts; can't distribute work")).toHaveLength(1);
     });
 
+    it("--show-hosts and -j print nothing, with the same warning (as distcc)", async () => {
+      const p = fresh();
+      for (const arg of ["--show-hosts", "-j"]) {
+        const real = await run("distcc", [arg], { cwd: p.dir, env: clientEnv(p.distccDir, "") });
+        const ours = await run(process.execPath, [CLI, arg], { cwd: p.dir, env: clientEnv(p.distccDir, "") });
+        expect([ours.code, ours.stdout]).toEqual([real.code, real.stdout]);
+        expect(real.stderr).toContain("$DISTCC_HOSTS contained no hosts; can't distribute work");
+        expect(ours.stderr).toBe("distcc-client: Warning: $DISTCC_HOSTS contained no hosts; can't distribute work\n");
+      }
+    });
+
     it("a hosts file with no host in it names the file", async () => {
       const p = fresh();
       mkdirSync(p.distccDir, { recursive: true });
