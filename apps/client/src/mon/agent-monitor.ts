@@ -164,8 +164,9 @@ export class AgentMonitor {
     let build: BuildStatus | undefined;
     if (b) {
       while (b.doneAt.length && b.doneAt[0]! < now - this.rateWindowMs) b.doneAt.shift();
+      const stats = b.stats.snapshot();
       const names: Record<string, string> = {};
-      for (const placeId of [...Object.keys(b.stats.snapshot().places), ...b.skipped.keys()]) {
+      for (const placeId of [...Object.keys(stats.places), ...b.skipped.keys()]) {
         const name = this.names.get(placeId);
         if (name !== undefined) names[placeId] = name;
       }
@@ -179,7 +180,7 @@ export class AgentMonitor {
         rateWindowMs: this.rateWindowMs,
         localOnly: b.localOnly,
         ...(b.noHosts ? { noHosts: b.noHosts } : {}),
-        stats: b.stats.snapshot(),
+        stats,
         names,
         ...(b.skipped.size ? { skipped: Object.fromEntries(b.skipped) } : {}),
       };
