@@ -116,6 +116,21 @@ describe("the client says what distcc says, and what it knows", () => {
       }
     });
 
+    it("no host list anywhere (the system's hosts file hidden by bubblewrap): distcc's other warning, once per build", async () => {
+      const p = fresh();
+      mkdirSync(p.distccDir, { recursive: true });
+      const env = clientEnv(p.distccDir, "", { HOME: "/nonexistent" });
+      delete env.DISTCC_HOSTS;
+      // Only in this command's mount namespace: /etc/distcc is an empty tmpfs (Debian ships a hosts file there).
+      const hidden = (cmd: string[]) => run("bwrap", ["--dev-bind", "/", "/", "--tmpfs", "/etc/distcc", "--", ...cmd], { cwd: p.dir, env });
+      const real = await hidden(["distcc", "gcc", "-c", "x.c", "-o", "real.o"]);
+      expect(real.stderr).toContain("Warning: no hostlist is set; can't distribute work");
+      const ours = await hidden(["sh", "-c", `${launcher} gcc -c x.c -o x.o && ${launcher} gcc -c x.c -o y.o`]);
+      expect(ours.code, ours.stderr).toBe(0);
+      expect(ours.stderr).toMatch(/^distcc-client\[\d+\] Warning: no hostlist is set; can't distribute work\n$/);
+      expect(existsSync(join(p.dir, "y.o"))).toBe(true);
+    });
+
     it("a hosts file with no host in it names the file", async () => {
       const p = fresh();
       mkdirSync(p.distccDir, { recursive: true });
