@@ -155,6 +155,23 @@ describe("the client says what distcc says, and what it knows", () => {
     });
   });
 
+  it("agent state it cannot read (a directory where the learned model should be) is said once, and the agent keeps serving", async () => {
+    const p = fresh();
+    writeFileSync(join(p.dir, "y.c"), SOURCE);
+    mkdirSync(join(p.distccDir, "scheduler-model.json"), { recursive: true });
+    const env = clientEnv(p.distccDir, distccd.host);
+    const first = await compile(p.dir, env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/Warning: cannot read .*scheduler-model\.json \(EISDIR: illegal operation on a directory, read\): the helpers' speeds are learned afresh\n/);
+    const second = await compile(p.dir, env, ["gcc", "-c", "y.c", "-o", "y.o"]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toBe("");
+    await buildEnded(p.distccDir); // the model is saved at the end of a build: into a directory it cannot replace
+    const third = await compile(p.dir, env);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toBe("");
+  });
+
   it("a host list that does not parse is said once per agent, not once per file", async () => {
     const p = fresh();
     generateProject(p.dir, 6);

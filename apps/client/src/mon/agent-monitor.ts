@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { unlinkSync, writeFileSync } from "node:fs";
 import { replaceWithoutFlush } from "../agent/write-output.js";
 import { BuildStats, LOCAL_ID, type CpuPressure, type JobInfo, type Lease, type Outcome, type Scheduler } from "@x/distcc-scheduler";
 import type { PlacementObserver } from "../agent/placement.js";
@@ -328,7 +328,13 @@ export function writeAtomically(file: string, text: string): void {
     writeFileSync(tmp, text);
     replaceWithoutFlush(tmp, file);
   } catch (err) {
-    // A read-only, full or vanished directory: nothing to show, nothing lost.
-    if (!isLookupMiss(err) && !isErrno(err, "EROFS", "ENOSPC", "EDQUOT", "EPERM")) throw err;
+    // A read-only, full or vanished directory, or something else in the file's place (a directory):
+    // nothing to show, nothing lost; the temporary file does not stay.
+    if (!isLookupMiss(err) && !isErrno(err, "EROFS", "ENOSPC", "EDQUOT", "EPERM", "EISDIR", "EEXIST", "ENOTEMPTY")) throw err;
+    try {
+      unlinkSync(tmp);
+    } catch (cleanup) {
+      if (!isLookupMiss(cleanup) && !isErrno(cleanup, "EROFS", "EPERM")) throw cleanup; // else never made
+    }
   }
 }
