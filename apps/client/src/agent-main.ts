@@ -9,6 +9,7 @@ import { startAgentServer, signalReady } from "./agent/agent-server.js";
 import { AgentState } from "./agent/agent-state.js";
 import { handleJob } from "./agent/compile-job.js";
 import { envSeconds } from "./env-options.js";
+import { errorMessage, isErrno } from "./errno.js";
 
 export async function runAgent(env: NodeJS.ProcessEnv): Promise<number> {
   const paths = agentPaths(env.DISTCC_DIR ? { ...env, DISTCC_DIR: resolve(env.DISTCC_DIR) } : env);
@@ -18,10 +19,12 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<number> {
   const state = new AgentState(paths);
   const logFile = join(paths.agentDir, "agent.log");
   const logError = (err: unknown): void => {
+    const line = `${new Date().toISOString()} [${process.pid}] ${(err as Error)?.stack ?? String(err)}\n`;
     try {
-      appendFileSync(logFile, `${new Date().toISOString()} [${process.pid}] ${(err as Error)?.stack ?? String(err)}\n`);
-    } catch {
-      /* nowhere to log */
+      appendFileSync(logFile, line);
+    } catch (logErr) {
+      // The log itself failed: its error and the original go to the agent's stderr, the last place left.
+      process.stderr.write(`distcc-client agent: cannot write ${logFile}: ${errorMessage(logErr)}\n${line}`);
     }
   };
   const server = await startAgentServer({
@@ -47,8 +50,8 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<number> {
   try {
     const pidFile = join(paths.agentDir, "agent.pid");
     if (Number(readFileSync(pidFile, "utf8")) === process.pid) rmSync(pidFile);
-  } catch {
-    /* gone already */
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) logError(err); // else gone already
   }
   return 0;
 }

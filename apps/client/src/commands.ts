@@ -10,6 +10,7 @@ import { runDoctor } from "./doctor/doctor.js";
 import { buildSummary, monOnce } from "./mon/mon-command.js";
 import { ensurePrivateDir, UnsafeAgentPathError, verifyPrivateDirIfPresent } from "./private-dir.js";
 import { scanIncludes } from "./scan-includes.js";
+import { isErrno } from "./errno.js";
 
 export interface CommandResult {
   stdout: string;
@@ -61,11 +62,11 @@ export async function runCommand(
     case "jobs": {
       // distcc exits 0 even when the list is invalid; it just prints nothing useful.
       const found = findHostList(env);
-      if (!found) return { stdout: "", stderr: "distcc-client: no hostlist is set\n", code: 0 };
+      if (!found) return { stdout: "", stderr: "distcc-client: Warning: no hostlist is set; can't distribute work\n", code: 0 };
       try {
         const list = parseHostList(found.text, { source: found.source });
-        // An empty list: distcc prints no number (it warns there are no hosts).
-        if (command === "jobs" && list.hosts.length === 0) return { stdout: "", stderr: "distcc-client: the host list contains no hosts\n", code: 0 };
+        // An empty list: distcc prints nothing on stdout, and its warning.
+        if (list.hosts.length === 0) return { stdout: "", stderr: `distcc-client: Warning: ${found.source} contained no hosts; can't distribute work\n`, code: 0 };
         if (command === "jobs") return { stdout: `${totalJobs(list)}\n`, stderr: "", code: 0 };
         return { stdout: list.hosts.map((h) => `${h.spec}\n`).join(""), stderr: "", code: 0 };
       } catch (err) {
@@ -123,7 +124,9 @@ export function agentControl(action: "status" | "stop", env: Record<string, stri
   try {
     pid = Number(readFileSync(join(paths.agentDir, "agent.pid"), "utf8"));
     process.kill(pid, 0);
-  } catch {
+  } catch (err) {
+    // No pid file, or its process is gone: no agent.
+    if (!isErrno(err, "ENOENT", "ESRCH")) throw err;
     pid = undefined;
   }
   if (pid === undefined) return { stdout: `no agent runs for ${paths.stateDir}\n`, stderr: "", code: action === "stop" ? 0 : 1 };

@@ -1,4 +1,5 @@
 /** Reading the DISTCC_* variables with sane parsing (the issue asks for real booleans). */
+import { resolve } from "node:path";
 
 export type Env = Record<string, string | undefined>;
 
@@ -42,13 +43,16 @@ export interface ClientOptions {
   maxDiscrepancy: number;
 }
 
-/** The options one job runs with, from its launcher's environment. */
-export function clientOptions(env: Env): ClientOptions {
+/**
+ * The options one job runs with, from its launcher's environment. `cwd`: the caller's directory, which
+ * a relative DISTCC_LOG is taken from (as distcc, which opens it where it runs; the agent runs in /).
+ */
+export function clientOptions(env: Env, cwd = process.cwd()): ClientOptions {
   return {
     fallback: envBoolean(env, "DISTCC_FALLBACK", true),
     skipLocalRetry: envBoolean(env, "DISTCC_SKIP_LOCAL_RETRY", false),
     verbose: envBoolean(env, "DISTCC_VERBOSE", false),
-    logFile: env.DISTCC_LOG || undefined,
+    logFile: env.DISTCC_LOG ? resolve(cwd, env.DISTCC_LOG) : undefined,
     saveTemps: envBoolean(env, "DISTCC_SAVE_TEMPS", false),
     ioTimeoutMs: Math.max(1, envSeconds(env, "DISTCC_IO_TIMEOUT", 300)) * 1000,
     backoffPeriodMs: envSeconds(env, "DISTCC_BACKOFF_PERIOD", 60) * 1000,

@@ -1,5 +1,6 @@
 import { accessSync, constants, realpathSync } from "node:fs";
 import { basename, delimiter, dirname, isAbsolute, resolve } from "node:path";
+import { isLookupMiss } from "./errno.js";
 
 /** Client commands of spec 9.1 plus ours (`links`, `agent`). */
 export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "scan-includes" | "links" | "launcher" | "agent" | "doctor" | "mon" | "summary";
@@ -45,16 +46,18 @@ function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if (isLookupMiss(err)) return false;
+    throw err;
   }
 }
 
 function realOrSelf(path: string): string {
   try {
     return realpathSync(path);
-  } catch {
-    return path;
+  } catch (err) {
+    if (isLookupMiss(err)) return path; // compared as written
+    throw err;
   }
 }
 

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { buildNativeLauncher, packageFiles } from "./native-launcher.js";
+import { isErrno, isLookupMiss } from "./errno.js";
 
 /** Compiler names worth a masquerade link: gcc, g++-12, cc, clang++, x86_64-linux-gnu-gcc-12, ... */
 const PLAIN = /^(cc|c\+\+|gcc|g\+\+|clang|clang\+\+)(-\d+(\.\d+)*)?$/;
@@ -20,8 +21,9 @@ function isLaunchable(path: string): boolean {
   try {
     const st = lstatSync(path);
     return st.isFile() || st.isSymbolicLink();
-  } catch {
-    return false;
+  } catch (err) {
+    if (isLookupMiss(err)) return false;
+    throw err;
   }
 }
 
@@ -31,23 +33,25 @@ export function findCompilerNames(path: string, dir: string): string[] {
   let self = resolve(dir);
   try {
     self = realpathSync(dir);
-  } catch {
-    /* not created yet */
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err; // else not created yet
   }
   for (const d of path.split(delimiter)) {
     if (!d) continue;
     let real: string;
     try {
       real = realpathSync(d);
-    } catch {
-      continue;
+    } catch (err) {
+      if (isLookupMiss(err)) continue;
+      throw err;
     }
     if (real === self) continue;
     let entries: string[];
     try {
       entries = readdirSync(d);
-    } catch {
-      continue;
+    } catch (err) {
+      if (isLookupMiss(err)) continue;
+      throw err;
     }
     for (const e of entries) if ((PLAIN.test(e) || QUALIFIED.test(e)) && isLaunchable(join(d, e))) names.add(e);
   }
@@ -83,8 +87,8 @@ export function makeCompilerLinks(dirArg: string, env: Record<string, string | u
     const link = join(dir, name);
     try {
       unlinkSync(link);
-    } catch {
-      /* new */
+    } catch (err) {
+      if (!isErrno(err, "ENOENT")) throw err; // else a new link
     }
     symlinkSync("distcc-client", link);
   }

@@ -5,6 +5,7 @@
  * the checks in native/launcher.c.
  */
 import { lstatSync, mkdirSync, readFileSync, type Stats } from "node:fs";
+import { isLookupMiss } from "./errno.js";
 
 export class UnsafeAgentPathError extends Error {
   readonly code = "DISTCC_ERR_UNSAFE_AGENT_PATH";
@@ -25,8 +26,8 @@ export function userLabel(uid: number): string {
       .find((l) => l.split(":")[2] === String(uid));
     const name = line?.split(":")[0];
     if (name) return `uid ${uid} (${name})`;
-  } catch {
-    /* no passwd file: the number alone */
+  } catch (err) {
+    if (!isLookupMiss(err)) throw err; // else no passwd file: the number alone
   }
   return `uid ${uid}`;
 }

@@ -72,7 +72,8 @@ describe("the resident agent", () => {
     const connected = await waitFor(() => {
       try {
         return statSync(join(paths.agentDir, "agent.pid")).isFile();
-      } catch {
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
         return false;
       }
     });

@@ -60,13 +60,13 @@ describe("a build never fails because a helper (or the agent) did", () => {
     expect(lines[0]).toContain("connection refused");
   });
 
-  it("refusing host (not in --allow): closed without answering, with the likely causes", async () => {
+  it("refusing host (not in --allow): a reset before any answer, with the likely causes", async () => {
     const r = await build(`${refusing.host}/2`, 4);
     expect(r.code, r.stderr).toBe(0);
     const lines = failureLines(r.stderr);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(refusing.host);
-    expect(lines[0]).toContain("closed without answering");
+    expect(lines[0]).toContain("reset the connection before any answer");
     expect(lines[0]).toContain("--allow");
   });
 

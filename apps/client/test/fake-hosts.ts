@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { ResponseDecoder } from "@x/distcc-protocol";
+import { DistccProtocolError, ResponseDecoder } from "@x/distcc-protocol";
 
 export interface FakeHost {
   port: number;
@@ -55,8 +55,9 @@ export async function countingProxy(upstreamPort: number, version: 1 | 2 = 1): P
     upstream.on("data", (chunk: Buffer) => {
       try {
         if (!ended && decoder.push(chunk).some((e) => e.type === "end")) endJob();
-      } catch {
-        endJob();
+      } catch (err) {
+        if (!(err instanceof DistccProtocolError)) throw err;
+        endJob(); // not a response we can follow: the job is over for counting
       }
       client.write(chunk);
     });

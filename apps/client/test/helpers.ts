@@ -11,9 +11,14 @@ export interface RunResult {
 }
 
 /** Runs a command asynchronously (the test process keeps serving proxies and logs meanwhile). */
-export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; gid?: number },
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    const as = opts.uid !== undefined ? { uid: opts.uid, ...(opts.gid !== undefined ? { gid: opts.gid } : {}) } : {};
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"], ...as });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -47,23 +52,27 @@ export async function stopAgent(distccDir: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, "utf8"));
   rmSync(pidFile, { force: true });
+  const gone = (err: unknown): boolean => {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+    return true;
+  };
   try {
     process.kill(pid, "SIGTERM");
-  } catch {
-    return;
+  } catch (err) {
+    if (gone(err)) return;
   }
   for (let i = 0; i < 50; i++) {
     try {
       process.kill(pid, 0);
-    } catch {
-      return;
+    } catch (err) {
+      if (gone(err)) return;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   try {
     process.kill(pid, "SIGKILL");
-  } catch {
-    /* gone */
+  } catch (err) {
+    gone(err);
   }
 }
 

@@ -15,6 +15,8 @@ export interface DistccServerOptions {
   env?: Record<string, string>;
   /** Where its compiler-identity cache goes (XDG_CACHE_HOME), so tests do not share one. */
   cacheDir?: string;
+  /** More flags (e.g. `--allow 10.11.12.13`). */
+  extraArgs?: string[];
 }
 
 /** Our `distcc-server` (apps/server, built) on 127.0.0.1 on a free port, logging to a string. */
@@ -23,7 +25,7 @@ export async function startDistccServer(opts: DistccServerOptions = {}): Promise
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [cli, "--port", String(port), "--listen", "127.0.0.1", "--jobs", String(opts.jobs ?? 4), "--log-stderr", "--log-level", "info"],
+    [cli, "--port", String(port), "--listen", "127.0.0.1", "--jobs", String(opts.jobs ?? 4), "--log-stderr", "--log-level", "info", ...(opts.extraArgs ?? [])],
     {
       stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, ...(opts.cacheDir ? { XDG_CACHE_HOME: opts.cacheDir } : {}), ...opts.env },

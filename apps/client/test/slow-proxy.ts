@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from "node:net";
-import { ResponseDecoder } from "@x/distcc-protocol";
+import { DistccProtocolError, ResponseDecoder } from "@x/distcc-protocol";
 import { listen } from "./fake-hosts.js";
 
 export interface SlowProxy {
@@ -42,8 +42,9 @@ export async function slowProxy(upstreamPort: number, delayMs: number, version: 
       let last = false;
       try {
         last = decoder.push(chunk).some((e) => e.type === "end");
-      } catch {
-        last = true;
+      } catch (err) {
+        if (!(err instanceof DistccProtocolError)) throw err;
+        last = true; // not a response we can follow: treat this chunk as its end
       }
       // Chained on one promise: chunks keep their order.
       void ready.then(() => {

@@ -15,18 +15,27 @@ export interface FoundHostList {
   source: string;
 }
 
+/** access/read answers that mean "no such readable file here" (distcc then looks at the next place). */
+function isMiss(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOENT" || code === "ENOTDIR" || code === "EACCES" || code === "ELOOP" || code === "ENAMETOOLONG";
+}
+
 function readIfReadable(path: string): string | undefined {
   // distcc decides with access(R_OK), then reads: a readable path that cannot be read (a
   // directory) stops the lookup with no hosts rather than falling through to the next file.
   try {
     accessSync(path, constants.R_OK);
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (isMiss(err)) return undefined;
+    throw err;
   }
   try {
     return readFileSync(path, "utf8");
-  } catch {
-    return "";
+  } catch (err) {
+    // A directory, or a file gone or locked since access(): no hosts, as distcc.
+    if (isMiss(err) || (err as NodeJS.ErrnoException).code === "EISDIR") return "";
+    throw err;
   }
 }
 

@@ -90,8 +90,11 @@ function hasPythonLzo(): boolean {
   try {
     execFileSync(python, ["-c", "import lzo"], { stdio: "ignore" });
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // python exited non-zero (no lzo module), or there is no python: no reference to compare with.
+    const e = err as NodeJS.ErrnoException & { status?: number | null };
+    if (typeof e.status === "number" || e.code === "ENOENT") return false;
+    throw err;
   }
 }
 

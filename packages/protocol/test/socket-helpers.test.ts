@@ -159,6 +159,26 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
     await expect(aborted).rejects.toMatchObject({ code: "DISTCC_ERR_ABORTED" });
   });
 
+  it("onConnected tells a connection that was made from one that never was; a reset before any byte keeps its cause", async () => {
+    let calls = 0;
+    const ac = new AbortController();
+    const slow = await listen((socket) => socket.resume());
+    const stopped = sendCompileRequest({ host: "127.0.0.1", port: slow.port }, request(1), { signal: ac.signal, onConnected: () => void calls++ });
+    setTimeout(() => ac.abort(), 50);
+    await expect(stopped).rejects.toMatchObject({ code: "DISTCC_ERR_ABORTED" });
+    expect(calls).toBe(1);
+
+    let refusedCalls = 0;
+    const refused = sendCompileRequest({ host: "127.0.0.1", port: await freePort() }, request(1), { onConnected: () => void refusedCalls++ });
+    await expect(refused).rejects.toMatchObject({ code: "DISTCC_ERR_CONNECT" });
+    expect(refusedCalls).toBe(0);
+
+    // What a server outside whose --allow we are does (distccd and ours): accept, then reset.
+    const resetting = await listen((socket) => socket.resetAndDestroy());
+    const reset = sendCompileRequest({ host: "127.0.0.1", port: resetting.port }, request(1));
+    await expect(reset).rejects.toSatisfy((e: DistccConnectionError) => (e.cause as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET");
+  });
+
   it("readCompileRequest reports EOF mid-request as DISTCC_ERR_TRUNCATED and idleness as DISTCC_ERR_TIMEOUT", async () => {
     const errors: unknown[] = [];
     const done = new Promise<void>((resolve) => {

@@ -33,9 +33,23 @@ describe("build statistics", () => {
     expect(stats.places["localhost"]).toMatchObject({ compiled: 1, totalMs: 300 });
     expect(formatBuildSummary(stats).split("\n")).toEqual([
       "2 of 3 jobs compiled, 1 cancelled, 1 compiled locally after a remote failure",
-      "  localhost       1 jobs    300 ms/job",
-      "  tcp_b_3632      1 jobs    120 ms/job  failed: 1x no answer",
+      "  localhost       1 job     300 ms/job",
+      "  tcp_b_3632      1 job     120 ms/job  failed: 1x no answer",
       "  tcp_a_3632      0 jobs             -  failed: 1x connection refused",
     ]);
+    // Places named as the user wrote them, one more listed with a note.
+    const named = formatBuildSummary(stats, {
+      name: (id) => ({ tcp_a_3632: "a", tcp_b_3632: "b:3632", tcp_c_3632: "c" })[id] ?? id,
+      alsoList: ["tcp_c_3632"],
+      note: (id) => (id === "tcp_c_3632" ? "skipped: backed off" : undefined),
+    });
+    expect(named.split("\n")).toEqual([
+      "2 of 3 jobs compiled, 1 cancelled, 1 compiled locally after a remote failure",
+      "  localhost      1 job     300 ms/job",
+      "  b:3632         1 job     120 ms/job  failed: 1x no answer",
+      "  a              0 jobs             -  failed: 1x connection refused",
+      "  c              0 jobs             -  skipped: backed off",
+    ]);
+    expect(formatBuildSummary({ jobs: 1, finished: 1, cancelled: 0, unplaceable: 0, fellBackLocally: 0, places: {} })).toBe("1 of 1 job compiled");
   });
 });

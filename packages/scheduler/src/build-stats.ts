@@ -92,27 +92,47 @@ export class BuildStats {
   }
 }
 
+/** "1 job", "2 jobs": counts as people write them. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+export interface SummaryFormatOptions {
+  /** How a place is shown (default its id): e.g. the host as written in the host list. */
+  name?(placeId: string): string;
+  /** Extra words at the end of a place's line (e.g. why it was skipped). */
+  note?(placeId: string): string | undefined;
+  /** Places to list even with no job and no failure (e.g. skipped hosts). */
+  alsoList?: readonly string[];
+}
+
 /**
  * The one-shot text summary of a build: which place compiled how many files and how long they took,
  * failures and why, fallbacks, straggler copies.
  */
-export function formatBuildSummary(stats: BuildStatsSnapshot): string {
+export function formatBuildSummary(stats: BuildStatsSnapshot, options: SummaryFormatOptions = {}): string {
   const lines: string[] = [];
   lines.push(
-    `${stats.finished} of ${stats.jobs} jobs compiled` +
+    `${stats.finished} of ${plural(stats.jobs, "job")} compiled` +
       (stats.cancelled ? `, ${stats.cancelled} cancelled` : "") +
       (stats.unplaceable ? `, ${stats.unplaceable} with no place to run` : "") +
       (stats.fellBackLocally ? `, ${stats.fellBackLocally} compiled locally after a remote failure` : ""),
   );
-  const ids = Object.keys(stats.places).sort((a, b) => stats.places[b]!.compiled - stats.places[a]!.compiled || a.localeCompare(b));
-  const width = Math.max(5, ...ids.map((id) => id.length));
+  const name = options.name ?? ((id: string) => id);
+  const empty: PlaceStats = { compiled: 0, totalMs: 0, failures: {}, copies: 0, copiesWon: 0 };
+  const places: Record<string, PlaceStats> = { ...stats.places };
+  for (const id of options.alsoList ?? []) places[id] ??= empty;
+  const ids = Object.keys(places).sort((a, b) => places[b]!.compiled - places[a]!.compiled || a.localeCompare(b));
+  const width = Math.max(5, ...ids.map((id) => name(id).length));
   for (const id of ids) {
-    const p = stats.places[id]!;
+    const p = places[id]!;
     const mean = p.compiled > 0 ? `${Math.round(p.totalMs / p.compiled)} ms/job` : "-";
-    let line = `  ${id.padEnd(width)}  ${String(p.compiled).padStart(5)} jobs  ${mean.padStart(12)}`;
+    let line = `  ${name(id).padEnd(width)}  ${String(p.compiled).padStart(5)} ${p.compiled === 1 ? "job " : "jobs"}  ${mean.padStart(12)}`;
     if (p.copies) line += `  copies ${p.copiesWon}/${p.copies} won`;
     const failures = Object.entries(p.failures);
     if (failures.length) line += `  failed: ${failures.map(([why, n]) => `${n}x ${why}`).join(", ")}`;
+    const note = options.note?.(id);
+    if (note) line += `  ${note}`;
     lines.push(line);
   }
   return lines.join("\n");

@@ -61,7 +61,9 @@ export async function startDistccd(options: DistccdOptions = {}): Promise<Distcc
       // distccd runs its workers in its own process group; kill the group.
       try {
         if (child.pid) process.kill(-child.pid, "SIGTERM");
-      } catch {
+      } catch (err) {
+        // No such group (distccd had not made its own yet): the process itself.
+        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
         child.kill("SIGTERM");
       }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);

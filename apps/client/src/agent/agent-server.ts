@@ -11,9 +11,10 @@ import {
   type LaunchRequest,
   type LauncherReply,
 } from "../launch-frames.js";
+import { errorMessage, isErrno, isLookupMiss } from "../errno.js";
 
 /** Why a job's signal aborts and its reply wait fails: its launcher closed the connection (one shared, immutable reason). */
-const LAUNCHER_GONE: Error = Object.freeze(new Error("the launcher went away"));
+export const LAUNCHER_GONE: Error = Object.freeze(new Error("the launcher went away"));
 
 /** One launcher's job as the agent sees it. */
 export interface JobConnection {
@@ -129,8 +130,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     try {
       renameSync(socketPath, aside);
       unlinkSync(aside);
-    } catch {
-      /* somebody else moved it: just retry */
+    } catch (err) {
+      if (!isErrno(err, "ENOENT")) throw new AgentStartError(`cannot replace the stale ${socketPath}: ${errorMessage(err)}`, "DISTCC_ERR_AGENT_LISTEN");
+      // else somebody else moved it: just retry
     }
   }
   if (!listened) throw new AgentStartError(`cannot take over ${socketPath}`, "DISTCC_ERR_AGENT_LISTEN");
@@ -146,8 +148,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const stillOurs = (): boolean => {
     try {
       return statSync(socketPath).ino === ourIno;
-    } catch {
-      return false;
+    } catch (err) {
+      if (isLookupMiss(err)) return false; // removed (or replaced by a path we cannot see): not ours any more
+      throw err;
     }
   };
 
@@ -160,8 +163,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     if (stillOurs()) {
       try {
         unlinkSync(socketPath);
-      } catch {
-        /* already gone */
+      } catch (err) {
+        if (!isErrno(err, "ENOENT")) opts.onError?.(err); // else already gone
       }
     }
     resolveStopped();
@@ -262,8 +265,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         },
       };
       opts.onJob(job).catch((err: unknown) => {
+        // A bug of ours must not fail the build: the launcher compiles locally when the agent closes
+        // without an exit status (it says so); the error is in agent.log.
         opts.onError?.(err);
-        job.send({ type: "exit", code: 100 });
+        job.send({ type: "stderr", data: Buffer.from(`distcc-client: internal error in the agent: ${errorMessage(err)}\n`) });
         socket.end();
       });
     });
@@ -282,7 +287,8 @@ export function signalReady(env: NodeJS.ProcessEnv): void {
   try {
     writeSync(fd, "1");
     closeSync(fd);
-  } catch {
-    /* the launcher gave up waiting: nothing to tell */
+  } catch (err) {
+    // The launcher gave up waiting (its end is closed), or it passed no such descriptor: nothing to tell.
+    if (!isErrno(err, "EPIPE", "EBADF")) throw err;
   }
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { formatHostList, type HostList } from "@x/distcc-hosts";
-import { CpuPressure, SpeedModel } from "@x/distcc-scheduler";
+import { CpuPressure, SchedulerError, SpeedModel } from "@x/distcc-scheduler";
+import { errorMessage, isErrno } from "../errno.js";
 import { IdentityCache, type CompilerIdentity } from "@x/distcc-toolchain";
 import type { AgentPaths } from "../agent-paths.js";
 import { findCompiler } from "../invocation.js";
@@ -23,6 +24,7 @@ export class AgentState {
   /** Realpaths of the launchers that talked to us: never picked as "the real compiler". */
   readonly selfPaths: string[] = [];
   private readonly said = new Set<string>();
+  private readonly saidInBuild = new Map<string, number>();
   private readonly drivers = new Map<string, PlacementDriver>();
   /** What the scheduler learned of every place, shared by all host lists, kept under DISTCC_DIR. */
   readonly model: SpeedModel;
@@ -35,6 +37,8 @@ export class AgentState {
   readonly stats = { remote: 0 };
   /** Pump mode's include analysis and compressed files, kept across jobs. */
   readonly pump = new PumpState();
+  /** What went wrong while the agent started (said once, by its first job). */
+  readonly problems: string[] = [];
   private tempId = 0;
 
   private readonly compilers = new Map<string, { path: string | undefined; at: number }>();
@@ -85,7 +89,7 @@ export class AgentState {
   constructor(readonly paths: AgentPaths) {
     this.identities = new IdentityCache({ file: join(paths.stateDir, "compilers.json") });
     this.modelFile = join(paths.stateDir, "scheduler-model.json");
-    this.model = loadModel(this.modelFile);
+    this.model = loadModel(this.modelFile, this.problems);
     this.monitor = new AgentMonitor({
       statusFile: join(paths.agentDir, "status.json"),
       onBuildEnd: () => this.saveModel(),
@@ -110,6 +114,26 @@ export class AgentState {
     if (self && !this.selfPaths.includes(self)) this.selfPaths.push(self);
   }
 
+  /**
+   * Runs `say` the first time `key` is seen in the current build (the monitor's: jobs with no quiet
+   * gap of 2 s between them, the same split as `summary`); returns whether it ran.
+   */
+  oncePerBuild(key: string, say: () => void): boolean {
+    const build = this.monitor.currentBuild();
+    if (this.saidInBuild.get(key) === build) return false;
+    if (this.saidInBuild.size > 1024) this.saidInBuild.clear();
+    this.saidInBuild.set(key, build);
+    say();
+    return true;
+  }
+
+  /** Why each host failed last (place id -> reason): named again when a later build skips it. */
+  readonly lastFailure = new Map<string, string>();
+  /** Hosts whose stopped, never-connected attempt is being followed up (probeUnconnectedHost). */
+  readonly probing = new Set<string>();
+  /** `host:port\0compiler` pairs that compiled in this agent's life: a silent close there is not a refusal. */
+  readonly served = new Set<string>();
+
   /** Runs `say` the first time `key` is seen in this agent's life; returns whether it ran. */
   once(key: string, say: () => void): boolean {
     if (this.said.has(key)) return false;
@@ -118,8 +142,10 @@ export class AgentState {
     return true;
   }
 
-  recordSuccess(_host: string, _elapsedMs: number): void {
+  recordSuccess(host: string, compiler: string): void {
     this.stats.remote++;
+    if (this.served.size > 4096) this.served.clear();
+    this.served.add(`${host}\0${compiler}`);
   }
 
   localPool(kind: "local" | "cpp", limit: number): Chooser {
@@ -144,7 +170,7 @@ export class AgentState {
     let driver = this.drivers.get(key);
     if (!driver) {
       driver = new PlacementDriver(list, { policy, backoffPeriodMs: opts.backoffPeriodMs, model: this.model, cpuPressure: this.cpuPressure, localIsAPlace, copies });
-      const seen = this.monitor.observe(String(this.drivers.size), driver.scheduler);
+      const seen = this.monitor.observe(String(this.drivers.size), driver.scheduler, driver.names);
       driver.observer = {
         ...seen,
         ended: (...args) => {
@@ -160,10 +186,20 @@ export class AgentState {
 }
 
 /** The model saved by an earlier agent, or a fresh one (no file, or one this version cannot read). */
-function loadModel(file: string): SpeedModel {
+function loadModel(file: string, problems: string[]): SpeedModel {
+  let text: string;
   try {
-    return SpeedModel.fromJSON(JSON.parse(readFileSync(file, "utf8")));
-  } catch {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return new SpeedModel(); // a first agent
+    problems.push(`cannot read ${file} (${errorMessage(err)}): the helpers' speeds are learned afresh`);
     return new SpeedModel();
+  }
+  try {
+    return SpeedModel.fromJSON(JSON.parse(text));
+  } catch (err) {
+    // Written by another version, or cut short: start afresh (it is only learned speeds).
+    if (err instanceof SyntaxError || err instanceof SchedulerError) return new SpeedModel();
+    throw err;
   }
 }

@@ -11,7 +11,7 @@ import {
   type ProtocolVersion,
   type RequestExtension,
 } from "@x/distcc-protocol";
-import { findHostList, parseHostList, type HostEntry, type HostList } from "@x/distcc-hosts";
+import type { HostEntry, HostList } from "@x/distcc-hosts";
 import {
   describeLocalReason,
   directivesOnlyBlocker,
@@ -21,17 +21,18 @@ import {
   scanArgs,
   serverArgv,
   withPreprocessMode,
-  installHint,
-  type CompilerIdentity,
   type DistributableScan,
   type PreprocessMode,
 } from "@x/distcc-toolchain";
 import { classifyInvocation, safeguardLevel, type Invocation } from "../invocation.js";
 import { clientOptions, type ClientOptions } from "../env-options.js";
 import { runCommand } from "../commands.js";
-import type { JobConnection } from "./agent-server.js";
+import { LAUNCHER_GONE, type JobConnection } from "./agent-server.js";
 import type { AgentState } from "./agent-state.js";
 import { describeHostFailure } from "./host-failure.js";
+import { probeUnconnectedHost } from "./unconnected-probe.js";
+import { checkLogFile, loadHosts, sayBackedOffHosts, sayHostFailed, sayStartupProblems } from "./job-notices.js";
+import { errorMessage, isErrno } from "../errno.js";
 import { JobOutput } from "./job-output.js";
 
 import { LOCAL_ID, tcpHostId, type Lease, type PlacementDriver } from "./placement.js";
@@ -76,8 +77,11 @@ interface JobContext {
 export async function handleJob(job: JobConnection, state: AgentState): Promise<void> {
   const { request } = job;
   const env = request.env;
-  const opts = clientOptions(env);
+  const opts = clientOptions(env, request.cwd);
   const out = new JobOutput(job, opts);
+  const notices = { state, out, opts, env };
+  checkLogFile(notices);
+  sayStartupProblems(notices);
   const inv = classifyInvocation(request.argv, env, request.cwd);
   if (inv.kind === "command") {
     const result = await runCommand(inv.command, inv.args, env, { cwd: request.cwd });
@@ -109,9 +113,15 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     return;
   }
 
-  const hosts = loadHosts(ctx);
-  if (!hosts) {
-    await runLocally(ctx, userArgv, await takeLocalSlot(ctx));
+  const hosts = loadHosts(notices);
+  // An empty list with DISTCC_FALLBACK=0 goes on: a link still runs here, a compile fails (distcc's order).
+  if (!hosts || (hosts.hosts.length === 0 && opts.fallback)) {
+    const done = state.monitor.unplacedJob();
+    try {
+      await runLocally(ctx, userArgv, await takeLocalSlot(ctx));
+    } finally {
+      done();
+    }
     return;
   }
   const scan = scanArgs(userArgv, { cwd: ctx.cwd, env });
@@ -139,7 +149,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   const rewrite = await rewriteForServer(ctx.state.recentIdentities, ctx.compilerPath, scan.argv[0] ?? inv.compilerName, scan.argv, {
     noRewrite: opts.noRewriteCross,
   });
-  if (rewrite.note) out.debug(rewrite.note);
+  if (rewrite.note) out.debug(rewrite.note); // what is added per host is said with each send
   const wireCompiler = rewrite.name;
 
   // Pump mode for `,cpp` hosts: no preprocessing here, the files it would read go instead.
@@ -156,7 +166,17 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   }
 
   // Local preprocessing first, under a cpp slot; the helper's slot is taken only once we can send.
-  const cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocessToSend(ctx, scan, rewrite, hosts.localSlotsCpp);
+  let cpp: PreprocessResult | undefined;
+  try {
+    cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocessToSend(ctx, scan, rewrite, hosts.localSlotsCpp);
+  } catch (err) {
+    if (!(err instanceof PreprocessedOutputError)) throw err;
+    // Nothing to send (never an empty source): this machine compiles it, as after a helper's failure.
+    if (!opts.fallback) return failNoHosts(ctx, scan.input, err.message);
+    out.warn(`${err.message}; compiling ${basename(scan.input)} locally`);
+    await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+    return;
+  }
   if (!cpp || job.signal.aborted) return;
   if (cpp.code !== 0) {
     // The preprocessor's verdict is the compiler's, but not always in its words (`-E` reports a
@@ -172,11 +192,14 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   }
   if (opts.saveTemps) {
     const kept = resolve(opts.tmpDir, `distcc_${randomBytes(4).toString("hex")}${preprocessedExtension(scan.input)}`);
-    await writeFile(kept, cpp.output).catch(() => undefined);
-    out.debug(`kept preprocessed source in ${kept}`);
+    await writeFile(kept, cpp.output).then(
+      () => out.debug(`kept preprocessed source in ${kept}`),
+      (err: unknown) => out.warn(`DISTCC_SAVE_TEMPS: cannot keep the preprocessed source: ${errorMessage(err)}`),
+    );
   }
 
   const driver = ctx.state.placement(hosts, env, opts);
+  sayBackedOffHosts(notices, driver, remotes);
   // The driver decides whether this machine is a place (`localCountsAsPlace`: always with the default
   // policy, only when the list names localhost with distcc's order, never with DISTCC_FALLBACK=0).
   const localIsAPlace = driver.localIsAPlace;
@@ -295,13 +318,15 @@ async function runAttempts(placed: PlacedJob, firstLease: Lease): Promise<void> 
       }
       if (verdict.kind === "failed") {
         driver.finish(attempt.lease, { ok: false, reason: verdict.reason });
-        if (verdict.host) hostFailed(ctx, verdict.host, scan.input, verdict.reason);
+        if (verdict.host) sayHostFailed(ctx, verdict.host, scan.input, verdict.reason);
         continue; // another attempt may still win; else the job is placed again
       }
       // The job's result: the other attempts are cancelled (the scheduler stops them through onCancel).
       // The helper's own time (compileMs) tells the scheduler how much of the exchange was the helper's.
       const serverMs = verdict.kind !== "copy" ? verdict.serverMs : undefined;
-      driver.finish(attempt.lease, { ok: true, elapsedMs: verdict.elapsedMs, ...(serverMs !== undefined ? { compileMs: serverMs } : {}) });
+      // A helper's compile error compiled again here is that helper's failure in `summary`, not its work.
+      const redone = verdict.kind === "compile-error" && retriesLocally(placed) ? `the compile failed there (exit ${statusToExitCode(verdict.response.status)}), compiled again here` : undefined;
+      driver.finish(attempt.lease, { ok: true, elapsedMs: verdict.elapsedMs, ...(serverMs !== undefined ? { compileMs: serverMs } : {}) }, redone);
       settled = true;
       if (attempt.lease.duplicate) out.debug(`${scan.input}: the copy on ${attempt.lease.placeId} came first`);
       await deliver(placed, verdict);
@@ -342,9 +367,11 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
   const argv = cpp ? withPreprocessMode(serverArgv(scan, plan.version === 1 ? 1 : 2), cpp.mode) : placed.pump.argv.slice();
   argv[0] = rewrite.name;
   argv.push(...plan.extraArgs);
+  if (plan.extraArgs.length) out.debug(`adding '${plan.extraArgs.join(" ")}' (the compiler's target and code-generation defaults) for ${host.spec}`);
   const how = plan.extension ? `, ours: ${plan.extension.compression}${plan.extension.identity ? ", identity" : ""}` : "";
   const payload = placed.pump ? `, ${placed.pump.files.length} files` : "";
   out.debug(`sending ${scan.input} to ${host.spec} (protocol ${plan.version}${how}${payload}): ${argv.join(" ")}`);
+  let connected = false;
   try {
     const exchange = await sendCompileJob(
       { host: host.host, port: host.port },
@@ -355,6 +382,7 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
         signal,
         ...(plan.extension ? { extension: plan.extension } : {}),
         readTrailer: plan.readTrailer,
+        onConnected: () => (connected = true),
       },
     );
     peers.learn(peerKey(host), exchange.server, exchange.trailer);
@@ -363,12 +391,17 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
     const serverMs = exchange.serverMs !== undefined ? { serverMs: exchange.serverMs } : {};
     return { kind: "answered", host, response: exchange.response, elapsedMs: Date.now() - started, ...serverMs };
   } catch (err) {
-    if (signal.aborted) return { kind: "stopped" };
-    const failure = describeHostFailure(err, opts.ioTimeoutMs);
+    if (signal.aborted) {
+      if (!connected) followUpUnconnected(placed, host);
+      return { kind: "stopped" };
+    }
+    // Ours explains every refusal, and a host that compiled this compiler before has it: a silent close
+    // there is a server that stopped or died, not a missing compiler.
+    const knownGood = plan.known?.kind === "ours" || ctx.state.served.has(`${peerKey(host)}\0${rewrite.name}`);
+    const failure = describeHostFailure(err, opts.ioTimeoutMs, { compiler: rewrite.name, knownGood });
     // An extended request closed without an answer: maybe no longer ours. Standard requests from now on.
     if (plan.extension && failure.code === "DISTCC_ERR_NO_ANSWER" && host.compression !== "lz4") peers.forget(peerKey(host));
-    // A distccd refuses a compiler it lacks by closing: say which one, and how to add it.
-    if (failure.code === "DISTCC_ERR_NO_ANSWER") failure.reason += missingCompilerHint(rewrite.name, rewrite.identity);
+    if (failure.code === "DISTCC_ERR_NO_ANSWER" && !knownGood) failure.reason += "; 'distcc-client doctor' checks every host";
     return { kind: "failed", host, reason: failure.reason };
   }
 }
@@ -419,10 +452,10 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
       await retryPumpJobLocally(placed);
       return;
     }
-    if (!opts.skipLocalRetry && opts.fallback) {
+    if (retriesLocally(placed)) {
       // Compile here to get exactly the local diagnostics (distcc's behaviour); no backoff.
       out.debug(`remote compilation of '${scan.input}' failed on ${verdict.host.spec}, retrying locally`);
-      await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
+      await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts, placed.jobId));
       return;
     }
     out.stdout(verdict.response.stdout);
@@ -446,7 +479,7 @@ async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kind: "fai
       if (deps.kind === "compile-here") return compileForTheOutput(placed, deps.reason);
     }
   }
-  if (verdict.kind === "object") ctx.state.recordSuccess(verdict.host.spec, verdict.elapsedMs);
+  if (verdict.kind === "object") ctx.state.recordSuccess(peerKey(verdict.host), placed.rewrite.name);
   out.debug(`${scan.input} compiled on ${result.where} in ${verdict.elapsedMs} ms`);
   // The preprocessor's warnings (#warning) were only shown by a local compile of the source.
   if (verdict.kind === "copy" && placed.cpp) out.stderr(placed.cpp.stderr);
@@ -550,17 +583,20 @@ async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: nu
       code = reply.code;
       // How long it took against the CPU it used: whether this machine's CPU is the bottleneck.
       if (reply.cpuMs !== undefined) ctx.state.cpuPressure.observe(performance.now() - sentAt, reply.cpuMs, Date.now());
-    } catch {
-      return undefined; // the launcher went away: the job is cancelled
+    } catch (err) {
+      if (err === LAUNCHER_GONE) return undefined; // the job is cancelled
+      throw err;
     }
-    const read = (f: string): Buffer => {
+    // Both files are the launcher's to create: any error reading them (EMFILE, EACCES, a file the
+    // launcher could not make) means nothing to send, never an empty source.
+    const read = (f: string, what: string): Buffer => {
       try {
         return readFileSync(f);
-      } catch {
-        return Buffer.alloc(0);
+      } catch (err) {
+        throw new PreprocessedOutputError(`cannot read the preprocessor's ${what} (${errorMessage(err)})`, { cause: err });
       }
     };
-    return { code, output: read(outFile), stderr: read(errFile), mode };
+    return { code, output: read(outFile, "output"), stderr: read(errFile, "messages"), mode };
   } finally {
     cppLease.release();
     // unlink, not rmSync: one system call each (rmSync stats first); a file that is not there costs an
@@ -569,8 +605,9 @@ async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: nu
       for (const f of [outFile, errFile]) {
         try {
           unlinkSync(f);
-        } catch {
-          /* never created, or gone */
+        } catch (err) {
+          // Never created (the launcher failed first), or already swept: fine; anything else is said.
+          if (!isErrno(err, "ENOENT")) ctx.out.debug(`cannot remove ${f}: ${errorMessage(err)}`);
         }
       }
     };
@@ -633,44 +670,42 @@ function hostKey(h: TcpHost): string {
   return tcpHostId(h.host, h.port);
 }
 
-function loadHosts(ctx: JobContext): HostList | undefined {
-  const found = findHostList(ctx.env);
-  if (!found) {
-    ctx.state.once("no-hosts", () => ctx.out.warn("no hostlist is set; can't distribute work"));
-    return undefined;
-  }
-  try {
-    return parseHostList(found.text, { source: found.source });
-  } catch (err) {
-    ctx.out.warn(`${(err as Error).message}; compiling locally`);
-    return undefined;
-  }
-}
-
-function missingCompilerHint(wireCompiler: string, identity: CompilerIdentity | undefined): string {
-  const fix = identity ? `: ${installHint(identity.target, identity.family, identity.kind)} and update-distcc-symlinks there` : "";
-  return ` (it was asked for '${wireCompiler}'${fix}; 'distcc-client doctor' checks every host)`;
-}
-
-function hostFailed(ctx: JobContext, host: TcpHost, input: string, reason: string): void {
-  // Once per host per agent lifetime: a dead helper must not flood a 1000-file build, and one
-  // disconnect seen as two error kinds (EOF vs reset, by event order) is still one message.
-  const said = ctx.state.once(`fail:${host.spec}`, () =>
-    ctx.out.warn(`failed to distribute ${input} to ${host.spec}: ${reason}; ${ctx.opts.fallback ? "compiling elsewhere" : "DISTCC_FALLBACK=0"}`),
-  );
-  if (!said) ctx.out.debug(`failed to distribute ${input} to ${host.spec}: ${reason}`);
-}
-
-function failNoHosts(ctx: JobContext, input: string): void {
-  ctx.out.warn(`cannot distribute ${basename(input)} and DISTCC_FALLBACK=0: not compiling locally`);
+function failNoHosts(ctx: JobContext, input: string, why?: string): void {
+  ctx.out.warn(`cannot distribute ${basename(input)}${why ? ` (${why})` : ""} and DISTCC_FALLBACK=0: not compiling locally`);
   ctx.out.exit(116);
 }
 
-/** A slot of this machine's pool: the scheduler's when there is a host list, else a plain pool of 4. */
-async function takeLocalSlot(ctx: JobContext, hosts?: HostList): Promise<{ release(): void }> {
+/** A stopped attempt that never connected: learn whether its host is reachable at all (unconnected-probe.ts). */
+function followUpUnconnected(placed: PlacedJob, host: TcpHost): void {
+  const { ctx, driver } = placed;
+  probeUnconnectedHost(host, ctx.opts.connectTimeoutMs, ctx.state.probing, (failure) => {
+    ctx.state.lastFailure.set(hostKey(host), failure.reason);
+    driver.hostFailed(hostKey(host), failure.reason);
+  });
+}
+
+/**
+ * A remote compile error is compiled again here (distcc's behaviour) unless the user said not to; a
+ * pump job always is (it may have missed a file), unless nothing may be compiled here.
+ */
+function retriesLocally(placed: PlacedJob): boolean {
+  const { opts } = placed.ctx;
+  return opts.fallback && (placed.pump !== undefined || !opts.skipLocalRetry);
+}
+
+/** The preprocessor ran, but what it wrote cannot be read: the job cannot be sent. */
+class PreprocessedOutputError extends Error {
+  readonly code = "DISTCC_ERR_CPP_OUTPUT";
+}
+
+/**
+ * A slot of this machine's pool: the scheduler's when there is a host list, else a plain pool of 4.
+ * `redoOf`: the job whose helper's compile failed, compiled again here in this slot.
+ */
+async function takeLocalSlot(ctx: JobContext, hosts?: HostList, redoOf?: number): Promise<{ release(): void }> {
   if (!hosts) return ctx.state.slots.acquire(ctx.state.localPool("local", 4), ctx.job.signal);
   const driver = ctx.state.placement(hosts, ctx.env, ctx.opts);
-  const { lease } = await driver.submit({ inputBytes: 0, localOnly: true }, ctx.job.signal);
+  const { lease } = await driver.submit({ inputBytes: 0, localOnly: true }, ctx.job.signal, redoOf);
   return { release: () => driver.finish(lease, { ok: true }) };
 }
 
@@ -722,7 +757,7 @@ async function planPumpJob(ctx: JobContext, scan: DistributableScan, rewrite: To
  */
 async function retryPumpJobLocally(placed: PlacedJob): Promise<void> {
   const { ctx, scan, hosts } = placed;
-  const lease = await takeLocalSlot(ctx, hosts);
+  const lease = await takeLocalSlot(ctx, hosts, placed.jobId);
   const base = join(ctx.state.scratchDir, `retry-${process.pid}-${ctx.state.nextTempId()}`);
   const outFile = `${base}.out`;
   const errFile = `${base}.err`;

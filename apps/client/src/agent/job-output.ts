@@ -1,6 +1,7 @@
 import { appendFileSync } from "node:fs";
 import type { ClientOptions } from "../env-options.js";
 import type { JobConnection } from "./agent-server.js";
+import { errorMessage } from "../errno.js";
 
 /**
  * What one job says: the compiler's own output goes to the launcher; our messages go to stderr
@@ -27,8 +28,11 @@ export class JobOutput {
       try {
         appendFileSync(this.opts.logFile, text);
         return;
-      } catch {
-        /* unusable log file: stderr, as distcc does */
+      } catch (err) {
+        // The log became unusable during the job (it was checked at its start): stderr from now on, said.
+        const file = this.opts.logFile;
+        this.opts.logFile = undefined;
+        this.stderr(`distcc-client[${process.pid}] Warning: cannot write DISTCC_LOG ${file}: ${errorMessage(err)}; messages go to stderr\n`);
       }
     }
     this.stderr(text);

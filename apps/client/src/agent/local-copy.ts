@@ -4,6 +4,7 @@ import { constants } from "node:os";
 import { join } from "node:path";
 import { preprocessedExtension, type DistributableScan, type PreprocessMode } from "@x/distcc-toolchain";
 import { preprocessedCompileArgv } from "./local-preprocessed.js";
+import { isErrno } from "../errno.js";
 
 /** What a straggler's copy compiled on this machine produced. */
 export interface LocalCopyResult {
@@ -72,8 +73,8 @@ function runCompiler(path: string, argv: string[], cwd: string, env: Record<stri
     const kill = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        /* gone already */
+      } catch (err) {
+        if (!isErrno(err, "ESRCH")) throw err; // else the group is gone already
       }
     };
     signal.addEventListener("abort", kill, { once: true });

@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { preprocessedExtension, stripLocalArgs, withPreprocessMode, type DistributableScan, type PreprocessMode } from "@x/distcc-toolchain";
+import { isErrno } from "../errno.js";
 
 /** A local compile of the already preprocessed source: the command, and the temp file to remove after. */
 export interface PreprocessedRun {
@@ -28,8 +29,11 @@ export function preparePreprocessedRun(
   if (!argv) return undefined;
   try {
     writeFileSync(file, output, { mode: 0o600 });
-  } catch {
-    return undefined;
+  } catch (err) {
+    // A full or read-only scratch directory, no descriptor left: the source is compiled instead,
+    // which needs no file of ours. Anything else is a bug to see.
+    if (isErrno(err, "ENOSPC", "EDQUOT", "EROFS", "EMFILE", "ENFILE", "EACCES", "ENOENT")) return undefined;
+    throw err;
   }
   return { argv, remove: () => rmSync(file, { force: true }) };
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { ServerTrailer } from "@x/distcc-protocol";
 import { writeAtomically } from "../mon/agent-monitor.js";
 import type { AgentState } from "./agent-state.js";
+import { errorMessage, isErrno } from "../errno.js";
 
 /** What a host turned out to be, learned from the end of a normal job (docs/protocol-extensions.md). */
 export type PeerKnowledge =
@@ -34,14 +35,29 @@ const fileSchema = z.object({
 export class PeerMemory {
   private readonly peers = new Map<string, PeerKnowledge>();
 
-  constructor(readonly file: string | undefined) {
+  /** `onProblem`: told when the file exists but cannot be read (the memory then starts empty). */
+  constructor(
+    readonly file: string | undefined,
+    onProblem?: (message: string) => void,
+  ) {
     if (!file) return;
+    let text: string;
     try {
-      const parsed = fileSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
-      if (parsed.success) for (const [k, v] of Object.entries(parsed.data.peers)) this.peers.set(k, v);
-    } catch {
-      // No file or an unreadable one: start knowing nothing (every host gets a standard first job).
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      // No file: start knowing nothing (every host gets a standard first job). Unreadable: the same, said.
+      if (!isErrno(err, "ENOENT")) onProblem?.(`cannot read ${file} (${errorMessage(err)}): every host gets a standard first job`);
+      return;
     }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+      return; // cut short by a crash: relearned from the next jobs
+    }
+    const parsed = fileSchema.safeParse(json);
+    if (parsed.success) for (const [k, v] of Object.entries(parsed.data.peers)) this.peers.set(k, v);
   }
 
   get(host: string, now = Date.now()): PeerKnowledge | undefined {
@@ -71,11 +87,8 @@ export class PeerMemory {
   private save(): void {
     if (!this.file) return;
     const entries = [...this.peers.entries()].sort((a, b) => b[1].seenAt - a[1].seenAt).slice(0, MAX_PEERS);
-    try {
-      writeAtomically(this.file, `${JSON.stringify({ version: 1, peers: Object.fromEntries(entries) })}\n`);
-    } catch {
-      // A read-only DISTCC_DIR: the agent still remembers for its own lifetime.
-    }
+    // A read-only DISTCC_DIR (writeAtomically gives up quietly): the agent still remembers for its own lifetime.
+    writeAtomically(this.file, `${JSON.stringify({ version: 1, peers: Object.fromEntries(entries) })}\n`);
   }
 }
 
@@ -86,7 +99,7 @@ const memories = new WeakMap<AgentState, PeerMemory>();
 export function peerMemoryFor(state: AgentState): PeerMemory {
   let m = memories.get(state);
   if (!m) {
-    m = new PeerMemory(join(state.paths.stateDir, "peers.json"));
+    m = new PeerMemory(join(state.paths.stateDir, "peers.json"), (problem) => state.problems.push(problem));
     memories.set(state, m);
   }
   return m;

@@ -2,6 +2,7 @@ import {
   Backoff,
   LOCAL_ID,
   Scheduler,
+  SchedulerError,
   SpeedModel,
   distccPolicy,
   earliestFinishPolicy,
@@ -22,6 +23,14 @@ export type { Lease };
 /** The lock-style id of a TCP host (`tcp_HOST_PORT`), as the scheduler and backoff know it. */
 export function tcpHostId(host: string, port: number): string {
   return `tcp_${host}_${port}`;
+}
+
+/**
+ * How a place is shown to people (`mon`, `summary`, messages): a host as written in the host list,
+ * without its limit and options (`10.9.0.1`, `helper:3700`, `[::1]:3700`), never the lock-style id.
+ */
+export function placeName(spec: string): string {
+  return spec.split(",")[0]!.replace(/\/\d*/g, "");
 }
 
 /** The placement policies a user can pick (`DISTCC_POLICY`). */
@@ -59,12 +68,18 @@ export class NoPlaceError extends Error {
 
 /** What the driver tells its observer (the agent's monitor): plain facts, after they happened. */
 export interface PlacementObserver {
-  submitted?(jobId: number, job: JobInfo): void;
+  /** `redoOf`: this local run compiles again a job whose helper's compile failed (see `finish`'s `redoneHere`). */
+  submitted?(jobId: number, job: JobInfo, redoOf?: number): void;
   granted?(lease: Lease, job: JobInfo): void;
-  /** An attempt ended (`outcome.ok`: its result is the job's; else the place failed it). */
-  ended?(lease: Lease, job: JobInfo, outcome: Outcome, elapsedMs: number): void;
+  /**
+   * An attempt ended (`outcome.ok`: its result is the job's; else the place failed it).
+   * `redoneHere`: the place answered, but with a compile failure the job is compiled again here for.
+   */
+  ended?(lease: Lease, job: JobInfo, outcome: Outcome, elapsedMs: number, redoneHere?: string): void;
   /** The job left without a result (its launcher went away, or no place could take it). */
   dropped?(jobId: number, why: "cancelled" | "no-place"): void;
+  /** A host failed outside any attempt (the probe after a stopped attempt that never connected). */
+  hostFailed?(placeId: string, reason: string): void;
 }
 
 export interface PlacementDriverOptions {
@@ -99,6 +114,8 @@ export class PlacementDriver {
   readonly localIsAPlace: boolean;
   /** Told about every submit, grant and end (the agent's monitor). */
   observer: PlacementObserver | undefined;
+  /** Place id -> how people know it (`placeName` of the host list's entry). */
+  readonly names: ReadonlyMap<string, string>;
   private readonly waiting = new Map<number, { resolve(lease: Lease): void; reject(err: unknown): void }>();
   private readonly granted = new Map<number, Lease[]>();
   private readonly jobs = new Map<number, JobInfo>();
@@ -116,6 +133,12 @@ export class PlacementDriver {
     this.observer = options.observer;
     this.localIsAPlace = options.localIsAPlace ?? list.hosts.some((h) => h.kind === "local");
     this.copies = options.copies ?? false;
+    const names = new Map<string, string>();
+    for (const h of list.hosts) {
+      if (h.kind === "local") names.set(LOCAL_ID, "localhost");
+      else if (h.kind === "tcp") names.set(tcpHostId(h.host, h.port), placeName(h.spec));
+    }
+    this.names = names;
     const hosts = list.hosts.flatMap((h): SchedulerHost[] => {
       if (h.kind === "local") return [{ id: LOCAL_ID, limit: h.limit, local: true }];
       if (h.kind === "tcp") return [{ id: tcpHostId(h.host, h.port), limit: h.limit, ...(h.down ? { down: true } : {}) }];
@@ -136,12 +159,15 @@ export class PlacementDriver {
     });
   }
 
-  /** Submits a job; resolves with its first lease. Use `next` for the following ones. */
-  submit(job: JobInfo, signal: AbortSignal): Promise<{ jobId: number; lease: Lease }> {
+  /**
+   * Submits a job; resolves with its first lease. Use `next` for the following ones. `redoOf`: the
+   * job whose helper's compile failed, compiled again here by this one (counted as that job's result).
+   */
+  submit(job: JobInfo, signal: AbortSignal, redoOf?: number): Promise<{ jobId: number; lease: Lease }> {
     const info = this.localIsAPlace && job.excluded?.includes(LOCAL_ID) ? withoutLocalExclusion(job) : job;
     const r = this.scheduler.submit(info, Date.now());
     this.jobs.set(r.jobId, info);
-    this.observer?.submitted?.(r.jobId, info);
+    this.observer?.submitted?.(r.jobId, info, redoOf);
     const p = this.next(r.jobId, signal);
     this.apply(r);
     return p.then((lease) => ({ jobId: r.jobId, lease }));
@@ -179,9 +205,10 @@ export class PlacementDriver {
 
   /**
    * The attempt ended. Without `elapsedMs`, the time since the grant is used: a local compile is
-   * measured like a remote one, so this machine is learned as a place too.
+   * measured like a remote one, so this machine is learned as a place too. `redoneHere`: why the job,
+   * although answered (no backoff: a compile error is the compiler's verdict), is compiled again here.
    */
-  finish(lease: Lease, outcome: Outcome): void {
+  finish(lease: Lease, outcome: Outcome, redoneHere?: string): void {
     // A copy cancelled because the job was won elsewhere may still report: it no longer counts.
     if (!this.scheduler.holds(lease.id)) return;
     this.stoppers.delete(lease.id);
@@ -189,12 +216,22 @@ export class PlacementDriver {
     const job = this.jobs.get(lease.jobId);
     const elapsedMs = outcome.ok && outcome.elapsedMs !== undefined ? outcome.elapsedMs : Math.max(0, now - lease.startedAt);
     const update = this.scheduler.finish(lease.id, outcome, now);
-    if (job) this.observer?.ended?.(lease, job, outcome, elapsedMs);
+    if (job) this.observer?.ended?.(lease, job, outcome, elapsedMs, redoneHere);
     if (outcome.ok) {
       this.jobs.delete(lease.jobId);
       this.copyTargets.delete(lease.jobId);
     }
     this.apply(update);
+  }
+
+  /**
+   * A host found failing outside an attempt (see probeUnconnectedHost): backed off like a failed
+   * attempt, so jobs stop trying it, and counted in the build's failures.
+   */
+  hostFailed(placeId: string, reason: string): void {
+    this.scheduler.backoff.fail(placeId, Date.now());
+    this.observer?.hostFailed?.(placeId, reason);
+    this.apply({ granted: [], cancelled: [], failed: [] });
   }
 
   /** The launcher went away: free everything the job holds or waits for. */
@@ -205,8 +242,9 @@ export class PlacementDriver {
     this.copyTargets.delete(jobId);
     try {
       this.apply(this.scheduler.cancel(jobId, Date.now()));
-    } catch {
-      /* already finished */
+    } catch (err) {
+      // The scheduler already ended the job (its result came in this same tick): nothing to free.
+      if (!(err instanceof SchedulerError && err.code === "SCHED_ERR_UNKNOWN_JOB")) throw err;
     }
     this.observer?.dropped?.(jobId, "cancelled");
   }

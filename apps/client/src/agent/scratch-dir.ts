@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { fnv1a64Hex, type AgentPaths } from "../agent-paths.js";
+import { isErrno, isLookupMiss } from "../errno.js";
 
 const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
@@ -60,8 +61,9 @@ export function prepareScratchDir(paths: AgentPaths, options: ScratchDirOptions 
       if (!Number.isInteger(owner) || owner === pid || alive(owner)) continue;
       try {
         if (privateDirOf(join(shm, name), uid)) rmSync(join(shm, name), { recursive: true, force: true });
-      } catch {
-        /* someone else's, or gone */
+      } catch (err) {
+        // Gone (another agent swept it first), or not ours to remove: leave it.
+        if (!isErrno(err, "ENOENT", "EACCES", "EPERM")) throw err;
       }
     }
     try {
@@ -70,8 +72,10 @@ export function prepareScratchDir(paths: AgentPaths, options: ScratchDirOptions 
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") return paths.agentDir;
     }
     return privateDirOf(dir, uid) ? dir : paths.agentDir;
-  } catch {
-    return paths.agentDir;
+  } catch (err) {
+    // No /dev/shm, or not usable by us: the agent's own directory always is.
+    if (isLookupMiss(err) || isErrno(err, "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ENOSYS")) return paths.agentDir;
+    throw err;
   }
 }
 

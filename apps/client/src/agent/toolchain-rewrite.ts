@@ -16,7 +16,7 @@ export interface ToolchainRewrite {
   pinningArgs: string[];
   /** What the local compiler is (undefined when it could not be probed): returned objects are checked against it. */
   identity?: CompilerIdentity;
-  /** Said in verbose mode: what was rewritten, or why the compiler could not be identified. */
+  /** Said in verbose mode: what was renamed, or why the compiler could not be identified. */
   note?: string;
 }
 
@@ -47,6 +47,6 @@ export async function rewriteForServer(
   const extraArgs = [...wire.extraArgs, ...pinningArgs];
   const notes: string[] = [];
   if (wire.name !== requested) notes.push(`re-writing call to '${requested}' to '${wire.name}' (it is a ${identity.family} for ${identity.target})`);
-  if (extraArgs.length) notes.push(`adding '${extraArgs.join(" ")}' (its target and code-generation defaults) to the call to '${wire.name}'`);
+  // What is added is said per send (compile-job.ts): our servers get the identity instead of the pinning.
   return { name: wire.name, extraArgs, targetArgs: [...wire.extraArgs], pinningArgs, identity, ...(notes.length ? { note: notes.join("; ") } : {}) };
 }

@@ -31,12 +31,16 @@ interface Identified extends LocalCompiler {
 export async function runDoctor(args: readonly string[], env: Record<string, string | undefined>): Promise<DoctorReport> {
   const lines: string[] = [];
   const found = findHostList(env);
-  if (!found) return { text: "no host list: set DISTCC_HOSTS (or ~/.distcc/hosts)\n", code: 1 };
+  if (!found) return { text: "Warning: no hostlist is set; can't distribute work: set DISTCC_HOSTS (or write ~/.distcc/hosts)\n", code: 1 };
   let hosts;
   try {
     hosts = parseHostList(found.text, { source: found.source });
   } catch (err) {
     return { text: `the host list is invalid: ${(err as Error).message}\n`, code: 1 };
+  }
+  if (hosts.hosts.length === 0) return { text: `Warning: ${found.source} contained no hosts; can't distribute work\n`, code: 1 };
+  if (!hosts.hosts.some((h) => h.kind === "tcp")) {
+    return { text: `Warning: ${found.source} names no helper (only ${hosts.hosts.map((h) => h.spec).join(", ")}): nothing is distributed\n`, code: 1 };
   }
   const opts = clientOptions(env);
   const t: Timeouts = { connectTimeoutMs: opts.connectTimeoutMs, ioTimeoutMs: Math.min(opts.ioTimeoutMs, 60_000) };
@@ -52,7 +56,16 @@ export async function runDoctor(args: readonly string[], env: Record<string, str
     const kind = await identifyHost(host, t);
     if (!kind.reachable) {
       problems++;
-      lines.push("", `${host.spec}: NOT reachable: ${kind.reason}`, `  fix, on ${host.host}: start the server (distcc-server, or distccd --allow <this machine>) on port ${host.port}`);
+      lines.push("", `${host.spec}: NOT reachable: ${kind.reason}`);
+      // Only a refused connection says what would help: nothing listens on that port.
+      if (kind.kind === "refused") lines.push(`  fix, on ${host.host}: start the server (distcc-server, or distccd --allow <this machine>) on port ${host.port}`);
+      else if (kind.kind === "dns") lines.push(`  check the name '${host.host}' in ${found.source} (this machine cannot resolve it)`);
+      continue;
+    }
+    if (kind.resets) {
+      problems++;
+      lines.push("", `${host.spec}: connects, but the server ${kind.reason}`);
+      lines.push(`  check, on ${host.host}: that the server's --allow covers this machine's address (distccd and distcc-server both refuse others this way)`);
       continue;
     }
     lines.push("", `${host.spec}: reachable, ${kind.ours ? `our distcc-server${kind.capabilities ? ` (${kind.capabilities.server}, ${kind.capabilities.slots} slots, ${kind.capabilities.running} busy)` : ""}` : "a distccd (or another distcc 3.x server)"}`);
@@ -70,8 +83,11 @@ export async function runDoctor(args: readonly string[], env: Record<string, str
         if (!v.sameAsLocal && c.local) problems++;
       } else {
         problems++;
-        lines.push(`  FAIL  ${c.name} (${c.identity.family} ${c.identity.version} for ${c.identity.target}): sent as '${v.wire}', ${v.why}`, `        fix ${v.fix}`);
-        addFix(fixes, host, v.fix);
+        lines.push(`  FAIL  ${c.name} (${c.identity.family} ${c.identity.version} for ${c.identity.target}): sent as '${v.wire}', ${v.why}`);
+        if (v.fix !== undefined) {
+          lines.push(`        fix ${v.fix}`);
+          addFix(fixes, host, v.fix);
+        }
       }
     }
   }

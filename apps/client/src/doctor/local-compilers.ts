@@ -1,6 +1,7 @@
 import { accessSync, constants, readdirSync, realpathSync } from "node:fs";
 import { basename, delimiter, join } from "node:path";
 import { parseCompilerName } from "@x/distcc-toolchain";
+import { isLookupMiss } from "../errno.js";
 
 /** A compiler this machine would run, as a build names it. */
 export interface LocalCompiler {
@@ -16,8 +17,9 @@ function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if (isLookupMiss(err)) return false;
+    throw err;
   }
 }
 
@@ -44,8 +46,9 @@ function qualifiedNamesOnPath(dirs: readonly string[]): string[] {
     let entries: string[];
     try {
       entries = readdirSync(dir);
-    } catch {
-      continue;
+    } catch (err) {
+      if (isLookupMiss(err)) continue; // a PATH entry that is not a readable directory
+      throw err;
     }
     for (const e of entries) {
       const parsed = parseCompilerName(e);
@@ -58,7 +61,8 @@ function qualifiedNamesOnPath(dirs: readonly string[]): string[] {
 function isDistcc(path: string): boolean {
   try {
     return basename(realpathSync(path)).includes("distcc");
-  } catch {
-    return false;
+  } catch (err) {
+    if (isLookupMiss(err)) return false;
+    throw err;
   }
 }

@@ -11,7 +11,7 @@ import {
 } from "@x/distcc-protocol";
 import type { TcpHostEntry } from "@x/distcc-hosts";
 import { checkObjectTarget, installHint, readElfTarget, wireCompilerName, type CompilerIdentity, type ElfTarget } from "@x/distcc-toolchain";
-import { describeHostFailure } from "../agent/host-failure.js";
+import { describeHostFailure, type HostFailureKind } from "../agent/host-failure.js";
 import { armAbiPinning } from "../agent/abi-pinning.js";
 
 export interface Timeouts {
@@ -19,8 +19,14 @@ export interface Timeouts {
   ioTimeoutMs: number;
 }
 
-/** What answers on a host: our distcc-server (with its capabilities), a distccd (or another server), or nothing. */
-export type HostKind = { reachable: false; reason: string } | { reachable: true; ours: boolean; capabilities?: Capabilities; capabilitiesError?: string };
+/**
+ * What answers on a host: our distcc-server (with its capabilities), a distccd (or another server),
+ * something that resets every request before answering (not allowed, or not a distcc server), or nothing.
+ */
+export type HostKind =
+  | { reachable: false; kind: HostFailureKind; reason: string }
+  | { reachable: true; resets: true; reason: string }
+  | { reachable: true; resets?: false; ours: boolean; capabilities?: Capabilities; capabilitiesError?: string };
 
 /** The tiny translation unit doctor compiles: floats in the signature make the ARM float ABI show. */
 export const DOCTOR_SOURCE = "double distcc_doctor(double x, float y) { return x * 2.0 + y; }\n";
@@ -51,15 +57,18 @@ export async function identifyHost(host: TcpHostEntry, t: Timeouts): Promise<Hos
       return { reachable: true, ours, capabilitiesError: (err as Error).message };
     }
   } catch (err) {
-    const f = describeHostFailure(err, t.ioTimeoutMs);
-    if (f.code === "DISTCC_ERR_CONNECT") return { reachable: false, reason: f.reason };
+    const f = describeHostFailure(err, t.ioTimeoutMs, { compiler: "distcc-doctor-probe-gcc" });
+    if (f.kind === "reset-before-answer") return { reachable: true, resets: true, reason: f.reason };
+    if (f.code === "DISTCC_ERR_CONNECT") return { reachable: false, kind: f.kind, reason: f.reason };
+    // A distccd closes after reading a request for a compiler it does not have (this probe's).
     return { reachable: true, ours: false };
   }
 }
 
+/** `fix`: only when the failure says what would help (a compiler a distccd refused after reading the request, one ours says it lacks). */
 export type CompilerVerdict =
   | { ok: true; wire: string; target: ElfTarget; sameAsLocal: boolean; differences: string[] }
-  | { ok: false; wire: string; why: string; fix: string };
+  | { ok: false; wire: string; why: string; fix?: string };
 
 /** Compile DOCTOR_SOURCE on `host` the way a build would send it, and judge the object. */
 export async function checkCompilerOnHost(
@@ -77,7 +86,6 @@ export async function checkCompilerOnHost(
   const extra = hostKind.ours ? [...wire.extraArgs] : [...wire.extraArgs, ...armAbiPinning(identity, [])];
   const argv = [wire.name, ...extra, "-c", `doctor.${ext}`, "-o", "doctor.o"];
   const shown = [wire.name, ...extra].join(" ");
-  const fix = fixFor(host, hostKind, identity, "");
   let response;
   try {
     const req = { version: hostKind.ours ? (2 as const) : version(host), argv, source: Buffer.from(DOCTOR_SOURCE) };
@@ -85,28 +93,35 @@ export async function checkCompilerOnHost(
       ? (await sendCompileJob({ host: host.host, port: host.port }, req, { ...t, extension: { v: 1, compression: host.compression === "lzo" ? "lzo" : "lz4", identity: toWireIdentity(identity) } })).response
       : await sendCompileRequest({ host: host.host, port: host.port }, req, t);
   } catch (err) {
-    const f = describeHostFailure(err, t.ioTimeoutMs);
-    return { ok: false, wire: shown, why: f.code === "DISTCC_ERR_NO_ANSWER" ? `it closed without answering (no '${wire.name}' in its whitelist)` : f.reason, fix };
+    const f = describeHostFailure(err, t.ioTimeoutMs, { compiler: wire.name });
+    // Only a close after the whole request is distccd's refusal of this compiler; anything else
+    // (a reset, the server dying, a timeout) is not fixed by installing it.
+    if (f.kind === "closed-after-request" && !hostKind.ours) return { ok: false, wire: shown, why: `it ${f.reason}`, fix: fixFor(host, identity) };
+    return { ok: false, wire: shown, why: `it ${f.reason}` };
   }
   const wait = parseWaitStatus(response.status);
   if (wait.kind !== "exited" || wait.code !== 0) {
     const stderr = Buffer.from(response.stderr).toString().trim();
     const first = stderr.split("\n")[0] ?? "";
-    return { ok: false, wire: shown, why: `it failed (exit ${statusToExitCode(response.status)})${first ? `: ${first}` : ""}`, fix: fixFor(host, hostKind, identity, stderr) };
+    const why = `it failed (exit ${statusToExitCode(response.status)})${first ? `: ${first}` : ""}`;
+    // Ours names the missing compiler and its package; a distccd's failing compile says nothing about one.
+    const fromServer = /to add one: (.+?)(?:\)|$)/m.exec(stderr)?.[1]?.trim();
+    return fromServer ? { ok: false, wire: shown, why, fix: `on ${host.host}: ${fromServer}` } : { ok: false, wire: shown, why };
   }
   const check = checkObjectTarget(response.object, identity);
   const target = readElfTarget(response.object);
-  if (!check.ok || !target) return { ok: false, wire: shown, why: `it returned a wrong object: ${check.ok ? "not ELF" : check.reason}`, fix };
+  if (!check.ok || !target) return { ok: false, wire: shown, why: `it returned a wrong object: ${check.ok ? "not ELF" : check.reason}` };
   const differences = local ? compareTargets(local, target) : [];
   return { ok: true, wire: shown, target, sameAsLocal: local !== undefined && differences.length === 0, differences };
 }
 
-/** The exact command for the host's admin: ours names the package itself; for a distccd, add the link step. */
-function fixFor(host: TcpHostEntry, hostKind: { ours: boolean }, identity: CompilerIdentity, serverSaid: string): string {
-  const fromServer = /to add one: (.+?)(?:\)|$)/m.exec(serverSaid)?.[1]?.trim();
-  const install = fromServer ?? installHint(identity.target, identity.family, identity.kind);
-  if (hostKind.ours) return `on ${host.host}: ${install}`;
-  return `on ${host.host}: ${install} && update-distcc-symlinks (then restart distccd)`;
+/**
+ * For a distccd that read the request and closed (its way of refusing a compiler it has no link for):
+ * the package, and distccd's link step. The probe with a compiler no one has was refused the same way,
+ * while the connection itself was allowed (a host not allowing us resets first), so this is the cause.
+ */
+function fixFor(host: TcpHostEntry, identity: CompilerIdentity): string {
+  return `on ${host.host}: ${installHint(identity.target, identity.family, identity.kind)} && update-distcc-symlinks (then restart distccd)`;
 }
 
 export function compareTargets(local: ElfTarget, remote: ElfTarget): string[] {

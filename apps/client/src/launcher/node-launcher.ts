@@ -13,6 +13,7 @@ import { AgentFrameDecoder, encodeLaunchRequest, encodeLauncherReply, type Prepr
 import { packageFiles } from "../native-launcher.js";
 import { ensurePrivateDir, UnsafeAgentPathError } from "../private-dir.js";
 import { connectToAgent } from "./agent-connection.js";
+import { isLookupMiss } from "../errno.js";
 
 /** Starts the agent detached and waits until it says it listens (or exits: another one won). */
 function startAgent(env: NodeJS.ProcessEnv): Promise<void> {
@@ -104,8 +105,8 @@ export async function runNodeLauncher(argv: string[]): Promise<void> {
   let self = process.argv[1] ?? "";
   try {
     self = realpathSync(self);
-  } catch {
-    /* keep as given */
+  } catch (err) {
+    if (!isLookupMiss(err)) throw err; // else keep it as given
   }
   const paths = agentPaths(env);
   const socket = await reachAgent(paths, env);
@@ -152,7 +153,10 @@ function runPreprocessor(run: Preprocess, socket: Socket): void {
   try {
     out = openSync(run.outFile, "w", 0o600);
     err = openSync(run.errFile, "w", 0o600);
-  } catch {
+  } catch (openErr) {
+    // Whatever the reason (EMFILE, EACCES, ENOSPC): no preprocessing; the agent, finding no output,
+    // has this job compiled locally and says why.
+    void openErr;
     return reply(107);
   }
   const child = spawn(run.path, run.argv.slice(1), { argv0: run.argv[0], stdio: ["ignore", out, err], env: { ...process.env, ...run.setEnv } });

@@ -16,7 +16,7 @@ function setup(hosts: string): { driver: PlacementDriver; monitor: AgentMonitor 
   const monitor = new AgentMonitor({ buildGapMs: 50 });
   monitors.push(monitor);
   const driver = new PlacementDriver(parseHostList(hosts), { policy: "distcc", backoffPeriodMs: 60_000, localIsAPlace: true });
-  driver.observer = monitor.observe("0", driver.scheduler);
+  driver.observer = monitor.observe("0", driver.scheduler, driver.names);
   return { driver, monitor };
 }
 
@@ -53,13 +53,15 @@ describe("AgentMonitor", () => {
       const summary = formatSummary(status.build!, Date.now());
       expect(summary).toMatch(/2 of 2 jobs compiled, 1 compiled locally after a remote failure/);
       expect(summary).toMatch(/localhost\s+2 jobs\s+50 ms\/job/);
-      expect(summary).toMatch(/tcp_10\.0\.0\.9_3632\s+0 jobs.*failed: 1x connection refused/);
-      expect(summary).toMatch(/1 jobs not distributable/);
+      // Hosts as written in the host list, never the lock-style id.
+      expect(summary).toMatch(/^  10\.0\.0\.9:3632\s+0 jobs.*failed: 1x connection refused$/m);
+      expect(summary).not.toContain("tcp_");
+      expect(summary).toMatch(/; 1 job not distributable/);
 
       const view = formatMon(status, Date.now());
       expect(view).toMatch(/build: 2 done, 0 running, 0 waiting/);
       expect(view).toMatch(/^place\s+slots\s+jobs\s+mean ms\s+ms\/100KiB\s+state$/m);
-      expect(view).toMatch(/^tcp_10\.0\.0\.9_3632\s+0\/1\s+0\s+-\s+\S+\s+backed off \d+\.\d s$/m);
+      expect(view).toMatch(/^10\.0\.0\.9:3632\s+0\/1\s+0\s+-\s+\S+\s+backed off \d+\.\d s$/m);
       expect(view).toMatch(/^localhost\s+0\/1\s+2\s+50\s+\d+\s*$/m);
 
       expect(events.map((e) => [e.placeId, e.ok, e.reason ?? "", e.localOnly])).toEqual([
@@ -105,7 +107,7 @@ describe("AgentMonitor", () => {
       driver.finish(j.lease, { ok: true, elapsedMs: 10 });
       for (let i = 0; i < 100 && builds.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(builds).toHaveLength(1);
-      expect(builds[0]!.summary).toMatch(/^distcc-client: build for \d+\.\d s\n1 of 1 jobs compiled/);
+      expect(builds[0]!.summary).toMatch(/^distcc-client: build for \d+\.\d s\n1 of 1 job compiled/);
       expect(monitor.status().build?.endedAt).toBeDefined();
       const k = await driver.submit({ inputBytes: 100 }, signal);
       const next = monitor.status().build!;
@@ -116,5 +118,48 @@ describe("AgentMonitor", () => {
     } finally {
       unsubscribe(CHANNELS.build, onBuild);
     }
+  });
+
+  it("a helper's compile error compiled again here is that helper's failure, not its work", async () => {
+    const { driver, monitor } = setup("10.0.0.9:3632/2 --localslots=2");
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 2; i++) {
+      const job = await driver.submit({ inputBytes: 1000 }, signal);
+      expect(job.lease.placeId).toBe("tcp_10.0.0.9_3632");
+      driver.finish(job.lease, { ok: true, elapsedMs: 20 }, "the compile failed there (exit 1), compiled again here");
+      const redo = await driver.submit({ inputBytes: 0, localOnly: true }, signal, job.jobId);
+      expect(redo.lease.placeId).toBe("localhost");
+      driver.finish(redo.lease, { ok: true, elapsedMs: 30 });
+    }
+    const build = monitor.status().build!;
+    expect(build.stats).toMatchObject({ jobs: 2, finished: 2, fellBackLocally: 2 });
+    expect(build.stats.places["tcp_10.0.0.9_3632"]).toMatchObject({ compiled: 0, failures: { "the compile failed there (exit 1), compiled again here": 2 } });
+    expect(build.stats.places.localhost?.compiled).toBe(2);
+    expect(build.localOnly).toBe(0);
+    // Nothing runs: the summary says the build is over, not "running", before the quiet gap ends it.
+    const summary = formatSummary(build, Date.now() + 60_000);
+    expect(summary).toMatch(/^distcc-client: build for \d+\.\d s\n2 of 2 jobs compiled, 2 compiled locally after a remote failure\n/);
+    expect(summary).toMatch(/^  10\.0\.0\.9:3632\s+0 jobs\s+-  failed: 2x the compile failed there \(exit 1\), compiled again here$/m);
+  });
+
+  it("counts builds, lists skipped hosts, and jobs run with no host list keep the build open", async () => {
+    const { driver, monitor } = setup("10.0.0.9:3632/2");
+    const first = monitor.currentBuild();
+    expect(monitor.currentBuild()).toBe(first);
+    monitor.noteSkipped("tcp_10.0.0.9_3632", "backed off after: connection refused");
+    const done = monitor.unplacedJob();
+    // The quiet gap (50 ms here) passes while the job runs: still the same build.
+    await new Promise((r) => setTimeout(r, 120));
+    expect(monitor.currentBuild()).toBe(first);
+    done();
+    const build = monitor.status().build!;
+    expect(build.noHosts).toBe(1);
+    const summary = formatSummary(build, Date.now());
+    expect(summary).toMatch(/; 1 job run here: no host list gives any host/);
+    expect(summary).toMatch(/^  10\.0\.0\.9:3632\s+0 jobs\s+-  skipped: backed off after: connection refused$/m);
+    for (let i = 0; i < 100 && monitor.status().build?.endedAt === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(monitor.status().build?.endedAt).toBeDefined();
+    expect(monitor.currentBuild()).toBe(first + 1);
+    void driver;
   });
 });

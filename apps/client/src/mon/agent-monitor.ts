@@ -1,9 +1,10 @@
-import { writeFileSync } from "node:fs";
+import { unlinkSync, writeFileSync } from "node:fs";
 import { replaceWithoutFlush } from "../agent/write-output.js";
 import { BuildStats, LOCAL_ID, type CpuPressure, type JobInfo, type Lease, type Outcome, type Scheduler } from "@x/distcc-scheduler";
 import type { PlacementObserver } from "../agent/placement.js";
 import { buildChannel, jobChannel, statusChannel, type JobEvent } from "./channels.js";
 import { formatSummary, type AgentStatus, type BuildStatus, type PlaceStatus } from "./status.js";
+import { isErrno, isLookupMiss } from "../errno.js";
 
 export interface AgentMonitorOptions {
   /** Where `mon` and `summary` read the status (the agent's private dir). */
@@ -19,6 +20,8 @@ export interface AgentMonitorOptions {
 }
 
 interface Build {
+  /** 1 for the agent's first build, then 2, ...: what "once per build" messages key on. */
+  seq: number;
   startedAt: number;
   endedAt?: number;
   lastActivityAt: number;
@@ -29,6 +32,12 @@ interface Build {
   doneAt: number[];
   /** Where the summary goes when asked (DISTCC_SUMMARY). */
   summaryFiles: Set<string>;
+  /** Hosts left out of this build because of an earlier failure: place id -> why. */
+  skipped: Map<string, string>;
+  /** Jobs that ran here because no host list gives any host. */
+  noHosts: number;
+  /** Local runs (per driver) that compile again a job a helper failed: run key -> the job's key. */
+  redos: Map<string, string>;
 }
 
 /**
@@ -43,32 +52,77 @@ export class AgentMonitor {
   private readonly rateWindowMs: number;
   private writeTimer: NodeJS.Timeout | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
+  private buildSeq = 0;
+  /** Jobs running outside every scheduler (no host list): they keep the build open. */
+  private unplaced = 0;
+  /** Place id -> the name people know it by (the host as written in the host list). */
+  private readonly names = new Map<string, string>();
 
   constructor(private readonly options: AgentMonitorOptions = {}) {
     this.gapMs = options.buildGapMs ?? 2000;
     this.rateWindowMs = options.rateWindowMs ?? 10_000;
   }
 
-  /** An observer for one driver (`key` tells the drivers' job ids apart). */
-  observe(key: string, scheduler: Scheduler): PlacementObserver {
+  /** An observer for one driver (`key` tells the drivers' job ids apart; `names`: how its places are shown). */
+  observe(key: string, scheduler: Scheduler, names?: ReadonlyMap<string, string>): PlacementObserver {
     this.schedulers.set(key, scheduler);
+    for (const [placeId, name] of names ?? []) this.names.set(placeId, name);
     const id = (jobId: number): string => `${key}\0${jobId}`;
     return {
-      submitted: (_jobId, job) => {
+      submitted: (jobId, job, redoOf) => {
         const b = this.activeBuild();
-        if (job.localOnly && job.inputBytes === 0) b.localOnly++;
+        if (redoOf !== undefined) b.redos.set(id(jobId), id(redoOf));
+        else if (job.localOnly && job.inputBytes === 0) b.localOnly++;
         else b.stats.submitted();
         this.changed();
       },
       granted: () => this.changed(),
-      ended: (lease, job, outcome, elapsedMs) => this.ended(id(lease.jobId), lease, job, outcome, elapsedMs),
+      ended: (lease, job, outcome, elapsedMs, redoneHere) => this.ended(id(lease.jobId), lease, job, outcome, elapsedMs, redoneHere),
+      hostFailed: (placeId, reason) => {
+        // Learned after the fact (the build may be over by then): it belongs to the build that tried the host.
+        (this.build ?? this.activeBuild()).stats.failedAttempt(placeId, reason);
+        this.changed();
+      },
       dropped: (jobId, why) => {
         const b = this.activeBuild();
-        if (why === "cancelled") b.stats.cancelled();
+        if (b.redos.delete(id(jobId))) {
+          // A local re-run that never ran: its job is what was cancelled.
+        } else if (why === "cancelled") b.stats.cancelled();
         else b.stats.unplaceable(1);
         b.remoteFailed.delete(id(jobId));
         this.changed();
       },
+    };
+  }
+
+  /**
+   * The number of the build running now (a new one starts when the last one is over): messages said
+   * "once per build" are keyed on it, so the next build says them again.
+   */
+  currentBuild(): number {
+    const seq = this.activeBuild().seq;
+    this.changed();
+    return seq;
+  }
+
+  /** A host this build leaves out because of an earlier failure (listed by `summary` with why). */
+  noteSkipped(placeId: string, why: string): void {
+    this.activeBuild().skipped.set(placeId, why);
+    this.changed();
+  }
+
+  /** A job that runs with no host list: part of the build while it runs. Returns its end. */
+  unplacedJob(): () => void {
+    this.activeBuild().noHosts++;
+    this.unplaced++;
+    this.changed();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.unplaced--;
+      this.activeBuild();
+      this.changed();
     };
   }
 
@@ -94,6 +148,7 @@ export class AgentMonitor {
         if (seen && seen.inUse >= p.inUse) continue;
         places.set(p.id, {
           id: p.id,
+          name: this.names.get(p.id) ?? p.id,
           local: p.local,
           limit: p.limit,
           inUse: p.inUse,
@@ -109,6 +164,12 @@ export class AgentMonitor {
     let build: BuildStatus | undefined;
     if (b) {
       while (b.doneAt.length && b.doneAt[0]! < now - this.rateWindowMs) b.doneAt.shift();
+      const stats = b.stats.snapshot();
+      const names: Record<string, string> = {};
+      for (const placeId of [...Object.keys(stats.places), ...b.skipped.keys()]) {
+        const name = this.names.get(placeId);
+        if (name !== undefined) names[placeId] = name;
+      }
       build = {
         startedAt: b.startedAt,
         ...(b.endedAt !== undefined ? { endedAt: b.endedAt } : {}),
@@ -118,7 +179,10 @@ export class AgentMonitor {
         recentDone: b.doneAt.length,
         rateWindowMs: this.rateWindowMs,
         localOnly: b.localOnly,
-        stats: b.stats.snapshot(),
+        ...(b.noHosts ? { noHosts: b.noHosts } : {}),
+        stats,
+        names,
+        ...(b.skipped.size ? { skipped: Object.fromEntries(b.skipped) } : {}),
       };
     }
     const stretch = this.options.cpuPressure?.stretch(now);
@@ -145,11 +209,22 @@ export class AgentMonitor {
     this.flush();
   }
 
-  private ended(key: string, lease: Lease, job: JobInfo, outcome: Outcome, elapsedMs: number): void {
+  private ended(key: string, lease: Lease, job: JobInfo, outcome: Outcome, elapsedMs: number, redoneHere?: string): void {
     const b = this.activeBuild();
     const local = lease.placeId === LOCAL_ID;
-    const localOnly = job.localOnly === true && job.inputBytes === 0;
-    if (!localOnly) {
+    const redoOf = b.redos.get(key);
+    const localOnly = job.localOnly === true && job.inputBytes === 0 && redoOf === undefined;
+    if (redoOf !== undefined) {
+      // The local run of a job a helper failed: that job's result, a fallback.
+      b.redos.delete(key);
+      b.stats.compiled(LOCAL_ID, elapsedMs, false, true, true);
+      b.remoteFailed.delete(redoOf);
+      b.doneAt.push(Date.now());
+    } else if (redoneHere !== undefined) {
+      // Answered, but the job is compiled again here: a failure of that place, not its work.
+      b.stats.failedAttempt(lease.placeId, redoneHere);
+      b.remoteFailed.add(key);
+    } else if (!localOnly) {
       if (outcome.ok) {
         b.stats.compiled(lease.placeId, elapsedMs, lease.duplicate, b.remoteFailed.has(key), local);
         b.remoteFailed.delete(key);
@@ -167,6 +242,7 @@ export class AgentMonitor {
         inputBytes: job.inputBytes,
         localOnly,
         ...(!outcome.ok && outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+        ...(redoneHere !== undefined ? { reason: redoneHere } : {}),
       };
       jobChannel.publish(event);
     }
@@ -179,6 +255,7 @@ export class AgentMonitor {
     this.gapTimer = undefined;
     if (!this.build || this.build.endedAt !== undefined) {
       this.build = {
+        seq: ++this.buildSeq,
         startedAt: now,
         lastActivityAt: now,
         stats: new BuildStats(),
@@ -186,6 +263,9 @@ export class AgentMonitor {
         remoteFailed: new Set(),
         doneAt: [],
         summaryFiles: new Set(),
+        skipped: new Map(),
+        noHosts: 0,
+        redos: new Map(),
       };
     }
     this.build.lastActivityAt = now;
@@ -193,16 +273,21 @@ export class AgentMonitor {
   }
 
   private busy(): boolean {
+    if (this.unplaced > 0) return true;
     for (const s of this.schedulers.values()) if (s.waiting > 0 || s.leases().length > 0) return true;
     return false;
   }
 
   private changed(): void {
-    if (!this.writeTimer) {
+    const idle = !this.busy();
+    if (idle) {
+      // Nothing runs: `summary` right after make must already see it (not "running" for 250 ms more).
+      this.flush();
+    } else if (!this.writeTimer) {
       this.writeTimer = setTimeout(() => this.flush(), 250);
       this.writeTimer.unref?.();
     }
-    if (!this.busy() && this.build && this.build.endedAt === undefined) {
+    if (idle && this.build && this.build.endedAt === undefined) {
       if (this.gapTimer) clearTimeout(this.gapTimer);
       this.gapTimer = setTimeout(() => {
         this.gapTimer = undefined;
@@ -242,7 +327,14 @@ export function writeAtomically(file: string, text: string): void {
   try {
     writeFileSync(tmp, text);
     replaceWithoutFlush(tmp, file);
-  } catch {
-    /* a read-only or vanished dir: nothing to show, nothing lost */
+  } catch (err) {
+    // A read-only, full or vanished directory, or something else in the file's place (a directory):
+    // nothing to show, nothing lost; the temporary file does not stay.
+    if (!isLookupMiss(err) && !isErrno(err, "EROFS", "ENOSPC", "EDQUOT", "EPERM", "EISDIR", "EEXIST", "ENOTEMPTY")) throw err;
+    try {
+      unlinkSync(tmp);
+    } catch (cleanup) {
+      if (!isLookupMiss(cleanup) && !isErrno(cleanup, "EROFS", "EPERM")) throw cleanup; // else never made
+    }
   }
 }

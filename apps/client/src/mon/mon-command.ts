@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { agentPaths } from "../agent-paths.js";
 import { formatMon, formatSummary, type AgentStatus } from "./status.js";
+import { isErrno } from "../errno.js";
 
 export interface MonResult {
   stdout: string;
@@ -22,8 +23,9 @@ export function readAgentStatus(env: Record<string, string | undefined>): { stat
     if (attempt > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     try {
       status = JSON.parse(readFileSync(join(agentDir, "status.json"), "utf8")) as AgentStatus;
-    } catch {
-      /* not there (yet, or this instant) */
+    } catch (err) {
+      // Not there (yet, or this instant), or a file of another version cut short: look again, then "no agent".
+      if (!isErrno(err, "ENOENT") && !(err instanceof SyntaxError)) throw err;
     }
   }
   if (status?.version !== 1) return undefined;
@@ -31,8 +33,9 @@ export function readAgentStatus(env: Record<string, string | undefined>): { stat
   try {
     process.kill(status.pid, 0);
     running = Number(readFileSync(join(agentDir, "agent.pid"), "utf8")) === status.pid;
-  } catch {
-    running = false;
+  } catch (err) {
+    // No such process, it left (its pid file is gone), or another user's: not a running agent of ours.
+    if (!isErrno(err, "ESRCH", "ENOENT", "EPERM")) throw err;
   }
   return { status, running };
 }
@@ -79,8 +82,9 @@ export async function runMon(args: string[], env: Record<string, string | undefi
     out.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
     try {
       await sleep(periodMs, undefined, signal ? { signal } : undefined);
-    } catch {
-      break;
+    } catch (err) {
+      if ((err as Error).name === "AbortError") break; // SIGINT/SIGTERM
+      throw err;
     }
   }
   return 0;

@@ -1,5 +1,5 @@
 import type { BuildStatsSnapshot } from "@x/distcc-scheduler";
-import { formatBuildSummary } from "@x/distcc-scheduler";
+import { formatBuildSummary, plural } from "@x/distcc-scheduler";
 
 /**
  * What the agent publishes about itself (status file, `distcc-client:status` channel). Plain JSON:
@@ -36,11 +36,19 @@ export interface BuildStatus {
   readonly rateWindowMs: number;
   /** Jobs that had to run here (not distributable: links, -E, ...), apart from the compiles placed. */
   readonly localOnly: number;
+  /** Jobs that ran here because no host list gives any host. */
+  readonly noHosts?: number;
   readonly stats: BuildStatsSnapshot;
+  /** Place id -> the host as written in the host list (what people read instead of `tcp_HOST_PORT`). */
+  readonly names?: Readonly<Record<string, string>>;
+  /** Hosts this build left out because an earlier failure backed them off: place id -> why. */
+  readonly skipped?: Readonly<Record<string, string>>;
 }
 
 export interface PlaceStatus {
   readonly id: string;
+  /** How the host list writes it (`10.9.0.1`, `helper:3700`); the id when unknown. */
+  readonly name?: string;
   readonly local: boolean;
   readonly limit: number;
   readonly inUse: number;
@@ -78,7 +86,7 @@ export function formatMon(status: AgentStatus, now: number): string {
     const s = places[p.id];
     const state = p.down ? "down" : p.backedOffUntil !== undefined && p.backedOffUntil > now ? `backed off ${seconds(p.backedOffUntil - now)}` : "";
     return [
-      p.id,
+      p.name ?? p.id,
       `${p.inUse}/${p.limit}`,
       String(s?.compiled ?? 0),
       s && s.compiled > 0 ? String(Math.round(s.totalMs / s.compiled)) : "-",
@@ -101,10 +109,25 @@ export function formatMon(status: AgentStatus, now: number): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Nothing runs or waits: the build is over even if the agent has not closed it yet (its quiet gap). */
+function idle(build: BuildStatus): boolean {
+  return build.running === 0 && build.waiting === 0;
+}
+
 /** The one-shot summary of a build: wall time, then which place compiled how many files, failures, fallbacks. */
 export function formatSummary(build: BuildStatus, now: number): string {
-  const wall = (build.endedAt ?? now) - build.startedAt;
-  const head = `distcc-client: ${build.endedAt === undefined ? "build running" : "build"} for ${seconds(wall)}` +
-    (build.localOnly ? `; ${build.localOnly} jobs not distributable (run here)` : "");
-  return `${head}\n${formatBuildSummary(build.stats)}\n`;
+  const over = build.endedAt !== undefined || idle(build);
+  const wall = (build.endedAt ?? (over ? build.lastActivityAt : now)) - build.startedAt;
+  const head = `distcc-client: ${over ? "build" : "build running"} for ${seconds(wall)}` +
+    (build.localOnly ? `; ${plural(build.localOnly, "job")} not distributable (run here)` : "") +
+    (build.noHosts ? `; ${plural(build.noHosts, "job")} run here: no host list gives any host` : "");
+  const names = build.names ?? {};
+  const skipped = build.skipped ?? {};
+  const places = formatBuildSummary(build.stats, {
+    name: (id) => names[id] ?? id,
+    alsoList: Object.keys(skipped),
+    note: (id) => (skipped[id] !== undefined ? `skipped: ${skipped[id]}` : undefined),
+  });
+  // A build of jobs that all ran with no host list has nothing more to show.
+  return build.stats.jobs === 0 && Object.keys(build.stats.places).length === 0 && Object.keys(skipped).length === 0 && !build.localOnly ? `${head}\n` : `${head}\n${places}\n`;
 }

@@ -18,6 +18,11 @@ export interface SendCompileRequestOptions {
   signal?: AbortSignal;
   /** Body compression for versions 2/3 ("lz4" only when both ends are ours). Default "lzo". */
   compression?: Compression;
+  /**
+   * Called once the connection is made (at once for a connected socket): a caller that stops the
+   * exchange early can tell "never connected" from "connected, then stopped".
+   */
+  onConnected?: () => void;
 }
 
 export interface SendCompileJobOptions extends SendCompileRequestOptions {
@@ -166,6 +171,7 @@ export async function sendCompileJob(
       connected = true;
       if (connectTimer) clearTimeout(connectTimer);
       socket.setTimeout(ioTimeoutMs);
+      opts.onConnected?.();
     }
     function onData(chunk: Buffer): void {
       if (received === 0) answeredAt = performance.now();
@@ -237,6 +243,7 @@ export async function sendCompileJob(
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     if (connected) {
       socket.setTimeout(ioTimeoutMs);
+      opts.onConnected?.();
     } else {
       socket.once("connect", onConnect);
       connectTimer = setTimeout(() => {
@@ -244,8 +251,8 @@ export async function sendCompileJob(
       }, connectTimeoutMs);
     }
     socket.setNoDelay(true);
-    writeChunks(socket, chunks, () => (sentAt = performance.now())).catch(() => {
-      // The socket's own 'error'/'close' events report why; nothing to add here.
-    });
+    // A failed write is the socket's error: judged like one (a reset before any answer, ...); if the
+    // socket's own 'error' event came first, the exchange is already settled and this does nothing.
+    writeChunks(socket, chunks, () => (sentAt = performance.now())).catch((err: unknown) => onError(err as NodeJS.ErrnoException));
   });
 }
