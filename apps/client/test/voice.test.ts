@@ -204,7 +204,7 @@ describe("the client says what distcc says, and what it knows", () => {
       const r = await compile(p.dir, env);
       expect(r.code, r.stderr).toBe(0);
       expect(existsSync(join(p.dir, "x.o"))).toBe(true);
-      expect(r.stderr).toMatch(/Warning: cannot open DISTCC_LOG: ENOENT: no such file or directory, open '\/nonexistent\/dir\/build\.log'; messages go to stderr/);
+      expect(r.stderr).toMatch(/Warning: failed to open logfile DISTCC_LOG: ENOENT: no such file or directory, open '\/nonexistent\/dir\/build\.log'; messages go to stderr/);
       // The failure itself reaches the user too; the per-job detail a log holds does not.
       expect(r.stderr).toContain("failed to distribute x.c");
       expect(r.stderr).not.toContain("preprocessing:");
@@ -227,7 +227,7 @@ describe("the client says what distcc says, and what it knows", () => {
         const env = clientEnv(distccDir, distccd.host, { DISTCC_LOG: join(locked, "build.log"), HOME: dir });
         const r = await run(launcher, ["gcc", "-c", "x.c", "-o", "x.o"], { cwd: dir, env, uid: user.uid, gid: user.gid });
         expect(r.code, r.stderr).toBe(0);
-        expect(r.stderr).toContain(`Warning: cannot open DISTCC_LOG: EACCES: permission denied, open '${join(locked, "build.log")}'; messages go to stderr`);
+        expect(r.stderr).toContain(`Warning: failed to open logfile DISTCC_LOG: EACCES: permission denied, open '${join(locked, "build.log")}'; messages go to stderr`);
         expect(existsSync(join(dir, "x.o"))).toBe(true);
         await stopAgentAs(distccDir);
       } finally {
@@ -243,7 +243,7 @@ describe("the client says what distcc says, and what it knows", () => {
       const r = await compile(p.dir, clientEnv(p.distccDir, `127.0.0.1:${port}/2`));
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(
-        new RegExp(`Warning: failed to distribute x\\.c to 127\\.0\\.0\\.1:${port}: connection refused \\(no server on that port\\); compiling elsewhere\\n`),
+        new RegExp(`Warning: failed to distribute x\\.c to 127\\.0\\.0\\.1:${port}: connection refused \\(no server on that port\\); running locally instead \\(or on another host\\)\\n`),
       );
       const s = await summary(p.distccDir);
       expect(s).toMatch(/^distcc-client: build for /);
@@ -284,7 +284,7 @@ describe("the client says what distcc says, and what it knows", () => {
       const p = fresh();
       const r = await compile(p.dir, clientEnv(p.distccDir, "nonexistent.invalid"));
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/Warning: failed to distribute x\.c to nonexistent\.invalid: the name does not resolve \(DNS: (ENOTFOUND|EAI_AGAIN)\); compiling elsewhere/);
+      expect(r.stderr).toMatch(/Warning: failed to distribute x\.c to nonexistent\.invalid: the name does not resolve \(DNS: (ENOTFOUND|EAI_AGAIN)\); running locally instead \(or on another host\)/);
       expect(await summary(p.distccDir)).toMatch(/^  nonexistent\.invalid\s+0 jobs\s+-  failed: 1x the name does not resolve/m);
     });
 
@@ -296,7 +296,7 @@ describe("the client says what distcc says, and what it knows", () => {
         // Exactly the example docs/client.md shows.
         expect(r.stderr).toContain(
           `Warning: failed to distribute x.c to ${host}: reset the connection before any answer: this machine is not in its --allow list, ` +
-            "or it is not a distcc server; 'distcc-client doctor' checks every host; compiling elsewhere\n",
+            "or it is not a distcc server; 'distcc-client doctor' checks every host; running locally instead (or on another host)\n",
         );
         expect(r.stderr).not.toContain("whitelist");
       }

@@ -159,4 +159,27 @@ describe("Scheduler", () => {
     expect(u.cancelled.map((l) => l.id)).toEqual([j.lease!.id]);
     expect(s.leases()).toEqual([]);
   });
+
+  it("a job whose copy cannot run here gets no copy here", () => {
+    const model = new SpeedModel();
+    model.observe({ placeId: "slow", inputBytes: 1000, elapsedMs: 10_000 }, 0);
+    model.observe({ placeId: "localhost", inputBytes: 1000, elapsedMs: 100 }, 0);
+    const s = new Scheduler({ hosts: [{ id: "slow", limit: 1 }], localSlots: 1, model, policy: distccPolicy() });
+    const j = s.submit({ inputBytes: 1000, noLocalCopy: true }, 0);
+    expect(j.lease?.placeId).toBe("slow");
+    expect(s.stragglers(10)).toEqual([]);
+  });
+
+  it("a copy that fails while the original runs on is not offered again at that place", () => {
+    const model = new SpeedModel();
+    model.observe({ placeId: "slow", inputBytes: 1000, elapsedMs: 10_000 }, 0);
+    model.observe({ placeId: "localhost", inputBytes: 1000, elapsedMs: 100 }, 0);
+    const s = new Scheduler({ hosts: [{ id: "slow", limit: 1 }], localSlots: 1, model, policy: distccPolicy() });
+    const j = s.submit({ inputBytes: 1000 }, 0);
+    const [copy] = s.stragglers(10);
+    expect(copy?.placeId).toBe("localhost");
+    s.finish(copy!.id, { ok: false, reason: "cannot run here" }, 11);
+    expect(s.stragglers(20)).toEqual([]);
+    expect(s.holds(j.lease!.id)).toBe(true);
+  });
 });

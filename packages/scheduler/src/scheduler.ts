@@ -128,6 +128,8 @@ interface JobRecord {
   remoteFailed: boolean;
   bypassed: number;
   readonly leases: Set<number>;
+  /** Places where an attempt of this job failed while another one ran on: no copy goes there again. */
+  failedAt?: Set<string>;
 }
 
 /** Figures for a live view (`mon`) or a diagnostics channel. */
@@ -270,6 +272,9 @@ export class Scheduler {
       // A failed local attempt has nowhere better to go: the job ends and the caller reports it.
       if (job.leases.size === 0 && remote) this.#requeue(job, lease, outcome.retryLocally === true);
       else if (job.leases.size === 0) this.#jobs.delete(job.id);
+      // Another attempt runs on: a copy that failed here (one that cannot run on this machine, say)
+      // must not be offered again at the same place, or it would fail again at once, forever.
+      else (job.failedAt ??= new Set()).add(lease.placeId);
     }
     return { ...this.#dispatch(now), cancelled };
   }
@@ -573,7 +578,7 @@ export class Scheduler {
   }
 
   #bestFreeElsewhere(job: JobRecord, busyAt: string, now: number): { placement: Exclude<Placement, { kind: "wait" }>; estimate: number } | undefined {
-    const excluded = new Set([...(job.info.excluded ?? []), busyAt]);
+    const excluded = new Set([...(job.info.excluded ?? []), ...(job.failedAt ?? []), busyAt]);
     let best: { placement: Exclude<Placement, { kind: "wait" }>; estimate: number } | undefined;
     const consider = (placeId: string, local: boolean): void => {
       if (excluded.has(placeId) || !this.#slots.has(placeId)) return;
@@ -592,7 +597,7 @@ export class Scheduler {
         estimate,
       };
     };
-    consider(LOCAL_ID, true);
+    if (!job.info.noLocalCopy) consider(LOCAL_ID, true);
     if (!job.info.localOnly) {
       for (const h of this.#hosts) {
         if (h.local || h.down || this.backoff.isBackedOff(h.id, now)) continue;

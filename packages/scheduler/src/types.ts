@@ -50,6 +50,11 @@ export interface JobInfo {
   /** The job must run on this machine (not distributable, or a retry after a remote failure). */
   readonly localOnly?: boolean;
   /**
+   * A straggler's copy of this job cannot run on this machine (a pump-mode job: nothing was
+   * preprocessed here to compile): copies go to other helpers only.
+   */
+  readonly noLocalCopy?: boolean;
+  /**
    * Set by the scheduler for a job that has waited too long: take any free place now rather than wait
    * for a better one (prevents starvation).
    */

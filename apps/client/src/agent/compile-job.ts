@@ -93,7 +93,8 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   const level = safeguardLevel(env);
   const compilerPath = state.findCompilerCached(inv.compilerName, inv.path, request.cwd, [request.self, ...state.selfPaths]);
   if (!compilerPath) {
-    out.stderr(`distcc-client: ${inv.compilerName}: compiler not found on PATH\n`);
+    // distcc says "failed to exec" (its test suite and scripts look for those words).
+    out.stderr(`distcc-client: failed to exec ${inv.compilerName}: compiler not found on PATH\n`);
     out.exit(110);
     return;
   }
@@ -159,7 +160,8 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     const driver = ctx.state.placement(hosts, env, opts);
     const plainHosts = remotes.filter((h) => !h.cpp).map(hostKey);
     const excluded = driver.localIsAPlace ? plainHosts : [LOCAL_ID, ...plainHosts];
-    const info: JobInfo = { inputBytes: pump.inputBytes, language: scan.language, compiler: wireCompiler, ...(excluded.length > 0 ? { excluded } : {}) };
+    // A straggler's copy here would need this job preprocessed here: copies go to other helpers only.
+    const info: JobInfo = { inputBytes: pump.inputBytes, language: scan.language, compiler: wireCompiler, noLocalCopy: true, ...(excluded.length > 0 ? { excluded } : {}) };
     const first = await driver.submit(info, job.signal);
     await runAttempts({ ctx, scan, hosts, remotes: remotes.filter((h) => h.cpp), rewrite, pump, driver, jobId: first.jobId }, first.lease);
     return;

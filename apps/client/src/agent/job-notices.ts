@@ -36,7 +36,7 @@ export function checkLogFile(ctx: NoticeContext): void {
     appendFileSync(file, "");
   } catch (err) {
     ctx.opts.logFile = undefined;
-    ctx.state.oncePerBuild(`log:${file}`, () => ctx.out.warn(`cannot open DISTCC_LOG: ${errorMessage(err)}; messages go to stderr`));
+    ctx.state.oncePerBuild(`log:${file}`, () => ctx.out.warn(`failed to open logfile DISTCC_LOG: ${errorMessage(err)}; messages go to stderr`));
   }
 }
 
@@ -95,7 +95,7 @@ export function sayBackedOffHosts(ctx: NoticeContext, driver: PlacementDriver, r
 export function sayHostFailed(ctx: NoticeContext, host: TcpHost, input: string, reason: string): void {
   ctx.state.lastFailure.set(tcpHostId(host.host, host.port), reason);
   const said = ctx.state.oncePerBuild(hostKey(host), () =>
-    ctx.out.warn(`failed to distribute ${input} to ${placeName(host.spec)}: ${reason}; ${ctx.opts.fallback ? "compiling elsewhere" : "DISTCC_FALLBACK=0"}`),
+    ctx.out.warn(`failed to distribute ${input} to ${placeName(host.spec)}: ${reason}; ${ctx.opts.fallback ? "running locally instead (or on another host)" : "DISTCC_FALLBACK=0"}`),
   );
   if (!said) ctx.out.debug(`failed to distribute ${input} to ${placeName(host.spec)}: ${reason}`);
 }

@@ -92,7 +92,7 @@ function compileWithoutAgent(argv: string[], self: string): void {
   if (inv.kind !== "compile") return process.exit(100);
   const path = findCompiler(inv.compilerName, inv.path, process.cwd(), [self]);
   if (!path) {
-    process.stderr.write(`distcc-client: ${inv.compilerName}: compiler not found on PATH\n`);
+    process.stderr.write(`distcc-client: failed to exec ${inv.compilerName}: compiler not found on PATH\n`);
     process.exit(110);
   }
   const childEnv: NodeJS.ProcessEnv = { ...env, _DISTCC_SAFEGUARD: String(safeguardLevel(env) + 1) };
