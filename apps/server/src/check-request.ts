@@ -6,6 +6,7 @@ import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "./exit-codes.js";
 import type { JobContext } from "./job-context.js";
 import type { ArgvVerdict } from "./request-reader.js";
 import { chooseJobCompiler } from "./resolve-compiler.js";
+import { isErrno } from "./errno.js";
 
 export const noResponseFiles = (): string => {
   // The server never reads files named by a client (`@file` never travels on the wire, spec 9.1).
@@ -68,8 +69,9 @@ const GCC_DRIVER = /(^|-)(gcc|g\+\+)(-[0-9.]+)?$/;
 export function isGcc(executable: string): boolean {
   try {
     return GCC_DRIVER.test(basename(realpathSync(executable)));
-  } catch {
-    return false; // not known to be gcc: the full check
+  } catch (error) {
+    if (isErrno(error, "ENOENT", "ENOTDIR", "EACCES", "ELOOP")) return false; // not known to be gcc: the full check
+    throw error;
   }
 }
 

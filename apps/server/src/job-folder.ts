@@ -125,8 +125,9 @@ export class JobFolders {
     let names: string[];
     try {
       names = readdirSync(this.dir);
-    } catch {
-      return removed;
+    } catch (error) {
+      if (isErrno(error, "ENOENT", "ENOTDIR", "EACCES")) return removed; // nothing of ours can be there
+      throw error;
     }
     for (const name of names) {
       const m = FOLDER_NAME.exec(name);
@@ -139,8 +140,9 @@ export class JobFolders {
       try {
         await removeThoroughly(path);
         removed.push(name);
-      } catch {
+      } catch (error) {
         // a file we cannot remove (made read-only by the compiler? another owner inside): left
+        if (!isErrno(error, "EACCES", "EPERM", "ENOTEMPTY", "EBUSY", "EROFS")) throw error;
       }
     }
     return removed;

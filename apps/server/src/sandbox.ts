@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { isErrno } from "./errno.js";
 
 export const SANDBOX_MODES = ["auto", "bwrap", "none"] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
@@ -42,8 +43,9 @@ function isUnder(path: string, dir: string): boolean {
 function realOrSame(path: string): string {
   try {
     return realpathSync(path);
-  } catch {
-    return path;
+  } catch (error) {
+    if (isErrno(error, "ENOENT", "ENOTDIR", "EACCES", "ELOOP")) return path;
+    throw error;
   }
 }
 

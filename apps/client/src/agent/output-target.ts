@@ -1,5 +1,6 @@
 import { accessSync, constants, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { isErrno } from "../errno.js";
 
 /** What a local compile writes: an object (`-c`, written by the assembler) or assembler text (`-S`, by cc1). */
 export type OutputKind = "compile" | "assemble";
@@ -83,8 +84,10 @@ function writable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK);
     return true;
-  } catch {
-    return false; // EACCES/EROFS/EPERM: every access(2) failure means this process may not write it
+  } catch (error) {
+    // Each of access(2)'s failures means this process may not write it (gcc then says why).
+    if (isErrno(error, "EACCES", "EROFS", "EPERM", "ENOENT", "ENOTDIR", "ELOOP", "ETXTBSY", "ENAMETOOLONG")) return false;
+    throw error;
   }
 }
 
@@ -119,10 +122,11 @@ function linksToOpenersOwnFile(link: string): boolean {
     let next: string;
     try {
       next = readlinkSync(current);
-    } catch {
-      // Every failure ends the chain with the same answer: EINVAL is its last file (not a link);
-      // ENOENT, EACCES, ELOOP are met again by the stat that follows, which hands the job to gcc.
-      return false;
+    } catch (error) {
+      // These end the chain with the same answer: EINVAL is its last file (not a link); ENOENT,
+      // EACCES, ELOOP are met again by the stat that follows, which hands the job to gcc.
+      if (isErrno(error, "EINVAL", "ENOENT", "ENOTDIR", "EACCES", "ELOOP", "ENAMETOOLONG")) return false;
+      throw error;
     }
     current = resolve(dirname(current), next);
     if (isOpenersOwnPath(current)) return true;

@@ -108,7 +108,10 @@ export function expandResponseFiles(
     let text: string;
     try {
       text = readFile(resolve(cwd, name));
-    } catch {
+    } catch (error) {
+      // The ReadTextFile contract: a throw leaves the word as it is, as gcc leaves an `@file` it
+      // cannot read as an ordinary argument. Say so for a programming error rather than hide it.
+      if (error instanceof TypeError || error instanceof RangeError) throw error;
       continue;
     }
     if (++expansions >= MAX_RESPONSE_FILE_EXPANSIONS) throw new ResponseFileError(name);

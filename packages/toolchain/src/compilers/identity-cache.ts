@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ProbeFailedError } from "./errors.js";
 import type { CompilerIdentity } from "./identity.js";
 import { locateCompiler, probeCompiler, type ProbeOptions } from "./probe.js";
+import { isErrno, LOOKUP_MISSES } from "../errno.js";
 
 const abiSchema = z.object({
   arch: z.string().optional(),
@@ -124,13 +125,16 @@ async function readCacheFile(file: string): Promise<Map<string, CacheEntry>> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
-  } catch {
-    return new Map();
+  } catch (error) {
+    if (isErrno(error, ...LOOKUP_MISSES)) return new Map(); // no cache yet: every compiler is probed
+    throw error;
   }
   try {
     const parsed = fileSchema.safeParse(JSON.parse(text));
     return parsed.success ? new Map(Object.entries(parsed.data.entries)) : new Map();
-  } catch {
-    return new Map();
+  } catch (error) {
+    // A torn or hand-edited cache is only a cache: start again. Anything else is a bug.
+    if (error instanceof SyntaxError) return new Map();
+    throw error;
   }
 }

@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import path from "node:path";
+import { isErrno, LOOKUP_MISSES } from "../errno.js";
 
 /** Directories of a PATH-style string, empty entries dropped (they would mean "cwd", never wanted here). */
 export function splitPathList(value: string | undefined): string[] {
@@ -15,8 +16,9 @@ export async function isExecutableFile(file: string): Promise<boolean> {
     if (!st.isFile()) return false;
     await access(file, constants.X_OK);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if (isErrno(error, ...LOOKUP_MISSES)) return false;
+    throw error;
   }
 }
 

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { isErrno } from "../errno.js";
 
 export interface ToolOutput {
   stdout: string;
@@ -47,7 +48,9 @@ export function runTool(file: string, args: readonly string[], opts: RunToolOpti
     const kill = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
+      } catch (error) {
+        // No process group (it was not made a group leader yet, or is gone): the child alone.
+        if (!isErrno(error, "ESRCH", "EPERM")) throw error;
         child.kill("SIGKILL");
       }
     };

@@ -2,6 +2,7 @@ import { readdir, realpath } from "node:fs/promises";
 import path from "node:path";
 import { parseCompilerName } from "./compiler-names.js";
 import { isExecutableFile } from "./locate.js";
+import { isErrno, LOOKUP_MISSES } from "../errno.js";
 
 export interface FoundExecutable {
   /** File name as found, e.g. "x86_64-linux-gnu-gcc-12". */
@@ -22,8 +23,9 @@ export async function crossToolchainDirs(env: NodeJS.ProcessEnv): Promise<string
     let subdirs: string[];
     try {
       subdirs = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
-    } catch {
-      continue;
+    } catch (error) {
+      if (isErrno(error, ...LOOKUP_MISSES)) continue; // no such tree here
+      throw error;
     }
     dirs.push(path.join(root, "bin"));
     for (const sub of subdirs.sort()) dirs.push(path.join(root, sub, "bin"));
@@ -52,8 +54,9 @@ export async function scanForCompilers(dirs: readonly string[], skipDirs: readon
     let names: string[];
     try {
       names = await readdir(abs);
-    } catch {
-      continue;
+    } catch (error) {
+      if (isErrno(error, ...LOOKUP_MISSES)) continue; // a PATH entry that is not a readable directory
+      throw error;
     }
     for (const name of names.sort()) {
       if (seenNames.has(name) || !parseCompilerName(name)) continue;
@@ -73,8 +76,9 @@ export async function resolveExecutable(file: string): Promise<string | undefine
   let real: string;
   try {
     real = await realpath(file);
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (isErrno(error, ...LOOKUP_MISSES)) return undefined; // gone, or a dangling link
+    throw error;
   }
   return isDistccItself(real) ? undefined : real;
 }
@@ -83,7 +87,8 @@ export async function resolveExecutable(file: string): Promise<string | undefine
 export async function masqueradeNames(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir)).sort();
-  } catch {
-    return [];
+  } catch (error) {
+    if (isErrno(error, ...LOOKUP_MISSES)) return [];
+    throw error;
   }
 }
