@@ -48,7 +48,7 @@ export function checkArgv(
     return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `argument ${JSON.stringify(fileArg)} refused: the server does not read response files` };
   }
   // The allow-list, on the driver's own reading of every word (docs/server-refusals.md).
-  const policy = decideJobArgv(scan.argv, version, cwd);
+  const policy = decideJobArgv(scan.argv, version, cwd, decision.executable);
   if (!policy.ok) {
     const { spelled, canonical, why } = policy.refusal;
     const word = spelled === "" ? "" : `option ${JSON.stringify(spelled)}${canonical !== spelled ? ` (read by gcc as ${JSON.stringify(canonical)})` : ""} `;
@@ -57,9 +57,20 @@ export function checkArgv(
   return { kind: "accept" };
 }
 
-/** The server policy's decision for a received (scanned) argv. */
-export function decideJobArgv(scannedArgv: readonly string[], version: number, cwd: string | undefined): ServerArgvDecision {
-  return decideServerArgv(scannedArgv, version === 3 ? { protocol: 3, ...(cwd ? { cwd } : {}) } : { protocol: version === 2 ? 2 : 1 });
+/** The server policy's decision for a received (scanned) argv, to be run by `executable`. */
+export function decideJobArgv(scannedArgv: readonly string[], version: number, cwd: string | undefined, executable: string): ServerArgvDecision {
+  const clang = isClang(executable);
+  return decideServerArgv(scannedArgv, version === 3 ? { protocol: 3, clang, ...(cwd ? { cwd } : {}) } : { protocol: version === 2 ? 2 : 1, clang });
+}
+
+/** clang by the name of the file it really is (`cc` may be either; what runs decides). */
+function isClang(executable: string): boolean {
+  try {
+    return /(^|-)clang(\+\+)?(-[0-9.]+)?$/.test(basename(realpathSync(executable)));
+  } catch (error) {
+    if (isErrno(error, "ENOENT", "ENOTDIR", "EACCES", "ELOOP")) return false; // not known to be clang: its options refused
+    throw error;
+  }
 }
 
 /** gcc and g++ by name (with a target prefix and a version suffix); `cc` may well be clang. */

@@ -1,8 +1,9 @@
-import { accessSync, closeSync, constants, fstatSync, lstatSync, mkdtempSync, openSync, readdirSync, readSync, rmdirSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { accessSync, closeSync, constants, lstatSync, mkdtempSync, readdirSync, readSync, rmdirSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isErrno } from "./errno.js";
+import { openJobFileSync, readJobFile } from "./job-file.js";
 
 /** A fresh private folder for one job; `remove()` deletes it and everything in it. */
 export interface JobFolder {
@@ -165,10 +166,8 @@ function memoryFolder(path: string): JobFolder {
       writeFileSync(file, data, { mode, flag: "wx" });
     },
     async readFile(file) {
-      const fd = openSync(file, "r");
-      let size: number;
+      const { fd, size } = openJobFileSync(file);
       try {
-        size = fstatSync(fd).size;
         if (size <= SYNC_READ_MAX) {
           const buf = Buffer.allocUnsafe(size);
           let got = 0;
@@ -183,7 +182,7 @@ function memoryFolder(path: string): JobFolder {
         closeSync(fd);
       }
       // A big object: copying it would block the event loop for milliseconds.
-      return readFile(file);
+      return readJobFile(file);
     },
     remove() {
       removal ??= (async () => {
@@ -207,7 +206,7 @@ function diskFolder(path: string): JobFolder {
   return {
     path,
     writeFile: (file, data, mode) => writeFile(file, data, { mode, flag: "wx" }),
-    readFile: (file) => readFile(file),
+    readFile: (file) => readJobFile(file),
     remove() {
       removal ??= (async () => {
         try {

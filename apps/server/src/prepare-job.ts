@@ -61,7 +61,7 @@ export async function prepareJob(
 ): Promise<Prepared> {
   if (!scan.distributable) throw new Error("argv changed between checks"); // cannot happen: same argv
   // What runs is the policy's command (the words it allowed, its own -o), never the received argv.
-  const decision = decideJobArgv(scan.argv, request.version, request.cwd);
+  const decision = decideJobArgv(scan.argv, request.version, request.cwd, executable);
   if (!decision.ok) throw new Error("argv changed between checks"); // cannot happen: checkArgv decided the same
   const output = join(folder.path, "output.o");
   const front = serverFlags(executable, request.argv, flags, addPipe);

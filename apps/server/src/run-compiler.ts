@@ -1,7 +1,8 @@
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { constants } from "node:os";
 import { isErrno } from "./errno.js";
+import { openJobFileSync } from "./job-file.js";
 import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "./exit-codes.js";
 import type { StopSignal } from "./job-stop.js";
 import { inlineLauncher, type Launcher, type ProcessLimits } from "./launcher.js";
@@ -58,19 +59,20 @@ function limitNote(signal: NodeJS.Signals, limits: ProcessLimits | undefined): s
  * than the thread-pool round trips and promises of open/stat/read/close.
  */
 function readBounded(path: string, max: number): Buffer {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (!st || st.size === 0) return Buffer.alloc(0);
   let fd: number;
+  let size: number;
   try {
-    fd = openSync(path, "r");
+    // Not through a link, not a FIFO: the sandboxed compiler may have replaced the file.
+    ({ fd, size } = openJobFileSync(path));
   } catch (err) {
-    // Gone since the stat: nothing was written. Anything else (EMFILE, EACCES) must not pass for
-    // an empty output: the caller answers the job with an error.
+    // Nothing was written. Anything else (EMFILE, EACCES, not a regular file) must not pass for an
+    // empty output: the caller answers the job with an error.
     if (isErrno(err, "ENOENT")) return Buffer.alloc(0);
     throw err;
   }
   try {
-    const buf = Buffer.alloc(Math.min(st.size, max));
+    if (size === 0) return Buffer.alloc(0);
+    const buf = Buffer.alloc(Math.min(size, max));
     const bytesRead = readSync(fd, buf, 0, buf.length, 0);
     return buf.subarray(0, bytesRead);
   } finally {

@@ -93,11 +93,17 @@ describe("what the server runs for a normal compile", () => {
     "-ferror-limit=19 -ftemplate-backtrace-limit=0 -fwrapv -fPIE -fno-math-errno -march=armv8-a+crc -mfpu=neon -mfloat-abi=hard",
     "-ggdb -gsplit-dwarf -gz -fdebug-types-section -fno-eliminate-unused-debug-types --param=ssp-buffer-size=4 -fcoroutines",
     "-fno-builtin-memcpy -fmax-errors=10 -fpack-struct=4 -finline-limit=600 -fstack-usage -Wstack-usage=4096 -frecord-gcc-switches",
-    "-fno-pch-timestamp -Xclang -fno-pch-timestamp -stdlib=libc++ --target=aarch64-linux-gnu --sysroot=/opt/sysroot -ftabstop=4",
+    "-fno-pch-timestamp -stdlib=libc++ --sysroot=/opt/sysroot -ftabstop=4",
     "-Qunused-arguments -Werror=format-security -Wformat -D_FORTIFY_SOURCE=2 -fuse-ld=lld -fcallgraph-info=su",
   ])("what common builds pass is accepted: %s", (flags) => {
     accepted(`gcc ${flags} -c x.c -o x.o`);
     accepted(`gcc ${flags} -c x.c -o x.o`, p3);
+  });
+
+  it("clang's own options pass when the compiler is clang", () => {
+    const clang: ServerPolicyOptions = { protocol: 2, clang: true };
+    accepted("clang -Xclang -fno-pch-timestamp --target=aarch64-linux-gnu -target arm-linux-gnueabihf -mllvm -inline-threshold=100 -c x.c -o x.o", clang);
+    accepted("clang -Xclang -fno-pch-timestamp --target=aarch64-linux-gnu -c x.c -o x.o", { ...p3, clang: true });
   });
 
   it("protocol 2: linker and include-path options are dropped (no linker runs; the text is preprocessed)", () => {
@@ -186,13 +192,32 @@ describe("the attacks of issue 14 (classes 1 and 2)", () => {
   });
 });
 
+describe("clang's options for gcc (a fresh attacker's try)", () => {
+  // gcc has no -target, -mllvm or -Xclang: it reads the next word as its own. `-target -specs x.c`
+  // loaded the client's specs file (its code ran, inside the sandbox), `-target y` hid a second input.
+  it.each([
+    "gcc -target -specs x.c -x c -target y -c -o x.o",
+    "gcc -target -Bbdir -c x.c -o x.o",
+    "gcc -target y -c x.c -o x.o",
+    "gcc -mllvm -B=bdir -c x.c -o x.o",
+    "gcc -Xclang -fno-pch-timestamp -c x.c -o x.o",
+    "gcc --target=x86_64-linux-gnu -c x.c -o x.o",
+  ])("refused for gcc, in every protocol: %s", (line) => {
+    for (const opts of [p2, p3, { protocol: 1 } as ServerPolicyOptions]) expect(refused(line, opts).why).toMatch(/is a clang option: gcc would read/);
+  });
+
+  it("a target triple never starts with a dash, even for clang", () => {
+    expect(refused("clang -target -Bbdir -c x.c -o x.o", { protocol: 2, clang: true }).why).toMatch(/not a target triple/);
+  });
+});
+
 describe("what a real client sends passes", () => {
   const noFiles = { readFile: (): string => { throw new Error("none"); }, env: {} };
   const piece = fc.constantFrom(
     ["-c"], ["-S"], ["-O2"], ["-g"], ["-DX=1"], ["-D", "Y"], ["-I."], ["-I", "inc"], ["-include", "h.h"], ["-MD"],
     ["-MMD"], ["-MF", "d.d"], ["-MT", "t"], ["-MQ", "q"], ["-MP"], ["-Wp,-MD,w.d"], ["-x", "c"], ["-x", "c++"], ["-xc"],
     ["-o", "out.o"], ["-oj.o"], ["hello.c"], ["x.cpp"], ["x.i"], ["-fPIC"], ["-isystem", "/usr/include"], ["-L", "lib"],
-    ["-lm"], ["-Wl,-z,now"], ["-undef"], ["-nostdinc"], ["-stdlib=libc++"], ["-std=c11"], ["--target=arm-linux-gnueabihf"],
+    ["-lm"], ["-Wl,-z,now"], ["-undef"], ["-nostdinc"], ["-stdlib=libc++"], ["-std=c11"],
     ["-Wa,--noexecstack"], ["-pipe"], ["-fno-common"], ["-gdwarf-4"], ["-Werror=vla"], ["-march=x86-64-v2"], ["-pthread"],
   );
   const commandLine = fc.array(piece, { maxLength: 9 }).map((groups) => ["gcc", ...groups.flat()]);

@@ -13,7 +13,16 @@ export interface ServerPolicyOptions {
   protocol: 1 | 2 | 3;
   /** Protocol 3: the client's working directory (CDIR), to refuse paths that climb out of the root. */
   cwd?: string;
+  /**
+   * The compiler is clang. Only clang knows `-target`, `-mllvm` and `-Xclang`: gcc reads the word
+   * after them as one of its own (`-target -specs x.c` is `-specs x.c` to gcc, `-target y` makes `y` a
+   * second input), so for any other compiler they are refused. Default: not clang.
+   */
+  clang?: boolean;
 }
+
+/** Options only clang has, whose value gcc would read as a word of its own. */
+const CLANG_ONLY = new Set(["-target", "-Xclang", "-mllvm"]);
 
 export interface ServerArgvRefusal {
   /** The words as the client wrote them. */
@@ -273,6 +282,9 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
   const o = w.option;
   const pump = opts.protocol === 3;
   const cwd = opts.cwd ?? "/";
+  if (CLANG_ONLY.has(o) && !opts.clang) {
+    return { refuse: `${w.spelled} is a clang option: gcc would read ${JSON.stringify(w.value ?? "")} as a word of its own` };
+  }
   const refusedWhy = REFUSED.get(o);
   if (refusedWhy !== undefined) return { refuse: refusedWhy };
   if (w.missing) return { refuse: `${o} needs an argument but is the last word` };
@@ -314,7 +326,7 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
     case "--sysroot":
       return { keep: [`--sysroot=${w.value!}`] };
     case "-target":
-      return /^[A-Za-z0-9_.-]+$/.test(w.value!) ? { keep: keepAsWritten(w, argv) } : { refuse: `${w.spelled}: not a target triple` };
+      return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(w.value!) ? { keep: keepAsWritten(w, argv) } : { refuse: `${w.spelled}: not a target triple` };
     case "--param":
       return /^[a-z0-9_-]+=[A-Za-z0-9_.-]+$/.test(w.value!) ? { keep: [`--param=${w.value!}`] } : { refuse: `--param ${w.value!}: not NAME=VALUE` };
     case "-std=":
