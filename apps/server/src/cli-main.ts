@@ -58,7 +58,7 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     readTimeoutMs: settings.readTimeout * 1000,
     jobLifetimeMs: settings.jobLifetime * 1000,
     sandbox: settings.sandbox,
-    compilerLimits: { addressSpaceMiB: settings.maxCompilerMemory, cpuSeconds: settings.maxCompilerCpu },
+    compilerLimits: { addressSpaceMiB: settings.maxCompilerMemory, cpuSeconds: settings.maxCompilerCpu, fileSizeMiB: settings.maxCompilerOutput },
     maxConnectionsPerClient: settings.maxClientConnections,
     maxQueuePerClient: settings.maxClientQueue,
     ...(settings.tempDir ? { tempDir: settings.tempDir } : {}),

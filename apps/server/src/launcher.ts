@@ -7,6 +7,8 @@ export interface ProcessLimits {
   addressSpaceMiB?: number;
   /** RLIMIT_CPU in seconds (SIGXCPU, then SIGKILL a second later). */
   cpuSeconds?: number;
+  /** RLIMIT_FSIZE in MiB: no file the compiler writes grows past it (SIGXFSZ). */
+  fileSizeMiB?: number;
 }
 
 /** One compiler to start: no shell, stdin /dev/null, stdout/stderr into files, own process group. */
@@ -38,8 +40,13 @@ const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => existsSync(p));
 export function withLimitsPrefix(req: LaunchRequest): LaunchRequest {
   const as = req.limits?.addressSpaceMiB ?? 0;
   const cpu = req.limits?.cpuSeconds ?? 0;
-  if (!PRLIMIT || (as <= 0 && cpu <= 0)) return req;
-  const opts = [...(as > 0 ? [`--as=${as * 1024 * 1024}`] : []), ...(cpu > 0 ? [`--cpu=${cpu}:${cpu + 1}`] : [])];
+  const fsize = req.limits?.fileSizeMiB ?? 0;
+  if (!PRLIMIT || (as <= 0 && cpu <= 0 && fsize <= 0)) return req;
+  const opts = [
+    ...(as > 0 ? [`--as=${as * 1024 * 1024}`] : []),
+    ...(cpu > 0 ? [`--cpu=${cpu}:${cpu + 1}`] : []),
+    ...(fsize > 0 ? [`--fsize=${fsize * 1024 * 1024}`] : []),
+  ];
   return { ...req, file: PRLIMIT, args: [...opts, "--", req.file, ...req.args] };
 }
 

@@ -188,7 +188,7 @@ export class NativeLauncher implements Launcher {
     return new Promise((resolve) => {
       if (this.pending.size === 0) this.setKeepAlive(true);
       this.pending.set(id, { onSpawn, resolve });
-      const limits = [req.limits?.addressSpaceMiB ?? 0, req.limits?.cpuSeconds ?? 0].map((n) => u32(Math.max(0, Math.floor(n))));
+      const limits = [req.limits?.addressSpaceMiB ?? 0, req.limits?.cpuSeconds ?? 0, req.limits?.fileSizeMiB ?? 0].map((n) => u32(Math.max(0, Math.floor(n))));
       const header = Buffer.concat([u32(id), u32(payload.length), u32(req.args.length + 1), u32(env.length), ...limits]);
       helper.stdin!.write(Buffer.concat([header, payload]));
     });

@@ -2,14 +2,14 @@
 // native-launcher.ts). It forks from a ~1 MB process instead of the whole Node heap.
 //
 // Requests on stdin: u32 LE id, payload length, argc, envc, address-space limit in MiB (0 = none),
-// CPU-time limit in seconds (0 = none); then the payload: NUL-terminated file, cwd, stdout file,
+// CPU-time limit in seconds (0 = none), file-size limit in MiB (0 = none); then the payload: NUL-terminated file, cwd, stdout file,
 // stderr file, argv[argc], env[envc].
 // Replies on stdout, 16 bytes each: u32 kind, u32 id, i32 a, i32 b.
 //   kind 1 = started (a = pid), 2 = failed (a = errno), 3 = ended (a = wait status).
 // Each compiler: own session (setsid: kill(-pid) reaches cc1 and as), default signal dispositions
 // and an empty signal mask, stdin /dev/null, stdout/stderr into the two files (created 0600),
-// chdir, RLIMIT_AS and RLIMIT_CPU (setrlimit, so a compiler cannot take all memory or run
-// forever), PR_SET_PDEATHSIG (it dies with this helper), execve (no shell, no PATH search). exec
+// chdir, RLIMIT_AS, RLIMIT_CPU and RLIMIT_FSIZE (setrlimit, so a compiler cannot take all memory,
+// run forever, or fill the job folder's tmpfs), PR_SET_PDEATHSIG (it dies with this helper), execve (no shell, no PATH search). exec
 // failures come back over a CLOEXEC pipe.
 // Nothing may outlive the server: the helper gets SIGTERM when the server dies (its own
 // PR_SET_PDEATHSIG), and on that or on EOF on stdin (the server went away) it kills the process
@@ -69,7 +69,7 @@ static void child_fail(int fd) {
   _exit(127);
 }
 
-static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint32_t envc, uint32_t as_mib, uint32_t cpu_s) {
+static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint32_t envc, uint32_t as_mib, uint32_t cpu_s, uint32_t fsize_mib) {
   uint32_t need = 4 + argc + envc, count = 0;
   char **strs = calloc(need + 2, sizeof(char *));
   if (!strs) { reply(2, id, ENOMEM, 0); return; }
@@ -107,6 +107,12 @@ static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint3
       // SIGXCPU at the soft limit (gcc reports it as "CPU time limit exceeded"), SIGKILL 1 s later.
       struct rlimit rl = { cpu_s, (rlim_t)cpu_s + 1 };
       if (setrlimit(RLIMIT_CPU, &rl) != 0) child_fail(pfd[1]);
+    }
+    if (fsize_mib) {
+      // SIGXFSZ for a write past it ("File size limit exceeded"): an object of gigabytes from a
+      // 60-byte .fill would otherwise fill the tmpfs and the server's memory.
+      struct rlimit rl = { (rlim_t)fsize_mib << 20, (rlim_t)fsize_mib << 20 };
+      if (setrlimit(RLIMIT_FSIZE, &rl) != 0) child_fail(pfd[1]);
     }
     int in = open("/dev/null", O_RDONLY);
     if (in < 0) child_fail(pfd[1]);
@@ -186,13 +192,13 @@ int main(void) {
       reap();
     }
     if (p[0].revents) {
-      uint32_t h[6];
+      uint32_t h[7];
       if (read_all(0, h, sizeof h) != 0) return kill_all(0);
       if (h[1] == 0 || h[1] > MAX_PAYLOAD) return kill_all(2);
       char *payload = malloc(h[1]);
       if (!payload) return kill_all(3);
       if (read_all(0, payload, h[1]) != 0) return kill_all(0);
-      start(h[0], payload, h[1], h[2], h[3], h[4], h[5]);
+      start(h[0], payload, h[1], h[2], h[3], h[4], h[5], h[6]);
       free(payload);
       reap();
     }

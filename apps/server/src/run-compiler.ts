@@ -144,6 +144,8 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
     ended = { status: constants.signals[result.signal] ?? 9, end: "signaled" };
     if (result.signal === "SIGXCPU" || (result.signal === "SIGKILL" && run.limits?.cpuSeconds)) {
       ended.note = limitNote(result.signal, run.limits);
+    } else if (result.signal === "SIGXFSZ") {
+      ended.note = `ERROR: the compiler wrote a file past --max-compiler-output (${run.limits?.fileSizeMiB ?? 0} MiB), killed`;
     }
   } else {
     ended = { status: ((result.code ?? 0) & 0xff) << 8, end: "exited" };
@@ -158,6 +160,8 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
       ended.note = `ERROR: the compiler ran out of memory: --max-compiler-memory is ${run.limits.addressSpaceMiB} MiB of address space per process`;
     } else if (run.limits.cpuSeconds && /CPU time limit exceeded/i.test(text)) {
       ended.note = `ERROR: the compiler was stopped: --max-compiler-cpu is ${run.limits.cpuSeconds} s of CPU time per process`;
+    } else if (run.limits.fileSizeMiB && /File size limit exceeded/i.test(text)) {
+      ended.note = `ERROR: the compiler was stopped: --max-compiler-output is ${run.limits.fileSizeMiB} MiB per file it writes`;
     }
   }
   const stderr = ended.note ? Buffer.concat([stderrRaw, Buffer.from(`distcc-server: ${ended.note}\n`)]) : stderrRaw;

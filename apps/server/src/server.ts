@@ -51,7 +51,7 @@ export interface ServerOptions {
   sandbox?: SandboxMode;
   /** bubblewrap's path (default: /usr/bin/bwrap, /bin/bwrap or /usr/local/bin/bwrap). */
   bwrapPath?: string;
-  /** setrlimit on each compiler process (default 2048 MiB of address space, 600 s of CPU; 0 = none). */
+  /** setrlimit on each compiler process (default 2048 MiB of address space, 600 s of CPU, 1024 MiB per file written; 0 = none). */
   compilerLimits?: ProcessLimits;
   /** Connections open at once from one client address; more are closed at accept (default 64). */
   maxConnectionsPerClient?: number;
@@ -234,7 +234,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     compilerEnv: options.compilerEnv ?? defaultCompilerEnv(),
     shutdown,
     ...(sandbox.sandbox ? { sandbox: sandbox.sandbox } : {}),
-    compilerLimits: { addressSpaceMiB: 2048, cpuSeconds: 600, ...options.compilerLimits },
+    compilerLimits: { addressSpaceMiB: 2048, cpuSeconds: 600, fileSizeMiB: 1024, ...options.compilerLimits },
     headerTimeoutMs: options.headerTimeoutMs ?? 15_000,
     treeBounds: DEFAULT_TREE_BOUNDS,
   };

@@ -45,6 +45,7 @@ export interface Settings {
   sandbox: SandboxMode;
   maxCompilerMemory: number;
   maxCompilerCpu: number;
+  maxCompilerOutput: number;
   maxClientConnections: number;
   maxClientQueue: number;
   /** distccd's --enable-tcp-insecure was given (accepted for ssh mode; the whitelist stays on). */
@@ -104,6 +105,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   // Isolation and limits (docs/server.md, "Sandbox and limits").
   { key: "sandbox", flag: "--sandbox", kind: { type: "enum", values: SANDBOX_MODES }, arg: "MODE", help: "run each compiler in a bubblewrap sandbox: auto (default: when bwrap works here, else a warning), bwrap (required) or none" },
   { key: "maxCompilerMemory", flag: "--max-compiler-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "address space of each compiler process (RLIMIT_AS; 0 = no limit; default 2048)" },
+  { key: "maxCompilerOutput", flag: "--max-compiler-output", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "size of each file a compiler writes: object, .d, stdout, stderr (RLIMIT_FSIZE; 0 = no limit; default 1024)" },
   { key: "maxCompilerCpu", flag: "--max-compiler-cpu", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "CPU time of each compiler process (RLIMIT_CPU; 0 = no limit; default 600)" },
   { key: "maxClientConnections", flag: "--max-client-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once from one client address; beyond, new ones are closed (default 64)" },
   { key: "maxClientQueue", flag: "--max-client-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "requests of one client address waiting for a compile slot; beyond, refused (default 32)" },
@@ -142,6 +144,7 @@ export function defaultSettings(): Settings {
     sandbox: "auto",
     maxCompilerMemory: 2048,
     maxCompilerCpu: 600,
+    maxCompilerOutput: 1024,
     maxClientConnections: 64,
     maxClientQueue: 32,
   };

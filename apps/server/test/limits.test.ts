@@ -53,6 +53,22 @@ describe("limits per job", () => {
     }
   });
 
+  it("an output bomb (a 60-byte .fill of 64 MiB) is stopped by --max-compiler-output with a clear error, and the server keeps serving", async () => {
+    // Found by a fresh attacker's try: nothing bounded what a compile writes (the tmpfs and then the
+    // server's memory took gigabytes from two tiny requests).
+    const srv = await startTestServer({ compilerLimits: { fileSizeMiB: 16 } });
+    try {
+      const fill = encodeRequest({ version: 1, argv: ["gcc", "-c", "fill.c", "-o", "fill.o"], source: Buffer.from('asm(".data\\n.fill 8388608, 8, 0x4141414141414141\\n");\n') });
+      const r = await exchange(srv.port, fill);
+      expect(decodeResponse(r.bytes, 1).status).not.toBe(0);
+      expect(stderrOf(r.bytes)).toContain("--max-compiler-output");
+      expect(decodeResponse((await exchange(srv.port, hello())).bytes, 1).status).toBe(0);
+      expect(await srv.leftovers()).toEqual([]);
+    } finally {
+      await srv.stop();
+    }
+  });
+
   it("--sandbox none runs without one, and says so", async () => {
     const srv = await startTestServer({ sandbox: "none" });
     try {
