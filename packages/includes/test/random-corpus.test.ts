@@ -8,17 +8,9 @@ import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { IncludeAnalyzer } from "../src/index.js";
 import { depsOf } from "./truth.js";
+import { mulberry32 } from "@x/testkit";
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 const roots: string[] = [];
 afterAll(() => {
@@ -28,7 +20,7 @@ afterAll(() => {
 const DIR_ROLES = ["-iquote", "-I", "-I", "-isystem", "-idirafter"] as const;
 
 function generate(seed: number): { argv: string[]; cwd: string } {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const root = mkdtempSync(join(tmpdir(), `includes-random-${seed}-`));
   roots.push(root);

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { freePort, makeTempDir } from "@x/testkit";
+import { freePort, makeTempDir, mulberry32 } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preprocessorArgv, serverArgv } from "./commands.js";
 import { clangTargetArgs, qualifiedCompilerName } from "./compiler-name.js";
@@ -17,17 +17,7 @@ import { scanArgs } from "./scan.js";
 const CASES = Number(process.env["ARGS_DIFF_CASES"] ?? 300);
 const SEED = Number(process.env["ARGS_DIFF_SEED"] ?? 20261126);
 
-/** mulberry32: a small seeded PRNG so every run checks the same command lines. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 // Pieces of the grammar. Multi-word pieces stay together; none ends with a dangling -o/-MF.
 const ACTIONS = [["-c"], ["-S"], ["-E"], [], ["-c", "-S"], ["-c", "-c"]];
@@ -175,7 +165,7 @@ describe("differential: our scan vs the real distcc client", () => {
   });
 
   it(`agrees on ${CASES} generated command lines`, async () => {
-    const rand = prng(SEED);
+    const rand = mulberry32(SEED);
     const mismatches: string[] = [];
     let distributed = 0;
     const reasonsSeen = new Set<string>();
@@ -243,7 +233,7 @@ describe("differential: @file expansion vs the real distcc client", () => {
   });
 
   it("sends the same words for 80 generated response files", async () => {
-    const rand = prng(SEED + 1);
+    const rand = mulberry32(SEED + 1);
     // Characters that matter to buildargv, and letters; no leading '-' so nothing is stripped.
     const alphabet = ["a", "b", "z", "0", "=", ",", " ", " ", "\t", "\n", "'", '"', "\\", ".", "/"];
     const mismatches: string[] = [];
