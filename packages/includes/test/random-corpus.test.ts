@@ -10,8 +10,6 @@ import { IncludeAnalyzer } from "../src/index.js";
 import { depsOf } from "./truth.js";
 import { mulberry32 } from "@x/testkit";
 
-
-
 const roots: string[] = [];
 afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });

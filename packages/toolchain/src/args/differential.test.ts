@@ -17,8 +17,6 @@ import { scanArgs } from "./scan.js";
 const CASES = Number(process.env["ARGS_DIFF_CASES"] ?? 300);
 const SEED = Number(process.env["ARGS_DIFF_SEED"] ?? 20261126);
 
-
-
 // Pieces of the grammar. Multi-word pieces stay together; none ends with a dangling -o/-MF.
 const ACTIONS = [["-c"], ["-S"], ["-E"], [], ["-c", "-S"], ["-c", "-c"]];
 const INPUTS = [
