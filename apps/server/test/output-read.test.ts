@@ -22,7 +22,21 @@ beforeAll(async () => {
     '#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then mkdir -p "$2"; fi; shift; done\nexit 0\n',
     { mode: 0o755 },
   );
-  writeFileSync(join(dir.path, "list"), `${join(dir.path, "writes-nothing-cc")}\n${join(dir.path, "output-is-dir-cc")}\n`);
+  // What a compiler running the client's code could leave (a fresh attacker's try): a symlink to a
+  // file only the server may read, and a FIFO whose open would block the whole server.
+  writeFileSync(join(dir.path, "secret"), "server-only secret\n", { mode: 0o600 });
+  writeFileSync(
+    join(dir.path, "output-is-link-cc"),
+    `#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then ln -s ${join(dir.path, "secret")} "$2"; fi; shift; done\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  writeFileSync(
+    join(dir.path, "output-is-fifo-cc"),
+    '#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then mkfifo "$2"; fi; shift; done\nexit 0\n',
+    { mode: 0o755 },
+  );
+  const compilers = ["writes-nothing-cc", "output-is-dir-cc", "output-is-link-cc", "output-is-fifo-cc"].map((c) => join(dir.path, c));
+  writeFileSync(join(dir.path, "list"), `${compilers.join("\n")}\n`);
   srv = await startTestServer({ whitelist: undefined, cmdList: { file: join(dir.path, "list") } });
 });
 afterAll(async () => {
@@ -44,8 +58,23 @@ describe("reading the compiler's output", () => {
     const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("output-is-dir-cc"), { connectTimeoutMs: 5000, ioTimeoutMs: 30_000 });
     expect(r.status).toBe(107 << 8);
     expect(r.object.length).toBe(0);
-    expect(Buffer.from(r.stderr).toString()).toMatch(/^distcc-server: ERROR: cannot read the compiler's output .*EISDIR/);
+    expect(Buffer.from(r.stderr).toString()).toMatch(/^distcc-server: ERROR: cannot read the compiler's output .*is a directory, not a regular file/);
     expect(await eventually(() => srv.server.stats().results.OTHER === before + 1)).toBe(true);
     expect(srv.lines.some((l) => /^error \(serve_job\) .*cannot read the compiler's output/.test(l))).toBe(true);
+  });
+
+  it("an output left as a symlink is never read through (the linked file's bytes never come back)", async () => {
+    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("output-is-link-cc"), { connectTimeoutMs: 5000, ioTimeoutMs: 30_000 });
+    expect(r.status).toBe(107 << 8);
+    expect(Buffer.from(r.object).toString()).not.toContain("secret");
+    expect(Buffer.from(r.stderr).toString()).toMatch(/is a symlink, not a regular file: refused/);
+  });
+
+  it("an output left as a FIFO fails its job at once and the server keeps serving", async () => {
+    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("output-is-fifo-cc"), { connectTimeoutMs: 5000, ioTimeoutMs: 30_000 });
+    expect(r.status).toBe(107 << 8);
+    expect(Buffer.from(r.stderr).toString()).toMatch(/is a FIFO, not a regular file: refused/);
+    const next = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("writes-nothing-cc"), { connectTimeoutMs: 5000, ioTimeoutMs: 30_000 });
+    expect(next.status).toBe(0);
   });
 });
