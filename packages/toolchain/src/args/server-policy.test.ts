@@ -206,6 +206,15 @@ describe("clang's options for gcc (a fresh attacker's try)", () => {
     for (const opts of [p2, p3, { protocol: 1 } as ServerPolicyOptions]) expect(refused(line, opts).why).toMatch(/is a clang option: gcc would read/);
   });
 
+  it("clang with a relative sysroot and an external assembler is refused (A9: a LINKed make ran as the assembler)", () => {
+    const clang: ServerPolicyOptions = { ...p3, clang: true };
+    expect(refused("clang -target m68k-linux-gnu --sysroot=sr -c x.c -o x.o", clang).why).toMatch(/relative sysroot/);
+    expect(refused("clang -isysroot sr -c x.c -o x.o", clang).why).toMatch(/relative sysroot/);
+    expect(refused("clang -no-integrated-as -c x.c -o x.o", clang).why).toMatch(/external assembler/);
+    expect(refused("gcc -fno-integrated-as -c x.c -o x.o", p2).why).toMatch(/external assembler/);
+    accepted("clang --sysroot=/opt/sysroot -c x.c -o x.o", clang);
+  });
+
   it("a target triple never starts with a dash, even for clang", () => {
     expect(refused("clang -target -Bbdir -c x.c -o x.o", { protocol: 2, clang: true }).why).toMatch(/not a target triple/);
   });

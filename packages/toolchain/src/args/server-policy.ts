@@ -125,7 +125,17 @@ const LINKER_FLAGS: ReadonlySet<string> = new Set([
 const FLAGS: ReadonlySet<string> = new Set([
   "-c", "-S", "-w", "-pedantic", "-pedantic-errors", "-ansi", "-pipe", "-pthread", "-pg", "-p", "-nostdinc",
   "-nostdinc++", "-nostdlibinc", "-undef", "-Qunused-arguments", "-Qn", "-Qy", "-no-canonical-prefixes",
-  "-integrated-as", "-no-integrated-as",
+  "-integrated-as",
+]);
+
+/**
+ * Options that make the driver run a program it looks up in directories the client can shape
+ * (a fresh attacker's try: clang with a relative `--sysroot` into the pump tree found a "GCC
+ * installation" there and, with `-no-integrated-as`, ran a LINKed `make` as its assembler).
+ */
+const RUNS_FOUND_PROGRAMS = new Map([
+  ["-no-integrated-as", "runs an external assembler found through the program search path"],
+  ["-fno-integrated-as", "runs an external assembler found through the program search path"],
 ]);
 
 // `-fNAME` flags (and `-fno-NAME`) are harmless unless NAME starts with one of these: they load
@@ -282,6 +292,8 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
   const o = w.option;
   const pump = opts.protocol === 3;
   const cwd = opts.cwd ?? "/";
+  const runs = RUNS_FOUND_PROGRAMS.get(o);
+  if (runs) return { refuse: `${w.spelled} ${runs}` };
   if (CLANG_ONLY.has(o) && !opts.clang) {
     return { refuse: `${w.spelled} is a clang option: gcc would read ${JSON.stringify(w.value ?? "")} as a word of its own` };
   }
@@ -322,9 +334,11 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
     case "-MG":
       return pump ? { keep: [o] } : { keep: [] };
     case "-isysroot":
-      return { keep: keepAsWritten(w, argv) };
     case "--sysroot":
-      return { keep: [`--sysroot=${w.value!}`] };
+      // A relative sysroot is the client's own tree in pump mode, where a driver looks for
+      // toolchain files and programs: only an absolute one (a tree of the helper's) passes.
+      if (!(w.value ?? "").startsWith("/")) return { refuse: `${w.spelled}: a relative sysroot is refused (it would be the client's files)` };
+      return o === "--sysroot" ? { keep: [`--sysroot=${w.value!}`] } : { keep: keepAsWritten(w, argv) };
     case "-target":
       return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(w.value!) ? { keep: keepAsWritten(w, argv) } : { refuse: `${w.spelled}: not a target triple` };
     case "--param":
