@@ -99,7 +99,8 @@ export function checkRequestBody(request: CompileRequest, executable: string): s
     return found === undefined ? undefined : `the preprocessed text holds ${found}, which would make the compiler open a server file (a real client resolves every such directive itself)`;
   }
   for (const entry of request.files ?? []) {
-    if (/\.gch(\/|$)/.test(entry.name)) return `${entry.name}: precompiled headers are not accepted (gcc loads them into the compiler's memory as they are)`;
+    // gcc's .gch and clang's .pch/.pcm (clang picks `x.h.pch` up by itself for `-include x.h`).
+    if (/\.(gch|pch|pcm)(\/|$)/.test(entry.name)) return `${entry.name}: precompiled headers are not accepted (the compiler loads them into its memory as they are)`;
   }
   return undefined;
 }

@@ -105,9 +105,10 @@ describe("class 1: the client's code never runs on the helper", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it("protocol 3, a precompiled header uploaded beside a header: refused", async () => {
+  it.each(["/src/h.h.gch", "/src/h.h.pch", "/src/h.pcm"])("protocol 3, a precompiled header uploaded beside a header (%s): refused", async (name) => {
+    // clang picks `h.h.pch` up by itself for `-include h.h` (a fresh attacker's try).
     const { response, stderr } = await send(
-      v3(["gcc", "-include", "h.h", "-c", "x.c", "-o", "x.o"], [{ kind: "file", name: "/src/h.h.gch", content: plugin }, { kind: "file", name: "/src/h.h", content: Buffer.from("\n") }]),
+      v3(["gcc", "-include", "h.h", "-c", "x.c", "-o", "x.o"], [{ kind: "file", name, content: plugin }, { kind: "file", name: "/src/h.h", content: Buffer.from("\n") }]),
     );
     expect(response.status).toBe(101 << 8);
     expect(stderr).toMatch(/precompiled headers/);

@@ -212,6 +212,9 @@ describe("clang's options for gcc (a fresh attacker's try)", () => {
     expect(refused("clang -isysroot sr -c x.c -o x.o", clang).why).toMatch(/relative sysroot/);
     expect(refused("clang -no-integrated-as -c x.c -o x.o", clang).why).toMatch(/external assembler/);
     expect(refused("gcc -fno-integrated-as -c x.c -o x.o", p2).why).toMatch(/external assembler/);
+    // A13: an absolute name of the client's tree all the same.
+    expect(refused("clang -target sparc-linux-gnu --sysroot=/proc/self/cwd/sr -c x.c -o x.o", clang).why).toMatch(/under \/proc/);
+    expect(refused("clang --sysroot=/opt/../proc/self/cwd -c x.c -o x.o", clang).why).toMatch(/"\.\."/);
     accepted("clang --sysroot=/opt/sysroot -c x.c -o x.o", clang);
   });
 

@@ -338,6 +338,8 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
       // A relative sysroot is the client's own tree in pump mode, where a driver looks for
       // toolchain files and programs: only an absolute one (a tree of the helper's) passes.
       if (!(w.value ?? "").startsWith("/")) return { refuse: `${w.spelled}: a relative sysroot is refused (it would be the client's files)` };
+      // /proc/self/cwd/..., /dev/fd/N: absolute names of the client's tree all the same.
+      if (/^\/(proc|dev)(\/|$)|(^|\/)\.\.(\/|$)/.test(w.value!)) return { refuse: `${w.spelled}: a sysroot under /proc or /dev, or with "..", is refused (it can name the client's files)` };
       return o === "--sysroot" ? { keep: [`--sysroot=${w.value!}`] } : { keep: keepAsWritten(w, argv) };
     case "-target":
       return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(w.value!) ? { keep: keepAsWritten(w, argv) } : { refuse: `${w.spelled}: not a target triple` };
