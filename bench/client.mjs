@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer, connect } from "node:net";
+import { freePort, waitPort } from "./lib/system.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { makeCompilerLinks, agentPaths } = await import(join(root, "apps/client/dist/index.js"));
@@ -21,27 +22,6 @@ const FILES = Number(process.env.FILES ?? 200);
 const work = mkdtempSync(join(tmpdir(), "bench-client-"));
 chmodSync(work, 0o755);
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-async function waitPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((r) => {
-      const c = connect(port, "127.0.0.1");
-      c.once("connect", () => (c.destroy(), r(true)));
-      c.once("error", () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("distccd did not start");
-}
 
 const port = await freePort();
 const distccd = spawn(
@@ -49,7 +29,7 @@ const distccd = spawn(
   ["--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--jobs", "4", "--allow", "127.0.0.1", "--log-file", join(work, "distccd.log")],
   { stdio: "ignore", detached: true },
 );
-await waitPort(port);
+if (!(await waitPort(port))) throw new Error("distccd did not start");
 // Never leave our distccd behind, even when a measurement throws.
 const stopDistccd = () => {
   try {

@@ -10,10 +10,11 @@
 // (default 300), CLIENTS (default 2).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { connect } from "node:net";
+import { freePort, waitPort } from "./lib/system.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(repo, "apps/server/dist/cli.js");
@@ -25,30 +26,7 @@ const TICK_MS = 10;
 
 const work = mkdtempSync(join(tmpdir(), "distcc-sandbox-bench-"));
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function waitForPort(port) {
-  for (let i = 0; i < 600; i++) {
-    const ok = await new Promise((resolve) => {
-      const c = connect({ port, host: "127.0.0.1" }, () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 /** utime + stime of a process, in ticks. */
 function times(pid) {
@@ -78,7 +56,7 @@ async function start(mode) {
   const child = spawn(process.execPath, [CLI, "--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--jobs", "2", "--nice", "0", "--temp-dir", temp, "--sandbox", mode, "--cache-file", join(work, "cache.json"), "--log-level", "warning"], {
     stdio: "ignore",
   });
-  await waitForPort(port);
+  if (!(await waitPort(port, 30_000))) throw new Error(`nothing listens on ${port}`);
   return { mode, port, child };
 }
 

@@ -12,11 +12,11 @@
 // SERVER_JOBS (default nproc), KEEP=1 keeps the scratch dir.
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, cpSync } from "node:fs";
-import { createServer, connect } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { freePort, waitPort } from "./lib/system.mjs";
 
 const execFileP = promisify(execFile);
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,31 +48,7 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 chmodSync(work, 0o777);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function waitForPort(port) {
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise((resolve) => {
-      const c = connect({ port, host: "127.0.0.1" }, () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 /** Every process as { pid, ppid, comm, rssKb, cpuTicks } from /proc (cpuTicks: its own utime+stime). */
 function processTable() {
@@ -180,7 +156,7 @@ async function startServer(kind) {
       : [CLI, ...(kind === ALT_KIND ? ALT_ARGS : []), "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice", "--cache-file", join(work, "cache.json")];
   // distccd signals its whole process group when it stops: give each server its own session.
   const child = spawn(kind === "distccd" ? "distccd" : process.execPath, args, { detached: true, stdio: "ignore" });
-  await waitForPort(port);
+  if (!(await waitPort(port, 15_000))) throw new Error(`nothing listens on ${port}`);
   return {
     kind,
     port,

@@ -2,6 +2,7 @@
 // built apps and real distcc from outside, as a user would run them).
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -16,9 +17,21 @@ export function has(cmd) {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 }
 
-/** Waits until something accepts on 127.0.0.1:port; false after ~10 s. */
-export async function waitPort(port) {
-  for (let i = 0; i < 100; i++) {
+/** A port free on 127.0.0.1 now (the kernel's pick). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until something accepts on 127.0.0.1:port; false after `timeoutMs` (about). */
+export async function waitPort(port, timeoutMs = 10_000) {
+  for (let i = 0; i < timeoutMs / 100; i++) {
     if (spawnSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stdio: "ignore" }).status === 0) return true;
     await sleep(100);
   }

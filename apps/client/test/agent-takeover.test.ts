@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { makeTempDir, unprivilegedUser } from "@x/testkit";
 import { agentPaths, makeCompilerLinks, packageFiles, type AgentPaths } from "../dist/index.js";
+import { run } from "./helpers.js";
 
 const FAKE_AGENT = join(dirname(fileURLToPath(import.meta.url)), "fake-agent.mjs");
 const isRoot = process.getuid?.() === 0;
@@ -51,15 +52,7 @@ interface Ran {
 }
 
 function runAs(who: Person, cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, uid: who.uid, gid: who.gid, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return run(cmd, args, { cwd, env, uid: who.uid, gid: who.gid });
 }
 
 interface Seen {

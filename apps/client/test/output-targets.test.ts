@@ -1,11 +1,11 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, startDistccd, unprivilegedUser } from "@x/testkit";
 import { startDistccServer, type ServerHandle } from "./our-server.js";
-import { clientEnv, disassemble, distccdJobs, makeLinks, stopAgent, waitForJobs } from "./helpers.js";
+import { clientEnv, disassemble, distccdJobs, makeLinks, run, stopAgent, waitForJobs } from "./helpers.js";
 
 // Where a compile writes its output (`-o`), as a local gcc does it, compared with our client against
 // both servers, as root and as an unprivileged user: exit status, stderr, and the target afterwards.
@@ -306,16 +306,8 @@ describe.each([
 
 /** Spawns `argv` as the runner (uid/gid), collecting its output. */
 function runAs(runner: Runner, argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const as = runner.uid === process.getuid?.() ? {} : { uid: runner.uid, gid: runner.gid };
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, ...as, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const as = runner.uid === process.getuid?.() ? {} : { uid: runner.uid, gid: runner.gid };
+  return run(argv[0]!, argv.slice(1), { cwd, env, ...as });
 }
 
 /**

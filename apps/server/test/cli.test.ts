@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, makeTempDir, waitForPort } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientDir, distccEnv, run } from "./helpers.js";
+import { clientDir, distccEnv, run, httpGet } from "./helpers.js";
 import { capture, decodeResponse } from "./wire.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -45,17 +44,6 @@ function cli(args: string[], input?: Buffer): Promise<{ code: number | null; std
       child.stdin.write(input);
       child.stdout.on("end", () => child.stdin.end());
     } else child.stdin.end();
-  });
-}
-
-function httpGet(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const socket = connect({ port, host: "127.0.0.1" }, () => socket.write(`GET ${path} HTTP/1.0\r\n\r\n`));
-    socket.setEncoding("utf8");
-    socket.on("data", (d: string) => (text += d));
-    socket.on("end", () => resolve(text));
-    socket.on("error", reject);
   });
 }
 

@@ -151,3 +151,15 @@ export async function eventually(condition: () => boolean, timeoutMs = 3000): Pr
   }
   return true;
 }
+
+/** A plain HTTP/1.0 GET on 127.0.0.1 (the stats port), the whole answer with its headers. */
+export function httpGet(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const socket = connect({ port, host: "127.0.0.1" }, () => socket.write(`GET ${path} HTTP/1.0\r\n\r\n`));
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => (text += d));
+    socket.on("end", () => resolve(text));
+    socket.on("error", reject);
+  });
+}

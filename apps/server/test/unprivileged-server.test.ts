@@ -1,29 +1,17 @@
 import { spawn } from "node:child_process";
 import { chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeRequest } from "@x/distcc-protocol";
 import { freePort, unprivilegedUser, waitForPort } from "@x/testkit";
 import { describe, expect, it } from "vitest";
-import { eventually, exchange } from "./helpers.js";
+import { eventually, exchange, httpGet } from "./helpers.js";
 import { capture, decodeResponse } from "./wire.js";
 
 // The CLI server run as the unprivileged user: the sandbox works there too (--sandbox bwrap would
 // refuse to start otherwise), limits end a bomb with a clear error, the server goes on.
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-
-function httpGet(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const socket = connect({ port, host: "127.0.0.1" }, () => socket.write(`GET ${path} HTTP/1.0\r\n\r\n`));
-    socket.setEncoding("utf8");
-    socket.on("data", (d: string) => (text += d));
-    socket.on("end", () => resolve(text));
-    socket.on("error", reject);
-  });
-}
 
 describe("the server as the unprivileged user, --sandbox bwrap", () => {
   it("starts, reports the sandbox in /json, survives a memory bomb with a clear error, compiles, leaves nothing", async () => {
