@@ -571,38 +571,58 @@ async function preprocessToSend(ctx: JobContext, scan: DistributableScan, rewrit
  */
 async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: number, mode: PreprocessMode): Promise<PreprocessResult | undefined> {
   const cppLease = await ctx.state.slots.acquire(ctx.state.localPool("cpp", cppSlots), ctx.job.signal);
-  const base = join(ctx.state.scratchDir, `cpp-${process.pid}-${ctx.state.nextTempId()}`);
-  const outFile = `${base}${preprocessedExtension(scan.input)}`;
-  const errFile = `${base}.err`;
   try {
     const argv = preprocessorArgv(scan, mode);
     ctx.out.debug(`preprocessing: ${argv.join(" ")}`);
+    const ran = await runHereAndRead(ctx, argv, "cpp", preprocessedExtension(scan.input), "preprocessor's");
+    if (!ran) return undefined;
+    // How long it took against the CPU it used: whether this machine's CPU is the bottleneck.
+    if (ran.cpuMs !== undefined) ctx.state.cpuPressure.observe(ran.wallMs, ran.cpuMs, Date.now());
+    return { code: ran.code, output: ran.stdout, stderr: ran.stderr, mode };
+  } finally {
+    cppLease.release();
+  }
+}
+
+/**
+ * Runs `argv` in the launcher (a small C process forks far cheaper than this agent can), its stdout
+ * and stderr into private files of the scratch directory, and reads both back. Undefined when the
+ * launcher went away (the job is cancelled).
+ */
+async function runHereAndRead(
+  ctx: JobContext,
+  argv: string[],
+  prefix: string,
+  stdoutExtension: string,
+  whose: string,
+): Promise<{ code: number; stdout: Buffer; stderr: Buffer; cpuMs?: number; wallMs: number } | undefined> {
+  const base = join(ctx.state.scratchDir, `${prefix}-${process.pid}-${ctx.state.nextTempId()}`);
+  const outFile = `${base}${stdoutExtension}`;
+  const errFile = `${base}.err`;
+  try {
     const sentAt = performance.now();
     ctx.job.send({ type: "preprocess", run: { path: ctx.compilerPath, argv, setEnv: ctx.childEnv, outFile, errFile } });
-    let code: number;
+    let reply: Awaited<ReturnType<JobConnection["nextReply"]>>;
     try {
-      const reply = await ctx.job.nextReply();
-      code = reply.code;
-      // How long it took against the CPU it used: whether this machine's CPU is the bottleneck.
-      if (reply.cpuMs !== undefined) ctx.state.cpuPressure.observe(performance.now() - sentAt, reply.cpuMs, Date.now());
+      reply = await ctx.job.nextReply();
     } catch (err) {
-      if (err === LAUNCHER_GONE) return undefined; // the job is cancelled
+      if (err === LAUNCHER_GONE) return undefined;
       throw err;
     }
+    const wallMs = performance.now() - sentAt;
     // Both files are the launcher's to create: any error reading them (EMFILE, EACCES, a file the
     // launcher could not make) means nothing to send, never an empty source.
     const read = (f: string, what: string): Buffer => {
       try {
         return readFileSync(f);
       } catch (err) {
-        throw new PreprocessedOutputError(`cannot read the preprocessor's ${what} (${errorMessage(err)})`, { cause: err });
+        throw new PreprocessedOutputError(`cannot read the ${whose} ${what} (${errorMessage(err)})`, { cause: err });
       }
     };
-    return { code, output: read(outFile, "output"), stderr: read(errFile, "messages"), mode };
+    return { code: reply.code, stdout: read(outFile, "output"), stderr: read(errFile, "messages"), wallMs, ...(reply.cpuMs !== undefined ? { cpuMs: reply.cpuMs } : {}) };
   } finally {
-    cppLease.release();
     // unlink, not rmSync: one system call each (rmSync stats first); a file that is not there costs an
-    // exception, but after a preprocessing both are there.
+    // exception, but after a run both are there.
     const remove = (): void => {
       for (const f of [outFile, errFile]) {
         try {
@@ -614,7 +634,7 @@ async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: nu
       }
     };
     remove();
-    // A killed launcher's preprocessor may still be dying and re-create its file: sweep again later.
+    // A killed launcher's process may still be dying and re-create its file: sweep again later.
     if (ctx.job.signal.aborted) setTimeout(remove, 2000).unref();
   }
 }
@@ -760,33 +780,17 @@ async function planPumpJob(ctx: JobContext, scan: DistributableScan, rewrite: To
 async function retryPumpJobLocally(placed: PlacedJob): Promise<void> {
   const { ctx, scan, hosts } = placed;
   const lease = await takeLocalSlot(ctx, hosts, placed.jobId);
-  const base = join(ctx.state.scratchDir, `retry-${process.pid}-${ctx.state.nextTempId()}`);
-  const outFile = `${base}.out`;
-  const errFile = `${base}.err`;
   try {
-    ctx.job.send({ type: "preprocess", run: { path: ctx.compilerPath, argv: scan.argv, setEnv: ctx.childEnv, outFile, errFile } });
-    let code: number;
-    try {
-      code = (await ctx.job.nextReply()).code;
-    } catch (error) {
-      if (ctx.job.signal.aborted) return; // the launcher went away: the job is cancelled
-      throw error;
-    }
-    if (code === 0) {
+    const ran = await runHereAndRead(ctx, scan.argv, "retry", ".out", "local compile's");
+    if (!ran) return;
+    if (ran.code === 0) {
       ctx.state.pump.discrepancies++;
       ctx.out.warn(`${scan.input} failed on a pump-mode helper but compiled here: a discrepancy (${ctx.state.pump.discrepancies} of DISTCC_MAX_DISCREPANCY=${ctx.opts.maxDiscrepancy})`);
     }
-    ctx.out.stdout(readFileSync(outFile));
-    ctx.out.stderr(readFileSync(errFile));
-    ctx.out.exit(code);
+    ctx.out.stdout(ran.stdout);
+    ctx.out.stderr(ran.stderr);
+    ctx.out.exit(ran.code);
   } finally {
     lease.release();
-    for (const f of [outFile, errFile]) {
-      try {
-        unlinkSync(f);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      }
-    }
   }
 }
