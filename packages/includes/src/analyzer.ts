@@ -66,6 +66,8 @@ interface Visit {
   /** Index in quote++bracket of the directory that found it; -1: its includer's directory;
    * undefined: named directly (the source, an absolute name), where include_next acts as include. */
   found: number | undefined;
+  /** The file reached (resolved once, when it was looked up). */
+  file: ReadFile;
 }
 
 const MAX_FILES = 100_000;
@@ -144,7 +146,10 @@ export class IncludeAnalyzer {
     const lookup = (operand: IncludeOperand, next: boolean, from: Visit | undefined): Visit | undefined => {
       if (operand.form === "computed") return undefined;
       const name = operand.name;
-      if (name.startsWith("/")) return reach(name) ? { spelling: name, found: undefined } : undefined;
+      if (name.startsWith("/")) {
+        const file = reach(name);
+        return file ? { spelling: name, found: undefined, file } : undefined;
+      }
       let start: number;
       if (next && from?.found !== undefined) start = from.found + 1;
       else if (operand.form === "angle") start = chain.quote.length;
@@ -152,12 +157,14 @@ export class IncludeAnalyzer {
         // `"..."`: the includer's own directory first (for a command-line file, the working directory).
         const own = from ? dirname(from.spelling) : cwd;
         const spelling = joinRaw(own, name);
-        if (reach(spelling)) return { spelling, found: -1 };
+        const file = reach(spelling);
+        if (file) return { spelling, found: -1, file };
         start = 0;
       }
       for (let k = Math.max(0, start); k < dirs.length; k++) {
         const spelling = joinRaw(dirs[k]!, name);
-        if (reach(spelling)) return { spelling, found: k };
+        const file = reach(spelling);
+        if (file) return { spelling, found: k, file };
       }
       return undefined;
     };
@@ -169,8 +176,9 @@ export class IncludeAnalyzer {
       if (found && directive.kind !== "dependency") enqueue(found);
     };
 
-    if (!reach(input)) throw new IncludeAnalysisError(`cannot read the source ${input}`);
-    enqueue({ spelling: input, found: undefined });
+    const source = reach(input);
+    if (!source) throw new IncludeAnalysisError(`cannot read the source ${input}`);
+    enqueue({ spelling: input, found: undefined, file: source });
     if (options.implicitPreinclude && family !== "clang") {
       const predef = lookup({ form: "angle", name: "stdc-predef.h" }, false, undefined);
       if (predef) enqueue(predef);
@@ -185,7 +193,7 @@ export class IncludeAnalyzer {
     for (;;) {
       while (queue.length > 0) {
         const visit = queue.pop()!;
-        const directives = this.#scan(files.get(resolver.resolve(visit.spelling)!.real)!);
+        const directives = this.#scan(visit.file);
         for (const d of directives.defines) {
           const list = macros.get(d.name);
           if (!list) macros.set(d.name, [d]);
