@@ -29,6 +29,13 @@ export interface IncludeOptions {
 // shape the search chain: passed to the probe as written.
 const SEARCH_JOINED_OR_SEPARATE = ["-I", "-iquote", "-isystem", "-idirafter", "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "-imultilib", "-B"];
 const SEARCH_FLAGS = new Set(["-nostdinc", "-nostdinc++", "-undef", "-m32", "-m64", "-mx32", "-m16"]);
+// Every -m option goes to the probe, not only the ones known to pick a multilib: they must reach
+// it together, because the compiler checks them against each other (the kernel's ARM builds pass
+// `-march=armv6k -mfloat-abi=soft`, and `-march` alone meets the hard-float default and fails),
+// and any of them may select a multilib directory. `-main-file-name` is clang's, with a value.
+function isTargetOption(word: string): boolean {
+  return word.startsWith("-m") && word !== "-main-file-name" && word !== "-mllvm";
+}
 const LONG_TO_SHORT: Record<string, string> = {
   "--include-directory": "-I",
   "--include-directory-after": "-idirafter",
@@ -144,11 +151,11 @@ export function readIncludeOptions(argv: readonly string[], cwd: string): Includ
     }
     if (word === "-nostdinc" || word === "-ffreestanding") implicitPreinclude = false;
     if (word === "-ffreestanding") continue;
-    if (SEARCH_FLAGS.has(word) || word.startsWith("--sysroot=") || word.startsWith("-march=") || word.startsWith("-stdlib=") || word.startsWith("--target=")) {
+    if (SEARCH_FLAGS.has(word) || isTargetOption(word) || word.startsWith("--sysroot=") || word.startsWith("-stdlib=") || word.startsWith("--target=")) {
       searchArgs.push(word);
       continue;
     }
-    if (word === "--sysroot" || word === "-target") {
+    if (word === "--sysroot" || word === "-target" || word === "-mllvm") {
       const value = words[++i];
       if (value !== undefined) searchArgs.push(word, value);
       continue;

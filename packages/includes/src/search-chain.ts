@@ -54,8 +54,11 @@ function runProbe(compiler: string, args: readonly string[], language: string): 
   const lang = LANGUAGE_FOR_PROBE[language] ?? language;
   return new Promise((resolve, reject) => {
     execFile(compiler, [...args, "-x", lang, "-E", "-v", "/dev/null"], { encoding: "utf8", maxBuffer: 1 << 20, timeout: 30_000, env: { ...process.env, LC_ALL: "C" } }, (error, _stdout, stderr) => {
-      if (error) reject(new SearchChainError(`${compiler} -E -v failed: ${error.message.split("\n")[0]}`, { cause: error }));
-      else resolve(stderr);
+      if (error) {
+        // The compiler's own complaint says what to fix; the command alone does not.
+        const complaint = stderr.split("\n").find((line) => /error:/.test(line))?.trim();
+        reject(new SearchChainError(`${compiler} -E -v failed: ${error.message.split("\n")[0]}${complaint ? ` (${complaint})` : ""}`, { cause: error }));
+      } else resolve(stderr);
     });
   });
 }

@@ -1,5 +1,6 @@
 // Real header trees against gcc -M: the C library's and the kernel's uapi headers, the whole C++
 // standard library, the same through the ARM cross compiler and clang, and the demo project.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +41,15 @@ describe("include analysis on real trees", () => {
     expect(hasCommand("arm-linux-gnueabihf-gcc")).toBe(true);
     expect(await check(["arm-linux-gnueabihf-gcc", "-march=armv7-a+fp", "-O2", "-c", "posix.c"], work)).toBeGreaterThan(50);
     expect(await check(["aarch64-linux-gnu-gcc", "-c", "posix.c"], work)).toBeGreaterThan(50);
+  });
+
+  it("the kernel's ARM target flags, which fail in the probe unless they reach it together", async () => {
+    // The kernel passes -march=armv6k with -mfloat-abi=soft to a hard-float compiler: -march alone
+    // makes cc1 refuse ("selected architecture lacks an FPU") and the job would go plain.
+    writeFileSync(join(work, "kstyle.c"), "#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\nint f(int n, ...) { return n; }\n");
+    const gccInclude = execFileSync("arm-linux-gnueabihf-gcc", ["-print-file-name=include"], { encoding: "utf8" }).trim();
+    const argv = ["arm-linux-gnueabihf-gcc", "-nostdinc", "-isystem", gccInclude, "-ffreestanding", "-march=armv6k", "-mfloat-abi=soft", "-marm", "-mtp=cp15", "-O2", "-c", "kstyle.c"];
+    expect(await check(argv, work)).toBe(5);
   });
 
   it("clang", async () => {
