@@ -116,11 +116,22 @@ describe("what the server runs for a normal compile", () => {
     const d = accepted("gcc -I/usr/include/x -Iinc -isystem /opt/s -MD -MF dep.d -MT obj/x.o -c /src/proj/x.c -o obj/x.o", p3);
     const job = serverJobCommand(d, { input: "", output: "/job/output.o", root: "/job/root", depsFile: "/job/output.deps" });
     expect(job.argv).toEqual([
-      "gcc", "-I", "/job/root/usr/include/x", "-I", "inc", "-isystem", "/job/root/opt/s", "-MD", "-c", "/job/root/src/proj/x.c",
+      "gcc", "-fmacro-prefix-map=/job/root=", "-fdebug-prefix-map=/job/root=", "-I", "/job/root/usr/include/x", "-I", "inc", "-isystem", "/job/root/opt/s", "-MD", "-c", "/job/root/src/proj/x.c",
       "-o", "/job/output.o", "-MF", "/job/output.deps",
     ]);
     expect(job.dependencyTarget).toBe("obj/x.o");
-    expect(serverJobCommand(accepted("gcc -c x.c", p3), { input: "", output: "/o.o", root: "/r" }).argv).toEqual(["gcc", "-c", "x.c", "-o", "/o.o", "-MMD", "-MF", "/o.o.deps"]);
+    expect(serverJobCommand(accepted("gcc -c x.c", p3), { input: "", output: "/o.o", root: "/r" }).argv).toEqual(["gcc", "-fmacro-prefix-map=/r=", "-fdebug-prefix-map=/r=", "-c", "x.c", "-o", "/o.o", "-MMD", "-MF", "/o.o.deps"]);
+  });
+
+  it("protocol 3: the client's absolute prefix maps move under the root, after the server's own (the last given wins)", () => {
+    const d = accepted("gcc -fmacro-prefix-map=/src/proj/=./ -ffile-prefix-map=rel=x -fdebug-prefix-map=/src=/build -D -fmacro-prefix-map=/a=b -c /src/proj/x.c", p3);
+    const argv = serverJobCommand(d, { input: "", output: "/j/o.o", root: "/j/root" }).argv;
+    expect(argv.slice(0, 7)).toEqual([
+      "gcc", "-fmacro-prefix-map=/j/root=", "-fdebug-prefix-map=/j/root=",
+      "-fmacro-prefix-map=/j/root/src/proj/=./", "-ffile-prefix-map=rel=x", "-fdebug-prefix-map=/j/root/src=/build", "-D",
+    ]);
+    // A -D value that looks like a map is a value, not a map.
+    expect(argv[7]).toBe("-fmacro-prefix-map=/a=b");
   });
 });
 

@@ -44,6 +44,8 @@ export type ServerArgvDecision =
       language: string;
       /** Protocol 3: indexes in `argv` of include paths, moved under the job's root when absolute. */
       rootedPaths: number[];
+      /** Protocol 3: indexes in `argv` of `-f{debug,file,macro}-prefix-map=OLD=NEW` words. */
+      prefixMaps: number[];
       /** Protocol 3: index of the first separate `-MT` word; its value names the .d target. */
       dependencyTargetAt?: number;
       /** Protocol 3: `-MD` or `-MMD` is there. */
@@ -182,6 +184,7 @@ const F_VALUE_ONLY: Readonly<Record<string, ReadonlySet<string>>> = {
   "diagnostics-format": new Set(["text", "json", "json-stderr"]),
 };
 const F_PATH_VALUES: ReadonlySet<string> = new Set(["debug-prefix-map", "file-prefix-map", "macro-prefix-map"]);
+const PREFIX_MAP = /^-f(?:debug|file|macro)-prefix-map=/;
 
 /** A value without `/` or leading `@`: a name, a number or a list, never a path. */
 const PLAIN_VALUE = /^[A-Za-z0-9_.,:+*=-]*$/;
@@ -419,6 +422,7 @@ export function decideServerArgv(argv: readonly string[], opts: ServerPolicyOpti
   let inputLanguage: string | undefined;
   let action = false;
   const rootedPaths: number[] = [];
+  const prefixMaps: number[] = [];
   let dependencyTargetAt: number | undefined;
   let writesDependencies = false;
   for (const w of words) {
@@ -461,6 +465,7 @@ export function decideServerArgv(argv: readonly string[], opts: ServerPolicyOpti
     const verdict = judge(w, argv, opts);
     if (verdict.refuse !== undefined) return refusal(w, verdict.refuse);
     if (verdict.rooted) rootedPaths.push(out.length + 1);
+    if (pump && verdict.keep?.length === 1 && PREFIX_MAP.test(verdict.keep[0]!)) prefixMaps.push(out.length);
     if (pump && w.option === "-MT" && w.last > w.first && dependencyTargetAt === undefined) dependencyTargetAt = out.length;
     if (pump && (verdict.keep ?? []).some((k) => k === "-MD" || k === "-MMD")) writesDependencies = true;
     out.push(...(verdict.keep ?? []));
@@ -471,14 +476,14 @@ export function decideServerArgv(argv: readonly string[], opts: ServerPolicyOpti
   const effective = inputLanguage ?? fileLanguage;
   if (pump) {
     if (!SOURCE_LANGUAGES.has(effective)) return refusal(input, `${input.value!} is compiled as ${effective}; the server compiles only the C family`);
-    const decision: ServerArgvDecision = { ok: true, argv: out, inputIndex: inputAt, language: effective, rootedPaths, writesDependencies };
+    const decision: ServerArgvDecision = { ok: true, argv: out, inputIndex: inputAt, language: effective, rootedPaths, prefixMaps, writesDependencies };
     if (dependencyTargetAt !== undefined) decision.dependencyTargetAt = dependencyTargetAt;
     return decision;
   }
   const preprocessed = PREPROCESSED_LANGUAGE[effective];
   if (preprocessed === undefined) return refusal(input, `${input.value!} is compiled as ${effective}; the server compiles only preprocessed C-family text`);
   out[inputAt - 1] = preprocessed;
-  return { ok: true, argv: out, inputIndex: inputAt, language: preprocessed, rootedPaths: [], writesDependencies: false };
+  return { ok: true, argv: out, inputIndex: inputAt, language: preprocessed, rootedPaths: [], prefixMaps: [], writesDependencies: false };
 }
 
 export type AcceptedServerArgv = Extract<ServerArgvDecision, { ok: true }>;
@@ -517,6 +522,12 @@ export function serverJobCommand(accepted: AcceptedServerArgv, job: PolicyJobPat
   }
   const root = job.root.replace(/\/+$/, "");
   for (const at of accepted.rootedPaths) if (argv[at]!.startsWith("/")) argv[at] = root + argv[at]!;
+  // The client's prefix maps name its own paths, which the compiler sees under the root here.
+  for (const at of accepted.prefixMaps) {
+    const word = argv[at]!;
+    const eq = word.indexOf("=");
+    if (word[eq + 1] === "/") argv[at] = `${word.slice(0, eq + 1)}${root}${word.slice(eq + 1)}`;
+  }
   const input = argv[accepted.inputIndex]!;
   if (input.startsWith("/")) argv[accepted.inputIndex] = `${root}/${input.replace(/^\/+/, "")}`;
   const result: PolicyJobCommand = { argv };
@@ -527,6 +538,10 @@ export function serverJobCommand(accepted: AcceptedServerArgv, job: PolicyJobPat
     final = [...argv.slice(0, mt), ...argv.slice(mt + 2)];
   }
   const depsFile = job.depsFile ?? `${job.output}.deps`;
+  // The root taken off every file name the compile records (__FILE__, debug info), so objects are
+  // the client's own: the kernel's WARN()s print `kernel/x.c`, not the job folder. First, because
+  // gcc and clang try the last given map first: the client's maps, rewritten above, win.
+  final.splice(1, 0, `-fmacro-prefix-map=${root}=`, `-fdebug-prefix-map=${root}=`);
   final.push("-o", job.output);
   if (!accepted.writesDependencies) final.push("-MMD");
   final.push("-MF", depsFile);

@@ -140,9 +140,12 @@ describe("distccd logs: the allow-list policy accepts every captured job and run
       // The same options, read canonically (`-I.` is `-I .`), in another order (the server's -o
       // last), with the deliberate differences: protocols 1/2 state the language (`-x cpp-output`
       // before the input), protocol 3 keeps only the server's own -MF (distccd also passes the
-      // client's, which gcc overrides with the last).
+      // client's, which gcc overrides with the last) and protocol 3 takes the root off recorded file
+      // names (distccd leaves `__FILE__` under its temp root).
+      const rootMaps = log.root === undefined ? [] : [`-fmacro-prefix-map=${log.root}=`, `-fdebug-prefix-map=${log.root}=`];
+      expect(job.argv.slice(1, 1 + rootMaps.length)).toEqual(rootMaps);
       const canonical = (argv: string[]): string[] => [argv[0]!, ...canonicalWords(readDriverWords(argv))];
-      const ours = canonical(job.argv).filter((a, i, all) => a !== "-x" && all[i - 1] !== "-x");
+      const ours = canonical(job.argv).filter((a, i, all) => a !== "-x" && all[i - 1] !== "-x" && !rootMaps.includes(a));
       const theirs = canonical(log.executed);
       const lastMf = theirs.lastIndexOf("-MF");
       const distccd = theirs.filter((a, i, all) => !((a === "-MF" && i !== lastMf) || (all[i - 1] === "-MF" && i - 1 !== lastMf)));
