@@ -21,6 +21,10 @@ export interface JobContext {
   limits?: Partial<DecoderLimits>;
   readTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Once the body has started, each window must bring this much (undefined: no minimum rate). */
+  minBodyRate?: { bytes: number; windowMs: number };
+  /** A client must take some of its answer this often, or it is dropped. */
+  sendTimeoutMs: number;
   /** 0 = no limit. */
   jobLifetimeMs: number;
   /** Environment the compilers run with. */

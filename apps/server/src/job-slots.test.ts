@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JobSlots } from "./job-slots.js";
+import { defaultMaxJobsPerClient, JobSlots } from "./job-slots.js";
 
 describe("JobSlots", () => {
   it("runs at most `capacity` at once, queues up to maxQueue, refuses beyond", async () => {
@@ -52,5 +52,58 @@ describe("JobSlots", () => {
     (await a3)?.();
     expect(slots.running).toBe(0);
     expect(slots.queued).toBe(0);
+  });
+
+  it("a freed slot goes to the waiting address with the fewest running jobs, not to the oldest waiter", async () => {
+    const slots = new JobSlots(2, 10);
+    const granted: string[] = [];
+    const take = (client: string, name: string): Promise<(() => void) | undefined> =>
+      slots.acquire(undefined, client).then((release) => {
+        granted.push(name);
+        return release;
+      });
+    const a1 = await take("10.0.0.1", "a1");
+    const a2 = await take("10.0.0.1", "a2");
+    const a3 = take("10.0.0.1", "a3");
+    const a4 = take("10.0.0.1", "a4");
+    const b1 = take("10.0.0.2", "b1");
+    a1?.();
+    // b1 came last, but 10.0.0.2 runs nothing while 10.0.0.1 still runs a2.
+    const b1Release = await b1;
+    expect(granted).toEqual(["a1", "a2", "b1"]);
+    a2?.();
+    b1Release?.();
+    (await a3)?.();
+    (await a4)?.();
+    expect(granted).toEqual(["a1", "a2", "b1", "a3", "a4"]);
+    expect(slots.running).toBe(0);
+  });
+
+  it("one address runs at most maxRunningPerClient jobs: a newcomer from another finds a slot at once", async () => {
+    const slots = new JobSlots(3, 10, 10, 2);
+    const a1 = await slots.acquire(undefined, "10.0.0.1");
+    const a2 = await slots.acquire(undefined, "10.0.0.1");
+    const a3 = slots.acquire(undefined, "10.0.0.1");
+    expect(slots.running).toBe(2);
+    expect(slots.queued).toBe(1);
+    const b = await slots.acquire(undefined, "10.0.0.2");
+    expect(b).toBeTypeOf("function");
+    expect(slots.runningFor("10.0.0.2")).toBe(1);
+    // Alone again, the address still gets only its cap; a freed slot of its own goes to its waiter.
+    b?.();
+    expect(slots.queued).toBe(1);
+    a1?.();
+    (await a3)?.();
+    a2?.();
+    expect(slots.running).toBe(0);
+    expect(slots.queued).toBe(0);
+  });
+
+  it("the default per-address cap holds one slot back only when there are more slots than CPUs", () => {
+    expect(defaultMaxJobsPerClient(4, 2)).toBe(3);
+    expect(defaultMaxJobsPerClient(66, 64)).toBe(65);
+    expect(defaultMaxJobsPerClient(3, 2)).toBe(2);
+    expect(defaultMaxJobsPerClient(2, 2)).toBe(2);
+    expect(defaultMaxJobsPerClient(1, 8)).toBe(1);
   });
 });

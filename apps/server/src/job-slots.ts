@@ -10,19 +10,27 @@ interface Waiter {
 }
 
 /**
- * `--jobs` compile slots with a bounded FIFO of waiters. A request that finds the queue full, or
+ * `--jobs` compile slots with a bounded queue of waiters. A request that finds the queue full, or
  * its client's share of the queue full (`maxQueuePerClient`: one machine cannot fill the whole
  * queue and starve the others), is refused at once (REJ_OVERLOAD) instead of waiting without bound.
+ *
+ * Fair between client addresses (issue 14, A6: one address held every slot and, first in, first
+ * out, every other client waited behind its whole queue): one address runs at most
+ * `maxRunningPerClient` jobs, so a newcomer finds a slot held back for it; and a freed slot goes to
+ * the waiting address with the fewest jobs running (the longest waiter among equals), not to the
+ * oldest waiter, so a queue of one address does not pass before another address's single job.
  */
 export class JobSlots {
   private busy = 0;
   private readonly waiters: Waiter[] = [];
   private readonly waitingByClient = new Map<string, number>();
+  private readonly runningByClient = new Map<string, number>();
 
   constructor(
     readonly capacity: number,
     readonly maxQueue: number,
     readonly maxQueuePerClient: number = maxQueue,
+    readonly maxRunningPerClient: number = capacity,
   ) {}
 
   /** Requests of `client` waiting now. */
@@ -30,11 +38,20 @@ export class JobSlots {
     return this.waitingByClient.get(client) ?? 0;
   }
 
-  private count(client: string | undefined, delta: number): void {
+  /** Jobs of `client` holding a slot now. */
+  runningFor(client: string): number {
+    return this.runningByClient.get(client) ?? 0;
+  }
+
+  private static count(map: Map<string, number>, client: string | undefined, delta: number): void {
     if (client === undefined) return;
-    const n = (this.waitingByClient.get(client) ?? 0) + delta;
-    if (n <= 0) this.waitingByClient.delete(client);
-    else this.waitingByClient.set(client, n);
+    const n = (map.get(client) ?? 0) + delta;
+    if (n <= 0) map.delete(client);
+    else map.set(client, n);
+  }
+
+  private mayRun(client: string | undefined): boolean {
+    return client === undefined || this.runningFor(client) < this.maxRunningPerClient;
   }
 
   get running(): number {
@@ -51,13 +68,12 @@ export class JobSlots {
    */
   acquire(signal?: StopSignal, client?: string): Promise<ReleaseSlot | undefined> {
     if (signal?.aborted) return Promise.resolve(undefined);
-    if (this.busy < this.capacity) {
-      this.busy++;
-      return Promise.resolve(this.makeRelease());
-    }
+    // A free slot with waiters means those waiters are at their cap: a newcomer under its own may
+    // take it.
+    if (this.busy < this.capacity && this.mayRun(client)) return Promise.resolve(this.take(client));
     if (this.waiters.length >= this.maxQueue) return Promise.resolve(undefined);
     if (client !== undefined && this.queuedFor(client) >= this.maxQueuePerClient) return Promise.resolve(undefined);
-    this.count(client, 1);
+    JobSlots.count(this.waitingByClient, client, 1);
     return new Promise((resolve) => {
       const onAbort = (): void => waiter.cancel();
       const waiter: Waiter = {
@@ -70,7 +86,7 @@ export class JobSlots {
           const at = this.waiters.indexOf(waiter);
           if (at >= 0) {
             this.waiters.splice(at, 1);
-            this.count(client, -1);
+            JobSlots.count(this.waitingByClient, client, -1);
           }
           resolve(undefined);
         },
@@ -80,16 +96,52 @@ export class JobSlots {
     });
   }
 
-  private makeRelease(): ReleaseSlot {
+  private take(client: string | undefined): ReleaseSlot {
+    this.busy++;
+    JobSlots.count(this.runningByClient, client, 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiters.shift();
-      if (next) this.count(next.client, -1);
-      // Hand the slot straight to the next waiter: `busy` stays the same.
-      if (next) next.grant(this.makeRelease());
-      else this.busy--;
+      this.busy--;
+      JobSlots.count(this.runningByClient, client, -1);
+      this.dispatch();
     };
   }
+
+  /** The waiter to serve next: of the addresses under their cap, the one with the fewest running. */
+  private pickWaiter(): number {
+    let best = -1;
+    let bestRunning = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.waiters.length; i++) {
+      const client = this.waiters[i]!.client;
+      if (!this.mayRun(client)) continue;
+      const running = client === undefined ? 0 : this.runningFor(client);
+      // Strictly fewer: among equals the earliest in the queue wins (first in, first out).
+      if (running < bestRunning) {
+        best = i;
+        bestRunning = running;
+      }
+    }
+    return best;
+  }
+
+  private dispatch(): void {
+    while (this.busy < this.capacity) {
+      const at = this.pickWaiter();
+      if (at < 0) return;
+      const [next] = this.waiters.splice(at, 1);
+      JobSlots.count(this.waitingByClient, next!.client, -1);
+      next!.grant(this.take(next!.client));
+    }
+  }
+}
+
+/**
+ * The default `--max-client-jobs`: one slot held back for other addresses when there are more slots
+ * than CPUs (the default --jobs is CPUs + 2), so one client alone still keeps every CPU busy;
+ * otherwise every slot.
+ */
+export function defaultMaxJobsPerClient(jobs: number, cpus: number): number {
+  return jobs > cpus ? Math.max(cpus, jobs - 1) : jobs;
 }

@@ -1,44 +1,142 @@
 /**
- * Bytes held by requests being read or waiting, across all connections. Per-request limits alone
- * do not bound the server: 256 connections each at the limit would be far too much. A chunk or a
- * decompressed body that would go over the budget drops its connection (REJ_OVERLOAD) instead.
- * Node runs one decode at a time, so the peak is at most budget + one body.
+ * Bytes held by requests being read or waiting, and by answers being sent, across all connections.
+ * Per-request limits alone do not bound the server: 256 connections each at the limit would be far
+ * too much. A chunk or a decompressed body that would go over the budget drops its connection
+ * (REJ_OVERLOAD) instead. Node runs one decode at a time, so the peak is at most budget + one body.
+ *
+ * Issue 14 (A8, A11): nine connections that sent most of a big body and then trickled a byte every
+ * few seconds held the whole budget, and every real compile was refused; answers to clients that
+ * never read were held uncounted. So:
+ * - one client address holds at most `perClient` bytes;
+ * - when a chunk does not fit, the holders that made no progress for `evictIdleMs` (a request
+ *   being trickled, an answer nobody reads) are dropped, biggest first, before the newcomer is
+ *   refused: a fresh request that is arriving fast wins over a stale one.
  */
 export class MemoryBudget {
   private used = 0;
+  private readonly byClient = new Map<string, number>();
+  private readonly holders = new Set<BudgetShare>();
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    readonly perClient: number = capacity,
+    readonly evictIdleMs = 1000,
+  ) {}
 
   get inUse(): number {
     return this.used;
   }
 
-  /** Takes `bytes` if they fit; false (nothing taken) if they do not. */
-  tryTake(bytes: number): boolean {
-    if (this.used + bytes > this.capacity) return false;
-    this.used += bytes;
+  /** Bytes held for `client` now. */
+  usedBy(client: string): number {
+    return this.byClient.get(client) ?? 0;
+  }
+
+  /** Takes `bytes` for `share` if they fit (evicting idle holders to make room); false (nothing taken) if not. */
+  take(share: BudgetShare, bytes: number): boolean {
+    if (share.client !== undefined && this.usedBy(share.client) + bytes > this.perClient) return false;
+    if (this.used + bytes > this.capacity && !this.makeRoom(share, this.used + bytes - this.capacity)) return false;
+    this.add(share, bytes);
     return true;
   }
 
-  give(bytes: number): void {
+  /** Counts bytes already in memory (an answer): never refused, but may evict idle holders to get back under the budget. */
+  takeAnyway(share: BudgetShare, bytes: number): void {
+    if (this.used + bytes > this.capacity) this.makeRoom(share, this.used + bytes - this.capacity);
+    this.add(share, bytes);
+  }
+
+  give(share: BudgetShare, bytes: number): void {
     this.used = Math.max(0, this.used - bytes);
+    if (share.client === undefined) return;
+    const left = this.usedBy(share.client) - bytes;
+    if (left > 0) this.byClient.set(share.client, left);
+    else this.byClient.delete(share.client);
+  }
+
+  /** @internal Shares that may be dropped to make room (see BudgetShare.evictable). */
+  register(share: BudgetShare, on: boolean): void {
+    if (on) this.holders.add(share);
+    else this.holders.delete(share);
+  }
+
+  private add(share: BudgetShare, bytes: number): void {
+    this.used += bytes;
+    if (share.client !== undefined) this.byClient.set(share.client, this.usedBy(share.client) + bytes);
+  }
+
+  /** Drops idle holders, biggest first, until `needed` bytes are free; false if they cannot be. */
+  private makeRoom(requester: BudgetShare, needed: number): boolean {
+    const now = performance.now();
+    const idle = [...this.holders].filter((h) => h !== requester && h.held > 0 && now - h.lastActivity >= this.evictIdleMs);
+    if (idle.reduce((sum, h) => sum + h.held, 0) < needed) return false;
+    idle.sort((a, b) => b.held - a.held);
+    let freed = 0;
+    for (const holder of idle) {
+      if (freed >= needed) break;
+      freed += holder.held;
+      holder.evict(`dropped to make room in the server's memory budget (--max-request-memory): no progress for ${Math.round(now - holder.lastActivity)} ms while holding ${holder.held} bytes`);
+    }
+    return true;
   }
 }
 
-/** One request's share of the budget, given back at once when the job ends. */
+/** One connection's share of the budget, given back at once when the job ends or is dropped. */
 export class BudgetShare {
-  private held = 0;
+  private heldBytes = 0;
+  /** performance.now() of the last progress (a chunk read, a chunk of the answer taken by the client). */
+  lastActivity = performance.now();
+  private onEvict: ((reason: string) => void) | undefined;
 
-  constructor(private readonly budget: MemoryBudget) {}
+  constructor(
+    private readonly budget: MemoryBudget,
+    /** The client address (the key of the per-client share); undefined: not capped per client. */
+    readonly client?: string,
+  ) {}
+
+  get held(): number {
+    return this.heldBytes;
+  }
 
   take(bytes: number): boolean {
-    if (!this.budget.tryTake(bytes)) return false;
-    this.held += bytes;
+    if (!this.budget.take(this, bytes)) return false;
+    this.heldBytes += bytes;
     return true;
   }
 
+  /** Counts bytes that are in memory already (see MemoryBudget.takeAnyway). */
+  takeAnyway(bytes: number): void {
+    this.budget.takeAnyway(this, bytes);
+    this.heldBytes += bytes;
+  }
+
+  /** Progress: the share is not idle. */
+  touch(): void {
+    this.lastActivity = performance.now();
+  }
+
+  /**
+   * While set, the budget may drop this share to make room when it made no progress for a while:
+   * `onEvict` must end the connection (its memory is given back right after it returns).
+   * undefined: not to be dropped (a complete request waiting for its slot, a job compiling).
+   */
+  evictable(onEvict: ((reason: string) => void) | undefined): void {
+    this.onEvict = onEvict;
+    this.budget.register(this, onEvict !== undefined);
+    this.touch();
+  }
+
+  /** @internal Called by the budget. */
+  evict(reason: string): void {
+    const onEvict = this.onEvict;
+    this.evictable(undefined);
+    onEvict?.(reason);
+    this.releaseAll();
+  }
+
   releaseAll(): void {
-    this.budget.give(this.held);
-    this.held = 0;
+    this.budget.give(this, this.heldBytes);
+    this.heldBytes = 0;
+    if (this.onEvict) this.evictable(undefined);
   }
 }

@@ -53,6 +53,12 @@ export interface ReadRequestOptions {
   onBytes: (n: number) => void;
   /** The server-wide memory this request may hold (wire bytes and decompressed bodies). */
   budget: BudgetShare;
+  /**
+   * Once the command line is in and the rest has started, every window of `windowMs` must bring at
+   * least `bytes` until the request is complete (undefined = no such rule). The idle deadline alone
+   * let a client that sent 120 MB and then a byte every 5 s hold its memory for minutes.
+   */
+  minBodyRate?: { bytes: number; windowMs: number };
 }
 
 /**
@@ -76,6 +82,9 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
     let verdict: ArgvVerdict = { kind: "accept" };
     let settled = false;
     let idle: NodeJS.Timeout | undefined;
+    let commandLineDone = false;
+    let bodyBytes = 0;
+    let rate: NodeJS.Timeout | undefined;
 
     const settle = (outcome: ReadOutcome): void => {
       if (settled) return;
@@ -83,6 +92,9 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       clearTimeout(idle);
       clearTimeout(total);
       clearTimeout(header);
+      clearInterval(rate);
+      // A complete request waits for its slot; a dropped one is given back by the caller.
+      opts.budget.evictable(undefined);
       conn.off("end", onEnd);
       conn.off("error", onError);
       conn.off("close", onClose);
@@ -125,10 +137,26 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       return rest;
     };
 
+    const watchRate = (): void => {
+      const min = opts.minBodyRate;
+      if (!min || rate) return;
+      rate = setInterval(() => {
+        if (bodyBytes < min.bytes) {
+          drop("OTHER", `client sent ${bodyBytes} bytes in ${min.windowMs} ms while sending its request, under the minimum rate of ${min.bytes} bytes per ${min.windowMs} ms (--min-request-rate)`, 107);
+        }
+        bodyBytes = 0;
+      }, min.windowMs);
+    };
+
     const onData = (chunk: Buffer): void => {
       opts.onBytes(chunk.length);
       if (settled || decoder?.done) return; // after the request: ignored (spec 1: nothing may follow)
       armIdle();
+      opts.budget.touch();
+      if (commandLineDone) {
+        bodyBytes += chunk.length;
+        watchRate();
+      }
       if (!opts.budget.take(chunk.length)) {
         drop("REJ_OVERLOAD", "server memory budget for requests exceeded", 114);
         return;
@@ -167,6 +195,9 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         } else if (event.type === "argv") {
           clearTimeout(header);
           header = undefined;
+          // The body's rate counts from the next chunk: distcc sends its command line, then runs
+          // its preprocessor (any time up to the idle deadline), then sends the body at once.
+          commandLineDone = true;
           verdict = opts.checkArgv(event.argv, version ?? 1, cwd, ext);
           if (verdict.kind === "drop") {
             drop(verdict.result, verdict.reason, 100);
@@ -190,6 +221,8 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
     const onError = (err: Error): void => drop("OTHER", `connection error while reading: ${err.message}`, 107);
     const onClose = (): void => drop("OTHER", "connection closed while reading the request", 107);
 
+    // Until it is complete, this request may be dropped to make room for one that is arriving.
+    opts.budget.evictable((reason) => drop("REJ_OVERLOAD", reason, 114));
     conn.on("data", onData);
     conn.on("end", onEnd);
     conn.on("error", onError);

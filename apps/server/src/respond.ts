@@ -2,10 +2,20 @@ import type { Duplex } from "node:stream";
 import { encodeResponse, type CompileResponse, type Compression } from "@x/distcc-protocol";
 
 /**
+ * A deadline on sending (issue 14, A11: answers to clients that never read stayed in memory for as
+ * long as their sockets stayed open): the client must take some of the answer every `stallMs`, or
+ * the send fails. `onProgress` is told each time it does.
+ */
+export interface SendWatch {
+  stallMs: number;
+  onProgress?: () => void;
+}
+
+/**
  * Writes a response (chunks, honouring back-pressure), then `after` (our trailer, see
  * writeAfterResponse) and, unless `end` is false, ends our side. Resolves with the byte count.
  */
-export async function writeResponse(conn: Duplex, response: CompileResponse, end = true, compression: Compression = "lzo", after?: Uint8Array): Promise<number> {
+export async function writeResponse(conn: Duplex, response: CompileResponse, end = true, compression: Compression = "lzo", after?: Uint8Array, watch?: SendWatch): Promise<number> {
   // Small chunks (one per token, and the trailer) are joined into one write: one syscall for a
   // typical answer instead of one per token.
   const encoded = encodeResponse(response, { compression });
@@ -16,47 +26,80 @@ export async function writeResponse(conn: Duplex, response: CompileResponse, end
     bytes += chunk.length;
     if (conn.destroyed) throw new Error("connection closed before the response was sent");
     if (!conn.write(chunk)) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = (): void => {
-          conn.off("close", onClose);
-          resolve();
-        };
-        const onClose = (): void => {
-          conn.off("drain", onDrain);
-          reject(new Error("connection closed while sending the response"));
-        };
-        conn.once("drain", onDrain);
-        conn.once("close", onClose);
-      });
+      await drained(conn, watch?.stallMs);
+      watch?.onProgress?.();
     }
   }
-  if (end) await endStream(conn);
+  if (end) await endStream(conn, watch?.stallMs);
   return bytes;
+}
+
+/** Resolves on the next "drain"; rejects on close, or when none comes within `stallMs`. */
+function drained(conn: Duplex, stallMs: number | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      conn.off("drain", onDrain);
+      conn.off("close", onClose);
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new Error("connection closed while sending the response"));
+    const timer = stallMs ? setTimeout(() => done(new Error(`the client read nothing of its answer for ${stallMs} ms`)), stallMs) : undefined;
+    conn.once("drain", onDrain);
+    conn.once("close", onClose);
+  });
 }
 
 const BATCH_BYTES = 256 * 1024;
 
-/** Joins consecutive chunks into buffers of up to BATCH_BYTES (a bigger chunk passes alone). */
+/**
+ * Joins consecutive chunks into buffers of up to BATCH_BYTES; a bigger chunk (an object) passes in
+ * slices of BATCH_BYTES (views, no copies), so that each slice the client takes is seen as progress
+ * by the send deadline (one write of 200 MB completes only when all of it is taken).
+ */
 function* batchChunks(chunks: Iterable<Uint8Array>): Generator<Uint8Array> {
   let pending: Uint8Array[] = [];
   let size = 0;
-  for (const chunk of chunks) {
-    if (size > 0 && size + chunk.length > BATCH_BYTES) {
-      yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
-      pending = [];
-      size = 0;
+  for (const whole of chunks) {
+    for (const chunk of slices(whole)) {
+      if (size > 0 && size + chunk.length > BATCH_BYTES) {
+        yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
+        pending = [];
+        size = 0;
+      }
+      pending.push(chunk);
+      size += chunk.length;
     }
-    pending.push(chunk);
-    size += chunk.length;
   }
   if (size > 0) yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
 }
 
-/** Ends our side of the connection; resolves once the data is flushed. */
-export function endStream(conn: Duplex): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (conn.destroyed || conn.writableEnded) resolve();
-    else conn.end(resolve);
+/** `chunk` in views of at most BATCH_BYTES (itself when it is no bigger). */
+function* slices(chunk: Uint8Array): Generator<Uint8Array> {
+  if (chunk.length <= BATCH_BYTES) {
+    yield chunk;
+    return;
+  }
+  for (let at = 0; at < chunk.length; at += BATCH_BYTES) yield chunk.subarray(at, at + BATCH_BYTES);
+}
+
+/**
+ * Ends our side of the connection; resolves once the data is flushed. With `stallMs`, rejects if
+ * that is not done so long after the last progress (the client stopped reading).
+ */
+export function endStream(conn: Duplex, stallMs?: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (conn.destroyed || conn.writableEnded) {
+      resolve();
+      return;
+    }
+    const timer = stallMs ? setTimeout(() => reject(new Error(`the client read nothing of its answer for ${stallMs} ms`)), stallMs) : undefined;
+    conn.end(() => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 }
 
@@ -66,9 +109,12 @@ export function endStream(conn: Duplex): Promise<void> {
  * client: it leaves our trailer unread, so its close is an RST, which Node turns into an
  * ECONNRESET error with a stack trace. The kernel still delivers what we sent, then our FIN.
  */
-export async function closeAfterFlush(conn: Duplex): Promise<void> {
-  await endStream(conn);
-  conn.destroy();
+export async function closeAfterFlush(conn: Duplex, stallMs?: number): Promise<void> {
+  try {
+    await endStream(conn, stallMs);
+  } finally {
+    conn.destroy();
+  }
 }
 
 /** A failure answered the way distccd answers one it synthesises (spec 5.2): STAT code<<8, SERR why. */

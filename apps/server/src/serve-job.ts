@@ -25,11 +25,17 @@ export function clientAddress(client: string): string {
   return at > 0 ? client.slice(0, at) : client;
 }
 
+/** What the listener learns of a connection's progress (the global connection cap uses it). */
+export interface JobHooks {
+  /** The command line (ARGV) is complete: the connection has left its header phase. */
+  onCommandLine?: () => void;
+}
+
 /**
  * Serves one connection = one job, start to end: read (bounded, with deadlines), check, wait for a
  * slot, compile in a fresh folder, answer, clean up. Never throws; returns what happened.
  */
-export async function serveJob(conn: Duplex, client: string, ctx: JobContext): Promise<JobSummary> {
+export async function serveJob(conn: Duplex, client: string, ctx: JobContext, hooks: JobHooks = {}): Promise<JobSummary> {
   const started = Date.now();
   const startedPrecise = performance.now();
   const summary: JobSummary = { result: "OTHER", client, status: 0, ret: 0, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 };
@@ -41,7 +47,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   };
   const onShutdown = (): void => clientGone.stop();
   ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
-  const share = new BudgetShare(ctx.memory);
+  const share = new BudgetShare(ctx.memory, clientAddress(client));
   const finish = (result: JobResult, reason?: string): JobSummary => {
     ended = true;
     share.releaseAll();
@@ -59,6 +65,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     totalTimeoutMs: ctx.requestTimeoutMs,
     ...(ctx.headerTimeoutMs !== undefined ? { headerTimeoutMs: ctx.headerTimeoutMs } : {}),
     checkArgv: (argv, version, cwd, ext) => {
+      hooks.onCommandLine?.();
       summary.compiler = argv[0];
       // Scanned once per job: the same scan serves the summary and the rewritten command.
       scanned = { argv, scan: scanClientArgs(argv) };
@@ -66,6 +73,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
     },
     onBytes: (n) => (summary.bytesIn += n),
     budget: share,
+    ...(ctx.minBodyRate ? { minBodyRate: ctx.minBodyRate } : {}),
   });
   if (outcome.kind === "dropped") {
     conn.destroy();
@@ -100,17 +108,26 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   if (conn.readableEnded || conn.destroyed) onGone();
 
   let sendFailure: string | undefined;
+  // Issue 14, A11: an answer waiting for a client that does not read is memory like a request: it
+  // is counted in the budget, may be dropped to make room once the client took nothing of it for
+  // a while, and the client must take some of it every --read-timeout.
+  const watch = { stallMs: ctx.sendTimeoutMs, onProgress: () => share.touch() };
   const send = async (response: CompileResponse, end: boolean, trailer: Uint8Array): Promise<boolean> => {
+    share.takeAnyway(response.object.length + response.stderr.length + response.stdout.length + (response.deps?.length ?? 0));
+    share.evictable((why) => {
+      sendFailure = why;
+      conn.destroy();
+    });
     try {
       // Our mark after the last token, in the same write: a client of ours learns this host is
       // ours, a real one ignores it.
-      summary.bytesOut = await writeResponse(conn, response, false, compression, trailer);
-      if (end) await closeAfterFlush(conn);
+      summary.bytesOut = await writeResponse(conn, response, false, compression, trailer, watch);
+      if (end) await closeAfterFlush(conn, ctx.sendTimeoutMs);
       return true;
     } catch (err) {
       // Any write error (EPIPE, ECONNRESET: the client went away) ends the connection; the
       // summary says the response could not be sent, and why.
-      sendFailure = (err as Error).message;
+      sendFailure ??= (err as Error).message;
       conn.destroy();
       return false;
     }
@@ -264,7 +281,15 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext): P
   const sending = send(response, false, compiledJobTrailer(resolved.by, resolved.flags));
   await removing;
   mark("cleanup");
-  const sent = (await sending) && (await closeAfterFlush(conn).then(() => true, () => false));
+  const sent =
+    (await sending) &&
+    (await closeAfterFlush(conn, ctx.sendTimeoutMs).then(
+      () => true,
+      (err: unknown) => {
+        sendFailure ??= (err as Error).message;
+        return false;
+      },
+    ));
   mark("send");
   if (ctx.logger.enabled("debug")) {
     const steps = marks.slice(1).map(([name, t], i) => `${name} ${(t - (marks[i] as [string, number])[1]).toFixed(1)}`);

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { Duplex } from "node:stream";
 import type { DecoderLimits } from "@x/distcc-protocol";
 import { ToolchainIndex, type DiscoverOptions } from "@x/distcc-toolchain";
@@ -10,7 +10,7 @@ import { DistccServerError } from "./errors.js";
 import type { JobContext } from "./job-context.js";
 import { formatJobSummary, type JobSummary } from "./job-result.js";
 import { defaultTempDir, JobFolders } from "./job-folder.js";
-import { JobSlots } from "./job-slots.js";
+import { defaultMaxJobsPerClient, JobSlots } from "./job-slots.js";
 import { JobStop } from "./job-stop.js";
 import { HelperLauncher, inlineLauncher, type ProcessLimits } from "./launcher.js";
 import { DEFAULT_TREE_BOUNDS } from "./pump-tree.js";
@@ -19,7 +19,7 @@ import { clientAddress } from "./serve-job.js";
 import { NativeLauncher } from "./native-launcher.js";
 import { MemoryBudget } from "./memory-budget.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { serveJob } from "./serve-job.js";
+import { serveJob, type JobHooks } from "./serve-job.js";
 import { createStatsServer } from "./stats-http.js";
 import { ServerStats, type StatsSnapshot } from "./stats.js";
 import type { CompilerWhitelist } from "./whitelist.js";
@@ -57,6 +57,9 @@ export interface ServerOptions {
   maxConnectionsPerClient?: number;
   /** Requests of one client address waiting for a slot; more are refused (default 32). */
   maxQueuePerClient?: number;
+  /** Compile slots one client address may hold at once (default: jobs - 1 when jobs exceed the
+   *  CPUs, else jobs; see defaultMaxJobsPerClient). Freed slots go to the address running fewest. */
+  maxJobsPerClient?: number;
   /** Drop a connection whose command line is not complete after this long (default 15 000). */
   headerTimeoutMs?: number;
   /** Where job folders are made (default /dev/shm when it is a writable tmpfs, else os.tmpdir()).
@@ -76,8 +79,20 @@ export interface ServerOptions {
   cmdList?: { file: string; words?: number };
   /** Bounds on request fields (SERVER_LIMITS, then the protocol package's defaults). */
   limits?: Partial<DecoderLimits>;
-  /** Bytes all requests together may hold while read or waiting (default 1 GiB). */
+  /** Bytes all requests together may hold while read or waiting, and answers while sent (default 1 GiB). */
   maxRequestMemory?: number;
+  /** Bytes of that budget one client address may hold (default: half of maxRequestMemory). */
+  maxRequestMemoryPerClient?: number;
+  /** When the budget is full, holders idle this long (a trickled request, an unread answer) are
+   *  dropped, biggest first, before a newcomer is refused (default 1000). */
+  memoryEvictIdleMs?: number;
+  /** Once a request's body has started, it must arrive at this many bytes per second on average
+   *  over each `requestRateWindowMs` (0 = no minimum; default 16 KiB/s). */
+  minRequestRate?: number;
+  /** The window of `minRequestRate` (default 10 000). */
+  requestRateWindowMs?: number;
+  /** Drop a client that takes nothing of its answer for this long (default: readTimeoutMs). */
+  sendTimeoutMs?: number;
   /** Environment of the compilers (default: process.env, PATH replaced by DISTCCD_PATH if set). */
   compilerEnv?: NodeJS.ProcessEnv;
   /** Start compilers from a small helper process: forking the whole server costs 2-8 ms of blocked
@@ -143,6 +158,37 @@ function listen(server: Server, port: number, host: string | undefined, flag: "-
   });
 }
 
+/** One accepted connection, as the connection caps see it. */
+interface LiveConnection {
+  socket: Socket;
+  client: string;
+  address: string;
+  /** Still before its complete command line (ARGV). */
+  headerPhase: boolean;
+  /** Connections of its address when it was picked (for the log line). */
+  count: number;
+}
+
+/**
+ * The connection to close for a newcomer when every place is taken: of those still in their header
+ * phase, one of the address holding most connections, the oldest of it (a Set iterates in insertion
+ * order). undefined when every connection has sent its command line.
+ */
+function headerPhaseVictim(live: Iterable<LiveConnection>, openByClient: ReadonlyMap<string, number>): LiveConnection | undefined {
+  let victim: LiveConnection | undefined;
+  let most = 0;
+  for (const conn of live) {
+    if (!conn.headerPhase) continue;
+    const count = openByClient.get(conn.address) ?? 0;
+    if (count > most) {
+      victim = conn;
+      most = count;
+    }
+  }
+  if (victim) victim.count = most;
+  return victim;
+}
+
 /** The allow list the options describe (loopback only when nothing was said). */
 export function allowListFor(options: Pick<ServerOptions, "allow" | "allowPrivate">): AllowList {
   const entries = [...(options.allow ?? []), ...(options.allowPrivate ? PRIVATE_RANGES : [])];
@@ -163,7 +209,7 @@ export interface JobService {
   readonly sandbox: SandboxState;
   readonly stats: ServerStats;
   /** Serves one job on a duplex stream (the caller checked the allow list). */
-  serveStream(stream: Duplex, client?: string): Promise<JobSummary>;
+  serveStream(stream: Duplex, client?: string, hooks?: JobHooks): Promise<JobSummary>;
   /** Open streams now. */
   readonly openCount: number;
   report(summary: JobSummary): JobSummary;
@@ -175,9 +221,11 @@ export interface JobService {
 export async function createJobService(options: ServerOptions = {}): Promise<JobService> {
   const logger = options.logger ?? silentLogger;
   const allow = allowListFor(options);
-  const jobs = options.jobs ?? (await import("node:os")).availableParallelism() + 2;
+  const cpus = availableParallelism();
+  const jobs = options.jobs ?? cpus + 2;
   const maxQueue = options.maxQueue ?? 128;
-  const slots = new JobSlots(jobs, maxQueue, Math.min(maxQueue, options.maxQueuePerClient ?? 32));
+  const maxJobsPerClient = Math.min(jobs, options.maxJobsPerClient || defaultMaxJobsPerClient(jobs, cpus));
+  const slots = new JobSlots(jobs, maxQueue, Math.min(maxQueue, options.maxQueuePerClient ?? 32), maxJobsPerClient);
   const tempDir = options.tempDir ?? defaultTempDir();
   const folders = new JobFolders(tempDir);
   try {
@@ -210,9 +258,17 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const shutdown = new JobStop();
   const open = new Set<Socket | Duplex>();
   const running = new Set<Promise<JobSummary>>();
-  const stats = new ServerStats(() => ({ running: slots.running, queued: slots.queued, connections: open.size }), jobs);
+  const memoryBudget = options.maxRequestMemory ?? 1 << 30;
+  const memory = new MemoryBudget(memoryBudget, Math.min(memoryBudget, options.maxRequestMemoryPerClient || Math.ceil(memoryBudget / 2)), options.memoryEvictIdleMs ?? 1000);
+  const stats = new ServerStats(
+    () => ({ running: slots.running, queued: slots.queued, connections: open.size, memory: { used: memory.inUse, capacity: memory.capacity, perClient: memory.perClient } }),
+    jobs,
+  );
   stats.setSandbox({ mode: sandboxMode, state: sandbox.state, ...(sandbox.warning ? { warning: sandbox.warning } : {}) });
 
+  const readTimeoutMs = options.readTimeoutMs ?? 60_000;
+  const minRequestRate = options.minRequestRate ?? 16 * 1024;
+  const rateWindowMs = options.requestRateWindowMs ?? 10_000;
   const spawnFallback = (reason: string): void =>
     logger.log("warning", "spawn", `the spawn helper cannot run (${reason}); compilers start from the server process instead`);
   const ctx: JobContext = {
@@ -222,14 +278,16 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     whitelist,
     logger,
     limits: { ...SERVER_LIMITS, ...options.limits },
-    memory: new MemoryBudget(options.maxRequestMemory ?? 1 << 30),
+    memory,
     launcher: options.spawnHelper
       ? new HelperLauncher(spawnFallback)
       : options.nativeSpawn === false
         ? inlineLauncher
         : new NativeLauncher(options.tempDir ?? tmpdir(), undefined, spawnFallback),
-    readTimeoutMs: options.readTimeoutMs ?? 60_000,
+    readTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+    ...(minRequestRate > 0 ? { minBodyRate: { bytes: Math.ceil((minRequestRate * rateWindowMs) / 1000), windowMs: rateWindowMs } } : {}),
+    sendTimeoutMs: options.sendTimeoutMs ?? readTimeoutMs,
     jobLifetimeMs: options.jobLifetimeMs ?? 900_000,
     compilerEnv: options.compilerEnv ?? defaultCompilerEnv(),
     shutdown,
@@ -251,9 +309,9 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     return summary;
   };
 
-  const serveStream = (stream: Duplex, client = "stdin"): Promise<JobSummary> => {
+  const serveStream = (stream: Duplex, client = "stdin", hooks?: JobHooks): Promise<JobSummary> => {
     open.add(stream);
-    const job = serveJob(stream, client, ctx).then(report, (err: unknown) =>
+    const job = serveJob(stream, client, ctx, hooks).then(report, (err: unknown) =>
       // serveJob does not throw; if it ever does, the server must survive it.
       report({ result: "OTHER", reason: `internal error: ${(err as Error).message}`, client, status: 0, ret: 100, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 }),
     );
@@ -310,6 +368,17 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   // lock every client out until the read deadline.
   const maxPerClient = Math.min(maxConnections, options.maxConnectionsPerClient ?? 64);
   const openByClient = new Map<string, number>();
+  const live = new Set<LiveConnection>();
+  const forget = (conn: LiveConnection): void => {
+    if (!live.delete(conn)) return;
+    const n = (openByClient.get(conn.address) ?? 1) - 1;
+    if (n <= 0) openByClient.delete(conn.address);
+    else openByClient.set(conn.address, n);
+  };
+  const refuse = (socket: Socket, client: string, reason: string): void => {
+    socket.resetAndDestroy();
+    report({ result: "REJ_OVERLOAD", reason, client, status: 0, ret: 114, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
+  };
 
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
     const client = showPeer(socket.remoteAddress, socket.remotePort);
@@ -320,26 +389,33 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
       report({ result: "OTHER", reason: "access denied: address not in --allow list", client, status: 0, ret: 113, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
       return;
     }
-    if (service.openCount >= maxConnections) {
-      socket.resetAndDestroy();
-      report({ result: "REJ_OVERLOAD", reason: `${maxConnections} connections already open`, client, status: 0, ret: 114, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
-      return;
-    }
     const address = clientAddress(client);
+    // The address's own cap first: an address at its cap must not push anybody else out.
     const mine = openByClient.get(address) ?? 0;
     if (mine >= maxPerClient) {
-      socket.resetAndDestroy();
-      report({ result: "REJ_OVERLOAD", reason: `${maxPerClient} connections from ${address} already open (--max-client-connections)`, client, status: 0, ret: 114, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
+      refuse(socket, client, `${maxPerClient} connections from ${address} already open (--max-client-connections)`);
       return;
     }
+    if (live.size >= maxConnections) {
+      // Issue 14, A7: four addresses at their caps filled the server and every other client was
+      // refused at accept for as long as they liked. A connection that has not even sent its
+      // command line has cost nothing yet: the newest comer takes its place.
+      const victim = headerPhaseVictim(live, openByClient);
+      if (!victim) {
+        refuse(socket, client, `${maxConnections} connections already open, none of them still sending its command line`);
+        return;
+      }
+      forget(victim);
+      logger.log("warning", "check_client", `${maxConnections} connections open: closed ${victim.client} (still no command line, one of ${victim.count} from ${victim.address}) for ${client}`);
+      victim.socket.destroy(new Error(`evicted: ${maxConnections} connections open (--max-connections) and this one had not sent its command line yet`));
+    }
+    const conn: LiveConnection = { socket, client, address, headerPhase: true, count: 0 };
+    live.add(conn);
     openByClient.set(address, mine + 1);
     stats.accepted();
     socket.setNoDelay(true);
-    void serveStream(socket, client).finally(() => {
-      const n = (openByClient.get(address) ?? 1) - 1;
-      if (n <= 0) openByClient.delete(address);
-      else openByClient.set(address, n);
-    });
+    const hooks: JobHooks = { onCommandLine: () => (conn.headerPhase = false) };
+    void serveStream(socket, client, hooks).finally(() => forget(conn));
   });
   server.on("error", (err) => logger.log("error", "listener", err.message));
 

@@ -48,6 +48,14 @@ export interface Settings {
   maxCompilerOutput: number;
   maxClientConnections: number;
   maxClientQueue: number;
+  /** Compile slots one client address may hold (0 = jobs - 1 when jobs exceed the CPUs, else jobs). */
+  maxClientJobs: number;
+  /** Bytes of the request memory budget one client address may hold, in MB (0 = half of it). */
+  maxClientRequestMemory: number;
+  /** KiB/s a request's body must keep up once it has started (0 = no minimum). */
+  minRequestRate: number;
+  /** Seconds a whole request may take to arrive. */
+  requestTimeout: number;
   /** distccd's --enable-tcp-insecure was given (accepted for ssh mode; the whitelist stays on). */
   insecureRequested?: boolean;
 }
@@ -85,7 +93,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "readTimeout", flag: "--read-timeout", kind: { type: "int", min: 1, max: 3600 }, arg: "SECONDS", help: "drop a client that sends nothing for this long while sending its request (default 60)" },
   { key: "maxConnections", flag: "--max-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once; beyond, new ones are closed (default 256)" },
   { key: "maxQueue", flag: "--max-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "complete requests waiting for a compile slot; beyond, refused (default 128)" },
-  { key: "maxRequestMemory", flag: "--max-request-memory", kind: { type: "int", min: 1, max: 1_048_576 }, arg: "MB", help: "memory all requests being read or waiting may hold together (default 1024)" },
+  { key: "maxRequestMemory", flag: "--max-request-memory", kind: { type: "int", min: 1, max: 1_048_576 }, arg: "MB", help: "memory all requests being read or waiting, and answers being sent, may hold together; when full, those idle for a second are dropped before a newcomer is refused (default 1024)" },
+  { key: "maxClientRequestMemory", flag: "--max-client-request-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "of that memory, what one client address may hold (default 0 = half of --max-request-memory)" },
+  { key: "minRequestRate", flag: "--min-request-rate", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "KB", help: "KiB per second a request must keep up (each 10 s) once its body has started; slower ones are dropped (0 = no minimum; default 16)" },
+  { key: "requestTimeout", flag: "--request-timeout", kind: { type: "int", min: 1, max: 86_400 }, arg: "SECONDS", help: "drop a client whose whole request has not arrived after this long (default 300)" },
   { key: "spawnHelper", flag: "--spawn-helper", kind: { type: "bool" }, help: "start compilers from a small Node helper process (about 40 MB more memory; default off)" },
   { key: "inlineSpawn", flag: "--inline-spawn", kind: { type: "bool" }, help: "start compilers from the server process itself instead of the tiny C helper built at first use with cc (default off)" },
   { key: "logFile", flag: "--log-file", kind: { type: "string" }, arg: "FILE", help: "append log lines to FILE (SIGHUP reopens it)" },
@@ -109,6 +120,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "maxCompilerCpu", flag: "--max-compiler-cpu", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "CPU time of each compiler process (RLIMIT_CPU; 0 = no limit; default 600)" },
   { key: "maxClientConnections", flag: "--max-client-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once from one client address; beyond, new ones are closed (default 64)" },
   { key: "maxClientQueue", flag: "--max-client-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "requests of one client address waiting for a compile slot; beyond, refused (default 32)" },
+  { key: "maxClientJobs", flag: "--max-client-jobs", kind: { type: "int", min: 0, max: 1024 }, arg: "N", help: "compile slots one client address may hold at once; a freed slot goes to the waiting address running fewest (default 0 = --jobs - 1 when --jobs exceeds the CPUs, else --jobs)" },
   { key: "config", flag: "--config", short: "-c", kind: { type: "string" }, arg: "FILE", help: "read settings from a JSON file (flags win over it)", flagOnly: true },
   { key: "help", flag: "--help", short: "-h", kind: { type: "bool" }, help: "show this help", flagOnly: true },
   { key: "version", flag: "--version", kind: { type: "bool" }, help: "show the version", flagOnly: true },
@@ -147,6 +159,10 @@ export function defaultSettings(): Settings {
     maxCompilerOutput: 1024,
     maxClientConnections: 64,
     maxClientQueue: 32,
+    maxClientJobs: 0,
+    maxClientRequestMemory: 0,
+    minRequestRate: 16,
+    requestTimeout: 300,
   };
 }
 

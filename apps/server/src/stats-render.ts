@@ -75,6 +75,10 @@ export function renderPrometheus(s: StatsSnapshot, sys: SystemFigures): string {
   metric("distcc_server_jobs_queued", "gauge", "Complete requests waiting for a compile slot.", [["", s.queued]]);
   metric("distcc_server_connections_open", "gauge", "Client connections open now.", [["", s.connections]]);
   metric("distcc_server_slots", "gauge", "Compile slots (--jobs).", [["", s.maxKids]]);
+  if (s.memory) {
+    metric("distcc_server_request_memory_bytes", "gauge", "Bytes held by requests being read or waiting and answers being sent.", [["", s.memory.used]]);
+    metric("distcc_server_request_memory_limit_bytes", "gauge", "The budget of those bytes (--max-request-memory).", [["", s.memory.capacity]]);
+  }
   const buckets: [string, number][] = s.compileTime.buckets.map((b) => [`_bucket{le="${b.le}"}`, b.count]);
   buckets.push([`_bucket{le="+Inf"}`, s.compileTime.count], ["_sum", s.compileTime.sumSeconds], ["_count", s.compileTime.count]);
   out.push(

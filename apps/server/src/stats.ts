@@ -23,6 +23,8 @@ export interface StatsSnapshot {
   running: number;
   queued: number;
   connections: number;
+  /** The request memory budget (--max-request-memory): bytes held now by requests and answers. */
+  memory?: MemoryFigures;
   maxKids: number;
   avgKids: [number, number, number];
   compiles: [number, number, number];
@@ -33,6 +35,12 @@ export interface StatsSnapshot {
   perCompiler: Record<string, CompilerFigures>;
   /** How compiles are isolated (--sandbox): "unavailable" = auto found no working bwrap. */
   sandbox?: { mode: string; state: string; warning?: string };
+}
+
+export interface MemoryFigures {
+  used: number;
+  capacity: number;
+  perClient: number;
 }
 
 const MINUTES = [1, 5, 15] as const;
@@ -72,7 +80,7 @@ export class ServerStats {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly live: () => { running: number; queued: number; connections: number },
+    private readonly live: () => { running: number; queued: number; connections: number; memory?: MemoryFigures },
     private readonly maxKids: number,
   ) {
     this.timer = setInterval(() => this.sample(), SAMPLE_MS);
@@ -148,6 +156,7 @@ export class ServerStats {
       running: live.running,
       queued: live.queued,
       connections: live.connections,
+      ...(live.memory ? { memory: { ...live.memory } } : {}),
       maxKids: this.maxKids,
       avgKids: [...this.avgKids],
       compiles: MINUTES.map((m) => this.finishTimes.filter((t) => t >= now - m * 60_000).length) as [number, number, number],
