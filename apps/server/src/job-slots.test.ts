@@ -42,13 +42,14 @@ describe("JobSlots", () => {
     const b = slots.acquire(undefined, "10.0.0.2");
     expect(slots.queued).toBe(3);
     running?.();
+    // 10.0.0.2 was never served: its request goes before 10.0.0.1's second and third.
+    (await b)?.();
     (await a1)?.();
     expect(slots.queuedFor("10.0.0.1")).toBe(0);
     // a slot freed makes room in the client's share again
     const a3 = slots.acquire(undefined, "10.0.0.1");
     expect(slots.queuedFor("10.0.0.1")).toBe(1);
     (await a2)?.();
-    (await b)?.();
     (await a3)?.();
     expect(slots.running).toBe(0);
     expect(slots.queued).toBe(0);
@@ -76,6 +77,27 @@ describe("JobSlots", () => {
     (await a3)?.();
     (await a4)?.();
     expect(granted).toEqual(["a1", "a2", "b1", "a3", "a4"]);
+    expect(slots.running).toBe(0);
+  });
+
+  it("with one slot, addresses take turns: the one served longest ago goes first", async () => {
+    const slots = new JobSlots(1, 10);
+    const granted: string[] = [];
+    const take = (client: string, name: string): Promise<(() => void) | undefined> =>
+      slots.acquire(undefined, client).then((release) => {
+        granted.push(name);
+        return release;
+      });
+    const releases = new Map<string, Promise<(() => void) | undefined>>();
+    for (const [client, name] of [["10.0.0.1", "a1"], ["10.0.0.1", "a2"], ["10.0.0.1", "a3"], ["10.0.0.2", "b1"], ["10.0.0.2", "b2"]] as const) {
+      releases.set(name, take(client, name));
+    }
+    // Each release hands the slot on at once: release whoever holds it, five times.
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setImmediate(r));
+      (await releases.get(granted.at(-1)!))?.();
+    }
+    expect(granted).toEqual(["a1", "b1", "a2", "b2", "a3"]);
     expect(slots.running).toBe(0);
   });
 

@@ -17,14 +17,18 @@ interface Waiter {
  * Fair between client addresses (issue 14, A6: one address held every slot and, first in, first
  * out, every other client waited behind its whole queue): one address runs at most
  * `maxRunningPerClient` jobs, so a newcomer finds a slot held back for it; and a freed slot goes to
- * the waiting address with the fewest jobs running (the longest waiter among equals), not to the
- * oldest waiter, so a queue of one address does not pass before another address's single job.
+ * the waiting address with the fewest jobs running, among equals the one served longest ago (round
+ * robin), not to the oldest waiter, so a queue of one address does not pass before another
+ * address's single job.
  */
 export class JobSlots {
   private busy = 0;
   private readonly waiters: Waiter[] = [];
   private readonly waitingByClient = new Map<string, number>();
   private readonly runningByClient = new Map<string, number>();
+  /** When each address with jobs running or waiting was last given a slot (a grant counter). */
+  private readonly lastGrant = new Map<string, number>();
+  private grants = 0;
 
   constructor(
     readonly capacity: number,
@@ -99,28 +103,37 @@ export class JobSlots {
   private take(client: string | undefined): ReleaseSlot {
     this.busy++;
     JobSlots.count(this.runningByClient, client, 1);
+    if (client !== undefined) this.lastGrant.set(client, ++this.grants);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.busy--;
       JobSlots.count(this.runningByClient, client, -1);
+      // Forget an address with nothing left here: the map holds only active clients.
+      if (client !== undefined && this.runningFor(client) === 0 && this.queuedFor(client) === 0) this.lastGrant.delete(client);
       this.dispatch();
     };
   }
 
-  /** The waiter to serve next: of the addresses under their cap, the one with the fewest running. */
+  /**
+   * The waiter to serve next: of the addresses under their cap, the one with the fewest running,
+   * then the one served longest ago; among a single address's waiters, the earliest.
+   */
   private pickWaiter(): number {
     let best = -1;
     let bestRunning = Number.POSITIVE_INFINITY;
+    let bestGrant = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.waiters.length; i++) {
       const client = this.waiters[i]!.client;
       if (!this.mayRun(client)) continue;
       const running = client === undefined ? 0 : this.runningFor(client);
-      // Strictly fewer: among equals the earliest in the queue wins (first in, first out).
-      if (running < bestRunning) {
+      const grant = client === undefined ? 0 : (this.lastGrant.get(client) ?? 0);
+      // Strictly better only: among equals the earliest in the queue wins.
+      if (running < bestRunning || (running === bestRunning && grant < bestGrant)) {
         best = i;
         bestRunning = running;
+        bestGrant = grant;
       }
     }
     return best;

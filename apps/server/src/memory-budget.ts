@@ -32,12 +32,19 @@ export class MemoryBudget {
     return this.byClient.get(client) ?? 0;
   }
 
-  /** Takes `bytes` for `share` if they fit (evicting idle holders to make room); false (nothing taken) if not. */
-  take(share: BudgetShare, bytes: number): boolean {
-    if (share.client !== undefined && this.usedBy(share.client) + bytes > this.perClient) return false;
-    if (this.used + bytes > this.capacity && !this.makeRoom(share, this.used + bytes - this.capacity)) return false;
+  /**
+   * Takes `bytes` for `share` if they fit (evicting idle holders to make room): undefined; else
+   * (nothing taken) why not.
+   */
+  take(share: BudgetShare, bytes: number): string | undefined {
+    if (share.client !== undefined && this.usedBy(share.client) + bytes > this.perClient) {
+      return `${share.client}'s share of the server's memory budget (--max-client-request-memory, ${this.perClient} bytes) exceeded`;
+    }
+    if (this.used + bytes > this.capacity && !this.makeRoom(share, this.used + bytes - this.capacity)) {
+      return `server memory budget for requests exceeded (--max-request-memory, ${this.capacity} bytes)`;
+    }
     this.add(share, bytes);
-    return true;
+    return undefined;
   }
 
   /** Counts bytes already in memory (an answer): never refused, but may evict idle holders to get back under the budget. */
@@ -98,8 +105,15 @@ export class BudgetShare {
     return this.heldBytes;
   }
 
+  /** Why the last take failed. */
+  refusal = "";
+
   take(bytes: number): boolean {
-    if (!this.budget.take(this, bytes)) return false;
+    const refusal = this.budget.take(this, bytes);
+    if (refusal !== undefined) {
+      this.refusal = refusal;
+      return false;
+    }
     this.heldBytes += bytes;
     return true;
   }

@@ -158,7 +158,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         watchRate();
       }
       if (!opts.budget.take(chunk.length)) {
-        drop("REJ_OVERLOAD", "server memory budget for requests exceeded", 114);
+        drop("REJ_OVERLOAD", opts.budget.refusal, 114);
         return;
       }
       if (!decoder) {
@@ -188,7 +188,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         if (event.type === "version") {
           version = event.version;
         } else if ((event.type === "source" || event.type === "file") && !opts.budget.take((event.type === "source" ? event.data : event.content).length)) {
-          drop("REJ_OVERLOAD", "server memory budget for requests exceeded", 114);
+          drop("REJ_OVERLOAD", opts.budget.refusal, 114);
           return;
         } else if (event.type === "cwd") {
           cwd = event.cwd;

@@ -1,0 +1,281 @@
+// Issue 14, a fresh attacker's try: A6 (one address held every compile slot), A7 (four addresses
+// filled every connection), A8 (slow requests held the whole memory budget) and A11 (answers to
+// clients that never read were held uncounted). Each attack runs here from its own 127.0.0.x
+// addresses while an innocent client, from another, still compiles.
+import { connect, type Socket } from "node:net";
+import { encodeRequest } from "@x/distcc-protocol";
+import { describe, expect, it } from "vitest";
+import { eventually, exchange, startTestServer, type TestServer } from "./helpers.js";
+import { capture, decodeResponse } from "./wire.js";
+
+const hello = (): Buffer => capture("p1-hello-c", "c2s");
+
+/** cc1plus evaluates this for about 6 s of CPU: a compile that holds its slot for a while. */
+const BURN = `constexpr unsigned long burn() {
+  unsigned long s = 0;
+  for (unsigned long i = 0; i < 200000; i++)
+    for (unsigned long j = 0; j < 200000; j++) s += i ^ j;
+  return s;
+}
+static_assert(burn() != 1, "");
+`;
+const burn = (): Buffer => Buffer.concat(encodeRequest({ version: 1, argv: ["g++", "-c", "burn.cc", "-o", "burn.o"], source: Buffer.from(BURN) }));
+
+/** A valid protocol-1 compile whose preprocessed source is `bytes` long (comment lines and one definition). */
+function sized(bytes: number, name = "big"): Buffer {
+  const line = `// ${"x".repeat(60)}\n`;
+  const source = `${line.repeat(Math.ceil(bytes / line.length))}int ${name};\n`;
+  return Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", `${name}.c`, "-o", `${name}.o`], source: Buffer.from(source) }));
+}
+
+/** A 60-byte compile whose object is `mib` MiB (assembler .fill). */
+function fill(mib: number): Buffer {
+  const source = `asm(".data\\n.fill ${mib * 131072}, 8, 0x4141414141414141\\n");\n`;
+  return Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", "fill.c", "-o", "fill.o"], source: Buffer.from(source) }));
+}
+
+/** A connection from `localAddress` that sends `bytes` and reports when the server closes it. */
+interface Attacker {
+  address: string;
+  socket: Socket;
+  closed: Promise<void>;
+  isClosed: () => boolean;
+}
+function attack(port: number, localAddress: string, bytes: Uint8Array, opts: { read?: boolean } = {}): Promise<Attacker> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1", localAddress });
+    let closed = false;
+    const done = new Promise<void>((r) =>
+      socket.on("close", () => {
+        closed = true;
+        r();
+      }),
+    );
+    socket.on("error", () => undefined);
+    socket.on("connect", () => {
+      // A client that never reads: nothing is taken from the kernel, its buffers fill up.
+      if (opts.read === false) socket.pause();
+      socket.write(bytes, () => resolve({ address: localAddress, socket, closed: done, isClosed: () => closed }));
+    });
+  });
+}
+
+/** Samples the memory the server counts, every few ms, until stopped; returns the highest seen. */
+function watchMemory(srv: TestServer): { stop: () => number } {
+  let highest = 0;
+  const timer = setInterval(() => (highest = Math.max(highest, srv.server.stats().memory?.used ?? 0)), 2);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return highest;
+    },
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const ok = async (port: number, request: Uint8Array, localAddress: string): Promise<number> =>
+  decodeResponse((await exchange(port, request, { localAddress })).bytes, 1).status;
+
+describe("A6: compile slots are shared fairly between client addresses", () => {
+  it("one address cannot hold every slot: with --max-client-jobs a newcomer compiles while the attacker's jobs run and wait", async () => {
+    const srv = await startTestServer({ jobs: 2, maxJobsPerClient: 1, jobLifetimeMs: 60_000 });
+    const attackers: Attacker[] = [];
+    try {
+      for (let i = 0; i < 3; i++) attackers.push(await attack(srv.port, "127.0.0.1", burn()));
+      expect(await eventually(() => srv.server.stats().running === 1 && srv.server.stats().queued === 2, 10_000)).toBe(true);
+      expect(await ok(srv.port, hello(), "127.0.0.2")).toBe(0);
+      expect(await eventually(() => srv.jobs.length >= 1)).toBe(true);
+      // The innocent's job is the first to finish: none of the attacker's (running or queued) went first.
+      expect(srv.jobs.map((j) => j.client.split(":")[0])).toEqual(["127.0.0.2"]);
+      expect(srv.server.stats().queued).toBe(2);
+    } finally {
+      for (const a of attackers) a.socket.destroy();
+      await srv.stop();
+    }
+  });
+
+  it("a freed slot goes to the address waiting with nothing running, not to the attacker's next queued job (round robin)", async () => {
+    const srv = await startTestServer({ jobs: 1, jobLifetimeMs: 60_000 });
+    const attackers: Attacker[] = [];
+    try {
+      attackers.push(await attack(srv.port, "127.0.0.1", burn()));
+      expect(await eventually(() => srv.server.stats().running === 1, 10_000)).toBe(true);
+      for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.1", burn()));
+      expect(await eventually(() => srv.server.stats().queued === 2, 10_000)).toBe(true);
+      const innocent = exchange(srv.port, hello(), { localAddress: "127.0.0.2" });
+      expect(await eventually(() => srv.server.stats().queued === 3, 10_000)).toBe(true);
+      // The attacker's running job ends (its client goes away): the slot is the innocent's.
+      attackers[0]!.socket.destroy();
+      expect(decodeResponse((await innocent).bytes, 1).status).toBe(0);
+      expect(await eventually(() => srv.jobs.length >= 2)).toBe(true);
+      const order = srv.jobs.map((j) => `${j.client.split(":")[0]} ${j.result}`);
+      expect(order).toEqual(["127.0.0.1 CLI_DISCONN", "127.0.0.2 COMPILE_OK"]);
+    } finally {
+      for (const a of attackers) a.socket.destroy();
+      await srv.stop();
+    }
+  });
+});
+
+describe("A7: addresses at their connection caps cannot lock the others out", () => {
+  it("at --max-connections, the newcomer takes the place of a connection still without its command line", async () => {
+    const srv = await startTestServer({ maxConnections: 8, maxConnectionsPerClient: 4, headerTimeoutMs: 60_000, readTimeoutMs: 60_000 });
+    const attackers: Attacker[] = [];
+    try {
+      for (const address of ["127.0.0.2", "127.0.0.3"]) {
+        for (let i = 0; i < 4; i++) attackers.push(await attack(srv.port, address, Buffer.from("DIST00000001ARGC00000003")));
+      }
+      expect(await eventually(() => srv.server.stats().connections === 8)).toBe(true);
+      for (let round = 0; round < 3; round++) {
+        expect(await ok(srv.port, hello(), "127.0.0.9")).toBe(0);
+        // As in the report, the attacker opens a new connection as soon as one is closed.
+        for (const gone of attackers.filter((a) => a.isClosed())) {
+          attackers.splice(attackers.indexOf(gone), 1);
+          attackers.push(await attack(srv.port, gone.address, Buffer.from("DIST00000001ARGC00000003")));
+        }
+        expect(await eventually(() => srv.server.stats().connections === 8)).toBe(true);
+      }
+      expect(await eventually(() => srv.jobs.length >= 6)).toBe(true);
+      const evicted = srv.jobs.filter((j) => /evicted: 8 connections open/.test(j.reason ?? ""));
+      expect(evicted).toHaveLength(3);
+      expect(evicted.every((j) => j.client.startsWith("127.0.0.2:") || j.client.startsWith("127.0.0.3:"))).toBe(true);
+      expect(srv.jobs.filter((j) => j.result === "COMPILE_OK")).toHaveLength(3);
+      // The attacker's address at its own cap is still refused, and does not push anybody out.
+      const again = await exchange(srv.port, hello(), { localAddress: "127.0.0.2" });
+      expect(again.bytes.length).toBe(0);
+    } finally {
+      for (const a of attackers) a.socket.destroy();
+      await srv.stop();
+    }
+  });
+
+  it("when every connection has sent its command line, the newcomer is refused (nothing cheap to close)", async () => {
+    const srv = await startTestServer({ jobs: 1, maxConnections: 2, maxConnectionsPerClient: 2, jobLifetimeMs: 60_000 });
+    const attackers: Attacker[] = [];
+    try {
+      for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.2", burn()));
+      expect(await eventually(() => srv.server.stats().running === 1 && srv.server.stats().queued === 1, 10_000)).toBe(true);
+      expect((await exchange(srv.port, hello(), { localAddress: "127.0.0.9" })).bytes.length).toBe(0);
+      expect(srv.jobs.at(-1)?.reason).toMatch(/2 connections already open, none of them still sending its command line/);
+      expect(attackers.some((a) => a.isClosed())).toBe(false);
+    } finally {
+      for (const a of attackers) a.socket.destroy();
+      await srv.stop();
+    }
+  });
+});
+
+describe("A8: slow requests cannot hold the memory budget", () => {
+  it("requests that stopped sending are dropped to make room for a fresh 2 MB compile; memory stays within the budget", async () => {
+    const srv = await startTestServer({ maxRequestMemory: 16 << 20, memoryEvictIdleMs: 200, readTimeoutMs: 60_000 });
+    const attackers: Attacker[] = [];
+    const memory = watchMemory(srv);
+    try {
+      // Three addresses, each far under every per-client cap, hold 15 of the 16 MiB: each sends a
+      // 5 MiB body but its last byte.
+      for (const address of ["127.0.0.10", "127.0.0.11", "127.0.0.12"]) {
+        const request = sized(5 << 20, `a${address.split(".")[3]}`);
+        attackers.push(await attack(srv.port, address, request.subarray(0, request.length - 1)));
+      }
+      expect(await eventually(() => (srv.server.stats().memory?.used ?? 0) >= 15 << 20)).toBe(true);
+      await sleep(400); // the attackers are idle now (longer than memoryEvictIdleMs)
+      expect(await ok(srv.port, sized(2 << 20, "innocent"), "127.0.0.99")).toBe(0);
+      expect(attackers.filter((a) => a.isClosed()).length).toBeGreaterThanOrEqual(1);
+      const dropped = srv.jobs.filter((j) => j.result === "REJ_OVERLOAD");
+      expect(dropped.length).toBeGreaterThanOrEqual(1);
+      expect(dropped.every((j) => /memory budget \(--max-request-memory\): no progress for \d+ ms/.test(j.reason ?? ""))).toBe(true);
+      expect(memory.stop()).toBeLessThanOrEqual(16 << 20);
+    } finally {
+      memory.stop();
+      for (const a of attackers) a.socket.destroy();
+      await srv.stop();
+    }
+  });
+
+  it("one address holds at most its share of the budget: its next request is dropped while another address compiles", async () => {
+    const srv = await startTestServer({ maxRequestMemory: 16 << 20, maxRequestMemoryPerClient: 8 << 20, readTimeoutMs: 60_000 });
+    const attackers: Attacker[] = [];
+    try {
+      const request = sized(5 << 20, "a");
+      attackers.push(await attack(srv.port, "127.0.0.10", request.subarray(0, request.length - 1)));
+      expect(await eventually(() => (srv.server.stats().memory?.used ?? 0) >= 5 << 20)).toBe(true);
+      attackers.push(await attack(srv.port, "127.0.0.10", request.subarray(0, request.length - 1)));
+      await attackers[1]!.closed;
+      expect(srv.jobs.at(-1)?.reason).toMatch(/memory budget/);
+      expect(attackers[0]!.isClosed()).toBe(false);
+      expect(await ok(srv.port, sized(2 << 20, "innocent"), "127.0.0.99")).toBe(0);
+    } finally {
+      for (const a of attackers) a.socket.destroy();
+      await srv.stop();
+    }
+  });
+
+  it("a request whose body trickles under --min-request-rate is dropped, whatever its idle deadline", async () => {
+    const srv = await startTestServer({ minRequestRate: 64 << 10, requestRateWindowMs: 300, readTimeoutMs: 60_000 });
+    try {
+      const request = sized(1 << 20, "slow");
+      // The command line and the first 100 KB at once, then one byte every 50 ms (under the idle deadline).
+      const slow = await attack(srv.port, "127.0.0.10", request.subarray(0, 100_000));
+      let at = 100_000;
+      const drip = setInterval(() => {
+        if (!slow.isClosed() && at < request.length - 1) slow.socket.write(request.subarray(at, ++at));
+      }, 50);
+      expect(await ok(srv.port, hello(), "127.0.0.99")).toBe(0);
+      await slow.closed;
+      clearInterval(drip);
+      const job = srv.jobs.find((j) => j.client.startsWith("127.0.0.10:"));
+      expect(job?.reason).toMatch(/under the minimum rate of 19661 bytes per 300 ms \(--min-request-rate\)/);
+      expect(srv.server.stats().memory?.used).toBe(0);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe("A11: answers to clients that do not read are counted and bounded", () => {
+  // Objects bigger than what loopback's kernel buffers take from a client that reads nothing
+  // (tcp_rmem may grow to 32 MiB here, plus 4 MiB of send buffer): the rest stays with the server.
+  const OBJECT_MIB = 48;
+
+  it("unread answers count in the budget, are dropped to make room for a newcomer, and memory stays within the budget", async () => {
+    const srv = await startTestServer({ maxRequestMemory: 112 << 20, memoryEvictIdleMs: 200, compilerLimits: { fileSizeMiB: 64 } });
+    const attackers: Attacker[] = [];
+    const memory = watchMemory(srv);
+    try {
+      for (const address of ["127.0.0.30", "127.0.0.31"]) attackers.push(await attack(srv.port, address, fill(OBJECT_MIB), { read: false }));
+      // Both objects are compiled and waiting for their readers: counted.
+      expect(await eventually(() => (srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20, 30_000)).toBe(true);
+      expect(srv.server.stats().running).toBe(0);
+      await sleep(400); // nothing more of the answers is taken (longer than memoryEvictIdleMs)
+      expect(await ok(srv.port, sized(10 << 20, "innocent"), "127.0.0.40")).toBe(0);
+      expect(await eventually(() => srv.jobs.length >= 2)).toBe(true);
+      const dropped = srv.jobs.filter((j) => j.client.startsWith("127.0.0.3"));
+      expect(dropped).toHaveLength(1);
+      expect(dropped[0]?.result).toBe("CLI_DISCONN");
+      expect(dropped[0]?.reason).toMatch(/could not send the response: dropped to make room in the server's memory budget/);
+      expect(memory.stop()).toBeLessThanOrEqual(112 << 20);
+    } finally {
+      memory.stop();
+      for (const a of attackers) a.socket.destroy();
+      await srv.stop();
+    }
+  });
+
+  it("a client that reads nothing of its answer is dropped after the send deadline and its memory given back", async () => {
+    const srv = await startTestServer({ sendTimeoutMs: 500, compilerLimits: { fileSizeMiB: 64 } });
+    let silent: Attacker | undefined;
+    try {
+      silent = await attack(srv.port, "127.0.0.30", fill(OBJECT_MIB), { read: false });
+      expect(await eventually(() => srv.jobs.length >= 1, 30_000)).toBe(true);
+      const job = srv.jobs[0];
+      expect(job?.client).toMatch(/^127\.0\.0\.30:/);
+      expect(job?.result).toBe("CLI_DISCONN");
+      expect(job?.reason).toMatch(/the client read nothing of its answer for 500 ms/);
+      expect(srv.server.stats().memory?.used).toBe(0);
+      expect(await ok(srv.port, hello(), "127.0.0.40")).toBe(0);
+    } finally {
+      silent?.socket.destroy();
+      await srv.stop();
+    }
+  });
+});
