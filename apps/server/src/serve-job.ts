@@ -5,7 +5,7 @@ import { checkArgv, checkRequestBody, scanClientArgs } from "./check-request.js"
 import { EXIT_BAD_ARGUMENTS } from "./exit-codes.js";
 import { fixDependencyFile } from "./dotd.js";
 import { isErrno } from "./errno.js";
-import { EXIT_IO_ERROR } from "./exit-codes.js";
+import { EXIT_BUSY, EXIT_IO_ERROR } from "./exit-codes.js";
 import type { JobFolder } from "./job-folder.js";
 import type { JobContext } from "./job-context.js";
 import type { JobResult, JobSummary } from "./job-result.js";
@@ -23,6 +23,11 @@ import { runCompiler } from "./run-compiler.js";
 export function clientAddress(client: string): string {
   const at = client.lastIndexOf(":");
   return at > 0 ? client.slice(0, at) : client;
+}
+
+/** Bytes an answer holds in memory while it is sent. */
+function answerSize(response: CompileResponse): number {
+  return response.object.length + response.stderr.length + response.stdout.length + (response.deps?.length ?? 0);
 }
 
 /** What the listener learns of a connection's progress (the global connection cap uses it). */
@@ -113,7 +118,6 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
   // a while, and the client must take some of it every --read-timeout.
   const watch = { stallMs: ctx.sendTimeoutMs, onProgress: () => share.touch() };
   const send = async (response: CompileResponse, end: boolean, trailer: Uint8Array): Promise<boolean> => {
-    share.takeAnyway(response.object.length + response.stderr.length + response.stdout.length + (response.deps?.length ?? 0));
     share.evictable((why) => {
       sendFailure = why;
       conn.destroy();
@@ -142,7 +146,9 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
     summary.status = verdict.exitCode << 8;
     summary.ret = verdict.exitCode;
     const trailer = serverTrailer({ resolvedBy: ext?.identity ? "identity" : "name", ...(verdict.missing ? { missing: verdict.missing } : {}) });
-    await send(syntheticFailure(request.version, verdict.exitCode, `distcc-server: ERROR: ${verdict.reason}`), true, trailer);
+    const refusal = syntheticFailure(request.version, verdict.exitCode, `distcc-server: ERROR: ${verdict.reason}`);
+    share.takeAnyway(answerSize(refusal));
+    await send(refusal, true, trailer);
     return finish("OTHER", verdict.reason);
   }
 
@@ -267,6 +273,20 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
         summary.ret = run.status >> 8;
         reason = run.note;
         break;
+    }
+    // Issue 14, A11: the answer is memory like a request. One that does not fit (after dropping
+    // idle holders) is not kept waiting for a client that may never read it: the client is told
+    // the server is busy, and compiles it itself.
+    const answerBytes = answerSize(response);
+    if (!share.take(answerBytes)) {
+      const why = `the server's memory cannot hold this answer (${answerBytes} bytes) now: ${share.refusal}`;
+      ctx.logger.log("warning", "serve_job", `${client}: ${why}`);
+      response = syntheticFailure(request.version, EXIT_BUSY, `distcc-server: ERROR: ${why}; compile it locally`);
+      share.takeAnyway(answerSize(response));
+      summary.status = response.status;
+      summary.ret = EXIT_BUSY;
+      result = "REJ_OVERLOAD";
+      reason = why;
     }
   } finally {
     release();

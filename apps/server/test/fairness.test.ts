@@ -278,4 +278,20 @@ describe("A11: answers to clients that do not read are counted and bounded", () 
       await srv.stop();
     }
   });
+
+  it("an answer the budget cannot hold is not kept: the client is told the server is busy (STAT 114) and compiles it itself", async () => {
+    const srv = await startTestServer({ maxRequestMemory: 32 << 20, compilerLimits: { fileSizeMiB: 64 } });
+    try {
+      const r = decodeResponse((await exchange(srv.port, fill(40), { localAddress: "127.0.0.30" })).bytes, 1);
+      expect(r.status).toBe(114 << 8);
+      expect(Buffer.from(r.stderr).toString()).toMatch(/the server's memory cannot hold this answer \(41943\d\d\d bytes\) now: .*--max-client-request-memory.*; compile it locally/);
+      expect(r.object.length).toBe(0);
+      expect(await eventually(() => srv.jobs.length >= 1)).toBe(true);
+      expect(srv.jobs[0]?.result).toBe("REJ_OVERLOAD");
+      expect(srv.server.stats().memory?.used).toBe(0);
+      expect(await ok(srv.port, hello(), "127.0.0.40")).toBe(0);
+    } finally {
+      await srv.stop();
+    }
+  });
 });
