@@ -143,9 +143,9 @@ export class JobSlots {
     while (this.busy < this.capacity) {
       const at = this.pickWaiter();
       if (at < 0) return;
-      const [next] = this.waiters.splice(at, 1);
-      JobSlots.count(this.waitingByClient, next!.client, -1);
-      next!.grant(this.take(next!.client));
+      const next = this.waiters.splice(at, 1)[0] as Waiter;
+      JobSlots.count(this.waitingByClient, next.client, -1);
+      next.grant(this.take(next.client));
     }
   }
 }

@@ -90,7 +90,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "nice", flag: "--nice", short: "-N", kind: { type: "int", min: -20, max: 19 }, arg: "N", help: "niceness of the server and its compilers (default 5)" },
   { key: "jobLifetime", flag: "--job-lifetime", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "kill a job (pump tree and compile) that runs longer (0 = no limit; default 900)" },
   { key: "lifetime", flag: "--lifetime", kind: { type: "int", min: 0, max: 2_147_483_647 }, arg: "SECONDS", help: "exit after SECONDS, as distccd (running jobs get 10 s to finish; 0 = never; default 0)" },
-  { key: "readTimeout", flag: "--read-timeout", kind: { type: "int", min: 1, max: 3600 }, arg: "SECONDS", help: "drop a client that sends nothing for this long while sending its request (default 60)" },
+  { key: "readTimeout", flag: "--read-timeout", kind: { type: "int", min: 1, max: 3600 }, arg: "SECONDS", help: "drop a client that sends nothing for this long while sending its request, or takes nothing of its answer (default 60)" },
   { key: "maxConnections", flag: "--max-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once; beyond, new ones are closed (default 256)" },
   { key: "maxQueue", flag: "--max-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "complete requests waiting for a compile slot; beyond, refused (default 128)" },
   { key: "maxRequestMemory", flag: "--max-request-memory", kind: { type: "int", min: 1, max: 1_048_576 }, arg: "MB", help: "memory all requests being read or waiting, and answers being sent, may hold together; when full, those idle for a second are dropped before a newcomer is refused (default 1024)" },
