@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultMaxJobsPerClient, JobSlots } from "./job-slots.js";
+import { JobSlots } from "./job-slots.js";
 
 describe("JobSlots", () => {
   it("runs at most `capacity` at once, queues up to maxQueue, refuses beyond", async () => {
@@ -119,13 +119,5 @@ describe("JobSlots", () => {
     a2?.();
     expect(slots.running).toBe(0);
     expect(slots.queued).toBe(0);
-  });
-
-  it("the default per-address cap holds one slot back only when there are more slots than CPUs", () => {
-    expect(defaultMaxJobsPerClient(4, 2)).toBe(3);
-    expect(defaultMaxJobsPerClient(66, 64)).toBe(65);
-    expect(defaultMaxJobsPerClient(3, 2)).toBe(2);
-    expect(defaultMaxJobsPerClient(2, 2)).toBe(2);
-    expect(defaultMaxJobsPerClient(1, 8)).toBe(1);
   });
 });

@@ -15,11 +15,11 @@ interface Waiter {
  * queue and starve the others), is refused at once (REJ_OVERLOAD) instead of waiting without bound.
  *
  * Fair between client addresses (issue 14, A6: one address held every slot and, first in, first
- * out, every other client waited behind its whole queue): one address runs at most
- * `maxRunningPerClient` jobs, so a newcomer finds a slot held back for it; and a freed slot goes to
- * the waiting address with the fewest jobs running, among equals the one served longest ago (round
- * robin), not to the oldest waiter, so a queue of one address does not pass before another
- * address's single job.
+ * out, every other client waited behind its whole queue): a freed slot goes to the waiting address
+ * with the fewest jobs running, among equals the one served longest ago (round robin), not to the
+ * oldest waiter, so a queue of one address does not pass before another address's single job; and
+ * one address runs at most `maxRunningPerClient` jobs (default: every slot, so a client alone is
+ * never slowed; set lower, a newcomer finds a slot held back for it).
  */
 export class JobSlots {
   private busy = 0;
@@ -148,13 +148,4 @@ export class JobSlots {
       next.grant(this.take(next.client));
     }
   }
-}
-
-/**
- * The default `--max-client-jobs`: one slot held back for other addresses when there are more slots
- * than CPUs (the default --jobs is CPUs + 2), so one client alone still keeps every CPU busy;
- * otherwise every slot.
- */
-export function defaultMaxJobsPerClient(jobs: number, cpus: number): number {
-  return jobs > cpus ? Math.max(cpus, jobs - 1) : jobs;
 }

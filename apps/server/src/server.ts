@@ -10,7 +10,7 @@ import { DistccServerError } from "./errors.js";
 import type { JobContext } from "./job-context.js";
 import { formatJobSummary, type JobSummary } from "./job-result.js";
 import { defaultTempDir, JobFolders } from "./job-folder.js";
-import { defaultMaxJobsPerClient, JobSlots } from "./job-slots.js";
+import { JobSlots } from "./job-slots.js";
 import { JobStop } from "./job-stop.js";
 import { HelperLauncher, inlineLauncher, type ProcessLimits } from "./launcher.js";
 import { DEFAULT_TREE_BOUNDS } from "./pump-tree.js";
@@ -57,8 +57,8 @@ export interface ServerOptions {
   maxConnectionsPerClient?: number;
   /** Requests of one client address waiting for a slot; more are refused (default 32). */
   maxQueuePerClient?: number;
-  /** Compile slots one client address may hold at once (default: jobs - 1 when jobs exceed the
-   *  CPUs, else jobs; see defaultMaxJobsPerClient). Freed slots go to the address running fewest. */
+  /** Compile slots one client address may hold at once (default: every slot, so one client alone
+   *  is never slowed). Whatever the cap, a freed slot goes to the waiting address running fewest. */
   maxJobsPerClient?: number;
   /** Drop a connection whose command line is not complete after this long (default 15 000). */
   headerTimeoutMs?: number;
@@ -221,10 +221,9 @@ export interface JobService {
 export async function createJobService(options: ServerOptions = {}): Promise<JobService> {
   const logger = options.logger ?? silentLogger;
   const allow = allowListFor(options);
-  const cpus = availableParallelism();
-  const jobs = options.jobs ?? cpus + 2;
+  const jobs = options.jobs ?? availableParallelism() + 2;
   const maxQueue = options.maxQueue ?? 128;
-  const maxJobsPerClient = Math.min(jobs, options.maxJobsPerClient || defaultMaxJobsPerClient(jobs, cpus));
+  const maxJobsPerClient = Math.min(jobs, options.maxJobsPerClient || jobs);
   const slots = new JobSlots(jobs, maxQueue, Math.min(maxQueue, options.maxQueuePerClient ?? 32), maxJobsPerClient);
   const tempDir = options.tempDir ?? defaultTempDir();
   const folders = new JobFolders(tempDir);

@@ -48,7 +48,7 @@ export interface Settings {
   maxCompilerOutput: number;
   maxClientConnections: number;
   maxClientQueue: number;
-  /** Compile slots one client address may hold (0 = jobs - 1 when jobs exceed the CPUs, else jobs). */
+  /** Compile slots one client address may hold (0 = every slot). */
   maxClientJobs: number;
   /** Bytes of the request memory budget one client address may hold, in MB (0 = half of it). */
   maxClientRequestMemory: number;
@@ -120,7 +120,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "maxCompilerCpu", flag: "--max-compiler-cpu", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "CPU time of each compiler process (RLIMIT_CPU; 0 = no limit; default 600)" },
   { key: "maxClientConnections", flag: "--max-client-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once from one client address; beyond, new ones are closed (default 64)" },
   { key: "maxClientQueue", flag: "--max-client-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "requests of one client address waiting for a compile slot; beyond, refused (default 32)" },
-  { key: "maxClientJobs", flag: "--max-client-jobs", kind: { type: "int", min: 0, max: 1024 }, arg: "N", help: "compile slots one client address may hold at once; a freed slot goes to the waiting address running fewest (default 0 = --jobs - 1 when --jobs exceeds the CPUs, else --jobs)" },
+  { key: "maxClientJobs", flag: "--max-client-jobs", kind: { type: "int", min: 0, max: 1024 }, arg: "N", help: "compile slots one client address may hold at once, so that others find one free (0 = every slot, the default); whatever the cap, a freed slot goes to the waiting address running fewest" },
   { key: "config", flag: "--config", short: "-c", kind: { type: "string" }, arg: "FILE", help: "read settings from a JSON file (flags win over it)", flagOnly: true },
   { key: "help", flag: "--help", short: "-h", kind: { type: "bool" }, help: "show this help", flagOnly: true },
   { key: "version", flag: "--version", kind: { type: "bool" }, help: "show the version", flagOnly: true },
