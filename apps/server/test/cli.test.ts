@@ -155,7 +155,7 @@ describe("distcc-server command line", () => {
     expect(page).toContain("dcc_compile_ok 1\n");
     expect(page).toContain("dcc_max_kids 2\n");
     expect(page).toMatch(/dcc_longest_job hello\.c\n/);
-    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\n\n").slice(1).join("\n\n")) as { results: { COMPILE_OK: number } };
+    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { results: { COMPILE_OK: number } };
     expect(json.results.COMPILE_OK).toBe(1);
     expect(await httpGet(statsPort, "/metrics")).toContain('distcc_server_jobs_total{result="COMPILE_OK"} 1');
 

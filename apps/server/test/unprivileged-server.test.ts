@@ -28,7 +28,7 @@ describe("the server as the unprivileged user, --sandbox bwrap", () => {
     try {
       await waitForPort(port);
       await waitForPort(statsPort);
-      const json = JSON.parse((await httpGet(statsPort, "/json")).split("\n\n").slice(1).join("\n\n")) as { sandbox?: unknown };
+      const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { sandbox?: unknown };
       expect(json.sandbox).toEqual({ mode: "bwrap", state: "bwrap" });
 
       const bomb = encodeRequest({ version: 1, argv: ["gcc", "-c", "big.c", "-o", "big.o"], source: Buffer.from(`${"\n".repeat(10_000_000)}int x;\n`) });
