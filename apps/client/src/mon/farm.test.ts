@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseHostList } from "@x/distcc-hosts";
-import { judgeStatsBody } from "./farm-stats.js";
+import { judgeStatsBody, serverStatsSchema, type FarmAnswer } from "./farm-stats.js";
 import { formatCompilers, formatFarm, formatUptime } from "./farm-view.js";
 import { parseStatsSetting, statsTargets, StatsSettingError } from "./stats-targets.js";
 
@@ -37,7 +37,7 @@ describe("where the farm view asks each helper (DISTCC_STATS)", () => {
   });
 });
 
-const figures = {
+const json = {
   uptimeSeconds: 4000,
   running: 3,
   queued: 1,
@@ -46,10 +46,14 @@ const figures = {
   system: { loadAverage: [1.5, 1, 0.5], freeSpaceMb: 100 },
   results: { COMPILE_OK: 15 },
 };
+const figures = serverStatsSchema.parse(json);
+
+/** Why an answer is not figures ("" when it is). */
+const why = (a: FarmAnswer): string => (a.kind === "figures" ? "" : a.why);
 
 describe("judging a helper's /json", () => {
   it("reads our server's figures and ignores keys it does not know", () => {
-    const a = judgeStatsBody(200, JSON.stringify({ ...figures, somethingNew: [1] }));
+    const a = judgeStatsBody(200, JSON.stringify({ ...json, somethingNew: [1] }));
     expect(a.kind).toBe("figures");
     if (a.kind === "figures") expect(a.figures).toMatchObject({ running: 3, queued: 1, maxKids: 4, uptimeSeconds: 4000 });
   });
@@ -61,9 +65,9 @@ describe("judging a helper's /json", () => {
       kind: "bad-answer",
       why: "distccd's stats page, no /json (not our server?)",
     });
-    expect(judgeStatsBody(200, '{"running": 3,').why).toMatch(/^not JSON \(/);
-    expect(judgeStatsBody(200, JSON.stringify({ ...figures, running: "lots" })).why).toMatch(/^not a distcc-server \/json \(running: /);
-    expect(judgeStatsBody(200, "[]").why).toMatch(/^not a distcc-server \/json \(/);
+    expect(why(judgeStatsBody(200, '{"running": 3,'))).toMatch(/^not JSON \(/);
+    expect(why(judgeStatsBody(200, JSON.stringify({ ...json, running: "lots" })))).toMatch(/^not a distcc-server \/json \(running: /);
+    expect(why(judgeStatsBody(200, "[]"))).toMatch(/^not a distcc-server \/json \(/);
   });
 });
 
