@@ -4,6 +4,9 @@ export class WaitTimeoutError extends Error {
   readonly code = "TESTKIT_ERR_WAIT_TIMEOUT";
 }
 
+/** What a truthy look can be. */
+export type Truthy<T> = Exclude<T, false | 0 | 0n | "" | null | undefined>;
+
 export interface WaitForOptions {
   /** Give up after this long (default 5000 ms). */
   timeoutMs?: number;
@@ -29,7 +32,7 @@ function describeLast(last: unknown, error: unknown): string {
  * on throws), which is exactly how the hand-made loops this replaces went wrong, and its default of
  * 1 s is shorter than a process start on a loaded machine.
  */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<Truthy<T>> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const intervalMs = opts.intervalMs ?? 25;
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +41,7 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, opts
     let error: unknown;
     try {
       last = await check();
-      if (last) return last as NonNullable<T>;
+      if (last) return last as Truthy<T>;
     } catch (err) {
       error = err;
     }
