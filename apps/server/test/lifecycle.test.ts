@@ -65,17 +65,11 @@ describe("job lifecycle", () => {
     const srv = await startTestServer({ jobs: 1, maxQueue: 4 });
     try {
       const first = exchange(srv.port, hello());
-      const quitter = await new Promise<void>((resolve) => {
-        const s = connect({ port: srv.port, host: "127.0.0.1" }, () => {
-          s.write(hello());
-          setTimeout(() => {
-            s.destroy();
-            resolve();
-          }, 5);
-        });
-        s.on("error", () => {});
-      });
-      void quitter;
+      // The second client leaves once the server has its whole request queued behind the first.
+      const quitter = connect({ port: srv.port, host: "127.0.0.1" }, () => quitter.write(hello()));
+      quitter.on("error", () => {});
+      await waitFor("the second request to be queued", () => srv.server.stats().queued === 1, { intervalMs: 5 });
+      quitter.destroy();
       expect(decodeResponse((await first).bytes, 1).status).toBe(0);
       await waitFor("both connections to be recorded", () => srv.jobs.length >= 2, { intervalMs: 10 });
       expect(srv.jobs.map((j) => j.result).sort()).toEqual(["CLI_DISCONN", "COMPILE_OK"]);
