@@ -136,9 +136,15 @@ describe("mon: the farm view (each helper's own figures from its --stats /json)"
     // It was asked once; its connection is closed, nothing left behind.
     expect(mute.accepted()).toBe(1);
     await waitFor("the unanswered stats connection to close", () => mute.closed() === 1);
+
+    // Without --farm and with no agent yet: the farm all the same, and why the agent's part is missing.
+    const noAgent = await run(process.execPath, [cli, "mon", "--once"], { cwd: "/", env, timeoutMs: 20_000 });
+    expect(noAgent.code).toBe(1);
+    expect(noAgent.stderr).toMatch(/^distcc-client: no agent has run for .*state-odd yet\n$/);
+    expect(noAgent.stdout).toMatch(/^farm: 4 helpers, 1 with figures\n/);
   }, 60_000);
 
-  it("the live view keeps its pace while a helper does not answer, then says so", async () => {
+  it("the live view keeps its pace while a helper does not answer, then says so; it stops when its reader goes away", async () => {
     const mute = await mutePort();
     cleanups.push(mute.close);
     const m = await freePort();
@@ -156,7 +162,13 @@ describe("mon: the farm view (each helper's own figures from its --stats /json)"
         if (blocks.some((b) => b.includes("no answer in 1.5 s"))) resolve(blocks);
       });
     });
-    child.kill("SIGTERM");
+    // Its reader goes away (`mon | head`): it stops, without an EPIPE trace.
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    child.stdout.destroy();
+    expect(await exited).toBe(0);
+    expect(stderr).toBe("");
     const asking = frames.filter((f) => /^127\.0\.0\.1:\d+(\s+-){5}\s+asking\.\.\.$/m.test(f));
     // At least two frames (0.2 s apart) were drawn while the question was out: the view did not wait for it.
     expect(asking.length).toBeGreaterThanOrEqual(2);

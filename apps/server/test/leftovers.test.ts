@@ -82,18 +82,18 @@ describe.each(cases)("kill -9 of a server run as $who with --sandbox $sandbox", 
 
     // The compile runs: a job folder of this server, and compilers working in it.
     const jobFolder = (): string[] => readdirSync(temp).filter((n) => n.startsWith(`distcc-server-${first.child.pid}-`));
-    await waitFor("jobFolder().length === 1", () => jobFolder().length === 1, { timeoutMs: 20_000 });
+    await waitFor("the job folder of the first server", () => jobFolder().length === 1, { timeoutMs: 20_000 });
     const folder = join(temp, jobFolder()[0] as string);
-    await waitFor("processesMentioning(`${folder}/`).length > 0", () => processesMentioning(`${folder}/`).length > 0, { timeoutMs: 20_000 });
+    await waitFor("compilers working in the job folder", () => processesMentioning(`${folder}/`).length > 0, { timeoutMs: 20_000 });
 
     first.child.kill("SIGKILL");
-    await waitFor("processesMentioning(`${folder}/`).length === 0", () => processesMentioning(`${folder}/`).length === 0, { timeoutMs: 10_000 });
+    await waitFor("the compilers to die with their server", () => processesMentioning(`${folder}/`).length === 0, { timeoutMs: 10_000 });
     // The dead server's folder is still there...
     expect(readdirSync(temp)).toContain(jobFolder()[0]);
 
     // ...until the next server of this temp dir starts.
     const second = await startCli(temp, cache, sandbox, user);
-    await waitFor("readdirSync(temp).length === 0", () => readdirSync(temp).length === 0, { timeoutMs: 10_000 });
+    await waitFor("the next server to remove the folder left behind", () => readdirSync(temp).length === 0, { timeoutMs: 10_000 });
     second.child.kill("SIGTERM");
   });
 });

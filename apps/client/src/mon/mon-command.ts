@@ -109,7 +109,13 @@ export async function runMon(args: string[], env: Record<string, string | undefi
   const poller = "problem" in where ? undefined : new FarmPoller(where.targets, signal);
   // The first frame waits a moment for the helpers (most answer in a few ms), never a whole timeout.
   if (poller) await Promise.race([poller.poll(), sleep(Math.min(300, periodMs))]);
-  while (!signal?.aborted) {
+  // A reader that went away (`mon | head`): stop drawing rather than die on EPIPE.
+  let readerGone = false;
+  out.on("error", (err) => {
+    if (!isErrno(err, "EPIPE")) throw err;
+    readerGone = true;
+  });
+  while (!signal?.aborted && !readerGone) {
     void poller?.poll();
     const r = compose(farmOnly, () => agentView(env, Date.now()), poller ? formatFarm(poller.rows) : (where as { problem: string }));
     const text = r.code === 0 ? r.stdout : r.stderr.replace(/^distcc-client: /, "");
