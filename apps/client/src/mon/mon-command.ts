@@ -69,13 +69,13 @@ function compose(farmOnly: boolean, agent: () => MonResult, farm: string | { pro
 }
 
 /**
- * `distcc-client mon --once [--farm]`: one view of the agent's figures and the helpers' own (each
- * helper asked at once, for at most `farmTimeoutMs`: see fetchFarmStats).
+ * `distcc-client mon --once [--farm]`: one view of the agent's figures and the helpers' own (every
+ * helper asked at once, each for at most 1.5 s: see fetchFarmStats).
  */
-export async function monOnce(env: Record<string, string | undefined>, args: readonly string[] = [], now?: number, farmTimeoutMs?: number): Promise<MonResult> {
+export async function monOnce(env: Record<string, string | undefined>, args: readonly string[] = [], now?: number): Promise<MonResult> {
   const { farmTargets, fetchFarmStats, formatFarm } = await loadFarm();
   const where = farmTargets(env);
-  const farm = "problem" in where ? where : formatFarm(await fetchFarmStats(where.targets, farmTimeoutMs !== undefined ? { timeoutMs: farmTimeoutMs } : {}));
+  const farm = "problem" in where ? where : formatFarm(await fetchFarmStats(where.targets));
   return compose(args.includes("--farm"), () => agentView(env, now ?? Date.now()), farm);
 }
 
