@@ -14,6 +14,8 @@ export default defineConfig([
   // The processes a build starts: each is one self-contained file. On a weak client every ms of the
   // agent's start-up is build time; resolving and evaluating ~100 module files (zod's alone cost
   // ~85 ms of CPU) takes twice as long as one bundled file (measured: 145 -> 60 ms).
+  // undici is its own file, loaded by `mon` alone (src/mon/http-client.ts says why): the CLI keeps
+  // `import("./http-client.js")` as it is, which finds dist/http-client.js beside it.
   {
     entry: ["src/cli.ts", "src/agent-main.ts"],
     format: ["esm"],
@@ -21,5 +23,15 @@ export default defineConfig([
     target: "node20",
     splitting: false,
     noExternal: [/^@x\//, "zod"],
+    external: ["./http-client.js"],
+  },
+  {
+    entry: { "http-client": "src/mon/http-client.ts" },
+    format: ["esm"],
+    sourcemap: true,
+    target: "node20",
+    noExternal: ["undici"],
+    // undici is CommonJS and requires Node's modules: an ES module has no `require` of its own.
+    banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
   },
 ]);

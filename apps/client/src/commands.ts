@@ -34,7 +34,9 @@ Usage:
                                        for make CC="$(distcc-client launcher) gcc"
   distcc-client agent [status|stop]    run the agent in the foreground (normally started on demand),
                                        or show / stop the running one (e.g. after an upgrade)
-  distcc-client mon [--once] [--interval S]  live view of the agent: jobs per host, queue, throughput
+  distcc-client mon [--once] [--interval S] [--farm]
+                                       live view of the agent (jobs per host, queue, throughput) and of the
+                                       helpers' own figures from their --stats (--farm: those alone)
   distcc-client summary                the last build: which host compiled how many files, how long, fallbacks
   distcc-client doctor [COMPILER...]   per host: reachable? ours or distccd? which local compilers it serves
                                        (a real test compile, checked), and the exact fix for each it cannot
@@ -43,7 +45,8 @@ Usage:
 Environment: DISTCC_HOSTS, DISTCC_DIR (~/.distcc), DISTCC_VERBOSE, DISTCC_LOG, DISTCC_FALLBACK,
 DISTCC_SKIP_LOCAL_RETRY, DISTCC_IO_TIMEOUT, DISTCC_BACKOFF_PERIOD, DISTCC_SAVE_TEMPS, TMPDIR,
 DISTCC_NO_REWRITE_CROSS, DISTCC_AGENT_IDLE_TIMEOUT (seconds, 300), DISTCC_POLICY (fastest|distcc|random),
-DISTCC_SUMMARY (1 or a file: the summary of each build). See docs/client.md and docs/scheduling.md.
+DISTCC_SUMMARY (1 or a file: the summary of each build), DISTCC_STATS (where mon asks the helpers'
+figures: PORT, HOST[:PORT]=STATSPORT or =URL; 3633). See docs/client.md and docs/scheduling.md.
 `;
 
 /** Client commands that do not compile anything. */
@@ -102,7 +105,7 @@ export async function runCommand(
       return { stdout: report.text, stderr: "", code: report.code };
     }
     case "mon":
-      return monOnce(env); // live (no --once) only from the command line: see cli.ts
+      return monOnce(env, args); // live (no --once) only from the command line: see cli.ts
     case "summary":
       return buildSummary(env);
     case "agent":

@@ -115,7 +115,7 @@ function victimEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-describe("another local user cannot take over a build through the agent socket (issue 14, class 3)", () => {
+describe("another local user cannot take over a build through the agent socket", () => {
   const tmp = makeTempDir("client-takeover-");
   let nativeLauncher: string;
   const launchers = [

@@ -2,22 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
+import { makeTempDir, startDistccd, waitFor, type DistccdHandle } from "@x/testkit";
 import { agentPaths, makeCompilerLinks, packageFiles } from "../dist/index.js";
 import { clientEnv, distccdJobs, run, stopAgent, waitForJobs } from "./helpers.js";
 
 function startAgentProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [packageFiles().agentScript], { env, stdio: "ignore" });
   return { child, exited: new Promise((r) => child.once("exit", (code) => r(code))) };
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 describe("the resident agent", () => {
@@ -51,7 +42,7 @@ describe("the resident agent", () => {
     const first = await Promise.race([a.exited, b.exited]);
     expect(first).toBe(0);
     const paths = agentPaths(env);
-    expect(await waitFor(() => existsSync(paths.socketPath))).toBe(true);
+    await waitFor("the winning agent's socket", () => existsSync(paths.socketPath), { timeoutMs: 10_000 });
     expect(statSync(paths.socketPath).mode & 0o777).toBe(0o600);
     expect(statSync(paths.agentDir).mode & 0o777).toBe(0o700);
     const alive = [a.child, b.child].filter((c) => c.exitCode === null);
@@ -69,15 +60,7 @@ describe("the resident agent", () => {
     expect(existsSync(paths.socketPath)).toBe(true);
     const a = startAgentProcess(env);
     children.push(a.child);
-    const connected = await waitFor(() => {
-      try {
-        return statSync(join(paths.agentDir, "agent.pid")).isFile();
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-        return false;
-      }
-    });
-    expect(connected).toBe(true);
+    await waitFor("the new agent's pid file", () => statSync(join(paths.agentDir, "agent.pid")).isFile(), { timeoutMs: 10_000 });
     writeFileSync(join(tmp.path, "stale.c"), "int s(void) { return 1; }\n");
     const r = await run(process.execPath, [packageFiles().cliScript, "gcc", "-c", "stale.c", "-o", "stale.o"], {
       cwd: tmp.path,
@@ -94,7 +77,7 @@ describe("the resident agent", () => {
     expect((await run(process.execPath, [cli, "agent", "status"], { cwd: tmp.path, env })).code).toBe(1);
     const a = startAgentProcess(env);
     children.push(a.child);
-    expect(await waitFor(() => existsSync(join(agentPaths(env).agentDir, "agent.pid")))).toBe(true);
+    await waitFor("the agent's pid file", () => existsSync(join(agentPaths(env).agentDir, "agent.pid")), { timeoutMs: 10_000 });
     const status = await run(process.execPath, [cli, "agent", "status"], { cwd: tmp.path, env });
     expect(status.stdout).toContain(String(a.child.pid));
     const stop = await run(process.execPath, [cli, "agent", "stop"], { cwd: tmp.path, env });

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { makeCompilerLinks } from "../dist/index.js";
+import { waitFor } from "@x/testkit";
 
 export interface RunResult {
   code: number | null;
@@ -105,13 +106,13 @@ export function distccdJobs(log: string): { ok: number; error: number } {
   };
 }
 
-/** distccd writes its job summary just after the answer: wait (bounded) until the log shows `want`. */
+/**
+ * distccd writes its job summary just after the answer: wait until the log shows at least `want`
+ * (the counts then), or fail naming what was missing.
+ */
 export async function waitForJobs(log: () => string, want: { ok?: number; error?: number }, timeoutMs = 5000): Promise<{ ok: number; error: number }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return waitFor(`the distccd log to count at least ${JSON.stringify(want)} jobs`, () => {
     const now = distccdJobs(log());
-    if ((want.ok === undefined || now.ok >= want.ok) && (want.error === undefined || now.error >= want.error)) return now;
-    if (Date.now() > deadline) return now;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+    return (want.ok === undefined || now.ok >= want.ok) && (want.error === undefined || now.error >= want.error) ? now : undefined;
+  }, { timeoutMs });
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
+import { makeTempDir, startDistccd, waitFor, type DistccdHandle } from "@x/testkit";
 import { SpeedModel } from "@x/distcc-scheduler";
 import { countingProxy, type FakeHost } from "./fake-hosts.js";
 import { clientEnv, makeLinks, run, stopAgent } from "./helpers.js";
@@ -19,12 +19,11 @@ function hostId(host: string): string {
 
 /** `distcc-client summary`, once the agent's status shows `done` finished jobs (it writes it within 250 ms). */
 async function summaryWhenDone(env: NodeJS.ProcessEnv, done: number): Promise<string> {
-  for (let i = 0; ; i++) {
+  return waitFor(`a summary with ${done} jobs compiled`, async () => {
     const r = await run(process.execPath, [cli, "summary"], { cwd: "/", env });
     const m = /^(\d+) of \d+ jobs compiled/m.exec(r.stdout);
-    if ((m && Number(m[1]) >= done) || i > 50) return r.stdout + r.stderr;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return m && Number(m[1]) >= done ? r.stdout + r.stderr : undefined;
+  }, { timeoutMs: 10_000, intervalMs: 100 });
 }
 
 /** Jobs compiled at a place, by the name `summary` gives it (a host as the host list writes it). */
@@ -94,7 +93,7 @@ describe("placement: the default policy with helpers of different speed (real di
     expect(mon.stdout).toMatch(/^localhost\s+0\/2\s+\d+\s/m);
 
     // The build is over after a quiet gap: the asked-for summary file, and the learned model under DISTCC_DIR.
-    for (let i = 0; i < 60 && !existsSync(summaryFile); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor("the summary file, once the build is over", () => existsSync(summaryFile), { timeoutMs: 6000 });
     expect(readFileSync(summaryFile, "utf8")).toMatch(/^distcc-client: build for \d+\.\d s\n16 of 16 jobs compiled/);
     await stopAgent(distccDir);
     const after = await run(process.execPath, [cli, "mon", "--once"], { cwd: "/", env });

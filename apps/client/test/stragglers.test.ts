@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
+import { makeTempDir, startDistccd, waitFor, type DistccdHandle } from "@x/testkit";
 import { SpeedModel } from "@x/distcc-scheduler";
 import { listen } from "./fake-hosts.js";
 import { clientEnv, makeLinks, run, stopAgent } from "./helpers.js";
@@ -123,7 +123,7 @@ describe("straggler copies: a job stuck on a helper is compiled again here, the 
     expect(ours.o.equals(readFileSync(join(dir, "obj/a.o")))).toBe(true);
     expect(ours.d).toBe(readFileSync(join(dir, "obj/a.d"), "utf8"));
     // The losing attempt was given up (its connection closed), and nothing private is left behind.
-    for (let i = 0; i < 50 && proxy.abandoned() === 0; i++) await new Promise((res) => setTimeout(res, 100));
+    await waitFor("the losing attempt's connection to close", () => proxy.abandoned() > 0);
     expect(proxy.abandoned()).toBe(1);
     expect(readdirSync(join(distccDir, "agent")).filter((f) => /^(cpp|copy)-/.test(f))).toEqual([]);
     expect(readdirSync(join(dir, "obj")).sort()).toEqual(["a.d", "a.o"]);
@@ -153,7 +153,7 @@ describe("straggler copies: a job stuck on a helper is compiled again here, the 
     const ours = readFileSync(join(dir, "obj/a.o"));
     expect((await run("gcc", ["-O2", "-c", "a.c", "-o", "obj/a.o"], { cwd: dir, env: process.env })).code).toBe(0);
     expect(ours.equals(readFileSync(join(dir, "obj/a.o")))).toBe(true);
-    for (let i = 0; i < 50 && stuck.abandoned() === 0; i++) await new Promise((res) => setTimeout(res, 100));
+    await waitFor("the stuck attempt's connection to close", () => stuck.abandoned() > 0);
     expect(stuck.abandoned()).toBe(1);
   }, 60_000);
 });

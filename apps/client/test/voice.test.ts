@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, makeTempDir, startDistccd, unprivilegedUser, type DistccdHandle } from "@x/testkit";
+import { freePort, makeTempDir, startDistccd, unprivilegedUser, waitFor, type DistccdHandle } from "@x/testkit";
 import { listen } from "./fake-hosts.js";
 import { clientEnv, makeLinks, run, stopAgent } from "./helpers.js";
 import { startDistccServer, type ServerHandle } from "./our-server.js";
@@ -65,12 +65,11 @@ describe("the client says what distcc says, and what it knows", () => {
   /** The agent closed the build (its quiet gap passed): the next job starts a new one. */
   async function buildEnded(distccDir: string): Promise<void> {
     const file = join(distccDir, "agent", "status.json");
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (existsSync(file) && JSON.parse(readFileSync(file, "utf8")).build?.endedAt !== undefined) return;
-      if (Date.now() > deadline) throw new Error(`the agent never ended its build: ${existsSync(file) ? readFileSync(file, "utf8") : "no status"}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The status file is replaced (unlink + rename): a look that finds none or half a file is "not yet".
+    await waitFor("the agent to end its build (status.json's build.endedAt)", () => JSON.parse(readFileSync(file, "utf8")).build?.endedAt !== undefined, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
   }
 
   async function summary(distccDir: string): Promise<string> {
@@ -262,13 +261,10 @@ describe("the client says what distcc says, and what it knows", () => {
         const first = await run("make", ["-j4", `CC=${launcher} gcc`], { cwd: p.dir, env });
         expect(first.code, first.stderr).toBe(0);
         // The build's summary lists it, with why, once the connect timeout has passed.
-        const deadline = Date.now() + 20_000;
-        let s = await summary(p.distccDir);
-        while (!s.includes(host)) {
-          if (Date.now() > deadline) throw new Error(`summary never listed ${host}:\n${s}`);
-          await new Promise((r) => setTimeout(r, 100));
-          s = await summary(p.distccDir);
-        }
+        const s = await waitFor(`the summary to list ${host}`, async () => {
+          const text = await summary(p.distccDir);
+          return text.includes(host) ? text : undefined;
+        }, { timeoutMs: 20_000, intervalMs: 100 });
         expect(s).toMatch(new RegExp(`^  127\\.0\\.0\\.1:${silent.port}\\s+0 jobs\\s+-  failed: \\dx connect timed out \\(DISTCC_CONNECT_TIMEOUT\\)$`, "m"));
         // And the next build names it: backed off, not tried by every job again.
         await buildEnded(p.distccDir);

@@ -14,26 +14,30 @@ export function requestPath(head: string): string {
 }
 
 /**
+ * Our own pages (`/json`, `/metrics`) are plain HTTP/1.0 with CRLF line ends and a length: strict
+ * clients (undici, which `distcc-client mon` uses) refuse distccd's bare LF.
+ */
+function httpAnswer(type: string, body: string): string {
+  return `HTTP/1.0 200 OK\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/**
  * The `--stats` HTTP endpoint. Written on a raw socket, not node:http, because distccd's page must
  * be byte-compatible: HTTP/1.0, LF line ends, three headers, close. `/metrics` gives Prometheus text,
- * `/json` JSON; every other path gives distccd's page (its monitors fetch `/`).
+ * `/json` JSON (both with CRLF headers, see httpAnswer); every other path gives distccd's page (its
+ * monitors fetch `/`).
  */
 export function createStatsServer(opts: { stats: ServerStats; allow: AllowList; tempDir: string }): Server {
   const answer = async (socket: Socket, head: string): Promise<void> => {
     const path = requestPath(head);
     const [snapshot, sys] = [opts.stats.snapshot(), await collectSystemFigures(opts.tempDir)];
-    let type = "text/plain";
-    let body: string;
     if (path === "/metrics") {
-      type = "text/plain; version=0.0.4";
-      body = renderPrometheus(snapshot, sys);
+      socket.end(httpAnswer("text/plain; version=0.0.4", renderPrometheus(snapshot, sys)));
     } else if (path === "/json" || path === "/stats.json") {
-      type = "application/json";
-      body = renderJsonStats(snapshot, sys);
+      socket.end(httpAnswer("application/json", renderJsonStats(snapshot, sys)));
     } else {
-      body = renderDistccdStats(snapshot, sys);
+      socket.end(`HTTP/1.0 200 OK\nContent-Type: text/plain\nConnection: close\n\n${renderDistccdStats(snapshot, sys)}`);
     }
-    socket.end(`HTTP/1.0 200 OK\nContent-Type: ${type}\nConnection: close\n\n${body}`);
   };
 
   return createServer((socket) => {

@@ -3,6 +3,7 @@
 // may load the client's code, write outside the job folder or show a server file; the server keeps
 // serving. What Debian's distccd 3.4 does with each is recorded in docs/server-refusals.md (it runs
 // them all, except `-fplugin=` spelled that way).
+import { waitFor } from "@x/testkit";
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { readFileSync } from "node:fs";
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import { encodeRequest, type CompileRequest, type CompileResponse } from "@x/distcc-protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JobSummary } from "../src/job-result.js";
-import { clientDir, disassembly, distccEnv, eventually, exchange, jobAfter, run, startTestServer, type TestServer } from "./helpers.js";
+import { clientDir, disassembly, distccEnv, exchange, jobAfter, run, startTestServer, type TestServer } from "./helpers.js";
 import { decodeResponse } from "./wire.js";
 
 let srv: TestServer;
@@ -296,7 +297,7 @@ describe("what real builds send still distributes (Debian's distcc client, no fa
       const ok = srv.server.stats().results.COMPILE_OK;
       const remote = await run("distcc", [compiler, ...args, "-o", out("remote")], { cwd: dir.path, env: distccEnv(`${srv.hosts},lzo`, dir.distccDir) });
       expect(remote.code, remote.stderr).toBe(0);
-      expect(await eventually(() => srv.server.stats().results.COMPILE_OK === ok + 1)).toBe(true);
+      await waitFor("srv.server.stats().results.COMPILE_OK === ok + 1", () => srv.server.stats().results.COMPILE_OK === ok + 1);
       const local = await run(compiler, [...args, "-o", out("local")], { cwd: dir.path });
       expect(local.code, local.stderr).toBe(0);
       if (assemble) expect(readFileSync(join(dir.path, "remote.s"), "utf8").replace(/\.file.*\n/, "")).toBe(readFileSync(join(dir.path, "local.s"), "utf8").replace(/\.file.*\n/, ""));

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, makeTempDir, waitForPort } from "@x/testkit";
+import { freePort, makeTempDir, waitFor, waitForPort } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientDir, distccEnv, run, httpGet } from "./helpers.js";
 import { capture, decodeResponse } from "./wire.js";
@@ -106,7 +106,7 @@ describe("distcc-server command line", () => {
     await waitForPort(port);
     const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "mapped.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port}`, dir.distccDir) });
     expect(r.code, r.stderr).toBe(0);
-    for (let i = 0; i < 100 && !readFileSync(log, "utf8").includes("(job_summary)"); i++) await new Promise((res) => setTimeout(res, 20));
+    await waitFor("the job's summary line in the log", () => readFileSync(log, "utf8").includes("(job_summary)"));
     child.kill("SIGTERM");
     expect(await exited(child)).toBe(0);
     const text = readFileSync(log, "utf8");
@@ -146,20 +146,19 @@ describe("distcc-server command line", () => {
     expect(r.code, r.stderr).toBe(0);
 
     // The client has its object before the server has counted the job: wait for the count.
-    let page = await httpGet(statsPort, "/");
-    for (let i = 0; i < 100 && !page.includes("dcc_compile_ok 1\n"); i++) {
-      await new Promise((res) => setTimeout(res, 20));
-      page = await httpGet(statsPort, "/");
-    }
+    const page = await waitFor("the stats page to count the job", async () => {
+      const text = await httpGet(statsPort, "/");
+      return text.includes("dcc_compile_ok 1\n") ? text : undefined;
+    });
     expect(page.startsWith("HTTP/1.0 200 OK\nContent-Type: text/plain\nConnection: close\n\nargv /distccd\n<distccstats>\n")).toBe(true);
     expect(page).toContain("dcc_compile_ok 1\n");
     expect(page).toContain("dcc_max_kids 2\n");
     expect(page).toMatch(/dcc_longest_job hello\.c\n/);
-    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\n\n").slice(1).join("\n\n")) as { results: { COMPILE_OK: number } };
+    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { results: { COMPILE_OK: number } };
     expect(json.results.COMPILE_OK).toBe(1);
     expect(await httpGet(statsPort, "/metrics")).toContain('distcc_server_jobs_total{result="COMPILE_OK"} 1');
 
-    for (let i = 0; i < 100 && !readFileSync(log, "utf8").includes("(job_summary)"); i++) await new Promise((res) => setTimeout(res, 20));
+    await waitFor("the job's summary line in the log", () => readFileSync(log, "utf8").includes("(job_summary)"));
     const text = readFileSync(log, "utf8");
     expect(text).toMatch(/distcc-server\[\d+\] \(job_summary\) client: 127\.0\.0\.1:\d+ COMPILE_OK exit:0 sig:0 core:0 ret:0 time:\d+ms x86_64-linux-gnu-gcc hello\.c/);
     expect(text).toContain("accepting clients from this machine only");
@@ -167,7 +166,7 @@ describe("distcc-server command line", () => {
     renameSync(log, `${log}.1`);
     child.kill("SIGHUP");
     const reopened = (): boolean => existsSync(log) && readFileSync(log, "utf8").includes("log file reopened");
-    for (let i = 0; i < 250 && !reopened(); i++) await new Promise((res) => setTimeout(res, 20));
+    await waitFor("the log file reopened after SIGHUP", reopened);
     expect(readFileSync(log, "utf8")).toContain("log file reopened");
 
     child.kill("SIGTERM");
@@ -208,17 +207,16 @@ describe("distcc-server command line", () => {
     await waitForPort(port);
     const pid = Number(readFileSync(pidFile, "utf8"));
     process.kill(pid, "SIGTERM");
-    for (let i = 0; i < 200; i++) {
+    await waitFor(`the daemon (pid ${pid}) to exit`, () => {
       try {
         process.kill(pid, 0);
-      } catch {
-        break;
+        return false;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+        return true;
       }
-      await new Promise((res) => setTimeout(res, 25));
-    }
-    expect(() => process.kill(pid, 0)).toThrow();
-    for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((res) => setTimeout(res, 20));
-    expect(existsSync(pidFile)).toBe(false);
+    });
+    await waitFor("the daemon's pid file to be removed", () => !existsSync(pidFile));
   });
 
   it("a temp dir where job folders cannot be made: clear message at start, exit 100", async () => {
@@ -259,16 +257,10 @@ describe("distcc-server command line", () => {
     const child = spawn(process.execPath, [CLI, "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", shared], { stdio: "ignore", env: cliEnv() });
     children.push(child);
     await waitForPort(port);
-    let uid = "0";
-    for (let i = 0; i < 100 && uid === "0"; i++) {
-      uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? "0";
-      if (uid === "0") await new Promise((res) => setTimeout(res, 20));
-    }
-    expect(uid).not.toBe("0");
+    await waitFor("the server to drop root", () => (/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? "0") !== "0");
     const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "dropped.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port}`, dir.distccDir) });
     expect(r.code, r.stderr).toBe(0);
-    for (let i = 0; i < 150 && readdirSync(shared).length > 0; i++) await new Promise((res) => setTimeout(res, 20));
-    expect(readdirSync(shared)).toEqual([]);
+    await waitFor(`the job folders in ${shared} to be removed`, () => readdirSync(shared).length === 0);
     child.kill("SIGTERM");
     expect(await exited(child)).toBe(0);
   });

@@ -1,7 +1,8 @@
 import { readFileSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientDir, diagnosticLines, disassembly, distccEnv, eventually, run, startTestServer, type TestServer } from "./helpers.js";
+import { waitFor } from "@x/testkit";
+import { clientDir, diagnosticLines, disassembly, distccEnv, run, startTestServer, type TestServer } from "./helpers.js";
 
 const HELLO_H = "#define GREETING \"hello\"\nint twice(int x);\n";
 const HELLO_C = '#include <stdio.h>\n#include "hello.h"\nint twice(int x) { return 2 * x; }\nint main(void) { printf("%s %d\\n", GREETING, twice(21)); return 0; }\n';
@@ -42,7 +43,7 @@ describe.each([
     const before = okCount();
     const remote = await run("distcc", [compiler, ...args, "-c", source, "-o", `${tag}-remote.o`], { cwd: dir.path, env: env() });
     expect(remote.code, remote.stderr).toBe(0);
-    expect(await eventually(() => okCount() === before + 1)).toBe(true); // it really ran on our server
+    await waitFor("okCount() === before + 1", () => okCount() === before + 1); // it really ran on our server
     const local = await run(compiler, [...args, "-c", source, "-o", `${tag}-local.o`], { cwd: dir.path });
     expect(local.code).toBe(0);
     expect(await disassembly(`${tag}-remote.o`, dir.path)).toBe(await disassembly(`${tag}-local.o`, dir.path));
@@ -57,7 +58,7 @@ describe.each([
     const remote = await run("distcc", ["gcc", "-Wall", "-c", "warning.c", "-o", `${tag}-w.o`], { cwd: dir.path, env: env() });
     const local = await run("gcc", ["-Wall", "-c", "warning.c", "-o", `${tag}-wl.o`], { cwd: dir.path });
     expect(remote.code).toBe(0);
-    expect(await eventually(() => okCount() === before + 1)).toBe(true);
+    await waitFor("okCount() === before + 1", () => okCount() === before + 1);
     expect(diagnosticLines(remote.stderr)).toEqual(diagnosticLines(local.stderr));
     expect(diagnosticLines(remote.stderr).length).toBeGreaterThan(0);
   });
@@ -68,7 +69,7 @@ describe.each([
     const local = await run("gcc", ["-c", "error.c", "-o", `${tag}-el.o`], { cwd: dir.path });
     expect(remote.code).toBe(local.code);
     expect(local.code).toBe(1);
-    expect(await eventually(() => srv.server.stats().results.COMPILE_ERROR === before + 1)).toBe(true);
+    await waitFor("srv.server.stats().results.COMPILE_ERROR === before + 1", () => srv.server.stats().results.COMPILE_ERROR === before + 1);
     expect(diagnosticLines(remote.stderr)).toEqual(diagnosticLines(local.stderr));
   });
 
@@ -101,7 +102,7 @@ describe.each([
       env: { ...env(), PATH: `${masq}:${process.env.PATH}` },
     });
     expect(remote.code, remote.stderr).toBe(0);
-    expect(await eventually(() => okCount() === before + 1)).toBe(true);
+    await waitFor("okCount() === before + 1", () => okCount() === before + 1);
     await run("gcc", ["-O2", "-c", "hello.c", "-o", `${tag}-ml.o`], { cwd: dir.path });
     expect(await disassembly(`${tag}-m.o`, dir.path)).toBe(await disassembly(`${tag}-ml.o`, dir.path));
   });
@@ -119,7 +120,7 @@ describe("cross compilers", () => {
       env: distccEnv(`${srv.hosts},lzo`, dir.distccDir),
     });
     expect(remote.code, remote.stderr).toBe(0);
-    expect(await eventually(() => okCount() === before + 1)).toBe(true);
+    await waitFor("okCount() === before + 1", () => okCount() === before + 1);
     await run("arm-linux-gnueabihf-gcc", ["-O2", "-c", "hello.c", "-o", "arm-local.o"], { cwd: dir.path });
     const file = await run("file", ["arm-remote.o"], { cwd: dir.path });
     expect(file.stdout).toMatch(/ARM/);
@@ -143,7 +144,7 @@ describe("refusals a real client understands", () => {
     expect(r.code).not.toBe(0);
     // Not installed there at all: distccd's words (its test suite greps them), with why.
     expect(r.stderr).toContain('distcc-server: ERROR: failed to exec mycc: compiler "mycc" is not installed on this server');
-    expect(await eventually(() => /mycc/.test(srv.jobs.at(-1)?.reason ?? ""))).toBe(true);
+    await waitFor("/mycc/.test(srv.jobs.at(-1)?.reason ?? \"\")", () => /mycc/.test(srv.jobs.at(-1)?.reason ?? ""));
     expect(await srv.leftovers()).toEqual([]);
   });
 });

@@ -1,12 +1,13 @@
 // Our extensions on the server side (docs/protocol-extensions.md): the XSRV trailer a real distcc
 // client never notices, XREQ identity resolution, XCAP, and malformed extension packets.
+import { waitFor } from "@x/testkit";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DOCTOR_PROBE_COMPILER, concatChunks, encodeExtensionPacket, encodeRequest, queryCapabilities, sendCompileJob, toWireIdentity, type CompileRequest,
 } from "@x/distcc-protocol";
-import { clientDir, disassembly, distccEnv, eventually, exchange, run, startTestServer, toolchainIndex, type TestServer } from "./helpers.js";
+import { clientDir, disassembly, distccEnv, exchange, run, startTestServer, toolchainIndex, type TestServer } from "./helpers.js";
 import { decodeResponseAndTrailer } from "./wire.js";
 
 const WARNING_C = "int f(int x) { int unused; return x; }\n";
@@ -48,7 +49,7 @@ describe("the XSRV trailer", () => {
       expect(remote.code, remote.stderr).toBe(0);
       expect(remote.stdout).toBe(local.stdout);
       expect(remote.stderr.replaceAll(/^.*\|.*$\n?/gm, "")).toBe(local.stderr.replaceAll(/^.*\|.*$\n?/gm, ""));
-      expect(await eventually(() => srv.server.stats().results.COMPILE_OK === before + 1)).toBe(true); // ran here, counted OK
+      await waitFor("srv.server.stats().results.COMPILE_OK === before + 1", () => srv.server.stats().results.COMPILE_OK === before + 1); // ran here, counted OK
       expect(await disassembly("remote.o", dir.path)).toBe(await disassembly("local.o", dir.path));
     }
   });
@@ -113,7 +114,7 @@ describe("doctor's probe", () => {
     expect(probe.response.status >> 8).toBe(110);
     expect(probe.server).toBe("ours");
     expect(Buffer.from(probe.response.stderr).toString()).toMatch(/^distcc-server: ERROR: /);
-    expect(await eventually(() => srv.server.stats().probes === before.probes + 1)).toBe(true);
+    await waitFor("srv.server.stats().probes === before.probes + 1", () => srv.server.stats().probes === before.probes + 1);
     const afterProbe = srv.server.stats();
     expect(afterProbe.results).toEqual(before.results);
     expect(Object.keys(afterProbe.reasons).filter((r) => r.includes(DOCTOR_PROBE_COMPILER))).toEqual([]);
@@ -123,7 +124,7 @@ describe("doctor's probe", () => {
 
     const refused = await sendCompileJob({ host: "127.0.0.1", port: srv.port }, job("no-such-compiler-gcc"), { readTrailer: true });
     expect(refused.response.status >> 8).toBe(110);
-    expect(await eventually(() => srv.server.stats().results.OTHER === before.results.OTHER + 1)).toBe(true);
+    await waitFor("srv.server.stats().results.OTHER === before.results.OTHER + 1", () => srv.server.stats().results.OTHER === before.results.OTHER + 1);
     expect(Object.keys(srv.server.stats().reasons).some((r) => r.includes("no-such-compiler-gcc"))).toBe(true);
     expect(srv.lines.some((l) => /^warning \(check_request\) .*no-such-compiler-gcc/.test(l))).toBe(true);
     expect(srv.server.stats().probes).toBe(before.probes + 1);

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { makeTempDir } from "@x/testkit";
+import { makeTempDir, waitFor, WaitTimeoutError } from "@x/testkit";
 import { ToolchainIndex } from "@x/distcc-toolchain";
 import { startServer, type DistccServer, type ServerOptions } from "../src/index.js";
 import type { Logger } from "../src/logger.js";
@@ -61,7 +61,10 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     jobs,
     leftovers: async () => {
       // A real client has its answer (and exits) before the server has removed the job's folder.
-      await eventually(() => readdirSync(temp.path).length === 0);
+      // Not there in time: the caller's expect shows what stayed.
+      await waitFor("the job folders to be removed", () => readdirSync(temp.path).length === 0).catch((err: unknown) => {
+        if (!(err instanceof WaitTimeoutError)) throw err;
+      });
       return readdirSync(temp.path);
     },
     async stop() {
@@ -134,22 +137,9 @@ export function diagnosticLines(stderr: string): string[] {
   return stderr.split("\n").filter((l) => /^[^ ]+:\d+:\d+: (error|warning|note):/.test(l));
 }
 
-/** Waits (briefly) until the server has recorded more than `count` jobs; returns the newest. */
+/** Waits until the server has recorded more than `count` jobs; returns the newest. */
 export async function jobAfter(srv: TestServer, count: number): Promise<JobSummary> {
-  for (let i = 0; i < 200 && srv.jobs.length <= count; i++) await new Promise((r) => setTimeout(r, 10));
-  const job = srv.jobs.at(-1);
-  if (!job || srv.jobs.length <= count) throw new Error("the server recorded no job");
-  return job;
-}
-
-/** Polls `condition` every 10 ms for up to `timeoutMs`; resolves with its last value. */
-export async function eventually(condition: () => boolean, timeoutMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
+  return waitFor(`the server to record job ${count + 1}`, () => (srv.jobs.length > count ? srv.jobs.at(-1) : undefined), { intervalMs: 10 });
 }
 
 /** A plain HTTP/1.0 GET on 127.0.0.1 (the stats port), the whole answer with its headers. */

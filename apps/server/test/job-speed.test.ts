@@ -1,13 +1,14 @@
 // What the server does to be cheaper per job must change nothing a client sees: `-pipe` objects
 // are byte for byte those of a compile without it, and job folders on a memory filesystem are
 // removed after every kind of end.
+import { waitFor } from "@x/testkit";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultTempDir, isMemoryFilesystem, JobFolders } from "../src/job-folder.js";
 import { serverFlags } from "../src/prepare-job.js";
-import { clientDir, distccEnv, eventually, exchange, jobAfter, run, startTestServer, type TestServer } from "./helpers.js";
+import { clientDir, distccEnv, exchange, jobAfter, run, startTestServer, type TestServer } from "./helpers.js";
 import { capture, decodeResponse } from "./wire.js";
 
 const C_SOURCE = '#include <stdio.h>\nstatic int sq(int x) { return x * x; }\nint main(void) { for (int i = 0; i < 3; i++) printf("%d\\n", sq(i)); return 0; }\n';
@@ -80,7 +81,7 @@ describe("job folders on a memory filesystem", () => {
   let shm: string;
   let srv: TestServer;
   let dir: ReturnType<typeof clientDir>;
-  const empty = (): Promise<boolean> => eventually(() => readdirSync(shm).length === 0);
+  const empty = (): Promise<boolean> => waitFor(`${shm} to be empty`, () => readdirSync(shm).length === 0);
 
   beforeAll(async () => {
     shm = mkdtempSync("/dev/shm/distcc-server-test-");

@@ -5,9 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeRequest } from "@x/distcc-protocol";
-import { freePort, unprivilegedUser, waitForPort } from "@x/testkit";
+import { freePort, unprivilegedUser, waitForPort, waitFor } from "@x/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually } from "./helpers.js";
 
 // kill -9 of the server (the CLI, as root and as an unprivileged user, with and without the
 // sandbox): its compilers must die with it, and the next server of the same temp dir removes the
@@ -83,18 +82,18 @@ describe.each(cases)("kill -9 of a server run as $who with --sandbox $sandbox", 
 
     // The compile runs: a job folder of this server, and compilers working in it.
     const jobFolder = (): string[] => readdirSync(temp).filter((n) => n.startsWith(`distcc-server-${first.child.pid}-`));
-    expect(await eventually(() => jobFolder().length === 1, 20_000)).toBe(true);
+    await waitFor("the job folder of the first server", () => jobFolder().length === 1, { timeoutMs: 20_000 });
     const folder = join(temp, jobFolder()[0] as string);
-    expect(await eventually(() => processesMentioning(`${folder}/`).length > 0, 20_000)).toBe(true);
+    await waitFor("compilers working in the job folder", () => processesMentioning(`${folder}/`).length > 0, { timeoutMs: 20_000 });
 
     first.child.kill("SIGKILL");
-    expect(await eventually(() => processesMentioning(`${folder}/`).length === 0, 10_000)).toBe(true);
+    await waitFor("the compilers to die with their server", () => processesMentioning(`${folder}/`).length === 0, { timeoutMs: 10_000 });
     // The dead server's folder is still there...
     expect(readdirSync(temp)).toContain(jobFolder()[0]);
 
     // ...until the next server of this temp dir starts.
     const second = await startCli(temp, cache, sandbox, user);
-    expect(await eventually(() => readdirSync(temp).length === 0, 10_000)).toBe(true);
+    await waitFor("the next server to remove the folder left behind", () => readdirSync(temp).length === 0, { timeoutMs: 10_000 });
     second.child.kill("SIGTERM");
   });
 });

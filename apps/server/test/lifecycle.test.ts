@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { makeTempDir } from "@x/testkit";
+import { makeTempDir, waitFor } from "@x/testkit";
 import { encodeRequest } from "@x/distcc-protocol";
 import { describe, expect, it } from "vitest";
 import { exchange, jobAfter, startTestServer } from "./helpers.js";
@@ -43,7 +43,7 @@ describe("job lifecycle", () => {
     const srv = await startTestServer({ jobs: 1 });
     const running = exchange(srv.port, hello());
     // Wait until the server has the whole request (a job is running or queued).
-    for (let i = 0; i < 200 && srv.server.stats().running === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor("the job to be running", () => srv.server.stats().running > 0, { intervalMs: 5 });
     const closing = srv.server.close({ graceMs: 10_000 });
     const refused = await new Promise<string>((resolve) => {
       const s = connect({ port: srv.port, host: "127.0.0.1" });
@@ -65,19 +65,13 @@ describe("job lifecycle", () => {
     const srv = await startTestServer({ jobs: 1, maxQueue: 4 });
     try {
       const first = exchange(srv.port, hello());
-      const quitter = await new Promise<void>((resolve) => {
-        const s = connect({ port: srv.port, host: "127.0.0.1" }, () => {
-          s.write(hello());
-          setTimeout(() => {
-            s.destroy();
-            resolve();
-          }, 5);
-        });
-        s.on("error", () => {});
-      });
-      void quitter;
+      // The second client leaves once the server has its whole request queued behind the first.
+      const quitter = connect({ port: srv.port, host: "127.0.0.1" }, () => quitter.write(hello()));
+      quitter.on("error", () => {});
+      await waitFor("the second request to be queued", () => srv.server.stats().queued === 1, { intervalMs: 5 });
+      quitter.destroy();
       expect(decodeResponse((await first).bytes, 1).status).toBe(0);
-      for (let i = 0; i < 200 && srv.jobs.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      await waitFor("both connections to be recorded", () => srv.jobs.length >= 2, { intervalMs: 10 });
       expect(srv.jobs.map((j) => j.result).sort()).toEqual(["CLI_DISCONN", "COMPILE_OK"]);
       expect(srv.server.stats().queued).toBe(0);
       expect(await srv.leftovers()).toEqual([]);

@@ -1,7 +1,8 @@
 import { connect, type Socket } from "node:net";
 import { encodeRequest } from "@x/distcc-protocol";
 import { describe, expect, it } from "vitest";
-import { eventually, exchange, startTestServer } from "./helpers.js";
+import { waitFor } from "@x/testkit";
+import { exchange, startTestServer } from "./helpers.js";
 import { capture, decodeResponse } from "./wire.js";
 
 const hello = (): Buffer => capture("p1-hello-c", "c2s");
@@ -91,7 +92,7 @@ describe("limits per client", () => {
         s.on("error", () => undefined);
         silent.push(s);
       }
-      expect(await eventually(() => srv.server.stats().results.REJ_OVERLOAD === 6)).toBe(true);
+      await waitFor("srv.server.stats().results.REJ_OVERLOAD === 6", () => srv.server.stats().results.REJ_OVERLOAD === 6);
       expect(srv.jobs.filter((j) => j.result === "REJ_OVERLOAD").every((j) => /--max-client-connections/.test(j.reason ?? ""))).toBe(true);
       // The same address is refused, another one is served.
       expect((await exchange(srv.port, hello())).bytes.length).toBe(0);
@@ -119,7 +120,7 @@ describe("limits per client", () => {
         });
       });
       expect(closed).toBeLessThan(request.length);
-      expect(await eventually(() => srv.jobs.length > 0)).toBe(true);
+      await waitFor("srv.jobs.length > 0", () => srv.jobs.length > 0);
       expect(srv.jobs[0]?.reason).toMatch(/no complete command line within 300 ms/);
     } finally {
       await srv.stop();
@@ -130,14 +131,14 @@ describe("limits per client", () => {
     const srv = await startTestServer({ jobs: 1, maxQueue: 10, maxQueuePerClient: 1, jobLifetimeMs: 3000 });
     try {
       const a1 = exchange(srv.port, burn());
-      expect(await eventually(() => srv.server.stats().running === 1, 10_000)).toBe(true);
+      await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
       const a2 = exchange(srv.port, hello());
-      expect(await eventually(() => srv.server.stats().queued === 1, 10_000)).toBe(true);
+      await waitFor("srv.server.stats().queued === 1", () => srv.server.stats().queued === 1, { timeoutMs: 10_000 });
       const a3 = await exchange(srv.port, hello());
       expect(a3.bytes.length).toBe(0);
       expect(srv.jobs.find((j) => j.result === "REJ_OVERLOAD")?.reason).toMatch(/--max-client-queue/);
       const b = exchange(srv.port, hello(), { localAddress: "127.0.0.2" });
-      expect(await eventually(() => srv.server.stats().queued === 2, 10_000)).toBe(true);
+      await waitFor("srv.server.stats().queued === 2", () => srv.server.stats().queued === 2, { timeoutMs: 10_000 });
       expect(decodeResponse((await a1).bytes, 1).status).toBe(118 << 8); // --job-lifetime
       expect(decodeResponse((await a2).bytes, 1).status).toBe(0);
       expect(decodeResponse((await b).bytes, 1).status).toBe(0);

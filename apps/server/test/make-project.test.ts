@@ -1,7 +1,8 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientDir, disassembly, distccEnv, eventually, run, startTestServer, type TestServer } from "./helpers.js";
+import { waitFor } from "@x/testkit";
+import { clientDir, disassembly, distccEnv, run, startTestServer, type TestServer } from "./helpers.js";
 
 const FILES = 120;
 
@@ -51,7 +52,7 @@ describe("a generated project of 120 C files", () => {
     const before = srv.server.stats().results.COMPILE_OK;
     const remote = await run("make", ["-j8", "CC=distcc gcc"], { cwd: join(dir.path, "remote"), env: distccEnv(`${srv.hosts}/8,lzo`, dir.distccDir) });
     expect(remote.code, remote.stderr).toBe(0);
-    expect(await eventually(() => srv.server.stats().results.COMPILE_OK - before === FILES)).toBe(true);
+    await waitFor("srv.server.stats().results.COMPILE_OK - before === FILES", () => srv.server.stats().results.COMPILE_OK - before === FILES);
 
     const objects = readdirSync(join(dir.path, "local", "src")).filter((f) => f.endsWith(".o"));
     expect(objects.length).toBe(FILES);

@@ -4,9 +4,9 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sendCompileRequest, type CompileRequest } from "@x/distcc-protocol";
-import { makeTempDir } from "@x/testkit";
+import { makeTempDir, waitFor } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestServer, type TestServer } from "./helpers.js";
+import { startTestServer, type TestServer } from "./helpers.js";
 
 let dir: { path: string; remove(): void };
 let srv: TestServer;
@@ -59,7 +59,7 @@ describe("reading the compiler's output", () => {
     expect(r.status).toBe(107 << 8);
     expect(r.object.length).toBe(0);
     expect(Buffer.from(r.stderr).toString()).toMatch(/^distcc-server: ERROR: cannot read the compiler's output .*is a directory, not a regular file/);
-    expect(await eventually(() => srv.server.stats().results.OTHER === before + 1)).toBe(true);
+    await waitFor("srv.server.stats().results.OTHER === before + 1", () => srv.server.stats().results.OTHER === before + 1);
     expect(srv.lines.some((l) => /^error \(serve_job\) .*cannot read the compiler's output/.test(l))).toBe(true);
   });
 

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, hasCommand, makeTempDir, unprivilegedUser, waitForPort } from "@x/testkit";
+import { freePort, hasCommand, makeTempDir, unprivilegedUser, waitFor, waitForPort } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientDir, distccEnv, exchange, run } from "./helpers.js";
 
@@ -133,8 +133,7 @@ describe("distcc-server as a systemd service", () => {
     let log = "";
     child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
     const logged = async (text: string, count = 1): Promise<void> => {
-      for (let i = 0; i < 500 && log.split(text).length - 1 < count; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(log).toContain(text);
+      await waitFor(`${count} x "${text}" in the log`, () => log.split(text).length - 1 >= count, { timeoutMs: 10_000, intervalMs: 20 });
     };
     await waitForPort(port);
     const compile = () =>

@@ -4,7 +4,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, hasCommand, makeTempDir, repoRoot, waitForPort } from "@x/testkit";
+import { freePort, hasCommand, makeTempDir, repoRoot, waitFor, waitForPort } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let temp: { path: string; remove(): void };
@@ -115,7 +115,7 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
     sh(join(links, "gcc"), ["-c", "hello.c", "-o", "hello.o"], clientEnv, project);
     sh("gcc", ["hello.o", "-o", "hello"], clientEnv, project);
     expect(sh(join(project, "hello"), [], clientEnv, project)).toBe("hello from the tarballs\n");
-    for (let i = 0; i < 250 && !log.includes("COMPILE_OK"); i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor("the server's COMPILE_OK line", () => log.includes("COMPILE_OK"));
     expect(log).toMatch(/\(job_summary\) client: 127\.0\.0\.1:\d+ COMPILE_OK .*hello\.c/);
     server.kill("SIGTERM");
   });

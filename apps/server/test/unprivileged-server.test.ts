@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeRequest } from "@x/distcc-protocol";
-import { freePort, unprivilegedUser, waitForPort } from "@x/testkit";
+import { freePort, unprivilegedUser, waitForPort, waitFor } from "@x/testkit";
 import { describe, expect, it } from "vitest";
-import { eventually, exchange, httpGet } from "./helpers.js";
+import { exchange, httpGet } from "./helpers.js";
 import { capture, decodeResponse } from "./wire.js";
 
 // The CLI server run as the unprivileged user: the sandbox works there too (--sandbox bwrap would
@@ -28,7 +28,7 @@ describe("the server as the unprivileged user, --sandbox bwrap", () => {
     try {
       await waitForPort(port);
       await waitForPort(statsPort);
-      const json = JSON.parse((await httpGet(statsPort, "/json")).split("\n\n").slice(1).join("\n\n")) as { sandbox?: unknown };
+      const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { sandbox?: unknown };
       expect(json.sandbox).toEqual({ mode: "bwrap", state: "bwrap" });
 
       const bomb = encodeRequest({ version: 1, argv: ["gcc", "-c", "big.c", "-o", "big.o"], source: Buffer.from(`${"\n".repeat(10_000_000)}int x;\n`) });
@@ -37,7 +37,7 @@ describe("the server as the unprivileged user, --sandbox bwrap", () => {
       expect(Buffer.from(r.stderr).toString()).toContain("--max-compiler-memory is 128 MiB");
 
       expect(decodeResponse((await exchange(port, capture("p1-hello-c", "c2s"))).bytes, 1).status).toBe(0);
-      expect(await eventually(() => readdirSync(temp).length === 0)).toBe(true);
+      await waitFor("readdirSync(temp).length === 0", () => readdirSync(temp).length === 0);
     } finally {
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));

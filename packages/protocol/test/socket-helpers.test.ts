@@ -4,7 +4,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, makeTempDir } from "@x/testkit";
+import { freePort, makeTempDir, waitFor } from "@x/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   concatChunks, DistccConnectionError, DistccProtocolError, encodeResponse, exitedStatus, readCompileRequest, sendCompileJob,
@@ -164,7 +164,8 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
     const ac = new AbortController();
     const slow = await listen((socket) => socket.resume());
     const stopped = sendCompileRequest({ host: "127.0.0.1", port: slow.port }, request(1), { signal: ac.signal, onConnected: () => void calls++ });
-    setTimeout(() => ac.abort(), 50);
+    await waitFor("the connection to be made", () => calls > 0);
+    ac.abort();
     await expect(stopped).rejects.toMatchObject({ code: "DISTCC_ERR_ABORTED" });
     expect(calls).toBe(1);
 

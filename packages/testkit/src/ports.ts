@@ -1,4 +1,5 @@
 import { createServer, connect } from "node:net";
+import { waitFor } from "./wait-for.js";
 
 /** Asks the kernel for a free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -14,11 +15,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once a TCP connect to host:port succeeds; rejects after timeoutMs. */
+/** Resolves once a TCP connect to host:port succeeds; rejects (WaitTimeoutError) after timeoutMs. */
 export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
+  const connects = (): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
       const socket = connect({ port, host });
       socket.once("connect", () => {
         socket.destroy();
@@ -26,8 +26,5 @@ export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 
       });
       socket.once("error", () => resolve(false));
     });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(`something to listen on ${host}:${port}`, connects, { timeoutMs, intervalMs: 50 });
 }

@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseHostList } from "@x/distcc-hosts";
 import { CpuPressure } from "@x/distcc-scheduler";
+import { waitFor } from "@x/testkit";
 import { PlacementDriver } from "../agent/placement.js";
 import { AgentMonitor } from "./agent-monitor.js";
 import { CHANNELS, type JobEvent } from "./channels.js";
@@ -105,7 +106,7 @@ describe("AgentMonitor", () => {
       const signal = new AbortController().signal;
       const j = await driver.submit({ inputBytes: 100 }, signal);
       driver.finish(j.lease, { ok: true, elapsedMs: 10 });
-      for (let i = 0; i < 100 && builds.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await waitFor("the build to end after its quiet gap", () => builds.length > 0, { timeoutMs: 1000, intervalMs: 10 });
       expect(builds).toHaveLength(1);
       expect(builds[0]!.summary).toMatch(/^distcc-client: build for \d+\.\d s\n1 of 1 job compiled/);
       expect(monitor.status().build?.endedAt).toBeDefined();
@@ -157,8 +158,7 @@ describe("AgentMonitor", () => {
     const summary = formatSummary(build, Date.now());
     expect(summary).toMatch(/; 1 job run here: no host list gives any host/);
     expect(summary).toMatch(/^  10\.0\.0\.9:3632\s+0 jobs\s+-  skipped: backed off after: connection refused$/m);
-    for (let i = 0; i < 100 && monitor.status().build?.endedAt === undefined; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(monitor.status().build?.endedAt).toBeDefined();
+    await waitFor("the build to end after its quiet gap", () => monitor.status().build?.endedAt !== undefined, { timeoutMs: 1000, intervalMs: 10 });
     expect(monitor.currentBuild()).toBe(first + 1);
     void driver;
   });

@@ -5,6 +5,12 @@ import { agentPaths } from "../agent-paths.js";
 import { formatMon, formatSummary, type AgentStatus } from "./status.js";
 import { isErrno } from "../errno.js";
 
+/**
+ * The farm's code (its zod schemas, the HTTP client) is loaded only when `mon` runs: this module is
+ * part of the CLI that starts every compile, which must not build schemas it does not use.
+ */
+const loadFarm = (): Promise<typeof import("./farm.js")> => import("./farm.js");
+
 export interface MonResult {
   stdout: string;
   stderr: string;
@@ -44,12 +50,33 @@ function noAgent(env: Record<string, string | undefined>): MonResult {
   return { stdout: "", stderr: `distcc-client: no agent has run for ${agentPaths(env).stateDir} yet\n`, code: 1 };
 }
 
-/** `distcc-client mon --once`: one view of the agent's figures. */
-export function monOnce(env: Record<string, string | undefined>, now = Date.now()): MonResult {
+/** The agent's figures (the view `mon` had before the farm). */
+function agentView(env: Record<string, string | undefined>, now: number): MonResult {
   const read = readAgentStatus(env);
   if (!read) return noAgent(env);
   const view = formatMon(read.status, now);
   return { stdout: read.running ? view : view.replace(/\n/, " (agent no longer running)\n"), stderr: "", code: 0 };
+}
+
+/** Views from `--farm` (the farm alone) and without it (the agent, then the farm). */
+function compose(farmOnly: boolean, agent: () => MonResult, farm: string | { problem: string }): MonResult {
+  if (farmOnly) {
+    return typeof farm === "string" ? { stdout: farm, stderr: "", code: 0 } : { stdout: "", stderr: `distcc-client: ${farm.problem}\n`, code: 1 };
+  }
+  const a = agent();
+  const farmText = typeof farm === "string" ? farm : `farm: ${farm.problem}\n`;
+  return { stdout: `${a.stdout}${a.stdout ? "\n" : ""}${farmText}`, stderr: a.stderr, code: a.code };
+}
+
+/**
+ * `distcc-client mon --once [--farm]`: one view of the agent's figures and the helpers' own (every
+ * helper asked at once, each for at most 1.5 s: see fetchFarmStats).
+ */
+export async function monOnce(env: Record<string, string | undefined>, args: readonly string[] = [], now?: number): Promise<MonResult> {
+  const { farmTargets, fetchFarmStats, formatFarm } = await loadFarm();
+  const where = farmTargets(env);
+  const farm = "problem" in where ? where : formatFarm(await fetchFarmStats(where.targets));
+  return compose(args.includes("--farm"), () => agentView(env, now ?? Date.now()), farm);
 }
 
 /** `distcc-client summary`: the last (or running) build: which place compiled how many files, how long, fallbacks. */
@@ -61,23 +88,36 @@ export function buildSummary(env: Record<string, string | undefined>, now = Date
 }
 
 /**
- * `distcc-client mon [--once] [--interval S]`: the live view, redrawn every S seconds (1) on a
+ * `distcc-client mon [--once] [--interval S] [--farm]`: the live view, redrawn every S seconds (1) on a
  * terminal; into a pipe, one block per interval (or one with --once). Ends on SIGINT/SIGTERM.
  */
 export async function runMon(args: string[], env: Record<string, string | undefined>, out: NodeJS.WriteStream, signal?: AbortSignal): Promise<number> {
   const once = args.includes("--once");
+  const farmOnly = args.includes("--farm");
   const at = args.indexOf("--interval");
   const interval = at >= 0 ? Number(args[at + 1]) : 1;
   const periodMs = Number.isFinite(interval) && interval > 0 ? interval * 1000 : 1000;
   if (once) {
-    const r = monOnce(env);
+    const r = await monOnce(env, args);
     out.write(r.stdout);
     process.stderr.write(r.stderr);
     return r.code;
   }
   const tty = out.isTTY === true;
-  while (!signal?.aborted) {
-    const r = monOnce(env);
+  const { farmTargets, FarmPoller, formatFarm } = await loadFarm();
+  const where = farmTargets(env);
+  const poller = "problem" in where ? undefined : new FarmPoller(where.targets, signal);
+  // The first frame waits a moment for the helpers (most answer in a few ms), never a whole timeout.
+  if (poller) await Promise.race([poller.poll(), sleep(Math.min(300, periodMs))]);
+  // A reader that went away (`mon | head`): stop drawing rather than die on EPIPE.
+  let readerGone = false;
+  out.on("error", (err) => {
+    if (!isErrno(err, "EPIPE")) throw err;
+    readerGone = true;
+  });
+  while (!signal?.aborted && !readerGone) {
+    void poller?.poll();
+    const r = compose(farmOnly, () => agentView(env, Date.now()), poller ? formatFarm(poller.rows) : (where as { problem: string }));
     const text = r.code === 0 ? r.stdout : r.stderr.replace(/^distcc-client: /, "");
     out.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
     try {

@@ -1,0 +1,51 @@
+import { findHostList, parseHostList } from "@x/distcc-hosts";
+import { fetchFarmStats, type FarmRow } from "./farm-stats.js";
+import { parseStatsSetting, statsTargets, type StatsTarget } from "./stats-targets.js";
+
+// What `mon` uses of the farm, in one module it loads lazily (mon-command.ts says why).
+export { fetchFarmStats } from "./farm-stats.js";
+export { formatFarm } from "./farm-view.js";
+
+/**
+ * The helpers of this environment's host list and where each one's `/json` is (DISTCC_STATS,
+ * stats-targets.ts), or why there is no farm to show.
+ */
+export function farmTargets(env: Record<string, string | undefined>): { targets: StatsTarget[] } | { problem: string } {
+  const found = findHostList(env);
+  if (!found) return { problem: "no hostlist is set: no farm to show" };
+  try {
+    return { targets: statsTargets(parseHostList(found.text, { source: found.source }).hosts, parseStatsSetting(env.DISTCC_STATS)) };
+  } catch (err) {
+    // A host list or DISTCC_STATS that does not parse: said in the view; the agent's part still shows.
+    return { problem: (err as Error).message };
+  }
+}
+
+/**
+ * The farm's latest figures for the live view: a round of questions starts at each redraw unless
+ * one is still out, so a slow helper delays its own line, never the redraw.
+ */
+export class FarmPoller {
+  rows: FarmRow[];
+  private round: Promise<void> | undefined;
+
+  constructor(
+    private readonly targets: readonly StatsTarget[],
+    private readonly signal?: AbortSignal,
+  ) {
+    this.rows = targets.map((target) => ({ target }));
+  }
+
+  /** Starts a round if none is out; resolves when the current round ends. */
+  poll(): Promise<void> {
+    this.round ??= fetchFarmStats(this.targets, this.signal ? { signal: this.signal } : {})
+      .then((rows) => void (this.rows = rows))
+      .catch((err: unknown) => {
+        // Only the caller's abort (SIGINT/SIGTERM) rejects a round: nothing to show any more.
+        if ((err as Error).name !== "AbortError") throw err;
+      })
+      .finally(() => (this.round = undefined));
+    return this.round;
+  }
+}
+
