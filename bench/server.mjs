@@ -6,7 +6,7 @@
 //       /proc/PID/stat, compilers excluded: far less noisy than throughput on a shared machine)
 // Rounds are interleaved (distccd, ours, distccd, ours, ...) and the median is reported.
 // Run after `pnpm build`: `node bench/server.mjs` (or `pnpm bench server`).
-// Three servers: distccd, ours (default settings) and ours with --spawn-helper (or, with
+// Three servers: distccd, ours (default settings) and ours with --inline-spawn (or, with
 // ALT_ARGS="--sandbox none", ours with those flags instead: the sandbox's cost, interleaved).
 // Environment: DURATION (s per load run, default 6), ROUNDS (default 2), NFILES (default 150),
 // SERVER_JOBS (default nproc), KEEP=1 keeps the scratch dir.
@@ -26,9 +26,9 @@ const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const NFILES = Number(process.env.NFILES ?? 150);
 const JOBS = Number(process.env.SERVER_JOBS ?? availableParallelism());
 const CONCURRENCY = [2, 8];
-// The third server's flags (default --spawn-helper); its label is "ours+alt" when they are given.
-const ALT_ARGS = (process.env.ALT_ARGS ?? "--spawn-helper").split(" ").filter(Boolean);
-const ALT_KIND = process.env.ALT_ARGS ? "ours+alt" : "ours+helper";
+// The third server's flags (default --inline-spawn); its label is "ours+alt" when they are given.
+const ALT_ARGS = (process.env.ALT_ARGS ?? "--inline-spawn").split(" ").filter(Boolean);
+const ALT_KIND = process.env.ALT_ARGS ? "ours+alt" : "ours+inline";
 
 if (!existsSync(CLI)) {
   console.error(`bench/server.mjs: ${CLI} is missing; run \`pnpm build\` first`);

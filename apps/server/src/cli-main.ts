@@ -56,7 +56,6 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     maxRequestMemoryPerClient: settings.maxClientRequestMemory * 1024 * 1024,
     minRequestRate: settings.minRequestRate * 1024,
     requestTimeoutMs: settings.requestTimeout * 1000,
-    spawnHelper: settings.spawnHelper,
     nativeSpawn: !settings.inlineSpawn,
     readTimeoutMs: settings.readTimeout * 1000,
     jobLifetimeMs: settings.jobLifetime * 1000,

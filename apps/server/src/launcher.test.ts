@@ -1,17 +1,24 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempDir } from "@x/testkit";
 import { afterAll, describe, expect, it } from "vitest";
-import { HelperLauncher, inlineLauncher, type Launcher } from "./launcher.js";
+import { inlineLauncher, type Launcher } from "./launcher.js";
+import { NativeLauncher } from "./native-launcher.js";
 
 const dir = makeTempDir("launcher-");
-afterAll(() => dir.remove());
+const build = makeTempDir("launcher-build-");
+afterAll(() => {
+  dir.remove();
+  build.remove();
+});
 
 function req(file: string, args: string[] = []) {
   return { file, args, cwd: dir.path, env: { PATH: "/usr/bin:/bin" }, stdoutFile: join(dir.path, "out"), stderrFile: join(dir.path, "err") };
 }
 
+// The one spawn path (the C helper) and its fallback (this process) behave the same.
 describe.each([
-  ["the helper process", () => new HelperLauncher()],
+  ["the C spawn helper", () => new NativeLauncher(build.path)],
   ["this process", () => inlineLauncher],
 ])("launching compilers from %s", (_name, make: () => Launcher) => {
   it("reports exit codes, spawn errors and kills by process group", async () => {
@@ -28,15 +35,13 @@ describe.each([
   });
 });
 
-describe("HelperLauncher", () => {
+describe("the C spawn helper", () => {
   it("fails the launches of a helper that died, and starts a new helper for the next one", async () => {
-    const launcher = new HelperLauncher();
+    const launcher = new NativeLauncher(build.path);
     try {
-      let helperPid = 0;
       // The helper's pid is the parent of what it spawns.
       await launcher.launch(req("/bin/sh", ["-c", "echo $PPID > ppid"]), () => {});
-      const { readFileSync } = await import("node:fs");
-      helperPid = Number(readFileSync(join(dir.path, "ppid"), "utf8"));
+      const helperPid = Number(readFileSync(join(dir.path, "ppid"), "utf8"));
       expect(helperPid).toBeGreaterThan(1);
       let sleeper = 0;
       const pending = launcher.launch(req("/bin/sleep", ["30"]), (pid) => {
@@ -44,7 +49,12 @@ describe("HelperLauncher", () => {
         process.kill(helperPid, "SIGKILL");
       });
       expect(await pending).toEqual({ kind: "error", message: "the spawn helper exited" });
-      process.kill(-sleeper, "SIGKILL"); // its compile would be orphaned: the server kills groups it knows
+      // Its compile was killed with it (PR_SET_PDEATHSIG); if not yet, the server kills groups it knows.
+      try {
+        process.kill(-sleeper, "SIGKILL");
+      } catch {
+        // ESRCH: already gone, as it should be.
+      }
       expect(await launcher.launch(req("/bin/true"), () => {})).toEqual({ kind: "exit", code: 0, signal: null });
     } finally {
       launcher.close();

@@ -1,16 +1,19 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { constants, endianness } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Socket } from "node:net";
 import { inlineLauncher, type LaunchRequest, type LaunchResult, type Launcher } from "./launcher.js";
-import { NATIVE_SPAWN_SOURCE } from "./native-spawn-source.js";
+
+/** The helper's C source: native/spawn-helper.c beside dist/ (and beside src/ in the checkout). */
+export const SPAWN_HELPER_SOURCE = fileURLToPath(new URL("../native/spawn-helper.c", import.meta.url));
 
 // Why: child_process.spawn forks the whole Node process (page tables of a 70 MB heap: 2-8 ms of
-// blocked event loop per compile on the bench machine). A ~1 MB C helper forks instead; the server
-// only writes a request to a pipe. Built on first use with the host's C compiler (a compile server
-// has one) in a private folder that is removed as soon as the helper runs; if building or starting
-// it fails, compilers are spawned from this process as before.
+// blocked event loop per compile on the bench machine). A ~1 MB C helper (native/spawn-helper.c)
+// forks instead; the server only writes a request to a pipe. Built on first use with the host's C
+// compiler (a compile server has one) in a private folder that is removed as soon as the helper
+// runs; if building or starting it fails, compilers are spawned from this process (inlineLauncher).
 
 const LE = endianness() === "LE";
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
@@ -60,12 +63,10 @@ export class NativeLauncher implements Launcher {
     let dir: string | undefined;
     try {
       dir = await mkdtemp(join(this.buildDir, ".distcc-server-spawn-"));
-      const src = join(dir, "spawn.c");
       const bin = join(dir, "spawn");
-      await writeFile(src, NATIVE_SPAWN_SOURCE, { mode: 0o600 });
       let built = false;
       for (const cc of this.compilers) {
-        if (await execFileOk(cc, ["-O2", "-o", bin, src])) {
+        if (await execFileOk(cc, ["-O2", "-o", bin, SPAWN_HELPER_SOURCE])) {
           built = true;
           break;
         }
@@ -179,7 +180,8 @@ export class NativeLauncher implements Launcher {
     if (!helper?.stdin) return inlineLauncher.launch(req, onSpawn);
     const env: string[] = [];
     for (const [k, v] of Object.entries(req.env)) if (v !== undefined) env.push(`${k}=${v}`);
-    const strings = [req.file, req.cwd, req.stdoutFile, req.stderrFile, req.file, ...req.args, ...env];
+    const cgroups = req.cgroupProcs ?? [];
+    const strings = [req.file, req.cwd, req.stdoutFile, req.stderrFile, ...cgroups, req.file, ...req.args, ...env];
     // As Node's spawn: a NUL inside an argument cannot be passed to exec.
     if (strings.some((s) => s.includes("\0"))) return { kind: "error", message: "an argument contains a NUL byte" };
     const payload = Buffer.from(`${strings.join("\0")}\0`);
@@ -188,8 +190,9 @@ export class NativeLauncher implements Launcher {
     return new Promise((resolve) => {
       if (this.pending.size === 0) this.setKeepAlive(true);
       this.pending.set(id, { onSpawn, resolve });
-      const limits = [req.limits?.addressSpaceMiB ?? 0, req.limits?.cpuSeconds ?? 0, req.limits?.fileSizeMiB ?? 0].map((n) => u32(Math.max(0, Math.floor(n))));
-      const header = Buffer.concat([u32(id), u32(payload.length), u32(req.args.length + 1), u32(env.length), ...limits]);
+      const l = req.limits;
+      const limits = [l?.addressSpaceMiB ?? 0, l?.cpuSeconds ?? 0, l?.fileSizeMiB ?? 0, l?.userProcesses ?? 0].map((n) => u32(Math.max(0, Math.floor(n))));
+      const header = Buffer.concat([u32(id), u32(payload.length), u32(req.args.length + 1), u32(env.length), ...limits, u32(cgroups.length)]);
       helper.stdin!.write(Buffer.concat([header, payload]));
     });
   }

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempDir } from "@x/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { HelperLauncher, inlineLauncher, type Launcher } from "./launcher.js";
+import { inlineLauncher, type Launcher } from "./launcher.js";
 import { runCompiler } from "./run-compiler.js";
 import { BwrapSandbox, chooseSandbox, findBwrap, SandboxUnavailableError } from "./sandbox.js";
 import { startServer } from "./server.js";
@@ -82,7 +82,6 @@ describe("BwrapSandbox", () => {
 
 describe.each<[string, () => Launcher]>([
   ["inline", () => inlineLauncher],
-  ["Node helper", () => new HelperLauncher()],
 ])("the %s launcher applies the limits too (through prlimit)", (_name, make) => {
   it("stops a busy loop after its CPU time", async () => {
     const launcher = make();

@@ -12,7 +12,7 @@ import { formatJobSummary, type JobSummary } from "./job-result.js";
 import { defaultTempDir, JobFolders } from "./job-folder.js";
 import { JobSlots } from "./job-slots.js";
 import { JobStop } from "./job-stop.js";
-import { HelperLauncher, inlineLauncher, type ProcessLimits } from "./launcher.js";
+import { inlineLauncher, type ProcessLimits } from "./launcher.js";
 import { DEFAULT_TREE_BOUNDS } from "./pump-tree.js";
 import { chooseSandbox, SandboxUnavailableError, type SandboxMode, type SandboxState } from "./sandbox.js";
 import { clientAddress } from "./serve-job.js";
@@ -95,12 +95,9 @@ export interface ServerOptions {
   sendTimeoutMs?: number;
   /** Environment of the compilers (default: process.env, PATH replaced by DISTCCD_PATH if set). */
   compilerEnv?: NodeJS.ProcessEnv;
-  /** Start compilers from a small helper process: forking the whole server costs 2-8 ms of blocked
-   *  event loop per compile, the helper a fraction, for about 40 MB more memory (default false). */
-  spawnHelper?: boolean;
   /** Start compilers from a tiny C helper built at first use with the host's `cc` (falls back to
    *  spawning from this process if it cannot be built): about 1 MB, and the server no longer forks
-   *  its own heap per compile (default true; ignored when `spawnHelper` is set). */
+   *  its own heap per compile (default true; false: spawn from this process, as the fallback does). */
   nativeSpawn?: boolean;
   /** Called after every connection with its summary (also logged at notice). */
   onJob?: (summary: JobSummary) => void;
@@ -278,11 +275,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     logger,
     limits: { ...SERVER_LIMITS, ...options.limits },
     memory,
-    launcher: options.spawnHelper
-      ? new HelperLauncher(spawnFallback)
-      : options.nativeSpawn === false
-        ? inlineLauncher
-        : new NativeLauncher(options.tempDir ?? tmpdir(), undefined, spawnFallback),
+    launcher: options.nativeSpawn === false ? inlineLauncher : new NativeLauncher(options.tempDir ?? tmpdir(), undefined, spawnFallback),
     readTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
     ...(minRequestRate > 0 ? { minBodyRate: { bytes: Math.ceil((minRequestRate * rateWindowMs) / 1000), windowMs: rateWindowMs } } : {}),

@@ -97,7 +97,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "maxClientRequestMemory", flag: "--max-client-request-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "of that memory, what one client address may hold (default 0 = half of --max-request-memory)" },
   { key: "minRequestRate", flag: "--min-request-rate", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "KB", help: "KiB per second a request must keep up (each 10 s) once its body has started; slower ones are dropped (0 = no minimum; default 16)" },
   { key: "requestTimeout", flag: "--request-timeout", kind: { type: "int", min: 1, max: 86_400 }, arg: "SECONDS", help: "drop a client whose whole request has not arrived after this long (default 300)" },
-  { key: "spawnHelper", flag: "--spawn-helper", kind: { type: "bool" }, help: "start compilers from a small Node helper process (about 40 MB more memory; default off)" },
+  { key: "spawnHelper", flag: "--spawn-helper", kind: { type: "bool" }, help: "accepted for compatibility: compilers always start from the spawn helper (the C one, unless --inline-spawn)" },
   { key: "inlineSpawn", flag: "--inline-spawn", kind: { type: "bool" }, help: "start compilers from the server process itself instead of the tiny C helper built at first use with cc (default off)" },
   { key: "logFile", flag: "--log-file", kind: { type: "string" }, arg: "FILE", help: "append log lines to FILE (SIGHUP reopens it)" },
   { key: "logStderr", flag: "--log-stderr", kind: { type: "bool" }, help: "log to stderr (the default when no --log-file is given)" },

@@ -61,7 +61,7 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
     expect(names).toEqual(["x-distcc-client", "x-distcc-hosts", "x-distcc-includes", "x-distcc-protocol", "x-distcc-scheduler", "x-distcc-server", "x-distcc-toolchain"]);
     for (const tgz of tarballs()) {
       const files = execFileSync("tar", ["-tzf", tgz], { encoding: "utf8" }).trim().split("\n");
-      for (const f of files) expect(f, `${tgz}: ${f}`).toMatch(/^package\/(dist\/[^/]+\.(js|d\.ts)|README\.md|LICENSE|package\.json|native\/launcher\.c|systemd\/distcc-server\.service)$/);
+      for (const f of files) expect(f, `${tgz}: ${f}`).toMatch(/^package\/(dist\/[^/]+\.(js|d\.ts)|README\.md|LICENSE|package\.json|native\/(launcher|spawn-helper)\.c|systemd\/distcc-server\.service)$/);
       const manifest = execFileSync("tar", ["-xOzf", tgz, "package/package.json"], { encoding: "utf8" });
       expect(manifest).not.toContain("workspace:");
       const deps = Object.keys((JSON.parse(manifest) as { dependencies?: object }).dependencies ?? {});

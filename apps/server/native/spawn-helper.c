@@ -1,22 +1,26 @@
-// C source of the native spawn helper (built at run time with the host's C compiler; see
-// native-launcher.ts). It forks from a ~1 MB process instead of the whole Node heap.
-//
-// Requests on stdin: u32 LE id, payload length, argc, envc, address-space limit in MiB (0 = none),
-// CPU-time limit in seconds (0 = none), file-size limit in MiB (0 = none); then the payload: NUL-terminated file, cwd, stdout file,
-// stderr file, argv[argc], env[envc].
-// Replies on stdout, 16 bytes each: u32 kind, u32 id, i32 a, i32 b.
-//   kind 1 = started (a = pid), 2 = failed (a = errno), 3 = ended (a = wait status).
-// Each compiler: own session (setsid: kill(-pid) reaches cc1 and as), default signal dispositions
-// and an empty signal mask, stdin /dev/null, stdout/stderr into the two files (created 0600),
-// chdir, RLIMIT_AS, RLIMIT_CPU and RLIMIT_FSIZE (setrlimit, so a compiler cannot take all memory,
-// run forever, or fill the job folder's tmpfs), PR_SET_PDEATHSIG (it dies with this helper), execve (no shell, no PATH search). exec
-// failures come back over a CLOEXEC pipe.
-// Nothing may outlive the server: the helper gets SIGTERM when the server dies (its own
-// PR_SET_PDEATHSIG), and on that or on EOF on stdin (the server went away) it kills the process
-// group of every running compile before it exits. (The compilers' own PR_SET_PDEATHSIG is not
-// enough: bwrap changes its credentials, which clears it; killing bwrap takes its sandbox along,
-// --die-with-parent and the PID namespace. Tested in test/leftovers.test.ts.)
-export const NATIVE_SPAWN_SOURCE = String.raw`
+/*
+ * The server's spawn helper (built at run time with the host's C compiler by
+ * src/native-launcher.ts, shipped in the tarball as native/spawn-helper.c). It forks from a ~1 MB
+ * process instead of the whole Node heap.
+ *
+ * Requests on stdin: 9 u32 in host byte order: id, payload length, argc, envc, address-space limit
+ * in MiB (0 = none), CPU-time limit in seconds (0 = none), file-size limit in MiB (0 = none),
+ * RLIMIT_NPROC (0 = none), number of cgroup files; then the payload: NUL-terminated file, cwd,
+ * stdout file, stderr file, the cgroup files (each a cgroup.procs the compiler joins before exec,
+ * so everything it starts is counted in the job's cgroup), argv[argc], env[envc].
+ * Replies on stdout, 16 bytes each: u32 kind, u32 id, i32 a, i32 b.
+ *   kind 1 = started (a = pid), 2 = failed (a = errno), 3 = ended (a = wait status).
+ * Each compiler: own session (setsid: kill(-pid) reaches cc1 and as), default signal dispositions
+ * and an empty signal mask, stdin /dev/null, stdout/stderr into the two files (created 0600),
+ * its job's cgroups, chdir, RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE and RLIMIT_NPROC (setrlimit, so a compiler cannot take all memory,
+ * run forever, or fill the job folder's tmpfs), PR_SET_PDEATHSIG (it dies with this helper), execve (no shell, no PATH search). exec
+ * failures come back over a CLOEXEC pipe.
+ * Nothing may outlive the server: the helper gets SIGTERM when the server dies (its own
+ * PR_SET_PDEATHSIG), and on that or on EOF on stdin (the server went away) it kills the process
+ * group of every running compile before it exits. (The compilers' own PR_SET_PDEATHSIG is not
+ * enough: bwrap changes its credentials, which clears it; killing bwrap takes its sandbox along,
+ * --die-with-parent and the PID namespace. Tested in test/leftovers.test.ts.)
+ */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -69,8 +73,21 @@ static void child_fail(int fd) {
   _exit(127);
 }
 
-static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint32_t envc, uint32_t as_mib, uint32_t cpu_s, uint32_t fsize_mib) {
-  uint32_t need = 4 + argc + envc, count = 0;
+/* Joins a cgroup: "0" written to its cgroup.procs moves the writing process. */
+static int join_cgroup(const char *procs) {
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t r = write(fd, "0", 1);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return r == 1 ? 0 : -1;
+}
+
+static void start(uint32_t id, char *payload, uint32_t len, const uint32_t *h) {
+  uint32_t argc = h[2], envc = h[3], as_mib = h[4], cpu_s = h[5], fsize_mib = h[6], nproc = h[7], ncg = h[8];
+  if (argc > MAX_PAYLOAD || envc > MAX_PAYLOAD || ncg > 8) { reply(2, id, EINVAL, 0); return; }
+  uint32_t fixed = 4 + ncg, need = fixed + argc + envc, count = 0;
   char **strs = calloc(need + 2, sizeof(char *));
   if (!strs) { reply(2, id, ENOMEM, 0); return; }
   for (uint32_t i = 0; i < len && count < need; ) {
@@ -83,8 +100,8 @@ static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint3
   char **argv = calloc(argc + 1, sizeof(char *));
   char **envp = calloc(envc + 1, sizeof(char *));
   if (!argv || !envp) { free(strs); free(argv); free(envp); reply(2, id, ENOMEM, 0); return; }
-  for (uint32_t i = 0; i < argc; i++) argv[i] = strs[4 + i];
-  for (uint32_t i = 0; i < envc; i++) envp[i] = strs[4 + argc + i];
+  for (uint32_t i = 0; i < argc; i++) argv[i] = strs[fixed + i];
+  for (uint32_t i = 0; i < envc; i++) envp[i] = strs[fixed + argc + i];
   int pfd[2];
   if (pipe2(pfd, O_CLOEXEC) != 0) { int e = errno; free(strs); free(argv); free(envp); reply(2, id, e, 0); return; }
   // vfork: the child borrows this process's memory until execve, so no page tables are copied
@@ -99,6 +116,14 @@ static void start(uint32_t id, char *payload, uint32_t len, uint32_t argc, uint3
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
     if (setsid() < 0) child_fail(pfd[1]);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(pfd[1]);
+    // Before anything else runs: every process of the job is then counted in its cgroup.
+    for (uint32_t i = 0; i < ncg; i++) if (join_cgroup(strs[4 + i]) != 0) child_fail(pfd[1]);
+    if (nproc) {
+      // Counted per user (all processes of the server's user): the fallback when no cgroup can
+      // be made; the server sizes it for all its jobs together.
+      struct rlimit rl = { nproc, nproc };
+      if (setrlimit(RLIMIT_NPROC, &rl) != 0) child_fail(pfd[1]);
+    }
     if (as_mib) {
       struct rlimit rl = { (rlim_t)as_mib << 20, (rlim_t)as_mib << 20 };
       if (setrlimit(RLIMIT_AS, &rl) != 0) child_fail(pfd[1]);
@@ -192,16 +217,15 @@ int main(void) {
       reap();
     }
     if (p[0].revents) {
-      uint32_t h[7];
+      uint32_t h[9];
       if (read_all(0, h, sizeof h) != 0) return kill_all(0);
       if (h[1] == 0 || h[1] > MAX_PAYLOAD) return kill_all(2);
       char *payload = malloc(h[1]);
       if (!payload) return kill_all(3);
       if (read_all(0, payload, h[1]) != 0) return kill_all(0);
-      start(h[0], payload, h[1], h[2], h[3], h[4], h[5], h[6]);
+      start(h[0], payload, h[1], h);
       free(payload);
       reap();
     }
   }
 }
-`;
