@@ -6,7 +6,7 @@ import { IdentityCache } from "@x/distcc-toolchain";
 import { Duplex } from "node:stream";
 import { loadConfigFile } from "./config-file.js";
 import { DETACHED_ENV, reportToParent, startDetachedCopy } from "./daemonize.js";
-import { dropPrivileges } from "./drop-privileges.js";
+import { dropPrivileges, personaToBecome } from "./drop-privileges.js";
 import { JobFolders } from "./job-folder.js";
 import { DistccServerError } from "./errors.js";
 import { parseFlags } from "./flags.js";
@@ -42,6 +42,12 @@ export function startFailureExitCode(err: unknown): number {
   return EXIT_DISTCC_FAILED;
 }
 
+/** The user the server becomes after start, for the job cgroups it then makes. */
+function runAsOption(user: string | undefined): { runAs?: { uid: number; gid: number } } {
+  const p = personaToBecome(user);
+  return p ? { runAs: { uid: p.uid, gid: p.gid } } : {};
+}
+
 /** The library options the settings describe. */
 export function serverOptionsFrom(settings: Settings, logger: LineLogger): ServerOptions {
   return {
@@ -61,6 +67,8 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     jobLifetimeMs: settings.jobLifetime * 1000,
     sandbox: settings.sandbox,
     compilerLimits: { addressSpaceMiB: settings.maxCompilerMemory, cpuSeconds: settings.maxCompilerCpu, fileSizeMiB: settings.maxCompilerOutput },
+    jobBounds: { processes: settings.maxJobProcesses, memoryMiB: settings.maxJobMemory },
+    ...runAsOption(settings.user),
     maxConnectionsPerClient: settings.maxClientConnections,
     maxQueuePerClient: settings.maxClientQueue,
     maxJobsPerClient: settings.maxClientJobs,

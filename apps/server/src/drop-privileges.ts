@@ -25,6 +25,22 @@ export function findUser(name: string, passwd = "/etc/passwd"): Persona | undefi
 }
 
 /**
+ * The user dropPrivileges will become, known before the server starts (it hands the job cgroups
+ * to that user); undefined when it stays who it is or the user cannot be found (dropPrivileges
+ * reports that).
+ */
+export function personaToBecome(requested: string | undefined): Persona | undefined {
+  if (typeof process.getuid !== "function" || process.getuid() !== 0 || requested === "root") return undefined;
+  try {
+    return requested ? findUser(requested) : (findUser("distccd") ?? findUser("nobody") ?? { name: "nobody", uid: 65534, gid: 65534 });
+  } catch (err) {
+    // Unreadable /etc/passwd: dropPrivileges says so and the server does not start.
+    if (err instanceof Error) return undefined;
+    throw err;
+  }
+}
+
+/**
  * distccd's rule (src/setuid.c): started as root, become `--user` (default: `distccd`, else
  * `nobody`) before serving, so a compiler never runs as root. Returns what happened, for the log.
  * Not root: nothing to do. `requested === "root"`: stays root (with a warning from the caller).

@@ -5,6 +5,7 @@ import type { StopSignal } from "./job-stop.js";
 import type { Launcher, ProcessLimits } from "./launcher.js";
 import type { TreeBounds } from "./pump-tree.js";
 import type { BwrapSandbox } from "./sandbox.js";
+import type { JobCgroups } from "./job-cgroup.js";
 import type { MemoryBudget } from "./memory-budget.js";
 import type { Logger } from "./logger.js";
 import type { CompilerWhitelist } from "./whitelist.js";
@@ -39,6 +40,8 @@ export interface JobContext {
   sandbox?: BwrapSandbox;
   /** setrlimit on each compiler process. */
   compilerLimits: ProcessLimits;
+  /** Each job runs in a cgroup of its own made here (undefined: none can be made). */
+  jobCgroups?: JobCgroups;
   /** The command line (ARGV) must be complete this long after the connection opened. */
   headerTimeoutMs?: number;
   /** Bounds on a pump request's tree (its deadline is added per job). */

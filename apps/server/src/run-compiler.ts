@@ -7,6 +7,7 @@ import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "./exit-codes
 import type { StopSignal } from "./job-stop.js";
 import { inlineLauncher, type Launcher, type ProcessLimits } from "./launcher.js";
 import type { BwrapSandbox } from "./sandbox.js";
+import type { JobCgroup, JobCgroups } from "./job-cgroup.js";
 
 export interface CompilerRun {
   /** Absolute path of the compiler (already whitelisted). */
@@ -31,6 +32,8 @@ export interface CompilerRun {
   sandbox?: BwrapSandbox;
   /** setrlimit on the compiler (address space, CPU time). */
   limits?: ProcessLimits;
+  /** Bound the whole job (every process it starts) in a cgroup of its own made here. */
+  cgroups?: JobCgroups;
 }
 
 export type CompilerEnd = "exited" | "signaled" | "timeout" | "client-gone" | "spawn-failed";
@@ -114,11 +117,32 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
     else run.clientGone.addEventListener("abort", onClientGone, { once: true });
   }
 
+  let cgroup: JobCgroup | undefined;
+  if (run.cgroups) {
+    try {
+      cgroup = await run.cgroups.create();
+    } catch (err) {
+      // Never run a job without its bound: the client compiles it itself.
+      clearTimeout(timer);
+      run.clientGone?.removeEventListener("abort", onClientGone);
+      const note = `ERROR: cannot make the job's cgroup: ${(err as Error).message}`;
+      return { status: EXIT_COMPILER_MISSING << 8, end: "spawn-failed", note, stdout: Buffer.alloc(0), stderr: Buffer.from(`distcc-server: ${note}\n`) };
+    }
+  }
   const [file, args] = run.sandbox
     ? [run.sandbox.bwrap, run.sandbox.argsFor(run.executable, run.args, run.outputDir, run.cwd)]
     : [run.executable, run.args];
   const launched = await launcher.launch(
-    { file, args, cwd: run.cwd, env: run.env, stdoutFile: outPath, stderrFile: errPath, ...(run.limits ? { limits: run.limits } : {}) },
+    {
+      file,
+      args,
+      cwd: run.cwd,
+      env: run.env,
+      stdoutFile: outPath,
+      stderrFile: errPath,
+      ...(run.limits ? { limits: run.limits } : {}),
+      ...(cgroup ? { cgroupProcs: cgroup.procs } : {}),
+    },
     (spawnedPid) => {
       pid = spawnedPid;
       if (killedFor) killGroup();
@@ -126,6 +150,9 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   );
   clearTimeout(timer);
   run.clientGone?.removeEventListener("abort", onClientGone);
+  const hit = cgroup && launched.kind === "exit" && launched.code !== 0 ? await cgroup.hit() : undefined;
+  // In the background: what the job left running is killed, and the answer does not wait for it.
+  cgroup?.remove().catch(() => undefined);
   // bwrap exits 128 + N when the compiler died of signal N: reported as that signal, as without it.
   const result =
     run.sandbox && launched.kind === "exit" && launched.code !== null && launched.code > 128 && SIGNAL_NAMES.has(launched.code - 128)
@@ -153,6 +180,14 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   if (killFailed && ended.note) ended.note += ` (but it could not be killed: ${killFailed})`;
   const stdout = readBounded(outPath, maxOutput);
   const stderrRaw = readBounded(errPath, maxOutput);
+  // A job bound explains a kill or a failed fork better than the per-process guesses above.
+  if (hit && run.cgroups && (ended.end === "exited" || ended.end === "signaled")) {
+    const b = run.cgroups.bounds;
+    ended.note =
+      hit === "processes"
+        ? `ERROR: the job reached --max-job-processes (${b.processes} processes at once), it was stopped`
+        : `ERROR: the job ran out of memory: --max-job-memory is ${b.memoryMiB} MiB for all its processes together`;
+  }
   // gcc reports a helper (cc1, as) that ran out of either limit in its own words; we say which limit.
   if (!ended.note && ended.end === "exited" && ended.status !== 0 && run.limits) {
     const text = stderrRaw.toString("latin1");
@@ -162,6 +197,8 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
       ended.note = `ERROR: the compiler was stopped: --max-compiler-cpu is ${run.limits.cpuSeconds} s of CPU time per process`;
     } else if (run.limits.fileSizeMiB && /File size limit exceeded/i.test(text)) {
       ended.note = `ERROR: the compiler was stopped: --max-compiler-output is ${run.limits.fileSizeMiB} MiB per file it writes`;
+    } else if (run.limits.userProcesses && /Resource temporarily unavailable|Cannot fork|fork: retry/i.test(text)) {
+      ended.note = `ERROR: the compiler could not start a process: RLIMIT_NPROC is ${run.limits.userProcesses} processes of the server's user (--max-job-processes without a cgroup)`;
     }
   }
   const stderr = ended.note ? Buffer.concat([stderrRaw, Buffer.from(`distcc-server: ${ended.note}\n`)]) : stderrRaw;

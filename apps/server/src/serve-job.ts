@@ -216,6 +216,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
       clientGone,
       ...(ctx.sandbox ? { sandbox: ctx.sandbox } : {}),
       limits: ctx.compilerLimits,
+      ...(ctx.jobCgroups ? { cgroups: ctx.jobCgroups } : {}),
     });
     summary.compileMs = Date.now() - compileStarted;
     mark("compile");

@@ -17,6 +17,8 @@ import { DEFAULT_TREE_BOUNDS } from "./pump-tree.js";
 import { chooseSandbox, SandboxUnavailableError, type SandboxMode, type SandboxState } from "./sandbox.js";
 import { clientAddress } from "./serve-job.js";
 import { NativeLauncher } from "./native-launcher.js";
+import { chooseJobBounds, DEFAULT_JOB_BOUNDS, describeJobBounds } from "./job-bounds.js";
+import type { JobBounds } from "./job-cgroup.js";
 import { MemoryBudget } from "./memory-budget.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { serveJob, type JobHooks } from "./serve-job.js";
@@ -53,6 +55,11 @@ export interface ServerOptions {
   bwrapPath?: string;
   /** setrlimit on each compiler process (default 2048 MiB of address space, 600 s of CPU, 1024 MiB per file written; 0 = none). */
   compilerLimits?: ProcessLimits;
+  /** Bounds of a whole job, all its processes together (default 256 processes, 4096 MiB; 0 = none):
+   *  a cgroup per job where the server can make one, else RLIMIT_NPROC (see job-bounds.ts). */
+  jobBounds?: Partial<JobBounds>;
+  /** The user the server will become after start (--user): it makes the job cgroups then. */
+  runAs?: { uid: number; gid: number };
   /** Connections open at once from one client address; more are closed at accept (default 64). */
   maxConnectionsPerClient?: number;
   /** Requests of one client address waiting for a slot; more are refused (default 32). */
@@ -265,6 +272,12 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const readTimeoutMs = options.readTimeoutMs ?? 60_000;
   const minRequestRate = options.minRequestRate ?? 16 * 1024;
   const rateWindowMs = options.requestRateWindowMs ?? 10_000;
+  const compilerLimits: ProcessLimits = { addressSpaceMiB: 2048, cpuSeconds: 600, fileSizeMiB: 1024, ...options.compilerLimits };
+  const bounds = await chooseJobBounds({ ...DEFAULT_JOB_BOUNDS, ...options.jobBounds }, jobs, options.runAs);
+  logger.log(bounds.kind === "none" && bounds.note ? "warning" : "notice", "main", describeJobBounds(bounds));
+  stats.setJobBounds({ kind: bounds.kind, processes: bounds.bounds.processes, memoryMiB: bounds.bounds.memoryMiB, ...(bounds.note ? { note: bounds.note } : {}) });
+  if (bounds.userProcesses) compilerLimits.userProcesses = bounds.userProcesses;
+
   const spawnFallback = (reason: string): void =>
     logger.log("warning", "spawn", `the spawn helper cannot run (${reason}); compilers start from the server process instead`);
   const ctx: JobContext = {
@@ -284,7 +297,8 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     compilerEnv: options.compilerEnv ?? defaultCompilerEnv(),
     shutdown,
     ...(sandbox.sandbox ? { sandbox: sandbox.sandbox } : {}),
-    compilerLimits: { addressSpaceMiB: 2048, cpuSeconds: 600, fileSizeMiB: 1024, ...options.compilerLimits },
+    compilerLimits,
+    ...(bounds.cgroups ? { jobCgroups: bounds.cgroups } : {}),
     headerTimeoutMs: options.headerTimeoutMs ?? 15_000,
     treeBounds: DEFAULT_TREE_BOUNDS,
   };
@@ -329,6 +343,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     shutdown.stop();
     for (const stream of open) stream.destroy();
     ctx.launcher.close();
+    await bounds.cgroups?.close();
     stats.close();
   };
 

@@ -46,6 +46,8 @@ export interface Settings {
   maxCompilerMemory: number;
   maxCompilerCpu: number;
   maxCompilerOutput: number;
+  maxJobProcesses: number;
+  maxJobMemory: number;
   maxClientConnections: number;
   maxClientQueue: number;
   /** Compile slots one client address may hold (0 = every slot). */
@@ -118,6 +120,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "maxCompilerMemory", flag: "--max-compiler-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "address space of each compiler process (RLIMIT_AS; 0 = no limit; default 2048)" },
   { key: "maxCompilerOutput", flag: "--max-compiler-output", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "size of each file a compiler writes: object, .d, stdout, stderr (RLIMIT_FSIZE; 0 = no limit; default 1024)" },
   { key: "maxCompilerCpu", flag: "--max-compiler-cpu", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "CPU time of each compiler process (RLIMIT_CPU; 0 = no limit; default 600)" },
+  { key: "maxJobProcesses", flag: "--max-job-processes", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "N", help: "processes of one job alive at once, all together (a cgroup per job, else RLIMIT_NPROC of the server's user; 0 = no limit; default 256)" },
+  { key: "maxJobMemory", flag: "--max-job-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "memory of one job's processes together (a cgroup per job, where the server can make one; 0 = no limit; default 4096)" },
   { key: "maxClientConnections", flag: "--max-client-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once from one client address; beyond, new ones are closed (default 64)" },
   { key: "maxClientQueue", flag: "--max-client-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "requests of one client address waiting for a compile slot; beyond, refused (default 32)" },
   { key: "maxClientJobs", flag: "--max-client-jobs", kind: { type: "int", min: 0, max: 1024 }, arg: "N", help: "compile slots one client address may hold at once, so that others find one free (0 = every slot, the default); whatever the cap, a freed slot goes to the waiting address running fewest" },
@@ -157,6 +161,8 @@ export function defaultSettings(): Settings {
     maxCompilerMemory: 2048,
     maxCompilerCpu: 600,
     maxCompilerOutput: 1024,
+    maxJobProcesses: 256,
+    maxJobMemory: 4096,
     maxClientConnections: 64,
     maxClientQueue: 32,
     maxClientJobs: 0,

@@ -35,6 +35,8 @@ export interface StatsSnapshot {
   perCompiler: Record<string, CompilerFigures>;
   /** How compiles are isolated (--sandbox): "unavailable" = auto found no working bwrap. */
   sandbox?: { mode: string; state: string; warning?: string };
+  /** How a whole job's processes and memory are bounded (cgroup-v2, cgroup-v1, rlimit-nproc or none). */
+  jobBounds?: { kind: string; processes: number; memoryMiB: number; note?: string };
 }
 
 export interface MemoryFigures {
@@ -142,6 +144,13 @@ export class ServerStats {
     this.sandboxInfo = { ...info };
   }
 
+  private jobBoundsInfo: StatsSnapshot["jobBounds"];
+
+  /** Recorded once at start (the job cgroups or their fallback). */
+  setJobBounds(info: NonNullable<StatsSnapshot["jobBounds"]>): void {
+    this.jobBoundsInfo = { ...info };
+  }
+
   snapshot(): StatsSnapshot {
     const now = Date.now();
     const live = this.live();
@@ -170,6 +179,7 @@ export class ServerStats {
       bytesOut: this.bytesOut,
       perCompiler: Object.fromEntries([...this.perCompiler].map(([k, v]) => [k, { ...v }])),
       ...(this.sandboxInfo ? { sandbox: { ...this.sandboxInfo } } : {}),
+      ...(this.jobBoundsInfo ? { jobBounds: { ...this.jobBoundsInfo } } : {}),
     };
   }
 

@@ -1,0 +1,297 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { chown, mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { isErrno } from "./errno.js";
+
+/** The bounds of one whole job (every process it starts together), 0 = none. */
+export interface JobBounds {
+  /** Processes (and threads) alive at once: pids.max. */
+  processes: number;
+  /** Memory of all its processes together (incl. what they write to the tmpfs job folder): memory.max. */
+  memoryMiB: number;
+}
+
+/** How the job bounds are enforced here (the /json field and the start-up line). */
+export type JobBoundKind = "cgroup-v2" | "cgroup-v1" | "rlimit-nproc" | "none";
+
+/** One controller's place: the directory under which job cgroups are made and its file names. */
+interface Hierarchy {
+  /** The server's own parent cgroup (distcc-server-PID), made at start. */
+  dir: string;
+  limits: { file: string; value: (b: JobBounds) => string | undefined; optional?: boolean }[];
+  /** A file whose counters say a bound was hit, and how to read it. */
+  hits: { file: string; bound: "processes" | "memory"; read: (text: string, bounds: JobBounds) => number }[];
+}
+
+const MiB = 1024 * 1024;
+const field = (name: string) => (text: string) => Number(new RegExp(`(?:^|\\n)${name} (\\d+)`).exec(text)?.[1] ?? 0);
+const whole = (text: string) => Number(text.trim()) || 0;
+
+const V2: Omit<Hierarchy, "dir"> = {
+  limits: [
+    { file: "pids.max", value: (b) => (b.processes ? String(b.processes) : undefined) },
+    { file: "memory.max", value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined) },
+    // No swap either, or the bound only moves the job's memory to disk.
+    { file: "memory.swap.max", value: (b) => (b.memoryMiB ? "0" : undefined), optional: true },
+  ],
+  hits: [
+    { file: "pids.events", bound: "processes", read: field("max") },
+    { file: "memory.events", bound: "memory", read: field("oom_kill") },
+  ],
+};
+const V1_PIDS: Omit<Hierarchy, "dir"> = {
+  limits: [{ file: "pids.max", value: (b) => (b.processes ? String(b.processes) : undefined) }],
+  hits: [{ file: "pids.events", bound: "processes", read: field("max") }],
+};
+const V1_MEMORY: Omit<Hierarchy, "dir"> = {
+  limits: [
+    { file: "memory.limit_in_bytes", value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined) },
+    { file: "memory.memsw.limit_in_bytes", value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined), optional: true },
+  ],
+  // Kernels differ in which of these they keep (failcnt stayed 0 here while the OOM killer ran):
+  // any of them says the job reached its memory.
+  hits: [
+    { file: "memory.oom_control", bound: "memory", read: field("oom_kill") },
+    { file: "memory.failcnt", bound: "memory", read: whole },
+    { file: "memory.max_usage_in_bytes", bound: "memory", read: (t, b) => (Number(t.trim()) >= b.memoryMiB * MiB ? 1 : 0) },
+  ],
+};
+
+interface Mount {
+  root: string;
+  point: string;
+  type: string;
+  options: string[];
+}
+
+function mounts(): Mount[] {
+  const out: Mount[] = [];
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (!left || !right) continue;
+    const f = left.split(" ");
+    const [type, , superOptions] = right.split(" ");
+    if (type === "cgroup" || type === "cgroup2") out.push({ root: f[3] ?? "/", point: f[4] ?? "", type, options: (superOptions ?? "").split(",") });
+  }
+  return out;
+}
+
+/** The directory of this process's own cgroup in `mount` (its path in /proc/self/cgroup, under the mount's root). */
+function ownDir(mount: Mount, path: string): string {
+  const rel = mount.root !== "/" && path.startsWith(mount.root) ? path.slice(mount.root.length) : path;
+  return join(mount.point, rel);
+}
+
+/** Where the pids and memory controllers are, v2 first (one place for both), else v1. */
+function locate(): { kind: "cgroup-v2" | "cgroup-v1"; dirs: [string, Omit<Hierarchy, "dir">][] } | undefined {
+  const lines = readFileSync("/proc/self/cgroup", "utf8").split("\n").filter(Boolean);
+  const own = new Map<string, string>();
+  for (const line of lines) {
+    const [, controllers, path] = line.split(":");
+    for (const c of (controllers ?? "").split(",")) own.set(c, path ?? "/");
+  }
+  const all = mounts();
+  const v2 = all.find((m) => m.type === "cgroup2");
+  if (v2 && own.has("")) {
+    const dir = ownDir(v2, own.get("") ?? "/");
+    try {
+      const controllers = readFileSync(join(dir, "cgroup.controllers"), "utf8").split(/\s+/);
+      if (controllers.includes("pids") && controllers.includes("memory")) return { kind: "cgroup-v2", dirs: [[dir, V2]] };
+    } catch (err) {
+      // Not readable or gone: try v1.
+      if (!isErrno(err, "ENOENT", "EACCES")) throw err;
+    }
+  }
+  const pids = all.find((m) => m.type === "cgroup" && m.options.includes("pids"));
+  const memory = all.find((m) => m.type === "cgroup" && m.options.includes("memory"));
+  if (pids && memory && own.has("pids") && own.has("memory")) {
+    return {
+      kind: "cgroup-v1",
+      dirs: [
+        [ownDir(pids, own.get("pids") ?? "/"), V1_PIDS],
+        [ownDir(memory, own.get("memory") ?? "/"), V1_MEMORY],
+      ],
+    };
+  }
+  return undefined;
+}
+
+/** Parents are named distcc-server-PID-RANDOM: the PID says whether their server is gone. */
+const PARENT_PREFIX = "distcc-server-";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isErrno(err, "EPERM");
+  }
+}
+
+/** Removes a cgroup, killing what is still in it; retried while its processes exit (EBUSY). */
+async function removeCgroup(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return;
+      if (!isErrno(err, "EBUSY")) throw err;
+    }
+    const procs = await readFile(join(dir, "cgroup.procs"), "utf8").catch(() => "");
+    for (const pid of procs.split("\n").filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch (err) {
+        // Gone already, or (EPERM) not ours: rmdir says whether it is empty.
+        if (!isErrno(err, "ESRCH", "EPERM")) throw err;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+  }
+}
+
+/** The cgroup(s) of one job: the compiler joins `procs` before it runs. */
+export class JobCgroup {
+  constructor(
+    private readonly dirs: [string, Omit<Hierarchy, "dir">][],
+    private readonly bounds: JobBounds,
+  ) {}
+
+  get procs(): string[] {
+    return this.dirs.map(([d]) => join(d, "cgroup.procs"));
+  }
+
+  /** Which bound the job hit, if any ("processes" first: a fork bomb also fails allocations). */
+  async hit(): Promise<"processes" | "memory" | undefined> {
+    for (const [dir, h] of this.dirs) {
+      for (const c of h.hits) {
+        if ((c.bound === "processes" ? this.bounds.processes : this.bounds.memoryMiB) === 0) continue;
+        const text = await readFile(join(dir, c.file), "utf8").catch(() => "");
+        if (c.read(text, this.bounds) > 0) return c.bound;
+      }
+    }
+    return undefined;
+  }
+
+  /** Removes the job's cgroups (in the background: the answer does not wait for it). */
+  remove(): Promise<void> {
+    return Promise.all(this.dirs.map(([d]) => removeCgroup(d))).then(() => undefined);
+  }
+}
+
+/**
+ * Per-job cgroups under a parent of this server's (distcc-server-PID in its own cgroup of each
+ * hierarchy), made where the server may: as root, or in a cgroup delegated to its user. `owner`:
+ * the user the server will become (--user), who then makes the job cgroups.
+ */
+export class JobCgroups {
+  private next = 1;
+
+  private constructor(
+    readonly kind: "cgroup-v2" | "cgroup-v1",
+    private readonly parents: [string, Omit<Hierarchy, "dir">][],
+    readonly bounds: JobBounds,
+  ) {}
+
+  /** undefined when no cgroup can be made here (the reason for the log in `why`). */
+  static async open(bounds: JobBounds, owner?: { uid: number; gid: number }): Promise<JobCgroups | { why: string }> {
+    let found;
+    try {
+      found = locate();
+    } catch (err) {
+      return { why: `cannot read the cgroup layout: ${(err as Error).message}` };
+    }
+    if (!found) return { why: "no pids and memory cgroup controllers are mounted" };
+    const parents: [string, Omit<Hierarchy, "dir">][] = [];
+    const suffix = randomBytes(4).toString("hex");
+    try {
+      for (const [own, h] of found.dirs) {
+        await removeStaleParents(own);
+        // Several servers may run in one process (tests, embedders): each its own parent.
+        const dir = join(own, `${PARENT_PREFIX}${process.pid}-${suffix}`);
+        await mkdir(dir);
+        parents.push([dir, h]);
+        if (found.kind === "cgroup-v2") {
+          // Our own cgroup must hand the controllers down (allowed when it is a root or holds no
+          // process); if it cannot, the parent's own write below fails and we fall back.
+          await writeFile(join(own, "cgroup.subtree_control"), "+pids +memory").catch(() => undefined);
+          await writeFile(join(dir, "cgroup.subtree_control"), "+pids +memory");
+        }
+        if (owner) {
+          // The server's user makes and fills the job cgroups after it drops root.
+          await chown(dir, owner.uid, owner.gid);
+          for (const f of ["cgroup.procs", "tasks", "cgroup.subtree_control"]) {
+            await chown(join(dir, f), owner.uid, owner.gid).catch((err: unknown) => {
+              if (!isErrno(err, "ENOENT")) throw err;
+            });
+          }
+        }
+      }
+      const cgroups = new JobCgroups(found.kind, parents, bounds);
+      await cgroups.probe();
+      return cgroups;
+    } catch (err) {
+      await Promise.all(parents.map(([d]) => rmdir(d).catch(() => undefined)));
+      return { why: `cannot make a cgroup (${found.kind}): ${(err as Error).message}` };
+    }
+  }
+
+  /** Makes (and removes) one job cgroup: proves the limits can be written. */
+  private async probe(): Promise<void> {
+    const job = await this.create();
+    await job.remove();
+  }
+
+  /** A new cgroup for one job, with its bounds written. */
+  async create(): Promise<JobCgroup> {
+    const name = `job-${this.next++}`;
+    const dirs: [string, Omit<Hierarchy, "dir">][] = [];
+    try {
+      for (const [parent, h] of this.parents) {
+        const dir = join(parent, name);
+        await mkdir(dir);
+        dirs.push([dir, h]);
+        for (const l of h.limits) {
+          const value = l.value(this.bounds);
+          if (value === undefined) continue;
+          await writeFile(join(dir, l.file), value).catch((err: unknown) => {
+            // memsw/swap files exist only with swap accounting: the memory bound holds without.
+            if (!(l.optional && isErrno(err, "ENOENT", "EINVAL", "EACCES"))) throw err;
+          });
+        }
+      }
+    } catch (err) {
+      await Promise.all(dirs.map(([d]) => rmdir(d).catch(() => undefined)));
+      throw err;
+    }
+    return new JobCgroup(dirs, this.bounds);
+  }
+
+  /** Removes the server's parent cgroups (at close; job cgroups are gone by then). */
+  async close(): Promise<void> {
+    await Promise.all(this.parents.map(([d]) => removeCgroup(d).catch(() => undefined)));
+  }
+}
+
+/** Parents left by servers that are gone (kill -9): their job cgroups first, then the parent. */
+async function removeStaleParents(own: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(own);
+  } catch (err) {
+    if (isErrno(err, "ENOENT", "EACCES")) return;
+    throw err;
+  }
+  for (const n of names) {
+    if (!n.startsWith(PARENT_PREFIX)) continue;
+    const pid = Number(n.slice(PARENT_PREFIX.length).split("-")[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    const dir = join(own, n);
+    const jobs = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    // Best effort: a parent that cannot be removed (another user's) is left alone.
+    for (const j of jobs) if (j.isDirectory()) await removeCgroup(join(dir, j.name)).catch(() => undefined);
+    await removeCgroup(dir).catch(() => undefined);
+  }
+}
