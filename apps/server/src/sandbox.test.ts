@@ -62,7 +62,7 @@ describe("chooseSandbox", () => {
 });
 
 describe("BwrapSandbox", () => {
-  it("binds a compiler that lives under a masked place (/tmp) back, read-only, so it still runs", async () => {
+  it("binds a toolchain that lives under a masked place (/tmp) back, read-only, so it still runs", async () => {
     const bwrap = findBwrap()!;
     const tools = temp();
     mkdirSync(join(tools, "bin"));
@@ -72,7 +72,8 @@ describe("BwrapSandbox", () => {
     const job = join(jobs, "distcc-server-1-abcdef");
     mkdirSync(job);
     const sandbox = new BwrapSandbox(bwrap, jobs);
-    expect(sandbox.argsFor(cc, [], job, job).join(" ")).toContain(`--ro-bind ${join(tools, "bin")} ${join(tools, "bin")}`);
+    // Its bin/ with its parent: a toolchain's lib/ and libexec/ are beside bin/.
+    expect(sandbox.argsFor(cc, [], job, job).join(" ")).toContain(`--ro-bind ${tools} ${tools}`);
     const r = await runCompiler({ executable: cc, args: ["-c", "x"], cwd: job, env: { PATH: "/usr/bin:/bin" }, outputDir: job, sandbox });
     expect(r.status).toBe(0);
     // It ran, and could not write where it lives (read-only there too).

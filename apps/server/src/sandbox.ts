@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { isErrno } from "./errno.js";
 
@@ -31,6 +31,31 @@ export function findBwrap(): string | undefined {
  * connect()), /tmp, /var/tmp and /dev/shm other users' files.
  */
 const MASKED = ["/dev/shm", "/tmp", "/var/tmp", "/run"];
+
+/**
+ * What of the host a compiler sees (read-only), instead of the whole `/`: the programs and
+ * libraries (/usr and the top-level /bin, /lib... which are links into it on merged-/usr systems),
+ * and of /etc only what compilers and the dynamic loader read: the loader's cache, the
+ * alternatives (cc, c++ are links through /etc/alternatives), clang's config directory and the
+ * distribution files clang reads to find its GCC installation. Not /etc/passwd, /home, /root,
+ * /var, /opt, /srv, /mnt, /work...: a pump job's `#include "/etc/passwd"` finds nothing.
+ * A compiler installed elsewhere (/opt/toolchain) has its own tree bound (bindsFor).
+ */
+const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+const SYSTEM_ETC = [
+  "/etc/alternatives",
+  "/etc/ld.so.cache",
+  "/etc/ld.so.conf",
+  "/etc/ld.so.conf.d",
+  "/etc/clang",
+  "/etc/os-release",
+  "/etc/lsb-release",
+  "/etc/debian_version",
+  "/etc/redhat-release",
+  "/etc/system-release",
+  "/etc/gentoo-release",
+  "/etc/SuSE-release",
+];
 
 /** Size of each masking tmpfs: they only hold mount points (the compiler's TMPDIR is its job
  *  folder), so writing there cannot take the host's memory. */
@@ -77,7 +102,7 @@ export class BwrapSandbox {
   private commonPrefix(): string[] {
     if (!this.prefix) {
       this.masks.push(...[...MASKED, this.tempDir].filter((d, i, all) => all.indexOf(d) === i));
-      this.prefix = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
+      this.prefix = [...systemBinds(), "--dev", "/dev", "--proc", "/proc"];
       for (const d of this.masks) {
         if (this.sizedTmpfs) this.prefix.push("--size", MASK_SIZE);
         this.prefix.push("--tmpfs", d);
@@ -87,8 +112,10 @@ export class BwrapSandbox {
   }
 
   /**
-   * A compiler that lives in a masked place (a toolchain unpacked under /tmp) is bound back
-   * read-only: the whitelist chose it, so it must still run. Worked out once per compiler.
+   * A compiler that lives outside the system directories (a toolchain in /opt, or unpacked under
+   * /tmp, which is masked) is bound back read-only: the whitelist chose it, so it must still run.
+   * A `bin` folder brings its parent (the toolchain's lib/ and libexec/ are beside it). Worked out
+   * once per compiler.
    */
   private bindsFor(file: string): string[] {
     let binds = this.compilerBinds.get(file);
@@ -96,7 +123,10 @@ export class BwrapSandbox {
       binds = [];
       for (const exe of new Set([file, realOrSame(file)])) {
         const dir = dirname(exe);
-        if (this.masks.some((m) => isUnder(dir, m))) binds.push("--ro-bind", dir, dir);
+        if (SYSTEM_DIRS.some((d) => isUnder(dir, d)) && !this.masks.some((m) => isUnder(dir, m))) continue;
+        const parent = dirname(dir);
+        const root = dir.endsWith("/bin") && parent !== "/" && !this.masks.includes(parent) ? parent : dir;
+        binds.push("--ro-bind", root, root);
       }
       if (this.compilerBinds.size < 1024) this.compilerBinds.set(file, binds);
     }
@@ -110,11 +140,32 @@ export class BwrapSandbox {
       "--bind", jobDir, jobDir,
       "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
       "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+      // The root tmpfs bwrap builds the tree in: read-only too, or a compiler could fill it.
+      "--remount-ro", "/",
       "--chdir", cwd,
       "--", file, ...args,
     );
     return out;
   }
+}
+
+/** The read-only view of the system (see SYSTEM_DIRS): links stay links, what is missing is skipped. */
+function systemBinds(): string[] {
+  const out: string[] = [];
+  for (const path of [...SYSTEM_DIRS, ...SYSTEM_ETC]) {
+    let link: string | undefined;
+    try {
+      link = lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+    } catch (error) {
+      if (isErrno(error, "ENOENT", "ENOTDIR", "EACCES")) continue;
+      throw error;
+    }
+    // /bin -> usr/bin stays a link (what it names is bound already); /etc/os-release ->
+    // ../usr/lib/os-release likewise. Any other link is bound as what it leads to.
+    if (link !== undefined && SYSTEM_DIRS.some((d) => isUnder(resolve(dirname(path), link), d))) out.push("--symlink", link, path);
+    else out.push("--ro-bind", path, path);
+  }
+  return out;
 }
 
 function run(file: string, args: string[]): Promise<{ ok: boolean; output: string }> {
