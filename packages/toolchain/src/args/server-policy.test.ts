@@ -106,6 +106,14 @@ describe("what the server runs for a normal compile", () => {
     accepted("clang -Xclang -fno-pch-timestamp --target=aarch64-linux-gnu -c x.c -o x.o", { ...p3, clang: true });
   });
 
+  it("-Xclang: a cc1 option that reads its next word as a file is refused (it would swallow the next word)", () => {
+    const clang: ServerPolicyOptions = { protocol: 2, clang: true };
+    for (const option of ["-fopenmp-host-ir-file-path", "-fdebug-compilation-dir", "-fmodule-file"]) {
+      expect(refused(`clang -Xclang ${option} -Xclang -fno-pch-timestamp -c x.c -o x.o`, clang).why).toMatch(/cc1 reads its next word as a file or directory|module files/);
+    }
+    expect(refused("clang -Xclang -fopenmp-host-ir-file-path -c x.c -o x.o", { ...p3, clang: true }).why).toContain("cc1 reads its next word as a file or directory");
+  });
+
   it("protocol 2: linker and include-path options are dropped (no linker runs; the text is preprocessed)", () => {
     expect(accepted("gcc -c x.c -o x.o -L/lib -lm -Wl,-z,now -Xlinker -x -I/etc -isystem /usr/include -static").argv).toEqual([
       "gcc", "-c", "-x", "cpp-output", "x.c",

@@ -273,6 +273,12 @@ function mllvmRefusal(payload: string): string | undefined {
 
 function xclangRefusal(payload: string): string | undefined {
   if (XCLANG_EXACT.has(payload)) return undefined;
+  // Some cc1 options take their value as the *next* cc1 word (-fopenmp-host-ir-file-path FILE):
+  // that word is the driver's or the client's next -Xclang payload, checked as an option, not as
+  // the file it becomes. Those that name a file or a directory are refused.
+  if (payload.startsWith("-f") && !payload.includes("=") && /file|path|dir/i.test(payload)) {
+    return `-Xclang ${payload}: cc1 reads its next word as a file or directory`;
+  }
   if (payload.startsWith("-f") && payload.length > 2) return fRefusal(payload);
   if (/^-W[A-Za-z0-9_=+.-]*$/.test(payload) && !payload.includes(",")) return undefined;
   if (/^-O([0-9sgz]|fast)?$/.test(payload)) return undefined;
