@@ -194,7 +194,8 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   }
   if (opts.saveTemps) {
     const kept = resolve(opts.tmpDir, `distcc_${randomBytes(4).toString("hex")}${preprocessedExtension(scan.input)}`);
-    await writeFile(kept, cpp.output).then(
+    // Private (the user's source) and never through a link someone planted at the name.
+    await writeFile(kept, cpp.output, { flag: "wx", mode: 0o600 }).then(
       () => out.debug(`kept preprocessed source in ${kept}`),
       (err: unknown) => out.warn(`DISTCC_SAVE_TEMPS: cannot keep the preprocessed source: ${errorMessage(err)}`),
     );
