@@ -94,24 +94,9 @@ function processRssKb(pid) {
   }
 }
 
-/** Our server's own processes: the node process, plus its spawn helper (native or Node). */
+/** Our server's own processes: the node process, plus its C spawn helper (its compilers are its children, not counted). */
 function oursProcesses(pid, table = processTable()) {
-  const own = table.filter((p) => p.pid === pid);
-  for (const p of table) {
-    if (p.ppid !== pid) continue;
-    // The native spawn helper (default; its compilers are its children, not counted).
-    if (p.comm === "spawn") {
-      own.push(p);
-      continue;
-    }
-    if (p.comm !== "node") continue;
-    try {
-      if (readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("--max-semi-space-size")) own.push(p);
-    } catch {
-      // gone
-    }
-  }
-  return own;
+  return table.filter((p) => p.pid === pid || (p.ppid === pid && p.comm === "spawn"));
 }
 
 function oursRssKb(pid) {

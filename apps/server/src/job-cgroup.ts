@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { chown, mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isErrno } from "./errno.js";
@@ -129,11 +129,21 @@ function alive(pid: number): boolean {
   }
 }
 
+function rmdirQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    // Cleaning up after a failed creation: the creation's error is the one reported.
+    if (!(err instanceof Error)) throw err;
+  }
+}
+
 /** Removes a cgroup, killing what is still in it; retried while its processes exit (EBUSY). */
 async function removeCgroup(dir: string): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt++) {
     try {
-      await rmdir(dir);
+      // Sync, as create(): usually the first try succeeds (the job's processes are gone).
+      rmdirSync(dir);
       return;
     } catch (err) {
       if (isErrno(err, "ENOENT")) return;
@@ -244,26 +254,36 @@ export class JobCgroups {
     await job.remove();
   }
 
-  /** A new cgroup for one job, with its bounds written. */
+  /** Optional limit files this kernel lacks (no swap accounting), learnt on the first job. */
+  private readonly missing = new Set<string>();
+
+  /**
+   * A new cgroup for one job, with its bounds written. Synchronous: cgroupfs calls only touch
+   * kernel memory and never block, and a thread-pool round trip per call cost more server CPU per
+   * job than the calls themselves (measured with bench/server.mjs).
+   */
   async create(): Promise<JobCgroup> {
     const name = `job-${this.next++}`;
     const dirs: [string, Omit<Hierarchy, "dir">][] = [];
     try {
       for (const [parent, h] of this.parents) {
         const dir = join(parent, name);
-        await mkdir(dir);
+        mkdirSync(dir);
         dirs.push([dir, h]);
         for (const l of h.limits) {
           const value = l.value(this.bounds);
-          if (value === undefined) continue;
-          await writeFile(join(dir, l.file), value).catch((err: unknown) => {
+          if (value === undefined || this.missing.has(l.file)) continue;
+          try {
+            writeFileSync(join(dir, l.file), value);
+          } catch (err) {
             // memsw/swap files exist only with swap accounting: the memory bound holds without.
             if (!(l.optional && isErrno(err, "ENOENT", "EINVAL", "EACCES"))) throw err;
-          });
+            this.missing.add(l.file);
+          }
         }
       }
     } catch (err) {
-      await Promise.all(dirs.map(([d]) => rmdir(d).catch(() => undefined)));
+      for (const [d] of dirs) rmdirQuietly(d);
       throw err;
     }
     return new JobCgroup(dirs, this.bounds);

@@ -60,19 +60,28 @@ export function defaultTempDir(): string {
 /** Files up to this size are read synchronously from a memory filesystem (about 0.1 ms a MiB). */
 const SYNC_READ_MAX = 4 << 20;
 
+/** Entries removed between two turns of the event loop (~13 µs each on tmpfs: ~15 ms at most). */
+const REMOVE_CHUNK = 1024;
+
 /**
  * Removes a job folder's content with the fewest syscalls: readdir, unlink each file (a trivial
- * job's folder is 4 files). Synchronous on purpose: these are microsecond calls on a local temp
- * dir, and fs.rm's recursive walk (an lstat per entry, each a thread-pool round trip and a
- * promise) cost the server more CPU per job than the removal itself. Throws on anything unexpected.
+ * job's folder is 4 files). Synchronous calls on purpose: these are microsecond calls on a local
+ * temp dir, and fs.rm's recursive walk (an lstat per entry, each a thread-pool round trip and a
+ * promise) cost the server more CPU per job than the removal itself. But a pump tree can hold
+ * 96,000 entries (1.3 s of blocked event loop for every client, attacker report B7): every
+ * REMOVE_CHUNK entries it lets the event loop turn. Throws on anything unexpected.
  */
-function emptyTreeSync(path: string): void {
+async function emptyTree(path: string, progress = { sinceYield: 0 }): Promise<void> {
   for (const entry of readdirSync(path, { withFileTypes: true })) {
     const child = join(path, entry.name);
     if (entry.isDirectory()) {
-      emptyTreeSync(child);
+      await emptyTree(child, progress);
       rmdirSync(child);
     } else unlinkSync(child);
+    if (++progress.sinceYield >= REMOVE_CHUNK) {
+      progress.sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 }
 
@@ -187,7 +196,7 @@ function memoryFolder(path: string): JobFolder {
     remove() {
       removal ??= (async () => {
         try {
-          emptyTreeSync(path);
+          await emptyTree(path);
           rmdirSync(path);
         } catch (quickWayFailed) {
           // Every failure of the quick way (ENOTEMPTY from a compiler still closing files, EACCES
@@ -210,7 +219,7 @@ function diskFolder(path: string): JobFolder {
     remove() {
       removal ??= (async () => {
         try {
-          emptyTreeSync(path);
+          await emptyTree(path);
           // The last rmdir (a journal write on ext4, ~0.5 ms) goes to the thread pool.
           await rmdir(path);
         } catch (quickWayFailed) {
