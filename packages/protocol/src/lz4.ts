@@ -1,5 +1,6 @@
 import { compress as lz4jsCompress } from "lz4js";
 import { DistccProtocolError } from "./errors.js";
+import { growOutput } from "./grow-output.js";
 
 /**
  * LZ4 for our own extension (never seen by a real distcc peer): bodies are complete LZ4 *frames*
@@ -20,17 +21,7 @@ export interface Lz4DecompressOptions {
 
 const MAGIC = 0x184d2204;
 
-/** A bigger output buffer holding the first `used` bytes: at least `want`, doubling, capped at maxOutput. */
-function grow(out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array {
-  if (want > maxOutput) {
-    throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZ4 output would exceed the limit of ${maxOutput} bytes`);
-  }
-  let next = out.length * 2;
-  while (next < want) next *= 2;
-  const bigger = new Uint8Array(Math.min(next, maxOutput));
-  bigger.set(out.subarray(0, used));
-  return bigger;
-}
+const grow = (out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array => growOutput(out, used, want, maxOutput, "LZ4");
 
 function corrupt(what: string): DistccProtocolError {
   return new DistccProtocolError("DISTCC_ERR_LZ4", `corrupt LZ4 frame: ${what}`);

@@ -3,5 +3,4 @@ export { startDistccd, type DistccdHandle, type DistccdOptions } from "./distccd
 export { makeTempDir } from "./tempdir.js";
 export { repoRoot, vectorPath, hasCommand } from "./paths.js";
 export { unprivilegedUser, type UnprivilegedUser } from "./users.js";
-export { mulberry32 } from "./prng.js";
 export { waitFor, WaitTimeoutError, type Truthy, type WaitForOptions } from "./wait-for.js";

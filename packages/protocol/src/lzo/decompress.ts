@@ -1,4 +1,5 @@
 import { DistccProtocolError } from "../errors.js";
+import { growOutput } from "../grow-output.js";
 
 export interface LzoDecompressOptions {
   /** Hard cap on the decompressed size; going past it is DISTCC_ERR_LIMIT (a bomb), never an OOM. Default 1 GiB. */
@@ -27,17 +28,7 @@ const scratch: { out: Uint8Array } = { out: new Uint8Array(0) };
 /** Buffers larger than this are not kept. */
 const SCRATCH_MAX = 8 << 20;
 
-/** A bigger output buffer holding the first `used` bytes: at least `want`, doubling, capped at maxOutput. */
-function grow(out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array {
-  if (want > maxOutput) {
-    throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZO1X output would exceed the limit of ${maxOutput} bytes`);
-  }
-  let next = out.length * 2;
-  while (next < want) next *= 2;
-  const bigger = new Uint8Array(Math.min(next, maxOutput));
-  bigger.set(out.subarray(0, used));
-  return bigger;
-}
+const grow = (out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array => growOutput(out, used, want, maxOutput, "LZO1X");
 
 /**
  * Safe LZO1X decompression of a raw stream (spec 6.1): every read is checked against the input,
