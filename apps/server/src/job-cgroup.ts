@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { chown, mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isErrno } from "./errno.js";
@@ -21,7 +21,8 @@ interface Hierarchy {
   dir: string;
   limits: { file: string; value: (b: JobBounds) => string | undefined; optional?: boolean }[];
   /** A file whose counters say a bound was hit, and how to read it. */
-  hits: { file: string; bound: "processes" | "memory"; read: (text: string, bounds: JobBounds) => number }[];
+  /** Counters that only go up: a job hit its bound when one rose during the job. */
+  hits: { file: string; bound: "processes" | "memory"; read: (text: string) => number }[];
 }
 
 const MiB = 1024 * 1024;
@@ -50,11 +51,10 @@ const V1_MEMORY: Omit<Hierarchy, "dir"> = {
     { file: "memory.memsw.limit_in_bytes", value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined), optional: true },
   ],
   // Kernels differ in which of these they keep (failcnt stayed 0 here while the OOM killer ran):
-  // any of them says the job reached its memory.
+  // either one going up says the job reached its memory.
   hits: [
     { file: "memory.oom_control", bound: "memory", read: field("oom_kill") },
     { file: "memory.failcnt", bound: "memory", read: whole },
-    { file: "memory.max_usage_in_bytes", bound: "memory", read: (t, b) => (Number(t.trim()) >= b.memoryMiB * MiB ? 1 : 0) },
   ],
 };
 
@@ -164,8 +164,11 @@ async function removeCgroup(dir: string): Promise<void> {
 
 /** The cgroup(s) of one job: the compiler joins `procs` before it runs. */
 export class JobCgroup {
+  /** The counters of `hits` when the job started (a cgroup is reused by the next job). */
+  private baseline: number[] = [];
+
   constructor(
-    private readonly dirs: [string, Omit<Hierarchy, "dir">][],
+    readonly dirs: [string, Omit<Hierarchy, "dir">][],
     private readonly bounds: JobBounds,
   ) {}
 
@@ -173,19 +176,55 @@ export class JobCgroup {
     return this.dirs.map(([d]) => join(d, "cgroup.procs"));
   }
 
-  /** Which bound the job hit, if any ("processes" first: a fork bomb also fails allocations). */
-  async hit(): Promise<"processes" | "memory" | undefined> {
+  private counters(): number[] {
+    const out: number[] = [];
     for (const [dir, h] of this.dirs) {
       for (const c of h.hits) {
-        if ((c.bound === "processes" ? this.bounds.processes : this.bounds.memoryMiB) === 0) continue;
-        const text = await readFile(join(dir, c.file), "utf8").catch(() => "");
-        if (c.read(text, this.bounds) > 0) return c.bound;
+        let text = "";
+        try {
+          text = readFileSync(join(dir, c.file), "utf8");
+        } catch (err) {
+          // A counter this kernel does not keep: never counts as a hit.
+          if (!isErrno(err, "ENOENT", "EINVAL", "EACCES")) throw err;
+        }
+        out.push(c.read(text));
+      }
+    }
+    return out;
+  }
+
+  /** Called as a job takes the cgroup. */
+  start(): void {
+    this.baseline = this.counters();
+  }
+
+  /** Which bound the job hit, if any ("processes" first: a fork bomb also fails allocations). */
+  hit(): "processes" | "memory" | undefined {
+    const now = this.counters();
+    let i = 0;
+    for (const [, h] of this.dirs) {
+      for (const c of h.hits) {
+        const rose = (now[i] ?? 0) > (this.baseline[i] ?? 0);
+        i++;
+        if (rose && (c.bound === "processes" ? this.bounds.processes : this.bounds.memoryMiB) > 0) return c.bound;
       }
     }
     return undefined;
   }
 
-  /** Removes the job's cgroups (in the background: the answer does not wait for it). */
+  /** True when no process is left in it (it can serve the next job). */
+  empty(): boolean {
+    return this.procs.every((f) => {
+      try {
+        return readFileSync(f, "utf8").trim() === "";
+      } catch (err) {
+        if (isErrno(err, "ENOENT")) return false;
+        throw err;
+      }
+    });
+  }
+
+  /** Removes the job's cgroups, killing what is left in them. */
   remove(): Promise<void> {
     return Promise.all(this.dirs.map(([d]) => removeCgroup(d))).then(() => undefined);
   }
@@ -203,6 +242,8 @@ export class JobCgroups {
     readonly kind: "cgroup-v2" | "cgroup-v1",
     private readonly parents: [string, Omit<Hierarchy, "dir">][],
     readonly bounds: JobBounds,
+    /** The user the server becomes: the cgroups made while still root are handed to it. */
+    private readonly owner?: { uid: number; gid: number },
   ) {}
 
   /** undefined when no cgroup can be made here (the reason for the log in `why`). */
@@ -239,7 +280,7 @@ export class JobCgroups {
           }
         }
       }
-      const cgroups = new JobCgroups(found.kind, parents, bounds);
+      const cgroups = new JobCgroups(found.kind, parents, bounds, owner);
       await cgroups.probe();
       return cgroups;
     } catch (err) {
@@ -248,21 +289,82 @@ export class JobCgroups {
     }
   }
 
-  /** Makes (and removes) one job cgroup: proves the limits can be written. */
+  /** Makes one job cgroup: proves the limits can be written (it then waits for the first job). */
   private async probe(): Promise<void> {
-    const job = await this.create();
-    await job.remove();
+    this.idle.push(await this.create());
   }
 
   /** Optional limit files this kernel lacks (no swap accounting), learnt on the first job. */
   private readonly missing = new Set<string>();
+  /**
+   * Empty job cgroups kept for the next jobs: making one (~0.2 ms) and removing it after a
+   * sandboxed job (~0.6 ms of kernel time, its namespaces' memory charges moved to the parent)
+   * cost more server CPU than the rest of a trivial job's spawn (bench/server.mjs).
+   */
+  private readonly idle: JobCgroup[] = [];
+  private static readonly IDLE_MAX = 64;
+
+  /**
+   * Released job cgroups not yet empty: a sandbox's init process is still exiting for a few ms
+   * after bwrap reported the end. Swept at the next take() and by a timer: empty ones join the
+   * pool; one not empty DRAIN_MS after its job ended has something its job left running, killed
+   * with the cgroup's removal.
+   */
+  private readonly draining: { cgroup: JobCgroup; since: number }[] = [];
+  private static readonly DRAIN_MS = 1000;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /** A job cgroup for one job: an idle one, else a new one. Give it back with `release`. */
+  async take(): Promise<JobCgroup> {
+    this.sweep();
+    const cgroup = this.idle.pop() ?? (await this.create());
+    cgroup.start();
+    return cgroup;
+  }
+
+  /** Back to the pool once nothing of its job is left in it. */
+  release(cgroup: JobCgroup): void {
+    if (this.closed) {
+      cgroup.remove().catch(() => undefined);
+      return;
+    }
+    this.draining.push({ cgroup, since: Date.now() });
+    this.sweepTimer ??= setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sweep();
+    }, JobCgroups.DRAIN_MS).unref();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (let i = this.draining.length - 1; i >= 0; i--) {
+      const { cgroup, since } = this.draining[i]!;
+      if (cgroup.empty()) {
+        this.draining.splice(i, 1);
+        if (this.idle.length < JobCgroups.IDLE_MAX) this.idle.push(cgroup);
+        else cgroup.remove().catch(() => undefined);
+      } else if (now - since >= JobCgroups.DRAIN_MS) {
+        this.draining.splice(i, 1);
+        // Best effort in the background: the removal kills what is left; a failure leaves a
+        // cgroup under our parent, removed at close or by the next server's start.
+        cgroup.remove().catch(() => undefined);
+      }
+    }
+    if (this.draining.length > 0 && !this.closed) {
+      this.sweepTimer ??= setTimeout(() => {
+        this.sweepTimer = undefined;
+        this.sweep();
+      }, JobCgroups.DRAIN_MS).unref();
+    }
+  }
 
   /**
    * A new cgroup for one job, with its bounds written. Synchronous: cgroupfs calls only touch
    * kernel memory and never block, and a thread-pool round trip per call cost more server CPU per
    * job than the calls themselves (measured with bench/server.mjs).
    */
-  async create(): Promise<JobCgroup> {
+  private async create(): Promise<JobCgroup> {
     const name = `job-${this.next++}`;
     const dirs: [string, Omit<Hierarchy, "dir">][] = [];
     try {
@@ -270,6 +372,16 @@ export class JobCgroups {
         const dir = join(parent, name);
         mkdirSync(dir);
         dirs.push([dir, h]);
+        // Made as root (the probe at start): the server's user must be able to join it.
+        if (this.owner && process.getuid?.() === 0) {
+          for (const f of ["", "cgroup.procs", "tasks"]) {
+            try {
+              chownSync(join(dir, f), this.owner.uid, this.owner.gid);
+            } catch (err) {
+              if (!isErrno(err, "ENOENT")) throw err;
+            }
+          }
+        }
         for (const l of h.limits) {
           const value = l.value(this.bounds);
           if (value === undefined || this.missing.has(l.file)) continue;
@@ -289,8 +401,12 @@ export class JobCgroups {
     return new JobCgroup(dirs, this.bounds);
   }
 
-  /** Removes the server's parent cgroups (at close; job cgroups are gone by then). */
+  /** Removes the idle job cgroups and the server's parents (at close; no job runs any more). */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.sweepTimer);
+    const all = [...this.idle.splice(0), ...this.draining.splice(0).map((d) => d.cgroup)];
+    await Promise.all(all.map((c) => c.remove().catch(() => undefined)));
     await Promise.all(this.parents.map(([d]) => removeCgroup(d).catch(() => undefined)));
   }
 }

@@ -120,7 +120,7 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   let cgroup: JobCgroup | undefined;
   if (run.cgroups) {
     try {
-      cgroup = await run.cgroups.create();
+      cgroup = await run.cgroups.take();
     } catch (err) {
       // Never run a job without its bound: the client compiles it itself.
       clearTimeout(timer);
@@ -150,9 +150,9 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   );
   clearTimeout(timer);
   run.clientGone?.removeEventListener("abort", onClientGone);
-  const hit = cgroup && launched.kind === "exit" && launched.code !== 0 ? await cgroup.hit() : undefined;
-  // In the background: what the job left running is killed, and the answer does not wait for it.
-  cgroup?.remove().catch(() => undefined);
+  const hit = cgroup && launched.kind === "exit" && launched.code !== 0 ? cgroup.hit() : undefined;
+  // Reused by the next job when empty; else removed in the background, what is left killed.
+  if (cgroup) run.cgroups?.release(cgroup);
   // bwrap exits 128 + N when the compiler died of signal N: reported as that signal, as without it.
   const result =
     run.sandbox && launched.kind === "exit" && launched.code !== null && launched.code > 128 && SIGNAL_NAMES.has(launched.code - 128)
