@@ -8,6 +8,7 @@ import type { StopSignal } from "./job-stop.js";
 import { inlineLauncher, type Launcher, type ProcessLimits } from "./launcher.js";
 import type { BwrapSandbox } from "./sandbox.js";
 import type { JobCgroup, JobCgroups } from "./job-cgroup.js";
+import { argsWithinBwrapLimit } from "./response-file.js";
 
 export interface CompilerRun {
   /** Absolute path of the compiler (already whitelisted). */
@@ -130,7 +131,7 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
     }
   }
   const [file, args] = run.sandbox
-    ? [run.sandbox.bwrap, run.sandbox.argsFor(run.executable, run.args, run.outputDir, run.cwd)]
+    ? [run.sandbox.bwrap, run.sandbox.argsFor(run.executable, argsWithinBwrapLimit(run.args, run.outputDir), run.outputDir, run.cwd)]
     : [run.executable, run.args];
   const launched = await launcher.launch(
     {
