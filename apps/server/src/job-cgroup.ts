@@ -15,10 +15,8 @@ export interface JobBounds {
 /** How the job bounds are enforced here (the /json field and the start-up line). */
 export type JobBoundKind = "cgroup-v2" | "cgroup-v1" | "rlimit-nproc" | "none";
 
-/** One controller's place: the directory under which job cgroups are made and its file names. */
+/** The files of one controller hierarchy (v2: one for both controllers; v1: one each). */
 interface Hierarchy {
-  /** The server's own parent cgroup (distcc-server-PID), made at start. */
-  dir: string;
   limits: { file: string; value: (b: JobBounds) => string | undefined; optional?: boolean }[];
   /** A file whose counters say a bound was hit, and how to read it. */
   /** Counters that only go up: a job hit its bound when one rose during the job. */
@@ -29,7 +27,7 @@ const MiB = 1024 * 1024;
 const field = (name: string) => (text: string) => Number(new RegExp(`(?:^|\\n)${name} (\\d+)`).exec(text)?.[1] ?? 0);
 const whole = (text: string) => Number(text.trim()) || 0;
 
-const V2: Omit<Hierarchy, "dir"> = {
+const V2: Hierarchy = {
   limits: [
     { file: "pids.max", value: (b) => (b.processes ? String(b.processes) : undefined) },
     { file: "memory.max", value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined) },
@@ -41,11 +39,11 @@ const V2: Omit<Hierarchy, "dir"> = {
     { file: "memory.events", bound: "memory", read: field("oom_kill") },
   ],
 };
-const V1_PIDS: Omit<Hierarchy, "dir"> = {
+const V1_PIDS: Hierarchy = {
   limits: [{ file: "pids.max", value: (b) => (b.processes ? String(b.processes) : undefined) }],
   hits: [{ file: "pids.events", bound: "processes", read: field("max") }],
 };
-const V1_MEMORY: Omit<Hierarchy, "dir"> = {
+const V1_MEMORY: Hierarchy = {
   limits: [
     { file: "memory.limit_in_bytes", value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined) },
     { file: "memory.memsw.limit_in_bytes", value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined), optional: true },
@@ -84,7 +82,7 @@ function ownDir(mount: Mount, path: string): string {
 }
 
 /** Where the pids and memory controllers are, v2 first (one place for both), else v1. */
-function locate(): { kind: "cgroup-v2" | "cgroup-v1"; dirs: [string, Omit<Hierarchy, "dir">][] } | undefined {
+function locate(): { kind: "cgroup-v2" | "cgroup-v1"; dirs: [string, Hierarchy][] } | undefined {
   const lines = readFileSync("/proc/self/cgroup", "utf8").split("\n").filter(Boolean);
   const own = new Map<string, string>();
   for (const line of lines) {
@@ -168,7 +166,7 @@ export class JobCgroup {
   private baseline: number[] = [];
 
   constructor(
-    readonly dirs: [string, Omit<Hierarchy, "dir">][],
+    readonly dirs: [string, Hierarchy][],
     private readonly bounds: JobBounds,
   ) {}
 
@@ -240,7 +238,7 @@ export class JobCgroups {
 
   private constructor(
     readonly kind: "cgroup-v2" | "cgroup-v1",
-    private readonly parents: [string, Omit<Hierarchy, "dir">][],
+    private readonly parents: [string, Hierarchy][],
     readonly bounds: JobBounds,
     /** The user the server becomes: the cgroups made while still root are handed to it. */
     private readonly owner?: { uid: number; gid: number },
@@ -255,7 +253,7 @@ export class JobCgroups {
       return { why: `cannot read the cgroup layout: ${(err as Error).message}` };
     }
     if (!found) return { why: "no pids and memory cgroup controllers are mounted" };
-    const parents: [string, Omit<Hierarchy, "dir">][] = [];
+    const parents: [string, Hierarchy][] = [];
     const suffix = randomBytes(4).toString("hex");
     try {
       for (const [own, h] of found.dirs) {
@@ -366,7 +364,7 @@ export class JobCgroups {
    */
   private async create(): Promise<JobCgroup> {
     const name = `job-${this.next++}`;
-    const dirs: [string, Omit<Hierarchy, "dir">][] = [];
+    const dirs: [string, Hierarchy][] = [];
     try {
       for (const [parent, h] of this.parents) {
         const dir = join(parent, name);

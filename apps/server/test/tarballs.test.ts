@@ -69,6 +69,8 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
     }
     expect(execFileSync("tar", ["-tzf", tarballs().find((t) => t.includes("client"))!], { encoding: "utf8" })).toContain("package/native/launcher.c");
     expect(execFileSync("tar", ["-tzf", tarballs().find((t) => t.includes("server"))!], { encoding: "utf8" })).toContain("package/systemd/distcc-server.service");
+    // The server's spawn helper, built at run time from its C source.
+    expect(execFileSync("tar", ["-tzf", tarballs().find((t) => t.includes("server"))!], { encoding: "utf8" })).toContain("package/native/spawn-helper.c");
   });
 
   it("both bins answer --version from any directory, on PATH and through npx", () => {
