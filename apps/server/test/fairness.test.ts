@@ -4,8 +4,9 @@
 // addresses while an innocent client, from another, still compiles.
 import { connect, type Socket } from "node:net";
 import { encodeRequest } from "@x/distcc-protocol";
+import { waitFor } from "@x/testkit";
 import { describe, expect, it } from "vitest";
-import { eventually, exchange, startTestServer, type TestServer } from "./helpers.js";
+import { exchange, startTestServer, type TestServer } from "./helpers.js";
 import { capture, decodeResponse } from "./wire.js";
 
 const hello = (): Buffer => capture("p1-hello-c", "c2s");
@@ -82,9 +83,9 @@ describe("A6: compile slots are shared fairly between client addresses", () => {
     const attackers: Attacker[] = [];
     try {
       for (let i = 0; i < 3; i++) attackers.push(await attack(srv.port, "127.0.0.1", burn()));
-      expect(await eventually(() => srv.server.stats().running === 1 && srv.server.stats().queued === 2, 10_000)).toBe(true);
+      await waitFor("srv.server.stats().running === 1 && srv.server.stats().queued === 2", () => srv.server.stats().running === 1 && srv.server.stats().queued === 2, { timeoutMs: 10_000 });
       expect(await ok(srv.port, hello(), "127.0.0.2")).toBe(0);
-      expect(await eventually(() => srv.jobs.length >= 1)).toBe(true);
+      await waitFor("srv.jobs.length >= 1", () => srv.jobs.length >= 1);
       // The innocent's job is the first to finish: none of the attacker's (running or queued) went first.
       expect(srv.jobs.map((j) => j.client.split(":")[0])).toEqual(["127.0.0.2"]);
       expect(srv.server.stats().queued).toBe(2);
@@ -99,15 +100,15 @@ describe("A6: compile slots are shared fairly between client addresses", () => {
     const attackers: Attacker[] = [];
     try {
       attackers.push(await attack(srv.port, "127.0.0.1", burn()));
-      expect(await eventually(() => srv.server.stats().running === 1, 10_000)).toBe(true);
+      await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
       for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.1", burn()));
-      expect(await eventually(() => srv.server.stats().queued === 2, 10_000)).toBe(true);
+      await waitFor("srv.server.stats().queued === 2", () => srv.server.stats().queued === 2, { timeoutMs: 10_000 });
       const innocent = exchange(srv.port, hello(), { localAddress: "127.0.0.2" });
-      expect(await eventually(() => srv.server.stats().queued === 3, 10_000)).toBe(true);
+      await waitFor("srv.server.stats().queued === 3", () => srv.server.stats().queued === 3, { timeoutMs: 10_000 });
       // The attacker's running job ends (its client goes away): the slot is the innocent's.
       attackers[0]!.socket.destroy();
       expect(decodeResponse((await innocent).bytes, 1).status).toBe(0);
-      expect(await eventually(() => srv.jobs.length >= 2)).toBe(true);
+      await waitFor("srv.jobs.length >= 2", () => srv.jobs.length >= 2);
       const order = srv.jobs.map((j) => `${j.client.split(":")[0]} ${j.result}`);
       expect(order).toEqual(["127.0.0.1 CLI_DISCONN", "127.0.0.2 COMPILE_OK"]);
     } finally {
@@ -125,7 +126,7 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
       for (const address of ["127.0.0.2", "127.0.0.3"]) {
         for (let i = 0; i < 4; i++) attackers.push(await attack(srv.port, address, Buffer.from("DIST00000001ARGC00000003")));
       }
-      expect(await eventually(() => srv.server.stats().connections === 8)).toBe(true);
+      await waitFor("srv.server.stats().connections === 8", () => srv.server.stats().connections === 8);
       for (let round = 0; round < 3; round++) {
         expect(await ok(srv.port, hello(), "127.0.0.9")).toBe(0);
         // As in the report, the attacker opens a new connection as soon as one is closed.
@@ -133,9 +134,9 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
           attackers.splice(attackers.indexOf(gone), 1);
           attackers.push(await attack(srv.port, gone.address, Buffer.from("DIST00000001ARGC00000003")));
         }
-        expect(await eventually(() => srv.server.stats().connections === 8)).toBe(true);
+        await waitFor("srv.server.stats().connections === 8", () => srv.server.stats().connections === 8);
       }
-      expect(await eventually(() => srv.jobs.length >= 6)).toBe(true);
+      await waitFor("srv.jobs.length >= 6", () => srv.jobs.length >= 6);
       const evicted = srv.jobs.filter((j) => /evicted: 8 connections open/.test(j.reason ?? ""));
       expect(evicted).toHaveLength(3);
       expect(evicted.every((j) => j.client.startsWith("127.0.0.2:") || j.client.startsWith("127.0.0.3:"))).toBe(true);
@@ -154,7 +155,7 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
     const attackers: Attacker[] = [];
     try {
       for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.2", burn()));
-      expect(await eventually(() => srv.server.stats().running === 1 && srv.server.stats().queued === 1, 10_000)).toBe(true);
+      await waitFor("srv.server.stats().running === 1 && srv.server.stats().queued === 1", () => srv.server.stats().running === 1 && srv.server.stats().queued === 1, { timeoutMs: 10_000 });
       expect((await exchange(srv.port, hello(), { localAddress: "127.0.0.9" })).bytes.length).toBe(0);
       expect(srv.jobs.at(-1)?.reason).toMatch(/2 connections already open, none of them still sending its command line/);
       expect(attackers.some((a) => a.isClosed())).toBe(false);
@@ -177,7 +178,7 @@ describe("A8: slow requests cannot hold the memory budget", () => {
         const request = sized(5 << 20, `a${address.split(".")[3]}`);
         attackers.push(await attack(srv.port, address, request.subarray(0, request.length - 1)));
       }
-      expect(await eventually(() => (srv.server.stats().memory?.used ?? 0) >= 15 << 20)).toBe(true);
+      await waitFor("(srv.server.stats().memory?.used ?? 0) >= 15 << 20", () => (srv.server.stats().memory?.used ?? 0) >= 15 << 20);
       await sleep(400); // the attackers are idle now (longer than memoryEvictIdleMs)
       expect(await ok(srv.port, sized(2 << 20, "innocent"), "127.0.0.99")).toBe(0);
       expect(attackers.filter((a) => a.isClosed()).length).toBeGreaterThanOrEqual(1);
@@ -198,7 +199,7 @@ describe("A8: slow requests cannot hold the memory budget", () => {
     try {
       const request = sized(5 << 20, "a");
       attackers.push(await attack(srv.port, "127.0.0.10", request.subarray(0, request.length - 1)));
-      expect(await eventually(() => (srv.server.stats().memory?.used ?? 0) >= 5 << 20)).toBe(true);
+      await waitFor("(srv.server.stats().memory?.used ?? 0) >= 5 << 20", () => (srv.server.stats().memory?.used ?? 0) >= 5 << 20);
       attackers.push(await attack(srv.port, "127.0.0.10", request.subarray(0, request.length - 1)));
       await attackers[1]!.closed;
       expect(srv.jobs.at(-1)?.reason).toMatch(/memory budget/);
@@ -244,11 +245,11 @@ describe("A11: answers to clients that do not read are counted and bounded", () 
     try {
       for (const address of ["127.0.0.30", "127.0.0.31"]) attackers.push(await attack(srv.port, address, fill(OBJECT_MIB), { read: false }));
       // Both objects are compiled and waiting for their readers: counted.
-      expect(await eventually(() => (srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20, 30_000)).toBe(true);
+      await waitFor("(srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20", () => (srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20, { timeoutMs: 30_000 });
       expect(srv.server.stats().running).toBe(0);
       await sleep(400); // nothing more of the answers is taken (longer than memoryEvictIdleMs)
       expect(await ok(srv.port, sized(10 << 20, "innocent"), "127.0.0.40")).toBe(0);
-      expect(await eventually(() => srv.jobs.length >= 2)).toBe(true);
+      await waitFor("srv.jobs.length >= 2", () => srv.jobs.length >= 2);
       const dropped = srv.jobs.filter((j) => j.client.startsWith("127.0.0.3"));
       expect(dropped).toHaveLength(1);
       expect(dropped[0]?.result).toBe("CLI_DISCONN");
@@ -266,7 +267,7 @@ describe("A11: answers to clients that do not read are counted and bounded", () 
     let silent: Attacker | undefined;
     try {
       silent = await attack(srv.port, "127.0.0.30", fill(OBJECT_MIB), { read: false });
-      expect(await eventually(() => srv.jobs.length >= 1, 30_000)).toBe(true);
+      await waitFor("srv.jobs.length >= 1", () => srv.jobs.length >= 1, { timeoutMs: 30_000 });
       const job = srv.jobs[0];
       expect(job?.client).toMatch(/^127\.0\.0\.30:/);
       expect(job?.result).toBe("CLI_DISCONN");
@@ -286,7 +287,7 @@ describe("A11: answers to clients that do not read are counted and bounded", () 
       expect(r.status).toBe(114 << 8);
       expect(Buffer.from(r.stderr).toString()).toMatch(/the server's memory cannot hold this answer \(41943\d\d\d bytes\) now: .*--max-client-request-memory.*; compile it locally/);
       expect(r.object.length).toBe(0);
-      expect(await eventually(() => srv.jobs.length >= 1)).toBe(true);
+      await waitFor("srv.jobs.length >= 1", () => srv.jobs.length >= 1);
       expect(srv.jobs[0]?.result).toBe("REJ_OVERLOAD");
       expect(srv.server.stats().memory?.used).toBe(0);
       expect(await ok(srv.port, hello(), "127.0.0.40")).toBe(0);

@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sendCompileRequest } from "@x/distcc-protocol";
-import { freePort, unprivilegedUser, waitForPort } from "@x/testkit";
+import { freePort, unprivilegedUser, waitFor, waitForPort } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, httpGet, startTestServer, type TestServer } from "./helpers.js";
+import { httpGet, startTestServer, type TestServer } from "./helpers.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const user = unprivilegedUser();
@@ -107,7 +107,7 @@ describe("a job is bounded as a whole, server started as root (in-process)", () 
     const r = await send(srv.port, "fork-bomb-cc");
     expect(r.status).not.toBe(0);
     expect(Buffer.from(r.stderr).toString()).toContain("--max-job-processes (64 processes at once)");
-    expect(await eventually(() => bombSleepers() === 0)).toBe(true);
+    await waitFor("the fork bomb's processes to be gone", () => bombSleepers() === 0);
     expect((await send(srv.port, "calm-cc")).status).toBe(0);
   });
 
@@ -140,7 +140,7 @@ async function cliServer(extra: string[], asUser?: { uid: number; gid: number })
   );
   await waitForPort(port);
   await waitForPort(statsPort);
-  const json = JSON.parse((await httpGet(statsPort, "/json")).split("\n\n").slice(1).join("\n\n")) as { jobBounds?: { kind: string } };
+  const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { jobBounds?: { kind: string } };
   return {
     port,
     json,
@@ -176,7 +176,7 @@ describe("as the unprivileged user", () => {
       // 64 per job x 1 job + 64 for the server's own threads.
       expect(Buffer.from(r.stderr).toString()).toContain("RLIMIT_NPROC is 128 processes of the server's user");
       // The count is the user's, shared by all jobs: the next job forks once the bomb's are gone.
-      expect(await eventually(() => bombSleepers() === 0)).toBe(true);
+      await waitFor("the fork bomb's processes to be gone", () => bombSleepers() === 0);
       const calm = await send(s.port, "calm-cc");
       expect(Buffer.from(calm.stderr).toString()).toBe("");
       expect(calm.status).toBe(0);
