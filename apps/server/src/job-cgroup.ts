@@ -257,7 +257,9 @@ export class JobCgroups {
     const suffix = randomBytes(4).toString("hex");
     try {
       for (const [own, h] of found.dirs) {
-        await removeStaleParents(own);
+        // In the background: what a dead server left may take a moment to die, and the start
+        // must not wait for it (nor for a cgroup it cannot remove).
+        removeStaleParents(own).catch(() => undefined);
         // Several servers may run in one process (tests, embedders): each its own parent.
         const dir = join(own, `${PARENT_PREFIX}${process.pid}-${suffix}`);
         await mkdir(dir);

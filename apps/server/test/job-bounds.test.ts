@@ -138,19 +138,22 @@ async function cliServer(extra: string[], asUser?: { uid: number; gid: number })
     [CLI, "--listen", "127.0.0.1", "--port", String(port), "--stats", "--stats-port", String(statsPort), "--temp-dir", temp, "--sandbox", "bwrap", "--jobs", "1", "--max-job-processes", "64", ...extra],
     { stdio: "ignore", cwd: "/", env: { ...process.env, XDG_CACHE_HOME: cache, DISTCC_CMDLIST: join(dir, "list") }, ...(asUser ? { uid: asUser.uid, gid: asUser.gid } : {}) },
   );
-  await waitForPort(port);
-  await waitForPort(statsPort);
-  const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { jobBounds?: { kind: string } };
-  return {
-    port,
-    json,
-    async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
-      rmSync(temp, { recursive: true, force: true });
-      rmSync(cache, { recursive: true, force: true });
-    },
+  const stop = async (): Promise<void> => {
+    child.kill("SIGTERM");
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
+    rmSync(temp, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
   };
+  try {
+    await waitForPort(port);
+    await waitForPort(statsPort);
+    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { jobBounds?: { kind: string } };
+    return { port, json, stop };
+  } catch (err) {
+    // Never leave the server running when its start could not be checked.
+    await stop();
+    throw err;
+  }
 }
 
 describe("as the unprivileged user", () => {
