@@ -5,3 +5,4 @@ export { repoRoot, vectorPath, hasCommand } from "./paths.js";
 export { unprivilegedUser, type UnprivilegedUser } from "./users.js";
 export { mulberry32 } from "./prng.js";
 export { waitFor, WaitTimeoutError, type Truthy, type WaitForOptions } from "./wait-for.js";
+export { killTree, startMdnsLab, type MdnsLab, type MdnsLabOptions } from "./mdns-lab.js";

@@ -8,6 +8,7 @@ import type { AgentPaths } from "../agent-paths.js";
 import { findCompiler } from "../invocation.js";
 import { envBoolean, type ClientOptions } from "../env-options.js";
 import { AgentMonitor, writeAtomically } from "../mon/agent-monitor.js";
+import type { ZeroconfStatus } from "../mon/status.js";
 import { localCountsAsPlace, PlacementDriver, policyName } from "./placement.js";
 import { PumpState } from "./pump-plan.js";
 import { prepareScratchDir, removeScratchDir } from "./scratch-dir.js";
@@ -114,7 +115,10 @@ export class AgentState {
   zeroconf(env: Record<string, string | undefined>): Promise<ZeroconfHosts | undefined> {
     this.#zeroconf ??= ZeroconfHosts.open(env).then(
       async (z) => {
-        this.monitor.setZeroconf(() => ({ backend: z.describe(), helpers: z.helpers().map((h) => ({ spec: h.spec, name: h.name })) }));
+        const read = (): ZeroconfStatus => ({ backend: z.describe(), helpers: z.helpers().map((h) => ({ spec: h.spec, name: h.name })) });
+        this.monitor.setZeroconf(read);
+        // Published at each change, so `mon` shows helpers coming and going between jobs too.
+        z.browser.onChange(() => this.monitor.setZeroconf(read));
         await z.browser.settled;
         return z;
       },
