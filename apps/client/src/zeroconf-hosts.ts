@@ -4,7 +4,7 @@
  * hosts like distcc's own zeroconf hosts file. Found ones are plain TCP hosts from then on.
  */
 import { parseHostList, type HostList } from "@x/distcc-hosts";
-import { HelperBrowser, openDnsSd, type DnsSdBackend, type FoundHelper } from "@x/distcc-zeroconf";
+import type { DnsSdBackend, FoundHelper, HelperBrowser } from "@x/distcc-zeroconf";
 
 /** How the no-host-list warning ends: the way to a list with nothing typed. */
 export const NO_HOSTS_HINT = "set DISTCC_HOSTS (or write ~/.distcc/hosts); DISTCC_HOSTS=+zeroconf finds helpers started with --zeroconf";
@@ -25,6 +25,8 @@ export class ZeroconfHosts {
   ) {}
 
   static async open(env: Record<string, string | undefined>): Promise<ZeroconfHosts> {
+    // A file of its own in dist (tsup.config.ts): loaded by +zeroconf only.
+    const { HelperBrowser, openDnsSd } = await import("./zeroconf-libs.js");
     const { backend, fallbackReason } = await openDnsSd(backendChoice(env));
     try {
       return new ZeroconfHosts(backend, await HelperBrowser.start(backend), fallbackReason);
