@@ -47,7 +47,8 @@ Environment: DISTCC_HOSTS, DISTCC_DIR (~/.distcc), DISTCC_VERBOSE, DISTCC_LOG, D
 DISTCC_SKIP_LOCAL_RETRY, DISTCC_IO_TIMEOUT, DISTCC_BACKOFF_PERIOD, DISTCC_SAVE_TEMPS, TMPDIR,
 DISTCC_NO_REWRITE_CROSS, DISTCC_AGENT_IDLE_TIMEOUT (seconds, 300), DISTCC_POLICY (fastest|distcc|random),
 DISTCC_SUMMARY (1 or a file: the summary of each build), DISTCC_STATS (where mon asks the helpers'
-figures: PORT, HOST[:PORT]=STATSPORT or =URL; 3633). See docs/client.md and docs/scheduling.md.
+figures: PORT, HOST[:PORT]=STATSPORT or =URL; 3633), DISTCC_ZEROCONF_BACKEND (avahi|mdns, for
++zeroconf). See docs/client.md, docs/scheduling.md and docs/zeroconf.md.
 `;
 
 /** Client commands that do not compile anything. */
