@@ -15,7 +15,7 @@ export interface ZeroconfFacts {
   port: number;
   jobs: number;
   whitelist: CompilerWhitelist;
-  /** Environment of the `cc -dumpmachine` / `-dumpversion` runs (distccd's: its own PATH). */
+  /** Environment of the `cc -dumpmachine` / `-dumpversion` runs (default: ours, with DISTCCD_PATH as PATH, as the compilers'). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -26,9 +26,8 @@ async function nativeCc(env: NodeJS.ProcessEnv | undefined): Promise<{ machine: 
       ["-dumpmachine", "-dumpversion"].map(async (flag) => (await run("cc", [flag], { env, timeout: 10_000 })).stdout.trim()),
     );
     return machine && version ? { machine, version } : undefined;
-  } catch (err) {
+  } catch {
     // No cc on PATH (or it failed): distccd then sends neither key and no subtype; so do we.
-    void err;
     return undefined;
   }
 }
@@ -77,7 +76,7 @@ export interface ZeroconfRegistration {
 
 /** Registers the server; throws a ZeroconfError when neither Avahi nor an mDNS socket can be used. */
 export async function registerZeroconf(facts: ZeroconfFacts): Promise<ZeroconfRegistration> {
-  const native = await nativeCc(facts.env);
+  const native = await nativeCc(facts.env ?? (process.env.DISTCCD_PATH ? { ...process.env, PATH: process.env.DISTCCD_PATH } : process.env));
   const subtypes = servedSubtypes(facts.whitelist, native);
   const { backend, fallbackReason } = await openDnsSd();
   const txt = distccServerTxt({

@@ -36,10 +36,14 @@ export interface AvahiOptions {
 
 /** Connects to the avahi-daemon; throws a ZeroconfError when there is no bus or no daemon on it. */
 export async function openAvahi(options: AvahiOptions = {}): Promise<DnsSdBackend> {
-  const dbus: DbusModule = (await import("dbus-next")).default ?? (await import("dbus-next"));
+  const loaded = await import("dbus-next");
+  const dbus = (loaded.default ?? loaded) as DbusModule;
+  // libdbus's rule for the system bus. dbus-next's systemBus() reads the environment itself and
+  // takes no address; its sessionBus() connects to the address it is given, whatever the bus.
+  const busAddress = options.busAddress ?? process.env.DBUS_SYSTEM_BUS_ADDRESS ?? "unix:path=/var/run/dbus/system_bus_socket";
   let bus: MessageBus;
   try {
-    bus = options.busAddress ? dbus.systemBus({ busAddress: options.busAddress } as never) : dbus.systemBus();
+    bus = dbus.sessionBus({ busAddress });
   } catch (err) {
     throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", `no system D-Bus: ${(err as Error).message}`, { cause: err });
   }
