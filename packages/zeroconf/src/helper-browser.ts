@@ -28,7 +28,12 @@ export class HelperBrowser {
     const browser = new HelperBrowser(backend);
     browser.browsing = await backend.browse(DISTCC_SERVICE_TYPE, {
       up: (service) => {
-        browser.services.set(service.key, service);
+        // Seen again on another interface of this machine: keep the address it had, so the host
+        // list (and the scheduler learned under it) does not flip between two addresses.
+        const had = browser.services.get(service.key);
+        const kept = had && had.port === service.port ? { ...service, address: had.address } : service;
+        if (had && JSON.stringify(had) === JSON.stringify(kept)) return;
+        browser.services.set(service.key, kept);
         browser.changed();
       },
       down: (key) => {
