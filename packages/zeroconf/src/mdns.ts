@@ -19,7 +19,10 @@ function splitType(type: string): { type: string; protocol: "tcp" | "udp" } {
 }
 
 export async function openMdns(options: MdnsOptions = {}): Promise<DnsSdBackend> {
-  const { Bonjour } = await import("bonjour-service");
+  // A CommonJS module: bundled into a chunk of its own, its exports may be under `default` only.
+  const loaded = (await import("bonjour-service")) as Partial<typeof import("bonjour-service")> & { default?: typeof import("bonjour-service") };
+  const Bonjour = loaded.Bonjour ?? loaded.default?.Bonjour;
+  if (!Bonjour) throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", "bonjour-service has no Bonjour export");
   let bonjour: BonjourType;
   try {
     // A socket error after the start (interface gone) only means nothing more is heard or sent:
