@@ -268,6 +268,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     } catch (err) {
       logger.log("error", "zeroconf", `cannot register over DNS-SD: ${(err as Error).message}; clients must name this server`);
     }
+    // The records name this machine's network addresses; a loopback-only listener is not there.
+    if (zeroconf && settings.listen && /^(127\.|::1$|localhost$)/.test(settings.listen)) {
+      logger.log("warning", "zeroconf", `--listen ${settings.listen}: other machines find this server but cannot connect to it`);
+    }
   }
   reportToParent({ ready: true });
 
