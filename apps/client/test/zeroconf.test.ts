@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killTree, startMdnsLab, type MdnsLab } from "@x/testkit";
+import { killTree, startMdnsLab, waitFor, type MdnsLab } from "@x/testkit";
 import { clientEnv, makeLinks, run, stopAgent, type RunResult } from "./helpers.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -47,12 +47,9 @@ function collect(child: ChildProcess): () => string {
   return () => log;
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Waits for `check` (processes start and multicast answers come on a loaded machine: 20 s at most). */
+function until(what: string, check: () => Promise<boolean> | boolean): Promise<true> {
+  return waitFor(what, check, { timeoutMs: 20_000, intervalMs: 200 });
 }
 
 /** The seed's helper command, `distcc-server --zeroconf --allow-private` (on its own port, logging). */
@@ -62,7 +59,9 @@ async function startOurs(lab: MdnsLab, port: number): Promise<Started> {
     env: { XDG_CACHE_HOME: join(lab.dir, "server-cache") },
   });
   const log = collect(child);
-  await until(`our server on ${port} registers:\n${log()}`, () => /\(zeroconf\) registered|cannot register/.test(log()) || child.exitCode !== null);
+  await until(`our server on ${port} to register`, () => /\(zeroconf\) registered|cannot register/.test(log()) || child.exitCode !== null).catch((err: Error) => {
+    throw new Error(`${err.message}; its log:\n${log()}`);
+  });
   expect(log()).toMatch(/\(zeroconf\) registered distcc@/);
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   return {

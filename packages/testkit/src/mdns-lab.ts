@@ -38,7 +38,7 @@ function must(cmd: string, args: string[]): void {
 }
 
 /** Resolves when `text()` matches, or rejects with what it holds after `ms` (a start-up that failed). */
-async function waitFor(text: () => string, re: RegExp, ms: number, what: string, child: ChildProcess): Promise<void> {
+async function waitForOutput(text: () => string, re: RegExp, ms: number, what: string, child: ChildProcess): Promise<void> {
   const until = Date.now() + ms;
   while (!re.test(text())) {
     if (child.exitCode !== null || Date.now() > until) throw new Error(`${what} did not start:\n${text()}`);
@@ -142,7 +142,7 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
     let busOut = "";
     bus.stdout!.setEncoding("utf8").on("data", (d: string) => (busOut += d));
     bus.stderr!.setEncoding("utf8").on("data", (d: string) => (busOut += d));
-    await waitFor(() => busOut, /unix:path=/, 5000, "dbus-daemon", bus);
+    await waitForOutput(() => busOut, /unix:path=/, 5000, "dbus-daemon", bus);
 
     if (options.avahi !== false) {
       writeFileSync(
@@ -163,7 +163,7 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
       let avahiOut = "";
       avahi.stdout!.setEncoding("utf8").on("data", (d: string) => (avahiOut += d));
       avahi.stderr!.setEncoding("utf8").on("data", (d: string) => (avahiOut += d));
-      await waitFor(() => avahiOut, /Server startup complete/, 10_000, "avahi-daemon", avahi);
+      await waitForOutput(() => avahiOut, /Server startup complete/, 10_000, "avahi-daemon", avahi);
     }
   } catch (err) {
     await stop();
