@@ -173,6 +173,9 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     expect(ours.log()).toMatch(/COMPILE_OK/);
     const mon = await inLab(lab, [process.execPath, CLI, "mon", "--once"], env);
     expect(mon.stdout).toMatch(/^\+zeroconf \(Avahi .*\): 1 helper found/m);
+    // The farm view asks the helpers the agent found (this one serves no --stats: shown as such).
+    const farm = await inLab(lab, [process.execPath, CLI, "mon", "--once", "--farm"], env);
+    expect(farm.stdout, farm.stderr).toMatch(new RegExp(`10\\.231\\.7\\.[12]:${OURS}`));
   });
 
   it("the running agent takes a new helper in and drops one that stops (its goodbye, well within the TTL)", async () => {
