@@ -11,6 +11,7 @@ import { buildSummary, monOnce } from "./mon/mon-command.js";
 import { ensurePrivateDir, UnsafeAgentPathError, verifyPrivateDirIfPresent } from "./private-dir.js";
 import { scanIncludes } from "./scan-includes.js";
 import { isErrno } from "./errno.js";
+import { discoverOnce, NO_HOSTS_HINT, withFoundHelpers } from "./zeroconf-hosts.js";
 
 export interface CommandResult {
   stdout: string;
@@ -46,7 +47,8 @@ Environment: DISTCC_HOSTS, DISTCC_DIR (~/.distcc), DISTCC_VERBOSE, DISTCC_LOG, D
 DISTCC_SKIP_LOCAL_RETRY, DISTCC_IO_TIMEOUT, DISTCC_BACKOFF_PERIOD, DISTCC_SAVE_TEMPS, TMPDIR,
 DISTCC_NO_REWRITE_CROSS, DISTCC_AGENT_IDLE_TIMEOUT (seconds, 300), DISTCC_POLICY (fastest|distcc|random),
 DISTCC_SUMMARY (1 or a file: the summary of each build), DISTCC_STATS (where mon asks the helpers'
-figures: PORT, HOST[:PORT]=STATSPORT or =URL; 3633). See docs/client.md and docs/scheduling.md.
+figures: PORT, HOST[:PORT]=STATSPORT or =URL; 3633), DISTCC_ZEROCONF_BACKEND (avahi|mdns, for
++zeroconf). See docs/client.md, docs/scheduling.md and docs/zeroconf.md.
 `;
 
 /** Client commands that do not compile anything. */
@@ -65,9 +67,11 @@ export async function runCommand(
     case "jobs": {
       // distcc exits 0 even when the list is invalid; it just prints nothing useful.
       const found = findHostList(env);
-      if (!found) return { stdout: "", stderr: "distcc-client: Warning: no hostlist is set; can't distribute work\n", code: 0 };
+      if (!found) return { stdout: "", stderr: `distcc-client: Warning: no hostlist is set; can't distribute work: ${NO_HOSTS_HINT}\n`, code: 0 };
       try {
-        const list = parseHostList(found.text, { source: found.source });
+        let list = parseHostList(found.text, { source: found.source });
+        // +zeroconf: browse now, as distcc does, until the first answers are in (about a second).
+        if (list.zeroconf) list = withFoundHelpers(list, (await discoverOnce(env)).helpers);
         // An empty list: distcc prints nothing on stdout, and its warning.
         if (list.hosts.length === 0) return { stdout: "", stderr: `distcc-client: Warning: ${found.source} contained no hosts; can't distribute work\n`, code: 0 };
         if (command === "jobs") return { stdout: `${totalJobs(list)}\n`, stderr: "", code: 0 };

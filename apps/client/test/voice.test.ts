@@ -115,7 +115,7 @@ describe("the client says what distcc says, and what it knows", () => {
       }
     });
 
-    it("no host list anywhere (the system's hosts file hidden by bubblewrap): distcc's other warning, once per build", async () => {
+    it("no host list anywhere (the system's hosts file hidden by bubblewrap): distcc's other warning with the way out (+zeroconf), once per build", async () => {
       const p = fresh();
       mkdirSync(p.distccDir, { recursive: true });
       const env = clientEnv(p.distccDir, "", { HOME: "/nonexistent" });
@@ -126,7 +126,7 @@ describe("the client says what distcc says, and what it knows", () => {
       expect(real.stderr).toContain("Warning: no hostlist is set; can't distribute work");
       const ours = await hidden(["sh", "-c", `${launcher} gcc -c x.c -o x.o && ${launcher} gcc -c x.c -o y.o`]);
       expect(ours.code, ours.stderr).toBe(0);
-      expect(ours.stderr).toMatch(/^distcc-client\[\d+\] Warning: no hostlist is set; can't distribute work\n$/);
+      expect(ours.stderr).toMatch(/^distcc-client\[\d+\] Warning: no hostlist is set; can't distribute work: set DISTCC_HOSTS .*DISTCC_HOSTS=\+zeroconf finds helpers started with --zeroconf\n$/);
       expect(existsSync(join(p.dir, "y.o"))).toBe(true);
     });
 

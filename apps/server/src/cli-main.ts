@@ -21,6 +21,7 @@ import { showPeer } from "./client-address.js";
 import { EXIT_BAD_ARGUMENTS, EXIT_BIND_FAILED, EXIT_DISTCC_FAILED, EXIT_SETUID_FAILED, EXIT_SUCCESS } from "./exit-codes.js";
 import { armLifetime } from "./lifetime.js";
 import { isErrno } from "./errno.js";
+import { registerZeroconf, type ZeroconfRegistration } from "./zeroconf-service.js";
 
 /** defaults < config file < flags. A bad `--allow` entry is a bad argument here, as in distccd. */
 export function resolveSettings(argv: readonly string[]): Settings {
@@ -259,6 +260,26 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       "accepting clients from this machine only (127.0.0.0/8, ::1); to serve other machines add --allow 192.168.1.0/24 (repeatable) or --allow-private",
     );
   }
+  // Registered once the port serves (a client may connect as soon as it sees the record); a
+  // failure to register is said, and the server serves the clients that name it.
+  let zeroconf: ZeroconfRegistration | undefined;
+  if (settings.zeroconf) {
+    try {
+      zeroconf = await registerZeroconf({ port: server.address.port, jobs: settings.jobs, whitelist: server.whitelist });
+      logger.log(
+        "notice",
+        "zeroconf",
+        `registered ${zeroconf.registration.name} (_distcc._tcp, port ${server.address.port}) through ${zeroconf.backend.description}; subtypes ${zeroconf.subtypes.join(" ") || "none"}` +
+          (zeroconf.fallbackReason ? ` (${zeroconf.fallbackReason})` : ""),
+      );
+    } catch (err) {
+      logger.log("error", "zeroconf", `cannot register over DNS-SD: ${(err as Error).message}; clients must name this server`);
+    }
+    // The records name this machine's network addresses; a loopback-only listener is not there.
+    if (zeroconf && settings.listen && /^(127\.|::1$|localhost$)/.test(settings.listen)) {
+      logger.log("warning", "zeroconf", `--listen ${settings.listen}: other machines find this server but cannot connect to it`);
+    }
+  }
   reportToParent({ ready: true });
 
   return new Promise<number>((resolve) => {
@@ -271,7 +292,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       }
       stopping = true;
       logger.log("notice", "main", `${signal}: no new connections; waiting for running jobs (at most 10 s)`);
-      void server.close({ graceMs: 10_000 }).then(() => {
+      // The goodbye first: clients stop choosing this server while its last jobs finish.
+      const withdrawn = zeroconf?.withdraw().catch((err: unknown) => logger.log("warning", "zeroconf", `cannot withdraw the registration: ${(err as Error).message}`));
+      void Promise.all([server.close({ graceMs: 10_000 }), withdrawn]).then(() => {
         if (settings.pidFile) {
           try {
             unlinkSync(settings.pidFile);

@@ -46,7 +46,7 @@ const DISTCCD_OPTIONS: Record<string, Row[]> = {
   "--whitelist": [{ argv: ["--whitelist", "/etc/distcc/ok"], refused: /--whitelist is not supported: its FILE lists GSS-API principals/ }],
   "--stats": [{ argv: ["--stats"], sets: { stats: true } }],
   "--stats-port": [{ argv: ["--stats-port", "3701"], sets: { statsPort: 3701 } }],
-  "--zeroconf": [{ argv: ["--zeroconf"], refused: /--zeroconf is not supported: .*mDNS.*DISTCC_HOSTS/ }],
+  "--zeroconf": [{ argv: ["--zeroconf"], sets: { zeroconf: true } }],
   "--log-level": [
     { argv: ["--log-level=info"], sets: { logLevel: "info" } },
     { argv: ["--log-level", "warning"], sets: { logLevel: "warning" } },

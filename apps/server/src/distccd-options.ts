@@ -33,8 +33,4 @@ export const REFUSED_OPTIONS: Readonly<Record<string, { takesValue: boolean; why
   "--whitelist": { takesValue: true, why: `its FILE lists GSS-API principals. ${GSSAPI_WHY}` },
   "--blacklist": { takesValue: true, why: `its FILE lists GSS-API principals. ${GSSAPI_WHY}` },
   "--show-principal": { takesValue: false, why: GSSAPI_WHY },
-  "--zeroconf": {
-    takesValue: false,
-    why: "distcc-server does not register itself over mDNS/DNS-SD (Avahi); name this machine in the clients' DISTCC_HOSTS or hosts file instead",
-  },
 };

@@ -41,6 +41,9 @@ describe("parseConfig", () => {
     // --lifetime has its key too, checked like the flag.
     expect(parseConfig({ lifetime: 60 })).toEqual({ lifetime: 60 });
     expect(() => parseConfig({ lifetime: -1 })).toThrow(/"lifetime" must be an integer from 0/);
+    // --zeroconf too (docs/zeroconf.md).
+    expect(parseConfig({ zeroconf: true })).toEqual({ zeroconf: true });
+    expect(() => parseConfig({ zeroconf: "yes" })).toThrow(/"zeroconf" must be true or false/);
     expect(() => parseConfig([1])).toThrow(/one JSON object/);
   });
 });

@@ -17,7 +17,7 @@ export function helpText(version: string): string {
     "",
     "distccd's --verbose (= --log-level debug), -W/--wizard, --no-fork, --no-fifo and --enable-tcp-insecure",
     "(ssh mode; the whitelist stays on) are accepted too. GSS-API's --auth, --whitelist, --blacklist and",
-    "--show-principal, and --zeroconf, are refused with why.",
+    "--show-principal are refused with why.",
     "Environment: DISTCCD_PATH (where compilers are looked for instead of PATH), DISTCC_CMDLIST",
     "(a file listing the only compilers allowed), TMPDIR.",
     "Only compilers found at start-up run; see docs/server.md for the whitelist and refusals.",

@@ -138,6 +138,8 @@ export interface DistccServer {
   readonly tempDir: string;
   /** How compiles are isolated: bwrap, none (asked), unavailable (auto, bwrap does not work). */
   readonly sandbox: SandboxState;
+  /** The compilers it serves (what `--zeroconf` advertises). */
+  readonly whitelist: CompilerWhitelist;
   /** A copy of the counters. */
   stats(): StatsSnapshot;
   /** Serves one job on any duplex stream (inetd/ssh mode: stdin+stdout). */
@@ -456,6 +458,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
     statsAddress,
     tempDir,
     sandbox: service.sandbox,
+    whitelist: service.whitelist,
     stats: () => stats.snapshot(),
     serveStream,
     close,

@@ -30,6 +30,8 @@ export interface Settings {
   logLevel: LogLevel;
   stats: boolean;
   statsPort: number;
+  /** distccd's --zeroconf: register `_distcc._tcp` over DNS-SD (Avahi, else mDNS here). */
+  zeroconf: boolean;
   pidFile?: string;
   user?: string;
   daemon: boolean;
@@ -106,6 +108,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "logLevel", flag: "--log-level", kind: { type: "enum", values: LOG_LEVELS }, arg: "LEVEL", help: "critical, error, warning, notice (default), info or debug" },
   { key: "stats", flag: "--stats", kind: { type: "bool" }, help: "serve statistics over HTTP (distccd's page at /, JSON at /json, Prometheus at /metrics)" },
   { key: "statsPort", flag: "--stats-port", kind: { type: "int", min: 0, max: 65535 }, arg: "PORT", help: "port of the statistics page (default 3633)" },
+  { key: "zeroconf", flag: "--zeroconf", kind: { type: "bool" }, help: "announce this server over DNS-SD (_distcc._tcp, with a subtype for every toolchain served) so clients with +zeroconf in DISTCC_HOSTS find it (docs/zeroconf.md)" },
   { key: "pidFile", flag: "--pid-file", short: "-P", kind: { type: "string" }, arg: "FILE", help: "write the server's process id to FILE (removed at exit)" },
   { key: "user", flag: "--user", kind: { type: "string" }, arg: "USER", help: "started as root, run as USER (default distccd, else nobody; \"root\" keeps root)" },
   { key: "daemon", flag: "--daemon", kind: { type: "bool" }, help: "run in the background (re-starts itself detached) unless --no-detach is also given" },
@@ -150,6 +153,7 @@ export function defaultSettings(): Settings {
     logLevel: "notice",
     stats: false,
     statsPort: 3633,
+    zeroconf: false,
     daemon: false,
     noDetach: false,
     inetd: false,

@@ -8,10 +8,12 @@ import type { AgentPaths } from "../agent-paths.js";
 import { findCompiler } from "../invocation.js";
 import { envBoolean, type ClientOptions } from "../env-options.js";
 import { AgentMonitor, writeAtomically } from "../mon/agent-monitor.js";
+import type { ZeroconfStatus } from "../mon/status.js";
 import { localCountsAsPlace, PlacementDriver, policyName } from "./placement.js";
 import { PumpState } from "./pump-plan.js";
 import { prepareScratchDir, removeScratchDir } from "./scratch-dir.js";
 import { SlotBroker, type Chooser } from "./slot-broker.js";
+import { ZeroconfHosts } from "../zeroconf-hosts.js";
 
 /**
  * Everything the agent keeps between jobs: the schedulers (slots, backoff, learned speeds), the cpp
@@ -103,8 +105,35 @@ export class AgentState {
     writeAtomically(this.modelFile, `${JSON.stringify(this.model.toJSON())}\n`);
   }
 
+  #zeroconf: Promise<ZeroconfHosts | undefined> | undefined;
+
+  /**
+   * The browse behind `+zeroconf`, started by the first job that needs it and kept while the agent
+   * runs (helpers that leave drop out, new ones join the running build). That first job waits for
+   * the first answers (about a second); undefined when no backend can be used (said once).
+   */
+  zeroconf(env: Record<string, string | undefined>): Promise<ZeroconfHosts | undefined> {
+    this.#zeroconf ??= ZeroconfHosts.open(env).then(
+      async (z) => {
+        const read = (): ZeroconfStatus => ({ backend: z.describe(), helpers: z.helpers().map((h) => ({ spec: h.spec, name: h.name })) });
+        this.monitor.setZeroconf(read);
+        // Published at each change, so `mon` shows helpers coming and going between jobs too.
+        z.browser.onChange(() => this.monitor.setZeroconf(read));
+        await z.browser.settled;
+        return z;
+      },
+      (err: unknown) => {
+        this.problems.push(`+zeroconf: no DNS-SD backend: ${errorMessage(err)}`);
+        this.monitor.setZeroconf(() => ({ backend: `none: ${errorMessage(err)}`, helpers: [] }));
+        return undefined;
+      },
+    );
+    return this.#zeroconf;
+  }
+
   /** The agent is leaving: keep what was learned, publish the last figures. */
   close(): void {
+    void this.#zeroconf?.then((z) => z?.close());
     this.monitor.close();
     this.saveModel();
     if (this.#scratchDir !== undefined) removeScratchDir(this.#scratchDir, this.paths);

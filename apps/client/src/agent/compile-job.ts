@@ -114,7 +114,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     return;
   }
 
-  const hosts = loadHosts(notices);
+  const hosts = await loadHosts(notices);
   // An empty list with DISTCC_FALLBACK=0 goes on: a link still runs here, a compile fails (distcc's order).
   if (!hosts || (hosts.hosts.length === 0 && opts.fallback)) {
     const done = state.monitor.unplacedJob();

@@ -8,6 +8,7 @@ import { findHostList, parseHostList, type HostEntry, type HostList } from "@x/d
 import type { ClientOptions } from "../env-options.js";
 import { errorMessage } from "../errno.js";
 import type { AgentState } from "./agent-state.js";
+import { NO_HOSTS_HINT, withFoundHelpers } from "../zeroconf-hosts.js";
 import type { JobOutput } from "./job-output.js";
 import { placeName, tcpHostId, type PlacementDriver } from "./placement.js";
 
@@ -54,10 +55,10 @@ export function sayStartupProblems(ctx: NoticeContext): void {
  * DISTCC_FALLBACK=0 then fails the job, as distcc), once per build; a list that does not parse, once
  * per agent and list text (the error does not change from file to file).
  */
-export function loadHosts(ctx: NoticeContext): HostList | undefined {
+export async function loadHosts(ctx: NoticeContext): Promise<HostList | undefined> {
   const found = findHostList(ctx.env);
   if (!found) {
-    ctx.state.oncePerBuild("no-hosts", () => ctx.out.warn("no hostlist is set; can't distribute work"));
+    ctx.state.oncePerBuild("no-hosts", () => ctx.out.warn(`no hostlist is set; can't distribute work: ${NO_HOSTS_HINT}`));
     return undefined;
   }
   let list: HostList;
@@ -66,6 +67,16 @@ export function loadHosts(ctx: NoticeContext): HostList | undefined {
   } catch (err) {
     ctx.state.once(`hosts-error:${found.source}\0${found.text}`, () => ctx.out.warn(`${errorMessage(err)}; compiling locally`));
     return undefined;
+  }
+  if (list.zeroconf) {
+    const zeroconf = await ctx.state.zeroconf(ctx.env);
+    list = withFoundHelpers(list, zeroconf?.helpers() ?? []);
+    if (list.hosts.length === 0) {
+      ctx.state.oncePerBuild(`empty-hosts:${found.source}`, () =>
+        ctx.out.warn(`+zeroconf found no helper (${zeroconf ? zeroconf.describe() : "no DNS-SD backend"}); can't distribute work: start helpers with --zeroconf`),
+      );
+    }
+    return list;
   }
   if (list.hosts.length === 0) {
     ctx.state.oncePerBuild(`empty-hosts:${found.source}`, () => ctx.out.warn(`${found.source} contained no hosts; can't distribute work`));

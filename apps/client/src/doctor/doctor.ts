@@ -7,6 +7,7 @@ import { IdentityCache, readElfTarget, type CompilerIdentity, type ElfTarget } f
 import { agentPaths } from "../agent-paths.js";
 import { clientOptions } from "../env-options.js";
 import { findLocalCompilers, type LocalCompiler } from "./local-compilers.js";
+import { discoverOnce, NO_HOSTS_HINT, withFoundHelpers } from "../zeroconf-hosts.js";
 import { checkCompilerOnHost, describeTarget, DOCTOR_SOURCE, identifyHost, type Timeouts } from "./remote-check.js";
 
 export interface DoctorReport {
@@ -31,16 +32,27 @@ interface Identified extends LocalCompiler {
 export async function runDoctor(args: readonly string[], env: Record<string, string | undefined>): Promise<DoctorReport> {
   const lines: string[] = [];
   const found = findHostList(env);
-  if (!found) return { text: "Warning: no hostlist is set; can't distribute work: set DISTCC_HOSTS (or write ~/.distcc/hosts)\n", code: 1 };
+  if (!found) return { text: `Warning: no hostlist is set; can't distribute work: ${NO_HOSTS_HINT}\n`, code: 1 };
   let hosts;
   try {
     hosts = parseHostList(found.text, { source: found.source });
   } catch (err) {
     return { text: `the host list is invalid: ${(err as Error).message}\n`, code: 1 };
   }
-  if (hosts.hosts.length === 0) return { text: `Warning: ${found.source} contained no hosts; can't distribute work\n`, code: 1 };
+  if (hosts.zeroconf) {
+    try {
+      const { helpers, backend } = await discoverOnce(env);
+      lines.push(`+zeroconf: browsing _distcc._tcp through ${backend}`);
+      lines.push(helpers.length === 0 ? "  no helper found (start helpers with distcc-server --zeroconf, or distccd --zeroconf)" : `  found ${helpers.map((h) => `${h.spec} (${h.name})`).join(", ")}`);
+      hosts = withFoundHelpers(hosts, helpers);
+    } catch (err) {
+      lines.push(`+zeroconf: cannot browse: ${(err as Error).message}`);
+    }
+    if (hosts.hosts.length === 0) return { text: `${lines.join("\n")}\nWarning: ${found.source} gives no host; can't distribute work\n`, code: 1 };
+  }
+  if (hosts.hosts.length === 0) return { text: `${lines.map((l) => `${l}\n`).join("")}Warning: ${found.source} contained no hosts; can't distribute work\n`, code: 1 };
   if (!hosts.hosts.some((h) => h.kind === "tcp")) {
-    return { text: `Warning: ${found.source} names no helper (only ${hosts.hosts.map((h) => h.spec).join(", ")}): nothing is distributed\n`, code: 1 };
+    return { text: `${lines.map((l) => `${l}\n`).join("")}Warning: ${found.source} names no helper (only ${hosts.hosts.map((h) => h.spec).join(", ")}): nothing is distributed\n`, code: 1 };
   }
   const opts = clientOptions(env);
   const t: Timeouts = { connectTimeoutMs: opts.connectTimeoutMs, ioTimeoutMs: Math.min(opts.ioTimeoutMs, 60_000) };

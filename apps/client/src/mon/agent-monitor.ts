@@ -3,7 +3,7 @@ import { replaceWithoutFlush } from "../agent/write-output.js";
 import { BuildStats, LOCAL_ID, type CpuPressure, type JobInfo, type Lease, type Outcome, type Scheduler } from "@x/distcc-scheduler";
 import type { PlacementObserver } from "../agent/placement.js";
 import { buildChannel, jobChannel, statusChannel, type JobEvent } from "./channels.js";
-import { formatSummary, type AgentStatus, type BuildStatus, type PlaceStatus } from "./status.js";
+import { formatSummary, type AgentStatus, type BuildStatus, type PlaceStatus, type ZeroconfStatus } from "./status.js";
 import { isErrno, isLookupMiss } from "../errno.js";
 
 export interface AgentMonitorOptions {
@@ -57,6 +57,15 @@ export class AgentMonitor {
   private unplaced = 0;
   /** Place id -> the name people know it by (the host as written in the host list). */
   private readonly names = new Map<string, string>();
+
+  /** What `+zeroconf` found, asked at each status (the browse keeps it current). */
+  private zeroconf: (() => ZeroconfStatus) | undefined;
+
+  /** `+zeroconf` is browsing: `mon` and `summary` show its backend and helpers. */
+  setZeroconf(read: () => ZeroconfStatus): void {
+    this.zeroconf = read;
+    this.flush();
+  }
 
   constructor(private readonly options: AgentMonitorOptions = {}) {
     this.gapMs = options.buildGapMs ?? 2000;
@@ -160,6 +169,7 @@ export class AgentMonitor {
       }
     }
     const ordered = [...places.values()].sort((a, b) => Number(b.local) - Number(a.local) || a.id.localeCompare(b.id));
+    const zeroconf = this.zeroconf?.();
     const b = this.build;
     let build: BuildStatus | undefined;
     if (b) {
@@ -183,6 +193,7 @@ export class AgentMonitor {
         stats,
         names,
         ...(b.skipped.size ? { skipped: Object.fromEntries(b.skipped) } : {}),
+        ...(zeroconf ? { zeroconf } : {}),
       };
     }
     const stretch = this.options.cpuPressure?.stretch(now);
@@ -198,6 +209,7 @@ export class AgentMonitor {
       places: ordered,
       ...pressure,
       ...(helpersFull !== undefined ? { helpersFullShare: helpersFull } : {}),
+      ...(zeroconf ? { zeroconf } : {}),
     };
   }
 

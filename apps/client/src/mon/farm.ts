@@ -8,13 +8,17 @@ export { formatFarm } from "./farm-view.js";
 
 /**
  * The helpers of this environment's host list and where each one's `/json` is (DISTCC_STATS,
- * stats-targets.ts), or why there is no farm to show.
+ * stats-targets.ts), or why there is no farm to show. `zeroconfSpecs`: what `+zeroconf` stands for now.
  */
-export function farmTargets(env: Record<string, string | undefined>): { targets: StatsTarget[] } | { problem: string } {
+export function farmTargets(env: Record<string, string | undefined>, zeroconfSpecs: readonly string[] = []): { targets: StatsTarget[] } | { problem: string } {
   const found = findHostList(env);
   if (!found) return { problem: "no hostlist is set: no farm to show" };
   try {
-    return { targets: statsTargets(parseHostList(found.text, { source: found.source }).hosts, parseStatsSetting(env.DISTCC_STATS)) };
+    const list = parseHostList(found.text, { source: found.source });
+    // +zeroconf: the helpers the agent found (its status), where +zeroconf stands.
+    const at = list.zeroconf ? Math.min(list.zeroconfIndex ?? list.hosts.length, list.hosts.length) : -1;
+    const hosts = at < 0 || zeroconfSpecs.length === 0 ? list.hosts : [...list.hosts.slice(0, at), ...parseHostList(zeroconfSpecs.join(" ")).hosts, ...list.hosts.slice(at)];
+    return { targets: statsTargets(hosts, parseStatsSetting(env.DISTCC_STATS)) };
   } catch (err) {
     // A host list or DISTCC_STATS that does not parse: said in the view; the agent's part still shows.
     return { problem: (err as Error).message };

@@ -58,6 +58,12 @@ function agentView(env: Record<string, string | undefined>, now: number): MonRes
   return { stdout: read.running ? view : view.replace(/\n/, " (agent no longer running)\n"), stderr: "", code: 0 };
 }
 
+/** The helpers `+zeroconf` stands for now: the running agent's (it keeps browsing); none without one. */
+function zeroconfSpecs(env: Record<string, string | undefined>): string[] {
+  const read = readAgentStatus(env);
+  return read?.running ? (read.status.zeroconf?.helpers.map((h) => h.spec) ?? []) : [];
+}
+
 /** Views from `--farm` (the farm alone) and without it (the agent, then the farm). */
 function compose(farmOnly: boolean, agent: () => MonResult, farm: string | { problem: string }): MonResult {
   if (farmOnly) {
@@ -74,7 +80,7 @@ function compose(farmOnly: boolean, agent: () => MonResult, farm: string | { pro
  */
 export async function monOnce(env: Record<string, string | undefined>, args: readonly string[] = [], now?: number): Promise<MonResult> {
   const { farmTargets, fetchFarmStats, formatFarm } = await loadFarm();
-  const where = farmTargets(env);
+  const where = farmTargets(env, zeroconfSpecs(env));
   const farm = "problem" in where ? where : formatFarm(await fetchFarmStats(where.targets));
   return compose(args.includes("--farm"), () => agentView(env, now ?? Date.now()), farm);
 }
@@ -105,7 +111,7 @@ export async function runMon(args: string[], env: Record<string, string | undefi
   }
   const tty = out.isTTY === true;
   const { farmTargets, FarmPoller, formatFarm } = await loadFarm();
-  const where = farmTargets(env);
+  const where = farmTargets(env, zeroconfSpecs(env));
   const poller = "problem" in where ? undefined : new FarmPoller(where.targets, signal);
   // The first frame waits a moment for the helpers (most answer in a few ms), never a whole timeout.
   if (poller) await Promise.race([poller.poll(), sleep(Math.min(300, periodMs))]);

@@ -21,6 +21,21 @@ export interface AgentStatus {
   readonly cpu?: { readonly stretch: number; readonly saturatedAt: number };
   /** Share of the recent time every helper slot was taken (the busiest host list). */
   readonly helpersFullShare?: number;
+  /** `+zeroconf`: how it browses and the helpers it finds now. */
+  readonly zeroconf?: ZeroconfStatus;
+}
+
+export interface ZeroconfStatus {
+  /** "Avahi (avahi 0.8) on the system D-Bus", "mDNS from this process ...", or "none: why". */
+  readonly backend: string;
+  /** `address:port/jobs` and the DNS-SD instance name of each helper found. */
+  readonly helpers: readonly { readonly spec: string; readonly name: string }[];
+}
+
+/** The `+zeroconf` line of `mon` and `summary`. */
+export function formatZeroconf(z: ZeroconfStatus): string {
+  const found = z.helpers.map((h) => `${h.spec} (${h.name})`).join(", ");
+  return `+zeroconf (${z.backend}): ${z.helpers.length === 0 ? "no helper found" : `${plural(z.helpers.length, "helper")} found: ${found}`}`;
 }
 
 export interface BuildStatus {
@@ -43,6 +58,8 @@ export interface BuildStatus {
   readonly names?: Readonly<Record<string, string>>;
   /** Hosts this build left out because an earlier failure backed them off: place id -> why. */
   readonly skipped?: Readonly<Record<string, string>>;
+  /** `+zeroconf`'s helpers when the build was last seen. */
+  readonly zeroconf?: ZeroconfStatus;
 }
 
 export interface PlaceStatus {
@@ -106,6 +123,7 @@ export function formatMon(status: AgentStatus, now: number): string {
   }
   if (status.helpersFullShare !== undefined) load.push(`helpers full ${Math.round(status.helpersFullShare * 100)} % of the time`);
   if (load.length) lines.push(load.join("; "));
+  if (status.zeroconf) lines.push(formatZeroconf(status.zeroconf));
   return `${lines.join("\n")}\n`;
 }
 
@@ -128,6 +146,8 @@ export function formatSummary(build: BuildStatus, now: number): string {
     alsoList: Object.keys(skipped),
     note: (id) => (skipped[id] !== undefined ? `skipped: ${skipped[id]}` : undefined),
   });
+  const zeroconf = build.zeroconf ? `${formatZeroconf(build.zeroconf)}\n` : "";
   // A build of jobs that all ran with no host list has nothing more to show.
-  return build.stats.jobs === 0 && Object.keys(build.stats.places).length === 0 && Object.keys(skipped).length === 0 && !build.localOnly ? `${head}\n` : `${head}\n${places}\n`;
+  const body = build.stats.jobs === 0 && Object.keys(build.stats.places).length === 0 && Object.keys(skipped).length === 0 && !build.localOnly ? `${head}\n` : `${head}\n${places}\n`;
+  return body + zeroconf;
 }
