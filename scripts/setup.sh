@@ -11,6 +11,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(distcc distcc-pump gcc g++ clang make binutils python3 python3-lzo lzop lz4 bubblewrap util-linux systemd
+  iproute2 dbus avahi-daemon avahi-utils
   gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi gcc-aarch64-linux-gnu qemu-user binutils-multiarch)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
