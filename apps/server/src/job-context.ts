@@ -8,6 +8,7 @@ import type { BwrapSandbox } from "./sandbox.js";
 import type { JobCgroups } from "./job-cgroup.js";
 import type { MemoryBudget } from "./memory-budget.js";
 import type { Logger } from "./logger.js";
+import type { HeaderStore } from "./header-store.js";
 import type { CompilerWhitelist } from "./whitelist.js";
 
 /** Everything one job needs from the server that runs it. */
@@ -46,4 +47,6 @@ export interface JobContext {
   headerTimeoutMs?: number;
   /** Bounds on a pump request's tree (its deadline is added per job). */
   treeBounds: Omit<TreeBounds, "deadline" | "deadlineWhat">;
+  /** The header cache of pump requests from clients of ours (undefined: --cache-size 0). */
+  headerStore?: HeaderStore;
 }

@@ -25,8 +25,11 @@ export type ArgvVerdict =
   /** Read the rest of the request, then answer with a synthetic failure carrying `reason` in SERR. */
   | { kind: "refuse"; reason: string; exitCode: number; missing?: WireMissingToolchain };
 
-/** Extension packets are small: a request prefix bigger than this is refused. */
-const MAX_REQUEST_EXTENSION = 64 * 1024;
+/**
+ * Extension packets are small: a request prefix bigger than this is refused. An XREQ with header
+ * cache references (up to MAX_HEADER_REFS of about 75 bytes each) is the biggest.
+ */
+const MAX_REQUEST_EXTENSION = 256 * 1024;
 
 export type ReadOutcome =
   /** `ext`: the XREQ our client sent before the request (docs/protocol-extensions.md). */

@@ -17,6 +17,8 @@ import { readRequest } from "./request-reader.js";
 import { closeAfterFlush, endStream, syntheticFailure, writeAfterResponse, writeResponse } from "./respond.js";
 import { chooseJobCompiler } from "./resolve-compiler.js";
 import { capabilitiesAnswer, compiledJobTrailer, serverTrailer } from "./trailer.js";
+import { applyHeaderRefs, HeaderRefsError } from "./header-refs.js";
+import { EXIT_BUSY } from "./exit-codes.js";
 import { runCompiler } from "./run-compiler.js";
 
 /** "127.0.0.1:4567" -> "127.0.0.1", "::1:4567" -> "::1": the key of the per-client caps. */
@@ -137,6 +139,29 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
     }
   };
 
+  const headerCache = ctx.headerStore !== undefined;
+  // Header cache references (our clients only) are resolved before the job waits for a slot: a miss
+  // is answered at once, so the client sends this job again with bodies.
+  let headerSet: string | undefined;
+  if (verdict.kind === "accept" && request.version === 3 && ext?.headers) {
+    try {
+      const applied = await applyHeaderRefs(request, ext.headers, ctx.headerStore, share);
+      if (applied.kind === "missing") {
+        const reason = `header cache: ${applied.digests.length} referenced file(s) not held here; the client sends them`;
+        const trailer = serverTrailer({ headerCache, headers: { missing: applied.digests.slice(0, 2048) } });
+        const miss = syntheticFailure(request.version, EXIT_BUSY, `distcc-server: ${reason}`);
+        share.takeAnyway(answerSize(miss));
+        await send(miss, true, trailer);
+        return finish("OTHER", reason);
+      }
+      if (applied.kind === "no-memory") verdict = { kind: "refuse", exitCode: EXIT_BUSY, reason: "the header cache's files do not fit in --max-request-memory now" };
+      else headerSet = applied.set;
+    } catch (err) {
+      if (!(err instanceof HeaderRefsError)) throw err;
+      verdict = { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: err.message };
+    }
+  }
+
   if (verdict.kind === "refuse") {
     // `distcc-client doctor` asks with a compiler no server has, to learn whose server answers:
     // routine, so neither a warning nor a failure in the stats.
@@ -145,7 +170,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
     ctx.logger.log(probe ? "info" : "warning", "check_request", `${client}: ${probe ? "doctor probe answered: " : ""}${verdict.reason}`);
     summary.status = verdict.exitCode << 8;
     summary.ret = verdict.exitCode;
-    const trailer = serverTrailer({ resolvedBy: ext?.identity ? "identity" : "name", ...(verdict.missing ? { missing: verdict.missing } : {}) });
+    const trailer = serverTrailer({ resolvedBy: ext?.identity ? "identity" : "name", headerCache, ...(verdict.missing ? { missing: verdict.missing } : {}) });
     const refusal = syntheticFailure(request.version, verdict.exitCode, `distcc-server: ERROR: ${verdict.reason}`);
     share.takeAnyway(answerSize(refusal));
     await send(refusal, true, trailer);
@@ -299,7 +324,7 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
   // The folder's files are unlinked first (microseconds; on a memory filesystem the whole removal
   // is), then the answer goes out; our side is closed only once the folder is gone.
   const removing = folder?.remove();
-  const sending = send(response, false, compiledJobTrailer(resolved.by, resolved.flags));
+  const sending = send(response, false, compiledJobTrailer(resolved.by, resolved.flags, headerCache, headerSet));
   await removing;
   mark("cleanup");
   const sent =

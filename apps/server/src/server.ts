@@ -1,3 +1,4 @@
+import type { HeaderStore } from "./header-store.js";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { Duplex } from "node:stream";
@@ -108,6 +109,12 @@ export interface ServerOptions {
   nativeSpawn?: boolean;
   /** Called after every connection with its summary (also logged at notice). */
   onJob?: (summary: JobSummary) => void;
+  /**
+   * The header cache of pump requests from clients of ours (docs/protocol-extensions.md, "Header
+   * cache"). Undefined: none (the `headers` feature is not announced). The CLI opens it after
+   * dropping privileges and hands it over with `setHeaderStore`.
+   */
+  headerStore?: HeaderStore;
 }
 
 /**
@@ -148,6 +155,8 @@ export interface DistccServer {
   close(options?: CloseOptions): Promise<void>;
   /** Replaces who may connect (compile and stats ports), e.g. on a config reload; open connections stay. */
   setAllow(options: Pick<ServerOptions, "allow" | "allowPrivate">): void;
+  /** Sets (or removes) the header cache; jobs that start later use it. */
+  setHeaderStore(store: HeaderStore | undefined): void;
 }
 
 function listen(server: Server, port: number, host: string | undefined, flag: "--port" | "--stats-port"): Promise<AddressInfo> {
@@ -221,6 +230,8 @@ export interface JobService {
   report(summary: JobSummary): JobSummary;
   /** Waits for running jobs (killing them after graceMs), then destroys what is left. */
   drain(graceMs: number): Promise<void>;
+  /** Sets (or removes) the header cache; jobs that start later use it. */
+  setHeaderStore(store: HeaderStore | undefined): void;
 }
 
 /** Builds the job service: discovers compilers (unless a whitelist is given), slots, stats. */
@@ -303,6 +314,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     ...(bounds.cgroups ? { jobCgroups: bounds.cgroups } : {}),
     headerTimeoutMs: options.headerTimeoutMs ?? 15_000,
     treeBounds: DEFAULT_TREE_BOUNDS,
+    ...(options.headerStore ? { headerStore: options.headerStore } : {}),
   };
 
   const report = (summary: JobSummary): JobSummary => {
@@ -361,6 +373,10 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     },
     report,
     drain,
+    setHeaderStore: (store) => {
+      if (store) ctx.headerStore = store;
+      else delete ctx.headerStore;
+    },
   };
 }
 
@@ -463,5 +479,6 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
     serveStream,
     close,
     setAllow: (next) => allow.replaceWith(allowListFor(next)),
+    setHeaderStore: service.setHeaderStore,
   };
 }

@@ -41,6 +41,10 @@ export interface Settings {
   tempDir?: string;
   noPipe: boolean;
   cacheFile?: string;
+  /** Header cache directory (kept across restarts); undefined = in memory. */
+  cacheDir?: string;
+  /** Header cache bound, MB (0 = no header cache). */
+  cacheSize: number;
   config?: string;
   help: boolean;
   version: boolean;
@@ -118,6 +122,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "tempDir", flag: "--temp-dir", kind: { type: "string" }, arg: "DIR", help: "where job folders are made (default /dev/shm when it is a writable tmpfs with 1 GiB free, else $TMPDIR or /tmp)" },
   { key: "noPipe", flag: "--no-pipe", kind: { type: "bool" }, help: "do not add -pipe to gcc/clang compiles (default: added, same objects, no temporary .s file)" },
   { key: "cacheFile", flag: "--cache-file", kind: { type: "string" }, arg: "FILE", help: "remember compiler probes here (default $XDG_CACHE_HOME/distcc-server/compilers.json)" },
+  { key: "cacheDir", flag: "--cache-dir", kind: { type: "string" }, arg: "DIR", help: "keep the pump header cache in DIR (made 0700, kept across restarts; default: in memory)" },
+  { key: "cacheSize", flag: "--cache-size", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "bound of the pump header cache, least recently used out first (0 = no header cache; default 128)" },
   // Isolation and limits (docs/server.md, "Sandbox and limits").
   { key: "sandbox", flag: "--sandbox", kind: { type: "enum", values: SANDBOX_MODES }, arg: "MODE", help: "run each compiler in a bubblewrap sandbox: auto (default: when bwrap works here, else a warning), bwrap (required) or none" },
   { key: "maxCompilerMemory", flag: "--max-compiler-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "address space of each compiler process (RLIMIT_AS; 0 = no limit; default 2048)" },
@@ -159,6 +165,7 @@ export function defaultSettings(): Settings {
     inetd: false,
     compilerDirs: [],
     noPipe: false,
+    cacheSize: 128,
     help: false,
     version: false,
     sandbox: "auto",

@@ -48,6 +48,9 @@ export {
   capabilitiesQuerySchema,
   capabilitiesSchema,
   missingToolchainSchema,
+  headerRefsSchema,
+  digestSchema,
+  MAX_HEADER_REFS,
   toWireIdentity,
 } from "./extensions/ext-messages.js";
 export type {
@@ -58,6 +61,7 @@ export type {
   CapabilitiesQuery,
   Capabilities,
   WireMissingToolchain,
+  HeaderRefs,
 } from "./extensions/ext-messages.js";
 export { queryCapabilities } from "./extensions/capabilities-query.js";
 export type { QueryCapabilitiesOptions } from "./extensions/capabilities-query.js";

@@ -46,6 +46,7 @@ import { rewriteForServer, type ToolchainRewrite } from "./toolchain-rewrite.js"
 import { checkReturnedObject } from "./object-check.js";
 import { peerMemoryFor, type PeerMemory } from "./peer-memory.js";
 import { planPump, type PumpPlan } from "./pump-plan.js";
+import { withHeaderRefs } from "./header-refs.js";
 
 
 type CompileInvocation = Extract<Invocation, { kind: "compile" }>;
@@ -375,19 +376,39 @@ async function runAttempt(placed: PlacedJob, lease: Lease, signal: AbortSignal):
   const payload = placed.pump ? `, ${placed.pump.files.length} files` : "";
   out.debug(`sending ${scan.input} to ${host.spec} (protocol ${plan.version}${how}${payload}): ${argv.join(" ")}`);
   let connected = false;
+  // The header cache of a server of ours: references instead of the bodies it confirmed holding.
+  const key = peerKey(host);
+  const headerCache = placed.pump !== undefined && plan.extension !== undefined && plan.known?.kind === "ours" && plan.known.features.includes("headers");
+  let held = headerCache ? ctx.state.pump.held.of(key) : undefined;
   try {
-    const exchange = await sendCompileJob(
-      { host: host.host, port: host.port },
-      cpp ? { version: plan.version, argv, source: cpp.output } : { version: 3, cwd: ctx.cwd, argv, files: placed.pump.files },
-      {
-        ioTimeoutMs: opts.ioTimeoutMs,
-        connectTimeoutMs: opts.connectTimeoutMs,
-        signal,
-        ...(plan.extension ? { extension: plan.extension } : {}),
-        readTrailer: plan.readTrailer,
-        onConnected: () => (connected = true),
-      },
-    );
+    let exchange: Awaited<ReturnType<typeof sendCompileJob>>;
+    for (;;) {
+      const pumpRequest = placed.pump && headerCache ? withHeaderRefs(placed.pump, held) : undefined;
+      const extension = plan.extension && pumpRequest ? { ...plan.extension, headers: pumpRequest.headers } : plan.extension;
+      exchange = await sendCompileJob(
+        { host: host.host, port: host.port },
+        cpp ? { version: plan.version, argv, source: cpp.output } : { version: 3, cwd: ctx.cwd, argv, files: pumpRequest?.files ?? placed.pump.files },
+        {
+          ioTimeoutMs: opts.ioTimeoutMs,
+          connectTimeoutMs: opts.connectTimeoutMs,
+          signal,
+          ...(extension ? { extension } : {}),
+          readTrailer: plan.readTrailer,
+          onConnected: () => (connected = true),
+        },
+      );
+      const answer = exchange.trailer?.headers;
+      const headerSet = placed.pump?.headerSet;
+      if (answer?.missing && held !== undefined) {
+        // The server lost what it had confirmed (restart, eviction): nothing was compiled; again, with bodies.
+        ctx.state.pump.held.forget(key, [...answer.missing, ...(headerSet ? [headerSet.set] : [])]);
+        out.debug(`${host.spec} no longer holds ${answer.missing.length} header(s): sending ${scan.input} again with bodies`);
+        held = undefined;
+        continue;
+      }
+      if (headerCache && headerSet && answer?.set === headerSet.set) ctx.state.pump.held.confirm(key, headerSet);
+      break;
+    }
     peers.learn(peerKey(host), exchange.server, exchange.trailer);
     if (exchange.server === "ours" && plan.known?.kind !== "ours") out.debug(`${host.spec} is a distcc-ts server (${exchange.trailer?.server}): next jobs carry the compiler identity and LZ4`);
     if (exchange.trailerError) out.debug(`${host.spec}: ignoring a bad trailer: ${exchange.trailerError.message}`);

@@ -10,7 +10,9 @@
 import type { PumpEntry } from "@x/distcc-protocol";
 import { lzo1xCompress } from "@x/distcc-protocol";
 import { IncludeAnalyzer, type IncludeClosure, type ReadFile } from "@x/distcc-includes";
+import { HeldHeaders } from "./header-refs.js";
 import { readFileSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
 
 /** What one pump-mode job sends. */
 export interface PumpPlan {
@@ -20,6 +22,11 @@ export interface PumpPlan {
   files: PumpEntry[];
   /** Uncompressed bytes of the files (for the scheduler's size estimate). */
   inputBytes: number;
+  /**
+   * For the header cache of a server of ours: `files` indexes of the set (every non-empty file but
+   * the source, in order), their SHA-256 digests, and the digest of the set's manifest.
+   */
+  headerSet: { members: number[]; digests: string[]; set: string } | undefined;
 }
 
 export type PumpPlanResult = { ok: true; plan: PumpPlan } | { ok: false; reason: string };
@@ -32,6 +39,8 @@ interface CompressedFile {
   size: number;
   mtimeMs: number;
   compressed: Uint8Array;
+  /** SHA-256 of the content, hex: its key in a server's header cache. */
+  digest: string;
 }
 
 /**
@@ -44,13 +53,13 @@ export class CompressedFiles {
 
   constructor(readonly maxBytes = 64 * 1024 * 1024) {}
 
-  get(file: ReadFile): Uint8Array {
+  get(file: ReadFile): { compressed: Uint8Array; digest: string } {
     const hit = this.#files.get(file.real);
     if (hit && hit.ino === file.ino && hit.size === file.size && hit.mtimeMs === file.mtimeMs) {
       // Refresh its place: the map's order is the eviction order.
       this.#files.delete(file.real);
       this.#files.set(file.real, hit);
-      return hit.compressed;
+      return hit;
     }
     if (hit) this.#drop(file.real, hit);
     const content = readFileSync(file.real);
@@ -59,13 +68,14 @@ export class CompressedFiles {
       throw new PumpFileChanged(`${file.spelling} changed while it was read`);
     }
     const compressed = lzo1xCompress(content);
-    this.#files.set(file.real, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, compressed });
+    const entry = { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, compressed, digest: createHash("sha256").update(content).digest("hex") };
+    this.#files.set(file.real, entry);
     this.#bytes += compressed.length;
     for (const [path, old] of this.#files) {
       if (this.#bytes <= this.maxBytes) break;
       this.#drop(path, old);
     }
-    return compressed;
+    return entry;
   }
 
   #drop(path: string, entry: CompressedFile): void {
@@ -83,6 +93,8 @@ export class PumpFileChanged extends Error {
 export class PumpState {
   readonly analyzer = new IncludeAnalyzer();
   readonly files = new CompressedFiles();
+  /** Which header contents and sets each server of ours confirmed it holds. */
+  readonly held = new HeldHeaders();
   /** Remote failures of pump jobs that then compiled here (DISTCC_MAX_DISCREPANCY). */
   discrepancies = 0;
 }
@@ -120,9 +132,19 @@ export async function planPump(
   const closure = result.closure;
   const files: PumpEntry[] = [];
   let inputBytes = 0;
+  const members: number[] = [];
+  const digests: string[] = [];
+  let manifest = "";
   try {
     for (const file of closure.files) {
-      files.push({ kind: "file", name: file.real, content: new Uint8Array(0), compressed: state.files.get(file) });
+      const { compressed, digest } = state.files.get(file);
+      // The source (first) changes from build to build: it is never part of the set.
+      if (files.length > 0 && file.size > 0 && !file.real.includes("\n")) {
+        members.push(files.length);
+        digests.push(digest);
+        manifest += `${digest} ${file.real}\n`;
+      }
+      files.push({ kind: "file", name: file.real, content: new Uint8Array(0), compressed });
       inputBytes += file.size;
     }
   } catch (error) {
@@ -134,5 +156,6 @@ export async function planPump(
   for (const [at, target] of closure.links) files.push({ kind: "link", name: at, target });
   for (const dir of closure.climbed) files.push({ kind: "file", name: `${dir}/${FORCING_PLACEHOLDER}`, content: new Uint8Array(0), compressed: new Uint8Array(0) });
   const argv = pumpArgv(request.sendArgv, closure);
-  return { ok: true, plan: { argv, files, inputBytes } };
+  const headerSet = members.length > 0 ? { members, digests, set: createHash("sha256").update(manifest).digest("hex") } : undefined;
+  return { ok: true, plan: { argv, files, inputBytes, headerSet } };
 }

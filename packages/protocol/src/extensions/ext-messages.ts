@@ -27,9 +27,36 @@ export const wireIdentitySchema = z.object({
 });
 export type WireIdentity = z.infer<typeof wireIdentitySchema>;
 
-/** Features a server of ours announces. Unknown names from a newer server are kept as strings. */
-export type ServerFeature = "lz4" | "identity" | "caps";
+/**
+ * Features a server of ours announces. Unknown names from a newer server are kept as strings.
+ * `headers`: it keeps a header cache (a content store keyed by SHA-256), so pump requests may
+ * reference files and file sets instead of sending them.
+ */
+export type ServerFeature = "lz4" | "identity" | "caps" | "headers";
 const featureList = z.array(z.string().max(32)).max(32);
+
+/** A SHA-256 digest in lower-case hex: the key of the server's header cache. */
+export const digestSchema = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** Header references one request may carry (bounded: they travel in one XREQ of at most EXT_MAX_PAYLOAD). */
+export const MAX_HEADER_REFS = 3000;
+
+/**
+ * The header cache part of an XREQ (protocol 3 only, to a server announcing `headers`).
+ * Digests are of the uncompressed content; the server computes every digest it keys by itself.
+ */
+export const headerRefsSchema = z.object({
+  /**
+   * A file set the server confirmed before (its manifest's digest): the set's files are placed
+   * first, then the request's own NFIL entries.
+   */
+  set: digestSchema.optional(),
+  /** [NFIL index, digest]: that FILE is sent with an empty body; its content is the stored one. */
+  refs: z.array(z.tuple([z.number().int().min(0).max(65_535), digestSchema])).max(MAX_HEADER_REFS).optional(),
+  /** NFIL indexes the server must not store nor count in the job's set (the source: it changes). */
+  exclude: z.array(z.number().int().min(0).max(65_535)).max(64).optional(),
+});
+export type HeaderRefs = z.infer<typeof headerRefsSchema>;
 
 /** XREQ: sent by our client before DIST, only to a host known to be ours. */
 export const requestExtensionSchema = z.object({
@@ -38,6 +65,8 @@ export const requestExtensionSchema = z.object({
   compression: z.enum(["lzo", "lz4"]),
   /** The client compiler's identity: the server resolves it instead of the name in argv[0]. */
   identity: wireIdentitySchema.optional(),
+  /** Pump requests: header cache references (docs/protocol-extensions.md, "Header cache"). */
+  headers: headerRefsSchema.optional(),
 });
 export type RequestExtension = z.infer<typeof requestExtensionSchema>;
 
@@ -62,6 +91,11 @@ export const serverTrailerSchema = z.object({
   flags: z.array(z.string().max(256)).max(32).optional(),
   /** Set when the job was refused because no installed toolchain matches the identity. */
   missing: missingToolchainSchema.optional(),
+  /**
+   * Header cache: `set`, the digest of the manifest of this job's files, now all stored; or
+   * `missing`, references this server does not hold: nothing was compiled, send it again with bodies.
+   */
+  headers: z.object({ set: digestSchema.optional(), missing: z.array(digestSchema).max(2048).optional() }).optional(),
 });
 export type ServerTrailer = z.infer<typeof serverTrailerSchema>;
 

@@ -1,0 +1,111 @@
+import type { CompileRequest, HeaderRefs, PumpEntry } from "@x/distcc-protocol";
+import { contentDigest, type HeaderStore } from "./header-store.js";
+import type { BudgetShare } from "./memory-budget.js";
+
+/** A request's header references that cannot be right (not a memory miss: a broken or hostile client). */
+export class HeaderRefsError extends Error {
+  readonly code = "DISTCC_SERVER_ERR_HEADER_REFS";
+  constructor(message: string) {
+    super(message);
+    this.name = "HeaderRefsError";
+  }
+}
+
+export type HeaderRefsOutcome =
+  /** `request.files` now holds every file with its content; `set` names this job's file set, stored. */
+  | { kind: "ready"; set?: string }
+  /** Some references are not (or no longer) held here: the client must send this job again with bodies. */
+  | { kind: "missing"; digests: string[] }
+  /** More content than the server's request memory allows at the moment. */
+  | { kind: "no-memory" };
+
+/**
+ * The manifest of a file set, as both ends compute it: one line `DIGEST NAME\n` per file, in the
+ * request's order. Its own SHA-256 names the set; it is stored like any content.
+ */
+export function manifestText(entries: readonly { digest: string; name: string }[]): string {
+  let text = "";
+  for (const e of entries) text += `${e.digest} ${e.name}\n`;
+  return text;
+}
+
+function parseManifest(bytes: Uint8Array): { digest: string; name: string }[] | undefined {
+  const out: { digest: string; name: string }[] = [];
+  const text = Buffer.from(bytes).toString("utf8");
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    if (line.length < 66 || line[64] !== " " || !/^[0-9a-f]{64}$/.test(line.slice(0, 64))) return undefined;
+    out.push({ digest: line.slice(0, 64), name: line.slice(65) });
+  }
+  return out;
+}
+
+/**
+ * Applies the header cache part of an XREQ to a protocol-3 request, before the job waits for a slot:
+ * expands a set reference and per-file references from `store` into `request.files`, stores the
+ * bodies that came (under the digest computed here, never the client's word), and computes the
+ * digest of this job's whole set (every non-empty file but the excluded ones) for the trailer.
+ * Content brought from the store is charged to the job's memory share.
+ */
+export async function applyHeaderRefs(request: CompileRequest, refs: HeaderRefs, store: HeaderStore | undefined, share: BudgetShare): Promise<HeaderRefsOutcome> {
+  const sent = request.files ?? [];
+  const missing: string[] = [];
+  // Entries of the set first, then the request's own.
+  const fromSet: PumpEntry[] = [];
+  const stored = new Map<number, string>(); // index in the final list -> digest known to be stored
+  let short = false;
+  const fetch = async (digest: string): Promise<Uint8Array | undefined> => {
+    const content = store ? await store.get(digest) : undefined;
+    if (content === undefined) missing.push(digest);
+    else if (!share.take(content.length)) short = true;
+    return content;
+  };
+  if (refs.set !== undefined) {
+    const manifest = await fetch(refs.set);
+    const entries = manifest ? parseManifest(manifest) : undefined;
+    if (manifest && !entries) throw new HeaderRefsError(`header set ${refs.set} is not a manifest`);
+    for (const e of entries ?? []) {
+      const content = await fetch(e.digest);
+      if (content) {
+        stored.set(fromSet.length, e.digest);
+        fromSet.push({ kind: "file", name: e.name, content });
+      }
+    }
+  }
+  const byIndex = new Map<number, string>();
+  for (const [index, digest] of refs.refs ?? []) {
+    const entry = sent[index];
+    if (!entry || entry.kind !== "file") throw new HeaderRefsError(`header reference to NFIL entry ${index}, which is not a FILE`);
+    if (entry.content.length !== 0) throw new HeaderRefsError(`NFIL entry ${index} has both a body and a header reference`);
+    if (byIndex.has(index)) throw new HeaderRefsError(`NFIL entry ${index} is referenced twice`);
+    byIndex.set(index, digest);
+  }
+  for (const [index, digest] of byIndex) {
+    const content = await fetch(digest);
+    const entry = sent[index] as Extract<PumpEntry, { kind: "file" }>;
+    if (content) {
+      sent[index] = { kind: "file", name: entry.name, content };
+      stored.set(fromSet.length + index, digest);
+    }
+  }
+  if (missing.length > 0) return { kind: "missing", digests: [...new Set(missing)] };
+  if (short) return { kind: "no-memory" };
+  const files = fromSet.length > 0 ? [...fromSet, ...sent] : sent;
+  request.files = files;
+  if (!store) return { kind: "ready" };
+  // The set of this job: what a later job of the same compile can name with one digest.
+  const excluded = new Set((refs.exclude ?? []).map((i) => i + files.length - sent.length));
+  const members: { digest: string; name: string }[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const entry = files[i] as PumpEntry;
+    if (entry.kind !== "file" || entry.content.length === 0 || excluded.has(i)) continue;
+    if (entry.name.includes("\n")) return { kind: "ready" }; // cannot be a manifest line: no set
+    const digest = stored.get(i) ?? (await store.put(entry.content));
+    members.push({ digest, name: entry.name });
+  }
+  if (members.length === 0) return { kind: "ready" };
+  const text = Buffer.from(manifestText(members), "utf8");
+  const set = contentDigest(text);
+  await store.put(text);
+  return { kind: "ready", set };
+}
