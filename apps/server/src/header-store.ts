@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync, statSync, chmodSync, lstatSync } from "node:fs";
-import { readFile, rename, unlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, unlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** The header cache cannot be opened (a directory of another user, a file in its place...). */
@@ -42,6 +42,8 @@ export class HeaderStore {
   /** digest -> entry; the Map's order is the recency order (oldest first). */
   readonly #entries = new Map<string, { size: number; content?: Uint8Array; touchedAt: number }>();
   #bytes = 0;
+  /** Fan-out directories known to exist. */
+  readonly #subdirs = new Set<string>();
   readonly maxBytes: number;
   readonly dir: string | undefined;
   readonly #warn: (message: string) => void;
@@ -114,8 +116,13 @@ export class HeaderStore {
     if (content.length > this.maxBytes) return digest;
     if (this.dir) {
       const path = this.#path(digest);
-      const tmp = join(this.dir, digest.slice(0, 2), `.tmp-${randomBytes(6).toString("hex")}`);
+      const sub = join(this.dir, digest.slice(0, 2));
+      const tmp = join(sub, `.tmp-${randomBytes(6).toString("hex")}`);
       try {
+        if (!this.#subdirs.has(sub)) {
+          await mkdir(sub, { mode: 0o700, recursive: true });
+          this.#subdirs.add(sub);
+        }
         await writeFile(tmp, content, { mode: 0o600 });
         await rename(tmp, path);
       } catch (err) {
@@ -172,9 +179,10 @@ export class HeaderStore {
       // Other users must neither read what clients sent nor plant entries.
       if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
       const found: { digest: string; size: number; mtimeMs: number }[] = [];
-      for (let i = 0; i < 256; i++) {
-        const sub = join(dir, i.toString(16).padStart(2, "0"));
-        mkdirSync(sub, { recursive: true, mode: 0o700 });
+      for (const fan of readdirSync(dir)) {
+        const sub = join(dir, fan);
+        if (!/^[0-9a-f]{2}$/.test(fan) || !lstatSync(sub).isDirectory()) continue;
+        this.#subdirs.add(sub);
         for (const name of readdirSync(sub)) {
           const path = join(sub, name);
           if (!DIGEST.test(name) || !name.startsWith(sub.slice(-2))) {
