@@ -17,17 +17,22 @@ export interface DistccServerOptions {
   cacheDir?: string;
   /** More flags (e.g. `--allow 10.11.12.13`). */
   extraArgs?: string[];
+  /** This port instead of a free one (a restart on the same address). */
+  port?: number;
+  /** Run as this user (the testkit's unprivilegedUser()). */
+  user?: { uid: number; gid: number };
 }
 
 /** Our `distcc-server` (apps/server, built) on 127.0.0.1 on a free port, logging to a string. */
 export async function startDistccServer(opts: DistccServerOptions = {}): Promise<ServerHandle> {
   const cli = fileURLToPath(new URL("../../server/dist/cli.js", import.meta.url));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const child = spawn(
     process.execPath,
     [cli, "--port", String(port), "--listen", "127.0.0.1", "--jobs", String(opts.jobs ?? 4), "--log-stderr", "--log-level", "info", ...(opts.extraArgs ?? [])],
     {
       stdio: ["ignore", "ignore", "pipe"],
+      ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid, cwd: "/" } : {}),
       env: { ...process.env, ...(opts.cacheDir ? { XDG_CACHE_HOME: opts.cacheDir } : {}), ...opts.env },
     },
   );
