@@ -46,4 +46,10 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ zeroconf: "yes" })).toThrow(/"zeroconf" must be true or false/);
     expect(() => parseConfig([1])).toThrow(/one JSON object/);
   });
+
+  it("takes the header cache's directory and bound as flags and as keys", () => {
+    expect(parseFlags(["--cache-dir", "/var/cache/distcc-server/headers", "--cache-size=512"])).toEqual({ cacheDir: "/var/cache/distcc-server/headers", cacheSize: 512 });
+    expect(parseConfig({ cacheDir: "/srv/h", cacheSize: 0 })).toEqual({ cacheDir: "/srv/h", cacheSize: 0 });
+    expect(() => parseFlags(["--cache-size", "-1"])).toThrow(/--cache-size "-1": expected an integer from 0/);
+  });
 });
