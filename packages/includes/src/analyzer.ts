@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { resolveComputed, TooManyAlternatives, type MacroTable } from "./computed.js";
 import { scanDirectives, type FileDirectives, type IncludeDirective, type IncludeOperand, type MacroDefinition } from "./directives.js";
 import { environmentBlocker, readIncludeOptions, type IncludeOptions } from "./options.js";
-import { DirectoryCache, PhysicalResolver } from "./physical-path.js";
+import { DirectoryCache, PhysicalResolver, type DirectoryNames, type PhysicalPath } from "./physical-path.js";
 import { SearchChainCache, type SearchChain } from "./search-chain.js";
 
 export interface AnalyzeRequest {
@@ -72,19 +72,43 @@ interface Visit {
 
 const MAX_FILES = 100_000;
 
+/**
+ * A chain lookup's answer kept across analyses: which spelling (or none) the search from one chain
+ * entry found, and every directory it consulted. While each of them holds the same names (a kept
+ * listing is the same object until its directory's mtime changes), the answer is the same, and a
+ * build's thousands of `#include <...>` lookups skip the failed tries through the chain.
+ */
+interface KeptLookup {
+  deps: [string, DirectoryNames | null][];
+  found?: { spelling: string; k: number; physical: PhysicalPath };
+}
+const MAX_KEPT_LOOKUPS = 200_000;
+
 export class IncludeAnalyzer {
   readonly #scans = new Map<string, CachedScan>();
   readonly #directories = new DirectoryCache();
   readonly #chains: SearchChainCache;
+  /** Per chain (the same object while it holds), lookups by `start\0name`. */
+  #lookups = new WeakMap<SearchChain, Map<string, KeptLookup>>();
+  #keptLookups = 0;
 
-  constructor(options: { chains?: SearchChainCache } = {}) {
+  readonly #onRead: ((file: ReadFile, content: Buffer) => void) | undefined;
+
+  /**
+   * `onRead`: told each file's content when the analysis reads it (a new or changed file), checked
+   * against its stats: a caller that sends the files (pump mode) keeps it instead of reading it again.
+   */
+  constructor(options: { chains?: SearchChainCache; onRead?: (file: ReadFile, content: Buffer) => void } = {}) {
     this.#chains = options.chains ?? new SearchChainCache();
+    this.#onRead = options.onRead;
   }
 
   /** Forget every kept scan (the caches hold nothing else that can go stale). */
   clear(): void {
     this.#scans.clear();
     this.#directories.clear();
+    this.#lookups = new WeakMap();
+    this.#keptLookups = 0;
   }
 
   async analyze(request: AnalyzeRequest): Promise<AnalysisResult> {
@@ -119,9 +143,13 @@ export class IncludeAnalyzer {
     const queue: Visit[] = [];
     const computed: { directive: IncludeDirective; from: Visit; seen: Set<string> }[] = [];
 
+    let kept = this.#lookups.get(chain);
+    if (!kept) this.#lookups.set(chain, (kept = new Map()));
+    const keptLookups = kept;
+
     /** Records a spelling that exists as a regular file; returns its stats, or undefined. */
-    const reach = (spelling: string): ReadFile | undefined => {
-      const physical = resolver.resolve(spelling);
+    const reach = (spelling: string, resolved?: PhysicalPath): ReadFile | undefined => {
+      const physical = resolved ?? resolver.resolve(spelling);
       if (!physical) return undefined;
       const stats = resolver.lstat(physical.real);
       if (!stats?.isFile()) return undefined;
@@ -161,12 +189,35 @@ export class IncludeAnalyzer {
         if (file) return { spelling, found: -1, file };
         start = 0;
       }
-      for (let k = Math.max(0, start); k < dirs.length; k++) {
-        const spelling = joinRaw(dirs[k]!, name);
-        const file = reach(spelling);
-        if (file) return { spelling, found: k, file };
+      start = Math.max(0, start);
+      const key = `${start}\0${name}`;
+      const memo = keptLookups.get(key);
+      if (memo && memo.deps.every(([dir, names]) => resolver.names(dir) === names)) {
+        if (!memo.found) return undefined;
+        const file = reach(memo.found.spelling, memo.found.physical);
+        if (file) return { spelling: memo.found.spelling, found: memo.found.k, file };
+        // Listed as a file, yet not one now (it changed under us): look it up again.
       }
-      return undefined;
+      const deps: [string, DirectoryNames | null][] = [];
+      let result: Visit | undefined;
+      let physical: PhysicalPath | undefined;
+      for (let k = start; k < dirs.length && !result; k++) {
+        const spelling = joinRaw(dirs[k]!, name);
+        const resolved = resolver.resolve(spelling, deps);
+        const file = resolved ? reach(spelling, resolved) : undefined;
+        if (file) {
+          result = { spelling, found: k, file };
+          physical = resolved;
+        }
+      }
+      if (this.#keptLookups >= MAX_KEPT_LOOKUPS) {
+        this.#lookups = new WeakMap();
+        this.#keptLookups = 0;
+      } else {
+        if (!memo) this.#keptLookups++;
+        keptLookups.set(key, { deps, ...(result && physical ? { found: { spelling: result.spelling, k: result.found!, physical } } : {}) });
+      }
+      return result;
     };
 
     const follow = (directive: IncludeDirective, operand: IncludeOperand, from: Visit): void => {
@@ -226,13 +277,14 @@ export class IncludeAnalyzer {
   #scan(file: ReadFile): FileDirectives {
     const cached = this.#scans.get(file.real);
     if (cached && cached.ino === file.ino && cached.size === file.size && cached.mtimeMs === file.mtimeMs) return cached.directives;
-    const text = readFileSync(file.real, "latin1");
+    const content = readFileSync(file.real);
     // A file that changed while it was read would be scanned in one state and sent in another.
     const after: Stats = statSync(file.real);
-    if (after.size !== file.size || after.mtimeMs !== file.mtimeMs || after.ino !== file.ino) {
+    if (after.size !== file.size || after.mtimeMs !== file.mtimeMs || after.ino !== file.ino || content.length !== file.size) {
       throw new IncludeAnalysisError(`${file.spelling} changed while it was read`);
     }
-    const directives = scanDirectives(text);
+    this.#onRead?.(file, content);
+    const directives = scanDirectives(content.toString("latin1"));
     this.#scans.set(file.real, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, directives });
     return directives;
   }

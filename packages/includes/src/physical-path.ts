@@ -45,33 +45,75 @@ function kindOf(d: Dirent): DirectoryEntry["kind"] | undefined {
   return undefined; // DT_UNKNOWN: ask lstat
 }
 
+/** What a directory holds, by name: a kept listing, or names looked up one by one. */
+export interface DirectoryNames {
+  get(name: string): DirectoryEntry | undefined;
+}
+
+/**
+ * The names of a directory that keeps changing (a build's output directory, /tmp), found by one
+ * lstat each (as the kernel would) instead of listing it again for every analysis: listing a
+ * directory of thousands of files cost more than the rest of an analysis. Per analysis.
+ */
+class ProbedNames implements DirectoryNames {
+  readonly #seen = new Map<string, DirectoryEntry | undefined>();
+
+  constructor(private readonly dir: string) {}
+
+  get(name: string): DirectoryEntry | undefined {
+    if (this.#seen.has(name)) return this.#seen.get(name);
+    let entry: DirectoryEntry | undefined;
+    if (name !== "" && !name.includes("/")) {
+      try {
+        const st = lstatSync(`${this.dir === "/" ? "" : this.dir}/${name}`, { throwIfNoEntry: false });
+        if (st) entry = { kind: st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "link" : "other" };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== "ENOTDIR" && code !== "ENAMETOOLONG" && code !== "EACCES" && code !== "ELOOP") throw error;
+      }
+    }
+    this.#seen.set(name, entry);
+    return entry;
+  }
+}
+
 /**
  * Directory listings kept across analyses (a build asks about the same few directories for every
  * compile): one stat of a directory per analysis checks its mtime instead of an lstat per name
- * looked up in it. A directory whose mtime changed is read again.
+ * looked up in it. A directory whose mtime changed once is not listed again: its names are looked
+ * up one by one from then on (ProbedNames), since it is likely to change again (objects written
+ * next to their sources, a shared /tmp).
  */
 export class DirectoryCache {
   readonly #listings = new Map<string, Listing>();
+  readonly #changing = new Set<string>();
 
-  /** The listing of `dir` (absolute, without symlinks), or null when it is not a readable directory. */
-  listing(dir: string, checked: Map<string, Map<string, DirectoryEntry> | null>): Map<string, DirectoryEntry> | null {
+  /** The names of `dir` (absolute, without symlinks), or null when it is not a readable directory. */
+  listing(dir: string, checked: Map<string, DirectoryNames | null>): DirectoryNames | null {
     const seen = checked.get(dir);
     if (seen !== undefined) return seen;
-    let entries: Map<string, DirectoryEntry> | null = null;
+    let entries: DirectoryNames | null = null;
     try {
       const stats = statSync(dir, { bigint: true });
       if (stats.isDirectory()) {
         const kept = this.#listings.get(dir);
         if (kept && kept.mtimeNs === stats.mtimeNs) entries = kept.entries;
-        else {
-          entries = new Map();
+        else if (kept || this.#changing.has(dir)) {
+          this.#listings.delete(dir);
+          this.#changing.add(dir);
+          entries = new ProbedNames(dir);
+        } else {
+          const read = new Map<string, DirectoryEntry>();
           for (const d of readdirSync(dir, { withFileTypes: true })) {
             const kind = kindOf(d) ?? kindOf(lstatSync(`${dir}/${d.name}`) as unknown as Dirent) ?? "other";
-            entries.set(d.name, { kind });
+            read.set(d.name, { kind });
           }
+          entries = read;
           const now = BigInt(Date.now()) * 1_000_000n;
-          if (now - stats.mtimeNs > SETTLED_NS) this.#listings.set(dir, { mtimeNs: stats.mtimeNs, entries });
-          else this.#listings.delete(dir);
+          // Too young to be trusted (a file created within the same tick leaves the mtime as it
+          // was): looked up name by name from now on.
+          if (now - stats.mtimeNs > SETTLED_NS) this.#listings.set(dir, { mtimeNs: stats.mtimeNs, entries: read });
+          else this.#changing.add(dir);
         }
       }
     } catch (error) {
@@ -84,6 +126,7 @@ export class DirectoryCache {
 
   clear(): void {
     this.#listings.clear();
+    this.#changing.clear();
   }
 }
 
@@ -93,7 +136,7 @@ export class DirectoryCache {
  */
 export class PhysicalResolver {
   readonly #lstat = new Map<string, Stats | null>();
-  readonly #checked = new Map<string, Map<string, DirectoryEntry> | null>();
+  readonly #checked = new Map<string, DirectoryNames | null>();
 
   constructor(private readonly directories: DirectoryCache = new DirectoryCache()) {}
 
@@ -101,7 +144,8 @@ export class PhysicalResolver {
     let s = this.#lstat.get(path);
     if (s === undefined) {
       try {
-        s = lstatSync(path);
+        // No exception for the common miss: building one costs more than the lstat.
+        s = lstatSync(path, { throwIfNoEntry: false }) ?? null;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "ENAMETOOLONG" && code !== "EACCES") throw error;
@@ -112,8 +156,17 @@ export class PhysicalResolver {
     return s;
   }
 
-  /** Resolves an absolute spelling; undefined when some component does not exist. */
-  resolve(spelling: string): PhysicalPath | undefined {
+  /** What this analysis found `dir` to hold (the same object for the whole analysis). */
+  names(dir: string): DirectoryNames | null {
+    return this.directories.listing(dir, this.#checked);
+  }
+
+  /**
+   * Resolves an absolute spelling; undefined when some component does not exist. `deps` receives
+   * every directory consulted with what it held: while each still holds the same (a kept listing is
+   * the same object until the directory changes), the answer is the same.
+   */
+  resolve(spelling: string, deps?: [string, DirectoryNames | null][]): PhysicalPath | undefined {
     const links = new Map<string, string>();
     const climbed = new Set<string>();
     const pending = spelling.split("/").filter((c) => c !== "").reverse();
@@ -127,7 +180,10 @@ export class PhysicalResolver {
         real = real.slice(0, real.lastIndexOf("/"));
         continue;
       }
-      const entry = this.directories.listing(real === "" ? "/" : real, this.#checked)?.get(part);
+      const dir = real === "" ? "/" : real;
+      const names = this.directories.listing(dir, this.#checked);
+      deps?.push([dir, names]);
+      const entry = names?.get(part);
       if (!entry) return undefined;
       const next = `${real}/${part}`;
       if (entry.kind !== "link") {

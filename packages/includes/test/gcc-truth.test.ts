@@ -170,6 +170,39 @@ describe("directory listings kept across compiles", () => {
   });
 });
 
+describe("lookups kept across compiles", () => {
+  it("follow a directory that keeps changing (objects written beside the sources) and headers that come and go", async () => {
+    write("busy/src/busy.c", '#include "gen.h"\n#include <lib.h>\n');
+    write("busy/inc/gen.h", "/* the fallback */\n");
+    write("busy/first/keep.h", "");
+    write("busy/second/lib.h", "/* the second */\n");
+    const old = new Date(Date.now() - 60_000);
+    for (const d of ["busy", "busy/src", "busy/inc", "busy/first", "busy/second"]) utimesSync(join(root, d), old, old);
+    const req = { argv: ["gcc", "-I../inc", "-I../first", "-I../second", "-c", "busy.c"], cwd: join(root, "busy/src") };
+    const files = async (): Promise<string[]> => {
+      const r = await analyzer.analyze(req);
+      if (!r.ok) throw new Error(r.reason);
+      return r.closure.files.map((f) => f.real);
+    };
+    expect(await files()).toEqual(expect.arrayContaining([join(root, "busy/inc/gen.h"), join(root, "busy/second/lib.h")]));
+    for (let round = 0; round < 2; round++) {
+      write("busy/src/busy.o", `object ${round}\n`); // the source directory changes with every compile
+      write("busy/src/gen.h", "/* beside the source */\n");
+      write("busy/first/lib.h", "/* the first */\n");
+      let found = await files();
+      expect(found).toEqual(expect.arrayContaining([join(root, "busy/src/gen.h"), join(root, "busy/first/lib.h")]));
+      expect(found).not.toContain(join(root, "busy/inc/gen.h"));
+      expect(found).not.toContain(join(root, "busy/second/lib.h"));
+      expect([...depsOf(req.argv, req.cwd)].sort()).toEqual(expect.arrayContaining([join(root, "busy/src/gen.h"), join(root, "busy/first/lib.h")]));
+      rmSync(join(root, "busy/src/gen.h"));
+      rmSync(join(root, "busy/first/lib.h"));
+      found = await files();
+      expect(found).toEqual(expect.arrayContaining([join(root, "busy/inc/gen.h"), join(root, "busy/second/lib.h")]));
+      expect(found).not.toContain(join(root, "busy/first/lib.h"));
+    }
+  });
+});
+
 describe("when the analysis must give up", () => {
   const cwd = () => join(root, "src");
   it.each([

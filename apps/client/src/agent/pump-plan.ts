@@ -61,12 +61,21 @@ export class CompressedFiles {
       this.#files.set(file.real, hit);
       return hit;
     }
-    if (hit) this.#drop(file.real, hit);
     const content = readFileSync(file.real);
     const after = statSync(file.real);
     if (after.size !== content.length || after.mtimeMs !== file.mtimeMs || after.ino !== file.ino) {
       throw new PumpFileChanged(`${file.spelling} changed while it was read`);
     }
+    return this.put(file, content);
+  }
+
+  /**
+   * Keeps `content`, read (and checked against the stats in `file`) by the include analysis: a new
+   * header is read once per build, not once for its directives and again to send it.
+   */
+  put(file: ReadFile, content: Buffer): { compressed: Uint8Array; digest: string } {
+    const hit = this.#files.get(file.real);
+    if (hit) this.#drop(file.real, hit);
     const compressed = lzo1xCompress(content);
     const entry = { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, compressed, digest: createHash("sha256").update(content).digest("hex") };
     this.#files.set(file.real, entry);
@@ -91,8 +100,8 @@ export class PumpFileChanged extends Error {
 
 /** The per-agent state of pump mode: the analysis caches and the compressed files. */
 export class PumpState {
-  readonly analyzer = new IncludeAnalyzer();
   readonly files = new CompressedFiles();
+  readonly analyzer = new IncludeAnalyzer({ onRead: (file, content) => this.files.put(file, content) });
   /** Which header contents and sets each server of ours confirmed it holds. */
   readonly held = new HeldHeaders();
   /** Remote failures of pump jobs that then compiled here (DISTCC_MAX_DISCREPANCY). */
