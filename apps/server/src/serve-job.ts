@@ -18,7 +18,6 @@ import { closeAfterFlush, endStream, syntheticFailure, writeAfterResponse, write
 import { chooseJobCompiler } from "./resolve-compiler.js";
 import { capabilitiesAnswer, compiledJobTrailer, serverTrailer } from "./trailer.js";
 import { applyHeaderRefs, HeaderRefsError } from "./header-refs.js";
-import { EXIT_BUSY } from "./exit-codes.js";
 import { runCompiler } from "./run-compiler.js";
 
 /** "127.0.0.1:4567" -> "127.0.0.1", "::1:4567" -> "::1": the key of the per-client caps. */
