@@ -6,7 +6,7 @@ import { LineLogger } from "./logger.js";
 import { resolveSettings, serverOptionsFrom } from "./cli-main.js";
 import { defaultSettings } from "./settings.js";
 
-describe("fairness settings (issue 14, A6 A8 A11)", () => {
+describe("fairness settings: per-client jobs, memory share, request rate and timeouts", () => {
   it("reads the flags and the config keys, and passes them to the server in its units", () => {
     const flags = ["--max-client-jobs", "3", "--max-client-request-memory", "128", "--min-request-rate=32", "--request-timeout", "120"];
     expect(parseFlags(flags)).toEqual({ maxClientJobs: 3, maxClientRequestMemory: 128, minRequestRate: 32, requestTimeout: 120 });

@@ -15,7 +15,7 @@ function errorOf(text: string, source?: string): HostSpecError {
 }
 
 describe("HostSpecError", () => {
-  it("reads like the issue's example", () => {
+  it("names the entry, the column, the problem and a correct example", () => {
     const e = errorOf("helper:abc");
     expect(e.message).toBe("bad port in 'helper:abc' at column 8: expected a number 1-65535, e.g. helper:3632");
     expect(e).toMatchObject({ code: "DISTCC_ERR_HOSTSPEC", problem: "bad-port", entry: "helper:abc", column: 8, example: "helper:3632" });

@@ -8,7 +8,7 @@ import { shouldDuplicate } from "./straggler.js";
 
 // The pieces added for issue 7 (the default policy never loses to distcc's order or to a local build
 // in the simulated farms): the build's pace, copies of first jobs, hosts on probation.
-describe("issue 7 additions", () => {
+describe("submit intervals, copies at unmeasured places and probation", () => {
   it("the scheduler measures the mean interval between submits, and starts afresh after a pause", () => {
     const s = new Scheduler({ hosts: [{ id: "a", limit: 8 }], localSlots: 1, policy: distccPolicy() });
     expect(s.state(0).arrivalMs).toBeUndefined();
