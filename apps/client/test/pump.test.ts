@@ -175,6 +175,10 @@ describe("--scan-includes", () => {
     expect(lines).toContain(`FILE      ${join(dir, "gen", "cfg.h")}`);
     expect(lines).toContain(`SYMLINK   ${join(dir, "linked")} -> ../include`);
     expect(lines.some((l) => /^FILE {6}\/usr\/include\/stdlib\.h$/.test(l))).toBe(true);
+    // The kernel's `-Wp,-MMD,FILE` is read as the agent reads it (`-MMD -MF FILE`), not a reason to give up.
+    const kernelStyle = await run(launcher, ["--scan-includes", "gcc", "-Wp,-MMD,.main.o.d", ...FLAGS, "-c", "main.c"], { cwd: dir, env: clientEnv(join(tmp.path, "state-scan"), "") });
+    expect(kernelStyle.code, kernelStyle.stderr).toBe(0);
+    expect(kernelStyle.stdout).toBe(r.stdout);
     const bad = await run(launcher, ["--scan-includes", "gcc", "-c", "unknowable.c"], { cwd: dir, env: clientEnv(join(tmp.path, "state-scan"), "") });
     expect(bad.code).toBe(100);
     expect(bad.stderr).toMatch(/cannot evaluate/);
