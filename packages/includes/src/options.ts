@@ -29,11 +29,13 @@ export interface IncludeOptions {
 // shape the search chain: passed to the probe as written.
 const SEARCH_JOINED_OR_SEPARATE = ["-I", "-iquote", "-isystem", "-idirafter", "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "-imultilib", "-B"];
 const SEARCH_FLAGS = new Set(["-nostdinc", "-nostdinc++", "-undef", "-m32", "-m64", "-mx32", "-m16"]);
-// Every -m option goes to the probe, not only the ones known to pick a multilib: they must reach
-// it together, because the compiler checks them against each other (the kernel's ARM builds pass
-// `-march=armv6k -mfloat-abi=soft`, and `-march` alone meets the hard-float default and fails),
-// and any of them may select a multilib directory. `-main-file-name` is clang's, with a value.
-function isTargetOption(word: string): boolean {
+// Every -m option goes to the probe, not only the ones known to pick a multilib, and so do the -f
+// switches (no value, so no file names): the compiler checks them against each other (the
+// kernel's ARM builds pass `-march=armv6k -mfloat-abi=soft`, and `-march` alone meets the
+// hard-float default and fails; x86's `-mcmodel=kernel` needs its `-fno-PIE`), and any -m may
+// select a multilib directory. `-main-file-name` is clang's, with a value.
+export function isTargetOption(word: string): boolean {
+  if (word.startsWith("-f")) return !word.includes("=");
   return word.startsWith("-m") && word !== "-main-file-name" && word !== "-mllvm";
 }
 const LONG_TO_SHORT: Record<string, string> = {

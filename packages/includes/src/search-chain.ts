@@ -5,6 +5,7 @@
 // distinct option set, and the answer is kept.
 import { execFile } from "node:child_process";
 import { statSync } from "node:fs";
+import { isTargetOption } from "./options.js";
 
 export interface SearchChain {
   /** `-iquote` directories, searched after the including file's directory for `"..."`. */
@@ -86,6 +87,19 @@ export class SearchChainCache {
   }
 
   async #probe(compiler: string, language: string, searchArgs: readonly string[]): Promise<SearchChain> {
+    try {
+      return await this.#probeWith(compiler, language, searchArgs);
+    } catch (error) {
+      // A set of target options the compile accepts may still fail on /dev/null with -E (an
+      // option pair no one has met yet): the chain without them is the compiler's default one,
+      // which is this machine's headers all the same unless an option picked a multilib.
+      const plain = withoutTargetOptions(searchArgs);
+      if (plain.length === searchArgs.length) throw error;
+      return this.#probeWith(compiler, language, plain);
+    }
+  }
+
+  async #probeWith(compiler: string, language: string, searchArgs: readonly string[]): Promise<SearchChain> {
     // The compiler's own directories: the chain of the options that are not directories.
     const own = searchArgs.filter((a, i) => !isDirectoryOption(a) && !isDirectoryOption(searchArgs[i - 1] ?? ""));
     const [full, base] = await Promise.all([runProbe(compiler, searchArgs, language), own.length === searchArgs.length ? undefined : runProbe(compiler, own, language)]);
@@ -93,6 +107,13 @@ export class SearchChainCache {
     const system = base === undefined ? chain.bracket : parseSearchChain(base).bracket;
     return { ...chain, system: chain.bracket.filter((d) => system.includes(d)) };
   }
+}
+
+// -m32 and the like pick the multilib that decides the chain: kept.
+const MULTILIB_OPTIONS: ReadonlySet<string> = new Set(["-m32", "-m64", "-mx32", "-m16"]);
+
+function withoutTargetOptions(args: readonly string[]): string[] {
+  return args.filter((a) => MULTILIB_OPTIONS.has(a) || !isTargetOption(a));
 }
 
 const DIRECTORY_OPTIONS = ["-I", "-iquote", "-isystem", "-idirafter", "-iprefix", "-iwithprefix", "-iwithprefixbefore"];

@@ -52,6 +52,20 @@ describe("include analysis on real trees", () => {
     expect(await check(argv, work)).toBe(5);
   });
 
+  it("the x86 kernel's -mcmodel=kernel, which the probe accepts only with its -fno-PIE", async () => {
+    const gccInclude = execFileSync("gcc", ["-print-file-name=include"], { encoding: "utf8" }).trim();
+    const argv = ["gcc", "-nostdinc", "-isystem", gccInclude, "-ffreestanding", "-fno-PIE", "-m64", "-mcmodel=kernel", "-mno-red-zone", "-mno-sse", "-O2", "-c", "kstyle.c"];
+    expect(await check(argv, work)).toBe(5);
+  });
+
+  it("a target option set the probe refuses falls back to the compiler's default chain", async () => {
+    // -mcmodel=kernel without -fno-PIE fails on /dev/null (and in the compile: that error is the
+    // compiler's to give, not a reason for the analysis to fail).
+    const result = await analyzer.analyze({ argv: ["gcc", "-mcmodel=kernel", "-O2", "-c", "posix.c"], cwd: work });
+    expect(result.ok ? "" : result.reason).toBe("");
+    if (result.ok) expect(result.closure.chain.system).toContain("/usr/include");
+  });
+
   it("clang", async () => {
     expect(hasCommand("clang")).toBe(true);
     expect(await check(["clang", "-O2", "-c", "posix.c"], work)).toBeGreaterThan(50);
