@@ -106,6 +106,18 @@ describe("what the server runs for a normal compile", () => {
     accepted("clang -Xclang -fno-pch-timestamp --target=aarch64-linux-gnu -c x.c -o x.o", { ...p3, clang: true });
   });
 
+  it("-D and -U values that are empty or start with - are refused (no macro name; only ever meant for another reader)", () => {
+    for (const line of ['gcc -D -fplugin=./p.so -c x.c', "gcc -U -fplugin=./p.so -c x.c", "clang -D -fplugin=./p.so -c x.c"]) {
+      for (const opts of [{ protocol: 2 as const }, p3]) {
+        const d = decideServerArgv(words(line), opts);
+        expect(d.ok ? "" : d.refusal.why, line).toMatch(/is no macro name/);
+      }
+    }
+    const empty = decideServerArgv(["gcc", "-D", "", "-c", "x.c"], p3);
+    expect(empty.ok ? "" : empty.refusal.why).toMatch(/is no macro name/);
+    expect(decideServerArgv(words("gcc -DX=-1 -D Y -UZ -c x.c"), p3).ok).toBe(true);
+  });
+
   it("-Xclang: a cc1 option that reads its next word as a file is refused (it would swallow the next word)", () => {
     const clang: ServerPolicyOptions = { protocol: 2, clang: true };
     for (const option of ["-fopenmp-host-ir-file-path", "-fdebug-compilation-dir", "-fmodule-file"]) {
@@ -132,14 +144,14 @@ describe("what the server runs for a normal compile", () => {
   });
 
   it("protocol 3: the client's absolute prefix maps move under the root, after the server's own (the last given wins)", () => {
-    const d = accepted("gcc -fmacro-prefix-map=/src/proj/=./ -ffile-prefix-map=rel=x -fdebug-prefix-map=/src=/build -D -fmacro-prefix-map=/a=b -c /src/proj/x.c", p3);
+    const d = accepted("gcc -fmacro-prefix-map=/src/proj/=./ -ffile-prefix-map=rel=x -fdebug-prefix-map=/src=/build -MD -MQ -fmacro-prefix-map=/a=b -c /src/proj/x.c", p3);
     const argv = serverJobCommand(d, { input: "", output: "/j/o.o", root: "/j/root" }).argv;
-    expect(argv.slice(0, 7)).toEqual([
+    expect(argv.slice(0, 8)).toEqual([
       "gcc", "-fmacro-prefix-map=/j/root=", "-fdebug-prefix-map=/j/root=",
-      "-fmacro-prefix-map=/j/root/src/proj/=./", "-ffile-prefix-map=rel=x", "-fdebug-prefix-map=/j/root/src=/build", "-D",
+      "-fmacro-prefix-map=/j/root/src/proj/=./", "-ffile-prefix-map=rel=x", "-fdebug-prefix-map=/j/root/src=/build", "-MD", "-MQ",
     ]);
-    // A -D value that looks like a map is a value, not a map.
-    expect(argv[7]).toBe("-fmacro-prefix-map=/a=b");
+    // An -MQ value that looks like a map is a value, not a map.
+    expect(argv[8]).toBe("-fmacro-prefix-map=/a=b");
   });
 });
 
@@ -188,7 +200,8 @@ describe("options that load code, write files or read files on the helper are re
   ])("%s: the output words go, the server's -o is the only one", (line) => {
     const d = decideServerArgv(words(line), p2);
     if (!d.ok) {
-      expect(d.refusal.why).toMatch(/long spelling/); // --output is refused rather than rewritten
+      // --output is refused rather than rewritten; `-D -o` is no macro name
+      expect(d.refusal.why).toMatch(/long spelling|is no macro name/);
       return;
     }
     const job = serverJobCommand(d, { input: "/job/in.i", output: "/job/out.o" });

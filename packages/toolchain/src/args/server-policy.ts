@@ -314,6 +314,10 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
   switch (o) {
     case "-D":
     case "-U":
+      // A macro name never starts with `-` or is empty; such a value is only ever a word meant to
+      // be read as an option by some other reader of the command line (a response file's
+      // tokenizer that drops an empty word shifted `-D "" -D -fplugin=...` into a plugin).
+      if (w.value === "" || w.value!.startsWith("-")) return { refuse: `${w.spelled}: ${JSON.stringify(w.value)} is no macro name` };
       return { keep: keepAsWritten(w, argv) };
     case "-I":
     case "-isystem":
