@@ -53,10 +53,10 @@ function until(what: string, check: () => Promise<boolean> | boolean): Promise<t
 }
 
 /** The seed's helper command, `distcc-server --zeroconf --allow-private` (on its own port, logging). */
-async function startOurs(lab: MdnsLab, port: number): Promise<Started> {
+async function startOurs(lab: MdnsLab, port: number, env: NodeJS.ProcessEnv = {}): Promise<Started> {
   const child = lab.start(process.execPath, [SERVER_CLI, "--zeroconf", "--allow-private", "--port", String(port), "--log-stderr"], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { XDG_CACHE_HOME: join(lab.dir, "server-cache") },
+    env: { XDG_CACHE_HOME: join(lab.dir, "server-cache"), ...env },
   });
   const log = collect(child);
   await until(`our server on ${port} to register`, () => /\(zeroconf\) registered|cannot register/.test(log()) || child.exitCode !== null).catch((err: Error) => {
@@ -198,16 +198,21 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
 describe("+zeroconf and --zeroconf without an avahi-daemon: mDNS from the programs themselves (lab B)", () => {
   let lab: MdnsLab;
   let ours: Started;
+  let second: Started | undefined;
   const agentDirs: string[] = [];
+  // Records published with a 3 s TTL (bonjour-service's SRV is 120 s): the agent must renew them to
+  // keep a helper, and drops a killed one within seconds.
+  const shortTtl = { DISTCC_ZEROCONF_TEST_TTL: "3" };
 
   beforeAll(async () => {
     lab = await startMdnsLab({ avahi: false });
     writeFileSync(join(lab.dir, "x.c"), "int answer(void) { return 42; }\n");
-    ours = await startOurs(lab, OURS);
+    ours = await startOurs(lab, OURS, shortTtl);
   }, 60_000);
 
   afterAll(async () => {
     for (const dir of agentDirs) await stopAgent(dir);
+    await second?.stop();
     await ours?.stop();
     await lab?.stop();
   });
@@ -227,5 +232,19 @@ describe("+zeroconf and --zeroconf without an avahi-daemon: mDNS from the progra
     expect(cc.stderr).toBe("");
     const summary = await inLab(lab, [process.execPath, CLI, "summary"], env);
     expect(summary.stdout).toMatch(new RegExp(`10\\.231\\.7\\.[12]:${OURS}\\s+1 job\\b`));
+  });
+
+  it("a server killed with SIGKILL (no goodbye) leaves the agent's list when its records' TTL runs out; live ones stay", async () => {
+    const env = clientEnv(agentDirs[0]!, "+zeroconf");
+    const mon = async (): Promise<string> => (await inLab(lab, [process.execPath, CLI, "mon", "--once"], env)).stdout;
+    second = await startOurs(lab, SECOND, shortTtl);
+    await until("the agent finds the second server", async () => new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()));
+    // Three TTLs later both are still there: the agent asked again and their answers renewed them.
+    await new Promise((r) => setTimeout(r, 9000));
+    expect(await mon()).toMatch(new RegExp(`\\+zeroconf .*2 helpers found: .*:${OURS}/.*:${SECOND}/`));
+    second.child.kill("SIGKILL");
+    await second.stop();
+    await until("the agent drops the killed server", async () => /\+zeroconf .*: 1 helper found/.test(await mon()));
+    expect(await mon()).toMatch(new RegExp(`\\+zeroconf .*: 1 helper found: .*:${OURS}/`));
   });
 });

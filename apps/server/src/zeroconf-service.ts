@@ -64,6 +64,15 @@ function toolchainTxt(whitelist: CompilerWhitelist): string[] {
   return ["x_server=distcc-ts", "x_ext=1", ...(value ? [`x_toolchains=${value}`] : [])];
 }
 
+/**
+ * DISTCC_ZEROCONF_TEST_TTL=SECONDS, for tests only: the in-process mDNS publishes its records with at
+ * most this TTL (Avahi's are its own), so a browser's expiry of a killed server is seen in seconds.
+ */
+function testTtl(value: string | undefined): { maxTtlSeconds?: number } {
+  const seconds = Number(value);
+  return value && Number.isInteger(seconds) && seconds > 0 ? { maxTtlSeconds: seconds } : {};
+}
+
 export interface ZeroconfRegistration {
   readonly backend: DnsSdBackend;
   readonly registration: Registration;
@@ -78,7 +87,7 @@ export interface ZeroconfRegistration {
 export async function registerZeroconf(facts: ZeroconfFacts): Promise<ZeroconfRegistration> {
   const native = await nativeCc(facts.env ?? (process.env.DISTCCD_PATH ? { ...process.env, PATH: process.env.DISTCCD_PATH } : process.env));
   const subtypes = servedSubtypes(facts.whitelist, native);
-  const { backend, fallbackReason } = await openDnsSd();
+  const { backend, fallbackReason } = await openDnsSd(testTtl(process.env.DISTCC_ZEROCONF_TEST_TTL));
   const txt = distccServerTxt({
     cpus: availableParallelism(),
     jobs: facts.jobs,
