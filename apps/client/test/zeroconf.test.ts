@@ -14,6 +14,7 @@ const SERVER_CLI = fileURLToPath(new URL("../../server/dist/cli.js", import.meta
 // Each lab is a namespace of its own: fixed ports cannot meet another test's.
 const OURS = 3700;
 const SECOND = 3701;
+const SECOND_STATS = 3702;
 const DISTCCD = 3632;
 
 /** Runs a command inside the lab (real distcc in a pid namespace of its own: its background browser ends with it). */
@@ -53,8 +54,8 @@ function until(what: string, check: () => Promise<boolean> | boolean): Promise<t
 }
 
 /** The seed's helper command, `distcc-server --zeroconf --allow-private` (on its own port, logging). */
-async function startOurs(lab: MdnsLab, port: number, env: NodeJS.ProcessEnv = {}): Promise<Started> {
-  const child = lab.start(process.execPath, [SERVER_CLI, "--zeroconf", "--allow-private", "--port", String(port), "--log-stderr"], {
+async function startOurs(lab: MdnsLab, port: number, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Started> {
+  const child = lab.start(process.execPath, [SERVER_CLI, "--zeroconf", "--allow-private", "--port", String(port), "--log-stderr", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { XDG_CACHE_HOME: join(lab.dir, "server-cache"), ...env },
   });
@@ -178,12 +179,15 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     expect(farm.stdout, farm.stderr).toMatch(new RegExp(`10\\.231\\.7\\.[12]:${OURS}`));
   });
 
-  it("the running agent takes a new helper in and drops one that stops (its goodbye, well within the TTL)", async () => {
+  it("the running agent takes a new helper in (its --stats port from TXT in mon --farm) and drops one that stops (its goodbye, well within the TTL)", async () => {
     const distccDir = agentDirs[0]!;
     const env = clientEnv(distccDir, "+zeroconf", { PATH: `${launcherDir}:${process.env.PATH}` });
     const mon = async (): Promise<string> => (await inLab(lab, [process.execPath, CLI, "mon", "--once"], env)).stdout;
-    second = await startOurs(lab, SECOND);
+    second = await startOurs(lab, SECOND, {}, ["--stats", "--stats-port", String(SECOND_STATS)]);
     await until("the agent finds the second server", async () => new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()));
+    // Its x_stats TXT key says where its /json is (not 3633): the farm view has its figures.
+    const farm = (await inLab(lab, [process.execPath, CLI, "mon", "--once", "--farm"], env)).stdout;
+    expect(farm).toMatch(new RegExp(`^10\\.231\\.7\\.[12]:${SECOND}\\s+0/\\d+\\s+0\\s`, "m"));
     await second.stop();
     expect(second.log()).toMatch(/SIGTERM/);
     await until("the agent drops the stopped server", async () => /\+zeroconf .*: 1 helper found/.test(await mon()));

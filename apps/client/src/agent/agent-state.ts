@@ -117,7 +117,7 @@ export class AgentState {
   zeroconf(env: Record<string, string | undefined>): Promise<ZeroconfHosts | undefined> {
     this.#zeroconf ??= ZeroconfHosts.open(env).then(
       async (z) => {
-        const read = (): ZeroconfStatus => ({ backend: z.describe(), helpers: z.helpers().map((h) => ({ spec: h.spec, name: h.name })) });
+        const read = (): ZeroconfStatus => ({ backend: z.describe(), helpers: z.helpers().map((h) => ({ spec: h.spec, name: h.name, ...statsPortOf(h.txt) })) });
         this.monitor.setZeroconf(read);
         // Published at each change, so `mon` shows helpers coming and going between jobs too.
         z.browser.onChange(() => this.monitor.setZeroconf(read));
@@ -239,6 +239,12 @@ export class AgentState {
       this.drivers.delete(key);
     }
   }
+}
+
+/** Our servers' `x_stats=PORT` TXT key (their `--stats` port), for `mon --farm`. */
+function statsPortOf(txt: Record<string, string>): { statsPort?: number } {
+  const port = Number(txt.x_stats);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? { statsPort: port } : {};
 }
 
 /** Idle schedulers of host lists other than `+zeroconf` ones kept for a switch back (see pruneDrivers). */
