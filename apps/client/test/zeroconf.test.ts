@@ -197,6 +197,20 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     expect(r.stdout).not.toContain(`:${SECOND}/`);
     expect(r.stdout).toContain(`:${OURS}/`);
   });
+
+  it("when the avahi-daemon restarts, our server registers again and the running agent browses again", async () => {
+    const env = clientEnv(agentDirs[0]!, "+zeroconf");
+    const mon = async (): Promise<string> => (await inLab(lab, [process.execPath, CLI, "mon", "--once"], env)).stdout;
+    await lab.restartAvahi();
+    // The new daemon knows nothing of the old one's registrations: a fresh real distcc finds ours again.
+    await until("a real distcc finds our server through the new daemon", async () =>
+      (await realDistcc(lab, ["--show-hosts"], clientEnv(freshDir(lab), "+zeroconf"))).stdout.includes(`:${OURS}/`),
+    );
+    // The agent's browse was opened again: a server registered since the restart joins its list.
+    second = await startOurs(lab, SECOND);
+    await until("the running agent finds the server started after the restart", async () => new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()));
+    expect(ours.child.exitCode).toBeNull();
+  });
 });
 
 describe("+zeroconf and --zeroconf without an avahi-daemon: mDNS from the programs themselves (lab B)", () => {
