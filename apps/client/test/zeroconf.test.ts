@@ -14,6 +14,7 @@ const SERVER_CLI = fileURLToPath(new URL("../../server/dist/cli.js", import.meta
 // Each lab is a namespace of its own: fixed ports cannot meet another test's.
 const OURS = 3700;
 const SECOND = 3701;
+const SECOND_STATS = 3702;
 const DISTCCD = 3632;
 
 /** Runs a command inside the lab (real distcc in a pid namespace of its own: its background browser ends with it). */
@@ -53,10 +54,10 @@ function until(what: string, check: () => Promise<boolean> | boolean): Promise<t
 }
 
 /** The seed's helper command, `distcc-server --zeroconf --allow-private` (on its own port, logging). */
-async function startOurs(lab: MdnsLab, port: number): Promise<Started> {
-  const child = lab.start(process.execPath, [SERVER_CLI, "--zeroconf", "--allow-private", "--port", String(port), "--log-stderr"], {
+async function startOurs(lab: MdnsLab, port: number, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Started> {
+  const child = lab.start(process.execPath, [SERVER_CLI, "--zeroconf", "--allow-private", "--port", String(port), "--log-stderr", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { XDG_CACHE_HOME: join(lab.dir, "server-cache") },
+    env: { XDG_CACHE_HOME: join(lab.dir, "server-cache"), ...env },
   });
   const log = collect(child);
   await until(`our server on ${port} to register`, () => /\(zeroconf\) registered|cannot register/.test(log()) || child.exitCode !== null).catch((err: Error) => {
@@ -178,12 +179,15 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     expect(farm.stdout, farm.stderr).toMatch(new RegExp(`10\\.231\\.7\\.[12]:${OURS}`));
   });
 
-  it("the running agent takes a new helper in and drops one that stops (its goodbye, well within the TTL)", async () => {
+  it("the running agent takes a new helper in (its --stats port from TXT in mon --farm) and drops one that stops (its goodbye, well within the TTL)", async () => {
     const distccDir = agentDirs[0]!;
     const env = clientEnv(distccDir, "+zeroconf", { PATH: `${launcherDir}:${process.env.PATH}` });
     const mon = async (): Promise<string> => (await inLab(lab, [process.execPath, CLI, "mon", "--once"], env)).stdout;
-    second = await startOurs(lab, SECOND);
+    second = await startOurs(lab, SECOND, {}, ["--stats", "--stats-port", String(SECOND_STATS)]);
     await until("the agent finds the second server", async () => new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()));
+    // Its x_stats TXT key says where its /json is (not 3633): the farm view has its figures.
+    const farm = (await inLab(lab, [process.execPath, CLI, "mon", "--once", "--farm"], env)).stdout;
+    expect(farm).toMatch(new RegExp(`^10\\.231\\.7\\.[12]:${SECOND}\\s+0/\\d+\\s+0\\s`, "m"));
     await second.stop();
     expect(second.log()).toMatch(/SIGTERM/);
     await until("the agent drops the stopped server", async () => /\+zeroconf .*: 1 helper found/.test(await mon()));
@@ -193,21 +197,40 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     expect(r.stdout).not.toContain(`:${SECOND}/`);
     expect(r.stdout).toContain(`:${OURS}/`);
   });
+
+  it("when the avahi-daemon restarts, our server registers again and the running agent browses again", async () => {
+    const env = clientEnv(agentDirs[0]!, "+zeroconf");
+    const mon = async (): Promise<string> => (await inLab(lab, [process.execPath, CLI, "mon", "--once"], env)).stdout;
+    await lab.restartAvahi();
+    // The new daemon knows nothing of the old one's registrations: a fresh real distcc finds ours again.
+    await until("a real distcc finds our server through the new daemon", async () =>
+      (await realDistcc(lab, ["--show-hosts"], clientEnv(freshDir(lab), "+zeroconf"))).stdout.includes(`:${OURS}/`),
+    );
+    // The agent's browse was opened again: a server registered since the restart joins its list.
+    second = await startOurs(lab, SECOND);
+    await until("the running agent finds the server started after the restart", async () => new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()));
+    expect(ours.child.exitCode).toBeNull();
+  });
 });
 
 describe("+zeroconf and --zeroconf without an avahi-daemon: mDNS from the programs themselves (lab B)", () => {
   let lab: MdnsLab;
   let ours: Started;
+  let second: Started | undefined;
   const agentDirs: string[] = [];
+  // Records published with a 3 s TTL (bonjour-service's SRV is 120 s): the agent must renew them to
+  // keep a helper, and drops a killed one within seconds.
+  const shortTtl = { DISTCC_ZEROCONF_TEST_TTL: "3" };
 
   beforeAll(async () => {
     lab = await startMdnsLab({ avahi: false });
     writeFileSync(join(lab.dir, "x.c"), "int answer(void) { return 42; }\n");
-    ours = await startOurs(lab, OURS);
+    ours = await startOurs(lab, OURS, shortTtl);
   }, 60_000);
 
   afterAll(async () => {
     for (const dir of agentDirs) await stopAgent(dir);
+    await second?.stop();
     await ours?.stop();
     await lab?.stop();
   });
@@ -227,5 +250,19 @@ describe("+zeroconf and --zeroconf without an avahi-daemon: mDNS from the progra
     expect(cc.stderr).toBe("");
     const summary = await inLab(lab, [process.execPath, CLI, "summary"], env);
     expect(summary.stdout).toMatch(new RegExp(`10\\.231\\.7\\.[12]:${OURS}\\s+1 job\\b`));
+  });
+
+  it("a server killed with SIGKILL (no goodbye) leaves the agent's list when its records' TTL runs out; live ones stay", async () => {
+    const env = clientEnv(agentDirs[0]!, "+zeroconf");
+    const mon = async (): Promise<string> => (await inLab(lab, [process.execPath, CLI, "mon", "--once"], env)).stdout;
+    second = await startOurs(lab, SECOND, shortTtl);
+    await until("the agent finds the second server", async () => new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()));
+    // Three TTLs later both are still there: the agent asked again and their answers renewed them.
+    await new Promise((r) => setTimeout(r, 9000));
+    expect(await mon()).toMatch(new RegExp(`\\+zeroconf .*2 helpers found: .*:${OURS}/.*:${SECOND}/`));
+    second.child.kill("SIGKILL");
+    await second.stop();
+    await until("the agent drops the killed server", async () => /\+zeroconf .*: 1 helper found/.test(await mon()));
+    expect(await mon()).toMatch(new RegExp(`\\+zeroconf .*: 1 helper found: .*:${OURS}/`));
   });
 });

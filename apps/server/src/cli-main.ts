@@ -294,7 +294,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   let zeroconf: ZeroconfRegistration | undefined;
   if (settings.zeroconf) {
     try {
-      zeroconf = await registerZeroconf({ port: server.address.port, jobs: settings.jobs, whitelist: server.whitelist });
+      zeroconf = await registerZeroconf({
+        port: server.address.port,
+        jobs: settings.jobs,
+        whitelist: server.whitelist,
+        ...(server.statsAddress ? { statsPort: server.statsAddress.port } : {}),
+      });
       logger.log(
         "notice",
         "zeroconf",

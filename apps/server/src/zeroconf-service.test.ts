@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CompilerWhitelist } from "./whitelist.js";
-import { servedSubtypes } from "./zeroconf-service.js";
+import { ourTxt, servedSubtypes } from "./zeroconf-service.js";
 
 const id = (family: "gcc" | "clang", version: string, target: string) => ({
   names: [`${target}-${family}`],
@@ -24,5 +24,14 @@ describe("--zeroconf's subtypes", () => {
 
   it("a whitelist that cannot list (DISTCC_CMDLIST) gives the native cc's subtype only", () => {
     expect(servedSubtypes({ lookupName: () => ({ ok: false, reason: "" }) }, { machine: "aarch64-linux-gnu", version: "12" })).toEqual(["_aarch64-linux-gnu--12"]);
+  });
+});
+
+describe("--zeroconf's own TXT keys", () => {
+  const whitelist: CompilerWhitelist = { lookupName: () => ({ ok: false, reason: "" }), list: () => [id("gcc", "12.2.0", "x86_64-linux-gnu")] };
+
+  it("x_stats names the --stats port, for mon --farm; without --stats there is none", () => {
+    expect(ourTxt(whitelist, 3701)).toEqual(["x_server=distcc-ts", "x_ext=1", "x_stats=3701", "x_toolchains=x86_64-linux-gnu/gcc-12.2.0"]);
+    expect(ourTxt(whitelist).some((t) => t.startsWith("x_stats="))).toBe(false);
   });
 });

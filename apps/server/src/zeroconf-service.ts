@@ -15,6 +15,8 @@ export interface ZeroconfFacts {
   port: number;
   jobs: number;
   whitelist: CompilerWhitelist;
+  /** The `--stats` port when it serves: sent as our TXT key `x_stats`, for `mon --farm`. */
+  statsPort?: number;
   /** Environment of the `cc -dumpmachine` / `-dumpversion` runs (default: ours, with DISTCCD_PATH as PATH, as the compilers'). */
   env?: NodeJS.ProcessEnv;
 }
@@ -52,8 +54,11 @@ export function servedSubtypes(whitelist: CompilerWhitelist, native?: { machine:
   return [...labels].filter(isValidSubtype);
 }
 
-/** Our TXT keys after distccd's: the toolchains as `target/family-version`, as many as fit in 255 bytes. */
-function toolchainTxt(whitelist: CompilerWhitelist): string[] {
+/**
+ * Our TXT keys after distccd's: `x_stats=PORT` when `--stats` serves, and the toolchains as
+ * `target/family-version`, as many as fit in 255 bytes.
+ */
+export function ourTxt(whitelist: CompilerWhitelist, statsPort?: number): string[] {
   const served = new Set((whitelist.list?.() ?? []).map(({ identity }) => `${identity.target}/${identity.family}-${identity.version}`));
   let value = "";
   for (const t of served) {
@@ -61,7 +66,16 @@ function toolchainTxt(whitelist: CompilerWhitelist): string[] {
     if (Buffer.byteLength(`x_toolchains=${next}`) > 255) break;
     value = next;
   }
-  return ["x_server=distcc-ts", "x_ext=1", ...(value ? [`x_toolchains=${value}`] : [])];
+  return ["x_server=distcc-ts", "x_ext=1", ...(statsPort ? [`x_stats=${statsPort}`] : []), ...(value ? [`x_toolchains=${value}`] : [])];
+}
+
+/**
+ * DISTCC_ZEROCONF_TEST_TTL=SECONDS, for tests only: the in-process mDNS publishes its records with at
+ * most this TTL (Avahi's are its own), so a browser's expiry of a killed server is seen in seconds.
+ */
+function testTtl(value: string | undefined): { maxTtlSeconds?: number } {
+  const seconds = Number(value);
+  return value && Number.isInteger(seconds) && seconds > 0 ? { maxTtlSeconds: seconds } : {};
 }
 
 export interface ZeroconfRegistration {
@@ -78,12 +92,12 @@ export interface ZeroconfRegistration {
 export async function registerZeroconf(facts: ZeroconfFacts): Promise<ZeroconfRegistration> {
   const native = await nativeCc(facts.env ?? (process.env.DISTCCD_PATH ? { ...process.env, PATH: process.env.DISTCCD_PATH } : process.env));
   const subtypes = servedSubtypes(facts.whitelist, native);
-  const { backend, fallbackReason } = await openDnsSd();
+  const { backend, fallbackReason } = await openDnsSd(testTtl(process.env.DISTCC_ZEROCONF_TEST_TTL));
   const txt = distccServerTxt({
     cpus: availableParallelism(),
     jobs: facts.jobs,
     ...(native ? { ccMachine: native.machine, ccVersion: native.version } : {}),
-    extra: toolchainTxt(facts.whitelist),
+    extra: ourTxt(facts.whitelist, facts.statsPort),
   });
   // distccd's instance name; a second server of this machine on another port gets its own name
   // (the in-process mDNS does not rename on a conflict as Avahi does).

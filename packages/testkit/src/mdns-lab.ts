@@ -23,6 +23,8 @@ export interface MdnsLab {
   readonly prefix: readonly string[];
   /** Starts a long-running process in the namespace (stopped by `stop` if still running). */
   start(command: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
+  /** Kills the lab's avahi-daemon (SIGKILL: no goodbyes) and starts a new one, as a package upgrade would. */
+  restartAvahi(): Promise<void>;
   /** Removes everything: processes, avahi-daemon, the bus, the namespace, the directory. */
   stop(): Promise<void>;
 }
@@ -93,6 +95,34 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
     return child;
   };
 
+  let avahi: ChildProcess | undefined;
+  const startAvahi = async (): Promise<void> => {
+    // Its pid file and socket are at fixed paths under /run: a private /run in its own mount
+    // namespace; its own pid namespace, so killing unshare ends it (--kill-child).
+    const child = start("unshare", [
+      "-m",
+      "-p",
+      "-f",
+      "--kill-child",
+      "sh",
+      "-c",
+      `mount -t tmpfs tmpfs /run && mkdir /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot -f ${join(dir, "avahi-daemon.conf")}`,
+    ], { stdio: ["ignore", "pipe", "pipe"] });
+    avahi = child;
+    let avahiOut = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (avahiOut += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (avahiOut += d));
+    await waitForOutput(() => avahiOut, /Server startup complete/, 10_000, "avahi-daemon", child);
+  };
+  const restartAvahi = async (): Promise<void> => {
+    if (!avahi) throw new Error("this lab runs no avahi-daemon");
+    const old = avahi;
+    const exited = new Promise<void>((r) => (old.exitCode !== null || old.signalCode !== null ? r() : old.once("exit", () => r())));
+    killTree(old.pid!);
+    await exited;
+    await startAvahi();
+  };
+
   const stop = async (): Promise<void> => {
     const exits = [...children].map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r()))));
     for (const c of children) if (c.pid !== undefined) killTree(c.pid);
@@ -149,25 +179,11 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
         join(dir, "avahi-daemon.conf"),
         "[server]\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=zca,zcb\nenable-dbus=yes\n[wide-area]\nenable-wide-area=no\n[publish]\npublish-workstation=no\npublish-hinfo=no\n",
       );
-      // Its pid file and socket are at fixed paths under /run: a private /run in its own mount
-      // namespace; its own pid namespace, so killing unshare ends it (--kill-child).
-      const avahi = start("unshare", [
-        "-m",
-        "-p",
-        "-f",
-        "--kill-child",
-        "sh",
-        "-c",
-        `mount -t tmpfs tmpfs /run && mkdir /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot -f ${join(dir, "avahi-daemon.conf")}`,
-      ], { stdio: ["ignore", "pipe", "pipe"] });
-      let avahiOut = "";
-      avahi.stdout!.setEncoding("utf8").on("data", (d: string) => (avahiOut += d));
-      avahi.stderr!.setEncoding("utf8").on("data", (d: string) => (avahiOut += d));
-      await waitForOutput(() => avahiOut, /Server startup complete/, 10_000, "avahi-daemon", avahi);
+      await startAvahi();
     }
   } catch (err) {
     await stop();
     throw err;
   }
-  return { ns, addresses, busAddress, dir, prefix, start, stop };
+  return { ns, addresses, busAddress, dir, prefix, start, stop, restartAvahi };
 }

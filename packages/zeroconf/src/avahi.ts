@@ -16,6 +16,9 @@ const ENTRY_GROUP_COLLISION = 3;
 const ENTRY_GROUP_FAILURE = 4;
 /** A system bus that does not answer its first call in this time is treated as absent. */
 const CONNECT_TIMEOUT_MS = 2000;
+/** Waits between attempts to reach the avahi-daemon again after it went away (doubling up to the last). */
+const REOPEN_FIRST_MS = 500;
+const REOPEN_MAX_MS = 30_000;
 
 type DbusModule = typeof import("dbus-next");
 
@@ -25,6 +28,16 @@ interface Call {
   member: string;
   signature?: string;
   body?: unknown[];
+}
+
+/** Rejects when `promise` has not settled in `ms` (a call on a bus whose socket closed never gets an answer). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 export interface AvahiOptions {
@@ -54,14 +67,15 @@ export async function openAvahi(options: AvahiOptions = {}): Promise<DnsSdBacken
     bus.once("error", (err: Error) => reject(err));
     timer = setTimeout(() => reject(new Error(`no answer in ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
   });
-  const backend = new AvahiBackend(dbus, bus, options.settleMs ?? 2000);
+  const backend = new AvahiBackend(dbus, bus, busAddress, options.settleMs ?? 2000);
   try {
     const version = await Promise.race([backend.version(), failed]);
     clearTimeout(timer);
     backend.description = `Avahi (${version}) on the system D-Bus`;
+    await backend.watchDaemon();
   } catch (err) {
     clearTimeout(timer);
-    bus.disconnect();
+    await backend.close();
     throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", `no avahi-daemon on the system D-Bus: ${(err as Error).message}`, { cause: err });
   }
   return backend;
@@ -76,20 +90,100 @@ class AvahiBackend implements DnsSdBackend {
   /** Browsers being created, and the signals that came for paths not known yet meanwhile. */
   private creating = 0;
   private readonly early: DbusMessage[] = [];
+  /**
+   * What each browse and registration does when the avahi-daemon went away (forget its object
+   * paths) and when it is back (open them again): an `apt upgrade` restarts the daemon under a
+   * running agent or server, and the system bus itself may restart.
+   */
+  private readonly sessions = new Set<{ lost(): void; reopen(): Promise<void> }>();
+  private busGone = false;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private reopenDelay = REOPEN_FIRST_MS;
+  private reopening = false;
 
   constructor(
     private readonly dbus: DbusModule,
-    private readonly bus: MessageBus,
+    private bus: MessageBus,
+    private readonly busAddress: string,
     private readonly settleMs: number,
   ) {
-    // Errors of the connection (daemon gone) end every call with an error; nothing to do here.
-    bus.on("error", () => {});
+    this.attach(bus);
+  }
+
+  private attach(bus: MessageBus): void {
+    // An error of the connection (socket closed, bus restarted): every later call would wait for
+    // ever, so a new connection is made. dbus-next says so by "error", and its stream by "end".
+    const gone = (): void => {
+      if (bus !== this.bus || this.busGone) return;
+      this.busGone = true;
+      this.daemonLost();
+    };
+    bus.on("error", gone);
+    (bus as unknown as { _connection?: { on(event: "end", listener: () => void): void } })._connection?.on("end", gone);
     bus.on("message", (msg) => {
-      if (msg.type !== dbus.MessageType.SIGNAL) return;
+      if (bus !== this.bus || msg.type !== this.dbus.MessageType.SIGNAL) return;
+      if (msg.interface === "org.freedesktop.DBus" && msg.member === "NameOwnerChanged" && msg.body[0] === AVAHI) {
+        // The daemon left ("" as the new owner) or a new one took the name.
+        if (msg.body[2] === "") this.daemonLost();
+        else this.scheduleReopen(0);
+        return;
+      }
       const handler = this.signalHandlers.get(msg.path);
       if (handler) handler(msg);
       else if (this.creating > 0 && msg.interface === `${AVAHI}.ServiceBrowser`) this.early.push(msg);
     });
+  }
+
+  /** Subscribes to the daemon's comings and goings on the bus. */
+  async watchDaemon(): Promise<void> {
+    await this.addMatch(`type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${AVAHI}'`);
+  }
+
+  /** The daemon (or the bus) is gone: its object paths mean nothing any more; try again shortly. */
+  private daemonLost(): void {
+    if (this.closed) return;
+    this.signalHandlers.clear();
+    for (const s of this.sessions) s.lost();
+    this.scheduleReopen(this.reopenDelay);
+  }
+
+  private scheduleReopen(delayMs: number): void {
+    if (this.closed) return;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
+      void this.reopen();
+    }, delayMs);
+    // The agent's other work keeps it alive; a retry alone must not.
+    this.reopenTimer.unref?.();
+  }
+
+  /** A new connection when the old one closed, then every browse and registration opened again. */
+  private async reopen(): Promise<void> {
+    if (this.closed || this.reopening) return;
+    this.reopening = true;
+    try {
+      if (this.busGone) {
+        const old = this.bus;
+        this.bus = this.dbus.sessionBus({ busAddress: this.busAddress });
+        this.busGone = false;
+        this.attach(this.bus);
+        old.disconnect();
+      }
+      await within(this.version(), CONNECT_TIMEOUT_MS, "Avahi GetVersionString");
+      await within(this.watchDaemon(), CONNECT_TIMEOUT_MS, "AddMatch");
+      this.signalHandlers.clear();
+      for (const s of this.sessions) await within(s.reopen(), CONNECT_TIMEOUT_MS * 2, "reopening a browse or registration");
+      this.reopenDelay = REOPEN_FIRST_MS;
+    } catch {
+      // No daemon yet (being restarted, or gone for good): try again later, less often each time.
+      // Discovery is a convenience; the build goes on with the hosts it has meanwhile.
+      for (const s of this.sessions) s.lost();
+      this.reopenDelay = Math.min(this.reopenDelay * 2, REOPEN_MAX_MS);
+      this.scheduleReopen(this.reopenDelay);
+    } finally {
+      this.reopening = false;
+    }
   }
 
   private async call(c: Call): Promise<unknown[]> {
@@ -148,7 +242,7 @@ class AvahiBackend implements DnsSdBackend {
       await group("Commit");
     };
     // A collision found on the network after the commit: take the next name and register again.
-    this.signalHandlers.set(path, (msg) => {
+    const onState = (msg: DbusMessage): void => {
       if (msg.member !== "StateChanged") return;
       const state = Number(msg.body[0]);
       if (state === ENTRY_GROUP_COLLISION || state === ENTRY_GROUP_FAILURE) {
@@ -160,16 +254,32 @@ class AvahiBackend implements DnsSdBackend {
           // The daemon went away or refused again: the registration is gone, the server keeps serving.
         });
       }
-    });
+    };
+    this.signalHandlers.set(path, onState);
     await add();
     let withdrawn = false;
+    // The daemon restarted: it forgot the group; register again (under the name in use).
+    const session = {
+      lost: (): void => {
+        path = "";
+      },
+      reopen: async (): Promise<void> => {
+        if (withdrawn) return;
+        await this.addMatch(`type='signal',sender='${AVAHI}',interface='${AVAHI}.EntryGroup'`);
+        [path] = (await this.server("EntryGroupNew")) as [string];
+        this.signalHandlers.set(path, onState);
+        await add();
+      },
+    };
+    this.sessions.add(session);
     const withdraw = async (): Promise<void> => {
       if (withdrawn) return;
       withdrawn = true;
+      this.sessions.delete(session);
       this.closers.delete(withdraw);
       this.signalHandlers.delete(path);
       // Free sends the goodbye packets; a daemon already gone has nothing left to withdraw.
-      await group("Free").catch(() => undefined);
+      if (path) await within(group("Free"), CONNECT_TIMEOUT_MS, "Avahi EntryGroup.Free").catch(() => undefined);
       path = "";
     };
     this.closers.add(withdraw);
@@ -182,16 +292,22 @@ class AvahiBackend implements DnsSdBackend {
   }
 
   async browse(type: string, events: BrowseEvents): Promise<Browsing> {
-    // The match rule first: Avahi may send the first items before ServiceBrowserNew has returned.
-    await this.addMatch(`type='signal',sender='${AVAHI}',interface='${AVAHI}.ServiceBrowser'`);
     let path: string | undefined;
-    const known = new Map<string, string>(); // "iface/proto/name" -> service key
+    const known = new Map<string, string>(); // "iface/proto/name/type/domain" -> service key
+    /** Services reported up before the daemon went away: dropped if the new browse does not see them again. */
+    let unconfirmed = new Set<string>();
     let settle!: () => void;
     const settled = new Promise<void>((resolve) => {
       settle = resolve;
     });
     const timer = setTimeout(() => settle(), this.settleMs);
     timer.unref?.();
+    /** The first "all for now" after a reopen: what was not seen again is gone. */
+    const confirm = (): void => {
+      const seen = new Set(known.values());
+      for (const key of unconfirmed) if (!seen.has(key)) events.down(key);
+      unconfirmed = new Set();
+    };
     const handle = (msg: DbusMessage): void => {
       const [iface, proto, name, stype, domain] = msg.body as [number, number, string, string, string];
       const itemKey = `${iface}/${proto}/${name}/${stype}/${domain}`;
@@ -212,27 +328,46 @@ class AvahiBackend implements DnsSdBackend {
         if (![...known.values()].includes(key)) events.down(key);
       } else if (msg.member === "AllForNow" || msg.member === "Failure") {
         settle();
+        confirm();
       }
     };
-    // Signals for a browser whose path is not known yet are kept until it is.
-    this.creating++;
-    try {
-      [path] = (await this.server("ServiceBrowserNew", "iissu", [IF_UNSPEC, PROTO_INET, type, "", 0])) as [string];
-    } finally {
-      this.creating--;
-    }
-    this.signalHandlers.set(path, handle);
-    for (const msg of this.early.filter((m) => m.path === path)) handle(msg);
-    if (this.creating === 0) this.early.length = 0;
+    const open = async (): Promise<void> => {
+      // The match rule first: Avahi may send the first items before ServiceBrowserNew has returned.
+      await this.addMatch(`type='signal',sender='${AVAHI}',interface='${AVAHI}.ServiceBrowser'`);
+      // Signals for a browser whose path is not known yet are kept until it is.
+      this.creating++;
+      let created: string;
+      try {
+        [created] = (await this.server("ServiceBrowserNew", "iissu", [IF_UNSPEC, PROTO_INET, type, "", 0])) as [string];
+      } finally {
+        this.creating--;
+      }
+      path = created;
+      this.signalHandlers.set(created, handle);
+      for (const msg of this.early.filter((m) => m.path === created)) handle(msg);
+      if (this.creating === 0) this.early.length = 0;
+    };
+    const session = {
+      lost: (): void => {
+        if (path !== undefined) this.signalHandlers.delete(path);
+        path = undefined;
+        for (const key of known.values()) unconfirmed.add(key);
+        known.clear();
+      },
+      reopen: open,
+    };
+    await open();
+    this.sessions.add(session);
     const stop = async (): Promise<void> => {
       clearTimeout(timer);
       settle();
       this.closers.delete(stop);
+      this.sessions.delete(session);
       if (path === undefined) return;
       this.signalHandlers.delete(path);
       const freed = path;
       path = undefined;
-      await this.call({ path: freed, iface: `${AVAHI}.ServiceBrowser`, member: "Free" }).catch(() => undefined);
+      await within(this.call({ path: freed, iface: `${AVAHI}.ServiceBrowser`, member: "Free" }), CONNECT_TIMEOUT_MS, "Avahi ServiceBrowser.Free").catch(() => undefined);
     };
     this.closers.add(stop);
     return { settled, stop };
@@ -246,8 +381,10 @@ class AvahiBackend implements DnsSdBackend {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
     await Promise.allSettled([...this.closers].map((c) => c()));
     this.closed = true;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
     this.bus.disconnect();
   }
 }

@@ -9,7 +9,34 @@ import type { BrowseEvents, Browsing, DnsSdBackend, FoundService, Registration, 
 export interface MdnsOptions {
   /** How long `settled` waits for the first answers (default 1500 ms: mDNS answers within a second). */
   settleMs?: number;
+  /**
+   * For tests only: the longest TTL (seconds) of the records this process publishes (bonjour-service
+   * sends SRV and A at 120 s), so a browser's expiry of a killed helper can be seen in seconds.
+   */
+  maxTtlSeconds?: number;
 }
+
+/** A resource record as multicast-dns decodes it (the fields used here). */
+interface MdnsRecord {
+  name: string;
+  type: string;
+  ttl?: number;
+}
+
+/** bonjour-service's insides used here: its multicast-dns socket and the responder's records. */
+interface BonjourInternals {
+  server?: {
+    mdns?: {
+      on(event: "response", listener: (packet: { answers?: MdnsRecord[]; additionals?: MdnsRecord[] }) => void): void;
+      removeListener(event: "response", listener: (packet: { answers?: MdnsRecord[]; additionals?: MdnsRecord[] }) => void): void;
+      query(name: string, type: string): void;
+    };
+    registry?: Record<string, MdnsRecord[]>;
+  };
+}
+
+/** RFC 6762 5.2: a cached record is asked for again at 80, 85, 90 and 95% of its TTL, and expires at 100%. */
+const REFRESH_AT = [0.8, 0.85, 0.9, 0.95];
 
 /** `_distcc._tcp` -> { type: "distcc", protocol: "tcp" } (bonjour-service adds the underscores). */
 function splitType(type: string): { type: string; protocol: "tcp" | "udp" } {
@@ -31,7 +58,12 @@ export async function openMdns(options: MdnsOptions = {}): Promise<DnsSdBackend>
   } catch (err) {
     throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", `cannot open an mDNS socket: ${(err as Error).message}`, { cause: err });
   }
-  return new MdnsBackend(bonjour, options.settleMs ?? 1500);
+  const mdns = (bonjour as unknown as BonjourInternals).server?.mdns;
+  if (!mdns) {
+    bonjour.destroy();
+    throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", "bonjour-service has no multicast-dns socket where this version expects it");
+  }
+  return new MdnsBackend(bonjour, options.settleMs ?? 1500, options.maxTtlSeconds);
 }
 
 class MdnsBackend implements DnsSdBackend {
@@ -42,7 +74,13 @@ class MdnsBackend implements DnsSdBackend {
   constructor(
     private readonly bonjour: BonjourType,
     private readonly settleMs: number,
+    private readonly maxTtlSeconds: number | undefined,
   ) {}
+
+  private get internals(): Required<NonNullable<BonjourInternals["server"]>> {
+    const server = (this.bonjour as unknown as BonjourInternals).server;
+    return { mdns: server!.mdns!, registry: server?.registry ?? {} };
+  }
 
   async publish(service: ServiceToPublish): Promise<Registration> {
     const { type, protocol } = splitType(service.type);
@@ -63,6 +101,10 @@ class MdnsBackend implements DnsSdBackend {
       probe: false,
       disableIPv6: true,
     });
+    // The responder answers (and re-announces) with the very record objects it registered.
+    if (this.maxTtlSeconds !== undefined) {
+      for (const records of Object.values(this.internals.registry)) for (const r of records) r.ttl = Math.min(r.ttl ?? 0, this.maxTtlSeconds);
+    }
     const withdraw = async (): Promise<void> => {
       this.closers.delete(withdraw);
       // stop() sends the goodbye (TTL 0) for every record of the service.
@@ -74,20 +116,59 @@ class MdnsBackend implements DnsSdBackend {
 
   async browse(type: string, events: BrowseEvents): Promise<Browsing> {
     const split = splitType(type);
+    const suffix = `.${type}.local`.toLowerCase();
+    const { mdns } = this.internals;
+    // bonjour-service forgets a service only on its goodbye: a helper killed without one would stay
+    // listed for ever. Each SRV record's TTL is followed here instead (RFC 6762 5.2): asked for again
+    // near its end, and the service dropped when no answer renewed it.
+    const lastSrv = new Map<string, { at: number; ttl: number }>();
+    const timers = new Map<string, NodeJS.Timeout[]>();
+    const disarm = (fqdn: string): void => {
+      for (const t of timers.get(fqdn) ?? []) clearTimeout(t);
+      timers.delete(fqdn);
+    };
+    const arm = (fqdn: string): void => {
+      disarm(fqdn);
+      const seen = lastSrv.get(fqdn);
+      if (!seen) return;
+      const left = (fraction: number): number => Math.max(0, seen.at + fraction * seen.ttl * 1000 - Date.now());
+      const list = REFRESH_AT.map((f) => setTimeout(() => mdns.query(fqdn, "SRV"), left(f)));
+      // removeService emits "down" (handled below) and lets a later answer make it "up" again.
+      list.push(setTimeout(() => (browser as unknown as { removeService(fqdn: string): void }).removeService(fqdn), left(1)));
+      for (const t of list) t.unref?.();
+      timers.set(fqdn, list);
+    };
+    const onResponse = (packet: { answers?: MdnsRecord[]; additionals?: MdnsRecord[] }): void => {
+      for (const rr of [...(packet.answers ?? []), ...(packet.additionals ?? [])]) {
+        if (rr.type !== "SRV" || !rr.ttl || !rr.name.toLowerCase().endsWith(suffix)) continue;
+        const fqdn = rr.name.toLowerCase();
+        lastSrv.set(fqdn, { at: Date.now(), ttl: rr.ttl });
+        if (timers.has(fqdn)) arm(fqdn);
+      }
+    };
+    // Before the browser's own listener: its "up" then finds the TTL of the same answer.
+    mdns.on("response", onResponse);
     const browser = this.bonjour.find({ type: split.type, protocol: split.protocol });
     const keyOf = (s: BonjourService): string => s.fqdn || `${s.name}.${type}.local`;
-    browser.on("up", (s: BonjourService) => {
+    const onSeen = (s: BonjourService): void => {
       const found = toFound(s, keyOf(s));
+      if (s.fqdn) arm(s.fqdn.toLowerCase());
       if (found) events.up(found);
+    };
+    browser.on("up", onSeen);
+    browser.on("txt-update", onSeen);
+    browser.on("down", (s: BonjourService) => {
+      if (s.fqdn) {
+        disarm(s.fqdn.toLowerCase());
+        lastSrv.delete(s.fqdn.toLowerCase());
+      }
+      events.down(keyOf(s));
     });
-    browser.on("txt-update", (s: BonjourService) => {
-      const found = toFound(s, keyOf(s));
-      if (found) events.up(found);
-    });
-    browser.on("down", (s: BonjourService) => events.down(keyOf(s)));
     const settled = new Promise<void>((resolve) => setTimeout(resolve, this.settleMs).unref?.());
     const stop = async (): Promise<void> => {
       this.closers.delete(stop);
+      mdns.removeListener("response", onResponse);
+      for (const fqdn of [...timers.keys()]) disarm(fqdn);
       browser.stop();
     };
     this.closers.add(stop);

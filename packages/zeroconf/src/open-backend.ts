@@ -10,6 +10,8 @@ export interface OpenBackendOptions {
   busAddress?: string;
   /** How long a browse waits for its first answers. */
   settleMs?: number;
+  /** For tests only, mDNS here only: the longest TTL (seconds) of what this process publishes. */
+  maxTtlSeconds?: number;
 }
 
 /**
@@ -18,13 +20,14 @@ export interface OpenBackendOptions {
  */
 export async function openDnsSd(options: OpenBackendOptions = {}): Promise<{ backend: DnsSdBackend; fallbackReason?: string }> {
   const settle = options.settleMs !== undefined ? { settleMs: options.settleMs } : {};
+  const mdns = { ...settle, ...(options.maxTtlSeconds !== undefined ? { maxTtlSeconds: options.maxTtlSeconds } : {}) };
   if (options.only !== "mdns") {
     try {
       return { backend: await openAvahi({ ...settle, ...(options.busAddress ? { busAddress: options.busAddress } : {}) }) };
     } catch (err) {
       if (options.only === "avahi" || !(err instanceof ZeroconfError)) throw err;
-      return { backend: await openMdns(settle), fallbackReason: err.message };
+      return { backend: await openMdns(mdns), fallbackReason: err.message };
     }
   }
-  return { backend: await openMdns(settle) };
+  return { backend: await openMdns(mdns) };
 }

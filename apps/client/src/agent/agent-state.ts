@@ -27,7 +27,9 @@ export class AgentState {
   readonly selfPaths: string[] = [];
   private readonly said = new Set<string>();
   private readonly saidInBuild = new Map<string, number>();
-  private readonly drivers = new Map<string, PlacementDriver>();
+  /** Schedulers by host-list key, least recently used first; see `pruneDrivers`. */
+  private readonly drivers = new Map<string, { driver: PlacementDriver; monitorKey: string; zeroconf: boolean }>();
+  private driverSerial = 0;
   /** What the scheduler learned of every place, shared by all host lists, kept under DISTCC_DIR. */
   readonly model: SpeedModel;
   readonly modelFile: string;
@@ -115,7 +117,7 @@ export class AgentState {
   zeroconf(env: Record<string, string | undefined>): Promise<ZeroconfHosts | undefined> {
     this.#zeroconf ??= ZeroconfHosts.open(env).then(
       async (z) => {
-        const read = (): ZeroconfStatus => ({ backend: z.describe(), helpers: z.helpers().map((h) => ({ spec: h.spec, name: h.name })) });
+        const read = (): ZeroconfStatus => ({ backend: z.describe(), helpers: z.helpers().map((h) => ({ spec: h.spec, name: h.name, ...statsPortOf(h.txt) })) });
         this.monitor.setZeroconf(read);
         // Published at each change, so `mon` shows helpers coming and going between jobs too.
         z.browser.onChange(() => this.monitor.setZeroconf(read));
@@ -196,23 +198,57 @@ export class AgentState {
     // Straggler copies belong to the earliest-finish policy; distcc's order never makes any.
     const copies = policy === "fastest" && envBoolean(env, "DISTCC_STRAGGLERS", true);
     const key = `${hosts}\0${list.localSlots}\0${policy}\0${opts.backoffPeriodMs}\0${localIsAPlace}\0${copies}`;
-    let driver = this.drivers.get(key);
-    if (!driver) {
-      driver = new PlacementDriver(list, { policy, backoffPeriodMs: opts.backoffPeriodMs, model: this.model, cpuPressure: this.cpuPressure, localIsAPlace, copies });
-      const seen = this.monitor.observe(String(this.drivers.size), driver.scheduler, driver.names);
-      driver.observer = {
-        ...seen,
-        ended: (...args) => {
-          seen.ended?.(...args);
-          // Now and then during a long build too (an agent killed mid-build keeps most of it).
-          if (Date.now() - this.modelSavedAt > 30_000) this.saveModel();
-        },
-      };
-      this.drivers.set(key, driver);
+    const known = this.drivers.get(key);
+    if (known) {
+      // Most recently used last.
+      this.drivers.delete(key);
+      this.drivers.set(key, known);
+      this.pruneDrivers(key);
+      return known.driver;
     }
+    const driver = new PlacementDriver(list, { policy, backoffPeriodMs: opts.backoffPeriodMs, model: this.model, cpuPressure: this.cpuPressure, localIsAPlace, copies });
+    const monitorKey = String(++this.driverSerial);
+    const seen = this.monitor.observe(monitorKey, driver.scheduler, driver.names);
+    driver.observer = {
+      ...seen,
+      ended: (...args) => {
+        seen.ended?.(...args);
+        // Now and then during a long build too (an agent killed mid-build keeps most of it).
+        if (Date.now() - this.modelSavedAt > 30_000) this.saveModel();
+      },
+    };
+    this.drivers.set(key, { driver, monitorKey, zeroconf: list.zeroconf === true });
+    this.pruneDrivers(key);
     return driver;
   }
+
+  /**
+   * Each change of the `+zeroconf` set is a new host list, so a new scheduler: the idle ones of
+   * earlier `+zeroconf` lists are stale and go (with their places in `mon`); a busy one stays until a
+   * later call finds it idle. Other lists are kept (a user may switch between two) but at most
+   * MAX_IDLE_DRIVERS idle ones, least recently used first out. What was learned of each helper
+   * lives in the shared model, not in the schedulers.
+   */
+  private pruneDrivers(current: string): void {
+    let idleKept = 0;
+    for (const [key, entry] of [...this.drivers].reverse()) {
+      if (key === current || !entry.driver.idle) continue;
+      if (!entry.zeroconf && ++idleKept <= MAX_IDLE_DRIVERS) continue;
+      entry.driver.dispose();
+      this.monitor.unobserve(entry.monitorKey);
+      this.drivers.delete(key);
+    }
+  }
 }
+
+/** Our servers' `x_stats=PORT` TXT key (their `--stats` port), for `mon --farm`. */
+function statsPortOf(txt: Record<string, string>): { statsPort?: number } {
+  const port = Number(txt.x_stats);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? { statsPort: port } : {};
+}
+
+/** Idle schedulers of host lists other than `+zeroconf` ones kept for a switch back (see pruneDrivers). */
+const MAX_IDLE_DRIVERS = 8;
 
 /** The model saved by an earlier agent, or a fresh one (no file, or one this version cannot read). */
 function loadModel(file: string, problems: string[]): SpeedModel {

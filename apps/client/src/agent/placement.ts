@@ -173,6 +173,19 @@ export class PlacementDriver {
     return p.then((lease) => ({ jobId: r.jobId, lease }));
   }
 
+  /** No job submitted and not yet ended (or cancelled), nothing waiting, no lease held. */
+  get idle(): boolean {
+    return this.jobs.size === 0 && this.waiting.size === 0 && this.granted.size === 0 && this.scheduler.waiting === 0 && this.scheduler.leases().length === 0;
+  }
+
+  /** Stops the timers of an idle driver that will not be used again. */
+  dispose(): void {
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    if (this.stragglerTimer) clearTimeout(this.stragglerTimer);
+    this.backoffTimer = undefined;
+    this.stragglerTimer = undefined;
+  }
+
   /** Waits for the job's next lease (after a failed attempt the scheduler places it again). */
   next(jobId: number, signal: AbortSignal): Promise<Lease> {
     const ready = this.granted.get(jobId);

@@ -73,6 +73,11 @@ export class AgentMonitor {
   }
 
   /** An observer for one driver (`key` tells the drivers' job ids apart; `names`: how its places are shown). */
+  /** Forgets a scheduler that will not be used again (its places leave `mon` unless another list has them). */
+  unobserve(key: string): void {
+    if (this.schedulers.delete(key)) this.changed();
+  }
+
   observe(key: string, scheduler: Scheduler, names?: ReadonlyMap<string, string>): PlacementObserver {
     this.schedulers.set(key, scheduler);
     for (const [placeId, name] of names ?? []) this.names.set(placeId, name);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseHostList } from "@x/distcc-hosts";
 import { judgeStatsBody, serverStatsSchema, type FarmAnswer } from "./farm-stats.js";
 import { formatCompilers, formatFarm, formatUptime } from "./farm-view.js";
+import { farmTargets } from "./farm.js";
 import { parseStatsSetting, statsTargets, StatsSettingError } from "./stats-targets.js";
 
 const urls = (hosts: string, setting?: string): string[][] =>
@@ -25,6 +26,26 @@ describe("where the farm view asks each helper (DISTCC_STATS)", () => {
       ["c", "https://stats.example/c.json"],
     ]);
     expect(urls("[::1]:3700", "[::1]:3700=3701")).toEqual([["[::1]:3700", "http://[::1]:3701/json"]]);
+  });
+
+  it("helpers found by +zeroconf are asked on the stats port they advertise (x_stats), DISTCC_STATS still wins", () => {
+    const found = [{ spec: "10.0.0.1:3700/4", statsPort: 3701 }, { spec: "10.0.0.2/2" }];
+    const at = (env: Record<string, string>): string[][] => {
+      const where = farmTargets(env, found);
+      if ("problem" in where) throw new Error(where.problem);
+      return where.targets.map((t) => [t.name, t.url]);
+    };
+    expect(at({ DISTCC_HOSTS: "fixed +zeroconf" })).toEqual([
+      ["fixed", "http://fixed:3633/json"],
+      ["10.0.0.1:3700", "http://10.0.0.1:3701/json"],
+      ["10.0.0.2", "http://10.0.0.2:3633/json"],
+    ]);
+    expect(at({ DISTCC_HOSTS: "+zeroconf", DISTCC_STATS: "9000 10.0.0.1=9100" })).toEqual([
+      ["10.0.0.1:3700", "http://10.0.0.1:9100/json"],
+      ["10.0.0.2", "http://10.0.0.2:9000/json"],
+    ]);
+    // Without +zeroconf in the list, what an agent found is not part of this farm.
+    expect(at({ DISTCC_HOSTS: "fixed" })).toEqual([["fixed", "http://fixed:3633/json"]]);
   });
 
   it("an unreadable setting is a clear error naming the word and the forms it takes", () => {

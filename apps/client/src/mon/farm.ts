@@ -8,17 +8,26 @@ export { formatFarm } from "./farm-view.js";
 
 /**
  * The helpers of this environment's host list and where each one's `/json` is (DISTCC_STATS,
- * stats-targets.ts), or why there is no farm to show. `zeroconfSpecs`: what `+zeroconf` stands for now.
+ * stats-targets.ts), or why there is no farm to show. `zeroconfHelpers`: what `+zeroconf` stands for now.
  */
-export function farmTargets(env: Record<string, string | undefined>, zeroconfSpecs: readonly string[] = []): { targets: StatsTarget[] } | { problem: string } {
+export function farmTargets(
+  env: Record<string, string | undefined>,
+  zeroconfHelpers: readonly { readonly spec: string; readonly statsPort?: number }[] = [],
+): { targets: StatsTarget[] } | { problem: string } {
   const found = findHostList(env);
   if (!found) return { problem: "no hostlist is set: no farm to show" };
   try {
     const list = parseHostList(found.text, { source: found.source });
     // +zeroconf: the helpers the agent found (its status), where +zeroconf stands.
     const at = list.zeroconf ? Math.min(list.zeroconfIndex ?? list.hosts.length, list.hosts.length) : -1;
-    const hosts = at < 0 || zeroconfSpecs.length === 0 ? list.hosts : [...list.hosts.slice(0, at), ...parseHostList(zeroconfSpecs.join(" ")).hosts, ...list.hosts.slice(at)];
-    return { targets: statsTargets(hosts, parseStatsSetting(env.DISTCC_STATS)) };
+    const discovered = at < 0 ? [] : zeroconfHelpers.map((helper) => ({ helper, hosts: parseHostList(helper.spec).hosts }));
+    const hosts = [...list.hosts.slice(0, Math.max(at, 0)), ...discovered.flatMap((d) => d.hosts), ...list.hosts.slice(Math.max(at, 0))];
+    // Where the found helpers said their stats are (our servers' `x_stats` TXT key).
+    const advertised = new Map<string, number>();
+    for (const { helper, hosts: entries } of discovered) {
+      for (const h of entries) if (h.kind === "tcp" && helper.statsPort !== undefined) advertised.set(`${h.host}:${h.port}`, helper.statsPort);
+    }
+    return { targets: statsTargets(hosts, parseStatsSetting(env.DISTCC_STATS), advertised) };
   } catch (err) {
     // A host list or DISTCC_STATS that does not parse: said in the view; the agent's part still shows.
     return { problem: (err as Error).message };

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { agentPaths } from "../agent-paths.js";
-import { formatMon, formatSummary, type AgentStatus } from "./status.js";
+import { formatMon, formatSummary, type AgentStatus, type ZeroconfStatus } from "./status.js";
 import { isErrno } from "../errno.js";
 
 /**
@@ -59,9 +59,9 @@ function agentView(env: Record<string, string | undefined>, now: number): MonRes
 }
 
 /** The helpers `+zeroconf` stands for now: the running agent's (it keeps browsing); none without one. */
-function zeroconfSpecs(env: Record<string, string | undefined>): string[] {
+function zeroconfHelpers(env: Record<string, string | undefined>): ZeroconfStatus["helpers"] {
   const read = readAgentStatus(env);
-  return read?.running ? (read.status.zeroconf?.helpers.map((h) => h.spec) ?? []) : [];
+  return read?.running ? (read.status.zeroconf?.helpers ?? []) : [];
 }
 
 /** Views from `--farm` (the farm alone) and without it (the agent, then the farm). */
@@ -80,7 +80,7 @@ function compose(farmOnly: boolean, agent: () => MonResult, farm: string | { pro
  */
 export async function monOnce(env: Record<string, string | undefined>, args: readonly string[] = [], now?: number): Promise<MonResult> {
   const { farmTargets, fetchFarmStats, formatFarm } = await loadFarm();
-  const where = farmTargets(env, zeroconfSpecs(env));
+  const where = farmTargets(env, zeroconfHelpers(env));
   const farm = "problem" in where ? where : formatFarm(await fetchFarmStats(where.targets));
   return compose(args.includes("--farm"), () => agentView(env, now ?? Date.now()), farm);
 }
@@ -111,7 +111,7 @@ export async function runMon(args: string[], env: Record<string, string | undefi
   }
   const tty = out.isTTY === true;
   const { farmTargets, FarmPoller, formatFarm } = await loadFarm();
-  const where = farmTargets(env, zeroconfSpecs(env));
+  const where = farmTargets(env, zeroconfHelpers(env));
   const poller = "problem" in where ? undefined : new FarmPoller(where.targets, signal);
   // The first frame waits a moment for the helpers (most answer in a few ms), never a whole timeout.
   if (poller) await Promise.race([poller.poll(), sleep(Math.min(300, periodMs))]);

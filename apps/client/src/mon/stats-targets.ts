@@ -89,16 +89,18 @@ function hostInUrl(host: string): string {
 /**
  * The helpers of a host list and the URL of each one's `/json`: `localhost` entries are left out
  * (this machine is the agent's own view), and entries that name the same helper twice (`h/8,lzo` and
- * `h,cpp`) give one row. An override for `HOST:PORT` wins over one for `HOST`.
+ * `h,cpp`) give one row. An override for `HOST:PORT` wins over one for `HOST`, both over the port a
+ * helper found by `+zeroconf` advertised (`advertised`, `host:port` -> stats port), that over the default.
  */
-export function statsTargets(hosts: readonly HostEntry[], setting: StatsSetting): StatsTarget[] {
+export function statsTargets(hosts: readonly HostEntry[], setting: StatsSetting, advertised: ReadonlyMap<string, number> = new Map()): StatsTarget[] {
   const targets = new Map<string, StatsTarget>();
   for (const h of hosts) {
     if (h.kind === "local") continue;
     const port = h.kind === "tcp" ? h.port : undefined;
     const exact = setting.overrides.find((o) => o.host === h.host && o.port !== undefined && o.port === port);
     const anyPort = setting.overrides.find((o) => o.host === h.host && o.port === undefined);
-    const stats = (exact ?? anyPort)?.stats ?? { port: setting.defaultPort };
+    const told = port !== undefined ? advertised.get(`${h.host}:${port}`) : undefined;
+    const stats = (exact ?? anyPort)?.stats ?? { port: told ?? setting.defaultPort };
     const url = "url" in stats ? stats.url : `http://${hostInUrl(h.host)}:${stats.port}/json`;
     const name = port !== undefined && port !== DEFAULT_PORT ? `${hostInUrl(h.host)}:${port}` : h.host;
     if (!targets.has(url)) targets.set(url, { name, url });

@@ -28,8 +28,8 @@ export interface AgentStatus {
 export interface ZeroconfStatus {
   /** "Avahi (avahi 0.8) on the system D-Bus", "mDNS from this process ...", or "none: why". */
   readonly backend: string;
-  /** `address:port/jobs` and the DNS-SD instance name of each helper found. */
-  readonly helpers: readonly { readonly spec: string; readonly name: string }[];
+  /** `address:port/jobs` and the DNS-SD instance name of each helper found; its `x_stats` TXT (our servers with --stats). */
+  readonly helpers: readonly { readonly spec: string; readonly name: string; readonly statsPort?: number }[];
 }
 
 /** The `+zeroconf` line of `mon` and `summary`. */
