@@ -30,15 +30,15 @@ const file = () => ["init/main", "kernel/fork", "mm/slab", "fs/ext4/inode", "net
 const shapes = [
   () => {
     const f = file();
-    return ["gcc", "-Wp,-MMD,./" + f + ".o.d", "-nostdinc", "-I./arch/x86/include", "-I./include", "-include",
+    return ["gcc", `-Wp,-MMD,./${f}.o.d`, "-nostdinc", "-I./arch/x86/include", "-I./include", "-include",
       "./include/linux/kconfig.h", "-D__KERNEL__", "-Wall", "-Wundef", "-Werror=strict-prototypes", "-fno-strict-aliasing",
       "-fno-common", "-fshort-wchar", "-std=gnu11", "-mno-sse", "-mno-mmx", "-m64", "-falign-jumps=1", "-mno-red-zone",
       "-mcmodel=kernel", "-O2", "-fno-stack-protector", "-pg", "-mrecord-mcount", "-fno-strict-overflow",
-      "-DKBUILD_MODFILE=\"" + f + "\"", "-DKBUILD_BASENAME=\"x\"", "-c", "-o", f + ".o", f + ".c"];
+      `-DKBUILD_MODFILE="${f}"`, "-DKBUILD_BASENAME=\"x\"", "-c", "-o", `${f}.o`, `${f}.c`];
   },
   () => ["gcc", "-DHAVE_CONFIG_H", "-I.", "-I..", "-g", "-O2", "-MT", "lib.o", "-MD", "-MP", "-MF", ".deps/lib.Tpo", "-c", "-o", "lib.o", "lib.c"],
-  () => ["g++", "-std=c++17", "-O2", "-fPIC", "-Isrc", "-isystem", "/usr/include/boost", "-DNDEBUG", "-c", "src/" + file() + ".cpp", "-o", "build/x.o"],
-  () => ["cc", "-O2", "-c", file() + ".c"],
+  () => ["g++", "-std=c++17", "-O2", "-fPIC", "-Isrc", "-isystem", "/usr/include/boost", "-DNDEBUG", "-c", `src/${file()}.cpp`, "-o", "build/x.o"],
+  () => ["cc", "-O2", "-c", `${file()}.c`],
   () => ["gcc", "main.o", "util.o", "-o", "app", "-lm"],
   () => ["gcc", "-E", "-P", "x.c"],
   () => ["gcc", "-MM", "x.c"],

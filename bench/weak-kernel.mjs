@@ -35,7 +35,7 @@
 // Skipped (exit 0 with the reason) without root, a cgroup v1 cpu controller, taskset, distcc/distccd,
 // the kernel source, or (for ours) apps/client/dist.
 import { spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, join, relative } from "node:path";
 import { performance } from "node:perf_hooks";

@@ -16,5 +16,5 @@ const brokenFiles = report.testResults.filter(
   (f) => f.status === "failed" && f.assertionResults.length === 0,
 ).length;
 const failed = report.numFailedTests + brokenFiles;
-console.log(`${report.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+console.log(`${report.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed > 0 ? 1 : 0);

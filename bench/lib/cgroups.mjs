@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { has } from "./system.mjs";
 
-export const CG_ROOT = "/sys/fs/cgroup";
+const CG_ROOT = "/sys/fs/cgroup";
 const PERIOD_US = 100_000;
 
 function writable(path) {

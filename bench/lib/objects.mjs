@@ -2,7 +2,7 @@
 // without objdump's header (it names the file, which differs between build directories).
 import { spawnSync } from "node:child_process";
 
-export function disassembly(file) {
+function disassembly(file) {
   const r = spawnSync("objdump", ["-d", file], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) return undefined;
   return r.stdout.split("\n").filter((l) => !l.includes("file format")).join("\n");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitPort } from "./system.mjs";
 
-export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const clientCli = join(repoRoot, "apps/client/dist/cli.js");
 export const serverCli = join(repoRoot, "apps/server/dist/cli.js");
 

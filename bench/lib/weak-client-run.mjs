@@ -12,7 +12,7 @@
 // load before each build, per-CPU busy % over the whole run, the groups' throttling counters, and the
 // `SUMMARY weak-client NAME_s=… NAME_speedup=…` line.
 // The figures of real distcc in this setting: bench/BASELINE-distcc.md, section 9.
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, chmodSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -66,7 +66,7 @@ export async function weakClientRun({ cfg, ccwrap, clientEnv = {}, beforeCleanup
   const groups = new BenchCgroups(`distcc-bench-${cfg.port}`);
   let code = 0;
   let check = "FAIL no correctness check ran";
-  let figures = {};
+  const figures = {};
   const onSignal = () => {
     console.log("interrupted: stopping builds and the server, removing the cgroups");
     procs.stopAll().then(() => groups.removeAll()).finally(() => process.exit(130));

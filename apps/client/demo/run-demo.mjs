@@ -30,7 +30,10 @@ async function waitPort(port, child) {
     if (child.exitCode !== null) return false;
     const ok = await new Promise((r) => {
       const c = connect(port, "127.0.0.1");
-      c.once("connect", () => (c.destroy(), r(true)));
+      c.once("connect", () => {
+        c.destroy();
+        r(true);
+      });
       c.once("error", () => r(false));
     });
     if (ok) return true;
@@ -94,7 +97,7 @@ try {
     m = /\] (\S+) compiled locally \((.*)\)/.exec(line);
     if (m) places.set(m[1], `local   (${m[2]})`);
     m = /\] (.*): (.*): running locally$/.exec(line);
-    if (m && m[1].includes("-o wordstat")) places.set("link: wordstat", `local   (not distributable: ${m[2].replace(/\s+/g, " ")})`);
+    if (m?.[1].includes("-o wordstat")) places.set("link: wordstat", `local   (not distributable: ${m[2].replace(/\s+/g, " ")})`);
     m = /failed to distribute (\S+) to (\S+): (.*)/.exec(line);
     if (m) console.log(`demo: helper ${m[2]} failed: ${m[3]}`);
   }

@@ -33,7 +33,7 @@ export function fnv1a64Hex(text: string): string {
 /** $XDG_RUNTIME_DIR when it names an absolute directory: per user, made 0700 by systemd-logind. */
 function runtimeDirOf(env: Record<string, string | undefined>): string | undefined {
   const dir = env.XDG_RUNTIME_DIR;
-  return dir && dir.startsWith("/") ? dir : undefined;
+  return dir?.startsWith("/") ? dir : undefined;
 }
 
 /**
@@ -41,7 +41,7 @@ function runtimeDirOf(env: Record<string, string | undefined>): string | undefin
  * /tmp/distcc-<uid>. The last is a name anybody can create first, which is why it must be verified
  * as ours and private before use (privateStateDir).
  */
-export function stateDirOf(env: Record<string, string | undefined>, uid = currentUid()): string {
+function stateDirOf(env: Record<string, string | undefined>, uid = currentUid()): string {
   if (env.DISTCC_DIR) return env.DISTCC_DIR;
   if (env.HOME) return `${env.HOME}/.distcc`;
   const runtime = runtimeDirOf(env);

@@ -19,7 +19,7 @@ export interface CommandResult {
   code: number;
 }
 
-export const HELP = `distcc-client ${VERSION}: a drop-in distcc client (protocols 1, 2 and 3) with a resident agent
+const HELP = `distcc-client ${VERSION}: a drop-in distcc client (protocols 1, 2 and 3) with a resident agent
 
 Usage:
   distcc-client COMPILER [ARGS...]     compile through the helpers in DISTCC_HOSTS

@@ -12,10 +12,10 @@
  * spawning from the agent's (large) Node process costs, and that is client CPU on every job.
  */
 
-export const LAUNCH_TAG = "DCL1";
+const LAUNCH_TAG = "DCL1";
 /** A launch request carries argv and the environment: 8 MB is far beyond any real command line. */
-export const MAX_LAUNCH_REQUEST = 8 * 1024 * 1024;
-export const MAX_FRAME = 64 * 1024 * 1024;
+const MAX_LAUNCH_REQUEST = 8 * 1024 * 1024;
+const MAX_FRAME = 64 * 1024 * 1024;
 
 export interface LaunchRequest {
   /** The launcher's own executable (realpath), so masquerade lookups can skip it. */

@@ -14,7 +14,7 @@ export function packageFiles(): { cliScript: string; agentScript: string; launch
   };
 }
 
-export class NativeBuildError extends Error {
+class NativeBuildError extends Error {
   readonly code = "DISTCC_ERR_NATIVE_BUILD";
 }
 

@@ -19,7 +19,7 @@ export class UnsafeAgentPathError extends Error {
 }
 
 /** "uid 999 (distcc-ci)": a refusal names the owner, by name when /etc/passwd has it. */
-export function userLabel(uid: number): string {
+function userLabel(uid: number): string {
   try {
     const line = readFileSync("/etc/passwd", "utf8")
       .split("\n")

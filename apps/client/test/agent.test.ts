@@ -156,7 +156,7 @@ describe("the resident agent", () => {
     const [line1, line2, line3] = version.stdout.split("\n");
     expect(line1).toMatch(/^distcc 3\.4 [.\w-]+$/);
     expect(line2).toBe("  (protocols 1, 2 and 3) (default port 3632)");
-    expect(line3).toMatch(/^  distcc-client \d+\.\d+\.\d+ /);
+    expect(line3).toMatch(/^ {2}distcc-client \d+\.\d+\.\d+ /);
     const help = await run(process.execPath, [cli, "--help"], { cwd: tmp.path, env });
     expect(help.stdout).toContain("links DIR");
     // `launcher` builds the native launcher once under DISTCC_DIR and prints its path; it compiles.

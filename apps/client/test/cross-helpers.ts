@@ -18,7 +18,7 @@ export function writeScript(dir: string, name: string, body: string): string {
 }
 
 /** A multi-file C program with float arguments (so the ARM float ABI matters) and a known output. */
-export const PROGRAM: Record<string, string> = {
+const PROGRAM: Record<string, string> = {
   "util.h": "double scale(double x, float by);\nint count_words(const char *s);\n",
   "util.c": '#include "util.h"\ndouble scale(double x, float by) { return x * by + 0.25; }\n',
   "words.c": '#include "util.h"\nint count_words(const char *s) { int n = 0, in = 0; for (; *s; s++) { if (*s == \' \') in = 0; else if (!in) { in = 1; n++; } } return n; }\n',

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, type Stats } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -195,6 +195,7 @@ describe.each([
       const script = '"$@"; rc=$?; stat -c "%F %t,%T %a" /dev/null > "$NULL_STATE"; exit $rc';
       cmd = ["sh", "-c", script, "sh", ...argv];
       if (runner.uid === 0 && privateDev) {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${d%:*} is the shell's expansion, not a template.
         const setup = "mount -t tmpfs -o mode=755 none /dev && for d in null:3 zero:5 full:7 random:8 urandom:9; do mknod -m 666 /dev/${d%:*} c 1 ${d#*:}; done";
         cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", `${setup} && exec "$@"`, "sh", ...cmd];
       }
@@ -337,7 +338,7 @@ function readFifo(path: string): { finish(): Promise<string> } {
 
 /** A path's state, comparable between the local and the remote case directory. */
 async function describeTarget(path: string): Promise<string> {
-  let stats;
+  let stats: Stats;
   try {
     stats = lstatSync(path);
   } catch (err) {

@@ -281,7 +281,7 @@ describe("the client says what distcc says, and what it knows", () => {
       const r = await compile(p.dir, clientEnv(p.distccDir, "nonexistent.invalid"));
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/Warning: failed to distribute x\.c to nonexistent\.invalid: the name does not resolve \(DNS: (ENOTFOUND|EAI_AGAIN)\); running locally instead \(or on another host\)/);
-      expect(await summary(p.distccDir)).toMatch(/^  nonexistent\.invalid\s+0 jobs\s+-  failed: 1x the name does not resolve/m);
+      expect(await summary(p.distccDir)).toMatch(/^ {2}nonexistent\.invalid\s+0 jobs\s+- {2}failed: 1x the name does not resolve/m);
     });
 
     it("a client outside --allow (distccd, ours) or an address that resets: reset before any answer, never the whitelist", async () => {
@@ -390,7 +390,7 @@ describe("the client says what distcc says, and what it knows", () => {
     const s = await summary(p.distccDir);
     expect(s).toContain("1 of 1 job compiled, 1 compiled locally after a remote failure");
     expect(s).toMatch(new RegExp(`^  ${distccd.host.replace(/\./g, "\\.")}\\s+0 jobs\\s+-  failed: 1x the compile failed there \\(exit 1\\), compiled again here$`, "m"));
-    expect(s).toMatch(/^  localhost\s+1 job /m);
+    expect(s).toMatch(/^ {2}localhost\s+1 job /m);
   });
 
   describe("the preprocessor's output that cannot be read", () => {

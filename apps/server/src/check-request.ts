@@ -8,7 +8,7 @@ import type { ArgvVerdict } from "./request-reader.js";
 import { chooseJobCompiler } from "./resolve-compiler.js";
 import { isErrno } from "./errno.js";
 
-export const noResponseFiles = (): string => {
+const noResponseFiles = (): string => {
   // The server never reads files named by a client (`@file` never travels on the wire, spec 9.1).
   throw new Error("@file is not expanded on the server");
 };

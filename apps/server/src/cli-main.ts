@@ -38,7 +38,7 @@ export function resolveSettings(argv: readonly string[]): Settings {
  * EXIT_BAD_ARGUMENTS): a busy port 102 (EXIT_BIND_FAILED; distcc's test suite and init scripts
  * try the next port on it), anything else 100 (EXIT_DISTCC_FAILED), as distccd.
  */
-export function startFailureExitCode(err: unknown): number {
+function startFailureExitCode(err: unknown): number {
   if (err instanceof DistccServerError && err.code === "DISTCC_SERVER_ERR_LISTEN") return EXIT_BIND_FAILED;
   if (err instanceof DistccServerError && err.code === "DISTCC_SERVER_ERR_ALLOW") return EXIT_BAD_ARGUMENTS;
   return EXIT_DISTCC_FAILED;
@@ -103,7 +103,7 @@ export function openHeaderStore(settings: Settings, logger: LineLogger): { store
 }
 
 /** Where compiler probes are remembered between starts (start-up drops from ~1 s to ~0.1 s). */
-export function defaultCacheFile(): string {
+function defaultCacheFile(): string {
   const base = process.env.XDG_CACHE_HOME || join(process.env.HOME || tmpdir(), ".cache");
   return join(base, "distcc-server", "compilers.json");
 }
@@ -154,7 +154,7 @@ const RELOADABLE: ReadonlySet<keyof Settings> = new Set(["allow", "allowPrivate"
  * list and the log level. A file that does not parse changes nothing; keys that need a restart
  * are named in the log.
  */
-export function reloadConfig(
+function reloadConfig(
   argv: readonly string[],
   applied: Settings,
   server: Pick<DistccServer, "setAllow">,
@@ -230,7 +230,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   if (settings.inetd) return runInetd(settings, logger);
 
   const options = serverOptionsFrom(settings, logger);
-  let server;
+  let server: DistccServer;
   try {
     server = await startServer(options);
   } catch (err) {

@@ -8,7 +8,7 @@ export interface Persona {
 }
 
 /** Looks a user up in /etc/passwd (Node has no getpwnam). */
-export function findUser(name: string, passwd = "/etc/passwd"): Persona | undefined {
+function findUser(name: string, passwd = "/etc/passwd"): Persona | undefined {
   let text: string;
   try {
     text = readFileSync(passwd, "utf8");

@@ -1,5 +1,5 @@
 /** The errno code of a Node system error (ENOENT, EACCES, ...); undefined for anything else. */
-export function errnoCode(err: unknown): string | undefined {
+function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return err instanceof Error && typeof code === "string" ? code : undefined;
 }

@@ -3,7 +3,7 @@
 // a file only the server can read, or a FIFO whose open would block the whole server. So a job file
 // is opened without following a link and without blocking, and read only if it is a regular file.
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 
 const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
@@ -37,7 +37,7 @@ export function openJobFileSync(path: string): { fd: number; size: number } {
 
 /** Reads a whole job file without blocking the event loop. */
 export async function readJobFile(path: string): Promise<Buffer> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, FLAGS);
   } catch (error) {

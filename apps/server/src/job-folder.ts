@@ -198,7 +198,7 @@ function memoryFolder(path: string): JobFolder {
         try {
           await emptyTree(path);
           rmdirSync(path);
-        } catch (quickWayFailed) {
+        } catch {
           // Every failure of the quick way (ENOTEMPTY from a compiler still closing files, EACCES
           // of a directory it made read-only, ...) is retried the thorough way, whose own failure
           // reaches the caller.
@@ -222,7 +222,7 @@ function diskFolder(path: string): JobFolder {
           await emptyTree(path);
           // The last rmdir (a journal write on ext4, ~0.5 ms) goes to the thread pool.
           await rmdir(path);
-        } catch (quickWayFailed) {
+        } catch {
           // As in memoryFolder: any failure is retried the thorough way, which reports its own.
           await removeThoroughly(path);
         }

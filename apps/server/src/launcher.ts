@@ -41,7 +41,7 @@ const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => existsSync(p));
  * util-linux's `prlimit` in front of the compiler (the native helper sets the limits itself).
  * Without prlimit the limits cannot be applied; the native helper is the default anyway.
  */
-export function withLimitsPrefix(req: LaunchRequest): LaunchRequest {
+function withLimitsPrefix(req: LaunchRequest): LaunchRequest {
   const as = req.limits?.addressSpaceMiB ?? 0;
   const cpu = req.limits?.cpuSeconds ?? 0;
   const fsize = req.limits?.fileSizeMiB ?? 0;

@@ -6,7 +6,9 @@ import { DEFAULT_TREE_BOUNDS, PumpTree, PumpTreeError, makeClientCwd, placeTreeE
 import { fixDependencyFile } from "./dotd.js";
 
 const dirs: { remove(): void }[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
 function root(): string {
   const d = makeTempDir("pump-tree-");
   dirs.push(d);

@@ -16,7 +16,7 @@ export class PumpTreeError extends Error {
 }
 
 /** Splits an absolute client path into components; refuses `..`, `.`, NUL and relative paths. */
-export function clientPathParts(path: string, what = "NAME"): string[] {
+function clientPathParts(path: string, what = "NAME"): string[] {
   if (!path.startsWith("/")) throw new PumpTreeError(`${what} ${JSON.stringify(path)} is not an absolute path`);
   if (path.includes("\0")) throw new PumpTreeError(`${what} contains a NUL byte`);
   const parts = path.split("/").filter((p) => p !== "");

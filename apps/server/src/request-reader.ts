@@ -1,8 +1,8 @@
 import type { Duplex } from "node:stream";
 import {
   capabilitiesQuerySchema,
-  DistccExtensionError,
-  DistccProtocolError,
+  type DistccExtensionError,
+  type DistccProtocolError,
   ExtensionPacketReader,
   extensionTokenAt,
   parseExtensionPayload,
@@ -11,6 +11,7 @@ import {
   type CompileRequest,
   type DecoderLimits,
   type ProtocolVersion,
+  type RequestEvent,
   type RequestExtension,
   type WireMissingToolchain,
 } from "@x/distcc-protocol";
@@ -178,7 +179,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         chunk = rest;
         if (chunk.length === 0) return;
       }
-      let events;
+      let events: RequestEvent[];
       try {
         events = decoder.push(chunk);
       } catch (err) {

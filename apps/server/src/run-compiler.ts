@@ -37,7 +37,7 @@ export interface CompilerRun {
   cgroups?: JobCgroups;
 }
 
-export type CompilerEnd = "exited" | "signaled" | "timeout" | "client-gone" | "spawn-failed";
+type CompilerEnd = "exited" | "signaled" | "timeout" | "client-gone" | "spawn-failed";
 
 export interface CompilerOutcome {
   /** Unix wait status as it goes into STAT (synthesised `code << 8` for our own failures). */

@@ -9,7 +9,9 @@ import { startServer } from "./server.js";
 import { CmdListWhitelist } from "./cmdlist-whitelist.js";
 
 const dirs: { path: string; remove(): void }[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
 function emptyList(): string {
   const file = join(temp(), "compilers");
   writeFileSync(file, "");

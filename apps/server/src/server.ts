@@ -1,7 +1,7 @@
 import type { HeaderStore } from "./header-store.js";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
-import { Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
 import type { DecoderLimits } from "@x/distcc-protocol";
 import { ToolchainIndex, type DiscoverOptions } from "@x/distcc-toolchain";
 import { AllowList, LOOPBACK_RANGES, PRIVATE_RANGES } from "./allow-list.js";
@@ -322,7 +322,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     try {
       logger.log("notice", "job_summary", formatJobSummary(summary));
       options.onJob?.(summary);
-    } catch (embedderError) {
+    } catch {
       // Whatever an embedder's logger or callback throws, it must not take the server down; that
       // logger is what would report it, so it is dropped here on purpose.
     }

@@ -8,11 +8,11 @@ import { parseFlags } from "./flags.js";
 import type { Settings } from "./settings.js";
 
 /** Where the service reads its settings (the unit passes it with --config). */
-export const SERVICE_CONFIG_FILE = "/etc/distcc-server.json";
-export const SERVICE_UNIT_FILE = "/etc/systemd/system/distcc-server.service";
+const SERVICE_CONFIG_FILE = "/etc/distcc-server.json";
+const SERVICE_UNIT_FILE = "/etc/systemd/system/distcc-server.service";
 
 /** The unit shipped in the package (apps/server/systemd, beside dist/ and src/). */
-export function shippedUnitPath(): string {
+function shippedUnitPath(): string {
   return fileURLToPath(new URL("../systemd/distcc-server.service", import.meta.url));
 }
 
@@ -26,7 +26,7 @@ function systemdWord(word: string): string {
  * then runs exactly what was installed, whatever npm's prefix and whether or not node is on
  * systemd's PATH.
  */
-export function renderUnit(template: string, command: readonly string[]): string {
+function renderUnit(template: string, command: readonly string[]): string {
   const line = /^ExecStart=distcc-server(?= |$)/m;
   if (!line.test(template)) {
     throw new DistccServerError("DISTCC_SERVER_ERR_SERVICE", "the shipped unit has no `ExecStart=distcc-server` line");
@@ -34,7 +34,7 @@ export function renderUnit(template: string, command: readonly string[]): string
   return template.replace(line, `ExecStart=${command.map(systemdWord).join(" ")}`);
 }
 
-export interface ServiceInstallOptions {
+interface ServiceInstallOptions {
   /** Write under this directory instead of / and do not run systemctl (image builders, tests). */
   root?: string;
   /** Seeds the config file when there is none yet (an existing file is never overwritten). */
@@ -45,7 +45,7 @@ export interface ServiceInstallOptions {
   say?: (line: string) => void;
 }
 
-export interface ServiceInstallResult {
+interface ServiceInstallResult {
   unitFile: string;
   configFile: string;
   configWritten: boolean;
@@ -60,7 +60,7 @@ function writeAtomic(path: string, text: string): void {
 }
 
 /** Puts the unit and (when missing) the config file in place, then `systemctl daemon-reload`. */
-export function installService(options: ServiceInstallOptions): ServiceInstallResult {
+function installService(options: ServiceInstallOptions): ServiceInstallResult {
   const say = options.say ?? (() => {});
   const root = options.root ?? "/";
   if (options.root === undefined && process.getuid?.() !== 0) {

@@ -8,7 +8,7 @@ const MAX_REQUEST = 8192;
 const REQUEST_TIMEOUT_MS = 5000;
 
 /** The path of an HTTP request line ("GET /metrics HTTP/1.1" -> "/metrics"); "/" if unreadable. */
-export function requestPath(head: string): string {
+function requestPath(head: string): string {
   const path = /^[A-Z]+ (\S+)/.exec(head)?.[1] ?? "/";
   return path.split("?")[0] ?? "/";
 }

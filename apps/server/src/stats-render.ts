@@ -4,6 +4,7 @@ import type { SystemFigures } from "./system-figures.js";
 
 /** One word for a line of the page: client-chosen names must not add lines or fields. */
 function word(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces.
   return text.replace(/[\s\x00-\x1f\x7f]/g, "?");
 }
 

@@ -1,7 +1,7 @@
 import { JOB_RESULTS, type JobResult, type JobSummary } from "./job-result.js";
 
 /** Upper bounds (seconds) of the compile-time histogram buckets; the last bucket is +Inf. */
-export const COMPILE_TIME_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] as const;
+const COMPILE_TIME_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] as const;
 
 export interface CompilerFigures {
   jobs: number;
@@ -171,7 +171,10 @@ export class ServerStats {
       compiles: MINUTES.map((m) => this.finishTimes.filter((t) => t >= now - m * 60_000).length) as [number, number, number],
       ...(this.longest ? { longestJob: { ...this.longest } } : {}),
       compileTime: {
-        buckets: COMPILE_TIME_BUCKETS.map((le, i) => ({ le, count: (cumulative += this.histogram[i] as number) })),
+        buckets: COMPILE_TIME_BUCKETS.map((le, i) => {
+          cumulative += this.histogram[i] as number;
+          return { le, count: cumulative };
+        }),
         count: this.compileCount,
         sumSeconds: this.compileSeconds,
       },

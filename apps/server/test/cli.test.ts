@@ -62,7 +62,7 @@ describe("distcc-server command line", () => {
     const [line1, line2, line3] = v.stdout.toString().split("\n");
     expect(line1).toMatch(/^distccd 3\.4 [.\w-]+$/);
     expect(line2).toBe("  (protocols 1, 2 and 3) (default port 3632)");
-    expect(line3).toMatch(/^  distcc-server \d+\.\d+\.\d+ /);
+    expect(line3).toMatch(/^ {2}distcc-server \d+\.\d+\.\d+ /);
     const real = await run("distccd", ["--version"], { cwd: temp.path });
     expect(line1).toBe(real.stdout.split("\n")[0]);
     const h = await cli(["--help"]);

@@ -11,7 +11,7 @@ import type { Logger } from "../src/logger.js";
 import type { LogLevel } from "../src/settings.js";
 import type { JobSummary } from "../src/job-result.js";
 
-export const execFileP = promisify(execFile);
+const execFileP = promisify(execFile);
 
 let sharedIndex: Promise<ToolchainIndex> | undefined;
 /** One discovery per test file (probing every compiler takes a moment). */

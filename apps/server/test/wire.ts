@@ -5,6 +5,7 @@ import {
   ResponseDecoder,
   serverTrailerSchema,
   type CompileResponse,
+  type ExtensionPacket,
   type ProtocolVersion,
   type ServerTrailer,
 } from "@x/distcc-protocol";
@@ -28,11 +29,11 @@ export function decodeResponseAndTrailer(bytes: Uint8Array, version: ProtocolVer
   const events = decoder.push(bytes);
   decoder.finish();
   const end = events.find((e) => e.type === "end");
-  if (!end || end.type !== "end") throw new Error("response incomplete");
+  if (end?.type !== "end") throw new Error("response incomplete");
   const rest = decoder.takeTrailing();
   if (rest.length === 0) return { response: end.response };
   const reader = new ExtensionPacketReader(["XSRV"]);
-  let packet;
+  let packet: ExtensionPacket | undefined;
   for (const r of rest) packet = reader.push(r) ?? packet;
   if (!packet || reader.rest().length > 0) throw new Error("bytes after the response are not exactly one XSRV packet");
   return { response: end.response, trailer: parseExtensionPayload("XSRV", packet.payload, serverTrailerSchema) };

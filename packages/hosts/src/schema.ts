@@ -18,11 +18,11 @@ const remote = {
   options: z.array(z.string()),
 };
 
-export const localHostEntrySchema = z.object({ kind: z.literal("local"), spec: z.string(), limit: int32 });
+const localHostEntrySchema = z.object({ kind: z.literal("local"), spec: z.string(), limit: int32 });
 
-export const tcpHostEntrySchema = z.object({ kind: z.literal("tcp"), ...remote, port: int32 });
+const tcpHostEntrySchema = z.object({ kind: z.literal("tcp"), ...remote, port: int32 });
 
-export const sshHostEntrySchema = z.object({
+const sshHostEntrySchema = z.object({
   kind: z.literal("ssh"),
   ...remote,
   host: hostName.refine((h) => !h.includes(":"), "an ssh host name without ':'"),

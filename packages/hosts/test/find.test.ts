@@ -71,7 +71,10 @@ describe("findHostList", () => {
 
   it("an empty DISTCC_DIR means /hosts, as in distcc", () => {
     const seen: string[] = [];
-    findHostList({ DISTCC_DIR: "" }, { readFile: (p) => (seen.push(p), undefined) });
+    findHostList({ DISTCC_DIR: "" }, { readFile: (p) => {
+      seen.push(p);
+      return undefined;
+    } });
     expect(seen).toEqual(["/hosts", "/etc/distcc/hosts"]);
   });
 

@@ -46,7 +46,7 @@ const keyword = piece(
 const separator = piece([" ", " ", "\t", "\n", "  "], ["\r", "\f", "\v", " # comment\n", "#c\r", "\r\n", " \v "]);
 
 /** One entry of any kind (no `+zeroconf`: it would start mDNS discovery in a real distcc). */
-export const hostEntryText = fc.oneof(
+const hostEntryText = fc.oneof(
   { weight: 5, arbitrary: tcpEntry },
   { weight: 2, arbitrary: sshEntry },
   { weight: 2, arbitrary: localEntry },

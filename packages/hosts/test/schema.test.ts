@@ -2,14 +2,14 @@
 // shapes a config file could get wrong.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { HostSpecError, hostEntrySchema, hostListSchema, parseHostList } from "../src/index.js";
+import { HostSpecError, hostEntrySchema, hostListSchema, parseHostList, type HostList } from "../src/index.js";
 import { hostLineText } from "./host-line-arbitrary.js";
 
 describe("hostListSchema", () => {
   it("accepts every parsed list, unchanged after JSON", () => {
     fc.assert(
       fc.property(hostLineText, (text) => {
-        let list;
+        let list: HostList;
         try {
           list = parseHostList(text, { random: () => 0 });
         } catch (e) {

@@ -12,7 +12,7 @@ interface Token {
 }
 
 /** More alternatives than this and the operand counts as unknowable. */
-export const MAX_ALTERNATIVES = 256;
+const MAX_ALTERNATIVES = 256;
 const MAX_DEPTH = 64;
 
 export class TooManyAlternatives extends Error {
@@ -20,7 +20,7 @@ export class TooManyAlternatives extends Error {
   readonly code = "INCLUDES_ERR_COMPUTED";
 }
 
-export function tokenize(text: string): Token[] {
+function tokenize(text: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   let space = false;
@@ -153,7 +153,9 @@ function substitute(def: MacroDefinition, rawArgs: Token[][], space: boolean, ex
       const pasted = body[i - 1]?.text === "##" || body[i + 1]?.text === "##";
       const arg = argFor(t.text, pasted);
       if (arg) {
-        arg.forEach((a, k) => out.push(k === 0 ? { ...a, space: t.space } : a));
+        arg.forEach((a, k) => {
+          out.push(k === 0 ? { ...a, space: t.space } : a);
+        });
         continue;
       }
     }

@@ -220,7 +220,7 @@ export function scanDirectives(text: string): FileDirectives {
 }
 
 /** Parses `"name"`, `<name>` or macro text at the start of s. */
-export function parseOperand(s: string): IncludeOperand | undefined {
+function parseOperand(s: string): IncludeOperand | undefined {
   const t = s.trim();
   if (t.startsWith('"')) {
     const end = t.indexOf('"', 1);

@@ -81,7 +81,7 @@ function languageOf(path: string): string | undefined {
 }
 
 /** `NAME`, `NAME=VALUE` of `-D` as a definition (`-DX` is `X 1`, as cpp does). */
-export function defineFromOption(value: string): MacroDefinition | undefined {
+function defineFromOption(value: string): MacroDefinition | undefined {
   const m = /^([A-Za-z_$][A-Za-z0-9_$]*)(\(([^)]*)\))?(=(.*))?$/s.exec(value);
   if (!m) return undefined;
   const body = m[4] === undefined ? "1" : m[5]!;

@@ -14,7 +14,7 @@ export interface PhysicalPath {
   climbed: Set<string>;
 }
 
-export class PathLoopError extends Error {
+class PathLoopError extends Error {
   override readonly name = "PathLoopError";
   readonly code = "INCLUDES_ERR_PATH_LOOP";
 }

@@ -38,7 +38,10 @@ async function waitForPort(port, child, ms = 10_000) {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`distccd exited with ${child.exitCode}`);
     const ok = await new Promise((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => (s.destroy(), resolve(true)));
+      const s = connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on("error", () => resolve(false));
     });
     if (ok) return;

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import type { CompileRequest, CompileResponse, Compression, PumpEntry } from "../src/index.js";
 
 /** Bytes that compress well (C-like text) or not at all (random), or nothing. */
-export const payload = (maxLength = 4000): fc.Arbitrary<Uint8Array> =>
+const payload = (maxLength = 4000): fc.Arbitrary<Uint8Array> =>
   fc.oneof(
     fc.uint8Array({ maxLength }),
     fc
@@ -13,7 +13,7 @@ export const payload = (maxLength = 4000): fc.Arbitrary<Uint8Array> =>
   );
 
 /** Any Unicode text ("binary" code points are well-formed: no lone surrogates), as argv and paths are sent. */
-export const wireString = fc.string({ unit: "binary", maxLength: 80 });
+const wireString = fc.string({ unit: "binary", maxLength: 80 });
 
 const pumpEntry: fc.Arbitrary<PumpEntry> = fc.oneof(
   fc.record({ kind: fc.constant("file" as const), name: wireString, content: payload(2000) }),
@@ -34,7 +34,7 @@ export const request: fc.Arbitrary<CompileRequest> = fc.oneof(
   }),
 );
 
-export const status = fc.oneof(
+const status = fc.oneof(
   fc.constant(0),
   fc.integer({ min: 1, max: 255 }).map((c) => c << 8),
   fc.integer({ min: 1, max: 126 }).map((s) => s),

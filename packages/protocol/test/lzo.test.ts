@@ -110,7 +110,10 @@ describe("LZO1X against liblzo2 (python3-lzo)", () => {
     const text = readFileSync(vectorPath("lzo", "doti-hello-c.p2.raw"));
     const inputs: Uint8Array[] = [];
     let seed = 12345;
-    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24);
+    const rand = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 24;
+    };
     for (const n of [1, 3, 4, 20, 21, 31, 32, 33, 52, 53, 100, 238, 239, 4096, 49151, 49152, 49153, 49172, 49184, 98304, 150001]) {
       const t = new Uint8Array(n), z = new Uint8Array(n), r = new Uint8Array(n), m = new Uint8Array(n);
       for (let i = 0; i < n; i++) {

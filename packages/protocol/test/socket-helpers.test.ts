@@ -45,7 +45,9 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
       it(`round-trips a protocol ${version} job (${compression}); the client never half-closes`, async () => {
         const seen: { argv?: string[]; halfClosedEarly: boolean } = { halfClosedEarly: false };
         const { port } = await listen(async (socket) => {
-          const req = await readCompileRequest(socket, { compression, onArgv: (argv) => void (seen.argv = argv) });
+          const req = await readCompileRequest(socket, { compression, onArgv: (argv) => {
+            seen.argv = argv;
+          } });
           socket.once("end", () => (seen.halfClosedEarly = true));
           socket.resume();
           await new Promise((r) => setTimeout(r, 20));
@@ -195,7 +197,10 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
         const { connect } = await import("node:net");
         const a = connect({ port, host: "127.0.0.1" }, () => a.end("DIST00000001ARGC0000"));
         const b = connect({ port, host: "127.0.0.1" }, () => b.write("DIST00000001"));
-        cleanups.push(() => void (a.destroy(), b.destroy()));
+        cleanups.push(() => {
+          a.destroy();
+          b.destroy();
+        });
       });
     });
     await done;

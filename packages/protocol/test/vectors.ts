@@ -31,7 +31,7 @@ function unquote(text: string): string {
 function parseListing(lines: string[]): ListedToken[] {
   const out: ListedToken[] = [];
   for (const line of lines) {
-    const m = /^([0-9a-f]{8})  (.{4}) ([0-9a-fA-F]{8})(?:  body=(\d+)(?: lzo->(\d+))?)?(?:  (['"].*['"]))?$/.exec(line);
+    const m = /^([0-9a-f]{8}) {2}(.{4}) ([0-9a-fA-F]{8})(?: {2}body=(\d+)(?: lzo->(\d+))?)?(?: {2}(['"].*['"]))?$/.exec(line);
     if (!m) continue;
     const t: ListedToken = { offset: parseInt(m[1]!, 16), token: m[2]!, param: parseInt(m[3]!, 16) };
     if (m[4] !== undefined) t.body = Number(m[4]);

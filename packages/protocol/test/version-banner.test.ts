@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { distccVersionBanner, gnuHostTriplet } from "../src/index.js";
 
-const firstTwoLines = (text: string): string => text.split("\n").slice(0, 2).join("\n") + "\n";
+const firstTwoLines = (text: string): string => `${text.split("\n").slice(0, 2).join("\n")}\n`;
 
 describe("distccVersionBanner", () => {
   for (const program of ["distcc", "distccd"] as const) {

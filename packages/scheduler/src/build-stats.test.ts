@@ -28,9 +28,9 @@ describe("build statistics", () => {
 
     const stats = s.stats();
     expect(stats).toMatchObject({ jobs: 3, finished: 2, cancelled: 1, unplaceable: 0, fellBackLocally: 1 });
-    expect(stats.places["tcp_a_3632"]).toMatchObject({ compiled: 0, failures: { "connection refused": 1 } });
-    expect(stats.places["tcp_b_3632"]).toMatchObject({ compiled: 1, totalMs: 120, failures: { "no answer": 1 } });
-    expect(stats.places["localhost"]).toMatchObject({ compiled: 1, totalMs: 300 });
+    expect(stats.places.tcp_a_3632).toMatchObject({ compiled: 0, failures: { "connection refused": 1 } });
+    expect(stats.places.tcp_b_3632).toMatchObject({ compiled: 1, totalMs: 120, failures: { "no answer": 1 } });
+    expect(stats.places.localhost).toMatchObject({ compiled: 1, totalMs: 300 });
     expect(formatBuildSummary(stats).split("\n")).toEqual([
       "2 of 3 jobs compiled, 1 cancelled, 1 compiled locally after a remote failure",
       "  localhost       1 job     300 ms/job",

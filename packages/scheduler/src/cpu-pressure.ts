@@ -64,7 +64,7 @@ export class CpuPressure implements CpuPressureView {
 
   #decay(now: number): void {
     if (now > this.#at) {
-      const f = Math.pow(0.5, (now - this.#at) / this.halfLifeMs);
+      const f = 0.5 ** ((now - this.#at) / this.halfLifeMs);
       this.#wall *= f;
       this.#cpu *= f;
       this.#at = now;

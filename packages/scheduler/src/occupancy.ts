@@ -34,7 +34,7 @@ export class Occupancy {
     const dt = now - this.#at;
     if (!(dt > 0)) return;
     // Exact integral of a decaying weight over [at, now]: the older part of the interval weighs less.
-    const f = Math.pow(0.5, dt / this.halfLifeMs);
+    const f = 0.5 ** (dt / this.halfLifeMs);
     const span = ((1 - f) * this.halfLifeMs) / Math.LN2;
     this.#onMs = this.#onMs * f + (this.#on ? span : 0);
     this.#allMs = this.#allMs * f + span;

@@ -208,13 +208,19 @@ describe("Scheduler properties (fast-check)", () => {
         const live: Lease[] = [];
         for (let i = 0; i < jobs; i++) {
           const r = s.submit({ inputBytes: 1000 }, i);
-          for (const l of r.granted) (order.push(l.jobId), live.push(l));
+          for (const l of r.granted) {
+            order.push(l.jobId);
+            live.push(l);
+          }
         }
         let now = jobs;
         while (live.length > 0) {
           const l = live.shift()!;
           const u = s.finish(l.id, { ok: true }, ++now);
-          for (const g of u.granted) (order.push(g.jobId), live.push(g));
+          for (const g of u.granted) {
+            order.push(g.jobId);
+            live.push(g);
+          }
         }
         expect(order).toEqual([...order].sort((a, b) => a - b));
         expect(order).toHaveLength(jobs);

@@ -274,7 +274,10 @@ export class Scheduler {
       else if (job.leases.size === 0) this.#jobs.delete(job.id);
       // Another attempt runs on: a copy that failed here (one that cannot run on this machine, say)
       // must not be offered again at the same place, or it would fail again at once, forever.
-      else (job.failedAt ??= new Set()).add(lease.placeId);
+      else {
+        job.failedAt ??= new Set();
+        job.failedAt.add(lease.placeId);
+      }
     }
     return { ...this.#dispatch(now), cancelled };
   }

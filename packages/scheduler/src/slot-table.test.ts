@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SchedulerError } from "./errors.js";
+import type { SchedulerError } from "./errors.js";
 import { SlotTable } from "./slot-table.js";
 
 describe("SlotTable", () => {

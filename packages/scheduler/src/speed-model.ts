@@ -55,7 +55,7 @@ export interface PlaceStatsJSON {
   readonly fits: readonly FitJSON[];
 }
 
-export interface FitJSON {
+interface FitJSON {
   readonly x: number;
   readonly y: number;
   readonly xx: number;
@@ -287,7 +287,7 @@ export class SpeedModel implements EstimateSource {
     const c = this.#client;
     if (c.w === 0) c.at = now;
     else if (now > c.at) {
-      const f = Math.pow(0.5, (now - c.at) / this.halfLifeMs);
+      const f = 0.5 ** ((now - c.at) / this.halfLifeMs);
       c.w *= f;
       c.share *= f;
       c.ms *= f;
@@ -302,7 +302,7 @@ export class SpeedModel implements EstimateSource {
     if (!st) return undefined;
     const dt = now - st.at;
     if (dt > 0) {
-      scale(st, Math.pow(0.5, dt / this.halfLifeMs));
+      scale(st, 0.5 ** (dt / this.halfLifeMs));
       st.at = now;
     }
     return st;

@@ -10,7 +10,7 @@ export interface UnprivilegedUser {
 }
 
 /** The account `scripts/setup.sh` creates for tests that must not run as root. */
-export const TEST_USER_NAME = "distcc-ci";
+const TEST_USER_NAME = "distcc-ci";
 
 /**
  * Who a permission test runs as. Root hides permission bugs (it writes anywhere), so a test that

@@ -43,7 +43,7 @@ export interface AgentServer {
   close(): Promise<void>;
 }
 
-export class AgentStartError extends Error {
+class AgentStartError extends Error {
   constructor(message: string, readonly code: "DISTCC_ERR_AGENT_DIR" | "DISTCC_ERR_AGENT_LISTEN") {
     super(message);
   }

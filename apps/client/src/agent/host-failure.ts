@@ -24,7 +24,7 @@ export interface HostFailure {
 }
 
 /** The one reason both servers give by resetting before any answer (measured with distccd 3.4 and ours). */
-export const RESET_BEFORE_ANSWER =
+const RESET_BEFORE_ANSWER =
   "reset the connection before any answer: this machine is not in its --allow list, or it is not a distcc server";
 
 const CLOSED_AFTER_REQUEST = "closed the connection after the request without answering";

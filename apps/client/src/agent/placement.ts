@@ -3,7 +3,7 @@ import {
   LOCAL_ID,
   Scheduler,
   SchedulerError,
-  SpeedModel,
+  type SpeedModel,
   distccPolicy,
   earliestFinishPolicy,
   randomizedPolicy,
@@ -62,7 +62,7 @@ export function localCountsAsPlace(list: HostList, policy: PolicyName, fallback:
 }
 
 /** A job the scheduler dropped because no place can ever take it (every host failed it, no local slot). */
-export class NoPlaceError extends Error {
+class NoPlaceError extends Error {
   readonly code = "DISTCC_ERR_NO_PLACE";
 }
 

@@ -9,7 +9,10 @@ describe("SlotBroker", () => {
     const first = await b.acquire(pool("cpp", 2));
     const second = await b.acquire(pool("cpp", 2));
     const order: number[] = [];
-    const waiting = [1, 2, 3].map((n) => b.acquire(pool("cpp", 2)).then((l) => (order.push(n), l)));
+    const waiting = [1, 2, 3].map((n) => b.acquire(pool("cpp", 2)).then((l) => {
+      order.push(n);
+      return l;
+    }));
     await Promise.resolve();
     expect(b.snapshot()).toEqual({ cpp: 2 });
     expect(b.waiting).toBe(3);

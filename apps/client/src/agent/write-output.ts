@@ -10,7 +10,7 @@ let tempCount = 0;
 export type OutputWrite = { kind: "written" } | { kind: "compile-here"; reason: string } | { kind: "cancelled" };
 
 /** The job was cancelled while its output was written (the temp file is removed). */
-export class OutputWriteCancelled extends Error {
+class OutputWriteCancelled extends Error {
   readonly code = "DISTCC_ERR_CANCELLED";
 }
 
@@ -45,7 +45,7 @@ export async function writeCompileOutput(path: string, data: Uint8Array, kind: O
  * average and up to 120 ms during a build, with every job of the agent waiting meanwhile; a rename
  * to a free name costs 0.1 ms. make never reads the object of a job that has not finished.
  */
-export function writeFileAtomically(path: string, data: Uint8Array, signal?: AbortSignal, exists = existsSync(path), mode?: number): void {
+function writeFileAtomically(path: string, data: Uint8Array, signal?: AbortSignal, exists = existsSync(path), mode?: number): void {
   // Unique in this process by the counter, among processes by the pid (no random bytes: a syscall).
   const temp = join(dirname(path), `.${basename(path)}.distcc-${process.pid}-${++tempCount}.tmp`);
   try {

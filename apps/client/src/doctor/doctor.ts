@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { findHostList, parseHostList, type TcpHostEntry } from "@x/distcc-hosts";
+import { findHostList, parseHostList, type HostList, type TcpHostEntry } from "@x/distcc-hosts";
 import { IdentityCache, readElfTarget, type CompilerIdentity, type ElfTarget } from "@x/distcc-toolchain";
 import { agentPaths } from "../agent-paths.js";
 import { clientOptions } from "../env-options.js";
@@ -33,7 +33,7 @@ export async function runDoctor(args: readonly string[], env: Record<string, str
   const lines: string[] = [];
   const found = findHostList(env);
   if (!found) return { text: `Warning: no hostlist is set; can't distribute work: ${NO_HOSTS_HINT}\n`, code: 1 };
-  let hosts;
+  let hosts: HostList;
   try {
     hosts = parseHostList(found.text, { source: found.source });
   } catch (err) {

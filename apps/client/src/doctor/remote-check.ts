@@ -7,6 +7,7 @@ import {
   statusToExitCode,
   toWireIdentity,
   type Capabilities,
+  type CompileResponse,
   type ProtocolVersion,
 } from "@x/distcc-protocol";
 import type { TcpHostEntry } from "@x/distcc-hosts";
@@ -86,7 +87,7 @@ export async function checkCompilerOnHost(
   const extra = hostKind.ours ? [...wire.extraArgs] : [...wire.extraArgs, ...armAbiPinning(identity, [])];
   const argv = [wire.name, ...extra, "-c", `doctor.${ext}`, "-o", "doctor.o"];
   const shown = [wire.name, ...extra].join(" ");
-  let response;
+  let response: CompileResponse;
   try {
     const req = { version: hostKind.ours ? (2 as const) : version(host), argv, source: Buffer.from(DOCTOR_SOURCE) };
     response = hostKind.ours
@@ -124,7 +125,7 @@ function fixFor(host: TcpHostEntry, identity: CompilerIdentity): string {
   return `on ${host.host}: ${installHint(identity.target, identity.family, identity.kind)} && update-distcc-symlinks (then restart distccd)`;
 }
 
-export function compareTargets(local: ElfTarget, remote: ElfTarget): string[] {
+function compareTargets(local: ElfTarget, remote: ElfTarget): string[] {
   const out: string[] = [];
   if (local.machine !== remote.machine) out.push(`ELF machine ${remote.machine}, local ${local.machine}`);
   if (local.bits !== remote.bits) out.push(`ELF${remote.bits}, local ELF${local.bits}`);

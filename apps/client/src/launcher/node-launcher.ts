@@ -89,7 +89,7 @@ async function reachAgent(paths: AgentPaths, env: NodeJS.ProcessEnv): Promise<So
 function compileWithoutAgent(argv: string[], self: string): void {
   const env = process.env;
   const inv = classifyInvocation(argv, env, process.cwd());
-  if (inv.kind !== "compile") return process.exit(100);
+  if (inv.kind !== "compile") process.exit(100);
   const path = findCompiler(inv.compilerName, inv.path, process.cwd(), [self]);
   if (!path) {
     process.stderr.write(`distcc-client: failed to exec ${inv.compilerName}: compiler not found on PATH\n`);
@@ -157,7 +157,8 @@ function runPreprocessor(run: Preprocess, socket: Socket): void {
     // Whatever the reason (EMFILE, EACCES, ENOSPC): no preprocessing; the agent, finding no output,
     // has this job compiled locally and says why.
     void openErr;
-    return reply(107);
+    reply(107);
+    return;
   }
   const child = spawn(run.path, run.argv.slice(1), { argv0: run.argv[0], stdio: ["ignore", out, err], env: { ...process.env, ...run.setEnv } });
   child.once("error", () => reply(110));

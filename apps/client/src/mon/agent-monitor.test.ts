@@ -55,7 +55,7 @@ describe("AgentMonitor", () => {
       expect(summary).toMatch(/2 of 2 jobs compiled, 1 compiled locally after a remote failure/);
       expect(summary).toMatch(/localhost\s+2 jobs\s+50 ms\/job/);
       // Hosts as written in the host list, never the lock-style id.
-      expect(summary).toMatch(/^  10\.0\.0\.9:3632\s+0 jobs.*failed: 1x connection refused$/m);
+      expect(summary).toMatch(/^ {2}10\.0\.0\.9:3632\s+0 jobs.*failed: 1x connection refused$/m);
       expect(summary).not.toContain("tcp_");
       expect(summary).toMatch(/; 1 job not distributable/);
 
@@ -140,7 +140,7 @@ describe("AgentMonitor", () => {
     // Nothing runs: the summary says the build is over, not "running", before the quiet gap ends it.
     const summary = formatSummary(build, Date.now() + 60_000);
     expect(summary).toMatch(/^distcc-client: build for \d+\.\d s\n2 of 2 jobs compiled, 2 compiled locally after a remote failure\n/);
-    expect(summary).toMatch(/^  10\.0\.0\.9:3632\s+0 jobs\s+-  failed: 2x the compile failed there \(exit 1\), compiled again here$/m);
+    expect(summary).toMatch(/^ {2}10\.0\.0\.9:3632\s+0 jobs\s+- {2}failed: 2x the compile failed there \(exit 1\), compiled again here$/m);
   });
 
   it("counts builds, lists skipped hosts, and jobs run with no host list keep the build open", async () => {
@@ -157,7 +157,7 @@ describe("AgentMonitor", () => {
     expect(build.noHosts).toBe(1);
     const summary = formatSummary(build, Date.now());
     expect(summary).toMatch(/; 1 job run here: no host list gives any host/);
-    expect(summary).toMatch(/^  10\.0\.0\.9:3632\s+0 jobs\s+-  skipped: backed off after: connection refused$/m);
+    expect(summary).toMatch(/^ {2}10\.0\.0\.9:3632\s+0 jobs\s+- {2}skipped: backed off after: connection refused$/m);
     await waitFor("the build to end after its quiet gap", () => monitor.status().build?.endedAt !== undefined, { timeoutMs: 1000, intervalMs: 10 });
     expect(monitor.currentBuild()).toBe(first + 1);
     void driver;

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { DistccConnectionError } from "../errors.js";
-import { DistccExtensionError } from "./ext-errors.js";
+import type { DistccExtensionError } from "./ext-errors.js";
 import { capabilitiesSchema, type Capabilities } from "./ext-messages.js";
 import { encodeExtensionPacket, ExtensionPacketReader, parseExtensionPayload } from "./ext-packet.js";
 

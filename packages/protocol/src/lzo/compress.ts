@@ -82,7 +82,7 @@ function compressBlock(src: Uint8Array, start: number, len: number, o: Out, ti: 
     if (ip >= ipEnd) break;
     const dv = view.getInt32(ip, true);
     const dindex = (Math.imul(0x1824429d, dv) >>> (32 - D_BITS)) & D_MASK;
-    let mPos = start + dict[dindex]!;
+    const mPos = start + dict[dindex]!;
     dict[dindex] = ip - start;
     if (dv !== view.getInt32(mPos, true)) {
       ip += 1 + ((ip - ii) >> 5);

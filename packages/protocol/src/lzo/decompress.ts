@@ -9,7 +9,7 @@ export interface LzoDecompressOptions {
 }
 
 /** 1 GiB: the default cap when the caller gives none. */
-export const DEFAULT_LZO_MAX_OUTPUT = 1 << 30;
+const DEFAULT_LZO_MAX_OUTPUT = 1 << 30;
 
 function corrupt(what: string): DistccProtocolError {
   return new DistccProtocolError("DISTCC_ERR_LZO", `corrupt LZO1X stream: ${what}`);
@@ -59,7 +59,7 @@ export function lzo1xDecompress(data: Uint8Array, opts: LzoDecompressOptions = {
       cap = out.length;
     }
     for (let i = 0; i < n; i++) out[op++] = src[ip++]!;
-    state = n < 4 ? n : 4;
+    state = Math.min(n, 4);
   }
 
   for (;;) {

@@ -1,10 +1,10 @@
 import { connect, Socket } from "node:net";
 import { encodeRequest } from "../encode.js";
-import { DistccConnectionError, DistccProtocolError } from "../errors.js";
+import { DistccConnectionError, type DistccProtocolError } from "../errors.js";
 import type { DecoderLimits } from "../limits.js";
 import type { CompileRequest, CompileResponse, Compression } from "../messages.js";
 import { ResponseDecoder } from "../response-decoder.js";
-import { DistccExtensionError } from "../extensions/ext-errors.js";
+import type { DistccExtensionError } from "../extensions/ext-errors.js";
 import { encodeExtensionPacket, ExtensionPacketReader, parseExtensionPayload } from "../extensions/ext-packet.js";
 import { serverTrailerSchema, type RequestExtension, type ServerTrailer } from "../extensions/ext-messages.js";
 import { writeChunks } from "./write-chunks.js";

@@ -94,7 +94,10 @@ describe("randomizedPolicy", () => {
 
   it("reaches every host over many jobs", () => {
     let seed = 42;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     const policy = randomizedPolicy(random);
     const state: SchedulerState = { hosts: [host("a", 1), host("b", 1), host("c", 1)], local: { limit: 1, inUse: 0 } };
     const seen = new Set<string>();

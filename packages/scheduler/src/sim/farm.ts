@@ -103,7 +103,6 @@ class FarmRun {
   #taskId = 0;
   #now = 0;
   #nextJob = 0;
-  #inFlight = 0;
   #done = 0;
   readonly #completedAt: Record<string, number> = {};
   #copies = 0;
@@ -196,7 +195,6 @@ class FarmRun {
   #startNextJob(): void {
     if (this.#nextJob >= this.#setup.jobs.length) return;
     const job = this.#setup.jobs[this.#nextJob++]!;
-    this.#inFlight++;
     if (!this.#scheduler) {
       this.#runOnCpu(this.#clientCpu, job.localWork, () => this.#jobDone(LOCAL_ID));
       return;
@@ -229,7 +227,6 @@ class FarmRun {
   #jobDone(placeId: string): void {
     this.#completedAt[placeId] = (this.#completedAt[placeId] ?? 0) + 1;
     this.#done++;
-    this.#inFlight--;
     this.#startNextJob();
   }
 

@@ -42,7 +42,7 @@ export function pumpDependencyInfo(
   argv: readonly string[],
   env: Record<string, string | undefined> = {},
 ): { needsDotd: boolean; setsTarget: boolean; envTarget?: string } {
-  const spec = env["DEPENDENCIES_OUTPUT"];
+  const spec = env.DEPENDENCIES_OUTPUT;
   let needsDotd = spec !== undefined;
   let setsTarget = false;
   for (let i = 0; i < argv.length; i++) {

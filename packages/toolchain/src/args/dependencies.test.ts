@@ -38,7 +38,7 @@ function depFiles(dir: string): Record<string, string> {
 }
 
 function run(argv: string[], cwd: string, env: Record<string, string>): void {
-  execFileSync(argv[0]!, argv.slice(1), { cwd, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync(argv[0]!, argv.slice(1), { cwd, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stdio: ["ignore", "ignore", "pipe"] });
 }
 
 const cases: Array<[string, Record<string, string>?]> = [

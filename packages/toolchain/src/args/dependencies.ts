@@ -138,7 +138,7 @@ export function planDependencies(argv: readonly string[], ctx: DependencyContext
     if (depFile !== undefined) plan.depFile = depFile;
     return plan;
   }
-  const spec = ctx.env?.["DEPENDENCIES_OUTPUT"] ?? ctx.env?.["SUNPRO_DEPENDENCIES"];
+  const spec = ctx.env?.DEPENDENCIES_OUTPUT ?? ctx.env?.SUNPRO_DEPENDENCIES;
   if (spec !== undefined) {
     // "FILE" or "FILE TARGET" (gcc c-opts.c: split at the first space; the target is not quoted).
     const space = spec.indexOf(" ");

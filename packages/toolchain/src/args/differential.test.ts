@@ -15,8 +15,8 @@ import { clangTargetArgs, qualifiedCompilerName } from "./compiler-name.js";
 import { describeLocalReason } from "./reasons.js";
 import { scanArgs } from "./scan.js";
 
-const CASES = Number(process.env["ARGS_DIFF_CASES"] ?? 300);
-const SEED = Number(process.env["ARGS_DIFF_SEED"] ?? 20261126);
+const CASES = Number(process.env.ARGS_DIFF_CASES ?? 300);
+const SEED = Number(process.env.ARGS_DIFF_SEED ?? 20261126);
 
 // Pieces of the grammar. Multi-word pieces stay together; none ends with a dangling -o/-MF.
 const ACTIONS = [["-c"], ["-S"], ["-E"], [], ["-c", "-S"], ["-c", "-c"]];

@@ -53,7 +53,7 @@ export function directivesOnlyBlocker(
   if (!(major >= MIN_GCC_MAJOR)) return `gcc ${compiler.version} is older than ${MIN_GCC_MAJOR}`;
   if (scan.preprocessed) return "the input is already preprocessed";
   if (!LANGUAGES.has(scan.language)) return `${scan.language} is not a C-family language`;
-  if (env["SOURCE_DATE_EPOCH"] !== undefined) return "SOURCE_DATE_EPOCH is set (__DATE__ must be this machine's)";
+  if (env.SOURCE_DATE_EPOCH !== undefined) return "SOURCE_DATE_EPOCH is set (__DATE__ must be this machine's)";
   for (const a of scan.argv) {
     if (BLOCKING_EXACT.has(a)) return `${a} is on the command line`;
     if (a.startsWith("-x")) return "-x is on the command line";

@@ -79,7 +79,10 @@ describe("expandResponseFiles", () => {
   });
   it("uses the injected reader", () => {
     const seen: string[] = [];
-    const out = expandResponseFiles(["gcc", "@v.rsp"], (p) => (seen.push(p), "-c v.c"), "/virtual");
+    const out = expandResponseFiles(["gcc", "@v.rsp"], (p) => {
+      seen.push(p);
+      return "-c v.c";
+    }, "/virtual");
     expect(out).toEqual(["gcc", "-c", "v.c"]);
     expect(seen).toEqual(["/virtual/v.rsp"]);
   });

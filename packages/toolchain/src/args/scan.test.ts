@@ -144,12 +144,12 @@ describe("scanArgs: distributable", () => {
   }
 
   it("does not read the environment unless given one", () => {
-    process.env["DEPENDENCIES_OUTPUT"] = "x.d";
+    process.env.DEPENDENCIES_OUTPUT = "x.d";
     try {
       const result = scan("gcc -c hello.c");
       expect(result.distributable && result.dependencies.wanted).toBe(false);
     } finally {
-      delete process.env["DEPENDENCIES_OUTPUT"];
+      delete process.env.DEPENDENCIES_OUTPUT;
     }
   });
 

@@ -68,7 +68,7 @@ describe("captured requests: the argv our client would send", () => {
       expect(scan.distributable).toBe(true);
       if (!scan.distributable) return;
       const wire = serverArgv(scan, request.version as 1 | 2 | 3);
-      const rewriteOff = c.env_extra["DISTCC_NO_REWRITE_CROSS"] !== undefined;
+      const rewriteOff = c.env_extra.DISTCC_NO_REWRITE_CROSS !== undefined;
       if (!rewriteOff) wire[0] = qualifiedCompilerName(argv[0]!, "x86_64-pc-linux-gnu") ?? argv[0]!;
       expect(wire).toEqual(request.argv);
     });

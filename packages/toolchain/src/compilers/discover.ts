@@ -120,7 +120,7 @@ async function probeAll(found: readonly Found[], opts: DiscoverOptions, env: Nod
  * for x86_64), or undefined. Such a name is not whitelisted: a request for it is resolved by identity,
  * so it reaches a compiler that really produces that target, or is refused.
  */
-export function nameContradicts(name: string, identity: CompilerIdentity, aliases?: TripleAliases): string | undefined {
+function nameContradicts(name: string, identity: CompilerIdentity, aliases?: TripleAliases): string | undefined {
   const n = parseCompilerName(path.basename(name));
   if (!n) return undefined;
   if (n.triple !== undefined && !triplesMatch(n.triple, identity.target, aliases)) {

@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable } from "node:stream";
 import { isErrno } from "../errno.js";
 
 export interface ToolOutput {
@@ -24,7 +25,7 @@ export interface RunToolOptions {
 export function runTool(file: string, args: readonly string[], opts: RunToolOptions): Promise<ToolOutput> {
   const max = opts.maxOutputBytes ?? 1 << 20;
   return new Promise((resolve, reject) => {
-    let child;
+    let child: ChildProcessByStdio<null, Readable, Readable>;
     try {
       child = spawn(file, args, { env: opts.env, stdio: ["ignore", "pipe", "pipe"], shell: false, detached: true });
     } catch (err) {
