@@ -2,16 +2,8 @@
 // @x/distcc-scheduler (pure, deterministic discrete-event simulation: processor-sharing CPUs and links,
 // job costs from bench/BASELINE-distcc.md). Not a measurement of real machines: it shows what each
 // policy's choices cost, the same way every run. Usage: node bench/scheduler-sim.mjs [SEEDS=1,2,3]
-import {
-  SpeedModel,
-  distccPolicy,
-  earliestFinishPolicy,
-  mulberry32,
-  randomSetups,
-  randomizedPolicy,
-  simulateFarm,
-  standardSetups,
-} from "../packages/scheduler/dist/index.js";
+import { SpeedModel, distccPolicy, earliestFinishPolicy, randomizedPolicy } from "../packages/scheduler/dist/index.js";
+import { mulberry32, randomSetups, simulateFarm, standardSetups } from "../packages/scheduler/dist/sim.js";
 
 const seeds = (process.env.SEEDS ?? "1,2,3").split(",").map(Number);
 

@@ -1,7 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // `sim` is the subpath export @x/distcc-scheduler/sim: the farm simulator, kept out of the
+  // entry an agent loads.
+  entry: { index: "src/index.ts", sim: "src/sim/index.ts" },
   format: ["esm"],
   dts: true,
   clean: true,

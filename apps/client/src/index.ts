@@ -1,19 +1,10 @@
-/** Library surface of distcc-client (for tests and embedders); the CLI is dist/cli.js. */
+/**
+ * distcc-client as a library, for embedders: where the agent lives, the compiler links, the native
+ * launcher. The CLI is dist/cli.js. The launcher protocol, the slot broker and the command forms are
+ * internal; tests import them from their modules.
+ */
 export { agentPaths, type AgentPaths } from "./agent-paths.js";
-export { classifyInvocation, findCompiler, safeguardLevel, type Invocation, type ClientCommand } from "./invocation.js";
-export { clientOptions, envBoolean, type ClientOptions } from "./env-options.js";
-export {
-  encodeLaunchRequest,
-  decodeLaunchBody,
-  LaunchRequestDecoder,
-  AgentFrameDecoder,
-  encodeFrame,
-  LaunchProtocolError,
-  type LaunchRequest,
-  type AgentFrame,
-  type RunLocally,
-} from "./launch-frames.js";
-export { SlotBroker, SlotCancelledError, type Lease, type Chooser } from "./agent/slot-broker.js";
+export { clientOptions, type ClientOptions } from "./env-options.js";
 export { makeCompilerLinks, findCompilerNames, type LinksResult } from "./links.js";
 export { buildNativeLauncher, cachedNativeLauncher, packageFiles } from "./native-launcher.js";
 export { VERSION } from "./version.js";

@@ -64,7 +64,7 @@ function takeCount(parts: string[], at: number): number {
   return n;
 }
 
-export function decodeLaunchBody(body: Buffer): LaunchRequest {
+function decodeLaunchBody(body: Buffer): LaunchRequest {
   const parts = splitNul(body);
   if (parts.length < 4) throw new LaunchProtocolError("launch message too short");
   const [self = "", cwd = ""] = parts;

@@ -1,7 +1,5 @@
 // distcc-server as a library: start a distccd-compatible server inside your own process.
 export { startServer, createJobService, allowListFor, SERVER_LIMITS, type ServerOptions, type DistccServer, type CloseOptions, type JobService } from "./server.js";
-export { serveJob } from "./serve-job.js";
-export { checkArgv } from "./check-request.js";
 export type { CompilerWhitelist, WhitelistDecision, IdentityDecision } from "./whitelist.js";
 export { CmdListWhitelist } from "./cmdlist-whitelist.js";
 export { DistccServerError, type ServerErrorCode } from "./errors.js";

@@ -45,4 +45,4 @@ export {
   type SubmitResult,
   type Update,
 } from "./scheduler.js";
-export * from "./sim/index.js";
+// The farm simulator and its seeded PRNG are a separate entry: `@x/distcc-scheduler/sim`.

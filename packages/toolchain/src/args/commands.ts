@@ -38,7 +38,7 @@ export function serverArgv(scan: DistributableScan, protocol: 1 | 2 | 3, env: Re
 
 /** distcc's `dcc_get_dotd_info` decision for pump mode: any `-M…` word (a joined `-MTx` included)
  * or `DEPENDENCIES_OUTPUT` asks for a .d; only separate `-MT`/`-MQ` words set its target. */
-export function pumpDependencyInfo(
+function pumpDependencyInfo(
   argv: readonly string[],
   env: Record<string, string | undefined> = {},
 ): { needsDotd: boolean; setsTarget: boolean; envTarget?: string } {

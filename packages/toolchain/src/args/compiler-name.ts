@@ -1,12 +1,11 @@
 // distcc 3.3+ compiler-name rewriting (spec 9.2), as pure helpers: the caller supplies the triple
 // (from `gcc -dumpmachine` or configuration) and checks that the qualified name exists.
-import { baseName } from "./language.js";
 
 const GCC_FAMILY = /^(?:gcc|g\+\+)(?:-.+)?$/;
 const CLANG_FAMILY = /^clang(?:\+\+)?(?:-.+)?$/;
 
 /** distcc turns `x86_64-pc-linux-gnu` into `x86_64-linux-gnu` before prefixing gcc names. */
-export function gnuTripleForPrefix(triple: string): string {
+function gnuTripleForPrefix(triple: string): string {
   return triple.replace("-pc-", "-");
 }
 
@@ -24,7 +23,7 @@ export function qualifiedCompilerName(name: string, triple: string): string | un
 }
 
 /** Whether `name` is a clang driver name distcc adds `-target` to (`clang`, `clang++`, `clang-15`). */
-export function isClangName(name: string): boolean {
+function isClangName(name: string): boolean {
   return !name.includes("/") && CLANG_FAMILY.test(name);
 }
 
@@ -41,9 +40,4 @@ export function clangTargetArgs(argv: readonly string[], triple: string): string
     if (a === "-target" || a.startsWith("--target=")) return [];
   }
   return ["-target", triple];
-}
-
-/** The basename of argv[0], for callers that masquerade (`/usr/lib/distcc/gcc` -> `gcc`). */
-export function compilerBaseName(argv0: string): string {
-  return baseName(argv0);
 }

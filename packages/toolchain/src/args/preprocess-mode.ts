@@ -12,7 +12,7 @@ import type { DistributableScan } from "./scan.js";
 
 export type PreprocessMode = "full" | "directives-only";
 
-export const DIRECTIVES_ONLY_OPTION = "-fdirectives-only";
+const DIRECTIVES_ONLY_OPTION = "-fdirectives-only";
 
 /** What the client knows of its compiler (from its probed identity). */
 export interface PreprocessorCompiler {

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 /** libiberty stops after this many expansions (a file that includes itself). */
-export const MAX_RESPONSE_FILE_EXPANSIONS = 2000;
+const MAX_RESPONSE_FILE_EXPANSIONS = 2000;
 
 export class ResponseFileError extends Error {
   readonly code = "DISTCC_ERR_RESPONSE_FILE_LOOP";

@@ -73,7 +73,7 @@ function local(argv: string[], reason: LocalReason): LocalScan {
 }
 
 /** Output name for `gcc -c dir/x.c` without `-o`: `x.o` (or `x.s` with `-S`) in the current directory. */
-export function outputFromSource(input: string, extension: string): string | undefined {
+function outputFromSource(input: string, extension: string): string | undefined {
   const base = baseName(input);
   if (base.length < 3) return undefined;
   const ext = findExtension(base);
@@ -218,7 +218,7 @@ function languageOf(argv: readonly string[], inputIndex: number, input: string):
 }
 
 /** clang's target: `--target=X`, `-target X` (the last one wins, as in clang). */
-export function clangTarget(argv: readonly string[]): string | undefined {
+function clangTarget(argv: readonly string[]): string | undefined {
   let target: string | undefined;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;

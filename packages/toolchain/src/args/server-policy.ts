@@ -24,7 +24,7 @@ export interface ServerPolicyOptions {
 /** Options only clang has, whose value gcc would read as a word of its own. */
 const CLANG_ONLY = new Set(["-target", "-Xclang", "-mllvm"]);
 
-export interface ServerArgvRefusal {
+interface ServerArgvRefusal {
   /** The words as the client wrote them. */
   spelled: string;
   /** What the driver reads them as (e.g. `-fplugin=./x.so` for `--plugin=./x.so`). */

@@ -34,19 +34,8 @@ const INCLUDE_OPTIONS: readonly string[] = [
   "-isystem", "-iquote",
 ];
 
-/** Replace the first word with a source extension (options included!) by `input` (`dcc_set_input`). */
-export function replaceInput(argv: string[], input: string): boolean {
-  for (let i = 0; i < argv.length; i++) {
-    if (isSourceFile(argv[i]!)) {
-      argv[i] = input;
-      return true;
-    }
-  }
-  return false;
-}
-
 /** Replace the output of the first `-o X` or `-oX` by `output` (`dcc_set_output`). */
-export function replaceOutput(argv: string[], output: string): boolean {
+function replaceOutput(argv: string[], output: string): boolean {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "-o" && i + 1 < argv.length) {
@@ -103,7 +92,7 @@ export function rewriteServerJob(received: readonly string[], job: ServerJobPath
     if (a === opt) {
       i++;
       const value = argv[i];
-      if (value !== undefined && value.startsWith("/")) argv[i] = root + value;
+      if (value?.startsWith("/")) argv[i] = root + value;
     } else if (a.charCodeAt(opt.length) === 47 /* / */) {
       argv[i] = opt + root + a.slice(opt.length);
     }

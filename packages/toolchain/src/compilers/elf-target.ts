@@ -144,7 +144,7 @@ function readFileAttributes(a: Uint8Array, out: Pick<ElfTarget, "armVfpArgs" | "
 }
 
 /** The header fields an object from this compiler must have: e_machine, class, byte order. */
-export function expectedElfTarget(identity: Pick<CompilerIdentity, "target" | "abi">): Omit<ElfTarget, "armCpuArch" | "armVfpArgs"> & { armVfpArgs?: boolean } {
+function expectedElfTarget(identity: Pick<CompilerIdentity, "target" | "abi">): Omit<ElfTarget, "armCpuArch" | "armVfpArgs"> & { armVfpArgs?: boolean } {
   const n = normalizeTriple(identity.target);
   const machine = EM[n.arch] ?? EM[n.arch.replace(/el$/, "")] ?? -1;
   const out: Omit<ElfTarget, "armCpuArch" | "armVfpArgs"> & { armVfpArgs?: boolean } = {

@@ -18,7 +18,7 @@ const abiSchema = z.object({
 });
 
 /** zod schema of a CompilerIdentity (also usable to check one received from a peer). */
-export const compilerIdentitySchema = z.object({
+const compilerIdentitySchema = z.object({
   path: z.string().min(1),
   family: z.enum(["gcc", "clang"]),
   kind: z.enum(["c", "c++"]),

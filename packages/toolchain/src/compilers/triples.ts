@@ -29,7 +29,7 @@ const tripleText = z
   .regex(/^[A-Za-z0-9_.]+(-[A-Za-z0-9_.]+)+$/, "a target triple such as arm-linux-gnueabihf");
 
 /** zod schema of a triple-alias table, for a server's configuration file. */
-export const tripleAliasesSchema = z.record(tripleText, tripleText);
+const tripleAliasesSchema = z.record(tripleText, tripleText);
 
 /** Check a triple-alias table from a configuration file; errors name the key and the allowed form. */
 export function parseTripleAliases(input: unknown): TripleAliases {
