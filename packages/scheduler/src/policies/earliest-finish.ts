@@ -33,11 +33,10 @@ export interface EarliestFinishOptions {
 const KEEP_PACE_MARGIN = 0.8;
 
 /**
- * Helpers whose own times say they could take this many times the build's pace (helpersFarAhead):
- * idle a third of the time or more, they are not what holds the build. A helper that is the
- * bottleneck measures about 1 (its pace is the build's); 2 was tried first: with distccd running 2
- * of the 4 jobs sent (the rest queued, which counts in its own time) a strong helper measured about
- * 2, and 1-5 files of 120 were still compiled here.
+ * Helpers whose own times say they could take this many times the build's pace are not what holds the
+ * build (idle a third of the time or more). A helper that is the bottleneck measures about 1; the
+ * margin above that allows for a helper's own time including jobs queued inside a real distccd
+ * (docs/scheduling.md, "Why the default policy's thresholds").
  */
 const HELPERS_FAR_AHEAD = 1.5;
 
@@ -54,6 +53,40 @@ interface Candidate {
   readonly probe: boolean;
 }
 
+/** What one choice is made from: the scheduler's state, the job, the time, the policy's options. */
+interface Choice {
+  readonly state: SchedulerState;
+  readonly job: JobInfo;
+  readonly now: number;
+  readonly options: Required<EarliestFinishOptions>;
+}
+
+/** A place the job may go to: a usable helper, or this machine. */
+interface Place {
+  readonly id: string;
+  readonly local: boolean;
+  readonly limit: number;
+  readonly taken: ReadonlySet<number>;
+}
+
+/** The jobs running now: where, and when those with an estimate are expected to end. */
+interface Running {
+  readonly busy: ReadonlySet<string>;
+  readonly endsAt: ReadonlyMap<string, readonly number[]>;
+}
+
+/** What holds for the whole farm during one choice (the same for every place). */
+interface FarmFacts {
+  /** A helper is busy with its first jobs (no estimate yet). */
+  readonly helperProbing: boolean;
+  /** A helper does a whole job in less than twice this machine's preprocessing alone. */
+  readonly helperBeatsCpp: boolean;
+  /** This machine's CPU is saturated and the helpers keep the build's pace. */
+  readonly helpersKeepUp: boolean;
+  /** ... and by their own times they could take far more than that pace. */
+  readonly helpersFarAhead: boolean;
+}
+
 /**
  * The default policy: the place (this machine or a host) where the job is expected to FINISH first,
  * from what the model learned (speed and transfer cost per place, at the load the job would meet) and
@@ -65,15 +98,17 @@ interface Candidate {
  * preprocessing of jobs in flight already loads it. A place not measured yet is never waited for.
  */
 export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Policy {
-  const reprobeAfterMs = options.reprobeAfterMs ?? 60_000;
-  const remoteMargin = options.remoteMargin ?? 1;
-  const waitFactor = options.waitFactor ?? 1.25;
-  const minSamples = options.minSamples ?? 0;
+  const resolved: Required<EarliestFinishOptions> = {
+    reprobeAfterMs: options.reprobeAfterMs ?? 60_000,
+    remoteMargin: options.remoteMargin ?? 1,
+    waitFactor: options.waitFactor ?? 1.25,
+    minSamples: options.minSamples ?? 0,
+  };
   return {
     name: "earliest-finish",
     choose(state, job, now) {
       if (job.localOnly) return localSlotOrWait(state.local);
-      const { candidates, usableHelpers, helperProbing } = listCandidates(state, job, now, reprobeAfterMs, remoteMargin, minSamples);
+      const { candidates, usableHelpers, helperProbing } = listCandidates({ state, job, now, options: resolved });
       const place = (c: Candidate): Placement =>
         c.local ? { kind: "local", slot: c.freeSlot! } : { kind: "remote", hostId: c.id, slot: c.freeSlot! };
       // 1. A helper to (re)learn goes first: a cold start fills helpers like distcc.
@@ -82,7 +117,7 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
       // Known places, and those with a slot free now.
       const known = candidates.filter((c) => !c.probe);
       const free = known.filter((c) => c.freeSlot !== undefined);
-      // 2. This machine, once, if it may be probed now (see listCandidates), no helper is still on its
+      // 2. This machine, once, if it may be probed now (see needsProbe), no helper is still on its
       // first jobs, and the free helpers lag the build's pace (see helpersLag): without it, a build
       // could stay on helpers far slower than this machine.
       const localProbe = candidates.find((c) => c.probe && c.local);
@@ -91,15 +126,14 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
       let best = pickBest(job.urgent ? free : known);
       if (best && best.freeSlot === undefined) {
         const bestFree = pickBest(free);
-        if (bestFree && bestFree.finish - now <= waitFactor * (best.finish - now)) best = bestFree;
+        if (bestFree && bestFree.finish - now <= resolved.waitFactor * (best.finish - now)) best = bestFree;
       }
       if (best && best.freeSlot !== undefined) return place(best);
-      // 4. Rather than wait, learn this machine; but in distcc's flow (jobs preprocessed under their
-      // lease) not while a helper is still on its first jobs: until its first result, this machine is
-      // busy with the preprocessing of the jobs those helpers run, and a probe then cost a weak client
-      // 2.4 % of the build against distcc's order. In our agent's flow this machine is idle while a
-      // job waits: it is probed at once (waiting there for the first result of a helper 7x slower
-      // than this machine made a build 22 % slower than a local one, instead of 8 %).
+      // 4. Rather than wait, learn this machine. In distcc's flow (jobs preprocessed under their lease)
+      // not while a helper is still on its first jobs: this machine is then busy preprocessing the
+      // jobs those helpers run. In our agent's flow this machine is idle while a job waits, so it is
+      // probed at once: a helper far slower than it would otherwise hold the build until its first
+      // result. (Measured costs of both: docs/scheduling.md.)
       if (localProbe && !(helperProbing && job.preprocessesUnderLease === true)) return place(localProbe);
       if (best) return { kind: "wait", placeId: best.id };
       // 5. Nothing to choose: wait for a helper that will report (first results), or fall back to this
@@ -109,30 +143,40 @@ export function earliestFinishPolicy(options: EarliestFinishOptions = {}): Polic
   };
 }
 
-function listCandidates(
-  state: SchedulerState,
-  job: JobInfo,
-  now: number,
-  reprobeAfterMs: number,
-  remoteMargin: number,
-  minSamples: number,
-): { candidates: Candidate[]; usableHelpers: boolean; helperProbing: boolean } {
-  const excluded = new Set(job.excluded ?? []);
-  const model = state.model;
-  const runningAt = new Map<string, number[]>();
-  const busyAt = new Set<string>();
+/** Every usable place with its expected finish for this job (or as a probe), in list order. */
+function listCandidates(choice: Choice): { candidates: Candidate[]; usableHelpers: boolean; helperProbing: boolean } {
+  const running = runningJobs(choice.state);
+  const places = usablePlaces(choice, running);
+  const farm = farmFacts(choice, places, running);
+  const candidates: Candidate[] = [];
+  places.forEach((p, order) => {
+    const c = candidateAt(choice, farm, running, p, order);
+    if (c) candidates.push(c);
+  });
+  return { candidates, usableHelpers: places.some((p) => !p.local), helperProbing: farm.helperProbing };
+}
+
+function runningJobs(state: SchedulerState): Running {
+  const endsAt = new Map<string, number[]>();
+  const busy = new Set<string>();
   for (const r of state.running ?? []) {
-    busyAt.add(r.placeId);
+    busy.add(r.placeId);
     if (r.expectedEndAt !== undefined) {
-      const ends = runningAt.get(r.placeId) ?? [];
+      const ends = endsAt.get(r.placeId) ?? [];
       ends.push(r.expectedEndAt);
-      runningAt.set(r.placeId, ends);
+      endsAt.set(r.placeId, ends);
     }
   }
+  return { busy, endsAt };
+}
 
-  // The places: every usable remote host (first listing wins), then this machine. localhost entries
-  // are this machine; their limit widens its pool like distcc's shared lock files.
-  const places: { id: string; local: boolean; limit: number; taken: ReadonlySet<number> }[] = [];
+/**
+ * The places: every usable remote host (first listing wins), then this machine. localhost entries are
+ * this machine; their limit widens its pool like distcc's shared lock files.
+ */
+function usablePlaces({ state, job, now }: Choice, running: Running): Place[] {
+  const excluded = new Set(job.excluded ?? []);
+  const places: Place[] = [];
   const seen = new Set<string>();
   let localLimit = state.local.limit;
   for (const h of state.hosts) {
@@ -144,101 +188,130 @@ function listCandidates(
     if (state.backoff?.isBackedOff(h.id, now)) continue;
     // Back from a failure: one job at a time until it answers (a host still down would otherwise fail
     // a whole slot's worth of jobs, and each lost its preprocessing, every time its backoff ended).
-    if (state.backoff?.onProbation?.(h.id) && busyAt.has(h.id)) continue;
+    if (state.backoff?.onProbation?.(h.id) && running.busy.has(h.id)) continue;
     seen.add(h.id);
     places.push({ id: h.id, local: false, limit: h.limit, taken: takenSlots(h) });
   }
   if (!excluded.has(LOCAL_ID) && localLimit > 0) {
     places.push({ id: LOCAL_ID, local: true, limit: localLimit, taken: takenSlots(state.local) });
   }
+  return places;
+}
 
-  const estimateAt = (id: string, load: number): number | undefined =>
-    model?.estimate(id, job.inputBytes, now, load);
+/** The model's time for this job at a place under `load` jobs (undefined: not measured there). */
+function estimateAt({ state, job, now }: Choice, id: string, load: number): number | undefined {
+  return state.model?.estimate(id, job.inputBytes, now, load);
+}
 
-  const helperProbing = places.some((p) => !p.local && busyAt.has(p.id) && estimateAt(p.id, 1) === undefined);
+function farmFacts(choice: Choice, places: readonly Place[], running: Running): FarmFacts {
+  const { state, now } = choice;
+  const helperProbing = places.some((p) => !p.local && running.busy.has(p.id) && estimateAt(choice, p.id, 1) === undefined);
   // A local compile costs at least its preprocessing plus a compile that usually costs more: when a
   // helper does the whole job in less than twice the preprocessing alone, this machine cannot win and
   // is not worth a probe (a weak client feeding strong helpers).
-  const cppMs = model?.clientMs?.(now) ?? 0;
-  const bestRemote = Math.min(
-    ...places.filter((p) => !p.local).map((p) => estimateAt(p.id, 1) ?? Infinity),
-  );
-  const helperBeatsCpp = cppMs > 0 && bestRemote < 2 * cppMs;
-  // Saturated here, and the helpers keep the build's pace: a local compile slows the whole build.
-  const helpersKeepUp = state.localSaturated === true && helpersKeepPace(places, estimateAt, state.arrivalMs);
-  const farAhead = helpersKeepUp && helpersFarAhead(places, state.helperMs, state.arrivalMs);
-  const out: Candidate[] = [];
-  places.forEach((p, order) => {
-    const freeSlot = lowestFreeSlot(p.taken, p.limit);
-    const idle = !busyAt.has(p.id) && p.taken.size === 0;
-    const ahead = state.queuedFor?.[p.id] ?? 0;
-    const last = model?.lastObservedAt?.(p.id);
-    const alone = estimateAt(p.id, 1);
-    const stale =
-      alone !== undefined &&
-      ((last !== undefined && now - last > reprobeAfterMs) || (model?.weight?.(p.id, now) ?? Infinity) < minSamples);
-    // Probe: a helper never measured is filled like distcc would until its first result; this machine,
-    // and a place not measured lately, get one job when idle. This machine is not probed while the
-    // preprocessing of jobs in flight already keeps it busy, nor when a helper is known to do a whole
-    // job in less than twice that preprocessing (a weak client feeding strong helpers: a local
-    // compile would slow every job in flight).
-    const localBusy = p.local && ((state.localLoadExtra ?? 0) >= LOCAL_PROBE_MAX_EXTRA_LOAD || helperBeatsCpp);
-    // A helper measured only on jobs far smaller than this one (a kernel build's first result is the
-    // 1.4 KiB `empty.c`) cannot say how long this one takes there: extrapolated, it looked like
-    // minutes, and such a helper got no big job again. It is probed with this one, like a new helper.
-    const unpredictable = !p.local && alone !== undefined && model?.covers?.(p.id, job.inputBytes, now) === false;
-    // A saturated CPU here is not re-probed: the probe's compile would come out of the preprocessing.
-    const reprobe = stale && idle && !localBusy && !(p.local && state.localSaturated === true);
-    const probe = alone === undefined || unpredictable ? (p.local ? idle && !localBusy : true) : reprobe;
-    if (probe && freeSlot !== undefined && ahead === 0) {
-      out.push({ id: p.id, local: p.local, order, freeSlot, finish: now, probe: true });
-      return;
-    }
-    // Time per job at this place when it gets the job now (free slot) or when full (queued).
-    const scale = p.local ? 1 : remoteMargin;
-    // Unknown: a host waits for its first result; this machine waits for its probe's (it was once taken
-    // to be as fast as the best known place meanwhile, but that figure is a helper's time per job at
-    // load 1, far below what a full helper or this machine busy preprocessing really take: jobs then
-    // waited for this machine, or crowded it, while helpers had free slots).
-    const atLoad = (load: number): number | undefined => {
-      const e = estimateAt(p.id, load);
-      return e === undefined ? undefined : e * scale;
-    };
-    // This machine also runs the preprocessing of the jobs in flight to helpers.
-    const extra = p.local ? (state.localLoadExtra ?? 0) : 0;
-    // A local compile also slows that preprocessing by about its own time alone: every job in flight
-    // to a helper is delayed. Counted as a cost, so a weak client keeps feeding its helpers. The same
-    // when this machine's CPU is saturated (state.localSaturated) by the preprocessing that happens
-    // before placement (the agent's flow) and the helpers keep up with the build's pace: then the
-    // preprocessing is what limits the build, and the compile's CPU comes out of it. Scaled by the
-    // share of the time the helpers had a free slot: with a helper slower than this machine they are
-    // full nearly all the time, the build waits on them, and a job done here is a gain. (The pace alone
-    // would not do: fewer local compiles slow the pace down to what the helpers do, and they would
-    // then seem to keep up; full helpers make jobs go here again.) Not scaled when the helpers' own
-    // times say they could take 1.5 times the pace (helpersFarAhead): their slots then look full only
-    // because this saturated machine is slow to send and read. When the helpers fall behind (a fast
-    // client), nothing is charged either. An unsaturated machine pays nothing: CPU to spare.
-    const feeding = p.local && helpersKeepUp ? 1 - (farAhead ? 0 : (state.helpersFullShare ?? 0)) : 0;
-    const harm = p.local ? Math.max(extra, feeding) * (atLoad(1) ?? 0) : 0;
-    if (freeSlot !== undefined && ahead === 0) {
-      const e = atLoad(p.taken.size + 1 + extra);
-      if (e !== undefined) out.push({ id: p.id, local: p.local, order, freeSlot, finish: now + e + harm, probe: false });
-      return;
-    }
-    // Full (or others queue for it): the slots free as running jobs end, then each queued job ahead
-    // takes one for a full-load job time.
-    const full = atLoad(p.limit + extra);
-    if (full === undefined) return;
-    const frees = (runningAt.get(p.id) ?? []).map((end) => Math.max(now, end));
-    while (frees.length < p.limit) frees.push(frees.length < p.taken.size ? now + full : now);
+  const cppMs = state.model?.clientMs?.(now) ?? 0;
+  const bestRemote = Math.min(...places.filter((p) => !p.local).map((p) => estimateAt(choice, p.id, 1) ?? Infinity));
+  const helpersKeepUp =
+    state.localSaturated === true && helpersKeepPace(places, (id, load) => estimateAt(choice, id, load), state.arrivalMs);
+  return {
+    helperProbing,
+    helperBeatsCpp: cppMs > 0 && bestRemote < 2 * cppMs,
+    helpersKeepUp,
+    helpersFarAhead: helpersKeepUp && helpersFarAhead(places, state.helperMs, state.arrivalMs),
+  };
+}
+
+/** One place as a candidate: a probe, or its expected finish; undefined when that cannot be told. */
+function candidateAt(choice: Choice, farm: FarmFacts, running: Running, p: Place, order: number): Candidate | undefined {
+  const { state, now } = choice;
+  const freeSlot = lowestFreeSlot(p.taken, p.limit);
+  const ahead = state.queuedFor?.[p.id] ?? 0;
+  const startsNow = freeSlot !== undefined && ahead === 0;
+  if (startsNow && needsProbe(choice, farm, running, p)) {
+    return { id: p.id, local: p.local, order, freeSlot, finish: now, probe: true };
+  }
+  // Time per job at this place under a load. Unknown means not measured: a host waits for its first
+  // result, this machine for its probe's. No figure stands in meanwhile: the only one at hand, a
+  // helper's time at load 1, is far below what a full helper or this busy machine take, and jobs then
+  // waited for this machine, or crowded it, while helpers had slots free.
+  const scale = p.local ? 1 : choice.options.remoteMargin;
+  const jobMs = (load: number): number | undefined => {
+    const e = estimateAt(choice, p.id, load);
+    return e === undefined ? undefined : e * scale;
+  };
+  // This machine also runs the preprocessing of the jobs in flight to helpers.
+  const extra = p.local ? (state.localLoadExtra ?? 0) : 0;
+  const harm = p.local ? localCompileHarm(state, farm, jobMs(1)) : 0;
+  if (startsNow) {
+    const e = jobMs(p.taken.size + 1 + extra);
+    return e === undefined ? undefined : { id: p.id, local: p.local, order, freeSlot, finish: now + e + harm, probe: false };
+  }
+  const full = jobMs(p.limit + extra);
+  if (full === undefined) return undefined;
+  const finish = slotFreeAt(p, running.endsAt.get(p.id) ?? [], ahead, full, now) + full + harm;
+  return { id: p.id, local: p.local, order, freeSlot: undefined, finish, probe: false };
+}
+
+/**
+ * Whether the place gets a probing job (when it has a slot free and nobody queues for it). A helper
+ * never measured is filled like distcc would until its first result; this machine, and a place not
+ * measured lately (`reprobeAfterMs`) or on too few jobs (`minSamples`), get one job when idle.
+ */
+function needsProbe(choice: Choice, farm: FarmFacts, running: Running, p: Place): boolean {
+  const { state, job, now, options } = choice;
+  const model = state.model;
+  const idle = !running.busy.has(p.id) && p.taken.size === 0;
+  const last = model?.lastObservedAt?.(p.id);
+  const alone = estimateAt(choice, p.id, 1);
+  const stale =
+    alone !== undefined &&
+    ((last !== undefined && now - last > options.reprobeAfterMs) || (model?.weight?.(p.id, now) ?? Infinity) < options.minSamples);
+  // This machine is not probed while the preprocessing of jobs in flight already keeps it busy, nor
+  // when a helper does a whole job in less than twice that preprocessing: a local compile would then
+  // slow every job in flight.
+  const localBusy = p.local && ((state.localLoadExtra ?? 0) >= LOCAL_PROBE_MAX_EXTRA_LOAD || farm.helperBeatsCpp);
+  // A helper measured only on jobs far smaller than this one cannot say how long this one takes
+  // there (an extrapolation from one tiny file says minutes): it is probed with it, like a new helper.
+  const unpredictable = !p.local && alone !== undefined && model?.covers?.(p.id, job.inputBytes, now) === false;
+  // A saturated CPU here is not re-probed: the probe's compile would come out of the preprocessing.
+  const reprobe = stale && idle && !localBusy && !(p.local && state.localSaturated === true);
+  return alone === undefined || unpredictable ? (p.local ? idle && !localBusy : true) : reprobe;
+}
+
+/**
+ * What a compile here costs the rest of the build, in ms added to its finish: it slows the
+ * preprocessing of the jobs in flight to helpers by about its own time alone (`aloneMs`).
+ *
+ * - While this machine preprocesses remote jobs (`localLoadExtra`), that share is charged.
+ * - When its CPU is saturated and the helpers keep the build's pace, the preprocessing is what limits
+ *   the build, so the whole time is charged, scaled by the share of the time some helper slot was
+ *   free: helpers slower than this machine are full nearly all the time, the build waits on them, and
+ *   a job done here is a gain. (The pace alone cannot tell: fewer local compiles slow the pace to
+ *   what the helpers do, and they would then seem to keep up.)
+ * - Not scaled when the helpers' own times say they are far ahead: their slots then look full only
+ *   because this saturated machine is slow to send and read.
+ * - Helpers that fall behind (a fast client), or an unsaturated CPU: nothing.
+ */
+function localCompileHarm(state: SchedulerState, farm: FarmFacts, aloneMs: number | undefined): number {
+  const extra = state.localLoadExtra ?? 0;
+  const feeding = farm.helpersKeepUp ? 1 - (farm.helpersFarAhead ? 0 : (state.helpersFullShare ?? 0)) : 0;
+  return Math.max(extra, feeding) * (aloneMs ?? 0);
+}
+
+/**
+ * When a full place (or one others queue for) has a slot for this job: its slots free as running jobs
+ * end (a job without an estimate takes `fullMs` from now), then each of the `ahead` queued jobs takes
+ * the first free slot for `fullMs`.
+ */
+function slotFreeAt(p: Place, runningEnds: readonly number[], ahead: number, fullMs: number, now: number): number {
+  const frees = runningEnds.map((end) => Math.max(now, end));
+  while (frees.length < p.limit) frees.push(frees.length < p.taken.size ? now + fullMs : now);
+  frees.sort((a, b) => a - b);
+  for (let k = 0; k < ahead; k++) {
+    frees[0] = frees[0]! + fullMs;
     frees.sort((a, b) => a - b);
-    for (let k = 0; k < ahead; k++) {
-      frees[0] = frees[0]! + full;
-      frees.sort((a, b) => a - b);
-    }
-    out.push({ id: p.id, local: p.local, order, freeSlot: undefined, finish: frees[0]! + full + harm, probe: false });
-  });
-  return { candidates: out, usableHelpers: places.some((p) => !p.local), helperProbing };
+  }
+  return frees[0]!;
 }
 
 /**
