@@ -2,6 +2,7 @@
  * The resident agent's entry (`node dist/agent-main.js`). Started detached by the first launcher
  * that finds no agent; leaves after DISTCC_AGENT_IDLE_TIMEOUT seconds without jobs (300).
  */
+import { EXIT_DISTCC_FAILED } from "@x/distcc-protocol";
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { agentPaths } from "./agent-paths.js";
@@ -61,7 +62,7 @@ if (process.argv[1] && /agent-main\.js$/.test(process.argv[1])) {
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`distcc-client agent: ${(err as Error).message}\n`);
-      process.exit(100);
+      process.exit(EXIT_DISTCC_FAILED);
     },
   );
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** distcc-client: client commands, and the Node launcher for compile jobs. */
+import { EXIT_DISTCC_FAILED } from "@x/distcc-protocol";
 import { agentControl, runCommand } from "./commands.js";
 import { classifyInvocation } from "./invocation.js";
 import { runNodeLauncher } from "./launcher/node-launcher.js";
@@ -40,5 +41,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`distcc-client: ${(err as Error).message}\n`);
-  process.exit(100);
+  process.exit(EXIT_DISTCC_FAILED);
 });

@@ -1,3 +1,4 @@
+import { EXIT_BAD_ARGUMENTS } from "@x/distcc-protocol";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { findHostList, parseHostList, totalJobs } from "@x/distcc-hosts";
@@ -84,7 +85,7 @@ export async function runCommand(
       return scanIncludes(args, env, opts.cwd);
     case "links": {
       const dir = args[0];
-      if (!dir) return { stdout: "", stderr: "distcc-client: usage: distcc-client links DIR\n", code: 101 };
+      if (!dir) return { stdout: "", stderr: "distcc-client: usage: distcc-client links DIR\n", code: EXIT_BAD_ARGUMENTS };
       const r = makeCompilerLinks(dir, env);
       const lines = [
         `${r.launcherPath}: ${r.launcher === "native" ? `native launcher (built with ${r.builtWith})` : "Node launcher"}`,
@@ -113,7 +114,7 @@ export async function runCommand(
     case "summary":
       return buildSummary(env);
     case "agent":
-      return { stdout: "", stderr: "distcc-client: 'agent' runs from the command line only\n", code: 101 };
+      return { stdout: "", stderr: "distcc-client: 'agent' runs from the command line only\n", code: EXIT_BAD_ARGUMENTS };
   }
 }
 

@@ -11,6 +11,8 @@
  * Why the launcher runs the preprocessor: forking a small C process costs a fraction of what
  * spawning from the agent's (large) Node process costs, and that is client CPU on every job.
  */
+import { DistccError } from "@x/distcc-errors";
+import type { ClientErrorCode } from "./errors.js";
 
 const LAUNCH_TAG = "DCL1";
 /** A launch request carries argv and the environment: 8 MB is far beyond any real command line. */
@@ -32,8 +34,10 @@ export interface RunLocally {
   setEnv: Record<string, string>;
 }
 
-export class LaunchProtocolError extends Error {
-  readonly code = "DISTCC_ERR_LAUNCH_PROTOCOL";
+export class LaunchProtocolError extends DistccError<ClientErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_CLIENT_ERR_LAUNCH_PROTOCOL", message, options);
+  }
 }
 
 function nulJoin(parts: string[]): Buffer {

@@ -1,3 +1,5 @@
+import { DistccError } from "@x/distcc-errors";
+import type { ClientErrorCode } from "./errors.js";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,8 +16,10 @@ export function packageFiles(): { cliScript: string; agentScript: string; launch
   };
 }
 
-class NativeBuildError extends Error {
-  readonly code = "DISTCC_ERR_NATIVE_BUILD";
+class NativeBuildError extends DistccError<ClientErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_CLIENT_ERR_NATIVE_BUILD", message, options);
+  }
 }
 
 function cString(text: string): string {

@@ -31,7 +31,7 @@ describe("private directories of the agent", () => {
       }
     })();
     expect(err).toBeInstanceOf(UnsafeAgentPathError);
-    expect((err as UnsafeAgentPathError).code).toBe("DISTCC_ERR_UNSAFE_AGENT_PATH");
+    expect((err as UnsafeAgentPathError).code).toBe("DISTCC_CLIENT_ERR_UNSAFE_AGENT_PATH");
     expect((err as Error).message).toContain(`${dir} belongs to uid ${me}`);
     expect((err as Error).message).toContain(`not to you (uid ${other})`);
     expect(lstatSync(dir).mode & 0o777).toBe(0o700);

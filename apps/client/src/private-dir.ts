@@ -4,17 +4,18 @@
  * every launcher's environment and could tell it to run anything (issue 14, class 3). Must agree with
  * the checks in native/launcher.c.
  */
+import { DistccError } from "@x/distcc-errors";
+import type { ClientErrorCode } from "./errors.js";
 import { lstatSync, mkdirSync, readFileSync, type Stats } from "node:fs";
 import { isLookupMiss } from "./errno.js";
 
-export class UnsafeAgentPathError extends Error {
-  readonly code = "DISTCC_ERR_UNSAFE_AGENT_PATH";
+export class UnsafeAgentPathError extends DistccError<ClientErrorCode> {
   constructor(
     readonly path: string,
     /** What is wrong, naming the path and its owner. */
     readonly reason: string,
   ) {
-    super(reason);
+    super("DISTCC_CLIENT_ERR_UNSAFE_AGENT_PATH", reason);
   }
 }
 

@@ -1,8 +1,9 @@
+import { DistccServerError } from "./errors.js";
 import { realpathSync } from "node:fs";
 import { basename } from "node:path";
 import type { CompileRequest, RequestExtension } from "@x/distcc-protocol";
 import { decideServerArgv, describeLocalReason, fileOpeningDirective, scanArgs, type ScanResult, type ServerArgvDecision } from "@x/distcc-toolchain";
-import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "./exit-codes.js";
+import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "@x/distcc-protocol";
 import type { JobContext } from "./job-context.js";
 import type { ArgvVerdict } from "./request-reader.js";
 import { chooseJobCompiler } from "./resolve-compiler.js";
@@ -10,7 +11,7 @@ import { isErrno } from "./errno.js";
 
 const noResponseFiles = (): string => {
   // The server never reads files named by a client (`@file` never travels on the wire, spec 9.1).
-  throw new Error("@file is not expanded on the server");
+  throw new DistccServerError("DISTCC_SERVER_ERR_INTERNAL", "@file is not expanded on the server");
 };
 
 /** How the server scans a client's argv (no response files, no environment). */

@@ -19,7 +19,7 @@ import { defaultSettings, type Settings } from "./settings.js";
 import { packageVersion, versionText } from "./version.js";
 import { AllowList } from "./allow-list.js";
 import { showPeer } from "./client-address.js";
-import { EXIT_BAD_ARGUMENTS, EXIT_BIND_FAILED, EXIT_DISTCC_FAILED, EXIT_SETUID_FAILED, EXIT_SUCCESS } from "./exit-codes.js";
+import { EXIT_BAD_ARGUMENTS, EXIT_BIND_FAILED, EXIT_DISTCC_FAILED, EXIT_SETUID_FAILED, EXIT_SUCCESS } from "@x/distcc-protocol";
 import { armLifetime } from "./lifetime.js";
 import { isErrno } from "./errno.js";
 import { registerZeroconf, type ZeroconfRegistration } from "./zeroconf-service.js";

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { EXIT_DISTCC_FAILED, EXIT_SUCCESS } from "./exit-codes.js";
+import { EXIT_DISTCC_FAILED, EXIT_SUCCESS } from "@x/distcc-protocol";
 
 /** Set in the detached copy so it does not detach again. */
 export const DETACHED_ENV = "DISTCC_SERVER_DETACHED";

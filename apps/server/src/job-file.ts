@@ -2,15 +2,18 @@
 // sandboxed compiler can be made to run the client's code): whatever it leaves may be a symlink to
 // a file only the server can read, or a FIFO whose open would block the whole server. So a job file
 // is opened without following a link and without blocking, and read only if it is a regular file.
+import { DistccError } from "@x/distcc-errors";
+import type { ServerErrorCode } from "./errors.js";
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 
 const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** A job file that is not a regular file (a symlink, a FIFO, a device, a directory). */
-export class UnsafeJobFileError extends Error {
-  override readonly name = "UnsafeJobFileError";
-  readonly code = "DISTCC_SERVER_ERR_JOB_FILE";
+export class UnsafeJobFileError extends DistccError<ServerErrorCode> {
+  constructor(message: string) {
+    super("DISTCC_SERVER_ERR_JOB_FILE", message);
+  }
 }
 
 function notRegular(path: string, what: string): UnsafeJobFileError {

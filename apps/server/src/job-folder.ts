@@ -1,3 +1,4 @@
+import { JobFolderError } from "./errors.js";
 import { accessSync, closeSync, constants, lstatSync, mkdtempSync, readdirSync, readSync, rmdirSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -161,7 +162,7 @@ export class JobFolders {
   /** Fails with a clear message unless job folders can be made here (checked at start-up). */
   async check(): Promise<void> {
     const probe = await this.create().catch((err: Error) => {
-      throw new Error(`cannot create job folders in ${this.dir}: ${err.message} (see --temp-dir)`);
+      throw new JobFolderError(`cannot create job folders in ${this.dir}: ${err.message} (see --temp-dir)`, { cause: err });
     });
     await probe.remove();
   }

@@ -1,3 +1,4 @@
+import { DistccServerError } from "./errors.js";
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { CompileRequest } from "@x/distcc-protocol";
@@ -59,10 +60,10 @@ export async function prepareJob(
   scan: ScanResult = scanClientArgs(request.argv),
   treeBounds: TreeBounds = DEFAULT_TREE_BOUNDS,
 ): Promise<Prepared> {
-  if (!scan.distributable) throw new Error("argv changed between checks"); // cannot happen: same argv
+  if (!scan.distributable) throw new DistccServerError("DISTCC_SERVER_ERR_INTERNAL", "argv changed between checks"); // cannot happen: same argv
   // What runs is the policy's command (the words it allowed, its own -o), never the received argv.
   const decision = decideJobArgv(scan.argv, request.version, request.cwd, executable);
-  if (!decision.ok) throw new Error("argv changed between checks"); // cannot happen: checkArgv decided the same
+  if (!decision.ok) throw new DistccServerError("DISTCC_SERVER_ERR_INTERNAL", "argv changed between checks"); // cannot happen: checkArgv decided the same
   const output = join(folder.path, "output.o");
   const front = serverFlags(executable, request.argv, flags, addPipe);
   if (request.version !== 3) {

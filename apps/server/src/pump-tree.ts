@@ -1,3 +1,5 @@
+import { DistccError } from "@x/distcc-errors";
+import type { ServerErrorCode } from "./errors.js";
 import { lstat, mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -7,11 +9,9 @@ export type TreeEntry =
   | { kind: "link"; name: string; target: string };
 
 /** A NAME or CDIR that would leave the job's root, or a tree that cannot be built. */
-export class PumpTreeError extends Error {
-  readonly code = "DISTCC_SERVER_ERR_PUMP_TREE";
+export class PumpTreeError extends DistccError<ServerErrorCode> {
   constructor(message: string) {
-    super(message);
-    this.name = "PumpTreeError";
+    super("DISTCC_SERVER_ERR_PUMP_TREE", message);
   }
 }
 

@@ -1,3 +1,4 @@
+import { EXIT_BUSY, EXIT_DISTCC_FAILED, EXIT_IO_ERROR, EXIT_PROTOCOL_ERROR, EXIT_TRUNCATED } from "@x/distcc-protocol";
 import type { Duplex } from "node:stream";
 import {
   capabilitiesQuerySchema,
@@ -109,12 +110,12 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
     const armIdle = (): void => {
       // One timer per request, restarted by each chunk (refresh: no new timer per chunk).
       if (idle) idle.refresh();
-      else idle = setTimeout(() => drop("OTHER", `client sent nothing for ${opts.idleTimeoutMs} ms`, 107), opts.idleTimeoutMs);
+      else idle = setTimeout(() => drop("OTHER", `client sent nothing for ${opts.idleTimeoutMs} ms`, EXIT_IO_ERROR), opts.idleTimeoutMs);
     };
-    const total = setTimeout(() => drop("OTHER", `request not complete after ${opts.totalTimeoutMs} ms`, 107), opts.totalTimeoutMs);
+    const total = setTimeout(() => drop("OTHER", `request not complete after ${opts.totalTimeoutMs} ms`, EXIT_IO_ERROR), opts.totalTimeoutMs);
     let header: NodeJS.Timeout | undefined =
       opts.headerTimeoutMs !== undefined
-        ? setTimeout(() => drop("OTHER", `client sent no complete command line within ${opts.headerTimeoutMs} ms`, 107), opts.headerTimeoutMs)
+        ? setTimeout(() => drop("OTHER", `client sent no complete command line within ${opts.headerTimeoutMs} ms`, EXIT_IO_ERROR), opts.headerTimeoutMs)
         : undefined;
 
     /** Reads the extension packet, if any; returns the bytes for the request decoder. */
@@ -146,7 +147,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       if (!min || rate) return;
       rate = setInterval(() => {
         if (bodyBytes < min.bytes) {
-          drop("OTHER", `client sent ${bodyBytes} bytes in ${min.windowMs} ms while sending its request, under the minimum rate of ${min.bytes} bytes per ${min.windowMs} ms (--min-request-rate)`, 107);
+          drop("OTHER", `client sent ${bodyBytes} bytes in ${min.windowMs} ms while sending its request, under the minimum rate of ${min.bytes} bytes per ${min.windowMs} ms (--min-request-rate)`, EXIT_IO_ERROR);
         }
         bodyBytes = 0;
       }, min.windowMs);
@@ -162,7 +163,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         watchRate();
       }
       if (!opts.budget.take(chunk.length)) {
-        drop("REJ_OVERLOAD", opts.budget.refusal, 114);
+        drop("REJ_OVERLOAD", opts.budget.refusal, EXIT_BUSY);
         return;
       }
       if (!decoder) {
@@ -171,7 +172,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
           rest = readPrefix(chunk);
         } catch (err) {
           const e = err as DistccExtensionError;
-          drop("REJ_BAD_REQ", `bad extension packet: ${e.code}: ${e.message}`, 109);
+          drop("REJ_BAD_REQ", `bad extension packet: ${e.code}: ${e.message}`, EXIT_PROTOCOL_ERROR);
           return;
         }
         if (rest === undefined) return;
@@ -185,14 +186,14 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       } catch (err) {
         const e = err as DistccProtocolError;
         const bad = e.code === "DISTCC_ERR_BAD_TOKEN" || e.code === "DISTCC_ERR_BAD_HEX" || e.code === "DISTCC_ERR_BAD_VERSION";
-        drop(bad ? "REJ_BAD_REQ" : "OTHER", `${e.code ?? "error"}: ${e.message}`, 109);
+        drop(bad ? "REJ_BAD_REQ" : "OTHER", `${e.code ?? "error"}: ${e.message}`, EXIT_PROTOCOL_ERROR);
         return;
       }
       for (const event of events) {
         if (event.type === "version") {
           version = event.version;
         } else if ((event.type === "source" || event.type === "file") && !opts.budget.take((event.type === "source" ? event.data : event.content).length)) {
-          drop("REJ_OVERLOAD", opts.budget.refusal, 114);
+          drop("REJ_OVERLOAD", opts.budget.refusal, EXIT_BUSY);
           return;
         } else if (event.type === "cwd") {
           cwd = event.cwd;
@@ -204,7 +205,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
           commandLineDone = true;
           verdict = opts.checkArgv(event.argv, version ?? 1, cwd, ext);
           if (verdict.kind === "drop") {
-            drop(verdict.result, verdict.reason, 100);
+            drop(verdict.result, verdict.reason, EXIT_DISTCC_FAILED);
             return;
           }
         } else if (event.type === "end") {
@@ -215,18 +216,23 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
     };
     const onEnd = (): void => {
       if (settled) return;
+      const incomplete = (where: string): void =>
+        drop("OTHER", `client closed the connection before the request was complete (${where})`, EXIT_TRUNCATED);
+      if (!decoder) {
+        incomplete("in the extension packet");
+        return;
+      }
       try {
-        if (!decoder) throw new Error("in the extension packet");
         decoder.finish();
       } catch (err) {
-        drop("OTHER", `client closed the connection before the request was complete (${(err as Error).message})`, 108);
+        incomplete((err as Error).message);
       }
     };
-    const onError = (err: Error): void => drop("OTHER", `connection error while reading: ${err.message}`, 107);
-    const onClose = (): void => drop("OTHER", "connection closed while reading the request", 107);
+    const onError = (err: Error): void => drop("OTHER", `connection error while reading: ${err.message}`, EXIT_IO_ERROR);
+    const onClose = (): void => drop("OTHER", "connection closed while reading the request", EXIT_IO_ERROR);
 
     // Until it is complete, this request may be dropped to make room for one that is arriving.
-    opts.budget.evictable((reason) => drop("REJ_OVERLOAD", reason, 114));
+    opts.budget.evictable((reason) => drop("REJ_OVERLOAD", reason, EXIT_BUSY));
     conn.on("data", onData);
     conn.on("end", onEnd);
     conn.on("error", onError);

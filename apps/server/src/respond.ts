@@ -1,3 +1,4 @@
+import { DistccConnectionError } from "@x/distcc-protocol";
 import type { Duplex } from "node:stream";
 import { encodeResponse, type CompileResponse, type Compression } from "@x/distcc-protocol";
 
@@ -24,7 +25,7 @@ export async function writeResponse(conn: Duplex, response: CompileResponse, end
   let bytes = 0;
   for (const chunk of chunks) {
     bytes += chunk.length;
-    if (conn.destroyed) throw new Error("connection closed before the response was sent");
+    if (conn.destroyed) throw new DistccConnectionError("DISTCC_ERR_CLOSED", "connection closed before the response was sent");
     if (!conn.write(chunk)) {
       await drained(conn, watch?.stallMs);
       watch?.onProgress?.();
@@ -45,8 +46,8 @@ function drained(conn: Duplex, stallMs: number | undefined): Promise<void> {
       else resolve();
     };
     const onDrain = (): void => done();
-    const onClose = (): void => done(new Error("connection closed while sending the response"));
-    const timer = stallMs ? setTimeout(() => done(new Error(`the client read nothing of its answer for ${stallMs} ms`)), stallMs) : undefined;
+    const onClose = (): void => done(new DistccConnectionError("DISTCC_ERR_CLOSED", "connection closed while sending the response"));
+    const timer = stallMs ? setTimeout(() => done(new DistccConnectionError("DISTCC_ERR_TIMEOUT", `the client read nothing of its answer for ${stallMs} ms`)), stallMs) : undefined;
     conn.once("drain", onDrain);
     conn.once("close", onClose);
   });
@@ -95,7 +96,7 @@ export function endStream(conn: Duplex, stallMs?: number): Promise<void> {
       resolve();
       return;
     }
-    const timer = stallMs ? setTimeout(() => reject(new Error(`the client read nothing of its answer for ${stallMs} ms`)), stallMs) : undefined;
+    const timer = stallMs ? setTimeout(() => reject(new DistccConnectionError("DISTCC_ERR_TIMEOUT", `the client read nothing of its answer for ${stallMs} ms`)), stallMs) : undefined;
     conn.end(() => {
       clearTimeout(timer);
       resolve();

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { constants } from "node:os";
 import { isErrno } from "./errno.js";
 import { openJobFileSync } from "./job-file.js";
-import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "./exit-codes.js";
+import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_TIMEOUT } from "@x/distcc-protocol";
 import type { StopSignal } from "./job-stop.js";
 import { inlineLauncher, type Launcher, type ProcessLimits } from "./launcher.js";
 import type { BwrapSandbox } from "./sandbox.js";

@@ -1,3 +1,5 @@
+import { DistccError } from "@x/distcc-errors";
+import type { ServerErrorCode } from "./errors.js";
 import { execFile } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -10,11 +12,9 @@ export type SandboxMode = (typeof SANDBOX_MODES)[number];
 export type SandboxState = "bwrap" | "none" | "unavailable";
 
 /** --sandbox bwrap was asked for and bubblewrap does not work here. */
-export class SandboxUnavailableError extends Error {
-  readonly code = "DISTCC_SERVER_ERR_SANDBOX";
+export class SandboxUnavailableError extends DistccError<ServerErrorCode> {
   constructor(message: string) {
-    super(message);
-    this.name = "SandboxUnavailableError";
+    super("DISTCC_SERVER_ERR_SANDBOX", message);
   }
 }
 

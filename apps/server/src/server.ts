@@ -1,4 +1,5 @@
 import type { HeaderStore } from "./header-store.js";
+import { EXIT_ACCESS_DENIED, EXIT_BUSY, EXIT_DISTCC_FAILED } from "@x/distcc-protocol";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import type { Duplex } from "node:stream";
@@ -333,7 +334,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     open.add(stream);
     const job = serveJob(stream, client, ctx, hooks).then(report, (err: unknown) =>
       // serveJob does not throw; if it ever does, the server must survive it.
-      report({ result: "OTHER", reason: `internal error: ${(err as Error).message}`, client, status: 0, ret: 100, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 }),
+      report({ result: "OTHER", reason: `internal error: ${(err as Error).message}`, client, status: 0, ret: EXIT_DISTCC_FAILED, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 }),
     );
     running.add(job);
     void job.finally(() => {
@@ -402,7 +403,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   };
   const refuse = (socket: Socket, client: string, reason: string): void => {
     socket.resetAndDestroy();
-    report({ result: "REJ_OVERLOAD", reason, client, status: 0, ret: 114, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
+    report({ result: "REJ_OVERLOAD", reason, client, status: 0, ret: EXIT_BUSY, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
   };
 
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
@@ -411,7 +412,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
     if (!allow.allows(socket.remoteAddress)) {
       logger.log("warning", "check_client", `refused connection from ${client}: not in the --allow list`);
       socket.resetAndDestroy();
-      report({ result: "OTHER", reason: "access denied: address not in --allow list", client, status: 0, ret: 113, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
+      report({ result: "OTHER", reason: "access denied: address not in --allow list", client, status: 0, ret: EXIT_ACCESS_DENIED, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
       return;
     }
     const address = clientAddress(client);

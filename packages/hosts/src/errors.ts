@@ -1,4 +1,9 @@
+/** The code of every error this package throws. */
+export type HostsErrorCode = "DISTCC_ERR_HOSTSPEC";
+
 /** Why a hosts list was refused; distcc 3.4 refuses the whole list on the first one (exit 106). */
+import { DistccError } from "@x/distcc-errors";
+
 export type HostSpecProblem =
   | "bad-limit"
   | "bad-port"
@@ -29,8 +34,7 @@ function shown(entry: string): string {
  * expected and a valid example, e.g.
  * `bad port in 'helper:abc' at column 8: expected a number 1-65535, e.g. helper:3632`.
  */
-export class HostSpecError extends Error {
-  readonly code = "DISTCC_ERR_HOSTSPEC" as const;
+export class HostSpecError extends DistccError<HostsErrorCode> {
   readonly problem: HostSpecProblem;
   readonly entry: string;
   /** 1-based position within the whole text. */
@@ -47,9 +51,9 @@ export class HostSpecError extends Error {
       details.line > 1 ? `line ${details.line} column ${details.lineColumn}` : `column ${details.column}`;
     const prefix = details.source ? `${details.source}: ` : "";
     super(
+      "DISTCC_ERR_HOSTSPEC",
       `${prefix}${what} in '${shown(details.entry)}' at ${where}: expected ${details.expected}, e.g. ${shown(details.example)}`,
     );
-    this.name = "HostSpecError";
     this.problem = details.problem;
     this.entry = details.entry;
     this.column = details.column;

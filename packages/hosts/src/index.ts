@@ -18,7 +18,7 @@ export {
   DEFAULT_PORT,
   DEFAULT_REMOTE_LIMIT,
 } from "./types.js";
-export { HostSpecError, type HostSpecProblem } from "./errors.js";
+export { HostSpecError, type HostSpecProblem, type HostsErrorCode } from "./errors.js";
 export { parseHostList } from "./parse.js";
 export { formatHostEntry, formatHostList } from "./format.js";
 export { totalJobs } from "./jobs.js";

@@ -3,6 +3,8 @@
 // branch of every conditional, so the answer is a superset of what cpp reads. Per-file directive
 // scans are kept across compiles and checked against the file's inode, size and mtime, so a header
 // regenerated during a build is read again.
+import { DistccError } from "@x/distcc-errors";
+import type { IncludesErrorCode } from "./errors.js";
 import { readFileSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { resolveComputed, TooManyAlternatives, type MacroTable } from "./computed.js";
@@ -48,9 +50,10 @@ export interface IncludeClosure {
 
 export type AnalysisResult = { ok: true; closure: IncludeClosure } | { ok: false; reason: string };
 
-export class IncludeAnalysisError extends Error {
-  override readonly name = "IncludeAnalysisError";
-  readonly code = "INCLUDES_ERR_ANALYSIS";
+export class IncludeAnalysisError extends DistccError<IncludesErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_INCLUDES_ERR_ANALYSIS", message, options);
+  }
 }
 
 interface CachedScan {

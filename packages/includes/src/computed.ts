@@ -2,6 +2,8 @@
 // cpp would, but without evaluating conditionals, so a macro may have several definitions (one per
 // branch). Like distcc's include server, every combination of the definitions seen is tried and
 // each one that yields a header name is a candidate; past a bound, the analysis gives up.
+import { DistccError } from "@x/distcc-errors";
+import type { IncludesErrorCode } from "./errors.js";
 import type { IncludeOperand, MacroDefinition } from "./directives.js";
 
 interface Token {
@@ -15,9 +17,10 @@ interface Token {
 const MAX_ALTERNATIVES = 256;
 const MAX_DEPTH = 64;
 
-export class TooManyAlternatives extends Error {
-  override readonly name = "TooManyAlternatives";
-  readonly code = "INCLUDES_ERR_COMPUTED";
+export class TooManyAlternatives extends DistccError<IncludesErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_INCLUDES_ERR_COMPUTED", message, options);
+  }
 }
 
 function tokenize(text: string): Token[] {

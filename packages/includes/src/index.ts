@@ -4,3 +4,4 @@ export { SearchChainCache, SearchChainError, parseSearchChain, type SearchChain 
 export { scanDirectives, type FileDirectives, type IncludeDirective, type IncludeKind, type IncludeOperand, type MacroDefinition } from "./directives.js";
 export { readIncludeOptions, environmentBlocker, SEARCH_ENVIRONMENT, type IncludeOptions } from "./options.js";
 export { resolveComputed, TooManyAlternatives } from "./computed.js";
+export type { IncludesErrorCode } from "./errors.js";

@@ -3,6 +3,8 @@
 // (sent as links), the directories that a `..` climbs out of (they must exist there), and the file
 // reached. cpp never normalises a name (`dir/../x.h` goes through `dir`, symlink or not), so neither
 // does this.
+import { DistccError } from "@x/distcc-errors";
+import type { IncludesErrorCode } from "./errors.js";
 import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent, type Stats } from "node:fs";
 
 export interface PhysicalPath {
@@ -14,9 +16,10 @@ export interface PhysicalPath {
   climbed: Set<string>;
 }
 
-class PathLoopError extends Error {
-  override readonly name = "PathLoopError";
-  readonly code = "INCLUDES_ERR_PATH_LOOP";
+class PathLoopError extends DistccError<IncludesErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_INCLUDES_ERR_PATH_LOOP", message, options);
+  }
 }
 
 const MAX_LINKS = 40; // as the kernel's ELOOP bound

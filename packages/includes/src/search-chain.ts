@@ -3,6 +3,8 @@
 // -isystem, its own, -idirafter) after applying its ordering, duplicate, sysroot and prefix rules.
 // Asking is exact where re-implementing those rules would drift; it costs one cpp start per
 // distinct option set, and the answer is kept.
+import { DistccError } from "@x/distcc-errors";
+import type { IncludesErrorCode } from "./errors.js";
 import { execFile } from "node:child_process";
 import { statSync } from "node:fs";
 import { isTargetOption } from "./options.js";
@@ -18,9 +20,10 @@ export interface SearchChain {
   missing: string[];
 }
 
-export class SearchChainError extends Error {
-  override readonly name = "SearchChainError";
-  readonly code = "INCLUDES_ERR_SEARCH_CHAIN";
+export class SearchChainError extends DistccError<IncludesErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_INCLUDES_ERR_SEARCH_CHAIN", message, options);
+  }
 }
 
 /** Reads the directory lists of a `-E -v` run's stderr. */

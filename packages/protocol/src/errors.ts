@@ -1,4 +1,6 @@
 /** Stable codes of every error this package throws. */
+import { DistccError } from "@x/distcc-errors";
+
 export type DistccErrorCode =
   | "DISTCC_ERR_BAD_TOKEN"
   | "DISTCC_ERR_BAD_HEX"
@@ -15,14 +17,7 @@ export type DistccErrorCode =
  * Anything wrong with the bytes themselves: a derailed token, bad hex, a length over a limit,
  * a corrupt compressed body, a truncated stream. Decoders throw nothing else.
  */
-export class DistccProtocolError extends Error {
-  override readonly name = "DistccProtocolError";
-  readonly code: DistccErrorCode;
-  constructor(code: DistccErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export class DistccProtocolError extends DistccError<DistccErrorCode> {}
 
 export type DistccConnectionErrorCode =
   | "DISTCC_ERR_CONNECT"
@@ -36,11 +31,4 @@ export type DistccConnectionErrorCode =
  * without a single byte (distccd's way of refusing anything), the connection broke mid-message,
  * or the caller aborted.
  */
-export class DistccConnectionError extends Error {
-  override readonly name = "DistccConnectionError";
-  readonly code: DistccConnectionErrorCode;
-  constructor(code: DistccConnectionErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class DistccConnectionError extends DistccError<DistccConnectionErrorCode> {}

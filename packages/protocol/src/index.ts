@@ -21,6 +21,26 @@ export { lz4Compress, lz4Decompress } from "./lz4.js";
 export type { Lz4DecompressOptions } from "./lz4.js";
 export { exitedStatus, signaledStatus, parseWaitStatus, statusToExitCode } from "./status.js";
 export type { WaitStatus } from "./status.js";
+export {
+  EXIT_SUCCESS,
+  EXIT_DISTCC_FAILED,
+  EXIT_BAD_ARGUMENTS,
+  EXIT_BIND_FAILED,
+  EXIT_CONNECT_FAILED,
+  EXIT_OUT_OF_MEMORY,
+  EXIT_BAD_HOSTSPEC,
+  EXIT_IO_ERROR,
+  EXIT_TRUNCATED,
+  EXIT_PROTOCOL_ERROR,
+  EXIT_COMPILER_MISSING,
+  EXIT_RECURSION,
+  EXIT_SETUID_FAILED,
+  EXIT_ACCESS_DENIED,
+  EXIT_BUSY,
+  EXIT_NO_SUCH_FILE,
+  EXIT_NO_HOSTS,
+  EXIT_TIMEOUT,
+} from "./exit-codes.js";
 export { sendCompileRequest } from "./socket/send-compile-request.js";
 export type { SendCompileRequestOptions } from "./socket/send-compile-request.js";
 export { readCompileRequest } from "./socket/read-compile-request.js";

@@ -36,10 +36,10 @@ export class CpuPressure implements CpuPressureView {
     this.halfLifeMs = options.halfLifeMs ?? DEFAULT_PRESSURE_HALF_LIFE_MS;
     this.saturatedAt = options.saturatedAt ?? DEFAULT_SATURATED_STRETCH;
     if (!(this.halfLifeMs > 0)) {
-      throw new SchedulerError("SCHED_ERR_BAD_OPTION", `halfLifeMs must be > 0, got ${this.halfLifeMs}`);
+      throw new SchedulerError("DISTCC_SCHED_ERR_BAD_OPTION", `halfLifeMs must be > 0, got ${this.halfLifeMs}`);
     }
     if (!(this.saturatedAt > 1)) {
-      throw new SchedulerError("SCHED_ERR_BAD_OPTION", `saturatedAt must be > 1, got ${this.saturatedAt}`);
+      throw new SchedulerError("DISTCC_SCHED_ERR_BAD_OPTION", `saturatedAt must be > 1, got ${this.saturatedAt}`);
     }
   }
 

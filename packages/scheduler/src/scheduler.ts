@@ -203,7 +203,7 @@ export class Scheduler {
   /** Replaces the host list (a reload). Held slots stay valid; lowered limits drain. */
   setHosts(hosts: readonly HostEntry[], localSlots = this.#localSlots): void {
     if (!Number.isInteger(localSlots) || localSlots < 0) {
-      throw new SchedulerError("SCHED_ERR_BAD_LIMIT", `localSlots must be an integer >= 0, got ${localSlots}`);
+      throw new SchedulerError("DISTCC_SCHED_ERR_BAD_LIMIT", `localSlots must be an integer >= 0, got ${localSlots}`);
     }
     this.#hosts = hosts.map((h) => ({ ...h }));
     this.#localSlots = localSlots;
@@ -233,7 +233,7 @@ export class Scheduler {
   /** Reports how an attempt ended, frees its slot and places waiting jobs. */
   finish(leaseId: number, outcome: Outcome, now: number): Update {
     const lease = this.#leases.get(leaseId);
-    if (!lease) throw new SchedulerError("SCHED_ERR_UNKNOWN_LEASE", `no lease ${leaseId}`);
+    if (!lease) throw new SchedulerError("DISTCC_SCHED_ERR_UNKNOWN_LEASE", `no lease ${leaseId}`);
     const job = this.#jobs.get(lease.jobId)!;
     const concurrency = this.#load.mean(lease.id, lease.placeId, lease.startedAt, now);
     this.#release(lease, job, now);
@@ -285,7 +285,7 @@ export class Scheduler {
   /** The job's client went away (Ctrl-C): drops it from the queue and frees all its slots. */
   cancel(jobId: number, now: number): Update {
     const job = this.#jobs.get(jobId);
-    if (!job) throw new SchedulerError("SCHED_ERR_UNKNOWN_JOB", `no job ${jobId}`);
+    if (!job) throw new SchedulerError("DISTCC_SCHED_ERR_UNKNOWN_JOB", `no job ${jobId}`);
     const cancelled: Lease[] = [];
     for (const id of [...job.leases]) {
       const lease = this.#leases.get(id)!;

@@ -39,10 +39,10 @@ describe("SlotTable", () => {
       }
       return undefined;
     };
-    expect(code(() => t.release("a", 0))).toBe("SCHED_ERR_SLOT_NOT_HELD");
-    expect(code(() => t.acquire("nope"))).toBe("SCHED_ERR_UNKNOWN_PLACE");
-    expect(code(() => t.setLimit("a", -1))).toBe("SCHED_ERR_BAD_LIMIT");
-    expect(code(() => t.setLimit("a", 1.5))).toBe("SCHED_ERR_BAD_LIMIT");
+    expect(code(() => t.release("a", 0))).toBe("DISTCC_SCHED_ERR_SLOT_NOT_HELD");
+    expect(code(() => t.acquire("nope"))).toBe("DISTCC_SCHED_ERR_UNKNOWN_PLACE");
+    expect(code(() => t.setLimit("a", -1))).toBe("DISTCC_SCHED_ERR_BAD_LIMIT");
+    expect(code(() => t.setLimit("a", 1.5))).toBe("DISTCC_SCHED_ERR_BAD_LIMIT");
   });
 
   it("never exceeds a limit, whatever the sequence (fast-check)", () => {

@@ -16,7 +16,7 @@ export class SlotTable {
   /** Adds a place or changes its limit (a hosts list reload). */
   setLimit(id: string, limit: number): void {
     if (!Number.isInteger(limit) || limit < 0) {
-      throw new SchedulerError("SCHED_ERR_BAD_LIMIT", `slot limit of ${id} must be an integer >= 0, got ${limit}`);
+      throw new SchedulerError("DISTCC_SCHED_ERR_BAD_LIMIT", `slot limit of ${id} must be an integer >= 0, got ${limit}`);
     }
     this.#limits.set(id, limit);
     if (!this.#held.has(id)) this.#held.set(id, new Set());
@@ -69,7 +69,7 @@ export class SlotTable {
   release(id: string, slot: number): void {
     const held = this.#heldOf(id);
     if (!held.delete(slot)) {
-      throw new SchedulerError("SCHED_ERR_SLOT_NOT_HELD", `slot ${slot} of ${id} is not held`);
+      throw new SchedulerError("DISTCC_SCHED_ERR_SLOT_NOT_HELD", `slot ${slot} of ${id} is not held`);
     }
   }
 
@@ -78,6 +78,6 @@ export class SlotTable {
   }
 
   #unknown(id: string): never {
-    throw new SchedulerError("SCHED_ERR_UNKNOWN_PLACE", `no place named ${id} in the slot table`);
+    throw new SchedulerError("DISTCC_SCHED_ERR_UNKNOWN_PLACE", `no place named ${id} in the slot table`);
   }
 }

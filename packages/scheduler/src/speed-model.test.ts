@@ -122,7 +122,7 @@ describe("SpeedModel", () => {
         error = e;
       }
       expect(error).toBeInstanceOf(SchedulerError);
-      expect((error as SchedulerError).code).toBe("SCHED_ERR_BAD_MODEL_JSON");
+      expect((error as SchedulerError).code).toBe("DISTCC_SCHED_ERR_BAD_MODEL_JSON");
     }
   });
 

@@ -110,12 +110,12 @@ export class SpeedModel implements EstimateSource {
   constructor(options: SpeedModelOptions = {}) {
     const halfLife = options.halfLifeMs ?? DEFAULT_HALF_LIFE_MS;
     if (!(halfLife > 0)) {
-      throw new SchedulerError("SCHED_ERR_BAD_OPTION", `halfLifeMs must be > 0, got ${halfLife}`);
+      throw new SchedulerError("DISTCC_SCHED_ERR_BAD_OPTION", `halfLifeMs must be > 0, got ${halfLife}`);
     }
     this.halfLifeMs = halfLife;
     const memory = options.memoryJobs ?? DEFAULT_MEMORY_JOBS;
     if (!(memory >= 1)) {
-      throw new SchedulerError("SCHED_ERR_BAD_OPTION", `memoryJobs must be >= 1, got ${memory}`);
+      throw new SchedulerError("DISTCC_SCHED_ERR_BAD_OPTION", `memoryJobs must be >= 1, got ${memory}`);
     }
     this.memoryJobs = memory;
   }
@@ -253,10 +253,10 @@ export class SpeedModel implements EstimateSource {
     return { version: 2, halfLifeMs: this.halfLifeMs, memoryJobs: this.memoryJobs, places, client: { ...this.#client } };
   }
 
-  /** Restores a persisted model; throws `SCHED_ERR_BAD_MODEL_JSON` on anything malformed. */
+  /** Restores a persisted model; throws `DISTCC_SCHED_ERR_BAD_MODEL_JSON` on anything malformed. */
   static fromJSON(json: unknown, options: SpeedModelOptions = {}): SpeedModel {
     const bad = (why: string): never => {
-      throw new SchedulerError("SCHED_ERR_BAD_MODEL_JSON", `speed model JSON: ${why}`);
+      throw new SchedulerError("DISTCC_SCHED_ERR_BAD_MODEL_JSON", `speed model JSON: ${why}`);
     };
     const finite = (...values: unknown[]): boolean => values.every((v) => typeof v === "number" && Number.isFinite(v));
     if (typeof json !== "object" || json === null) return bad("not an object");

@@ -40,6 +40,7 @@ export { fileOpeningDirective } from "./args/file-directives.js";
 // Compilers: what a compiler is, which installed one serves a request, and what its output targets.
 export type { CompilerAbi, CompilerFamily, CompilerIdentity, CompilerKind } from "./compilers/identity.js";
 export { CompilerToolchainError } from "./compilers/errors.js";
+export type { ToolchainErrorCode } from "./errors.js";
 export { IdentityCache, type IdentityCacheOptions } from "./compilers/identity-cache.js";
 export {
   ToolchainIndex,

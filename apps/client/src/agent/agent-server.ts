@@ -1,3 +1,5 @@
+import { DistccError } from "@x/distcc-errors";
+import type { ClientErrorCode } from "../errors.js";
 import { chmodSync, closeSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { connect, createServer, type Server, type Socket } from "node:net";
@@ -43,11 +45,7 @@ export interface AgentServer {
   close(): Promise<void>;
 }
 
-class AgentStartError extends Error {
-  constructor(message: string, readonly code: "DISTCC_ERR_AGENT_DIR" | "DISTCC_ERR_AGENT_LISTEN") {
-    super(message);
-  }
-}
+class AgentStartError extends DistccError<Extract<ClientErrorCode, "DISTCC_CLIENT_ERR_AGENT_DIR" | "DISTCC_CLIENT_ERR_AGENT_LISTEN">> {}
 
 function probe(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -81,7 +79,7 @@ function prepareDir(paths: AgentPaths, uid: number): void {
     mkdirSync(paths.stateDir, { recursive: true });
     ensurePrivateDir(paths.agentDir, uid);
   } catch (err) {
-    if (err instanceof UnsafeAgentPathError) throw new AgentStartError(err.reason, "DISTCC_ERR_AGENT_DIR");
+    if (err instanceof UnsafeAgentPathError) throw new AgentStartError("DISTCC_CLIENT_ERR_AGENT_DIR", err.reason);
     throw err;
   }
   // Preprocessor outputs left by an agent that was killed.
@@ -122,7 +120,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       break;
     }
     if (err.code !== "EADDRINUSE") {
-      throw new AgentStartError(`cannot listen on ${socketPath}: ${err.message}`, "DISTCC_ERR_AGENT_LISTEN");
+      throw new AgentStartError("DISTCC_CLIENT_ERR_AGENT_LISTEN", `cannot listen on ${socketPath}: ${err.message}`);
     }
     if (await probe(socketPath)) return "taken";
     // Stale: rename first (atomic) so a racing agent never unlinks a socket that was just bound.
@@ -131,17 +129,17 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       renameSync(socketPath, aside);
       unlinkSync(aside);
     } catch (err) {
-      if (!isErrno(err, "ENOENT")) throw new AgentStartError(`cannot replace the stale ${socketPath}: ${errorMessage(err)}`, "DISTCC_ERR_AGENT_LISTEN");
+      if (!isErrno(err, "ENOENT")) throw new AgentStartError("DISTCC_CLIENT_ERR_AGENT_LISTEN", `cannot replace the stale ${socketPath}: ${errorMessage(err)}`);
       // else somebody else moved it: just retry
     }
   }
-  if (!listened) throw new AgentStartError(`cannot take over ${socketPath}`, "DISTCC_ERR_AGENT_LISTEN");
+  if (!listened) throw new AgentStartError("DISTCC_CLIENT_ERR_AGENT_LISTEN", `cannot take over ${socketPath}`);
   chmodSync(socketPath, 0o600);
   const bound = lstatSync(socketPath);
   const socketProblem = agentSocketProblem(socketPath, bound, uid) ?? ((bound.mode & 0o077) !== 0 ? `${socketPath} is not mode 0600` : undefined);
   if (socketProblem) {
     await new Promise<void>((r) => server.close(() => r()));
-    throw new AgentStartError(socketProblem, "DISTCC_ERR_AGENT_LISTEN");
+    throw new AgentStartError("DISTCC_CLIENT_ERR_AGENT_LISTEN", socketProblem);
   }
   const ourIno = bound.ino;
 

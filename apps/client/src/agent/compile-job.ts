@@ -1,3 +1,6 @@
+import { EXIT_COMPILER_MISSING, EXIT_IO_ERROR, EXIT_NO_HOSTS, EXIT_RECURSION } from "@x/distcc-protocol";
+import { DistccError } from "@x/distcc-errors";
+import type { ClientErrorCode } from "../errors.js";
 import { readFileSync, unlinkSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readFile, writeFile } from "node:fs/promises";
@@ -96,7 +99,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
   if (!compilerPath) {
     // distcc says "failed to exec" (its test suite and scripts look for those words).
     out.stderr(`distcc-client: failed to exec ${inv.compilerName}: compiler not found on PATH\n`);
-    out.exit(110);
+    out.exit(EXIT_COMPILER_MISSING);
     return;
   }
   const childEnv: Record<string, string> = { _DISTCC_SAFEGUARD: String(level + 1) };
@@ -108,7 +111,7 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     // Recursion guard (spec 9.1): a child of ours never distributes, and never takes a slot.
     if (level - (inv.pathWasCut ? 1 : 0) > 0) {
       out.stderr("distcc-client: distcc seems to have invoked itself recursively!\n");
-      out.exit(111);
+      out.exit(EXIT_RECURSION);
       return;
     }
     await runLocally(ctx, userArgv, undefined);
@@ -530,7 +533,7 @@ async function compileForTheOutput(placed: PlacedJob, reason: string): Promise<v
   const { ctx, scan, hosts } = placed;
   if (!ctx.opts.fallback) {
     ctx.out.stderr(`distcc-client: cannot write ${scan.output} (${reason}) and DISTCC_FALLBACK=0: not compiling locally\n`);
-    ctx.out.exit(107);
+    ctx.out.exit(EXIT_IO_ERROR);
     return;
   }
   ctx.out.debug(`${scan.input}: the output cannot be written as the compiler would (${reason}): compiling locally`);
@@ -716,7 +719,7 @@ function hostKey(h: TcpHost): string {
 
 function failNoHosts(ctx: JobContext, input: string, why?: string): void {
   ctx.out.warn(`cannot distribute ${basename(input)}${why ? ` (${why})` : ""} and DISTCC_FALLBACK=0: not compiling locally`);
-  ctx.out.exit(116);
+  ctx.out.exit(EXIT_NO_HOSTS);
 }
 
 /** A stopped attempt that never connected: learn whether its host is reachable at all (unconnected-probe.ts). */
@@ -738,8 +741,10 @@ function retriesLocally(placed: PlacedJob): boolean {
 }
 
 /** The preprocessor ran, but what it wrote cannot be read: the job cannot be sent. */
-class PreprocessedOutputError extends Error {
-  readonly code = "DISTCC_ERR_CPP_OUTPUT";
+class PreprocessedOutputError extends DistccError<ClientErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_CLIENT_ERR_CPP_OUTPUT", message, options);
+  }
 }
 
 /**

@@ -1,3 +1,5 @@
+import { DistccError } from "@x/distcc-errors";
+import type { ClientErrorCode } from "../errors.js";
 import {
   Backoff,
   LOCAL_ID,
@@ -62,8 +64,10 @@ export function localCountsAsPlace(list: HostList, policy: PolicyName, fallback:
 }
 
 /** A job the scheduler dropped because no place can ever take it (every host failed it, no local slot). */
-class NoPlaceError extends Error {
-  readonly code = "DISTCC_ERR_NO_PLACE";
+class NoPlaceError extends DistccError<ClientErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_CLIENT_ERR_NO_PLACE", message, options);
+  }
 }
 
 /** What the driver tells its observer (the agent's monitor): plain facts, after they happened. */
@@ -257,7 +261,7 @@ export class PlacementDriver {
       this.apply(this.scheduler.cancel(jobId, Date.now()));
     } catch (err) {
       // The scheduler already ended the job (its result came in this same tick): nothing to free.
-      if (!(err instanceof SchedulerError && err.code === "SCHED_ERR_UNKNOWN_JOB")) throw err;
+      if (!(err instanceof SchedulerError && err.code === "DISTCC_SCHED_ERR_UNKNOWN_JOB")) throw err;
     }
     this.observer?.dropped?.(jobId, "cancelled");
   }

@@ -7,6 +7,8 @@
 // reads this machine's headers, whatever its own are (a cross compiler on an x86 helper for an ARM
 // client, another libc version). Both distccd and our server re-root those absolute directories
 // under the job's folder (spec 8.4).
+import { DistccError } from "@x/distcc-errors";
+import type { ClientErrorCode } from "../errors.js";
 import type { PumpEntry } from "@x/distcc-protocol";
 import { lzo1xCompress } from "@x/distcc-protocol";
 import { IncludeAnalyzer, type IncludeClosure, type ReadFile } from "@x/distcc-includes";
@@ -93,9 +95,10 @@ export class CompressedFiles {
   }
 }
 
-export class PumpFileChanged extends Error {
-  override readonly name = "PumpFileChanged";
-  readonly code = "DISTCC_CLIENT_ERR_PUMP_FILE_CHANGED";
+export class PumpFileChanged extends DistccError<ClientErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_CLIENT_ERR_PUMP_FILE_CHANGED", message, options);
+  }
 }
 
 /** The per-agent state of pump mode: the analysis caches and the compressed files. */

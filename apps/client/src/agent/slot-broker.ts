@@ -4,6 +4,8 @@
  * woken on release: no polling, no sleeping. A cancelled waiter (its launcher was killed) leaves
  * the queue; a lease is released exactly once.
  */
+import { DistccError } from "@x/distcc-errors";
+import type { ClientErrorCode } from "../errors.js";
 
 export interface Lease {
   placeId: string;
@@ -21,8 +23,10 @@ interface Waiter {
   onAbort?: () => void;
 }
 
-export class SlotCancelledError extends Error {
-  readonly code = "DISTCC_ERR_CANCELLED";
+export class SlotCancelledError extends DistccError<ClientErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_CLIENT_ERR_CANCELLED", message, options);
+  }
 }
 
 export class SlotBroker {

@@ -1,3 +1,5 @@
+import { DistccError } from "@x/distcc-errors";
+import type { ClientErrorCode } from "../errors.js";
 import { chmodSync, closeSync, constants, existsSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Socket } from "node:net";
@@ -10,8 +12,10 @@ let tempCount = 0;
 export type OutputWrite = { kind: "written" } | { kind: "compile-here"; reason: string } | { kind: "cancelled" };
 
 /** The job was cancelled while its output was written (the temp file is removed). */
-class OutputWriteCancelled extends Error {
-  readonly code = "DISTCC_ERR_CANCELLED";
+class OutputWriteCancelled extends DistccError<ClientErrorCode> {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISTCC_CLIENT_ERR_CANCELLED", message, options);
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
  * The Node launcher: same job as native/launcher.c (forward argv/cwd/env to the agent, relay
  * output, exec locally when told), used when no C compiler could build the native one.
  */
+import { EXIT_COMPILER_MISSING, EXIT_DISTCC_FAILED, EXIT_IO_ERROR } from "@x/distcc-protocol";
 import { spawn } from "node:child_process";
 import { mkdirSync, realpathSync } from "node:fs";
 import type { Socket } from "node:net";
@@ -51,7 +52,7 @@ function runChild(path: string, argv: string[], env: NodeJS.ProcessEnv, socket?:
   const child = spawn(path, argv.slice(1), { argv0: argv[0], stdio: "inherit", env });
   child.once("error", (err) => {
     process.stderr.write(`distcc-client: failed to run ${path}: ${err.message}\n`);
-    process.exit(110);
+    process.exit(EXIT_COMPILER_MISSING);
   });
   child.once("exit", (code, signal) => {
     socket?.destroy();
@@ -89,11 +90,11 @@ async function reachAgent(paths: AgentPaths, env: NodeJS.ProcessEnv): Promise<So
 function compileWithoutAgent(argv: string[], self: string): void {
   const env = process.env;
   const inv = classifyInvocation(argv, env, process.cwd());
-  if (inv.kind !== "compile") process.exit(100);
+  if (inv.kind !== "compile") process.exit(EXIT_DISTCC_FAILED);
   const path = findCompiler(inv.compilerName, inv.path, process.cwd(), [self]);
   if (!path) {
     process.stderr.write(`distcc-client: failed to exec ${inv.compilerName}: compiler not found on PATH\n`);
-    process.exit(110);
+    process.exit(EXIT_COMPILER_MISSING);
   }
   const childEnv: NodeJS.ProcessEnv = { ...env, _DISTCC_SAFEGUARD: String(safeguardLevel(env) + 1) };
   if (inv.pathWasCut) childEnv.PATH = inv.path;
@@ -157,11 +158,11 @@ function runPreprocessor(run: Preprocess, socket: Socket): void {
     // Whatever the reason (EMFILE, EACCES, ENOSPC): no preprocessing; the agent, finding no output,
     // has this job compiled locally and says why.
     void openErr;
-    reply(107);
+    reply(EXIT_IO_ERROR);
     return;
   }
   const child = spawn(run.path, run.argv.slice(1), { argv0: run.argv[0], stdio: ["ignore", out, err], env: { ...process.env, ...run.setEnv } });
-  child.once("error", () => reply(110));
+  child.once("error", () => reply(EXIT_COMPILER_MISSING));
   child.once("exit", (code, signal) =>
     reply(signal ? 128 + ((constants.signals as Record<string, number>)[signal] ?? 1) : (code ?? 1)),
   );

@@ -1,4 +1,6 @@
 /** Stable codes of the extension layer (our-client <-> our-server only). */
+import { DistccError } from "@x/distcc-errors";
+
 export type DistccExtensionErrorCode =
   /** Not an extension packet where one was required (unknown 4-letter token, bad hex). */
   | "DISTCC_ERR_EXT_BAD_HEADER"
@@ -10,11 +12,4 @@ export type DistccExtensionErrorCode =
   | "DISTCC_ERR_EXT_TRUNCATED";
 
 /** A malformed extension packet. Thrown by the extension decoders, never anything else. */
-export class DistccExtensionError extends Error {
-  override readonly name = "DistccExtensionError";
-  readonly code: DistccExtensionErrorCode;
-  constructor(code: DistccExtensionErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export class DistccExtensionError extends DistccError<DistccExtensionErrorCode> {}

@@ -1,3 +1,4 @@
+import { DistccConnectionError } from "../errors.js";
 import type { Socket } from "node:net";
 
 /**
@@ -12,7 +13,7 @@ export async function writeChunks(socket: Socket, chunks: readonly Uint8Array[],
   socket.cork();
   try {
     for (let i = 0; i < chunks.length; i++) {
-      if (socket.destroyed) throw new Error("socket closed while writing");
+      if (socket.destroyed) throw new DistccConnectionError("DISTCC_ERR_CLOSED", "socket closed while writing");
       const chunk = chunks[i]!;
       const written =
         onFlushed && i === chunks.length - 1 ? socket.write(chunk, (err) => (err ? undefined : onFlushed())) : socket.write(chunk);
@@ -35,7 +36,7 @@ function drained(socket: Socket): Promise<void> {
     };
     const onClose = (): void => {
       socket.off("drain", onDrain);
-      reject(new Error("socket closed while writing"));
+      reject(new DistccConnectionError("DISTCC_ERR_CLOSED", "socket closed while writing"));
     };
     socket.once("drain", onDrain);
     socket.once("close", onClose);

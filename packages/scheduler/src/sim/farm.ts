@@ -1,3 +1,4 @@
+import { SchedulerError } from "../errors.js";
 import { Backoff } from "../backoff.js";
 import { CpuPressure } from "../cpu-pressure.js";
 import { type Lease, Scheduler } from "../scheduler.js";
@@ -149,7 +150,7 @@ class FarmRun {
     this.#afterEvent();
     let guard = 0;
     while (this.#done < this.#setup.jobs.length) {
-      if (++guard > 10_000_000) throw new Error(`simulation of ${this.#setup.name} did not converge`);
+      if (++guard > 10_000_000) throw new SchedulerError("DISTCC_SCHED_ERR_SIM_STALLED", `simulation of ${this.#setup.name} did not converge`);
       this.#step();
       this.#afterEvent();
     }
@@ -175,7 +176,7 @@ class FarmRun {
     for (const r of resources) dt = Math.min(dt, r.nextCompletionIn());
     const nextTimed = this.#timed.length > 0 ? this.#timed[0]!.at - this.#now : Infinity;
     dt = Math.min(dt, nextTimed);
-    if (!Number.isFinite(dt)) throw new Error(`simulation of ${this.#setup.name} stalled at ${this.#now} ms`);
+    if (!Number.isFinite(dt)) throw new SchedulerError("DISTCC_SCHED_ERR_SIM_STALLED", `simulation of ${this.#setup.name} stalled at ${this.#now} ms`);
     dt = Math.max(0, dt);
     this.#now += dt;
     const callbacks: (() => void)[] = [];

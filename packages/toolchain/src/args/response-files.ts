@@ -1,19 +1,20 @@
 // `@file` response files, expanded the way libiberty's `expandargv` does (Debian's distcc links it
 // in and expands before scanning, so the wire never carries `@file`).
+import { DistccError } from "@x/distcc-errors";
+import type { ToolchainErrorCode } from "../errors.js";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 /** libiberty stops after this many expansions (a file that includes itself). */
 const MAX_RESPONSE_FILE_EXPANSIONS = 2000;
 
-export class ResponseFileError extends Error {
-  readonly code = "DISTCC_ERR_RESPONSE_FILE_LOOP";
+export class ResponseFileError extends DistccError<ToolchainErrorCode> {
   constructor(readonly file: string) {
     super(
+      "DISTCC_ERR_RESPONSE_FILE_LOOP",
       `@-expansion of '${file}' exceeded ${MAX_RESPONSE_FILE_EXPANSIONS} files: ` +
         `a response file probably names itself (check the @ lines in it)`,
     );
-    this.name = "ResponseFileError";
   }
 }
 

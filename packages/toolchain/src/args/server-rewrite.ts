@@ -1,5 +1,7 @@
 // The server's rewrite of a received command line before it runs the compiler (distccd's
 // `dcc_set_input`, `dcc_set_output` and, for protocol 3, `tweak_arguments_for_server`).
+import { DistccError } from "@x/distcc-errors";
+import type { ToolchainErrorCode } from "../errors.js";
 import { isSourceFile } from "./language.js";
 import { scanExpandedArgs } from "./scan.js";
 
@@ -118,15 +120,7 @@ export function rewriteServerCommand(received: readonly string[], job: ServerJob
   return rewriteServerJob(received, job).argv;
 }
 
-export class ServerRewriteError extends Error {
-  constructor(
-    readonly code: "DISTCC_ERR_NO_INPUT" | "DISTCC_ERR_BAD_MT",
-    message: string,
-  ) {
-    super(message);
-    this.name = "ServerRewriteError";
-  }
-}
+export class ServerRewriteError extends DistccError<Extract<ToolchainErrorCode, "DISTCC_ERR_NO_INPUT" | "DISTCC_ERR_BAD_MT">> {}
 
 /** Where word `index` of the received argv is once the first `-MT X` pair (at `mt`) is removed. */
 function indexAfterMtRemoval(index: number, mt: number): number {

@@ -1,12 +1,8 @@
+import { DistccError } from "@x/distcc-errors";
+import type { ToolchainErrorCode } from "../errors.js";
+
 /** Base class of every error thrown by the compilers module; `code` is stable and meant for programs. */
-export class CompilerToolchainError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class CompilerToolchainError extends DistccError<ToolchainErrorCode> {}
 
 /** The program ran but its answers are not those of a gcc or clang driver. */
 export class NotACompilerError extends CompilerToolchainError {
