@@ -5,11 +5,10 @@
 #                                     zod from the registry
 #   packs/x-distcc-client-<v>.tgz     the client: self-contained, no dependencies at all
 #   packs/x-distcc-protocol-<v>.tgz   the libraries, for embedders (the apps do not need them):
-#   packs/x-distcc-hosts-<v>.tgz        each lists its third-party dependencies and @x/distcc-errors
+#   packs/x-distcc-hosts-<v>.tgz        each lists its third-party dependencies only
 #   packs/x-distcc-toolchain-<v>.tgz
 #   packs/x-distcc-scheduler-<v>.tgz
 #   packs/x-distcc-includes-<v>.tgz
-#   packs/x-distcc-errors-<v>.tgz       the error base class the libraries share
 #
 # A machine installs a role with scripts/install.sh (or `npm i -g` of the app's tarball alone).
 # Usage: bash scripts/pack.sh [--no-build] [--out DIR]
@@ -30,7 +29,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-packages=(packages/errors packages/protocol packages/hosts packages/toolchain packages/scheduler packages/includes apps/client apps/server)
+packages=(packages/protocol packages/hosts packages/toolchain packages/scheduler packages/includes apps/client apps/server)
 
 if [ "$build" = 1 ]; then
   # turbo rebuilds whatever changed since its last build (inputs are hashed, so this is fresh).

@@ -5,7 +5,9 @@ export default defineConfig({
   // entry an agent loads.
   entry: { index: "src/index.ts", sim: "src/sim/index.ts" },
   format: ["esm"],
-  dts: true,
+  // @x/distcc-errors is built in (JS and types), so this package's tarball installs alone.
+  noExternal: ["@x/distcc-errors"],
+  dts: { resolve: ["@x/distcc-errors"] },
   clean: true,
   sourcemap: true,
   target: "node20",
