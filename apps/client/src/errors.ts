@@ -8,4 +8,5 @@ export type ClientErrorCode =
   | "DISTCC_CLIENT_ERR_CANCELLED" // a job was cancelled while it waited or wrote its output
   | "DISTCC_CLIENT_ERR_NO_PLACE" // no place can ever take a job
   | "DISTCC_CLIENT_ERR_CPP_OUTPUT" // the preprocessor's output cannot be read
-  | "DISTCC_CLIENT_ERR_PUMP_FILE_CHANGED"; // a file sent in pump mode changed while it was read
+  | "DISTCC_CLIENT_ERR_PUMP_FILE_CHANGED" // a file sent in pump mode changed while it was read
+  | "DISTCC_CLIENT_ERR_STATS_SETTING"; // DISTCC_STATS cannot be read (the farm view)

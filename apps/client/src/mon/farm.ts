@@ -52,12 +52,16 @@ export class FarmPoller {
   /** Starts a round if none is out; resolves when the current round ends. */
   poll(): Promise<void> {
     this.round ??= fetchFarmStats(this.targets, this.signal ? { signal: this.signal } : {})
-      .then((rows) => void (this.rows = rows))
+      .then((rows) => {
+        this.rows = rows;
+      })
       .catch((err: unknown) => {
         // Only the caller's abort (SIGINT/SIGTERM) rejects a round: nothing to show any more.
         if ((err as Error).name !== "AbortError") throw err;
       })
-      .finally(() => (this.round = undefined));
+      .finally(() => {
+        this.round = undefined;
+      });
     return this.round;
   }
 }

@@ -21,7 +21,7 @@ export interface MonResult {
  * The status the agent of this DISTCC_DIR published (the running one, or the last one: its file stays
  * and still tells about the last build); `running` says whether that agent is alive.
  */
-export function readAgentStatus(env: Record<string, string | undefined>): { status: AgentStatus; running: boolean } | undefined {
+function readAgentStatus(env: Record<string, string | undefined>): { status: AgentStatus; running: boolean } | undefined {
   const { agentDir } = agentPaths(env);
   let status: AgentStatus | undefined;
   // The agent replaces the file by unlink + rename (see writeAtomically): it can be missing for an instant.

@@ -1,8 +1,10 @@
+import { DistccError } from "@x/distcc-errors";
 import { z } from "zod";
+import type { ClientErrorCode } from "../errors.js";
 import { DEFAULT_PORT, type HostEntry } from "@x/distcc-hosts";
 
 /** distccd's and our server's default `--stats-port`: what a helper started with plain `--stats` serves. */
-export const DEFAULT_STATS_PORT = 3633;
+const DEFAULT_STATS_PORT = 3633;
 
 /** One helper of the farm and where its `/json` is. */
 export interface StatsTarget {
@@ -12,9 +14,10 @@ export interface StatsTarget {
 }
 
 /** DISTCC_STATS cannot be read: said in the view (nothing else is lost). */
-export class StatsSettingError extends Error {
-  override readonly name = "StatsSettingError";
-  readonly code = "DISTCC_ERR_STATS_SETTING";
+export class StatsSettingError extends DistccError<ClientErrorCode> {
+  constructor(message: string) {
+    super("DISTCC_CLIENT_ERR_STATS_SETTING", message);
+  }
 }
 
 const portSchema = z.coerce.number().int().min(1).max(65535);

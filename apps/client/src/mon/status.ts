@@ -82,7 +82,7 @@ function seconds(ms: number): string {
 }
 
 /** The one progress line: done, running, waiting, throughput, elapsed. */
-export function formatProgress(build: BuildStatus, now: number): string {
+function formatProgress(build: BuildStatus, now: number): string {
   const done = build.stats.finished;
   const end = build.endedAt ?? now;
   const rate = build.rateWindowMs > 0 ? (build.recentDone * 1000) / build.rateWindowMs : 0;
