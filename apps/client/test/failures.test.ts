@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mulberry32 } from "@x/distcc-scheduler";
+import { mulberry32 } from "@x/distcc-scheduler/sim";
 import { freePort, makeTempDir, startDistccd, waitFor, type DistccdHandle } from "@x/testkit";
 import { dyingHost, stallingHost, type FakeHost } from "./fake-hosts.js";
 import { agentPid, clientEnv, distccdJobs, makeLinks, run, stopAgent, waitForJobs } from "./helpers.js";

@@ -246,7 +246,7 @@ export class JobCgroups {
 
   /** undefined when no cgroup can be made here (the reason for the log in `why`). */
   static async open(bounds: JobBounds, owner?: { uid: number; gid: number }): Promise<JobCgroups | { why: string }> {
-    let found;
+    let found: ReturnType<typeof locate>;
     try {
       found = locate();
     } catch (err) {

@@ -63,7 +63,7 @@ const SH = ["/bin/sh", "/usr/bin/sh"].find((p) => existsSync(p)) ?? "/bin/sh";
  * and execs the rest, so nothing the compiler starts runs outside them (writing the pid from here
  * after spawn would race with the compiler's first fork).
  */
-export function withCgroupPrefix(req: LaunchRequest): LaunchRequest {
+function withCgroupPrefix(req: LaunchRequest): LaunchRequest {
   const files = req.cgroupProcs ?? [];
   if (files.length === 0) return req;
   const script = `for f in ${files.map((_, i) => `"$${i + 1}"`).join(" ")}; do echo 0 > "$f" || exit 127; done; shift ${files.length}; exec "$@"`;

@@ -7,7 +7,7 @@ import type { Socket } from "node:net";
 import { inlineLauncher, type LaunchRequest, type LaunchResult, type Launcher } from "./launcher.js";
 
 /** The helper's C source: native/spawn-helper.c beside dist/ (and beside src/ in the checkout). */
-export const SPAWN_HELPER_SOURCE = fileURLToPath(new URL("../native/spawn-helper.c", import.meta.url));
+const SPAWN_HELPER_SOURCE = fileURLToPath(new URL("../native/spawn-helper.c", import.meta.url));
 
 // Why: child_process.spawn forks the whole Node process (page tables of a 70 MB heap: 2-8 ms of
 // blocked event loop per compile on the bench machine). A ~1 MB C helper (native/spawn-helper.c)

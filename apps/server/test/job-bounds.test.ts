@@ -39,7 +39,7 @@ beforeAll(() => {
   for (const [name, text] of [["fork-bomb-cc", FORK_BOMB], ["memory-hog-cc", MEMORY_HOG], ["calm-cc", CALM]] as const) {
     writeFileSync(join(dir, name), text, { mode: 0o755 });
   }
-  writeFileSync(join(dir, "list"), ["fork-bomb-cc", "memory-hog-cc", "calm-cc"].map((c) => join(dir, c)).join("\n") + "\n", { mode: 0o644 });
+  writeFileSync(join(dir, "list"), `${["fork-bomb-cc", "memory-hog-cc", "calm-cc"].map((c) => join(dir, c)).join("\n")}\n`, { mode: 0o644 });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { IncludeAnalyzer } from "../src/index.js";
 import { depsOf } from "./truth.js";
-import { mulberry32 } from "@x/distcc-scheduler";
+import { mulberry32 } from "@x/distcc-scheduler/sim";
 
 const roots: string[] = [];
 afterAll(() => {

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { mulberry32 } from "@x/distcc-scheduler";
+import { mulberry32 } from "@x/distcc-scheduler/sim";
 import { freePort, makeTempDir } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preprocessorArgv, serverArgv } from "./commands.js";
