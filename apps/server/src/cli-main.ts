@@ -87,7 +87,7 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
 }
 
 /** The header cache the settings ask for (opened as the user the server runs as: its files are that user's). */
-export function openHeaderStore(settings: Settings, logger: LineLogger): { store?: HeaderStore; error?: string } {
+function openHeaderStore(settings: Settings, logger: LineLogger): { store?: HeaderStore; error?: string } {
   if (settings.cacheSize === 0) return {};
   try {
     const store = HeaderStore.open({

@@ -12,7 +12,9 @@ export type ServerErrorCode =
   | "DISTCC_SERVER_ERR_PUMP_TREE" // a pump request's NAME or CDIR leaves the job's root (PumpTreeError)
   | "DISTCC_SERVER_ERR_SANDBOX" // --sandbox bwrap does not work here (SandboxUnavailableError)
   | "DISTCC_SERVER_ERR_JOB_FOLDER" // job folders cannot be created in the temp dir (JobFolderError)
-  | "DISTCC_SERVER_ERR_INTERNAL"; // a check that cannot fail did (a bug of ours)
+  | "DISTCC_SERVER_ERR_INTERNAL" // a check that cannot fail did (a bug of ours)
+  | "DISTCC_SERVER_ERR_HEADER_STORE" // the header cache cannot be opened (HeaderStoreError)
+  | "DISTCC_SERVER_ERR_HEADER_REFS"; // a request's header references cannot be right (HeaderRefsError)
 
 /** A setting or start-up problem of distcc-server; `code` is stable, `message` says what to change. */
 export class DistccServerError extends DistccError<ServerErrorCode> {}

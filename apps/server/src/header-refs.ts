@@ -1,13 +1,13 @@
+import { DistccError } from "@x/distcc-errors";
+import type { ServerErrorCode } from "./errors.js";
 import type { CompileRequest, HeaderRefs, PumpEntry } from "@x/distcc-protocol";
 import { contentDigest, type HeaderStore } from "./header-store.js";
 import type { BudgetShare } from "./memory-budget.js";
 
 /** A request's header references that cannot be right (not a memory miss: a broken or hostile client). */
-export class HeaderRefsError extends Error {
-  readonly code = "DISTCC_SERVER_ERR_HEADER_REFS";
+export class HeaderRefsError extends DistccError<ServerErrorCode> {
   constructor(message: string) {
-    super(message);
-    this.name = "HeaderRefsError";
+    super("DISTCC_SERVER_ERR_HEADER_REFS", message);
   }
 }
 
@@ -75,7 +75,7 @@ export async function applyHeaderRefs(request: CompileRequest, refs: HeaderRefs,
   const byIndex = new Map<number, string>();
   for (const [index, digest] of refs.refs ?? []) {
     const entry = sent[index];
-    if (!entry || entry.kind !== "file") throw new HeaderRefsError(`header reference to NFIL entry ${index}, which is not a FILE`);
+    if (entry?.kind !== "file") throw new HeaderRefsError(`header reference to NFIL entry ${index}, which is not a FILE`);
     if (entry.content.length !== 0) throw new HeaderRefsError(`NFIL entry ${index} has both a body and a header reference`);
     if (byIndex.has(index)) throw new HeaderRefsError(`NFIL entry ${index} is referenced twice`);
     byIndex.set(index, digest);

@@ -1,14 +1,14 @@
+import { DistccError } from "@x/distcc-errors";
+import type { ServerErrorCode } from "./errors.js";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync, statSync, chmodSync, lstatSync } from "node:fs";
 import { mkdir, readFile, rename, unlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** The header cache cannot be opened (a directory of another user, a file in its place...). */
-export class HeaderStoreError extends Error {
-  readonly code = "DISTCC_SERVER_ERR_HEADER_STORE";
+export class HeaderStoreError extends DistccError<ServerErrorCode> {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "HeaderStoreError";
+    super("DISTCC_SERVER_ERR_HEADER_STORE", message, options);
   }
 }
 

@@ -3,10 +3,10 @@ import type { JobContext } from "./job-context.js";
 import { packageVersion } from "./version.js";
 
 /** What this server offers to a client of ours (docs/protocol-extensions.md). */
-export const SERVER_FEATURES = ["lz4", "identity", "caps"] as const;
+const SERVER_FEATURES = ["lz4", "identity", "caps"] as const;
 
 /** The features of a server, `headers` when it keeps a header cache (--cache-size not 0). */
-export function serverFeatures(headerCache: boolean): string[] {
+function serverFeatures(headerCache: boolean): string[] {
   return headerCache ? [...SERVER_FEATURES, "headers"] : [...SERVER_FEATURES];
 }
 let name: string | undefined;

@@ -147,7 +147,10 @@ export class IncludeAnalyzer {
     const computed: { directive: IncludeDirective; from: Visit; seen: Set<string> }[] = [];
 
     let kept = this.#lookups.get(chain);
-    if (!kept) this.#lookups.set(chain, (kept = new Map()));
+    if (!kept) {
+      kept = new Map();
+      this.#lookups.set(chain, kept);
+    }
     const keptLookups = kept;
 
     /** Records a spelling that exists as a regular file; returns its stats, or undefined. */
@@ -195,7 +198,7 @@ export class IncludeAnalyzer {
       start = Math.max(0, start);
       const key = `${start}\0${name}`;
       const memo = keptLookups.get(key);
-      if (memo && memo.deps.every(([dir, names]) => resolver.names(dir) === names)) {
+      if (memo?.deps.every(([dir, names]) => resolver.names(dir) === names)) {
         if (!memo.found) return undefined;
         const file = reach(memo.found.spelling, memo.found.physical);
         if (file) return { spelling: memo.found.spelling, found: memo.found.k, file };

@@ -20,7 +20,10 @@ export class HeldHeaders {
   /** The server stored this plan's set: remember the set and every file of it. */
   confirm(host: string, headerSet: NonNullable<PumpPlan["headerSet"]>): void {
     let held = this.#byHost.get(host);
-    if (!held) this.#byHost.set(host, (held = new Set()));
+    if (!held) {
+      held = new Set();
+      this.#byHost.set(host, held);
+    }
     // A crude bound: a server holds far fewer than this anyway, and forgetting costs one resend.
     if (held.size + headerSet.digests.length + 1 > this.maxPerHost) held.clear();
     held.add(headerSet.set);

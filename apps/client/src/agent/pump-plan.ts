@@ -34,7 +34,7 @@ export interface PumpPlan {
 export type PumpPlanResult = { ok: true; plan: PumpPlan } | { ok: false; reason: string };
 
 /** distcc's placeholder name: an empty file that makes the server create its directory. */
-export const FORCING_PLACEHOLDER = "forcing_technique_271828";
+const FORCING_PLACEHOLDER = "forcing_technique_271828";
 
 interface CompressedFile {
   ino: number;
@@ -49,7 +49,7 @@ interface CompressedFile {
  * Each file's LZO form, kept by real path and checked against its inode, size and mtime: a build
  * compresses each header once, not once per compile. Bounded in bytes (oldest first out).
  */
-export class CompressedFiles {
+class CompressedFiles {
   readonly #files = new Map<string, CompressedFile>();
   #bytes = 0;
 
@@ -95,7 +95,7 @@ export class CompressedFiles {
   }
 }
 
-export class PumpFileChanged extends DistccError<ClientErrorCode> {
+class PumpFileChanged extends DistccError<ClientErrorCode> {
   constructor(message: string, options?: ErrorOptions) {
     super("DISTCC_CLIENT_ERR_PUMP_FILE_CHANGED", message, options);
   }
@@ -119,7 +119,7 @@ export class PumpState {
  * (`-nostdinc` would cut that tail, but it also stops gcc's implicit `<stdc-predef.h>`, and an
  * explicit `-include` of it lists it twice in the dependency file.)
  */
-export function pumpArgv(argv: readonly string[], closure: IncludeClosure): string[] {
+function pumpArgv(argv: readonly string[], closure: IncludeClosure): string[] {
   const out = [...argv];
   for (const dir of closure.chain.system) out.push("-isystem", dir);
   return out;
