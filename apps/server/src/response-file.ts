@@ -7,7 +7,7 @@ import { join } from "node:path";
  * legitimate compile with a huge command line failed in the sandbox only. Past this many words the
  * compiler gets them from a response file instead (`@FILE`, read by gcc's and clang's drivers).
  */
-const BWRAP_ARG_ROOM = 8000;
+export const BWRAP_ARG_ROOM = 8000;
 
 /** One argument in the GNU response-file syntax (gcc's libiberty and clang's default tokenizer). */
 function quote(arg: string): string {
