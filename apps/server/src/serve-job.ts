@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { DOCTOR_PROBE_COMPILER, type CompileResponse } from "@x/distcc-protocol";
+import { DEFAULT_LIMITS, DOCTOR_PROBE_COMPILER, type CompileResponse } from "@x/distcc-protocol";
 import { ServerRewriteError, type ScanResult } from "@x/distcc-toolchain";
 import { checkArgv, checkRequestBody, scanClientArgs } from "./check-request.js";
 import { EXIT_BAD_ARGUMENTS } from "./exit-codes.js";
@@ -144,7 +144,9 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
   let headerSet: string | undefined;
   if (verdict.kind === "accept" && request.version === 3 && ext?.headers) {
     try {
-      const applied = await applyHeaderRefs(request, ext.headers, ctx.headerStore, share);
+      const limits = { ...DEFAULT_LIMITS, ...ctx.limits };
+      // The expanded request is held to what the decoder allows one request to carry.
+      const applied = await applyHeaderRefs(request, ext.headers, ctx.headerStore, share, { maxTotal: limits.maxTotal });
       if (applied.kind === "missing") {
         const reason = `header cache: ${applied.digests.length} referenced file(s) not held here; the client sends them`;
         const trailer = serverTrailer({ headerCache, headers: { missing: applied.digests.slice(0, 2048) } });
