@@ -98,11 +98,13 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
   }
   const { request, ext } = outcome;
   let verdict = outcome.verdict;
-  if (verdict.kind === "accept") {
+  /** The checks on the request's files (once read, and again once a header-cache list is expanded). */
+  const checkBody = (): void => {
     const choice = chooseJobCompiler(request.argv[0] ?? "", ext, ctx.whitelist);
     const bodyRefusal = choice.ok ? checkRequestBody(request, choice.executable) : undefined;
     if (bodyRefusal !== undefined) verdict = { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: bodyRefusal };
-  }
+  };
+  if (verdict.kind === "accept") checkBody();
   const compression = ext?.compression ?? "lzo";
   summary.protocol = request.version;
   const scan = scanned?.argv === request.argv ? scanned.scan : scanClientArgs(request.argv);
@@ -156,7 +158,11 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
         return finish("OTHER", reason);
       }
       if (applied.kind === "no-memory") verdict = { kind: "refuse", exitCode: EXIT_BUSY, reason: "the header cache's files do not fit in --max-request-memory now" };
-      else headerSet = applied.set;
+      else {
+        headerSet = applied.set;
+        // Again on the expanded request: a list's names were not there at the first check.
+        checkBody();
+      }
     } catch (err) {
       if (!(err instanceof HeaderRefsError)) throw err;
       verdict = { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: err.message };
