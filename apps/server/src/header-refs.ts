@@ -29,13 +29,30 @@ export function manifestText(entries: readonly { digest: string; name: string }[
   return text;
 }
 
-function parseManifest(bytes: Uint8Array): { digest: string; name: string }[] | undefined {
+/** One manifest line at most: a digest, a space, a name of `maxNameLength` bytes, a newline. */
+const lineBytes = (maxNameLength: number): number => 64 + 1 + maxNameLength + 1;
+
+/**
+ * The lines of a manifest, or a reason it is not one. At most `maxLines` lines, each name at most
+ * `maxNameLength` long and `maxDepth` components deep: what one request could have carried.
+ */
+function parseManifest(bytes: Uint8Array, bounds: HeaderRefsBounds, maxLines: number): { digest: string; name: string }[] | string {
   const out: { digest: string; name: string }[] = [];
   const text = Buffer.from(bytes).toString("utf8");
-  for (const line of text.split("\n")) {
+  let at = 0;
+  while (at < text.length) {
+    const end = text.indexOf("\n", at);
+    const line = text.slice(at, end < 0 ? text.length : end);
+    at = end < 0 ? text.length : end + 1;
     if (line === "") continue;
-    if (line.length < 66 || line[64] !== " " || !/^[0-9a-f]{64}$/.test(line.slice(0, 64))) return undefined;
-    out.push({ digest: line.slice(0, 64), name: line.slice(65) });
+    if (line.length < 66 || line[64] !== " " || !/^[0-9a-f]{64}$/.test(line.slice(0, 64))) return "is not a manifest";
+    if (out.length >= maxLines) return `names more than ${maxLines} files (with the request's own, at most ${bounds.maxFiles})`;
+    const name = line.slice(65);
+    if (Buffer.byteLength(name) > bounds.maxNameLength) return `names a file longer than ${bounds.maxNameLength} bytes`;
+    let depth = 0;
+    for (const part of name.split("/")) if (part !== "") depth++;
+    if (depth > bounds.maxDepth) return `names a file ${depth} levels deep (at most ${bounds.maxDepth})`;
+    out.push({ digest: line.slice(0, 64), name });
   }
   return out;
 }
@@ -47,7 +64,21 @@ export interface HeaderRefsBounds {
    * names one stored file 250 times places 250 copies): no more than one request could carry.
    */
   maxTotal: number;
+  /** Entries (the list's and the request's own) at most: the decoder's NFIL bound. */
+  maxFiles: number;
+  /** One name at most, in bytes. */
+  maxNameLength: number;
+  /** Components of one name at most (the pump tree's bound). */
+  maxDepth: number;
 }
+
+/** No bounds but the memory share (tests of the expansion itself). */
+export const UNBOUNDED: HeaderRefsBounds = {
+  maxTotal: Number.POSITIVE_INFINITY,
+  maxFiles: Number.POSITIVE_INFINITY,
+  maxNameLength: Number.POSITIVE_INFINITY,
+  maxDepth: Number.POSITIVE_INFINITY,
+};
 
 /**
  * Applies the header cache part of an XREQ to a protocol-3 request, before the job waits for a slot:
@@ -64,7 +95,7 @@ export async function applyHeaderRefs(
   refs: HeaderRefs,
   store: HeaderStore | undefined,
   share: BudgetShare,
-  bounds: HeaderRefsBounds = { maxTotal: Number.POSITIVE_INFINITY },
+  bounds: HeaderRefsBounds = UNBOUNDED,
 ): Promise<HeaderRefsOutcome> {
   const sent = request.files ?? [];
   const missing: string[] = [];
@@ -100,9 +131,15 @@ export async function applyHeaderRefs(
     return content;
   };
   if (refs.set !== undefined) {
+    // A list longer than any set a request could make is not read at all.
+    const maxLines = Math.max(0, bounds.maxFiles - sent.length);
+    const listSize = store?.sizeOf(refs.set);
+    if (listSize !== undefined && listSize > maxLines * lineBytes(bounds.maxNameLength)) {
+      throw new HeaderRefsError(`header set ${refs.set} is ${listSize} bytes: longer than a list of ${maxLines} files can be`);
+    }
     const manifest = await fetch(refs.set);
-    const entries = manifest ? parseManifest(manifest) : undefined;
-    if (manifest && !entries) throw new HeaderRefsError(`header set ${refs.set} is not a manifest`);
+    const entries = manifest ? parseManifest(manifest, bounds, maxLines) : undefined;
+    if (typeof entries === "string") throw new HeaderRefsError(`header set ${refs.set} ${entries}`);
     for (const e of entries ?? []) {
       // Checked before anything is read: a list naming one big file many times is refused at once.
       const size = store?.sizeOf(e.digest);

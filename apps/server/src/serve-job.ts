@@ -147,8 +147,10 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
   if (verdict.kind === "accept" && request.version === 3 && ext?.headers) {
     try {
       const limits = { ...DEFAULT_LIMITS, ...ctx.limits };
-      // The expanded request is held to what the decoder allows one request to carry.
-      const applied = await applyHeaderRefs(request, ext.headers, ctx.headerStore, share, { maxTotal: limits.maxTotal });
+      // The expanded request is held to what the decoder and the pump tree allow one request, and
+      // checked here, before the job waits for a slot: a list of 200,000 names built its tree in one.
+      const bounds = { maxTotal: limits.maxTotal, maxFiles: limits.maxFiles, maxNameLength: limits.maxNameLength, maxDepth: ctx.treeBounds.maxDepth };
+      const applied = await applyHeaderRefs(request, ext.headers, ctx.headerStore, share, bounds);
       if (applied.kind === "missing") {
         const reason = `header cache: ${applied.digests.length} referenced file(s) not held here; the client sends them`;
         const trailer = serverTrailer({ headerCache, headers: { missing: applied.digests.slice(0, 2048) } });

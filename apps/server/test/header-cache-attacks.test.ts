@@ -75,3 +75,30 @@ describe("a precompiled header smuggled in through a header-cache list", () => {
     expect(use.object.length).toBe(0);
   });
 });
+
+describe("a header-cache list naming more files than a request may carry", () => {
+  it("40,000 names of one stored 1-byte file: refused as a bad request before a slot or a tree", async () => {
+    const blob = Buffer.from("x");
+    let text = "";
+    for (let i = 0; i < 40_000; i++) text += `${sha(blob)} ${D}/d${i % 600}/h${i}.h\n`;
+    const list = Buffer.from(text);
+    const plant = await job(
+      {
+        version: 3,
+        cwd: D,
+        argv: ["gcc", "-c", "x.c", "-o", "x.o"],
+        files: [
+          { kind: "file", name: `${D}/x.c`, content: Buffer.from("int y;\n") },
+          { kind: "file", name: `${D}/blob.bin`, content: blob },
+          { kind: "file", name: `${D}/list.txt`, content: list },
+        ],
+      },
+      { exclude: [0] },
+    );
+    expect(plant.status).toBe(0);
+    const use = await job({ version: 3, cwd: D, argv: ["gcc", "-c", "x.c", "-o", "x.o"], files: [{ kind: "file", name: `${D}/x.c`, content: Buffer.from("int z;\n") }] }, { set: sha(list), exclude: [0] });
+    expect(use.stderrText).toMatch(/names more than 32767 files \(with the request's own, at most 32768\)/);
+    expect(use.status).toBe(101 << 8);
+    expect(use.object.length).toBe(0);
+  });
+});
