@@ -8,6 +8,7 @@ import type { JobContext } from "./job-context.js";
 import type { ArgvVerdict } from "./request-reader.js";
 import { chooseJobCompiler } from "./resolve-compiler.js";
 import { isErrno } from "./errno.js";
+import { isPrecompiledHeaderName } from "./pump-tree.js";
 
 const noResponseFiles = (): string => {
   // The server never reads files named by a client (`@file` never travels on the wire, spec 9.1).
@@ -101,7 +102,7 @@ export function checkRequestBody(request: CompileRequest, executable: string): s
   }
   for (const entry of request.files ?? []) {
     // gcc's .gch and clang's .pch/.pcm (clang picks `x.h.pch` up by itself for `-include x.h`).
-    if (/\.(gch|pch|pcm)(\/|$)/.test(entry.name)) return `${entry.name}: precompiled headers are not accepted (the compiler loads them into its memory as they are)`;
+    if (isPrecompiledHeaderName(entry.name)) return `${entry.name}: precompiled headers are not accepted (the compiler loads them into its memory as they are)`;
   }
   return undefined;
 }

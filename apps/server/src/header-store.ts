@@ -75,7 +75,19 @@ export class HeaderStore {
     return this.#entries.has(digest);
   }
 
-  /** The content stored under `digest` (and it becomes the most recently used), or undefined. */
+  /**
+   * The size of the content stored under `digest`, or undefined; reads nothing and leaves the
+   * recency alone. A job checks and charges this before `get` reads the content from disk.
+   */
+  sizeOf(digest: string): number | undefined {
+    return this.#entries.get(digest)?.size;
+  }
+
+  /**
+   * The content stored under `digest` (and it becomes the most recently used), or undefined. On
+   * disk every call reads a fresh buffer: a caller that needs the same digest twice keeps the
+   * first (applyHeaderRefs reads each digest once per job).
+   */
   async get(digest: string): Promise<Uint8Array | undefined> {
     const entry = this.#entries.get(digest);
     if (!entry) return undefined;

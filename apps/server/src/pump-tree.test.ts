@@ -43,6 +43,12 @@ describe("placeTreeEntry", () => {
     await expect(makeClientCwd(r, "/tmp/../..")).rejects.toBeInstanceOf(PumpTreeError);
     expect((await readdir(r)).sort()).toEqual(["a.h", "usr"]);
   });
+  it.each(["/src/x.h.gch", "/src/x.h.gch/a", "/src/x.h.pch", "/src/m.pcm"])("never writes a precompiled header (%s), whichever way its name came", async (name) => {
+    const r = root();
+    await expect(placeTreeEntry(r, { kind: "file", name, content: Buffer.from("gpch") })).rejects.toThrow(/precompiled headers/);
+    await expect(placeTreeEntry(r, { kind: "link", name, target: "/src/blob.bin" })).rejects.toThrow(PumpTreeError);
+    expect(await readdir(r)).toEqual([]);
+  });
 });
 
 describe("PumpTree bounds", () => {

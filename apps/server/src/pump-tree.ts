@@ -27,6 +27,16 @@ function clientPathParts(path: string, what = "NAME"): string[] {
 }
 
 /**
+ * gcc's .gch (a file, or a directory of them) and clang's .pch/.pcm: the compiler maps them into
+ * its memory as they are (gcc picks `x.h.gch` up by itself for `#include "x.h"`), so a client's
+ * bytes would become compiler state. Never written into a tree, whichever way the name came (an
+ * NFIL entry, a header-cache list).
+ */
+export function isPrecompiledHeaderName(name: string): boolean {
+  return /\.(gch|pch|pcm)(\/|$)/.test(name);
+}
+
+/**
  * Bounds on the tree one pump request may make. A hostile request of 500 names nested 1,900
  * levels deep (about 950,000 directory steps) took 342 s of server CPU before they existed.
  * Real trees: paths a few dozen levels deep, a few thousand files (a kernel file: ~1,500 headers).
@@ -105,6 +115,7 @@ export class PumpTree {
     const parts = clientPathParts(entry.name);
     if (parts.length === 0) throw new PumpTreeError("NAME \"/\" names the root itself");
     this.check(parts, "NAME", entry.name);
+    if (isPrecompiledHeaderName(entry.name)) throw new PumpTreeError(`${entry.name}: precompiled headers are not accepted (the compiler loads them into its memory as they are)`);
     const dir = await this.ensureDirs(parts.slice(0, -1));
     const path = join(dir, parts[parts.length - 1] as string);
     try {

@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { DOCTOR_PROBE_COMPILER, type CompileResponse } from "@x/distcc-protocol";
+import { DEFAULT_LIMITS, DOCTOR_PROBE_COMPILER, type CompileResponse } from "@x/distcc-protocol";
 import { ServerRewriteError, type ScanResult } from "@x/distcc-toolchain";
 import { checkArgv, checkRequestBody, scanClientArgs } from "./check-request.js";
 import { EXIT_BAD_ARGUMENTS, EXIT_BUSY, EXIT_IO_ERROR } from "@x/distcc-protocol";
@@ -97,11 +97,13 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
   }
   const { request, ext } = outcome;
   let verdict = outcome.verdict;
-  if (verdict.kind === "accept") {
+  /** The checks on the request's files (once read, and again once a header-cache list is expanded). */
+  const checkBody = (): void => {
     const choice = chooseJobCompiler(request.argv[0] ?? "", ext, ctx.whitelist);
     const bodyRefusal = choice.ok ? checkRequestBody(request, choice.executable) : undefined;
     if (bodyRefusal !== undefined) verdict = { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: bodyRefusal };
-  }
+  };
+  if (verdict.kind === "accept") checkBody();
   const compression = ext?.compression ?? "lzo";
   summary.protocol = request.version;
   const scan = scanned?.argv === request.argv ? scanned.scan : scanClientArgs(request.argv);
@@ -143,7 +145,11 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
   let headerSet: string | undefined;
   if (verdict.kind === "accept" && request.version === 3 && ext?.headers) {
     try {
-      const applied = await applyHeaderRefs(request, ext.headers, ctx.headerStore, share);
+      const limits = { ...DEFAULT_LIMITS, ...ctx.limits };
+      // The expanded request is held to what the decoder and the pump tree allow one request, and
+      // checked here, before the job waits for a slot: a list of 200,000 names built its tree in one.
+      const bounds = { maxTotal: limits.maxTotal, maxFiles: limits.maxFiles, maxNameLength: limits.maxNameLength, maxDepth: ctx.treeBounds.maxDepth };
+      const applied = await applyHeaderRefs(request, ext.headers, ctx.headerStore, share, bounds);
       if (applied.kind === "missing") {
         const reason = `header cache: ${applied.digests.length} referenced file(s) not held here; the client sends them`;
         const trailer = serverTrailer({ headerCache, headers: { missing: applied.digests.slice(0, 2048) } });
@@ -153,7 +159,11 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
         return finish("OTHER", reason);
       }
       if (applied.kind === "no-memory") verdict = { kind: "refuse", exitCode: EXIT_BUSY, reason: "the header cache's files do not fit in --max-request-memory now" };
-      else headerSet = applied.set;
+      else {
+        headerSet = applied.set;
+        // Again on the expanded request: a list's names were not there at the first check.
+        checkBody();
+      }
     } catch (err) {
       if (!(err instanceof HeaderRefsError)) throw err;
       verdict = { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: err.message };
