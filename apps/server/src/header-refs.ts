@@ -73,7 +73,7 @@ export interface HeaderRefsBounds {
 }
 
 /** No bounds but the memory share (tests of the expansion itself). */
-export const UNBOUNDED: HeaderRefsBounds = {
+const UNBOUNDED: HeaderRefsBounds = {
   maxTotal: Number.POSITIVE_INFINITY,
   maxFiles: Number.POSITIVE_INFINITY,
   maxNameLength: Number.POSITIVE_INFINITY,
