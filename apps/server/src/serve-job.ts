@@ -32,8 +32,8 @@ function answerSize(response: CompileResponse): number {
 
 /** What the listener learns of a connection's progress (the global connection cap uses it). */
 export interface JobHooks {
-  /** The command line (ARGV) is complete: the connection has left its header phase. */
-  onCommandLine?: () => void;
+  /** The header of the body (DOTI, NFIL) is in: the request has left its cheap phase. */
+  onBodyStart?: () => void;
 }
 
 /**
@@ -69,8 +69,9 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
     idleTimeoutMs: ctx.readTimeoutMs,
     totalTimeoutMs: ctx.requestTimeoutMs,
     ...(ctx.headerTimeoutMs !== undefined ? { headerTimeoutMs: ctx.headerTimeoutMs } : {}),
+    ...(ctx.bodyStartTimeoutMs !== undefined ? { bodyStartTimeoutMs: ctx.bodyStartTimeoutMs } : {}),
+    ...(hooks.onBodyStart ? { onBodyStart: hooks.onBodyStart } : {}),
     checkArgv: (argv, version, cwd, ext) => {
-      hooks.onCommandLine?.();
       summary.compiler = argv[0];
       // Scanned once per job: the same scan serves the summary and the rewritten command.
       scanned = { argv, scan: scanClientArgs(argv) };

@@ -150,14 +150,73 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
     }
   });
 
-  it("when every connection has sent its command line, the newcomer is refused (nothing cheap to close)", async () => {
+  it("H5: connections that sent their command line and trickle DOTI's header are closed for a newcomer at the cap", async () => {
+    // As in the report (4 addresses x 64 connections): the whole command line at once, then one
+    // byte of DOTI's header now and then (under every idle deadline), re-opened when closed.
+    const srv = await startTestServer({ maxConnections: 8, maxConnectionsPerClient: 4, bodyStartTimeoutMs: 60_000, readTimeoutMs: 60_000 });
+    const commandLine = Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") })).subarray(0, -"DOTI00000007int x;\n".length);
+    const opening = Buffer.concat([commandLine, Buffer.from("D")]);
+    const attackers: Attacker[] = [];
+    try {
+      for (const address of ["127.0.0.2", "127.0.0.3"]) {
+        for (let i = 0; i < 4; i++) attackers.push(await attack(srv.port, address, opening));
+      }
+      await waitFor("srv.server.stats().connections === 8", () => srv.server.stats().connections === 8);
+      for (const a of attackers) a.socket.write("O");
+      await sleep(300); // the server has read every command line
+      for (let round = 0; round < 3; round++) {
+        expect(await ok(srv.port, hello(), "127.0.0.9")).toBe(0);
+        for (const gone of attackers.filter((a) => a.isClosed())) {
+          attackers.splice(attackers.indexOf(gone), 1);
+          attackers.push(await attack(srv.port, gone.address, opening));
+        }
+        await waitFor("srv.server.stats().connections === 8", () => srv.server.stats().connections === 8);
+        await sleep(300);
+      }
+      await waitFor("srv.jobs.length >= 6", () => srv.jobs.length >= 6);
+      const evicted = srv.jobs.filter((j) => /evicted: 8 connections open \(--max-connections\) and this one had not started its request body/.test(j.reason ?? ""));
+      expect(evicted).toHaveLength(3);
+      expect(evicted.every((j) => j.client.startsWith("127.0.0.2:") || j.client.startsWith("127.0.0.3:"))).toBe(true);
+      expect(srv.jobs.filter((j) => j.result === "COMPILE_OK")).toHaveLength(3);
+    } finally {
+      for (const a of attackers) a.socket.destroy();
+      await srv.stop();
+    }
+  });
+
+  it("H5: a connection that sent its command line but not DOTI's header within its body-start deadline is dropped; one that pauses less (distcc preprocessing) compiles", async () => {
+    const srv = await startTestServer({ bodyStartTimeoutMs: 1000, readTimeoutMs: 60_000, minRequestRate: 0 });
+    const request = Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") }));
+    const commandLine = request.subarray(0, -"DOTI00000007int x;\n".length);
+    try {
+      // A real client's pause: the command line, its preprocessor (here 300 ms), then the body.
+      const real = await attack(srv.port, "127.0.0.9", commandLine);
+      const answer: Buffer[] = [];
+      real.socket.on("data", (d: Buffer) => answer.push(d));
+      await sleep(300);
+      real.socket.write(request.subarray(commandLine.length));
+      await real.closed;
+      expect(decodeResponse(Buffer.concat(answer), 1).status).toBe(0);
+      // The attacker: a byte of the header every 200 ms, never the whole header in time.
+      const slow = await attack(srv.port, "127.0.0.2", commandLine);
+      let at = commandLine.length;
+      const drip = setInterval(() => slow.socket.write(request.subarray(at, ++at)), 200);
+      await slow.closed;
+      clearInterval(drip);
+      expect(srv.jobs.find((j) => j.client.startsWith("127.0.0.2:"))?.reason).toMatch(/client sent no complete DOTI header within 1000 ms of its command line/);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("when every connection has started its request body, the newcomer is refused (nothing cheap to close)", async () => {
     const srv = await startTestServer({ jobs: 1, maxConnections: 2, maxConnectionsPerClient: 2, jobLifetimeMs: 60_000 });
     const attackers: Attacker[] = [];
     try {
       for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.2", burn()));
       await waitFor("srv.server.stats().running === 1 && srv.server.stats().queued === 1", () => srv.server.stats().running === 1 && srv.server.stats().queued === 1, { timeoutMs: 10_000 });
       expect((await exchange(srv.port, hello(), { localAddress: "127.0.0.9" })).bytes.length).toBe(0);
-      expect(srv.jobs.at(-1)?.reason).toMatch(/2 connections already open, none of them still sending its command line/);
+      expect(srv.jobs.at(-1)?.reason).toMatch(/2 connections already open, all of them past the start of their request body/);
       expect(attackers.some((a) => a.isClosed())).toBe(false);
     } finally {
       for (const a of attackers) a.socket.destroy();
