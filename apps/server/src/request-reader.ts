@@ -77,6 +77,16 @@ export interface ReadRequestOptions {
 }
 
 /**
+ * Memory a body holds beyond its wire bytes (already counted chunk by chunk): its decompressed
+ * copy. Issue 14, H6: a protocol-1 body, which is its wire bytes, was counted twice, so two
+ * 100 MiB requests went over a 512 MiB share.
+ */
+function decompressedBytes(event: { type: "source"; data: Uint8Array } | { type: "file"; content: Uint8Array; compressed: Uint8Array }, version: ProtocolVersion): number {
+  if (event.type === "source") return version === 1 ? 0 : event.data.length;
+  return event.content === event.compressed ? 0 : event.content.length;
+}
+
+/**
  * Reads one request from a connection with deadlines, feeding the bounded push decoder. After the
  * request is complete the data listener stays attached, so EOF (the client going away) is still
  * seen; any bytes after the request are read and ignored.
@@ -212,7 +222,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       for (const event of events) {
         if (event.type === "version") {
           version = event.version;
-        } else if ((event.type === "source" || event.type === "file") && !opts.budget.take((event.type === "source" ? event.data : event.content).length)) {
+        } else if ((event.type === "source" || event.type === "file") && !opts.budget.take(decompressedBytes(event, version ?? 1))) {
           drop("REJ_OVERLOAD", opts.budget.refusal, EXIT_BUSY);
           return;
         } else if (event.type === "cwd") {
@@ -225,7 +235,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
           commandLineDone = true;
           if (opts.bodyStartTimeoutMs !== undefined) {
             const ms = opts.bodyStartTimeoutMs;
-            bodyStart = setTimeout(() => drop("OTHER", `client sent no complete ${version === 3 ? "NFIL" : "DOTI"} header within ${ms} ms of its command line`, 107), ms);
+            bodyStart = setTimeout(() => drop("OTHER", `client sent no complete ${version === 3 ? "NFIL" : "DOTI"} header within ${ms} ms of its command line`, EXIT_IO_ERROR), ms);
           }
           verdict = opts.checkArgv(event.argv, version ?? 1, cwd, ext);
           if (verdict.kind === "drop") {

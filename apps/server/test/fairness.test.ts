@@ -292,6 +292,61 @@ describe("A8: slow requests cannot hold the memory budget", () => {
   });
 });
 
+describe("H6: complete requests waiting for a slot cannot pin the memory budget", () => {
+  it("a protocol-1 body is counted once, not as its wire bytes and again as the body", async () => {
+    const srv = await startTestServer({ jobs: 1, jobLifetimeMs: 60_000 });
+    try {
+      const running = exchange(srv.port, burn(), { localAddress: "127.0.0.2" });
+      await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
+      const before = srv.server.stats().memory?.used ?? 0;
+      const request = sized(8 << 20, "waiting");
+      const waiting = exchange(srv.port, request, { localAddress: "127.0.0.3" });
+      await waitFor("srv.server.stats().queued === 1", () => srv.server.stats().queued === 1, { timeoutMs: 10_000 });
+      const held = (srv.server.stats().memory?.used ?? 0) - before;
+      expect(held).toBeGreaterThanOrEqual(request.length);
+      expect(held).toBeLessThan(request.length + (64 << 10));
+      expect(decodeResponse((await waiting).bytes, 1).status).toBe(0);
+      await running;
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("the waiting requests of the address holding the most are dropped for a newcomer, answered busy (STAT 114), and the newcomer compiles", async () => {
+    const srv = await startTestServer({ jobs: 1, maxRequestMemory: 64 << 20, jobLifetimeMs: 60_000 });
+    const memory = watchMemory(srv);
+    try {
+      const running = exchange(srv.port, burn(), { localAddress: "127.0.0.2" });
+      await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
+      // As in the report (five addresses, two complete 100 MiB requests each, slots busy), scaled:
+      // five addresses, two 6 MiB requests each, 60 of the 64 MiB.
+      const pinned: Promise<{ address: string; bytes: Buffer }>[] = [];
+      for (const address of ["127.0.0.40", "127.0.0.41", "127.0.0.42", "127.0.0.43", "127.0.0.44"]) {
+        for (let i = 0; i < 2; i++) {
+          const request = sized(6 << 20, `p${address.split(".")[3]}_${i}`);
+          pinned.push(exchange(srv.port, request, { localAddress: address }).then((r) => ({ address, bytes: r.bytes })));
+          await waitFor("srv.server.stats().queued grows", () => srv.server.stats().queued === pinned.length, { timeoutMs: 10_000 });
+        }
+      }
+      // The newcomer's 8 MiB need room.
+      const innocent = exchange(srv.port, sized(8 << 20, "innocent"), { localAddress: "127.0.0.50" });
+      expect(decodeResponse((await innocent).bytes, 1).status).toBe(0);
+      const answers = await Promise.all(pinned);
+      const statuses = answers.map((a) => decodeResponse(a.bytes, 1).status);
+      // Every pinned request is answered: compiled, or "busy" (the client compiles it itself); none reset.
+      expect(statuses.every((st) => st === 0 || st === 114 << 8)).toBe(true);
+      const busy = srv.jobs.filter((j) => j.result === "REJ_OVERLOAD");
+      expect(busy.length).toBeGreaterThanOrEqual(1);
+      expect(busy.every((j) => /waiting for a compile slot with \d+ bytes while 127\.0\.0\.4\d held the most waiting/.test(j.reason ?? ""))).toBe(true);
+      expect(memory.stop()).toBeLessThanOrEqual(64 << 20);
+      await running;
+    } finally {
+      memory.stop();
+      await srv.stop();
+    }
+  });
+});
+
 describe("A11: answers to clients that do not read are counted and bounded", () => {
   // Objects bigger than what loopback's kernel buffers take from a client that reads nothing
   // (tcp_rmem may grow to 32 MiB here, plus 4 MiB of send buffer): the rest stays with the server.
