@@ -362,7 +362,8 @@ describe("A11: answers to clients that do not read are counted and bounded", () 
       await waitFor("(srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20", () => (srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20, { timeoutMs: 30_000 });
       expect(srv.server.stats().running).toBe(0);
       await sleep(400); // nothing more of the answers is taken (longer than memoryEvictIdleMs)
-      expect(await ok(srv.port, sized(10 << 20, "innocent"), "127.0.0.40")).toBe(0);
+      // 20 MiB: with the two answers (96 MiB), over the 112.
+      expect(await ok(srv.port, sized(20 << 20, "innocent"), "127.0.0.40")).toBe(0);
       await waitFor("srv.jobs.length >= 2", () => srv.jobs.length >= 2);
       const dropped = srv.jobs.filter((j) => j.client.startsWith("127.0.0.3"));
       expect(dropped).toHaveLength(1);
