@@ -45,6 +45,8 @@ export interface JobContext {
   jobCgroups?: JobCgroups;
   /** The command line (ARGV) must be complete this long after the connection opened. */
   headerTimeoutMs?: number;
+  /** The header of the body (DOTI, NFIL) must be complete this long after the command line. */
+  bodyStartTimeoutMs?: number;
   /** Bounds on a pump request's tree (its deadline is added per job). */
   treeBounds: Omit<TreeBounds, "deadline" | "deadlineWhat">;
   /** The header cache of pump requests from clients of ours (undefined: --cache-size 0). */

@@ -64,4 +64,29 @@ describe("MemoryBudget", () => {
     answer.releaseAll();
     expect(budget.inUse).toBe(0);
   });
+
+  it("when full, drops waiting requests of the address holding the most waiting, never of one holding less than the newcomer's", () => {
+    const budget = new MemoryBudget(100, 100, 60_000);
+    const dropped: string[] = [];
+    const waiting = (client: string, bytes: number): BudgetShare => {
+      const share = new BudgetShare(budget, client);
+      expect(share.take(bytes)).toBe(true);
+      share.waitingForSlot((why) => dropped.push(`${client}: ${why}`));
+      return share;
+    };
+    waiting("A", 30);
+    waiting("A", 25);
+    waiting("B", 20);
+    waiting("C", 15);
+    // 10 more for D: A holds the most waiting (55), its biggest request goes.
+    const d = new BudgetShare(budget, "D");
+    expect(d.take(20)).toBe(true);
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]).toMatch(/^A: .*waiting for a compile slot with 30 bytes while A held the most waiting \(55 bytes\)/);
+    expect(budget.inUse).toBe(80);
+    // D would hold 50: no address holds more waiting than that, so D is refused and nothing is dropped.
+    expect(d.take(30)).toBe(false);
+    expect(d.refusal).toMatch(/--max-request-memory, 100 bytes/);
+    expect(dropped).toHaveLength(1);
+  });
 });

@@ -10,12 +10,20 @@
  * - one client address holds at most `perClient` bytes;
  * - when a chunk does not fit, the holders that made no progress for `evictIdleMs` (a request
  *   being trickled, an answer nobody reads) are dropped, biggest first, before the newcomer is
- *   refused: a fresh request that is arriving fast wins over a stale one.
+ *   refused: a fresh request that is arriving fast wins over a stale one;
+ * - issue 14, H6: complete requests waiting for a slot pinned the budget (five addresses, two
+ *   100 MiB requests each, while the slots were busy). When idle holders are not enough, waiting
+ *   requests are dropped too, one at a time from the address holding the most waiting bytes
+ *   (its client is told the server is busy and compiles them itself: no build fails), but only
+ *   from an address holding more than the newcomer's would after the take, so two clients never
+ *   take turns dropping each other's work.
  */
 export class MemoryBudget {
   private used = 0;
   private readonly byClient = new Map<string, number>();
   private readonly holders = new Set<BudgetShare>();
+  /** Complete requests waiting for a compile slot (see BudgetShare.waitingForSlot). */
+  private readonly waiters = new Set<BudgetShare>();
 
   constructor(
     readonly capacity: number,
@@ -40,7 +48,7 @@ export class MemoryBudget {
     if (share.client !== undefined && this.usedBy(share.client) + bytes > this.perClient) {
       return `${share.client}'s share of the server's memory budget (--max-client-request-memory, ${this.perClient} bytes) exceeded`;
     }
-    if (this.used + bytes > this.capacity && !this.makeRoom(share, this.used + bytes - this.capacity)) {
+    if (this.used + bytes > this.capacity && !this.makeRoom(share, this.used + bytes - this.capacity, bytes)) {
       return `server memory budget for requests exceeded (--max-request-memory, ${this.capacity} bytes)`;
     }
     this.add(share, bytes);
@@ -49,7 +57,7 @@ export class MemoryBudget {
 
   /** Counts bytes already in memory (an answer): never refused, but may evict idle holders to get back under the budget. */
   takeAnyway(share: BudgetShare, bytes: number): void {
-    if (this.used + bytes > this.capacity) this.makeRoom(share, this.used + bytes - this.capacity);
+    if (this.used + bytes > this.capacity) this.makeRoom(share, this.used + bytes - this.capacity, bytes);
     this.add(share, bytes);
   }
 
@@ -67,24 +75,68 @@ export class MemoryBudget {
     else this.holders.delete(share);
   }
 
+  /** @internal Complete requests that may be dropped while they wait for a slot. */
+  registerWaiting(share: BudgetShare, on: boolean): void {
+    if (on) this.waiters.add(share);
+    else this.waiters.delete(share);
+  }
+
   private add(share: BudgetShare, bytes: number): void {
     this.used += bytes;
     if (share.client !== undefined) this.byClient.set(share.client, this.usedBy(share.client) + bytes);
   }
 
-  /** Drops idle holders, biggest first, until `needed` bytes are free; false if they cannot be. */
-  private makeRoom(requester: BudgetShare, needed: number): boolean {
+  /**
+   * Drops idle holders, biggest first, then waiting requests (see the class comment), until
+   * `needed` bytes are free; false (nothing dropped) if they cannot be.
+   */
+  private makeRoom(requester: BudgetShare, needed: number, bytes: number): boolean {
     const now = performance.now();
     const idle = [...this.holders].filter((h) => h !== requester && h.held > 0 && now - h.lastActivity >= this.evictIdleMs);
-    if (idle.reduce((sum, h) => sum + h.held, 0) < needed) return false;
     idle.sort((a, b) => b.held - a.held);
+    const victims: { share: BudgetShare; reason: string }[] = [];
     let freed = 0;
     for (const holder of idle) {
       if (freed >= needed) break;
       freed += holder.held;
-      holder.evict(`dropped to make room in the server's memory budget (--max-request-memory): no progress for ${Math.round(now - holder.lastActivity)} ms while holding ${holder.held} bytes`);
+      victims.push({ share: holder, reason: `dropped to make room in the server's memory budget (--max-request-memory): no progress for ${Math.round(now - holder.lastActivity)} ms while holding ${holder.held} bytes` });
     }
+    if (freed < needed) freed += this.pickWaiting(requester, needed - freed, bytes, victims);
+    if (freed < needed) return false;
+    for (const { share, reason } of victims) share.evict(reason);
     return true;
+  }
+
+  /** Adds to `victims` waiting requests worth up to `needed` bytes; returns the bytes they hold. */
+  private pickWaiting(requester: BudgetShare, needed: number, bytes: number, victims: { share: BudgetShare; reason: string }[]): number {
+    const byAddress = new Map<string, BudgetShare[]>();
+    const waitingBytes = new Map<string, number>();
+    for (const share of this.waiters) {
+      if (share.held === 0 || share.client === requester.client) continue;
+      const key = share.client ?? "";
+      byAddress.set(key, [...(byAddress.get(key) ?? []), share]);
+      waitingBytes.set(key, (waitingBytes.get(key) ?? 0) + share.held);
+    }
+    // What the newcomer's address will hold: only an address holding more waiting than that loses a request.
+    const floor = (requester.client === undefined ? requester.held : this.usedBy(requester.client)) + bytes;
+    let freed = 0;
+    while (freed < needed) {
+      let heaviest: string | undefined;
+      for (const [key, held] of waitingBytes) if (held > floor && (heaviest === undefined || held > (waitingBytes.get(heaviest) ?? 0))) heaviest = key;
+      if (heaviest === undefined) break;
+      const shares = byAddress.get(heaviest) ?? [];
+      shares.sort((a, b) => b.held - a.held);
+      const share = shares.shift() as BudgetShare;
+      const held = waitingBytes.get(heaviest) ?? 0;
+      if (shares.length === 0) waitingBytes.delete(heaviest);
+      else waitingBytes.set(heaviest, held - share.held);
+      freed += share.held;
+      victims.push({
+        share,
+        reason: `dropped to make room in the server's memory budget (--max-request-memory): waiting for a compile slot with ${share.held} bytes while ${heaviest || "its address"} held the most waiting (${held} bytes)`,
+      });
+    }
+    return freed;
   }
 }
 
@@ -94,6 +146,7 @@ export class BudgetShare {
   /** performance.now() of the last progress (a chunk read, a chunk of the answer taken by the client). */
   lastActivity = performance.now();
   private onEvict: ((reason: string) => void) | undefined;
+  private onDropWaiting: ((reason: string) => void) | undefined;
 
   constructor(
     private readonly budget: MemoryBudget,
@@ -140,10 +193,21 @@ export class BudgetShare {
     this.touch();
   }
 
+  /**
+   * While set, a complete request waiting for a compile slot: the budget may drop it to make room
+   * (see MemoryBudget); `onDrop` must answer the client "busy" (its memory is given back right
+   * after it returns). undefined: no longer waiting.
+   */
+  waitingForSlot(onDrop: ((reason: string) => void) | undefined): void {
+    this.onDropWaiting = onDrop;
+    this.budget.registerWaiting(this, onDrop !== undefined);
+  }
+
   /** @internal Called by the budget. */
   evict(reason: string): void {
-    const onEvict = this.onEvict;
+    const onEvict = this.onEvict ?? this.onDropWaiting;
     this.evictable(undefined);
+    this.waitingForSlot(undefined);
     onEvict?.(reason);
     this.releaseAll();
   }
@@ -152,5 +216,6 @@ export class BudgetShare {
     this.budget.give(this, this.heldBytes);
     this.heldBytes = 0;
     if (this.onEvict) this.evictable(undefined);
+    if (this.onDropWaiting) this.waitingForSlot(undefined);
   }
 }

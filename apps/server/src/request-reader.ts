@@ -52,6 +52,16 @@ export interface ReadRequestOptions {
    * place (undefined = no such deadline).
    */
   headerTimeoutMs?: number;
+  /**
+   * Drop a client whose body header (DOTI, NFIL) is not complete this long after its command line
+   * (undefined = no such deadline). distcc sends its command line, then runs its preprocessor, then
+   * the body at once: the pause is the preprocessing, seconds; issue 14, H5: connections that sent
+   * their command line and then a byte of DOTI's header every 20 s were held for the whole
+   * --request-timeout.
+   */
+  bodyStartTimeoutMs?: number;
+  /** Called once the body header is complete (the connection costs the server more from here). */
+  onBodyStart?: () => void;
   /** Checks argv as soon as it is complete (before DOTI / NFIL). */
   checkArgv: (argv: string[], version: ProtocolVersion, cwd: string | undefined, ext: RequestExtension | undefined) => ArgvVerdict;
   /** Counts request bytes. */
@@ -64,6 +74,16 @@ export interface ReadRequestOptions {
    * let a client that sent 120 MB and then a byte every 5 s hold its memory for minutes.
    */
   minBodyRate?: { bytes: number; windowMs: number };
+}
+
+/**
+ * Memory a body holds beyond its wire bytes (already counted chunk by chunk): its decompressed
+ * copy. Issue 14, H6: a protocol-1 body, which is its wire bytes, was counted twice, so two
+ * 100 MiB requests went over a 512 MiB share.
+ */
+function decompressedBytes(event: { type: "source"; data: Uint8Array } | { type: "file"; content: Uint8Array; compressed: Uint8Array }, version: ProtocolVersion): number {
+  if (event.type === "source") return version === 1 ? 0 : event.data.length;
+  return event.content === event.compressed ? 0 : event.content.length;
 }
 
 /**
@@ -90,6 +110,8 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
     let commandLineDone = false;
     let bodyBytes = 0;
     let rate: NodeJS.Timeout | undefined;
+    let bodyStarted = false;
+    let bodyStart: NodeJS.Timeout | undefined;
 
     const settle = (outcome: ReadOutcome): void => {
       if (settled) return;
@@ -97,6 +119,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       clearTimeout(idle);
       clearTimeout(total);
       clearTimeout(header);
+      clearTimeout(bodyStart);
       clearInterval(rate);
       // A complete request waits for its slot; a dropped one is given back by the caller.
       opts.budget.evictable(undefined);
@@ -153,6 +176,13 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       }, min.windowMs);
     };
 
+    const markBodyStarted = (): void => {
+      if (bodyStarted) return;
+      bodyStarted = true;
+      clearTimeout(bodyStart);
+      opts.onBodyStart?.();
+    };
+
     const onData = (chunk: Buffer): void => {
       opts.onBytes(chunk.length);
       if (settled || decoder?.done) return; // after the request: ignored (spec 1: nothing may follow)
@@ -192,7 +222,7 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       for (const event of events) {
         if (event.type === "version") {
           version = event.version;
-        } else if ((event.type === "source" || event.type === "file") && !opts.budget.take((event.type === "source" ? event.data : event.content).length)) {
+        } else if ((event.type === "source" || event.type === "file") && !opts.budget.take(decompressedBytes(event, version ?? 1))) {
           drop("REJ_OVERLOAD", opts.budget.refusal, EXIT_BUSY);
           return;
         } else if (event.type === "cwd") {
@@ -203,16 +233,22 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
           // The body's rate counts from the next chunk: distcc sends its command line, then runs
           // its preprocessor (any time up to the idle deadline), then sends the body at once.
           commandLineDone = true;
+          if (opts.bodyStartTimeoutMs !== undefined) {
+            const ms = opts.bodyStartTimeoutMs;
+            bodyStart = setTimeout(() => drop("OTHER", `client sent no complete ${version === 3 ? "NFIL" : "DOTI"} header within ${ms} ms of its command line`, EXIT_IO_ERROR), ms);
+          }
           verdict = opts.checkArgv(event.argv, version ?? 1, cwd, ext);
           if (verdict.kind === "drop") {
             drop(verdict.result, verdict.reason, EXIT_DISTCC_FAILED);
             return;
           }
         } else if (event.type === "end") {
+          markBodyStarted();
           settle({ kind: "complete", request: event.request, verdict, ...(ext ? { ext } : {}) });
           return;
         }
       }
+      if (commandLineDone && decoder.expecting !== "DOTI" && decoder.expecting !== "NFIL") markBodyStarted();
     };
     const onEnd = (): void => {
       if (settled) return;

@@ -21,7 +21,7 @@ describe("sandbox and limit settings", () => {
   });
 
   it("defaults: sandbox auto, 2048 MiB and 600 s per compiler, a 15-minute job lifetime", () => {
-    expect(defaultSettings()).toMatchObject({ sandbox: "auto", maxCompilerMemory: 2048, maxCompilerCpu: 600, jobLifetime: 900, maxClientConnections: 64, maxClientQueue: 32 });
+    expect(defaultSettings()).toMatchObject({ sandbox: "auto", maxCompilerMemory: 2048, maxCompilerCpu: 600, jobLifetime: 900, maxClientConnections: 32, maxClientQueue: 32 });
     expect(helpText("0")).toMatch(/--sandbox MODE\s+run each compiler in a bubblewrap sandbox/);
   });
 

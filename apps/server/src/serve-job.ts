@@ -32,8 +32,8 @@ function answerSize(response: CompileResponse): number {
 
 /** What the listener learns of a connection's progress (the global connection cap uses it). */
 export interface JobHooks {
-  /** The command line (ARGV) is complete: the connection has left its header phase. */
-  onCommandLine?: () => void;
+  /** The header of the body (DOTI, NFIL) is in: the request has left its cheap phase. */
+  onBodyStart?: () => void;
 }
 
 /**
@@ -69,8 +69,9 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
     idleTimeoutMs: ctx.readTimeoutMs,
     totalTimeoutMs: ctx.requestTimeoutMs,
     ...(ctx.headerTimeoutMs !== undefined ? { headerTimeoutMs: ctx.headerTimeoutMs } : {}),
+    ...(ctx.bodyStartTimeoutMs !== undefined ? { bodyStartTimeoutMs: ctx.bodyStartTimeoutMs } : {}),
+    ...(hooks.onBodyStart ? { onBodyStart: hooks.onBodyStart } : {}),
     checkArgv: (argv, version, cwd, ext) => {
-      hooks.onCommandLine?.();
       summary.compiler = argv[0];
       // Scanned once per job: the same scan serves the summary and the rewritten command.
       scanned = { argv, scan: scanClientArgs(argv) };
@@ -199,8 +200,30 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
       }
     : (): void => {};
   const address = clientAddress(client);
-  const release = await ctx.slots.acquire(clientGone, address);
+  // Issue 14, H6: while it waits, the request may be dropped to make room in the memory budget
+  // (MemoryBudget): the wait ends and the client is told the server is busy.
+  const waitEnd = new JobStop();
+  const onClientGone = (): void => waitEnd.stop();
+  clientGone.addEventListener("abort", onClientGone);
+  if (clientGone.aborted) waitEnd.stop();
+  let droppedWhileWaiting: string | undefined;
+  share.waitingForSlot((why) => {
+    droppedWhileWaiting = why;
+    waitEnd.stop();
+  });
+  const release = await ctx.slots.acquire(waitEnd, address);
+  share.waitingForSlot(undefined);
+  clientGone.removeEventListener("abort", onClientGone);
   mark("wait");
+  if (!release && droppedWhileWaiting !== undefined && !clientGone.aborted) {
+    ctx.logger.log("warning", "serve_job", `${client}: ${droppedWhileWaiting}`);
+    const busy = syntheticFailure(request.version, EXIT_BUSY, `distcc-server: ERROR: ${droppedWhileWaiting}; compile it locally`);
+    share.takeAnyway(answerSize(busy));
+    summary.status = busy.status;
+    summary.ret = EXIT_BUSY;
+    await send(busy, true, serverTrailer({ headerCache }));
+    return finish("REJ_OVERLOAD", droppedWhileWaiting);
+  }
   if (!release) {
     conn.destroy();
     if (clientGone.aborted) return finish("CLI_DISCONN", "client went away while waiting for a compile slot");

@@ -62,7 +62,9 @@ export interface ServerOptions {
   jobBounds?: Partial<JobBounds>;
   /** The user the server will become after start (--user): it makes the job cgroups then. */
   runAs?: { uid: number; gid: number };
-  /** Connections open at once from one client address; more are closed at accept (default 64). */
+  /** Connections open at once from one client address; more are closed at accept (default 32: an
+   *  eighth of maxConnections, so eight addresses are needed to fill the server; a make -j of one
+   *  client beyond its compile slots only queues anyway). */
   maxConnectionsPerClient?: number;
   /** Requests of one client address waiting for a slot; more are refused (default 32). */
   maxQueuePerClient?: number;
@@ -71,6 +73,9 @@ export interface ServerOptions {
   maxJobsPerClient?: number;
   /** Drop a connection whose command line is not complete after this long (default 15 000). */
   headerTimeoutMs?: number;
+  /** Drop a connection whose body header (DOTI, NFIL) is not complete this long after its command
+   *  line: distcc preprocesses in between (default 60 000). */
+  bodyStartTimeoutMs?: number;
   /** Where job folders are made (default /dev/shm when it is a writable tmpfs, else os.tmpdir()).
    *  On a tmpfs (or ramfs) a job's file operations are synchronous, which costs less CPU. */
   tempDir?: string;
@@ -179,22 +184,26 @@ interface LiveConnection {
   socket: Socket;
   client: string;
   address: string;
-  /** Still before its complete command line (ARGV). */
-  headerPhase: boolean;
+  /** Still before the header of its body (DOTI, NFIL): it costs the server nothing yet. */
+  cheap: boolean;
   /** Connections of its address when it was picked (for the log line). */
   count: number;
 }
 
 /**
- * The connection to close for a newcomer when every place is taken: of those still in their header
- * phase, one of the address holding most connections, the oldest of it (a Set iterates in insertion
- * order). undefined when every connection has sent its command line.
+ * The connection to close for a newcomer when every place is taken: of those that have not started
+ * their body (before their command line, or after it but before the DOTI/NFIL header), one of the
+ * address holding most connections, the oldest of it (a Set iterates in insertion order).
+ * undefined when every connection has started its body.
+ *
+ * Issue 14, H5: taking only connections before their command line was bypassed by sending the
+ * command line at once and then a byte of DOTI's header every 20 s.
  */
-function headerPhaseVictim(live: Iterable<LiveConnection>, openByClient: ReadonlyMap<string, number>): LiveConnection | undefined {
+function cheapVictim(live: Iterable<LiveConnection>, openByClient: ReadonlyMap<string, number>): LiveConnection | undefined {
   let victim: LiveConnection | undefined;
   let most = 0;
   for (const conn of live) {
-    if (!conn.headerPhase) continue;
+    if (!conn.cheap) continue;
     const count = openByClient.get(conn.address) ?? 0;
     if (count > most) {
       victim = conn;
@@ -314,6 +323,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     compilerLimits,
     ...(bounds.cgroups ? { jobCgroups: bounds.cgroups } : {}),
     headerTimeoutMs: options.headerTimeoutMs ?? 15_000,
+    bodyStartTimeoutMs: options.bodyStartTimeoutMs ?? 60_000,
     treeBounds: DEFAULT_TREE_BOUNDS,
     ...(options.headerStore ? { headerStore: options.headerStore } : {}),
   };
@@ -392,7 +402,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   const maxConnections = options.maxConnections ?? 256;
   // One address may hold only part of the connections: 256 silent ones from one machine used to
   // lock every client out until the read deadline.
-  const maxPerClient = Math.min(maxConnections, options.maxConnectionsPerClient ?? 64);
+  const maxPerClient = Math.min(maxConnections, options.maxConnectionsPerClient ?? 32);
   const openByClient = new Map<string, number>();
   const live = new Set<LiveConnection>();
   const forget = (conn: LiveConnection): void => {
@@ -424,23 +434,23 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
     }
     if (live.size >= maxConnections) {
       // Issue 14, A7: four addresses at their caps filled the server and every other client was
-      // refused at accept for as long as they liked. A connection that has not even sent its
-      // command line has cost nothing yet: the newest comer takes its place.
-      const victim = headerPhaseVictim(live, openByClient);
+      // refused at accept for as long as they liked. A connection that has not even started its
+      // body has cost nothing yet: the newest comer takes its place.
+      const victim = cheapVictim(live, openByClient);
       if (!victim) {
-        refuse(socket, client, `${maxConnections} connections already open, none of them still sending its command line`);
+        refuse(socket, client, `${maxConnections} connections already open, all of them past the start of their request body`);
         return;
       }
       forget(victim);
-      logger.log("warning", "check_client", `${maxConnections} connections open: closed ${victim.client} (still no command line, one of ${victim.count} from ${victim.address}) for ${client}`);
-      victim.socket.destroy(new Error(`evicted: ${maxConnections} connections open (--max-connections) and this one had not sent its command line yet`));
+      logger.log("warning", "check_client", `${maxConnections} connections open: closed ${victim.client} (its request body not started, one of ${victim.count} from ${victim.address}) for ${client}`);
+      victim.socket.destroy(new Error(`evicted: ${maxConnections} connections open (--max-connections) and this one had not started its request body`));
     }
-    const conn: LiveConnection = { socket, client, address, headerPhase: true, count: 0 };
+    const conn: LiveConnection = { socket, client, address, cheap: true, count: 0 };
     live.add(conn);
     openByClient.set(address, mine + 1);
     stats.accepted();
     socket.setNoDelay(true);
-    const hooks: JobHooks = { onCommandLine: () => (conn.headerPhase = false) };
+    const hooks: JobHooks = { onBodyStart: () => (conn.cheap = false) };
     void serveStream(socket, client, hooks).finally(() => forget(conn));
   });
   server.on("error", (err) => logger.log("error", "listener", err.message));

@@ -150,14 +150,73 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
     }
   });
 
-  it("when every connection has sent its command line, the newcomer is refused (nothing cheap to close)", async () => {
+  it("H5: connections that sent their command line and trickle DOTI's header are closed for a newcomer at the cap", async () => {
+    // As in the report (4 addresses x 64 connections): the whole command line at once, then one
+    // byte of DOTI's header now and then (under every idle deadline), re-opened when closed.
+    const srv = await startTestServer({ maxConnections: 8, maxConnectionsPerClient: 4, bodyStartTimeoutMs: 60_000, readTimeoutMs: 60_000 });
+    const commandLine = Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") })).subarray(0, -"DOTI00000007int x;\n".length);
+    const opening = Buffer.concat([commandLine, Buffer.from("D")]);
+    const attackers: Attacker[] = [];
+    try {
+      for (const address of ["127.0.0.2", "127.0.0.3"]) {
+        for (let i = 0; i < 4; i++) attackers.push(await attack(srv.port, address, opening));
+      }
+      await waitFor("srv.server.stats().connections === 8", () => srv.server.stats().connections === 8);
+      for (const a of attackers) a.socket.write("O");
+      await sleep(300); // the server has read every command line
+      for (let round = 0; round < 3; round++) {
+        expect(await ok(srv.port, hello(), "127.0.0.9")).toBe(0);
+        for (const gone of attackers.filter((a) => a.isClosed())) {
+          attackers.splice(attackers.indexOf(gone), 1);
+          attackers.push(await attack(srv.port, gone.address, opening));
+        }
+        await waitFor("srv.server.stats().connections === 8", () => srv.server.stats().connections === 8);
+        await sleep(300);
+      }
+      await waitFor("srv.jobs.length >= 6", () => srv.jobs.length >= 6);
+      const evicted = srv.jobs.filter((j) => /evicted: 8 connections open \(--max-connections\) and this one had not started its request body/.test(j.reason ?? ""));
+      expect(evicted).toHaveLength(3);
+      expect(evicted.every((j) => j.client.startsWith("127.0.0.2:") || j.client.startsWith("127.0.0.3:"))).toBe(true);
+      expect(srv.jobs.filter((j) => j.result === "COMPILE_OK")).toHaveLength(3);
+    } finally {
+      for (const a of attackers) a.socket.destroy();
+      await srv.stop();
+    }
+  });
+
+  it("H5: a connection that sent its command line but not DOTI's header within its body-start deadline is dropped; one that pauses less (distcc preprocessing) compiles", async () => {
+    const srv = await startTestServer({ bodyStartTimeoutMs: 1000, readTimeoutMs: 60_000, minRequestRate: 0 });
+    const request = Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") }));
+    const commandLine = request.subarray(0, -"DOTI00000007int x;\n".length);
+    try {
+      // A real client's pause: the command line, its preprocessor (here 300 ms), then the body.
+      const real = await attack(srv.port, "127.0.0.9", commandLine);
+      const answer: Buffer[] = [];
+      real.socket.on("data", (d: Buffer) => answer.push(d));
+      await sleep(300);
+      real.socket.write(request.subarray(commandLine.length));
+      await real.closed;
+      expect(decodeResponse(Buffer.concat(answer), 1).status).toBe(0);
+      // The attacker: a byte of the header every 200 ms, never the whole header in time.
+      const slow = await attack(srv.port, "127.0.0.2", commandLine);
+      let at = commandLine.length;
+      const drip = setInterval(() => slow.socket.write(request.subarray(at, ++at)), 200);
+      await slow.closed;
+      clearInterval(drip);
+      expect(srv.jobs.find((j) => j.client.startsWith("127.0.0.2:"))?.reason).toMatch(/client sent no complete DOTI header within 1000 ms of its command line/);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("when every connection has started its request body, the newcomer is refused (nothing cheap to close)", async () => {
     const srv = await startTestServer({ jobs: 1, maxConnections: 2, maxConnectionsPerClient: 2, jobLifetimeMs: 60_000 });
     const attackers: Attacker[] = [];
     try {
       for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.2", burn()));
       await waitFor("srv.server.stats().running === 1 && srv.server.stats().queued === 1", () => srv.server.stats().running === 1 && srv.server.stats().queued === 1, { timeoutMs: 10_000 });
       expect((await exchange(srv.port, hello(), { localAddress: "127.0.0.9" })).bytes.length).toBe(0);
-      expect(srv.jobs.at(-1)?.reason).toMatch(/2 connections already open, none of them still sending its command line/);
+      expect(srv.jobs.at(-1)?.reason).toMatch(/2 connections already open, all of them past the start of their request body/);
       expect(attackers.some((a) => a.isClosed())).toBe(false);
     } finally {
       for (const a of attackers) a.socket.destroy();
@@ -233,6 +292,61 @@ describe("A8: slow requests cannot hold the memory budget", () => {
   });
 });
 
+describe("H6: complete requests waiting for a slot cannot pin the memory budget", () => {
+  it("a protocol-1 body is counted once, not as its wire bytes and again as the body", async () => {
+    const srv = await startTestServer({ jobs: 1, jobLifetimeMs: 60_000 });
+    try {
+      const running = exchange(srv.port, burn(), { localAddress: "127.0.0.2" });
+      await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
+      const before = srv.server.stats().memory?.used ?? 0;
+      const request = sized(8 << 20, "waiting");
+      const waiting = exchange(srv.port, request, { localAddress: "127.0.0.3" });
+      await waitFor("srv.server.stats().queued === 1", () => srv.server.stats().queued === 1, { timeoutMs: 10_000 });
+      const held = (srv.server.stats().memory?.used ?? 0) - before;
+      expect(held).toBeGreaterThanOrEqual(request.length);
+      expect(held).toBeLessThan(request.length + (64 << 10));
+      expect(decodeResponse((await waiting).bytes, 1).status).toBe(0);
+      await running;
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("the waiting requests of the address holding the most are dropped for a newcomer, answered busy (STAT 114), and the newcomer compiles", async () => {
+    const srv = await startTestServer({ jobs: 1, maxRequestMemory: 64 << 20, jobLifetimeMs: 60_000 });
+    const memory = watchMemory(srv);
+    try {
+      const running = exchange(srv.port, burn(), { localAddress: "127.0.0.2" });
+      await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
+      // As in the report (five addresses, two complete 100 MiB requests each, slots busy), scaled:
+      // five addresses, two 6 MiB requests each, 60 of the 64 MiB.
+      const pinned: Promise<{ address: string; bytes: Buffer }>[] = [];
+      for (const address of ["127.0.0.40", "127.0.0.41", "127.0.0.42", "127.0.0.43", "127.0.0.44"]) {
+        for (let i = 0; i < 2; i++) {
+          const request = sized(6 << 20, `p${address.split(".")[3]}_${i}`);
+          pinned.push(exchange(srv.port, request, { localAddress: address }).then((r) => ({ address, bytes: r.bytes })));
+          await waitFor("srv.server.stats().queued grows", () => srv.server.stats().queued === pinned.length, { timeoutMs: 10_000 });
+        }
+      }
+      // The newcomer's 8 MiB need room.
+      const innocent = exchange(srv.port, sized(8 << 20, "innocent"), { localAddress: "127.0.0.50" });
+      expect(decodeResponse((await innocent).bytes, 1).status).toBe(0);
+      const answers = await Promise.all(pinned);
+      const statuses = answers.map((a) => decodeResponse(a.bytes, 1).status);
+      // Every pinned request is answered: compiled, or "busy" (the client compiles it itself); none reset.
+      expect(statuses.every((st) => st === 0 || st === 114 << 8)).toBe(true);
+      const busy = srv.jobs.filter((j) => j.result === "REJ_OVERLOAD");
+      expect(busy.length).toBeGreaterThanOrEqual(1);
+      expect(busy.every((j) => /waiting for a compile slot with \d+ bytes while 127\.0\.0\.4\d held the most waiting/.test(j.reason ?? ""))).toBe(true);
+      expect(memory.stop()).toBeLessThanOrEqual(64 << 20);
+      await running;
+    } finally {
+      memory.stop();
+      await srv.stop();
+    }
+  });
+});
+
 describe("A11: answers to clients that do not read are counted and bounded", () => {
   // Objects bigger than what loopback's kernel buffers take from a client that reads nothing
   // (tcp_rmem may grow to 32 MiB here, plus 4 MiB of send buffer): the rest stays with the server.
@@ -248,7 +362,8 @@ describe("A11: answers to clients that do not read are counted and bounded", () 
       await waitFor("(srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20", () => (srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20, { timeoutMs: 30_000 });
       expect(srv.server.stats().running).toBe(0);
       await sleep(400); // nothing more of the answers is taken (longer than memoryEvictIdleMs)
-      expect(await ok(srv.port, sized(10 << 20, "innocent"), "127.0.0.40")).toBe(0);
+      // 20 MiB: with the two answers (96 MiB), over the 112.
+      expect(await ok(srv.port, sized(20 << 20, "innocent"), "127.0.0.40")).toBe(0);
       await waitFor("srv.jobs.length >= 2", () => srv.jobs.length >= 2);
       const dropped = srv.jobs.filter((j) => j.client.startsWith("127.0.0.3"));
       expect(dropped).toHaveLength(1);

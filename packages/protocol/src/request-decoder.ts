@@ -153,6 +153,11 @@ export class RequestDecoder {
     return this.driver.done;
   }
 
+  /** What the decoder waits for now, e.g. "DOTI" or "NFIL" (the header of the body), for deadlines and messages. */
+  get expecting(): string {
+    return this.driver.expecting;
+  }
+
   push(chunk: Uint8Array): RequestEvent[] {
     return this.driver.push(chunk);
   }
