@@ -16,6 +16,7 @@ import { LineLogger } from "./logger.js";
 import { createJobService, startServer, type DistccServer, type ServerOptions } from "./server.js";
 import { runServiceCommand } from "./service-install.js";
 import { defaultSettings, type Settings } from "./settings.js";
+import { inServerUnits, SERVER_OPTION_DEFAULTS } from "./defaults.js";
 import { packageVersion, versionText } from "./version.js";
 import { AllowList } from "./allow-list.js";
 import { showPeer } from "./client-address.js";
@@ -53,29 +54,15 @@ function runAsOption(user: string | undefined): { runAs?: { uid: number; gid: nu
 /** The library options the settings describe. */
 export function serverOptionsFrom(settings: Settings, logger: LineLogger): ServerOptions {
   return {
-    port: settings.port,
+    // Ports, caps, timeouts and limits, in bytes and milliseconds (the one conversion, defaults.ts).
+    ...inServerUnits(settings),
     ...(settings.listen ? { listen: settings.listen } : {}),
     allow: settings.allow,
     allowPrivate: settings.allowPrivate,
     jobs: settings.jobs,
-    maxConnections: settings.maxConnections,
-    maxQueue: settings.maxQueue,
-    maxRequestMemory: settings.maxRequestMemory * 1024 * 1024,
-    maxRequestMemoryPerClient: settings.maxClientRequestMemory * 1024 * 1024,
-    minRequestRate: settings.minRequestRate * 1024,
-    requestTimeoutMs: settings.requestTimeout * 1000,
-    nativeSpawn: !settings.inlineSpawn,
-    readTimeoutMs: settings.readTimeout * 1000,
-    jobLifetimeMs: settings.jobLifetime * 1000,
     sandbox: settings.sandbox,
-    compilerLimits: { addressSpaceMiB: settings.maxCompilerMemory, cpuSeconds: settings.maxCompilerCpu, fileSizeMiB: settings.maxCompilerOutput },
-    jobBounds: { processes: settings.maxJobProcesses, memoryMiB: settings.maxJobMemory },
     ...runAsOption(settings.user),
-    maxConnectionsPerClient: settings.maxClientConnections,
-    maxQueuePerClient: settings.maxClientQueue,
-    maxJobsPerClient: settings.maxClientJobs,
     ...(settings.tempDir ? { tempDir: settings.tempDir } : {}),
-    pipe: !settings.noPipe,
     logger,
     ...(settings.stats ? { statsPort: settings.statsPort } : {}),
     discover: { extraDirs: settings.compilerDirs, cache: new IdentityCache({ file: settings.cacheFile ?? defaultCacheFile() }) },
@@ -317,6 +304,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   reportToParent({ ready: true });
 
   return new Promise<number>((resolve) => {
+    const graceMs = SERVER_OPTION_DEFAULTS.closeGraceMs;
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) {
@@ -325,10 +313,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         return;
       }
       stopping = true;
-      logger.log("notice", "main", `${signal}: no new connections; waiting for running jobs (at most 10 s)`);
+      logger.log("notice", "main", `${signal}: no new connections; waiting for running jobs (at most ${graceMs / 1000} s)`);
       // The goodbye first: clients stop choosing this server while its last jobs finish.
       const withdrawn = zeroconf?.withdraw().catch((err: unknown) => logger.log("warning", "zeroconf", `cannot withdraw the registration: ${(err as Error).message}`));
-      void Promise.all([server.close({ graceMs: 10_000 }), withdrawn]).then(() => {
+      void Promise.all([server.close({ graceMs }), withdrawn]).then(() => {
         if (settings.pidFile) {
           try {
             unlinkSync(settings.pidFile);

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DistccServerError } from "./errors.js";
+import { SERVER_DEFAULTS } from "./defaults.js";
+import { optionHelp } from "./help.js";
 import { OPTION_SPECS, describeKind, type OptionSpec, type Settings } from "./settings.js";
 
 function schemaFor(spec: OptionSpec): z.ZodType {
@@ -21,10 +23,31 @@ function schemaFor(spec: OptionSpec): z.ZodType {
 
 const configSpecs = OPTION_SPECS.filter((s) => !s.flagOnly);
 
-/** The config file's schema: the same keys as the settings (camelCase), all optional, nothing else. */
+/**
+ * Each key's default (SERVER_DEFAULTS) and help, for `configJsonSchema`. A registry of this module's
+ * own rather than zod's global one: embedding the server adds nothing to the embedder's zod.
+ */
+const configMetadata = z.registry<{ description: string; default?: unknown }>();
+
+function keySchema(spec: OptionSpec): z.ZodType {
+  const schema = schemaFor(spec);
+  const value = (SERVER_DEFAULTS as Readonly<Record<string, unknown>>)[spec.key];
+  configMetadata.add(schema, { description: optionHelp(spec), ...(value === undefined ? {} : { default: value }) });
+  return schema;
+}
+
+/**
+ * The config file's schema: the same keys as the settings (camelCase), all optional, nothing else.
+ * A key left out takes its default later (`resolveSettings`), so parsing returns only what the file says.
+ */
 export const configFileSchema = z.strictObject(
-  Object.fromEntries(configSpecs.map((s) => [s.key, schemaFor(s).optional()])),
+  Object.fromEntries(configSpecs.map((s) => [s.key, keySchema(s).optional()])),
 );
+
+/** The config file as JSON Schema (draft 2020-12), each key with its help and default: for editors and docs. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configFileSchema, { metadata: configMetadata }) as Record<string, unknown>;
+}
 
 /**
  * Checks a parsed JSON value as a config file. Every error names the key and what is allowed,

@@ -1,10 +1,22 @@
-import { OPTION_SPECS } from "./settings.js";
+import { SERVER_DEFAULTS } from "./defaults.js";
+import { OPTION_SPECS, type OptionSpec } from "./settings.js";
+
+/**
+ * A value option's help with its default from SERVER_DEFAULTS: "(0 = no limit)" becomes
+ * "(0 = no limit; default 900)", anything else gets " (default 900)". Switches (off unless given)
+ * and options without a built-in value say what happens without them in their own words.
+ */
+export function optionHelp(spec: OptionSpec): string {
+  if (spec.kind.type === "bool" || !(spec.key in SERVER_DEFAULTS)) return spec.help;
+  const value = String(SERVER_DEFAULTS[spec.key as keyof typeof SERVER_DEFAULTS]);
+  return spec.help.endsWith(")") ? `${spec.help.slice(0, -1)}; default ${value})` : `${spec.help} (default ${value})`;
+}
 
 /** --help text, generated from the option table. */
 export function helpText(version: string): string {
   const rows = OPTION_SPECS.map((s) => {
     const names = [s.short, s.flag].filter(Boolean).join(", ");
-    return [`${names}${s.arg ? ` ${s.arg}` : ""}`, s.help] as const;
+    return [`${names}${s.arg ? ` ${s.arg}` : ""}`, optionHelp(s)] as const;
   });
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   return [

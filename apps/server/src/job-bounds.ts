@@ -1,11 +1,5 @@
 import { JobCgroups, type JobBoundKind, type JobBounds } from "./job-cgroup.js";
 
-/**
- * Far above a real compile (gcc, cc1, as and the sandbox's two bwrap processes are 5; cc1 of a
- * big translation unit stays well under 2 GiB), far below what takes a machine down.
- */
-export const DEFAULT_JOB_BOUNDS: JobBounds = { processes: 256, memoryMiB: 4096 };
-
 /** Node's own threads and the spawn helper, counted by RLIMIT_NPROC with the compilers. */
 const SERVER_OWN_TASKS = 64;
 

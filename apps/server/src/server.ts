@@ -1,7 +1,7 @@
 import type { HeaderStore } from "./header-store.js";
 import { EXIT_ACCESS_DENIED, EXIT_BUSY, EXIT_DISTCC_FAILED } from "@x/distcc-protocol";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import type { Duplex } from "node:stream";
 import type { DecoderLimits } from "@x/distcc-protocol";
 import { ToolchainIndex, type DiscoverOptions } from "@x/distcc-toolchain";
@@ -19,7 +19,9 @@ import { DEFAULT_TREE_BOUNDS } from "./pump-tree.js";
 import { chooseSandbox, SandboxUnavailableError, type SandboxMode, type SandboxState } from "./sandbox.js";
 import { clientAddress } from "./serve-job.js";
 import { NativeLauncher } from "./native-launcher.js";
-import { chooseJobBounds, DEFAULT_JOB_BOUNDS, describeJobBounds } from "./job-bounds.js";
+import { chooseJobBounds, describeJobBounds } from "./job-bounds.js";
+import { SERVER_OPTION_DEFAULTS } from "./defaults.js";
+import { effectiveOptions, type EffectiveOptions } from "./effective-options.js";
 import type { JobBounds } from "./job-cgroup.js";
 import { MemoryBudget } from "./memory-budget.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -29,8 +31,9 @@ import { ServerStats, type StatsSnapshot } from "./stats.js";
 import type { CompilerWhitelist } from "./whitelist.js";
 import { logWhitelist } from "./whitelist-log.js";
 
+/** Every option left out takes its value from SERVER_OPTION_DEFAULTS (defaults.ts), as the CLI's flags do. */
 export interface ServerOptions {
-  /** TCP port (default 3632; 0 = a free port, see `address`). */
+  /** TCP port (0 = a free port, see `address`). */
   port?: number;
   /** Address to bind (default: all addresses, "::" with IPv4 mapped, as distccd). */
   listen?: string;
@@ -40,41 +43,41 @@ export interface ServerOptions {
   allowPrivate?: boolean;
   /** Compiles at once (default: CPUs + 2). */
   jobs?: number;
-  /** Connections open at once; more are closed at accept (default 256). */
+  /** Connections open at once; more are closed at accept. */
   maxConnections?: number;
-  /** Complete requests waiting for a slot; more are refused, REJ_OVERLOAD (default 128). */
+  /** Complete requests waiting for a slot; more are refused, REJ_OVERLOAD. */
   maxQueue?: number;
-  /** Drop a client silent for this long while sending its request (default 60 000). */
+  /** Drop a client silent for this long while sending its request. */
   readTimeoutMs?: number;
-  /** Drop a client whose request takes longer than this in total (default 300 000). */
+  /** Drop a client whose request takes longer than this in total. */
   requestTimeoutMs?: number;
-  /** Kill a job (pump tree and compile) after this long (0 = never; default 900 000 = 15 min). */
+  /** Kill a job (pump tree and compile) after this long (0 = never). */
   jobLifetimeMs?: number;
   /** Isolate each compile with bubblewrap: auto (default; bwrap when it works here, else a warning),
    *  bwrap (refuse to start without it) or none. */
   sandbox?: SandboxMode;
   /** bubblewrap's path (default: /usr/bin/bwrap, /bin/bwrap or /usr/local/bin/bwrap). */
   bwrapPath?: string;
-  /** setrlimit on each compiler process (default 2048 MiB of address space, 600 s of CPU, 1024 MiB per file written; 0 = none). */
+  /** setrlimit on each compiler process: address space, CPU time, size of each file written (0 = none). */
   compilerLimits?: ProcessLimits;
-  /** Bounds of a whole job, all its processes together (default 256 processes, 4096 MiB; 0 = none):
+  /** Bounds of a whole job, all its processes together (processes, MiB; 0 = none):
    *  a cgroup per job where the server can make one, else RLIMIT_NPROC (see job-bounds.ts). */
   jobBounds?: Partial<JobBounds>;
   /** The user the server will become after start (--user): it makes the job cgroups then. */
   runAs?: { uid: number; gid: number };
-  /** Connections open at once from one client address; more are closed at accept (default 32: an
+  /** Connections open at once from one client address; more are closed at accept (by default an
    *  eighth of maxConnections, so eight addresses are needed to fill the server; a make -j of one
    *  client beyond its compile slots only queues anyway). */
   maxConnectionsPerClient?: number;
-  /** Requests of one client address waiting for a slot; more are refused (default 32). */
+  /** Requests of one client address waiting for a slot; more are refused. */
   maxQueuePerClient?: number;
   /** Compile slots one client address may hold at once (default: every slot, so one client alone
    *  is never slowed). Whatever the cap, a freed slot goes to the waiting address running fewest. */
   maxJobsPerClient?: number;
-  /** Drop a connection whose command line is not complete after this long (default 15 000). */
+  /** Drop a connection whose command line is not complete after this long. */
   headerTimeoutMs?: number;
   /** Drop a connection whose body header (DOTI, NFIL) is not complete this long after its command
-   *  line: distcc preprocesses in between (default 60 000). */
+   *  line: distcc preprocesses in between. */
   bodyStartTimeoutMs?: number;
   /** Where job folders are made (default /dev/shm when it is a writable tmpfs, else os.tmpdir()).
    *  On a tmpfs (or ramfs) a job's file operations are synchronous, which costs less CPU. */
@@ -93,17 +96,17 @@ export interface ServerOptions {
   cmdList?: { file: string; words?: number };
   /** Bounds on request fields (SERVER_LIMITS, then the protocol package's defaults). */
   limits?: Partial<DecoderLimits>;
-  /** Bytes all requests together may hold while read or waiting, and answers while sent (default 1 GiB). */
+  /** Bytes all requests together may hold while read or waiting, and answers while sent. */
   maxRequestMemory?: number;
   /** Bytes of that budget one client address may hold (default: half of maxRequestMemory). */
   maxRequestMemoryPerClient?: number;
   /** When the budget is full, holders idle this long (a trickled request, an unread answer) are
-   *  dropped, biggest first, before a newcomer is refused (default 1000). */
+   *  dropped, biggest first, before a newcomer is refused. */
   memoryEvictIdleMs?: number;
   /** Once a request's body has started, it must arrive at this many bytes per second on average
-   *  over each `requestRateWindowMs` (0 = no minimum; default 16 KiB/s). */
+   *  over each `requestRateWindowMs` (0 = no minimum). */
   minRequestRate?: number;
-  /** The window of `minRequestRate` (default 10 000). */
+  /** The window of `minRequestRate`. */
   requestRateWindowMs?: number;
   /** Drop a client that takes nothing of its answer for this long (default: readTimeoutMs). */
   sendTimeoutMs?: number;
@@ -138,7 +141,7 @@ export const SERVER_LIMITS: Partial<DecoderLimits> = {
 };
 
 export interface CloseOptions {
-  /** Let running jobs finish for this long, then kill them (default 10 000). */
+  /** Let running jobs finish for this long, then kill them (default SERVER_OPTION_DEFAULTS.closeGraceMs). */
   graceMs?: number;
 }
 
@@ -149,6 +152,8 @@ export interface DistccServer {
   readonly statsAddress: AddressInfo | undefined;
   /** Where job folders are made (the option, or the default chosen at start). */
   readonly tempDir: string;
+  /** The numbers it runs with: the options given, SERVER_OPTION_DEFAULTS for the rest. */
+  readonly effective: Readonly<EffectiveOptions>;
   /** How compiles are isolated: bwrap, none (asked), unavailable (auto, bwrap does not work). */
   readonly sandbox: SandboxState;
   /** The compilers it serves (what `--zeroconf` advertises). */
@@ -231,6 +236,7 @@ export interface JobService {
   readonly allow: AllowList;
   readonly whitelist: CompilerWhitelist;
   readonly tempDir: string;
+  readonly effective: Readonly<EffectiveOptions>;
   readonly sandbox: SandboxState;
   readonly stats: ServerStats;
   /** Serves one job on a duplex stream (the caller checked the allow list). */
@@ -248,10 +254,9 @@ export interface JobService {
 export async function createJobService(options: ServerOptions = {}): Promise<JobService> {
   const logger = options.logger ?? silentLogger;
   const allow = allowListFor(options);
-  const jobs = options.jobs ?? availableParallelism() + 2;
-  const maxQueue = options.maxQueue ?? 128;
-  const maxJobsPerClient = Math.min(jobs, options.maxJobsPerClient || jobs);
-  const slots = new JobSlots(jobs, maxQueue, Math.min(maxQueue, options.maxQueuePerClient ?? 32), maxJobsPerClient);
+  const effective = effectiveOptions(options);
+  const { jobs } = effective;
+  const slots = new JobSlots(jobs, effective.maxQueue, effective.maxQueuePerClient, effective.maxJobsPerClient);
   const tempDir = options.tempDir ?? defaultTempDir();
   const folders = new JobFolders(tempDir);
   try {
@@ -262,7 +267,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   // What a server of this temp dir and user that died (kill -9) left behind.
   const stale = await folders.removeStale();
   if (stale.length > 0) logger.log("notice", "main", `removed ${stale.length} job folder(s) left in ${tempDir} by a server that is gone`);
-  const sandboxMode = options.sandbox ?? "auto";
+  const sandboxMode = effective.sandbox;
   // The sandbox probe (a bwrap run) and the compiler discovery run side by side.
   const choosing = chooseSandbox(sandboxMode, tempDir, options.bwrapPath).then(
     (choice) => ({ choice }),
@@ -284,19 +289,17 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   const shutdown = new JobStop();
   const open = new Set<Socket | Duplex>();
   const running = new Set<Promise<JobSummary>>();
-  const memoryBudget = options.maxRequestMemory ?? 1 << 30;
-  const memory = new MemoryBudget(memoryBudget, Math.min(memoryBudget, options.maxRequestMemoryPerClient || Math.ceil(memoryBudget / 2)), options.memoryEvictIdleMs ?? 1000);
+  const memory = new MemoryBudget(effective.maxRequestMemory, effective.maxRequestMemoryPerClient, effective.memoryEvictIdleMs);
   const stats = new ServerStats(
     () => ({ running: slots.running, queued: slots.queued, connections: open.size, memory: { used: memory.inUse, capacity: memory.capacity, perClient: memory.perClient } }),
     jobs,
   );
   stats.setSandbox({ mode: sandboxMode, state: sandbox.state, ...(sandbox.warning ? { warning: sandbox.warning } : {}) });
 
-  const readTimeoutMs = options.readTimeoutMs ?? 60_000;
-  const minRequestRate = options.minRequestRate ?? 16 * 1024;
-  const rateWindowMs = options.requestRateWindowMs ?? 10_000;
-  const compilerLimits: ProcessLimits = { addressSpaceMiB: 2048, cpuSeconds: 600, fileSizeMiB: 1024, ...options.compilerLimits };
-  const bounds = await chooseJobBounds({ ...DEFAULT_JOB_BOUNDS, ...options.jobBounds }, jobs, options.runAs);
+  const { minRequestRate, requestRateWindowMs: rateWindowMs } = effective;
+  // A copy: the RLIMIT_NPROC fallback of the job bounds is added to it.
+  const compilerLimits: ProcessLimits = { ...effective.compilerLimits };
+  const bounds = await chooseJobBounds({ ...effective.jobBounds }, jobs, options.runAs);
   logger.log(bounds.kind === "none" && bounds.note ? "warning" : "notice", "main", describeJobBounds(bounds));
   stats.setJobBounds({ kind: bounds.kind, processes: bounds.bounds.processes, memoryMiB: bounds.bounds.memoryMiB, ...(bounds.note ? { note: bounds.note } : {}) });
   if (bounds.userProcesses) compilerLimits.userProcesses = bounds.userProcesses;
@@ -305,25 +308,25 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     logger.log("warning", "spawn", `the spawn helper cannot run (${reason}); compilers start from the server process instead`);
   const ctx: JobContext = {
     folders,
-    addPipe: options.pipe ?? true,
+    addPipe: effective.pipe,
     slots,
     whitelist,
     logger,
     limits: { ...SERVER_LIMITS, ...options.limits },
     memory,
-    launcher: options.nativeSpawn === false ? inlineLauncher : new NativeLauncher(options.tempDir ?? tmpdir(), undefined, spawnFallback),
-    readTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+    launcher: !effective.nativeSpawn ? inlineLauncher : new NativeLauncher(options.tempDir ?? tmpdir(), undefined, spawnFallback),
+    readTimeoutMs: effective.readTimeoutMs,
+    requestTimeoutMs: effective.requestTimeoutMs,
     ...(minRequestRate > 0 ? { minBodyRate: { bytes: Math.ceil((minRequestRate * rateWindowMs) / 1000), windowMs: rateWindowMs } } : {}),
-    sendTimeoutMs: options.sendTimeoutMs ?? readTimeoutMs,
-    jobLifetimeMs: options.jobLifetimeMs ?? 900_000,
+    sendTimeoutMs: effective.sendTimeoutMs,
+    jobLifetimeMs: effective.jobLifetimeMs,
     compilerEnv: options.compilerEnv ?? defaultCompilerEnv(),
     shutdown,
     ...(sandbox.sandbox ? { sandbox: sandbox.sandbox } : {}),
     compilerLimits,
     ...(bounds.cgroups ? { jobCgroups: bounds.cgroups } : {}),
-    headerTimeoutMs: options.headerTimeoutMs ?? 15_000,
-    bodyStartTimeoutMs: options.bodyStartTimeoutMs ?? 60_000,
+    headerTimeoutMs: effective.headerTimeoutMs,
+    bodyStartTimeoutMs: effective.bodyStartTimeoutMs,
     treeBounds: DEFAULT_TREE_BOUNDS,
     ...(options.headerStore ? { headerStore: options.headerStore } : {}),
   };
@@ -376,6 +379,7 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     allow,
     whitelist,
     tempDir,
+    effective,
     sandbox: sandbox.state,
     stats,
     serveStream,
@@ -397,12 +401,9 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
  */
 export async function startServer(options: ServerOptions = {}): Promise<DistccServer> {
   const service = await createJobService(options);
-  const { allow, stats, report, serveStream, tempDir } = service;
+  const { allow, stats, report, serveStream, tempDir, effective } = service;
   const logger = options.logger ?? silentLogger;
-  const maxConnections = options.maxConnections ?? 256;
-  // One address may hold only part of the connections: 256 silent ones from one machine used to
-  // lock every client out until the read deadline.
-  const maxPerClient = Math.min(maxConnections, options.maxConnectionsPerClient ?? 32);
+  const { maxConnections, maxConnectionsPerClient: maxPerClient } = effective;
   const openByClient = new Map<string, number>();
   const live = new Set<LiveConnection>();
   const forget = (conn: LiveConnection): void => {
@@ -455,7 +456,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   });
   server.on("error", (err) => logger.log("error", "listener", err.message));
 
-  const address = await listen(server, options.port ?? 3632, options.listen, "--port");
+  const address = await listen(server, effective.port, options.listen, "--port");
   let statsServer: Server | undefined;
   let statsAddress: AddressInfo | undefined;
   if (options.statsPort !== undefined) {
@@ -471,7 +472,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   let closing: Promise<void> | undefined;
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
     closing ??= (async () => {
-      const graceMs = closeOptions.graceMs ?? 10_000;
+      const graceMs = closeOptions.graceMs ?? SERVER_OPTION_DEFAULTS.closeGraceMs;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       statsServer?.close();
       await service.drain(graceMs);
@@ -484,6 +485,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
     address,
     statsAddress,
     tempDir,
+    effective,
     sandbox: service.sandbox,
     whitelist: service.whitelist,
     stats: () => stats.snapshot(),

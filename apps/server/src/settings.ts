@@ -1,4 +1,4 @@
-import { availableParallelism } from "node:os";
+import { defaultJobs, SERVER_DEFAULTS, SERVER_OPTION_DEFAULTS } from "./defaults.js";
 import { SANDBOX_MODES, type SandboxMode } from "./sandbox.js";
 
 /** Log levels, most to least severe (distccd's names). */
@@ -84,34 +84,35 @@ export interface OptionSpec {
   kind: Kind;
   /** Placeholder for the value in --help. */
   arg?: string;
+  /** What it does; --help adds "default N" from SERVER_DEFAULTS (help.ts), so no number is written here. */
   help: string;
   /** Not accepted in the config file (only makes sense on the command line). */
   flagOnly?: boolean;
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { key: "port", flag: "--port", short: "-p", kind: { type: "int", min: 0, max: 65535 }, arg: "PORT", help: "TCP port to listen on (default 3632; 0 = any free port)" },
+  { key: "port", flag: "--port", short: "-p", kind: { type: "int", min: 0, max: 65535 }, arg: "PORT", help: "TCP port to listen on (0 = any free port)" },
   { key: "listen", flag: "--listen", kind: { type: "string" }, arg: "ADDRESS", help: "address to bind (default: all addresses)" },
   { key: "allow", flag: "--allow", short: "-a", kind: { type: "list" }, arg: "IP[/BITS]", help: "accept clients from this address or network (repeatable, IPv4 or IPv6); default: loopback only" },
   { key: "allowPrivate", flag: "--allow-private", kind: { type: "bool" }, help: "accept clients from the private networks (10/8, 172.16/12, 192.168/16, 127/8, fe80::/10, fc00::/7, ::1)" },
   { key: "jobs", flag: "--jobs", short: "-j", kind: { type: "int", min: 1, max: 1024 }, arg: "N", help: "compiles run at once (default: CPUs + 2)" },
-  { key: "nice", flag: "--nice", short: "-N", kind: { type: "int", min: -20, max: 19 }, arg: "N", help: "niceness of the server and its compilers (default 5)" },
-  { key: "jobLifetime", flag: "--job-lifetime", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "kill a job (pump tree and compile) that runs longer (0 = no limit; default 900)" },
-  { key: "lifetime", flag: "--lifetime", kind: { type: "int", min: 0, max: 2_147_483_647 }, arg: "SECONDS", help: "exit after SECONDS, as distccd (running jobs get 10 s to finish; 0 = never; default 0)" },
-  { key: "readTimeout", flag: "--read-timeout", kind: { type: "int", min: 1, max: 3600 }, arg: "SECONDS", help: "drop a client that sends nothing for this long while sending its request, or takes nothing of its answer (default 60)" },
-  { key: "maxConnections", flag: "--max-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once; beyond, new ones are closed (default 256)" },
-  { key: "maxQueue", flag: "--max-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "complete requests waiting for a compile slot; beyond, refused (default 128)" },
-  { key: "maxRequestMemory", flag: "--max-request-memory", kind: { type: "int", min: 1, max: 1_048_576 }, arg: "MB", help: "memory all requests being read or waiting, and answers being sent, may hold together; when full, those idle for a second are dropped before a newcomer is refused (default 1024)" },
-  { key: "maxClientRequestMemory", flag: "--max-client-request-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "of that memory, what one client address may hold (default 0 = half of --max-request-memory)" },
-  { key: "minRequestRate", flag: "--min-request-rate", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "KB", help: "KiB per second a request must keep up (each 10 s) once its body has started; slower ones are dropped (0 = no minimum; default 16)" },
-  { key: "requestTimeout", flag: "--request-timeout", kind: { type: "int", min: 1, max: 86_400 }, arg: "SECONDS", help: "drop a client whose whole request has not arrived after this long (default 300)" },
+  { key: "nice", flag: "--nice", short: "-N", kind: { type: "int", min: -20, max: 19 }, arg: "N", help: "niceness of the server and its compilers" },
+  { key: "jobLifetime", flag: "--job-lifetime", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "kill a job (pump tree and compile) that runs longer (0 = no limit)" },
+  { key: "lifetime", flag: "--lifetime", kind: { type: "int", min: 0, max: 2_147_483_647 }, arg: "SECONDS", help: `exit after SECONDS, as distccd (running jobs get ${SERVER_OPTION_DEFAULTS.closeGraceMs / 1000} s to finish; 0 = never)` },
+  { key: "readTimeout", flag: "--read-timeout", kind: { type: "int", min: 1, max: 3600 }, arg: "SECONDS", help: "drop a client that sends nothing for this long while sending its request, or takes nothing of its answer" },
+  { key: "maxConnections", flag: "--max-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once; beyond, new ones are closed" },
+  { key: "maxQueue", flag: "--max-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "complete requests waiting for a compile slot; beyond, refused" },
+  { key: "maxRequestMemory", flag: "--max-request-memory", kind: { type: "int", min: 1, max: 1_048_576 }, arg: "MB", help: "memory all requests being read or waiting, and answers being sent, may hold together; when full, those idle for a second are dropped before a newcomer is refused" },
+  { key: "maxClientRequestMemory", flag: "--max-client-request-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "of that memory, what one client address may hold (0 = half of --max-request-memory)" },
+  { key: "minRequestRate", flag: "--min-request-rate", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "KB", help: "KiB per second a request must keep up (each 10 s) once its body has started; slower ones are dropped (0 = no minimum)" },
+  { key: "requestTimeout", flag: "--request-timeout", kind: { type: "int", min: 1, max: 86_400 }, arg: "SECONDS", help: "drop a client whose whole request has not arrived after this long" },
   { key: "spawnHelper", flag: "--spawn-helper", kind: { type: "bool" }, help: "accepted for compatibility: compilers always start from the spawn helper (the C one, unless --inline-spawn)" },
   { key: "inlineSpawn", flag: "--inline-spawn", kind: { type: "bool" }, help: "start compilers from the server process itself instead of the tiny C helper built at first use with cc (default off)" },
   { key: "logFile", flag: "--log-file", kind: { type: "string" }, arg: "FILE", help: "append log lines to FILE (SIGHUP reopens it)" },
   { key: "logStderr", flag: "--log-stderr", kind: { type: "bool" }, help: "log to stderr (the default when no --log-file is given)" },
-  { key: "logLevel", flag: "--log-level", kind: { type: "enum", values: LOG_LEVELS }, arg: "LEVEL", help: "critical, error, warning, notice (default), info or debug" },
+  { key: "logLevel", flag: "--log-level", kind: { type: "enum", values: LOG_LEVELS }, arg: "LEVEL", help: "critical, error, warning, notice, info or debug" },
   { key: "stats", flag: "--stats", kind: { type: "bool" }, help: "serve statistics over HTTP (distccd's page at /, JSON at /json, Prometheus at /metrics)" },
-  { key: "statsPort", flag: "--stats-port", kind: { type: "int", min: 0, max: 65535 }, arg: "PORT", help: "port of the statistics page (default 3633)" },
+  { key: "statsPort", flag: "--stats-port", kind: { type: "int", min: 0, max: 65535 }, arg: "PORT", help: "port of the statistics page" },
   { key: "zeroconf", flag: "--zeroconf", kind: { type: "bool" }, help: "announce this server over DNS-SD (_distcc._tcp, with a subtype for every toolchain served) so clients with +zeroconf in DISTCC_HOSTS find it (docs/zeroconf.md)" },
   { key: "pidFile", flag: "--pid-file", short: "-P", kind: { type: "string" }, arg: "FILE", help: "write the server's process id to FILE (removed at exit)" },
   { key: "user", flag: "--user", kind: { type: "string" }, arg: "USER", help: "started as root, run as USER (default distccd, else nobody; \"root\" keeps root)" },
@@ -123,64 +124,25 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "noPipe", flag: "--no-pipe", kind: { type: "bool" }, help: "do not add -pipe to gcc/clang compiles (default: added, same objects, no temporary .s file)" },
   { key: "cacheFile", flag: "--cache-file", kind: { type: "string" }, arg: "FILE", help: "remember compiler probes here (default $XDG_CACHE_HOME/distcc-server/compilers.json)" },
   { key: "cacheDir", flag: "--cache-dir", kind: { type: "string" }, arg: "DIR", help: "keep the pump header cache in DIR (made 0700, kept across restarts; default: in memory)" },
-  { key: "cacheSize", flag: "--cache-size", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "bound of the pump header cache, least recently used out first (0 = no header cache; default 128)" },
+  { key: "cacheSize", flag: "--cache-size", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "bound of the pump header cache, least recently used out first (0 = no header cache)" },
   // Isolation and limits (docs/server.md, "Sandbox and limits").
-  { key: "sandbox", flag: "--sandbox", kind: { type: "enum", values: SANDBOX_MODES }, arg: "MODE", help: "run each compiler in a bubblewrap sandbox: auto (default: when bwrap works here, else a warning), bwrap (required) or none" },
-  { key: "maxCompilerMemory", flag: "--max-compiler-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "address space of each compiler process (RLIMIT_AS; 0 = no limit; default 2048)" },
-  { key: "maxCompilerOutput", flag: "--max-compiler-output", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "size of each file a compiler writes: object, .d, stdout, stderr (RLIMIT_FSIZE; 0 = no limit; default 1024)" },
-  { key: "maxCompilerCpu", flag: "--max-compiler-cpu", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "CPU time of each compiler process (RLIMIT_CPU; 0 = no limit; default 600)" },
-  { key: "maxJobProcesses", flag: "--max-job-processes", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "N", help: "processes of one job alive at once, all together (a cgroup per job, else RLIMIT_NPROC of the server's user; 0 = no limit; default 256)" },
-  { key: "maxJobMemory", flag: "--max-job-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "memory of one job's processes together (a cgroup per job, where the server can make one; 0 = no limit; default 4096)" },
-  { key: "maxClientConnections", flag: "--max-client-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once from one client address; beyond, new ones are closed (default 32)" },
-  { key: "maxClientQueue", flag: "--max-client-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "requests of one client address waiting for a compile slot; beyond, refused (default 32)" },
-  { key: "maxClientJobs", flag: "--max-client-jobs", kind: { type: "int", min: 0, max: 1024 }, arg: "N", help: "compile slots one client address may hold at once, so that others find one free (0 = every slot, the default); whatever the cap, a freed slot goes to the waiting address running fewest" },
+  { key: "sandbox", flag: "--sandbox", kind: { type: "enum", values: SANDBOX_MODES }, arg: "MODE", help: "run each compiler in a bubblewrap sandbox: auto (when bwrap works here, else a warning), bwrap (required) or none" },
+  { key: "maxCompilerMemory", flag: "--max-compiler-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "address space of each compiler process (RLIMIT_AS; 0 = no limit)" },
+  { key: "maxCompilerOutput", flag: "--max-compiler-output", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "size of each file a compiler writes: object, .d, stdout, stderr (RLIMIT_FSIZE; 0 = no limit)" },
+  { key: "maxCompilerCpu", flag: "--max-compiler-cpu", kind: { type: "int", min: 0, max: 86_400 }, arg: "SECONDS", help: "CPU time of each compiler process (RLIMIT_CPU; 0 = no limit)" },
+  { key: "maxJobProcesses", flag: "--max-job-processes", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "N", help: "processes of one job alive at once, all together (a cgroup per job, else RLIMIT_NPROC of the server's user; 0 = no limit)" },
+  { key: "maxJobMemory", flag: "--max-job-memory", kind: { type: "int", min: 0, max: 1_048_576 }, arg: "MB", help: "memory of one job's processes together (a cgroup per job, where the server can make one; 0 = no limit)" },
+  { key: "maxClientConnections", flag: "--max-client-connections", kind: { type: "int", min: 1, max: 65_535 }, arg: "N", help: "connections open at once from one client address; beyond, new ones are closed" },
+  { key: "maxClientQueue", flag: "--max-client-queue", kind: { type: "int", min: 0, max: 65_535 }, arg: "N", help: "requests of one client address waiting for a compile slot; beyond, refused" },
+  { key: "maxClientJobs", flag: "--max-client-jobs", kind: { type: "int", min: 0, max: 1024 }, arg: "N", help: "compile slots one client address may hold at once, so that others find one free (0 = every slot); whatever the cap, a freed slot goes to the waiting address running fewest" },
   { key: "config", flag: "--config", short: "-c", kind: { type: "string" }, arg: "FILE", help: "read settings from a JSON file (flags win over it)", flagOnly: true },
   { key: "help", flag: "--help", short: "-h", kind: { type: "bool" }, help: "show this help", flagOnly: true },
   { key: "version", flag: "--version", kind: { type: "bool" }, help: "show the version", flagOnly: true },
 ];
 
-/** Built-in defaults (before the config file and the flags). */
+/** Built-in defaults (before the config file and the flags): SERVER_DEFAULTS, and this machine's job count. */
 export function defaultSettings(): Settings {
-  return {
-    port: 3632,
-    allow: [],
-    allowPrivate: false,
-    jobs: availableParallelism() + 2,
-    nice: 5,
-    jobLifetime: 900,
-    lifetime: 0,
-    readTimeout: 60,
-    maxConnections: 256,
-    maxQueue: 128,
-    maxRequestMemory: 1024,
-    spawnHelper: false,
-    inlineSpawn: false,
-    logStderr: false,
-    logLevel: "notice",
-    stats: false,
-    statsPort: 3633,
-    zeroconf: false,
-    daemon: false,
-    noDetach: false,
-    inetd: false,
-    compilerDirs: [],
-    noPipe: false,
-    cacheSize: 128,
-    help: false,
-    version: false,
-    sandbox: "auto",
-    maxCompilerMemory: 2048,
-    maxCompilerCpu: 600,
-    maxCompilerOutput: 1024,
-    maxJobProcesses: 256,
-    maxJobMemory: 4096,
-    maxClientConnections: 32,
-    maxClientQueue: 32,
-    maxClientJobs: 0,
-    maxClientRequestMemory: 0,
-    minRequestRate: 16,
-    requestTimeout: 300,
-  };
+  return { ...SERVER_DEFAULTS, jobs: defaultJobs(), allow: [], compilerDirs: [] };
 }
 
 /** "jobs" -> "an integer from 1 to 1024": the sentence used by flag and config errors. */
