@@ -1,6 +1,7 @@
 // The server's defaults are written once (src/defaults.ts). These tests fail when --help, the
 // config file's schema, the CLI's settings and the library's fallbacks stop telling the same numbers.
 import { afterAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { configJsonSchema, parseConfig } from "../src/config-file.js";
 import { resolveSettings, serverOptionsFrom } from "../src/cli-main.js";
@@ -60,6 +61,17 @@ describe("the server's defaults, one object read by the flags, the config file a
     }
     expect(properties.listen?.default).toBeUndefined();
     expect(parseConfig({})).toEqual({});
+  });
+
+  it("docs/server.md's flag tables name the same defaults", () => {
+    const docs = readFileSync(new URL("../../../docs/server.md", import.meta.url), "utf8");
+    for (const spec of defaulted) {
+      const value = String(defaultOf(spec.key));
+      if (value === "0") continue; // "0 = ..." says what zero means there, not which value is the default
+      const row = docs.split("\n").find((line) => line.startsWith("| `") && line.includes(`| \`${spec.key}\` |`));
+      expect(row, `docs/server.md has no row for ${spec.key}`).toBeDefined();
+      expect(row, spec.key).toMatch(new RegExp(`\\b${value}\\b`));
+    }
   });
 
   it("the CLI without flags hands the library exactly the numbers it uses when given nothing", () => {
