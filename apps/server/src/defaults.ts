@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { DISTCC_DEFAULT_PORT } from "@x/distcc-protocol";
 import type { Settings } from "./settings.js";
 
 /** Every setting that always has a value, except those whose default is made fresh each time. */
@@ -14,7 +15,8 @@ type DefaultedSettings = Omit<{ [K in keyof Settings as undefined extends Settin
  * depends on the machine (`defaultJobs()`).
  */
 export const SERVER_DEFAULTS = Object.freeze({
-  port: 3632,
+  /** distcc's port, the one --version's banner names. */
+  port: DISTCC_DEFAULT_PORT,
   allowPrivate: false,
   nice: 5,
   /** Seconds; 0 = no limit. */

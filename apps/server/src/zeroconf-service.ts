@@ -8,6 +8,7 @@ import { availableParallelism, hostname } from "node:os";
 import { promisify } from "node:util";
 import { DISTCC_SERVICE_TYPE, distccServerTxt, distccSubtype, isValidSubtype, openDnsSd, type DnsSdBackend, type Registration } from "@x/distcc-zeroconf";
 import type { CompilerWhitelist } from "./whitelist.js";
+import { SERVER_DEFAULTS } from "./defaults.js";
 
 const run = promisify(execFile);
 
@@ -101,7 +102,7 @@ export async function registerZeroconf(facts: ZeroconfFacts): Promise<ZeroconfRe
   });
   // distccd's instance name; a second server of this machine on another port gets its own name
   // (the in-process mDNS does not rename on a conflict as Avahi does).
-  const name = facts.port === 3632 ? `distcc@${hostname()}` : `distcc@${hostname()}:${facts.port}`;
+  const name = facts.port === SERVER_DEFAULTS.port ? `distcc@${hostname()}` : `distcc@${hostname()}:${facts.port}`;
   let registration: Registration;
   try {
     registration = await backend.publish({ name, type: DISTCC_SERVICE_TYPE, port: facts.port, txt, subtypes });
