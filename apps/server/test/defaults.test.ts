@@ -23,7 +23,7 @@ describe("the server's defaults, one object read by the flags, the config file a
       port: 3632, nice: 5, jobLifetime: 900, lifetime: 0, readTimeout: 60, maxConnections: 256, maxQueue: 128,
       maxRequestMemory: 1024, maxClientRequestMemory: 0, minRequestRate: 16, requestTimeout: 300, logLevel: "notice",
       statsPort: 3633, cacheSize: 128, sandbox: "auto", maxCompilerMemory: 2048, maxCompilerCpu: 600,
-      maxCompilerOutput: 1024, maxJobProcesses: 256, maxJobMemory: 4096, maxClientConnections: 64, maxClientQueue: 32,
+      maxCompilerOutput: 1024, maxJobProcesses: 256, maxJobMemory: 4096, maxClientConnections: 32, maxClientQueue: 32,
       maxClientJobs: 0,
     });
     expect(SERVER_OPTION_DEFAULTS).toEqual({
@@ -31,8 +31,8 @@ describe("the server's defaults, one object read by the flags, the config file a
       minRequestRate: 16 * 1024, requestTimeoutMs: 300_000, readTimeoutMs: 60_000, jobLifetimeMs: 900_000,
       compilerLimits: { addressSpaceMiB: 2048, cpuSeconds: 600, fileSizeMiB: 1024 },
       jobBounds: { processes: 256, memoryMiB: 4096 },
-      maxConnectionsPerClient: 64, maxQueuePerClient: 32, maxJobsPerClient: 0, nativeSpawn: true, pipe: true,
-      sandbox: "auto", headerTimeoutMs: 15_000, requestRateWindowMs: 10_000, memoryEvictIdleMs: 1000, closeGraceMs: 10_000,
+      maxConnectionsPerClient: 32, maxQueuePerClient: 32, maxJobsPerClient: 0, nativeSpawn: true, pipe: true,
+      sandbox: "auto", headerTimeoutMs: 15_000, bodyStartTimeoutMs: 60_000, requestRateWindowMs: 10_000, memoryEvictIdleMs: 1000, closeGraceMs: 10_000,
     });
     expect(Object.isFrozen(SERVER_DEFAULTS) && Object.isFrozen(SERVER_OPTION_DEFAULTS.compilerLimits)).toBe(true);
   });
