@@ -7,7 +7,7 @@ import type { Lease } from "./placement.js";
 const ATTEMPT_STOPPED: Error = Object.freeze(new Error("the attempt was stopped"));
 
 /** An attempt that ended: the lease it ran under, and how it ended. */
-export interface EndedAttempt {
+interface EndedAttempt {
   lease: Lease;
   result: AttemptResult;
 }

@@ -7,7 +7,7 @@ import { LAUNCHER_GONE, type JobConnection } from "./agent-server.js";
 import type { JobContext } from "./job-context.js";
 
 /** What a run in the launcher left: its status and both streams, read back from their files. */
-export interface LauncherRun {
+interface LauncherRun {
   code: number;
   stdout: Buffer;
   stderr: Buffer;

@@ -2,7 +2,7 @@ import { safeguardLevel } from "../invocation.js";
 import type { CompileInvocation } from "./job-context.js";
 
 /** What distcc's recursion guard (spec 9.1) says of one invocation. */
-export interface RecursionGuard {
+interface RecursionGuard {
   /**
    * "free": a build's own call, which may distribute; "child": a child of ours (the compiler we ran
    * calls its driver again), which runs here and never takes a slot; "loop": we invoked ourselves.

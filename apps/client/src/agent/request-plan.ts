@@ -6,7 +6,7 @@ import type { PeerMemory } from "./peer-memory.js";
 import type { ToolchainRewrite } from "./toolchain-rewrite.js";
 
 /** How one job talks to one host: the protocol, the options added, and our extensions if it has them. */
-export interface RequestPlan {
+interface RequestPlan {
   version: ProtocolVersion;
   extraArgs: string[];
   /** XREQ: only for a host known to be ours (or one the hosts line marks `,lz4`). */
