@@ -47,6 +47,6 @@ export async function rewriteForServer(
   const extraArgs = [...wire.extraArgs, ...pinningArgs];
   const notes: string[] = [];
   if (wire.name !== requested) notes.push(`re-writing call to '${requested}' to '${wire.name}' (it is a ${identity.family} for ${identity.target})`);
-  // What is added is said per send (compile-job.ts): our servers get the identity instead of the pinning.
+  // What is added is said per send (remote-attempt.ts): our servers get the identity instead of the pinning.
   return { name: wire.name, extraArgs, targetArgs: [...wire.extraArgs], pinningArgs, identity, ...(notes.length ? { note: notes.join("; ") } : {}) };
 }

@@ -82,7 +82,7 @@ export async function checkCompilerOnHost(
 ): Promise<CompilerVerdict> {
   const wire = wireCompilerName(requested, identity);
   const ext = identity.kind === "c++" ? "ii" : "i";
-  // Exactly what a build sends (compile-job.ts planRequest): to a distccd the name, clang's target
+  // Exactly what a build sends (request-plan.ts planRequest): to a distccd the name, clang's target
   // and ARM's defaults as options; to ours the name, clang's target and the identity (XREQ, LZ4).
   const extra = hostKind.ours ? [...wire.extraArgs] : [...wire.extraArgs, ...armAbiPinning(identity, [])];
   const argv = [wire.name, ...extra, "-c", `doctor.${ext}`, "-o", "doctor.o"];
