@@ -30,14 +30,73 @@ const file = () => ["init/main", "kernel/fork", "mm/slab", "fs/ext4/inode", "net
 const shapes = [
   () => {
     const f = file();
-    return ["gcc", `-Wp,-MMD,./${f}.o.d`, "-nostdinc", "-I./arch/x86/include", "-I./include", "-include",
-      "./include/linux/kconfig.h", "-D__KERNEL__", "-Wall", "-Wundef", "-Werror=strict-prototypes", "-fno-strict-aliasing",
-      "-fno-common", "-fshort-wchar", "-std=gnu11", "-mno-sse", "-mno-mmx", "-m64", "-falign-jumps=1", "-mno-red-zone",
-      "-mcmodel=kernel", "-O2", "-fno-stack-protector", "-pg", "-mrecord-mcount", "-fno-strict-overflow",
-      `-DKBUILD_MODFILE="${f}"`, "-DKBUILD_BASENAME=\"x\"", "-c", "-o", `${f}.o`, `${f}.c`];
+    return [
+      "gcc",
+      `-Wp,-MMD,./${f}.o.d`,
+      "-nostdinc",
+      "-I./arch/x86/include",
+      "-I./include",
+      "-include",
+      "./include/linux/kconfig.h",
+      "-D__KERNEL__",
+      "-Wall",
+      "-Wundef",
+      "-Werror=strict-prototypes",
+      "-fno-strict-aliasing",
+      "-fno-common",
+      "-fshort-wchar",
+      "-std=gnu11",
+      "-mno-sse",
+      "-mno-mmx",
+      "-m64",
+      "-falign-jumps=1",
+      "-mno-red-zone",
+      "-mcmodel=kernel",
+      "-O2",
+      "-fno-stack-protector",
+      "-pg",
+      "-mrecord-mcount",
+      "-fno-strict-overflow",
+      `-DKBUILD_MODFILE="${f}"`,
+      '-DKBUILD_BASENAME="x"',
+      "-c",
+      "-o",
+      `${f}.o`,
+      `${f}.c`,
+    ];
   },
-  () => ["gcc", "-DHAVE_CONFIG_H", "-I.", "-I..", "-g", "-O2", "-MT", "lib.o", "-MD", "-MP", "-MF", ".deps/lib.Tpo", "-c", "-o", "lib.o", "lib.c"],
-  () => ["g++", "-std=c++17", "-O2", "-fPIC", "-Isrc", "-isystem", "/usr/include/boost", "-DNDEBUG", "-c", `src/${file()}.cpp`, "-o", "build/x.o"],
+  () => [
+    "gcc",
+    "-DHAVE_CONFIG_H",
+    "-I.",
+    "-I..",
+    "-g",
+    "-O2",
+    "-MT",
+    "lib.o",
+    "-MD",
+    "-MP",
+    "-MF",
+    ".deps/lib.Tpo",
+    "-c",
+    "-o",
+    "lib.o",
+    "lib.c",
+  ],
+  () => [
+    "g++",
+    "-std=c++17",
+    "-O2",
+    "-fPIC",
+    "-Isrc",
+    "-isystem",
+    "/usr/include/boost",
+    "-DNDEBUG",
+    "-c",
+    `src/${file()}.cpp`,
+    "-o",
+    "build/x.o",
+  ],
   () => ["cc", "-O2", "-c", `${file()}.c`],
   () => ["gcc", "main.o", "util.o", "-o", "app", "-lm"],
   () => ["gcc", "-E", "-P", "x.c"],
@@ -46,7 +105,12 @@ const shapes = [
   () => ["gcc", "-march=native", "-O3", "-c", "hot.c"],
 ];
 const lines = Array.from({ length: LINES }, () => shapes[next(shapes.length)]());
-const noFiles = { readFile: () => { throw new Error("no @file"); }, env: {} };
+const noFiles = {
+  readFile: () => {
+    throw new Error("no @file");
+  },
+  env: {},
+};
 const scans = lines.map((l) => scanArgs(l, noFiles));
 const distributable = scans.filter((s) => s.distributable);
 const words = lines.reduce((n, l) => n + l.length, 0) / LINES;
@@ -73,13 +137,21 @@ function measure(label, items, fn) {
 }
 
 const rows = [
-  measure("scanArgs (@file, -Wp, expansion + scan + dependency plan)", lines, (l) => (scanArgs(l, noFiles).distributable ? 1 : 0)),
+  measure("scanArgs (@file, -Wp, expansion + scan + dependency plan)", lines, (l) =>
+    scanArgs(l, noFiles).distributable ? 1 : 0,
+  ),
   measure("scanExpandedArgs (server's rescan)", lines, (l) => (scanExpandedArgs(l).distributable ? 1 : 0)),
   measure("preprocessorArgv", distributable, (s) => preprocessorArgv(s).length),
   measure("serverArgv protocol 2", distributable, (s) => serverArgv(s, 2).length),
   measure("serverArgv protocol 3", distributable, (s) => serverArgv(s, 3).length),
-  measure("findForbiddenServerOption (protocol 3)", distributable, (s) => (findForbiddenServerOption(s.argv, { protocol: 3, cwd: "/home/u/src" }) ? 1 : 0)),
-  measure("rewriteServerCommand protocol 3", distributable, (s) => rewriteServerCommand(s.argv, { input: "", output: "/tmp/j/o.o", root: "/tmp/j" }).length),
+  measure("findForbiddenServerOption (protocol 3)", distributable, (s) =>
+    findForbiddenServerOption(s.argv, { protocol: 3, cwd: "/home/u/src" }) ? 1 : 0,
+  ),
+  measure(
+    "rewriteServerCommand protocol 3",
+    distributable,
+    (s) => rewriteServerCommand(s.argv, { input: "", output: "/tmp/j/o.o", root: "/tmp/j" }).length,
+  ),
   measure("client total: scan + cpp argv + wire argv", lines, (l) => {
     const s = scanArgs(l, noFiles);
     return s.distributable ? preprocessorArgv(s).length + serverArgv(s, 2).length : 0;
@@ -101,8 +173,13 @@ if (spawnSync("distcc", ["--version"]).status === 0) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`${LINES} command lines, ${words.toFixed(1)} words on average, ${distributable.length} distributable; median of ${ROUNDS} rounds`);
+console.log(
+  `${LINES} command lines, ${words.toFixed(1)} words on average, ${distributable.length} distributable; median of ${ROUNDS} rounds`,
+);
 console.log("| what | µs per item (wall) | µs per item (CPU) |");
 console.log("|---|---|---|");
 for (const row of rows) console.log(`| ${row.label} | ${row.wall} | ${row.cpu} |`);
-if (realMs > 0) console.log(`| real \`distcc true -E …\` (process start + scan + exec, ${SAMPLE} lines) | ${((realMs * 1000) / SAMPLE).toFixed(0)} | |`);
+if (realMs > 0)
+  console.log(
+    `| real \`distcc true -E …\` (process start + scan + exec, ${SAMPLE} lines) | ${((realMs * 1000) / SAMPLE).toFixed(0)} | |`,
+  );

@@ -22,11 +22,23 @@ const FILES = Number(process.env.FILES ?? 200);
 const work = mkdtempSync(join(tmpdir(), "bench-client-"));
 chmodSync(work, 0o755);
 
-
 const port = await freePort();
 const distccd = spawn(
   "distccd",
-  ["--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--jobs", "4", "--allow", "127.0.0.1", "--log-file", join(work, "distccd.log")],
+  [
+    "--no-detach",
+    "--daemon",
+    "--listen",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--jobs",
+    "4",
+    "--allow",
+    "127.0.0.1",
+    "--log-file",
+    join(work, "distccd.log"),
+  ],
   { stdio: "ignore", detached: true },
 );
 if (!(await waitPort(port))) throw new Error("distccd did not start");
@@ -84,7 +96,11 @@ function baseEnv(hosts) {
 }
 
 function measure(argv, env, n) {
-  const r = spawnSync("python3", [harness], { input: JSON.stringify({ argv, env, cwd: work, n }), encoding: "utf8", maxBuffer: 1 << 24 });
+  const r = spawnSync("python3", [harness], {
+    input: JSON.stringify({ argv, env, cwd: work, n }),
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -128,7 +144,9 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 const cppCpu = mean(results["gcc -E (cpp alone)"].runs.map((r) => r[1]));
-console.log(`per job, small file (${results["gcc -c (local)"].runs.length} jobs per variant, ${ROUNDS} interleaved rounds), ms:`);
+console.log(
+  `per job, small file (${results["gcc -c (local)"].runs.length} jobs per variant, ${ROUNDS} interleaved rounds), ms:`,
+);
 console.log("variant               wall med   own CPU/job   client CPU excl. cpp");
 const clientCpu = {};
 for (const [name, r] of Object.entries(results)) {
@@ -145,7 +163,9 @@ for (const [name, r] of Object.entries(results)) {
   console.log(`${name.padEnd(21)} ${wall.toFixed(1).padStart(8)} ${own.toFixed(2).padStart(13)}   ${excl}`);
 }
 for (const p of ["p1", "p2"]) {
-  console.log(`client CPU ratio ${p}: distcc-client / distcc = ${(clientCpu[`distcc-client ${p}`] / clientCpu[`distcc ${p}`]).toFixed(2)} (goal <= 2)`);
+  console.log(
+    `client CPU ratio ${p}: distcc-client / distcc = ${(clientCpu[`distcc-client ${p}`] / clientCpu[`distcc ${p}`]).toFixed(2)} (goal <= 2)`,
+  );
 }
 // Pump mode: no cpp here at all, so its whole client CPU (launcher + agent) against distcc's whole
 // client CPU in plain mode, its cpp included.
@@ -153,7 +173,9 @@ for (const p of ["p1", "p2"]) {
   const pump = results["distcc-client pump"];
   const pumpCpu = mean(pump.runs.map((x) => x[1])) + pump.agentMs / pump.runs.length;
   const distccCpu = mean(results["distcc p2"].runs.map((x) => x[1]));
-  console.log(`client CPU per job, pump (launcher + agent, no cpp) ${pumpCpu.toFixed(2)} ms vs distcc p2 with its cpp ${distccCpu.toFixed(2)} ms: ratio ${(pumpCpu / distccCpu).toFixed(2)} (goal <= 0.33)`);
+  console.log(
+    `client CPU per job, pump (launcher + agent, no cpp) ${pumpCpu.toFixed(2)} ms vs distcc p2 with its cpp ${distccCpu.toFixed(2)} ms: ratio ${(pumpCpu / distccCpu).toFixed(2)} (goal <= 0.33)`,
+  );
 }
 
 // Bytes on the wire per job (client to server), through a counting proxy: plain vs pump, to the
@@ -161,10 +183,24 @@ for (const p of ["p1", "p2"]) {
 // jobs name their headers instead of sending them).
 {
   const oursPort = await freePort();
-  const ours = spawn(process.execPath, [join(root, "apps/server/dist/cli.js"), "--port", String(oursPort), "--listen", "127.0.0.1", "--jobs", "4", "--log-file", join(work, "ours.log")], {
-    stdio: "ignore",
-    env: { ...process.env, XDG_CACHE_HOME: join(work, "ours-cache") },
-  });
+  const ours = spawn(
+    process.execPath,
+    [
+      join(root, "apps/server/dist/cli.js"),
+      "--port",
+      String(oursPort),
+      "--listen",
+      "127.0.0.1",
+      "--jobs",
+      "4",
+      "--log-file",
+      join(work, "ours.log"),
+    ],
+    {
+      stdio: "ignore",
+      env: { ...process.env, XDG_CACHE_HOME: join(work, "ours-cache") },
+    },
+  );
   process.on("exit", () => ours.kill("SIGTERM"));
   if (!(await waitPort(oursPort))) throw new Error("distcc-server did not start");
   const counted = { bytes: 0 };
@@ -206,11 +242,20 @@ for (const p of ["p1", "p2"]) {
   proxy.close();
   ours.kill("SIGTERM");
   for (const dir of Object.keys(perJob).map((_, i) => join(work, `bytes-${i}`))) {
-    spawnSync(process.execPath, [join(root, "apps/client/dist/cli.js"), "agent", "stop"], { env: { ...process.env, DISTCC_DIR: dir }, stdio: "ignore" });
+    spawnSync(process.execPath, [join(root, "apps/client/dist/cli.js"), "agent", "stop"], {
+      env: { ...process.env, DISTCC_DIR: dir },
+      stdio: "ignore",
+    });
   }
-  console.log(`bytes sent per job (small file, 10 jobs): ${Object.entries(perJob).map(([k, v]) => `${k} ${Math.round(v)}`).join(", ")}`);
+  console.log(
+    `bytes sent per job (small file, 10 jobs): ${Object.entries(perJob)
+      .map(([k, v]) => `${k} ${Math.round(v)}`)
+      .join(", ")}`,
+  );
   const warm = perJob["distcc-client pump to ours, warm header cache"];
-  console.log(`warm header cache vs distcc p2 (plain): ${((100 * warm) / perJob["distcc p2"]).toFixed(1)} % (goal <= 10 %)`);
+  console.log(
+    `warm header cache vs distcc p2 (plain): ${((100 * warm) / perJob["distcc p2"]).toFixed(1)} % (goal <= 10 %)`,
+  );
 }
 
 // Project build.
@@ -225,24 +270,36 @@ function generate(dir) {
     );
     objs.push(`obj/u${i}.o`);
   }
-  writeFileSync(join(dir, "Makefile"), `OBJS = ${objs.join(" ")}\nall: $(OBJS)\nobj/%.o: src/%.c\n\t$(CC) -O2 -c $< -o $@\n`);
+  writeFileSync(
+    join(dir, "Makefile"),
+    `OBJS = ${objs.join(" ")}\nall: $(OBJS)\nobj/%.o: src/%.c\n\t$(CC) -O2 -c $< -o $@\n`,
+  );
 }
 const proj = join(work, "proj");
 generate(proj);
 const makeTimes = { distcc: [], "distcc-client": [] };
 for (let round = 0; round < 3; round++) {
-  for (const [name, cc] of [["distcc", "distcc gcc"], ["distcc-client", `${launcher} gcc`]]) {
+  for (const [name, cc] of [
+    ["distcc", "distcc gcc"],
+    ["distcc-client", `${launcher} gcc`],
+  ]) {
     rmSync(join(proj, "obj"), { recursive: true, force: true });
     mkdirSync(join(proj, "obj"));
     const t = performance.now();
-    const r = spawnSync("make", ["-s", "-j8", `CC=${cc}`], { cwd: proj, env: baseEnv(`127.0.0.1:${port}/4,lzo`), encoding: "utf8" });
+    const r = spawnSync("make", ["-s", "-j8", `CC=${cc}`], {
+      cwd: proj,
+      env: baseEnv(`127.0.0.1:${port}/4,lzo`),
+      encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(r.stderr);
     makeTimes[name].push(performance.now() - t);
   }
 }
 const dm = median(makeTimes.distcc);
 const om = median(makeTimes["distcc-client"]);
-console.log(`\nmake -j8 of ${FILES} files, protocol 2, host /4 (median of 3, s): distcc ${(dm / 1000).toFixed(2)}, distcc-client ${(om / 1000).toFixed(2)}, ratio ${(om / dm).toFixed(3)} (goal <= 1.05)`);
+console.log(
+  `\nmake -j8 of ${FILES} files, protocol 2, host /4 (median of 3, s): distcc ${(dm / 1000).toFixed(2)}, distcc-client ${(om / 1000).toFixed(2)}, ratio ${(om / dm).toFixed(3)} (goal <= 1.05)`,
+);
 
 // Clean up: the agent and distccd we started.
 try {

@@ -69,7 +69,9 @@ const sides = [
 
 /** A compiler wrapper that logs "NAME ARGS" to logFile, then execs the real compiler. */
 function loggingWrapper(path, real, logFile) {
-  writeFileSync(path, `#!/bin/sh\nprintf '%s %s\\n' "$(basename "$0")" "$*" >>'${logFile}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(path, `#!/bin/sh\nprintf '%s %s\\n' "$(basename "$0")" "$*" >>'${logFile}'\nexec '${real}' "$@"\n`, {
+    mode: 0o755,
+  });
 }
 
 async function runSide(side) {
@@ -84,7 +86,8 @@ async function runSide(side) {
   loggingWrapper(join(W, "cbin-a", GENTOO), `/usr/bin/${TRIPLE}-gcc`, clientLog);
   loggingWrapper(join(W, "cbin-b", "gcc"), `/usr/bin/${TRIPLE}-gcc`, clientLog);
   loggingWrapper(join(W, "cbin-b", "cc"), `/usr/bin/${TRIPLE}-gcc`, clientLog);
-  for (const c of [`${TRIPLE}-gcc`, "x86_64-linux-gnu-gcc", "gcc", "cc"]) loggingWrapper(join(W, "sbin", c), `/usr/bin/${c}`, serverLog);
+  for (const c of [`${TRIPLE}-gcc`, "x86_64-linux-gnu-gcc", "gcc", "cc"])
+    loggingWrapper(join(W, "sbin", c), `/usr/bin/${c}`, serverLog);
   writeFileSync(
     join(W, "hello.c"),
     '#include <stdio.h>\nint main(void) { printf("hello from %s\\n", sizeof(void *) == 4 ? "a 32-bit target" : "a 64-bit target"); return 0; }\n',
@@ -100,16 +103,28 @@ async function runSide(side) {
   let serverPid;
   const start = async (tag, extra = []) => {
     const logFile = join(W, `server-${tag}.log`);
-    serverPid = await startServer(procs, [...side.server({ port: side.port, jobs: 2, logFile }), ...extra], { port: side.port, logFile, env: serverEnv });
+    serverPid = await startServer(procs, [...side.server({ port: side.port, jobs: 2, logFile }), ...extra], {
+      port: side.port,
+      logFile,
+      env: serverEnv,
+    });
     return logFile;
   };
   const serverLogTail = (logFile, re) =>
-    (existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").filter((l) => re.test(l)).slice(-3) : []);
+    existsSync(logFile)
+      ? readFileSync(logFile, "utf8")
+          .split("\n")
+          .filter((l) => re.test(l))
+          .slice(-3)
+      : [];
 
   let rc = 0;
   const clientRan = () => readFileSync(clientLog, "utf8");
   // the client compiled itself when one of its compilers ran without -E
-  const compiledLocally = () => clientRan().split("\n").some((l) => / -c\b/.test(l) && !/ -E\b/.test(l));
+  const compiledLocally = () =>
+    clientRan()
+      .split("\n")
+      .some((l) => / -c\b/.test(l) && !/ -E\b/.test(l));
   const runClient = (tag, pathPrefix, env, argv) => {
     writeFileSync(clientLog, "");
     writeFileSync(serverLog, "");
@@ -124,14 +139,25 @@ async function runSide(side) {
       DISTCC_DIR: dd,
       ...env,
     };
-    const r = spawnSync("timeout", [clientTimeout, ...side.client, ...argv], { cwd: W, env: clientEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync("timeout", [clientTimeout, ...side.client, ...argv], {
+      cwd: W,
+      env: clientEnv,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
     side.after?.(clientEnv);
     rc = r.status ?? 128;
     writeFileSync(join(W, "out", `${tag}.stdout`), r.stdout ?? "");
     writeFileSync(join(W, "out", `${tag}.stderr`), r.stderr ?? "");
     const oneLine = (t) => t.trim().split("\n").join(";");
-    say("INFO", `${tag}: exit ${rc}; client ran: ${oneLine(clientRan())}; server ran: ${oneLine(readFileSync(serverLog, "utf8"))}`);
-    for (const l of (r.stderr ?? "").split("\n").filter((l) => /Re-?writing|ERROR|error|warning|failed|fallback|CRIT/.test(l) && !l.includes("dcc_trace")).slice(0, 8))
+    say(
+      "INFO",
+      `${tag}: exit ${rc}; client ran: ${oneLine(clientRan())}; server ran: ${oneLine(readFileSync(serverLog, "utf8"))}`,
+    );
+    for (const l of (r.stderr ?? "")
+      .split("\n")
+      .filter((l) => /Re-?writing|ERROR|error|warning|failed|fallback|CRIT/.test(l) && !l.includes("dcc_trace"))
+      .slice(0, 8))
       say("INFO", `${tag} stderr: ${l}`);
   };
   const object = (name) => join(W, "out", name);
@@ -144,46 +170,71 @@ async function runSide(side) {
     runClient("A-nofallback", join(W, "cbin-a"), { DISTCC_FALLBACK: "0" }, [GENTOO, "-c", "hello.c", "-o", "out/a.o"]);
     let m = elfMachine(object("a.o"));
     say("INFO", `A-nofallback: object machine: ${m ?? "none"}`);
-    if (rc === 0 && m === "ARM" && !compiledLocally()) say("PASS", `A: ${GENTOO} compiled remotely to an ARM object (no fallback, no server symlink)`);
+    if (rc === 0 && m === "ARM" && !compiledLocally())
+      say("PASS", `A: ${GENTOO} compiled remotely to an ARM object (no fallback, no server symlink)`);
     else say("FAIL", `A: ${GENTOO} not compiled remotely to ARM (exit ${rc}, object ${m ?? "none"})`);
-    for (const l of serverLogTail(logA, /dcc_job_summary|whitelist|not found|CRIT|ERROR/)) say("INFO", `A server log: ${l}`);
+    for (const l of serverLogTail(logA, /dcc_job_summary|whitelist|not found|CRIT|ERROR/))
+      say("INFO", `A server log: ${l}`);
     fresh("a.o");
     runClient("A-fallback", join(W, "cbin-a"), {}, [GENTOO, "-c", "hello.c", "-o", "out/a.o"]);
     m = elfMachine(object("a.o"));
-    say("INFO", `A-fallback (default settings): exit ${rc}, object ${m ?? "none"}, compiled ${compiledLocally() ? "locally (fallback)" : "remotely"}`);
+    say(
+      "INFO",
+      `A-fallback (default settings): exit ${rc}, object ${m ?? "none"}, compiled ${compiledLocally() ? "locally (fallback)" : "remotely"}`,
+    );
 
     if (side.insecureArgs) {
       await procs.stop(serverPid);
       logA = await start("a-insecure", side.insecureArgs);
       fresh("a.o");
       runClient("A-insecure", join(W, "cbin-a"), { DISTCC_FALLBACK: "0" }, [GENTOO, "-c", "hello.c", "-o", "out/a.o"]);
-      say("INFO", `A-insecure (server ${side.insecureArgs.join(" ")}, whitelist off): exit ${rc}, object ${elfMachine(object("a.o")) ?? "none"}`);
-      for (const l of serverLogTail(logA, /dcc_job_summary|not found|No such|CRIT|ERROR/)) say("INFO", `A-insecure server log: ${l}`);
+      say(
+        "INFO",
+        `A-insecure (server ${side.insecureArgs.join(" ")}, whitelist off): exit ${rc}, object ${elfMachine(object("a.o")) ?? "none"}`,
+      );
+      for (const l of serverLogTail(logA, /dcc_job_summary|not found|No such|CRIT|ERROR/))
+        say("INFO", `A-insecure server log: ${l}`);
       await procs.stop(serverPid);
       await start("b");
     }
 
     // B: plain gcc is the ARM compiler on the client, x86-64 on the helper
-    const dumpmachine = (path) => spawnSync("gcc", ["-dumpmachine"], { env: { ...process.env, PATH: path }, encoding: "utf8" }).stdout.trim();
-    say("INFO", `client: gcc -dumpmachine = ${dumpmachine(`${join(W, "cbin-b")}:${SYSTEM_PATH}`)}; server: gcc -dumpmachine = ${dumpmachine(SYSTEM_PATH)}`);
+    const dumpmachine = (path) =>
+      spawnSync("gcc", ["-dumpmachine"], { env: { ...process.env, PATH: path }, encoding: "utf8" }).stdout.trim();
+    say(
+      "INFO",
+      `client: gcc -dumpmachine = ${dumpmachine(`${join(W, "cbin-b")}:${SYSTEM_PATH}`)}; server: gcc -dumpmachine = ${dumpmachine(SYSTEM_PATH)}`,
+    );
     fresh("b.o");
     runClient("B-nofallback", join(W, "cbin-b"), { DISTCC_FALLBACK: "0" }, ["gcc", "-c", "hello.c", "-o", "out/b.o"]);
     m = elfMachine(object("b.o"));
     say("INFO", `B-nofallback: object machine: ${m ?? "none"}`);
-    if (rc === 0 && m === "ARM" && !compiledLocally()) say("PASS", "B: plain gcc (ARM on client) compiled remotely to an ARM object");
-    else say("FAIL", `B: plain gcc (ARM on client) did not give a remote ARM object (exit ${rc}, object ${m ?? "none"})`);
+    if (rc === 0 && m === "ARM" && !compiledLocally())
+      say("PASS", "B: plain gcc (ARM on client) compiled remotely to an ARM object");
+    else
+      say("FAIL", `B: plain gcc (ARM on client) did not give a remote ARM object (exit ${rc}, object ${m ?? "none"})`);
     if (m === "ARM" && qemu && has(qemu)) {
       const link = spawnSync(`${TRIPLE}-gcc`, [object("b.o"), "-o", object("b.elf")], { encoding: "utf8" });
-      const prog = link.status === 0 ? spawnSync(qemu, ["-L", `/usr/${TRIPLE}`, object("b.elf")], { encoding: "utf8" }) : undefined;
+      const prog =
+        link.status === 0
+          ? spawnSync(qemu, ["-L", `/usr/${TRIPLE}`, object("b.elf")], { encoding: "utf8" })
+          : undefined;
       const printed = prog?.stdout.trim();
       if (prog?.status !== 0) say("FAIL", "B: ARM object did not link or run");
-      else if (printed === "hello from a 32-bit target") say("PASS", `B: linked ARM program runs under ${qemu}: '${printed}'`);
+      else if (printed === "hello from a 32-bit target")
+        say("PASS", `B: linked ARM program runs under ${qemu}: '${printed}'`);
       else say("FAIL", `B: ARM program printed '${printed}'`);
     } else {
       say("FAIL", "B: no ARM object to link and run");
     }
     fresh("b.o");
-    runClient("B-norewrite", join(W, "cbin-b"), { DISTCC_FALLBACK: "0", DISTCC_NO_REWRITE_CROSS: "1" }, ["gcc", "-c", "hello.c", "-o", "out/b.o"]);
+    runClient("B-norewrite", join(W, "cbin-b"), { DISTCC_FALLBACK: "0", DISTCC_NO_REWRITE_CROSS: "1" }, [
+      "gcc",
+      "-c",
+      "hello.c",
+      "-o",
+      "out/b.o",
+    ]);
     say("INFO", `B-norewrite (DISTCC_NO_REWRITE_CROSS=1): exit ${rc}, object ${elfMachine(object("b.o")) ?? "none"}`);
     fresh("b.o");
     runClient("B-cc", join(W, "cbin-b"), { DISTCC_FALLBACK: "0" }, ["cc", "-c", "hello.c", "-o", "out/b.o"]);
@@ -193,8 +244,14 @@ async function runSide(side) {
     fresh("c.o");
     runClient("C", "", { DISTCC_FALLBACK: "0" }, [`${TRIPLE}-gcc`, "-c", "hello.c", "-o", "out/c.o"]);
     m = elfMachine(object("c.o"));
-    const viaPath = readFileSync(serverLog, "utf8").split("\n").some((l) => l.startsWith(`${TRIPLE}-gcc`));
-    if (rc === 0 && m === "ARM") say("PASS", `control: ${TRIPLE}-gcc ${viaPath ? "compiled remotely to ARM" : "gave ARM (server ran it outside the PATH wrappers)"}`);
+    const viaPath = readFileSync(serverLog, "utf8")
+      .split("\n")
+      .some((l) => l.startsWith(`${TRIPLE}-gcc`));
+    if (rc === 0 && m === "ARM")
+      say(
+        "PASS",
+        `control: ${TRIPLE}-gcc ${viaPath ? "compiled remotely to ARM" : "gave ARM (server ran it outside the PATH wrappers)"}`,
+      );
     else say("FAIL", `control: ${TRIPLE}-gcc (exit ${rc}, object ${m ?? "none"})`);
   } catch (err) {
     say("FAIL", `${side.name}: ${err.message}`);
@@ -212,7 +269,9 @@ for (const side of sides) {
   const lines = await runSide(side);
   const checks = lines.filter((l) => /^(PASS|FAIL) /.test(l));
   const fails = checks.filter((l) => l.startsWith("FAIL")).length;
-  console.log(`\n--- ${side.name}: ${checks.length - fails} PASS, ${fails} FAIL (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `\n--- ${side.name}: ${checks.length - fails} PASS, ${fails} FAIL (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
   for (const l of verbose ? lines : checks) console.log(`  ${l}`);
   summary.push(`${checks.length - fails}/${checks.length} PASS`);
   if (side.ours) oursFails = checks.length > 0 ? fails : -1;

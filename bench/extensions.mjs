@@ -16,7 +16,8 @@ const { startServer } = await import(join(root, "apps/server/dist/index.js"));
 const N = Number(process.env.N ?? 9);
 
 const work = mkdtempSync(join(tmpdir(), "bench-ext-"));
-const src = "#include <iostream>\n#include <vector>\n#include <map>\n#include <string>\n#include <algorithm>\nint main(){ std::vector<int> v{3,1,2}; std::sort(v.begin(), v.end()); std::cout << v[0]; }\n";
+const src =
+  "#include <iostream>\n#include <vector>\n#include <map>\n#include <string>\n#include <algorithm>\nint main(){ std::vector<int> v{3,1,2}; std::sort(v.begin(), v.end()); std::cout << v[0]; }\n";
 const cpp = spawnSync("g++", ["-x", "c++", "-E", "-"], { input: src, maxBuffer: 64 << 20 });
 if (cpp.status !== 0) throw new Error(cpp.stderr.toString());
 const source = cpp.stdout;
@@ -63,8 +64,12 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-console.log(`input: ${source.length} bytes of preprocessed C++ (g++ -E of iostream/vector/map/string/algorithm), ${N} jobs per codec, interleaved`);
-console.log("| codec | request bytes | response bytes | wall per job, ms (median) | compress / decompress of the input, ms (median) |");
+console.log(
+  `input: ${source.length} bytes of preprocessed C++ (g++ -E of iostream/vector/map/string/algorithm), ${N} jobs per codec, interleaved`,
+);
+console.log(
+  "| codec | request bytes | response bytes | wall per job, ms (median) | compress / decompress of the input, ms (median) |",
+);
 console.log("|---|---|---|---|---|");
 for (const c of ["lzo", "lz4"]) {
   const r = results[c];

@@ -62,14 +62,20 @@ const parsed = lines.map((l) => parseHostList(l, keep));
 const rows = [
   measure("parseHostList", (l) => parseHostList(l, keep).hosts.length),
   measure("parseHostList + totalJobs", (l) => totalJobs(parseHostList(l, keep))),
-  measure("formatHostList (of a parsed list)", (() => {
-    let i = 0;
-    return () => formatHostList(parsed[i++ % LINES]).length;
-  })()),
-  measure("hostListSchema.parse (zod, opt-in)", (() => {
-    let i = 0;
-    return () => hostListSchema.parse(parsed[i++ % LINES]).hosts.length;
-  })()),
+  measure(
+    "formatHostList (of a parsed list)",
+    (() => {
+      let i = 0;
+      return () => formatHostList(parsed[i++ % LINES]).length;
+    })(),
+  ),
+  measure(
+    "hostListSchema.parse (zod, opt-in)",
+    (() => {
+      let i = 0;
+      return () => hostListSchema.parse(parsed[i++ % LINES]).hosts.length;
+    })(),
+  ),
 ];
 
 // Real distcc: one process per line, so only a sample of lines.
@@ -83,8 +89,13 @@ if (spawnSync("distcc", ["--version"]).status === 0) {
   realMs = performance.now() - start;
 }
 
-console.log(`${LINES} lines, ${(totalChars / LINES).toFixed(0)} characters and ${(parsed.reduce((n, l) => n + l.hosts.length, 0) / LINES).toFixed(1)} hosts per line on average; median of ${ROUNDS} rounds`);
+console.log(
+  `${LINES} lines, ${(totalChars / LINES).toFixed(0)} characters and ${(parsed.reduce((n, l) => n + l.hosts.length, 0) / LINES).toFixed(1)} hosts per line on average; median of ${ROUNDS} rounds`,
+);
 console.log("| what | µs per line (wall) | µs per line (CPU) |");
 console.log("|---|---|---|");
 for (const row of rows) console.log(`| ${row.label} | ${row.wall} | ${row.cpu} |`);
-if (realMs > 0) console.log(`| real \`distcc -j\` (process start + parse, ${SAMPLE} lines) | ${((realMs * 1000) / SAMPLE).toFixed(0)} | |`);
+if (realMs > 0)
+  console.log(
+    `| real \`distcc -j\` (process start + parse, ${SAMPLE} lines) | ${((realMs * 1000) / SAMPLE).toFixed(0)} | |`,
+  );

@@ -15,11 +15,21 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { createRequire } from "node:module";
 import {
-  concatChunks, encodeRequest, encodeResponse, lz4Compress, lz4Decompress, lzo1xCompress, lzo1xDecompress, RequestDecoder, ResponseDecoder,
+  concatChunks,
+  encodeRequest,
+  encodeResponse,
+  lz4Compress,
+  lz4Decompress,
+  lzo1xCompress,
+  lzo1xDecompress,
+  RequestDecoder,
+  ResponseDecoder,
 } from "../packages/protocol/dist/index.js";
 
 // lz4js is a dependency of the protocol package, not of the root: resolve it from there.
-const { decompress: lz4jsDecompress } = createRequire(new URL("../packages/protocol/package.json", import.meta.url))("lz4js");
+const { decompress: lz4jsDecompress } = createRequire(new URL("../packages/protocol/package.json", import.meta.url))(
+  "lz4js",
+);
 const ROUNDS = Number(process.env.ROUNDS ?? 9);
 const SIZE = 1 << 20;
 const CHUNK = 64 * 1024; // what a socket typically hands over per 'data' event
@@ -33,9 +43,19 @@ spawn.h strings.h sys/mman.h sys/resource.h sys/select.h sys/socket.h sys/stat.h
 sys/uio.h sys/un.h sys/utsname.h sys/wait.h syslog.h tar.h termios.h unistd.h utime.h wordexp.h`.split(/\s+/);
 const work = mkdtempSync(join(tmpdir(), "bench-protocol-"));
 let text = "";
-for (const [i, defs] of [["-D_GNU_SOURCE"], ["-D_FILE_OFFSET_BITS=64"], ["-DNDEBUG", "-D_DEFAULT_SOURCE"], ["-D_XOPEN_SOURCE=700"]].entries()) {
-  const src = headers.map((h) => `#include <${h}>`).join("\n") +
-    "\n" + Array.from({ length: 40 }, (_, k) => `int f${i}_${k}(int x) { return x * ${k} + (int)strlen("${k}"); }`).join("\n") + "\n";
+for (const [i, defs] of [
+  ["-D_GNU_SOURCE"],
+  ["-D_FILE_OFFSET_BITS=64"],
+  ["-DNDEBUG", "-D_DEFAULT_SOURCE"],
+  ["-D_XOPEN_SOURCE=700"],
+].entries()) {
+  const src =
+    headers.map((h) => `#include <${h}>`).join("\n") +
+    "\n" +
+    Array.from({ length: 40 }, (_, k) => `int f${i}_${k}(int x) { return x * ${k} + (int)strlen("${k}"); }`).join(
+      "\n",
+    ) +
+    "\n";
   writeFileSync(join(work, `in${i}.c`), src);
   text += execFileSync("gcc", ["-E", ...defs, join(work, `in${i}.c`)], { maxBuffer: 64 << 20 }).toString("latin1");
   if (text.length >= SIZE) break;
@@ -71,20 +91,46 @@ const row = (what, mbs, note = "") => rows.push([what, mbs === undefined ? "" : 
 // ---------------------------------------------------------------- messages
 const argv = ["x86_64-linux-gnu-gcc", "-O2", "-c", "big.c", "-o", "big.o"];
 for (const version of [1, 2, 3]) {
-  const req = version === 3
-    ? { version, cwd: "/tmp/src", argv, files: Array.from({ length: 16 }, (_, i) => ({ kind: "file", name: `/tmp/src/h${i}.h`, content: data.subarray(i * (SIZE / 16), (i + 1) * (SIZE / 16)) })) }
-    : { version, argv, source: data };
+  const req =
+    version === 3
+      ? {
+          version,
+          cwd: "/tmp/src",
+          argv,
+          files: Array.from({ length: 16 }, (_, i) => ({
+            kind: "file",
+            name: `/tmp/src/h${i}.h`,
+            content: data.subarray(i * (SIZE / 16), (i + 1) * (SIZE / 16)),
+          })),
+        }
+      : { version, argv, source: data };
   const bytes = concatChunks(encodeRequest(req));
   const enc = time(() => encodeRequest(req));
   const dec = time(() => pushInChunks(new RequestDecoder(), bytes));
   const check = pushInChunks(new RequestDecoder(), bytes);
-  const got = version === 3 ? check.request.files.reduce((n, f) => n + f.content.length, 0) : check.request.source.length;
+  const got =
+    version === 3 ? check.request.files.reduce((n, f) => n + f.content.length, 0) : check.request.source.length;
   if (got !== SIZE) throw new Error(`v${version} request round trip lost bytes`);
-  row(`request v${version} encode`, mbps(SIZE, enc), version === 1 ? "chunks reference the source, no copy" : "includes LZO compression");
-  row(`request v${version} decode`, mbps(SIZE, dec), `64 KiB chunks, wire ${bytes.length} B${version > 1 ? ", includes LZO decompression" : ""}`);
+  row(
+    `request v${version} encode`,
+    mbps(SIZE, enc),
+    version === 1 ? "chunks reference the source, no copy" : "includes LZO compression",
+  );
+  row(
+    `request v${version} decode`,
+    mbps(SIZE, dec),
+    `64 KiB chunks, wire ${bytes.length} B${version > 1 ? ", includes LZO decompression" : ""}`,
+  );
 }
 for (const version of [1, 2, 3]) {
-  const res = { version, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: data, deps: version === 3 ? new TextEncoder().encode("big.o: big.c\n") : undefined };
+  const res = {
+    version,
+    status: 0,
+    stderr: new Uint8Array(0),
+    stdout: new Uint8Array(0),
+    object: data,
+    deps: version === 3 ? new TextEncoder().encode("big.o: big.c\n") : undefined,
+  };
   const bytes = concatChunks(encodeResponse(res));
   const enc = time(() => encodeResponse(res));
   const dec = time(() => pushInChunks(new ResponseDecoder(version), bytes));
@@ -113,7 +159,9 @@ for line in sys.stdin:
 `;
 let lib;
 try {
-  const worker = spawn("/usr/bin/python3", ["-c", pyWorker, join(work, "data.bin")], { stdio: ["pipe", "pipe", "inherit"] });
+  const worker = spawn("/usr/bin/python3", ["-c", pyWorker, join(work, "data.bin")], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const lines = createInterface({ input: worker.stdout })[Symbol.asyncIterator]();
   const ask = async (cmd) => {
     if (cmd) worker.stdin.write(`${cmd}\n`);
@@ -123,8 +171,15 @@ try {
   };
   const size = await ask();
   const t = { oc: [], lc: [], od: [], odh: [], ld: [] };
-  const clock = (fn) => { const t0 = performance.now(); fn(); return (performance.now() - t0) / 1000; };
-  lzo1xCompress(data); lzo1xDecompress(ours); await ask("c"); await ask("d"); // warm-up
+  const clock = (fn) => {
+    const t0 = performance.now();
+    fn();
+    return (performance.now() - t0) / 1000;
+  };
+  lzo1xCompress(data);
+  lzo1xDecompress(ours);
+  await ask("c");
+  await ask("d"); // warm-up
   const steps = [
     async () => t.oc.push(clock(() => lzo1xCompress(data))),
     async () => t.lc.push(await ask("c")),
@@ -139,8 +194,15 @@ try {
   worker.stdin.end();
   const perRound = (a, b) => median(a.map((x, i) => b[i] / x)); // ours speed / liblzo2 speed
   lib = {
-    size, c: median(t.lc), d: median(t.ld), oc: median(t.oc), od: median(t.od), odh: median(t.odh),
-    rc: perRound(t.oc, t.lc), rd: perRound(t.od, t.ld), rdh: perRound(t.odh, t.ld),
+    size,
+    c: median(t.lc),
+    d: median(t.ld),
+    oc: median(t.oc),
+    od: median(t.od),
+    odh: median(t.odh),
+    rc: perRound(t.oc, t.lc),
+    rd: perRound(t.od, t.ld),
+    rdh: perRound(t.odh, t.ld),
   };
 } catch (err) {
   console.log(`python3-lzo not available (${err.message.split("\n")[0]}): apt-get install python3-lzo`);
@@ -150,31 +212,67 @@ const ratio = (n) => `${n} B (${((100 * n) / SIZE).toFixed(2)} %)`;
 const oursC = lib?.oc ?? time(() => lzo1xCompress(data));
 const oursD = lib?.od ?? time(() => lzo1xDecompress(ours));
 const oursDHint = lib?.odh ?? time(() => lzo1xDecompress(ours, { sizeHint: SIZE }));
-row("LZO1X-1 compress (ours)", mbps(SIZE, oursC), `${ratio(ours.length)}${lib ? `; ${lib.rc.toFixed(2)}x liblzo2's speed` : ""}`);
+row(
+  "LZO1X-1 compress (ours)",
+  mbps(SIZE, oursC),
+  `${ratio(ours.length)}${lib ? `; ${lib.rc.toFixed(2)}x liblzo2's speed` : ""}`,
+);
 if (lib) row("LZO1X-1 compress (liblzo2)", mbps(SIZE, lib.c), `${ratio(lib.size)}; ours byte-identical: ${identical}`);
-row("LZO1X decompress (ours, no size hint)", mbps(SIZE, oursD), `as on the wire (size unknown)${lib ? `; ${lib.rd.toFixed(2)}x liblzo2's speed` : ""}`);
+row(
+  "LZO1X decompress (ours, no size hint)",
+  mbps(SIZE, oursD),
+  `as on the wire (size unknown)${lib ? `; ${lib.rd.toFixed(2)}x liblzo2's speed` : ""}`,
+);
 row("LZO1X decompress (ours, size hint)", mbps(SIZE, oursDHint), lib ? `${lib.rdh.toFixed(2)}x liblzo2's speed` : "");
 if (lib) row("LZO1X decompress (liblzo2 safe)", mbps(SIZE, lib.d), "output size given");
 
 // ---------------------------------------------------------------- LZ4
 const l4 = lz4Compress(data);
-row("LZ4 compress (lz4js frame)", mbps(SIZE, time(() => lz4Compress(data))), ratio(l4.length));
-row("LZ4 decompress (ours, bounded)", mbps(SIZE, time(() => lz4Decompress(l4))));
-row("LZ4 decompress (lz4js)", mbps(SIZE, time(() => lz4jsDecompress(l4))), "unbounded, for reference");
+row(
+  "LZ4 compress (lz4js frame)",
+  mbps(
+    SIZE,
+    time(() => lz4Compress(data)),
+  ),
+  ratio(l4.length),
+);
+row(
+  "LZ4 decompress (ours, bounded)",
+  mbps(
+    SIZE,
+    time(() => lz4Decompress(l4)),
+  ),
+);
+row(
+  "LZ4 decompress (lz4js)",
+  mbps(
+    SIZE,
+    time(() => lz4jsDecompress(l4)),
+  ),
+  "unbounded, for reference",
+);
 try {
   const cli = execFileSync("lz4", ["-1", "-c", join(work, "data.bin")], { maxBuffer: 64 << 20 });
   row("LZ4 lz4 -1 CLI (ratio only)", undefined, ratio(cli.length));
-} catch { /* lz4 CLI not installed */ }
+} catch {
+  /* lz4 CLI not installed */
+}
 
 rmSync(work, { recursive: true, force: true });
 
 // ---------------------------------------------------------------- report
 const w0 = Math.max(...rows.map((r) => r[0].length));
-console.log(`@x/distcc-protocol on ${SIZE} bytes of gcc -E output, median of ${ROUNDS} rounds, MB/s of uncompressed data (Node ${process.version})`);
+console.log(
+  `@x/distcc-protocol on ${SIZE} bytes of gcc -E output, median of ${ROUNDS} rounds, MB/s of uncompressed data (Node ${process.version})`,
+);
 console.log(`${"what".padEnd(w0)}  ${"MB/s".padStart(6)}  notes`);
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(6)}  ${c}`);
 if (lib) {
   const r = ours.length / lib.size;
-  console.log(`\ngoal: LZO decompression >= 1/3 of liblzo2 (per-round median): ${lib.rdh.toFixed(2)}x with the size known as liblzo2 has it -> ${lib.rdh >= 1 / 3 ? "MET" : "NOT MET"}; ${lib.rd.toFixed(2)}x without it (wire case) -> ${lib.rd >= 1 / 3 ? "MET" : "NOT MET"}`);
-  console.log(`goal: ratio within 5% of lzo1x_1: ours/liblzo2 size = ${r.toFixed(4)} -> ${Math.abs(r - 1) <= 0.05 ? "MET" : "NOT MET"}${identical ? " (byte-identical)" : ""}`);
+  console.log(
+    `\ngoal: LZO decompression >= 1/3 of liblzo2 (per-round median): ${lib.rdh.toFixed(2)}x with the size known as liblzo2 has it -> ${lib.rdh >= 1 / 3 ? "MET" : "NOT MET"}; ${lib.rd.toFixed(2)}x without it (wire case) -> ${lib.rd >= 1 / 3 ? "MET" : "NOT MET"}`,
+  );
+  console.log(
+    `goal: ratio within 5% of lzo1x_1: ours/liblzo2 size = ${r.toFixed(4)} -> ${Math.abs(r - 1) <= 0.05 ? "MET" : "NOT MET"}${identical ? " (byte-identical)" : ""}`,
+  );
 }

@@ -26,8 +26,6 @@ const TICK_MS = 10;
 
 const work = mkdtempSync(join(tmpdir(), "distcc-sandbox-bench-"));
 
-
-
 /** utime + stime of a process, in ticks. */
 function times(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -53,9 +51,33 @@ function helperOf(pid) {
 async function start(mode) {
   const port = await freePort();
   const temp = mkdtempSync(join(work, `${mode}-`));
-  const child = spawn(process.execPath, [CLI, "--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--jobs", "2", "--nice", "0", "--temp-dir", temp, "--sandbox", mode, "--cache-file", join(work, "cache.json"), "--log-level", "warning"], {
-    stdio: "ignore",
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "--user",
+      "root",
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--jobs",
+      "2",
+      "--nice",
+      "0",
+      "--temp-dir",
+      temp,
+      "--sandbox",
+      mode,
+      "--cache-file",
+      join(work, "cache.json"),
+      "--log-level",
+      "warning",
+    ],
+    {
+      stdio: "ignore",
+    },
+  );
   if (!(await waitPort(port, 30_000))) throw new Error(`nothing listens on ${port}`);
   return { mode, port, child };
 }
@@ -101,7 +123,9 @@ try {
     for (const s of round % 2 ? [...servers].reverse() : servers) {
       const r = await run(s);
       results[s.mode].push(r);
-      console.log(`  round ${round + 1}, ${s.mode.padEnd(5)}: server ${r.serverMs.toFixed(2)} ms/job, wall ${r.wallMs.toFixed(1)} ms/job`);
+      console.log(
+        `  round ${round + 1}, ${s.mode.padEnd(5)}: server ${r.serverMs.toFixed(2)} ms/job, wall ${r.wallMs.toFixed(1)} ms/job`,
+      );
     }
   }
 } finally {
@@ -112,9 +136,14 @@ try {
 const m = (mode, key) => median(results[mode].map((r) => r[key]));
 console.log("");
 console.log(`${"median per job".padEnd(28)} ${"bwrap".padStart(8)} ${"none".padStart(8)}  added`);
-for (const [label, key] of [["server CPU (node + helper)", "serverMs"], ["wall", "wallMs"]]) {
+for (const [label, key] of [
+  ["server CPU (node + helper)", "serverMs"],
+  ["wall", "wallMs"],
+]) {
   const [b, n] = [m("bwrap", key), m("none", key)];
-  console.log(`${label.padEnd(28)} ${b.toFixed(2).padStart(8)} ${n.toFixed(2).padStart(8)}  ${(((b - n) / n) * 100).toFixed(1).padStart(5)} %`);
+  console.log(
+    `${label.padEnd(28)} ${b.toFixed(2).padStart(8)} ${n.toFixed(2).padStart(8)}  ${(((b - n) / n) * 100).toFixed(1).padStart(5)} %`,
+  );
 }
 // Paired: each round's bwrap run against the none run next to it.
 const paired = results.bwrap.map((r, i) => (r.serverMs - results.none[i].serverMs) / results.none[i].serverMs);

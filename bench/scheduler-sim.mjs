@@ -33,7 +33,9 @@ const columns = [
 ];
 
 console.log(`scheduler simulation, seeds ${seeds.join(",")}: median makespan (s) and speed-up vs local only`);
-console.log(`"ours" = earliestFinishPolicy + straggler copies; cold = fresh model, warm = model from the previous build;`);
+console.log(
+  `"ours" = earliestFinishPolicy + straggler copies; cold = fresh model, warm = model from the previous build;`,
+);
 console.log(`"cpp first" = every job preprocesses before it asks for a place (our agent's flow).\n`);
 const names = standardSetups(seeds[0]).map((s) => s.name);
 const width = Math.max(...names.map((n) => n.length));
@@ -56,7 +58,14 @@ for (let i = 0; i < names.length; i++) {
 
 // Every run on the standard farms (issue 7: never worse than distcc's order nor a local build):
 // seeds x flows x with/without straggler copies x cold/warm.
-const standard = { runs: 0, slowerThanLocal: 0, slowerThanDistcc: 0, worstLocal: Infinity, worstCold: Infinity, worstWarm: Infinity };
+const standard = {
+  runs: 0,
+  slowerThanLocal: 0,
+  slowerThanDistcc: 0,
+  worstLocal: Infinity,
+  worstCold: Infinity,
+  worstWarm: Infinity,
+};
 for (const seed of seeds) {
   for (const setup of standardSetups(seed)) {
     const local = simulateFarm(setup, { kind: "local-only" }).makespanMs;
@@ -77,7 +86,9 @@ for (const seed of seeds) {
   }
 }
 console.log(`\nstandard farms, every run (${standard.runs}: seeds x 2 flows x copies or not x cold/warm), ours:`);
-console.log(`slower than local only: ${standard.slowerThanLocal}/${standard.runs} (worst speed-up ${standard.worstLocal.toFixed(3)}x)`);
+console.log(
+  `slower than local only: ${standard.slowerThanLocal}/${standard.runs} (worst speed-up ${standard.worstLocal.toFixed(3)}x)`,
+);
 console.log(
   `slower than distcc order: ${standard.slowerThanDistcc}/${standard.runs} (worst speed-up cold ${standard.worstCold.toFixed(3)}x, warm ${standard.worstWarm.toFixed(3)}x)`,
 );
@@ -97,7 +108,8 @@ for (const seed of seeds) {
     }
   }
 }
-const pct = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
+const pct = (values, p) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
 const row = (name, values) =>
   `${name.padEnd(28)} min ${pct(values, 0).toFixed(2)}x  p10 ${pct(values, 0.1).toFixed(2)}x  median ${median(values).toFixed(2)}x  ` +
   `p90 ${pct(values, 0.9).toFixed(2)}x  below 1: ${values.filter((v) => v < 1).length}/${values.length}`;

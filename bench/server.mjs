@@ -48,8 +48,6 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 chmodSync(work, 0o777);
 
-
-
 /** Every process as { pid, ppid, comm, rssKb, cpuTicks } from /proc (cpuTicks: its own utime+stime). */
 function processTable() {
   const out = [];
@@ -60,7 +58,13 @@ function processTable() {
       const close = stat.lastIndexOf(")");
       const comm = stat.slice(stat.indexOf("(") + 1, close);
       const f = stat.slice(close + 2).split(" ");
-      out.push({ pid: Number(e), ppid: Number(f[1]), comm, rssKb: Number(f[21]) * 4, cpuTicks: Number(f[11]) + Number(f[12]) });
+      out.push({
+        pid: Number(e),
+        ppid: Number(f[1]),
+        comm,
+        rssKb: Number(f[21]) * 4,
+        cpuTicks: Number(f[11]) + Number(f[12]),
+      });
     } catch {
       // gone
     }
@@ -101,7 +105,12 @@ function oursProcesses(pid, table = processTable()) {
 
 function oursRssKb(pid) {
   // VmRSS of the node process (its stat RSS can lag), the helpers' from the table.
-  return processRssKb(pid) + oursProcesses(pid).filter((p) => p.pid !== pid).reduce((sum, p) => sum + p.rssKb, 0);
+  return (
+    processRssKb(pid) +
+    oursProcesses(pid)
+      .filter((p) => p.pid !== pid)
+      .reduce((sum, p) => sum + p.rssKb, 0)
+  );
 }
 
 /**
@@ -137,8 +146,45 @@ async function startServer(kind) {
   chmodSync(log, 0o666);
   const args =
     kind === "distccd"
-      ? ["--no-detach", "--daemon", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice"]
-      : [CLI, ...(kind === ALT_KIND ? ALT_ARGS : []), "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port), "--jobs", String(JOBS), "--nice", "0", "--log-file", log, "--log-level", "notice", "--cache-file", join(work, "cache.json")];
+      ? [
+          "--no-detach",
+          "--daemon",
+          "--allow",
+          "127.0.0.1",
+          "--listen",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--jobs",
+          String(JOBS),
+          "--nice",
+          "0",
+          "--log-file",
+          log,
+          "--log-level",
+          "notice",
+        ]
+      : [
+          CLI,
+          ...(kind === ALT_KIND ? ALT_ARGS : []),
+          "--no-detach",
+          "--allow",
+          "127.0.0.1",
+          "--listen",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--jobs",
+          String(JOBS),
+          "--nice",
+          "0",
+          "--log-file",
+          log,
+          "--log-level",
+          "notice",
+          "--cache-file",
+          join(work, "cache.json"),
+        ];
   // distccd signals its whole process group when it stops: give each server its own session.
   const child = spawn(kind === "distccd" ? "distccd" : process.execPath, args, { detached: true, stdio: "ignore" });
   if (!(await waitPort(port, 15_000))) throw new Error(`nothing listens on ${port}`);
@@ -150,7 +196,9 @@ async function startServer(kind) {
     // and exec still carry the parent's name and share its pages: counting them would count the
     // server twice, so for ours the tree is not walked.)
     rss: () => (kind === "distccd" ? serverRssKb(child.pid, (c) => c === "distccd") : oursRssKb(child.pid)),
-    cpu: cpuMeter(() => (kind === "distccd" ? serverProcesses(child.pid, (c) => c === "distccd") : oursProcesses(child.pid))),
+    cpu: cpuMeter(() =>
+      kind === "distccd" ? serverProcesses(child.pid, (c) => c === "distccd") : oursProcesses(child.pid),
+    ),
     async stop() {
       try {
         process.kill(-child.pid, "SIGTERM");
@@ -164,7 +212,13 @@ async function startServer(kind) {
 
 function clientEnv(hosts, stateDir) {
   mkdirSync(stateDir, { recursive: true });
-  return { ...process.env, DISTCC_HOSTS: hosts, DISTCC_FALLBACK: "0", DISTCC_DIR: stateDir, DISTCC_BACKOFF_PERIOD: "0" };
+  return {
+    ...process.env,
+    DISTCC_HOSTS: hosts,
+    DISTCC_FALLBACK: "0",
+    DISTCC_DIR: stateDir,
+    DISTCC_BACKOFF_PERIOD: "0",
+  };
 }
 
 /** (a)+(c): C client loops compiling tiny.c for DURATION seconds. */
@@ -217,7 +271,10 @@ async function makeRun(server, round) {
 
 function generateProject(root) {
   mkdirSync(join(root, "src"), { recursive: true });
-  writeFileSync(join(root, "common.h"), "#include <stdio.h>\n#include <string.h>\n#include <stdlib.h>\n#define SCALE 7\n");
+  writeFileSync(
+    join(root, "common.h"),
+    "#include <stdio.h>\n#include <string.h>\n#include <stdlib.h>\n#define SCALE 7\n",
+  );
   for (let i = 0; i < NFILES; i++) {
     writeFileSync(
       join(root, "src", `u${i}.c`),
@@ -225,7 +282,10 @@ function generateProject(root) {
         `long f${i}(long a) { char b[32]; snprintf(b, sizeof b, "%ld", a); return h${i}(a) + (long)strlen(b); }\n`,
     );
   }
-  writeFileSync(join(root, "Makefile"), "OBJS := $(patsubst %.c,%.o,$(wildcard src/*.c))\nall: $(OBJS)\n%.o: %.c\n\t$(CC) -O2 -g -Wall -c $< -o $@\n");
+  writeFileSync(
+    join(root, "Makefile"),
+    "OBJS := $(patsubst %.c,%.o,$(wildcard src/*.c))\nall: $(OBJS)\n%.o: %.c\n\t$(CC) -O2 -g -Wall -c $< -o $@\n",
+  );
 }
 
 const median = (xs) => {
@@ -234,11 +294,16 @@ const median = (xs) => {
 };
 
 generateProject(join(work, "project"));
-console.log(`distcc-server vs distccd: --jobs ${JOBS}, ${DURATION} s per load run, ${ROUNDS} interleaved rounds, ${NFILES}-file project, ${availableParallelism()} CPUs`);
+console.log(
+  `distcc-server vs distccd: --jobs ${JOBS}, ${DURATION} s per load run, ${ROUNDS} interleaved rounds, ${NFILES}-file project, ${availableParallelism()} CPUs`,
+);
 
 const KINDS = ["distccd", "ours", ALT_KIND];
-const results = Object.fromEntries(KINDS.map((k) => [k, { load: {}, cpu: {}, machine: {}, make: [], peakKb: 0, idleKb: 0 }]));
-for (const c of CONCURRENCY) for (const k of Object.keys(results)) [results[k].load[c], results[k].cpu[c], results[k].machine[c]] = [[], [], []];
+const results = Object.fromEntries(
+  KINDS.map((k) => [k, { load: {}, cpu: {}, machine: {}, make: [], peakKb: 0, idleKb: 0 }]),
+);
+for (const c of CONCURRENCY)
+  for (const k of Object.keys(results)) [results[k].load[c], results[k].cpu[c], results[k].machine[c]] = [[], [], []];
 
 const servers = {};
 for (const k of KINDS) servers[k] = await startServer(k);
@@ -257,7 +322,9 @@ try {
         results[kind].machine[c].push(r.machineMsPerJob);
         results[kind].peakKb = Math.max(results[kind].peakKb, r.peakKb);
         if (r.failed) console.log(`  ${kind}: ${r.failed} failed compiles with ${c} clients`);
-        console.log(`  round ${round + 1}, ${c} clients, ${kind}: ${r.perSecond.toFixed(1)} compiles/s, server CPU ${r.cpuMsPerJob.toFixed(2)} ms/job, machine CPU ${r.machineMsPerJob.toFixed(1)} ms/job, peak RSS ${(r.peakKb / 1024).toFixed(1)} MB`);
+        console.log(
+          `  round ${round + 1}, ${c} clients, ${kind}: ${r.perSecond.toFixed(1)} compiles/s, server CPU ${r.cpuMsPerJob.toFixed(2)} ms/job, machine CPU ${r.machineMsPerJob.toFixed(1)} ms/job, peak RSS ${(r.peakKb / 1024).toFixed(1)} MB`,
+        );
       }
     }
     for (const kind of KINDS) {
@@ -278,15 +345,37 @@ const row = (label, d, o, h, unit, digits = 1) => {
 };
 const R = results;
 console.log("");
-console.log(`${"measure (median)".padEnd(34)} ${"distccd".padStart(9)} ${"ours".padStart(9)} ${ALT_KIND.padStart(12)} ${"unit".padEnd(11)} ${"ratio".padStart(6)} ${"ratio+h".padStart(8)}`);
+console.log(
+  `${"measure (median)".padEnd(34)} ${"distccd".padStart(9)} ${"ours".padStart(9)} ${ALT_KIND.padStart(12)} ${"unit".padEnd(11)} ${"ratio".padStart(6)} ${"ratio+h".padStart(8)}`,
+);
 for (const c of CONCURRENCY) {
-  row(`trivial compiles, ${c} clients`, median(R.distccd.load[c]), median(R.ours.load[c]), median(R[ALT_KIND].load[c]), "compiles/s");
+  row(
+    `trivial compiles, ${c} clients`,
+    median(R.distccd.load[c]),
+    median(R.ours.load[c]),
+    median(R[ALT_KIND].load[c]),
+    "compiles/s",
+  );
 }
 for (const c of CONCURRENCY) {
-  row(`server CPU per job, ${c} clients`, median(R.distccd.cpu[c]), median(R.ours.cpu[c]), median(R[ALT_KIND].cpu[c]), "ms", 2);
+  row(
+    `server CPU per job, ${c} clients`,
+    median(R.distccd.cpu[c]),
+    median(R.ours.cpu[c]),
+    median(R[ALT_KIND].cpu[c]),
+    "ms",
+    2,
+  );
 }
 for (const c of CONCURRENCY) {
-  row(`machine CPU per job, ${c} clients`, median(R.distccd.machine[c]), median(R.ours.machine[c]), median(R[ALT_KIND].machine[c]), "ms", 1);
+  row(
+    `machine CPU per job, ${c} clients`,
+    median(R.distccd.machine[c]),
+    median(R.ours.machine[c]),
+    median(R[ALT_KIND].machine[c]),
+    "ms",
+    1,
+  );
 }
 row(`make -j8, ${NFILES} files`, median(R.distccd.make), median(R.ours.make), median(R[ALT_KIND].make), "s", 2);
 row("server RSS, idle", R.distccd.idleKb / 1024, R.ours.idleKb / 1024, R[ALT_KIND].idleKb / 1024, "MB");

@@ -27,7 +27,8 @@ const cfg = weakClientConfig();
 function skipReason() {
   const why = cgroupSkipReason();
   if (why) return why;
-  for (const cmd of ["make", "gcc", "objdump", "ps", ...(cfg.serverCmd ? [] : ["distccd"])]) if (!has(cmd)) return `needs ${cmd}`;
+  for (const cmd of ["make", "gcc", "objdump", "ps", ...(cfg.serverCmd ? [] : ["distccd"])])
+    if (!has(cmd)) return `needs ${cmd}`;
   if (only !== "ours" && !has("distcc")) return "needs Debian's distcc";
   if (only !== "distcc" && !existsSync(clientCli)) return `needs ${clientCli} (run pnpm build first)`;
   return undefined;
@@ -51,7 +52,10 @@ const cliEnv = () => ({ ...process.env, ...oursEnv });
 const stopAgent = () => spawnSync(process.execPath, [clientCli, "agent", "stop"], { env: cliEnv(), stdio: "ignore" });
 
 async function runOurs() {
-  const launcher = spawnSync(process.execPath, [clientCli, "launcher"], { env: cliEnv(), encoding: "utf8" }).stdout.trim();
+  const launcher = spawnSync(process.execPath, [clientCli, "launcher"], {
+    env: cliEnv(),
+    encoding: "utf8",
+  }).stdout.trim();
   console.log("\n--- distcc-client (native launcher + agent) + distccd ---");
   return weakClientRun({
     cfg,
@@ -89,16 +93,33 @@ try {
 }
 
 const pick = (list, key) => list.map((r) => r.figures[key]);
-console.log(`\n=== weak client (${cfg.clientQuota} % of core ${cfg.clientCpu}) + one helper on core ${cfg.helperCpu}: speed-up over a local build of the same run (${rounds} round(s), medians; per run in brackets)`);
-console.log(`${"client".padEnd(8)} ${"local s".padStart(8)} ${"strong s".padStart(9)} ${"speed-up".padStart(9)} ${"slow s".padStart(8)} ${"speed-up".padStart(9)}  check`);
+console.log(
+  `\n=== weak client (${cfg.clientQuota} % of core ${cfg.clientCpu}) + one helper on core ${cfg.helperCpu}: speed-up over a local build of the same run (${rounds} round(s), medians; per run in brackets)`,
+);
+console.log(
+  `${"client".padEnd(8)} ${"local s".padStart(8)} ${"strong s".padStart(9)} ${"speed-up".padStart(9)} ${"slow s".padStart(8)} ${"speed-up".padStart(9)}  check`,
+);
 for (const [name, list] of Object.entries(runs)) {
   if (list.length === 0) continue;
   const cell = (v, w, d = 1) => (Number.isNaN(v) ? "?" : v.toFixed(d)).padStart(w);
-  const each = (key) => pick(list, key).map((v) => (Number.isFinite(v) ? v.toFixed(2) : "?")).join(" ");
+  const each = (key) =>
+    pick(list, key)
+      .map((v) => (Number.isFinite(v) ? v.toFixed(2) : "?"))
+      .join(" ");
   console.log(
     `${name.padEnd(8)} ${cell(median(pick(list, "local_s")), 8)} ${cell(median(pick(list, "distcc_s")), 9)} ${cell(median(pick(list, "distcc_speedup")), 8, 2)}x ${cell(median(pick(list, "distcc-slow-helper_s")), 8)} ${cell(median(pick(list, "distcc-slow-helper_speedup")), 8, 2)}x  ${list.map((r) => r.check.split(" ")[0]).join(",")}`,
   );
-  console.log(`${"".padEnd(8)} per run: strong [${each("distcc_speedup")}], slow [${each("distcc-slow-helper_speedup")}]`);
+  console.log(
+    `${"".padEnd(8)} per run: strong [${each("distcc_speedup")}], slow [${each("distcc-slow-helper_speedup")}]`,
+  );
 }
-console.log("goals: ours >= distcc with the strong helper; ours >= 1.2x with the slow helper (distcc: 0.65x in bench/BASELINE-distcc.md, section 9)");
-process.exit(Object.values(runs).flat().some((r) => r.code !== 0) ? 1 : 0);
+console.log(
+  "goals: ours >= distcc with the strong helper; ours >= 1.2x with the slow helper (distcc: 0.65x in bench/BASELINE-distcc.md, section 9)",
+);
+process.exit(
+  Object.values(runs)
+    .flat()
+    .some((r) => r.code !== 0)
+    ? 1
+    : 0,
+);

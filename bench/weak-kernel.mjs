@@ -42,7 +42,12 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BenchCgroups, cgroupSkipReason } from "./lib/cgroups.mjs";
 import { sameCode } from "./lib/objects.mjs";
-import { clientCli as cli, compileOks as compileOksIn, distccdArgv, startServer as startServerIn } from "./lib/servers.mjs";
+import {
+  clientCli as cli,
+  compileOks as compileOksIn,
+  distccdArgv,
+  startServer as startServerIn,
+} from "./lib/servers.mjs";
 import { ProcessGroups, SYSTEM_PATH as PATH, cpuJiffies, has, log, median } from "./lib/system.mjs";
 
 const e = process.env;
@@ -73,7 +78,8 @@ function skipReason() {
   for (const cmd of ["make", "gcc", "objdump", "distccd"]) if (!has(cmd)) return `needs ${cmd}`;
   if (cfg.variants.includes("distcc") && !has("distcc")) return "needs Debian's distcc";
   if (cfg.variants.includes("ours") && !existsSync(cli)) return `needs ${cli} (run pnpm build first)`;
-  if (!existsSync(join(ksrc, "Makefile")) && !existsSync(cfg.ktar)) return `needs the kernel source ${cfg.ktar} (apt-get install linux-source-6.1)`;
+  if (!existsSync(join(ksrc, "Makefile")) && !existsSync(cfg.ktar))
+    return `needs the kernel source ${cfg.ktar} (apt-get install linux-source-6.1)`;
   if (cfg.variants[0] !== "local") return "VARIANTS must start with local (the baseline)";
   return undefined;
 }
@@ -91,7 +97,12 @@ const run = (argv, { env, logFile }) => procs.run(argv, { env, logFile }).done;
 const serverLog = join(W, "server.log");
 async function startServer() {
   const entry = cgroups.entry(W, "in-helper", groups.helper, cfg.helperCpu);
-  await startServerIn(procs, distccdArgv({ port: PORT, jobs: cfg.serverJobs, logFile: serverLog }), { port: PORT, logFile: serverLog, env: { ...e, PATH }, entry });
+  await startServerIn(procs, distccdArgv({ port: PORT, jobs: cfg.serverJobs, logFile: serverLog }), {
+    port: PORT,
+    logFile: serverLog,
+    env: { ...e, PATH },
+    entry,
+  });
 }
 const compileOks = () => compileOksIn(serverLog);
 
@@ -207,12 +218,23 @@ let launcher;
 function variantSetup(v) {
   const make = ["make", "-s", "-C", ksrc, `O=${join(W, `o-${v}`)}`, `ARCH=${cfg.arch}`, "HOSTCC=gcc"];
   // fixed build stamps: init/version.o is then the same in every O= dir
-  const base = { ...e, PATH, KBUILD_BUILD_TIMESTAMP: "2026-01-01", KBUILD_BUILD_USER: "bench", KBUILD_BUILD_HOST: "bench" };
+  const base = {
+    ...e,
+    PATH,
+    KBUILD_BUILD_TIMESTAMP: "2026-01-01",
+    KBUILD_BUILD_USER: "bench",
+    KBUILD_BUILD_HOST: "bench",
+  };
   switch (v) {
     case "local":
       return { cc: "gcc", jobs: cfg.j, make, env: base };
     case "distcc":
-      return { cc: "distcc gcc", jobs: cfg.dj, make, env: { ...base, DISTCC_HOSTS: cfg.hosts, DISTCC_DIR: join(W, "distcc-dir") } };
+      return {
+        cc: "distcc gcc",
+        jobs: cfg.dj,
+        make,
+        env: { ...base, DISTCC_HOSTS: cfg.hosts, DISTCC_DIR: join(W, "distcc-dir") },
+      };
     case "ours":
       return { cc: `${launcher} gcc`, jobs: cfg.dj, make, env: { ...oursEnv(), ...base, DISTCC_HOSTS: cfg.hosts } };
     default:
@@ -233,13 +255,24 @@ async function oneBuild(v, round, entry) {
   if (prep.code !== 0) return { failed: `tinyconfig failed (${prep.code}); see ${logFile}` };
   if (v === "ours") await stopAgent(); // the timed build's first launcher starts it in the client cgroup
   await sleep(500); // distccd logs a job's COMPILE_OK just after replying
-  const before = { oks: compileOks(), client: cpuSeconds(groups.client), helper: cpuSeconds(groups.helper), busy: busyJiffies(), load: readFileSync("/proc/loadavg", "utf8").split(" ")[0] };
+  const before = {
+    oks: compileOks(),
+    client: cpuSeconds(groups.client),
+    helper: cpuSeconds(groups.helper),
+    busy: busyJiffies(),
+    load: readFileSync("/proc/loadavg", "utf8").split(" ")[0],
+  };
   appendFileSync(logFile, `=== round ${round}: build make -j${s.jobs} ${cfg.target.join(" ")} (timed)\n`);
   const b = await run([entry, ...s.make, `CC=${s.cc}`, `-j${s.jobs}`, ...cfg.target], { env: s.env, logFile });
   if (stopping) return { failed: "interrupted" };
   const placement = v === "ours" ? agentPlacement() : undefined;
   await sleep(500);
-  const after = { oks: compileOks(), client: cpuSeconds(groups.client), helper: cpuSeconds(groups.helper), busy: busyJiffies() };
+  const after = {
+    oks: compileOks(),
+    client: cpuSeconds(groups.client),
+    helper: cpuSeconds(groups.helper),
+    busy: busyJiffies(),
+  };
   let summary;
   if (v === "ours") {
     summary = spawnSync(process.execPath, [cli, "summary"], { env: oursEnv(), encoding: "utf8" }).stdout.trim();
@@ -263,7 +296,8 @@ async function oneBuild(v, round, entry) {
     placement,
     summary,
   };
-  if (b.code !== 0) r.failed = `build exited ${b.code}${b.signal ? ` (${b.signal})` : ""}; see ${logFile}:\n${b.out.split("\n").slice(-8).join("\n")}`;
+  if (b.code !== 0)
+    r.failed = `build exited ${b.code}${b.signal ? ` (${b.signal})` : ""}; see ${logFile}:\n${b.out.split("\n").slice(-8).join("\n")}`;
   return r;
 }
 
@@ -301,9 +335,15 @@ try {
     if (!launcher || !existsSync(launcher)) throw new Error("distcc-client launcher printed no usable path");
   }
 
-  console.log(`=== kernel ${basename(ksrc)} tinyconfig ARCH=${cfg.arch}, target ${cfg.target.join(" ")}; ${cfg.rounds} interleaved round(s): ${cfg.variants.join(" ")}`);
-  console.log(`=== client: CPU ${cfg.clientCpu} at ${cfg.clientQuota} % of a core; helper: distccd --jobs ${cfg.serverJobs} on CPU ${cfg.helperCpu}, unthrottled`);
-  console.log(`=== local: make -j${cfg.j} CC=gcc; distributed: make -j${cfg.dj} CC="distcc gcc" | CC="${launcher ?? "<launcher>"} gcc", DISTCC_HOSTS="${cfg.hosts}"`);
+  console.log(
+    `=== kernel ${basename(ksrc)} tinyconfig ARCH=${cfg.arch}, target ${cfg.target.join(" ")}; ${cfg.rounds} interleaved round(s): ${cfg.variants.join(" ")}`,
+  );
+  console.log(
+    `=== client: CPU ${cfg.clientCpu} at ${cfg.clientQuota} % of a core; helper: distccd --jobs ${cfg.serverJobs} on CPU ${cfg.helperCpu}, unthrottled`,
+  );
+  console.log(
+    `=== local: make -j${cfg.j} CC=gcc; distributed: make -j${cfg.dj} CC="distcc gcc" | CC="${launcher ?? "<launcher>"} gcc", DISTCC_HOSTS="${cfg.hosts}"`,
+  );
   console.log(`=== load before: ${readFileSync("/proc/loadavg", "utf8").trim()}; work dir ${W}`);
 
   const results = Object.fromEntries(cfg.variants.map((v) => [v, []]));
@@ -328,11 +368,15 @@ try {
   }
 
   if (stopping) throw new Error("interrupted");
-  const checks = cfg.variants.filter((v) => v !== "local" && results[v].some((r) => !r.failed) && results.local.some((r) => !r.failed)).map((v) => checkObjects(v));
+  const checks = cfg.variants
+    .filter((v) => v !== "local" && results[v].some((r) => !r.failed) && results.local.some((r) => !r.failed))
+    .map((v) => checkObjects(v));
   if (checks.some((c) => !c.ok)) rc = 1;
 
   const wall = (v) => results[v].map((r) => (r.failed ? NaN : r.wall));
-  console.log(`\n=== weak client (${cfg.clientQuota} % of CPU ${cfg.clientCpu}) + distccd on CPU ${cfg.helperCpu}: kernel tinyconfig ${cfg.target.join(" ")}, ${cfg.rounds} round(s)`);
+  console.log(
+    `\n=== weak client (${cfg.clientQuota} % of CPU ${cfg.clientCpu}) + distccd on CPU ${cfg.helperCpu}: kernel tinyconfig ${cfg.target.join(" ")}, ${cfg.rounds} round(s)`,
+  );
   console.log(
     `${"variant".padEnd(8)} ${"wall s (min-max)".padEnd(20)} ${"speed-up (min-max)".padEnd(20)} ${"client CPU s".padStart(12)} ${"helper CPU s".padStart(12)} ${".o files".padStart(8)} ${"remote jobs".padStart(11)} ${"fallbacks".padStart(9)}`,
   );
@@ -342,17 +386,23 @@ try {
     const sp = w.map((x, i) => wall("local")[i] / x).filter((x) => !Number.isNaN(x));
     const ok = results[v].filter((r) => !r.failed);
     const m = median(w.filter((x) => !Number.isNaN(x)));
-    const range = (xs, d) => (xs.length ? `${fx(median(xs), d)} (${fx(Math.min(...xs), d)}-${fx(Math.max(...xs), d)})` : "?");
+    const range = (xs, d) =>
+      xs.length ? `${fx(median(xs), d)} (${fx(Math.min(...xs), d)}-${fx(Math.max(...xs), d)})` : "?";
     const list = (xs) => [...new Set(xs)].join(",") || "?";
     console.log(
-      `${v.padEnd(8)} ${range(w.filter((x) => !Number.isNaN(x)), 1).padEnd(20)} ${(sp.length ? `${range(sp, 2)}x` : "?").padEnd(20)} ` +
+      `${v.padEnd(8)} ${range(
+        w.filter((x) => !Number.isNaN(x)),
+        1,
+      ).padEnd(20)} ${(sp.length ? `${range(sp, 2)}x` : "?").padEnd(20)} ` +
         `${fx(median(ok.map((r) => r.clientCpu ?? NaN))).padStart(12)} ${(v === "local" ? "-" : fx(median(ok.map((r) => r.helperCpu ?? NaN)))).padStart(12)} ` +
         `${list(ok.map((r) => r.objects)).padStart(8)} ${list(ok.map((r) => r.remote)).padStart(11)} ${list(ok.map((r) => r.fallbacks)).padStart(9)}`,
     );
     summ.push(`${v}_s=${fx(m, 2)} ${v}_speedup=${sp.length ? median(sp).toFixed(3) : "nan"}`);
   }
   for (const c of checks) console.log(c.line);
-  console.log("speed-up = median over rounds of local wall / variant wall (same round); client CPU = the client cgroup's cpuacct (make, gcc -E, distcc or our launcher + agent); remote jobs = COMPILE_OK in distccd's log during the build");
+  console.log(
+    "speed-up = median over rounds of local wall / variant wall (same round); client CPU = the client cgroup's cpuacct (make, gcc -E, distcc or our launcher + agent); remote jobs = COMPILE_OK in distccd's log during the build",
+  );
   console.log(`SUMMARY weak-kernel ${summ.join(" ")}`);
 } catch (err) {
   rc = 1;

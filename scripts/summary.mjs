@@ -12,9 +12,7 @@ try {
 }
 const skipped = report.numPendingTests + report.numTodoTests;
 // A test file that failed to load has no tests in the counts; count it as a failure.
-const brokenFiles = report.testResults.filter(
-  (f) => f.status === "failed" && f.assertionResults.length === 0,
-).length;
+const brokenFiles = report.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
 const failed = report.numFailedTests + brokenFiles;
 console.log(`${report.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed > 0 ? 1 : 0);

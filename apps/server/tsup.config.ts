@@ -11,7 +11,9 @@ export default defineConfig({
   // --zeroconf (they are imported dynamically). They are CommonJS: their require() of Node's modules
   // needs a real require in these ESM files. usocket (dbus-next's optional native addon, abstract
   // sockets only) and x11 (a session bus named by an X window) stay out: never used here.
-  banner: { js: 'import { createRequire as __distccCreateRequire } from "node:module";\nconst require = __distccCreateRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __distccCreateRequire } from "node:module";\nconst require = __distccCreateRequire(import.meta.url);',
+  },
   external: ["usocket", "x11"],
   clean: true,
   sourcemap: true,

@@ -103,7 +103,9 @@ export class BenchCgroups {
   /** Whether pid sits in the group's cpu controller. */
   contains(group, pid) {
     try {
-      return readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").some((l) => /:(?:[^:]*,)?cpu(?:,[^:]*)?:/.test(l) && l.endsWith(`/${group.name}`));
+      return readFileSync(`/proc/${pid}/cgroup`, "utf8")
+        .split("\n")
+        .some((l) => /:(?:[^:]*,)?cpu(?:,[^:]*)?:/.test(l) && l.endsWith(`/${group.name}`));
     } catch {
       return false;
     }

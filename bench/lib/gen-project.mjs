@@ -27,7 +27,9 @@ function header(nfiles) {
   const out = ["#ifndef PROJ_H", "#define PROJ_H", "#include <stddef.h>", "#include <stdint.h>", ""];
   for (let r = 0; r < RECORDS; r++) {
     out.push(`struct rec${r} { int32_t a; int64_t b; double c; char name[${8 + r}]; struct rec${r} *next; };`);
-    out.push(`static inline int64_t rec${r}_sum(const struct rec${r} *p) { int64_t s = 0; for (; p; p = p->next) s += p->a * ${r + 3} + p->b; return s; }`);
+    out.push(
+      `static inline int64_t rec${r}_sum(const struct rec${r} *p) { int64_t s = 0; for (; p; p = p->next) s += p->a * ${r + 3} + p->b; return s; }`,
+    );
   }
   out.push("#define PROJ_MIN(a, b) ((a) < (b) ? (a) : (b))", "#define PROJ_MAX(a, b) ((a) > (b) ? (a) : (b))");
   for (let i = 0; i < nfiles; i++) out.push(`int64_t f${pad(i)}_entry(int64_t x);`);
@@ -49,7 +51,10 @@ function helper(rnd, file, j) {
   return acc;
 }`;
     case 1: {
-      const cases = Array.from({ length: rnd.int(4, 16) }, (_, c) => `    case ${c}: x = x * ${rnd.int(2, 50)} - ${rnd.int(1, 1000)}; break;`);
+      const cases = Array.from(
+        { length: rnd.int(4, 16) },
+        (_, c) => `    case ${c}: x = x * ${rnd.int(2, 50)} - ${rnd.int(1, 1000)}; break;`,
+      );
       return `static int64_t ${name}(int64_t x) {
   switch (x & 15) {
 ${cases.join("\n")}
@@ -86,11 +91,23 @@ function source(rnd, file) {
   const size = rnd.next();
   const count = size < 0.6 ? rnd.int(3, 10) : size < 0.9 ? rnd.int(10, 30) : rnd.int(30, 60);
   const table = Array.from({ length: 64 }, () => rnd.int(-999, 999));
-  const out = ["#include <math.h>", "#include <stdio.h>", "#include <stdlib.h>", "#include <string.h>", '#include "proj.h"', ""];
+  const out = [
+    "#include <math.h>",
+    "#include <stdio.h>",
+    "#include <stdlib.h>",
+    "#include <string.h>",
+    '#include "proj.h"',
+    "",
+  ];
   out.push(`static const int32_t table_${file}[64] = { ${table.join(", ")} };`, "");
   for (let j = 0; j < count; j++) out.push(helper(rnd, file, j), "");
   const calls = Array.from({ length: count }, (_, j) => `f${pad(file)}_${j}(x + ${j})`);
-  out.push(`int64_t f${pad(file)}_entry(int64_t x) {`, `  return table_${file}[x & 63] + ${calls.join(" + ")};`, "}", "");
+  out.push(
+    `int64_t f${pad(file)}_entry(int64_t x) {`,
+    `  return table_${file}[x & 63] + ${calls.join(" + ")};`,
+    "}",
+    "",
+  );
   return out.join("\n");
 }
 

@@ -5,7 +5,10 @@ import { spawnSync } from "node:child_process";
 function disassembly(file) {
   const r = spawnSync("objdump", ["-d", file], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) return undefined;
-  return r.stdout.split("\n").filter((l) => !l.includes("file format")).join("\n");
+  return r.stdout
+    .split("\n")
+    .filter((l) => !l.includes("file format"))
+    .join("\n");
 }
 
 /** True when both objects disassemble, to the same code. */

@@ -12,13 +12,43 @@ export const serverCli = join(repoRoot, "apps/server/dist/cli.js");
 
 /** `--nice 0`: distccd otherwise renices itself +5 and loses CPU to whatever else runs on a shared box. */
 export function distccdArgv({ port, jobs, logFile }) {
-  return ["distccd", "--no-detach", "--daemon", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port),
-    "--jobs", String(jobs), "--nice", "0", "--log-file", logFile, "--log-level", "info"];
+  return [
+    "distccd",
+    "--no-detach",
+    "--daemon",
+    "--allow",
+    "127.0.0.1",
+    "--listen",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--jobs",
+    String(jobs),
+    "--nice",
+    "0",
+    "--log-file",
+    logFile,
+    "--log-level",
+    "info",
+  ];
 }
 
 export function oursServerArgv({ port, jobs, logFile }) {
-  return [process.execPath, serverCli, "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", String(port),
-    "--jobs", String(jobs), "--log-file", logFile];
+  return [
+    process.execPath,
+    serverCli,
+    "--no-detach",
+    "--allow",
+    "127.0.0.1",
+    "--listen",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--jobs",
+    String(jobs),
+    "--log-file",
+    logFile,
+  ];
 }
 
 /** A SERVER_CMD template split on blanks (no quoting: the placeholders are the only variable parts). */
@@ -39,9 +69,16 @@ export function templateArgv(template, { port, jobs, logFile }) {
 export async function startServer(procs, argv, { port, logFile, env, entry }) {
   writeFileSync(logFile, "");
   chmodSync(logFile, 0o666);
-  const { pid, done } = procs.run(entry ? [entry, ...argv] : argv, { env, logFile: `${logFile}.stdout`, capture: false });
+  const { pid, done } = procs.run(entry ? [entry, ...argv] : argv, {
+    env,
+    logFile: `${logFile}.stdout`,
+    capture: false,
+  });
   const up = await Promise.race([waitPort(port), done.then(() => false)]);
-  if (!up) throw new Error(`server did not come up on 127.0.0.1:${port}: ${argv.join(" ")}; see ${logFile} and ${logFile}.stdout`);
+  if (!up)
+    throw new Error(
+      `server did not come up on 127.0.0.1:${port}: ${argv.join(" ")}; see ${logFile} and ${logFile}.stdout`,
+    );
   return pid;
 }
 

@@ -73,7 +73,12 @@ export class ProcessGroups {
   /** Starts argv detached; output to logFile (appended) and, with capture, kept in memory. */
   run(argv, { env, cwd, logFile, capture = true } = {}) {
     const t0 = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { env, cwd, detached: true, stdio: ["ignore", logFile || capture ? "pipe" : "ignore", logFile || capture ? "pipe" : "ignore"] });
+    const child = spawn(argv[0], argv.slice(1), {
+      env,
+      cwd,
+      detached: true,
+      stdio: ["ignore", logFile || capture ? "pipe" : "ignore", logFile || capture ? "pipe" : "ignore"],
+    });
     this.#live.add(child.pid);
     let out = "";
     const take = (d) => {

@@ -69,7 +69,10 @@ export async function weakClientRun({ cfg, ccwrap, clientEnv = {}, beforeCleanup
   const figures = {};
   const onSignal = () => {
     console.log("interrupted: stopping builds and the server, removing the cgroups");
-    procs.stopAll().then(() => groups.removeAll()).finally(() => process.exit(130));
+    procs
+      .stopAll()
+      .then(() => groups.removeAll())
+      .finally(() => process.exit(130));
   };
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.once(sig, onSignal);
   try {
@@ -81,17 +84,39 @@ export async function weakClientRun({ cfg, ccwrap, clientEnv = {}, beforeCleanup
     const inClient = groups.entry(W, "in-client", client, cfg.clientCpu);
     const inHelper = groups.entry(W, "in-helper", helper, cfg.helperCpu);
 
-    const serverArgv = cfg.serverCmd ? templateArgv(cfg.serverCmd, { port: cfg.port, jobs: cfg.serverJobs, logFile: serverLog }) : distccdArgv({ port: cfg.port, jobs: cfg.serverJobs, logFile: serverLog });
-    const serverPid = await startServer(procs, serverArgv, { port: cfg.port, logFile: serverLog, env: { ...process.env, PATH: SYSTEM_PATH }, entry: inHelper });
-    const tree = spawnSync("ps", ["-e", "-o", "pid=,pgid="], { encoding: "utf8" }).stdout.split("\n").map((l) => l.trim().split(/\s+/)).filter((x) => x[1] === String(serverPid)).map((x) => x[0]);
-    const affinity = spawnSync("taskset", ["-c", "-p", String(serverPid)], { encoding: "utf8" }).stdout.trim().split(" ").pop();
-    log(`server pid ${serverPid} on 127.0.0.1:${cfg.port} (--jobs ${cfg.serverJobs}): ${tree.filter((p) => groups.contains(helper, p)).length}/${tree.length} processes in ${helper.name}, affinity ${affinity}`);
+    const serverArgv = cfg.serverCmd
+      ? templateArgv(cfg.serverCmd, { port: cfg.port, jobs: cfg.serverJobs, logFile: serverLog })
+      : distccdArgv({ port: cfg.port, jobs: cfg.serverJobs, logFile: serverLog });
+    const serverPid = await startServer(procs, serverArgv, {
+      port: cfg.port,
+      logFile: serverLog,
+      env: { ...process.env, PATH: SYSTEM_PATH },
+      entry: inHelper,
+    });
+    const tree = spawnSync("ps", ["-e", "-o", "pid=,pgid="], { encoding: "utf8" })
+      .stdout.split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter((x) => x[1] === String(serverPid))
+      .map((x) => x[0]);
+    const affinity = spawnSync("taskset", ["-c", "-p", String(serverPid)], { encoding: "utf8" })
+      .stdout.trim()
+      .split(" ")
+      .pop();
+    log(
+      `server pid ${serverPid} on 127.0.0.1:${cfg.port} (--jobs ${cfg.serverJobs}): ${tree.filter((p) => groups.contains(helper, p)).length}/${tree.length} processes in ${helper.name}, affinity ${affinity}`,
+    );
 
     const project = generateProject(P, cfg.nfiles, cfg.seed);
     const wrapped = `${ccwrap} ${cfg.cc}`;
-    console.log(`=== project: ${cfg.nfiles} files, ${project.bytes} bytes of source; sha256 of sources ${project.sha256}`);
-    console.log(`=== client: CPU ${cfg.clientCpu}, quota ${cfg.clientQuota} % of a core; helper: CPU ${cfg.helperCpu}, quota ${cfg.strongQuota} (distcc) / ${cfg.helperQuota} (distcc-slow-helper) % of a core (-1 = none)`);
-    console.log(`=== local: make -j${cfg.j} CC=${cfg.cc}; distributed: make -j${cfg.dj} CC="${wrapped}" DISTCC_HOSTS="${cfg.hosts}"; CFLAGS=${cfg.cflags}`);
+    console.log(
+      `=== project: ${cfg.nfiles} files, ${project.bytes} bytes of source; sha256 of sources ${project.sha256}`,
+    );
+    console.log(
+      `=== client: CPU ${cfg.clientCpu}, quota ${cfg.clientQuota} % of a core; helper: CPU ${cfg.helperCpu}, quota ${cfg.strongQuota} (distcc) / ${cfg.helperQuota} (distcc-slow-helper) % of a core (-1 = none)`,
+    );
+    console.log(
+      `=== local: make -j${cfg.j} CC=${cfg.cc}; distributed: make -j${cfg.dj} CC="${wrapped}" DISTCC_HOSTS="${cfg.hosts}"; CFLAGS=${cfg.cflags}`,
+    );
     console.log(`=== load before: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
     const jiffies0 = cpuJiffies();
 
@@ -103,22 +128,31 @@ export async function weakClientRun({ cfg, ccwrap, clientEnv = {}, beforeCleanup
     // correctness first: reference objects from a plain local build (unthrottled, untimed), then one
     // distributed build without fallback in the weak-client setting
     clean();
-    spawnSync("make", ["-s", "-C", P, `-j${cpus().length}`, `CC=${cfg.cc}`, `CFLAGS=${cfg.cflags}`], { env, stdio: "ignore" });
+    spawnSync("make", ["-s", "-C", P, `-j${cpus().length}`, `CC=${cfg.cc}`, `CFLAGS=${cfg.cflags}`], {
+      env,
+      stdio: "ignore",
+    });
     const ref = join(W, "ref");
     mkdirSync(ref);
     const objects = readdirSync(join(P, "obj")).filter((f) => f.endsWith(".o"));
     for (const o of objects) copyFileSync(join(P, "obj", o), join(ref, o));
     clean();
     const ok0 = compileOks(serverLog);
-    const c = await procs.run([inClient, ...make(`-j${cfg.dj}`, `CC=${wrapped}`, `CFLAGS=${cfg.cflags}`)], { env: { ...distEnv, DISTCC_FALLBACK: "0" }, logFile: join(W, "check.log") }).done;
+    const c = await procs.run([inClient, ...make(`-j${cfg.dj}`, `CC=${wrapped}`, `CFLAGS=${cfg.cflags}`)], {
+      env: { ...distEnv, DISTCC_FALLBACK: "0" },
+      logFile: join(W, "check.log"),
+    }).done;
     if (c.code === 0) {
       const bad = objects.filter((o) => !sameCode(join(ref, o), join(P, "obj", o)));
-      check = objects.length === cfg.nfiles && bad.length === 0
-        ? `PASS distributed build (weak client, no fallback) == local object code for all ${cfg.nfiles} files`
-        : `FAIL ${bad.length} of ${objects.length} objects differ from the local build${bad.length ? ` (${bad.slice(0, 5).join(", ")})` : ""}`;
+      check =
+        objects.length === cfg.nfiles && bad.length === 0
+          ? `PASS distributed build (weak client, no fallback) == local object code for all ${cfg.nfiles} files`
+          : `FAIL ${bad.length} of ${objects.length} objects differ from the local build${bad.length ? ` (${bad.slice(0, 5).join(", ")})` : ""}`;
       console.log(check);
       await sleep(500); // the server logs a job's COMPILE_OK just after replying
-      console.log(`check build: ${Math.round(c.wall * 1000)} ms wall; ${compileOks(serverLog) - ok0} COMPILE_OK in the server log (expected ${cfg.nfiles})`);
+      console.log(
+        `check build: ${Math.round(c.wall * 1000)} ms wall; ${compileOks(serverLog) - ok0} COMPILE_OK in the server log (expected ${cfg.nfiles})`,
+      );
     } else {
       check = `FAIL distributed build with DISTCC_FALLBACK=0 failed; see ${join(W, "check.log")}`;
       console.log(check);
@@ -131,14 +165,20 @@ export async function weakClientRun({ cfg, ccwrap, clientEnv = {}, beforeCleanup
     const runs = Object.fromEntries(cfg.variants.map((v) => [v, []]));
     for (let round = 0; round < cfg.warmup + cfg.rounds; round++) {
       for (const v of cfg.variants) {
-        const argv = v === "local"
-          ? [inClient, ...make(`-j${cfg.j}`, `CC=${cfg.cc}`, `CFLAGS=${cfg.cflags}`)]
-          : [inClient, ...make(`-j${cfg.dj}`, `CC=${wrapped}`, `CFLAGS=${cfg.cflags}`)];
+        const argv =
+          v === "local"
+            ? [inClient, ...make(`-j${cfg.j}`, `CC=${cfg.cc}`, `CFLAGS=${cfg.cflags}`)]
+            : [inClient, ...make(`-j${cfg.dj}`, `CC=${wrapped}`, `CFLAGS=${cfg.cflags}`)];
         if (!["local", "distcc", "distcc-slow-helper"].includes(v)) throw new Error(`unknown variant ${v}`);
         clean();
         groups.setQuota(helper, v === "distcc-slow-helper" ? cfg.helperQuota : cfg.strongQuota);
         await sleep(500);
-        const before = { load: load1(), oks: compileOks(serverLog), client: groups.cpuSeconds(client), helper: groups.cpuSeconds(helper) };
+        const before = {
+          load: load1(),
+          oks: compileOks(serverLog),
+          client: groups.cpuSeconds(client),
+          helper: groups.cpuSeconds(helper),
+        };
         const b = await procs.run(argv, { env: v === "local" ? env : distEnv, logFile: join(W, `${v}.log`) }).done;
         await sleep(500);
         const r = {
@@ -149,7 +189,9 @@ export async function weakClientRun({ cfg, ccwrap, clientEnv = {}, beforeCleanup
           remote: compileOks(serverLog) - before.oks,
           load: before.load,
         };
-        console.log(`  round ${round} ${v}: wall ${r.wall.toFixed(4)}s client cpu ${fx(r.clientCpu, 4)}s rc ${r.code} srv_cpu ${fx(r.serverCpu, 4)}s remote ${r.remote}`);
+        console.log(
+          `  round ${round} ${v}: wall ${r.wall.toFixed(4)}s client cpu ${fx(r.clientCpu, 4)}s rc ${r.code} srv_cpu ${fx(r.serverCpu, 4)}s remote ${r.remote}`,
+        );
         if (b.code !== 0) {
           code = 1;
           console.log(`  WARNING: ${v} exited ${b.code}; see ${join(W, `${v}.log`)}`);
@@ -189,8 +231,12 @@ export async function weakClientRun({ cfg, ccwrap, clientEnv = {}, beforeCleanup
     console.log(`CPU busy over the whole run (all processes, ours + foreign): ${busy.join(", ")}`);
     console.log(`SUMMARY weak-client ${summary.join(" ")}`);
     // distccd's dcc_job_summary, our server's job_summary
-    const results = readFileSync(serverLog, "utf8").split("\n").filter((l) => l.includes("job_summary"));
-    console.log(`server log: ${compileOks(serverLog)} COMPILE_OK, ${results.filter((l) => !l.includes("COMPILE_OK")).length} other job results`);
+    const results = readFileSync(serverLog, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("job_summary"));
+    console.log(
+      `server log: ${compileOks(serverLog)} COMPILE_OK, ${results.filter((l) => !l.includes("COMPILE_OK")).length} other job results`,
+    );
     await beforeCleanup?.();
   } catch (err) {
     code = 1;

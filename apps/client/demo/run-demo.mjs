@@ -59,10 +59,45 @@ let serverName;
 let server;
 if (existsSync(ourServer)) {
   serverName = "distcc-server";
-  server = spawn(process.execPath, [ourServer, "--port", String(port), "--listen", "127.0.0.1", "--jobs", "4", "--log-file", serverLog, "--log-level", "info"], { stdio: "ignore", detached: true });
+  server = spawn(
+    process.execPath,
+    [
+      ourServer,
+      "--port",
+      String(port),
+      "--listen",
+      "127.0.0.1",
+      "--jobs",
+      "4",
+      "--log-file",
+      serverLog,
+      "--log-level",
+      "info",
+    ],
+    { stdio: "ignore", detached: true },
+  );
 } else if (onPath("distccd")) {
   serverName = "distccd (Debian)";
-  server = spawn("distccd", ["--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--jobs", "4", "--allow", "127.0.0.1", "--log-file", serverLog, "--log-level", "info"], { stdio: "ignore", detached: true });
+  server = spawn(
+    "distccd",
+    [
+      "--no-detach",
+      "--daemon",
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--jobs",
+      "4",
+      "--allow",
+      "127.0.0.1",
+      "--log-file",
+      serverLog,
+      "--log-level",
+      "info",
+    ],
+    { stdio: "ignore", detached: true },
+  );
 } else {
   fail("no server: build apps/server or install Debian's distcc");
   process.exit(1);
@@ -76,10 +111,18 @@ try {
 
   // 2. The compiler links (native launcher built with this machine's C compiler).
   const links = makeCompilerLinks(join(work, "links"), process.env);
-  console.log(`demo: ${links.launcherPath}: ${links.launcher === "native" ? `native launcher built with ${links.builtWith}` : "Node launcher"}; ${links.names.length} compiler links`);
+  console.log(
+    `demo: ${links.launcherPath}: ${links.launcher === "native" ? `native launcher built with ${links.builtWith}` : "Node launcher"}; ${links.names.length} compiler links`,
+  );
 
   // 3. make -j4 through distcc-client.
-  const env = { ...process.env, DISTCC_HOSTS: `127.0.0.1:${port}/4,lzo`, DISTCC_DIR: distccDir, DISTCC_LOG: clientLog, DISTCC_VERBOSE: "1" };
+  const env = {
+    ...process.env,
+    DISTCC_HOSTS: `127.0.0.1:${port}/4,lzo`,
+    DISTCC_DIR: distccDir,
+    DISTCC_LOG: clientLog,
+    DISTCC_VERBOSE: "1",
+  };
   for (const k of Object.keys(env)) if (k === "_DISTCC_SAFEGUARD") delete env[k];
   console.log(`demo: make -j4 CC="${links.launcherPath} gcc"  (DISTCC_HOSTS=${env.DISTCC_HOSTS})\n`);
   const t0 = performance.now();
@@ -97,18 +140,23 @@ try {
     m = /\] (\S+) compiled locally \((.*)\)/.exec(line);
     if (m) places.set(m[1], `local   (${m[2]})`);
     m = /\] (.*): (.*): running locally$/.exec(line);
-    if (m?.[1].includes("-o wordstat")) places.set("link: wordstat", `local   (not distributable: ${m[2].replace(/\s+/g, " ")})`);
+    if (m?.[1].includes("-o wordstat"))
+      places.set("link: wordstat", `local   (not distributable: ${m[2].replace(/\s+/g, " ")})`);
     m = /failed to distribute (\S+) to (\S+): (.*)/.exec(line);
     if (m) console.log(`demo: helper ${m[2]} failed: ${m[3]}`);
   }
-  const sources = readdirSync(project).filter((f) => f.endsWith(".c")).sort();
+  const sources = readdirSync(project)
+    .filter((f) => f.endsWith(".c"))
+    .sort();
   console.log("\nwhere each file was compiled:");
   for (const s of sources) console.log(`  ${s.padEnd(10)} ${places.get(s) ?? "local   (see client log)"}`);
   for (const [k, v] of places) if (k.startsWith("link:")) console.log(`  ${"(link)".padEnd(10)} ${v}`);
   const remote = sources.filter((s) => (places.get(s) ?? "").startsWith("remote")).length;
   const serverJobs = existsSync(serverLog) ? (readFileSync(serverLog, "utf8").match(/COMPILE_OK/g) ?? []).length : 0;
-  console.log(`\ntotals: ${sources.length} files, ${remote} compiled on the helper, ${sources.length - remote} locally; ` +
-    `the server logged ${serverJobs} successful jobs; make took ${seconds.toFixed(2)} s`);
+  console.log(
+    `\ntotals: ${sources.length} files, ${remote} compiled on the helper, ${sources.length - remote} locally; ` +
+      `the server logged ${serverJobs} successful jobs; make took ${seconds.toFixed(2)} s`,
+  );
 
   // 5. The program works.
   const out = spawnSync(join(project, "wordstat"), [], { encoding: "utf8" });

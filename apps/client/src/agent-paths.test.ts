@@ -40,9 +40,13 @@ describe("agentPaths", () => {
       socketPath: `/run/user/1000/distcc-agent/${hash}/agent-1.sock`,
     });
     const longRuntime = `/run/${"r".repeat(60)}`;
-    expect(agentPaths({ DISTCC_DIR: deep, XDG_RUNTIME_DIR: longRuntime }, 1000).privateDirs).toEqual(["/tmp/distcc-agent-1000"]);
+    expect(agentPaths({ DISTCC_DIR: deep, XDG_RUNTIME_DIR: longRuntime }, 1000).privateDirs).toEqual([
+      "/tmp/distcc-agent-1000",
+    ]);
     // Two deep state directories never share an agent directory (pid file, log, preprocessor outputs).
-    expect(agentPaths({ DISTCC_DIR: `${deep}2` }, 1000).agentDir).not.toBe(agentPaths({ DISTCC_DIR: deep }, 1000).agentDir);
+    expect(agentPaths({ DISTCC_DIR: `${deep}2` }, 1000).agentDir).not.toBe(
+      agentPaths({ DISTCC_DIR: deep }, 1000).agentDir,
+    );
     // 99 bytes still fits where it is.
     const edge = `/${"e".repeat(99 - "/agent/agent-1.sock".length - 1)}`;
     expect(Buffer.byteLength(`${edge}/agent/agent-1.sock`)).toBe(99);

@@ -63,7 +63,9 @@ export function agentPaths(env: Record<string, string | undefined>, uid = curren
     const tail = `${fnv1a64Hex(stateDir)}/${SOCKET_NAME}`;
     const runtime = runtimeDirOf(env);
     const shared =
-      runtime && Buffer.byteLength(`${runtime}/distcc-agent/${tail}`) < MAX_SOCKET_PATH ? `${runtime}/distcc-agent` : `/tmp/distcc-agent-${uid}`;
+      runtime && Buffer.byteLength(`${runtime}/distcc-agent/${tail}`) < MAX_SOCKET_PATH
+        ? `${runtime}/distcc-agent`
+        : `/tmp/distcc-agent-${uid}`;
     privateDirs.push(shared);
     agentDir = `${shared}/${fnv1a64Hex(stateDir)}`;
     socketPath = `${shared}/${tail}`;

@@ -68,13 +68,23 @@ export async function runCommand(
     case "jobs": {
       // distcc exits 0 even when the list is invalid; it just prints nothing useful.
       const found = findHostList(env);
-      if (!found) return { stdout: "", stderr: `distcc-client: Warning: no hostlist is set; can't distribute work: ${NO_HOSTS_HINT}\n`, code: 0 };
+      if (!found)
+        return {
+          stdout: "",
+          stderr: `distcc-client: Warning: no hostlist is set; can't distribute work: ${NO_HOSTS_HINT}\n`,
+          code: 0,
+        };
       try {
         let list = parseHostList(found.text, { source: found.source });
         // +zeroconf: browse now, as distcc does, until the first answers are in (about a second).
         if (list.zeroconf) list = withFoundHelpers(list, (await discoverOnce(env)).helpers);
         // An empty list: distcc prints nothing on stdout, and its warning.
-        if (list.hosts.length === 0) return { stdout: "", stderr: `distcc-client: Warning: ${found.source} contained no hosts; can't distribute work\n`, code: 0 };
+        if (list.hosts.length === 0)
+          return {
+            stdout: "",
+            stderr: `distcc-client: Warning: ${found.source} contained no hosts; can't distribute work\n`,
+            code: 0,
+          };
         if (command === "jobs") return { stdout: `${totalJobs(list)}\n`, stderr: "", code: 0 };
         return { stdout: list.hosts.map((h) => `${h.spec}\n`).join(""), stderr: "", code: 0 };
       } catch (err) {
@@ -85,7 +95,8 @@ export async function runCommand(
       return scanIncludes(args, env, opts.cwd);
     case "links": {
       const dir = args[0];
-      if (!dir) return { stdout: "", stderr: "distcc-client: usage: distcc-client links DIR\n", code: EXIT_BAD_ARGUMENTS };
+      if (!dir)
+        return { stdout: "", stderr: "distcc-client: usage: distcc-client links DIR\n", code: EXIT_BAD_ARGUMENTS };
       const r = makeCompilerLinks(dir, env);
       const lines = [
         `${r.launcherPath}: ${r.launcher === "native" ? `native launcher (built with ${r.builtWith})` : "Node launcher"}`,
@@ -102,7 +113,11 @@ export async function runCommand(
         return { stdout: `${cachedNativeLauncher(stateDir, env)}\n`, stderr: "", code: 0 };
       } catch (err) {
         // No C compiler: the Node CLI works the same, only with Node's start-up on every job.
-        return { stdout: `${packageFiles().cliScript}\n`, stderr: `distcc-client: ${(err as Error).message}\n`, code: 0 };
+        return {
+          stdout: `${packageFiles().cliScript}\n`,
+          stderr: `distcc-client: ${(err as Error).message}\n`,
+          code: 0,
+        };
       }
     }
     case "doctor": {
@@ -114,7 +129,11 @@ export async function runCommand(
     case "summary":
       return buildSummary(env);
     case "agent":
-      return { stdout: "", stderr: "distcc-client: 'agent' runs from the command line only\n", code: EXIT_BAD_ARGUMENTS };
+      return {
+        stdout: "",
+        stderr: "distcc-client: 'agent' runs from the command line only\n",
+        code: EXIT_BAD_ARGUMENTS,
+      };
   }
 }
 
@@ -137,7 +156,8 @@ export function agentControl(action: "status" | "stop", env: Record<string, stri
     if (!isErrno(err, "ENOENT", "ESRCH")) throw err;
     pid = undefined;
   }
-  if (pid === undefined) return { stdout: `no agent runs for ${paths.stateDir}\n`, stderr: "", code: action === "stop" ? 0 : 1 };
+  if (pid === undefined)
+    return { stdout: `no agent runs for ${paths.stateDir}\n`, stderr: "", code: action === "stop" ? 0 : 1 };
   if (action === "status") return { stdout: `agent ${pid} listens on ${paths.socketPath}\n`, stderr: "", code: 0 };
   process.kill(pid, "SIGTERM");
   return { stdout: `stopped agent ${pid}\n`, stderr: "", code: 0 };

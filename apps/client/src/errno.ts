@@ -3,7 +3,11 @@
  * names the errors it expects with this and rethrows, or reports, the rest.
  */
 export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string" && codes.includes((err as NodeJS.ErrnoException).code!);
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === "string" &&
+    codes.includes((err as NodeJS.ErrnoException).code!)
+  );
 }
 
 /** The short form people read: "EACCES: permission denied, open '/x'" -> the message itself, else the value. */

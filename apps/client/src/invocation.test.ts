@@ -11,17 +11,42 @@ describe("invocation forms (spec 9.1)", () => {
   const env = { PATH: "/usr/bin:/bin" };
 
   it("client commands", () => {
-    expect(classifyInvocation(["distcc-client", "--show-hosts"], env, "/")).toMatchObject({ kind: "command", command: "show-hosts" });
-    expect(classifyInvocation(["/x/distcc-client", "-j"], env, "/")).toMatchObject({ kind: "command", command: "jobs" });
-    expect(classifyInvocation(["distcc-client", "links", "d"], env, "/")).toMatchObject({ kind: "command", command: "links", args: ["d"] });
+    expect(classifyInvocation(["distcc-client", "--show-hosts"], env, "/")).toMatchObject({
+      kind: "command",
+      command: "show-hosts",
+    });
+    expect(classifyInvocation(["/x/distcc-client", "-j"], env, "/")).toMatchObject({
+      kind: "command",
+      command: "jobs",
+    });
+    expect(classifyInvocation(["distcc-client", "links", "d"], env, "/")).toMatchObject({
+      kind: "command",
+      command: "links",
+      args: ["d"],
+    });
     expect(classifyInvocation(["distcc-client"], env, "/")).toMatchObject({ kind: "command", command: "help" });
   });
 
   it("explicit and implicit forms", () => {
-    expect(classifyInvocation(["distcc-client", "gcc", "-c", "x.c"], env, "/")).toMatchObject({ kind: "compile", compilerName: "gcc", args: ["-c", "x.c"], masquerade: false });
-    expect(classifyInvocation(["distcc-client", "-c", "x.c"], env, "/")).toMatchObject({ kind: "compile", compilerName: "cc", args: ["-c", "x.c"] });
-    expect(classifyInvocation(["distcc-client", "x.c", "-c"], env, "/")).toMatchObject({ kind: "compile", compilerName: "cc" });
-    expect(classifyInvocation(["distcc", "x.o", "-o", "a"], env, "/")).toMatchObject({ kind: "compile", compilerName: "cc" });
+    expect(classifyInvocation(["distcc-client", "gcc", "-c", "x.c"], env, "/")).toMatchObject({
+      kind: "compile",
+      compilerName: "gcc",
+      args: ["-c", "x.c"],
+      masquerade: false,
+    });
+    expect(classifyInvocation(["distcc-client", "-c", "x.c"], env, "/")).toMatchObject({
+      kind: "compile",
+      compilerName: "cc",
+      args: ["-c", "x.c"],
+    });
+    expect(classifyInvocation(["distcc-client", "x.c", "-c"], env, "/")).toMatchObject({
+      kind: "compile",
+      compilerName: "cc",
+    });
+    expect(classifyInvocation(["distcc", "x.o", "-o", "a"], env, "/")).toMatchObject({
+      kind: "compile",
+      compilerName: "cc",
+    });
   });
 
   it("masquerade: PATH is cut after the link's directory and the real compiler found further on, skipping ourselves", () => {

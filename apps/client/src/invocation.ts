@@ -3,7 +3,18 @@ import { basename, delimiter, dirname, isAbsolute, resolve } from "node:path";
 import { isLookupMiss } from "./errno.js";
 
 /** Client commands of spec 9.1 plus ours (`links`, `agent`). */
-export type ClientCommand = "help" | "version" | "show-hosts" | "jobs" | "scan-includes" | "links" | "launcher" | "agent" | "doctor" | "mon" | "summary";
+export type ClientCommand =
+  | "help"
+  | "version"
+  | "show-hosts"
+  | "jobs"
+  | "scan-includes"
+  | "links"
+  | "launcher"
+  | "agent"
+  | "doctor"
+  | "mon"
+  | "summary";
 
 export type Invocation =
   | { kind: "command"; command: ClientCommand; args: string[] }
@@ -34,7 +45,23 @@ const COMMANDS: Record<string, ClientCommand> = {
 };
 
 const IMPLICIT_EXTENSIONS = new Set([
-  ".c", ".cc", ".cpp", ".cxx", ".cp", ".c++", ".C", ".i", ".ii", ".m", ".mm", ".mi", ".mii", ".M", ".o", ".s", ".S",
+  ".c",
+  ".cc",
+  ".cpp",
+  ".cxx",
+  ".cp",
+  ".c++",
+  ".C",
+  ".i",
+  ".ii",
+  ".m",
+  ".mm",
+  ".mi",
+  ".mii",
+  ".M",
+  ".o",
+  ".s",
+  ".S",
 ]);
 
 function extensionOf(arg: string): string {

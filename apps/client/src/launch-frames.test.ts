@@ -10,7 +10,12 @@ import {
   type AgentFrame,
 } from "./launch-frames.js";
 
-const request = { self: "/x/distcc-client", cwd: "/w d", argv: ["gcc", "-c", "é.c", ""], env: { PATH: "/usr/bin", EMPTY: "", "A=B": "ignored?" } };
+const request = {
+  self: "/x/distcc-client",
+  cwd: "/w d",
+  argv: ["gcc", "-c", "é.c", ""],
+  env: { PATH: "/usr/bin", EMPTY: "", "A=B": "ignored?" },
+};
 
 describe("launcher <-> agent framing", () => {
   it("decodes a launch request split at every offset", () => {
@@ -49,7 +54,9 @@ describe("launcher <-> agent framing", () => {
     }
     expect(() => new LauncherReplyDecoder().push(Buffer.from("z\0\0\0\x011"))).toThrow(LaunchProtocolError);
     // What the native launcher writes: "CODE CPU_US".
-    expect(new LauncherReplyDecoder().push(Buffer.from("c\0\0\0\x061 2500"))).toEqual([{ type: "cpp-status", code: 1, cpuMs: 2.5 }]);
+    expect(new LauncherReplyDecoder().push(Buffer.from("c\0\0\0\x061 2500"))).toEqual([
+      { type: "cpp-status", code: 1, cpuMs: 2.5 },
+    ]);
     for (const bad of ["1 -5", "1 x", "1 2 3", "x 2"]) {
       const frame = Buffer.concat([Buffer.from([0x63, 0, 0, 0, bad.length]), Buffer.from(bad)]);
       expect(() => new LauncherReplyDecoder().push(frame), bad).toThrow(LaunchProtocolError);
@@ -60,8 +67,14 @@ describe("launcher <-> agent framing", () => {
     const frames: AgentFrame[] = [
       { type: "stdout", data: Buffer.from("out") },
       { type: "stderr", data: Buffer.alloc(0) },
-      { type: "run", run: { path: "/usr/bin/gcc", argv: ["gcc", "-c", "x.c"], setEnv: { _DISTCC_SAFEGUARD: "1", PATH: "/a:/b" } } },
-      { type: "preprocess", run: { path: "/usr/bin/gcc", argv: ["gcc", "-E", "x.c"], setEnv: {}, outFile: "/t/1.i", errFile: "/t/1.err" } },
+      {
+        type: "run",
+        run: { path: "/usr/bin/gcc", argv: ["gcc", "-c", "x.c"], setEnv: { _DISTCC_SAFEGUARD: "1", PATH: "/a:/b" } },
+      },
+      {
+        type: "preprocess",
+        run: { path: "/usr/bin/gcc", argv: ["gcc", "-E", "x.c"], setEnv: {}, outFile: "/t/1.i", errFile: "/t/1.err" },
+      },
       { type: "exit", code: 137 },
     ];
     const bytes = Buffer.concat(frames.flatMap((f) => encodeFrame(f)));

@@ -124,10 +124,17 @@ export class LauncherReplyDecoder {
       if (this.pending.length < 5 + len) break;
       if (this.pending[0] !== CPP_STATUS) throw new LaunchProtocolError(`unknown launcher reply ${this.pending[0]}`);
       // "CODE" or "CODE CPU_US" (the preprocessor's CPU time, its children included).
-      const [codeText, cpuText, ...rest] = this.pending.subarray(5, 5 + len).toString("latin1").split(" ");
+      const [codeText, cpuText, ...rest] = this.pending
+        .subarray(5, 5 + len)
+        .toString("latin1")
+        .split(" ");
       const code = Number(codeText);
       const cpuUs = cpuText === undefined ? undefined : Number(cpuText);
-      if (!Number.isInteger(code) || rest.length > 0 || (cpuUs !== undefined && !(Number.isInteger(cpuUs) && cpuUs >= 0))) {
+      if (
+        !Number.isInteger(code) ||
+        rest.length > 0 ||
+        (cpuUs !== undefined && !(Number.isInteger(cpuUs) && cpuUs >= 0))
+      ) {
         throw new LaunchProtocolError("bad preprocessor status");
       }
       out.push(cpuUs === undefined ? { type: "cpp-status", code } : { type: "cpp-status", code, cpuMs: cpuUs / 1000 });

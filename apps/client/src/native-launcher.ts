@@ -46,7 +46,11 @@ export function buildNativeLauncher(outPath: string, env: Record<string, string 
     const r = spawnSync(
       cc,
       [
-        "-O2", "-w", "-o", temp, files.launcherSource,
+        "-O2",
+        "-w",
+        "-o",
+        temp,
+        files.launcherSource,
         `-DNODE_PATH=${cString(process.execPath)}`,
         `-DAGENT_SCRIPT=${cString(files.agentScript)}`,
         `-DCLI_SCRIPT=${cString(files.cliScript)}`,

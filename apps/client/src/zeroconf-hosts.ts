@@ -7,7 +7,8 @@ import { parseHostList, type HostList } from "@x/distcc-hosts";
 import type { DnsSdBackend, FoundHelper, HelperBrowser } from "@x/distcc-zeroconf";
 
 /** How the no-host-list warning ends: the way to a list with nothing typed. */
-export const NO_HOSTS_HINT = "set DISTCC_HOSTS (or write ~/.distcc/hosts); DISTCC_HOSTS=+zeroconf finds helpers started with --zeroconf";
+export const NO_HOSTS_HINT =
+  "set DISTCC_HOSTS (or write ~/.distcc/hosts); DISTCC_HOSTS=+zeroconf finds helpers started with --zeroconf";
 
 /** What `DISTCC_ZEROCONF_BACKEND` asks for: `avahi` or `mdns` only, else Avahi when it answers. */
 function backendChoice(env: Record<string, string | undefined>): { only?: "avahi" | "mdns" } {
@@ -52,7 +53,9 @@ export class ZeroconfHosts {
 }
 
 /** Browses once (until the first answers are in), for commands that do not run in the agent. */
-export async function discoverOnce(env: Record<string, string | undefined>): Promise<{ helpers: FoundHelper[]; backend: string }> {
+export async function discoverOnce(
+  env: Record<string, string | undefined>,
+): Promise<{ helpers: FoundHelper[]; backend: string }> {
   const z = await ZeroconfHosts.open(env);
   try {
     await z.browser.settled;

@@ -11,7 +11,14 @@ import { clientOptions } from "../src/env-options.js";
 import { withFoundHelpers } from "../src/zeroconf-hosts.js";
 import type { FoundHelper } from "@x/distcc-zeroconf";
 
-const helper = (n: number): FoundHelper => ({ spec: `10.0.0.${n}:3632/2`, host: `10.0.0.${n}`, port: 3632, limit: 2, name: `distcc@h${n}`, txt: {} });
+const helper = (n: number): FoundHelper => ({
+  spec: `10.0.0.${n}:3632/2`,
+  host: `10.0.0.${n}`,
+  port: 3632,
+  limit: 2,
+  name: `distcc@h${n}`,
+  txt: {},
+});
 
 describe("AgentState.placement with +zeroconf lists that change", () => {
   const dirs: string[] = [];
@@ -26,7 +33,16 @@ describe("AgentState.placement with +zeroconf lists that change", () => {
     const paths = agentPaths(env);
     mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
     const state = new AgentState(paths);
-    return { state, env, places: () => state.monitor.status().places.map((p) => p.name ?? p.id).filter((n) => n.startsWith("10.")).sort() };
+    return {
+      state,
+      env,
+      places: () =>
+        state.monitor
+          .status()
+          .places.map((p) => p.name ?? p.id)
+          .filter((n) => n.startsWith("10."))
+          .sort(),
+    };
   }
 
   it("drops the idle scheduler of a superseded list (and its places from mon), keeps a busy one until its job ends", async () => {

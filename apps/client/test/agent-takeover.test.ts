@@ -7,7 +7,17 @@
  * cases need root; as a normal user the cases that need only one user still run).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,7 +48,11 @@ const VICTIM: Person = { name: user.name, uid: user.uid, gid: user.gid };
 const LONE_UID = 3_141_592;
 function loneVictim(): Person {
   if (!isRoot) return VICTIM;
-  if (readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.split(":")[2] === String(LONE_UID))) {
+  if (
+    readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .some((l) => l.split(":")[2] === String(LONE_UID))
+  ) {
     throw new Error(`uid ${LONE_UID} has an account here: pick another LONE_UID for this test`);
   }
   return { name: `uid ${LONE_UID}`, uid: LONE_UID, gid: LONE_UID };
@@ -120,7 +134,13 @@ describe("another local user cannot take over a build through the agent socket",
   let nativeLauncher: string;
   const launchers = [
     { name: "native", command: (): [string, string[]] => [nativeLauncher, ["gcc", "-c", "x.c", "-o", "x.o"]] },
-    { name: "Node", command: (): [string, string[]] => [process.execPath, [packageFiles().cliScript, "gcc", "-c", "x.c", "-o", "x.o"]] },
+    {
+      name: "Node",
+      command: (): [string, string[]] => [
+        process.execPath,
+        [packageFiles().cliScript, "gcc", "-c", "x.c", "-o", "x.o"],
+      ],
+    },
   ] as const;
   const fakes: FakeAgent[] = [];
   /** The lone victim's per-uid paths: reset before and after every case (as root only: see LONE). */
@@ -143,7 +163,10 @@ describe("another local user cannot take over a build through the agent socket",
     // The victims run this checkout's dist/ (the native launcher has its paths compiled in).
     for (const who of [VICTIM, LONE]) {
       const r = await runAs(who, process.execPath, [packageFiles().cliScript, "--version"], "/", victimEnv());
-      if (r.code !== 0) throw new Error(`${who.name} cannot run ${packageFiles().cliScript} (the checkout must be readable by other users): ${r.stderr}`);
+      if (r.code !== 0)
+        throw new Error(
+          `${who.name} cannot run ${packageFiles().cliScript} (the checkout must be readable by other users): ${r.stderr}`,
+        );
     }
   });
   beforeEach(resetLonePaths);
@@ -187,7 +210,12 @@ describe("another local user cannot take over a build through the agent socket",
     return deep;
   }
 
-  async function expectRefused(r: Ran, work: { dir: string; marker: string }, fake: FakeAgent, says: string[]): Promise<Seen> {
+  async function expectRefused(
+    r: Ran,
+    work: { dir: string; marker: string },
+    fake: FakeAgent,
+    says: string[],
+  ): Promise<Seen> {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("refusing the agent at");
     for (const s of says) expect(r.stderr).toContain(s);
@@ -214,90 +242,121 @@ describe("another local user cannot take over a build through the agent socket",
       expect(seen.text).toContain("VICTIM_SECRET=s3cr3t-token-of-the-victim");
     });
 
-    it.runIf(isRoot)(`${launcher.name} launcher, HOME unset: /tmp/distcc-UID made first by root is refused`, async () => {
-      const work = workDir(LONE);
-      const env = victimEnv();
-      const paths = agentPaths(env, LONE.uid);
-      expect(paths.stateDir).toBe(`/tmp/distcc-${LONE.uid}`);
-      const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
-      fakes.push(fake);
-      const [cmd, args] = launcher.command();
-      const r = await runAs(LONE, cmd, args, work.dir, env);
-      const seen = await expectRefused(r, work, fake, [paths.socketPath, `/tmp/distcc-${LONE.uid} belongs to uid 0 (root), not to you (uid ${LONE.uid})`]);
-      expect(seen.connections).toBe(0);
-    });
+    it.runIf(isRoot)(
+      `${launcher.name} launcher, HOME unset: /tmp/distcc-UID made first by root is refused`,
+      async () => {
+        const work = workDir(LONE);
+        const env = victimEnv();
+        const paths = agentPaths(env, LONE.uid);
+        expect(paths.stateDir).toBe(`/tmp/distcc-${LONE.uid}`);
+        const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
+        fakes.push(fake);
+        const [cmd, args] = launcher.command();
+        const r = await runAs(LONE, cmd, args, work.dir, env);
+        const seen = await expectRefused(r, work, fake, [
+          paths.socketPath,
+          `/tmp/distcc-${LONE.uid} belongs to uid 0 (root), not to you (uid ${LONE.uid})`,
+        ]);
+        expect(seen.connections).toBe(0);
+      },
+    );
 
-    it.runIf(isRoot)(`${launcher.name} launcher, deep DISTCC_DIR: /tmp/distcc-agent-UID made first by root is refused`, async () => {
-      const work = workDir(LONE);
-      const env = victimEnv({ DISTCC_DIR: deepStateDir(work.dir) });
-      const paths = agentPaths(env, LONE.uid);
-      expect(paths.privateDirs).toEqual([`/tmp/distcc-agent-${LONE.uid}`]);
-      const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
-      fakes.push(fake);
-      const [cmd, args] = launcher.command();
-      const r = await runAs(LONE, cmd, args, work.dir, env);
-      const seen = await expectRefused(r, work, fake, [paths.socketPath, `/tmp/distcc-agent-${LONE.uid} belongs to uid 0 (root)`]);
-      expect(seen.connections).toBe(0);
-    });
+    it.runIf(isRoot)(
+      `${launcher.name} launcher, deep DISTCC_DIR: /tmp/distcc-agent-UID made first by root is refused`,
+      async () => {
+        const work = workDir(LONE);
+        const env = victimEnv({ DISTCC_DIR: deepStateDir(work.dir) });
+        const paths = agentPaths(env, LONE.uid);
+        expect(paths.privateDirs).toEqual([`/tmp/distcc-agent-${LONE.uid}`]);
+        const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
+        fakes.push(fake);
+        const [cmd, args] = launcher.command();
+        const r = await runAs(LONE, cmd, args, work.dir, env);
+        const seen = await expectRefused(r, work, fake, [
+          paths.socketPath,
+          `/tmp/distcc-agent-${LONE.uid} belongs to uid 0 (root)`,
+        ]);
+        expect(seen.connections).toBe(0);
+      },
+    );
 
-    it.runIf(isRoot)(`${launcher.name} launcher, deep DISTCC_DIR: its own /tmp/distcc-agent-UID with a directory of root's inside is refused`, async () => {
-      const work = workDir(LONE);
-      const env = victimEnv({ DISTCC_DIR: deepStateDir(work.dir) });
-      const paths = agentPaths(env, LONE.uid);
-      mkdirSync(paths.privateDirs[0]!, { mode: 0o700 });
-      chownSync(paths.privateDirs[0]!, LONE.uid, LONE.gid);
-      const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
-      fakes.push(fake);
-      const [cmd, args] = launcher.command();
-      const r = await runAs(LONE, cmd, args, work.dir, env);
-      const seen = await expectRefused(r, work, fake, [`${paths.agentDir} belongs to uid 0 (root)`]);
-      expect(seen.connections).toBe(0);
-    });
+    it.runIf(isRoot)(
+      `${launcher.name} launcher, deep DISTCC_DIR: its own /tmp/distcc-agent-UID with a directory of root's inside is refused`,
+      async () => {
+        const work = workDir(LONE);
+        const env = victimEnv({ DISTCC_DIR: deepStateDir(work.dir) });
+        const paths = agentPaths(env, LONE.uid);
+        mkdirSync(paths.privateDirs[0]!, { mode: 0o700 });
+        chownSync(paths.privateDirs[0]!, LONE.uid, LONE.gid);
+        const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
+        fakes.push(fake);
+        const [cmd, args] = launcher.command();
+        const r = await runAs(LONE, cmd, args, work.dir, env);
+        const seen = await expectRefused(r, work, fake, [`${paths.agentDir} belongs to uid 0 (root)`]);
+        expect(seen.connections).toBe(0);
+      },
+    );
 
-    it.runIf(isRoot)(`${launcher.name} launcher as root: an agent directory made by ${VICTIM.name} in DISTCC_DIR is refused`, async () => {
-      const work = workDir(ROOT);
-      const attackers = join(tmp.path, `attacker-${serial++}`);
-      mkdirSync(attackers);
-      chownSync(attackers, VICTIM.uid, VICTIM.gid);
-      const env = victimEnv({ DISTCC_DIR: join(attackers, "state") });
-      const paths = agentPaths(env, ROOT.uid);
-      const fake = await startFakeAgent(VICTIM, paths.socketPath, work.marker);
-      fakes.push(fake);
-      const [cmd, args] = launcher.command();
-      const r = await runAs(ROOT, cmd, args, work.dir, env);
-      const seen = await expectRefused(r, work, fake, [`${paths.agentDir} belongs to uid ${VICTIM.uid} (${VICTIM.name}), not to you (uid 0)`]);
-      expect(seen.connections).toBe(0);
-    });
+    it.runIf(isRoot)(
+      `${launcher.name} launcher as root: an agent directory made by ${VICTIM.name} in DISTCC_DIR is refused`,
+      async () => {
+        const work = workDir(ROOT);
+        const attackers = join(tmp.path, `attacker-${serial++}`);
+        mkdirSync(attackers);
+        chownSync(attackers, VICTIM.uid, VICTIM.gid);
+        const env = victimEnv({ DISTCC_DIR: join(attackers, "state") });
+        const paths = agentPaths(env, ROOT.uid);
+        const fake = await startFakeAgent(VICTIM, paths.socketPath, work.marker);
+        fakes.push(fake);
+        const [cmd, args] = launcher.command();
+        const r = await runAs(ROOT, cmd, args, work.dir, env);
+        const seen = await expectRefused(r, work, fake, [
+          `${paths.agentDir} belongs to uid ${VICTIM.uid} (${VICTIM.name}), not to you (uid 0)`,
+        ]);
+        expect(seen.connections).toBe(0);
+      },
+    );
 
-    it.runIf(isRoot)(`${launcher.name} launcher as root: its own agent directory with mode 0777 (${VICTIM.name} listens in it) is refused`, async () => {
-      const work = workDir(ROOT);
-      const env = victimEnv({ DISTCC_DIR: join(work.dir, "state") });
-      const paths = agentPaths(env, ROOT.uid);
-      mkdirSync(paths.agentDir, { recursive: true });
-      chmodSync(paths.agentDir, 0o777);
-      const fake = await startFakeAgent(VICTIM, paths.socketPath, work.marker);
-      fakes.push(fake);
-      const [cmd, args] = launcher.command();
-      const r = await runAs(ROOT, cmd, args, work.dir, env);
-      const seen = await expectRefused(r, work, fake, [`${paths.agentDir} has mode 0777`, `chmod 700 ${paths.agentDir}`]);
-      expect(seen.connections).toBe(0);
-    });
+    it.runIf(isRoot)(
+      `${launcher.name} launcher as root: its own agent directory with mode 0777 (${VICTIM.name} listens in it) is refused`,
+      async () => {
+        const work = workDir(ROOT);
+        const env = victimEnv({ DISTCC_DIR: join(work.dir, "state") });
+        const paths = agentPaths(env, ROOT.uid);
+        mkdirSync(paths.agentDir, { recursive: true });
+        chmodSync(paths.agentDir, 0o777);
+        const fake = await startFakeAgent(VICTIM, paths.socketPath, work.marker);
+        fakes.push(fake);
+        const [cmd, args] = launcher.command();
+        const r = await runAs(ROOT, cmd, args, work.dir, env);
+        const seen = await expectRefused(r, work, fake, [
+          `${paths.agentDir} has mode 0777`,
+          `chmod 700 ${paths.agentDir}`,
+        ]);
+        expect(seen.connections).toBe(0);
+      },
+    );
   }
 
-  it.runIf(isRoot)("native launcher: directories and socket handed to the victim but listened on by root are refused by SO_PEERCRED", async () => {
-    // Only root can make this (chown): outside the threat model, but it is how SO_PEERCRED is seen
-    // to work, the one check that no race on the path can get around. (Node has no SO_PEERCRED: the
-    // Node launcher's equivalent holds against every user but root; see docs/security.md.)
-    const work = workDir(LONE);
-    const env = victimEnv({ DISTCC_DIR: deepStateDir(work.dir) });
-    const paths = agentPaths(env, LONE.uid);
-    const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
-    fakes.push(fake);
-    for (const p of [...paths.privateDirs, paths.agentDir, paths.socketPath]) chownSync(p, LONE.uid, LONE.gid);
-    const r = await runAs(LONE, nativeLauncher, ["gcc", "-c", "x.c", "-o", "x.o"], work.dir, env);
-    const seen = await expectRefused(r, work, fake, [`the process listening on ${paths.socketPath} runs as uid 0 (root), not as you (uid ${LONE.uid})`]);
-    expect(seen.connections).toBe(1);
-  });
+  it.runIf(isRoot)(
+    "native launcher: directories and socket handed to the victim but listened on by root are refused by SO_PEERCRED",
+    async () => {
+      // Only root can make this (chown): outside the threat model, but it is how SO_PEERCRED is seen
+      // to work, the one check that no race on the path can get around. (Node has no SO_PEERCRED: the
+      // Node launcher's equivalent holds against every user but root; see docs/security.md.)
+      const work = workDir(LONE);
+      const env = victimEnv({ DISTCC_DIR: deepStateDir(work.dir) });
+      const paths = agentPaths(env, LONE.uid);
+      const fake = await startFakeAgent(ROOT, paths.socketPath, work.marker);
+      fakes.push(fake);
+      for (const p of [...paths.privateDirs, paths.agentDir, paths.socketPath]) chownSync(p, LONE.uid, LONE.gid);
+      const r = await runAs(LONE, nativeLauncher, ["gcc", "-c", "x.c", "-o", "x.o"], work.dir, env);
+      const seen = await expectRefused(r, work, fake, [
+        `the process listening on ${paths.socketPath} runs as uid 0 (root), not as you (uid ${LONE.uid})`,
+      ]);
+      expect(seen.connections).toBe(1);
+    },
+  );
 
   it("the agent refuses to start in a directory that is not private (mode 0777)", async () => {
     const work = workDir(VICTIM);
@@ -323,24 +382,27 @@ describe("another local user cannot take over a build through the agent socket",
     expect(existsSync(paths.socketPath)).toBe(false);
   });
 
-  it.runIf(isRoot)(`agent stop as root does not kill the pid named in an agent directory made by ${VICTIM.name}`, async () => {
-    const attackers = join(tmp.path, `attacker-${serial++}`);
-    const env = victimEnv({ DISTCC_DIR: join(attackers, "state") });
-    const paths = agentPaths(env, ROOT.uid);
-    mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
-    const bystander = spawn("sleep", ["600"], { stdio: "ignore" });
-    try {
-      writeFileSync(join(paths.agentDir, "agent.pid"), `${bystander.pid}\n`);
-      for (const d of [attackers, paths.stateDir, paths.agentDir]) chownSync(d, VICTIM.uid, VICTIM.gid);
-      const r = await runAs(ROOT, process.execPath, [packageFiles().cliScript, "agent", "stop"], "/", env);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`${paths.agentDir} belongs to uid ${VICTIM.uid} (${VICTIM.name})`);
-      // Alive, not a zombie waiting to be reaped (the file is gone once it was).
-      expect(readFileSync(`/proc/${bystander.pid}/stat`, "utf8").split(") ")[1]?.[0]).not.toBe("Z");
-    } finally {
-      bystander.kill("SIGKILL");
-    }
-  });
+  it.runIf(isRoot)(
+    `agent stop as root does not kill the pid named in an agent directory made by ${VICTIM.name}`,
+    async () => {
+      const attackers = join(tmp.path, `attacker-${serial++}`);
+      const env = victimEnv({ DISTCC_DIR: join(attackers, "state") });
+      const paths = agentPaths(env, ROOT.uid);
+      mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
+      const bystander = spawn("sleep", ["600"], { stdio: "ignore" });
+      try {
+        writeFileSync(join(paths.agentDir, "agent.pid"), `${bystander.pid}\n`);
+        for (const d of [attackers, paths.stateDir, paths.agentDir]) chownSync(d, VICTIM.uid, VICTIM.gid);
+        const r = await runAs(ROOT, process.execPath, [packageFiles().cliScript, "agent", "stop"], "/", env);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`${paths.agentDir} belongs to uid ${VICTIM.uid} (${VICTIM.name})`);
+        // Alive, not a zombie waiting to be reaped (the file is gone once it was).
+        expect(readFileSync(`/proc/${bystander.pid}/stat`, "utf8").split(") ")[1]?.[0]).not.toBe("Z");
+      } finally {
+        bystander.kill("SIGKILL");
+      }
+    },
+  );
 
   describe("the per-user fallbacks work for their owner", () => {
     function expectPrivate(path: string, mode: number): void {
@@ -350,7 +412,11 @@ describe("another local user cannot take over a build through the agent socket",
     }
 
     /** Compiles as LONE through a real agent, checks what it made, and stops it if this case started it. */
-    async function compileThroughAgent(launcher: (typeof launchers)[number], env: NodeJS.ProcessEnv, paths: AgentPaths): Promise<void> {
+    async function compileThroughAgent(
+      launcher: (typeof launchers)[number],
+      env: NodeJS.ProcessEnv,
+      paths: AgentPaths,
+    ): Promise<void> {
       const work = workDir(LONE);
       const ours = !existsSync(paths.agentDir);
       const [cmd, args] = launcher.command();

@@ -55,12 +55,17 @@ describe("the resident agent", () => {
     const paths = agentPaths(env);
     mkdirSync(paths.agentDir, { recursive: true, mode: 0o700 });
     // A socket file nobody listens on: bind in a child that is then killed.
-    const holder = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(paths.socketPath)}, () => process.kill(process.pid, "SIGKILL"))`]);
+    const holder = spawn(process.execPath, [
+      "-e",
+      `require("net").createServer().listen(${JSON.stringify(paths.socketPath)}, () => process.kill(process.pid, "SIGKILL"))`,
+    ]);
     await new Promise((r) => holder.once("exit", r));
     expect(existsSync(paths.socketPath)).toBe(true);
     const a = startAgentProcess(env);
     children.push(a.child);
-    await waitFor("the new agent's pid file", () => statSync(join(paths.agentDir, "agent.pid")).isFile(), { timeoutMs: 10_000 });
+    await waitFor("the new agent's pid file", () => statSync(join(paths.agentDir, "agent.pid")).isFile(), {
+      timeoutMs: 10_000,
+    });
     writeFileSync(join(tmp.path, "stale.c"), "int s(void) { return 1; }\n");
     const r = await run(process.execPath, [packageFiles().cliScript, "gcc", "-c", "stale.c", "-o", "stale.o"], {
       cwd: tmp.path,
@@ -77,7 +82,9 @@ describe("the resident agent", () => {
     expect((await run(process.execPath, [cli, "agent", "status"], { cwd: tmp.path, env })).code).toBe(1);
     const a = startAgentProcess(env);
     children.push(a.child);
-    await waitFor("the agent's pid file", () => existsSync(join(agentPaths(env).agentDir, "agent.pid")), { timeoutMs: 10_000 });
+    await waitFor("the agent's pid file", () => existsSync(join(agentPaths(env).agentDir, "agent.pid")), {
+      timeoutMs: 10_000,
+    });
     const status = await run(process.execPath, [cli, "agent", "status"], { cwd: tmp.path, env });
     expect(status.stdout).toContain(String(a.child.pid));
     const stop = await run(process.execPath, [cli, "agent", "stop"], { cwd: tmp.path, env });
@@ -100,7 +107,10 @@ describe("the resident agent", () => {
     const env = clientEnv(dir, server.host, { DISTCC_FALLBACK: "0" });
     writeFileSync(join(tmp.path, "nl.c"), "int nl(void) { return 2; }\n");
     const before = distccdJobs(server.log()).ok;
-    const r = await run(process.execPath, [packageFiles().cliScript, "gcc", "-c", "nl.c", "-o", "nl.o"], { cwd: tmp.path, env });
+    const r = await run(process.execPath, [packageFiles().cliScript, "gcc", "-c", "nl.c", "-o", "nl.o"], {
+      cwd: tmp.path,
+      env,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect((await waitForJobs(server.log, { ok: before + 1 })).ok).toBe(before + 1);
   });
@@ -124,7 +134,10 @@ describe("the resident agent", () => {
     const bogus = join(tmp.path, "not-a-dir");
     writeFileSync(bogus, "");
     writeFileSync(join(tmp.path, "loc.c"), "int loc(void) { return 4; }\n");
-    const r = await run(launcherPath, ["gcc", "-c", "loc.c", "-o", "loc.o"], { cwd: tmp.path, env: clientEnv(bogus, server.host) });
+    const r = await run(launcherPath, ["gcc", "-c", "loc.c", "-o", "loc.o"], {
+      cwd: tmp.path,
+      env: clientEnv(bogus, server.host),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("compiling locally");
     expect(existsSync(join(tmp.path, "loc.o"))).toBe(true);
@@ -165,7 +178,10 @@ describe("the resident agent", () => {
     const path = launcher.stdout.trim();
     expect(path.startsWith(env.DISTCC_DIR!)).toBe(true);
     writeFileSync(join(tmp.path, "viacached.c"), "int v(void) { return 5; }\n");
-    const compiled = await run(path, ["gcc", "-c", "viacached.c", "-o", "viacached.o"], { cwd: tmp.path, env: clientEnv(env.DISTCC_DIR!, "localhost") });
+    const compiled = await run(path, ["gcc", "-c", "viacached.c", "-o", "viacached.o"], {
+      cwd: tmp.path,
+      env: clientEnv(env.DISTCC_DIR!, "localhost"),
+    });
     expect(compiled.code, compiled.stderr).toBe(0);
     expect(existsSync(join(tmp.path, "viacached.o"))).toBe(true);
   });

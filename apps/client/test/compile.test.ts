@@ -3,7 +3,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, startDistccd } from "@x/testkit";
 import { startDistccServer, type ServerHandle } from "./our-server.js";
-import { clientEnv, disassemble, distccdJobs, makeLinks, run, stopAgent, waitForJobs, withoutSourceSnippets } from "./helpers.js";
+import {
+  clientEnv,
+  disassemble,
+  distccdJobs,
+  makeLinks,
+  run,
+  stopAgent,
+  waitForJobs,
+  withoutSourceSnippets,
+} from "./helpers.js";
 
 const SOURCES: Record<string, string> = {
   "hello.c": '#include <stdio.h>\n#include "hello.h"\nint main(void) { printf("%d\\n", ANSWER); return 0; }\n',
@@ -23,17 +32,59 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: "C", compiler: "gcc", args: ["-O2", "-c", "hello.c", "-o", "hello.o"], outputs: { object: "hello.o" }, expectCode: 0 },
-  { name: "C++", compiler: "g++", args: ["-O2", "-c", "hello.cpp", "-o", "hello.o"], outputs: { object: "hello.o" }, expectCode: 0 },
+  {
+    name: "C",
+    compiler: "gcc",
+    args: ["-O2", "-c", "hello.c", "-o", "hello.o"],
+    outputs: { object: "hello.o" },
+    expectCode: 0,
+  },
+  {
+    name: "C++",
+    compiler: "g++",
+    args: ["-O2", "-c", "hello.cpp", "-o", "hello.o"],
+    outputs: { object: "hello.o" },
+    expectCode: 0,
+  },
   { name: "warning", compiler: "gcc", args: ["-Wall", "-c", "warn.c"], outputs: { object: "warn.o" }, expectCode: 0 },
   { name: "error", compiler: "gcc", args: ["-c", "bad.c"], outputs: {}, expectCode: 1 },
   { name: "-S", compiler: "gcc", args: ["-O1", "-S", "hello.c"], outputs: { text: ["hello.s"] }, expectCode: 0 },
-  { name: "-g", compiler: "gcc", args: ["-g", "-c", "hello.c", "-o", "obj/hello.o"], outputs: { object: "obj/hello.o" }, expectCode: 0 },
-  { name: "-MD", compiler: "gcc", args: ["-MD", "-c", "hello.c", "-o", "obj/hello.o"], outputs: { object: "obj/hello.o", text: ["obj/hello.d"] }, expectCode: 0 },
-  { name: "-MD -MF", compiler: "gcc", args: ["-MD", "-MF", "deps/h.d", "-c", "hello.c", "-o", "hello.o"], outputs: { object: "hello.o", text: ["deps/h.d"] }, expectCode: 0 },
-  { name: "-MMD", compiler: "gcc", args: ["-MMD", "-c", "hello.c"], outputs: { object: "hello.o", text: ["hello.d"] }, expectCode: 0 },
+  {
+    name: "-g",
+    compiler: "gcc",
+    args: ["-g", "-c", "hello.c", "-o", "obj/hello.o"],
+    outputs: { object: "obj/hello.o" },
+    expectCode: 0,
+  },
+  {
+    name: "-MD",
+    compiler: "gcc",
+    args: ["-MD", "-c", "hello.c", "-o", "obj/hello.o"],
+    outputs: { object: "obj/hello.o", text: ["obj/hello.d"] },
+    expectCode: 0,
+  },
+  {
+    name: "-MD -MF",
+    compiler: "gcc",
+    args: ["-MD", "-MF", "deps/h.d", "-c", "hello.c", "-o", "hello.o"],
+    outputs: { object: "hello.o", text: ["deps/h.d"] },
+    expectCode: 0,
+  },
+  {
+    name: "-MMD",
+    compiler: "gcc",
+    args: ["-MMD", "-c", "hello.c"],
+    outputs: { object: "hello.o", text: ["hello.d"] },
+    expectCode: 0,
+  },
   // clang (installed by scripts/setup.sh): sent with `-target <its -dumpmachine>` appended (spec 9.2).
-  { name: "clang", compiler: "clang", args: ["-O2", "-c", "hello.c", "-o", "hello.o"], outputs: { object: "hello.o" }, expectCode: 0 },
+  {
+    name: "clang",
+    compiler: "clang",
+    args: ["-O2", "-c", "hello.c", "-o", "hello.o"],
+    outputs: { object: "hello.o" },
+    expectCode: 0,
+  },
 ];
 
 const SERVERS: [string, () => Promise<ServerHandle>][] = [
@@ -82,7 +133,9 @@ describe.each(SERVERS)("remote compiles against %s match local ones", (_name, st
         expect(remote.code).toBe(local.code);
         expect(withoutSourceSnippets(remote.stderr)).toBe(withoutSourceSnippets(local.stderr));
         if (c.outputs.object) {
-          expect(await disassemble(join(remoteDir, c.outputs.object))).toBe(await disassemble(join(localDir, c.outputs.object)));
+          expect(await disassemble(join(remoteDir, c.outputs.object))).toBe(
+            await disassemble(join(localDir, c.outputs.object)),
+          );
         }
         for (const f of c.outputs.text ?? []) {
           expect(existsSync(join(remoteDir, f)), f).toBe(true);

@@ -36,7 +36,10 @@ const bins = {
 
 /** Where Debian's clang package puts its drivers (a directory with clang and no gcc). */
 function llvmBinDir(): string {
-  const found = readdirSync("/usr/lib").filter((d) => /^llvm-\d+$/.test(d)).sort().pop();
+  const found = readdirSync("/usr/lib")
+    .filter((d) => /^llvm-\d+$/.test(d))
+    .sort()
+    .pop();
   if (!found) throw new Error("clang (Debian's /usr/lib/llvm-N) is not installed");
   return join("/usr/lib", found, "bin");
 }
@@ -54,7 +57,11 @@ beforeAll(async () => {
   for (const name of ["gcc", "cc"]) writeScript(bins.armGcc, name, `exec /usr/bin/${ARMHF}-gcc "$@"`);
   writeScript(bins.arm64Gcc, "gcc", 'exec /usr/bin/aarch64-linux-gnu-gcc "$@"');
   // (g) Raspbian's compiler: the same name as Debian's, armv6 + VFP + ARM mode by default.
-  writeScript(bins.raspbian, `${ARMHF}-gcc`, `exec /usr/bin/${ARMHF}-gcc -march=armv6+fp -mfpu=vfp -mfloat-abi=hard -marm "$@"`);
+  writeScript(
+    bins.raspbian,
+    `${ARMHF}-gcc`,
+    `exec /usr/bin/${ARMHF}-gcc -march=armv6+fp -mfpu=vfp -mfloat-abi=hard -marm "$@"`,
+  );
   ours = await startOurServer({ cacheDir: join(tmp.path, "server-cache") });
 }, 60_000);
 
@@ -64,14 +71,24 @@ afterAll(async () => {
   tmp.remove();
 });
 
-function envFor(name: string, hosts: string, pathPrefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function envFor(
+  name: string,
+  hosts: string,
+  pathPrefix: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   const dir = join(tmp.path, `state-${name}`);
   distccDirs.push(dir);
   return clientEnv(dir, hosts, { PATH: `${pathPrefix}:${process.env.PATH ?? "/usr/bin:/bin"}`, ...extra });
 }
 
 /** Every unit of the program compiled in `dir` with `compiler`: through our client, or directly (local). */
-async function compileProgram(dir: string, compiler: string, env: NodeJS.ProcessEnv, through: "client" | "local"): Promise<RunResult[]> {
+async function compileProgram(
+  dir: string,
+  compiler: string,
+  env: NodeJS.ProcessEnv,
+  through: "client" | "local",
+): Promise<RunResult[]> {
   writeProgram(dir);
   return Promise.all(
     PROGRAM_UNITS.map((u) =>
@@ -93,7 +110,13 @@ async function expectSameObjects(remoteDir: string, localDir: string): Promise<v
   }
 }
 
-async function linkAndRun(dir: string, linker: string, env: NodeJS.ProcessEnv, qemu: string, sysroot: string): Promise<string> {
+async function linkAndRun(
+  dir: string,
+  linker: string,
+  env: NodeJS.ProcessEnv,
+  qemu: string,
+  sysroot: string,
+): Promise<string> {
   const link = await run(linker, [...PROGRAM_UNITS.map((u) => `${u}.o`), "-o", "prog"], { cwd: dir, env });
   expect(link.stderr).toBe("");
   const r = await run(qemu, ["-L", sysroot, "./prog"], { cwd: dir, env: process.env });
@@ -120,7 +143,9 @@ describe("(a) the blog's prefix mismatch: armv6j-hardfloat-linux-gnueabi-gcc vs 
     expect(attrs).toMatch(/Tag_FP_arch: VFPv2/);
     expect(attrs).toMatch(/Tag_ABI_VFP_args: VFP registers/);
     expect(attrs).toMatch(/Tag_ARM_ISA_use: Yes/);
-    expect(await linkAndRun(remoteDir, join(bins.gentoo, compiler), env, "qemu-arm", `/usr/${ARMHF}`)).toBe(EXPECTED_32);
+    expect(await linkAndRun(remoteDir, join(bins.gentoo, compiler), env, "qemu-arm", `/usr/${ARMHF}`)).toBe(
+      EXPECTED_32,
+    );
   });
 });
 
@@ -154,7 +179,9 @@ describe("(c) plain gcc is the aarch64 compiler on the client", () => {
     for (const r of await compileProgram(localDir, "gcc", env, "local")) expect(r.code, r.stderr).toBe(0);
     for (const u of PROGRAM_UNITS) expect(await elfMachine(join(remoteDir, `${u}.o`))).toBe("AArch64");
     await expectSameObjects(remoteDir, localDir);
-    expect(await linkAndRun(remoteDir, "aarch64-linux-gnu-gcc", process.env, "qemu-aarch64", "/usr/aarch64-linux-gnu")).toBe(EXPECTED_64);
+    expect(
+      await linkAndRun(remoteDir, "aarch64-linux-gnu-gcc", process.env, "qemu-aarch64", "/usr/aarch64-linux-gnu"),
+    ).toBe(EXPECTED_64);
   });
 });
 
@@ -218,7 +245,10 @@ describe("(e) a helper that returns a wrong-architecture object", () => {
     expect(strict.stderr).toMatch(/wrong object for arm-linux-gnueabihf: object is for ELF machine 62, expected 40/);
     expect(existsSync(join(dir, "util.o"))).toBe(false);
 
-    const lenient = await run(launcher, ["gcc", "-O2", "-c", "util.c", "-o", "util.o"], { cwd: dir, env: envFor("e", liar.host, bins.armGcc) });
+    const lenient = await run(launcher, ["gcc", "-O2", "-c", "util.c", "-o", "util.o"], {
+      cwd: dir,
+      env: envFor("e", liar.host, bins.armGcc),
+    });
     expect(lenient.code, lenient.stderr).toBe(0);
     expect(lenient.stderr).toContain("wrong object");
     expect(await elfMachine(join(dir, "util.o"))).toBe("ARM");
@@ -235,7 +265,10 @@ describe("(f) plain gcc is ARM on the client, against a real Debian distccd", ()
   });
 
   it("the rewrite alone makes it work: ARM objects equal to local ones; doctor agrees", async () => {
-    const env = envFor("f", `${distccd.host}/4,lzo`, bins.armGcc, { DISTCC_FALLBACK: "0", DISTCC_SKIP_LOCAL_RETRY: "1" });
+    const env = envFor("f", `${distccd.host}/4,lzo`, bins.armGcc, {
+      DISTCC_FALLBACK: "0",
+      DISTCC_SKIP_LOCAL_RETRY: "1",
+    });
     const remoteDir = join(tmp.path, "f-remote");
     const localDir = join(tmp.path, "f-local");
     for (const r of await compileProgram(remoteDir, "gcc", env, "client")) expect(r.code, r.stderr).toBe(0);
@@ -247,7 +280,9 @@ describe("(f) plain gcc is ARM on the client, against a real Debian distccd", ()
 
     const doctor = await run(process.execPath, [CLI, "doctor", "gcc"], { cwd: remoteDir, env });
     expect(doctor.stdout).toContain("reachable, a distccd");
-    expect(doctor.stdout).toMatch(/ok {4}gcc: sent as 'arm-linux-gnueabihf-gcc -march=armv7-a\+fp -mfloat-abi=hard -mthumb', object ARM ELF32, little-endian, hard float, CPU v7, same as a local compile/);
+    expect(doctor.stdout).toMatch(
+      /ok {4}gcc: sent as 'arm-linux-gnueabihf-gcc -march=armv7-a\+fp -mfloat-abi=hard -mthumb', object ARM ELF32, little-endian, hard float, CPU v7, same as a local compile/,
+    );
     expect(doctor.code).toBe(0);
   });
 });
@@ -263,7 +298,11 @@ describe("(g) same name, other defaults: Raspbian's armv6 arm-linux-gnueabihf-gc
 
   it("the client's defaults travel as options: armv6 objects equal to local ones, the program runs under qemu-arm", async () => {
     const compiler = `${ARMHF}-gcc`;
-    const env = envFor("g", `${distccd.host}/4,lzo`, bins.raspbian, { DISTCC_FALLBACK: "0", DISTCC_SKIP_LOCAL_RETRY: "1", DISTCC_VERBOSE: "1" });
+    const env = envFor("g", `${distccd.host}/4,lzo`, bins.raspbian, {
+      DISTCC_FALLBACK: "0",
+      DISTCC_SKIP_LOCAL_RETRY: "1",
+      DISTCC_VERBOSE: "1",
+    });
     const remoteDir = join(tmp.path, "g-remote");
     const localDir = join(tmp.path, "g-local");
     const results = await compileProgram(remoteDir, compiler, env, "client");
@@ -273,7 +312,10 @@ describe("(g) same name, other defaults: Raspbian's armv6 arm-linux-gnueabihf-gc
     for (const r of await compileProgram(localDir, compiler, env, "local")) expect(r.code, r.stderr).toBe(0);
     await expectSameObjects(remoteDir, localDir);
     expect(await armAttributes(join(remoteDir, "util.o"))).toMatch(/Tag_CPU_arch: v6\b/);
-    const link = await run(join(bins.raspbian, compiler), [...PROGRAM_UNITS.map((u) => `${u}.o`), "-o", "prog"], { cwd: remoteDir, env });
+    const link = await run(join(bins.raspbian, compiler), [...PROGRAM_UNITS.map((u) => `${u}.o`), "-o", "prog"], {
+      cwd: remoteDir,
+      env,
+    });
     expect(link.code, link.stderr).toBe(0);
     // The C library is armv7 on Debian: only our objects are armv6 here, so the program runs on a v7 CPU.
     const r = await run("qemu-arm", ["-L", `/usr/${ARMHF}`, "./prog"], { cwd: remoteDir, env: process.env });
@@ -283,7 +325,10 @@ describe("(g) same name, other defaults: Raspbian's armv6 arm-linux-gnueabihf-gc
   it("without the options (DISTCC_NO_REWRITE_CROSS), the helper's armv7 object is caught, not written", async () => {
     const dir = join(tmp.path, "g-norewrite");
     writeProgram(dir);
-    const env = envFor("g-norewrite", `${distccd.host}/4,lzo`, bins.raspbian, { DISTCC_FALLBACK: "0", DISTCC_NO_REWRITE_CROSS: "1" });
+    const env = envFor("g-norewrite", `${distccd.host}/4,lzo`, bins.raspbian, {
+      DISTCC_FALLBACK: "0",
+      DISTCC_NO_REWRITE_CROSS: "1",
+    });
     const r = await run(launcher, [`${ARMHF}-gcc`, "-O2", "-c", "util.c", "-o", "util.o"], { cwd: dir, env });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/ARM architecture tag 10, newer than the local compiler's armv6\+fp/);
@@ -305,16 +350,23 @@ describe("(h) pump mode (,cpp,lzo) with a Pi-like client: the client's own heade
     const served = ours.log().slice(before);
     expect(served.match(/COMPILE_OK .*proto:3/g)).toHaveLength(3);
     // The client's system directories travel as -isystem: the ARM cross compiler's, not the server's.
-    expect(spawnLines(served).every((l) => l.includes(`-isystem`) && l.includes(`/usr/lib/gcc-cross/${ARMHF}/`))).toBe(true);
+    expect(spawnLines(served).every((l) => l.includes(`-isystem`) && l.includes(`/usr/lib/gcc-cross/${ARMHF}/`))).toBe(
+      true,
+    );
     for (const r of await compileProgram(localDir, compiler, env, "local")) expect(r.code, r.stderr).toBe(0);
     await expectSameObjects(remoteDir, localDir);
-    expect(await linkAndRun(remoteDir, join(bins.gentoo, compiler), env, "qemu-arm", `/usr/${ARMHF}`)).toBe(EXPECTED_32);
+    expect(await linkAndRun(remoteDir, join(bins.gentoo, compiler), env, "qemu-arm", `/usr/${ARMHF}`)).toBe(
+      EXPECTED_32,
+    );
   });
 
   it("to a real distccd: the kernel's plain gcc as the ARM compiler, ARM objects equal to local ones", async () => {
     const distccd = await startDistccd({ jobs: 2 });
     try {
-      const env = envFor("h-distccd", `${distccd.host},cpp,lzo`, bins.armGcc, { DISTCC_FALLBACK: "0", DISTCC_VERBOSE: "1" });
+      const env = envFor("h-distccd", `${distccd.host},cpp,lzo`, bins.armGcc, {
+        DISTCC_FALLBACK: "0",
+        DISTCC_VERBOSE: "1",
+      });
       const remoteDir = join(tmp.path, "h2-remote");
       const localDir = join(tmp.path, "h2-local");
       for (const r of await compileProgram(remoteDir, "gcc", env, "client")) {

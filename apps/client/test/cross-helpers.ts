@@ -21,8 +21,10 @@ export function writeScript(dir: string, name: string, body: string): string {
 const PROGRAM: Record<string, string> = {
   "util.h": "double scale(double x, float by);\nint count_words(const char *s);\n",
   "util.c": '#include "util.h"\ndouble scale(double x, float by) { return x * by + 0.25; }\n',
-  "words.c": '#include "util.h"\nint count_words(const char *s) { int n = 0, in = 0; for (; *s; s++) { if (*s == \' \') in = 0; else if (!in) { in = 1; n++; } } return n; }\n',
-  "main.c": '#include <stdio.h>\n#include "util.h"\nint main(void) { printf("scale=%.2f words=%d ptr=%d\\n", scale(2.5, 3.0f), count_words("mixed architectures just work"), (int)sizeof(void *)); return 0; }\n',
+  "words.c":
+    "#include \"util.h\"\nint count_words(const char *s) { int n = 0, in = 0; for (; *s; s++) { if (*s == ' ') in = 0; else if (!in) { in = 1; n++; } } return n; }\n",
+  "main.c":
+    '#include <stdio.h>\n#include "util.h"\nint main(void) { printf("scale=%.2f words=%d ptr=%d\\n", scale(2.5, 3.0f), count_words("mixed architectures just work"), (int)sizeof(void *)); return 0; }\n',
 };
 export const PROGRAM_UNITS = ["main", "util", "words"];
 
@@ -43,7 +45,6 @@ export async function elfMachine(object: string): Promise<string> {
   const r = await run("readelf", ["-h", object], { cwd: "/", env: process.env });
   return /Machine:\s*(.+)/.exec(r.stdout)?.[1]?.trim() ?? "";
 }
-
 
 /** Our distcc-server (built) with its own environment (e.g. a DISTCCD_PATH) and identity cache. */
 export function startOurServer(opts: { env?: Record<string, string>; cacheDir: string }): Promise<ServerHandle> {
@@ -70,7 +71,13 @@ export async function startLyingServer(workDir: string): Promise<ServerHandle & 
       const r = spawnSync("/usr/bin/gcc", ["-c", src, "-o", obj]);
       const object = r.status === 0 ? readFileSync(obj) : Buffer.alloc(0);
       rmSync(obj, { force: true });
-      await writeCompileResponse(s, { version: req.version, status: exitedStatus(r.status ?? 1), stderr: r.stderr, stdout: new Uint8Array(), object });
+      await writeCompileResponse(s, {
+        version: req.version,
+        status: exitedStatus(r.status ?? 1),
+        stderr: r.stderr,
+        stdout: new Uint8Array(),
+        object,
+      });
       s.end();
     })().catch(() => s.destroy());
   });

@@ -28,9 +28,10 @@ afterAll(async () => {
 });
 
 const SOURCES: Record<string, string> = {
-  "sq.h": "#define SQUARE(x) ((x) * (x))\n#define NAME \"sq\"\n",
-  "main.c": '#include <stdio.h>\n#include "sq.h"\nint main(void) { printf("%s %d\\n", NAME, SQUARE(LEVEL)); return 0; }\n',
-  "base.c": '#include <stdio.h>\n#define WHO() puts(__BASE_FILE__)\nvoid who(void) { WHO(); }\n',
+  "sq.h": '#define SQUARE(x) ((x) * (x))\n#define NAME "sq"\n',
+  "main.c":
+    '#include <stdio.h>\n#include "sq.h"\nint main(void) { printf("%s %d\\n", NAME, SQUARE(LEVEL)); return 0; }\n',
+  "base.c": "#include <stdio.h>\n#define WHO() puts(__BASE_FILE__)\nvoid who(void) { WHO(); }\n",
 };
 
 function project(name: string): string {
@@ -41,7 +42,12 @@ function project(name: string): string {
 }
 
 /** Compiles `file` through the launcher (protocol 1, no fallback), and returns the one request sent. */
-async function distribute(name: string, compiler: string, file: string, extra: Record<string, string> = {}): Promise<{ dir: string; request: string }> {
+async function distribute(
+  name: string,
+  compiler: string,
+  file: string,
+  extra: Record<string, string> = {},
+): Promise<{ dir: string; request: string }> {
   const dir = project(name);
   const before = proxy.requests().length;
   const env = clientEnv(distccDir, proxy.host, { DISTCC_FALLBACK: "0", DISTCC_SKIP_LOCAL_RETRY: "1", ...extra });
@@ -66,7 +72,9 @@ describe("directives-only preprocessing through a real distccd", () => {
     expect(request).toContain("#define SQUARE(x) ((x) * (x))");
     expect(request).toContain("#define LEVEL 6"); // the -D, which the server never sees as an option
     expect(request).not.toMatch(/\b-DLEVEL/);
-    expect(await disassemble(join(dir, "out.o"))).toBe(await disassemble(await localObject("light-local", "gcc", "main.c")));
+    expect(await disassemble(join(dir, "out.o"))).toBe(
+      await disassemble(await localObject("light-local", "gcc", "main.c")),
+    );
     const linked = await run("gcc", ["out.o", "-o", "main"], { cwd: dir, env: process.env });
     expect(linked.code).toBe(0);
     expect((await run(join(dir, "main"), [], { cwd: dir, env: process.env })).stdout).toBe("sq 36\n");
@@ -89,11 +97,19 @@ describe("directives-only preprocessing through a real distccd", () => {
   it("a directives-only preprocessing that fails is done again fully: this mode never fails a build", async () => {
     // A gcc whose directives-only preprocessor breaks (the real one would only on a gcc bug).
     const bin = join(tmp.path, "brittle-bin");
-    writeScript(bin, "gcc", 'for a in "$@"; do [ "$a" = -fdirectives-only ] && { echo "cc1: internal error" >&2; exit 4; }; done\nexec /usr/bin/gcc "$@"');
-    const { dir, request } = await distribute("brittle", "gcc", "main.c", { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` });
+    writeScript(
+      bin,
+      "gcc",
+      'for a in "$@"; do [ "$a" = -fdirectives-only ] && { echo "cc1: internal error" >&2; exit 4; }; done\nexec /usr/bin/gcc "$@"',
+    );
+    const { dir, request } = await distribute("brittle", "gcc", "main.c", {
+      PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    });
     expect(request).not.toContain("-fdirectives-only");
     expect(request).toContain("((6) * (6))");
-    expect(await disassemble(join(dir, "out.o"))).toBe(await disassemble(await localObject("brittle-local", "gcc", "main.c")));
+    expect(await disassemble(join(dir, "out.o"))).toBe(
+      await disassemble(await localObject("brittle-local", "gcc", "main.c")),
+    );
   });
 
   it("clang keeps full preprocessing (it has no -fdirectives-only)", async () => {

@@ -6,7 +6,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
 import { clientEnv, disassemble, makeLinks, run, stopAgent, waitForJobs } from "./helpers.js";
-import { armAttributes, PROGRAM_UNITS, startOurServer, writeProgram, writeScript, type ServerHandle } from "./cross-helpers.js";
+import {
+  armAttributes,
+  PROGRAM_UNITS,
+  startOurServer,
+  writeProgram,
+  writeScript,
+  type ServerHandle,
+} from "./cross-helpers.js";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.js";
 
 const tmp = makeTempDir("client-ext-");
@@ -18,7 +25,11 @@ beforeAll(() => {
   ({ launcher } = makeLinks(join(tmp.path, "links")));
   // A Raspberry-Pi-style ARM compiler under a name no server knows (no triple, no gcc in it):
   // armv6 / VFP / hard float / ARM mode by default, unlike Debian's armv7 + Thumb-2 armhf gcc.
-  writeScript(boardBin, "picompile", 'exec /usr/bin/arm-linux-gnueabihf-gcc -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm "$@"');
+  writeScript(
+    boardBin,
+    "picompile",
+    'exec /usr/bin/arm-linux-gnueabihf-gcc -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm "$@"',
+  );
 });
 
 afterAll(async () => {
@@ -29,11 +40,16 @@ afterAll(async () => {
 function envFor(name: string, hosts: string): NodeJS.ProcessEnv {
   const dir = join(tmp.path, `state-${name}`);
   distccDirs.push(dir);
-  return clientEnv(dir, hosts, { PATH: `${boardBin}:${process.env.PATH ?? "/usr/bin:/bin"}`, DISTCC_BACKOFF_PERIOD: "0", DISTCC_POLICY: "distcc" });
+  return clientEnv(dir, hosts, {
+    PATH: `${boardBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    DISTCC_BACKOFF_PERIOD: "0",
+    DISTCC_POLICY: "distcc",
+  });
 }
 
 const peersOf = (env: NodeJS.ProcessEnv): Record<string, { kind: string; features?: string[] }> =>
-  (JSON.parse(readFileSync(join(env.DISTCC_DIR!, "peers.json"), "utf8")) as { peers: Record<string, { kind: string }> }).peers;
+  (JSON.parse(readFileSync(join(env.DISTCC_DIR!, "peers.json"), "utf8")) as { peers: Record<string, { kind: string }> })
+    .peers;
 
 describe("our client and our server", () => {
   let server: ServerHandle;
@@ -51,15 +67,28 @@ describe("our client and our server", () => {
     writeFileSync(join(dir, "first.c"), "int first(int x) { return x + 1; }\n");
     const first = await run(launcher, ["gcc", "-O2", "-c", "first.c", "-o", "first.o"], { cwd: dir, env });
     expect(first.code, first.stderr).toBe(0);
-    const spawns = (): string[] => server.log().split("\n").filter((l) => l.includes("spawn_child"));
+    const spawns = (): string[] =>
+      server
+        .log()
+        .split("\n")
+        .filter((l) => l.includes("spawn_child"));
     expect(spawns()).toHaveLength(1);
     expect(spawns()[0]).not.toContain("by identity");
-    expect(peersOf(env)[server.host]).toMatchObject({ kind: "ours", features: expect.arrayContaining(["lz4", "identity"]) });
+    expect(peersOf(env)[server.host]).toMatchObject({
+      kind: "ours",
+      features: expect.arrayContaining(["lz4", "identity"]),
+    });
 
     writeProgram(dir);
     // One after another, in distcc order (DISTCC_POLICY=distcc): every job goes to the helper.
     const remote = [];
-    for (const u of PROGRAM_UNITS) remote.push(await run(launcher, ["picompile", "-O2", "-c", `${u}.c`, "-o", `${u}.o`], { cwd: dir, env: { ...env, DISTCC_VERBOSE: "1" } }));
+    for (const u of PROGRAM_UNITS)
+      remote.push(
+        await run(launcher, ["picompile", "-O2", "-c", `${u}.c`, "-o", `${u}.o`], {
+          cwd: dir,
+          env: { ...env, DISTCC_VERBOSE: "1" },
+        }),
+      );
     for (const r of remote) expect(r.code, r.stderr).toBe(0);
     const said = remote.map((r) => r.stderr).join("");
     expect(said).not.toMatch(/failed to distribute|compiled locally/); // no fallback, no host failure
@@ -75,7 +104,10 @@ describe("our client and our server", () => {
     const localDir = join(tmp.path, "ours-local");
     writeProgram(localDir);
     for (const u of PROGRAM_UNITS) {
-      const l = await run(join(boardBin, "picompile"), ["-O2", "-c", `${u}.c`, "-o", `${u}.o`], { cwd: localDir, env: process.env });
+      const l = await run(join(boardBin, "picompile"), ["-O2", "-c", `${u}.c`, "-o", `${u}.o`], {
+        cwd: localDir,
+        env: process.env,
+      });
       expect(l.code, l.stderr).toBe(0);
       expect(await armAttributes(join(dir, `${u}.o`))).toBe(await armAttributes(join(localDir, `${u}.o`)));
       expect(await disassemble(join(dir, `${u}.o`))).toBe(await disassemble(join(localDir, `${u}.o`)));

@@ -131,7 +131,11 @@ describe("a build never fails because a helper (or the agent) did", () => {
     const env = clientEnv(p.distccDir, `${good.host}/1`, { TMPDIR: tmpdir, DISTCC_FALLBACK: "0" });
     const killed = p.objects.map((o, i) => {
       const src = `src/u${i}.c`;
-      const child = spawn(launcher, ["gcc", "-O2", "-Iinclude", "-c", src, "-o", o], { cwd: p.dir, env, stdio: "ignore" });
+      const child = spawn(launcher, ["gcc", "-O2", "-Iinclude", "-c", src, "-o", o], {
+        cwd: p.dir,
+        env,
+        stdio: "ignore",
+      });
       const exited = new Promise<void>((r) => child.once("exit", () => r()));
       setTimeout(() => child.kill(i % 2 ? "SIGKILL" : "SIGINT"), Math.floor(random() * 600));
       return exited;
@@ -141,7 +145,11 @@ describe("a build never fails because a helper (or the agent) did", () => {
     writeFileSync(join(p.dir, "extra.c"), "int extra(void) { return 7; }\n");
     const before = distccdJobs(good.log()).ok;
     for (let i = 0; i < 3; i++) {
-      const r = await run(launcher, ["gcc", "-c", "extra.c", "-o", `extra${i}.o`], { cwd: p.dir, env, timeoutMs: 30_000 });
+      const r = await run(launcher, ["gcc", "-c", "extra.c", "-o", `extra${i}.o`], {
+        cwd: p.dir,
+        env,
+        timeoutMs: 30_000,
+      });
       expect(r.code, `seed ${seed}: ${r.stderr}`).toBe(0);
     }
     expect((await waitForJobs(good.log, { ok: before + 3 })).ok).toBeGreaterThanOrEqual(before + 3);
@@ -151,6 +159,10 @@ describe("a build never fails because a helper (or the agent) did", () => {
     // The preprocessor outputs live in the agent's private directory: none may stay behind.
     const agentDir = join(p.distccDir, "agent");
     const clean = async (): Promise<string[]> => readdirSync(agentDir).filter((f) => f.startsWith("cpp-"));
-    await waitFor(`seed ${seed}: the agent to remove its preprocessor outputs`, async () => (await clean()).length === 0, { timeoutMs: 6000 });
+    await waitFor(
+      `seed ${seed}: the agent to remove its preprocessor outputs`,
+      async () => (await clean()).length === 0,
+      { timeoutMs: 6000 },
+    );
   });
 });

@@ -20,7 +20,12 @@ export function listen(server: Server): Promise<number> {
   });
 }
 
-function handle(server: Server, port: number, sockets: Set<Socket>, counters: { now: number; max: number; total: number }): FakeHost {
+function handle(
+  server: Server,
+  port: number,
+  sockets: Set<Socket>,
+  counters: { now: number; max: number; total: number },
+): FakeHost {
   return {
     port,
     host: `127.0.0.1:${port}`,

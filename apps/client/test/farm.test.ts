@@ -43,12 +43,17 @@ async function answeringPort(body: string): Promise<{ port: number; close(): Pro
   const server = createServer((socket) => {
     socket.on("error", () => socket.destroy());
     socket.once("data", () =>
-      socket.end(`HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
+      socket.end(
+        `HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      ),
     );
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const address = server.address();
-  return { port: typeof address === "object" && address ? address.port : 0, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: typeof address === "object" && address ? address.port : 0,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 /** Our server with `--stats` on a port of its own; DISTCC_STATS then says where. */
@@ -98,10 +103,14 @@ describe("mon: the farm view (each helper's own figures from its --stats /json)"
     // The agent's view first, then the farm.
     expect(mon.stdout).toMatch(/^distcc-client mon: agent \d+, updated [\d.]+ s ago\n/);
     expect(mon.stdout).toMatch(/^place\s+slots\s+jobs\s+mean ms/m);
-    expect(mon.stdout).toMatch(/\n\nfarm: 2 helpers, 1 with figures\nhelper\s+running\s+queue\s+load\s+uptime\s+compilers served\s+state\n/);
+    expect(mon.stdout).toMatch(
+      /\n\nfarm: 2 helpers, 1 with figures\nhelper\s+running\s+queue\s+load\s+uptime\s+compilers served\s+state\n/,
+    );
     expect(rowOf(mon.stdout, a.host)).toMatch(/^\S+\s+0\/3\s+0\s+\d+\.\d\d\s+\d+ (s|min)\s+\S*gcc 1$/);
     expect(rowOf(mon.stdout, b.host)).toMatch(
-      new RegExp(`^\\S+(\\s+-){5}\\s+unreachable: connection refused \\(http://127\\.0\\.0\\.1:${b.statsPort}/json\\)$`),
+      new RegExp(
+        `^\\S+(\\s+-){5}\\s+unreachable: connection refused \\(http://127\\.0\\.0\\.1:${b.statsPort}/json\\)$`,
+      ),
     );
 
     // --farm: the farm alone.
@@ -129,9 +138,15 @@ describe("mon: the farm view (each helper's own figures from its --stats /json)"
     expect(farm.signal).toBeNull();
     expect(farm.code, farm.stderr).toBe(0);
     expect(farm.stdout).toMatch(/^farm: 4 helpers, 1 with figures\n/);
-    expect(rowOf(farm.stdout, `127.0.0.1:${m}`)).toMatch(/unreachable: no answer in 1\.5 s \(http:\/\/127\.0\.0\.1:\d+\/json\)$/);
-    expect(rowOf(farm.stdout, `127.0.0.1:${x}`)).toMatch(/bad answer: not a distcc-server \/json \(running: .*\) \(http:/);
-    expect(rowOf(farm.stdout, `127.0.0.1:${y}`)).toMatch(/bad answer: not JSON \(.*\) \(http:\/\/127\.0\.0\.1:\d+\/stats\)$/);
+    expect(rowOf(farm.stdout, `127.0.0.1:${m}`)).toMatch(
+      /unreachable: no answer in 1\.5 s \(http:\/\/127\.0\.0\.1:\d+\/json\)$/,
+    );
+    expect(rowOf(farm.stdout, `127.0.0.1:${x}`)).toMatch(
+      /bad answer: not a distcc-server \/json \(running: .*\) \(http:/,
+    );
+    expect(rowOf(farm.stdout, `127.0.0.1:${y}`)).toMatch(
+      /bad answer: not JSON \(.*\) \(http:\/\/127\.0\.0\.1:\d+\/stats\)$/,
+    );
     expect(rowOf(farm.stdout, a.host)).toMatch(/^\S+\s+0\/3\s+0\s+\d+\.\d\d\s+\d+ (s|min)\s+none yet$/);
     // It was asked once; its connection is closed, nothing left behind.
     expect(mute.accepted()).toBe(1);
@@ -149,7 +164,11 @@ describe("mon: the farm view (each helper's own figures from its --stats /json)"
     cleanups.push(mute.close);
     const m = await freePort();
     const env = clientEnv(join(tmp.path, "state-live"), `127.0.0.1:${m}`, { DISTCC_STATS: String(mute.port) });
-    const child = spawn(process.execPath, [cli, "mon", "--farm", "--interval", "0.2"], { cwd: "/", env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cli, "mon", "--farm", "--interval", "0.2"], {
+      cwd: "/",
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     cleanups.push(async () => void child.kill("SIGKILL"));
     let out = "";
     child.stdout.setEncoding("utf8");

@@ -25,7 +25,10 @@ function project(name: string): string {
   const dir = join(tmp.path, name);
   mkdirSync(join(dir, "include"), { recursive: true });
   writeFileSync(join(dir, "include", "app.h"), "#include <string.h>\n#define VALUE 42\n");
-  writeFileSync(join(dir, "main.c"), '#include <stdio.h>\n#include "app.h"\nint value(const char *s) { return (int)strlen(s) + VALUE; }\n');
+  writeFileSync(
+    join(dir, "main.c"),
+    '#include <stdio.h>\n#include "app.h"\nint value(const char *s) { return (int)strlen(s) + VALUE; }\n',
+  );
   return dir;
 }
 
@@ -75,7 +78,10 @@ describe("header cache, our client and our server", () => {
     expect(warm.length).toBeLessThan(cold.length / 10);
 
     // The source changes: still the set (the source is never part of it).
-    writeFileSync(join(dir, "main.c"), '#include <stdio.h>\n#include "app.h"\nint value(const char *s) { return (int)strlen(s) * VALUE; }\n');
+    writeFileSync(
+      join(dir, "main.c"),
+      '#include <stdio.h>\n#include "app.h"\nint value(const char *s) { return (int)strlen(s) * VALUE; }\n',
+    );
     await compile(dir, state, proxy.host);
     expect(text(last())).toMatch(/"set":"/);
 
@@ -115,7 +121,15 @@ describe("header cache, our client and our server", () => {
       const bogus = "ab".repeat(32);
       const ex = await sendCompileJob(
         { host: "127.0.0.1", port: srv.port },
-        { version: 3, cwd: "/tmp", argv: ["gcc", "-c", "x.c", "-o", "x.o"], files: [{ kind: "file", name: "/tmp/x.c", content: Buffer.from('#include "y.h"\nint x = Y;\n') }, { kind: "file", name: "/tmp/y.h", content: new Uint8Array(0) }] },
+        {
+          version: 3,
+          cwd: "/tmp",
+          argv: ["gcc", "-c", "x.c", "-o", "x.o"],
+          files: [
+            { kind: "file", name: "/tmp/x.c", content: Buffer.from('#include "y.h"\nint x = Y;\n') },
+            { kind: "file", name: "/tmp/y.h", content: new Uint8Array(0) },
+          ],
+        },
         { extension: { v: 1, compression: "lzo", headers: { refs: [[1, bogus]], exclude: [0] } }, readTrailer: true },
       );
       expect(ex.response.status).not.toBe(0);
@@ -146,7 +160,9 @@ describe("header cache on disk, server run as the unprivileged user", () => {
       await compile(dir, state, proxy.host); // stored
       const st = statSync(cacheDir);
       expect([st.uid, st.mode & 0o777]).toEqual([user.uid, 0o700]);
-      const entries = readdirSync(cacheDir).flatMap((fan) => readdirSync(join(cacheDir, fan)).map((f) => join(cacheDir, fan, f)));
+      const entries = readdirSync(cacheDir).flatMap((fan) =>
+        readdirSync(join(cacheDir, fan)).map((f) => join(cacheDir, fan, f)),
+      );
       expect(entries.length).toBeGreaterThan(3);
       for (const e of entries) expect([statSync(e).uid, statSync(e).mode & 0o777]).toEqual([user.uid, 0o600]);
       // Another user cannot read what clients sent.
@@ -179,6 +195,8 @@ describe("header cache on disk, server run as the unprivileged user", () => {
       foreign = join(tmp.path, "foreign");
       mkdirSync(foreign, { mode: 0o755 });
     }
-    await expect(startDistccServer({ jobs: 1, cacheDir: join(tmp.path, "xdg3"), user, extraArgs: ["--cache-dir", foreign] })).rejects.toThrow(/--cache-dir \S+ belongs to uid 0, not to this server's user/);
+    await expect(
+      startDistccServer({ jobs: 1, cacheDir: join(tmp.path, "xdg3"), user, extraArgs: ["--cache-dir", foreign] }),
+    ).rejects.toThrow(/--cache-dir \S+ belongs to uid 0, not to this server's user/);
   });
 });

@@ -86,7 +86,10 @@ export function agentPid(distccDir: string): number | undefined {
 export async function disassemble(path: string): Promise<string> {
   const r = await run("objdump", ["-d", path], { cwd: "/", env: process.env });
   if (r.code !== 0) throw new Error(r.stderr);
-  return r.stdout.split("\n").filter((l) => !l.includes("file format")).join("\n");
+  return r.stdout
+    .split("\n")
+    .filter((l) => !l.includes("file format"))
+    .join("\n");
 }
 
 /** gcc prints source snippets under a diagnostic only when it can read the source: a server compiling
@@ -110,9 +113,19 @@ export function distccdJobs(log: string): { ok: number; error: number } {
  * distccd writes its job summary just after the answer: wait until the log shows at least `want`
  * (the counts then), or fail naming what was missing.
  */
-export async function waitForJobs(log: () => string, want: { ok?: number; error?: number }, timeoutMs = 5000): Promise<{ ok: number; error: number }> {
-  return waitFor(`the distccd log to count at least ${JSON.stringify(want)} jobs`, () => {
-    const now = distccdJobs(log());
-    return (want.ok === undefined || now.ok >= want.ok) && (want.error === undefined || now.error >= want.error) ? now : undefined;
-  }, { timeoutMs });
+export async function waitForJobs(
+  log: () => string,
+  want: { ok?: number; error?: number },
+  timeoutMs = 5000,
+): Promise<{ ok: number; error: number }> {
+  return waitFor(
+    `the distccd log to count at least ${JSON.stringify(want)} jobs`,
+    () => {
+      const now = distccdJobs(log());
+      return (want.ok === undefined || now.ok >= want.ok) && (want.error === undefined || now.error >= want.error)
+        ? now
+        : undefined;
+    },
+    { timeoutMs },
+  );
 }

@@ -33,9 +33,15 @@ describe("jobs that stay on this machine", () => {
   });
 
   it("an empty host list compiles locally, or exits 116 with DISTCC_FALLBACK=0 (as distcc)", async () => {
-    const ok = await run(launcher, ["gcc", "-c", "ok.c", "-o", "e.o"], { cwd: tmp.path, env: clientEnv(distccDir, "") });
+    const ok = await run(launcher, ["gcc", "-c", "ok.c", "-o", "e.o"], {
+      cwd: tmp.path,
+      env: clientEnv(distccDir, ""),
+    });
     expect(ok.code, ok.stderr).toBe(0);
-    const strict = await run(launcher, ["gcc", "-c", "ok.c", "-o", "f.o"], { cwd: tmp.path, env: clientEnv(distccDir, "", { DISTCC_FALLBACK: "0" }) });
+    const strict = await run(launcher, ["gcc", "-c", "ok.c", "-o", "f.o"], {
+      cwd: tmp.path,
+      env: clientEnv(distccDir, "", { DISTCC_FALLBACK: "0" }),
+    });
     expect(strict.code).toBe(116);
   });
 
@@ -50,7 +56,10 @@ describe("jobs that stay on this machine", () => {
     const r = await run(launcher, ["gcc", "-c", "ok.c"], { cwd: tmp.path, env });
     expect(r.code).toBe(111);
     expect(r.stderr).toContain("recursively");
-    const missing = await run(launcher, ["no-such-cc", "-c", "ok.c"], { cwd: tmp.path, env: clientEnv(distccDir, "localhost") });
+    const missing = await run(launcher, ["no-such-cc", "-c", "ok.c"], {
+      cwd: tmp.path,
+      env: clientEnv(distccDir, "localhost"),
+    });
     expect(missing.code).toBe(110);
     expect(missing.stderr).toContain("no-such-cc");
   });

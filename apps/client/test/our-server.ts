@@ -29,7 +29,19 @@ export async function startDistccServer(opts: DistccServerOptions = {}): Promise
   const port = opts.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [cli, "--port", String(port), "--listen", "127.0.0.1", "--jobs", String(opts.jobs ?? 4), "--log-stderr", "--log-level", "info", ...(opts.extraArgs ?? [])],
+    [
+      cli,
+      "--port",
+      String(port),
+      "--listen",
+      "127.0.0.1",
+      "--jobs",
+      String(opts.jobs ?? 4),
+      "--log-stderr",
+      "--log-level",
+      "info",
+      ...(opts.extraArgs ?? []),
+    ],
     {
       stdio: ["ignore", "ignore", "pipe"],
       ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid, cwd: "/" } : {}),

@@ -19,11 +19,15 @@ function hostId(host: string): string {
 
 /** `distcc-client summary`, once the agent's status shows `done` finished jobs (it writes it within 250 ms). */
 async function summaryWhenDone(env: NodeJS.ProcessEnv, done: number): Promise<string> {
-  return waitFor(`a summary with ${done} jobs compiled`, async () => {
-    const r = await run(process.execPath, [cli, "summary"], { cwd: "/", env });
-    const m = /^(\d+) of \d+ jobs compiled/m.exec(r.stdout);
-    return m && Number(m[1]) >= done ? r.stdout + r.stderr : undefined;
-  }, { timeoutMs: 10_000, intervalMs: 100 });
+  return waitFor(
+    `a summary with ${done} jobs compiled`,
+    async () => {
+      const r = await run(process.execPath, [cli, "summary"], { cwd: "/", env });
+      const m = /^(\d+) of \d+ jobs compiled/m.exec(r.stdout);
+      return m && Number(m[1]) >= done ? r.stdout + r.stderr : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
 }
 
 /** Jobs compiled at a place, by the name `summary` gives it (a host as the host list writes it). */
@@ -97,12 +101,16 @@ describe("placement: the default policy with helpers of different speed (real di
     expect(readFileSync(summaryFile, "utf8")).toMatch(/^distcc-client: build for \d+\.\d s\n16 of 16 jobs compiled/);
     await stopAgent(distccDir);
     const after = await run(process.execPath, [cli, "mon", "--once"], { cwd: "/", env });
-    expect(after.stdout).toMatch(/^distcc-client mon: agent \d+, updated .* ago \(agent no longer running\)\nlast build: 16 done/);
+    expect(after.stdout).toMatch(
+      /^distcc-client mon: agent \d+, updated .* ago \(agent no longer running\)\nlast build: 16 done/,
+    );
     const model = SpeedModel.fromJSON(JSON.parse(readFileSync(join(distccDir, "scheduler-model.json"), "utf8")));
     expect(model.count(hostId(slow.host))).toBeGreaterThan(0);
     expect(model.count("localhost")).toBeGreaterThan(0);
     // A new agent starts from that model: the slow helper is known at once, not probed again.
-    expect(model.estimate(hostId(slow.host), 1000, Date.now())!).toBeGreaterThan(model.estimate("localhost", 1000, Date.now())!);
+    expect(model.estimate(hostId(slow.host), 1000, Date.now())!).toBeGreaterThan(
+      model.estimate("localhost", 1000, Date.now())!,
+    );
     const again = await run("make", ["-B", "-j4", `CC=${launcher} gcc`], { cwd: dir, env });
     expect(again.code, again.stderr).toBe(0);
     expect(slow.jobs() - first).toBeLessThanOrEqual(first);

@@ -6,7 +6,10 @@ export function generateProject(dir: string, files: number): string[] {
   mkdirSync(join(dir, "src"), { recursive: true });
   mkdirSync(join(dir, "include"), { recursive: true });
   mkdirSync(join(dir, "obj"), { recursive: true });
-  writeFileSync(join(dir, "include", "common.h"), "#pragma once\n#include <stdio.h>\n#include <string.h>\n#define SCALE 3\n");
+  writeFileSync(
+    join(dir, "include", "common.h"),
+    "#pragma once\n#include <stdio.h>\n#include <string.h>\n#define SCALE 3\n",
+  );
   const objects: string[] = [];
   for (let i = 0; i < files; i++) {
     const body = [

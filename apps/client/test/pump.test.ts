@@ -15,7 +15,10 @@ let ours: ServerHandle;
 
 beforeAll(async () => {
   ({ launcher } = makeLinks(join(tmp.path, "links")));
-  [distccd, ours] = await Promise.all([startDistccd({ jobs: 2 }), startDistccServer({ jobs: 2, cacheDir: join(tmp.path, "server-cache") })]);
+  [distccd, ours] = await Promise.all([
+    startDistccd({ jobs: 2 }),
+    startDistccServer({ jobs: 2, cacheDir: join(tmp.path, "server-cache") }),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
@@ -48,7 +51,8 @@ function project(name: string): string {
       "int main(void) { puts(SHOUT(GREETING)); return CFG_LEVEL - 3; }",
       "",
     ].join("\n"),
-    "src/shape.cc": '#include <vector>\n#include <string>\n#include "app.h"\nstd::string shape() { std::vector<std::string> v{GREETING}; return v[0]; }\n',
+    "src/shape.cc":
+      '#include <vector>\n#include <string>\n#include "app.h"\nstd::string shape() { std::vector<std::string> v{GREETING}; return v[0]; }\n',
     "src/broken.c": '#include "app.h"\nint broken(void) { return undeclared_name; }\n',
     "src/cpath.c": '#include "app.h"\nint f(void) { return 0; }\n',
     "src/unknowable.c": "#include SOMETHING_NOBODY_DEFINES\n",
@@ -76,7 +80,8 @@ const peers: Peer[] = [
 
 describe.each(peers)("pump mode against $name", (peer) => {
   const state = () => join(tmp.path, `state-${peer.name}`);
-  const env = (extra: Record<string, string> = {}) => clientEnv(state(), peer.hosts(), { DISTCC_FALLBACK: "0", DISTCC_VERBOSE: "1", ...extra });
+  const env = (extra: Record<string, string> = {}) =>
+    clientEnv(state(), peer.hosts(), { DISTCC_FALLBACK: "0", DISTCC_VERBOSE: "1", ...extra });
 
   it("compiles C remotely with protocol 3: code, .d and warnings are the local compile's", async () => {
     const dir = project(`c-${peer.name}`);
@@ -93,7 +98,11 @@ describe.each(peers)("pump mode against $name", (peer) => {
     expect(local.code, local.stderr).toBe(0);
     expect(await disassemble(join(dir, "remote.o"))).toBe(await disassemble(join(dir, "main.o")));
     // The same rule for make (the helper wrapped its lines at its own, longer, paths).
-    const rule = (file: string) => readFileSync(join(dir, file), "utf8").replace(/\\\n/g, " ").split(/\s+/).filter((w) => w !== "");
+    const rule = (file: string) =>
+      readFileSync(join(dir, file), "utf8")
+        .replace(/\\\n/g, " ")
+        .split(/\s+/)
+        .filter((w) => w !== "");
     expect(rule("remote.d")).toEqual(rule("main.d"));
     // The warning in warn.h, with its file and line, as gcc says it here.
     const warning = (s: string) => s.split("\n").filter((l) => l.startsWith("warn.h:"));
@@ -107,18 +116,30 @@ describe.each(peers)("pump mode against $name", (peer) => {
 
   it("compiles C++ remotely with protocol 3, code equal to local", async () => {
     const dir = project(`cxx-${peer.name}`);
-    const remote = await run(launcher, ["g++", "-O2", "-I../include", "-c", "shape.cc", "-o", "remote.o"], { cwd: dir, env: env() });
+    const remote = await run(launcher, ["g++", "-O2", "-I../include", "-c", "shape.cc", "-o", "remote.o"], {
+      cwd: dir,
+      env: env(),
+    });
     expect(remote.code, remote.stderr).toBe(0);
     expect(remote.stderr).toMatch(/protocol 3/);
-    const local = await run("g++", ["-O2", "-I../include", "-c", "shape.cc", "-o", "local.o"], { cwd: dir, env: process.env });
+    const local = await run("g++", ["-O2", "-I../include", "-c", "shape.cc", "-o", "local.o"], {
+      cwd: dir,
+      env: process.env,
+    });
     expect(local.code, local.stderr).toBe(0);
     expect(await disassemble(join(dir, "remote.o"))).toBe(await disassemble(join(dir, "local.o")));
   });
 
   it("reports a compile error with the right file and line", async () => {
     const dir = project(`err-${peer.name}`);
-    const remote = await run(launcher, ["gcc", "-I../include", "-c", "broken.c", "-o", "broken.o"], { cwd: dir, env: env() });
-    const local = await run("gcc", ["-I../include", "-c", "broken.c", "-o", "broken.o"], { cwd: dir, env: process.env });
+    const remote = await run(launcher, ["gcc", "-I../include", "-c", "broken.c", "-o", "broken.o"], {
+      cwd: dir,
+      env: env(),
+    });
+    const local = await run("gcc", ["-I../include", "-c", "broken.c", "-o", "broken.o"], {
+      cwd: dir,
+      env: process.env,
+    });
     expect(local.code).toBe(1);
     expect(remote.code).toBe(1);
     expect(remote.stderr).toContain("broken.c:2:");
@@ -127,7 +148,10 @@ describe.each(peers)("pump mode against $name", (peer) => {
 
   it("uses plain mode when the environment changes the include search (CPATH), and says why", async () => {
     const dir = project(`cpath-${peer.name}`);
-    const r = await run(launcher, ["gcc", "-I../include", "-c", "cpath.c", "-o", "cpath.o"], { cwd: dir, env: env({ CPATH: join(dir, "..", "include") }) });
+    const r = await run(launcher, ["gcc", "-I../include", "-c", "cpath.c", "-o", "cpath.o"], {
+      cwd: dir,
+      env: env({ CPATH: join(dir, "..", "include") }),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/plain mode, not pump: CPATH is set/);
     expect(r.stderr).toMatch(/protocol 2/);
@@ -135,7 +159,11 @@ describe.each(peers)("pump mode against $name", (peer) => {
 
   it("uses plain mode for an include it cannot evaluate", async () => {
     const dir = project(`unknowable-${peer.name}`);
-    const r = await run(launcher, ["gcc", "-DSOMETHING_NOBODY_DEFINES=\"gen/cfg.h\"", "-c", "unknowable.c", "-o", "u.o"], { cwd: dir, env: env() });
+    const r = await run(
+      launcher,
+      ["gcc", '-DSOMETHING_NOBODY_DEFINES="gen/cfg.h"', "-c", "unknowable.c", "-o", "u.o"],
+      { cwd: dir, env: env() },
+    );
     // With the -D the analysis can evaluate it; without, plain mode (and cpp's own error).
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/protocol 3/);
@@ -147,12 +175,16 @@ describe.each(peers)("pump mode against $name", (peer) => {
 
 // distccd leaves its temp root in __FILE__ (docs/pump.md): only our server gives the same bytes.
 describe("pump mode against ours, byte for byte", () => {
-  const env = () => clientEnv(join(tmp.path, "state-ours"), `${ours.host},cpp,lzo`, { DISTCC_FALLBACK: "0", DISTCC_VERBOSE: "1" });
+  const env = () =>
+    clientEnv(join(tmp.path, "state-ours"), `${ours.host},cpp,lzo`, { DISTCC_FALLBACK: "0", DISTCC_VERBOSE: "1" });
 
   it("gives the local object byte for byte: __FILE__ and debug info name the client's paths, its prefix maps apply", async () => {
     const dir = project("file-ours");
     writeFileSync(join(dir, "../include/here.h"), "static const char *header_file(void) { return __FILE__; }\n");
-    writeFileSync(join(dir, "where.c"), '#include "here.h"\nconst char *where(void) { return __FILE__; }\nconst char *there(void) { return header_file(); }\n');
+    writeFileSync(
+      join(dir, "where.c"),
+      '#include "here.h"\nconst char *where(void) { return __FILE__; }\nconst char *there(void) { return header_file(); }\n',
+    );
     // As the kernel does: an absolute source and a map that makes __FILE__ relative to the tree.
     const base = ["-O2", "-I../include", `-fmacro-prefix-map=${join(dir, "..")}/=`, "-c", join(dir, "where.c")];
     for (const extra of [[], ["-g"]]) {
@@ -166,13 +198,15 @@ describe("pump mode against ours, byte for byte", () => {
       expect(remoteBytes.equals(readFileSync(join(dir, "local.o")))).toBe(true);
     }
   });
-
 });
 
 describe("--scan-includes", () => {
   it("prints what a pump job would send, in distcc's format, through the launcher", async () => {
     const dir = project("scan");
-    const r = await run(launcher, ["--scan-includes", "gcc", ...FLAGS, "-c", "main.c"], { cwd: dir, env: clientEnv(join(tmp.path, "state-scan"), "") });
+    const r = await run(launcher, ["--scan-includes", "gcc", ...FLAGS, "-c", "main.c"], {
+      cwd: dir,
+      env: clientEnv(join(tmp.path, "state-scan"), ""),
+    });
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines).toContain(`FILE      ${join(dir, "main.c")}`);
@@ -182,10 +216,17 @@ describe("--scan-includes", () => {
     expect(lines).toContain(`SYMLINK   ${join(dir, "linked")} -> ../include`);
     expect(lines.some((l) => /^FILE {6}\/usr\/include\/stdlib\.h$/.test(l))).toBe(true);
     // The kernel's `-Wp,-MMD,FILE` is read as the agent reads it (`-MMD -MF FILE`), not a reason to give up.
-    const kernelStyle = await run(launcher, ["--scan-includes", "gcc", "-Wp,-MMD,.main.o.d", ...FLAGS, "-c", "main.c"], { cwd: dir, env: clientEnv(join(tmp.path, "state-scan"), "") });
+    const kernelStyle = await run(
+      launcher,
+      ["--scan-includes", "gcc", "-Wp,-MMD,.main.o.d", ...FLAGS, "-c", "main.c"],
+      { cwd: dir, env: clientEnv(join(tmp.path, "state-scan"), "") },
+    );
     expect(kernelStyle.code, kernelStyle.stderr).toBe(0);
     expect(kernelStyle.stdout).toBe(r.stdout);
-    const bad = await run(launcher, ["--scan-includes", "gcc", "-c", "unknowable.c"], { cwd: dir, env: clientEnv(join(tmp.path, "state-scan"), "") });
+    const bad = await run(launcher, ["--scan-includes", "gcc", "-c", "unknowable.c"], {
+      cwd: dir,
+      env: clientEnv(join(tmp.path, "state-scan"), ""),
+    });
     expect(bad.code).toBe(100);
     expect(bad.stderr).toMatch(/cannot evaluate/);
   });
@@ -196,13 +237,18 @@ describe("pump mode's discrepancy rule", () => {
     const dir = project("discrepancy");
     // The assembler reads data.bin (.incbin): no include analysis can know, so the helper fails.
     writeFileSync(join(dir, "data.bin"), "0123456789");
-    writeFileSync(join(dir, "blob.c"), 'asm(".section .rodata\\n.global blob\\nblob: .incbin \\"data.bin\\"\\n.previous");\nint x;\n');
+    writeFileSync(
+      join(dir, "blob.c"),
+      'asm(".section .rodata\\n.global blob\\nblob: .incbin \\"data.bin\\"\\n.previous");\nint x;\n',
+    );
     const state = join(tmp.path, "state-discrepancy");
     const env = clientEnv(state, `${ours.host},cpp,lzo`, { DISTCC_VERBOSE: "1" });
     try {
       const first = await run(launcher, ["gcc", "-c", "blob.c", "-o", "blob.o"], { cwd: dir, env });
       expect(first.code, first.stderr).toBe(0);
-      expect(first.stderr).toMatch(/failed on a pump-mode helper but compiled here: a discrepancy \(1 of DISTCC_MAX_DISCREPANCY=1\)/);
+      expect(first.stderr).toMatch(
+        /failed on a pump-mode helper but compiled here: a discrepancy \(1 of DISTCC_MAX_DISCREPANCY=1\)/,
+      );
       const second = await run(launcher, ["gcc", "-I../include", "-c", "cpath.c", "-o", "cpath.o"], { cwd: dir, env });
       expect(second.code, second.stderr).toBe(0);
       expect(second.stderr).toMatch(/pump mode is off for the rest of this build/);

@@ -38,7 +38,12 @@ describe.each(runners)("DISTCC_SAVE_TEMPS as $name", (runner) => {
     writeFileSync(join(dir, "x.c"), "int saved_temps_marker(void) { return 7; }\n");
     for (const d of [dir, keep, state, join(dir, "x.c")]) chownSync(d, runner.uid, runner.gid);
     const env = clientEnv(state, server.host, { DISTCC_SAVE_TEMPS: "1", TMPDIR: keep, DISTCC_FALLBACK: "0" });
-    const r = await run("sh", ["-c", 'umask 022; exec "$@"', "sh", launcher, "gcc", "-c", "x.c", "-o", "x.o"], { cwd: dir, env, uid: runner.uid, gid: runner.gid });
+    const r = await run("sh", ["-c", 'umask 022; exec "$@"', "sh", launcher, "gcc", "-c", "x.c", "-o", "x.o"], {
+      cwd: dir,
+      env,
+      uid: runner.uid,
+      gid: runner.gid,
+    });
     expect(r.code, r.stderr).toBe(0);
     const kept = readdirSync(keep).filter((f) => /^distcc_[0-9a-f]{8}\.i$/.test(f));
     expect(kept).toHaveLength(1);

@@ -81,7 +81,10 @@ describe("straggler copies: a job stuck on a helper is compiled again here, the 
   function project(name: string): string {
     const dir = join(tmp.path, name);
     mkdirSync(join(dir, "obj"), { recursive: true });
-    writeFileSync(join(dir, "a.c"), '#include <stdio.h>\n#warning "from a"\nint a(int x) { printf("%d", x); return x * 7; }\n');
+    writeFileSync(
+      join(dir, "a.c"),
+      '#include <stdio.h>\n#warning "from a"\nint a(int x) { printf("%d", x); return x * 7; }\n',
+    );
     return dir;
   }
 
@@ -132,7 +135,11 @@ describe("straggler copies: a job stuck on a helper is compiled again here, the 
   it("DISTCC_STRAGGLERS=0: no copy, the job waits for the helper's timeout and then fails over", async () => {
     const { proxies, distccDir, dir, log } = await stalledCase("nocopy");
     const proxy = proxies[0]!;
-    const env = clientEnv(distccDir, `${proxy.host}/2`, { DISTCC_IO_TIMEOUT: "2", DISTCC_LOG: log, DISTCC_STRAGGLERS: "0" });
+    const env = clientEnv(distccDir, `${proxy.host}/2`, {
+      DISTCC_IO_TIMEOUT: "2",
+      DISTCC_LOG: log,
+      DISTCC_STRAGGLERS: "0",
+    });
     const r = await run(launcher, ["gcc", "-O2", "-c", "a.c", "-o", "obj/a.o"], { cwd: dir, env, timeoutMs: 50_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(dir, "obj/a.o"))).toBe(true);
@@ -144,7 +151,11 @@ describe("straggler copies: a job stuck on a helper is compiled again here, the 
   it("with DISTCC_FALLBACK=0 the copy goes to another helper, never here", async () => {
     const { proxies, distccDir, dir, log } = await stalledCase("remote-copy", 2);
     const [stuck, good] = [proxies[0]!, proxies[1]!];
-    const env = clientEnv(distccDir, `${stuck.host}/2 ${good.host}/2`, { DISTCC_IO_TIMEOUT: "60", DISTCC_LOG: log, DISTCC_FALLBACK: "0" });
+    const env = clientEnv(distccDir, `${stuck.host}/2 ${good.host}/2`, {
+      DISTCC_IO_TIMEOUT: "60",
+      DISTCC_LOG: log,
+      DISTCC_FALLBACK: "0",
+    });
     const r = await run(launcher, ["gcc", "-O2", "-c", "a.c", "-o", "obj/a.o"], { cwd: dir, env, timeoutMs: 50_000 });
     expect(r.code, r.stderr).toBe(0);
     const text = readFileSync(log, "utf8");

@@ -1,4 +1,14 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,7 +44,10 @@ describe("the client says what distcc says, and what it knows", () => {
     ({ launcher } = makeLinks(join(tmp.path, "links")));
     distccd = await startDistccd({ jobs: 2 });
     refusingDistccd = await startDistccd({ jobs: 2, allow: ["10.11.12.13"] });
-    refusingOurs = await startDistccServer({ cacheDir: join(tmp.path, "cache"), extraArgs: ["--allow", "10.11.12.13"] });
+    refusingOurs = await startDistccServer({
+      cacheDir: join(tmp.path, "cache"),
+      extraArgs: ["--allow", "10.11.12.13"],
+    });
     // An address that accepts, then resets every connection before a byte (a firewall's RST, a wrong service).
     resetting = createServer((s: Socket) => s.resetAndDestroy());
     resetPort = await listen(resetting);
@@ -66,10 +79,14 @@ describe("the client says what distcc says, and what it knows", () => {
   async function buildEnded(distccDir: string): Promise<void> {
     const file = join(distccDir, "agent", "status.json");
     // The status file is replaced (unlink + rename): a look that finds none or half a file is "not yet".
-    await waitFor("the agent to end its build (status.json's build.endedAt)", () => JSON.parse(readFileSync(file, "utf8")).build?.endedAt !== undefined, {
-      timeoutMs: 20_000,
-      intervalMs: 100,
-    });
+    await waitFor(
+      "the agent to end its build (status.json's build.endedAt)",
+      () => JSON.parse(readFileSync(file, "utf8")).build?.endedAt !== undefined,
+      {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      },
+    );
   }
 
   async function summary(distccDir: string): Promise<string> {
@@ -95,9 +112,13 @@ describe("the client says what distcc says, and what it knows", () => {
       expect(existsSync(join(p.dir, "obj", "u5.o"))).toBe(true);
       const said = warnings(first.stderr, "can't distribute work");
       expect(said).toHaveLength(1);
-      expect(said[0]).toMatch(/^distcc-client\[\d+\] Warning: \$DISTCC_HOSTS contained no hosts; can't distribute work$/);
+      expect(said[0]).toMatch(
+        /^distcc-client\[\d+\] Warning: \$DISTCC_HOSTS contained no hosts; can't distribute work$/,
+      );
       await buildEnded(p.distccDir);
-      expect(await summary(p.distccDir)).toMatch(/^distcc-client: build for \d+\.\d s; 6 jobs run here: no host list gives any host\n$/);
+      expect(await summary(p.distccDir)).toMatch(
+        /^distcc-client: build for \d+\.\d s; 6 jobs run here: no host list gives any host\n$/,
+      );
 
       const second = await compile(p.dir, env);
       expect(second.code, second.stderr).toBe(0);
@@ -121,12 +142,15 @@ describe("the client says what distcc says, and what it knows", () => {
       const env = clientEnv(p.distccDir, "", { HOME: "/nonexistent" });
       delete env.DISTCC_HOSTS;
       // Only in this command's mount namespace: /etc/distcc is an empty tmpfs (Debian ships a hosts file there).
-      const hidden = (cmd: string[]) => run("bwrap", ["--dev-bind", "/", "/", "--tmpfs", "/etc/distcc", "--", ...cmd], { cwd: p.dir, env });
+      const hidden = (cmd: string[]) =>
+        run("bwrap", ["--dev-bind", "/", "/", "--tmpfs", "/etc/distcc", "--", ...cmd], { cwd: p.dir, env });
       const real = await hidden(["distcc", "gcc", "-c", "x.c", "-o", "real.o"]);
       expect(real.stderr).toContain("Warning: no hostlist is set; can't distribute work");
       const ours = await hidden(["sh", "-c", `${launcher} gcc -c x.c -o x.o && ${launcher} gcc -c x.c -o y.o`]);
       expect(ours.code, ours.stderr).toBe(0);
-      expect(ours.stderr).toMatch(/^distcc-client\[\d+\] Warning: no hostlist is set; can't distribute work: set DISTCC_HOSTS .*DISTCC_HOSTS=\+zeroconf finds helpers started with --zeroconf\n$/);
+      expect(ours.stderr).toMatch(
+        /^distcc-client\[\d+\] Warning: no hostlist is set; can't distribute work: set DISTCC_HOSTS .*DISTCC_HOSTS=\+zeroconf finds helpers started with --zeroconf\n$/,
+      );
       expect(existsSync(join(p.dir, "y.o"))).toBe(true);
     });
 
@@ -147,7 +171,10 @@ describe("the client says what distcc says, and what it knows", () => {
       const r = await run(process.execPath, [CLI, "doctor", "gcc"], { cwd: p.dir, env: clientEnv(p.distccDir, "") });
       expect(r.code).toBe(1);
       expect(r.stdout).toBe("Warning: $DISTCC_HOSTS contained no hosts; can't distribute work\n");
-      const local = await run(process.execPath, [CLI, "doctor", "gcc"], { cwd: p.dir, env: clientEnv(p.distccDir, "localhost/2") });
+      const local = await run(process.execPath, [CLI, "doctor", "gcc"], {
+        cwd: p.dir,
+        env: clientEnv(p.distccDir, "localhost/2"),
+      });
       expect(local.code).toBe(1);
       expect(local.stdout).toContain("names no helper");
       expect(local.stdout).not.toContain("every host serves");
@@ -161,7 +188,9 @@ describe("the client says what distcc says, and what it knows", () => {
     const env = clientEnv(p.distccDir, distccd.host);
     const first = await compile(p.dir, env);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stderr).toMatch(/Warning: cannot read .*scheduler-model\.json \(EISDIR: illegal operation on a directory, read\): the helpers' speeds are learned afresh\n/);
+    expect(first.stderr).toMatch(
+      /Warning: cannot read .*scheduler-model\.json \(EISDIR: illegal operation on a directory, read\): the helpers' speeds are learned afresh\n/,
+    );
     const second = await compile(p.dir, env, ["gcc", "-c", "y.c", "-o", "y.o"]);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toBe("");
@@ -203,7 +232,9 @@ describe("the client says what distcc says, and what it knows", () => {
       const r = await compile(p.dir, env);
       expect(r.code, r.stderr).toBe(0);
       expect(existsSync(join(p.dir, "x.o"))).toBe(true);
-      expect(r.stderr).toMatch(/Warning: failed to open logfile DISTCC_LOG: ENOENT: no such file or directory, open '\/nonexistent\/dir\/build\.log'; messages go to stderr/);
+      expect(r.stderr).toMatch(
+        /Warning: failed to open logfile DISTCC_LOG: ENOENT: no such file or directory, open '\/nonexistent\/dir\/build\.log'; messages go to stderr/,
+      );
       // The failure itself reaches the user too; the per-job detail a log holds does not.
       expect(r.stderr).toContain("failed to distribute x.c");
       expect(r.stderr).not.toContain("preprocessing:");
@@ -224,9 +255,16 @@ describe("the client says what distcc says, and what it knows", () => {
         const distccDir = join(dir, "state");
         dirs.push(distccDir);
         const env = clientEnv(distccDir, distccd.host, { DISTCC_LOG: join(locked, "build.log"), HOME: dir });
-        const r = await run(launcher, ["gcc", "-c", "x.c", "-o", "x.o"], { cwd: dir, env, uid: user.uid, gid: user.gid });
+        const r = await run(launcher, ["gcc", "-c", "x.c", "-o", "x.o"], {
+          cwd: dir,
+          env,
+          uid: user.uid,
+          gid: user.gid,
+        });
         expect(r.code, r.stderr).toBe(0);
-        expect(r.stderr).toContain(`Warning: failed to open logfile DISTCC_LOG: EACCES: permission denied, open '${join(locked, "build.log")}'; messages go to stderr`);
+        expect(r.stderr).toContain(
+          `Warning: failed to open logfile DISTCC_LOG: EACCES: permission denied, open '${join(locked, "build.log")}'; messages go to stderr`,
+        );
         expect(existsSync(join(dir, "x.o"))).toBe(true);
         await stopAgentAs(distccDir);
       } finally {
@@ -242,11 +280,18 @@ describe("the client says what distcc says, and what it knows", () => {
       const r = await compile(p.dir, clientEnv(p.distccDir, `127.0.0.1:${port}/2`));
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(
-        new RegExp(`Warning: failed to distribute x\\.c to 127\\.0\\.0\\.1:${port}: connection refused \\(no server on that port\\); running locally instead \\(or on another host\\)\\n`),
+        new RegExp(
+          `Warning: failed to distribute x\\.c to 127\\.0\\.0\\.1:${port}: connection refused \\(no server on that port\\); running locally instead \\(or on another host\\)\\n`,
+        ),
       );
       const s = await summary(p.distccDir);
       expect(s).toMatch(/^distcc-client: build for /);
-      expect(s).toMatch(new RegExp(`^  127\\.0\\.0\\.1:${port}\\s+0 jobs\\s+-  failed: 1x connection refused \\(no server on that port\\)$`, "m"));
+      expect(s).toMatch(
+        new RegExp(
+          `^  127\\.0\\.0\\.1:${port}\\s+0 jobs\\s+-  failed: 1x connection refused \\(no server on that port\\)$`,
+          "m",
+        ),
+      );
       expect(s).toContain("1 of 1 job compiled, 1 compiled locally after a remote failure");
       expect(s).not.toContain("tcp_");
     });
@@ -261,16 +306,29 @@ describe("the client says what distcc says, and what it knows", () => {
         const first = await run("make", ["-j4", `CC=${launcher} gcc`], { cwd: p.dir, env });
         expect(first.code, first.stderr).toBe(0);
         // The build's summary lists it, with why, once the connect timeout has passed.
-        const s = await waitFor(`the summary to list ${host}`, async () => {
-          const text = await summary(p.distccDir);
-          return text.includes(host) ? text : undefined;
-        }, { timeoutMs: 20_000, intervalMs: 100 });
-        expect(s).toMatch(new RegExp(`^  127\\.0\\.0\\.1:${silent.port}\\s+0 jobs\\s+-  failed: \\dx connect timed out \\(DISTCC_CONNECT_TIMEOUT\\)$`, "m"));
+        const s = await waitFor(
+          `the summary to list ${host}`,
+          async () => {
+            const text = await summary(p.distccDir);
+            return text.includes(host) ? text : undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 100 },
+        );
+        expect(s).toMatch(
+          new RegExp(
+            `^  127\\.0\\.0\\.1:${silent.port}\\s+0 jobs\\s+-  failed: \\dx connect timed out \\(DISTCC_CONNECT_TIMEOUT\\)$`,
+            "m",
+          ),
+        );
         // And the next build names it: backed off, not tried by every job again.
         await buildEnded(p.distccDir);
         const next = await compile(join(p.dir, "src"), env, ["gcc", "-I../include", "-c", "u0.c", "-o", "u0.o"]);
         expect(next.code, next.stderr).toBe(0);
-        expect(next.stderr).toMatch(new RegExp(`Warning: ${host.replace(/\./g, "\\.")} skipped: backed off for \\d+ s more after: connect timed out \\(DISTCC_CONNECT_TIMEOUT\\)`));
+        expect(next.stderr).toMatch(
+          new RegExp(
+            `Warning: ${host.replace(/\./g, "\\.")} skipped: backed off for \\d+ s more after: connect timed out \\(DISTCC_CONNECT_TIMEOUT\\)`,
+          ),
+        );
       } finally {
         silent.close();
       }
@@ -280,8 +338,12 @@ describe("the client says what distcc says, and what it knows", () => {
       const p = fresh();
       const r = await compile(p.dir, clientEnv(p.distccDir, "nonexistent.invalid"));
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/Warning: failed to distribute x\.c to nonexistent\.invalid: the name does not resolve \(DNS: (ENOTFOUND|EAI_AGAIN)\); running locally instead \(or on another host\)/);
-      expect(await summary(p.distccDir)).toMatch(/^ {2}nonexistent\.invalid\s+0 jobs\s+- {2}failed: 1x the name does not resolve/m);
+      expect(r.stderr).toMatch(
+        /Warning: failed to distribute x\.c to nonexistent\.invalid: the name does not resolve \(DNS: (ENOTFOUND|EAI_AGAIN)\); running locally instead \(or on another host\)/,
+      );
+      expect(await summary(p.distccDir)).toMatch(
+        /^ {2}nonexistent\.invalid\s+0 jobs\s+- {2}failed: 1x the name does not resolve/m,
+      );
     });
 
     it("a client outside --allow (distccd, ours) or an address that resets: reset before any answer, never the whitelist", async () => {
@@ -303,7 +365,11 @@ describe("the client says what distcc says, and what it knows", () => {
       const bin = join(p.dir, "bin");
       mkdirSync(bin);
       symlinkSync("/usr/bin/gcc", join(bin, "mygcc"));
-      const env = clientEnv(p.distccDir, distccd.host, { DISTCC_POLICY: "distcc", DISTCC_NO_REWRITE_CROSS: "1", PATH: `${bin}:${process.env.PATH}` });
+      const env = clientEnv(p.distccDir, distccd.host, {
+        DISTCC_POLICY: "distcc",
+        DISTCC_NO_REWRITE_CROSS: "1",
+        PATH: `${bin}:${process.env.PATH}`,
+      });
       const r = await compile(p.dir, env, ["mygcc", "-c", "x.c", "-o", "x.o"]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain(
@@ -376,7 +442,10 @@ describe("the client says what distcc says, and what it knows", () => {
       );
       await buildEnded(p.distccDir);
       expect(await summary(p.distccDir)).toMatch(
-        new RegExp(`^  127\\.0\\.0\\.1:${port}\\s+0 jobs\\s+-  skipped: backed off after: connection refused \\(no server on that port\\)$`, "m"),
+        new RegExp(
+          `^  127\\.0\\.0\\.1:${port}\\s+0 jobs\\s+-  skipped: backed off after: connection refused \\(no server on that port\\)$`,
+          "m",
+        ),
       );
     });
   });
@@ -384,12 +453,23 @@ describe("the client says what distcc says, and what it knows", () => {
   it("a compile error on a helper, compiled again here, is that helper's failure in summary", async () => {
     const p = fresh();
     writeFileSync(join(p.dir, "bad.c"), "int f(void) { return undeclared; }\n");
-    const r = await compile(p.dir, clientEnv(p.distccDir, distccd.host, { DISTCC_POLICY: "distcc" }), ["gcc", "-c", "bad.c", "-o", "bad.o"]);
+    const r = await compile(p.dir, clientEnv(p.distccDir, distccd.host, { DISTCC_POLICY: "distcc" }), [
+      "gcc",
+      "-c",
+      "bad.c",
+      "-o",
+      "bad.o",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: .undeclared. undeclared/);
     const s = await summary(p.distccDir);
     expect(s).toContain("1 of 1 job compiled, 1 compiled locally after a remote failure");
-    expect(s).toMatch(new RegExp(`^  ${distccd.host.replace(/\./g, "\\.")}\\s+0 jobs\\s+-  failed: 1x the compile failed there \\(exit 1\\), compiled again here$`, "m"));
+    expect(s).toMatch(
+      new RegExp(
+        `^  ${distccd.host.replace(/\./g, "\\.")}\\s+0 jobs\\s+-  failed: 1x the compile failed there \\(exit 1\\), compiled again here$`,
+        "m",
+      ),
+    );
     expect(s).toMatch(/^ {2}localhost\s+1 job /m);
   });
 
@@ -402,7 +482,14 @@ describe("the client says what distcc says, and what it knows", () => {
       const script = join(bin, "gcc");
       writeFileSync(
         script,
-        ["#!/bin/sh", 'case " $* " in', `  *" -E "*) /usr/bin/gcc "$@"; s=$?; ${spoil} "$(readlink /proc/$$/fd/1)"; exit $s;;`, "esac", 'exec /usr/bin/gcc "$@"', ""].join("\n"),
+        [
+          "#!/bin/sh",
+          'case " $* " in',
+          `  *" -E "*) /usr/bin/gcc "$@"; s=$?; ${spoil} "$(readlink /proc/$$/fd/1)"; exit $s;;`,
+          "esac",
+          'exec /usr/bin/gcc "$@"',
+          "",
+        ].join("\n"),
       );
       chmodSync(script, 0o755);
       return bin;
@@ -415,7 +502,9 @@ describe("the client says what distcc says, and what it knows", () => {
       const env = clientEnv(p.distccDir, distccd.host, { DISTCC_POLICY: "distcc", PATH: `${bin}:${process.env.PATH}` });
       const r = await compile(p.dir, env);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/Warning: cannot read the preprocessor's output \(ENOENT: no such file or directory, open '[^']+'\); compiling x\.c locally\n/);
+      expect(r.stderr).toMatch(
+        /Warning: cannot read the preprocessor's output \(ENOENT: no such file or directory, open '[^']+'\); compiling x\.c locally\n/,
+      );
       expect(readFileSync(join(p.dir, "x.o")).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
       expect(distccJobsOk()).toBe(before);
     });
@@ -432,10 +521,21 @@ describe("the client says what distcc says, and what it knows", () => {
         chownSync(dir, user.uid, user.gid);
         const distccDir = join(dir, "state");
         dirs.push(distccDir);
-        const env = clientEnv(distccDir, distccd.host, { DISTCC_POLICY: "distcc", PATH: `${bin}:${process.env.PATH}`, HOME: dir });
-        const r = await run(launcher, ["gcc", "-c", "x.c", "-o", "x.o"], { cwd: dir, env, uid: user.uid, gid: user.gid });
+        const env = clientEnv(distccDir, distccd.host, {
+          DISTCC_POLICY: "distcc",
+          PATH: `${bin}:${process.env.PATH}`,
+          HOME: dir,
+        });
+        const r = await run(launcher, ["gcc", "-c", "x.c", "-o", "x.o"], {
+          cwd: dir,
+          env,
+          uid: user.uid,
+          gid: user.gid,
+        });
         expect(r.code, r.stderr).toBe(0);
-        expect(r.stderr).toMatch(/Warning: cannot read the preprocessor's output \(EACCES: permission denied, open '[^']+'\); compiling x\.c locally\n/);
+        expect(r.stderr).toMatch(
+          /Warning: cannot read the preprocessor's output \(EACCES: permission denied, open '[^']+'\); compiling x\.c locally\n/,
+        );
         expect(existsSync(join(dir, "x.o"))).toBe(true);
         await stopAgent(distccDir);
       } finally {
@@ -476,7 +576,9 @@ describe("the client says what distcc says, and what it knows", () => {
       for (const host of [refusingDistccd.host, refusingOurs.host, `127.0.0.1:${resetPort}`]) {
         const r = await doctor(host);
         expect(r.code).toBe(1);
-        expect(r.stdout).toContain(`${host}: connects, but the server reset the connection before any answer: this machine is not in its --allow list, or it is not a distcc server`);
+        expect(r.stdout).toContain(
+          `${host}: connects, but the server reset the connection before any answer: this machine is not in its --allow list, or it is not a distcc server`,
+        );
         expect(r.stdout).not.toMatch(/apt-get|update-distcc-symlinks|whitelist|To fix/);
       }
     });
@@ -484,7 +586,9 @@ describe("the client says what distcc says, and what it knows", () => {
     it("a name that does not resolve: named as DNS, no server to start", async () => {
       const r = await doctor("nonexistent.invalid");
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/nonexistent\.invalid: NOT reachable: the name does not resolve \(DNS: (ENOTFOUND|EAI_AGAIN)\)/);
+      expect(r.stdout).toMatch(
+        /nonexistent\.invalid: NOT reachable: the name does not resolve \(DNS: (ENOTFOUND|EAI_AGAIN)\)/,
+      );
       expect(r.stdout).toContain("check the name 'nonexistent.invalid' in $DISTCC_HOSTS");
       expect(r.stdout).not.toContain("start the server");
     });
@@ -494,7 +598,9 @@ describe("the client says what distcc says, and what it knows", () => {
       const r = await doctor(`127.0.0.1:${port}`);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(`127.0.0.1:${port}: NOT reachable: connection refused (no server on that port)`);
-      expect(r.stdout).toContain(`fix, on 127.0.0.1: start the server (distcc-server, or distccd --allow <this machine>) on port ${port}`);
+      expect(r.stdout).toContain(
+        `fix, on 127.0.0.1: start the server (distcc-server, or distccd --allow <this machine>) on port ${port}`,
+      );
     });
 
     it("a distccd that serves gcc: ok, exit 0", async () => {

@@ -19,7 +19,11 @@ const DISTCCD = 3632;
 
 /** Runs a command inside the lab (real distcc in a pid namespace of its own: its background browser ends with it). */
 function inLab(lab: MdnsLab, argv: string[], env: NodeJS.ProcessEnv, cwd = lab.dir): Promise<RunResult> {
-  return run(lab.prefix[0]!, [...lab.prefix.slice(1), ...argv], { cwd, env: { ...env, DBUS_SYSTEM_BUS_ADDRESS: lab.busAddress }, timeoutMs: 30_000 });
+  return run(lab.prefix[0]!, [...lab.prefix.slice(1), ...argv], {
+    cwd,
+    env: { ...env, DBUS_SYSTEM_BUS_ADDRESS: lab.busAddress },
+    timeoutMs: 30_000,
+  });
 }
 
 function realDistcc(lab: MdnsLab, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
@@ -54,13 +58,25 @@ function until(what: string, check: () => Promise<boolean> | boolean): Promise<t
 }
 
 /** The seed's helper command, `distcc-server --zeroconf --allow-private` (on its own port, logging). */
-async function startOurs(lab: MdnsLab, port: number, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Started> {
-  const child = lab.start(process.execPath, [SERVER_CLI, "--zeroconf", "--allow-private", "--port", String(port), "--log-stderr", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { XDG_CACHE_HOME: join(lab.dir, "server-cache"), ...env },
-  });
+async function startOurs(
+  lab: MdnsLab,
+  port: number,
+  env: NodeJS.ProcessEnv = {},
+  args: string[] = [],
+): Promise<Started> {
+  const child = lab.start(
+    process.execPath,
+    [SERVER_CLI, "--zeroconf", "--allow-private", "--port", String(port), "--log-stderr", ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { XDG_CACHE_HOME: join(lab.dir, "server-cache"), ...env },
+    },
+  );
   const log = collect(child);
-  await until(`our server on ${port} to register`, () => /\(zeroconf\) registered|cannot register/.test(log()) || child.exitCode !== null).catch((err: Error) => {
+  await until(
+    `our server on ${port} to register`,
+    () => /\(zeroconf\) registered|cannot register/.test(log()) || child.exitCode !== null,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}; its log:\n${log()}`);
   });
   expect(log()).toMatch(/\(zeroconf\) registered distcc@/);
@@ -105,13 +121,35 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
   it("real distcc with DISTCC_HOSTS=+zeroconf lists our server (its subtype _x86-64-linux-gnu--12 is among ours)", async () => {
     const r = await realDistcc(lab, ["--show-hosts"], clientEnv(freshDir(lab), "+zeroconf"));
     expect(r.code, r.stderr).toBe(0);
-    expect(lines(r.stdout).some((l) => l.endsWith(`:${OURS}/${ours.log().match(/with (\d+) job slots/)?.[1]}`)), r.stdout).toBe(true);
+    expect(
+      lines(r.stdout).some((l) => l.endsWith(`:${OURS}/${ours.log().match(/with (\d+) job slots/)?.[1]}`)),
+      r.stdout,
+    ).toBe(true);
   });
 
   it("a real distcc whose cc is arm-linux-gnueabihf 12 finds our server (it has Debian's ARM cross gcc), not a real distccd", async () => {
-    const child = lab.start("unshare", ["-p", "-f", "--kill-child", "distccd", "--daemon", "--no-detach", "--zeroconf", "--port", String(DISTCCD), "--allow", "10.231.7.0/24", "--jobs", "3", "--log-stderr"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = lab.start(
+      "unshare",
+      [
+        "-p",
+        "-f",
+        "--kill-child",
+        "distccd",
+        "--daemon",
+        "--no-detach",
+        "--zeroconf",
+        "--port",
+        String(DISTCCD),
+        "--allow",
+        "10.231.7.0/24",
+        "--jobs",
+        "3",
+        "--log-stderr",
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const log = collect(child);
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
     // Killed with its children (unshare passes no SIGTERM on): Avahi withdraws what a client that
@@ -128,7 +166,9 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     // A native cc sees both (so the ARM one not seeing distccd is its subtype, not a slow browse).
     await until("real distcc (native cc) sees distccd and our server", async () => {
       const r = await realDistcc(lab, ["--show-hosts"], clientEnv(freshDir(lab), "+zeroconf"));
-      return lines(r.stdout).some((l) => l.includes(`:${DISTCCD}/3`)) && lines(r.stdout).some((l) => l.includes(`:${OURS}/`));
+      return (
+        lines(r.stdout).some((l) => l.includes(`:${DISTCCD}/3`)) && lines(r.stdout).some((l) => l.includes(`:${OURS}/`))
+      );
     });
     const armBin = join(lab.dir, "arm-cc");
     mkdirSync(armBin, { recursive: true });
@@ -140,7 +180,10 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     const env = clientEnv(freshDir(lab), "+zeroconf", { PATH: `${armBin}:${process.env.PATH}` });
     const r = await realDistcc(lab, ["--show-hosts"], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(lines(r.stdout).filter((l) => l.includes(`:${OURS}/`)), r.stdout).toHaveLength(1);
+    expect(
+      lines(r.stdout).filter((l) => l.includes(`:${OURS}/`)),
+      r.stdout,
+    ).toHaveLength(1);
     expect(r.stdout).not.toContain(`:${DISTCCD}/`);
   });
 
@@ -149,12 +192,20 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     const show = await inLab(lab, [process.execPath, CLI, "--show-hosts"], env);
     expect(show.code, show.stderr).toBe(0);
     const found = lines(show.stdout);
-    expect(found.filter((l) => l.endsWith(`:${DISTCCD}/3`)), show.stdout).toHaveLength(1);
-    expect(found.filter((l) => new RegExp(`^10\\.231\\.7\\.[12]:${OURS}/\\d+$`).test(l)), show.stdout).toHaveLength(1);
+    expect(
+      found.filter((l) => l.endsWith(`:${DISTCCD}/3`)),
+      show.stdout,
+    ).toHaveLength(1);
+    expect(
+      found.filter((l) => new RegExp(`^10\\.231\\.7\\.[12]:${OURS}/\\d+$`).test(l)),
+      show.stdout,
+    ).toHaveLength(1);
     const jobs = await inLab(lab, [process.execPath, CLI, "-j"], env);
     expect(Number(jobs.stdout)).toBeGreaterThanOrEqual(3 + 1);
     const doctor = await inLab(lab, [process.execPath, CLI, "doctor", "gcc"], env);
-    expect(doctor.stdout).toMatch(/^\+zeroconf: browsing _distcc\._tcp through Avahi \(avahi 0\.\d+\) on the system D-Bus$/m);
+    expect(doctor.stdout).toMatch(
+      /^\+zeroconf: browsing _distcc\._tcp through Avahi \(avahi 0\.\d+\) on the system D-Bus$/m,
+    );
     expect(doctor.stdout).toMatch(new RegExp(`:${OURS}/\\d+: reachable, our distcc-server`));
     expect(doctor.stdout).toMatch(new RegExp(`:${DISTCCD}/3: reachable, a distccd`));
   });
@@ -164,7 +215,10 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     const distccDir = freshDir(lab);
     agentDirs.push(distccDir);
     const env = clientEnv(distccDir, "+zeroconf", { PATH: `${launcherDir}:${process.env.PATH}` });
-    await until("distccd's record is gone", async () => !(await inLab(lab, [process.execPath, CLI, "--show-hosts"], env)).stdout.includes(`:${DISTCCD}/`));
+    await until(
+      "distccd's record is gone",
+      async () => !(await inLab(lab, [process.execPath, CLI, "--show-hosts"], env)).stdout.includes(`:${DISTCCD}/`),
+    );
     const cc = await inLab(lab, ["gcc", "-c", "x.c", "-o", "x.o"], env);
     expect(cc.code, cc.stderr).toBe(0);
     expect(cc.stderr).toBe("");
@@ -184,7 +238,9 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     const env = clientEnv(distccDir, "+zeroconf", { PATH: `${launcherDir}:${process.env.PATH}` });
     const mon = async (): Promise<string> => (await inLab(lab, [process.execPath, CLI, "mon", "--once"], env)).stdout;
     second = await startOurs(lab, SECOND, {}, ["--stats", "--stats-port", String(SECOND_STATS)]);
-    await until("the agent finds the second server", async () => new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()));
+    await until("the agent finds the second server", async () =>
+      new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()),
+    );
     // Its x_stats TXT key says where its /json is (not 3633): the farm view has its figures.
     const farm = (await inLab(lab, [process.execPath, CLI, "mon", "--once", "--farm"], env)).stdout;
     expect(farm).toMatch(new RegExp(`^10\\.231\\.7\\.[12]:${SECOND}\\s+0/\\d+\\s+0\\s`, "m"));
@@ -208,7 +264,9 @@ describe("+zeroconf and --zeroconf through an avahi-daemon (lab A)", () => {
     );
     // The agent's browse was opened again: a server registered since the restart joins its list.
     second = await startOurs(lab, SECOND);
-    await until("the running agent finds the server started after the restart", async () => new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()));
+    await until("the running agent finds the server started after the restart", async () =>
+      new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()),
+    );
     expect(ours.child.exitCode).toBeNull();
   });
 });
@@ -236,15 +294,22 @@ describe("+zeroconf and --zeroconf without an avahi-daemon: mDNS from the progra
   });
 
   it("the server registers from its own process, our client finds it and compiles there; doctor says so", async () => {
-    expect(ours.log()).toMatch(/registered distcc@\S+ \(_distcc\._tcp, port 3700\) through mDNS from this process .*no avahi-daemon on the system D-Bus/);
+    expect(ours.log()).toMatch(
+      /registered distcc@\S+ \(_distcc\._tcp, port 3700\) through mDNS from this process .*no avahi-daemon on the system D-Bus/,
+    );
     const distccDir = freshDir(lab);
     agentDirs.push(distccDir);
     const launcherDir = makeLinks(join(lab.dir, "links")).dir;
     const env = clientEnv(distccDir, "+zeroconf", { PATH: `${launcherDir}:${process.env.PATH}` });
     const show = await inLab(lab, [process.execPath, CLI, "--show-hosts"], env);
-    expect(lines(show.stdout).filter((l) => new RegExp(`^10\\.231\\.7\\.[12]:${OURS}/\\d+$`).test(l)), show.stdout + show.stderr).toHaveLength(1);
+    expect(
+      lines(show.stdout).filter((l) => new RegExp(`^10\\.231\\.7\\.[12]:${OURS}/\\d+$`).test(l)),
+      show.stdout + show.stderr,
+    ).toHaveLength(1);
     const doctor = await inLab(lab, [process.execPath, CLI, "doctor", "gcc"], env);
-    expect(doctor.stdout).toMatch(/^\+zeroconf: browsing _distcc\._tcp through mDNS from this process \(bonjour-service; no avahi-daemon on the system D-Bus\)/m);
+    expect(doctor.stdout).toMatch(
+      /^\+zeroconf: browsing _distcc\._tcp through mDNS from this process \(bonjour-service; no avahi-daemon on the system D-Bus\)/m,
+    );
     const cc = await inLab(lab, ["gcc", "-c", "x.c", "-o", "x.o"], env);
     expect(cc.code, cc.stderr).toBe(0);
     expect(cc.stderr).toBe("");
@@ -256,7 +321,9 @@ describe("+zeroconf and --zeroconf without an avahi-daemon: mDNS from the progra
     const env = clientEnv(agentDirs[0]!, "+zeroconf");
     const mon = async (): Promise<string> => (await inLab(lab, [process.execPath, CLI, "mon", "--once"], env)).stdout;
     second = await startOurs(lab, SECOND, shortTtl);
-    await until("the agent finds the second server", async () => new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()));
+    await until("the agent finds the second server", async () =>
+      new RegExp(`\\+zeroconf .*2 helpers found: .*:${SECOND}/`).test(await mon()),
+    );
     // Three TTLs later both are still there: the agent asked again and their answers renewed them.
     await new Promise((r) => setTimeout(r, 9000));
     expect(await mon()).toMatch(new RegExp(`\\+zeroconf .*2 helpers found: .*:${OURS}/.*:${SECOND}/`));

@@ -2,7 +2,14 @@ import { DistccServerError } from "./errors.js";
 import { realpathSync } from "node:fs";
 import { basename } from "node:path";
 import type { CompileRequest, RequestExtension } from "@x/distcc-protocol";
-import { decideServerArgv, describeLocalReason, fileOpeningDirective, scanArgs, type ScanResult, type ServerArgvDecision } from "@x/distcc-toolchain";
+import {
+  decideServerArgv,
+  describeLocalReason,
+  fileOpeningDirective,
+  scanArgs,
+  type ScanResult,
+  type ServerArgvDecision,
+} from "@x/distcc-toolchain";
 import { EXIT_BAD_ARGUMENTS, EXIT_COMPILER_MISSING } from "@x/distcc-protocol";
 import type { JobContext } from "./job-context.js";
 import type { ArgvVerdict } from "./request-reader.js";
@@ -16,7 +23,8 @@ const noResponseFiles = (): string => {
 };
 
 /** How the server scans a client's argv (no response files, no environment). */
-export const scanClientArgs = (argv: readonly string[]): ScanResult => scanArgs(argv, { readFile: noResponseFiles, env: {} });
+export const scanClientArgs = (argv: readonly string[]): ScanResult =>
+  scanArgs(argv, { readFile: noResponseFiles, env: {} });
 
 /**
  * The checks distccd runs on argv (spec 8.2 steps 5 and 7), in order, plus ours. `scan`: the
@@ -41,28 +49,45 @@ export function checkArgv(
       exitCode: EXIT_COMPILER_MISSING,
       // A compiler that is not here at all is what distccd reports as "failed to exec NAME" (with
       // the same exit 110; scripts and distcc's own test suite look for those words).
-      reason: decision.notInstalled ? `failed to exec ${compiler}: ${decision.reason}` : `compiler not allowed: ${decision.reason}`,
+      reason: decision.notInstalled
+        ? `failed to exec ${compiler}: ${decision.reason}`
+        : `compiler not allowed: ${decision.reason}`,
       ...(decision.missing ? { missing: decision.missing } : {}),
     };
   }
   const fileArg = argv.slice(1).find((a) => a.startsWith("@"));
   if (fileArg) {
-    return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `argument ${JSON.stringify(fileArg)} refused: the server does not read response files` };
+    return {
+      kind: "refuse",
+      exitCode: EXIT_BAD_ARGUMENTS,
+      reason: `argument ${JSON.stringify(fileArg)} refused: the server does not read response files`,
+    };
   }
   // The allow-list, on the driver's own reading of every word (docs/server-refusals.md).
   const policy = decideJobArgv(scan.argv, version, cwd, decision.executable);
   if (!policy.ok) {
     const { spelled, canonical, why } = policy.refusal;
-    const word = spelled === "" ? "" : `option ${JSON.stringify(spelled)}${canonical !== spelled ? ` (read by gcc as ${JSON.stringify(canonical)})` : ""} `;
+    const word =
+      spelled === ""
+        ? ""
+        : `option ${JSON.stringify(spelled)}${canonical !== spelled ? ` (read by gcc as ${JSON.stringify(canonical)})` : ""} `;
     return { kind: "refuse", exitCode: EXIT_BAD_ARGUMENTS, reason: `${word}refused: ${why}` };
   }
   return { kind: "accept" };
 }
 
 /** The server policy's decision for a received (scanned) argv, to be run by `executable`. */
-export function decideJobArgv(scannedArgv: readonly string[], version: number, cwd: string | undefined, executable: string): ServerArgvDecision {
+export function decideJobArgv(
+  scannedArgv: readonly string[],
+  version: number,
+  cwd: string | undefined,
+  executable: string,
+): ServerArgvDecision {
   const clang = isClang(executable);
-  return decideServerArgv(scannedArgv, version === 3 ? { protocol: 3, clang, ...(cwd ? { cwd } : {}) } : { protocol: version === 2 ? 2 : 1, clang });
+  return decideServerArgv(
+    scannedArgv,
+    version === 3 ? { protocol: 3, clang, ...(cwd ? { cwd } : {}) } : { protocol: version === 2 ? 2 : 1, clang },
+  );
 }
 
 /** clang by the name of the file it really is (`cc` may be either; what runs decides). */
@@ -98,12 +123,14 @@ export function checkRequestBody(request: CompileRequest, executable: string): s
   if (request.version !== 3) {
     const directives = request.argv.includes("-fdirectives-only") || !isGcc(executable);
     const found = fileOpeningDirective(request.source ?? new Uint8Array(0), { directives });
-    return found === undefined ? undefined : `the preprocessed text holds ${found}, which would make the compiler open a server file (a real client resolves every such directive itself)`;
+    return found === undefined
+      ? undefined
+      : `the preprocessed text holds ${found}, which would make the compiler open a server file (a real client resolves every such directive itself)`;
   }
   for (const entry of request.files ?? []) {
     // gcc's .gch and clang's .pch/.pcm (clang picks `x.h.pch` up by itself for `-include x.h`).
-    if (isPrecompiledHeaderName(entry.name)) return `${entry.name}: precompiled headers are not accepted (the compiler loads them into its memory as they are)`;
+    if (isPrecompiledHeaderName(entry.name))
+      return `${entry.name}: precompiled headers are not accepted (the compiler loads them into its memory as they are)`;
   }
   return undefined;
 }
-

@@ -20,7 +20,13 @@ import { inServerUnits, SERVER_OPTION_DEFAULTS } from "./defaults.js";
 import { packageVersion, versionText } from "./version.js";
 import { AllowList } from "./allow-list.js";
 import { showPeer } from "./client-address.js";
-import { EXIT_BAD_ARGUMENTS, EXIT_BIND_FAILED, EXIT_DISTCC_FAILED, EXIT_SETUID_FAILED, EXIT_SUCCESS } from "@x/distcc-protocol";
+import {
+  EXIT_BAD_ARGUMENTS,
+  EXIT_BIND_FAILED,
+  EXIT_DISTCC_FAILED,
+  EXIT_SETUID_FAILED,
+  EXIT_SUCCESS,
+} from "@x/distcc-protocol";
 import { armLifetime } from "./lifetime.js";
 import { isErrno } from "./errno.js";
 import { registerZeroconf, type ZeroconfRegistration } from "./zeroconf-service.js";
@@ -65,7 +71,10 @@ export function serverOptionsFrom(settings: Settings, logger: LineLogger): Serve
     ...(settings.tempDir ? { tempDir: settings.tempDir } : {}),
     logger,
     ...(settings.stats ? { statsPort: settings.statsPort } : {}),
-    discover: { extraDirs: settings.compilerDirs, cache: new IdentityCache({ file: settings.cacheFile ?? defaultCacheFile() }) },
+    discover: {
+      extraDirs: settings.compilerDirs,
+      cache: new IdentityCache({ file: settings.cacheFile ?? defaultCacheFile() }),
+    },
     // distccd's environment variables: DISTCC_CMDLIST replaces the discovered whitelist.
     ...(process.env.DISTCC_CMDLIST
       ? { cmdList: { file: process.env.DISTCC_CMDLIST, words: Number(process.env.DISTCC_CMDLIST_NUMWORDS) || 1 } }
@@ -82,7 +91,12 @@ function openHeaderStore(settings: Settings, logger: LineLogger): { store?: Head
       ...(settings.cacheDir ? { dir: settings.cacheDir } : {}),
       onWarning: (message) => logger.log("warning", "header_cache", message),
     });
-    if (settings.cacheDir) logger.log("info", "main", `header cache in ${settings.cacheDir}: ${store.size} entries, ${Math.round(store.bytes / 1024)} KB of ${settings.cacheSize} MB`);
+    if (settings.cacheDir)
+      logger.log(
+        "info",
+        "main",
+        `header cache in ${settings.cacheDir}: ${store.size} entries, ${Math.round(store.bytes / 1024)} KB of ${settings.cacheSize} MB`,
+      );
     return { store };
   } catch (err) {
     return { error: (err as Error).message };
@@ -101,7 +115,11 @@ function stdioStream(): { stream: Duplex; client: string; address?: string } {
   const [inStat, outStat] = [fstatSync(0), fstatSync(1)];
   if (inStat.isSocket() && inStat.dev === outStat.dev && inStat.ino === outStat.ino) {
     const socket = new Socket({ fd: 0, readable: true, writable: true, allowHalfOpen: true });
-    return { stream: socket, client: showPeer(socket.remoteAddress, socket.remotePort), ...(socket.remoteAddress ? { address: socket.remoteAddress } : {}) };
+    return {
+      stream: socket,
+      client: showPeer(socket.remoteAddress, socket.remotePort),
+      ...(socket.remoteAddress ? { address: socket.remoteAddress } : {}),
+    };
   }
   return { stream: Duplex.from({ readable: process.stdin, writable: process.stdout }), client: "stdin" };
 }
@@ -256,8 +274,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       await server.close({ graceMs: 0 });
       return EXIT_DISTCC_FAILED;
     }
-  }
-  else if (process.getuid?.() === 0) logger.log("warning", "main", "running as root: compilers run as root too (--user root)");
+  } else if (process.getuid?.() === 0)
+    logger.log("warning", "main", "running as root: compilers run as root too (--user root)");
   // Opened now, as the user that serves: the directory and its entries are that user's, mode 0700.
   const headers = openHeaderStore(settings, logger);
   if (headers.error) {
@@ -268,7 +286,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
   server.setHeaderStore(headers.store);
   const where = `${server.address.address}:${server.address.port}`;
-  logger.log("notice", "main", `listening on ${where} with ${settings.jobs} job slots${server.statsAddress ? `, stats on port ${server.statsAddress.port}` : ""}`);
+  logger.log(
+    "notice",
+    "main",
+    `listening on ${where} with ${settings.jobs} job slots${server.statsAddress ? `, stats on port ${server.statsAddress.port}` : ""}`,
+  );
   if (settings.allow.length === 0 && !settings.allowPrivate) {
     logger.log(
       "notice",
@@ -294,11 +316,19 @@ export async function runCli(argv: readonly string[]): Promise<number> {
           (zeroconf.fallbackReason ? ` (${zeroconf.fallbackReason})` : ""),
       );
     } catch (err) {
-      logger.log("error", "zeroconf", `cannot register over DNS-SD: ${(err as Error).message}; clients must name this server`);
+      logger.log(
+        "error",
+        "zeroconf",
+        `cannot register over DNS-SD: ${(err as Error).message}; clients must name this server`,
+      );
     }
     // The records name this machine's network addresses; a loopback-only listener is not there.
     if (zeroconf && settings.listen && /^(127\.|::1$|localhost$)/.test(settings.listen)) {
-      logger.log("warning", "zeroconf", `--listen ${settings.listen}: other machines find this server but cannot connect to it`);
+      logger.log(
+        "warning",
+        "zeroconf",
+        `--listen ${settings.listen}: other machines find this server but cannot connect to it`,
+      );
     }
   }
   reportToParent({ ready: true });
@@ -313,16 +343,25 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         return;
       }
       stopping = true;
-      logger.log("notice", "main", `${signal}: no new connections; waiting for running jobs (at most ${graceMs / 1000} s)`);
+      logger.log(
+        "notice",
+        "main",
+        `${signal}: no new connections; waiting for running jobs (at most ${graceMs / 1000} s)`,
+      );
       // The goodbye first: clients stop choosing this server while its last jobs finish.
-      const withdrawn = zeroconf?.withdraw().catch((err: unknown) => logger.log("warning", "zeroconf", `cannot withdraw the registration: ${(err as Error).message}`));
+      const withdrawn = zeroconf
+        ?.withdraw()
+        .catch((err: unknown) =>
+          logger.log("warning", "zeroconf", `cannot withdraw the registration: ${(err as Error).message}`),
+        );
       void Promise.all([server.close({ graceMs }), withdrawn]).then(() => {
         if (settings.pidFile) {
           try {
             unlinkSync(settings.pidFile);
           } catch (err) {
             // ENOENT: someone removed it already. Anything else is worth a line in the log.
-            if (!isErrno(err, "ENOENT")) logger.log("warning", "main", `cannot remove pid file ${settings.pidFile}: ${(err as Error).message}`);
+            if (!isErrno(err, "ENOENT"))
+              logger.log("warning", "main", `cannot remove pid file ${settings.pidFile}: ${(err as Error).message}`);
           }
         }
         logger.log("notice", "main", "stopped");

@@ -12,7 +12,10 @@ describe("CmdListWhitelist (DISTCC_CMDLIST)", () => {
       writeFileSync(file, "# allowed\n/usr/bin/x86_64-linux-gnu-gcc\n/opt/cross/bin/arm-linux-gnueabihf-gcc\n");
       const one = new CmdListWhitelist(file);
       expect(one.lookupName("x86_64-linux-gnu-gcc")).toEqual({ ok: true, executable: "/usr/bin/x86_64-linux-gnu-gcc" });
-      expect(one.lookupName("/anything/arm-linux-gnueabihf-gcc")).toEqual({ ok: true, executable: "/opt/cross/bin/arm-linux-gnueabihf-gcc" });
+      expect(one.lookupName("/anything/arm-linux-gnueabihf-gcc")).toEqual({
+        ok: true,
+        executable: "/opt/cross/bin/arm-linux-gnueabihf-gcc",
+      });
       expect(one.lookupName("tcc").ok).toBe(false);
       const two = new CmdListWhitelist(file, 2);
       expect(two.lookupName("x86_64-linux-gnu-gcc").ok).toBe(false);

@@ -28,7 +28,8 @@ export class CmdListWhitelist implements CompilerWhitelist {
     const key = lastWords(requested, this.words);
     const hit = this.entries.find((entry) => lastWords(entry, this.words) === key);
     if (!hit) return { ok: false, reason: `compiler ${JSON.stringify(requested)} is not listed in DISTCC_CMDLIST` };
-    if (!hit.startsWith("/")) return { ok: false, reason: `DISTCC_CMDLIST entry ${JSON.stringify(hit)} is not an absolute path` };
+    if (!hit.startsWith("/"))
+      return { ok: false, reason: `DISTCC_CMDLIST entry ${JSON.stringify(hit)} is not an absolute path` };
     return { ok: true, executable: hit };
   }
 }

@@ -62,7 +62,7 @@ export function parseConfig(value: unknown, source = "config file"): Partial<Set
       return `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed keys: ${known}`;
     }
     const key = issue.path[0];
-    if (key === undefined) return "the file must hold one JSON object, e.g. {\"jobs\": 4, \"allow\": [\"192.168.1.0/24\"]}";
+    if (key === undefined) return 'the file must hold one JSON object, e.g. {"jobs": 4, "allow": ["192.168.1.0/24"]}';
     const spec = configSpecs.find((s) => s.key === key);
     const got = (value as Record<string, unknown>)[String(key)];
     const where = issue.path.length > 1 ? `${String(key)}[${String(issue.path[1])}]` : String(key);
@@ -77,7 +77,10 @@ export function loadConfigFile(path: string): Partial<Settings> {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", `cannot read config file ${path}: ${(err as Error).message}`);
+    throw new DistccServerError(
+      "DISTCC_SERVER_ERR_CONFIG",
+      `cannot read config file ${path}: ${(err as Error).message}`,
+    );
   }
   let json: unknown;
   try {

@@ -29,7 +29,10 @@ export function startDetachedCopy(argv: readonly string[]): Promise<number> {
       stdio: ["ignore", "ignore", "ignore", "ipc"],
       env: { ...process.env, [DETACHED_ENV]: "1" },
     });
-    const timer = setTimeout(() => settle(EXIT_DISTCC_FAILED, "the background server did not report ready within 60 s"), 60_000);
+    const timer = setTimeout(
+      () => settle(EXIT_DISTCC_FAILED, "the background server did not report ready within 60 s"),
+      60_000,
+    );
     child.once("message", (msg: StartReport) => {
       if (msg.ready) {
         process.stdout.write(`distcc-server: running in the background, pid ${child.pid}\n`);
@@ -39,7 +42,10 @@ export function startDetachedCopy(argv: readonly string[]): Promise<number> {
       } else settle(msg.status, msg.error);
     });
     child.once("exit", (code, signal) => {
-      settle(code ?? EXIT_DISTCC_FAILED, `the background server exited at start (${signal ? `signal ${signal}` : `status ${code}`})`);
+      settle(
+        code ?? EXIT_DISTCC_FAILED,
+        `the background server exited at start (${signal ? `signal ${signal}` : `status ${code}`})`,
+      );
     });
   });
 }

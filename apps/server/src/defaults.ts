@@ -3,7 +3,10 @@ import { DISTCC_DEFAULT_PORT } from "@x/distcc-protocol";
 import type { Settings } from "./settings.js";
 
 /** Every setting that always has a value, except those whose default is made fresh each time. */
-type DefaultedSettings = Omit<{ [K in keyof Settings as undefined extends Settings[K] ? never : K]: Settings[K] }, "jobs" | "allow" | "compilerDirs">;
+type DefaultedSettings = Omit<
+  { [K in keyof Settings as undefined extends Settings[K] ? never : K]: Settings[K] },
+  "jobs" | "allow" | "compilerDirs"
+>;
 
 /**
  * The server's built-in defaults, written once. The flag table's --help, the config file's JSON
@@ -115,7 +118,11 @@ export function inServerUnits(s: TunableSettings) {
     requestTimeoutMs: s.requestTimeout * 1000,
     readTimeoutMs: s.readTimeout * 1000,
     jobLifetimeMs: s.jobLifetime * 1000,
-    compilerLimits: { addressSpaceMiB: s.maxCompilerMemory, cpuSeconds: s.maxCompilerCpu, fileSizeMiB: s.maxCompilerOutput },
+    compilerLimits: {
+      addressSpaceMiB: s.maxCompilerMemory,
+      cpuSeconds: s.maxCompilerCpu,
+      fileSizeMiB: s.maxCompilerOutput,
+    },
     jobBounds: { processes: s.maxJobProcesses, memoryMiB: s.maxJobMemory },
     maxConnectionsPerClient: s.maxClientConnections,
     maxQueuePerClient: s.maxClientQueue,

@@ -12,7 +12,9 @@ type Row = { argv: string[]; sets: Partial<Settings> } | { argv: string[]; refus
 const DISTCCD_OPTIONS: Record<string, Row[]> = {
   "--help": [{ argv: ["--help"], sets: { help: true } }],
   "--version": [{ argv: ["--version"], sets: { version: true } }],
-  "--show-principal": [{ argv: ["--show-principal"], refused: /--show-principal is not supported: GSS-API .* --allow/ }],
+  "--show-principal": [
+    { argv: ["--show-principal"], refused: /--show-principal is not supported: GSS-API .* --allow/ },
+  ],
   "--pid-file": [
     { argv: ["--pid-file", "/run/d.pid"], sets: { pidFile: "/run/d.pid" } },
     { argv: ["-P", "/run/d.pid"], sets: { pidFile: "/run/d.pid" } },
@@ -37,13 +39,21 @@ const DISTCCD_OPTIONS: Record<string, Row[]> = {
     { argv: ["-p", "3700"], sets: { port: 3700 } },
   ],
   "--listen": [{ argv: ["--listen", "127.0.0.1"], sets: { listen: "127.0.0.1" } }],
-  "--allow": [
-    { argv: ["--allow", "10.0.0.0/8", "-a", "127.0.0.1"], sets: { allow: ["10.0.0.0/8", "127.0.0.1"] } },
-  ],
+  "--allow": [{ argv: ["--allow", "10.0.0.0/8", "-a", "127.0.0.1"], sets: { allow: ["10.0.0.0/8", "127.0.0.1"] } }],
   "--allow-private": [{ argv: ["--allow-private"], sets: { allowPrivate: true } }],
   "--auth": [{ argv: ["--auth"], refused: /--auth is not supported: GSS-API \(Kerberos\) authentication .* ssh mode/ }],
-  "--blacklist": [{ argv: ["--blacklist=/etc/distcc/deny"], refused: /--blacklist is not supported: its FILE lists GSS-API principals/ }],
-  "--whitelist": [{ argv: ["--whitelist", "/etc/distcc/ok"], refused: /--whitelist is not supported: its FILE lists GSS-API principals/ }],
+  "--blacklist": [
+    {
+      argv: ["--blacklist=/etc/distcc/deny"],
+      refused: /--blacklist is not supported: its FILE lists GSS-API principals/,
+    },
+  ],
+  "--whitelist": [
+    {
+      argv: ["--whitelist", "/etc/distcc/ok"],
+      refused: /--whitelist is not supported: its FILE lists GSS-API principals/,
+    },
+  ],
   "--stats": [{ argv: ["--stats"], sets: { stats: true } }],
   "--stats-port": [{ argv: ["--stats-port", "3701"], sets: { statsPort: 3701 } }],
   "--zeroconf": [{ argv: ["--zeroconf"], sets: { zeroconf: true } }],
@@ -75,7 +85,15 @@ describe("every distccd option", () => {
     const help = execFileSync("distccd", ["--help"], { encoding: "utf8" });
     const fromHelp = new Set([...help.matchAll(/(?:^|[\s,])(--[a-z][a-z-]+)/gm)].map((m) => m[1] as string));
     // Spec 8.7 adds the ones --help leaves out.
-    for (const extra of ["--lifetime", "--allow-private", "--no-fork", "--no-fifo", "--enable-tcp-insecure", "--make-me-a-botnet"]) fromHelp.add(extra);
+    for (const extra of [
+      "--lifetime",
+      "--allow-private",
+      "--no-fork",
+      "--no-fifo",
+      "--enable-tcp-insecure",
+      "--make-me-a-botnet",
+    ])
+      fromHelp.add(extra);
     expect(fromHelp.size).toBeGreaterThan(25);
     expect([...fromHelp].filter((o) => !(o in DISTCCD_OPTIONS))).toEqual([]);
   });
@@ -84,7 +102,12 @@ describe("every distccd option", () => {
     for (const row of rows) {
       it(`${row.argv.join(" ")}`, () => {
         if ("refused" in row) {
-          expect(() => parseFlags(row.argv)).toThrow(expect.objectContaining({ code: "DISTCC_SERVER_ERR_UNSUPPORTED", message: expect.stringMatching(row.refused) }));
+          expect(() => parseFlags(row.argv)).toThrow(
+            expect.objectContaining({
+              code: "DISTCC_SERVER_ERR_UNSUPPORTED",
+              message: expect.stringMatching(row.refused),
+            }),
+          );
         } else {
           expect(parseFlags(row.argv), option).toEqual(row.sets);
         }
@@ -93,14 +116,26 @@ describe("every distccd option", () => {
   }
 
   it("the suite's daemon command line (testdistcc.py) is read as distccd reads it", () => {
-    const argv = "--verbose --lifetime=60 --daemon --log-file /tmp/x/distccd.log --pid-file /tmp/x/daemonpid.tmp --port 42000 --allow 127.0.0.1 --enable-tcp-insecure".split(" ");
+    const argv =
+      "--verbose --lifetime=60 --daemon --log-file /tmp/x/distccd.log --pid-file /tmp/x/daemonpid.tmp --port 42000 --allow 127.0.0.1 --enable-tcp-insecure".split(
+        " ",
+      );
     expect(parseFlags(argv)).toEqual({
-      logLevel: "debug", lifetime: 60, daemon: true, logFile: "/tmp/x/distccd.log", pidFile: "/tmp/x/daemonpid.tmp", port: 42000, allow: ["127.0.0.1"], insecureRequested: true,
+      logLevel: "debug",
+      lifetime: 60,
+      daemon: true,
+      logFile: "/tmp/x/distccd.log",
+      pidFile: "/tmp/x/daemonpid.tmp",
+      port: 42000,
+      allow: ["127.0.0.1"],
+      insecureRequested: true,
     });
   });
 
   it("bad values are refused as distccd refuses them: a bad --allow mask and a non-numeric --lifetime", () => {
-    expect(() => resolveSettings(["--allow", "10.9.0.0/33"])).toThrow(expect.objectContaining({ code: "DISTCC_SERVER_ERR_ALLOW" }));
+    expect(() => resolveSettings(["--allow", "10.9.0.0/33"])).toThrow(
+      expect.objectContaining({ code: "DISTCC_SERVER_ERR_ALLOW" }),
+    );
     expect(() => parseFlags(["--lifetime=abc"])).toThrow(/--lifetime "abc": expected an integer/);
     expect(() => parseFlags(["--lifetime=-1"])).toThrow(/--lifetime "-1": expected an integer from 0/);
     expect(() => parseFlags(["--no-fork=1"])).toThrow(/--no-fork takes no value/);

@@ -32,7 +32,9 @@ function findUser(name: string, passwd = "/etc/passwd"): Persona | undefined {
 export function personaToBecome(requested: string | undefined): Persona | undefined {
   if (typeof process.getuid !== "function" || process.getuid() !== 0 || requested === "root") return undefined;
   try {
-    return requested ? findUser(requested) : (findUser("distccd") ?? findUser("nobody") ?? { name: "nobody", uid: 65534, gid: 65534 });
+    return requested
+      ? findUser(requested)
+      : (findUser("distccd") ?? findUser("nobody") ?? { name: "nobody", uid: 65534, gid: 65534 });
   } catch (err) {
     // Unreadable /etc/passwd: dropPrivileges says so and the server does not start.
     if (err instanceof Error) return undefined;
@@ -50,7 +52,9 @@ export function dropPrivileges(requested: string | undefined): { changed: boolea
   if (requested === "root") return { changed: false };
   let persona: Persona | undefined;
   try {
-    persona = requested ? findUser(requested) : (findUser("distccd") ?? findUser("nobody") ?? { name: "nobody", uid: 65534, gid: 65534 });
+    persona = requested
+      ? findUser(requested)
+      : (findUser("distccd") ?? findUser("nobody") ?? { name: "nobody", uid: 65534, gid: 65534 });
   } catch (err) {
     return { changed: false, error: `cannot read /etc/passwd: ${(err as Error).message}` };
   }

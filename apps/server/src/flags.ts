@@ -55,7 +55,10 @@ export function parseFlags(argv: readonly string[]): Partial<Settings> {
     let value = inline;
     if (value === undefined) {
       if (i + 1 >= argv.length) {
-        throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", `${spec.flag} needs a value: ${describeKind(spec.kind)}`);
+        throw new DistccServerError(
+          "DISTCC_SERVER_ERR_CONFIG",
+          `${spec.flag} needs a value: ${describeKind(spec.kind)}`,
+        );
       }
       value = argv[++i] as string;
     }

@@ -36,7 +36,11 @@ const lineBytes = (maxNameLength: number): number => 64 + 1 + maxNameLength + 1;
  * The lines of a manifest, or a reason it is not one. At most `maxLines` lines, each name at most
  * `maxNameLength` long and `maxDepth` components deep: what one request could have carried.
  */
-function parseManifest(bytes: Uint8Array, bounds: HeaderRefsBounds, maxLines: number): { digest: string; name: string }[] | string {
+function parseManifest(
+  bytes: Uint8Array,
+  bounds: HeaderRefsBounds,
+  maxLines: number,
+): { digest: string; name: string }[] | string {
   const out: { digest: string; name: string }[] = [];
   const text = Buffer.from(bytes).toString("utf8");
   let at = 0;
@@ -46,7 +50,8 @@ function parseManifest(bytes: Uint8Array, bounds: HeaderRefsBounds, maxLines: nu
     at = end < 0 ? text.length : end + 1;
     if (line === "") continue;
     if (line.length < 66 || line[64] !== " " || !/^[0-9a-f]{64}$/.test(line.slice(0, 64))) return "is not a manifest";
-    if (out.length >= maxLines) return `names more than ${maxLines} files (with the request's own, at most ${bounds.maxFiles})`;
+    if (out.length >= maxLines)
+      return `names more than ${maxLines} files (with the request's own, at most ${bounds.maxFiles})`;
     const name = line.slice(65);
     if (Buffer.byteLength(name) > bounds.maxNameLength) return `names a file longer than ${bounds.maxNameLength} bytes`;
     let depth = 0;
@@ -109,7 +114,10 @@ export async function applyHeaderRefs(
   /** Counts `bytes` more placed in the tree; too many for one request is a bad request. */
   const place = (bytes: number): void => {
     total += bytes;
-    if (total > bounds.maxTotal) throw new HeaderRefsError(`the header cache's files would make this request hold more than ${bounds.maxTotal} bytes`);
+    if (total > bounds.maxTotal)
+      throw new HeaderRefsError(
+        `the header cache's files would make this request hold more than ${bounds.maxTotal} bytes`,
+      );
   };
   /** The content of `digest`, or undefined: missing (noted) or not fetched because the share said no. */
   const fetch = async (digest: string): Promise<Uint8Array | undefined> => {
@@ -126,7 +134,8 @@ export async function applyHeaderRefs(
       return undefined;
     }
     const content = await store?.get(digest);
-    if (content === undefined) missing.push(digest); // gone since: the charge goes with the job
+    if (content === undefined)
+      missing.push(digest); // gone since: the charge goes with the job
     else read.set(digest, content);
     return content;
   };
@@ -135,7 +144,9 @@ export async function applyHeaderRefs(
     const maxLines = Math.max(0, bounds.maxFiles - sent.length);
     const listSize = store?.sizeOf(refs.set);
     if (listSize !== undefined && listSize > maxLines * lineBytes(bounds.maxNameLength)) {
-      throw new HeaderRefsError(`header set ${refs.set} is ${listSize} bytes: longer than a list of ${maxLines} files can be`);
+      throw new HeaderRefsError(
+        `header set ${refs.set} is ${listSize} bytes: longer than a list of ${maxLines} files can be`,
+      );
     }
     const manifest = await fetch(refs.set);
     const entries = manifest ? parseManifest(manifest, bounds, maxLines) : undefined;
@@ -157,8 +168,10 @@ export async function applyHeaderRefs(
   const byIndex = new Map<number, string>();
   for (const [index, digest] of refs.refs ?? []) {
     const entry = sent[index];
-    if (entry?.kind !== "file") throw new HeaderRefsError(`header reference to NFIL entry ${index}, which is not a FILE`);
-    if (entry.content.length !== 0) throw new HeaderRefsError(`NFIL entry ${index} has both a body and a header reference`);
+    if (entry?.kind !== "file")
+      throw new HeaderRefsError(`header reference to NFIL entry ${index}, which is not a FILE`);
+    if (entry.content.length !== 0)
+      throw new HeaderRefsError(`NFIL entry ${index} has both a body and a header reference`);
     if (byIndex.has(index)) throw new HeaderRefsError(`NFIL entry ${index} is referenced twice`);
     byIndex.set(index, digest);
   }

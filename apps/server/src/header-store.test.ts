@@ -54,7 +54,8 @@ describe.each([
     expect(store.has(big)).toBe(false);
     expect([store.has(a), store.has(c)]).toEqual([true, true]);
     // Evicted files are unlinked in the background.
-    if (dir) await waitFor("the evicted entries' files to go", () => entryFiles(dir).sort().join() === [a, c].sort().join());
+    if (dir)
+      await waitFor("the evicted entries' files to go", () => entryFiles(dir).sort().join() === [a, c].sort().join());
   });
 });
 

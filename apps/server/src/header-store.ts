@@ -111,7 +111,9 @@ export class HeaderStore {
     const now = Date.now();
     if (now - entry.touchedAt > 60_000) {
       entry.touchedAt = now;
-      utimes(path, now / 1000, now / 1000).catch((err: unknown) => this.#warn(`header cache: cannot touch ${path}: ${(err as Error).message}`));
+      utimes(path, now / 1000, now / 1000).catch((err: unknown) =>
+        this.#warn(`header cache: cannot touch ${path}: ${(err as Error).message}`),
+      );
     }
     return content;
   }
@@ -165,7 +167,8 @@ export class HeaderStore {
     if (!this.dir) return;
     const path = this.#path(digest);
     unlink(path).catch((err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.#warn(`header cache: cannot remove ${path}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+        this.#warn(`header cache: cannot remove ${path}: ${(err as Error).message}`);
     });
   }
 
@@ -187,7 +190,10 @@ export class HeaderStore {
       const st = lstatSync(dir);
       if (!st.isDirectory()) throw new HeaderStoreError(`--cache-dir ${dir} is not a directory`);
       const uid = process.getuid?.();
-      if (uid !== undefined && st.uid !== uid) throw new HeaderStoreError(`--cache-dir ${dir} belongs to uid ${st.uid}, not to this server's user (uid ${uid})`);
+      if (uid !== undefined && st.uid !== uid)
+        throw new HeaderStoreError(
+          `--cache-dir ${dir} belongs to uid ${st.uid}, not to this server's user (uid ${uid})`,
+        );
       // Other users must neither read what clients sent nor plant entries.
       if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
       const found: { digest: string; size: number; mtimeMs: number }[] = [];

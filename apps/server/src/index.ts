@@ -1,5 +1,14 @@
 // distcc-server as a library: start a distccd-compatible server inside your own process.
-export { startServer, createJobService, allowListFor, SERVER_LIMITS, type ServerOptions, type DistccServer, type CloseOptions, type JobService } from "./server.js";
+export {
+  startServer,
+  createJobService,
+  allowListFor,
+  SERVER_LIMITS,
+  type ServerOptions,
+  type DistccServer,
+  type CloseOptions,
+  type JobService,
+} from "./server.js";
 export type { CompilerWhitelist, WhitelistDecision, IdentityDecision } from "./whitelist.js";
 export { CmdListWhitelist } from "./cmdlist-whitelist.js";
 export { DistccServerError, type ServerErrorCode } from "./errors.js";
@@ -18,5 +27,13 @@ export { PumpTreeError } from "./pump-tree.js";
 export { runCompiler, type CompilerRun, type CompilerOutcome } from "./run-compiler.js";
 export { NativeLauncher } from "./native-launcher.js";
 export { inlineLauncher, type Launcher, type LaunchRequest, type ProcessLimits } from "./launcher.js";
-export { BwrapSandbox, chooseSandbox, probeBwrap, findBwrap, SANDBOX_MODES, type SandboxMode, type SandboxState } from "./sandbox.js";
+export {
+  BwrapSandbox,
+  chooseSandbox,
+  probeBwrap,
+  findBwrap,
+  SANDBOX_MODES,
+  type SandboxMode,
+  type SandboxState,
+} from "./sandbox.js";
 export { JobFolders } from "./job-folder.js";

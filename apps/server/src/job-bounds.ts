@@ -23,13 +23,22 @@ export interface JobBoundsChoice {
  * that user's other processes: run it as a dedicated user (distccd). Memory then has only the
  * per-process RLIMIT_AS (--max-compiler-memory).
  */
-export async function chooseJobBounds(bounds: JobBounds, jobs: number, runAs?: { uid: number; gid: number }): Promise<JobBoundsChoice> {
+export async function chooseJobBounds(
+  bounds: JobBounds,
+  jobs: number,
+  runAs?: { uid: number; gid: number },
+): Promise<JobBoundsChoice> {
   if (bounds.processes === 0 && bounds.memoryMiB === 0) return { kind: "none", bounds };
   const opened = await JobCgroups.open(bounds, runAs);
   if (opened instanceof JobCgroups) return { kind: opened.kind, bounds, cgroups: opened };
   const uid = runAs?.uid ?? process.getuid?.() ?? 0;
   if (uid !== 0 && bounds.processes > 0) {
-    return { kind: "rlimit-nproc", bounds, userProcesses: bounds.processes * jobs + SERVER_OWN_TASKS, note: opened.why };
+    return {
+      kind: "rlimit-nproc",
+      bounds,
+      userProcesses: bounds.processes * jobs + SERVER_OWN_TASKS,
+      note: opened.why,
+    };
   }
   return { kind: "none", bounds, note: `${opened.why}; RLIMIT_NPROC does not apply to root` };
 }
@@ -44,6 +53,8 @@ export function describeJobBounds(c: JobBoundsChoice): string {
     case "rlimit-nproc":
       return `no job cgroup (${c.note}): RLIMIT_NPROC ${c.userProcesses} bounds the processes of the server's user, all jobs together; memory is bounded per process only (--max-compiler-memory)`;
     case "none":
-      return c.note ? `jobs are NOT bounded as a whole: ${c.note}` : "job bounds are off (--max-job-processes 0, --max-job-memory 0)";
+      return c.note
+        ? `jobs are NOT bounded as a whole: ${c.note}`
+        : "job bounds are off (--max-job-processes 0, --max-job-memory 0)";
   }
 }

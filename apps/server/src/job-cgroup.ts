@@ -46,7 +46,11 @@ const V1_PIDS: Hierarchy = {
 const V1_MEMORY: Hierarchy = {
   limits: [
     { file: "memory.limit_in_bytes", value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined) },
-    { file: "memory.memsw.limit_in_bytes", value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined), optional: true },
+    {
+      file: "memory.memsw.limit_in_bytes",
+      value: (b) => (b.memoryMiB ? String(b.memoryMiB * MiB) : undefined),
+      optional: true,
+    },
   ],
   // Kernels differ in which of these they keep (failcnt stayed 0 here while the OOM killer ran):
   // either one going up says the job reached its memory.
@@ -70,7 +74,8 @@ function mounts(): Mount[] {
     if (!left || !right) continue;
     const f = left.split(" ");
     const [type, , superOptions] = right.split(" ");
-    if (type === "cgroup" || type === "cgroup2") out.push({ root: f[3] ?? "/", point: f[4] ?? "", type, options: (superOptions ?? "").split(",") });
+    if (type === "cgroup" || type === "cgroup2")
+      out.push({ root: f[3] ?? "/", point: f[4] ?? "", type, options: (superOptions ?? "").split(",") });
   }
   return out;
 }
@@ -95,7 +100,8 @@ function locate(): { kind: "cgroup-v2" | "cgroup-v1"; dirs: [string, Hierarchy][
     const dir = ownDir(v2, own.get("") ?? "/");
     try {
       const controllers = readFileSync(join(dir, "cgroup.controllers"), "utf8").split(/\s+/);
-      if (controllers.includes("pids") && controllers.includes("memory")) return { kind: "cgroup-v2", dirs: [[dir, V2]] };
+      if (controllers.includes("pids") && controllers.includes("memory"))
+        return { kind: "cgroup-v2", dirs: [[dir, V2]] };
     } catch (err) {
       // Not readable or gone: try v1.
       if (!isErrno(err, "ENOENT", "EACCES")) throw err;

@@ -17,7 +17,9 @@ export class UnsafeJobFileError extends DistccError<ServerErrorCode> {
 }
 
 function notRegular(path: string, what: string): UnsafeJobFileError {
-  return new UnsafeJobFileError(`${path} is ${what}, not a regular file: refused (the compiler's output must be a plain file)`);
+  return new UnsafeJobFileError(
+    `${path} is ${what}, not a regular file: refused (the compiler's output must be a plain file)`,
+  );
 }
 
 /** Opens a job file for reading: its descriptor and size. ENOENT passes through (nothing written). */
@@ -49,7 +51,8 @@ export async function readJobFile(path: string): Promise<Buffer> {
   }
   try {
     const stats = await handle.stat();
-    if (!stats.isFile()) throw notRegular(path, stats.isFIFO() ? "a FIFO" : stats.isDirectory() ? "a directory" : "a special file");
+    if (!stats.isFile())
+      throw notRegular(path, stats.isFIFO() ? "a FIFO" : stats.isDirectory() ? "a directory" : "a special file");
     return await handle.readFile();
   } finally {
     await handle.close();

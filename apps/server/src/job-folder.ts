@@ -1,5 +1,17 @@
 import { JobFolderError } from "./errors.js";
-import { accessSync, closeSync, constants, lstatSync, mkdtempSync, readdirSync, readSync, rmdirSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readSync,
+  rmdirSync,
+  statfsSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { mkdtemp, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,7 +99,8 @@ async function emptyTree(path: string, progress = { sinceYield: 0 }): Promise<vo
 }
 
 /** The thorough removal, with retries: a compiler killed a moment ago may still be closing files in there. */
-const removeThoroughly = (path: string): Promise<void> => rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+const removeThoroughly = (path: string): Promise<void> =>
+  rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
 
 /** `distcc-server-<pid>-XXXXXX`: the pid of the server that made it. */
 const FOLDER_NAME = /^distcc-server-(\d+)-[A-Za-z0-9]{6}$/;
@@ -162,7 +175,9 @@ export class JobFolders {
   /** Fails with a clear message unless job folders can be made here (checked at start-up). */
   async check(): Promise<void> {
     const probe = await this.create().catch((err: Error) => {
-      throw new JobFolderError(`cannot create job folders in ${this.dir}: ${err.message} (see --temp-dir)`, { cause: err });
+      throw new JobFolderError(`cannot create job folders in ${this.dir}: ${err.message} (see --temp-dir)`, {
+        cause: err,
+      });
     });
     await probe.remove();
   }

@@ -89,7 +89,13 @@ describe("JobSlots", () => {
         return release;
       });
     const releases = new Map<string, Promise<(() => void) | undefined>>();
-    for (const [client, name] of [["10.0.0.1", "a1"], ["10.0.0.1", "a2"], ["10.0.0.1", "a3"], ["10.0.0.2", "b1"], ["10.0.0.2", "b2"]] as const) {
+    for (const [client, name] of [
+      ["10.0.0.1", "a1"],
+      ["10.0.0.1", "a2"],
+      ["10.0.0.1", "a3"],
+      ["10.0.0.2", "b1"],
+      ["10.0.0.2", "b2"],
+    ] as const) {
       releases.set(name, take(client, name));
     }
     // Each release hands the slot on at once: release whoever holds it, five times.

@@ -111,7 +111,8 @@ export class JobSlots {
       this.busy--;
       JobSlots.count(this.runningByClient, client, -1);
       // Forget an address with nothing left here: the map holds only active clients.
-      if (client !== undefined && this.runningFor(client) === 0 && this.queuedFor(client) === 0) this.lastGrant.delete(client);
+      if (client !== undefined && this.runningFor(client) === 0 && this.queuedFor(client) === 0)
+        this.lastGrant.delete(client);
       this.dispatch();
     };
   }

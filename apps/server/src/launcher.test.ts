@@ -13,7 +13,14 @@ afterAll(() => {
 });
 
 function req(file: string, args: string[] = []) {
-  return { file, args, cwd: dir.path, env: { PATH: "/usr/bin:/bin" }, stdoutFile: join(dir.path, "out"), stderrFile: join(dir.path, "err") };
+  return {
+    file,
+    args,
+    cwd: dir.path,
+    env: { PATH: "/usr/bin:/bin" },
+    stdoutFile: join(dir.path, "out"),
+    stderrFile: join(dir.path, "err"),
+  };
 }
 
 // The one spawn path (the C helper) and its fallback (this process) behave the same.

@@ -26,7 +26,9 @@ export interface LaunchRequest {
   cgroupProcs?: readonly string[];
 }
 
-export type LaunchResult = { kind: "exit"; code: number | null; signal: NodeJS.Signals | null } | { kind: "error"; message: string };
+export type LaunchResult =
+  | { kind: "exit"; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: "error"; message: string };
 
 /** Starts compilers. `onSpawn` gets the pid (= process group id) as soon as it is known. */
 export interface Launcher {
@@ -86,7 +88,13 @@ export const inlineLauncher: Launcher = {
       try {
         out = openSync(req.stdoutFile, "w", 0o600);
         err = openSync(req.stderrFile, "w", 0o600);
-        child = spawn(req.file, req.args as string[], { cwd: req.cwd, env: req.env, stdio: ["ignore", out, err], detached: true, shell: false });
+        child = spawn(req.file, req.args as string[], {
+          cwd: req.cwd,
+          env: req.env,
+          stdio: ["ignore", out, err],
+          detached: true,
+          shell: false,
+        });
       } catch (e) {
         resolve({ kind: "error", message: (e as Error).message });
         return;

@@ -16,7 +16,8 @@ describe("LineLogger", () => {
       logger.log("error", "main", "bad");
       logger.close();
       expect(readFileSync(file, "utf8")).toBe(
-        "distcc-server[42] (job_summary) client: 1.2.3.4:5 COMPILE_OK gcc a.c\\x0adistccd[1] (fake) forged\n" + "distcc-server[42] (main) ERROR: bad\n",
+        "distcc-server[42] (job_summary) client: 1.2.3.4:5 COMPILE_OK gcc a.c\\x0adistccd[1] (fake) forged\n" +
+          "distcc-server[42] (main) ERROR: bad\n",
       );
       expect(escapeControl("a\tb\x7f")).toBe("a\\x09b\\x7f");
     } finally {
@@ -29,8 +30,29 @@ describe("ServerStats", () => {
   it("caps the distinct reasons and compiler names it keeps (they carry client-chosen text)", () => {
     const stats = new ServerStats(() => ({ running: 0, queued: 0, connections: 0 }), 1);
     for (let i = 0; i < 1000; i++) {
-      stats.record({ result: "OTHER", reason: `compiler not allowed: cc${i}`, client: "x", status: 0, ret: 0, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
-      stats.record({ result: "COMPILE_OK", client: "x", status: 0, ret: 0, timeMs: 1, compileMs: 1, compiler: `gcc${i}`, input: "a.c", bytesIn: 0, bytesOut: 0 });
+      stats.record({
+        result: "OTHER",
+        reason: `compiler not allowed: cc${i}`,
+        client: "x",
+        status: 0,
+        ret: 0,
+        timeMs: 0,
+        compileMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+      });
+      stats.record({
+        result: "COMPILE_OK",
+        client: "x",
+        status: 0,
+        ret: 0,
+        timeMs: 1,
+        compileMs: 1,
+        compiler: `gcc${i}`,
+        input: "a.c",
+        bytesIn: 0,
+        bytesOut: 0,
+      });
     }
     const snap = stats.snapshot();
     stats.close();

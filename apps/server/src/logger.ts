@@ -58,7 +58,8 @@ export class LineLogger implements Logger {
 
   log(level: LogLevel, fn: string, message: string): void {
     if (!this.enabled(level)) return;
-    const severity = level === "error" || level === "critical" ? `${level.toUpperCase()}: ` : level === "warning" ? "WARNING: " : "";
+    const severity =
+      level === "error" || level === "critical" ? `${level.toUpperCase()}: ` : level === "warning" ? "WARNING: " : "";
     const line = `${this.prefix} (${fn}) ${severity}${escapeControl(message)}\n`;
     let toStderr = this.options.stderr || this.fd === undefined;
     if (this.fd !== undefined) {

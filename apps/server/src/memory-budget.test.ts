@@ -82,7 +82,9 @@ describe("MemoryBudget", () => {
     const d = new BudgetShare(budget, "D");
     expect(d.take(20)).toBe(true);
     expect(dropped).toHaveLength(1);
-    expect(dropped[0]).toMatch(/^A: .*waiting for a compile slot with 30 bytes while A held the most waiting \(55 bytes\)/);
+    expect(dropped[0]).toMatch(
+      /^A: .*waiting for a compile slot with 30 bytes while A held the most waiting \(55 bytes\)/,
+    );
     expect(budget.inUse).toBe(80);
     // D would hold 50: no address holds more waiting than that, so D is refused and nothing is dropped.
     expect(d.take(30)).toBe(false);

@@ -92,14 +92,19 @@ export class MemoryBudget {
    */
   private makeRoom(requester: BudgetShare, needed: number, bytes: number): boolean {
     const now = performance.now();
-    const idle = [...this.holders].filter((h) => h !== requester && h.held > 0 && now - h.lastActivity >= this.evictIdleMs);
+    const idle = [...this.holders].filter(
+      (h) => h !== requester && h.held > 0 && now - h.lastActivity >= this.evictIdleMs,
+    );
     idle.sort((a, b) => b.held - a.held);
     const victims: { share: BudgetShare; reason: string }[] = [];
     let freed = 0;
     for (const holder of idle) {
       if (freed >= needed) break;
       freed += holder.held;
-      victims.push({ share: holder, reason: `dropped to make room in the server's memory budget (--max-request-memory): no progress for ${Math.round(now - holder.lastActivity)} ms while holding ${holder.held} bytes` });
+      victims.push({
+        share: holder,
+        reason: `dropped to make room in the server's memory budget (--max-request-memory): no progress for ${Math.round(now - holder.lastActivity)} ms while holding ${holder.held} bytes`,
+      });
     }
     if (freed < needed) freed += this.pickWaiting(requester, needed - freed, bytes, victims);
     if (freed < needed) return false;
@@ -108,7 +113,12 @@ export class MemoryBudget {
   }
 
   /** Adds to `victims` waiting requests worth up to `needed` bytes; returns the bytes they hold. */
-  private pickWaiting(requester: BudgetShare, needed: number, bytes: number, victims: { share: BudgetShare; reason: string }[]): number {
+  private pickWaiting(
+    requester: BudgetShare,
+    needed: number,
+    bytes: number,
+    victims: { share: BudgetShare; reason: string }[],
+  ): number {
     const byAddress = new Map<string, BudgetShare[]>();
     const waitingBytes = new Map<string, number>();
     for (const share of this.waiters) {
@@ -122,7 +132,8 @@ export class MemoryBudget {
     let freed = 0;
     while (freed < needed) {
       let heaviest: string | undefined;
-      for (const [key, held] of waitingBytes) if (held > floor && (heaviest === undefined || held > (waitingBytes.get(heaviest) ?? 0))) heaviest = key;
+      for (const [key, held] of waitingBytes)
+        if (held > floor && (heaviest === undefined || held > (waitingBytes.get(heaviest) ?? 0))) heaviest = key;
       if (heaviest === undefined) break;
       const shares = byAddress.get(heaviest) ?? [];
       shares.sort((a, b) => b.held - a.held);

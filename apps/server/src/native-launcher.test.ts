@@ -22,12 +22,22 @@ describe("NativeLauncher", () => {
       expect(await launcher.launch(req("/bin/true"), () => {})).toEqual({ kind: "exit", code: 0, signal: null });
       // Built, started, and its build folder already removed.
       expect(readdirSync(build.path)).toEqual([]);
-      expect(await launcher.launch(req("/bin/sh", ["-c", "exit 3"]), () => {})).toEqual({ kind: "exit", code: 3, signal: null });
-      expect(await launcher.launch(req("/no/such/compiler"), () => {})).toEqual({ kind: "error", message: "spawn ENOENT" });
+      expect(await launcher.launch(req("/bin/sh", ["-c", "exit 3"]), () => {})).toEqual({
+        kind: "exit",
+        code: 3,
+        signal: null,
+      });
+      expect(await launcher.launch(req("/no/such/compiler"), () => {})).toEqual({
+        kind: "error",
+        message: "spawn ENOENT",
+      });
       const killed = await launcher.launch(req("/bin/sleep", ["30"]), (pid) => process.kill(-pid, "SIGKILL"));
       expect(killed).toEqual({ kind: "exit", code: null, signal: "SIGKILL" });
       const script = 'echo "$0|$1|$(pwd)|$FOO|$PPID"; cat; echo err >&2; ps -o sid= -p $$; ps -o comm= -p $PPID';
-      const r = await launcher.launch(req("/bin/sh", ["-c", script, "a b"], { PATH: "/usr/bin:/bin", FOO: "x=y" }), () => {});
+      const r = await launcher.launch(
+        req("/bin/sh", ["-c", script, "a b"], { PATH: "/usr/bin:/bin", FOO: "x=y" }),
+        () => {},
+      );
       expect(r).toEqual({ kind: "exit", code: 0, signal: null });
       const [line, sid, parent] = readFileSync(join(dir.path, "out"), "utf8").trim().split("\n");
       const [zero, one, cwd, foo, ppid] = line!.split("|");
@@ -35,7 +45,10 @@ describe("NativeLauncher", () => {
       expect(Number(sid)).not.toBe(Number(ppid)); // its own session, not the helper's
       expect(parent!.trim()).toBe("spawn"); // forked by the helper, not by node
       expect(readFileSync(join(dir.path, "err"), "utf8")).toBe("err\n");
-      expect(await launcher.launch(req("/bin/echo", ["a\0b"]), () => {})).toEqual({ kind: "error", message: "an argument contains a NUL byte" });
+      expect(await launcher.launch(req("/bin/echo", ["a\0b"]), () => {})).toEqual({
+        kind: "error",
+        message: "an argument contains a NUL byte",
+      });
     } finally {
       launcher.close();
     }

@@ -16,7 +16,9 @@ const SPAWN_HELPER_SOURCE = fileURLToPath(new URL("../native/spawn-helper.c", im
 // runs; if building or starting it fails, compilers are spawned from this process (inlineLauncher).
 
 const LE = endianness() === "LE";
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([k, v]) => [v, k as NodeJS.Signals]),
+);
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 
 interface Pending {
@@ -33,7 +35,9 @@ function u32(n: number): Buffer {
 
 function execFileOk(file: string, args: string[]): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: 60_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" } }, (err) => resolve(!err));
+    execFile(file, args, { timeout: 60_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" } }, (err) =>
+      resolve(!err),
+    );
   });
 }
 
@@ -191,8 +195,17 @@ export class NativeLauncher implements Launcher {
       if (this.pending.size === 0) this.setKeepAlive(true);
       this.pending.set(id, { onSpawn, resolve });
       const l = req.limits;
-      const limits = [l?.addressSpaceMiB ?? 0, l?.cpuSeconds ?? 0, l?.fileSizeMiB ?? 0, l?.userProcesses ?? 0].map((n) => u32(Math.max(0, Math.floor(n))));
-      const header = Buffer.concat([u32(id), u32(payload.length), u32(req.args.length + 1), u32(env.length), ...limits, u32(cgroups.length)]);
+      const limits = [l?.addressSpaceMiB ?? 0, l?.cpuSeconds ?? 0, l?.fileSizeMiB ?? 0, l?.userProcesses ?? 0].map(
+        (n) => u32(Math.max(0, Math.floor(n))),
+      );
+      const header = Buffer.concat([
+        u32(id),
+        u32(payload.length),
+        u32(req.args.length + 1),
+        u32(env.length),
+        ...limits,
+        u32(cgroups.length),
+      ]);
       helper.stdin!.write(Buffer.concat([header, payload]));
     });
   }

@@ -45,8 +45,16 @@ const PIPE_DRIVER = /(^|-)(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(-[0-9.]+)?$/;
  * is byte for byte the same (gcc and g++, -O0 to -O3, -g/-g3/-gdwarf-4, cross gcc; tested in
  * test/pipe.test.ts).
  */
-export function serverFlags(executable: string, argv: readonly string[], flags: readonly string[], addPipe: boolean): string[] {
-  const pipe = addPipe && PIPE_DRIVER.test(basename(executable)) && !argv.some((a, i) => i > 0 && (a === "-pipe" || a.startsWith("-save-temps") || a.startsWith("--save-temps")));
+export function serverFlags(
+  executable: string,
+  argv: readonly string[],
+  flags: readonly string[],
+  addPipe: boolean,
+): string[] {
+  const pipe =
+    addPipe &&
+    PIPE_DRIVER.test(basename(executable)) &&
+    !argv.some((a, i) => i > 0 && (a === "-pipe" || a.startsWith("-save-temps") || a.startsWith("--save-temps")));
   return pipe ? [...flags, "-pipe"] : [...flags];
 }
 
@@ -92,4 +100,3 @@ export async function prepareJob(
     deps: { file: depsFile, target: rewritten.dependencyTarget ?? scan.output, root },
   };
 }
-

@@ -37,18 +37,25 @@ describe("placeTreeEntry", () => {
     ] as const;
     for (const entry of bad) await expect(placeTreeEntry(r, entry)).rejects.toBeInstanceOf(PumpTreeError);
     await placeTreeEntry(r, { kind: "link", name: "/usr/include", target: "../../../../usr/include" });
-    await expect(placeTreeEntry(r, { kind: "file", name: "/usr/include/evil.h", content: new Uint8Array([1]) })).rejects.toThrow(/link or a file/);
+    await expect(
+      placeTreeEntry(r, { kind: "file", name: "/usr/include/evil.h", content: new Uint8Array([1]) }),
+    ).rejects.toThrow(/link or a file/);
     await placeTreeEntry(r, { kind: "file", name: "/a.h", content: new Uint8Array() });
     await expect(placeTreeEntry(r, { kind: "file", name: "/a.h", content: new Uint8Array() })).rejects.toThrow(/twice/);
     await expect(makeClientCwd(r, "/tmp/../..")).rejects.toBeInstanceOf(PumpTreeError);
     expect((await readdir(r)).sort()).toEqual(["a.h", "usr"]);
   });
-  it.each(["/src/x.h.gch", "/src/x.h.gch/a", "/src/x.h.pch", "/src/m.pcm"])("never writes a precompiled header (%s), whichever way its name came", async (name) => {
-    const r = root();
-    await expect(placeTreeEntry(r, { kind: "file", name, content: Buffer.from("gpch") })).rejects.toThrow(/precompiled headers/);
-    await expect(placeTreeEntry(r, { kind: "link", name, target: "/src/blob.bin" })).rejects.toThrow(PumpTreeError);
-    expect(await readdir(r)).toEqual([]);
-  });
+  it.each(["/src/x.h.gch", "/src/x.h.gch/a", "/src/x.h.pch", "/src/m.pcm"])(
+    "never writes a precompiled header (%s), whichever way its name came",
+    async (name) => {
+      const r = root();
+      await expect(placeTreeEntry(r, { kind: "file", name, content: Buffer.from("gpch") })).rejects.toThrow(
+        /precompiled headers/,
+      );
+      await expect(placeTreeEntry(r, { kind: "link", name, target: "/src/blob.bin" })).rejects.toThrow(PumpTreeError);
+      expect(await readdir(r)).toEqual([]);
+    },
+  );
 });
 
 describe("PumpTree bounds", () => {
@@ -56,7 +63,9 @@ describe("PumpTree bounds", () => {
     const r = root();
     const tree = new PumpTree(r, DEFAULT_TREE_BOUNDS);
     const deep = `/${Array.from({ length: 1900 }, () => "d").join("/")}/x.h`;
-    await expect(tree.place({ kind: "file", name: deep, content: new Uint8Array() })).rejects.toThrow(/1901 levels deep \(at most 128\)/);
+    await expect(tree.place({ kind: "file", name: deep, content: new Uint8Array() })).rejects.toThrow(
+      /1901 levels deep \(at most 128\)/,
+    );
     await expect(tree.makeCwd(`/${"a/".repeat(200)}`)).rejects.toThrow(/levels deep/);
     expect(await readdir(r)).toEqual([]);
     // 128 levels are fine.
@@ -68,12 +77,20 @@ describe("PumpTree bounds", () => {
     const tree = new PumpTree(r, { maxDepth: 128, maxDirs: 10 });
     for (let i = 0; i < 50; i++) await tree.place({ kind: "file", name: `/a/b/c/f${i}.h`, content: new Uint8Array() });
     expect((await readdir(join(r, "a/b/c"))).length).toBe(50);
-    await expect(tree.place({ kind: "file", name: "/1/2/3/4/5/6/7/8/x.h", content: new Uint8Array() })).rejects.toThrow(/more than 10 directories/);
+    await expect(tree.place({ kind: "file", name: "/1/2/3/4/5/6/7/8/x.h", content: new Uint8Array() })).rejects.toThrow(
+      /more than 10 directories/,
+    );
   });
 
   it("stops building when the job's deadline has passed", async () => {
-    const tree = new PumpTree(root(), { ...DEFAULT_TREE_BOUNDS, deadline: Date.now() - 1, deadlineWhat: "--job-lifetime (5 ms)" });
-    await expect(tree.place({ kind: "file", name: "/a.h", content: new Uint8Array() })).rejects.toThrow(/took longer than --job-lifetime \(5 ms\)/);
+    const tree = new PumpTree(root(), {
+      ...DEFAULT_TREE_BOUNDS,
+      deadline: Date.now() - 1,
+      deadlineWhat: "--job-lifetime (5 ms)",
+    });
+    await expect(tree.place({ kind: "file", name: "/a.h", content: new Uint8Array() })).rejects.toThrow(
+      /took longer than --job-lifetime \(5 ms\)/,
+    );
   });
 });
 

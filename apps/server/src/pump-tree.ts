@@ -69,7 +69,9 @@ export class PumpTree {
 
   private check(parts: readonly string[], what: string, path: string): void {
     if (parts.length > this.bounds.maxDepth) {
-      throw new PumpTreeError(`${what} ${JSON.stringify(path.slice(0, 200))} is ${parts.length} levels deep (at most ${this.bounds.maxDepth})`);
+      throw new PumpTreeError(
+        `${what} ${JSON.stringify(path.slice(0, 200))} is ${parts.length} levels deep (at most ${this.bounds.maxDepth})`,
+      );
     }
     if (this.bounds.deadline !== undefined && Date.now() > this.bounds.deadline) {
       throw new PumpTreeError(`building the pump tree took longer than ${this.bounds.deadlineWhat ?? "allowed"}`);
@@ -85,13 +87,15 @@ export class PumpTree {
     for (const part of parts) {
       dir = join(dir, part);
       if (this.dirs.has(dir)) continue;
-      if (this.dirs.size >= this.bounds.maxDirs) throw new PumpTreeError(`the pump tree needs more than ${this.bounds.maxDirs} directories`);
+      if (this.dirs.size >= this.bounds.maxDirs)
+        throw new PumpTreeError(`the pump tree needs more than ${this.bounds.maxDirs} directories`);
       try {
         await mkdir(dir, { mode: 0o755 });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
         const st = await lstat(dir);
-        if (!st.isDirectory()) throw new PumpTreeError(`${dir.slice(this.root.length)} is a link or a file, not a directory`);
+        if (!st.isDirectory())
+          throw new PumpTreeError(`${dir.slice(this.root.length)} is a link or a file, not a directory`);
       }
       this.dirs.add(dir);
     }
@@ -113,16 +117,20 @@ export class PumpTree {
   async place(entry: TreeEntry): Promise<void> {
     const root = this.root;
     const parts = clientPathParts(entry.name);
-    if (parts.length === 0) throw new PumpTreeError("NAME \"/\" names the root itself");
+    if (parts.length === 0) throw new PumpTreeError('NAME "/" names the root itself');
     this.check(parts, "NAME", entry.name);
-    if (isPrecompiledHeaderName(entry.name)) throw new PumpTreeError(`${entry.name}: precompiled headers are not accepted (the compiler loads them into its memory as they are)`);
+    if (isPrecompiledHeaderName(entry.name))
+      throw new PumpTreeError(
+        `${entry.name}: precompiled headers are not accepted (the compiler loads them into its memory as they are)`,
+      );
     const dir = await this.ensureDirs(parts.slice(0, -1));
     const path = join(dir, parts[parts.length - 1] as string);
     try {
       if (entry.kind === "file") {
         await writeFile(path, entry.content, { flag: "wx", mode: 0o644 });
       } else {
-        if (entry.target === "" || entry.target.includes("\0")) throw new PumpTreeError(`LINK for ${entry.name} has an empty or invalid target`);
+        if (entry.target === "" || entry.target.includes("\0"))
+          throw new PumpTreeError(`LINK for ${entry.name} has an empty or invalid target`);
         const target = entry.target.startsWith("/") ? join(root, entry.target) : entry.target;
         await symlink(target, path);
       }

@@ -63,7 +63,12 @@ export interface ReadRequestOptions {
   /** Called once the body header is complete (the connection costs the server more from here). */
   onBodyStart?: () => void;
   /** Checks argv as soon as it is complete (before DOTI / NFIL). */
-  checkArgv: (argv: string[], version: ProtocolVersion, cwd: string | undefined, ext: RequestExtension | undefined) => ArgvVerdict;
+  checkArgv: (
+    argv: string[],
+    version: ProtocolVersion,
+    cwd: string | undefined,
+    ext: RequestExtension | undefined,
+  ) => ArgvVerdict;
   /** Counts request bytes. */
   onBytes: (n: number) => void;
   /** The server-wide memory this request may hold (wire bytes and decompressed bodies). */
@@ -81,7 +86,10 @@ export interface ReadRequestOptions {
  * copy. Issue 14, H6: a protocol-1 body, which is its wire bytes, was counted twice, so two
  * 100 MiB requests went over a 512 MiB share.
  */
-function decompressedBytes(event: { type: "source"; data: Uint8Array } | { type: "file"; content: Uint8Array; compressed: Uint8Array }, version: ProtocolVersion): number {
+function decompressedBytes(
+  event: { type: "source"; data: Uint8Array } | { type: "file"; content: Uint8Array; compressed: Uint8Array },
+  version: ProtocolVersion,
+): number {
   if (event.type === "source") return version === 1 ? 0 : event.data.length;
   return event.content === event.compressed ? 0 : event.content.length;
 }
@@ -133,12 +141,23 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
     const armIdle = (): void => {
       // One timer per request, restarted by each chunk (refresh: no new timer per chunk).
       if (idle) idle.refresh();
-      else idle = setTimeout(() => drop("OTHER", `client sent nothing for ${opts.idleTimeoutMs} ms`, EXIT_IO_ERROR), opts.idleTimeoutMs);
+      else
+        idle = setTimeout(
+          () => drop("OTHER", `client sent nothing for ${opts.idleTimeoutMs} ms`, EXIT_IO_ERROR),
+          opts.idleTimeoutMs,
+        );
     };
-    const total = setTimeout(() => drop("OTHER", `request not complete after ${opts.totalTimeoutMs} ms`, EXIT_IO_ERROR), opts.totalTimeoutMs);
+    const total = setTimeout(
+      () => drop("OTHER", `request not complete after ${opts.totalTimeoutMs} ms`, EXIT_IO_ERROR),
+      opts.totalTimeoutMs,
+    );
     let header: NodeJS.Timeout | undefined =
       opts.headerTimeoutMs !== undefined
-        ? setTimeout(() => drop("OTHER", `client sent no complete command line within ${opts.headerTimeoutMs} ms`, EXIT_IO_ERROR), opts.headerTimeoutMs)
+        ? setTimeout(
+            () =>
+              drop("OTHER", `client sent no complete command line within ${opts.headerTimeoutMs} ms`, EXIT_IO_ERROR),
+            opts.headerTimeoutMs,
+          )
         : undefined;
 
     /** Reads the extension packet, if any; returns the bytes for the request decoder. */
@@ -147,7 +166,10 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         head = head.length ? Buffer.concat([head, chunk]) : chunk;
         const token = extensionTokenAt(head);
         if (token === undefined) return undefined;
-        prefix = token === "XREQ" || token === "XCAP" ? new ExtensionPacketReader(["XREQ", "XCAP"], MAX_REQUEST_EXTENSION) : null;
+        prefix =
+          token === "XREQ" || token === "XCAP"
+            ? new ExtensionPacketReader(["XREQ", "XCAP"], MAX_REQUEST_EXTENSION)
+            : null;
         chunk = head;
         head = Buffer.alloc(0);
       }
@@ -170,7 +192,11 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
       if (!min || rate) return;
       rate = setInterval(() => {
         if (bodyBytes < min.bytes) {
-          drop("OTHER", `client sent ${bodyBytes} bytes in ${min.windowMs} ms while sending its request, under the minimum rate of ${min.bytes} bytes per ${min.windowMs} ms (--min-request-rate)`, EXIT_IO_ERROR);
+          drop(
+            "OTHER",
+            `client sent ${bodyBytes} bytes in ${min.windowMs} ms while sending its request, under the minimum rate of ${min.bytes} bytes per ${min.windowMs} ms (--min-request-rate)`,
+            EXIT_IO_ERROR,
+          );
         }
         bodyBytes = 0;
       }, min.windowMs);
@@ -215,14 +241,18 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         events = decoder.push(chunk);
       } catch (err) {
         const e = err as DistccProtocolError;
-        const bad = e.code === "DISTCC_ERR_BAD_TOKEN" || e.code === "DISTCC_ERR_BAD_HEX" || e.code === "DISTCC_ERR_BAD_VERSION";
+        const bad =
+          e.code === "DISTCC_ERR_BAD_TOKEN" || e.code === "DISTCC_ERR_BAD_HEX" || e.code === "DISTCC_ERR_BAD_VERSION";
         drop(bad ? "REJ_BAD_REQ" : "OTHER", `${e.code ?? "error"}: ${e.message}`, EXIT_PROTOCOL_ERROR);
         return;
       }
       for (const event of events) {
         if (event.type === "version") {
           version = event.version;
-        } else if ((event.type === "source" || event.type === "file") && !opts.budget.take(decompressedBytes(event, version ?? 1))) {
+        } else if (
+          (event.type === "source" || event.type === "file") &&
+          !opts.budget.take(decompressedBytes(event, version ?? 1))
+        ) {
           drop("REJ_OVERLOAD", opts.budget.refusal, EXIT_BUSY);
           return;
         } else if (event.type === "cwd") {
@@ -235,7 +265,15 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
           commandLineDone = true;
           if (opts.bodyStartTimeoutMs !== undefined) {
             const ms = opts.bodyStartTimeoutMs;
-            bodyStart = setTimeout(() => drop("OTHER", `client sent no complete ${version === 3 ? "NFIL" : "DOTI"} header within ${ms} ms of its command line`, EXIT_IO_ERROR), ms);
+            bodyStart = setTimeout(
+              () =>
+                drop(
+                  "OTHER",
+                  `client sent no complete ${version === 3 ? "NFIL" : "DOTI"} header within ${ms} ms of its command line`,
+                  EXIT_IO_ERROR,
+                ),
+              ms,
+            );
           }
           verdict = opts.checkArgv(event.argv, version ?? 1, cwd, ext);
           if (verdict.kind === "drop") {
@@ -264,7 +302,8 @@ export function readRequest(conn: Duplex, opts: ReadRequestOptions): Promise<Rea
         incomplete((err as Error).message);
       }
     };
-    const onError = (err: Error): void => drop("OTHER", `connection error while reading: ${err.message}`, EXIT_IO_ERROR);
+    const onError = (err: Error): void =>
+      drop("OTHER", `connection error while reading: ${err.message}`, EXIT_IO_ERROR);
     const onClose = (): void => drop("OTHER", "connection closed while reading the request", EXIT_IO_ERROR);
 
     // Until it is complete, this request may be dropped to make room for one that is arriving.

@@ -16,7 +16,14 @@ export interface SendWatch {
  * Writes a response (chunks, honouring back-pressure), then `after` (our trailer, see
  * writeAfterResponse) and, unless `end` is false, ends our side. Resolves with the byte count.
  */
-export async function writeResponse(conn: Duplex, response: CompileResponse, end = true, compression: Compression = "lzo", after?: Uint8Array, watch?: SendWatch): Promise<number> {
+export async function writeResponse(
+  conn: Duplex,
+  response: CompileResponse,
+  end = true,
+  compression: Compression = "lzo",
+  after?: Uint8Array,
+  watch?: SendWatch,
+): Promise<number> {
   // Small chunks (one per token, and the trailer) are joined into one write: one syscall for a
   // typical answer instead of one per token.
   const encoded = encodeResponse(response, { compression });
@@ -25,7 +32,8 @@ export async function writeResponse(conn: Duplex, response: CompileResponse, end
   let bytes = 0;
   for (const chunk of chunks) {
     bytes += chunk.length;
-    if (conn.destroyed) throw new DistccConnectionError("DISTCC_ERR_CLOSED", "connection closed before the response was sent");
+    if (conn.destroyed)
+      throw new DistccConnectionError("DISTCC_ERR_CLOSED", "connection closed before the response was sent");
     if (!conn.write(chunk)) {
       await drained(conn, watch?.stallMs);
       watch?.onProgress?.();
@@ -46,8 +54,20 @@ function drained(conn: Duplex, stallMs: number | undefined): Promise<void> {
       else resolve();
     };
     const onDrain = (): void => done();
-    const onClose = (): void => done(new DistccConnectionError("DISTCC_ERR_CLOSED", "connection closed while sending the response"));
-    const timer = stallMs ? setTimeout(() => done(new DistccConnectionError("DISTCC_ERR_TIMEOUT", `the client read nothing of its answer for ${stallMs} ms`)), stallMs) : undefined;
+    const onClose = (): void =>
+      done(new DistccConnectionError("DISTCC_ERR_CLOSED", "connection closed while sending the response"));
+    const timer = stallMs
+      ? setTimeout(
+          () =>
+            done(
+              new DistccConnectionError(
+                "DISTCC_ERR_TIMEOUT",
+                `the client read nothing of its answer for ${stallMs} ms`,
+              ),
+            ),
+          stallMs,
+        )
+      : undefined;
     conn.once("drain", onDrain);
     conn.once("close", onClose);
   });
@@ -96,7 +116,18 @@ export function endStream(conn: Duplex, stallMs?: number): Promise<void> {
       resolve();
       return;
     }
-    const timer = stallMs ? setTimeout(() => reject(new DistccConnectionError("DISTCC_ERR_TIMEOUT", `the client read nothing of its answer for ${stallMs} ms`)), stallMs) : undefined;
+    const timer = stallMs
+      ? setTimeout(
+          () =>
+            reject(
+              new DistccConnectionError(
+                "DISTCC_ERR_TIMEOUT",
+                `the client read nothing of its answer for ${stallMs} ms`,
+              ),
+            ),
+          stallMs,
+        )
+      : undefined;
     conn.end(() => {
       clearTimeout(timer);
       resolve();
@@ -119,9 +150,19 @@ export async function closeAfterFlush(conn: Duplex, stallMs?: number): Promise<v
 }
 
 /** A failure answered the way distccd answers one it synthesises (spec 5.2): STAT code<<8, SERR why. */
-export function syntheticFailure(version: CompileResponse["version"], exitCode: number, message: string): CompileResponse {
+export function syntheticFailure(
+  version: CompileResponse["version"],
+  exitCode: number,
+  message: string,
+): CompileResponse {
   const empty = new Uint8Array(0);
-  return { version, status: exitCode << 8, stderr: Buffer.from(message.endsWith("\n") ? message : `${message}\n`), stdout: empty, object: empty };
+  return {
+    version,
+    status: exitCode << 8,
+    stderr: Buffer.from(message.endsWith("\n") ? message : `${message}\n`),
+    stdout: empty,
+    object: empty,
+  };
 }
 
 /**

@@ -50,11 +50,15 @@ export interface CompilerOutcome {
 }
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([k, v]) => [v, k as NodeJS.Signals]),
+);
 
 function limitNote(signal: NodeJS.Signals, limits: ProcessLimits | undefined): string {
   const cpu = limits?.cpuSeconds ? ` (--max-compiler-cpu is ${limits.cpuSeconds} s per process)` : "";
-  return signal === "SIGXCPU" ? `ERROR: the compiler used up its CPU time${cpu}, killed` : `ERROR: the compiler was killed by SIGKILL${cpu}`;
+  return signal === "SIGXCPU"
+    ? `ERROR: the compiler used up its CPU time${cpu}, killed`
+    : `ERROR: the compiler was killed by SIGKILL${cpu}`;
 }
 
 /**
@@ -127,11 +131,20 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
       clearTimeout(timer);
       run.clientGone?.removeEventListener("abort", onClientGone);
       const note = `ERROR: cannot make the job's cgroup: ${(err as Error).message}`;
-      return { status: EXIT_COMPILER_MISSING << 8, end: "spawn-failed", note, stdout: Buffer.alloc(0), stderr: Buffer.from(`distcc-server: ${note}\n`) };
+      return {
+        status: EXIT_COMPILER_MISSING << 8,
+        end: "spawn-failed",
+        note,
+        stdout: Buffer.alloc(0),
+        stderr: Buffer.from(`distcc-server: ${note}\n`),
+      };
     }
   }
   const [file, args] = run.sandbox
-    ? [run.sandbox.bwrap, run.sandbox.argsFor(run.executable, argsWithinBwrapLimit(run.args, run.outputDir), run.outputDir, run.cwd)]
+    ? [
+        run.sandbox.bwrap,
+        run.sandbox.argsFor(run.executable, argsWithinBwrapLimit(run.args, run.outputDir), run.outputDir, run.cwd),
+      ]
     : [run.executable, run.args];
   const launched = await launcher.launch(
     {
@@ -156,16 +169,28 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   if (cgroup) run.cgroups?.release(cgroup);
   // bwrap exits 128 + N when the compiler died of signal N: reported as that signal, as without it.
   const result =
-    run.sandbox && launched.kind === "exit" && launched.code !== null && launched.code > 128 && SIGNAL_NAMES.has(launched.code - 128)
+    run.sandbox &&
+    launched.kind === "exit" &&
+    launched.code !== null &&
+    launched.code > 128 &&
+    SIGNAL_NAMES.has(launched.code - 128)
       ? { kind: "exit" as const, code: null, signal: SIGNAL_NAMES.get(launched.code - 128) ?? null }
       : launched;
 
   let ended: Omit<CompilerOutcome, "stdout" | "stderr">;
   if (result.kind === "error") {
     // spawn failed (ENOENT, EACCES, ...): distccd's child would exit 110 here.
-    ended = { status: EXIT_COMPILER_MISSING << 8, end: "spawn-failed", note: `ERROR: failed to exec ${run.executable}: ${result.message}` };
+    ended = {
+      status: EXIT_COMPILER_MISSING << 8,
+      end: "spawn-failed",
+      note: `ERROR: failed to exec ${run.executable}: ${result.message}`,
+    };
   } else if (killedFor === "timeout") {
-    ended = { status: EXIT_TIMEOUT << 8, end: "timeout", note: `ERROR: compilation exceeded --job-lifetime (${run.jobLifetimeMs ?? run.lifetimeMs} ms), killed` };
+    ended = {
+      status: EXIT_TIMEOUT << 8,
+      end: "timeout",
+      note: `ERROR: compilation exceeded --job-lifetime (${run.jobLifetimeMs ?? run.lifetimeMs} ms), killed`,
+    };
   } else if (killedFor === "client-gone") {
     ended = { status: EXIT_IO_ERROR << 8, end: "client-gone", note: "ERROR: Client fd disconnected, killing job" };
   } else if (result.signal) {
@@ -192,7 +217,10 @@ export async function runCompiler(run: CompilerRun): Promise<CompilerOutcome> {
   // gcc reports a helper (cc1, as) that ran out of either limit in its own words; we say which limit.
   if (!ended.note && ended.end === "exited" && ended.status !== 0 && run.limits) {
     const text = stderrRaw.toString("latin1");
-    if (run.limits.addressSpaceMiB && /out of memory|memory exhausted|Cannot allocate memory|std::bad_alloc/i.test(text)) {
+    if (
+      run.limits.addressSpaceMiB &&
+      /out of memory|memory exhausted|Cannot allocate memory|std::bad_alloc/i.test(text)
+    ) {
       ended.note = `ERROR: the compiler ran out of memory: --max-compiler-memory is ${run.limits.addressSpaceMiB} MiB of address space per process`;
     } else if (run.limits.cpuSeconds && /CPU time limit exceeded/i.test(text)) {
       ended.note = `ERROR: the compiler was stopped: --max-compiler-cpu is ${run.limits.cpuSeconds} s of CPU time per process`;

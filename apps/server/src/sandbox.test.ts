@@ -52,14 +52,25 @@ describe("chooseSandbox", () => {
     });
     try {
       expect(server.sandbox).toBe("unavailable");
-      expect(server.stats().sandbox).toMatchObject({ mode: "auto", state: "unavailable", warning: expect.stringMatching(/WITHOUT a sandbox/) });
+      expect(server.stats().sandbox).toMatchObject({
+        mode: "auto",
+        state: "unavailable",
+        warning: expect.stringMatching(/WITHOUT a sandbox/),
+      });
       expect(lines.some((l) => l.startsWith("warning compiles run WITHOUT a sandbox"))).toBe(true);
     } finally {
       await server.close({ graceMs: 0 });
     }
-    await expect(startServer({ port: 0, listen: "127.0.0.1", tempDir: temp(), sandbox: "bwrap", bwrapPath: "/bin/false", whitelist: new CmdListWhitelist(emptyList()) })).rejects.toThrow(
-      /--sandbox bwrap: the sandbox does not work here/,
-    );
+    await expect(
+      startServer({
+        port: 0,
+        listen: "127.0.0.1",
+        tempDir: temp(),
+        sandbox: "bwrap",
+        bwrapPath: "/bin/false",
+        whitelist: new CmdListWhitelist(emptyList()),
+      }),
+    ).rejects.toThrow(/--sandbox bwrap: the sandbox does not work here/);
   });
 });
 
@@ -69,33 +80,53 @@ describe("BwrapSandbox", () => {
     const tools = temp();
     mkdirSync(join(tools, "bin"));
     const cc = join(tools, "bin", "fakecc");
-    writeFileSync(cc, "#!/bin/sh\necho ran \"$@\"\ntouch \"$0.written\" 2>/dev/null && echo wrote-beside-itself\nexit 0\n", { mode: 0o755 });
+    writeFileSync(
+      cc,
+      '#!/bin/sh\necho ran "$@"\ntouch "$0.written" 2>/dev/null && echo wrote-beside-itself\nexit 0\n',
+      { mode: 0o755 },
+    );
     const jobs = temp();
     const job = join(jobs, "distcc-server-1-abcdef");
     mkdirSync(job);
     const sandbox = new BwrapSandbox(bwrap, jobs);
     // Its bin/ with its parent: a toolchain's lib/ and libexec/ are beside bin/.
     expect(sandbox.argsFor(cc, [], job, job).join(" ")).toContain(`--ro-bind ${tools} ${tools}`);
-    const r = await runCompiler({ executable: cc, args: ["-c", "x"], cwd: job, env: { PATH: "/usr/bin:/bin" }, outputDir: job, sandbox });
+    const r = await runCompiler({
+      executable: cc,
+      args: ["-c", "x"],
+      cwd: job,
+      env: { PATH: "/usr/bin:/bin" },
+      outputDir: job,
+      sandbox,
+    });
     expect(r.status).toBe(0);
     // It ran, and could not write where it lives (read-only there too).
     expect(r.stdout.toString()).toBe("ran -c x\n");
   });
 });
 
-describe.each<[string, () => Launcher]>([
-  ["inline", () => inlineLauncher],
-])("the %s launcher applies the limits too (through prlimit)", (_name, make) => {
-  it("stops a busy loop after its CPU time", async () => {
-    const launcher = make();
-    const dir = temp();
-    try {
-      const r = await runCompiler({ executable: "/bin/sh", args: ["-c", "while :; do :; done"], cwd: dir, env: {}, outputDir: dir, launcher, limits: { cpuSeconds: 1 } });
-      expect(r.end).toBe("signaled");
-      expect(r.status & 0x7f).toBe(24);
-      expect(r.stderr.toString()).toContain("--max-compiler-cpu is 1 s");
-    } finally {
-      launcher.close();
-    }
-  });
-});
+describe.each<[string, () => Launcher]>([["inline", () => inlineLauncher]])(
+  "the %s launcher applies the limits too (through prlimit)",
+  (_name, make) => {
+    it("stops a busy loop after its CPU time", async () => {
+      const launcher = make();
+      const dir = temp();
+      try {
+        const r = await runCompiler({
+          executable: "/bin/sh",
+          args: ["-c", "while :; do :; done"],
+          cwd: dir,
+          env: {},
+          outputDir: dir,
+          launcher,
+          limits: { cpuSeconds: 1 },
+        });
+        expect(r.end).toBe("signaled");
+        expect(r.status & 0x7f).toBe(24);
+        expect(r.stderr.toString()).toContain("--max-compiler-cpu is 1 s");
+      } finally {
+        launcher.close();
+      }
+    });
+  },
+);

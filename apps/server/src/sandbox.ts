@@ -137,13 +137,26 @@ export class BwrapSandbox {
   argsFor(file: string, args: readonly string[], jobDir: string, cwd: string): string[] {
     const out = [...this.commonPrefix(), ...this.bindsFor(file)];
     out.push(
-      "--bind", jobDir, jobDir,
-      "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-      "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+      "--bind",
+      jobDir,
+      jobDir,
+      "--unshare-net",
+      "--unshare-pid",
+      "--unshare-ipc",
+      "--unshare-uts",
+      "--unshare-cgroup-try",
+      "--die-with-parent",
+      "--new-session",
+      "--cap-drop",
+      "ALL",
       // The root tmpfs bwrap builds the tree in: read-only too, or a compiler could fill it.
-      "--remount-ro", "/",
-      "--chdir", cwd,
-      "--", file, ...args,
+      "--remount-ro",
+      "/",
+      "--chdir",
+      cwd,
+      "--",
+      file,
+      ...args,
     );
     return out;
   }
@@ -162,7 +175,8 @@ function systemBinds(): string[] {
     }
     // /bin -> usr/bin stays a link (what it names is bound already); /etc/os-release ->
     // ../usr/lib/os-release likewise. Any other link is bound as what it leads to.
-    if (link !== undefined && SYSTEM_DIRS.some((d) => isUnder(resolve(dirname(path), link), d))) out.push("--symlink", link, path);
+    if (link !== undefined && SYSTEM_DIRS.some((d) => isUnder(resolve(dirname(path), link), d)))
+      out.push("--symlink", link, path);
     else out.push("--ro-bind", path, path);
   }
   return out;
@@ -180,7 +194,11 @@ function run(file: string, args: string[]): Promise<{ ok: boolean; output: strin
  * Runs the exact sandbox a compile gets (a scratch job folder in `tempDir`) on `/bin/sh`, which
  * must write a file in its folder: proves that user namespaces (or a privileged bwrap) work here.
  */
-export async function probeBwrap(bwrap: string, tempDir: string, sizedTmpfs = true): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function probeBwrap(
+  bwrap: string,
+  tempDir: string,
+  sizedTmpfs = true,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   let jobDir: string | undefined;
   try {
     jobDir = mkdtempSync(join(tempDir, ".distcc-server-probe-"));
@@ -210,10 +228,13 @@ export interface SandboxChoice {
 export async function chooseSandbox(mode: SandboxMode, tempDir: string, bwrapPath?: string): Promise<SandboxChoice> {
   if (mode === "none") return { state: "none" };
   const bwrap = bwrapPath ?? findBwrap();
-  const probe = bwrap ? await probeBwrap(bwrap, tempDir) : { ok: false as const, reason: "bwrap is not installed (apt-get install bubblewrap)" };
+  const probe = bwrap
+    ? await probeBwrap(bwrap, tempDir)
+    : { ok: false as const, reason: "bwrap is not installed (apt-get install bubblewrap)" };
   if (bwrap && probe.ok) return { state: "bwrap", sandbox: new BwrapSandbox(bwrap, tempDir) };
   // An older bwrap without --size: the same sandbox with unbounded masking tmpfs.
-  if (bwrap && (await probeBwrap(bwrap, tempDir, false)).ok) return { state: "bwrap", sandbox: new BwrapSandbox(bwrap, tempDir, false) };
+  if (bwrap && (await probeBwrap(bwrap, tempDir, false)).ok)
+    return { state: "bwrap", sandbox: new BwrapSandbox(bwrap, tempDir, false) };
   const reason = probe.ok ? "bwrap is not installed" : probe.reason;
   if (mode === "bwrap") throw new SandboxUnavailableError(`--sandbox bwrap: the sandbox does not work here: ${reason}`);
   return {

@@ -40,10 +40,24 @@ export interface JobHooks {
  * Serves one connection = one job, start to end: read (bounded, with deadlines), check, wait for a
  * slot, compile in a fresh folder, answer, clean up. Never throws; returns what happened.
  */
-export async function serveJob(conn: Duplex, client: string, ctx: JobContext, hooks: JobHooks = {}): Promise<JobSummary> {
+export async function serveJob(
+  conn: Duplex,
+  client: string,
+  ctx: JobContext,
+  hooks: JobHooks = {},
+): Promise<JobSummary> {
   const started = Date.now();
   const startedPrecise = performance.now();
-  const summary: JobSummary = { result: "OTHER", client, status: 0, ret: 0, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 };
+  const summary: JobSummary = {
+    result: "OTHER",
+    client,
+    status: 0,
+    ret: 0,
+    timeMs: 0,
+    compileMs: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+  };
   const clientGone = new JobStop();
   let ended = false;
   // After the job, the client's close is no news.
@@ -149,7 +163,12 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
       const limits = { ...DEFAULT_LIMITS, ...ctx.limits };
       // The expanded request is held to what the decoder and the pump tree allow one request, and
       // checked here, before the job waits for a slot: a list of 200,000 names built its tree in one.
-      const bounds = { maxTotal: limits.maxTotal, maxFiles: limits.maxFiles, maxNameLength: limits.maxNameLength, maxDepth: ctx.treeBounds.maxDepth };
+      const bounds = {
+        maxTotal: limits.maxTotal,
+        maxFiles: limits.maxFiles,
+        maxNameLength: limits.maxNameLength,
+        maxDepth: ctx.treeBounds.maxDepth,
+      };
       const applied = await applyHeaderRefs(request, ext.headers, ctx.headerStore, share, bounds);
       if (applied.kind === "missing") {
         const reason = `header cache: ${applied.digests.length} referenced file(s) not held here; the client sends them`;
@@ -159,7 +178,12 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
         await send(miss, true, trailer);
         return finish("OTHER", reason);
       }
-      if (applied.kind === "no-memory") verdict = { kind: "refuse", exitCode: EXIT_BUSY, reason: "the header cache's files do not fit in --max-request-memory now" };
+      if (applied.kind === "no-memory")
+        verdict = {
+          kind: "refuse",
+          exitCode: EXIT_BUSY,
+          reason: "the header cache's files do not fit in --max-request-memory now",
+        };
       else {
         headerSet = applied.set;
         // Again on the expanded request: a list's names were not there at the first check.
@@ -176,10 +200,18 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
     // routine, so neither a warning nor a failure in the stats.
     const probe = request.argv[0] === DOCTOR_PROBE_COMPILER;
     if (probe) summary.probe = true;
-    ctx.logger.log(probe ? "info" : "warning", "check_request", `${client}: ${probe ? "doctor probe answered: " : ""}${verdict.reason}`);
+    ctx.logger.log(
+      probe ? "info" : "warning",
+      "check_request",
+      `${client}: ${probe ? "doctor probe answered: " : ""}${verdict.reason}`,
+    );
     summary.status = verdict.exitCode << 8;
     summary.ret = verdict.exitCode;
-    const trailer = serverTrailer({ resolvedBy: ext?.identity ? "identity" : "name", headerCache, ...(verdict.missing ? { missing: verdict.missing } : {}) });
+    const trailer = serverTrailer({
+      resolvedBy: ext?.identity ? "identity" : "name",
+      headerCache,
+      ...(verdict.missing ? { missing: verdict.missing } : {}),
+    });
     const refusal = syntheticFailure(request.version, verdict.exitCode, `distcc-server: ERROR: ${verdict.reason}`);
     share.takeAnyway(answerSize(refusal));
     await send(refusal, true, trailer);
@@ -217,7 +249,11 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
   mark("wait");
   if (!release && droppedWhileWaiting !== undefined && !clientGone.aborted) {
     ctx.logger.log("warning", "serve_job", `${client}: ${droppedWhileWaiting}`);
-    const busy = syntheticFailure(request.version, EXIT_BUSY, `distcc-server: ERROR: ${droppedWhileWaiting}; compile it locally`);
+    const busy = syntheticFailure(
+      request.version,
+      EXIT_BUSY,
+      `distcc-server: ERROR: ${droppedWhileWaiting}; compile it locally`,
+    );
     share.takeAnyway(answerSize(busy));
     summary.status = busy.status;
     summary.ret = EXIT_BUSY;
@@ -228,9 +264,15 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
     conn.destroy();
     if (clientGone.aborted) return finish("CLI_DISCONN", "client went away while waiting for a compile slot");
     if (ctx.slots.queued < ctx.slots.maxQueue) {
-      return finish("REJ_OVERLOAD", `all ${ctx.slots.capacity} slots busy and ${ctx.slots.maxQueuePerClient} requests of ${address} already waiting (--max-client-queue)`);
+      return finish(
+        "REJ_OVERLOAD",
+        `all ${ctx.slots.capacity} slots busy and ${ctx.slots.maxQueuePerClient} requests of ${address} already waiting (--max-client-queue)`,
+      );
     }
-    return finish("REJ_OVERLOAD", `all ${ctx.slots.capacity} slots busy and ${ctx.slots.maxQueue} requests already waiting`);
+    return finish(
+      "REJ_OVERLOAD",
+      `all ${ctx.slots.capacity} slots busy and ${ctx.slots.maxQueue} requests already waiting`,
+    );
   }
   // --job-lifetime counts from here: building a pump tree and compiling share one deadline.
   const jobStarted = Date.now();
@@ -245,8 +287,12 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
     mark("folder");
     let prepared: Prepared;
     try {
-      const deadline = lifetimeMs > 0 ? { deadline: jobStarted + lifetimeMs, deadlineWhat: `--job-lifetime (${lifetimeMs} ms)` } : {};
-      prepared = await prepareJob(request, folder, resolved.executable, resolved.flags ?? [], ctx.addPipe, scan, { ...ctx.treeBounds, ...deadline });
+      const deadline =
+        lifetimeMs > 0 ? { deadline: jobStarted + lifetimeMs, deadlineWhat: `--job-lifetime (${lifetimeMs} ms)` } : {};
+      prepared = await prepareJob(request, folder, resolved.executable, resolved.flags ?? [], ctx.addPipe, scan, {
+        ...ctx.treeBounds,
+        ...deadline,
+      });
     } catch (err) {
       const bad = err instanceof PumpTreeError || err instanceof ServerRewriteError;
       result = bad ? "REJ_BAD_REQ" : "OTHER";
@@ -287,7 +333,8 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
       try {
         return await jobFolder.readFile(file);
       } catch (err) {
-        if (!isErrno(err, "ENOENT")) unreadable ??= `cannot read the compiler's output ${file}: ${(err as Error).message}`;
+        if (!isErrno(err, "ENOENT"))
+          unreadable ??= `cannot read the compiler's output ${file}: ${(err as Error).message}`;
         return Buffer.alloc(0);
       }
     };
@@ -296,10 +343,23 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
       if (prepared.deps) object = unrootObject(object as Buffer, prepared.deps.root);
       if (prepared.deps) {
         const text = (await readOutput(prepared.deps.file)).toString("utf8");
-        deps = Buffer.from(fixDependencyFile(text, { tempObject: prepared.output, target: prepared.deps.target, root: prepared.deps.root }));
+        deps = Buffer.from(
+          fixDependencyFile(text, {
+            tempObject: prepared.output,
+            target: prepared.deps.target,
+            root: prepared.deps.root,
+          }),
+        );
       }
     }
-    response = { version: request.version, status: run.status, stderr: run.stderr, stdout: run.stdout, object, ...(deps ? { deps } : {}) };
+    response = {
+      version: request.version,
+      status: run.status,
+      stderr: run.stderr,
+      stdout: run.stdout,
+      object,
+      ...(deps ? { deps } : {}),
+    };
     if (unreadable) {
       ctx.logger.log("error", "serve_job", `${client}: ${unreadable}`);
       response = syntheticFailure(request.version, EXIT_IO_ERROR, `distcc-server: ERROR: ${unreadable}`);
@@ -307,30 +367,31 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
       summary.ret = EXIT_IO_ERROR;
       result = "OTHER";
       reason = unreadable;
-    } else switch (run.end) {
-      case "exited":
-        result = run.status === 0 ? "COMPILE_OK" : "COMPILE_ERROR";
-        break;
-      case "signaled":
-        result = "COMPILE_ERROR";
-        reason = `compiler killed by signal ${run.status & 0x7f}`;
-        break;
-      case "timeout":
-        result = "COMPILE_TIMEOUT";
-        summary.ret = run.status >> 8;
-        reason = run.note;
-        break;
-      case "client-gone":
-        result = "CLI_DISCONN";
-        summary.ret = run.status >> 8;
-        reason = "client closed its side while the compiler ran";
-        break;
-      case "spawn-failed":
-        result = "OTHER";
-        summary.ret = run.status >> 8;
-        reason = run.note;
-        break;
-    }
+    } else
+      switch (run.end) {
+        case "exited":
+          result = run.status === 0 ? "COMPILE_OK" : "COMPILE_ERROR";
+          break;
+        case "signaled":
+          result = "COMPILE_ERROR";
+          reason = `compiler killed by signal ${run.status & 0x7f}`;
+          break;
+        case "timeout":
+          result = "COMPILE_TIMEOUT";
+          summary.ret = run.status >> 8;
+          reason = run.note;
+          break;
+        case "client-gone":
+          result = "CLI_DISCONN";
+          summary.ret = run.status >> 8;
+          reason = "client closed its side while the compiler ran";
+          break;
+        case "spawn-failed":
+          result = "OTHER";
+          summary.ret = run.status >> 8;
+          reason = run.note;
+          break;
+      }
     // Issue 14, A11: the answer is memory like a request. One that does not fit (after dropping
     // idle holders) is not kept waiting for a client that may never read it: the client is told
     // the server is busy, and compiles it itself.
@@ -370,8 +431,13 @@ export async function serveJob(conn: Duplex, client: string, ctx: JobContext, ho
   mark("send");
   if (ctx.logger.enabled("debug")) {
     const steps = marks.slice(1).map(([name, t], i) => `${name} ${(t - (marks[i] as [string, number])[1]).toFixed(1)}`);
-    ctx.logger.log("debug", "job_phases", `${client}: phases in ms: read ${(marks[0]![1] - startedPrecise).toFixed(1)}, ${steps.join(", ")}`);
+    ctx.logger.log(
+      "debug",
+      "job_phases",
+      `${client}: phases in ms: read ${(marks[0]![1] - startedPrecise).toFixed(1)}, ${steps.join(", ")}`,
+    );
   }
-  if (!sent && result === "COMPILE_OK") return finish("CLI_DISCONN", `could not send the response${sendFailure ? `: ${sendFailure}` : ""}`);
+  if (!sent && result === "COMPILE_OK")
+    return finish("CLI_DISCONN", `could not send the response${sendFailure ? `: ${sendFailure}` : ""}`);
   return finish(result, reason);
 }

@@ -170,11 +170,23 @@ export interface DistccServer {
   setHeaderStore(store: HeaderStore | undefined): void;
 }
 
-function listen(server: Server, port: number, host: string | undefined, flag: "--port" | "--stats-port"): Promise<AddressInfo> {
+function listen(
+  server: Server,
+  port: number,
+  host: string | undefined,
+  flag: "--port" | "--stats-port",
+): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      const why = err.code === "EADDRINUSE" ? `the port is already in use (another distccd or distcc-server?); stop it or choose another with ${flag}` : err.message;
-      reject(new DistccServerError("DISTCC_SERVER_ERR_LISTEN", `cannot listen on ${host ?? "*"}:${port}: ${why}`, { cause: err }));
+      const why =
+        err.code === "EADDRINUSE"
+          ? `the port is already in use (another distccd or distcc-server?); stop it or choose another with ${flag}`
+          : err.message;
+      reject(
+        new DistccServerError("DISTCC_SERVER_ERR_LISTEN", `cannot listen on ${host ?? "*"}:${port}: ${why}`, {
+          cause: err,
+        }),
+      );
     };
     server.once("error", onError);
     server.listen({ port, host, backlog: 1024 }, () => {
@@ -204,7 +216,10 @@ interface LiveConnection {
  * Issue 14, H5: taking only connections before their command line was bypassed by sending the
  * command line at once and then a byte of DOTI's header every 20 s.
  */
-function cheapVictim(live: Iterable<LiveConnection>, openByClient: ReadonlyMap<string, number>): LiveConnection | undefined {
+function cheapVictim(
+  live: Iterable<LiveConnection>,
+  openByClient: ReadonlyMap<string, number>,
+): LiveConnection | undefined {
   let victim: LiveConnection | undefined;
   let most = 0;
   for (const conn of live) {
@@ -266,7 +281,8 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   }
   // What a server of this temp dir and user that died (kill -9) left behind.
   const stale = await folders.removeStale();
-  if (stale.length > 0) logger.log("notice", "main", `removed ${stale.length} job folder(s) left in ${tempDir} by a server that is gone`);
+  if (stale.length > 0)
+    logger.log("notice", "main", `removed ${stale.length} job folder(s) left in ${tempDir} by a server that is gone`);
   const sandboxMode = effective.sandbox;
   // The sandbox probe (a bwrap run) and the compiler discovery run side by side.
   const choosing = chooseSandbox(sandboxMode, tempDir, options.bwrapPath).then(
@@ -275,37 +291,67 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
   );
   const whitelist =
     options.whitelist ??
-    (options.cmdList ? new CmdListWhitelist(options.cmdList.file, options.cmdList.words) : await ToolchainIndex.discover(options.discover ?? {}));
+    (options.cmdList
+      ? new CmdListWhitelist(options.cmdList.file, options.cmdList.words)
+      : await ToolchainIndex.discover(options.discover ?? {}));
   const chosen = await choosing;
   if ("err" in chosen) {
-    if (chosen.err instanceof SandboxUnavailableError) throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", chosen.err.message);
+    if (chosen.err instanceof SandboxUnavailableError)
+      throw new DistccServerError("DISTCC_SERVER_ERR_CONFIG", chosen.err.message);
     throw chosen.err;
   }
   const sandbox = chosen.choice;
   if (sandbox.warning) logger.log("warning", "main", sandbox.warning);
-  else if (sandbox.sandbox) logger.log("notice", "main", `each compile runs in a bubblewrap sandbox (${sandbox.sandbox.bwrap}): read-only system, its job folder only, no network`);
+  else if (sandbox.sandbox)
+    logger.log(
+      "notice",
+      "main",
+      `each compile runs in a bubblewrap sandbox (${sandbox.sandbox.bwrap}): read-only system, its job folder only, no network`,
+    );
   logWhitelist(logger, whitelist);
   // Every running job listens on it.
   const shutdown = new JobStop();
   const open = new Set<Socket | Duplex>();
   const running = new Set<Promise<JobSummary>>();
-  const memory = new MemoryBudget(effective.maxRequestMemory, effective.maxRequestMemoryPerClient, effective.memoryEvictIdleMs);
+  const memory = new MemoryBudget(
+    effective.maxRequestMemory,
+    effective.maxRequestMemoryPerClient,
+    effective.memoryEvictIdleMs,
+  );
   const stats = new ServerStats(
-    () => ({ running: slots.running, queued: slots.queued, connections: open.size, memory: { used: memory.inUse, capacity: memory.capacity, perClient: memory.perClient } }),
+    () => ({
+      running: slots.running,
+      queued: slots.queued,
+      connections: open.size,
+      memory: { used: memory.inUse, capacity: memory.capacity, perClient: memory.perClient },
+    }),
     jobs,
   );
-  stats.setSandbox({ mode: sandboxMode, state: sandbox.state, ...(sandbox.warning ? { warning: sandbox.warning } : {}) });
+  stats.setSandbox({
+    mode: sandboxMode,
+    state: sandbox.state,
+    ...(sandbox.warning ? { warning: sandbox.warning } : {}),
+  });
 
   const { minRequestRate, requestRateWindowMs: rateWindowMs } = effective;
   // A copy: the RLIMIT_NPROC fallback of the job bounds is added to it.
   const compilerLimits: ProcessLimits = { ...effective.compilerLimits };
   const bounds = await chooseJobBounds({ ...effective.jobBounds }, jobs, options.runAs);
   logger.log(bounds.kind === "none" && bounds.note ? "warning" : "notice", "main", describeJobBounds(bounds));
-  stats.setJobBounds({ kind: bounds.kind, processes: bounds.bounds.processes, memoryMiB: bounds.bounds.memoryMiB, ...(bounds.note ? { note: bounds.note } : {}) });
+  stats.setJobBounds({
+    kind: bounds.kind,
+    processes: bounds.bounds.processes,
+    memoryMiB: bounds.bounds.memoryMiB,
+    ...(bounds.note ? { note: bounds.note } : {}),
+  });
   if (bounds.userProcesses) compilerLimits.userProcesses = bounds.userProcesses;
 
   const spawnFallback = (reason: string): void =>
-    logger.log("warning", "spawn", `the spawn helper cannot run (${reason}); compilers start from the server process instead`);
+    logger.log(
+      "warning",
+      "spawn",
+      `the spawn helper cannot run (${reason}); compilers start from the server process instead`,
+    );
   const ctx: JobContext = {
     folders,
     addPipe: effective.pipe,
@@ -314,10 +360,14 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     logger,
     limits: { ...SERVER_LIMITS, ...options.limits },
     memory,
-    launcher: !effective.nativeSpawn ? inlineLauncher : new NativeLauncher(options.tempDir ?? tmpdir(), undefined, spawnFallback),
+    launcher: !effective.nativeSpawn
+      ? inlineLauncher
+      : new NativeLauncher(options.tempDir ?? tmpdir(), undefined, spawnFallback),
     readTimeoutMs: effective.readTimeoutMs,
     requestTimeoutMs: effective.requestTimeoutMs,
-    ...(minRequestRate > 0 ? { minBodyRate: { bytes: Math.ceil((minRequestRate * rateWindowMs) / 1000), windowMs: rateWindowMs } } : {}),
+    ...(minRequestRate > 0
+      ? { minBodyRate: { bytes: Math.ceil((minRequestRate * rateWindowMs) / 1000), windowMs: rateWindowMs } }
+      : {}),
     sendTimeoutMs: effective.sendTimeoutMs,
     jobLifetimeMs: effective.jobLifetimeMs,
     compilerEnv: options.compilerEnv ?? defaultCompilerEnv(),
@@ -347,7 +397,17 @@ export async function createJobService(options: ServerOptions = {}): Promise<Job
     open.add(stream);
     const job = serveJob(stream, client, ctx, hooks).then(report, (err: unknown) =>
       // serveJob does not throw; if it ever does, the server must survive it.
-      report({ result: "OTHER", reason: `internal error: ${(err as Error).message}`, client, status: 0, ret: EXIT_DISTCC_FAILED, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 }),
+      report({
+        result: "OTHER",
+        reason: `internal error: ${(err as Error).message}`,
+        client,
+        status: 0,
+        ret: EXIT_DISTCC_FAILED,
+        timeMs: 0,
+        compileMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+      }),
     );
     running.add(job);
     void job.finally(() => {
@@ -414,7 +474,17 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
   };
   const refuse = (socket: Socket, client: string, reason: string): void => {
     socket.resetAndDestroy();
-    report({ result: "REJ_OVERLOAD", reason, client, status: 0, ret: EXIT_BUSY, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
+    report({
+      result: "REJ_OVERLOAD",
+      reason,
+      client,
+      status: 0,
+      ret: EXIT_BUSY,
+      timeMs: 0,
+      compileMs: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+    });
   };
 
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
@@ -423,7 +493,17 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
     if (!allow.allows(socket.remoteAddress)) {
       logger.log("warning", "check_client", `refused connection from ${client}: not in the --allow list`);
       socket.resetAndDestroy();
-      report({ result: "OTHER", reason: "access denied: address not in --allow list", client, status: 0, ret: EXIT_ACCESS_DENIED, timeMs: 0, compileMs: 0, bytesIn: 0, bytesOut: 0 });
+      report({
+        result: "OTHER",
+        reason: "access denied: address not in --allow list",
+        client,
+        status: 0,
+        ret: EXIT_ACCESS_DENIED,
+        timeMs: 0,
+        compileMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+      });
       return;
     }
     const address = clientAddress(client);
@@ -439,12 +519,24 @@ export async function startServer(options: ServerOptions = {}): Promise<DistccSe
       // body has cost nothing yet: the newest comer takes its place.
       const victim = cheapVictim(live, openByClient);
       if (!victim) {
-        refuse(socket, client, `${maxConnections} connections already open, all of them past the start of their request body`);
+        refuse(
+          socket,
+          client,
+          `${maxConnections} connections already open, all of them past the start of their request body`,
+        );
         return;
       }
       forget(victim);
-      logger.log("warning", "check_client", `${maxConnections} connections open: closed ${victim.client} (its request body not started, one of ${victim.count} from ${victim.address}) for ${client}`);
-      victim.socket.destroy(new Error(`evicted: ${maxConnections} connections open (--max-connections) and this one had not started its request body`));
+      logger.log(
+        "warning",
+        "check_client",
+        `${maxConnections} connections open: closed ${victim.client} (its request body not started, one of ${victim.count} from ${victim.address}) for ${client}`,
+      );
+      victim.socket.destroy(
+        new Error(
+          `evicted: ${maxConnections} connections open (--max-connections) and this one had not started its request body`,
+        ),
+      );
     }
     const conn: LiveConnection = { socket, client, address, cheap: true, count: 0 };
     live.add(conn);

@@ -18,7 +18,9 @@ function shippedUnitPath(): string {
 
 /** A word of ExecStart, quoted the way systemd reads it when it holds a space or a quote. */
 function systemdWord(word: string): string {
-  return /^[^\s"'\\$%;]+$/.test(word) ? word : `"${word.replace(/[\\"]/g, "\\$&").replace(/%/g, "%%").replace(/\$/g, "$$$$")}"`;
+  return /^[^\s"'\\$%;]+$/.test(word)
+    ? word
+    : `"${word.replace(/[\\"]/g, "\\$&").replace(/%/g, "%%").replace(/\$/g, "$$$$")}"`;
 }
 
 /**
@@ -64,7 +66,10 @@ function installService(options: ServiceInstallOptions): ServiceInstallResult {
   const say = options.say ?? (() => {});
   const root = options.root ?? "/";
   if (options.root === undefined && process.getuid?.() !== 0) {
-    throw new DistccServerError("DISTCC_SERVER_ERR_SERVICE", "writing /etc needs root: run `sudo distcc-server service install ...`");
+    throw new DistccServerError(
+      "DISTCC_SERVER_ERR_SERVICE",
+      "writing /etc needs root: run `sudo distcc-server service install ...`",
+    );
   }
   const command = options.command ?? [process.execPath, realpathSync(process.argv[1] ?? "")];
   const unit = renderUnit(readFileSync(shippedUnitPath(), "utf8"), command);
@@ -79,13 +84,18 @@ function installService(options: ServiceInstallOptions): ServiceInstallResult {
       configWritten = true;
       say(`wrote ${configFile}: ${JSON.stringify(options.settings)}`);
     } else {
-      say(`kept ${configFile} as it is${Object.keys(options.settings).length ? " (the settings given were not written: edit it, then systemctl reload distcc-server)" : ""}`);
+      say(
+        `kept ${configFile} as it is${Object.keys(options.settings).length ? " (the settings given were not written: edit it, then systemctl reload distcc-server)" : ""}`,
+      );
     }
     let reloaded = false;
     if (options.root === undefined && existsSync("/run/systemd/system")) {
       const r = spawnSync("systemctl", ["daemon-reload"], { encoding: "utf8" });
       if (r.status !== 0) {
-        throw new DistccServerError("DISTCC_SERVER_ERR_SERVICE", `systemctl daemon-reload failed: ${r.error?.message ?? r.stderr.trim()}`);
+        throw new DistccServerError(
+          "DISTCC_SERVER_ERR_SERVICE",
+          `systemctl daemon-reload failed: ${r.error?.message ?? r.stderr.trim()}`,
+        );
       }
       reloaded = true;
     } else if (options.root === undefined) {
@@ -94,7 +104,9 @@ function installService(options: ServiceInstallOptions): ServiceInstallResult {
     return { unitFile, configFile, configWritten, reloaded };
   } catch (err) {
     if (err instanceof DistccServerError) throw err;
-    throw new DistccServerError("DISTCC_SERVER_ERR_SERVICE", `cannot install the service: ${(err as Error).message}`, { cause: err });
+    throw new DistccServerError("DISTCC_SERVER_ERR_SERVICE", `cannot install the service: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -116,11 +128,17 @@ export function runServiceCommand(argv: readonly string[]): number {
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   try {
     if (sub === "print" && rest.length === 0) {
-      process.stdout.write(renderUnit(readFileSync(shippedUnitPath(), "utf8"), [process.execPath, realpathSync(process.argv[1] ?? "")]));
+      process.stdout.write(
+        renderUnit(readFileSync(shippedUnitPath(), "utf8"), [process.execPath, realpathSync(process.argv[1] ?? "")]),
+      );
       return 0;
     }
     if (sub !== "install") {
-      process.stderr.write(sub === undefined || sub === "--help" || sub === "-h" ? USAGE : `distcc-server service: unknown command ${JSON.stringify(sub)}\n${USAGE}`);
+      process.stderr.write(
+        sub === undefined || sub === "--help" || sub === "-h"
+          ? USAGE
+          : `distcc-server service: unknown command ${JSON.stringify(sub)}\n${USAGE}`,
+      );
       return sub === undefined || sub === "--help" || sub === "-h" ? 0 : 101;
     }
     let root: string | undefined;

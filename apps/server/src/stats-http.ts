@@ -36,7 +36,9 @@ export function createStatsServer(opts: { stats: ServerStats; allow: AllowList; 
     } else if (path === "/json" || path === "/stats.json") {
       socket.end(httpAnswer("application/json", renderJsonStats(snapshot, sys)));
     } else {
-      socket.end(`HTTP/1.0 200 OK\nContent-Type: text/plain\nConnection: close\n\n${renderDistccdStats(snapshot, sys)}`);
+      socket.end(
+        `HTTP/1.0 200 OK\nContent-Type: text/plain\nConnection: close\n\n${renderDistccdStats(snapshot, sys)}`,
+      );
     }
   };
 

@@ -5,13 +5,30 @@ import { ServerStats } from "./stats.js";
 import { renderDistccdStats, renderPrometheus } from "./stats-render.js";
 import type { SystemFigures } from "./system-figures.js";
 
-const sys: SystemFigures = { currentLoad: 4, loadAverage: [3.94, 3.36, 1.83], procsInStateD: 0, maxRss: { kb: 39956, name: "node" }, freeSpaceMb: 76939 };
+const sys: SystemFigures = {
+  currentLoad: 4,
+  loadAverage: [3.94, 3.36, 1.83],
+  procsInStateD: 0,
+  maxRss: { kb: 39956, name: "node" },
+  freeSpaceMb: 76939,
+};
 
 describe("stats rendering", () => {
   it("gives distccd's page, same fields in the same order as the captured one", () => {
     const stats = new ServerStats(() => ({ running: 0, queued: 0, connections: 0 }), 2);
     stats.accepted();
-    stats.record({ result: "COMPILE_OK", client: "127.0.0.1:1", status: 0, ret: 0, timeMs: 160, compileMs: 152, compiler: "x86_64-linux-gnu-gcc", input: "hello.c", bytesIn: 10, bytesOut: 20 });
+    stats.record({
+      result: "COMPILE_OK",
+      client: "127.0.0.1:1",
+      status: 0,
+      ret: 0,
+      timeMs: 160,
+      compileMs: 152,
+      compiler: "x86_64-linux-gnu-gcc",
+      input: "hello.c",
+      bytesIn: 10,
+      bytesOut: 20,
+    });
     const page = renderDistccdStats(stats.snapshot(), sys);
     stats.close();
     const captured = readFileSync(vectorPath("captures", "stats-port.s2c.bin"), "latin1");
@@ -24,7 +41,18 @@ describe("stats rendering", () => {
 
   it("gives Prometheus text with the job counters and the histogram", () => {
     const stats = new ServerStats(() => ({ running: 1, queued: 2, connections: 3 }), 4);
-    stats.record({ result: "COMPILE_ERROR", client: "x", status: 256, ret: 0, timeMs: 5, compileMs: 300, compiler: "gcc", input: "a.c", bytesIn: 1, bytesOut: 2 });
+    stats.record({
+      result: "COMPILE_ERROR",
+      client: "x",
+      status: 256,
+      ret: 0,
+      timeMs: 5,
+      compileMs: 300,
+      compiler: "gcc",
+      input: "a.c",
+      bytesIn: 1,
+      bytesOut: 2,
+    });
     const text = renderPrometheus(stats.snapshot(), sys);
     stats.close();
     expect(text).toContain('distcc_server_jobs_total{result="COMPILE_ERROR"} 1');
@@ -36,7 +64,18 @@ describe("stats rendering", () => {
 
   it("keeps client-chosen names on one line of the page", () => {
     const stats = new ServerStats(() => ({ running: 0, queued: 0, connections: 0 }), 1);
-    stats.record({ result: "COMPILE_OK", client: "x", status: 0, ret: 0, timeMs: 9, compileMs: 9, compiler: "gcc", input: "evil\ndcc_compile_ok 999.c", bytesIn: 0, bytesOut: 0 });
+    stats.record({
+      result: "COMPILE_OK",
+      client: "x",
+      status: 0,
+      ret: 0,
+      timeMs: 9,
+      compileMs: 9,
+      compiler: "gcc",
+      input: "evil\ndcc_compile_ok 999.c",
+      bytesIn: 0,
+      bytesOut: 0,
+    });
     const page = renderDistccdStats(stats.snapshot(), sys);
     stats.close();
     expect(page).toContain("dcc_longest_job evil?dcc_compile_ok?999.c\n");

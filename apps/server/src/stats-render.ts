@@ -65,7 +65,9 @@ export function renderPrometheus(s: StatsSnapshot, sys: SystemFigures): string {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) out.push(`${name}${labels} ${value}`);
   };
-  metric("distcc_server_connections_accepted_total", "counter", "TCP connections accepted (after the allow list).", [["", s.tcpAccept]]);
+  metric("distcc_server_connections_accepted_total", "counter", "TCP connections accepted (after the allow list).", [
+    ["", s.tcpAccept],
+  ]);
   metric(
     "distcc_server_jobs_total",
     "counter",
@@ -77,11 +79,22 @@ export function renderPrometheus(s: StatsSnapshot, sys: SystemFigures): string {
   metric("distcc_server_connections_open", "gauge", "Client connections open now.", [["", s.connections]]);
   metric("distcc_server_slots", "gauge", "Compile slots (--jobs).", [["", s.maxKids]]);
   if (s.memory) {
-    metric("distcc_server_request_memory_bytes", "gauge", "Bytes held by requests being read or waiting and answers being sent.", [["", s.memory.used]]);
-    metric("distcc_server_request_memory_limit_bytes", "gauge", "The budget of those bytes (--max-request-memory).", [["", s.memory.capacity]]);
+    metric(
+      "distcc_server_request_memory_bytes",
+      "gauge",
+      "Bytes held by requests being read or waiting and answers being sent.",
+      [["", s.memory.used]],
+    );
+    metric("distcc_server_request_memory_limit_bytes", "gauge", "The budget of those bytes (--max-request-memory).", [
+      ["", s.memory.capacity],
+    ]);
   }
   const buckets: [string, number][] = s.compileTime.buckets.map((b) => [`_bucket{le="${b.le}"}`, b.count]);
-  buckets.push([`_bucket{le="+Inf"}`, s.compileTime.count], ["_sum", s.compileTime.sumSeconds], ["_count", s.compileTime.count]);
+  buckets.push(
+    [`_bucket{le="+Inf"}`, s.compileTime.count],
+    ["_sum", s.compileTime.sumSeconds],
+    ["_count", s.compileTime.count],
+  );
   out.push(
     "# HELP distcc_server_compile_seconds Time the compiler ran per job.",
     "# TYPE distcc_server_compile_seconds histogram",
@@ -90,11 +103,21 @@ export function renderPrometheus(s: StatsSnapshot, sys: SystemFigures): string {
   metric("distcc_server_received_bytes_total", "counter", "Request bytes read from clients.", [["", s.bytesIn]]);
   metric("distcc_server_sent_bytes_total", "counter", "Response bytes written to clients.", [["", s.bytesOut]]);
   const compilers = Object.entries(s.perCompiler);
-  metric("distcc_server_compiler_jobs_total", "counter", "Compiles per compiler name and outcome.", compilers.flatMap(([c, f]) => [
-    [`{compiler="${label(c)}",outcome="ok"}`, f.ok] as [string, number],
-    [`{compiler="${label(c)}",outcome="failed"}`, f.failed] as [string, number],
-  ]));
-  metric("distcc_server_compiler_seconds_total", "counter", "Compiler run time per compiler name.", compilers.map(([c, f]) => [`{compiler="${label(c)}"}`, f.compileMs / 1000]));
+  metric(
+    "distcc_server_compiler_jobs_total",
+    "counter",
+    "Compiles per compiler name and outcome.",
+    compilers.flatMap(([c, f]) => [
+      [`{compiler="${label(c)}",outcome="ok"}`, f.ok] as [string, number],
+      [`{compiler="${label(c)}",outcome="failed"}`, f.failed] as [string, number],
+    ]),
+  );
+  metric(
+    "distcc_server_compiler_seconds_total",
+    "counter",
+    "Compiler run time per compiler name.",
+    compilers.map(([c, f]) => [`{compiler="${label(c)}"}`, f.compileMs / 1000]),
+  );
   metric("distcc_server_load_average", "gauge", "Machine load average.", [
     ['{minutes="1"}', sys.loadAverage[0]],
     ['{minutes="5"}', sys.loadAverage[1]],

@@ -125,7 +125,11 @@ export class ServerStats {
       this.compileCount++;
       this.compileSeconds += seconds;
       if (job.compiler) {
-        const figures = bump(this.perCompiler, job.compiler, (): CompilerFigures => ({ jobs: 0, ok: 0, failed: 0, compileMs: 0 }));
+        const figures = bump(
+          this.perCompiler,
+          job.compiler,
+          (): CompilerFigures => ({ jobs: 0, ok: 0, failed: 0, compileMs: 0 }),
+        );
         figures.jobs++;
         if (job.result === "COMPILE_OK") figures.ok++;
         else figures.failed++;
@@ -168,7 +172,11 @@ export class ServerStats {
       ...(live.memory ? { memory: { ...live.memory } } : {}),
       maxKids: this.maxKids,
       avgKids: [...this.avgKids],
-      compiles: MINUTES.map((m) => this.finishTimes.filter((t) => t >= now - m * 60_000).length) as [number, number, number],
+      compiles: MINUTES.map((m) => this.finishTimes.filter((t) => t >= now - m * 60_000).length) as [
+        number,
+        number,
+        number,
+      ],
       ...(this.longest ? { longestJob: { ...this.longest } } : {}),
       compileTime: {
         buckets: COMPILE_TIME_BUCKETS.map((le, i) => {

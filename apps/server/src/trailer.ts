@@ -1,4 +1,10 @@
-import { encodeExtensionPacket, toWireIdentity, type Capabilities, type ServerTrailer, type WireMissingToolchain } from "@x/distcc-protocol";
+import {
+  encodeExtensionPacket,
+  toWireIdentity,
+  type Capabilities,
+  type ServerTrailer,
+  type WireMissingToolchain,
+} from "@x/distcc-protocol";
 import type { JobContext } from "./job-context.js";
 import { packageVersion } from "./version.js";
 
@@ -22,7 +28,13 @@ const MAX_CACHED_TRAILERS = 64;
  * host is ours; a real distcc client never reads past DOTO/DOTD (it closes the socket).
  */
 export function serverTrailer(
-  extra: { resolvedBy?: "identity" | "name"; flags?: readonly string[]; missing?: WireMissingToolchain; headerCache?: boolean; headers?: ServerTrailer["headers"] } = {},
+  extra: {
+    resolvedBy?: "identity" | "name";
+    flags?: readonly string[];
+    missing?: WireMissingToolchain;
+    headerCache?: boolean;
+    headers?: ServerTrailer["headers"];
+  } = {},
 ): Uint8Array {
   const t: ServerTrailer = { v: 1, server: serverName(), features: serverFeatures(extra.headerCache ?? false) };
   if (extra.resolvedBy) t.resolvedBy = extra.resolvedBy;
@@ -33,7 +45,12 @@ export function serverTrailer(
 }
 
 /** serverTrailer for a compiled job; the bytes are the same for every job with that choice, so they are kept. */
-export function compiledJobTrailer(resolvedBy: "identity" | "name", flags: readonly string[], headerCache = false, headerSet?: string): Uint8Array {
+export function compiledJobTrailer(
+  resolvedBy: "identity" | "name",
+  flags: readonly string[],
+  headerCache = false,
+  headerSet?: string,
+): Uint8Array {
   // A job's header set is its own: that trailer is made for it alone.
   if (headerSet !== undefined) return serverTrailer({ resolvedBy, flags, headerCache, headers: { set: headerSet } });
   const key = `${resolvedBy}\0${headerCache}\0${flags.join("\0")}`;

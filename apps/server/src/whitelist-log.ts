@@ -15,11 +15,22 @@ export function logWhitelist(logger: Logger, whitelist: CompilerWhitelist): void
   const compilers = whitelist.list?.();
   if (!compilers) return;
   if (compilers.length === 0) {
-    logger.log("warning", "main", "no compilers found: every job will be refused (install gcc or clang, or see --compiler-dir and DISTCCD_PATH)");
+    logger.log(
+      "warning",
+      "main",
+      "no compilers found: every job will be refused (install gcc or clang, or see --compiler-dir and DISTCCD_PATH)",
+    );
     return;
   }
-  const shown = compilers.map(({ identity: id, names }) => `${id.family} ${id.version} ${id.kind} for ${id.target} (${names.length} name${names.length === 1 ? "" : "s"})`);
-  logger.log("info", "main", `${compilers.length} compiler${compilers.length === 1 ? "" : "s"} found: ${shown.join("; ")}`);
+  const shown = compilers.map(
+    ({ identity: id, names }) =>
+      `${id.family} ${id.version} ${id.kind} for ${id.target} (${names.length} name${names.length === 1 ? "" : "s"})`,
+  );
+  logger.log(
+    "info",
+    "main",
+    `${compilers.length} compiler${compilers.length === 1 ? "" : "s"} found: ${shown.join("; ")}`,
+  );
   if (!logger.enabled("debug")) return;
   for (const { identity: id, names } of compilers) {
     logger.log("debug", "main", `compiler ${id.family} ${id.version} ${id.kind} for ${id.target}: ${names.join(", ")}`);

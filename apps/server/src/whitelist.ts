@@ -20,7 +20,11 @@ export interface CompilerWhitelist {
 
 export type WhitelistDecision =
   | { ok: true; executable: string; flags?: readonly string[]; warnings?: readonly string[] }
-  | { ok: false; reason: string; /** `DISTCC_ERR_UNKNOWN_COMPILER`: no such compiler here at all (ToolchainIndex sets it). */ code?: string };
+  | {
+      ok: false;
+      reason: string /** `DISTCC_ERR_UNKNOWN_COMPILER`: no such compiler here at all (ToolchainIndex sets it). */;
+      code?: string;
+    };
 
 /** resolveIdentity's answer: a refusal names the missing toolchain and how to install it. */
 export type IdentityDecision =

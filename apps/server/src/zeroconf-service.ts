@@ -6,7 +6,15 @@
 import { execFile } from "node:child_process";
 import { availableParallelism, hostname } from "node:os";
 import { promisify } from "node:util";
-import { DISTCC_SERVICE_TYPE, distccServerTxt, distccSubtype, isValidSubtype, openDnsSd, type DnsSdBackend, type Registration } from "@x/distcc-zeroconf";
+import {
+  DISTCC_SERVICE_TYPE,
+  distccServerTxt,
+  distccSubtype,
+  isValidSubtype,
+  openDnsSd,
+  type DnsSdBackend,
+  type Registration,
+} from "@x/distcc-zeroconf";
 import type { CompilerWhitelist } from "./whitelist.js";
 import { SERVER_DEFAULTS } from "./defaults.js";
 
@@ -26,7 +34,9 @@ export interface ZeroconfFacts {
 async function nativeCc(env: NodeJS.ProcessEnv | undefined): Promise<{ machine: string; version: string } | undefined> {
   try {
     const [machine, version] = await Promise.all(
-      ["-dumpmachine", "-dumpversion"].map(async (flag) => (await run("cc", [flag], { env, timeout: 10_000 })).stdout.trim()),
+      ["-dumpmachine", "-dumpversion"].map(async (flag) =>
+        (await run("cc", [flag], { env, timeout: 10_000 })).stdout.trim(),
+      ),
     );
     return machine && version ? { machine, version } : undefined;
   } catch {
@@ -50,7 +60,8 @@ export function servedSubtypes(whitelist: CompilerWhitelist, native?: { machine:
   const labels = new Set<string>();
   if (native) labels.add(distccSubtype(native.machine, native.version));
   for (const { identity } of whitelist.list?.() ?? []) {
-    for (const version of dumpVersions(identity.family, identity.version)) labels.add(distccSubtype(identity.target, version));
+    for (const version of dumpVersions(identity.family, identity.version))
+      labels.add(distccSubtype(identity.target, version));
   }
   return [...labels].filter(isValidSubtype);
 }
@@ -60,14 +71,21 @@ export function servedSubtypes(whitelist: CompilerWhitelist, native?: { machine:
  * `target/family-version`, as many as fit in 255 bytes.
  */
 export function ourTxt(whitelist: CompilerWhitelist, statsPort?: number): string[] {
-  const served = new Set((whitelist.list?.() ?? []).map(({ identity }) => `${identity.target}/${identity.family}-${identity.version}`));
+  const served = new Set(
+    (whitelist.list?.() ?? []).map(({ identity }) => `${identity.target}/${identity.family}-${identity.version}`),
+  );
   let value = "";
   for (const t of served) {
     const next = value ? `${value},${t}` : t;
     if (Buffer.byteLength(`x_toolchains=${next}`) > 255) break;
     value = next;
   }
-  return ["x_server=distcc-ts", "x_ext=1", ...(statsPort ? [`x_stats=${statsPort}`] : []), ...(value ? [`x_toolchains=${value}`] : [])];
+  return [
+    "x_server=distcc-ts",
+    "x_ext=1",
+    ...(statsPort ? [`x_stats=${statsPort}`] : []),
+    ...(value ? [`x_toolchains=${value}`] : []),
+  ];
 }
 
 /**
@@ -91,7 +109,9 @@ export interface ZeroconfRegistration {
 
 /** Registers the server; throws a ZeroconfError when neither Avahi nor an mDNS socket can be used. */
 export async function registerZeroconf(facts: ZeroconfFacts): Promise<ZeroconfRegistration> {
-  const native = await nativeCc(facts.env ?? (process.env.DISTCCD_PATH ? { ...process.env, PATH: process.env.DISTCCD_PATH } : process.env));
+  const native = await nativeCc(
+    facts.env ?? (process.env.DISTCCD_PATH ? { ...process.env, PATH: process.env.DISTCCD_PATH } : process.env),
+  );
   const subtypes = servedSubtypes(facts.whitelist, native);
   const { backend, fallbackReason } = await openDnsSd(testTtl(process.env.DISTCC_ZEROCONF_TEST_TTL));
   const txt = distccServerTxt({

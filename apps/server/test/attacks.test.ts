@@ -12,7 +12,16 @@ import { join } from "node:path";
 import { encodeRequest, type CompileRequest, type CompileResponse } from "@x/distcc-protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JobSummary } from "../src/job-result.js";
-import { clientDir, disassembly, distccEnv, exchange, jobAfter, run, startTestServer, type TestServer } from "./helpers.js";
+import {
+  clientDir,
+  disassembly,
+  distccEnv,
+  exchange,
+  jobAfter,
+  run,
+  startTestServer,
+  type TestServer,
+} from "./helpers.js";
 import { decodeResponse } from "./wire.js";
 
 let srv: TestServer;
@@ -48,7 +57,11 @@ afterAll(async () => {
 
 afterEach(async () => {
   // Whatever the attack, the server still compiles a good request and leaves nothing behind.
-  const good = await send({ version: 2, argv: ["gcc", "-c", "ok.c", "-o", "ok.o"], source: Buffer.from("int ok(void) { return 1; }\n") });
+  const good = await send({
+    version: 2,
+    argv: ["gcc", "-c", "ok.c", "-o", "ok.o"],
+    source: Buffer.from("int ok(void) { return 1; }\n"),
+  });
   expect(good.response.status).toBe(0);
   expect(good.response.object.length).toBeGreaterThan(500);
   expect(await srv.leftovers()).toEqual([]);
@@ -99,21 +112,33 @@ describe("class 1: the client's code never runs on the helper", () => {
 
   it("protocol 3, -fcompare-debug=-fplugin=./evil.so with the library uploaded as a FILE: refused, never loaded", async () => {
     const { response, stderr } = await send(
-      v3(["gcc", "-fcompare-debug=-fplugin=./evil.so", "-c", "x.c", "-o", "x.o"], [{ kind: "file", name: "/src/evil.so", content: plugin }]),
+      v3(
+        ["gcc", "-fcompare-debug=-fplugin=./evil.so", "-c", "x.c", "-o", "x.o"],
+        [{ kind: "file", name: "/src/evil.so", content: plugin }],
+      ),
     );
     expect(response.status).toBe(101 << 8);
     expect(stderr).toMatch(/-fcompare-debug=-fplugin=\.\/evil\.so.*re-runs the compile/);
     expect(existsSync(marker)).toBe(false);
   });
 
-  it.each(["/src/h.h.gch", "/src/h.h.pch", "/src/h.pcm"])("protocol 3, a precompiled header uploaded beside a header (%s): refused", async (name) => {
-    // clang picks `h.h.pch` up by itself for `-include h.h` (a fresh attacker's try).
-    const { response, stderr } = await send(
-      v3(["gcc", "-include", "h.h", "-c", "x.c", "-o", "x.o"], [{ kind: "file", name, content: plugin }, { kind: "file", name: "/src/h.h", content: Buffer.from("\n") }]),
-    );
-    expect(response.status).toBe(101 << 8);
-    expect(stderr).toMatch(/precompiled headers/);
-  });
+  it.each(["/src/h.h.gch", "/src/h.h.pch", "/src/h.pcm"])(
+    "protocol 3, a precompiled header uploaded beside a header (%s): refused",
+    async (name) => {
+      // clang picks `h.h.pch` up by itself for `-include h.h` (a fresh attacker's try).
+      const { response, stderr } = await send(
+        v3(
+          ["gcc", "-include", "h.h", "-c", "x.c", "-o", "x.o"],
+          [
+            { kind: "file", name, content: plugin },
+            { kind: "file", name: "/src/h.h", content: Buffer.from("\n") },
+          ],
+        ),
+      );
+      expect(response.status).toBe(101 << 8);
+      expect(stderr).toMatch(/precompiled headers/);
+    },
+  );
 });
 
 // Each names a file outside the job folder that gcc (or as) would write.
@@ -157,8 +182,15 @@ describe("class 2: nothing is written outside the job folder", () => {
   // (The server's own -MF, last, already won over these before the allow-list; this keeps it so.)
   it("protocol 3: a dependency file named through a client LINK that leads out of the job is not written", async () => {
     const up = "../".repeat(40) + outside.replace(/^\/+/, "");
-    for (const words of [["-Wp,-MD,out/dep.d"], ["-Wp,-MMD,out/dep.d"], ["-MD", "-MF", "out/dep.d"], ["-Wp,-MF,out/dep.d", "-MD"]]) {
-      const { response } = await send(v3(["gcc", "-c", "x.c", "-o", "x.o", ...words], [{ kind: "link", name: "/src/out", target: up }]));
+    for (const words of [
+      ["-Wp,-MD,out/dep.d"],
+      ["-Wp,-MMD,out/dep.d"],
+      ["-MD", "-MF", "out/dep.d"],
+      ["-Wp,-MF,out/dep.d", "-MD"],
+    ]) {
+      const { response } = await send(
+        v3(["gcc", "-c", "x.c", "-o", "x.o", ...words], [{ kind: "link", name: "/src/out", target: up }]),
+      );
       expect(response.status).toBe(0);
       expect(existsSync(join(outside, "dep.d"))).toBe(false);
     }
@@ -167,7 +199,10 @@ describe("class 2: nothing is written outside the job folder", () => {
   it("-MQ -ofoo -o PATH with -S and a top-level asm(): the real output is the server's, PATH untouched", async () => {
     const path = join(outside, "mq-output");
     const source = Buffer.from('asm(".ascii \\"chosen by the client\\"");\nint f(void) { return 1; }\n');
-    for (const request of [v2(["gcc", "-MQ", "-ofoo", "-o", path, "-S", "x.c"], source), v3(["gcc", "-MQ", "-ofoo", "-o", path, "-S", "x.c"])]) {
+    for (const request of [
+      v2(["gcc", "-MQ", "-ofoo", "-o", path, "-S", "x.c"], source),
+      v3(["gcc", "-MQ", "-ofoo", "-o", path, "-S", "x.c"]),
+    ]) {
       const { response } = await send(request);
       expect(response.status).toBe(0);
       expect(response.object.length).toBeGreaterThan(0);
@@ -206,7 +241,11 @@ describe("class 2: no server file is read", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    for (const argv of [["gcc", "-c", "x.c", "-o", "x.o"], ["gcc", "-fdiagnostics-show-caret", "-c", "x.c", "-o", "x.o"], ["cc", "-c", "x.c", "-o", "x.o"]]) {
+    for (const argv of [
+      ["gcc", "-c", "x.c", "-o", "x.o"],
+      ["gcc", "-fdiagnostics-show-caret", "-c", "x.c", "-o", "x.o"],
+      ["cc", "-c", "x.c", "-o", "x.o"],
+    ]) {
       const { response, stderr } = await send(v2(argv, Buffer.from(text)));
       expect(response.status).not.toBe(0);
       expect(stderr).toMatch(/error: expected expression/);
@@ -224,17 +263,28 @@ describe("class 2: no server file is read", () => {
     ["-x c", ["gcc", "-x", "c", "-c", "x.c", "-o", "x.o"]],
     ["no -x", ["gcc", "-c", "x.c", "-o", "x.o"]],
     ["-x c++ (g++)", ["g++", "-x", "c++", "-c", "x.cc", "-o", "x.o"]],
-  ])("protocol 2, %s with #include of a server file in the text: compiled as preprocessed text, the file is not read", async (_name, argv) => {
-    const { response, stderr } = await send(v2(argv, Buffer.from(`#include "${secret}"\nint x;\n`)));
-    expect(response.status).not.toBe(0);
-    expect(stderr).toMatch(/stray '#'|stray ‘#’/);
-    expect(stderr).not.toContain(SECRET_LINE);
-  });
+  ])(
+    "protocol 2, %s with #include of a server file in the text: compiled as preprocessed text, the file is not read",
+    async (_name, argv) => {
+      const { response, stderr } = await send(v2(argv, Buffer.from(`#include "${secret}"\nint x;\n`)));
+      expect(response.status).not.toBe(0);
+      expect(stderr).toMatch(/stray '#'|stray ‘#’/);
+      expect(stderr).not.toContain(SECRET_LINE);
+    },
+  );
 
   it.each([
     ["-fdirectives-only", ["gcc", "-fdirectives-only", "-c", "x.c", "-o", "x.o"], `#include "SECRET"\nint x;\n`],
-    ["-fdirectives-only, spliced and digraph", ["gcc", "-fdirectives-only", "-c", "x.c", "-o", "x.o"], `%:inc\\\nlude "SECRET"\nint x;\n`],
-    ["-fdirectives-only, __has_include", ["gcc", "-fdirectives-only", "-c", "x.c", "-o", "x.o"], `#if __has_include("SECRET")\nint x;\n#endif\n`],
+    [
+      "-fdirectives-only, spliced and digraph",
+      ["gcc", "-fdirectives-only", "-c", "x.c", "-o", "x.o"],
+      `%:inc\\\nlude "SECRET"\nint x;\n`,
+    ],
+    [
+      "-fdirectives-only, __has_include",
+      ["gcc", "-fdirectives-only", "-c", "x.c", "-o", "x.o"],
+      `#if __has_include("SECRET")\nint x;\n#endif\n`,
+    ],
     ["clang (which acts on #include in a .i)", ["clang", "-c", "x.c", "-o", "x.o"], `#include "SECRET"\nint x;\n`],
     ["#pragma GCC dependency", ["gcc", "-c", "x.c", "-o", "x.o"], `#pragma GCC dependency "SECRET"\nint x;\n`],
     ["#pragma GCC pch_preprocess", ["gcc", "-c", "x.c", "-o", "x.o"], `#pragma GCC pch_preprocess "SECRET"\nint x;\n`],
@@ -247,7 +297,10 @@ describe("class 2: no server file is read", () => {
   });
 
   it("clang still compiles preprocessed text (given as cpp-output)", async () => {
-    for (const [compiler, file] of [["clang", "x.c"], ["clang++", "x.cc"]] as const) {
+    for (const [compiler, file] of [
+      ["clang", "x.c"],
+      ["clang++", "x.cc"],
+    ] as const) {
       const { response, stderr } = await send(v2([compiler, "-O2", "-c", file, "-o", "x.o"], hello));
       expect(response.status, stderr).toBe(0);
       expect(response.object.length).toBeGreaterThan(500);
@@ -257,9 +310,14 @@ describe("class 2: no server file is read", () => {
   it("a real client's directives-only text still compiles", async () => {
     const dir = mkdtempSync(join(tmpdir(), "distcc-attacks-do-"));
     try {
-      writeFileSync(join(dir, "m.c"), "#include <stdio.h>\n#include <stdlib.h>\n#define TWICE(x) ((x) * 2)\nint main(void) { printf(\"%d\\n\", TWICE(21)); return 0; }\n");
+      writeFileSync(
+        join(dir, "m.c"),
+        '#include <stdio.h>\n#include <stdlib.h>\n#define TWICE(x) ((x) * 2)\nint main(void) { printf("%d\\n", TWICE(21)); return 0; }\n',
+      );
       execFileSync("gcc", ["-E", "-fdirectives-only", "m.c", "-o", "m.i"], { cwd: dir });
-      const { response } = await send(v2(["gcc", "-fdirectives-only", "-O2", "-c", "m.c", "-o", "m.o"], readFileSync(join(dir, "m.i"))));
+      const { response } = await send(
+        v2(["gcc", "-fdirectives-only", "-O2", "-c", "m.c", "-o", "m.o"], readFileSync(join(dir, "m.i"))),
+      );
       expect(response.status).toBe(0);
       expect(response.object.length).toBeGreaterThan(500);
     } finally {
@@ -273,13 +331,69 @@ describe("the refusal says why and is logged", () => {
     const { stderr, job } = await send(v2(["gcc", "--plugin=./input.i", "-c", "x.c", "-o", "x.o"], plugin));
     expect(stderr).toContain('option "--plugin=./input.i" (read by gcc as "-fplugin=./input.i") refused');
     expect(job.reason).toContain("-fplugin=./input.i");
-    expect(srv.lines.some((l) => l.startsWith("warning (check_request)") && l.includes("--plugin=./input.i"))).toBe(true);
+    expect(srv.lines.some((l) => l.startsWith("warning (check_request)") && l.includes("--plugin=./input.i"))).toBe(
+      true,
+    );
   });
 });
 
 // What Linux 6.1's kbuild passes for an x86_64 object with gcc 12 (ftrace, retpolines, stack
 // protector, -Wa, options), minus the include paths of a tree we do not have here.
-const KERNEL_FLAGS = ["-Wall", "-Wundef", "-Werror=strict-prototypes", "-Wno-trigraphs", "-fno-strict-aliasing", "-fno-common", "-fshort-wchar", "-fno-PIE", "-std=gnu11", "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow", "-mno-avx", "-fcf-protection=none", "-m64", "-falign-jumps=1", "-falign-loops=1", "-mno-80387", "-mno-fp-ret-in-387", "-mpreferred-stack-boundary=3", "-mskip-rax-setup", "-mtune=generic", "-mno-red-zone", "-mcmodel=kernel", "-fno-asynchronous-unwind-tables", "-mindirect-branch=thunk-extern", "-mindirect-branch-register", "-mfunction-return=thunk-extern", "-fno-jump-tables", "-fpatchable-function-entry=16,16", "-fno-delete-null-pointer-checks", "-O2", "-fno-allow-store-data-races", "-Wframe-larger-than=2048", "-fstack-protector-strong", "-ftrivial-auto-var-init=zero", "-fno-stack-clash-protection", "-fzero-call-used-regs=used-gpr", "-fno-strict-overflow", "-fno-stack-check", "-fconserve-stack", "-g", "-gdwarf-5", "-pg", "-mrecord-mcount", "-mfentry", "-Wa,--noexecstack", "-Wa,-mx86-used-note=no", "-mstack-protector-guard-reg=gs", "-mstack-protector-guard-symbol=__stack_chk_guard", "-DKBUILD_MODNAME=\"fork\"", "-D__KERNEL__"];
+const KERNEL_FLAGS = [
+  "-Wall",
+  "-Wundef",
+  "-Werror=strict-prototypes",
+  "-Wno-trigraphs",
+  "-fno-strict-aliasing",
+  "-fno-common",
+  "-fshort-wchar",
+  "-fno-PIE",
+  "-std=gnu11",
+  "-mno-sse",
+  "-mno-mmx",
+  "-mno-sse2",
+  "-mno-3dnow",
+  "-mno-avx",
+  "-fcf-protection=none",
+  "-m64",
+  "-falign-jumps=1",
+  "-falign-loops=1",
+  "-mno-80387",
+  "-mno-fp-ret-in-387",
+  "-mpreferred-stack-boundary=3",
+  "-mskip-rax-setup",
+  "-mtune=generic",
+  "-mno-red-zone",
+  "-mcmodel=kernel",
+  "-fno-asynchronous-unwind-tables",
+  "-mindirect-branch=thunk-extern",
+  "-mindirect-branch-register",
+  "-mfunction-return=thunk-extern",
+  "-fno-jump-tables",
+  "-fpatchable-function-entry=16,16",
+  "-fno-delete-null-pointer-checks",
+  "-O2",
+  "-fno-allow-store-data-races",
+  "-Wframe-larger-than=2048",
+  "-fstack-protector-strong",
+  "-ftrivial-auto-var-init=zero",
+  "-fno-stack-clash-protection",
+  "-fzero-call-used-regs=used-gpr",
+  "-fno-strict-overflow",
+  "-fno-stack-check",
+  "-fconserve-stack",
+  "-g",
+  "-gdwarf-5",
+  "-pg",
+  "-mrecord-mcount",
+  "-mfentry",
+  "-Wa,--noexecstack",
+  "-Wa,-mx86-used-note=no",
+  "-mstack-protector-guard-reg=gs",
+  "-mstack-protector-guard-symbol=__stack_chk_guard",
+  '-DKBUILD_MODNAME="fork"',
+  "-D__KERNEL__",
+];
 
 describe("what real builds send still distributes (Debian's distcc client, no fallback)", () => {
   it.each([
@@ -289,18 +403,33 @@ describe("what real builds send still distributes (Debian's distcc client, no fa
   ])("%s: compiled on our server, same code as a local compile", async (_name, args) => {
     const dir = clientDir();
     try {
-      writeFileSync(join(dir.path, "k.c"), "#include <stddef.h>\nint f(int *p) { return p[1] + 1; }\nint g(void) { return f(NULL); }\n");
-      writeFileSync(join(dir.path, "kx.cpp"), "#include <vector>\nint s(const std::vector<int>& v) { return v.size(); }\n");
+      writeFileSync(
+        join(dir.path, "k.c"),
+        "#include <stddef.h>\nint f(int *p) { return p[1] + 1; }\nint g(void) { return f(NULL); }\n",
+      );
+      writeFileSync(
+        join(dir.path, "kx.cpp"),
+        "#include <vector>\nint s(const std::vector<int>& v) { return v.size(); }\n",
+      );
       const compiler = args.includes("kx.cpp") ? "g++" : "gcc";
       const assemble = args.includes("-S");
       const out = (tag: string): string => `${tag}.${assemble ? "s" : "o"}`;
       const ok = srv.server.stats().results.COMPILE_OK;
-      const remote = await run("distcc", [compiler, ...args, "-o", out("remote")], { cwd: dir.path, env: distccEnv(`${srv.hosts},lzo`, dir.distccDir) });
+      const remote = await run("distcc", [compiler, ...args, "-o", out("remote")], {
+        cwd: dir.path,
+        env: distccEnv(`${srv.hosts},lzo`, dir.distccDir),
+      });
       expect(remote.code, remote.stderr).toBe(0);
-      await waitFor("srv.server.stats().results.COMPILE_OK === ok + 1", () => srv.server.stats().results.COMPILE_OK === ok + 1);
+      await waitFor(
+        "srv.server.stats().results.COMPILE_OK === ok + 1",
+        () => srv.server.stats().results.COMPILE_OK === ok + 1,
+      );
       const local = await run(compiler, [...args, "-o", out("local")], { cwd: dir.path });
       expect(local.code, local.stderr).toBe(0);
-      if (assemble) expect(readFileSync(join(dir.path, "remote.s"), "utf8").replace(/\.file.*\n/, "")).toBe(readFileSync(join(dir.path, "local.s"), "utf8").replace(/\.file.*\n/, ""));
+      if (assemble)
+        expect(readFileSync(join(dir.path, "remote.s"), "utf8").replace(/\.file.*\n/, "")).toBe(
+          readFileSync(join(dir.path, "local.s"), "utf8").replace(/\.file.*\n/, ""),
+        );
       else expect(await disassembly("remote.o", dir.path)).toBe(await disassembly("local.o", dir.path));
     } finally {
       dir.remove();

@@ -67,13 +67,28 @@ describe("distcc-server command line", () => {
     expect(line1).toBe(real.stdout.split("\n")[0]);
     const h = await cli(["--help"]);
     expect(h.code).toBe(0);
-    for (const flag of ["--allow", "--allow-private", "--jobs", "--job-lifetime", "--log-file", "--stats-port", "--inetd", "--pid-file"]) {
+    for (const flag of [
+      "--allow",
+      "--allow-private",
+      "--jobs",
+      "--job-lifetime",
+      "--log-file",
+      "--stats-port",
+      "--inetd",
+      "--pid-file",
+    ]) {
       expect(h.stdout.toString()).toContain(flag);
     }
   });
 
   it("distccd's refusals of bad arguments: exit 101 (EXIT_BAD_ARGUMENTS), as distccd; GSS-API options say why", async () => {
-    for (const args of [["--allow", "10.9.0.0/33"], ["--lifetime=abc"], ["--auth"], ["--whitelist=/etc/distcc/principals"], ["gcc", "--bogus-option"]]) {
+    for (const args of [
+      ["--allow", "10.9.0.0/33"],
+      ["--lifetime=abc"],
+      ["--auth"],
+      ["--whitelist=/etc/distcc/principals"],
+      ["gcc", "--bogus-option"],
+    ]) {
       const ours = await cli(args);
       expect(ours.code, `${args.join(" ")}: ${ours.stderr}`).toBe(101);
       expect(ours.stderr).toMatch(/^distcc-server: /);
@@ -90,7 +105,25 @@ describe("distcc-server command line", () => {
   it("--lifetime: the server exits by itself after that long, as distccd (its test suite relies on it)", async () => {
     const port = await freePort();
     const log = join(temp.path, "lifetime.log");
-    const child = spawn(process.execPath, [CLI, "--user", "root", "--lifetime", "1", "--listen", "127.0.0.1", "--port", String(port), "--log-file", log, "--temp-dir", temp.path], { stdio: "ignore", env: cliEnv() });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "--user",
+        "root",
+        "--lifetime",
+        "1",
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--log-file",
+        log,
+        "--temp-dir",
+        temp.path,
+      ],
+      { stdio: "ignore", env: cliEnv() },
+    );
     children.push(child);
     await waitForPort(port);
     expect(await exited(child)).toBe(0);
@@ -101,10 +134,29 @@ describe("distcc-server command line", () => {
     const port = await freePort();
     const log = join(temp.path, "compilers.log");
     // No --listen: all addresses ("::"), where IPv4 clients arrive as ::ffff:127.0.0.1.
-    const child = spawn(process.execPath, [CLI, "--user", "root", "--log-level", "debug", "--port", String(port), "--log-file", log, "--temp-dir", temp.path], { stdio: "ignore", env: cliEnv() });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "--user",
+        "root",
+        "--log-level",
+        "debug",
+        "--port",
+        String(port),
+        "--log-file",
+        log,
+        "--temp-dir",
+        temp.path,
+      ],
+      { stdio: "ignore", env: cliEnv() },
+    );
     children.push(child);
     await waitForPort(port);
-    const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "mapped.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port}`, dir.distccDir) });
+    const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "mapped.o"], {
+      cwd: dir.path,
+      env: distccEnv(`127.0.0.1:${port}`, dir.distccDir),
+    });
     expect(r.code, r.stderr).toBe(0);
     await waitFor("the job's summary line in the log", () => readFileSync(log, "utf8").includes("(job_summary)"));
     child.kill("SIGTERM");
@@ -124,7 +176,9 @@ describe("distcc-server command line", () => {
     writeFileSync(config, JSON.stringify({ jobs: 2, logLevel: "chatty" }));
     const cfg = await cli(["--config", config]);
     expect(cfg.code).toBe(101);
-    expect(cfg.stderr).toContain('"logLevel" must be one of critical, error, warning, notice, info, debug (got "chatty")');
+    expect(cfg.stderr).toContain(
+      '"logLevel" must be one of critical, error, warning, notice, info, debug (got "chatty")',
+    );
   });
 
   it("serves real distcc, shows stats (distccd page, JSON, Prometheus), reopens its log on SIGHUP, stops on SIGTERM", async () => {
@@ -135,14 +189,37 @@ describe("distcc-server command line", () => {
     writeFileSync(config, JSON.stringify({ jobs: 2, stats: true, statsPort, logLevel: "info" }));
     const child = spawn(
       process.execPath,
-      [CLI, "--user", "root", "--config", config, "--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--log-file", log, "--pid-file", pidFile, "--nice", "0", "--temp-dir", temp.path],
+      [
+        CLI,
+        "--user",
+        "root",
+        "--config",
+        config,
+        "--no-detach",
+        "--daemon",
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--log-file",
+        log,
+        "--pid-file",
+        pidFile,
+        "--nice",
+        "0",
+        "--temp-dir",
+        temp.path,
+      ],
       { stdio: "ignore", env: cliEnv() },
     );
     children.push(child);
     await waitForPort(port);
     expect(readFileSync(pidFile, "utf8").trim()).toBe(String(child.pid));
 
-    const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "hello.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port},lzo`, dir.distccDir) });
+    const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "hello.o"], {
+      cwd: dir.path,
+      env: distccEnv(`127.0.0.1:${port},lzo`, dir.distccDir),
+    });
     expect(r.code, r.stderr).toBe(0);
 
     // The client has its object before the server has counted the job: wait for the count.
@@ -150,17 +227,23 @@ describe("distcc-server command line", () => {
       const text = await httpGet(statsPort, "/");
       return text.includes("dcc_compile_ok 1\n") ? text : undefined;
     });
-    expect(page.startsWith("HTTP/1.0 200 OK\nContent-Type: text/plain\nConnection: close\n\nargv /distccd\n<distccstats>\n")).toBe(true);
+    expect(
+      page.startsWith("HTTP/1.0 200 OK\nContent-Type: text/plain\nConnection: close\n\nargv /distccd\n<distccstats>\n"),
+    ).toBe(true);
     expect(page).toContain("dcc_compile_ok 1\n");
     expect(page).toContain("dcc_max_kids 2\n");
     expect(page).toMatch(/dcc_longest_job hello\.c\n/);
-    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { results: { COMPILE_OK: number } };
+    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as {
+      results: { COMPILE_OK: number };
+    };
     expect(json.results.COMPILE_OK).toBe(1);
     expect(await httpGet(statsPort, "/metrics")).toContain('distcc_server_jobs_total{result="COMPILE_OK"} 1');
 
     await waitFor("the job's summary line in the log", () => readFileSync(log, "utf8").includes("(job_summary)"));
     const text = readFileSync(log, "utf8");
-    expect(text).toMatch(/distcc-server\[\d+\] \(job_summary\) client: 127\.0\.0\.1:\d+ COMPILE_OK exit:0 sig:0 core:0 ret:0 time:\d+ms x86_64-linux-gnu-gcc hello\.c/);
+    expect(text).toMatch(
+      /distcc-server\[\d+\] \(job_summary\) client: 127\.0\.0\.1:\d+ COMPILE_OK exit:0 sig:0 core:0 ret:0 time:\d+ms x86_64-linux-gnu-gcc hello\.c/,
+    );
     expect(text).toContain("accepting clients from this machine only");
 
     renameSync(log, `${log}.1`);
@@ -184,9 +267,15 @@ describe("distcc-server command line", () => {
 
   it("works as distcc's ssh-mode command (DISTCC_HOSTS=@host:COMMAND runs COMMAND --inetd --enable-tcp-insecure)", async () => {
     const fakeSsh = join(temp.path, "fake-ssh");
-    writeFileSync(fakeSsh, '#!/bin/sh\n# ssh [-l USER] HOST COMMAND...: run COMMAND here\nif [ "$1" = "-l" ]; then shift 2; fi\nshift\nexec "$@"\n');
+    writeFileSync(
+      fakeSsh,
+      '#!/bin/sh\n# ssh [-l USER] HOST COMMAND...: run COMMAND here\nif [ "$1" = "-l" ]; then shift 2; fi\nshift\nexec "$@"\n',
+    );
     const wrapper = join(temp.path, "server-cmd");
-    writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${CLI}" --temp-dir "${temp.path}" --cache-file "${temp.path}/cache.json" "$@"\n`);
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nexec "${process.execPath}" "${CLI}" --temp-dir "${temp.path}" --cache-file "${temp.path}/cache.json" "$@"\n`,
+    );
     chmodSync(fakeSsh, 0o755);
     chmodSync(wrapper, 0o755);
     const r = await run("distcc", ["gcc", "-O2", "-c", "hello.c", "-o", "ssh.o"], {
@@ -201,7 +290,21 @@ describe("distcc-server command line", () => {
   it("--daemon starts in the background and returns; SIGTERM stops it", async () => {
     const port = await freePort();
     const pidFile = join(temp.path, "daemon.pid");
-    const r = await cli(["--user", "root", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--pid-file", pidFile, "--log-file", join(temp.path, "daemon.log"), "--temp-dir", temp.path]);
+    const r = await cli([
+      "--user",
+      "root",
+      "--daemon",
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--pid-file",
+      pidFile,
+      "--log-file",
+      join(temp.path, "daemon.log"),
+      "--temp-dir",
+      temp.path,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toMatch(/running in the background, pid \d+/);
     await waitForPort(port);
@@ -220,7 +323,16 @@ describe("distcc-server command line", () => {
   });
 
   it("a temp dir where job folders cannot be made: clear message at start, exit 100", async () => {
-    const r = await cli(["--user", "root", "--listen", "127.0.0.1", "--port", "0", "--temp-dir", join(temp.path, "missing")]);
+    const r = await cli([
+      "--user",
+      "root",
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--temp-dir",
+      join(temp.path, "missing"),
+    ]);
     expect(r.code).toBe(100);
     expect(r.stderr).toMatch(/cannot create job folders in .*missing.*--temp-dir/);
     if (process.getuid?.() === 0) {
@@ -234,34 +346,70 @@ describe("distcc-server command line", () => {
 
   it("a port in use: clear message, exit 102", async () => {
     const port = await freePort();
-    const first = spawn(process.execPath, [CLI, "--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path], { stdio: "ignore", env: cliEnv() });
+    const first = spawn(
+      process.execPath,
+      [CLI, "--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path],
+      { stdio: "ignore", env: cliEnv() },
+    );
     children.push(first);
     await waitForPort(port);
-    const second = await cli(["--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path]);
+    const second = await cli([
+      "--user",
+      "root",
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--temp-dir",
+      temp.path,
+    ]);
     expect(second.code).toBe(102);
     expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
     // Detaching (--daemon), the parent exits with the copy's status: distcc's suite and init
     // scripts try the next port on 102.
-    const detached = await cli(["--user", "root", "--daemon", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path]);
+    const detached = await cli([
+      "--user",
+      "root",
+      "--daemon",
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--temp-dir",
+      temp.path,
+    ]);
     expect(detached.code).toBe(102);
     expect(detached.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
     first.kill("SIGTERM");
     expect(await exited(first)).toBe(0);
   });
 
-  it.runIf(process.getuid?.() === 0)("started as root it runs as user distccd (or nobody), and still compiles", async () => {
-    const port = await freePort();
-    const shared = join(temp.path, "shared-tmp");
-    mkdirSync(shared);
-    chmodSync(shared, 0o1777);
-    const child = spawn(process.execPath, [CLI, "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", shared], { stdio: "ignore", env: cliEnv() });
-    children.push(child);
-    await waitForPort(port);
-    await waitFor("the server to drop root", () => (/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? "0") !== "0");
-    const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "dropped.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port}`, dir.distccDir) });
-    expect(r.code, r.stderr).toBe(0);
-    await waitFor(`the job folders in ${shared} to be removed`, () => readdirSync(shared).length === 0);
-    child.kill("SIGTERM");
-    expect(await exited(child)).toBe(0);
-  });
+  it.runIf(process.getuid?.() === 0)(
+    "started as root it runs as user distccd (or nobody), and still compiles",
+    async () => {
+      const port = await freePort();
+      const shared = join(temp.path, "shared-tmp");
+      mkdirSync(shared);
+      chmodSync(shared, 0o1777);
+      const child = spawn(
+        process.execPath,
+        [CLI, "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", shared],
+        { stdio: "ignore", env: cliEnv() },
+      );
+      children.push(child);
+      await waitForPort(port);
+      await waitFor(
+        "the server to drop root",
+        () => (/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? "0") !== "0",
+      );
+      const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "dropped.o"], {
+        cwd: dir.path,
+        env: distccEnv(`127.0.0.1:${port}`, dir.distccDir),
+      });
+      expect(r.code, r.stderr).toBe(0);
+      await waitFor(`the job folders in ${shared} to be removed`, () => readdirSync(shared).length === 0);
+      child.kill("SIGTERM");
+      expect(await exited(child)).toBe(0);
+    },
+  );
 });

@@ -2,11 +2,21 @@ import { readFileSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@x/testkit";
-import { clientDir, diagnosticLines, disassembly, distccEnv, run, startTestServer, type TestServer } from "./helpers.js";
+import {
+  clientDir,
+  diagnosticLines,
+  disassembly,
+  distccEnv,
+  run,
+  startTestServer,
+  type TestServer,
+} from "./helpers.js";
 
-const HELLO_H = "#define GREETING \"hello\"\nint twice(int x);\n";
-const HELLO_C = '#include <stdio.h>\n#include "hello.h"\nint twice(int x) { return 2 * x; }\nint main(void) { printf("%s %d\\n", GREETING, twice(21)); return 0; }\n';
-const HELLO_CPP = '#include <vector>\n#include <numeric>\nint sum(const std::vector<int>& v) { return std::accumulate(v.begin(), v.end(), 0); }\n';
+const HELLO_H = '#define GREETING "hello"\nint twice(int x);\n';
+const HELLO_C =
+  '#include <stdio.h>\n#include "hello.h"\nint twice(int x) { return 2 * x; }\nint main(void) { printf("%s %d\\n", GREETING, twice(21)); return 0; }\n';
+const HELLO_CPP =
+  "#include <vector>\n#include <numeric>\nint sum(const std::vector<int>& v) { return std::accumulate(v.begin(), v.end(), 0); }\n";
 const WARNING_C = "int f(int x) { int unused; return x; }\n";
 const ERROR_C = "int f(int x) { return x +; }\n";
 
@@ -41,7 +51,10 @@ describe.each([
 
   async function compareObject(compiler: string, args: string[], source: string): Promise<void> {
     const before = okCount();
-    const remote = await run("distcc", [compiler, ...args, "-c", source, "-o", `${tag}-remote.o`], { cwd: dir.path, env: env() });
+    const remote = await run("distcc", [compiler, ...args, "-c", source, "-o", `${tag}-remote.o`], {
+      cwd: dir.path,
+      env: env(),
+    });
     expect(remote.code, remote.stderr).toBe(0);
     await waitFor("okCount() === before + 1", () => okCount() === before + 1); // it really ran on our server
     const local = await run(compiler, [...args, "-c", source, "-o", `${tag}-local.o`], { cwd: dir.path });
@@ -55,7 +68,10 @@ describe.each([
 
   it("passes a warning through with success", async () => {
     const before = okCount();
-    const remote = await run("distcc", ["gcc", "-Wall", "-c", "warning.c", "-o", `${tag}-w.o`], { cwd: dir.path, env: env() });
+    const remote = await run("distcc", ["gcc", "-Wall", "-c", "warning.c", "-o", `${tag}-w.o`], {
+      cwd: dir.path,
+      env: env(),
+    });
     const local = await run("gcc", ["-Wall", "-c", "warning.c", "-o", `${tag}-wl.o`], { cwd: dir.path });
     expect(remote.code).toBe(0);
     await waitFor("okCount() === before + 1", () => okCount() === before + 1);
@@ -69,12 +85,18 @@ describe.each([
     const local = await run("gcc", ["-c", "error.c", "-o", `${tag}-el.o`], { cwd: dir.path });
     expect(remote.code).toBe(local.code);
     expect(local.code).toBe(1);
-    await waitFor("srv.server.stats().results.COMPILE_ERROR === before + 1", () => srv.server.stats().results.COMPILE_ERROR === before + 1);
+    await waitFor(
+      "srv.server.stats().results.COMPILE_ERROR === before + 1",
+      () => srv.server.stats().results.COMPILE_ERROR === before + 1,
+    );
     expect(diagnosticLines(remote.stderr)).toEqual(diagnosticLines(local.stderr));
   });
 
   it("produces the same assembler with -S", async () => {
-    const remote = await run("distcc", ["gcc", "-O2", "-S", "hello.c", "-o", `${tag}-r.s`], { cwd: dir.path, env: env() });
+    const remote = await run("distcc", ["gcc", "-O2", "-S", "hello.c", "-o", `${tag}-r.s`], {
+      cwd: dir.path,
+      env: env(),
+    });
     expect(remote.code, remote.stderr).toBe(0);
     await run("gcc", ["-O2", "-S", "hello.c", "-o", `${tag}-l.s`], { cwd: dir.path });
     expect(readFileSync(join(dir.path, `${tag}-r.s`), "utf8")).toBe(readFileSync(join(dir.path, `${tag}-l.s`), "utf8"));
@@ -82,7 +104,10 @@ describe.each([
 
   it("writes the dependency file with -MD -MF", async () => {
     // `-o hello.o`: the client's cpp never sees -o, so its .d target is always <input>.o (spec 9.5).
-    const remote = await run("distcc", ["gcc", "-MD", "-MF", `${tag}-r.d`, "-c", "hello.c", "-o", "hello.o"], { cwd: dir.path, env: env() });
+    const remote = await run("distcc", ["gcc", "-MD", "-MF", `${tag}-r.d`, "-c", "hello.c", "-o", "hello.o"], {
+      cwd: dir.path,
+      env: env(),
+    });
     expect(remote.code, remote.stderr).toBe(0);
     await run("gcc", ["-MD", "-MF", `${tag}-l.d`, "-c", "hello.c", "-o", "hello.o"], { cwd: dir.path });
     expect(readFileSync(join(dir.path, `${tag}-r.d`), "utf8")).toBe(readFileSync(join(dir.path, `${tag}-l.d`), "utf8"));
@@ -143,8 +168,10 @@ describe("refusals a real client understands", () => {
     });
     expect(r.code).not.toBe(0);
     // Not installed there at all: distccd's words (its test suite greps them), with why.
-    expect(r.stderr).toContain('distcc-server: ERROR: failed to exec mycc: compiler "mycc" is not installed on this server');
-    await waitFor("/mycc/.test(srv.jobs.at(-1)?.reason ?? \"\")", () => /mycc/.test(srv.jobs.at(-1)?.reason ?? ""));
+    expect(r.stderr).toContain(
+      'distcc-server: ERROR: failed to exec mycc: compiler "mycc" is not installed on this server',
+    );
+    await waitFor('/mycc/.test(srv.jobs.at(-1)?.reason ?? "")', () => /mycc/.test(srv.jobs.at(-1)?.reason ?? ""));
     expect(await srv.leftovers()).toEqual([]);
   });
 });

@@ -20,19 +20,53 @@ describe("the server's defaults, one object read by the flags, the config file a
   it("are the values distcc-server has always had", () => {
     // Pinned on purpose: changing a default is a change of behaviour, made here deliberately.
     expect(SERVER_DEFAULTS).toMatchObject({
-      port: 3632, nice: 5, jobLifetime: 900, lifetime: 0, readTimeout: 60, maxConnections: 256, maxQueue: 128,
-      maxRequestMemory: 1024, maxClientRequestMemory: 0, minRequestRate: 16, requestTimeout: 300, logLevel: "notice",
-      statsPort: 3633, cacheSize: 128, sandbox: "auto", maxCompilerMemory: 2048, maxCompilerCpu: 600,
-      maxCompilerOutput: 1024, maxJobProcesses: 256, maxJobMemory: 4096, maxClientConnections: 32, maxClientQueue: 32,
+      port: 3632,
+      nice: 5,
+      jobLifetime: 900,
+      lifetime: 0,
+      readTimeout: 60,
+      maxConnections: 256,
+      maxQueue: 128,
+      maxRequestMemory: 1024,
+      maxClientRequestMemory: 0,
+      minRequestRate: 16,
+      requestTimeout: 300,
+      logLevel: "notice",
+      statsPort: 3633,
+      cacheSize: 128,
+      sandbox: "auto",
+      maxCompilerMemory: 2048,
+      maxCompilerCpu: 600,
+      maxCompilerOutput: 1024,
+      maxJobProcesses: 256,
+      maxJobMemory: 4096,
+      maxClientConnections: 32,
+      maxClientQueue: 32,
       maxClientJobs: 0,
     });
     expect(SERVER_OPTION_DEFAULTS).toEqual({
-      port: 3632, maxConnections: 256, maxQueue: 128, maxRequestMemory: 1 << 30, maxRequestMemoryPerClient: 0,
-      minRequestRate: 16 * 1024, requestTimeoutMs: 300_000, readTimeoutMs: 60_000, jobLifetimeMs: 900_000,
+      port: 3632,
+      maxConnections: 256,
+      maxQueue: 128,
+      maxRequestMemory: 1 << 30,
+      maxRequestMemoryPerClient: 0,
+      minRequestRate: 16 * 1024,
+      requestTimeoutMs: 300_000,
+      readTimeoutMs: 60_000,
+      jobLifetimeMs: 900_000,
       compilerLimits: { addressSpaceMiB: 2048, cpuSeconds: 600, fileSizeMiB: 1024 },
       jobBounds: { processes: 256, memoryMiB: 4096 },
-      maxConnectionsPerClient: 32, maxQueuePerClient: 32, maxJobsPerClient: 0, nativeSpawn: true, pipe: true,
-      sandbox: "auto", headerTimeoutMs: 15_000, bodyStartTimeoutMs: 60_000, requestRateWindowMs: 10_000, memoryEvictIdleMs: 1000, closeGraceMs: 10_000,
+      maxConnectionsPerClient: 32,
+      maxQueuePerClient: 32,
+      maxJobsPerClient: 0,
+      nativeSpawn: true,
+      pipe: true,
+      sandbox: "auto",
+      headerTimeoutMs: 15_000,
+      bodyStartTimeoutMs: 60_000,
+      requestRateWindowMs: 10_000,
+      memoryEvictIdleMs: 1000,
+      closeGraceMs: 10_000,
     });
     expect(Object.isFrozen(SERVER_DEFAULTS) && Object.isFrozen(SERVER_OPTION_DEFAULTS.compilerLimits)).toBe(true);
   });
@@ -40,7 +74,12 @@ describe("the server's defaults, one object read by the flags, the config file a
   it("no flags and no config file: the settings are the defaults, with a job slot per CPU and two more", () => {
     const settings = resolveSettings([]);
     expect(settings).toEqual(defaultSettings());
-    expect(settings).toMatchObject({ ...SERVER_DEFAULTS, jobs: availableParallelism() + 2, allow: [], compilerDirs: [] });
+    expect(settings).toMatchObject({
+      ...SERVER_DEFAULTS,
+      jobs: availableParallelism() + 2,
+      allow: [],
+      compilerDirs: [],
+    });
   });
 
   it("--help shows each default from the object, and no help string writes one itself", () => {
@@ -103,7 +142,10 @@ describe("a server started without options", () => {
       sandbox: { mode: string };
     };
     expect(json.maxKids).toBe(availableParallelism() + 2);
-    expect(json.memory).toMatchObject({ capacity: SERVER_OPTION_DEFAULTS.maxRequestMemory, perClient: SERVER_OPTION_DEFAULTS.maxRequestMemory / 2 });
+    expect(json.memory).toMatchObject({
+      capacity: SERVER_OPTION_DEFAULTS.maxRequestMemory,
+      perClient: SERVER_OPTION_DEFAULTS.maxRequestMemory / 2,
+    });
     expect(json.jobBounds).toMatchObject(SERVER_OPTION_DEFAULTS.jobBounds);
     expect(json.sandbox.mode).toBe(SERVER_DEFAULTS.sandbox);
   });

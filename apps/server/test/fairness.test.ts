@@ -20,19 +20,26 @@ const BURN = `constexpr unsigned long burn() {
 }
 static_assert(burn() != 1, "");
 `;
-const burn = (): Buffer => Buffer.concat(encodeRequest({ version: 1, argv: ["g++", "-c", "burn.cc", "-o", "burn.o"], source: Buffer.from(BURN) }));
+const burn = (): Buffer =>
+  Buffer.concat(
+    encodeRequest({ version: 1, argv: ["g++", "-c", "burn.cc", "-o", "burn.o"], source: Buffer.from(BURN) }),
+  );
 
 /** A valid protocol-1 compile whose preprocessed source is `bytes` long (comment lines and one definition). */
 function sized(bytes: number, name = "big"): Buffer {
   const line = `// ${"x".repeat(60)}\n`;
   const source = `${line.repeat(Math.ceil(bytes / line.length))}int ${name};\n`;
-  return Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", `${name}.c`, "-o", `${name}.o`], source: Buffer.from(source) }));
+  return Buffer.concat(
+    encodeRequest({ version: 1, argv: ["gcc", "-c", `${name}.c`, "-o", `${name}.o`], source: Buffer.from(source) }),
+  );
 }
 
 /** A 60-byte compile whose object is `mib` MiB (assembler .fill). */
 function fill(mib: number): Buffer {
   const source = `asm(".data\\n.fill ${mib * 131072}, 8, 0x4141414141414141\\n");\n`;
-  return Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", "fill.c", "-o", "fill.o"], source: Buffer.from(source) }));
+  return Buffer.concat(
+    encodeRequest({ version: 1, argv: ["gcc", "-c", "fill.c", "-o", "fill.o"], source: Buffer.from(source) }),
+  );
 }
 
 /** A connection from `localAddress` that sends `bytes` and reports when the server closes it. */
@@ -42,7 +49,12 @@ interface Attacker {
   closed: Promise<void>;
   isClosed: () => boolean;
 }
-function attack(port: number, localAddress: string, bytes: Uint8Array, opts: { read?: boolean } = {}): Promise<Attacker> {
+function attack(
+  port: number,
+  localAddress: string,
+  bytes: Uint8Array,
+  opts: { read?: boolean } = {},
+): Promise<Attacker> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: "127.0.0.1", localAddress });
     let closed = false;
@@ -83,7 +95,11 @@ describe("A6: compile slots are shared fairly between client addresses", () => {
     const attackers: Attacker[] = [];
     try {
       for (let i = 0; i < 3; i++) attackers.push(await attack(srv.port, "127.0.0.1", burn()));
-      await waitFor("srv.server.stats().running === 1 && srv.server.stats().queued === 2", () => srv.server.stats().running === 1 && srv.server.stats().queued === 2, { timeoutMs: 10_000 });
+      await waitFor(
+        "srv.server.stats().running === 1 && srv.server.stats().queued === 2",
+        () => srv.server.stats().running === 1 && srv.server.stats().queued === 2,
+        { timeoutMs: 10_000 },
+      );
       expect(await ok(srv.port, hello(), "127.0.0.2")).toBe(0);
       await waitFor("srv.jobs.length >= 1", () => srv.jobs.length >= 1);
       // The innocent's job is the first to finish: none of the attacker's (running or queued) went first.
@@ -120,11 +136,17 @@ describe("A6: compile slots are shared fairly between client addresses", () => {
 
 describe("A7: addresses at their connection caps cannot lock the others out", () => {
   it("at --max-connections, the newcomer takes the place of a connection still without its command line", async () => {
-    const srv = await startTestServer({ maxConnections: 8, maxConnectionsPerClient: 4, headerTimeoutMs: 60_000, readTimeoutMs: 60_000 });
+    const srv = await startTestServer({
+      maxConnections: 8,
+      maxConnectionsPerClient: 4,
+      headerTimeoutMs: 60_000,
+      readTimeoutMs: 60_000,
+    });
     const attackers: Attacker[] = [];
     try {
       for (const address of ["127.0.0.2", "127.0.0.3"]) {
-        for (let i = 0; i < 4; i++) attackers.push(await attack(srv.port, address, Buffer.from("DIST00000001ARGC00000003")));
+        for (let i = 0; i < 4; i++)
+          attackers.push(await attack(srv.port, address, Buffer.from("DIST00000001ARGC00000003")));
       }
       await waitFor("srv.server.stats().connections === 8", () => srv.server.stats().connections === 8);
       for (let round = 0; round < 3; round++) {
@@ -153,8 +175,15 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
   it("H5: connections that sent their command line and trickle DOTI's header are closed for a newcomer at the cap", async () => {
     // As in the report (4 addresses x 64 connections): the whole command line at once, then one
     // byte of DOTI's header now and then (under every idle deadline), re-opened when closed.
-    const srv = await startTestServer({ maxConnections: 8, maxConnectionsPerClient: 4, bodyStartTimeoutMs: 60_000, readTimeoutMs: 60_000 });
-    const commandLine = Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") })).subarray(0, -"DOTI00000007int x;\n".length);
+    const srv = await startTestServer({
+      maxConnections: 8,
+      maxConnectionsPerClient: 4,
+      bodyStartTimeoutMs: 60_000,
+      readTimeoutMs: 60_000,
+    });
+    const commandLine = Buffer.concat(
+      encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") }),
+    ).subarray(0, -"DOTI00000007int x;\n".length);
     const opening = Buffer.concat([commandLine, Buffer.from("D")]);
     const attackers: Attacker[] = [];
     try {
@@ -174,7 +203,11 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
         await sleep(300);
       }
       await waitFor("srv.jobs.length >= 6", () => srv.jobs.length >= 6);
-      const evicted = srv.jobs.filter((j) => /evicted: 8 connections open \(--max-connections\) and this one had not started its request body/.test(j.reason ?? ""));
+      const evicted = srv.jobs.filter((j) =>
+        /evicted: 8 connections open \(--max-connections\) and this one had not started its request body/.test(
+          j.reason ?? "",
+        ),
+      );
       expect(evicted).toHaveLength(3);
       expect(evicted.every((j) => j.client.startsWith("127.0.0.2:") || j.client.startsWith("127.0.0.3:"))).toBe(true);
       expect(srv.jobs.filter((j) => j.result === "COMPILE_OK")).toHaveLength(3);
@@ -186,7 +219,9 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
 
   it("H5: a connection that sent its command line but not DOTI's header within its body-start deadline is dropped; one that pauses less (distcc preprocessing) compiles", async () => {
     const srv = await startTestServer({ bodyStartTimeoutMs: 1000, readTimeoutMs: 60_000, minRequestRate: 0 });
-    const request = Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") }));
+    const request = Buffer.concat(
+      encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") }),
+    );
     const commandLine = request.subarray(0, -"DOTI00000007int x;\n".length);
     try {
       // A real client's pause: the command line, its preprocessor (here 300 ms), then the body.
@@ -203,20 +238,33 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
       const drip = setInterval(() => slow.socket.write(request.subarray(at, ++at)), 200);
       await slow.closed;
       clearInterval(drip);
-      expect(srv.jobs.find((j) => j.client.startsWith("127.0.0.2:"))?.reason).toMatch(/client sent no complete DOTI header within 1000 ms of its command line/);
+      expect(srv.jobs.find((j) => j.client.startsWith("127.0.0.2:"))?.reason).toMatch(
+        /client sent no complete DOTI header within 1000 ms of its command line/,
+      );
     } finally {
       await srv.stop();
     }
   });
 
   it("when every connection has started its request body, the newcomer is refused (nothing cheap to close)", async () => {
-    const srv = await startTestServer({ jobs: 1, maxConnections: 2, maxConnectionsPerClient: 2, jobLifetimeMs: 60_000 });
+    const srv = await startTestServer({
+      jobs: 1,
+      maxConnections: 2,
+      maxConnectionsPerClient: 2,
+      jobLifetimeMs: 60_000,
+    });
     const attackers: Attacker[] = [];
     try {
       for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.2", burn()));
-      await waitFor("srv.server.stats().running === 1 && srv.server.stats().queued === 1", () => srv.server.stats().running === 1 && srv.server.stats().queued === 1, { timeoutMs: 10_000 });
+      await waitFor(
+        "srv.server.stats().running === 1 && srv.server.stats().queued === 1",
+        () => srv.server.stats().running === 1 && srv.server.stats().queued === 1,
+        { timeoutMs: 10_000 },
+      );
       expect((await exchange(srv.port, hello(), { localAddress: "127.0.0.9" })).bytes.length).toBe(0);
-      expect(srv.jobs.at(-1)?.reason).toMatch(/2 connections already open, all of them past the start of their request body/);
+      expect(srv.jobs.at(-1)?.reason).toMatch(
+        /2 connections already open, all of them past the start of their request body/,
+      );
       expect(attackers.some((a) => a.isClosed())).toBe(false);
     } finally {
       for (const a of attackers) a.socket.destroy();
@@ -237,13 +285,18 @@ describe("A8: slow requests cannot hold the memory budget", () => {
         const request = sized(5 << 20, `a${address.split(".")[3]}`);
         attackers.push(await attack(srv.port, address, request.subarray(0, request.length - 1)));
       }
-      await waitFor("(srv.server.stats().memory?.used ?? 0) >= 15 << 20", () => (srv.server.stats().memory?.used ?? 0) >= 15 << 20);
+      await waitFor(
+        "(srv.server.stats().memory?.used ?? 0) >= 15 << 20",
+        () => (srv.server.stats().memory?.used ?? 0) >= 15 << 20,
+      );
       await sleep(400); // the attackers are idle now (longer than memoryEvictIdleMs)
       expect(await ok(srv.port, sized(2 << 20, "innocent"), "127.0.0.99")).toBe(0);
       expect(attackers.filter((a) => a.isClosed()).length).toBeGreaterThanOrEqual(1);
       const dropped = srv.jobs.filter((j) => j.result === "REJ_OVERLOAD");
       expect(dropped.length).toBeGreaterThanOrEqual(1);
-      expect(dropped.every((j) => /memory budget \(--max-request-memory\): no progress for \d+ ms/.test(j.reason ?? ""))).toBe(true);
+      expect(
+        dropped.every((j) => /memory budget \(--max-request-memory\): no progress for \d+ ms/.test(j.reason ?? "")),
+      ).toBe(true);
       expect(memory.stop()).toBeLessThanOrEqual(16 << 20);
     } finally {
       memory.stop();
@@ -253,12 +306,19 @@ describe("A8: slow requests cannot hold the memory budget", () => {
   });
 
   it("one address holds at most its share of the budget: its next request is dropped while another address compiles", async () => {
-    const srv = await startTestServer({ maxRequestMemory: 16 << 20, maxRequestMemoryPerClient: 8 << 20, readTimeoutMs: 60_000 });
+    const srv = await startTestServer({
+      maxRequestMemory: 16 << 20,
+      maxRequestMemoryPerClient: 8 << 20,
+      readTimeoutMs: 60_000,
+    });
     const attackers: Attacker[] = [];
     try {
       const request = sized(5 << 20, "a");
       attackers.push(await attack(srv.port, "127.0.0.10", request.subarray(0, request.length - 1)));
-      await waitFor("(srv.server.stats().memory?.used ?? 0) >= 5 << 20", () => (srv.server.stats().memory?.used ?? 0) >= 5 << 20);
+      await waitFor(
+        "(srv.server.stats().memory?.used ?? 0) >= 5 << 20",
+        () => (srv.server.stats().memory?.used ?? 0) >= 5 << 20,
+      );
       attackers.push(await attack(srv.port, "127.0.0.10", request.subarray(0, request.length - 1)));
       await attackers[1]!.closed;
       expect(srv.jobs.at(-1)?.reason).toMatch(/memory budget/);
@@ -324,8 +384,12 @@ describe("H6: complete requests waiting for a slot cannot pin the memory budget"
       for (const address of ["127.0.0.40", "127.0.0.41", "127.0.0.42", "127.0.0.43", "127.0.0.44"]) {
         for (let i = 0; i < 2; i++) {
           const request = sized(6 << 20, `p${address.split(".")[3]}_${i}`);
-          pinned.push(exchange(srv.port, request, { localAddress: address }).then((r) => ({ address, bytes: r.bytes })));
-          await waitFor("srv.server.stats().queued grows", () => srv.server.stats().queued === pinned.length, { timeoutMs: 10_000 });
+          pinned.push(
+            exchange(srv.port, request, { localAddress: address }).then((r) => ({ address, bytes: r.bytes })),
+          );
+          await waitFor("srv.server.stats().queued grows", () => srv.server.stats().queued === pinned.length, {
+            timeoutMs: 10_000,
+          });
         }
       }
       // The newcomer's 8 MiB need room.
@@ -337,7 +401,11 @@ describe("H6: complete requests waiting for a slot cannot pin the memory budget"
       expect(statuses.every((st) => st === 0 || st === 114 << 8)).toBe(true);
       const busy = srv.jobs.filter((j) => j.result === "REJ_OVERLOAD");
       expect(busy.length).toBeGreaterThanOrEqual(1);
-      expect(busy.every((j) => /waiting for a compile slot with \d+ bytes while 127\.0\.0\.4\d held the most waiting/.test(j.reason ?? ""))).toBe(true);
+      expect(
+        busy.every((j) =>
+          /waiting for a compile slot with \d+ bytes while 127\.0\.0\.4\d held the most waiting/.test(j.reason ?? ""),
+        ),
+      ).toBe(true);
       expect(memory.stop()).toBeLessThanOrEqual(64 << 20);
       await running;
     } finally {
@@ -353,13 +421,22 @@ describe("A11: answers to clients that do not read are counted and bounded", () 
   const OBJECT_MIB = 48;
 
   it("unread answers count in the budget, are dropped to make room for a newcomer, and memory stays within the budget", async () => {
-    const srv = await startTestServer({ maxRequestMemory: 112 << 20, memoryEvictIdleMs: 200, compilerLimits: { fileSizeMiB: 64 } });
+    const srv = await startTestServer({
+      maxRequestMemory: 112 << 20,
+      memoryEvictIdleMs: 200,
+      compilerLimits: { fileSizeMiB: 64 },
+    });
     const attackers: Attacker[] = [];
     const memory = watchMemory(srv);
     try {
-      for (const address of ["127.0.0.30", "127.0.0.31"]) attackers.push(await attack(srv.port, address, fill(OBJECT_MIB), { read: false }));
+      for (const address of ["127.0.0.30", "127.0.0.31"])
+        attackers.push(await attack(srv.port, address, fill(OBJECT_MIB), { read: false }));
       // Both objects are compiled and waiting for their readers: counted.
-      await waitFor("(srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20", () => (srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20, { timeoutMs: 30_000 });
+      await waitFor(
+        "(srv.server.stats().memory?.used ?? 0) >= 2 * OBJECT_MIB << 20",
+        () => (srv.server.stats().memory?.used ?? 0) >= (2 * OBJECT_MIB) << 20,
+        { timeoutMs: 30_000 },
+      );
       expect(srv.server.stats().running).toBe(0);
       await sleep(400); // nothing more of the answers is taken (longer than memoryEvictIdleMs)
       // 20 MiB: with the two answers (96 MiB), over the 112.
@@ -368,7 +445,9 @@ describe("A11: answers to clients that do not read are counted and bounded", () 
       const dropped = srv.jobs.filter((j) => j.client.startsWith("127.0.0.3"));
       expect(dropped).toHaveLength(1);
       expect(dropped[0]?.result).toBe("CLI_DISCONN");
-      expect(dropped[0]?.reason).toMatch(/could not send the response: dropped to make room in the server's memory budget/);
+      expect(dropped[0]?.reason).toMatch(
+        /could not send the response: dropped to make room in the server's memory budget/,
+      );
       expect(memory.stop()).toBeLessThanOrEqual(112 << 20);
     } finally {
       memory.stop();
@@ -400,7 +479,9 @@ describe("A11: answers to clients that do not read are counted and bounded", () 
     try {
       const r = decodeResponse((await exchange(srv.port, fill(40), { localAddress: "127.0.0.30" })).bytes, 1);
       expect(r.status).toBe(114 << 8);
-      expect(Buffer.from(r.stderr).toString()).toMatch(/the server's memory cannot hold this answer \(41943\d\d\d bytes\) now: .*--max-client-request-memory.*; compile it locally/);
+      expect(Buffer.from(r.stderr).toString()).toMatch(
+        /the server's memory cannot hold this answer \(41943\d\d\d bytes\) now: .*--max-client-request-memory.*; compile it locally/,
+      );
       expect(r.object.length).toBe(0);
       await waitFor("srv.jobs.length >= 1", () => srv.jobs.length >= 1);
       expect(srv.jobs[0]?.result).toBe("REJ_OVERLOAD");

@@ -25,7 +25,10 @@ afterAll(async () => {
 });
 
 const job = async (req: CompileRequest, headers: NonNullable<RequestExtension["headers"]>) => {
-  const ex = await sendCompileJob({ host: "127.0.0.1", port: srv.port }, req, { extension: { v: 1, compression: "lzo", headers }, readTrailer: true });
+  const ex = await sendCompileJob({ host: "127.0.0.1", port: srv.port }, req, {
+    extension: { v: 1, compression: "lzo", headers },
+    readTrailer: true,
+  });
   return { ...ex.response, stderrText: Buffer.from(ex.response.stderr).toString() };
 };
 
@@ -64,7 +67,11 @@ describe("a precompiled header smuggled in through a header-cache list", () => {
         cwd: D,
         argv: [cc, "-Winvalid-pch", ...extra, "-c", "x.c", "-o", "x.o"],
         files: [
-          { kind: "file", name: `${D}/x.c`, content: Buffer.from('#include "x.h"\nint main(void) { return VALUE + pwned_from_gch(); }\n') },
+          {
+            kind: "file",
+            name: `${D}/x.c`,
+            content: Buffer.from('#include "x.h"\nint main(void) { return VALUE + pwned_from_gch(); }\n'),
+          },
           { kind: "file", name: `${D}/x.h`, content: Buffer.from("#define VALUE 1\n") },
         ],
       },
@@ -96,7 +103,15 @@ describe("a header-cache list naming more files than a request may carry", () =>
       { exclude: [0] },
     );
     expect(plant.status).toBe(0);
-    const use = await job({ version: 3, cwd: D, argv: ["gcc", "-c", "x.c", "-o", "x.o"], files: [{ kind: "file", name: `${D}/x.c`, content: Buffer.from("int z;\n") }] }, { set: sha(list), exclude: [0] });
+    const use = await job(
+      {
+        version: 3,
+        cwd: D,
+        argv: ["gcc", "-c", "x.c", "-o", "x.o"],
+        files: [{ kind: "file", name: `${D}/x.c`, content: Buffer.from("int z;\n") }],
+      },
+      { set: sha(list), exclude: [0] },
+    );
     expect(use.stderrText).toMatch(/names more than 32767 files \(with the request's own, at most 32768\)/);
     expect(use.status).toBe(101 << 8);
     expect(use.object.length).toBe(0);

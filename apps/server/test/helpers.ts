@@ -62,9 +62,11 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     leftovers: async () => {
       // A real client has its answer (and exits) before the server has removed the job's folder.
       // Not there in time: the caller's expect shows what stayed.
-      await waitFor("the job folders to be removed", () => readdirSync(temp.path).length === 0).catch((err: unknown) => {
-        if (!(err instanceof WaitTimeoutError)) throw err;
-      });
+      await waitFor("the job folders to be removed", () => readdirSync(temp.path).length === 0).catch(
+        (err: unknown) => {
+          if (!(err instanceof WaitTimeoutError)) throw err;
+        },
+      );
       return readdirSync(temp.path);
     },
     async stop() {
@@ -90,9 +92,17 @@ export interface RunResult {
 }
 
 /** Runs a command asynchronously (the server lives in this process: never block the event loop). */
-export async function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
+export async function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<RunResult> {
   try {
-    const { stdout, stderr } = await execFileP(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await execFileP(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      maxBuffer: 64 << 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
@@ -102,14 +112,25 @@ export async function run(cmd: string, args: string[], opts: { cwd: string; env?
 
 /** The environment for Debian's distcc client: our server only, no silent local fallback. */
 export function distccEnv(hosts: string, distccDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, DISTCC_HOSTS: hosts, DISTCC_FALLBACK: "0", DISTCC_DIR: distccDir, DISTCC_BACKOFF_PERIOD: "0", LC_ALL: "C.UTF-8", ...extra };
+  return {
+    ...process.env,
+    DISTCC_HOSTS: hosts,
+    DISTCC_FALLBACK: "0",
+    DISTCC_DIR: distccDir,
+    DISTCC_BACKOFF_PERIOD: "0",
+    LC_ALL: "C.UTF-8",
+    ...extra,
+  };
 }
 
 /** `objdump -d` without the line naming the file (which differs between the two objects). */
 export async function disassembly(object: string, cwd: string): Promise<string> {
   const r = await run("objdump", ["-d", object], { cwd });
   if (r.code !== 0) throw new Error(`objdump failed: ${r.stderr}`);
-  return r.stdout.split("\n").filter((l) => !l.includes("file format")).join("\n");
+  return r.stdout
+    .split("\n")
+    .filter((l) => !l.includes("file format"))
+    .join("\n");
 }
 
 /** Sends raw request bytes and collects everything the server sends until it closes. */
@@ -120,7 +141,11 @@ export function exchange(
 ): Promise<{ bytes: Buffer; error?: string }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = connect({ port, host: opts.host ?? "127.0.0.1", ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+    const socket = connect({
+      port,
+      host: opts.host ?? "127.0.0.1",
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
     let error: string | undefined;
     socket.on("connect", () => {
       for (const part of Array.isArray(request) ? request : [request]) socket.write(part);
@@ -139,7 +164,11 @@ export function diagnosticLines(stderr: string): string[] {
 
 /** Waits until the server has recorded more than `count` jobs; returns the newest. */
 export async function jobAfter(srv: TestServer, count: number): Promise<JobSummary> {
-  return waitFor(`the server to record job ${count + 1}`, () => (srv.jobs.length > count ? srv.jobs.at(-1) : undefined), { intervalMs: 10 });
+  return waitFor(
+    `the server to record job ${count + 1}`,
+    () => (srv.jobs.length > count ? srv.jobs.at(-1) : undefined),
+    { intervalMs: 10 },
+  );
 }
 
 /** A plain HTTP/1.0 GET on 127.0.0.1 (the stats port), the whole answer with its headers. */

@@ -3,7 +3,16 @@
 // The "compilers" are stand-ins the server was told about (DISTCC_CMDLIST), i.e. code that runs in
 // the sandbox exactly where a client's code would if it ever got to run there.
 import { spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +26,7 @@ const user = unprivilegedUser();
 let dir: string;
 
 // 500 processes that stay (a fork bomb that would otherwise hold them until --job-lifetime).
-const FORK_BOMB = '#!/bin/sh\ni=0\nwhile [ $i -lt 500 ]; do sleep 60.4242 & i=$((i+1)); done\nwait\n';
+const FORK_BOMB = "#!/bin/sh\ni=0\nwhile [ $i -lt 500 ]; do sleep 60.4242 & i=$((i+1)); done\nwait\n";
 // Three processes of 150 MB each: each one is far under --max-compiler-memory, together past 256 MiB.
 const MEMORY_HOG = `#!/usr/bin/python3
 import os, sys, time
@@ -36,14 +45,26 @@ const CALM = "#!/bin/sh\necho calm\nexit 0\n";
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "job-bounds-"));
   chmodSync(dir, 0o755);
-  for (const [name, text] of [["fork-bomb-cc", FORK_BOMB], ["memory-hog-cc", MEMORY_HOG], ["calm-cc", CALM]] as const) {
+  for (const [name, text] of [
+    ["fork-bomb-cc", FORK_BOMB],
+    ["memory-hog-cc", MEMORY_HOG],
+    ["calm-cc", CALM],
+  ] as const) {
     writeFileSync(join(dir, name), text, { mode: 0o755 });
   }
-  writeFileSync(join(dir, "list"), `${["fork-bomb-cc", "memory-hog-cc", "calm-cc"].map((c) => join(dir, c)).join("\n")}\n`, { mode: 0o644 });
+  writeFileSync(
+    join(dir, "list"),
+    `${["fork-bomb-cc", "memory-hog-cc", "calm-cc"].map((c) => join(dir, c)).join("\n")}\n`,
+    { mode: 0o644 },
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const request = (compiler: string) => ({ version: 1 as const, argv: [compiler, "-c", "x.i", "-o", "x.o"], source: Buffer.from("int x;\n") });
+const request = (compiler: string) => ({
+  version: 1 as const,
+  argv: [compiler, "-c", "x.i", "-o", "x.o"],
+  source: Buffer.from("int x;\n"),
+});
 const send = (port: number, compiler: string) =>
   sendCompileRequest({ host: "127.0.0.1", port }, request(compiler), { connectTimeoutMs: 5000, ioTimeoutMs: 60_000 });
 
@@ -100,7 +121,13 @@ describe("a job is bounded as a whole, server started as root (in-process)", () 
     // This machine (root, cgroup v1 pids and memory controllers) can make cgroups.
     expect(kind === "cgroup-v1" || kind === "cgroup-v2").toBe(true);
     expect(srv.server.stats().jobBounds).toMatchObject({ processes: 64, memoryMiB: 256 });
-    expect(srv.lines.some((l) => /^notice \(main\) each job runs in a cgroup of its own \(cgroup-v[12]\): at most 64 processes and 256 MiB together/.test(l))).toBe(true);
+    expect(
+      srv.lines.some((l) =>
+        /^notice \(main\) each job runs in a cgroup of its own \(cgroup-v[12]\): at most 64 processes and 256 MiB together/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it("a fork bomb of 500 processes stops at 64 with a clear error, nothing of it stays, the server keeps serving", async () => {
@@ -135,8 +162,31 @@ async function cliServer(extra: string[], asUser?: { uid: number; gid: number })
   const [port, statsPort] = [await freePort(), await freePort()];
   const child = spawn(
     process.execPath,
-    [CLI, "--listen", "127.0.0.1", "--port", String(port), "--stats", "--stats-port", String(statsPort), "--temp-dir", temp, "--sandbox", "bwrap", "--jobs", "1", "--max-job-processes", "64", ...extra],
-    { stdio: "ignore", cwd: "/", env: { ...process.env, XDG_CACHE_HOME: cache, DISTCC_CMDLIST: join(dir, "list") }, ...(asUser ? { uid: asUser.uid, gid: asUser.gid } : {}) },
+    [
+      CLI,
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--stats",
+      "--stats-port",
+      String(statsPort),
+      "--temp-dir",
+      temp,
+      "--sandbox",
+      "bwrap",
+      "--jobs",
+      "1",
+      "--max-job-processes",
+      "64",
+      ...extra,
+    ],
+    {
+      stdio: "ignore",
+      cwd: "/",
+      env: { ...process.env, XDG_CACHE_HOME: cache, DISTCC_CMDLIST: join(dir, "list") },
+      ...(asUser ? { uid: asUser.uid, gid: asUser.gid } : {}),
+    },
   );
   const stop = async (): Promise<void> => {
     child.kill("SIGTERM");
@@ -147,7 +197,9 @@ async function cliServer(extra: string[], asUser?: { uid: number; gid: number })
   try {
     await waitForPort(port);
     await waitForPort(statsPort);
-    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { jobBounds?: { kind: string } };
+    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as {
+      jobBounds?: { kind: string };
+    };
     return { port, json, stop };
   } catch (err) {
     // Never leave the server running when its start could not be checked.

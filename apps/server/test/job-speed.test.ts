@@ -11,15 +11,26 @@ import { serverFlags } from "../src/prepare-job.js";
 import { clientDir, distccEnv, exchange, jobAfter, run, startTestServer, type TestServer } from "./helpers.js";
 import { capture, decodeResponse } from "./wire.js";
 
-const C_SOURCE = '#include <stdio.h>\nstatic int sq(int x) { return x * x; }\nint main(void) { for (int i = 0; i < 3; i++) printf("%d\\n", sq(i)); return 0; }\n';
+const C_SOURCE =
+  '#include <stdio.h>\nstatic int sq(int x) { return x * x; }\nint main(void) { for (int i = 0; i < 3; i++) printf("%d\\n", sq(i)); return 0; }\n';
 const CPP_SOURCE =
   "#include <numeric>\n#include <string>\n#include <vector>\nstd::string total(const std::vector<int>& v) { return std::to_string(std::accumulate(v.begin(), v.end(), 0)); }\n";
 const ERROR_SOURCE = "int f(int x) { return x +; }\n";
 
 describe("serverFlags: -pipe added to GCC/Clang compiles that lack it", () => {
   it("adds -pipe after the whitelist's flags", () => {
-    expect(serverFlags("/usr/bin/x86_64-linux-gnu-gcc-12", ["gcc", "-c", "a.c"], ["-m32"], true)).toEqual(["-m32", "-pipe"]);
-    for (const exe of ["/usr/bin/gcc", "/usr/bin/g++-12", "/usr/bin/cc", "/usr/bin/c++", "/usr/bin/clang-16", "/usr/bin/arm-linux-gnueabihf-g++"]) {
+    expect(serverFlags("/usr/bin/x86_64-linux-gnu-gcc-12", ["gcc", "-c", "a.c"], ["-m32"], true)).toEqual([
+      "-m32",
+      "-pipe",
+    ]);
+    for (const exe of [
+      "/usr/bin/gcc",
+      "/usr/bin/g++-12",
+      "/usr/bin/cc",
+      "/usr/bin/c++",
+      "/usr/bin/clang-16",
+      "/usr/bin/arm-linux-gnueabihf-g++",
+    ]) {
       expect(serverFlags(exe, ["x", "-c", "a.c"], [], true), exe).toEqual(["-pipe"]);
     }
   });
@@ -64,7 +75,10 @@ describe("-pipe: the same object as without it", () => {
     ] as const) {
       const before = srv.jobs.length;
       const out = `${tag}-${name}.o`;
-      const r = await run("distcc", [compiler, ...flags, "-c", source, "-o", out], { cwd: dir.path, env: distccEnv(srv.hosts, dir.distccDir) });
+      const r = await run("distcc", [compiler, ...flags, "-c", source, "-o", out], {
+        cwd: dir.path,
+        env: distccEnv(srv.hosts, dir.distccDir),
+      });
       expect(r.code, r.stderr).toBe(0);
       expect((await jobAfter(srv, before)).result).toBe("COMPILE_OK");
       objects.push(readFileSync(join(dir.path, out)));
@@ -105,7 +119,10 @@ describe("job folders on a memory filesystem", () => {
 
   it("a successful compile leaves nothing", async () => {
     const before = srv.jobs.length;
-    const r = await run("distcc", ["gcc", "-O2", "-c", "x.c", "-o", "x.o"], { cwd: dir.path, env: distccEnv(srv.hosts, dir.distccDir) });
+    const r = await run("distcc", ["gcc", "-O2", "-c", "x.c", "-o", "x.o"], {
+      cwd: dir.path,
+      env: distccEnv(srv.hosts, dir.distccDir),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect((await jobAfter(srv, before)).result).toBe("COMPILE_OK");
     expect(await empty()).toBe(true);
@@ -113,7 +130,10 @@ describe("job folders on a memory filesystem", () => {
 
   it("a compile error leaves nothing", async () => {
     const before = srv.jobs.length;
-    const r = await run("distcc", ["gcc", "-c", "error.c", "-o", "error.o"], { cwd: dir.path, env: distccEnv(srv.hosts, dir.distccDir, { DISTCC_SKIP_LOCAL_RETRY: "1" }) });
+    const r = await run("distcc", ["gcc", "-c", "error.c", "-o", "error.o"], {
+      cwd: dir.path,
+      env: distccEnv(srv.hosts, dir.distccDir, { DISTCC_SKIP_LOCAL_RETRY: "1" }),
+    });
     expect(r.code).not.toBe(0);
     expect((await jobAfter(srv, before)).result).toBe("COMPILE_ERROR");
     expect(await empty()).toBe(true);

@@ -45,10 +45,31 @@ afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-async function startCli(temp: string, cache: string, sandbox: string, user: { uid: number; gid: number } | undefined): Promise<{ child: ChildProcess; port: number }> {
+async function startCli(
+  temp: string,
+  cache: string,
+  sandbox: string,
+  user: { uid: number; gid: number } | undefined,
+): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
-  const args = [CLI, ...(user ? [] : ["--user", "root"]), "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp, "--sandbox", sandbox];
-  const child = spawn(process.execPath, args, { stdio: "ignore", cwd: "/", env: { ...process.env, XDG_CACHE_HOME: cache }, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+  const args = [
+    CLI,
+    ...(user ? [] : ["--user", "root"]),
+    "--listen",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--temp-dir",
+    temp,
+    "--sandbox",
+    sandbox,
+  ];
+  const child = spawn(process.execPath, args, {
+    stdio: "ignore",
+    cwd: "/",
+    env: { ...process.env, XDG_CACHE_HOME: cache },
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
   cleanups.push(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
@@ -81,19 +102,26 @@ describe.each(cases)("kill -9 of a server run as $who with --sandbox $sandbox", 
     cleanups.push(() => socket.destroy());
 
     // The compile runs: a job folder of this server, and compilers working in it.
-    const jobFolder = (): string[] => readdirSync(temp).filter((n) => n.startsWith(`distcc-server-${first.child.pid}-`));
+    const jobFolder = (): string[] =>
+      readdirSync(temp).filter((n) => n.startsWith(`distcc-server-${first.child.pid}-`));
     await waitFor("the job folder of the first server", () => jobFolder().length === 1, { timeoutMs: 20_000 });
     const folder = join(temp, jobFolder()[0] as string);
-    await waitFor("compilers working in the job folder", () => processesMentioning(`${folder}/`).length > 0, { timeoutMs: 20_000 });
+    await waitFor("compilers working in the job folder", () => processesMentioning(`${folder}/`).length > 0, {
+      timeoutMs: 20_000,
+    });
 
     first.child.kill("SIGKILL");
-    await waitFor("the compilers to die with their server", () => processesMentioning(`${folder}/`).length === 0, { timeoutMs: 10_000 });
+    await waitFor("the compilers to die with their server", () => processesMentioning(`${folder}/`).length === 0, {
+      timeoutMs: 10_000,
+    });
     // The dead server's folder is still there...
     expect(readdirSync(temp)).toContain(jobFolder()[0]);
 
     // ...until the next server of this temp dir starts.
     const second = await startCli(temp, cache, sandbox, user);
-    await waitFor("the next server to remove the folder left behind", () => readdirSync(temp).length === 0, { timeoutMs: 10_000 });
+    await waitFor("the next server to remove the folder left behind", () => readdirSync(temp).length === 0, {
+      timeoutMs: 10_000,
+    });
     second.child.kill("SIGTERM");
   });
 });

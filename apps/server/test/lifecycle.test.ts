@@ -27,7 +27,11 @@ describe("job lifecycle", () => {
   it("a full queue refuses at once (REJ_OVERLOAD, no answer) instead of waiting without bound", async () => {
     const srv = await startTestServer({ jobs: 1, maxQueue: 0 });
     try {
-      const [a, b, c] = await Promise.all([exchange(srv.port, hello()), exchange(srv.port, hello()), exchange(srv.port, hello())]);
+      const [a, b, c] = await Promise.all([
+        exchange(srv.port, hello()),
+        exchange(srv.port, hello()),
+        exchange(srv.port, hello()),
+      ]);
       const answered = [a, b, c].filter((r) => r.bytes.length > 0);
       expect(answered.length).toBeGreaterThanOrEqual(1);
       expect(answered.length).toBeLessThan(3);

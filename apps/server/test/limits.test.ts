@@ -16,11 +16,16 @@ const BURN = `constexpr unsigned long burn() {
 }
 static_assert(burn() != 1, "");
 `;
-const burn = (): Uint8Array[] => encodeRequest({ version: 1, argv: ["g++", "-c", "burn.cc", "-o", "burn.o"], source: Buffer.from(BURN) });
+const burn = (): Uint8Array[] =>
+  encodeRequest({ version: 1, argv: ["g++", "-c", "burn.cc", "-o", "burn.o"], source: Buffer.from(BURN) });
 
 /** 10 million newlines: cc1 needs over a GB for their line map (a 20-byte LZO-compressed body). */
 const newlines = (): Uint8Array[] =>
-  encodeRequest({ version: 1, argv: ["gcc", "-c", "big.c", "-o", "big.o"], source: Buffer.from(`${"\n".repeat(10_000_000)}int x;\n`) });
+  encodeRequest({
+    version: 1,
+    argv: ["gcc", "-c", "big.c", "-o", "big.o"],
+    source: Buffer.from(`${"\n".repeat(10_000_000)}int x;\n`),
+  });
 
 const stderrOf = (bytes: Buffer): string => Buffer.from(decodeResponse(bytes, 1).stderr).toString();
 
@@ -59,7 +64,11 @@ describe("limits per job", () => {
     // server's memory took gigabytes from two tiny requests).
     const srv = await startTestServer({ compilerLimits: { fileSizeMiB: 16 } });
     try {
-      const fill = encodeRequest({ version: 1, argv: ["gcc", "-c", "fill.c", "-o", "fill.o"], source: Buffer.from('asm(".data\\n.fill 8388608, 8, 0x4141414141414141\\n");\n') });
+      const fill = encodeRequest({
+        version: 1,
+        argv: ["gcc", "-c", "fill.c", "-o", "fill.o"],
+        source: Buffer.from('asm(".data\\n.fill 8388608, 8, 0x4141414141414141\\n");\n'),
+      });
       const r = await exchange(srv.port, fill);
       expect(decodeResponse(r.bytes, 1).status).not.toBe(0);
       expect(stderrOf(r.bytes)).toContain("--max-compiler-output");
@@ -92,11 +101,20 @@ describe("limits per client", () => {
         s.on("error", () => undefined);
         silent.push(s);
       }
-      await waitFor("srv.server.stats().results.REJ_OVERLOAD === 6", () => srv.server.stats().results.REJ_OVERLOAD === 6);
-      expect(srv.jobs.filter((j) => j.result === "REJ_OVERLOAD").every((j) => /--max-client-connections/.test(j.reason ?? ""))).toBe(true);
+      await waitFor(
+        "srv.server.stats().results.REJ_OVERLOAD === 6",
+        () => srv.server.stats().results.REJ_OVERLOAD === 6,
+      );
+      expect(
+        srv.jobs
+          .filter((j) => j.result === "REJ_OVERLOAD")
+          .every((j) => /--max-client-connections/.test(j.reason ?? "")),
+      ).toBe(true);
       // The same address is refused, another one is served.
       expect((await exchange(srv.port, hello())).bytes.length).toBe(0);
-      expect(decodeResponse((await exchange(srv.port, hello(), { localAddress: "127.0.0.2" })).bytes, 1).status).toBe(0);
+      expect(decodeResponse((await exchange(srv.port, hello(), { localAddress: "127.0.0.2" })).bytes, 1).status).toBe(
+        0,
+      );
     } finally {
       for (const s of silent) s.destroy();
       await srv.stop();
@@ -106,7 +124,9 @@ describe("limits per client", () => {
   it("a connection that does not send its command line in time is dropped (header deadline), even if it trickles bytes", async () => {
     const srv = await startTestServer({ headerTimeoutMs: 300, readTimeoutMs: 60_000 });
     try {
-      const request = Buffer.concat(encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") }));
+      const request = Buffer.concat(
+        encodeRequest({ version: 1, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: Buffer.from("int x;\n") }),
+      );
       const closed = await new Promise<number>((resolve) => {
         const s = connect({ port: srv.port, host: "127.0.0.1" });
         let sent = 0;

@@ -14,7 +14,7 @@ afterAll(async () => srv?.stop());
 
 // A string with every character the response file must escape, and an empty -D value.
 const TRICKY = `a b'c\\d"e\tf`;
-const SOURCE = 'const char *tricky = TRICKY; int last = D9499; int empty[] = { 1 EMPTY };\n';
+const SOURCE = "const char *tricky = TRICKY; int last = D9499; int empty[] = { 1 EMPTY };\n";
 
 function request(compiler: string, words: number): CompileRequest {
   const defines: string[] = [];

@@ -10,7 +10,10 @@ const FILES = 120;
 function generateProject(root: string): void {
   mkdirSync(join(root, "src"), { recursive: true });
   mkdirSync(join(root, "include"), { recursive: true });
-  writeFileSync(join(root, "include", "common.h"), "#include <stddef.h>\n#include <string.h>\n#define SCALE 7\nstruct pair { long a, b; };\nlong mix(long x, long y);\n");
+  writeFileSync(
+    join(root, "include", "common.h"),
+    "#include <stddef.h>\n#include <string.h>\n#define SCALE 7\nstruct pair { long a, b; };\nlong mix(long x, long y);\n",
+  );
   writeFileSync(join(root, "include", "table.h"), "static const int table[] = { 1, 1, 2, 3, 5, 8, 13, 21 };\n");
   for (let i = 0; i < FILES; i++) {
     const body = [
@@ -50,9 +53,15 @@ describe("a generated project of 120 C files", () => {
     const local = await run("make", ["-j8", "CC=gcc"], { cwd: join(dir.path, "local") });
     expect(local.code, local.stderr).toBe(0);
     const before = srv.server.stats().results.COMPILE_OK;
-    const remote = await run("make", ["-j8", "CC=distcc gcc"], { cwd: join(dir.path, "remote"), env: distccEnv(`${srv.hosts}/8,lzo`, dir.distccDir) });
+    const remote = await run("make", ["-j8", "CC=distcc gcc"], {
+      cwd: join(dir.path, "remote"),
+      env: distccEnv(`${srv.hosts}/8,lzo`, dir.distccDir),
+    });
     expect(remote.code, remote.stderr).toBe(0);
-    await waitFor("srv.server.stats().results.COMPILE_OK - before === FILES", () => srv.server.stats().results.COMPILE_OK - before === FILES);
+    await waitFor(
+      "srv.server.stats().results.COMPILE_OK - before === FILES",
+      () => srv.server.stats().results.COMPILE_OK - before === FILES,
+    );
 
     const objects = readdirSync(join(dir.path, "local", "src")).filter((f) => f.endsWith(".o"));
     expect(objects.length).toBe(FILES);
@@ -61,7 +70,10 @@ describe("a generated project of 120 C files", () => {
       const a = readFileSync(join(dir.path, "local", "src", o));
       const b = readFileSync(join(dir.path, "remote", "src", o));
       if (a.equals(b)) identicalBytes++;
-      else expect(await disassembly(join("remote", "src", o), dir.path)).toBe(await disassembly(join("local", "src", o), dir.path));
+      else
+        expect(await disassembly(join("remote", "src", o), dir.path)).toBe(
+          await disassembly(join("local", "src", o), dir.path),
+        );
     }
     // Without -g nothing of the server's paths ends up in the object: byte for byte the same.
     expect(identicalBytes).toBe(FILES);

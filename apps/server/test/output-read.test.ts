@@ -35,7 +35,9 @@ beforeAll(async () => {
     '#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then mkfifo "$2"; fi; shift; done\nexit 0\n',
     { mode: 0o755 },
   );
-  const compilers = ["writes-nothing-cc", "output-is-dir-cc", "output-is-link-cc", "output-is-fifo-cc"].map((c) => join(dir.path, c));
+  const compilers = ["writes-nothing-cc", "output-is-dir-cc", "output-is-link-cc", "output-is-fifo-cc"].map((c) =>
+    join(dir.path, c),
+  );
   writeFileSync(join(dir.path, "list"), `${compilers.join("\n")}\n`);
   srv = await startTestServer({ whitelist: undefined, cmdList: { file: join(dir.path, "list") } });
 });
@@ -44,37 +46,61 @@ afterAll(async () => {
   dir?.remove();
 });
 
-const request = (compiler: string): CompileRequest => ({ version: 1, argv: [compiler, "-c", "x.i", "-o", "x.o"], source: Buffer.from("int x;\n") });
+const request = (compiler: string): CompileRequest => ({
+  version: 1,
+  argv: [compiler, "-c", "x.i", "-o", "x.o"],
+  source: Buffer.from("int x;\n"),
+});
 
 describe("reading the compiler's output", () => {
   it("a missing output is sent empty with the compiler's status, as distccd", async () => {
-    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("writes-nothing-cc"), { connectTimeoutMs: 5000, ioTimeoutMs: 30_000 });
+    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("writes-nothing-cc"), {
+      connectTimeoutMs: 5000,
+      ioTimeoutMs: 30_000,
+    });
     expect(r.status).toBe(0);
     expect(r.object.length).toBe(0);
   });
 
   it("an unreadable output fails the job with EXIT_IO_ERROR and says why", async () => {
     const before = srv.server.stats().results.OTHER;
-    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("output-is-dir-cc"), { connectTimeoutMs: 5000, ioTimeoutMs: 30_000 });
+    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("output-is-dir-cc"), {
+      connectTimeoutMs: 5000,
+      ioTimeoutMs: 30_000,
+    });
     expect(r.status).toBe(107 << 8);
     expect(r.object.length).toBe(0);
-    expect(Buffer.from(r.stderr).toString()).toMatch(/^distcc-server: ERROR: cannot read the compiler's output .*is a directory, not a regular file/);
-    await waitFor("srv.server.stats().results.OTHER === before + 1", () => srv.server.stats().results.OTHER === before + 1);
+    expect(Buffer.from(r.stderr).toString()).toMatch(
+      /^distcc-server: ERROR: cannot read the compiler's output .*is a directory, not a regular file/,
+    );
+    await waitFor(
+      "srv.server.stats().results.OTHER === before + 1",
+      () => srv.server.stats().results.OTHER === before + 1,
+    );
     expect(srv.lines.some((l) => /^error \(serve_job\) .*cannot read the compiler's output/.test(l))).toBe(true);
   });
 
   it("an output left as a symlink is never read through (the linked file's bytes never come back)", async () => {
-    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("output-is-link-cc"), { connectTimeoutMs: 5000, ioTimeoutMs: 30_000 });
+    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("output-is-link-cc"), {
+      connectTimeoutMs: 5000,
+      ioTimeoutMs: 30_000,
+    });
     expect(r.status).toBe(107 << 8);
     expect(Buffer.from(r.object).toString()).not.toContain("secret");
     expect(Buffer.from(r.stderr).toString()).toMatch(/is a symlink, not a regular file: refused/);
   });
 
   it("an output left as a FIFO fails its job at once and the server keeps serving", async () => {
-    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("output-is-fifo-cc"), { connectTimeoutMs: 5000, ioTimeoutMs: 30_000 });
+    const r = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("output-is-fifo-cc"), {
+      connectTimeoutMs: 5000,
+      ioTimeoutMs: 30_000,
+    });
     expect(r.status).toBe(107 << 8);
     expect(Buffer.from(r.stderr).toString()).toMatch(/is a FIFO, not a regular file: refused/);
-    const next = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("writes-nothing-cc"), { connectTimeoutMs: 5000, ioTimeoutMs: 30_000 });
+    const next = await sendCompileRequest({ host: "127.0.0.1", port: srv.port }, request("writes-nothing-cc"), {
+      connectTimeoutMs: 5000,
+      ioTimeoutMs: 30_000,
+    });
     expect(next.status).toBe(0);
   });
 });

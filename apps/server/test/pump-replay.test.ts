@@ -44,7 +44,9 @@ describe("protocol 3 (pump) requests captured from real distcc, replayed against
       expect(mine.status, Buffer.from(mine.stderr).toString()).toBe(theirs.status);
       expect(mine.status).toBe(0);
       expect(Buffer.from(mine.stderr).toString()).toBe(Buffer.from(theirs.stderr).toString());
-      expect(await textSection(mine.object, `${name}-ours`)).toEqual(await textSection(theirs.object, `${name}-theirs`));
+      expect(await textSection(mine.object, `${name}-ours`)).toEqual(
+        await textSection(theirs.object, `${name}-theirs`),
+      );
       // gcc wraps .d lines by the length of the (temporary) paths it was given, so compare the words.
       expect(depWords(mine.deps)).toEqual(depWords(theirs.deps));
       expect(depWords(mine.deps).length).toBeGreaterThan(1);

@@ -36,7 +36,11 @@ const pump = (included: string): CompileRequest => ({
   argv: ["gcc", "-c", "x.c", "-o", "x.o"],
   files: [{ kind: "file", name: "/src/x.c", content: Buffer.from(`#include "${included}"\nint x;\n`) }],
 });
-const plain = (argv: string[]): CompileRequest => ({ version: 2, argv, source: Buffer.from("int hello(void) { return 42; }\n") });
+const plain = (argv: string[]): CompileRequest => ({
+  version: 2,
+  argv,
+  source: Buffer.from("int hello(void) { return 42; }\n"),
+});
 
 interface Case {
   name: string;
@@ -69,7 +73,10 @@ async function checkServer(port: number, asRoot: boolean): Promise<void> {
     if (asRoot || !c.rootOnly) expect(stderr, c.name).toMatch(/No such file or directory/);
   }
   for (const [cc, file] of COMPILERS) {
-    const r = decodeResponse((await exchange(port, encodeRequest(plain([cc!, "-O2", "-c", file!, "-o", "x.o"])))).bytes, 2);
+    const r = decodeResponse(
+      (await exchange(port, encodeRequest(plain([cc!, "-O2", "-c", file!, "-o", "x.o"])))).bytes,
+      2,
+    );
     expect(r.status, `${cc}: ${Buffer.from(r.stderr).toString()}`).toBe(0);
     expect(r.object.length).toBeGreaterThan(400);
   }
@@ -91,13 +98,17 @@ describe("what a sandboxed compile sees of the host", () => {
     const cache = mkdtempSync(join(tmpdir(), "distcc-view-cache-"));
     for (const d of [temp, cache]) chownSync(d, user.uid, user.gid);
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp, "--sandbox", "bwrap"], {
-      stdio: "ignore",
-      cwd: "/",
-      env: { ...process.env, XDG_CACHE_HOME: cache },
-      uid: user.uid,
-      gid: user.gid,
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp, "--sandbox", "bwrap"],
+      {
+        stdio: "ignore",
+        cwd: "/",
+        env: { ...process.env, XDG_CACHE_HOME: cache },
+        uid: user.uid,
+        gid: user.gid,
+      },
+    );
     try {
       await waitForPort(port);
       await checkServer(port, false);

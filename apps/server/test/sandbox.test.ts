@@ -37,8 +37,11 @@ async function probe(user?: { uid: number; gid: number }): Promise<{ result: Pro
   const mark = `4242.${process.pid}${Math.floor(Math.random() * 1e6)}`;
   try {
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [PROBE, DIST, temp, String(port), mark], { cwd: "/", timeout: 120_000, ...(user ? { uid: user.uid, gid: user.gid } : {}) }, (err, out, errText) =>
-        err ? reject(new Error(`${err.message}\n${errText}`)) : resolve(out),
+      execFile(
+        process.execPath,
+        [PROBE, DIST, temp, String(port), mark],
+        { cwd: "/", timeout: 120_000, ...(user ? { uid: user.uid, gid: user.gid } : {}) },
+        (err, out, errText) => (err ? reject(new Error(`${err.message}\n${errText}`)) : resolve(out)),
       );
     });
     return { result: JSON.parse(stdout) as ProbeResult, connections };
@@ -67,7 +70,11 @@ describe.each(users)("bubblewrap sandbox at the spawn layer, as $name", ({ user 
     // files and the server's are not there, and a write there never reaches the real one.
     expect(r.other_job_visible).toBe("no");
     expect(r.server_file_visible).toBe("no");
-    expect(String(r.temp_listing).split(" ").filter((n) => n.startsWith("distcc-server-"))).toHaveLength(1);
+    expect(
+      String(r.temp_listing)
+        .split(" ")
+        .filter((n) => n.startsWith("distcc-server-")),
+    ).toHaveLength(1);
     expect(r.intruder).toBe(false);
     // /run (sockets) is empty; no network but its own loopback, which reaches nothing of the host.
     expect(r.run_listing).toBe("");

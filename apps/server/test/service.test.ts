@@ -44,15 +44,24 @@ function unitKeys(text: string): Map<string, string[]> {
   return keys;
 }
 
-function cli(args: string[], user?: { uid: number; gid: number }): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: "/", ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+function cli(
+  args: string[],
+  user?: { uid: number; gid: number },
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    cwd: "/",
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe("distcc-server as a systemd service", () => {
   it("the shipped unit runs the bin as its own user, with /etc/distcc-server.json, reload = SIGHUP, log = journal", () => {
     const keys = unitKeys(readFileSync(SHIPPED_UNIT, "utf8"));
-    expect(keys.get("Service.ExecStart")).toEqual(["distcc-server --config /etc/distcc-server.json --no-detach --log-stderr"]);
+    expect(keys.get("Service.ExecStart")).toEqual([
+      "distcc-server --config /etc/distcc-server.json --no-detach --log-stderr",
+    ]);
     expect(keys.get("Service.ExecReload")).toEqual(["/bin/kill -HUP $MAINPID"]);
     expect(keys.get("Service.DynamicUser")).toEqual(["yes"]);
     expect(keys.get("Service.User")).toEqual(["distcc-server"]);
@@ -71,16 +80,24 @@ describe("distcc-server as a systemd service", () => {
     const unitFile = join(root, "etc/systemd/system/distcc-server.service");
     const unit = readFileSync(unitFile, "utf8");
     const keys = unitKeys(unit);
-    expect(keys.get("Service.ExecStart")).toEqual([`${process.execPath} ${CLI} --config /etc/distcc-server.json --no-detach --log-stderr`]);
+    expect(keys.get("Service.ExecStart")).toEqual([
+      `${process.execPath} ${CLI} --config /etc/distcc-server.json --no-detach --log-stderr`,
+    ]);
     expect(keys.get("Service.ExecReload")).toEqual(["/bin/kill -HUP $MAINPID"]);
-    expect(JSON.parse(readFileSync(join(root, "etc/distcc-server.json"), "utf8"))).toEqual({ allow: ["192.168.7.0/24"], jobs: 3 });
+    expect(JSON.parse(readFileSync(join(root, "etc/distcc-server.json"), "utf8"))).toEqual({
+      allow: ["192.168.7.0/24"],
+      jobs: 3,
+    });
     expect(cli(["service", "print"]).stdout).toBe(unit);
 
     // An existing config is the admin's: a second install leaves it alone and says so.
     const again = cli(["service", "install", "--root", root, "--jobs", "5"]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain("kept");
-    expect(JSON.parse(readFileSync(join(root, "etc/distcc-server.json"), "utf8"))).toEqual({ allow: ["192.168.7.0/24"], jobs: 3 });
+    expect(JSON.parse(readFileSync(join(root, "etc/distcc-server.json"), "utf8"))).toEqual({
+      allow: ["192.168.7.0/24"],
+      jobs: 3,
+    });
 
     // Bad settings: exit 101, nothing written.
     const other = join(temp.path, "other-root");
@@ -126,18 +143,36 @@ describe("distcc-server as a systemd service", () => {
     writeFileSync(config, JSON.stringify({ allow: ["10.9.9.9"] }));
     const child = spawn(
       process.execPath,
-      [CLI, "--config", config, "--listen", "127.0.0.1", "--port", String(port), "--user", "root", "--temp-dir", temp.path],
+      [
+        CLI,
+        "--config",
+        config,
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--user",
+        "root",
+        "--temp-dir",
+        temp.path,
+      ],
       { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, XDG_CACHE_HOME: temp.path } },
     );
     children.push(child);
     let log = "";
     child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
     const logged = async (text: string, count = 1): Promise<void> => {
-      await waitFor(`${count} x "${text}" in the log`, () => log.split(text).length - 1 >= count, { timeoutMs: 10_000, intervalMs: 20 });
+      await waitFor(`${count} x "${text}" in the log`, () => log.split(text).length - 1 >= count, {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
     };
     await waitForPort(port);
     const compile = () =>
-      run("distcc", ["gcc", "-c", "hello.c", "-o", "hello.o"], { cwd: dir.path, env: distccEnv(`127.0.0.1:${port}`, dir.distccDir) });
+      run("distcc", ["gcc", "-c", "hello.c", "-o", "hello.o"], {
+        cwd: dir.path,
+        env: distccEnv(`127.0.0.1:${port}`, dir.distccDir),
+      });
 
     // 127.0.0.1 is not in the list: reset, nothing answered (distcc itself would retry forever).
     const refused = await exchange(port, Buffer.from("DIST00000002"));
@@ -147,7 +182,9 @@ describe("distcc-server as a systemd service", () => {
     writeFileSync(config, JSON.stringify({ allow: ["127.0.0.1"], logLevel: "info", jobs: 3 }));
     child.kill("SIGHUP");
     await logged("SIGHUP: reloaded");
-    expect(log).toContain(`SIGHUP: reloaded ${config}: allow 127.0.0.1, log level info; changed but applied only after a restart: jobs`);
+    expect(log).toContain(
+      `SIGHUP: reloaded ${config}: allow 127.0.0.1, log level info; changed but applied only after a restart: jobs`,
+    );
     const ok = await compile();
     expect(ok.code, ok.stderr).toBe(0);
     await logged("(job_summary)"); // an info line: the new level is in force

@@ -23,12 +23,15 @@ function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = userEnv(), cwd = temp.path): string {
   const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(" ")} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
 
 function tarballs(): string[] {
-  return readdirSync(packs).filter((f) => f.endsWith(".tgz")).map((f) => join(packs, f));
+  return readdirSync(packs)
+    .filter((f) => f.endsWith(".tgz"))
+    .map((f) => join(packs, f));
 }
 
 const npmInstall = ["install", "--global", "--no-audit", "--no-fund", "--prefer-offline"];
@@ -57,25 +60,48 @@ afterAll(() => {
 
 describe("the npm tarballs (scripts/pack.sh)", () => {
   it("one per publishable package, minimal content, no workspace: versions left", () => {
-    const names = tarballs().map((t) => t.slice(packs.length + 1).replace(/-\d+\.\d+\.\d+\.tgz$/, "")).sort();
-    expect(names).toEqual(["x-distcc-client", "x-distcc-hosts", "x-distcc-includes", "x-distcc-protocol", "x-distcc-scheduler", "x-distcc-server", "x-distcc-toolchain"]);
+    const names = tarballs()
+      .map((t) => t.slice(packs.length + 1).replace(/-\d+\.\d+\.\d+\.tgz$/, ""))
+      .sort();
+    expect(names).toEqual([
+      "x-distcc-client",
+      "x-distcc-hosts",
+      "x-distcc-includes",
+      "x-distcc-protocol",
+      "x-distcc-scheduler",
+      "x-distcc-server",
+      "x-distcc-toolchain",
+    ]);
     for (const tgz of tarballs()) {
       const files = execFileSync("tar", ["-tzf", tgz], { encoding: "utf8" }).trim().split("\n");
-      for (const f of files) expect(f, `${tgz}: ${f}`).toMatch(/^package\/(dist\/[^/]+\.(js|d\.ts)|README\.md|LICENSE|package\.json|native\/(launcher|spawn-helper)\.c|systemd\/distcc-server\.service)$/);
+      for (const f of files)
+        expect(f, `${tgz}: ${f}`).toMatch(
+          /^package\/(dist\/[^/]+\.(js|d\.ts)|README\.md|LICENSE|package\.json|native\/(launcher|spawn-helper)\.c|systemd\/distcc-server\.service)$/,
+        );
       const manifest = execFileSync("tar", ["-xOzf", tgz, "package/package.json"], { encoding: "utf8" });
       expect(manifest).not.toContain("workspace:");
       const deps = Object.keys((JSON.parse(manifest) as { dependencies?: object }).dependencies ?? {});
       if (/client|server/.test(tgz)) expect(deps.filter((d) => d.startsWith("@x/"))).toEqual([]);
     }
-    expect(execFileSync("tar", ["-tzf", tarballs().find((t) => t.includes("client"))!], { encoding: "utf8" })).toContain("package/native/launcher.c");
-    expect(execFileSync("tar", ["-tzf", tarballs().find((t) => t.includes("server"))!], { encoding: "utf8" })).toContain("package/systemd/distcc-server.service");
+    expect(
+      execFileSync("tar", ["-tzf", tarballs().find((t) => t.includes("client"))!], { encoding: "utf8" }),
+    ).toContain("package/native/launcher.c");
+    expect(
+      execFileSync("tar", ["-tzf", tarballs().find((t) => t.includes("server"))!], { encoding: "utf8" }),
+    ).toContain("package/systemd/distcc-server.service");
     // The server's spawn helper, built at run time from its C source.
-    expect(execFileSync("tar", ["-tzf", tarballs().find((t) => t.includes("server"))!], { encoding: "utf8" })).toContain("package/native/spawn-helper.c");
+    expect(
+      execFileSync("tar", ["-tzf", tarballs().find((t) => t.includes("server"))!], { encoding: "utf8" }),
+    ).toContain("package/native/spawn-helper.c");
   });
 
   it("both bins answer --version from any directory, on PATH and through npx", () => {
-    expect(sh("distcc-server", ["--version"])).toMatch(/^distccd 3\.4 \S+\n {2}\(protocols 1, 2 and 3\) \(default port 3632\)\n {2}distcc-server \d+\.\d+\.\d+ /);
-    expect(sh("distcc-client", ["--version"])).toMatch(/^distcc 3\.4 \S+\n {2}\(protocols 1, 2 and 3\) \(default port 3632\)\n {2}distcc-client \d+\.\d+\.\d+ /);
+    expect(sh("distcc-server", ["--version"])).toMatch(
+      /^distccd 3\.4 \S+\n {2}\(protocols 1, 2 and 3\) \(default port 3632\)\n {2}distcc-server \d+\.\d+\.\d+ /,
+    );
+    expect(sh("distcc-client", ["--version"])).toMatch(
+      /^distcc 3\.4 \S+\n {2}\(protocols 1, 2 and 3\) \(default port 3632\)\n {2}distcc-client \d+\.\d+\.\d+ /,
+    );
     const npx = userEnv({ NPM_CONFIG_PREFIX: prefix });
     expect(sh("npx", ["--no-install", "distcc-server", "--version"], npx, "/")).toMatch(/\n {2}distcc-server /);
     expect(sh("npx", ["--no-install", "distcc-client", "--version"], npx, "/")).toMatch(/\n {2}distcc-client /);
@@ -93,11 +119,15 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
 
   it("the installed server and client compile a file between them (native launcher from the installed package)", async () => {
     const port = await freePort();
-    const server = spawn(join(prefix, "bin", "distcc-server"), ["--listen", "127.0.0.1", "--port", String(port), "--user", "root", "--log-level", "info"], {
-      cwd: temp.path,
-      env: userEnv({ XDG_CACHE_HOME: join(temp.path, "cache") }),
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const server = spawn(
+      join(prefix, "bin", "distcc-server"),
+      ["--listen", "127.0.0.1", "--port", String(port), "--user", "root", "--log-level", "info"],
+      {
+        cwd: temp.path,
+        env: userEnv({ XDG_CACHE_HOME: join(temp.path, "cache") }),
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     children.push(server);
     let log = "";
     server.stderr!.on("data", (d: Buffer) => (log += d.toString()));
@@ -113,7 +143,10 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
 
     const project = join(temp.path, "project");
     mkdirSync(project);
-    writeFileSync(join(project, "hello.c"), '#include <stdio.h>\nint main(void) { puts("hello from the tarballs"); return 0; }\n');
+    writeFileSync(
+      join(project, "hello.c"),
+      '#include <stdio.h>\nint main(void) { puts("hello from the tarballs"); return 0; }\n',
+    );
     sh(join(links, "gcc"), ["-c", "hello.c", "-o", "hello.o"], clientEnv, project);
     sh("gcc", ["hello.o", "-o", "hello"], clientEnv, project);
     expect(sh(join(project, "hello"), [], clientEnv, project)).toBe("hello from the tarballs\n");
@@ -132,7 +165,11 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
     expect(sh(join(clientPrefix, "bin", "distcc-client"), ["--version"])).toMatch(/\n {2}distcc-client /);
 
     const serverPrefix = join(temp.path, "server-only");
-    const out = sh("bash", [install, "server", "--from", packs, "--prefix", serverPrefix, "--no-service", "--allow", "10.0.0.0/8"], userEnv({ npm_config_prefer_offline: "true" }));
+    const out = sh(
+      "bash",
+      [install, "server", "--from", packs, "--prefix", serverPrefix, "--no-service", "--allow", "10.0.0.0/8"],
+      userEnv({ npm_config_prefer_offline: "true" }),
+    );
     expect(out).toContain("start: distcc-server --allow 10.0.0.0/8");
     expect(readdirSync(join(serverPrefix, "lib", "node_modules", "@x"))).toEqual(["distcc-server"]);
     expect(sh(join(serverPrefix, "bin", "distcc-server"), ["--version"])).toMatch(/\n {2}distcc-server /);
@@ -147,15 +184,21 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
       if (found) symlinkSync(found, join(tools, tool));
     }
     const target = join(temp.path, "never-made");
-    const r = spawnSync(join(tools, "bash"), [join(repoRoot, "scripts", "install.sh"), "client", "--from", packs, "--prefix", target], {
-      cwd: temp.path,
-      env: { ...userEnv(), PATH: tools },
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      join(tools, "bash"),
+      [join(repoRoot, "scripts", "install.sh"), "client", "--from", packs, "--prefix", target],
+      {
+        cwd: temp.path,
+        env: { ...userEnv(), PATH: tools },
+        encoding: "utf8",
+      },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("install.sh: node is not installed");
     expect(r.stderr).toContain("Install Node 20 (20.18.1 or newer) with npm");
-    expect(r.stderr).toMatch(/apt-get install -y nodejs|deb\.nodesource\.com\/setup_20\.x|unofficial-builds\.nodejs\.org/);
+    expect(r.stderr).toMatch(
+      /apt-get install -y nodejs|deb\.nodesource\.com\/setup_20\.x|unofficial-builds\.nodejs\.org/,
+    );
     expect(existsSync(target)).toBe(false);
   });
 
@@ -189,6 +232,27 @@ describe("the npm tarballs (scripts/pack.sh)", () => {
         "export { n };\n",
     );
     const tsc = join(repoRoot, "node_modules", "typescript", "bin", "tsc");
-    sh(process.execPath, [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "--types", "node", "--typeRoots", join(repoRoot, "node_modules", "@types"), "check.ts"], userEnv(), project);
+    sh(
+      process.execPath,
+      [
+        tsc,
+        "--noEmit",
+        "--strict",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--skipLibCheck",
+        "--types",
+        "node",
+        "--typeRoots",
+        join(repoRoot, "node_modules", "@types"),
+        "check.ts",
+      ],
+      userEnv(),
+      project,
+    );
   });
 });

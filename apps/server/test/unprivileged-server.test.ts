@@ -22,16 +22,37 @@ describe("the server as the unprivileged user, --sandbox bwrap", () => {
     const [port, statsPort] = [await freePort(), await freePort()];
     const child = spawn(
       process.execPath,
-      [CLI, "--listen", "127.0.0.1", "--port", String(port), "--stats", "--stats-port", String(statsPort), "--temp-dir", temp, "--sandbox", "bwrap", "--max-compiler-memory", "128"],
+      [
+        CLI,
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--stats",
+        "--stats-port",
+        String(statsPort),
+        "--temp-dir",
+        temp,
+        "--sandbox",
+        "bwrap",
+        "--max-compiler-memory",
+        "128",
+      ],
       { stdio: "ignore", cwd: "/", env: { ...process.env, XDG_CACHE_HOME: cache }, uid: user.uid, gid: user.gid },
     );
     try {
       await waitForPort(port);
       await waitForPort(statsPort);
-      const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as { sandbox?: unknown };
+      const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as {
+        sandbox?: unknown;
+      };
       expect(json.sandbox).toEqual({ mode: "bwrap", state: "bwrap" });
 
-      const bomb = encodeRequest({ version: 1, argv: ["gcc", "-c", "big.c", "-o", "big.o"], source: Buffer.from(`${"\n".repeat(10_000_000)}int x;\n`) });
+      const bomb = encodeRequest({
+        version: 1,
+        argv: ["gcc", "-c", "big.c", "-o", "big.o"],
+        source: Buffer.from(`${"\n".repeat(10_000_000)}int x;\n`),
+      });
       const r = decodeResponse((await exchange(port, bomb)).bytes, 1);
       expect(r.status).not.toBe(0);
       expect(Buffer.from(r.stderr).toString()).toContain("--max-compiler-memory is 128 MiB");

@@ -24,7 +24,10 @@ export function decodeResponse(bytes: Uint8Array, version: ProtocolVersion): Com
   return decodeResponseAndTrailer(bytes, version).response;
 }
 
-export function decodeResponseAndTrailer(bytes: Uint8Array, version: ProtocolVersion): { response: CompileResponse; trailer?: ServerTrailer } {
+export function decodeResponseAndTrailer(
+  bytes: Uint8Array,
+  version: ProtocolVersion,
+): { response: CompileResponse; trailer?: ServerTrailer } {
   const decoder = new ResponseDecoder(version, undefined, { allowTrailingData: "keep" });
   const events = decoder.push(bytes);
   decoder.finish();

@@ -20,7 +20,12 @@ import { DEFAULT_LOCALHOST_LIMIT, DEFAULT_PORT, DEFAULT_REMOTE_LIMIT, type HostE
 
 function warnHostPastEntry(scan: Scan, hostEnd: number, what: string): void {
   if (hostEnd > scan.end) {
-    warn(scan, "DISTCC_WARN_READS_PAST_ENTRY", scan.end, `the ${what} runs past the '#': distcc uses '${scan.text.slice(scan.start, hostEnd)}'`);
+    warn(
+      scan,
+      "DISTCC_WARN_READS_PAST_ENTRY",
+      scan.end,
+      `the ${what} runs past the '#': distcc uses '${scan.text.slice(scan.start, hostEnd)}'`,
+    );
   }
 }
 
@@ -42,7 +47,12 @@ export function parseSsh(scan: Scan): HostEntry {
   const host = text.slice(p, hostEnd);
   warnHostPastEntry(scan, hostEnd, "host name");
   if (host.includes("=")) {
-    warn(scan, "DISTCC_WARN_EQUALS_IN_NAME", p, `'${host}' is the host name ('=' does not start a limit here): write /N for a limit`);
+    warn(
+      scan,
+      "DISTCC_WARN_EQUALS_IN_NAME",
+      p,
+      `'${host}' is the host name ('=' does not start a limit here): write /N for a limit`,
+    );
   }
   p = hostEnd;
   const limit = limitOrFail(scan, p, p);
@@ -82,7 +92,14 @@ export function parseTcp(scan: Scan): HostEntry {
     const hostEnd = spanUntil(text, p, IPV6_STOPS);
     host = text.slice(p, hostEnd);
     if (text.charCodeAt(hostEnd) !== 93 /* ] */) {
-      fail(scan, "unclosed-ipv6", "unclosed IPv6 address", hostEnd, "']' closing the IPv6 address", `[${host || "::1"}]`);
+      fail(
+        scan,
+        "unclosed-ipv6",
+        "unclosed IPv6 address",
+        hostEnd,
+        "']' closing the IPv6 address",
+        `[${host || "::1"}]`,
+      );
     }
     warnHostPastEntry(scan, hostEnd, "IPv6 address");
     p = hostEnd + 1;
@@ -101,7 +118,12 @@ export function parseTcp(scan: Scan): HostEntry {
   }
   // (`--localslots=0` as a host already has its own warning.)
   if (host.includes("=") && text.charCodeAt(scan.start) !== 91 && !host.startsWith("--localslots")) {
-    warn(scan, "DISTCC_WARN_EQUALS_IN_NAME", scan.start, `'${host}' is the host name ('=' does not start a limit here): write /N for a limit`);
+    warn(
+      scan,
+      "DISTCC_WARN_EQUALS_IN_NAME",
+      scan.start,
+      `'${host}' is the host name ('=' does not start a limit here): write /N for a limit`,
+    );
   }
   const first = limitOrFail(scan, p, p);
   p = first.next;
@@ -116,10 +138,20 @@ export function parseTcp(scan: Scan): HostEntry {
     }
     port = n.value;
     if (n.digitsAt >= scan.end) {
-      warn(scan, "DISTCC_WARN_READS_PAST_ENTRY", n.digitsAt, `the port ${port} is read from the text after the entry (distcc's strtol skips whitespace)`);
+      warn(
+        scan,
+        "DISTCC_WARN_READS_PAST_ENTRY",
+        n.digitsAt,
+        `the port ${port} is read from the text after the entry (distcc's strtol skips whitespace)`,
+      );
     } else if (port < 1 || port > 65535) {
       const written = n.digitsAt < 0 ? "" : text.slice(n.digitsAt, n.end);
-      const what = n.digitsAt < 0 ? "empty port: distcc uses port 0" : n.wrapped ? `port ${written} does not fit a C int: distcc uses ${port}` : `port ${port} is outside 1-65535`;
+      const what =
+        n.digitsAt < 0
+          ? "empty port: distcc uses port 0"
+          : n.wrapped
+            ? `port ${written} does not fit a C int: distcc uses ${port}`
+            : `port ${port} is outside 1-65535`;
       warn(scan, "DISTCC_WARN_PORT", p, what);
     }
     p = n.end;

@@ -47,8 +47,7 @@ export class HostSpecError extends DistccError<HostsErrorCode> {
   readonly source: string | undefined;
 
   constructor(what: string, details: HostSpecErrorDetails) {
-    const where =
-      details.line > 1 ? `line ${details.line} column ${details.lineColumn}` : `column ${details.column}`;
+    const where = details.line > 1 ? `line ${details.line} column ${details.lineColumn}` : `column ${details.column}`;
     const prefix = details.source ? `${details.source}: ` : "";
     super(
       "DISTCC_ERR_HOSTSPEC",

@@ -12,7 +12,12 @@ export function parseLimit(scan: Scan, at: number): { next: number; limit: numbe
   let next = at + 1;
   while (isDigit(text.charCodeAt(next))) next++;
   if (n.digitsAt >= scan.end) {
-    warn(scan, "DISTCC_WARN_READS_PAST_ENTRY", n.digitsAt, `the limit ${n.value} is read from the text after the entry (distcc's atoi skips whitespace)`);
+    warn(
+      scan,
+      "DISTCC_WARN_READS_PAST_ENTRY",
+      n.digitsAt,
+      `the limit ${n.value} is read from the text after the entry (distcc's atoi skips whitespace)`,
+    );
     return { next, limit: n.value };
   }
   const problems: string[] = [];
@@ -23,7 +28,9 @@ export function parseLimit(scan: Scan, at: number): { next: number; limit: numbe
     const rest = text.slice(n.end, scan.end);
     scan.tailExplained = true;
     if (rest !== "") {
-      problems.push(`distcc reads ${n.value} but its scan stays at the '${text[at]}', so it ignores '${rest}' after it`);
+      problems.push(
+        `distcc reads ${n.value} but its scan stays at the '${text[at]}', so it ignores '${rest}' after it`,
+      );
     } else if (n.value > 0) {
       problems.push(`'${text.slice(at + 1, n.end)}' is read as ${n.value}`);
     }

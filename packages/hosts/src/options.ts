@@ -15,7 +15,14 @@ export interface ParsedOptions {
 /** `dcc_parse_options`: `,lzo` `,cpp` `,down` `,auth[=NAME]` (+ our `,lz4`), matched by prefix. */
 export function parseOptions(scan: Scan, at: number): ParsedOptions {
   const text = scan.text;
-  const result: ParsedOptions = { next: at, compression: "none", cpp: false, down: false, auth: undefined, options: [] };
+  const result: ParsedOptions = {
+    next: at,
+    compression: "none",
+    cpp: false,
+    down: false,
+    auth: undefined,
+    options: [],
+  };
   let p = at;
   let cppAt = -1;
   while (text.charCodeAt(p) === COMMA) {
@@ -53,7 +60,14 @@ export function parseOptions(scan: Scan, at: number): ParsedOptions {
       const wordEnd = spanUntil(text, p, OPTION_WORD_STOPS);
       const word = text.slice(p, wordEnd);
       const known = scan.extensions ? "lzo, lz4, cpp, down or auth[=NAME]" : "lzo, cpp, down or auth[=NAME]";
-      fail(scan, "unknown-option", `unknown option ',${word}'`, p, `one of ${known}`, `${text.slice(scan.start, p - 1) || "host"},lzo`);
+      fail(
+        scan,
+        "unknown-option",
+        `unknown option ',${word}'`,
+        p,
+        `one of ${known}`,
+        `${text.slice(scan.start, p - 1) || "host"},lzo`,
+      );
     }
   }
   if (result.cpp && result.compression === "none") {

@@ -49,7 +49,12 @@ export function parseHostList(input: string, opts: ParseHostListOptions = {}): H
   const nul = text.indexOf("\0");
   if (nul !== -1) {
     text = text.slice(0, nul);
-    warnings.push({ code: "DISTCC_WARN_NUL", entry: "", column: nul + 1, message: "a NUL character ends the list for distcc" });
+    warnings.push({
+      code: "DISTCC_WARN_NUL",
+      entry: "",
+      column: nul + 1,
+      message: "a NUL character ends the list for distcc",
+    });
   }
   const extensions = opts.extensions ?? true;
   const scan: Scan = {
@@ -96,7 +101,11 @@ export function parseHostList(input: string, opts: ParseHostListOptions = {}): H
       warn(scan, "DISTCC_WARN_ZEROCONF", scan.start, "+zeroconf: hosts must be discovered over mDNS (_distcc._tcp)");
       continue;
     }
-    if (first === 108 /* l */ && startsWithAt(text, scan.start, "localhost") && (length === 9 || text.charCodeAt(scan.start + 9) === SLASH)) {
+    if (
+      first === 108 /* l */ &&
+      startsWithAt(text, scan.start, "localhost") &&
+      (length === 9 || text.charCodeAt(scan.start + 9) === SLASH)
+    ) {
       list.hosts.push(parseLocal(scan));
     } else if (hasAt(text, scan.start, scan.end)) {
       list.hosts.push(parseSsh(scan));
@@ -106,7 +115,12 @@ export function parseHostList(input: string, opts: ParseHostListOptions = {}): H
   }
   if (list.hosts.length === 0 && !list.zeroconf) {
     const where = opts.source ?? "the hosts list";
-    warnings.push({ code: "DISTCC_WARN_NO_HOSTS", entry: "", column: 0, message: `${where} contains no hosts: distcc compiles everything locally` });
+    warnings.push({
+      code: "DISTCC_WARN_NO_HOSTS",
+      entry: "",
+      column: 0,
+      message: `${where} contains no hosts: distcc compiles everything locally`,
+    });
   }
   if (list.randomize && list.hosts.length > 1) {
     list.hosts = shuffle(list.hosts, opts.random ?? Math.random);

@@ -90,6 +90,11 @@ export function warn(scan: Scan, code: HostWarningCode, at: number, message: str
 
 export function warnIgnoredTail(scan: Scan, at: number): void {
   if (at < scan.end && !scan.tailExplained) {
-    warn(scan, "DISTCC_WARN_IGNORED_TEXT", at, `distcc ignores '${scan.text.slice(at, scan.end)}' at the end of the entry`);
+    warn(
+      scan,
+      "DISTCC_WARN_IGNORED_TEXT",
+      at,
+      `distcc ignores '${scan.text.slice(at, scan.end)}' at the end of the entry`,
+    );
   }
 }

@@ -3,7 +3,10 @@ import { HOST_WARNING_CODES, type HostList } from "./types.js";
 
 // The shapes parseHostList returns, so configs and JSON output are checked the same way. Host
 // names may not contain what ends them in the grammar (whitespace other than \v, '/', ',').
-const hostName = z.string().min(1).regex(/^[^/, \t\n\r\f]+$/, "a host name without '/', ',' or whitespace");
+const hostName = z
+  .string()
+  .min(1)
+  .regex(/^[^/, \t\n\r\f]+$/, "a host name without '/', ',' or whitespace");
 const int32 = z.number().int().min(-2147483648).max(2147483647);
 
 const remote = {
@@ -30,7 +33,11 @@ const sshHostEntrySchema = z.object({
   command: z.string().min(1).optional(),
 });
 
-export const hostEntrySchema = z.discriminatedUnion("kind", [localHostEntrySchema, tcpHostEntrySchema, sshHostEntrySchema]);
+export const hostEntrySchema = z.discriminatedUnion("kind", [
+  localHostEntrySchema,
+  tcpHostEntrySchema,
+  sshHostEntrySchema,
+]);
 
 export const hostWarningSchema = z.object({
   code: z.enum(HOST_WARNING_CODES),

@@ -57,7 +57,9 @@ describe("differential against the real distcc 3.4", () => {
         tally.refused++;
         // Refused for the same reason as distcc (its last ERROR line names it).
         if (real.hosts === null && realProblem(real.log) !== e.problem) {
-          mismatches.push(`${JSON.stringify(line)}: distcc refused it with ${realProblem(real.log)}, we with ${e.problem}: ${e.message}`);
+          mismatches.push(
+            `${JSON.stringify(line)}: distcc refused it with ${realProblem(real.log)}, we with ${e.problem}: ${e.message}`,
+          );
         }
       }
       const sameTokens = hosts === null || JSON.stringify(tokens) === JSON.stringify(real.tokens);

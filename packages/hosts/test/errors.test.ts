@@ -18,7 +18,13 @@ describe("HostSpecError", () => {
   it("names the entry, the column, the problem and a correct example", () => {
     const e = errorOf("helper:abc");
     expect(e.message).toBe("bad port in 'helper:abc' at column 8: expected a number 1-65535, e.g. helper:3632");
-    expect(e).toMatchObject({ code: "DISTCC_ERR_HOSTSPEC", problem: "bad-port", entry: "helper:abc", column: 8, example: "helper:3632" });
+    expect(e).toMatchObject({
+      code: "DISTCC_ERR_HOSTSPEC",
+      problem: "bad-port",
+      entry: "helper:abc",
+      column: 8,
+      example: "helper:3632",
+    });
   });
 
   it.each([
@@ -41,7 +47,9 @@ describe("HostSpecError", () => {
   it("gives line and column for host files, and the source", () => {
     const e = errorOf("# build farm\nfast/8\nslow:abc\n", "/etc/distcc/hosts");
     expect(e).toMatchObject({ line: 3, lineColumn: 6, column: 26, source: "/etc/distcc/hosts" });
-    expect(e.message).toBe("/etc/distcc/hosts: bad port in 'slow:abc' at line 3 column 6: expected a number 1-65535, e.g. slow:3632");
+    expect(e.message).toBe(
+      "/etc/distcc/hosts: bad port in 'slow:abc' at line 3 column 6: expected a number 1-65535, e.g. slow:3632",
+    );
   });
 
   it("says when distcc read past the end of the entry", () => {

@@ -17,7 +17,10 @@ afterEach(() => {
 });
 
 function realShowHosts(env: Record<string, string>): string[] {
-  const out = spawnSync("distcc", ["--show-hosts"], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, encoding: "utf8" });
+  const out = spawnSync("distcc", ["--show-hosts"], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    encoding: "utf8",
+  });
   return out.stdout.split("\n").filter(Boolean);
 }
 
@@ -71,10 +74,15 @@ describe("findHostList", () => {
 
   it("an empty DISTCC_DIR means /hosts, as in distcc", () => {
     const seen: string[] = [];
-    findHostList({ DISTCC_DIR: "" }, { readFile: (p) => {
-      seen.push(p);
-      return undefined;
-    } });
+    findHostList(
+      { DISTCC_DIR: "" },
+      {
+        readFile: (p) => {
+          seen.push(p);
+          return undefined;
+        },
+      },
+    );
     expect(seen).toEqual(["/hosts", "/etc/distcc/hosts"]);
   });
 

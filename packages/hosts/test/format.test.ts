@@ -1,7 +1,14 @@
 // The printer gives a canonical line that parses back to the same structure.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { HostSpecError, formatHostEntry, formatHostList, hostListSchema, parseHostList, type HostList } from "../src/index.js";
+import {
+  HostSpecError,
+  formatHostEntry,
+  formatHostList,
+  hostListSchema,
+  parseHostList,
+  type HostList,
+} from "../src/index.js";
 import { hostLineChaos, hostLineText } from "./host-line-arbitrary.js";
 
 /** The structure without what is allowed to differ: entry texts and warnings. */

@@ -4,18 +4,39 @@
 import fc from "fast-check";
 
 function piece(plain: string[], odd: string[]): fc.Arbitrary<string> {
-  return fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...plain) }, { weight: 1, arbitrary: fc.constantFrom(...odd) });
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...plain) },
+    { weight: 1, arbitrary: fc.constantFrom(...odd) },
+  );
 }
 
 const hostNames = piece(
   ["a", "host", "b.example", "127.0.0.1", "[::1]", "[fe80::1%eth0]"],
-  ["localhost", "h=5", "x#y", "h\vx", "--localslots", "zeroconf", "[::1", "::1", "[]", "", "[a/3]", "+zeroconf", "localhostx", "[x]"],
+  [
+    "localhost",
+    "h=5",
+    "x#y",
+    "h\vx",
+    "--localslots",
+    "zeroconf",
+    "[::1",
+    "::1",
+    "[]",
+    "",
+    "[a/3]",
+    "+zeroconf",
+    "localhostx",
+    "[x]",
+  ],
 );
 export const limits = piece(
   ["", "", "", "/1", "/3", "/16"],
   ["/0", "/-2", "/+3", "/ 5", "/abc", "/", "/99999999999", "/007", "=2", "=0", "/3x", "/\v4"],
 );
-const ports = piece(["", "", "", ":3632", ":3700"], [":", ":abc", ": 3700", ":-5", ":99999", ":12x", ":+7", ":0x10", ":\v9"]);
+const ports = piece(
+  ["", "", "", ":3632", ":3700"],
+  [":", ":abc", ": 3700", ":-5", ":99999", ":12x", ":+7", ":0x10", ":\v9"],
+);
 const option = piece(
   [",lzo", ",lzo", ",down", ",auth", ",auth=princ"],
   [",cpp", ",auth=p/x", ",lzofoo", ",bogus", ",", ",zstd", ",cppx", ",downs", ",authz", ",lz4"],
@@ -34,14 +55,33 @@ const localEntry = fc
   .tuple(
     piece(
       ["localhost", "localhost/3", "localhost/1"],
-      ["localhost/0", "localhost/", "localhost/ 2", "localhost=3", "localhost:3632", "localhost,lzo", "localhost/3,lzo", "localhost/-1"],
+      [
+        "localhost/0",
+        "localhost/",
+        "localhost/ 2",
+        "localhost=3",
+        "localhost:3632",
+        "localhost,lzo",
+        "localhost/3,lzo",
+        "localhost/-1",
+      ],
     ),
     tails,
   )
   .map((p) => p.join(""));
 const keyword = piece(
   ["--randomize", "--localslots=3", "--localslots_cpp=5"],
-  ["--randomizefoo", "--localslots=0", "--localslots", "--localslots/2", "--localslots_cpp=0", "--localslots/0", "--localslots_cppx", "--localslots= 3", "--localslots=-1"],
+  [
+    "--randomizefoo",
+    "--localslots=0",
+    "--localslots",
+    "--localslots/2",
+    "--localslots_cpp=0",
+    "--localslots/0",
+    "--localslots_cppx",
+    "--localslots= 3",
+    "--localslots=-1",
+  ],
 );
 const separator = piece([" ", " ", "\t", "\n", "  "], ["\r", "\f", "\v", " # comment\n", "#c\r", "\r\n", " \v "]);
 
@@ -70,7 +110,15 @@ export const hostLineChaos = fc
   .array(
     fc.constantFrom(
       ..." \t\n\r\f\v#/:=,@[]-+0123456789aehlostzcpdwnurx",
-      "localhost", "lzo", "cpp", "auth", "down", "--localslots", "--randomize", "lz4", "127.0.0.1",
+      "localhost",
+      "lzo",
+      "cpp",
+      "auth",
+      "down",
+      "--localslots",
+      "--randomize",
+      "lz4",
+      "127.0.0.1",
     ),
     { maxLength: 40 },
   )

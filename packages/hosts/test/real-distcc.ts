@@ -44,7 +44,11 @@ export function runRealDistcc(line: string, distccDir: string): RealVerdict {
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: distccDir, DISTCC_DIR: distccDir, DISTCC_HOSTS: line };
   const show = spawnSync("distcc", ["--show-hosts"], { env: { ...env, DISTCC_VERBOSE: "1" }, encoding: "utf8" });
   const jobs = spawnSync("distcc", ["-j"], { env, encoding: "utf8" });
-  const log = show.stderr.split(/\n(?=distcc\[)/).map((l) => l.replace(/\n$/, "")).filter(Boolean).map((l) => l.replace(/^distcc\[\d+\] /, ""));
+  const log = show.stderr
+    .split(/\n(?=distcc\[)/)
+    .map((l) => l.replace(/\n$/, ""))
+    .filter(Boolean)
+    .map((l) => l.replace(/^distcc\[\d+\] /, ""));
   const tokens: TracedToken[] = [];
   for (const l of log) {
     const found = /^\(dcc_parse_hosts\) found (\w+) token "(.*)"$/s.exec(l);
@@ -63,7 +67,12 @@ export function runRealDistcc(line: string, distccDir: string): RealVerdict {
     hosts: show.stdout === "" ? null : show.stdout.replace(/\n$/, "").split("\n"),
     jobs: jobs.stdout,
     tokens,
-    log: log.filter((l) => !/^\((dcc_trace_version|dcc_recursion_safeguard|main|dcc_get_hostlist|dcc_exit|dcc_cleanup_tempfiles_inner|dcc_parse_hosts\) found)/.test(l)),
+    log: log.filter(
+      (l) =>
+        !/^\((dcc_trace_version|dcc_recursion_safeguard|main|dcc_get_hostlist|dcc_exit|dcc_cleanup_tempfiles_inner|dcc_parse_hosts\) found)/.test(
+          l,
+        ),
+    ),
     pid: show.pid ?? 0,
   };
 }

@@ -14,7 +14,16 @@ function codes(list: HostList): string[] {
   return list.warnings.map((w) => w.code);
 }
 
-const tcp = { kind: "tcp", port: 3632, limit: 4, protocol: 1, compression: "none", cpp: false, down: false, options: [] };
+const tcp = {
+  kind: "tcp",
+  port: 3632,
+  limit: 4,
+  protocol: 1,
+  compression: "none",
+  cpp: false,
+  down: false,
+  options: [],
+};
 
 describe("entries and whitespace", () => {
   it.each([
@@ -55,7 +64,13 @@ describe("comments", () => {
   });
 
   it("so do the port, limit and options after it", () => {
-    expect(parse("a#:3700/3,lzo").hosts[0]).toMatchObject({ spec: "a", host: "a#", port: 3700, limit: 3, compression: "lzo" });
+    expect(parse("a#:3700/3,lzo").hosts[0]).toMatchObject({
+      spec: "a",
+      host: "a#",
+      port: 3700,
+      limit: 3,
+      compression: "lzo",
+    });
     expect(() => parse("a#,cpp b")).toThrow(HostSpecError);
     expect(() => parse("a#/0")).toThrow(/bad job limit/);
   });
@@ -75,7 +90,12 @@ describe("localhost", () => {
 
   it("localhost:3632 and localhost,lzo are TCP hosts named localhost", () => {
     expect(parse("localhost:3632").hosts[0]).toMatchObject({ ...tcp, host: "localhost" });
-    expect(parse("localhost,lzo").hosts[0]).toMatchObject({ kind: "tcp", host: "localhost", compression: "lzo", protocol: 2 });
+    expect(parse("localhost,lzo").hosts[0]).toMatchObject({
+      kind: "tcp",
+      host: "localhost",
+      compression: "lzo",
+      protocol: 2,
+    });
   });
 
   it("localhost=3 is a TCP host named localhost=3", () => {
@@ -126,7 +146,10 @@ describe("TCP hosts", () => {
 
   it("'h/ 5' takes the limit 5 from the next entry, which is also a host", () => {
     const list = parse("h/ 5");
-    expect(list.hosts.map((h) => [h.spec, h.limit])).toEqual([["h/", 5], ["5", 4]]);
+    expect(list.hosts.map((h) => [h.spec, h.limit])).toEqual([
+      ["h/", 5],
+      ["5", 4],
+    ]);
     expect(codes(list)).toContain("DISTCC_WARN_READS_PAST_ENTRY");
   });
 
@@ -246,7 +269,11 @@ describe("SSH hosts", () => {
   });
 
   it("the command runs to whitespace or ',' and may hold ':' '/' '#'", () => {
-    expect(parse("@h:/a:b/c#d,lzo").hosts[0]).toMatchObject({ command: "/a:b/c#d", compression: "lzo", spec: "@h:/a:b/c" });
+    expect(parse("@h:/a:b/c#d,lzo").hosts[0]).toMatchObject({
+      command: "/a:b/c#d",
+      compression: "lzo",
+      spec: "@h:/a:b/c",
+    });
     expect(parse("@h:,lzo").hosts[0]).not.toHaveProperty("command");
   });
 

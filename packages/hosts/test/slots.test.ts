@@ -45,15 +45,25 @@ describe("slotName", () => {
         encoding: "utf8",
         timeout: 10_000,
       });
-      if (run.status !== 0) return `distcc ${run.status === null ? "timed out" : `exited ${run.status}`}: ${run.stderr}`;
-      return readdirSync(join(dir.path, "lock")).filter((f) => !f.includes("localhost")).sort();
+      if (run.status !== 0)
+        return `distcc ${run.status === null ? "timed out" : `exited ${run.status}`}: ${run.stderr}`;
+      return readdirSync(join(dir.path, "lock"))
+        .filter((f) => !f.includes("localhost"))
+        .sort();
     }
 
     it("for generated loopback entries, distcc used the host and port we parsed", async () => {
       const port = await freePort();
       // Loopback only (no DNS), a closed port or one that fails at once; odd limits, options, tails.
       const entry = fc
-        .tuple(fc.constantFrom("127.0.0.1", "[::1]", "[127.0.0.1]"), limits, fc.constantFrom(`:${port}`, `:${port}`, ":-5", ":0", `:${port}\vx`, ":"), limits, options, tails)
+        .tuple(
+          fc.constantFrom("127.0.0.1", "[::1]", "[127.0.0.1]"),
+          limits,
+          fc.constantFrom(`:${port}`, `:${port}`, ":-5", ":0", `:${port}\vx`, ":"),
+          limits,
+          options,
+          tails,
+        )
         .map((p) => p.join(""));
       const usable = (host: HostEntry | undefined): boolean =>
         host?.kind === "tcp" && !host.down && host.limit >= 1 && host.port !== 3632;
@@ -76,7 +86,8 @@ describe("slotName", () => {
         if (!host) continue;
         const ours = [slotName(host, 0, "backoff"), slotName(host, 0)].sort();
         const real = remoteLocks(line);
-        if (JSON.stringify(real) !== JSON.stringify(ours)) mismatches.push(`${JSON.stringify(line)}: real ${JSON.stringify(real)}, ours ${JSON.stringify(ours)}`);
+        if (JSON.stringify(real) !== JSON.stringify(ours))
+          mismatches.push(`${JSON.stringify(line)}: real ${JSON.stringify(real)}, ours ${JSON.stringify(ours)}`);
       }
       expect(mismatches.join("\n")).toBe("");
     });

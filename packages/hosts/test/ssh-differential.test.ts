@@ -47,13 +47,20 @@ describe("ssh entries against the real distcc", () => {
       rmSync(argsFile, { force: true });
       const run = spawnSync("distcc", ["gcc", "-c", "x.c", "-o", "x.o"], {
         cwd: dir.path,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", DISTCC_DIR: distccDir, DISTCC_HOSTS: text, DISTCC_SSH: fakeSsh },
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          DISTCC_DIR: distccDir,
+          DISTCC_HOSTS: text,
+          DISTCC_SSH: fakeSsh,
+        },
         encoding: "utf8",
         // A host we think is up but distcc thinks is down makes it wait for a slot forever.
         timeout: 10_000,
       });
       if (run.status !== 0) {
-        mismatches.push(`${JSON.stringify(text)}: distcc ${run.status === null ? "timed out" : `exited ${run.status}`}`);
+        mismatches.push(
+          `${JSON.stringify(text)}: distcc ${run.status === null ? "timed out" : `exited ${run.status}`}`,
+        );
         continue;
       }
       const realArgs = existsSync(argsFile) ? readFileSync(argsFile, "utf8").replace(/\n$/, "").split("\n") : [];
@@ -65,8 +72,13 @@ describe("ssh entries against the real distcc", () => {
         "--enable-tcp-insecure",
       ];
       const realLocks = readdirSync(join(distccDir, "lock")).filter((f) => f.startsWith("cpu_ssh_"));
-      if (JSON.stringify(realArgs) !== JSON.stringify(ourArgs) || JSON.stringify(realLocks) !== JSON.stringify([slotName(host, 0)])) {
-        mismatches.push(`${JSON.stringify(text)}\n  real: ${JSON.stringify(realArgs)} ${JSON.stringify(realLocks)}\n  ours: ${JSON.stringify(ourArgs)} ${slotName(host, 0)}`);
+      if (
+        JSON.stringify(realArgs) !== JSON.stringify(ourArgs) ||
+        JSON.stringify(realLocks) !== JSON.stringify([slotName(host, 0)])
+      ) {
+        mismatches.push(
+          `${JSON.stringify(text)}\n  real: ${JSON.stringify(realArgs)} ${JSON.stringify(realLocks)}\n  ours: ${JSON.stringify(ourArgs)} ${slotName(host, 0)}`,
+        );
       }
     }
     expect(mismatches.join("\n")).toBe("");

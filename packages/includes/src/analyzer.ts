@@ -8,7 +8,13 @@ import type { IncludesErrorCode } from "./errors.js";
 import { readFileSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { resolveComputed, TooManyAlternatives, type MacroTable } from "./computed.js";
-import { scanDirectives, type FileDirectives, type IncludeDirective, type IncludeOperand, type MacroDefinition } from "./directives.js";
+import {
+  scanDirectives,
+  type FileDirectives,
+  type IncludeDirective,
+  type IncludeOperand,
+  type MacroDefinition,
+} from "./directives.js";
 import { environmentBlocker, readIncludeOptions, type IncludeOptions } from "./options.js";
 import { DirectoryCache, PhysicalResolver, type DirectoryNames, type PhysicalPath } from "./physical-path.js";
 import { SearchChainCache, type SearchChain } from "./search-chain.js";
@@ -128,7 +134,8 @@ export class IncludeAnalyzer {
     try {
       return { ok: true, closure: this.#walk(request.cwd, options, chain, request.family) };
     } catch (error) {
-      if (error instanceof TooManyAlternatives || error instanceof IncludeAnalysisError) return { ok: false, reason: error.message };
+      if (error instanceof TooManyAlternatives || error instanceof IncludeAnalysisError)
+        return { ok: false, reason: error.message };
       throw error;
     }
   }
@@ -221,7 +228,10 @@ export class IncludeAnalyzer {
         this.#keptLookups = 0;
       } else {
         if (!memo) this.#keptLookups++;
-        keptLookups.set(key, { deps, ...(result && physical ? { found: { spelling: result.spelling, k: result.found!, physical } } : {}) });
+        keptLookups.set(key, {
+          deps,
+          ...(result && physical ? { found: { spelling: result.spelling, k: result.found!, physical } } : {}),
+        });
       }
       return result;
     };
@@ -264,8 +274,14 @@ export class IncludeAnalyzer {
       let grew = false;
       for (const entry of computed) {
         const operands = resolveComputed((entry.directive.operand as { text: string }).text, macros as MacroTable);
-        if (operands.length === 0 && entry.directive.kind !== "has_include" && entry.directive.kind !== "has_include_next") {
-          throw new IncludeAnalysisError(`${entry.from.spelling}:${entry.directive.line}: cannot evaluate #${entry.directive.kind} ${(entry.directive.operand as { text: string }).text}`);
+        if (
+          operands.length === 0 &&
+          entry.directive.kind !== "has_include" &&
+          entry.directive.kind !== "has_include_next"
+        ) {
+          throw new IncludeAnalysisError(
+            `${entry.from.spelling}:${entry.directive.line}: cannot evaluate #${entry.directive.kind} ${(entry.directive.operand as { text: string }).text}`,
+          );
         }
         for (const operand of operands) {
           const key = `${operand.form}:${operand.form === "computed" ? operand.text : operand.name}`;
@@ -282,11 +298,17 @@ export class IncludeAnalyzer {
 
   #scan(file: ReadFile): FileDirectives {
     const cached = this.#scans.get(file.real);
-    if (cached && cached.ino === file.ino && cached.size === file.size && cached.mtimeMs === file.mtimeMs) return cached.directives;
+    if (cached && cached.ino === file.ino && cached.size === file.size && cached.mtimeMs === file.mtimeMs)
+      return cached.directives;
     const content = readFileSync(file.real);
     // A file that changed while it was read would be scanned in one state and sent in another.
     const after: Stats = statSync(file.real);
-    if (after.size !== file.size || after.mtimeMs !== file.mtimeMs || after.ino !== file.ino || content.length !== file.size) {
+    if (
+      after.size !== file.size ||
+      after.mtimeMs !== file.mtimeMs ||
+      after.ino !== file.ino ||
+      content.length !== file.size
+    ) {
       throw new IncludeAnalysisError(`${file.spelling} changed while it was read`);
     }
     this.#onRead?.(file, content);

@@ -10,11 +10,15 @@ function table(...defs: MacroDefinition[]): Map<string, MacroDefinition[]> {
 
 describe("resolveComputed", () => {
   it("expands an object-like macro to a quoted name", () => {
-    expect(resolveComputed("HDR", table({ name: "HDR", body: '"config.h"' }))).toEqual([{ form: "quote", name: "config.h" }]);
+    expect(resolveComputed("HDR", table({ name: "HDR", body: '"config.h"' }))).toEqual([
+      { form: "quote", name: "config.h" },
+    ]);
   });
 
   it("builds an angle name from tokens", () => {
-    expect(resolveComputed("SYS", table({ name: "SYS", body: "<sys/types.h>" }))).toEqual([{ form: "angle", name: "sys/types.h" }]);
+    expect(resolveComputed("SYS", table({ name: "SYS", body: "<sys/types.h>" }))).toEqual([
+      { form: "angle", name: "sys/types.h" },
+    ]);
   });
 
   it("follows the kernel's tracepoint stringification", () => {
@@ -35,7 +39,9 @@ describe("resolveComputed", () => {
   });
 
   it("pastes tokens", () => {
-    expect(resolveComputed("<PASTE(std, io).h>", table({ name: "PASTE", params: ["a", "b"], body: "a ## b" }))).toEqual([{ form: "angle", name: "stdio.h" }]);
+    expect(resolveComputed("<PASTE(std, io).h>", table({ name: "PASTE", params: ["a", "b"], body: "a ## b" }))).toEqual(
+      [{ form: "angle", name: "stdio.h" }],
+    );
   });
 
   it("gives nothing for an operand no definition turns into a header name", () => {

@@ -83,7 +83,8 @@ function expand(tokens: readonly Token[], macros: MacroTable, disabled: Readonly
       consumedTo = Math.max(consumedTo, call.end);
       const expandedArgs = call.args.map((a) => expand(a, macros, disabled, depth + 1));
       for (const combo of combinations(expandedArgs)) {
-        for (const e of expand(substitute(def, call.args, tok.space, combo), macros, nextDisabled, depth + 1)) pieces.push(e);
+        for (const e of expand(substitute(def, call.args, tok.space, combo), macros, nextDisabled, depth + 1))
+          pieces.push(e);
       }
     }
     i = consumedTo;
@@ -115,7 +116,8 @@ function combinations(lists: Token[][][]): Token[][][] {
   let out: Token[][][] = [[]];
   for (const list of lists) {
     out = out.flatMap((prefix) => list.map((item) => [...prefix, item]));
-    if (out.length > MAX_ALTERNATIVES) throw new TooManyAlternatives(`more than ${MAX_ALTERNATIVES} argument combinations`);
+    if (out.length > MAX_ALTERNATIVES)
+      throw new TooManyAlternatives(`more than ${MAX_ALTERNATIVES} argument combinations`);
   }
   return out;
 }
@@ -128,7 +130,12 @@ function stringify(tokens: readonly Token[]): Token {
 }
 
 /** The body of `def` with its parameters replaced (`#p` stringified, `##` pasted), before rescanning. */
-function substitute(def: MacroDefinition, rawArgs: Token[][], space: boolean, expandedArgs: Token[][] = rawArgs): Token[] {
+function substitute(
+  def: MacroDefinition,
+  rawArgs: Token[][],
+  space: boolean,
+  expandedArgs: Token[][] = rawArgs,
+): Token[] {
   const body = tokenize(def.body);
   const params = def.params ?? [];
   const variadic = params.at(-1) === "...";
@@ -170,7 +177,11 @@ function substitute(def: MacroDefinition, rawArgs: Token[][], space: boolean, ex
     const right = out[i + 1];
     const text = (left?.text ?? "") + (right?.text ?? "");
     const start = left ? i - 1 : i;
-    out.splice(start, (left ? 1 : 0) + 1 + (right ? 1 : 0), { text, kind: /^[A-Za-z_$]/.test(text) ? "ident" : (left ?? right)?.kind ?? "punct", space: left?.space ?? false });
+    out.splice(start, (left ? 1 : 0) + 1 + (right ? 1 : 0), {
+      text,
+      kind: /^[A-Za-z_$]/.test(text) ? "ident" : ((left ?? right)?.kind ?? "punct"),
+      space: left?.space ?? false,
+    });
   }
   if (out[0]) out[0] = { ...out[0], space };
   return out;

@@ -27,7 +27,18 @@ export interface IncludeOptions {
 
 // Options that take the next word as their value when not joined (`-I dir` / `-Idir`), and that
 // shape the search chain: passed to the probe as written.
-const SEARCH_JOINED_OR_SEPARATE = ["-I", "-iquote", "-isystem", "-idirafter", "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "-imultilib", "-B"];
+const SEARCH_JOINED_OR_SEPARATE = [
+  "-I",
+  "-iquote",
+  "-isystem",
+  "-idirafter",
+  "-iprefix",
+  "-iwithprefix",
+  "-iwithprefixbefore",
+  "-isysroot",
+  "-imultilib",
+  "-B",
+];
 const SEARCH_FLAGS = new Set(["-nostdinc", "-nostdinc++", "-undef", "-m32", "-m64", "-mx32", "-m16"]);
 // Every -m option goes to the probe, not only the ones known to pick a multilib, and so do the -f
 // switches (no value, so no file names): the compiler checks them against each other (the
@@ -56,7 +67,22 @@ const LONG_TO_SHORT: Record<string, string> = {
 };
 // Options with a separate value that do not concern the search; skipped with their value so the
 // value is never taken for the input.
-const SEPARATE_VALUE = new Set(["-o", "-x", "-MF", "-MT", "-MQ", "-Xpreprocessor", "-Xassembler", "-Xlinker", "-aux-info", "--param", "-target", "--target", "-main-file-name", "-arch"]);
+const SEPARATE_VALUE = new Set([
+  "-o",
+  "-x",
+  "-MF",
+  "-MT",
+  "-MQ",
+  "-Xpreprocessor",
+  "-Xassembler",
+  "-Xlinker",
+  "-aux-info",
+  "--param",
+  "-target",
+  "--target",
+  "-main-file-name",
+  "-arch",
+]);
 
 const LANGUAGE_BY_EXTENSION: Record<string, string> = {
   c: "c",
@@ -153,7 +179,13 @@ export function readIncludeOptions(argv: readonly string[], cwd: string): Includ
     }
     if (word === "-nostdinc" || word === "-ffreestanding") implicitPreinclude = false;
     if (word === "-ffreestanding") continue;
-    if (SEARCH_FLAGS.has(word) || isTargetOption(word) || word.startsWith("--sysroot=") || word.startsWith("-stdlib=") || word.startsWith("--target=")) {
+    if (
+      SEARCH_FLAGS.has(word) ||
+      isTargetOption(word) ||
+      word.startsWith("--sysroot=") ||
+      word.startsWith("-stdlib=") ||
+      word.startsWith("--target=")
+    ) {
       searchArgs.push(word);
       continue;
     }
@@ -162,12 +194,23 @@ export function readIncludeOptions(argv: readonly string[], cwd: string): Includ
       if (value !== undefined) searchArgs.push(word, value);
       continue;
     }
-    const search = SEARCH_JOINED_OR_SEPARATE.find((o) => word === o || (word.startsWith(o) && !SEARCH_JOINED_OR_SEPARATE.some((p) => p.length > o.length && word.startsWith(p))));
+    const search = SEARCH_JOINED_OR_SEPARATE.find(
+      (o) =>
+        word === o ||
+        (word.startsWith(o) && !SEARCH_JOINED_OR_SEPARATE.some((p) => p.length > o.length && word.startsWith(p))),
+    );
     if (search) {
       const value = word === search ? words[++i] : word.slice(search.length);
       if (value === undefined) continue;
       // Relative directories are relative to the compile's directory; the probe runs elsewhere.
-      const absolute = value.startsWith("=") || value.startsWith("$SYSROOT") || search === "-iwithprefix" || search === "-iwithprefixbefore" || isAbsolute(value) ? value : resolve(cwd, value);
+      const absolute =
+        value.startsWith("=") ||
+        value.startsWith("$SYSROOT") ||
+        search === "-iwithprefix" ||
+        search === "-iwithprefixbefore" ||
+        isAbsolute(value)
+          ? value
+          : resolve(cwd, value);
       searchArgs.push(search, absolute);
       continue;
     }
@@ -204,7 +247,8 @@ export function readIncludeOptions(argv: readonly string[], cwd: string): Includ
   if (inputs.length !== 1) refuse(inputs.length === 0 ? "no input file" : `${inputs.length} input files`);
   const input = resolve(cwd, inputs[0] ?? "");
   const lang = language ?? languageOf(input) ?? "c";
-  if (lang !== "none" && !/^(c|c\+\+|objective-c|objective-c\+\+|c-header|c\+\+-header)$/.test(lang)) refuse(`language ${lang} is not preprocessed C/C++`);
+  if (lang !== "none" && !/^(c|c\+\+|objective-c|objective-c\+\+|c-header|c\+\+-header)$/.test(lang))
+    refuse(`language ${lang} is not preprocessed C/C++`);
   const result: IncludeOptions = {
     input,
     language: lang === "none" ? (languageOf(input) ?? "c") : lang,
@@ -219,7 +263,14 @@ export function readIncludeOptions(argv: readonly string[], cwd: string): Includ
 }
 
 /** The environment variables that add to the search chain behind the command's back (spec 9.10). */
-export const SEARCH_ENVIRONMENT = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH"] as const;
+export const SEARCH_ENVIRONMENT = [
+  "CPATH",
+  "C_INCLUDE_PATH",
+  "CPLUS_INCLUDE_PATH",
+  "OBJC_INCLUDE_PATH",
+  "GCC_EXEC_PREFIX",
+  "COMPILER_PATH",
+] as const;
 
 /** Why the environment makes the analysis unsure, or undefined. */
 export function environmentBlocker(env: Record<string, string | undefined>): string | undefined {

@@ -69,7 +69,8 @@ class ProbedNames implements DirectoryNames {
     if (name !== "" && !name.includes("/")) {
       try {
         const st = lstatSync(`${this.dir === "/" ? "" : this.dir}/${name}`, { throwIfNoEntry: false });
-        if (st) entry = { kind: st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "link" : "other" };
+        if (st)
+          entry = { kind: st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "link" : "other" };
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== "ENOTDIR" && code !== "ENAMETOOLONG" && code !== "EACCES" && code !== "ELOOP") throw error;
@@ -172,7 +173,10 @@ export class PhysicalResolver {
   resolve(spelling: string, deps?: [string, DirectoryNames | null][]): PhysicalPath | undefined {
     const links = new Map<string, string>();
     const climbed = new Set<string>();
-    const pending = spelling.split("/").filter((c) => c !== "").reverse();
+    const pending = spelling
+      .split("/")
+      .filter((c) => c !== "")
+      .reverse();
     let real = "";
     let hops = 0;
     while (pending.length > 0) {

@@ -57,13 +57,26 @@ const LANGUAGE_FOR_PROBE: Record<string, string> = { "c-header": "c", "c++-heade
 function runProbe(compiler: string, args: readonly string[], language: string): Promise<string> {
   const lang = LANGUAGE_FOR_PROBE[language] ?? language;
   return new Promise((resolve, reject) => {
-    execFile(compiler, [...args, "-x", lang, "-E", "-v", "/dev/null"], { encoding: "utf8", maxBuffer: 1 << 20, timeout: 30_000, env: { ...process.env, LC_ALL: "C" } }, (error, _stdout, stderr) => {
-      if (error) {
-        // The compiler's own complaint says what to fix; the command alone does not.
-        const complaint = stderr.split("\n").find((line) => /error:/.test(line))?.trim();
-        reject(new SearchChainError(`${compiler} -E -v failed: ${error.message.split("\n")[0]}${complaint ? ` (${complaint})` : ""}`, { cause: error }));
-      } else resolve(stderr);
-    });
+    execFile(
+      compiler,
+      [...args, "-x", lang, "-E", "-v", "/dev/null"],
+      { encoding: "utf8", maxBuffer: 1 << 20, timeout: 30_000, env: { ...process.env, LC_ALL: "C" } },
+      (error, _stdout, stderr) => {
+        if (error) {
+          // The compiler's own complaint says what to fix; the command alone does not.
+          const complaint = stderr
+            .split("\n")
+            .find((line) => /error:/.test(line))
+            ?.trim();
+          reject(
+            new SearchChainError(
+              `${compiler} -E -v failed: ${error.message.split("\n")[0]}${complaint ? ` (${complaint})` : ""}`,
+              { cause: error },
+            ),
+          );
+        } else resolve(stderr);
+      },
+    );
   });
 }
 
@@ -105,7 +118,10 @@ export class SearchChainCache {
   async #probeWith(compiler: string, language: string, searchArgs: readonly string[]): Promise<SearchChain> {
     // The compiler's own directories: the chain of the options that are not directories.
     const own = searchArgs.filter((a, i) => !isDirectoryOption(a) && !isDirectoryOption(searchArgs[i - 1] ?? ""));
-    const [full, base] = await Promise.all([runProbe(compiler, searchArgs, language), own.length === searchArgs.length ? undefined : runProbe(compiler, own, language)]);
+    const [full, base] = await Promise.all([
+      runProbe(compiler, searchArgs, language),
+      own.length === searchArgs.length ? undefined : runProbe(compiler, own, language),
+    ]);
     const chain = parseSearchChain(full);
     const system = base === undefined ? chain.bracket : parseSearchChain(base).bracket;
     return { ...chain, system: chain.bracket.filter((d) => system.includes(d)) };
@@ -130,7 +146,8 @@ function exists(path: string): boolean {
     statSync(path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return false;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR")
+      return false;
     throw error;
   }
 }

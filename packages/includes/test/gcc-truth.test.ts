@@ -19,7 +19,10 @@ function write(rel: string, text: string): void {
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "includes-truth-"));
   // Quote lookup: the includer's directory first, then -iquote, then the bracket chain.
-  write("src/main.c", '#include "local.h"\n#include "quoted.h"\n#include <angle.h>\n#include "sub/nested.h"\nint main(void) { return 0; }\n');
+  write(
+    "src/main.c",
+    '#include "local.h"\n#include "quoted.h"\n#include <angle.h>\n#include "sub/nested.h"\nint main(void) { return 0; }\n',
+  );
   write("src/local.h", '#include "../common/common.h"\n');
   write("common/common.h", "#pragma once\n");
   write("iq/quoted.h", "/* found through -iquote */\n");
@@ -36,29 +39,32 @@ beforeAll(() => {
   write("after/only-after.h", "\n");
   write("src/next.c", "#include <stdio.h>\n#include <limits.h>\n#include <layered.h>\n#include <only-after.h>\n");
   // Computed includes, __has_include, #import, #pragma GCC dependency, conditional branches.
-  write("src/computed.c", [
-    "#define STR1(x) #x",
-    "#define STR(x) STR1(x)",
-    "#define CONFIG_DIR conf",
-    '#define HEADER "computed-quote.h"',
-    "#define SYSHEADER <stdint.h>",
-    "#include HEADER",
-    "#include SYSHEADER",
-    "#include STR(CONFIG_DIR/board.h)",
-    "#if __has_include(\"maybe.h\")",
-    '#include "maybe.h"',
-    "#endif",
-    "#if __has_include(<absent-header.h>)",
-    "#include <absent-header.h>",
-    "#endif",
-    "#ifdef NEVER_DEFINED",
-    '#include "in-dead-branch.h"',
-    "#endif",
-    '#import "imported.h"',
-    '#import "imported.h"',
-    '#pragma GCC dependency "dep-target.txt"',
-    "int f(void) { return 0; }",
-  ].join("\n"));
+  write(
+    "src/computed.c",
+    [
+      "#define STR1(x) #x",
+      "#define STR(x) STR1(x)",
+      "#define CONFIG_DIR conf",
+      '#define HEADER "computed-quote.h"',
+      "#define SYSHEADER <stdint.h>",
+      "#include HEADER",
+      "#include SYSHEADER",
+      "#include STR(CONFIG_DIR/board.h)",
+      '#if __has_include("maybe.h")',
+      '#include "maybe.h"',
+      "#endif",
+      "#if __has_include(<absent-header.h>)",
+      "#include <absent-header.h>",
+      "#endif",
+      "#ifdef NEVER_DEFINED",
+      '#include "in-dead-branch.h"',
+      "#endif",
+      '#import "imported.h"',
+      '#import "imported.h"',
+      '#pragma GCC dependency "dep-target.txt"',
+      "int f(void) { return 0; }",
+    ].join("\n"),
+  );
   write("src/computed-quote.h", "\n");
   write("src/conf/board.h", "\n");
   write("src/maybe.h", "\n");
@@ -79,7 +85,10 @@ beforeAll(() => {
   symlinkSync("../real/file-target.h", join(root, "src/linked-file.h"));
   write("src/links.c", '#include "linkdir/linked-dir.h"\n#include "linked-file.h"\n');
   // C++: the standard library's headers.
-  write("src/vec.cc", "#include <vector>\n#include <string>\n#include <map>\nint main() { std::vector<std::string> v; return v.size(); }\n");
+  write(
+    "src/vec.cc",
+    "#include <vector>\n#include <string>\n#include <map>\nint main() { std::vector<std::string> v; return v.size(); }\n",
+  );
   // -nostdinc with our own "system" directory, and a --sysroot holding usr/include.
   write("fakesys/stddef.h", "typedef unsigned long size_t;\n");
   write("src/nostd.c", "#include <stddef.h>\nsize_t n;\n");
@@ -93,16 +102,41 @@ afterAll(() => {
 });
 
 const cases: { name: string; argv: () => string[] }[] = [
-  { name: "quote, -iquote, -I lookup and ..", argv: () => ["gcc", "-c", "main.c", "-iquote", "../iq", `-I${root}/inc`] },
-  { name: "include_next through -I, -isystem and -idirafter", argv: () => ["gcc", "-c", "next.c", "-I../wrap", "-isystem", `${root}/sys1`, `-I${root}/sys2`, "-idirafter", `${root}/after`] },
-  { name: "computed includes, __has_include, #import, pragma dependency", argv: () => ["gcc", "-c", "computed.c", "-O2"] },
+  {
+    name: "quote, -iquote, -I lookup and ..",
+    argv: () => ["gcc", "-c", "main.c", "-iquote", "../iq", `-I${root}/inc`],
+  },
+  {
+    name: "include_next through -I, -isystem and -idirafter",
+    argv: () => [
+      "gcc",
+      "-c",
+      "next.c",
+      "-I../wrap",
+      "-isystem",
+      `${root}/sys1`,
+      `-I${root}/sys2`,
+      "-idirafter",
+      `${root}/after`,
+    ],
+  },
+  {
+    name: "computed includes, __has_include, #import, pragma dependency",
+    argv: () => ["gcc", "-c", "computed.c", "-O2"],
+  },
   { name: "-include and -imacros", argv: () => ["gcc", "-c", "plain.c", "-include", "forced.h", "--imacros=macros.h"] },
   { name: "symlinked files and directories", argv: () => ["gcc", "-c", "links.c"] },
   { name: "C++ standard library", argv: () => ["g++", "-c", "vec.cc", "-O2", "-std=c++17"] },
   { name: "C++ as -x c++", argv: () => ["gcc", "-x", "c++", "-c", "vec.cc"] },
-  { name: "-nostdinc with an own system directory", argv: () => ["gcc", "-nostdinc", "-isystem", `${root}/fakesys`, "-c", "nostd.c"] },
+  {
+    name: "-nostdinc with an own system directory",
+    argv: () => ["gcc", "-nostdinc", "-isystem", `${root}/fakesys`, "-c", "nostd.c"],
+  },
   { name: "--sysroot", argv: () => ["gcc", `--sysroot=${root}/sysroot`, "-c", "sysroot.c"] },
-  { name: "long option aliases", argv: () => ["gcc", "-c", "main.c", "--include-directory", `${root}/inc`, "-iquote../iq"] },
+  {
+    name: "long option aliases",
+    argv: () => ["gcc", "-c", "main.c", "--include-directory", `${root}/inc`, "-iquote../iq"],
+  },
 ];
 
 describe("include analysis against gcc -M", () => {
@@ -120,7 +154,9 @@ describe("include analysis against gcc -M", () => {
       // branch, and two files gcc opens but leaves out of -M (strace shows both opened): the
       // pragma-dependency file and an empty #import-ed header.
       const extra = [...found].filter((f) => !truth.has(f) && f.startsWith(root)).map((f) => f.slice(root.length));
-      expect(extra.filter((f) => !["/src/in-dead-branch.h", "/src/dep-target.txt", "/src/imported.h"].includes(f))).toEqual([]);
+      expect(
+        extra.filter((f) => !["/src/in-dead-branch.h", "/src/dep-target.txt", "/src/imported.h"].includes(f)),
+      ).toEqual([]);
     });
   }
 
@@ -184,7 +220,9 @@ describe("lookups kept across compiles", () => {
       if (!r.ok) throw new Error(r.reason);
       return r.closure.files.map((f) => f.real);
     };
-    expect(await files()).toEqual(expect.arrayContaining([join(root, "busy/inc/gen.h"), join(root, "busy/second/lib.h")]));
+    expect(await files()).toEqual(
+      expect.arrayContaining([join(root, "busy/inc/gen.h"), join(root, "busy/second/lib.h")]),
+    );
     for (let round = 0; round < 2; round++) {
       write("busy/src/busy.o", `object ${round}\n`); // the source directory changes with every compile
       write("busy/src/gen.h", "/* beside the source */\n");
@@ -193,7 +231,9 @@ describe("lookups kept across compiles", () => {
       expect(found).toEqual(expect.arrayContaining([join(root, "busy/src/gen.h"), join(root, "busy/first/lib.h")]));
       expect(found).not.toContain(join(root, "busy/inc/gen.h"));
       expect(found).not.toContain(join(root, "busy/second/lib.h"));
-      expect([...depsOf(req.argv, req.cwd)].sort()).toEqual(expect.arrayContaining([join(root, "busy/src/gen.h"), join(root, "busy/first/lib.h")]));
+      expect([...depsOf(req.argv, req.cwd)].sort()).toEqual(
+        expect.arrayContaining([join(root, "busy/src/gen.h"), join(root, "busy/first/lib.h")]),
+      );
       rmSync(join(root, "busy/src/gen.h"));
       rmSync(join(root, "busy/first/lib.h"));
       found = await files();

@@ -31,7 +31,8 @@ function generate(seed: number): { argv: string[]; cwd: string } {
   const placed: string[] = [];
   for (const name of names) {
     // A name lives in one to three directories (shadowing, for include_next), or beside the source.
-    const homes = rand() < 0.2 ? ["src"] : [...new Set(Array.from({ length: 1 + Math.floor(rand() * 3) }, () => pick(dirs).path))];
+    const homes =
+      rand() < 0.2 ? ["src"] : [...new Set(Array.from({ length: 1 + Math.floor(rand() * 3) }, () => pick(dirs).path))];
     for (const home of homes) placed.push(`${home}/${name}`);
   }
   const body = (): string => {

@@ -12,8 +12,34 @@ import { depsOf } from "./truth.js";
 const work = mkdtempSync(join(tmpdir(), "includes-real-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const C_HEADERS = ["stdio.h", "stdlib.h", "string.h", "signal.h", "pthread.h", "sys/socket.h", "netinet/in.h", "arpa/inet.h", "sys/stat.h", "fcntl.h", "unistd.h", "math.h", "complex.h", "wchar.h", "locale.h", "time.h", "sys/mman.h", "sys/epoll.h", "linux/netlink.h", "linux/if_ether.h", "stdatomic.h", "tgmath.h"];
-writeFileSync(join(work, "posix.c"), `#define _GNU_SOURCE\n${C_HEADERS.map((h) => `#include <${h}>`).join("\n")}\nint main(void) { return 0; }\n`);
+const C_HEADERS = [
+  "stdio.h",
+  "stdlib.h",
+  "string.h",
+  "signal.h",
+  "pthread.h",
+  "sys/socket.h",
+  "netinet/in.h",
+  "arpa/inet.h",
+  "sys/stat.h",
+  "fcntl.h",
+  "unistd.h",
+  "math.h",
+  "complex.h",
+  "wchar.h",
+  "locale.h",
+  "time.h",
+  "sys/mman.h",
+  "sys/epoll.h",
+  "linux/netlink.h",
+  "linux/if_ether.h",
+  "stdatomic.h",
+  "tgmath.h",
+];
+writeFileSync(
+  join(work, "posix.c"),
+  `#define _GNU_SOURCE\n${C_HEADERS.map((h) => `#include <${h}>`).join("\n")}\nint main(void) { return 0; }\n`,
+);
 writeFileSync(join(work, "stdcxx.cc"), "#include <bits/stdc++.h>\nint main() { return 0; }\n");
 
 const analyzer = new IncludeAnalyzer();
@@ -39,22 +65,56 @@ describe("include analysis on real trees", () => {
 
   it("the ARM cross compilers' own trees", async () => {
     expect(hasCommand("arm-linux-gnueabihf-gcc")).toBe(true);
-    expect(await check(["arm-linux-gnueabihf-gcc", "-march=armv7-a+fp", "-O2", "-c", "posix.c"], work)).toBeGreaterThan(50);
+    expect(await check(["arm-linux-gnueabihf-gcc", "-march=armv7-a+fp", "-O2", "-c", "posix.c"], work)).toBeGreaterThan(
+      50,
+    );
     expect(await check(["aarch64-linux-gnu-gcc", "-c", "posix.c"], work)).toBeGreaterThan(50);
   });
 
   it("the kernel's ARM target flags, which fail in the probe unless they reach it together", async () => {
     // The kernel passes -march=armv6k with -mfloat-abi=soft to a hard-float compiler: -march alone
     // makes cc1 refuse ("selected architecture lacks an FPU") and the job would go plain.
-    writeFileSync(join(work, "kstyle.c"), "#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\nint f(int n, ...) { return n; }\n");
-    const gccInclude = execFileSync("arm-linux-gnueabihf-gcc", ["-print-file-name=include"], { encoding: "utf8" }).trim();
-    const argv = ["arm-linux-gnueabihf-gcc", "-nostdinc", "-isystem", gccInclude, "-ffreestanding", "-march=armv6k", "-mfloat-abi=soft", "-marm", "-mtp=cp15", "-O2", "-c", "kstyle.c"];
+    writeFileSync(
+      join(work, "kstyle.c"),
+      "#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\nint f(int n, ...) { return n; }\n",
+    );
+    const gccInclude = execFileSync("arm-linux-gnueabihf-gcc", ["-print-file-name=include"], {
+      encoding: "utf8",
+    }).trim();
+    const argv = [
+      "arm-linux-gnueabihf-gcc",
+      "-nostdinc",
+      "-isystem",
+      gccInclude,
+      "-ffreestanding",
+      "-march=armv6k",
+      "-mfloat-abi=soft",
+      "-marm",
+      "-mtp=cp15",
+      "-O2",
+      "-c",
+      "kstyle.c",
+    ];
     expect(await check(argv, work)).toBe(5);
   });
 
   it("the x86 kernel's -mcmodel=kernel, which the probe accepts only with its -fno-PIE", async () => {
     const gccInclude = execFileSync("gcc", ["-print-file-name=include"], { encoding: "utf8" }).trim();
-    const argv = ["gcc", "-nostdinc", "-isystem", gccInclude, "-ffreestanding", "-fno-PIE", "-m64", "-mcmodel=kernel", "-mno-red-zone", "-mno-sse", "-O2", "-c", "kstyle.c"];
+    const argv = [
+      "gcc",
+      "-nostdinc",
+      "-isystem",
+      gccInclude,
+      "-ffreestanding",
+      "-fno-PIE",
+      "-m64",
+      "-mcmodel=kernel",
+      "-mno-red-zone",
+      "-mno-sse",
+      "-O2",
+      "-c",
+      "kstyle.c",
+    ];
     expect(await check(argv, work)).toBe(5);
   });
 

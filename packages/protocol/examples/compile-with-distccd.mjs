@@ -69,8 +69,25 @@ async function main() {
     // 1. A real distccd on loopback. As root it drops to user "distccd". Its own process group,
     //    because on SIGTERM distccd signals its whole group.
     const port = await freePort();
-    distccd = spawn("distccd", ["--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port),
-      "--allow", "127.0.0.1", "--jobs", "1", "--log-stderr", "--log-level", "warning"], { stdio: ["ignore", "ignore", "pipe"], detached: true });
+    distccd = spawn(
+      "distccd",
+      [
+        "--no-detach",
+        "--daemon",
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--allow",
+        "127.0.0.1",
+        "--jobs",
+        "1",
+        "--log-stderr",
+        "--log-level",
+        "warning",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"], detached: true },
+    );
     let log = "";
     distccd.stderr.on("data", (d) => (log += d));
     distccd.on("error", (err) => fail(`cannot start distccd (apt-get install distcc): ${err.message}`));
@@ -85,11 +102,17 @@ async function main() {
     // 3. The request: DIST 2, ARGC/ARGV, DOTI (LZO1X-compressed by the encoder).
     const argv = [compilerName(), "-O2", "-c", "hello.c", "-o", "hello.o"];
     say(`sending protocol 2 request: ${argv.join(" ")}`);
-    const response = await sendCompileRequest({ host: "127.0.0.1", port }, { version: 2, argv, source: preprocessed }, { ioTimeoutMs: 60_000 });
+    const response = await sendCompileRequest(
+      { host: "127.0.0.1", port },
+      { version: 2, argv, source: preprocessed },
+      { ioTimeoutMs: 60_000 },
+    );
 
     const status = parseWaitStatus(response.status);
-    say(`response: DONE ${response.version}, STAT 0x${response.status.toString(16)} (${status.kind} ${status.kind === "exited" ? status.code : status.signal}), ` +
-      `stderr ${response.stderr.length} bytes, stdout ${response.stdout.length} bytes, object ${response.object.length} bytes`);
+    say(
+      `response: DONE ${response.version}, STAT 0x${response.status.toString(16)} (${status.kind} ${status.kind === "exited" ? status.code : status.signal}), ` +
+        `stderr ${response.stderr.length} bytes, stdout ${response.stdout.length} bytes, object ${response.object.length} bytes`,
+    );
     if (response.stderr.length) process.stderr.write(response.stderr);
     if (response.status !== 0) return fail(`the remote compile failed\n${log}`);
 

@@ -5,7 +5,11 @@ import { RequestDecoder, type DecoderOptions } from "./request-decoder.js";
 import { ResponseDecoder } from "./response-decoder.js";
 
 /** Decodes a complete request held in memory (same rules and limits as RequestDecoder). */
-export function decodeRequest(bytes: Uint8Array, limits?: Partial<DecoderLimits>, options?: DecoderOptions): CompileRequest {
+export function decodeRequest(
+  bytes: Uint8Array,
+  limits?: Partial<DecoderLimits>,
+  options?: DecoderOptions,
+): CompileRequest {
   const decoder = new RequestDecoder(limits, options);
   const events = decoder.push(bytes);
   decoder.finish();

@@ -31,7 +31,8 @@ export function encodeRequest(req: CompileRequest, opts: EncodeOptions = {}): Ui
   const w = new ChunkWriter();
   w.header("DIST", req.version);
   if (req.version === 3) {
-    if (req.cwd === undefined) throw new DistccProtocolError("DISTCC_ERR_BAD_MESSAGE", "a protocol 3 request needs cwd");
+    if (req.cwd === undefined)
+      throw new DistccProtocolError("DISTCC_ERR_BAD_MESSAGE", "a protocol 3 request needs cwd");
     w.stringPacket("CDIR", req.cwd);
   }
   w.header("ARGC", req.argv.length);

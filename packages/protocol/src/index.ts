@@ -85,5 +85,10 @@ export type {
 } from "./extensions/ext-messages.js";
 export { queryCapabilities } from "./extensions/capabilities-query.js";
 export type { QueryCapabilitiesOptions } from "./extensions/capabilities-query.js";
-export { DISTCC_COMPATIBLE_VERSION, DISTCC_DEFAULT_PORT, gnuHostTriplet, distccVersionBanner } from "./version-banner.js";
+export {
+  DISTCC_COMPATIBLE_VERSION,
+  DISTCC_DEFAULT_PORT,
+  gnuHostTriplet,
+  distccVersionBanner,
+} from "./version-banner.js";
 export { DOCTOR_PROBE_COMPILER } from "./doctor-probe.js";

@@ -21,7 +21,8 @@ export interface Lz4DecompressOptions {
 
 const MAGIC = 0x184d2204;
 
-const grow = (out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array => growOutput(out, used, want, maxOutput, "LZ4");
+const grow = (out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array =>
+  growOutput(out, used, want, maxOutput, "LZ4");
 
 function corrupt(what: string): DistccProtocolError {
   return new DistccProtocolError("DISTCC_ERR_LZ4", `corrupt LZ4 frame: ${what}`);
@@ -42,7 +43,7 @@ export function lz4Decompress(data: Uint8Array, opts: Lz4DecompressOptions = {})
   if (ip + 2 > n) throw corrupt("input ends inside the frame descriptor");
   const flg = src[ip++]!;
   ip++; // BD: block maximum size; we bound by maxOutput instead.
-  if ((flg >> 6) !== 1) throw corrupt("unsupported frame version");
+  if (flg >> 6 !== 1) throw corrupt("unsupported frame version");
   const blockChecksum = (flg & 0x10) !== 0;
   const contentSize = (flg & 0x08) !== 0;
   const contentChecksum = (flg & 0x04) !== 0;

@@ -5,7 +5,11 @@ import { decodeHeader, type TokenName } from "./tokens.js";
 const utf8 = new TextDecoder("utf-8");
 
 /** Parses a header and insists on one of the tokens allowed at this point (else a derailment). */
-export function expectToken(bytes: Uint8Array, allowed: TokenName, orElse?: TokenName): { token: TokenName; value: number } {
+export function expectToken(
+  bytes: Uint8Array,
+  allowed: TokenName,
+  orElse?: TokenName,
+): { token: TokenName; value: number } {
   const h = decodeHeader(bytes);
   if (h.token !== allowed && h.token !== orElse) {
     throw new DistccProtocolError(
@@ -48,7 +52,10 @@ export class TotalBudget {
   add(n: number, what: string): void {
     this.used += n;
     if (this.used > this.limit) {
-      throw new DistccProtocolError("DISTCC_ERR_LIMIT", `${what}: the message holds more than maxTotal=${this.limit} bytes`);
+      throw new DistccProtocolError(
+        "DISTCC_ERR_LIMIT",
+        `${what}: the message holds more than maxTotal=${this.limit} bytes`,
+      );
     }
   }
 }

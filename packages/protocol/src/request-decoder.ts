@@ -58,7 +58,11 @@ function* readString(
 }
 
 /** Reads one body whose header was already parsed, decompressing it in v2/v3. */
-function* readBody(ctx: ParseContext, token: string, length: number): Generator<number, { data: Uint8Array; wire: Uint8Array }, Uint8Array> {
+function* readBody(
+  ctx: ParseContext,
+  token: string,
+  length: number,
+): Generator<number, { data: Uint8Array; wire: Uint8Array }, Uint8Array> {
   const { limits, budget, compressed } = ctx;
   checkLimit(`${token} length`, length, limits.maxPayload, "maxPayload");
   if (!compressed) checkLimit(`${token} length`, length, limits.maxDecompressed, "maxDecompressed");
@@ -71,12 +75,18 @@ function* readBody(ctx: ParseContext, token: string, length: number): Generator<
   return { data, wire };
 }
 
-function* requestSteps(emit: (e: RequestEvent) => void, d: StepDriver<RequestEvent>, limits: DecoderLimits, compression: Compression): Steps {
+function* requestSteps(
+  emit: (e: RequestEvent) => void,
+  d: StepDriver<RequestEvent>,
+  limits: DecoderLimits,
+  compression: Compression,
+): Steps {
   const budget = new TotalBudget(limits.maxTotal);
 
   d.expecting = "DIST";
   const dist = expectToken(yield HEADER_LENGTH, "DIST").value;
-  if (dist > 3) throw new DistccProtocolError("DISTCC_ERR_BAD_VERSION", `can't handle requested protocol version ${dist}`);
+  if (dist > 3)
+    throw new DistccProtocolError("DISTCC_ERR_BAD_VERSION", `can't handle requested protocol version ${dist}`);
   const version = dist as ProtocolVersion;
   emit({ type: "version", version });
   const request: CompileRequest = { version, argv: [] };
@@ -140,7 +150,10 @@ export class RequestDecoder {
   constructor(limits?: Partial<DecoderLimits>, options: DecoderOptions = {}) {
     const resolved = resolveLimits(limits);
     const compression = options.compression ?? "lzo";
-    this.driver = new StepDriver<RequestEvent>((emit, d) => requestSteps(emit, d, resolved, compression), options.allowTrailingData);
+    this.driver = new StepDriver<RequestEvent>(
+      (emit, d) => requestSteps(emit, d, resolved, compression),
+      options.allowTrailingData,
+    );
   }
 
   /** Bytes dropped after the end of the request (with allowTrailingData). */

@@ -58,7 +58,10 @@ function* responseSteps(
   d.expecting = "DONE";
   const done = expectToken(yield HEADER_LENGTH, "DONE").value;
   if (done !== expected) {
-    throw new DistccProtocolError("DISTCC_ERR_BAD_VERSION", `the server answered protocol version ${done}, expected ${expected}`);
+    throw new DistccProtocolError(
+      "DISTCC_ERR_BAD_VERSION",
+      `the server answered protocol version ${done}, expected ${expected}`,
+    );
   }
   emit({ type: "done", version: expected });
   d.expecting = "STAT";
@@ -99,7 +102,10 @@ export class ResponseDecoder {
 
   constructor(expectedVersion: ProtocolVersion, limits?: Partial<DecoderLimits>, options: DecoderOptions = {}) {
     if (![0, 1, 2, 3].includes(expectedVersion)) {
-      throw new DistccProtocolError("DISTCC_ERR_BAD_VERSION", `protocol version ${String(expectedVersion)} is not 0..3`);
+      throw new DistccProtocolError(
+        "DISTCC_ERR_BAD_VERSION",
+        `protocol version ${String(expectedVersion)} is not 0..3`,
+      );
     }
     const resolved = resolveLimits(limits);
     const compression = options.compression ?? "lzo";

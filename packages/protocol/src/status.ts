@@ -10,7 +10,8 @@ export function exitedStatus(code: number): number {
 
 /** Wait status of a process killed by `signal` (1..127), with 0x80 when a core was dumped. */
 export function signaledStatus(signal: number, core = false): number {
-  if (!Number.isInteger(signal) || signal < 1 || signal > 0x7e) throw new RangeError(`signal out of range 1..126: ${signal}`);
+  if (!Number.isInteger(signal) || signal < 1 || signal > 0x7e)
+    throw new RangeError(`signal out of range 1..126: ${signal}`);
   return signal | (core ? 0x80 : 0);
 }
 

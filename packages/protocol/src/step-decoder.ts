@@ -55,7 +55,9 @@ export class StepDriver<E> {
         if (this.allowTrailingData === "keep") this.kept.push(chunk);
         return [];
       }
-      throw this.fail(new DistccProtocolError("DISTCC_ERR_TRAILING_DATA", `${chunk.length} bytes after the end of the message`));
+      throw this.fail(
+        new DistccProtocolError("DISTCC_ERR_TRAILING_DATA", `${chunk.length} bytes after the end of the message`),
+      );
     }
     this.queue.push(chunk);
     try {
@@ -88,7 +90,10 @@ export class StepDriver<E> {
             const rest = this.queue.take(this.queue.length);
             if (this.allowTrailingData === "keep") this.kept.push(rest);
           } else if (this.queue.length > 0) {
-            throw new DistccProtocolError("DISTCC_ERR_TRAILING_DATA", `${this.queue.length} bytes after the end of the message`);
+            throw new DistccProtocolError(
+              "DISTCC_ERR_TRAILING_DATA",
+              `${this.queue.length} bytes after the end of the message`,
+            );
           }
         } else {
           this.want = r.value;

@@ -2,12 +2,40 @@ import { DistccProtocolError } from "./errors.js";
 
 /** Every token name of distcc 3.4 (spec section 2). */
 export type TokenName =
-  | "DIST" | "CDIR" | "ARGC" | "ARGV" | "DOTI" | "NFIL" | "NAME" | "FILE" | "LINK"
-  | "DONE" | "STAT" | "SERR" | "SOUT" | "DOTO" | "DOTD" | "TLEN";
+  | "DIST"
+  | "CDIR"
+  | "ARGC"
+  | "ARGV"
+  | "DOTI"
+  | "NFIL"
+  | "NAME"
+  | "FILE"
+  | "LINK"
+  | "DONE"
+  | "STAT"
+  | "SERR"
+  | "SOUT"
+  | "DOTO"
+  | "DOTD"
+  | "TLEN";
 
 export const TOKEN_NAMES: readonly TokenName[] = [
-  "DIST", "CDIR", "ARGC", "ARGV", "DOTI", "NFIL", "NAME", "FILE", "LINK",
-  "DONE", "STAT", "SERR", "SOUT", "DOTO", "DOTD", "TLEN",
+  "DIST",
+  "CDIR",
+  "ARGC",
+  "ARGV",
+  "DOTI",
+  "NFIL",
+  "NAME",
+  "FILE",
+  "LINK",
+  "DONE",
+  "STAT",
+  "SERR",
+  "SOUT",
+  "DOTO",
+  "DOTD",
+  "TLEN",
 ];
 
 /** A header is 4 ASCII letters and 8 hex digits, nothing else. */
@@ -21,7 +49,10 @@ export interface TokenHeader {
 const HEX = "0123456789abcdef";
 /** Token names keyed by their 4 bytes read as a big-endian integer (faster than building strings). */
 const tokenByCode = new Map<number, TokenName>(
-  TOKEN_NAMES.map((t) => [((t.charCodeAt(0) << 24) | (t.charCodeAt(1) << 16) | (t.charCodeAt(2) << 8) | t.charCodeAt(3)) >>> 0, t]),
+  TOKEN_NAMES.map((t) => [
+    ((t.charCodeAt(0) << 24) | (t.charCodeAt(1) << 16) | (t.charCodeAt(2) << 8) | t.charCodeAt(3)) >>> 0,
+    t,
+  ]),
 );
 
 /** Writes the 12-byte header into `target` at `offset` (lower-case hex, zero-padded, as distcc writes). */
@@ -66,7 +97,8 @@ export function decodeHeader(bytes: Uint8Array, offset = 0): TokenHeader {
   if (bytes.length - offset < HEADER_LENGTH) {
     throw new DistccProtocolError("DISTCC_ERR_TRUNCATED", "a token header needs 12 bytes");
   }
-  const code = ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+  const code =
+    ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
   const name = tokenByCode.get(code);
   if (name === undefined) {
     throw new DistccProtocolError(

@@ -38,6 +38,8 @@ export function gnuHostTriplet(arch: string = process.arch, platform: string = p
  */
 export function distccVersionBanner(program: "distcc" | "distccd", protocols: readonly number[]): string {
   const list =
-    protocols.length === 1 ? `protocol ${protocols[0]}` : `protocols ${protocols.slice(0, -1).join(", ")} and ${protocols[protocols.length - 1]}`;
+    protocols.length === 1
+      ? `protocol ${protocols[0]}`
+      : `protocols ${protocols.slice(0, -1).join(", ")} and ${protocols[protocols.length - 1]}`;
   return `${program} ${DISTCC_COMPATIBLE_VERSION} ${gnuHostTriplet()}\n  (${list}) (default port ${DISTCC_DEFAULT_PORT})\n`;
 }

@@ -7,7 +7,11 @@ const payload = (maxLength = 4000): fc.Arbitrary<Uint8Array> =>
   fc.oneof(
     fc.uint8Array({ maxLength }),
     fc
-      .tuple(fc.array(fc.constantFrom("int ", "x", "(", ")", ";\n", "#include <stdio.h>\n", "return 0;", "    ", "\0"), { maxLength: maxLength / 8 }))
+      .tuple(
+        fc.array(fc.constantFrom("int ", "x", "(", ")", ";\n", "#include <stdio.h>\n", "return 0;", "    ", "\0"), {
+          maxLength: maxLength / 8,
+        }),
+      )
       .map(([parts]) => new TextEncoder().encode(parts.join(""))),
     fc.constant(new Uint8Array(0)),
   );
@@ -52,7 +56,13 @@ export const response: fc.Arbitrary<CompileResponse> = fc
   })
   .map((r) => {
     // The object model of a decoded response: no object after a failure, deps only in v3 on success.
-    const out: CompileResponse = { version: r.version, status: r.status, stderr: r.stderr, stdout: r.stdout, object: r.status === 0 ? r.object : new Uint8Array(0) };
+    const out: CompileResponse = {
+      version: r.version,
+      status: r.status,
+      stderr: r.stderr,
+      stdout: r.stdout,
+      object: r.status === 0 ? r.object : new Uint8Array(0),
+    };
     if (r.version === 3 && r.status === 0) out.deps = r.deps;
     return out;
   });
@@ -63,5 +73,7 @@ export const compression: fc.Arbitrary<Compression> = fc.constantFrom("lzo" as c
 export const cutsFor = (length: number): fc.Arbitrary<number[]> =>
   fc.oneof(
     fc.array(fc.integer({ min: 0, max: length }), { maxLength: 12 }).map((a) => a.sort((x, y) => x - y)),
-    fc.integer({ min: 1, max: 64 }).map((step) => Array.from({ length: Math.floor(length / step) }, (_, i) => (i + 1) * step)),
+    fc
+      .integer({ min: 1, max: 64 })
+      .map((step) => Array.from({ length: Math.floor(length / step) }, (_, i) => (i + 1) * step)),
   );

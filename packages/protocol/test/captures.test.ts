@@ -1,6 +1,15 @@
 // Every real distcc capture decodes to what its tokens.txt lists and re-encodes to the same bytes.
 import { describe, expect, it } from "vitest";
-import { concatChunks, DistccProtocolError, encodeRequest, encodeResponse, RequestDecoder, ResponseDecoder, type CompileRequest, type CompileResponse } from "../src/index.js";
+import {
+  concatChunks,
+  DistccProtocolError,
+  encodeRequest,
+  encodeResponse,
+  RequestDecoder,
+  ResponseDecoder,
+  type CompileRequest,
+  type CompileResponse,
+} from "../src/index.js";
 import { decodeRequest, decodeResponse, versionOf } from "./decode-all.js";
 import { captureNames, loadCapture, preview, type ListedToken } from "./vectors.js";
 
@@ -93,7 +102,12 @@ describe("captures from real distcc 3.4", () => {
       if (badRequests[name]) {
         it(`request is refused with ${badRequests[name]}`, () => {
           const d = new RequestDecoder();
-          expect(errorCode(() => { d.push(cap.c2s); d.finish(); })).toBe(badRequests[name]);
+          expect(
+            errorCode(() => {
+              d.push(cap.c2s);
+              d.finish();
+            }),
+          ).toBe(badRequests[name]);
         });
       } else {
         it("request decodes to the listed tokens", () => {

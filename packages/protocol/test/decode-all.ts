@@ -1,7 +1,20 @@
 // Decodes whole byte arrays with the push decoders, with any chunking, for tests.
-import { RequestDecoder, ResponseDecoder, type CompileRequest, type CompileResponse, type DecoderLimits, type ProtocolVersion, type RequestEvent, type ResponseEvent } from "../src/index.js";
+import {
+  RequestDecoder,
+  ResponseDecoder,
+  type CompileRequest,
+  type CompileResponse,
+  type DecoderLimits,
+  type ProtocolVersion,
+  type RequestEvent,
+  type ResponseEvent,
+} from "../src/index.js";
 
-export function decodeRequest(bytes: Uint8Array, cuts: number[] = [], limits?: Partial<DecoderLimits>): { request: CompileRequest; events: RequestEvent[] } {
+export function decodeRequest(
+  bytes: Uint8Array,
+  cuts: number[] = [],
+  limits?: Partial<DecoderLimits>,
+): { request: CompileRequest; events: RequestEvent[] } {
   const d = new RequestDecoder(limits);
   const events: RequestEvent[] = [];
   let at = 0;
@@ -15,7 +28,12 @@ export function decodeRequest(bytes: Uint8Array, cuts: number[] = [], limits?: P
   return { request: end.request, events };
 }
 
-export function decodeResponse(bytes: Uint8Array, version: ProtocolVersion, cuts: number[] = [], limits?: Partial<DecoderLimits>): { response: CompileResponse; events: ResponseEvent[] } {
+export function decodeResponse(
+  bytes: Uint8Array,
+  version: ProtocolVersion,
+  cuts: number[] = [],
+  limits?: Partial<DecoderLimits>,
+): { response: CompileResponse; events: ResponseEvent[] } {
   const d = new ResponseDecoder(version, limits);
   const events: ResponseEvent[] = [];
   let at = 0;

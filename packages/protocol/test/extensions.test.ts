@@ -3,9 +3,22 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  concatChunks, DistccConnectionError, DistccExtensionError, encodeExtensionPacket, encodeResponse, EXT_MAX_PAYLOAD,
-  ExtensionPacketReader, parseExtensionPayload, queryCapabilities, requestExtensionSchema, sendCompileJob, sendCompileRequest,
-  serverTrailerSchema, toWireIdentity, type CompileRequest, type CompileResponse,
+  concatChunks,
+  DistccConnectionError,
+  DistccExtensionError,
+  encodeExtensionPacket,
+  encodeResponse,
+  EXT_MAX_PAYLOAD,
+  ExtensionPacketReader,
+  parseExtensionPayload,
+  queryCapabilities,
+  requestExtensionSchema,
+  sendCompileJob,
+  sendCompileRequest,
+  serverTrailerSchema,
+  toWireIdentity,
+  type CompileRequest,
+  type CompileResponse,
 } from "../src/index.js";
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -30,11 +43,32 @@ async function listen(onSocket: (socket: Socket) => void): Promise<number> {
 }
 
 const identity = {
-  path: "/usr/bin/arm-linux-gnueabihf-gcc-12", family: "gcc" as const, kind: "c" as const, version: "12.2.0",
-  target: "arm-linux-gnueabihf", abi: { arch: "armv6", fpu: "vfp", floatAbi: "hard" as const, mode: "arm" as const, endian: "little" as const, pointerBits: 32 as const },
+  path: "/usr/bin/arm-linux-gnueabihf-gcc-12",
+  family: "gcc" as const,
+  kind: "c" as const,
+  version: "12.2.0",
+  target: "arm-linux-gnueabihf",
+  abi: {
+    arch: "armv6",
+    fpu: "vfp",
+    floatAbi: "hard" as const,
+    mode: "arm" as const,
+    endian: "little" as const,
+    pointerBits: 32 as const,
+  },
 };
-const request: CompileRequest = { version: 2, argv: ["gcc", "-c", "x.c", "-o", "x.o"], source: new TextEncoder().encode("int x;\n") };
-const ok: CompileResponse = { version: 2, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: new TextEncoder().encode("OBJ") };
+const request: CompileRequest = {
+  version: 2,
+  argv: ["gcc", "-c", "x.c", "-o", "x.o"],
+  source: new TextEncoder().encode("int x;\n"),
+};
+const ok: CompileResponse = {
+  version: 2,
+  status: 0,
+  stderr: new Uint8Array(0),
+  stdout: new Uint8Array(0),
+  object: new TextEncoder().encode("OBJ"),
+};
 const trailer = { v: 1, server: "distcc-ts test", features: ["lz4", "identity", "caps"] };
 
 describe("extension packets", () => {
@@ -64,15 +98,31 @@ describe("extension packets", () => {
       return undefined;
     };
     const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
-    expect(code(() => new ExtensionPacketReader(["XREQ"]).push(bytes("DIST00000002")))).toBe("DISTCC_ERR_EXT_BAD_HEADER");
-    expect(code(() => new ExtensionPacketReader(["XREQ"]).push(bytes("XREQ0000zz00")))).toBe("DISTCC_ERR_EXT_BAD_HEADER");
-    expect(code(() => new ExtensionPacketReader(["XREQ"]).push(bytes(`XREQ${(EXT_MAX_PAYLOAD + 1).toString(16).padStart(8, "0")}`)))).toBe("DISTCC_ERR_EXT_TOO_BIG");
+    expect(code(() => new ExtensionPacketReader(["XREQ"]).push(bytes("DIST00000002")))).toBe(
+      "DISTCC_ERR_EXT_BAD_HEADER",
+    );
+    expect(code(() => new ExtensionPacketReader(["XREQ"]).push(bytes("XREQ0000zz00")))).toBe(
+      "DISTCC_ERR_EXT_BAD_HEADER",
+    );
+    expect(
+      code(() =>
+        new ExtensionPacketReader(["XREQ"]).push(bytes(`XREQ${(EXT_MAX_PAYLOAD + 1).toString(16).padStart(8, "0")}`)),
+      ),
+    ).toBe("DISTCC_ERR_EXT_TOO_BIG");
     expect(code(() => new ExtensionPacketReader(["XREQ"]).finish())).toBe("DISTCC_ERR_EXT_TRUNCATED");
-    expect(code(() => parseExtensionPayload("XREQ", bytes("{not json"), requestExtensionSchema))).toBe("DISTCC_ERR_EXT_BAD_PAYLOAD");
-    expect(code(() => parseExtensionPayload("XREQ", new Uint8Array([0xff, 0xfe]), requestExtensionSchema))).toBe("DISTCC_ERR_EXT_BAD_PAYLOAD");
-    expect(code(() => parseExtensionPayload("XREQ", bytes('{"v":1,"compression":"zstd"}'), requestExtensionSchema))).toBe("DISTCC_ERR_EXT_BAD_PAYLOAD");
+    expect(code(() => parseExtensionPayload("XREQ", bytes("{not json"), requestExtensionSchema))).toBe(
+      "DISTCC_ERR_EXT_BAD_PAYLOAD",
+    );
+    expect(code(() => parseExtensionPayload("XREQ", new Uint8Array([0xff, 0xfe]), requestExtensionSchema))).toBe(
+      "DISTCC_ERR_EXT_BAD_PAYLOAD",
+    );
+    expect(
+      code(() => parseExtensionPayload("XREQ", bytes('{"v":1,"compression":"zstd"}'), requestExtensionSchema)),
+    ).toBe("DISTCC_ERR_EXT_BAD_PAYLOAD");
     const long = { v: 1, compression: "lz4", identity: { ...toWireIdentity(identity), target: "x".repeat(1000) } };
-    expect(code(() => parseExtensionPayload("XREQ", bytes(JSON.stringify(long)), requestExtensionSchema))).toBe("DISTCC_ERR_EXT_BAD_PAYLOAD");
+    expect(code(() => parseExtensionPayload("XREQ", bytes(JSON.stringify(long)), requestExtensionSchema))).toBe(
+      "DISTCC_ERR_EXT_BAD_PAYLOAD",
+    );
   });
 });
 
@@ -82,10 +132,15 @@ describe("sendCompileJob reads the trailer", () => {
     const port = await listen((socket) => {
       socket.once("data", (chunk: Buffer) => {
         first = chunk.subarray(0, 4).toString("latin1");
-        socket.write(concatChunks([...encodeResponse(ok, { compression: "lz4" }), encodeExtensionPacket("XSRV", trailer)]));
+        socket.write(
+          concatChunks([...encodeResponse(ok, { compression: "lz4" }), encodeExtensionPacket("XSRV", trailer)]),
+        );
       });
     });
-    const ex = await sendCompileJob({ host: "127.0.0.1", port }, request, { extension: { v: 1, compression: "lz4" }, readTrailer: true });
+    const ex = await sendCompileJob({ host: "127.0.0.1", port }, request, {
+      extension: { v: 1, compression: "lz4" },
+      readTrailer: true,
+    });
     expect(first).toBe("XREQ");
     expect(ex.server).toBe("ours");
     expect(ex.trailer).toEqual(trailer);
@@ -96,18 +151,26 @@ describe("sendCompileJob reads the trailer", () => {
     const port = await listen((socket) => socket.once("data", () => socket.end(concatChunks(encodeResponse(ok)))));
     const ex = await sendCompileJob({ host: "127.0.0.1", port }, request, { readTrailer: true });
     expect(ex.server).toBe("distccd");
-    const port2 = await listen((socket) => socket.once("data", () => socket.end(concatChunks([...encodeResponse(ok), encodeExtensionPacket("XSRV", trailer)]))));
+    const port2 = await listen((socket) =>
+      socket.once("data", () =>
+        socket.end(concatChunks([...encodeResponse(ok), encodeExtensionPacket("XSRV", trailer)])),
+      ),
+    );
     expect((await sendCompileRequest({ host: "127.0.0.1", port: port2 }, request)).status).toBe(0);
   });
 
   it("a malformed trailer leaves the job intact and says why", async () => {
     const bad = new TextEncoder().encode('XSRV0000000c{"v":"one"}  ');
-    const port = await listen((socket) => socket.once("data", () => socket.end(concatChunks([...encodeResponse(ok), bad]))));
+    const port = await listen((socket) =>
+      socket.once("data", () => socket.end(concatChunks([...encodeResponse(ok), bad]))),
+    );
     const ex = await sendCompileJob({ host: "127.0.0.1", port }, request, { readTrailer: true });
     expect(ex.server).toBe("unknown");
     expect(ex.response.status).toBe(0);
     expect(ex.trailerError?.code).toBe("DISTCC_ERR_EXT_BAD_PAYLOAD");
-    expect(() => parseExtensionPayload("XSRV", new TextEncoder().encode('{"v":1}'), serverTrailerSchema)).toThrow(DistccExtensionError);
+    expect(() => parseExtensionPayload("XSRV", new TextEncoder().encode('{"v":1}'), serverTrailerSchema)).toThrow(
+      DistccExtensionError,
+    );
   });
 });
 
@@ -120,7 +183,9 @@ describe("queryCapabilities", () => {
   });
 
   it("a malformed answer is a DistccExtensionError", async () => {
-    const port = await listen((socket) => socket.once("data", () => socket.end(encodeExtensionPacket("XCAP", { v: 1, toolchains: "all" }))));
+    const port = await listen((socket) =>
+      socket.once("data", () => socket.end(encodeExtensionPacket("XCAP", { v: 1, toolchains: "all" }))),
+    );
     const err = await queryCapabilities({ host: "127.0.0.1", port }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DistccExtensionError);
   });

@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  DistccProtocolError, lz4Compress, lz4Decompress, lzo1xDecompress, RequestDecoder, ResponseDecoder, TOKEN_NAMES, type DecoderLimits,
+  DistccProtocolError,
+  lz4Compress,
+  lz4Decompress,
+  lzo1xDecompress,
+  RequestDecoder,
+  ResponseDecoder,
+  TOKEN_NAMES,
+  type DecoderLimits,
   type ProtocolVersion,
 } from "../src/index.js";
 import { versionOf } from "./decode-all.js";
@@ -17,11 +24,23 @@ const BUDGET_MS = Number(process.env.DISTCC_FUZZ_MS ?? 20_000);
 const SEED = Number(process.env.DISTCC_FUZZ_SEED ?? Date.now() % 1_000_000);
 
 const LIMITS: DecoderLimits = {
-  maxArgs: 64, maxArgLength: 4096, maxFiles: 64, maxNameLength: 4096, maxPayload: 1 << 20, maxDecompressed: 1 << 20, maxTotal: 2 << 20,
+  maxArgs: 64,
+  maxArgLength: 4096,
+  maxFiles: 64,
+  maxNameLength: 4096,
+  maxPayload: 1 << 20,
+  maxDecompressed: 1 << 20,
+  maxTotal: 2 << 20,
 };
 const CODES = new Set([
-  "DISTCC_ERR_BAD_TOKEN", "DISTCC_ERR_BAD_HEX", "DISTCC_ERR_BAD_VERSION", "DISTCC_ERR_LIMIT", "DISTCC_ERR_TRUNCATED", "DISTCC_ERR_LZO",
-  "DISTCC_ERR_LZ4", "DISTCC_ERR_TRAILING_DATA",
+  "DISTCC_ERR_BAD_TOKEN",
+  "DISTCC_ERR_BAD_HEX",
+  "DISTCC_ERR_BAD_VERSION",
+  "DISTCC_ERR_LIMIT",
+  "DISTCC_ERR_TRUNCATED",
+  "DISTCC_ERR_LZO",
+  "DISTCC_ERR_LZ4",
+  "DISTCC_ERR_TRAILING_DATA",
 ]);
 
 /** xorshift32: a small seeded PRNG so every failure can be replayed. */
@@ -48,31 +67,46 @@ function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
     if (b.length === 0) return b;
     const at = int(b.length);
     switch (int(8)) {
-      case 0: b[at] = b[at]! ^ (1 << int(8)); break; // bit flip
-      case 1: b[at] = int(256); break; // byte
-      case 2: b[at] = HEX.charCodeAt(int(HEX.length)); break; // another hex digit
-      case 3: b = b.subarray(0, at); break; // truncation
-      case 4: { // a token's value becomes random hex (huge lengths, odd counts)
+      case 0:
+        b[at] = b[at]! ^ (1 << int(8));
+        break; // bit flip
+      case 1:
+        b[at] = int(256);
+        break; // byte
+      case 2:
+        b[at] = HEX.charCodeAt(int(HEX.length));
+        break; // another hex digit
+      case 3:
+        b = b.subarray(0, at);
+        break; // truncation
+      case 4: {
+        // a token's value becomes random hex (huge lengths, odd counts)
         const headerAt = at - (at % 12);
         for (let i = 4; i < 12 && headerAt + i < b.length; i++) b[headerAt + i] = HEX.charCodeAt(int(16));
         break;
       }
-      case 5: { // a token name becomes another token name
+      case 5: {
+        // a token name becomes another token name
         const name = names[int(names.length)]!;
         b.set(name.subarray(0, Math.min(4, b.length - at)), at);
         break;
       }
-      case 6: { // insert random bytes
+      case 6: {
+        // insert random bytes
         const extra = Uint8Array.from({ length: 1 + int(16) }, () => int(256));
         const c = new Uint8Array(b.length + extra.length);
-        c.set(b.subarray(0, at)); c.set(extra, at); c.set(b.subarray(at), at + extra.length);
+        c.set(b.subarray(0, at));
+        c.set(extra, at);
+        c.set(b.subarray(at), at + extra.length);
         b = c;
         break;
       }
-      default: { // delete a slice
+      default: {
+        // delete a slice
         const end = Math.min(b.length, at + 1 + int(32));
         const c = new Uint8Array(b.length - (end - at));
-        c.set(b.subarray(0, at)); c.set(b.subarray(end), at);
+        c.set(b.subarray(0, at));
+        c.set(b.subarray(end), at);
         b = c;
       }
     }
@@ -88,7 +122,11 @@ function randomBytes(rnd: () => number): Uint8Array {
 }
 
 /** Decodes with random chunking; returns the total bytes held by the events, or the error code. */
-function decode(d: { push(c: Uint8Array): { type: string }[]; finish(): void }, bytes: Uint8Array, rnd: () => number): string {
+function decode(
+  d: { push(c: Uint8Array): { type: string }[]; finish(): void },
+  bytes: Uint8Array,
+  rnd: () => number,
+): string {
   try {
     let at = 0;
     let held = 0;
@@ -139,7 +177,8 @@ function fuzzLoop(label: string, budget: number, one: (rnd: () => number) => str
 describe("fuzz", () => {
   it("requests: mutated captures and random bytes", () => {
     fuzzLoop("requests", BUDGET_MS * 0.35, (rnd) => {
-      const bytes = rnd() < 0.85 ? mutate(requestVectors[Math.floor(rnd() * requestVectors.length)]!, rnd) : randomBytes(rnd);
+      const bytes =
+        rnd() < 0.85 ? mutate(requestVectors[Math.floor(rnd() * requestVectors.length)]!, rnd) : randomBytes(rnd);
       return decode(new RequestDecoder(LIMITS), bytes, rnd);
     });
   });
@@ -197,19 +236,29 @@ while o < len(d):
     try: print('ok', hashlib.sha1(lzo.decompress(s, False, ${MAX})).hexdigest())
     except Exception: print('err')
 `;
-    const theirs = execFileSync("/usr/bin/python3", ["-c", script, join(dir, "cases.bin")], { maxBuffer: 64 << 20 }).toString().trim().split("\n");
+    const theirs = execFileSync("/usr/bin/python3", ["-c", script, join(dir, "cases.bin")], { maxBuffer: 64 << 20 })
+      .toString()
+      .trim()
+      .split("\n");
     let agreeOk = 0;
     cases.forEach((c, i) => {
       let ours: string;
       try {
-        ours = `ok ${createHash("sha1").update(lzo1xDecompress(c, { maxOutput: MAX })).digest("hex")}`;
+        ours = `ok ${createHash("sha1")
+          .update(lzo1xDecompress(c, { maxOutput: MAX }))
+          .digest("hex")}`;
       } catch (err) {
         expect(err).toBeInstanceOf(DistccProtocolError);
         ours = "err";
       }
-      if (ours !== theirs[i]) expect.fail(`case ${i} (seed ${SEED}): ours ${ours}, liblzo2 ${theirs[i]}; stream ${Buffer.from(c).toString("hex").slice(0, 200)}`);
+      if (ours !== theirs[i])
+        expect.fail(
+          `case ${i} (seed ${SEED}): ours ${ours}, liblzo2 ${theirs[i]}; stream ${Buffer.from(c).toString("hex").slice(0, 200)}`,
+        );
       if (ours !== "err") agreeOk++;
     });
-    console.log(`lzo vs liblzo2: ${cases.length} mutated streams, ${agreeOk} decoded by both, the rest refused by both`);
+    console.log(
+      `lzo vs liblzo2: ${cases.length} mutated streams, ${agreeOk} decoded by both, the rest refused by both`,
+    );
   });
 });

@@ -1,7 +1,14 @@
 // Bodies far bigger than a socket chunk: assembled once, whatever the chunking, and still bounded.
 import { describe, expect, it } from "vitest";
 import {
-  concatChunks, DistccProtocolError, encodeRequest, encodeResponse, RequestDecoder, ResponseDecoder, type CompileRequest, type CompileResponse,
+  concatChunks,
+  DistccProtocolError,
+  encodeRequest,
+  encodeResponse,
+  RequestDecoder,
+  ResponseDecoder,
+  type CompileRequest,
+  type CompileResponse,
 } from "../src/index.js";
 
 function bigBody(n: number, seed: number): Uint8Array {
@@ -15,7 +22,11 @@ function bigBody(n: number, seed: number): Uint8Array {
   return b;
 }
 
-function pushSized<E>(d: { push(c: Uint8Array): E[]; finish(): void }, bytes: Uint8Array, size: (i: number) => number): E[] {
+function pushSized<E>(
+  d: { push(c: Uint8Array): E[]; finish(): void },
+  bytes: Uint8Array,
+  size: (i: number) => number,
+): E[] {
   const events: E[] = [];
   for (let at = 0, i = 0; at < bytes.length; i++) {
     const n = size(i);
@@ -52,7 +63,14 @@ describe("large bodies", () => {
   for (const version of [1, 3] as const) {
     for (const [name, size] of chunkings) {
       it(`response v${version}, ${name}`, () => {
-        const res: CompileResponse = { version, status: 0, stderr: bigBody(70_000, 2), stdout: new Uint8Array(0), object: source, deps: version === 3 ? bigBody(100_000, 3) : undefined };
+        const res: CompileResponse = {
+          version,
+          status: 0,
+          stderr: bigBody(70_000, 2),
+          stdout: new Uint8Array(0),
+          object: source,
+          deps: version === 3 ? bigBody(100_000, 3) : undefined,
+        };
         const bytes = concatChunks(encodeResponse(res));
         const events = pushSized(new ResponseDecoder(version), bytes, size);
         const end = events.at(-1)!;

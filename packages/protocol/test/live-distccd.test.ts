@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  DistccConnectionError, parseWaitStatus, sendCompileRequest, type CompileRequest, type CompileResponse, type ProtocolVersion,
+  DistccConnectionError,
+  parseWaitStatus,
+  sendCompileRequest,
+  type CompileRequest,
+  type CompileResponse,
+  type ProtocolVersion,
 } from "../src/index.js";
 
 const SOURCE = `#include <stdio.h>
@@ -77,16 +82,43 @@ describe("real distccd", () => {
   }
 
   it("compiles a big preprocessed file (hundreds of KB) over protocol 2, with backpressure on the way out", async () => {
-    const headers = ["stdio.h", "stdlib.h", "string.h", "pthread.h", "unistd.h", "sys/socket.h", "netdb.h", "math.h", "signal.h", "regex.h", "wchar.h", "fcntl.h", "sys/stat.h", "time.h", "locale.h", "dirent.h"];
+    const headers = [
+      "stdio.h",
+      "stdlib.h",
+      "string.h",
+      "pthread.h",
+      "unistd.h",
+      "sys/socket.h",
+      "netdb.h",
+      "math.h",
+      "signal.h",
+      "regex.h",
+      "wchar.h",
+      "fcntl.h",
+      "sys/stat.h",
+      "time.h",
+      "locale.h",
+      "dirent.h",
+    ];
     const body = Array.from({ length: 300 }, (_, k) => `int g${k}(int x) { return x * ${k} + ${k % 7}; }`).join("\n");
     writeFileSync(join(work.path, "big.c"), `${headers.map((h) => `#include <${h}>`).join("\n")}\n${body}\n`);
-    const source = new Uint8Array(execFileSync("gcc", ["-O1", "-E", "-D_GNU_SOURCE", "big.c"], { cwd: work.path, maxBuffer: 64 << 20 }));
+    const source = new Uint8Array(
+      execFileSync("gcc", ["-O1", "-E", "-D_GNU_SOURCE", "big.c"], { cwd: work.path, maxBuffer: 64 << 20 }),
+    );
     expect(source.length).toBeGreaterThan(200_000);
     execFileSync("gcc", ["-O1", "-D_GNU_SOURCE", "-c", "big.c", "-o", "big-local.o"], { cwd: work.path });
-    const res = await compile({ version: 2, argv: [COMPILER, "-O1", "-D_GNU_SOURCE", "-c", "big.c", "-o", "big.o"], source });
+    const res = await compile({
+      version: 2,
+      argv: [COMPILER, "-O1", "-D_GNU_SOURCE", "-c", "big.c", "-o", "big.o"],
+      source,
+    });
     expect(res.status, new TextDecoder().decode(res.stderr)).toBe(0);
     expectRelocatableElf(res.object);
-    expect(textSection(res.object, "big-remote").equals(textSection(readFileSync(join(work.path, "big-local.o")), "big-local-copy"))).toBe(true);
+    expect(
+      textSection(res.object, "big-remote").equals(
+        textSection(readFileSync(join(work.path, "big-local.o")), "big-local-copy"),
+      ),
+    ).toBe(true);
   });
 
   it("compiles a protocol 3 (pump) request: files, links to the system headers, and gets DOTD back", async () => {

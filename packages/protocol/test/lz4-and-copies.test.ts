@@ -3,7 +3,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DistccProtocolError, encodeRequest, encodeResponse, lz4Compress, lz4Decompress, RequestDecoder } from "../src/index.js";
+import {
+  DistccProtocolError,
+  encodeRequest,
+  encodeResponse,
+  lz4Compress,
+  lz4Decompress,
+  RequestDecoder,
+} from "../src/index.js";
 import { loadLzoPairs } from "./vectors.js";
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
@@ -38,9 +45,13 @@ describe("LZ4 frames", () => {
   });
   it("is bounded and rejects corruption with DISTCC_ERR_LZ4", () => {
     const f = frame("lz4js.lz4");
-    expect(() => lz4Decompress(f, { maxOutput: 100_000 })).toThrow(expect.objectContaining({ code: "DISTCC_ERR_LIMIT" }));
+    expect(() => lz4Decompress(f, { maxOutput: 100_000 })).toThrow(
+      expect.objectContaining({ code: "DISTCC_ERR_LIMIT" }),
+    );
     expect(() => lz4Decompress(f.subarray(0, f.length - 5))).toThrow(DistccProtocolError);
-    expect(() => lz4Decompress(new Uint8Array([1, 2, 3, 4, 5, 6, 7]))).toThrow(expect.objectContaining({ code: "DISTCC_ERR_LZ4" }));
+    expect(() => lz4Decompress(new Uint8Array([1, 2, 3, 4, 5, 6, 7]))).toThrow(
+      expect.objectContaining({ code: "DISTCC_ERR_LZ4" }),
+    );
     expect(() => lz4Decompress(new Uint8Array([...f, 0]))).toThrow(expect.objectContaining({ code: "DISTCC_ERR_LZ4" }));
   });
 });
@@ -52,7 +63,13 @@ describe("no copies of big bodies", () => {
     expect(chunks.some((c) => c === source)).toBe(true);
   });
   it("a v1 response's object goes out by reference", () => {
-    const chunks = encodeResponse({ version: 1, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: source });
+    const chunks = encodeResponse({
+      version: 1,
+      status: 0,
+      stderr: new Uint8Array(0),
+      stdout: new Uint8Array(0),
+      object: source,
+    });
     expect(chunks.some((c) => c === source)).toBe(true);
   });
   it("a body inside one pushed chunk is returned as a view of it", () => {

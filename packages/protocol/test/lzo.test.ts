@@ -51,7 +51,9 @@ describe("LZO1X safety", () => {
     // M3 with an extended length made of 100000 zero bytes: a bomb header.
     const evil = new Uint8Array(100_010);
     evil[0] = 0x14; // literal run of 3 ("abc") as first byte 17+3
-    evil[1] = 97; evil[2] = 98; evil[3] = 99;
+    evil[1] = 97;
+    evil[2] = 98;
+    evil[3] = 99;
     evil[4] = 0x20; // M3, extended length
     expect(code(() => lzo1xDecompress(evil, { maxOutput: 1 << 20 }))).toBe("DISTCC_ERR_LIMIT");
   });
@@ -114,8 +116,13 @@ describe("LZO1X against liblzo2 (python3-lzo)", () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return seed >>> 24;
     };
-    for (const n of [1, 3, 4, 20, 21, 31, 32, 33, 52, 53, 100, 238, 239, 4096, 49151, 49152, 49153, 49172, 49184, 98304, 150001]) {
-      const t = new Uint8Array(n), z = new Uint8Array(n), r = new Uint8Array(n), m = new Uint8Array(n);
+    for (const n of [
+      1, 3, 4, 20, 21, 31, 32, 33, 52, 53, 100, 238, 239, 4096, 49151, 49152, 49153, 49172, 49184, 98304, 150001,
+    ]) {
+      const t = new Uint8Array(n),
+        z = new Uint8Array(n),
+        r = new Uint8Array(n),
+        m = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
         t[i] = text[i % text.length]!;
         r[i] = rand();

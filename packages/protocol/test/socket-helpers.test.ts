@@ -7,8 +7,17 @@ import { promisify } from "node:util";
 import { freePort, makeTempDir, waitFor } from "@x/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  concatChunks, DistccConnectionError, DistccProtocolError, encodeResponse, exitedStatus, readCompileRequest, sendCompileJob,
-  sendCompileRequest, writeCompileResponse, type CompileRequest, type ProtocolVersion,
+  concatChunks,
+  DistccConnectionError,
+  DistccProtocolError,
+  encodeResponse,
+  exitedStatus,
+  readCompileRequest,
+  sendCompileJob,
+  sendCompileRequest,
+  writeCompileResponse,
+  type CompileRequest,
+  type ProtocolVersion,
 } from "../src/index.js";
 
 const run = promisify(execFile);
@@ -45,16 +54,26 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
       it(`round-trips a protocol ${version} job (${compression}); the client never half-closes`, async () => {
         const seen: { argv?: string[]; halfClosedEarly: boolean } = { halfClosedEarly: false };
         const { port } = await listen(async (socket) => {
-          const req = await readCompileRequest(socket, { compression, onArgv: (argv) => {
-            seen.argv = argv;
-          } });
+          const req = await readCompileRequest(socket, {
+            compression,
+            onArgv: (argv) => {
+              seen.argv = argv;
+            },
+          });
           socket.once("end", () => (seen.halfClosedEarly = true));
           socket.resume();
           await new Promise((r) => setTimeout(r, 20));
-          await writeCompileResponse(socket, {
-            version: req.version, status: 0, stderr: new TextEncoder().encode("warning: x"), stdout: new Uint8Array(0),
-            object: req.source!.subarray(0, 1000),
-          }, { compression });
+          await writeCompileResponse(
+            socket,
+            {
+              version: req.version,
+              status: 0,
+              stderr: new TextEncoder().encode("warning: x"),
+              stdout: new Uint8Array(0),
+              object: req.source!.subarray(0, 1000),
+            },
+            { compression },
+          );
         });
         const res = await sendCompileRequest({ host: "127.0.0.1", port }, request(version), { compression });
         expect(seen.argv).toEqual(request(version).argv);
@@ -70,7 +89,13 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
     const { port } = await listen(async (socket) => {
       const req = await readCompileRequest(socket, {});
       await new Promise((r) => setTimeout(r, 150)); // "compiling"
-      const response = { version: req.version, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: new Uint8Array(10) };
+      const response = {
+        version: req.version,
+        status: 0,
+        stderr: new Uint8Array(0),
+        stdout: new Uint8Array(0),
+        object: new Uint8Array(10),
+      };
       // The answer's last bytes come 200 ms after its first: the client's reading time, not the server's.
       const bytes = concatChunks(encodeResponse(response));
       socket.write(bytes.subarray(0, 8));
@@ -90,7 +115,13 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
       socket.once("data", async (first: Buffer) => {
         socket.pause();
         const req = await readCompileRequest(socket, { initialData: first });
-        await writeCompileResponse(socket, { version: req.version, status: exitedStatus(1), stderr: new TextEncoder().encode(req.argv.join(" ")), stdout: new Uint8Array(0), object: new Uint8Array(0) });
+        await writeCompileResponse(socket, {
+          version: req.version,
+          status: exitedStatus(1),
+          stderr: new TextEncoder().encode(req.argv.join(" ")),
+          stdout: new Uint8Array(0),
+          object: new Uint8Array(0),
+        });
       });
     });
     const res = await sendCompileRequest({ host: "127.0.0.1", port }, request(2));
@@ -102,7 +133,13 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
   it("accepts a socket as the target (connecting or connected), and refuses a closed one", async () => {
     const { port } = await listen(async (socket) => {
       const req = await readCompileRequest(socket);
-      await writeCompileResponse(socket, { version: req.version, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: req.source! });
+      await writeCompileResponse(socket, {
+        version: req.version,
+        status: 0,
+        stderr: new Uint8Array(0),
+        stdout: new Uint8Array(0),
+        object: req.source!,
+      });
     });
     const { connect } = await import("node:net");
     const connecting = connect({ host: "127.0.0.1", port });
@@ -135,7 +172,9 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
 
   it("no answer, connection refused, timeout, truncated and bad responses are typed", async () => {
     const closer = await listen((socket) => socket.destroy());
-    await expect(sendCompileRequest({ host: "127.0.0.1", port: closer.port }, request(1))).rejects.toMatchObject({ code: "DISTCC_ERR_NO_ANSWER" });
+    await expect(sendCompileRequest({ host: "127.0.0.1", port: closer.port }, request(1))).rejects.toMatchObject({
+      code: "DISTCC_ERR_NO_ANSWER",
+    });
 
     const nobody = await freePort();
     const refused = sendCompileRequest({ host: "127.0.0.1", port: nobody }, request(1));
@@ -143,16 +182,28 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
     await expect(refused).rejects.toMatchObject({ code: "DISTCC_ERR_CONNECT" });
 
     const silent = await listen((socket) => socket.resume());
-    await expect(sendCompileRequest({ host: "127.0.0.1", port: silent.port }, request(1), { ioTimeoutMs: 200 })).rejects.toMatchObject({ code: "DISTCC_ERR_TIMEOUT" });
+    await expect(
+      sendCompileRequest({ host: "127.0.0.1", port: silent.port }, request(1), { ioTimeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: "DISTCC_ERR_TIMEOUT" });
 
-    const full = concatChunks(encodeResponse({ version: 1, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: new Uint8Array(50) }));
+    const full = concatChunks(
+      encodeResponse({
+        version: 1,
+        status: 0,
+        stderr: new Uint8Array(0),
+        stdout: new Uint8Array(0),
+        object: new Uint8Array(50),
+      }),
+    );
     const cut = await listen((socket) => socket.end(full.subarray(0, 40)));
     const truncated = sendCompileRequest({ host: "127.0.0.1", port: cut.port }, request(1));
     await expect(truncated).rejects.toBeInstanceOf(DistccProtocolError);
     await expect(truncated).rejects.toMatchObject({ code: "DISTCC_ERR_TRUNCATED" });
 
     const wrongVersion = await listen((socket) => socket.end(full));
-    await expect(sendCompileRequest({ host: "127.0.0.1", port: wrongVersion.port }, request(2))).rejects.toMatchObject({ code: "DISTCC_ERR_BAD_VERSION" });
+    await expect(sendCompileRequest({ host: "127.0.0.1", port: wrongVersion.port }, request(2))).rejects.toMatchObject({
+      code: "DISTCC_ERR_BAD_VERSION",
+    });
 
     const ac = new AbortController();
     const slow = await listen((socket) => socket.resume());
@@ -165,21 +216,28 @@ describe("sendCompileRequest + readCompileRequest + writeCompileResponse", () =>
     let calls = 0;
     const ac = new AbortController();
     const slow = await listen((socket) => socket.resume());
-    const stopped = sendCompileRequest({ host: "127.0.0.1", port: slow.port }, request(1), { signal: ac.signal, onConnected: () => void calls++ });
+    const stopped = sendCompileRequest({ host: "127.0.0.1", port: slow.port }, request(1), {
+      signal: ac.signal,
+      onConnected: () => void calls++,
+    });
     await waitFor("the connection to be made", () => calls > 0);
     ac.abort();
     await expect(stopped).rejects.toMatchObject({ code: "DISTCC_ERR_ABORTED" });
     expect(calls).toBe(1);
 
     let refusedCalls = 0;
-    const refused = sendCompileRequest({ host: "127.0.0.1", port: await freePort() }, request(1), { onConnected: () => void refusedCalls++ });
+    const refused = sendCompileRequest({ host: "127.0.0.1", port: await freePort() }, request(1), {
+      onConnected: () => void refusedCalls++,
+    });
     await expect(refused).rejects.toMatchObject({ code: "DISTCC_ERR_CONNECT" });
     expect(refusedCalls).toBe(0);
 
     // What a server outside whose --allow we are does (distccd and ours): accept, then reset.
     const resetting = await listen((socket) => socket.resetAndDestroy());
     const reset = sendCompileRequest({ host: "127.0.0.1", port: resetting.port }, request(1));
-    await expect(reset).rejects.toSatisfy((e: DistccConnectionError) => (e.cause as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET");
+    await expect(reset).rejects.toSatisfy(
+      (e: DistccConnectionError) => (e.cause as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET",
+    );
   });
 
   it("readCompileRequest reports EOF mid-request as DISTCC_ERR_TRUNCATED and idleness as DISTCC_ERR_TIMEOUT", async () => {
@@ -235,7 +293,11 @@ describe("the real distcc client talks to a server built on these helpers", () =
         }
         const object = status === 0 ? readFileSync(join(dir.path, "out.o")) : new Uint8Array(0);
         await writeCompileResponse(socket, {
-          version: req.version, status, stderr: new TextEncoder().encode(stderr), stdout: new Uint8Array(0), object,
+          version: req.version,
+          status,
+          stderr: new TextEncoder().encode(stderr),
+          stdout: new Uint8Array(0),
+          object,
         });
       } finally {
         dir.remove();
@@ -245,7 +307,13 @@ describe("the real distcc client talks to a server built on these helpers", () =
       const out = join(work.path, suffix ? "add-lzo.o" : "add-plain.o");
       await run("distcc", ["gcc", "-O2", "-c", "add.c", "-o", "add.o"], {
         cwd: work.path,
-        env: { ...process.env, DISTCC_HOSTS: `127.0.0.1:${port}${suffix}`, DISTCC_FALLBACK: "0", DISTCC_DIR: work.path, DISTCC_SKIP_LOCAL_RETRY: "1" },
+        env: {
+          ...process.env,
+          DISTCC_HOSTS: `127.0.0.1:${port}${suffix}`,
+          DISTCC_FALLBACK: "0",
+          DISTCC_DIR: work.path,
+          DISTCC_SKIP_LOCAL_RETRY: "1",
+        },
       });
       renameSync(join(work.path, "add.o"), out);
       expect(existsSync(out)).toBe(true);

@@ -47,7 +47,9 @@ function splitOffsets(bytes: Uint8Array): number[] {
   const n = bytes.length;
   const all = Array.from({ length: n + 1 }, (_, k) => k);
   if (n < 4096) return all;
-  const tailKey = createHash("sha1").update(bytes.subarray(n - 4096)).digest("hex");
+  const tailKey = createHash("sha1")
+    .update(bytes.subarray(n - 4096))
+    .digest("hex");
   if (!seenBodies.has(tailKey)) {
     seenBodies.add(tailKey);
     return all;
@@ -76,7 +78,8 @@ describe("split at every offset", () => {
         // Three-way splits around every header position of the first 200 bytes.
         for (let a = 1; a < Math.min(200, bytes.length); a += 7) {
           for (let b = a + 1; b < Math.min(a + 30, bytes.length); b += 5) {
-            if (!same(flatten(decodeWithCuts(make, bytes, [a, b])), whole)) expect.fail(`split at ${a},${b} decodes differently`);
+            if (!same(flatten(decodeWithCuts(make, bytes, [a, b])), whole))
+              expect.fail(`split at ${a},${b} decodes differently`);
           }
         }
         const bytewise = Array.from({ length: bytes.length }, (_, i) => i);

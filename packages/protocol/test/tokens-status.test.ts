@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
-  decodeHeader, DistccProtocolError, encodeHeader, exitedStatus, parseWaitStatus, signaledStatus, statusToExitCode, TOKEN_NAMES,
+  decodeHeader,
+  DistccProtocolError,
+  encodeHeader,
+  exitedStatus,
+  parseWaitStatus,
+  signaledStatus,
+  statusToExitCode,
+  TOKEN_NAMES,
 } from "../src/index.js";
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -26,7 +33,8 @@ describe("token headers", () => {
   });
   it("round-trips every token of the table", () => {
     for (const token of TOKEN_NAMES) {
-      for (const value of [0, 1, 0xabcdef, 0xffffffff]) expect(decodeHeader(encodeHeader(token, value))).toEqual({ token, value });
+      for (const value of [0, 1, 0xabcdef, 0xffffffff])
+        expect(decodeHeader(encodeHeader(token, value))).toEqual({ token, value });
     }
   });
   it("reads hex of either case, as distccd's strtoul does", () => {
@@ -61,18 +69,31 @@ describe("wait status", () => {
   it("round-trips all exits and signals", () => {
     for (let c = 0; c < 256; c++) expect(parseWaitStatus(exitedStatus(c))).toEqual({ kind: "exited", code: c });
     for (let s = 1; s < 127; s++) {
-      for (const core of [false, true]) expect(parseWaitStatus(signaledStatus(s, core))).toEqual({ kind: "signaled", signal: s, core });
+      for (const core of [false, true])
+        expect(parseWaitStatus(signaledStatus(s, core))).toEqual({ kind: "signaled", signal: s, core });
     }
   });
 });
 
 describe("one-shot decoding", () => {
   it("decodeRequest / decodeResponse read whole messages and refuse partial ones", async () => {
-    const { concatChunks, decodeRequest, decodeResponse, encodeRequest, encodeResponse } = await import("../src/index.js");
-    const req = concatChunks(encodeRequest({ version: 2, argv: ["gcc", "-c", "a.c"], source: new TextEncoder().encode("int a;") }));
+    const { concatChunks, decodeRequest, decodeResponse, encodeRequest, encodeResponse } = await import(
+      "../src/index.js"
+    );
+    const req = concatChunks(
+      encodeRequest({ version: 2, argv: ["gcc", "-c", "a.c"], source: new TextEncoder().encode("int a;") }),
+    );
     expect(decodeRequest(req).argv).toEqual(["gcc", "-c", "a.c"]);
     expect(code(() => decodeRequest(req.subarray(0, req.length - 1)))).toBe("DISTCC_ERR_TRUNCATED");
-    const res = concatChunks(encodeResponse({ version: 3, status: 0, stderr: new Uint8Array(0), stdout: new Uint8Array(0), object: new Uint8Array(5) }));
+    const res = concatChunks(
+      encodeResponse({
+        version: 3,
+        status: 0,
+        stderr: new Uint8Array(0),
+        stdout: new Uint8Array(0),
+        object: new Uint8Array(5),
+      }),
+    );
     expect(decodeResponse(res, 3).deps?.length).toBe(0);
     expect(code(() => decodeResponse(res, 2))).toBe("DISTCC_ERR_BAD_VERSION");
   });

@@ -31,7 +31,9 @@ function unquote(text: string): string {
 function parseListing(lines: string[]): ListedToken[] {
   const out: ListedToken[] = [];
   for (const line of lines) {
-    const m = /^([0-9a-f]{8}) {2}(.{4}) ([0-9a-fA-F]{8})(?: {2}body=(\d+)(?: lzo->(\d+))?)?(?: {2}(['"].*['"]))?$/.exec(line);
+    const m = /^([0-9a-f]{8}) {2}(.{4}) ([0-9a-fA-F]{8})(?: {2}body=(\d+)(?: lzo->(\d+))?)?(?: {2}(['"].*['"]))?$/.exec(
+      line,
+    );
     if (!m) continue;
     const t: ListedToken = { offset: parseInt(m[1]!, 16), token: m[2]!, param: parseInt(m[3]!, 16) };
     if (m[4] !== undefined) t.body = Number(m[4]);
@@ -80,7 +82,10 @@ export interface LzoPair {
 
 export function loadLzoPairs(): LzoPair[] {
   const dir = vectorPath("lzo");
-  const pairs = JSON.parse(readFileSync(`${dir}/pairs.json`, "utf8")) as { name: string; equals_liblzo2_lzo1x_1?: boolean }[];
+  const pairs = JSON.parse(readFileSync(`${dir}/pairs.json`, "utf8")) as {
+    name: string;
+    equals_liblzo2_lzo1x_1?: boolean;
+  }[];
   return pairs.map((p) => ({
     name: p.name,
     raw: new Uint8Array(readFileSync(`${dir}/${p.name}.raw`)),

@@ -7,7 +7,10 @@ import { Scheduler } from "./scheduler.js";
 describe("build statistics", () => {
   it("count per place, failures by reason and local fallbacks, and print a summary", () => {
     const s = new Scheduler({
-      hosts: [{ id: "tcp_a_3632", limit: 1 }, { id: "tcp_b_3632", limit: 1 }],
+      hosts: [
+        { id: "tcp_a_3632", limit: 1 },
+        { id: "tcp_b_3632", limit: 1 },
+      ],
       localSlots: 1,
       policy: distccPolicy(),
       backoff: new Backoff({ periodMs: 60_000 }),
@@ -50,6 +53,8 @@ describe("build statistics", () => {
       "  a              0 jobs             -  failed: 1x connection refused",
       "  c              0 jobs             -  skipped: backed off",
     ]);
-    expect(formatBuildSummary({ jobs: 1, finished: 1, cancelled: 0, unplaceable: 0, fellBackLocally: 0, places: {} })).toBe("1 of 1 job compiled");
+    expect(
+      formatBuildSummary({ jobs: 1, finished: 1, cancelled: 0, unplaceable: 0, fellBackLocally: 0, places: {} }),
+    ).toBe("1 of 1 job compiled");
   });
 });

@@ -37,7 +37,15 @@ describe("CpuPressure", () => {
 
   it("ignores observations that cannot be times and rejects bad options", () => {
     const p = new CpuPressure();
-    for (const [wall, cpu] of [[0, 5], [5, 0], [-1, 1], [Number.NaN, 1], [Infinity, 1], [1, Infinity]] as const) p.observe(wall, cpu, 0);
+    for (const [wall, cpu] of [
+      [0, 5],
+      [5, 0],
+      [-1, 1],
+      [Number.NaN, 1],
+      [Infinity, 1],
+      [1, Infinity],
+    ] as const)
+      p.observe(wall, cpu, 0);
     expect(p.stretch(0)).toBeUndefined();
     expect(() => new CpuPressure({ halfLifeMs: 0 })).toThrow(SchedulerError);
     expect(() => new CpuPressure({ saturatedAt: 1 })).toThrow(SchedulerError);

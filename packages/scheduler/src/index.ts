@@ -33,7 +33,14 @@ export {
 export { distccPolicy } from "./policies/distcc.js";
 export { randomizedPolicy } from "./policies/randomized.js";
 export { earliestFinishPolicy, type EarliestFinishOptions } from "./policies/earliest-finish.js";
-export { BuildStats, formatBuildSummary, plural, type BuildStatsSnapshot, type PlaceStats, type SummaryFormatOptions } from "./build-stats.js";
+export {
+  BuildStats,
+  formatBuildSummary,
+  plural,
+  type BuildStatsSnapshot,
+  type PlaceStats,
+  type SummaryFormatOptions,
+} from "./build-stats.js";
 export { shouldDuplicate, type StragglerCheck } from "./straggler.js";
 export {
   Scheduler,

@@ -29,14 +29,21 @@ describe("submit intervals, copies at unmeasured places and probation", () => {
     expect(shouldDuplicate({ now: 1000, startedAt: 0, alternativeMs: 400, margin: 2 })).toBe(true);
     expect(shouldDuplicate({ now: 700, startedAt: 0, alternativeMs: 400, margin: 2 })).toBe(false);
     // With an expected end in the future, the remaining time counts, as before.
-    expect(shouldDuplicate({ now: 1000, startedAt: 0, expectedEndAt: 1500, alternativeMs: 400, margin: 2 })).toBe(false);
+    expect(shouldDuplicate({ now: 1000, startedAt: 0, expectedEndAt: 1500, alternativeMs: 400, margin: 2 })).toBe(
+      false,
+    );
   });
 
   it("the first job of a helper that loses to a copy teaches a lower bound of its time", () => {
     const model = new SpeedModel();
     // This machine is known: 200 ms for 60 KB.
     for (let i = 0; i < 3; i++) model.observe({ placeId: "localhost", inputBytes: 60_000, elapsedMs: 200 }, 0);
-    const s = new Scheduler({ hosts: [{ id: "slow", limit: 1 }], localSlots: 1, policy: earliestFinishPolicy(), model });
+    const s = new Scheduler({
+      hosts: [{ id: "slow", limit: 1 }],
+      localSlots: 1,
+      policy: earliestFinishPolicy(),
+      model,
+    });
     const j = s.submit({ inputBytes: 60_000 }, 0);
     expect(j.lease?.placeId).toBe("slow"); // never measured: a cold start fills it
     expect(s.stragglers(300)).toEqual([]); // 300 ms < 2 x 200 ms

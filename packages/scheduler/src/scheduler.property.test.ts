@@ -18,21 +18,46 @@ type Op =
   | { kind: "poll" };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("submit" as const), bytes: fc.integer({ min: 0, max: 4_000_000 }), localOnly: fc.boolean() }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("finish" as const), pick: fc.nat(), ok: fc.boolean(), elapsed: fc.integer({ min: 1, max: 5000 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("submit" as const),
+      bytes: fc.integer({ min: 0, max: 4_000_000 }),
+      localOnly: fc.boolean(),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("finish" as const),
+      pick: fc.nat(),
+      ok: fc.boolean(),
+      elapsed: fc.integer({ min: 1, max: 5000 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("cancel" as const), pick: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 30_000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 30_000 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("stragglers" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("poll" as const) }) },
 );
 
 const hostsArb: fc.Arbitrary<HostEntry[]> = fc
   .array(
-    fc.record({ limit: fc.integer({ min: 1, max: 4 }), down: fc.boolean(), local: fc.boolean() }, { requiredKeys: ["limit"] }),
+    fc.record(
+      { limit: fc.integer({ min: 1, max: 4 }), down: fc.boolean(), local: fc.boolean() },
+      { requiredKeys: ["limit"] },
+    ),
     { minLength: 0, maxLength: 4 },
   )
   .map((hs) =>
-    hs.map((h, i) => (h.local ? { id: LOCAL_ID, limit: h.limit, local: true } : { id: `h${i}`, limit: h.limit, ...(h.down ? { down: true } : {}) })),
+    hs.map((h, i) =>
+      h.local
+        ? { id: LOCAL_ID, limit: h.limit, local: true }
+        : { id: `h${i}`, limit: h.limit, ...(h.down ? { down: true } : {}) },
+    ),
   );
 
 const policyArb = fc.constantFrom("distcc", "randomize", "earliest-finish");
@@ -58,8 +83,23 @@ interface Run {
 
 /** Applies the ops, checking the invariants after each one. */
 function play(hosts: HostEntry[], localSlots: number, policy: string, backoffMs: number, ops: Op[]): Run {
-  const scheduler = new Scheduler({ hosts, localSlots, policy: makePolicy(policy), backoff: new Backoff({ periodMs: backoffMs }), model: new SpeedModel() });
-  const run: Run = { scheduler, live: new Map(), now: 0, history: [], failedAt: new Map(), failedFor: new Map(), submitted: new Set(), ended: new Set() };
+  const scheduler = new Scheduler({
+    hosts,
+    localSlots,
+    policy: makePolicy(policy),
+    backoff: new Backoff({ periodMs: backoffMs }),
+    model: new SpeedModel(),
+  });
+  const run: Run = {
+    scheduler,
+    live: new Map(),
+    now: 0,
+    history: [],
+    failedAt: new Map(),
+    failedFor: new Map(),
+    submitted: new Set(),
+    ended: new Set(),
+  };
   const take = (leases: readonly Lease[]): void => {
     for (const l of leases) {
       // Backoff respected: no new lease on a host inside its backoff period.
@@ -238,8 +278,16 @@ describe("Scheduler properties (fast-check)", () => {
         fc.constantFrom(0, 60_000),
         fc.integer({ min: 1, max: 30 }),
         (deadLimit, liveLimit, policy, backoffMs, jobs) => {
-          const hosts = [{ id: "dead", limit: deadLimit }, { id: "alive", limit: liveLimit }];
-          const s = new Scheduler({ hosts, localSlots: 1, policy: makePolicy(policy), backoff: new Backoff({ periodMs: backoffMs }) });
+          const hosts = [
+            { id: "dead", limit: deadLimit },
+            { id: "alive", limit: liveLimit },
+          ];
+          const s = new Scheduler({
+            hosts,
+            localSlots: 1,
+            policy: makePolicy(policy),
+            backoff: new Backoff({ periodMs: backoffMs }),
+          });
           let now = 0;
           let deadFailed = false;
           const failedJobs = new Set<number>();

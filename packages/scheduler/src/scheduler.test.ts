@@ -6,7 +6,14 @@ import { SpeedModel } from "./speed-model.js";
 
 describe("Scheduler", () => {
   it("grants in distcc order and hands freed slots to the oldest waiter", () => {
-    const s = new Scheduler({ hosts: [{ id: "a", limit: 1 }, { id: "b", limit: 1 }], localSlots: 1, policy: distccPolicy() });
+    const s = new Scheduler({
+      hosts: [
+        { id: "a", limit: 1 },
+        { id: "b", limit: 1 },
+      ],
+      localSlots: 1,
+      policy: distccPolicy(),
+    });
     const j1 = s.submit({ inputBytes: 10 }, 0);
     const j2 = s.submit({ inputBytes: 10 }, 0);
     const j3 = s.submit({ inputBytes: 10 }, 0);
@@ -35,7 +42,10 @@ describe("Scheduler", () => {
 
   it("a failed host is backed off and the job is placed elsewhere", () => {
     const s = new Scheduler({
-      hosts: [{ id: "a", limit: 2 }, { id: "b", limit: 2 }],
+      hosts: [
+        { id: "a", limit: 2 },
+        { id: "b", limit: 2 },
+      ],
       localSlots: 1,
       policy: distccPolicy(),
       backoff: new Backoff({ periodMs: 1000 }),
@@ -50,7 +60,12 @@ describe("Scheduler", () => {
   });
 
   it("says when a backoff ends while jobs wait, so the caller can arm one timer", () => {
-    const s = new Scheduler({ hosts: [{ id: "a", limit: 1 }], localSlots: 0, policy: distccPolicy(), backoff: new Backoff({ periodMs: 1000 }) });
+    const s = new Scheduler({
+      hosts: [{ id: "a", limit: 1 }],
+      localSlots: 0,
+      policy: distccPolicy(),
+      backoff: new Backoff({ periodMs: 1000 }),
+    });
     const j1 = s.submit({ inputBytes: 1 }, 0);
     expect(s.nextPollAt(0)).toBeUndefined();
     const j2 = s.submit({ inputBytes: 1 }, 0);
@@ -118,7 +133,15 @@ describe("Scheduler", () => {
   it("snapshot() gives the figures of a live view", () => {
     const model = new SpeedModel();
     model.observe({ placeId: "h", inputBytes: 100 * 1024, elapsedMs: 80 }, 0);
-    const s = new Scheduler({ hosts: [{ id: "h", limit: 2 }, { id: "d", limit: 1, down: true }], localSlots: 1, model, policy: distccPolicy() });
+    const s = new Scheduler({
+      hosts: [
+        { id: "h", limit: 2 },
+        { id: "d", limit: 1, down: true },
+      ],
+      localSlots: 1,
+      model,
+      policy: distccPolicy(),
+    });
     s.submit({ inputBytes: 1 }, 0);
     s.submit({ inputBytes: 1 }, 0);
     s.submit({ inputBytes: 1 }, 0);
@@ -127,7 +150,13 @@ describe("Scheduler", () => {
     // distcc's order: h0, h1, then wait (the local pool is only the fallback when no host is left).
     expect(snap.waiting).toBe(2);
     expect(snap.running).toBe(2);
-    expect(snap.places.find((p) => p.id === "h")).toMatchObject({ limit: 2, inUse: 2, local: false, observations: 1, estimate100k: 80 });
+    expect(snap.places.find((p) => p.id === "h")).toMatchObject({
+      limit: 2,
+      inUse: 2,
+      local: false,
+      observations: 1,
+      estimate100k: 80,
+    });
     expect(snap.places.find((p) => p.id === "d")).toMatchObject({ down: true, inUse: 0 });
     expect(snap.places.find((p) => p.id === "localhost")).toMatchObject({ local: true, limit: 1, inUse: 0 });
   });
@@ -136,7 +165,10 @@ describe("Scheduler", () => {
     const s = new Scheduler({ hosts: [{ id: "a", limit: 2 }], localSlots: 1, policy: distccPolicy() });
     const j1 = s.submit({ inputBytes: 1 }, 0);
     const j2 = s.submit({ inputBytes: 1 }, 0);
-    s.setHosts([{ id: "a", limit: 1 }, { id: "b", limit: 1 }]);
+    s.setHosts([
+      { id: "a", limit: 1 },
+      { id: "b", limit: 1 },
+    ]);
     const j3 = s.submit({ inputBytes: 1 }, 1);
     expect(j3.lease?.placeId).toBe("b");
     const j4 = s.submit({ inputBytes: 1 }, 1);

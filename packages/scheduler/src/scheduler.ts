@@ -176,9 +176,7 @@ export class Scheduler {
   readonly #maxBypass: number;
   readonly #duplicateMargin: number;
   /** Each place's load over time (this machine's counts remote jobs' preprocessing). */
-  readonly #load = new LoadMeter(
-    (id, now) => this.#slots.inUse(id) + (id === LOCAL_ID ? this.#localExtra(now) : 0),
-  );
+  readonly #load = new LoadMeter((id, now) => this.#slots.inUse(id) + (id === LOCAL_ID ? this.#localExtra(now) : 0));
   readonly #stats = new BuildStats();
   /** Time of the last `submit` and the decaying mean interval between submits (see `state`). */
   #lastSubmitAt: number | undefined;
@@ -220,7 +218,14 @@ export class Scheduler {
 
   /** Asks for a place for a new job. It may be placed at once, or wait for a later `Update`. */
   submit(job: JobInfo, now: number): SubmitResult {
-    const record: JobRecord = { id: this.#nextJob++, info: job, remoteAttempts: 0, remoteFailed: false, bypassed: 0, leases: new Set() };
+    const record: JobRecord = {
+      id: this.#nextJob++,
+      info: job,
+      remoteAttempts: 0,
+      remoteFailed: false,
+      bypassed: 0,
+      leases: new Set(),
+    };
     this.#jobs.set(record.id, record);
     this.#stats.submitted();
     this.#noteArrival(now);
@@ -242,7 +247,8 @@ export class Scheduler {
     if (outcome.ok) {
       const elapsedMs = outcome.elapsedMs ?? Math.max(0, now - lease.startedAt);
       // The helper's own part excludes what the job cost this machine (learned apart, see observeClient).
-      const clientMs = remote && outcome.clientMs !== undefined ? Math.min(elapsedMs, Math.max(0, outcome.clientMs)) : 0;
+      const clientMs =
+        remote && outcome.clientMs !== undefined ? Math.min(elapsedMs, Math.max(0, outcome.clientMs)) : 0;
       const observation: JobObservation = {
         placeId: lease.placeId,
         inputBytes: job.info.inputBytes,
@@ -257,7 +263,8 @@ export class Scheduler {
       this.#stats.compiled(lease.placeId, elapsedMs, lease.duplicate, job.remoteFailed, !remote);
       if (remote && outcome.clientMs !== undefined) this.model.observeClient(clientMs, elapsedMs, now);
       if (remote) this.backoff.succeed(lease.placeId);
-      if (remote && outcome.compileMs !== undefined && outcome.compileMs >= 0) this.#noteHelperMs(lease.placeId, outcome.compileMs);
+      if (remote && outcome.compileMs !== undefined && outcome.compileMs >= 0)
+        this.#noteHelperMs(lease.placeId, outcome.compileMs);
       for (const other of [...job.leases]) {
         const copy = this.#leases.get(other)!;
         this.#learnFromLoser(copy, job, now);
@@ -493,7 +500,12 @@ export class Scheduler {
     return this.#hosts.some((h) => !h.local && !h.down && h.limit > 0 && !excluded.has(h.id));
   }
 
-  #grant(job: JobRecord, placement: Exclude<Placement, { kind: "wait" }>, now: number, duplicate: boolean): Lease | undefined {
+  #grant(
+    job: JobRecord,
+    placement: Exclude<Placement, { kind: "wait" }>,
+    now: number,
+    duplicate: boolean,
+  ): Lease | undefined {
     const placeId = placement.kind === "local" ? LOCAL_ID : placement.hostId;
     if (!this.#slots.has(placeId)) return undefined;
     this.#load.touch(placeId, now);
@@ -545,7 +557,15 @@ export class Scheduler {
   #learnFromLoser(lease: Lease, job: JobRecord, now: number): void {
     if (job.info.inputBytes <= 0 || this.model.estimate(lease.placeId, job.info.inputBytes, now) !== undefined) return;
     const concurrency = this.#load.mean(lease.id, lease.placeId, lease.startedAt, now);
-    this.model.observe({ placeId: lease.placeId, inputBytes: job.info.inputBytes, elapsedMs: Math.max(0, now - lease.startedAt), concurrency }, now);
+    this.model.observe(
+      {
+        placeId: lease.placeId,
+        inputBytes: job.info.inputBytes,
+        elapsedMs: Math.max(0, now - lease.startedAt),
+        concurrency,
+      },
+      now,
+    );
   }
 
   /**
@@ -580,7 +600,11 @@ export class Scheduler {
     job.leases.delete(lease.id);
   }
 
-  #bestFreeElsewhere(job: JobRecord, busyAt: string, now: number): { placement: Exclude<Placement, { kind: "wait" }>; estimate: number } | undefined {
+  #bestFreeElsewhere(
+    job: JobRecord,
+    busyAt: string,
+    now: number,
+  ): { placement: Exclude<Placement, { kind: "wait" }>; estimate: number } | undefined {
     const excluded = new Set([...(job.info.excluded ?? []), ...(job.failedAt ?? []), busyAt]);
     let best: { placement: Exclude<Placement, { kind: "wait" }>; estimate: number } | undefined;
     const consider = (placeId: string, local: boolean): void => {

@@ -47,7 +47,10 @@ describe("SlotTable", () => {
 
   it("never exceeds a limit, whatever the sequence (fast-check)", () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("acquire" as const), slot: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }) }),
+      fc.record({
+        kind: fc.constant("acquire" as const),
+        slot: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+      }),
       fc.record({ kind: fc.constant("release" as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant("limit" as const), limit: fc.integer({ min: 0, max: 5 }) }),
     );

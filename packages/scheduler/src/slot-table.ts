@@ -16,7 +16,10 @@ export class SlotTable {
   /** Adds a place or changes its limit (a hosts list reload). */
   setLimit(id: string, limit: number): void {
     if (!Number.isInteger(limit) || limit < 0) {
-      throw new SchedulerError("DISTCC_SCHED_ERR_BAD_LIMIT", `slot limit of ${id} must be an integer >= 0, got ${limit}`);
+      throw new SchedulerError(
+        "DISTCC_SCHED_ERR_BAD_LIMIT",
+        `slot limit of ${id} must be an integer >= 0, got ${limit}`,
+      );
     }
     this.#limits.set(id, limit);
     if (!this.#held.has(id)) this.#held.set(id, new Set());

@@ -50,7 +50,10 @@ describe("SpeedModel", () => {
       const kib = 40 + (i % 7) * 25;
       const load = 1 + (i % 8);
       // Four cores: up to four jobs at once take the time of one.
-      m.observe({ placeId: "four", inputBytes: kib * KIB, elapsedMs: (30 + kib) * Math.max(1, load / 4), concurrency: load }, now);
+      m.observe(
+        { placeId: "four", inputBytes: kib * KIB, elapsedMs: (30 + kib) * Math.max(1, load / 4), concurrency: load },
+        now,
+      );
       m.observe({ placeId: "one", inputBytes: kib * KIB, elapsedMs: (30 + kib) * load, concurrency: load }, now);
     }
     expect(m.parallelism("four", now)).toBe(4);
@@ -114,7 +117,13 @@ describe("SpeedModel", () => {
   });
 
   it("rejects malformed JSON with a typed error", () => {
-    for (const bad of [null, 3, { version: 2 }, { version: 1, halfLifeMs: 1000 }, { version: 1, halfLifeMs: 1000, places: { a: { w: "x" } } }]) {
+    for (const bad of [
+      null,
+      3,
+      { version: 2 },
+      { version: 1, halfLifeMs: 1000 },
+      { version: 1, halfLifeMs: 1000, places: { a: { w: "x" } } },
+    ]) {
       let error: unknown;
       try {
         SpeedModel.fromJSON(bad);

@@ -250,7 +250,13 @@ export class SpeedModel implements EstimateSource {
   toJSON(): SpeedModelJSON {
     const places: Record<string, PlaceStatsJSON> = {};
     for (const [id, st] of this.#places) places[id] = { ...st, fits: st.fits.map((f) => ({ ...f })) };
-    return { version: 2, halfLifeMs: this.halfLifeMs, memoryJobs: this.memoryJobs, places, client: { ...this.#client } };
+    return {
+      version: 2,
+      halfLifeMs: this.halfLifeMs,
+      memoryJobs: this.memoryJobs,
+      places,
+      client: { ...this.#client },
+    };
   }
 
   /** Restores a persisted model; throws `DISTCC_SCHED_ERR_BAD_MODEL_JSON` on anything malformed. */
@@ -272,7 +278,11 @@ export class SpeedModel implements EstimateSource {
     for (const [id, st] of Object.entries(j.places)) {
       if (!st || !finite(st.w, st.at, st.last, st.count) || st.w < 0) return bad(`bad stats for ${id}`);
       if (!Array.isArray(st.fits) || st.fits.length !== PARALLELISM.length) return bad(`bad fits for ${id}`);
-      const fits = st.fits.map((f) => (f && finite(f.x, f.y, f.xx, f.xy, f.yy) ? { x: f.x, y: f.y, xx: f.xx, xy: f.xy, yy: f.yy } : bad(`bad fit for ${id}`)));
+      const fits = st.fits.map((f) =>
+        f && finite(f.x, f.y, f.xx, f.xy, f.yy)
+          ? { x: f.x, y: f.y, xx: f.xx, xy: f.xy, yy: f.yy }
+          : bad(`bad fit for ${id}`),
+      );
       model.#places.set(id, { w: st.w, at: st.at, last: st.last, count: st.count, fits });
     }
     const c = j.client;

@@ -29,9 +29,19 @@ export async function startDistccd(options: DistccdOptions = {}): Promise<Distcc
   const port = await freePort();
   const allow = (options.allow ?? ["127.0.0.1"]).flatMap((a) => ["--allow", a]);
   const args = [
-    "--no-detach", "--daemon", "--listen", "127.0.0.1", "--port", String(port),
-    "--jobs", String(options.jobs ?? 2), "--log-stderr", "--log-level", "debug",
-    ...allow, ...(options.extraArgs ?? []),
+    "--no-detach",
+    "--daemon",
+    "--listen",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--jobs",
+    String(options.jobs ?? 2),
+    "--log-stderr",
+    "--log-level",
+    "debug",
+    ...allow,
+    ...(options.extraArgs ?? []),
   ];
   const child: ChildProcess = spawn("distccd", args, {
     env: { ...process.env, ...options.env },

@@ -36,11 +36,18 @@ export interface MdnsLabOptions {
 
 function must(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
 }
 
 /** Resolves when `text()` matches, or rejects with what it holds after `ms` (a start-up that failed). */
-async function waitForOutput(text: () => string, re: RegExp, ms: number, what: string, child: ChildProcess): Promise<void> {
+async function waitForOutput(
+  text: () => string,
+  re: RegExp,
+  ms: number,
+  what: string,
+  child: ChildProcess,
+): Promise<void> {
   const until = Date.now() + ms;
   while (!re.test(text())) {
     if (child.exitCode !== null || Date.now() > until) throw new Error(`${what} did not start:\n${text()}`);
@@ -99,15 +106,19 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
   const startAvahi = async (): Promise<void> => {
     // Its pid file and socket are at fixed paths under /run: a private /run in its own mount
     // namespace; its own pid namespace, so killing unshare ends it (--kill-child).
-    const child = start("unshare", [
-      "-m",
-      "-p",
-      "-f",
-      "--kill-child",
-      "sh",
-      "-c",
-      `mount -t tmpfs tmpfs /run && mkdir /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot -f ${join(dir, "avahi-daemon.conf")}`,
-    ], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = start(
+      "unshare",
+      [
+        "-m",
+        "-p",
+        "-f",
+        "--kill-child",
+        "sh",
+        "-c",
+        `mount -t tmpfs tmpfs /run && mkdir /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot -f ${join(dir, "avahi-daemon.conf")}`,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     avahi = child;
     let avahiOut = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => (avahiOut += d));
@@ -117,14 +128,18 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
   const restartAvahi = async (): Promise<void> => {
     if (!avahi) throw new Error("this lab runs no avahi-daemon");
     const old = avahi;
-    const exited = new Promise<void>((r) => (old.exitCode !== null || old.signalCode !== null ? r() : old.once("exit", () => r())));
+    const exited = new Promise<void>((r) =>
+      old.exitCode !== null || old.signalCode !== null ? r() : old.once("exit", () => r()),
+    );
     killTree(old.pid!);
     await exited;
     await startAvahi();
   };
 
   const stop = async (): Promise<void> => {
-    const exits = [...children].map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r()))));
+    const exits = [...children].map(
+      (c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r()))),
+    );
     for (const c of children) if (c.pid !== undefined) killTree(c.pid);
     await Promise.all(exits);
     spawnSync("ip", ["netns", "del", ns]);
@@ -134,7 +149,10 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
   try {
     must("ip", ["netns", "add", ns]);
     must("ip", ["-n", ns, "link", "add", "zca", "type", "veth", "peer", "name", "zcb"]);
-    for (const [dev, addr] of [["zca", addresses[0]], ["zcb", addresses[1]]] as const) {
+    for (const [dev, addr] of [
+      ["zca", addresses[0]],
+      ["zcb", addresses[1]],
+    ] as const) {
       must("ip", ["-n", ns, "addr", "add", `${addr}/24`, "dev", dev]);
       must("ip", ["-n", ns, "link", "set", dev, "up"]);
     }
@@ -166,7 +184,9 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
 </busconfig>
 `,
     );
-    const bus = spawn("dbus-daemon", [`--config-file=${join(dir, "bus.conf")}`, "--nofork", "--print-address"], { stdio: ["ignore", "pipe", "pipe"] });
+    const bus = spawn("dbus-daemon", [`--config-file=${join(dir, "bus.conf")}`, "--nofork", "--print-address"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.add(bus);
     bus.once("exit", () => children.delete(bus));
     let busOut = "";

@@ -28,7 +28,9 @@ export function unprivilegedUser(): UnprivilegedUser {
     .split("\n")
     .find((l) => l.startsWith(`${TEST_USER_NAME}:`));
   if (!line) {
-    throw new Error(`no user ${TEST_USER_NAME}: run as root, the permission tests need it (bash scripts/setup.sh creates it)`);
+    throw new Error(
+      `no user ${TEST_USER_NAME}: run as root, the permission tests need it (bash scripts/setup.sh creates it)`,
+    );
   }
   const [name, , u, g, , home] = line.split(":");
   return { name: name!, uid: Number(u), gid: Number(g), home: home ?? "/nonexistent" };

@@ -32,7 +32,11 @@ function describeLast(last: unknown, error: unknown): string {
  * on throws), which is exactly how the hand-made loops this replaces went wrong, and its default of
  * 1 s is shorter than a process start on a loaded machine.
  */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<Truthy<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  opts: WaitForOptions = {},
+): Promise<Truthy<T>> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const intervalMs = opts.intervalMs ?? 25;
   const deadline = Date.now() + timeoutMs;
@@ -46,7 +50,10 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, opts
       error = err;
     }
     if (Date.now() >= deadline) {
-      throw new WaitTimeoutError(`waited ${timeoutMs} ms for ${what}; ${describeLast(last, error)}`, error !== undefined ? { cause: error } : undefined);
+      throw new WaitTimeoutError(
+        `waited ${timeoutMs} ms for ${what}; ${describeLast(last, error)}`,
+        error !== undefined ? { cause: error } : undefined,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -53,12 +53,15 @@ export async function openAvahi(options: AvahiOptions = {}): Promise<DnsSdBacken
   const dbus = (loaded.default ?? loaded) as DbusModule;
   // libdbus's rule for the system bus. dbus-next's systemBus() reads the environment itself and
   // takes no address; its sessionBus() connects to the address it is given, whatever the bus.
-  const busAddress = options.busAddress ?? process.env.DBUS_SYSTEM_BUS_ADDRESS ?? "unix:path=/var/run/dbus/system_bus_socket";
+  const busAddress =
+    options.busAddress ?? process.env.DBUS_SYSTEM_BUS_ADDRESS ?? "unix:path=/var/run/dbus/system_bus_socket";
   let bus: MessageBus;
   try {
     bus = dbus.sessionBus({ busAddress });
   } catch (err) {
-    throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", `no system D-Bus: ${(err as Error).message}`, { cause: err });
+    throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", `no system D-Bus: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   // No bus (no socket) is reported as an 'error' event, never as a failed call: race the two, and a
   // bus that does not answer at all.
@@ -76,7 +79,11 @@ export async function openAvahi(options: AvahiOptions = {}): Promise<DnsSdBacken
   } catch (err) {
     clearTimeout(timer);
     await backend.close();
-    throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", `no avahi-daemon on the system D-Bus: ${(err as Error).message}`, { cause: err });
+    throw new ZeroconfError(
+      "DISTCC_ZEROCONF_ERR_NO_BACKEND",
+      `no avahi-daemon on the system D-Bus: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   return backend;
 }
@@ -136,7 +143,9 @@ class AvahiBackend implements DnsSdBackend {
 
   /** Subscribes to the daemon's comings and goings on the bus. */
   async watchDaemon(): Promise<void> {
-    await this.addMatch(`type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${AVAHI}'`);
+    await this.addMatch(
+      `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${AVAHI}'`,
+    );
   }
 
   /** The daemon (or the bus) is gone: its object paths mean nothing any more; try again shortly. */
@@ -173,7 +182,8 @@ class AvahiBackend implements DnsSdBackend {
       await within(this.version(), CONNECT_TIMEOUT_MS, "Avahi GetVersionString");
       await within(this.watchDaemon(), CONNECT_TIMEOUT_MS, "AddMatch");
       this.signalHandlers.clear();
-      for (const s of this.sessions) await within(s.reopen(), CONNECT_TIMEOUT_MS * 2, "reopening a browse or registration");
+      for (const s of this.sessions)
+        await within(s.reopen(), CONNECT_TIMEOUT_MS * 2, "reopening a browse or registration");
       this.reopenDelay = REOPEN_FIRST_MS;
     } catch {
       // No daemon yet (being restarted, or gone for good): try again later, less often each time.
@@ -199,7 +209,9 @@ class AvahiBackend implements DnsSdBackend {
       const reply = await this.bus.call(msg);
       return reply?.body ?? [];
     } catch (err) {
-      throw new ZeroconfError("DISTCC_ZEROCONF_ERR_AVAHI", `Avahi ${c.member}: ${(err as Error).message}`, { cause: err });
+      throw new ZeroconfError("DISTCC_ZEROCONF_ERR_AVAHI", `Avahi ${c.member}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
@@ -214,7 +226,14 @@ class AvahiBackend implements DnsSdBackend {
 
   private async addMatch(rule: string): Promise<void> {
     await this.bus.call(
-      new this.dbus.Message({ destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "AddMatch", signature: "s", body: [rule] }),
+      new this.dbus.Message({
+        destination: "org.freedesktop.DBus",
+        path: "/org/freedesktop/DBus",
+        interface: "org.freedesktop.DBus",
+        member: "AddMatch",
+        signature: "s",
+        body: [rule],
+      }),
     );
   }
 
@@ -228,7 +247,17 @@ class AvahiBackend implements DnsSdBackend {
     const add = async (): Promise<void> => {
       for (let attempt = 0; ; attempt++) {
         try {
-          await group("AddService", "iiussssqaay", [IF_UNSPEC, PROTO_INET, 0, name, service.type, "", "", service.port, txt]);
+          await group("AddService", "iiussssqaay", [
+            IF_UNSPEC,
+            PROTO_INET,
+            0,
+            name,
+            service.type,
+            "",
+            "",
+            service.port,
+            txt,
+          ]);
           break;
         } catch (err) {
           // Another program of this machine has the name: Avahi's own rule for the next one ("x #2").
@@ -237,7 +266,15 @@ class AvahiBackend implements DnsSdBackend {
         }
       }
       for (const sub of service.subtypes) {
-        await group("AddServiceSubtype", "iiussss", [IF_UNSPEC, PROTO_INET, 0, name, service.type, "", `${sub}._sub.${service.type}`]);
+        await group("AddServiceSubtype", "iiussss", [
+          IF_UNSPEC,
+          PROTO_INET,
+          0,
+          name,
+          service.type,
+          "",
+          `${sub}._sub.${service.type}`,
+        ]);
       }
       await group("Commit");
     };
@@ -247,7 +284,8 @@ class AvahiBackend implements DnsSdBackend {
       const state = Number(msg.body[0]);
       if (state === ENTRY_GROUP_COLLISION || state === ENTRY_GROUP_FAILURE) {
         void (async () => {
-          if (state === ENTRY_GROUP_COLLISION) [name] = (await this.server("GetAlternativeServiceName", "s", [name])) as [string];
+          if (state === ENTRY_GROUP_COLLISION)
+            [name] = (await this.server("GetAlternativeServiceName", "s", [name])) as [string];
           await group("Reset");
           await add();
         })().catch(() => {
@@ -367,15 +405,45 @@ class AvahiBackend implements DnsSdBackend {
       this.signalHandlers.delete(path);
       const freed = path;
       path = undefined;
-      await within(this.call({ path: freed, iface: `${AVAHI}.ServiceBrowser`, member: "Free" }), CONNECT_TIMEOUT_MS, "Avahi ServiceBrowser.Free").catch(() => undefined);
+      await within(
+        this.call({ path: freed, iface: `${AVAHI}.ServiceBrowser`, member: "Free" }),
+        CONNECT_TIMEOUT_MS,
+        "Avahi ServiceBrowser.Free",
+      ).catch(() => undefined);
     };
     this.closers.add(stop);
     return { settled, stop };
   }
 
-  private async resolve(iface: number, proto: number, name: string, type: string, domain: string, key: string): Promise<FoundService | undefined> {
-    const reply = await this.server("ResolveService", "iisssiu", [iface, proto, name, type, domain, proto === PROTO_UNSPEC ? PROTO_INET : proto, 0]);
-    const [, , rname, , , host, , address, port, txt] = reply as [number, number, string, string, string, string, number, string, number, Buffer[]];
+  private async resolve(
+    iface: number,
+    proto: number,
+    name: string,
+    type: string,
+    domain: string,
+    key: string,
+  ): Promise<FoundService | undefined> {
+    const reply = await this.server("ResolveService", "iisssiu", [
+      iface,
+      proto,
+      name,
+      type,
+      domain,
+      proto === PROTO_UNSPEC ? PROTO_INET : proto,
+      0,
+    ]);
+    const [, , rname, , , host, , address, port, txt] = reply as [
+      number,
+      number,
+      string,
+      string,
+      string,
+      string,
+      number,
+      string,
+      number,
+      Buffer[],
+    ];
     return { key, name: rname, host, address, port, txt: parseTxt(txt) };
   }
 

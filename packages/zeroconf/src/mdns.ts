@@ -28,7 +28,10 @@ interface BonjourInternals {
   server?: {
     mdns?: {
       on(event: "response", listener: (packet: { answers?: MdnsRecord[]; additionals?: MdnsRecord[] }) => void): void;
-      removeListener(event: "response", listener: (packet: { answers?: MdnsRecord[]; additionals?: MdnsRecord[] }) => void): void;
+      removeListener(
+        event: "response",
+        listener: (packet: { answers?: MdnsRecord[]; additionals?: MdnsRecord[] }) => void,
+      ): void;
       query(name: string, type: string): void;
     };
     registry?: Record<string, MdnsRecord[]>;
@@ -47,7 +50,9 @@ function splitType(type: string): { type: string; protocol: "tcp" | "udp" } {
 
 export async function openMdns(options: MdnsOptions = {}): Promise<DnsSdBackend> {
   // A CommonJS module: bundled into a chunk of its own, its exports may be under `default` only.
-  const loaded = (await import("bonjour-service")) as Partial<typeof import("bonjour-service")> & { default?: typeof import("bonjour-service") };
+  const loaded = (await import("bonjour-service")) as Partial<typeof import("bonjour-service")> & {
+    default?: typeof import("bonjour-service");
+  };
   const Bonjour = loaded.Bonjour ?? loaded.default?.Bonjour;
   if (!Bonjour) throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", "bonjour-service has no Bonjour export");
   let bonjour: BonjourType;
@@ -56,12 +61,17 @@ export async function openMdns(options: MdnsOptions = {}): Promise<DnsSdBackend>
     // discovery is a convenience, the build goes on with the hosts it has.
     bonjour = new Bonjour({}, () => undefined);
   } catch (err) {
-    throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", `cannot open an mDNS socket: ${(err as Error).message}`, { cause: err });
+    throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", `cannot open an mDNS socket: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const mdns = (bonjour as unknown as BonjourInternals).server?.mdns;
   if (!mdns) {
     bonjour.destroy();
-    throw new ZeroconfError("DISTCC_ZEROCONF_ERR_NO_BACKEND", "bonjour-service has no multicast-dns socket where this version expects it");
+    throw new ZeroconfError(
+      "DISTCC_ZEROCONF_ERR_NO_BACKEND",
+      "bonjour-service has no multicast-dns socket where this version expects it",
+    );
   }
   return new MdnsBackend(bonjour, options.settleMs ?? 1500, options.maxTtlSeconds);
 }
@@ -103,7 +113,8 @@ class MdnsBackend implements DnsSdBackend {
     });
     // The responder answers (and re-announces) with the very record objects it registered.
     if (this.maxTtlSeconds !== undefined) {
-      for (const records of Object.values(this.internals.registry)) for (const r of records) r.ttl = Math.min(r.ttl ?? 0, this.maxTtlSeconds);
+      for (const records of Object.values(this.internals.registry))
+        for (const r of records) r.ttl = Math.min(r.ttl ?? 0, this.maxTtlSeconds);
     }
     const withdraw = async (): Promise<void> => {
       this.closers.delete(withdraw);
@@ -134,7 +145,9 @@ class MdnsBackend implements DnsSdBackend {
       const left = (fraction: number): number => Math.max(0, seen.at + fraction * seen.ttl * 1000 - Date.now());
       const list = REFRESH_AT.map((f) => setTimeout(() => mdns.query(fqdn, "SRV"), left(f)));
       // removeService emits "down" (handled below) and lets a later answer make it "up" again.
-      list.push(setTimeout(() => (browser as unknown as { removeService(fqdn: string): void }).removeService(fqdn), left(1)));
+      list.push(
+        setTimeout(() => (browser as unknown as { removeService(fqdn: string): void }).removeService(fqdn), left(1)),
+      );
       for (const t of list) t.unref?.();
       timers.set(fqdn, list);
     };
@@ -186,6 +199,7 @@ function toFound(s: BonjourService, key: string): FoundService | undefined {
   const address = (s.addresses ?? []).find((a) => !a.includes(":")) ?? s.referer?.address;
   if (!address) return undefined;
   const txt: Record<string, string> = {};
-  for (const [k, v] of Object.entries((s.txt ?? {}) as Record<string, unknown>)) txt[k.toLowerCase()] = Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
+  for (const [k, v] of Object.entries((s.txt ?? {}) as Record<string, unknown>))
+    txt[k.toLowerCase()] = Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
   return { key, name: s.name, host: s.host, address, port: s.port, txt };
 }

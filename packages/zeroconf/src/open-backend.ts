@@ -18,12 +18,16 @@ export interface OpenBackendOptions {
  * The backend to use: the avahi-daemon when one answers on the system D-Bus (it owns port 5353
  * and is what distcc uses), else mDNS from this process. `fallbackReason` says why Avahi was not used.
  */
-export async function openDnsSd(options: OpenBackendOptions = {}): Promise<{ backend: DnsSdBackend; fallbackReason?: string }> {
+export async function openDnsSd(
+  options: OpenBackendOptions = {},
+): Promise<{ backend: DnsSdBackend; fallbackReason?: string }> {
   const settle = options.settleMs !== undefined ? { settleMs: options.settleMs } : {};
   const mdns = { ...settle, ...(options.maxTtlSeconds !== undefined ? { maxTtlSeconds: options.maxTtlSeconds } : {}) };
   if (options.only !== "mdns") {
     try {
-      return { backend: await openAvahi({ ...settle, ...(options.busAddress ? { busAddress: options.busAddress } : {}) }) };
+      return {
+        backend: await openAvahi({ ...settle, ...(options.busAddress ? { busAddress: options.busAddress } : {}) }),
+      };
     } catch (err) {
       if (options.only === "avahi" || !(err instanceof ZeroconfError)) throw err;
       return { backend: await openMdns(mdns), fallbackReason: err.message };

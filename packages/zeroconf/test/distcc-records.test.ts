@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { distccHostFor, distccServerTxt, distccSubtype, dnssdLabelChars, isValidSubtype, parseTxt } from "../src/index.js";
+import {
+  distccHostFor,
+  distccServerTxt,
+  distccSubtype,
+  dnssdLabelChars,
+  isValidSubtype,
+  parseTxt,
+} from "../src/index.js";
 
 describe("distcc's DNS-SD records (docs/spec/zeroconf.md)", () => {
   it("names subtypes as dcc_make_dnssd_subtype: a-z0-9 kept, capitals lowered, anything else '-'", () => {
@@ -15,8 +22,23 @@ describe("distcc's DNS-SD records (docs/spec/zeroconf.md)", () => {
   });
 
   it("writes distccd's TXT keys in its order, then ours, dropping one over 255 bytes", () => {
-    const txt = distccServerTxt({ cpus: 2, jobs: 4, ccMachine: "x86_64-linux-gnu", ccVersion: "12", extra: ["x_a=1", `x_b=${"y".repeat(260)}`] });
-    expect(txt).toEqual(["txtvers=1", "cpus=2", "jobs=4", "distcc=3.4", "gnuhost=x86_64-pc-linux-gnu", "cc_version=12", "cc_machine=x86_64-linux-gnu", "x_a=1"]);
+    const txt = distccServerTxt({
+      cpus: 2,
+      jobs: 4,
+      ccMachine: "x86_64-linux-gnu",
+      ccVersion: "12",
+      extra: ["x_a=1", `x_b=${"y".repeat(260)}`],
+    });
+    expect(txt).toEqual([
+      "txtvers=1",
+      "cpus=2",
+      "jobs=4",
+      "distcc=3.4",
+      "gnuhost=x86_64-pc-linux-gnu",
+      "cc_version=12",
+      "cc_machine=x86_64-linux-gnu",
+      "x_a=1",
+    ]);
     expect(distccServerTxt({ cpus: 1, jobs: 3 })).not.toContain("cc_machine");
   });
 
@@ -30,6 +52,10 @@ describe("distcc's DNS-SD records (docs/spec/zeroconf.md)", () => {
 
   it("reads TXT strings: keys lowered, a bare key is empty, the first of a key wins", () => {
     const enc = (s: string) => Buffer.from(s);
-    expect(parseTxt([enc("CPUS=2"), enc("flag"), enc("cpus=9"), enc("a=b=c")])).toEqual({ cpus: "2", flag: "", a: "b=c" });
+    expect(parseTxt([enc("CPUS=2"), enc("flag"), enc("cpus=9"), enc("a=b=c")])).toEqual({
+      cpus: "2",
+      flag: "",
+      a: "b=c",
+    });
   });
 });

@@ -19,7 +19,14 @@ describe("HelperBrowser", () => {
     const browser = await HelperBrowser.start(backend);
     let changes = 0;
     browser.onChange(() => changes++);
-    const svc = { key: "distcc@a._distcc._tcp.local", name: "distcc@a", host: "a.local", address: "10.0.0.1", port: 3632, txt: { jobs: "4" } };
+    const svc = {
+      key: "distcc@a._distcc._tcp.local",
+      name: "distcc@a",
+      host: "a.local",
+      address: "10.0.0.1",
+      port: 3632,
+      txt: { jobs: "4" },
+    };
     events!.up(svc);
     events!.up({ ...svc, address: "10.0.0.9" }); // the same helper seen on another interface
     expect(browser.helpers().map((h) => h.spec)).toEqual(["10.0.0.1:3632/4"]);

@@ -16,7 +16,11 @@ const raspbian: CompilerIdentity = {
 
 describe("armAbiPinning", () => {
   it("spells the defaults of a 32-bit ARM gcc (no -mfpu for 'auto': the arch extension carries it)", () => {
-    expect(armAbiPinning(debianArmhf, ["-O2", "-c", "x.c"])).toEqual(["-march=armv7-a+fp", "-mfloat-abi=hard", "-mthumb"]);
+    expect(armAbiPinning(debianArmhf, ["-O2", "-c", "x.c"])).toEqual([
+      "-march=armv7-a+fp",
+      "-mfloat-abi=hard",
+      "-mthumb",
+    ]);
     expect(armAbiPinning(raspbian, [])).toEqual(["-march=armv6+fp", "-mfpu=vfp", "-mfloat-abi=hard", "-marm"]);
   });
 

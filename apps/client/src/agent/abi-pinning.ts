@@ -12,7 +12,10 @@ import { normalizeTriple, type CompilerIdentity } from "@x/distcc-toolchain";
  * instruction set and FPU. A category the user set (-march or -mcpu, -mfpu, -mfloat-abi, -marm or
  * -mthumb) is left alone, so the user's choice means what it means locally.
  */
-export function armAbiPinning(identity: Pick<CompilerIdentity, "family" | "target" | "abi">, args: readonly string[]): string[] {
+export function armAbiPinning(
+  identity: Pick<CompilerIdentity, "family" | "target" | "abi">,
+  args: readonly string[],
+): string[] {
   if (identity.family !== "gcc") return [];
   const arch = archOf(identity.target);
   if (arch !== "arm" && arch !== "armeb") return [];

@@ -1,6 +1,17 @@
 import { DistccError } from "@x/distcc-errors";
 import type { ClientErrorCode } from "../errors.js";
-import { chmodSync, closeSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { AgentPaths } from "../agent-paths.js";
@@ -45,7 +56,9 @@ export interface AgentServer {
   close(): Promise<void>;
 }
 
-class AgentStartError extends DistccError<Extract<ClientErrorCode, "DISTCC_CLIENT_ERR_AGENT_DIR" | "DISTCC_CLIENT_ERR_AGENT_LISTEN">> {}
+class AgentStartError extends DistccError<
+  Extract<ClientErrorCode, "DISTCC_CLIENT_ERR_AGENT_DIR" | "DISTCC_CLIENT_ERR_AGENT_LISTEN">
+> {}
 
 function probe(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -83,7 +96,8 @@ function prepareDir(paths: AgentPaths, uid: number): void {
     throw err;
   }
   // Preprocessor outputs left by an agent that was killed.
-  for (const f of readdirSync(paths.agentDir)) if (f.startsWith("cpp-")) rmSync(join(paths.agentDir, f), { force: true });
+  for (const f of readdirSync(paths.agentDir))
+    if (f.startsWith("cpp-")) rmSync(join(paths.agentDir, f), { force: true });
 }
 
 /** Binds with umask 077, so the socket is 0600 from its first instant, not only after the chmod. */
@@ -129,14 +143,20 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       renameSync(socketPath, aside);
       unlinkSync(aside);
     } catch (err) {
-      if (!isErrno(err, "ENOENT")) throw new AgentStartError("DISTCC_CLIENT_ERR_AGENT_LISTEN", `cannot replace the stale ${socketPath}: ${errorMessage(err)}`);
+      if (!isErrno(err, "ENOENT"))
+        throw new AgentStartError(
+          "DISTCC_CLIENT_ERR_AGENT_LISTEN",
+          `cannot replace the stale ${socketPath}: ${errorMessage(err)}`,
+        );
       // else somebody else moved it: just retry
     }
   }
   if (!listened) throw new AgentStartError("DISTCC_CLIENT_ERR_AGENT_LISTEN", `cannot take over ${socketPath}`);
   chmodSync(socketPath, 0o600);
   const bound = lstatSync(socketPath);
-  const socketProblem = agentSocketProblem(socketPath, bound, uid) ?? ((bound.mode & 0o077) !== 0 ? `${socketPath} is not mode 0600` : undefined);
+  const socketProblem =
+    agentSocketProblem(socketPath, bound, uid) ??
+    ((bound.mode & 0o077) !== 0 ? `${socketPath} is not mode 0600` : undefined);
   if (socketProblem) {
     await new Promise<void>((r) => server.close(() => r()));
     throw new AgentStartError("DISTCC_CLIENT_ERR_AGENT_LISTEN", socketProblem);
@@ -266,7 +286,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         // A bug of ours must not fail the build: the launcher compiles locally when the agent closes
         // without an exit status (it says so); the error is in agent.log.
         opts.onError?.(err);
-        job.send({ type: "stderr", data: Buffer.from(`distcc-client: internal error in the agent: ${errorMessage(err)}\n`) });
+        job.send({
+          type: "stderr",
+          data: Buffer.from(`distcc-client: internal error in the agent: ${errorMessage(err)}\n`),
+        });
         socket.end();
       });
     });

@@ -117,7 +117,10 @@ export class AgentState {
   zeroconf(env: Record<string, string | undefined>): Promise<ZeroconfHosts | undefined> {
     this.#zeroconf ??= ZeroconfHosts.open(env).then(
       async (z) => {
-        const read = (): ZeroconfStatus => ({ backend: z.describe(), helpers: z.helpers().map((h) => ({ spec: h.spec, name: h.name, ...statsPortOf(h.txt) })) });
+        const read = (): ZeroconfStatus => ({
+          backend: z.describe(),
+          helpers: z.helpers().map((h) => ({ spec: h.spec, name: h.name, ...statsPortOf(h.txt) })),
+        });
         this.monitor.setZeroconf(read);
         // Published at each change, so `mon` shows helpers coming and going between jobs too.
         z.browser.onChange(() => this.monitor.setZeroconf(read));
@@ -194,7 +197,12 @@ export class AgentState {
     }
     const localIsAPlace = localCountsAsPlace(list, policy, opts.fallback);
     // --randomize shuffles at every parse: the key must not depend on that order.
-    const hosts = list.randomize ? list.hosts.map((h) => h.spec).sort().join(" ") : formatHostList(list);
+    const hosts = list.randomize
+      ? list.hosts
+          .map((h) => h.spec)
+          .sort()
+          .join(" ")
+      : formatHostList(list);
     // Straggler copies belong to the earliest-finish policy; distcc's order never makes any.
     const copies = policy === "fastest" && envBoolean(env, "DISTCC_STRAGGLERS", true);
     const key = `${hosts}\0${list.localSlots}\0${policy}\0${opts.backoffPeriodMs}\0${localIsAPlace}\0${copies}`;
@@ -206,7 +214,14 @@ export class AgentState {
       this.pruneDrivers(key);
       return known.driver;
     }
-    const driver = new PlacementDriver(list, { policy, backoffPeriodMs: opts.backoffPeriodMs, model: this.model, cpuPressure: this.cpuPressure, localIsAPlace, copies });
+    const driver = new PlacementDriver(list, {
+      policy,
+      backoffPeriodMs: opts.backoffPeriodMs,
+      model: this.model,
+      cpuPressure: this.cpuPressure,
+      localIsAPlace,
+      copies,
+    });
     const monitorKey = String(++this.driverSerial);
     const seen = this.monitor.observe(monitorKey, driver.scheduler, driver.names);
     driver.observer = {

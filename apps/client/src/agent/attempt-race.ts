@@ -54,7 +54,10 @@ export class AttemptRace {
     const ended = runAttempt(this.#placed, lease, signal)
       .then(
         (result): EndedAttempt => ({ lease, result }),
-        (err: unknown): EndedAttempt => ({ lease, result: signal.aborted ? { kind: "stopped" } : { kind: "failed", reason: (err as Error).message } }),
+        (err: unknown): EndedAttempt => ({
+          lease,
+          result: signal.aborted ? { kind: "stopped" } : { kind: "failed", reason: (err as Error).message },
+        }),
       )
       .finally(() => job.signal.removeEventListener("abort", stop));
     this.#running.set(lease.id, { lease, ended });

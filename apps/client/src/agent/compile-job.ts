@@ -47,7 +47,10 @@ export async function handleJob(job: JobConnection, state: AgentState): Promise<
     out.exit(result.code);
     return;
   }
-  const compilerPath = state.findCompilerCached(inv.compilerName, inv.path, request.cwd, [request.self, ...state.selfPaths]);
+  const compilerPath = state.findCompilerCached(inv.compilerName, inv.path, request.cwd, [
+    request.self,
+    ...state.selfPaths,
+  ]);
   if (!compilerPath) {
     // distcc says "failed to exec" (its test suite and scripts look for those words).
     out.stderr(`distcc-client: failed to exec ${inv.compilerName}: compiler not found on PATH\n`);
@@ -100,9 +103,15 @@ async function distribute(ctx: JobContext, userArgv: string[]): Promise<void> {
     return;
   }
 
-  const rewrite = await rewriteForServer(state.recentIdentities, ctx.compilerPath, scan.argv[0] ?? ctx.inv.compilerName, scan.argv, {
-    noRewrite: opts.noRewriteCross,
-  });
+  const rewrite = await rewriteForServer(
+    state.recentIdentities,
+    ctx.compilerPath,
+    scan.argv[0] ?? ctx.inv.compilerName,
+    scan.argv,
+    {
+      noRewrite: opts.noRewriteCross,
+    },
+  );
   if (rewrite.note) out.debug(rewrite.note); // what is added per host is said with each send
 
   // Pump mode for `,cpp` hosts: no preprocessing here, the files it would read go instead.
@@ -126,7 +135,9 @@ interface Distributable {
 function usableRemotes(ctx: JobContext, hosts: HostList): TcpHost[] {
   const remotes = hosts.hosts.filter((h): h is TcpHost => h.kind === "tcp" && !h.down);
   if (hosts.hosts.some((h) => h.kind === "ssh")) {
-    ctx.state.once("ssh", () => ctx.out.warn("ssh hosts (@host) are not supported by distcc-client yet; they are skipped"));
+    ctx.state.once("ssh", () =>
+      ctx.out.warn("ssh hosts (@host) are not supported by distcc-client yet; they are skipped"),
+    );
   }
   return remotes;
 }
@@ -137,9 +148,18 @@ async function placePumpJob({ ctx, scan, hosts, remotes, rewrite }: Distributabl
   const plainHosts = remotes.filter((h) => !h.cpp).map(hostKey);
   const excluded = driver.localIsAPlace ? plainHosts : [LOCAL_ID, ...plainHosts];
   // A straggler's copy here would need this job preprocessed here: copies go to other helpers only.
-  const info: JobInfo = { inputBytes: pump.inputBytes, language: scan.language, compiler: rewrite.name, noLocalCopy: true, ...(excluded.length > 0 ? { excluded } : {}) };
+  const info: JobInfo = {
+    inputBytes: pump.inputBytes,
+    language: scan.language,
+    compiler: rewrite.name,
+    noLocalCopy: true,
+    ...(excluded.length > 0 ? { excluded } : {}),
+  };
   const first = await driver.submit(info, ctx.job.signal);
-  await runPlacedJob({ ctx, scan, hosts, remotes: remotes.filter((h) => h.cpp), rewrite, pump, driver, jobId: first.jobId }, first.lease);
+  await runPlacedJob(
+    { ctx, scan, hosts, remotes: remotes.filter((h) => h.cpp), rewrite, pump, driver, jobId: first.jobId },
+    first.lease,
+  );
 }
 
 /** A plain job: preprocessed here first (under a cpp slot), then placed; the helper's slot is taken only once it can be sent. */
@@ -147,7 +167,9 @@ async function placePlainJob({ ctx, scan, hosts, remotes, rewrite }: Distributab
   const { opts, out, job } = ctx;
   let cpp: PreprocessResult | undefined;
   try {
-    cpp = scan.preprocessed ? await readPreprocessed(ctx, scan.input) : await preprocessToSend(ctx, scan, rewrite, hosts.localSlotsCpp);
+    cpp = scan.preprocessed
+      ? await readPreprocessed(ctx, scan.input)
+      : await preprocessToSend(ctx, scan, rewrite, hosts.localSlotsCpp);
   } catch (err) {
     if (!(err instanceof PreprocessedOutputError)) throw err;
     // Nothing to send (never an empty source): this machine compiles it, as after a helper's failure.
@@ -161,7 +183,9 @@ async function placePlainJob({ ctx, scan, hosts, remotes, rewrite }: Distributab
     // The preprocessor's verdict is the compiler's, but not always in its words (`-E` reports a
     // dependency file it cannot open without the column and the caret): the local compile says it.
     if (opts.fallback && !opts.skipLocalRetry) {
-      out.debug(`${scan.input}: preprocessing failed (exit ${cpp.code}): compiling locally for the compiler's own messages`);
+      out.debug(
+        `${scan.input}: preprocessing failed (exit ${cpp.code}): compiling locally for the compiler's own messages`,
+      );
       await runLocally(ctx, scan.argv, await takeLocalSlot(ctx, hosts));
       return;
     }

@@ -30,16 +30,39 @@ export async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kin
   }
   const result =
     verdict.kind === "copy"
-      ? { object: verdict.run.output, stdout: verdict.run.stdout, stderr: verdict.run.stderr, code: verdict.run.code, where: "this machine" }
-      : { object: verdict.response.object, stdout: verdict.response.stdout, stderr: verdict.response.stderr, code: 0, where: verdict.host.spec };
+      ? {
+          object: verdict.run.output,
+          stdout: verdict.run.stdout,
+          stderr: verdict.run.stderr,
+          code: verdict.run.code,
+          where: "this machine",
+        }
+      : {
+          object: verdict.response.object,
+          stdout: verdict.response.stdout,
+          stderr: verdict.response.stderr,
+          code: 0,
+          where: verdict.host.spec,
+        };
   if (result.code === 0 && result.object) {
     const wrote = await writeCompileOutput(resolve(ctx.cwd, scan.output), result.object, scan.mode, ctx.job.signal);
     if (wrote.kind === "cancelled" || ctx.job.signal.aborted) return;
     if (wrote.kind === "compile-here") return compileForTheOutput(placed, wrote.reason);
     // Pump mode: the helper's preprocessor wrote the dependency file (DOTD), with this machine's
     // paths; cpp writes it in place, as `-S` output is written.
-    if (placed.pump && verdict.kind === "object" && scan.dependencies.wanted && scan.dependencies.depFile && verdict.response.deps) {
-      const deps = await writeCompileOutput(resolve(ctx.cwd, scan.dependencies.depFile), verdict.response.deps, "assemble", ctx.job.signal);
+    if (
+      placed.pump &&
+      verdict.kind === "object" &&
+      scan.dependencies.wanted &&
+      scan.dependencies.depFile &&
+      verdict.response.deps
+    ) {
+      const deps = await writeCompileOutput(
+        resolve(ctx.cwd, scan.dependencies.depFile),
+        verdict.response.deps,
+        "assemble",
+        ctx.job.signal,
+      );
       if (deps.kind === "cancelled" || ctx.job.signal.aborted) return;
       if (deps.kind === "compile-here") return compileForTheOutput(placed, deps.reason);
     }
@@ -61,7 +84,9 @@ export async function deliver(placed: PlacedJob, verdict: Exclude<Verdict, { kin
 async function compileForTheOutput(placed: PlacedJob, reason: string): Promise<void> {
   const { ctx, scan, hosts } = placed;
   if (!ctx.opts.fallback) {
-    ctx.out.stderr(`distcc-client: cannot write ${scan.output} (${reason}) and DISTCC_FALLBACK=0: not compiling locally\n`);
+    ctx.out.stderr(
+      `distcc-client: cannot write ${scan.output} (${reason}) and DISTCC_FALLBACK=0: not compiling locally\n`,
+    );
     ctx.out.exit(EXIT_IO_ERROR);
     return;
   }
@@ -90,7 +115,9 @@ async function retryPumpJobLocally(placed: PlacedJob): Promise<void> {
     if (!ran) return;
     if (ran.code === 0) {
       ctx.state.pump.discrepancies++;
-      ctx.out.warn(`${scan.input} failed on a pump-mode helper but compiled here: a discrepancy (${ctx.state.pump.discrepancies} of DISTCC_MAX_DISCREPANCY=${ctx.opts.maxDiscrepancy})`);
+      ctx.out.warn(
+        `${scan.input} failed on a pump-mode helper but compiled here: a discrepancy (${ctx.state.pump.discrepancies} of DISTCC_MAX_DISCREPANCY=${ctx.opts.maxDiscrepancy})`,
+      );
     }
     ctx.out.stdout(ran.stdout);
     ctx.out.stderr(ran.stderr);

@@ -4,14 +4,26 @@ import { HeldHeaders, withHeaderRefs } from "./header-refs.js";
 import type { PumpPlan } from "./pump-plan.js";
 
 const d = (c: string): string => c.repeat(64);
-const file = (name: string): PumpEntry => ({ kind: "file", name, content: new Uint8Array(0), compressed: Buffer.from(`body of ${name}`) });
+const file = (name: string): PumpEntry => ({
+  kind: "file",
+  name,
+  content: new Uint8Array(0),
+  compressed: Buffer.from(`body of ${name}`),
+});
 const plan = (): PumpPlan => ({
   argv: ["gcc", "-c", "main.c"],
-  files: [file("/src/main.c"), file("/inc/a.h"), file("/inc/b.h"), { kind: "link", name: "/l", target: "/inc" }, file("/inc/x/forcing_technique_271828")],
+  files: [
+    file("/src/main.c"),
+    file("/inc/a.h"),
+    file("/inc/b.h"),
+    { kind: "link", name: "/l", target: "/inc" },
+    file("/inc/x/forcing_technique_271828"),
+  ],
   inputBytes: 100,
   headerSet: { members: [1, 2], digests: [d("a"), d("b")], set: d("5") },
 });
-const bodyOf = (e: PumpEntry | undefined): string => (e?.kind === "file" ? Buffer.from(e.compressed ?? []).toString() : "");
+const bodyOf = (e: PumpEntry | undefined): string =>
+  e?.kind === "file" ? Buffer.from(e.compressed ?? []).toString() : "";
 
 describe("withHeaderRefs", () => {
   it("sends everything, the source excluded from the set, to a server that confirmed nothing", () => {

@@ -46,7 +46,10 @@ export class HeldHeaders {
  *   with their bodies.
  * The source (index 0) is always sent and marked `exclude`: it is not stored nor part of the set.
  */
-export function withHeaderRefs(plan: PumpPlan, held: ReadonlySet<string> | undefined): { files: PumpEntry[]; headers: HeaderRefs } {
+export function withHeaderRefs(
+  plan: PumpPlan,
+  held: ReadonlySet<string> | undefined,
+): { files: PumpEntry[]; headers: HeaderRefs } {
   const hs = plan.headerSet;
   if (!hs || !held) return { files: plan.files, headers: { exclude: [0] } };
   if (held.has(hs.set)) {

@@ -35,7 +35,11 @@ const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL", "
  * `knownGood`: the host already served this compiler (or is known to be our server, which explains
  * every refusal): a silent close then means it stopped or died, not that the compiler is missing.
  */
-export function describeHostFailure(err: unknown, ioTimeoutMs: number, context: { compiler?: string; knownGood?: boolean } = {}): HostFailure {
+export function describeHostFailure(
+  err: unknown,
+  ioTimeoutMs: number,
+  context: { compiler?: string; knownGood?: boolean } = {},
+): HostFailure {
   const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; hostname?: unknown } } | undefined;
   const code = typeof e?.code === "string" ? e.code : "DISTCC_ERR_UNKNOWN";
   const message = typeof e?.message === "string" ? e.message : String(err);
@@ -44,7 +48,11 @@ export function describeHostFailure(err: unknown, ioTimeoutMs: number, context: 
     case "DISTCC_ERR_NO_ANSWER":
       if (context.knownGood) {
         const what = sys !== "" ? "reset the connection before any answer" : CLOSED_AFTER_REQUEST;
-        return { code, kind: sys !== "" ? "reset-before-answer" : "closed-after-request", reason: `${what} (it served this compiler before: did the server stop or die?)` };
+        return {
+          code,
+          kind: sys !== "" ? "reset-before-answer" : "closed-after-request",
+          reason: `${what} (it served this compiler before: did the server stop or die?)`,
+        };
       }
       if (sys !== "") return { code, kind: "reset-before-answer", reason: RESET_BEFORE_ANSWER };
       return {
@@ -54,16 +62,27 @@ export function describeHostFailure(err: unknown, ioTimeoutMs: number, context: 
       };
     case "DISTCC_ERR_CONNECT":
       // Accepted and reset at once (before the socket even reported the connection): the same refusal.
-      if (sys === "ECONNRESET") return describeHostFailure({ code: "DISTCC_ERR_NO_ANSWER", cause: { code: sys } }, ioTimeoutMs, context);
+      if (sys === "ECONNRESET")
+        return describeHostFailure({ code: "DISTCC_ERR_NO_ANSWER", cause: { code: sys } }, ioTimeoutMs, context);
       if (DNS_CODES.has(sys)) return { code, kind: "dns", reason: `the name does not resolve (DNS: ${sys})` };
-      if (sys === "ECONNREFUSED") return { code, kind: "refused", reason: "connection refused (no server on that port)" };
-      if (/timed out/i.test(message) || sys === "ETIMEDOUT") return { code, kind: "connect-timeout", reason: "connect timed out (DISTCC_CONNECT_TIMEOUT)" };
+      if (sys === "ECONNREFUSED")
+        return { code, kind: "refused", reason: "connection refused (no server on that port)" };
+      if (/timed out/i.test(message) || sys === "ETIMEDOUT")
+        return { code, kind: "connect-timeout", reason: "connect timed out (DISTCC_CONNECT_TIMEOUT)" };
       return { code, kind: "connect", reason: `cannot connect: ${sys || message}` };
     case "DISTCC_ERR_TIMEOUT":
-      return { code, kind: "io-timeout", reason: `no data for ${Math.round(ioTimeoutMs / 1000)} s (DISTCC_IO_TIMEOUT): ${message}` };
+      return {
+        code,
+        kind: "io-timeout",
+        reason: `no data for ${Math.round(ioTimeoutMs / 1000)} s (DISTCC_IO_TIMEOUT): ${message}`,
+      };
     case "DISTCC_ERR_CLOSED":
     case "DISTCC_ERR_TRUNCATED":
-      return { code, kind: "cut-short", reason: `closed the connection in the middle of the answer (did the server die?): ${message}` };
+      return {
+        code,
+        kind: "cut-short",
+        reason: `closed the connection in the middle of the answer (did the server die?): ${message}`,
+      };
     default:
       if (code.startsWith("DISTCC_ERR_")) return { code, kind: "protocol", reason: `protocol error: ${message}` };
       return { code, kind: "other", reason: message };

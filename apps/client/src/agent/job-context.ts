@@ -32,7 +32,8 @@ export interface JobContext {
  * Everything the attempts of one placed job share. A plain job carries its preprocessed source, a pump
  * job its plan (the files the helper's preprocessor reads): never both, never neither.
  */
-export type PlacedJob = PlacedCommon & ({ cpp: PreprocessResult; pump?: undefined } | { pump: PumpPlan; cpp?: undefined });
+export type PlacedJob = PlacedCommon &
+  ({ cpp: PreprocessResult; pump?: undefined } | { pump: PumpPlan; cpp?: undefined });
 
 interface PlacedCommon {
   ctx: JobContext;

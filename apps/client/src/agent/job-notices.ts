@@ -37,7 +37,9 @@ export function checkLogFile(ctx: NoticeContext): void {
     appendFileSync(file, "");
   } catch (err) {
     ctx.opts.logFile = undefined;
-    ctx.state.oncePerBuild(`log:${file}`, () => ctx.out.warn(`failed to open logfile DISTCC_LOG: ${errorMessage(err)}; messages go to stderr`));
+    ctx.state.oncePerBuild(`log:${file}`, () =>
+      ctx.out.warn(`failed to open logfile DISTCC_LOG: ${errorMessage(err)}; messages go to stderr`),
+    );
   }
 }
 
@@ -58,14 +60,18 @@ export function sayStartupProblems(ctx: NoticeContext): void {
 export async function loadHosts(ctx: NoticeContext): Promise<HostList | undefined> {
   const found = findHostList(ctx.env);
   if (!found) {
-    ctx.state.oncePerBuild("no-hosts", () => ctx.out.warn(`no hostlist is set; can't distribute work: ${NO_HOSTS_HINT}`));
+    ctx.state.oncePerBuild("no-hosts", () =>
+      ctx.out.warn(`no hostlist is set; can't distribute work: ${NO_HOSTS_HINT}`),
+    );
     return undefined;
   }
   let list: HostList;
   try {
     list = parseHostList(found.text, { source: found.source });
   } catch (err) {
-    ctx.state.once(`hosts-error:${found.source}\0${found.text}`, () => ctx.out.warn(`${errorMessage(err)}; compiling locally`));
+    ctx.state.once(`hosts-error:${found.source}\0${found.text}`, () =>
+      ctx.out.warn(`${errorMessage(err)}; compiling locally`),
+    );
     return undefined;
   }
   if (list.zeroconf) {
@@ -73,13 +79,17 @@ export async function loadHosts(ctx: NoticeContext): Promise<HostList | undefine
     list = withFoundHelpers(list, zeroconf?.helpers() ?? []);
     if (list.hosts.length === 0) {
       ctx.state.oncePerBuild(`empty-hosts:${found.source}`, () =>
-        ctx.out.warn(`+zeroconf found no helper (${zeroconf ? zeroconf.describe() : "no DNS-SD backend"}); can't distribute work: start helpers with --zeroconf`),
+        ctx.out.warn(
+          `+zeroconf found no helper (${zeroconf ? zeroconf.describe() : "no DNS-SD backend"}); can't distribute work: start helpers with --zeroconf`,
+        ),
       );
     }
     return list;
   }
   if (list.hosts.length === 0) {
-    ctx.state.oncePerBuild(`empty-hosts:${found.source}`, () => ctx.out.warn(`${found.source} contained no hosts; can't distribute work`));
+    ctx.state.oncePerBuild(`empty-hosts:${found.source}`, () =>
+      ctx.out.warn(`${found.source} contained no hosts; can't distribute work`),
+    );
   }
   return list;
 }
@@ -97,7 +107,9 @@ export function sayBackedOffHosts(ctx: NoticeContext, driver: PlacementDriver, r
     const why = ctx.state.lastFailure.get(id) ?? "an earlier failure";
     ctx.state.oncePerBuild(hostKey(h), () => {
       ctx.state.monitor.noteSkipped(id, `backed off after: ${why}`);
-      ctx.out.warn(`${placeName(h.spec)} skipped: backed off for ${Math.ceil((until - now) / 1000)} s more after: ${why}; \`distcc-client agent stop\` or wait`);
+      ctx.out.warn(
+        `${placeName(h.spec)} skipped: backed off for ${Math.ceil((until - now) / 1000)} s more after: ${why}; \`distcc-client agent stop\` or wait`,
+      );
     });
   }
 }
@@ -106,7 +118,9 @@ export function sayBackedOffHosts(ctx: NoticeContext, driver: PlacementDriver, r
 export function sayHostFailed(ctx: NoticeContext, host: TcpHost, input: string, reason: string): void {
   ctx.state.lastFailure.set(tcpHostId(host.host, host.port), reason);
   const said = ctx.state.oncePerBuild(hostKey(host), () =>
-    ctx.out.warn(`failed to distribute ${input} to ${placeName(host.spec)}: ${reason}; ${ctx.opts.fallback ? "running locally instead (or on another host)" : "DISTCC_FALLBACK=0"}`),
+    ctx.out.warn(
+      `failed to distribute ${input} to ${placeName(host.spec)}: ${reason}; ${ctx.opts.fallback ? "running locally instead (or on another host)" : "DISTCC_FALLBACK=0"}`,
+    ),
   );
   if (!said) ctx.out.debug(`failed to distribute ${input} to ${placeName(host.spec)}: ${reason}`);
 }

@@ -14,11 +14,13 @@ export class JobOutput {
   ) {}
 
   stdout(data: Uint8Array): void {
-    if (data.length) this.job.send({ type: "stdout", data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
+    if (data.length)
+      this.job.send({ type: "stdout", data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
   }
 
   stderr(data: Uint8Array | string): void {
-    const buf = typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const buf =
+      typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (buf.length) this.job.send({ type: "stderr", data: buf });
   }
 
@@ -32,7 +34,9 @@ export class JobOutput {
         // The log became unusable during the job (it was checked at its start): stderr from now on, said.
         const file = this.opts.logFile;
         this.opts.logFile = undefined;
-        this.stderr(`distcc-client[${process.pid}] Warning: cannot write DISTCC_LOG ${file}: ${errorMessage(err)}; messages go to stderr\n`);
+        this.stderr(
+          `distcc-client[${process.pid}] Warning: cannot write DISTCC_LOG ${file}: ${errorMessage(err)}; messages go to stderr\n`,
+        );
       }
     }
     this.stderr(text);

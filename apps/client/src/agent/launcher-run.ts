@@ -57,7 +57,13 @@ export async function runHereAndRead(
         throw new PreprocessedOutputError(`cannot read the ${whose} ${what} (${errorMessage(err)})`, { cause: err });
       }
     };
-    return { code: reply.code, stdout: read(outFile, "output"), stderr: read(errFile, "messages"), wallMs, ...(reply.cpuMs !== undefined ? { cpuMs: reply.cpuMs } : {}) };
+    return {
+      code: reply.code,
+      stdout: read(outFile, "output"),
+      stderr: read(errFile, "messages"),
+      wallMs,
+      ...(reply.cpuMs !== undefined ? { cpuMs: reply.cpuMs } : {}),
+    };
   } finally {
     // unlink, not rmSync: one system call each (rmSync stats first); a file that is not there costs an
     // exception, but after a run both are there.

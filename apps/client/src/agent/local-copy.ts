@@ -56,10 +56,22 @@ export async function compileLocalCopy(job: LocalCopyJob): Promise<LocalCopyResu
   }
 }
 
-function runCompiler(path: string, argv: string[], cwd: string, env: Record<string, string>, signal: AbortSignal): Promise<LocalCopyResult> {
+function runCompiler(
+  path: string,
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+  signal: AbortSignal,
+): Promise<LocalCopyResult> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const child = spawn(path, argv.slice(1), { argv0: argv[0], cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(path, argv.slice(1), {
+      argv0: argv[0],
+      cwd,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;

@@ -1,6 +1,12 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { preprocessedExtension, stripLocalArgs, withPreprocessMode, type DistributableScan, type PreprocessMode } from "@x/distcc-toolchain";
+import {
+  preprocessedExtension,
+  stripLocalArgs,
+  withPreprocessMode,
+  type DistributableScan,
+  type PreprocessMode,
+} from "@x/distcc-toolchain";
 import { isErrno } from "../errno.js";
 
 /** A local compile of the already preprocessed source: the command, and the temp file to remove after. */

@@ -7,7 +7,11 @@ import type { JobContext } from "./job-context.js";
  * "Run it yourself": the launcher execs the compiler. Its socket stays open in the compiler
  * process, so the local slot is held exactly until the compiler exits.
  */
-export async function runLocally(ctx: JobContext, argv: string[], lease: { release(): void } | undefined): Promise<void> {
+export async function runLocally(
+  ctx: JobContext,
+  argv: string[],
+  lease: { release(): void } | undefined,
+): Promise<void> {
   try {
     ctx.job.send({ type: "run", run: { path: ctx.compilerPath, argv, setEnv: ctx.childEnv } });
     await ctx.job.closed;
@@ -29,6 +33,8 @@ export async function takeLocalSlot(ctx: JobContext, hosts?: HostList, redoOf?: 
 
 /** Nowhere to compile: no helper can take the job and DISTCC_FALLBACK=0 forbids this machine. */
 export function failNoHosts(ctx: JobContext, input: string, why?: string): void {
-  ctx.out.warn(`cannot distribute ${basename(input)}${why ? ` (${why})` : ""} and DISTCC_FALLBACK=0: not compiling locally`);
+  ctx.out.warn(
+    `cannot distribute ${basename(input)}${why ? ` (${why})` : ""} and DISTCC_FALLBACK=0: not compiling locally`,
+  );
   ctx.out.exit(EXIT_NO_HOSTS);
 }

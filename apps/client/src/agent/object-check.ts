@@ -23,9 +23,26 @@ export function checkReturnedObject(
 
 /** Tag_CPU_arch of each `-march` base (ARM IHI 0045): a v7 object does not run on an armv6 Pi. */
 const ARM_ARCH_TAG: Record<string, number> = {
-  armv4: 1, armv4t: 2, armv5t: 3, armv5te: 4, armv5tej: 5, armv6: 6, armv6j: 6, armv6kz: 7, armv6zk: 7,
-  armv6t2: 8, armv6k: 9, "armv7-a": 10, "armv7-r": 10, armv7ve: 10, armv7: 10, "armv6-m": 11, "armv7e-m": 13,
-  "armv8-a": 14, "armv8.1-a": 14, "armv8.2-a": 14,
+  armv4: 1,
+  armv4t: 2,
+  armv5t: 3,
+  armv5te: 4,
+  armv5tej: 5,
+  armv6: 6,
+  armv6j: 6,
+  armv6kz: 7,
+  armv6zk: 7,
+  armv6t2: 8,
+  armv6k: 9,
+  "armv7-a": 10,
+  "armv7-r": 10,
+  armv7ve: 10,
+  armv7: 10,
+  "armv6-m": 11,
+  "armv7e-m": 13,
+  "armv8-a": 14,
+  "armv8.1-a": 14,
+  "armv8.2-a": 14,
 };
 
 /**

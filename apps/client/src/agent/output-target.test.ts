@@ -22,7 +22,12 @@ describe("classifyOutputTarget", () => {
   it("a file gcc rewrites in place keeps its permissions", () => {
     writeFileSync(at("old.s"), "old");
     chmodSync(at("old.s"), 0o640);
-    expect(classifyOutputTarget(at("old.s"), "assemble")).toEqual({ kind: "replace", path: at("old.s"), exists: true, keepMode: 0o640 });
+    expect(classifyOutputTarget(at("old.s"), "assemble")).toEqual({
+      kind: "replace",
+      path: at("old.s"),
+      exists: true,
+      keepMode: 0o640,
+    });
   });
 
   it("symlinks: the assembler replaces a link to a non-empty file, cc1 writes through it", () => {
@@ -48,19 +53,22 @@ describe("classifyOutputTarget", () => {
     symlinkSync("nowhere", at("dangling"));
     mkdirSync(at("dir"));
     writeFileSync(at("file"), "");
-    for (const p of [at("dangling"), at("dir"), join(at("file"), "x.o")]) expect(classifyOutputTarget(p, "compile").kind, p).toBe("compile-here");
+    for (const p of [at("dangling"), at("dir"), join(at("file"), "x.o")])
+      expect(classifyOutputTarget(p, "compile").kind, p).toBe("compile-here");
   });
 });
 
 describe("the caller's own files (/dev/stdout, ...)", () => {
   it("by name: isOpenersOwnPath", () => {
-    for (const p of ["/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/1"]) expect(isOpenersOwnPath(p), p).toBe(true);
+    for (const p of ["/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/1"])
+      expect(isOpenersOwnPath(p), p).toBe(true);
     for (const p of ["/dev/null", "/dev/fdx", join(dir, "proc"), at("x.o")]) expect(isOpenersOwnPath(p), p).toBe(false);
   });
 
   it("through symlinks: left to the launcher's compiler", () => {
     symlinkSync("/dev/stdout", at("out1"));
     symlinkSync("out1", at("out2"));
-    for (const p of ["/dev/stdout", at("out1"), at("out2")]) expect(classifyOutputTarget(p, "assemble").kind, p).toBe("compile-here");
+    for (const p of ["/dev/stdout", at("out1"), at("out2")])
+      expect(classifyOutputTarget(p, "assemble").kind, p).toBe("compile-here");
   });
 });

@@ -67,7 +67,9 @@ function throughSymlink(path: string, kind: OutputKind): OutputTarget {
 /** An existing regular file: the assembler replaces a non-empty one, anything else is rewritten as it is. */
 function existingFile(path: string, stats: Stats, kind: OutputKind): OutputTarget {
   const replaced = kind === "compile" && stats.size !== 0;
-  return replaced ? { kind: "replace", path, exists: true } : { kind: "replace", path, exists: true, keepMode: stats.mode & 0o7777 };
+  return replaced
+    ? { kind: "replace", path, exists: true }
+    : { kind: "replace", path, exists: true, keepMode: stats.mode & 0o7777 };
 }
 
 /** Not a regular file: written as it is, or left to gcc when the writer would fail on it. */
@@ -86,7 +88,8 @@ function writable(path: string): boolean {
     return true;
   } catch (error) {
     // Each of access(2)'s failures means this process may not write it (gcc then says why).
-    if (isErrno(error, "EACCES", "EROFS", "EPERM", "ENOENT", "ENOTDIR", "ELOOP", "ETXTBSY", "ENAMETOOLONG")) return false;
+    if (isErrno(error, "EACCES", "EROFS", "EPERM", "ENOENT", "ENOTDIR", "ELOOP", "ETXTBSY", "ENAMETOOLONG"))
+      return false;
     throw error;
   }
 }

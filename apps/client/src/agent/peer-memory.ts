@@ -20,7 +20,12 @@ const fileSchema = z.object({
   peers: z.record(
     z.string().max(300),
     z.union([
-      z.object({ kind: z.literal("ours"), server: z.string().max(128), features: z.array(z.string().max(32)).max(32), seenAt: z.number() }),
+      z.object({
+        kind: z.literal("ours"),
+        server: z.string().max(128),
+        features: z.array(z.string().max(32)).max(32),
+        seenAt: z.number(),
+      }),
       z.object({ kind: z.literal("distccd"), seenAt: z.number() }),
     ]),
   ),
@@ -46,7 +51,8 @@ export class PeerMemory {
       text = readFileSync(file, "utf8");
     } catch (err) {
       // No file: start knowing nothing (every host gets a standard first job). Unreadable: the same, said.
-      if (!isErrno(err, "ENOENT")) onProblem?.(`cannot read ${file} (${errorMessage(err)}): every host gets a standard first job`);
+      if (!isErrno(err, "ENOENT"))
+        onProblem?.(`cannot read ${file} (${errorMessage(err)}): every host gets a standard first job`);
       return;
     }
     let json: unknown;
@@ -76,7 +82,8 @@ export class PeerMemory {
         : { kind: "distccd", seenAt: Date.now() };
     this.peers.set(host, next);
     // Save on a change of kind only: a build's thousand jobs write the file once per host.
-    if (before?.kind !== next.kind || (next.kind === "ours" && before.kind === "ours" && before.server !== next.server)) this.save();
+    if (before?.kind !== next.kind || (next.kind === "ours" && before.kind === "ours" && before.server !== next.server))
+      this.save();
   }
 
   /** A host known to be ours that closed on an extended request: back to standard requests. */

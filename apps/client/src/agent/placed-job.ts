@@ -75,7 +75,11 @@ function finishWinner(placed: PlacedJob, lease: Lease, verdict: Exclude<Verdict,
     verdict.kind === "compile-error" && retriesLocally(placed)
       ? `the compile failed there (exit ${statusToExitCode(verdict.response.status)}), compiled again here`
       : undefined;
-  placed.driver.finish(lease, { ok: true, elapsedMs: verdict.elapsedMs, ...(serverMs !== undefined ? { compileMs: serverMs } : {}) }, redone);
+  placed.driver.finish(
+    lease,
+    { ok: true, elapsedMs: verdict.elapsedMs, ...(serverMs !== undefined ? { compileMs: serverMs } : {}) },
+    redone,
+  );
 }
 
 /** The job's own lease on this machine: the launcher runs the compiler (exec), on the preprocessed output. */
@@ -86,7 +90,9 @@ async function compileHere(placed: PlacedJob, lease: Lease): Promise<void> {
     driver.finish(lease, { ok: true });
     return failNoHosts(ctx, scan.input);
   }
-  out.debug(`${scan.input} compiled locally (${driver.localIsAPlace ? "this machine was the quickest place" : "no helper could take it"})`);
+  out.debug(
+    `${scan.input} compiled locally (${driver.localIsAPlace ? "this machine was the quickest place" : "no helper could take it"})`,
+  );
   if (!cpp) {
     try {
       await runLocally(ctx, scan.argv, undefined);

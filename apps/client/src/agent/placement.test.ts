@@ -32,7 +32,8 @@ describe("PlacementDriver", () => {
     });
     const signal = new AbortController().signal;
     const places: string[] = [];
-    for (let i = 0; i < 3; i++) places.push((await driver.submit({ inputBytes: 1000, excluded: ["localhost"] }, signal)).lease.placeId);
+    for (let i = 0; i < 3; i++)
+      places.push((await driver.submit({ inputBytes: 1000, excluded: ["localhost"] }, signal)).lease.placeId);
     expect(places).toEqual(["tcp_10.0.0.1_3632", "tcp_10.0.0.2_3632", "localhost"]);
   });
 
@@ -42,7 +43,9 @@ describe("PlacementDriver", () => {
     const first = await driver.submit({ inputBytes: 1000, excluded: ["localhost"] }, abort.signal);
     expect(first.lease.placeId).toBe("tcp_10.0.0.1_3632");
     let second: string | undefined;
-    const pending = driver.submit({ inputBytes: 1000, excluded: ["localhost"] }, abort.signal).then((r) => (second = r.lease.placeId));
+    const pending = driver
+      .submit({ inputBytes: 1000, excluded: ["localhost"] }, abort.signal)
+      .then((r) => (second = r.lease.placeId));
     await new Promise((r) => setTimeout(r, 20));
     expect(second).toBeUndefined();
     driver.finish(first.lease, { ok: true, elapsedMs: 5 });
@@ -51,7 +54,10 @@ describe("PlacementDriver", () => {
   });
 
   it("a job waiting for a backed-off helper is placed when the backoff ends (one timer, no polling)", async () => {
-    const driver = new PlacementDriver(parseHostList("10.0.0.1/1 --localslots=1"), { policy: "distcc", backoffPeriodMs: 150 });
+    const driver = new PlacementDriver(parseHostList("10.0.0.1/1 --localslots=1"), {
+      policy: "distcc",
+      backoffPeriodMs: 150,
+    });
     const signal = new AbortController().signal;
     const first = await driver.submit({ inputBytes: 1000 }, signal);
     driver.finish(first.lease, { ok: false, reason: "connection refused" });

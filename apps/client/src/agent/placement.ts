@@ -145,7 +145,8 @@ export class PlacementDriver {
     this.names = names;
     const hosts = list.hosts.flatMap((h): SchedulerHost[] => {
       if (h.kind === "local") return [{ id: LOCAL_ID, limit: h.limit, local: true }];
-      if (h.kind === "tcp") return [{ id: tcpHostId(h.host, h.port), limit: h.limit, ...(h.down ? { down: true } : {}) }];
+      if (h.kind === "tcp")
+        return [{ id: tcpHostId(h.host, h.port), limit: h.limit, ...(h.down ? { down: true } : {}) }];
       return []; // ssh: not supported by this client yet
     });
     this.scheduler = new Scheduler({
@@ -179,7 +180,13 @@ export class PlacementDriver {
 
   /** No job submitted and not yet ended (or cancelled), nothing waiting, no lease held. */
   get idle(): boolean {
-    return this.jobs.size === 0 && this.waiting.size === 0 && this.granted.size === 0 && this.scheduler.waiting === 0 && this.scheduler.leases().length === 0;
+    return (
+      this.jobs.size === 0 &&
+      this.waiting.size === 0 &&
+      this.granted.size === 0 &&
+      this.scheduler.waiting === 0 &&
+      this.scheduler.leases().length === 0
+    );
   }
 
   /** Stops the timers of an idle driver that will not be used again. */
@@ -231,7 +238,8 @@ export class PlacementDriver {
     this.stoppers.delete(lease.id);
     const now = Date.now();
     const job = this.jobs.get(lease.jobId);
-    const elapsedMs = outcome.ok && outcome.elapsedMs !== undefined ? outcome.elapsedMs : Math.max(0, now - lease.startedAt);
+    const elapsedMs =
+      outcome.ok && outcome.elapsedMs !== undefined ? outcome.elapsedMs : Math.max(0, now - lease.startedAt);
     const update = this.scheduler.finish(lease.id, outcome, now);
     if (job) this.observer?.ended?.(lease, job, outcome, elapsedMs, redoneHere);
     if (outcome.ok) {
@@ -357,11 +365,14 @@ export class PlacementDriver {
     if (this.backoffTimer && this.backoffAt !== undefined && this.backoffAt <= at) return;
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.backoffAt = at;
-    this.backoffTimer = setTimeout(() => {
-      this.backoffTimer = undefined;
-      this.backoffAt = undefined;
-      this.apply(this.scheduler.poll(Date.now()));
-    }, Math.max(1, at - now + 1));
+    this.backoffTimer = setTimeout(
+      () => {
+        this.backoffTimer = undefined;
+        this.backoffAt = undefined;
+        this.apply(this.scheduler.poll(Date.now()));
+      },
+      Math.max(1, at - now + 1),
+    );
     this.backoffTimer.unref?.();
   }
 }

@@ -29,8 +29,15 @@ export interface PreprocessResult {
  * full one. Output that names something only this machine knows (`placeDependentWord`) is
  * preprocessed again, fully.
  */
-export async function preprocessToSend(ctx: JobContext, scan: DistributableScan, rewrite: ToolchainRewrite, cppSlots: number): Promise<PreprocessResult | undefined> {
-  const blocker = ctx.opts.directivesOnly ? directivesOnlyBlocker(scan, rewrite.identity, ctx.env) : "DISTCC_DIRECTIVES_ONLY is off";
+export async function preprocessToSend(
+  ctx: JobContext,
+  scan: DistributableScan,
+  rewrite: ToolchainRewrite,
+  cppSlots: number,
+): Promise<PreprocessResult | undefined> {
+  const blocker = ctx.opts.directivesOnly
+    ? directivesOnlyBlocker(scan, rewrite.identity, ctx.env)
+    : "DISTCC_DIRECTIVES_ONLY is off";
   if (blocker !== undefined) {
     ctx.out.debug(`${scan.input}: full preprocessing: ${blocker}`);
     return preprocess(ctx, scan, cppSlots, "full");
@@ -49,7 +56,12 @@ export async function preprocessToSend(ctx: JobContext, scan: DistributableScan,
  * Local preprocessing, run by the launcher (a small C process forks far cheaper than this agent
  * can), stdout and stderr into private files; the stderr is shown only if the job succeeds.
  */
-async function preprocess(ctx: JobContext, scan: DistributableScan, cppSlots: number, mode: PreprocessMode): Promise<PreprocessResult | undefined> {
+async function preprocess(
+  ctx: JobContext,
+  scan: DistributableScan,
+  cppSlots: number,
+  mode: PreprocessMode,
+): Promise<PreprocessResult | undefined> {
   const cppLease = await ctx.state.slots.acquire(ctx.state.localPool("cpp", cppSlots), ctx.job.signal);
   try {
     const argv = preprocessorArgv(scan, mode);
@@ -69,6 +81,11 @@ export async function readPreprocessed(ctx: JobContext, input: string): Promise<
   try {
     return { code: 0, output: await readFile(resolve(ctx.cwd, input)), stderr: Buffer.alloc(0), mode: "full" };
   } catch (err) {
-    return { code: 1, output: Buffer.alloc(0), stderr: Buffer.from(`${ctx.inv.compilerName}: error: ${input}: ${(err as Error).message}\n`), mode: "full" };
+    return {
+      code: 1,
+      output: Buffer.alloc(0),
+      stderr: Buffer.from(`${ctx.inv.compilerName}: error: ${input}: ${(err as Error).message}\n`),
+      mode: "full",
+    };
   }
 }

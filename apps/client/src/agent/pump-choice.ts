@@ -8,15 +8,25 @@ import type { ToolchainRewrite } from "./toolchain-rewrite.js";
  * off (DISTCC_PUMP=0, or DISTCC_MAX_DISCREPANCY reached), a preprocessed input, or an analysis that
  * is unsure (DISTCC_VERBOSE says why).
  */
-export async function planPumpJob(ctx: JobContext, scan: DistributableScan, rewrite: ToolchainRewrite, remotes: TcpHost[]): Promise<PumpPlan | undefined> {
+export async function planPumpJob(
+  ctx: JobContext,
+  scan: DistributableScan,
+  rewrite: ToolchainRewrite,
+  remotes: TcpHost[],
+): Promise<PumpPlan | undefined> {
   if (!remotes.some((h) => h.cpp) || scan.preprocessed) return undefined;
   const { opts, out, state } = ctx;
   if (!opts.pump) return undefined;
   if (state.pump.discrepancies >= opts.maxDiscrepancy) {
-    state.once("pump-discrepancy", () => out.warn(`pump mode is off for the rest of this build: ${state.pump.discrepancies} job(s) failed on a helper and compiled here (DISTCC_MAX_DISCREPANCY=${opts.maxDiscrepancy})`));
+    state.once("pump-discrepancy", () =>
+      out.warn(
+        `pump mode is off for the rest of this build: ${state.pump.discrepancies} job(s) failed on a helper and compiled here (DISTCC_MAX_DISCREPANCY=${opts.maxDiscrepancy})`,
+      ),
+    );
     return undefined;
   }
-  const family = rewrite.identity?.family === "clang" ? "clang" : rewrite.identity?.family === "gcc" ? "gcc" : undefined;
+  const family =
+    rewrite.identity?.family === "clang" ? "clang" : rewrite.identity?.family === "gcc" ? "gcc" : undefined;
   const result = await planPump(state.pump, {
     argv: scan.argv,
     sendArgv: serverArgv(scan, 3, ctx.env),

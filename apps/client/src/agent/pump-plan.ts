@@ -79,7 +79,13 @@ class CompressedFiles {
     const hit = this.#files.get(file.real);
     if (hit) this.#drop(file.real, hit);
     const compressed = lzo1xCompress(content);
-    const entry = { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, compressed, digest: createHash("sha256").update(content).digest("hex") };
+    const entry = {
+      ino: file.ino,
+      size: file.size,
+      mtimeMs: file.mtimeMs,
+      compressed,
+      digest: createHash("sha256").update(content).digest("hex"),
+    };
     this.#files.set(file.real, entry);
     this.#bytes += compressed.length;
     for (const [path, old] of this.#files) {
@@ -139,7 +145,13 @@ export async function planPump(
     family?: "gcc" | "clang";
   },
 ): Promise<PumpPlanResult> {
-  const result = await state.analyzer.analyze({ argv: request.argv, cwd: request.cwd, env: request.env, compiler: request.compiler, ...(request.family ? { family: request.family } : {}) });
+  const result = await state.analyzer.analyze({
+    argv: request.argv,
+    cwd: request.cwd,
+    env: request.env,
+    compiler: request.compiler,
+    ...(request.family ? { family: request.family } : {}),
+  });
   if (!result.ok) return result;
   const closure = result.closure;
   const files: PumpEntry[] = [];
@@ -162,12 +174,20 @@ export async function planPump(
   } catch (error) {
     if (error instanceof PumpFileChanged) return { ok: false, reason: error.message };
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") return { ok: false, reason: `cannot read an included file: ${(error as Error).message}` };
+    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR")
+      return { ok: false, reason: `cannot read an included file: ${(error as Error).message}` };
     throw error;
   }
   for (const [at, target] of closure.links) files.push({ kind: "link", name: at, target });
-  for (const dir of closure.climbed) files.push({ kind: "file", name: `${dir}/${FORCING_PLACEHOLDER}`, content: new Uint8Array(0), compressed: new Uint8Array(0) });
+  for (const dir of closure.climbed)
+    files.push({
+      kind: "file",
+      name: `${dir}/${FORCING_PLACEHOLDER}`,
+      content: new Uint8Array(0),
+      compressed: new Uint8Array(0),
+    });
   const argv = pumpArgv(request.sendArgv, closure);
-  const headerSet = members.length > 0 ? { members, digests, set: createHash("sha256").update(manifest).digest("hex") } : undefined;
+  const headerSet =
+    members.length > 0 ? { members, digests, set: createHash("sha256").update(manifest).digest("hex") } : undefined;
   return { ok: true, plan: { argv, files, inputBytes, headerSet } };
 }

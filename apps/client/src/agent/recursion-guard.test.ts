@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { checkRecursion } from "./recursion-guard.js";
 import type { CompileInvocation } from "./job-context.js";
 
-const explicit: CompileInvocation = { kind: "compile", compilerName: "gcc", args: ["-c", "x.c"], masquerade: false, path: "/usr/bin:/bin", pathWasCut: false };
+const explicit: CompileInvocation = {
+  kind: "compile",
+  compilerName: "gcc",
+  args: ["-c", "x.c"],
+  masquerade: false,
+  path: "/usr/bin:/bin",
+  pathWasCut: false,
+};
 const masquerade: CompileInvocation = { ...explicit, masquerade: true, path: "/usr/bin:/bin", pathWasCut: true };
 
 describe("checkRecursion", () => {
@@ -17,7 +24,10 @@ describe("checkRecursion", () => {
   });
 
   it("hands the cut PATH to the children of a masquerade call, so they find the real compiler", () => {
-    expect(checkRecursion({ _DISTCC_SAFEGUARD: "1" }, masquerade).childEnv).toEqual({ _DISTCC_SAFEGUARD: "2", PATH: "/usr/bin:/bin" });
+    expect(checkRecursion({ _DISTCC_SAFEGUARD: "1" }, masquerade).childEnv).toEqual({
+      _DISTCC_SAFEGUARD: "2",
+      PATH: "/usr/bin:/bin",
+    });
   });
 
   it("reads a value that is not a positive number as no level (distcc's atoi)", () => {

@@ -10,14 +10,24 @@ import { probeUnconnectedHost } from "./unconnected-probe.js";
  * One send of the job to `host`, with no effect outside the agent but what it learns about the host
  * (peer memory, the header cache it holds): what the helper answered, or why the send failed.
  */
-export async function sendToHelper(placed: PlacedJob, host: TcpHost, signal: AbortSignal, started: number): Promise<AttemptResult> {
+export async function sendToHelper(
+  placed: PlacedJob,
+  host: TcpHost,
+  signal: AbortSignal,
+  started: number,
+): Promise<AttemptResult> {
   const { ctx, scan, rewrite } = placed;
   const { out, opts } = ctx;
   const peers = peerMemoryFor(ctx.state);
   const plan = planRequest(host, peers, rewrite, placed.pump !== undefined);
   const argv = requestArgv(placed, plan);
-  if (plan.extraArgs.length) out.debug(`adding '${plan.extraArgs.join(" ")}' (the compiler's target and code-generation defaults) for ${host.spec}`);
-  const how = plan.extension ? `, ours: ${plan.extension.compression}${plan.extension.identity ? ", identity" : ""}` : "";
+  if (plan.extraArgs.length)
+    out.debug(
+      `adding '${plan.extraArgs.join(" ")}' (the compiler's target and code-generation defaults) for ${host.spec}`,
+    );
+  const how = plan.extension
+    ? `, ours: ${plan.extension.compression}${plan.extension.identity ? ", identity" : ""}`
+    : "";
   const payload = placed.pump ? `, ${placed.pump.files.length} files` : "";
   out.debug(`sending ${scan.input} to ${host.spec} (protocol ${plan.version}${how}${payload}): ${argv.join(" ")}`);
   let connected = false;
@@ -42,7 +52,9 @@ export async function sendToHelper(placed: PlacedJob, host: TcpHost, signal: Abo
       if (answer?.missing && held !== undefined) {
         // The server lost what it had confirmed (restart, eviction): nothing was compiled; again, with bodies.
         ctx.state.pump.held.forget(key, [...answer.missing, ...(headerSet ? [headerSet.set] : [])]);
-        out.debug(`${host.spec} no longer holds ${answer.missing.length} header(s): sending ${scan.input} again with bodies`);
+        out.debug(
+          `${host.spec} no longer holds ${answer.missing.length} header(s): sending ${scan.input} again with bodies`,
+        );
         held = undefined;
         continue;
       }
@@ -50,7 +62,10 @@ export async function sendToHelper(placed: PlacedJob, host: TcpHost, signal: Abo
       break;
     }
     peers.learn(peerKey(host), exchange.server, exchange.trailer);
-    if (exchange.server === "ours" && plan.known?.kind !== "ours") out.debug(`${host.spec} is a distcc-ts server (${exchange.trailer?.server}): next jobs carry the compiler identity and LZ4`);
+    if (exchange.server === "ours" && plan.known?.kind !== "ours")
+      out.debug(
+        `${host.spec} is a distcc-ts server (${exchange.trailer?.server}): next jobs carry the compiler identity and LZ4`,
+      );
     if (exchange.trailerError) out.debug(`${host.spec}: ignoring a bad trailer: ${exchange.trailerError.message}`);
     const serverMs = exchange.serverMs !== undefined ? { serverMs: exchange.serverMs } : {};
     return { kind: "answered", host, response: exchange.response, elapsedMs: Date.now() - started, ...serverMs };
@@ -64,8 +79,10 @@ export async function sendToHelper(placed: PlacedJob, host: TcpHost, signal: Abo
     const knownGood = plan.known?.kind === "ours" || ctx.state.served.has(`${peerKey(host)}\0${rewrite.name}`);
     const failure = describeHostFailure(err, opts.ioTimeoutMs, { compiler: rewrite.name, knownGood });
     // An extended request closed without an answer: maybe no longer ours. Standard requests from now on.
-    if (plan.extension && failure.code === "DISTCC_ERR_NO_ANSWER" && host.compression !== "lz4") peers.forget(peerKey(host));
-    if (failure.code === "DISTCC_ERR_NO_ANSWER" && !knownGood) failure.reason += "; 'distcc-client doctor' checks every host";
+    if (plan.extension && failure.code === "DISTCC_ERR_NO_ANSWER" && host.compression !== "lz4")
+      peers.forget(peerKey(host));
+    if (failure.code === "DISTCC_ERR_NO_ANSWER" && !knownGood)
+      failure.reason += "; 'distcc-client doctor' checks every host";
     return { kind: "failed", host, reason: failure.reason };
   }
 }

@@ -44,7 +44,9 @@ export function planRequest(host: TcpHost, peers: PeerMemory, rewrite: Toolchain
 /** The command line the helper runs: the server's form of the job's, under the name it knows the compiler by. */
 export function requestArgv(placed: PlacedJob, plan: RequestPlan): string[] {
   const { scan, cpp, rewrite } = placed;
-  const argv = cpp ? withPreprocessMode(serverArgv(scan, plan.version === 1 ? 1 : 2), cpp.mode) : placed.pump.argv.slice();
+  const argv = cpp
+    ? withPreprocessMode(serverArgv(scan, plan.version === 1 ? 1 : 2), cpp.mode)
+    : placed.pump.argv.slice();
   argv[0] = rewrite.name;
   argv.push(...plan.extraArgs);
   return argv;
@@ -55,7 +57,12 @@ export function requestArgv(placed: PlacedJob, plan: RequestPlan): string[] {
  * server of ours that said it keeps a header cache.
  */
 export function usesHeaderCache(placed: PlacedJob, plan: RequestPlan): boolean {
-  return placed.pump !== undefined && plan.extension !== undefined && plan.known?.kind === "ours" && plan.known.features.includes("headers");
+  return (
+    placed.pump !== undefined &&
+    plan.extension !== undefined &&
+    plan.known?.kind === "ours" &&
+    plan.known.features.includes("headers")
+  );
 }
 
 /**
@@ -71,7 +78,8 @@ export function buildRequest(
 ): { request: CompileRequest; extension: RequestExtension | undefined } {
   const { ctx, cpp } = placed;
   const pumpRequest = placed.pump && headerCache ? withHeaderRefs(placed.pump, held) : undefined;
-  const extension = plan.extension && pumpRequest ? { ...plan.extension, headers: pumpRequest.headers } : plan.extension;
+  const extension =
+    plan.extension && pumpRequest ? { ...plan.extension, headers: pumpRequest.headers } : plan.extension;
   const request: CompileRequest = cpp
     ? { version: plan.version, argv, source: cpp.output }
     : { version: 3, cwd: ctx.cwd, argv, files: pumpRequest?.files ?? placed.pump.files };

@@ -13,11 +13,18 @@ describe("sideOutputOption", () => {
       [["-aux-info", "x.aux"], "-aux-info"],
       [["-MJ", "x.json"], "-MJ"],
     ];
-    for (const [opts, want] of cases) expect(sideOutputOption(["gcc", ...opts, "-c", "x.c", "-o", "x.o"]), want).toBe(want);
+    for (const [opts, want] of cases)
+      expect(sideOutputOption(["gcc", ...opts, "-c", "x.c", "-o", "x.o"]), want).toBe(want);
   });
 
   it("nothing for options that only print, or write the output alone", () => {
-    for (const opts of [["-fdump-passes"], ["-fopt-info-vec"], ["-gsplit-dwarf=single"], ["-g", "-O2", "-MD", "-MF", "x.d"], ["-ftime-report"]]) {
+    for (const opts of [
+      ["-fdump-passes"],
+      ["-fopt-info-vec"],
+      ["-gsplit-dwarf=single"],
+      ["-g", "-O2", "-MD", "-MF", "x.d"],
+      ["-ftime-report"],
+    ]) {
       expect(sideOutputOption(["gcc", ...opts, "-c", "x.c", "-o", "x.o"]), opts.join(" ")).toBeUndefined();
     }
   });

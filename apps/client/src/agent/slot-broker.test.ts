@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { SlotBroker, SlotCancelledError, type Chooser } from "./slot-broker.js";
 
-const pool = (placeId: string, limit: number): Chooser => () => ({ placeId, limit });
+const pool =
+  (placeId: string, limit: number): Chooser =>
+  () => ({ placeId, limit });
 
 describe("SlotBroker", () => {
   it("never exceeds a limit and serves waiters first in, first out (no polling: woken on release)", async () => {
@@ -9,10 +11,12 @@ describe("SlotBroker", () => {
     const first = await b.acquire(pool("cpp", 2));
     const second = await b.acquire(pool("cpp", 2));
     const order: number[] = [];
-    const waiting = [1, 2, 3].map((n) => b.acquire(pool("cpp", 2)).then((l) => {
-      order.push(n);
-      return l;
-    }));
+    const waiting = [1, 2, 3].map((n) =>
+      b.acquire(pool("cpp", 2)).then((l) => {
+        order.push(n);
+        return l;
+      }),
+    );
     await Promise.resolve();
     expect(b.snapshot()).toEqual({ cpp: 2 });
     expect(b.waiting).toBe(3);

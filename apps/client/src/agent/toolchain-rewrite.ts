@@ -39,14 +39,31 @@ export async function rewriteForServer(
   try {
     identity = await identities.get(compilerPath);
   } catch (err) {
-    return { name: requested, extraArgs: [], targetArgs: [], pinningArgs: [], note: `cannot identify ${compilerPath}: ${(err as Error).message}` };
+    return {
+      name: requested,
+      extraArgs: [],
+      targetArgs: [],
+      pinningArgs: [],
+      note: `cannot identify ${compilerPath}: ${(err as Error).message}`,
+    };
   }
-  if (opts.noRewrite || requested.includes("/")) return { name: requested, extraArgs: [], targetArgs: [], pinningArgs: [], identity };
+  if (opts.noRewrite || requested.includes("/"))
+    return { name: requested, extraArgs: [], targetArgs: [], pinningArgs: [], identity };
   const wire = wireCompilerName(requested, identity, argv.slice(1));
   const pinningArgs = armAbiPinning(identity, argv.slice(1));
   const extraArgs = [...wire.extraArgs, ...pinningArgs];
   const notes: string[] = [];
-  if (wire.name !== requested) notes.push(`re-writing call to '${requested}' to '${wire.name}' (it is a ${identity.family} for ${identity.target})`);
+  if (wire.name !== requested)
+    notes.push(
+      `re-writing call to '${requested}' to '${wire.name}' (it is a ${identity.family} for ${identity.target})`,
+    );
   // What is added is said per send (remote-attempt.ts): our servers get the identity instead of the pinning.
-  return { name: wire.name, extraArgs, targetArgs: [...wire.extraArgs], pinningArgs, identity, ...(notes.length ? { note: notes.join("; ") } : {}) };
+  return {
+    name: wire.name,
+    extraArgs,
+    targetArgs: [...wire.extraArgs],
+    pinningArgs,
+    identity,
+    ...(notes.length ? { note: notes.join("; ") } : {}),
+  };
 }

@@ -33,5 +33,7 @@ export function probeUnconnectedHost(
   );
   timer.unref();
   socket.once("connect", () => end());
-  socket.once("error", (err: NodeJS.ErrnoException) => end(describeHostFailure({ code: "DISTCC_ERR_CONNECT", message: err.message, cause: err }, 0)));
+  socket.once("error", (err: NodeJS.ErrnoException) =>
+    end(describeHostFailure({ code: "DISTCC_ERR_CONNECT", message: err.message, cause: err }, 0)),
+  );
 }

@@ -24,7 +24,12 @@ class OutputWriteCancelled extends DistccError<ClientErrorCode> {
  * nobody reads) is `compile-here`: the caller runs the local compiler, whose own error and exit
  * status are then the job's, exactly as without distcc. No directory is ever created.
  */
-export async function writeCompileOutput(path: string, data: Uint8Array, kind: OutputKind, signal?: AbortSignal): Promise<OutputWrite> {
+export async function writeCompileOutput(
+  path: string,
+  data: Uint8Array,
+  kind: OutputKind,
+  signal?: AbortSignal,
+): Promise<OutputWrite> {
   const target = classifyOutputTarget(path, kind);
   if (target.kind === "compile-here") return target;
   try {
@@ -49,7 +54,13 @@ export async function writeCompileOutput(path: string, data: Uint8Array, kind: O
  * average and up to 120 ms during a build, with every job of the agent waiting meanwhile; a rename
  * to a free name costs 0.1 ms. make never reads the object of a job that has not finished.
  */
-function writeFileAtomically(path: string, data: Uint8Array, signal?: AbortSignal, exists = existsSync(path), mode?: number): void {
+function writeFileAtomically(
+  path: string,
+  data: Uint8Array,
+  signal?: AbortSignal,
+  exists = existsSync(path),
+  mode?: number,
+): void {
   // Unique in this process by the counter, among processes by the pid (no random bytes: a syscall).
   const temp = join(dirname(path), `.${basename(path)}.distcc-${process.pid}-${++tempCount}.tmp`);
   try {

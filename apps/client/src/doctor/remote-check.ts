@@ -11,7 +11,14 @@ import {
   type ProtocolVersion,
 } from "@x/distcc-protocol";
 import type { TcpHostEntry } from "@x/distcc-hosts";
-import { checkObjectTarget, installHint, readElfTarget, wireCompilerName, type CompilerIdentity, type ElfTarget } from "@x/distcc-toolchain";
+import {
+  checkObjectTarget,
+  installHint,
+  readElfTarget,
+  wireCompilerName,
+  type CompilerIdentity,
+  type ElfTarget,
+} from "@x/distcc-toolchain";
 import { describeHostFailure, type HostFailureKind } from "../agent/host-failure.js";
 import { armAbiPinning } from "../agent/abi-pinning.js";
 
@@ -47,13 +54,21 @@ export async function identifyHost(host: TcpHostEntry, t: Timeouts): Promise<Hos
   try {
     const r = await sendCompileJob(
       { host: host.host, port: host.port },
-      { version: version(host), argv: [DOCTOR_PROBE_COMPILER, "-c", "doctor.i", "-o", "doctor.o"], source: Buffer.from(DOCTOR_SOURCE) },
+      {
+        version: version(host),
+        argv: [DOCTOR_PROBE_COMPILER, "-c", "doctor.i", "-o", "doctor.o"],
+        source: Buffer.from(DOCTOR_SOURCE),
+      },
       { ...t, readTrailer: true },
     );
     const ours = r.server === "ours" || Buffer.from(r.response.stderr).toString().startsWith("distcc-server:");
     if (!ours) return { reachable: true, ours };
     try {
-      return { reachable: true, ours, capabilities: await queryCapabilities({ host: host.host, port: host.port }, { timeoutMs: t.ioTimeoutMs }) };
+      return {
+        reachable: true,
+        ours,
+        capabilities: await queryCapabilities({ host: host.host, port: host.port }, { timeoutMs: t.ioTimeoutMs }),
+      };
     } catch (err) {
       return { reachable: true, ours, capabilitiesError: (err as Error).message };
     }
@@ -91,13 +106,23 @@ export async function checkCompilerOnHost(
   try {
     const req = { version: hostKind.ours ? (2 as const) : version(host), argv, source: Buffer.from(DOCTOR_SOURCE) };
     response = hostKind.ours
-      ? (await sendCompileJob({ host: host.host, port: host.port }, req, { ...t, extension: { v: 1, compression: host.compression === "lzo" ? "lzo" : "lz4", identity: toWireIdentity(identity) } })).response
+      ? (
+          await sendCompileJob({ host: host.host, port: host.port }, req, {
+            ...t,
+            extension: {
+              v: 1,
+              compression: host.compression === "lzo" ? "lzo" : "lz4",
+              identity: toWireIdentity(identity),
+            },
+          })
+        ).response
       : await sendCompileRequest({ host: host.host, port: host.port }, req, t);
   } catch (err) {
     const f = describeHostFailure(err, t.ioTimeoutMs, { compiler: wire.name });
     // Only a close after the whole request is distccd's refusal of this compiler; anything else
     // (a reset, the server dying, a timeout) is not fixed by installing it.
-    if (f.kind === "closed-after-request" && !hostKind.ours) return { ok: false, wire: shown, why: `it ${f.reason}`, fix: fixFor(host, identity) };
+    if (f.kind === "closed-after-request" && !hostKind.ours)
+      return { ok: false, wire: shown, why: `it ${f.reason}`, fix: fixFor(host, identity) };
     return { ok: false, wire: shown, why: `it ${f.reason}` };
   }
   const wait = parseWaitStatus(response.status);
@@ -107,11 +132,14 @@ export async function checkCompilerOnHost(
     const why = `it failed (exit ${statusToExitCode(response.status)})${first ? `: ${first}` : ""}`;
     // Ours names the missing compiler and its package; a distccd's failing compile says nothing about one.
     const fromServer = /to add one: (.+?)(?:\)|$)/m.exec(stderr)?.[1]?.trim();
-    return fromServer ? { ok: false, wire: shown, why, fix: `on ${host.host}: ${fromServer}` } : { ok: false, wire: shown, why };
+    return fromServer
+      ? { ok: false, wire: shown, why, fix: `on ${host.host}: ${fromServer}` }
+      : { ok: false, wire: shown, why };
   }
   const check = checkObjectTarget(response.object, identity);
   const target = readElfTarget(response.object);
-  if (!check.ok || !target) return { ok: false, wire: shown, why: `it returned a wrong object: ${check.ok ? "not ELF" : check.reason}` };
+  if (!check.ok || !target)
+    return { ok: false, wire: shown, why: `it returned a wrong object: ${check.ok ? "not ELF" : check.reason}` };
   const differences = local ? compareTargets(local, target) : [];
   return { ok: true, wire: shown, target, sameAsLocal: local !== undefined && differences.length === 0, differences };
 }
@@ -130,13 +158,29 @@ function compareTargets(local: ElfTarget, remote: ElfTarget): string[] {
   if (local.machine !== remote.machine) out.push(`ELF machine ${remote.machine}, local ${local.machine}`);
   if (local.bits !== remote.bits) out.push(`ELF${remote.bits}, local ELF${local.bits}`);
   if (local.endian !== remote.endian) out.push(`${remote.endian}-endian, local ${local.endian}-endian`);
-  if (local.armCpuArch !== remote.armCpuArch) out.push(`ARM Tag_CPU_arch ${remote.armCpuArch ?? "none"}, local ${local.armCpuArch ?? "none"}`);
-  if ((local.armVfpArgs ?? false) !== (remote.armVfpArgs ?? false)) out.push(`ARM VFP args ${remote.armVfpArgs ? "yes" : "no"}, local ${local.armVfpArgs ? "yes" : "no"}`);
+  if (local.armCpuArch !== remote.armCpuArch)
+    out.push(`ARM Tag_CPU_arch ${remote.armCpuArch ?? "none"}, local ${local.armCpuArch ?? "none"}`);
+  if ((local.armVfpArgs ?? false) !== (remote.armVfpArgs ?? false))
+    out.push(`ARM VFP args ${remote.armVfpArgs ? "yes" : "no"}, local ${local.armVfpArgs ? "yes" : "no"}`);
   return out;
 }
 
 /** Tag_CPU_arch values (ARM IHI 0045). */
-const ARM_ARCH: Record<number, string> = { 1: "v4", 2: "v4T", 3: "v5T", 4: "v5TE", 5: "v5TEJ", 6: "v6", 7: "v6KZ", 8: "v6T2", 9: "v6K", 10: "v7", 11: "v6-M", 13: "v7E-M", 14: "v8" };
+const ARM_ARCH: Record<number, string> = {
+  1: "v4",
+  2: "v4T",
+  3: "v5T",
+  4: "v5TE",
+  5: "v5TEJ",
+  6: "v6",
+  7: "v6KZ",
+  8: "v6T2",
+  9: "v6K",
+  10: "v7",
+  11: "v6-M",
+  13: "v7E-M",
+  14: "v8",
+};
 
 export function describeTarget(t: ElfTarget): string {
   const names: Record<number, string> = { 3: "i386", 40: "ARM", 62: "x86-64", 183: "AArch64", 243: "RISC-V" };

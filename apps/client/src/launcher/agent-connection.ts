@@ -11,7 +11,12 @@ import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, type 
 import { connect, type Socket } from "node:net";
 import { basename } from "node:path";
 import type { AgentPaths } from "../agent-paths.js";
-import { agentSocketProblem, privateDirProblem, UnsafeAgentPathError, verifyPrivateDirIfPresent } from "../private-dir.js";
+import {
+  agentSocketProblem,
+  privateDirProblem,
+  UnsafeAgentPathError,
+  verifyPrivateDirIfPresent,
+} from "../private-dir.js";
 
 function tryConnect(path: string): Promise<Socket | undefined> {
   return new Promise((resolve) => {
@@ -37,14 +42,19 @@ export async function connectToAgent(paths: AgentPaths, uid: number): Promise<So
   } catch (err) {
     if (errnoOf(err) === "ENOENT") return undefined;
     if (errnoOf(err) === "ELOOP" || errnoOf(err) === "ENOTDIR") {
-      throw new UnsafeAgentPathError(paths.agentDir, `${paths.agentDir} was replaced by something that is not a directory`);
+      throw new UnsafeAgentPathError(
+        paths.agentDir,
+        `${paths.agentDir} was replaced by something that is not a directory`,
+      );
     }
     throw err;
   }
   try {
     const dirProblem = privateDirProblem(paths.agentDir, fstatSync(dirFd), uid);
     if (dirProblem) throw new UnsafeAgentPathError(paths.agentDir, dirProblem);
-    const throughFd = existsSync("/proc/self/fd") ? `/proc/self/fd/${dirFd}/${basename(paths.socketPath)}` : paths.socketPath;
+    const throughFd = existsSync("/proc/self/fd")
+      ? `/proc/self/fd/${dirFd}/${basename(paths.socketPath)}`
+      : paths.socketPath;
     let st: Stats;
     try {
       st = lstatSync(throughFd);

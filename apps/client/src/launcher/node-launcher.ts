@@ -10,7 +10,13 @@ import { constants } from "node:os";
 import { agentPaths, type AgentPaths } from "../agent-paths.js";
 import { classifyInvocation, findCompiler, safeguardLevel } from "../invocation.js";
 import { closeSync, openSync } from "node:fs";
-import { AgentFrameDecoder, encodeLaunchRequest, encodeLauncherReply, type Preprocess, type RunLocally } from "../launch-frames.js";
+import {
+  AgentFrameDecoder,
+  encodeLaunchRequest,
+  encodeLauncherReply,
+  type Preprocess,
+  type RunLocally,
+} from "../launch-frames.js";
 import { packageFiles } from "../native-launcher.js";
 import { ensurePrivateDir, UnsafeAgentPathError } from "../private-dir.js";
 import { connectToAgent } from "./agent-connection.js";
@@ -74,13 +80,20 @@ async function reachAgent(paths: AgentPaths, env: NodeJS.ProcessEnv): Promise<So
     ensurePrivateDir(paths.agentDir, uid);
     await startAgent(env);
     const started = await connectToAgent(paths, uid);
-    if (!started) process.stderr.write(`distcc-client: cannot reach or start the agent (agent socket ${paths.socketPath}); compiling locally\n`);
+    if (!started)
+      process.stderr.write(
+        `distcc-client: cannot reach or start the agent (agent socket ${paths.socketPath}); compiling locally\n`,
+      );
     return started;
   } catch (err) {
     if (err instanceof UnsafeAgentPathError) {
-      process.stderr.write(`distcc-client: refusing the agent at ${paths.socketPath}: ${err.reason}; compiling locally\n`);
+      process.stderr.write(
+        `distcc-client: refusing the agent at ${paths.socketPath}: ${err.reason}; compiling locally\n`,
+      );
     } else {
-      process.stderr.write(`distcc-client: cannot reach or start the agent (${(err as Error).message}); compiling locally\n`);
+      process.stderr.write(
+        `distcc-client: cannot reach or start the agent (${(err as Error).message}); compiling locally\n`,
+      );
     }
     return undefined;
   }
@@ -161,7 +174,11 @@ function runPreprocessor(run: Preprocess, socket: Socket): void {
     reply(EXIT_IO_ERROR);
     return;
   }
-  const child = spawn(run.path, run.argv.slice(1), { argv0: run.argv[0], stdio: ["ignore", out, err], env: { ...process.env, ...run.setEnv } });
+  const child = spawn(run.path, run.argv.slice(1), {
+    argv0: run.argv[0],
+    stdio: ["ignore", out, err],
+    env: { ...process.env, ...run.setEnv },
+  });
   child.once("error", () => reply(EXIT_COMPILER_MISSING));
   child.once("exit", (code, signal) =>
     reply(signal ? 128 + ((constants.signals as Record<string, number>)[signal] ?? 1) : (code ?? 1)),

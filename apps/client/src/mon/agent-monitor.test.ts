@@ -16,7 +16,11 @@ afterEach(() => {
 function setup(hosts: string): { driver: PlacementDriver; monitor: AgentMonitor } {
   const monitor = new AgentMonitor({ buildGapMs: 50 });
   monitors.push(monitor);
-  const driver = new PlacementDriver(parseHostList(hosts), { policy: "distcc", backoffPeriodMs: 60_000, localIsAPlace: true });
+  const driver = new PlacementDriver(parseHostList(hosts), {
+    policy: "distcc",
+    backoffPeriodMs: 60_000,
+    localIsAPlace: true,
+  });
   driver.observer = monitor.observe("0", driver.scheduler, driver.names);
   return { driver, monitor };
 }
@@ -80,7 +84,11 @@ describe("AgentMonitor", () => {
     const pressure = new CpuPressure();
     const monitor = new AgentMonitor({ buildGapMs: 50, cpuPressure: pressure });
     monitors.push(monitor);
-    const driver = new PlacementDriver(parseHostList("10.0.0.9:3632/1"), { policy: "distcc", backoffPeriodMs: 60_000, cpuPressure: pressure });
+    const driver = new PlacementDriver(parseHostList("10.0.0.9:3632/1"), {
+      policy: "distcc",
+      backoffPeriodMs: 60_000,
+      cpuPressure: pressure,
+    });
     driver.observer = monitor.observe("0", driver.scheduler);
     expect(monitor.status().cpu).toBeUndefined();
     const signal = new AbortController().signal;
@@ -92,7 +100,9 @@ describe("AgentMonitor", () => {
     const status = monitor.status(now);
     expect(status.cpu).toEqual({ stretch: 4, saturatedAt: 2 });
     expect(status.helpersFullShare).toBeGreaterThan(0.9);
-    expect(formatMon(status, now)).toMatch(/^this machine's CPU: preprocessing takes 4\.0x its CPU time \(saturated\); helpers full \d+ % of the time$/m);
+    expect(formatMon(status, now)).toMatch(
+      /^this machine's CPU: preprocessing takes 4\.0x its CPU time \(saturated\); helpers full \d+ % of the time$/m,
+    );
     // Through the status file's JSON too (what `mon` reads from another process).
     expect(JSON.parse(JSON.stringify(status)).cpu.stretch).toBe(4);
   });
@@ -106,7 +116,10 @@ describe("AgentMonitor", () => {
       const signal = new AbortController().signal;
       const j = await driver.submit({ inputBytes: 100 }, signal);
       driver.finish(j.lease, { ok: true, elapsedMs: 10 });
-      await waitFor("the build to end after its quiet gap", () => builds.length > 0, { timeoutMs: 1000, intervalMs: 10 });
+      await waitFor("the build to end after its quiet gap", () => builds.length > 0, {
+        timeoutMs: 1000,
+        intervalMs: 10,
+      });
       expect(builds).toHaveLength(1);
       expect(builds[0]!.summary).toMatch(/^distcc-client: build for \d+\.\d s\n1 of 1 job compiled/);
       expect(monitor.status().build?.endedAt).toBeDefined();
@@ -134,13 +147,20 @@ describe("AgentMonitor", () => {
     }
     const build = monitor.status().build!;
     expect(build.stats).toMatchObject({ jobs: 2, finished: 2, fellBackLocally: 2 });
-    expect(build.stats.places["tcp_10.0.0.9_3632"]).toMatchObject({ compiled: 0, failures: { "the compile failed there (exit 1), compiled again here": 2 } });
+    expect(build.stats.places["tcp_10.0.0.9_3632"]).toMatchObject({
+      compiled: 0,
+      failures: { "the compile failed there (exit 1), compiled again here": 2 },
+    });
     expect(build.stats.places.localhost?.compiled).toBe(2);
     expect(build.localOnly).toBe(0);
     // Nothing runs: the summary says the build is over, not "running", before the quiet gap ends it.
     const summary = formatSummary(build, Date.now() + 60_000);
-    expect(summary).toMatch(/^distcc-client: build for \d+\.\d s\n2 of 2 jobs compiled, 2 compiled locally after a remote failure\n/);
-    expect(summary).toMatch(/^ {2}10\.0\.0\.9:3632\s+0 jobs\s+- {2}failed: 2x the compile failed there \(exit 1\), compiled again here$/m);
+    expect(summary).toMatch(
+      /^distcc-client: build for \d+\.\d s\n2 of 2 jobs compiled, 2 compiled locally after a remote failure\n/,
+    );
+    expect(summary).toMatch(
+      /^ {2}10\.0\.0\.9:3632\s+0 jobs\s+- {2}failed: 2x the compile failed there \(exit 1\), compiled again here$/m,
+    );
   });
 
   it("counts builds, lists skipped hosts, and jobs run with no host list keep the build open", async () => {
@@ -158,7 +178,10 @@ describe("AgentMonitor", () => {
     const summary = formatSummary(build, Date.now());
     expect(summary).toMatch(/; 1 job run here: no host list gives any host/);
     expect(summary).toMatch(/^ {2}10\.0\.0\.9:3632\s+0 jobs\s+- {2}skipped: backed off after: connection refused$/m);
-    await waitFor("the build to end after its quiet gap", () => monitor.status().build?.endedAt !== undefined, { timeoutMs: 1000, intervalMs: 10 });
+    await waitFor("the build to end after its quiet gap", () => monitor.status().build?.endedAt !== undefined, {
+      timeoutMs: 1000,
+      intervalMs: 10,
+    });
     expect(monitor.currentBuild()).toBe(first + 1);
     void driver;
   });

@@ -1,6 +1,14 @@
 import { unlinkSync, writeFileSync } from "node:fs";
 import { replaceWithoutFlush } from "../agent/write-output.js";
-import { BuildStats, LOCAL_ID, type CpuPressure, type JobInfo, type Lease, type Outcome, type Scheduler } from "@x/distcc-scheduler";
+import {
+  BuildStats,
+  LOCAL_ID,
+  type CpuPressure,
+  type JobInfo,
+  type Lease,
+  type Outcome,
+  type Scheduler,
+} from "@x/distcc-scheduler";
 import type { PlacementObserver } from "../agent/placement.js";
 import { buildChannel, jobChannel, statusChannel, type JobEvent } from "./channels.js";
 import { formatSummary, type AgentStatus, type BuildStatus, type PlaceStatus, type ZeroconfStatus } from "./status.js";
@@ -91,7 +99,8 @@ export class AgentMonitor {
         this.changed();
       },
       granted: () => this.changed(),
-      ended: (lease, job, outcome, elapsedMs, redoneHere) => this.ended(id(lease.jobId), lease, job, outcome, elapsedMs, redoneHere),
+      ended: (lease, job, outcome, elapsedMs, redoneHere) =>
+        this.ended(id(lease.jobId), lease, job, outcome, elapsedMs, redoneHere),
       hostFailed: (placeId, reason) => {
         // Learned after the fact (the build may be over by then): it belongs to the build that tried the host.
         (this.build ?? this.activeBuild()).stats.failedAttempt(placeId, reason);
@@ -226,7 +235,14 @@ export class AgentMonitor {
     this.flush();
   }
 
-  private ended(key: string, lease: Lease, job: JobInfo, outcome: Outcome, elapsedMs: number, redoneHere?: string): void {
+  private ended(
+    key: string,
+    lease: Lease,
+    job: JobInfo,
+    outcome: Outcome,
+    elapsedMs: number,
+    redoneHere?: string,
+  ): void {
     const b = this.activeBuild();
     const local = lease.placeId === LOCAL_ID;
     const redoOf = b.redos.get(key);
@@ -347,7 +363,8 @@ export function writeAtomically(file: string, text: string): void {
   } catch (err) {
     // A read-only, full or vanished directory, or something else in the file's place (a directory):
     // nothing to show, nothing lost; the temporary file does not stay.
-    if (!isLookupMiss(err) && !isErrno(err, "EROFS", "ENOSPC", "EDQUOT", "EPERM", "EISDIR", "EEXIST", "ENOTEMPTY")) throw err;
+    if (!isLookupMiss(err) && !isErrno(err, "EROFS", "ENOSPC", "EDQUOT", "EPERM", "EISDIR", "EEXIST", "ENOTEMPTY"))
+      throw err;
     try {
       unlinkSync(tmp);
     } catch (cleanup) {

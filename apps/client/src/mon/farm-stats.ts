@@ -83,7 +83,8 @@ export function judgeStatsBody(status: number, body: string | undefined): FarmAn
   if (status !== 200) return { kind: "bad-answer", why: `HTTP ${status}` };
   if (body === undefined) return { kind: "bad-answer", why: `an answer over ${MAX_BODY_BYTES / 1024} KiB` };
   // distccd (and our server on any other path) answer every path with distccd's page.
-  if (body.includes("<distccstats>")) return { kind: "bad-answer", why: "distccd's stats page, no /json (not our server?)" };
+  if (body.includes("<distccstats>"))
+    return { kind: "bad-answer", why: "distccd's stats page, no /json (not our server?)" };
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -94,12 +95,20 @@ export function judgeStatsBody(status: number, body: string | undefined): FarmAn
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-    return { kind: "bad-answer", why: `not a distcc-server /json (${oneLine(`${where}${issue?.message ?? "unexpected"}`, 60)})` };
+    return {
+      kind: "bad-answer",
+      why: `not a distcc-server /json (${oneLine(`${where}${issue?.message ?? "unexpected"}`, 60)})`,
+    };
   }
   return { kind: "figures", figures: parsed.data };
 }
 
-async function askOne(target: StatsTarget, dispatcher: Agent, timeoutMs: number, signal?: AbortSignal): Promise<FarmAnswer> {
+async function askOne(
+  target: StatsTarget,
+  dispatcher: Agent,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<FarmAnswer> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
   const noAnswer: FarmAnswer = { kind: "unreachable", why: `no answer in ${(timeoutMs / 1000).toFixed(1)} s` };
@@ -111,7 +120,8 @@ async function askOne(target: StatsTarget, dispatcher: Agent, timeoutMs: number,
     if (signal?.aborted) throw err;
     const code = errorCode(err);
     if (deadline.aborted || (code !== undefined && TIMEOUTS.has(code))) return noAnswer;
-    if (code !== undefined && CONNECT_FAILURES[code] !== undefined) return { kind: "unreachable", why: CONNECT_FAILURES[code] };
+    if (code !== undefined && CONNECT_FAILURES[code] !== undefined)
+      return { kind: "unreachable", why: CONNECT_FAILURES[code] };
     // A parser error (not HTTP), a TLS failure, ...: something answered, wrongly.
     return { kind: "bad-answer", why: oneLine((err as Error).message, 80) };
   }
@@ -130,7 +140,9 @@ export async function fetchFarmStats(targets: readonly StatsTarget[], opts: Farm
   const { Agent } = await import("./http-client.js");
   const dispatcher = new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   try {
-    return await Promise.all(targets.map(async (target) => ({ target, answer: await askOne(target, dispatcher, timeoutMs, opts.signal) })));
+    return await Promise.all(
+      targets.map(async (target) => ({ target, answer: await askOne(target, dispatcher, timeoutMs, opts.signal) })),
+    );
   } finally {
     await dispatcher.destroy();
   }

@@ -37,7 +37,10 @@ export function formatFarm(rows: readonly FarmRow[]): string {
   const table = rows.map((r) => {
     const a = r.answer;
     if (a?.kind !== "figures") {
-      const state = a === undefined ? "asking..." : `${a.kind === "unreachable" ? "unreachable" : "bad answer"}: ${a.why} (${r.target.url})`;
+      const state =
+        a === undefined
+          ? "asking..."
+          : `${a.kind === "unreachable" ? "unreachable" : "bad answer"}: ${a.why} (${r.target.url})`;
       return [r.target.name, "-", "-", "-", "-", "-", printable(state)];
     }
     const f = a.figures;
@@ -54,7 +57,11 @@ export function formatFarm(rows: readonly FarmRow[]): string {
   const head = ["helper", "running", "queue", "load", "uptime", "compilers served", "state"];
   const width = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const leftAligned = new Set([0, 5, 6]);
-  const fmt = (r: string[]): string => r.map((c, i) => (leftAligned.has(i) ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join("  ").trimEnd();
+  const fmt = (r: string[]): string =>
+    r
+      .map((c, i) => (leftAligned.has(i) ? c.padEnd(width[i]!) : c.padStart(width[i]!)))
+      .join("  ")
+      .trimEnd();
   lines.push(fmt(head), ...table.map(fmt));
   return `${lines.join("\n")}\n`;
 }

@@ -63,7 +63,10 @@ const json = {
   running: 3,
   queued: 1,
   maxKids: 4,
-  perCompiler: { gcc: { jobs: 12, ok: 12, failed: 0, compileMs: 1 }, "g++": { jobs: 3, ok: 3, failed: 0, compileMs: 1 } },
+  perCompiler: {
+    gcc: { jobs: 12, ok: 12, failed: 0, compileMs: 1 },
+    "g++": { jobs: 3, ok: 3, failed: 0, compileMs: 1 },
+  },
   system: { loadAverage: [1.5, 1, 0.5], freeSpaceMb: 100 },
   results: { COMPILE_OK: 15 },
 };
@@ -76,7 +79,8 @@ describe("judging a helper's /json", () => {
   it("reads our server's figures and ignores keys it does not know", () => {
     const a = judgeStatsBody(200, JSON.stringify({ ...json, somethingNew: [1] }));
     expect(a.kind).toBe("figures");
-    if (a.kind === "figures") expect(a.figures).toMatchObject({ running: 3, queued: 1, maxKids: 4, uptimeSeconds: 4000 });
+    if (a.kind === "figures")
+      expect(a.figures).toMatchObject({ running: 3, queued: 1, maxKids: 4, uptimeSeconds: 4000 });
   });
 
   it("names what is wrong with anything else", () => {
@@ -87,7 +91,9 @@ describe("judging a helper's /json", () => {
       why: "distccd's stats page, no /json (not our server?)",
     });
     expect(why(judgeStatsBody(200, '{"running": 3,'))).toMatch(/^not JSON \(/);
-    expect(why(judgeStatsBody(200, JSON.stringify({ ...json, running: "lots" })))).toMatch(/^not a distcc-server \/json \(running: /);
+    expect(why(judgeStatsBody(200, JSON.stringify({ ...json, running: "lots" })))).toMatch(
+      /^not a distcc-server \/json \(running: /,
+    );
     expect(why(judgeStatsBody(200, "[]"))).toMatch(/^not a distcc-server \/json \(/);
   });
 });
@@ -96,8 +102,14 @@ describe("the farm view", () => {
   it("one line per helper: its figures, or why there are none", () => {
     const text = formatFarm([
       { target: { name: "helper1", url: "http://helper1:3633/json" }, answer: { kind: "figures", figures } },
-      { target: { name: "helper2:3700", url: "http://helper2:3701/json" }, answer: { kind: "unreachable", why: "connection refused" } },
-      { target: { name: "helper3", url: "http://helper3:3633/json" }, answer: { kind: "bad-answer", why: "HTTP 404\u001b[2J" } },
+      {
+        target: { name: "helper2:3700", url: "http://helper2:3701/json" },
+        answer: { kind: "unreachable", why: "connection refused" },
+      },
+      {
+        target: { name: "helper3", url: "http://helper3:3633/json" },
+        answer: { kind: "bad-answer", why: "HTTP 404\u001b[2J" },
+      },
       { target: { name: "helper4", url: "http://helper4:3633/json" } },
     ]);
     expect(text.split("\n")).toEqual([
@@ -113,7 +125,12 @@ describe("the farm view", () => {
   });
 
   it("uptime and compilers stay short", () => {
-    expect([formatUptime(59), formatUptime(61), formatUptime(7260), formatUptime(90_000 * 2)]).toEqual(["59 s", "1 min", "2 h 1 min", "2 d 2 h"]);
+    expect([formatUptime(59), formatUptime(61), formatUptime(7260), formatUptime(90_000 * 2)]).toEqual([
+      "59 s",
+      "1 min",
+      "2 h 1 min",
+      "2 d 2 h",
+    ]);
     const many = Object.fromEntries(["cc", "gcc", "g++", "clang", "c++"].map((n, i) => [n, { jobs: i }]));
     expect(formatCompilers(many)).toBe("c++ 4, clang 3, g++ 2, +1 more");
     expect(formatCompilers({})).toBe("none yet");

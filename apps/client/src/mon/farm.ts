@@ -20,12 +20,18 @@ export function farmTargets(
     const list = parseHostList(found.text, { source: found.source });
     // +zeroconf: the helpers the agent found (its status), where +zeroconf stands.
     const at = list.zeroconf ? Math.min(list.zeroconfIndex ?? list.hosts.length, list.hosts.length) : -1;
-    const discovered = at < 0 ? [] : zeroconfHelpers.map((helper) => ({ helper, hosts: parseHostList(helper.spec).hosts }));
-    const hosts = [...list.hosts.slice(0, Math.max(at, 0)), ...discovered.flatMap((d) => d.hosts), ...list.hosts.slice(Math.max(at, 0))];
+    const discovered =
+      at < 0 ? [] : zeroconfHelpers.map((helper) => ({ helper, hosts: parseHostList(helper.spec).hosts }));
+    const hosts = [
+      ...list.hosts.slice(0, Math.max(at, 0)),
+      ...discovered.flatMap((d) => d.hosts),
+      ...list.hosts.slice(Math.max(at, 0)),
+    ];
     // Where the found helpers said their stats are (our servers' `x_stats` TXT key).
     const advertised = new Map<string, number>();
     for (const { helper, hosts: entries } of discovered) {
-      for (const h of entries) if (h.kind === "tcp" && helper.statsPort !== undefined) advertised.set(`${h.host}:${h.port}`, helper.statsPort);
+      for (const h of entries)
+        if (h.kind === "tcp" && helper.statsPort !== undefined) advertised.set(`${h.host}:${h.port}`, helper.statsPort);
     }
     return { targets: statsTargets(hosts, parseStatsSetting(env.DISTCC_STATS), advertised) };
   } catch (err) {
@@ -65,4 +71,3 @@ export class FarmPoller {
     return this.round;
   }
 }
-

@@ -21,7 +21,9 @@ export interface MonResult {
  * The status the agent of this DISTCC_DIR published (the running one, or the last one: its file stays
  * and still tells about the last build); `running` says whether that agent is alive.
  */
-function readAgentStatus(env: Record<string, string | undefined>): { status: AgentStatus; running: boolean } | undefined {
+function readAgentStatus(
+  env: Record<string, string | undefined>,
+): { status: AgentStatus; running: boolean } | undefined {
   const { agentDir } = agentPaths(env);
   let status: AgentStatus | undefined;
   // The agent replaces the file by unlink + rename (see writeAtomically): it can be missing for an instant.
@@ -67,7 +69,9 @@ function zeroconfHelpers(env: Record<string, string | undefined>): ZeroconfStatu
 /** Views from `--farm` (the farm alone) and without it (the agent, then the farm). */
 function compose(farmOnly: boolean, agent: () => MonResult, farm: string | { problem: string }): MonResult {
   if (farmOnly) {
-    return typeof farm === "string" ? { stdout: farm, stderr: "", code: 0 } : { stdout: "", stderr: `distcc-client: ${farm.problem}\n`, code: 1 };
+    return typeof farm === "string"
+      ? { stdout: farm, stderr: "", code: 0 }
+      : { stdout: "", stderr: `distcc-client: ${farm.problem}\n`, code: 1 };
   }
   const a = agent();
   const farmText = typeof farm === "string" ? farm : `farm: ${farm.problem}\n`;
@@ -78,7 +82,11 @@ function compose(farmOnly: boolean, agent: () => MonResult, farm: string | { pro
  * `distcc-client mon --once [--farm]`: one view of the agent's figures and the helpers' own (every
  * helper asked at once, each for at most 1.5 s: see fetchFarmStats).
  */
-export async function monOnce(env: Record<string, string | undefined>, args: readonly string[] = [], now?: number): Promise<MonResult> {
+export async function monOnce(
+  env: Record<string, string | undefined>,
+  args: readonly string[] = [],
+  now?: number,
+): Promise<MonResult> {
   const { farmTargets, fetchFarmStats, formatFarm } = await loadFarm();
   const where = farmTargets(env, zeroconfHelpers(env));
   const farm = "problem" in where ? where : formatFarm(await fetchFarmStats(where.targets));
@@ -97,7 +105,12 @@ export function buildSummary(env: Record<string, string | undefined>, now = Date
  * `distcc-client mon [--once] [--interval S] [--farm]`: the live view, redrawn every S seconds (1) on a
  * terminal; into a pipe, one block per interval (or one with --once). Ends on SIGINT/SIGTERM.
  */
-export async function runMon(args: string[], env: Record<string, string | undefined>, out: NodeJS.WriteStream, signal?: AbortSignal): Promise<number> {
+export async function runMon(
+  args: string[],
+  env: Record<string, string | undefined>,
+  out: NodeJS.WriteStream,
+  signal?: AbortSignal,
+): Promise<number> {
   const once = args.includes("--once");
   const farmOnly = args.includes("--farm");
   const at = args.indexOf("--interval");
@@ -123,7 +136,11 @@ export async function runMon(args: string[], env: Record<string, string | undefi
   });
   while (!signal?.aborted && !readerGone) {
     void poller?.poll();
-    const r = compose(farmOnly, () => agentView(env, Date.now()), poller ? formatFarm(poller.rows) : (where as { problem: string }));
+    const r = compose(
+      farmOnly,
+      () => agentView(env, Date.now()),
+      poller ? formatFarm(poller.rows) : (where as { problem: string }),
+    );
     const text = r.code === 0 ? r.stdout : r.stderr.replace(/^distcc-client: /, "");
     out.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
     try {

@@ -95,7 +95,11 @@ function hostInUrl(host: string): string {
  * `h,cpp`) give one row. An override for `HOST:PORT` wins over one for `HOST`, both over the port a
  * helper found by `+zeroconf` advertised (`advertised`, `host:port` -> stats port), that over the default.
  */
-export function statsTargets(hosts: readonly HostEntry[], setting: StatsSetting, advertised: ReadonlyMap<string, number> = new Map()): StatsTarget[] {
+export function statsTargets(
+  hosts: readonly HostEntry[],
+  setting: StatsSetting,
+  advertised: ReadonlyMap<string, number> = new Map(),
+): StatsTarget[] {
   const targets = new Map<string, StatsTarget>();
   for (const h of hosts) {
     if (h.kind === "local") continue;

@@ -101,7 +101,11 @@ export function formatMon(status: AgentStatus, now: number): string {
   const places = status.build?.stats.places ?? {};
   const rows = status.places.map((p) => {
     const s = places[p.id];
-    const state = p.down ? "down" : p.backedOffUntil !== undefined && p.backedOffUntil > now ? `backed off ${seconds(p.backedOffUntil - now)}` : "";
+    const state = p.down
+      ? "down"
+      : p.backedOffUntil !== undefined && p.backedOffUntil > now
+        ? `backed off ${seconds(p.backedOffUntil - now)}`
+        : "";
     return [
       p.name ?? p.id,
       `${p.inUse}/${p.limit}`,
@@ -114,14 +118,20 @@ export function formatMon(status: AgentStatus, now: number): string {
   const head = ["place", "slots", "jobs", "mean ms", "ms/100KiB", "state"];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]): string =>
-    r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join("  ").trimEnd();
+    r
+      .map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(width[i]!) : c.padStart(width[i]!)))
+      .join("  ")
+      .trimEnd();
   lines.push(fmt(head), ...rows.map(fmt));
   const load: string[] = [];
   if (status.cpu) {
     const saturated = status.cpu.stretch >= status.cpu.saturatedAt;
-    load.push(`this machine's CPU: preprocessing takes ${status.cpu.stretch.toFixed(1)}x its CPU time${saturated ? " (saturated)" : ""}`);
+    load.push(
+      `this machine's CPU: preprocessing takes ${status.cpu.stretch.toFixed(1)}x its CPU time${saturated ? " (saturated)" : ""}`,
+    );
   }
-  if (status.helpersFullShare !== undefined) load.push(`helpers full ${Math.round(status.helpersFullShare * 100)} % of the time`);
+  if (status.helpersFullShare !== undefined)
+    load.push(`helpers full ${Math.round(status.helpersFullShare * 100)} % of the time`);
   if (load.length) lines.push(load.join("; "));
   if (status.zeroconf) lines.push(formatZeroconf(status.zeroconf));
   return `${lines.join("\n")}\n`;
@@ -136,7 +146,8 @@ function idle(build: BuildStatus): boolean {
 export function formatSummary(build: BuildStatus, now: number): string {
   const over = build.endedAt !== undefined || idle(build);
   const wall = (build.endedAt ?? (over ? build.lastActivityAt : now)) - build.startedAt;
-  const head = `distcc-client: ${over ? "build" : "build running"} for ${seconds(wall)}` +
+  const head =
+    `distcc-client: ${over ? "build" : "build running"} for ${seconds(wall)}` +
     (build.localOnly ? `; ${plural(build.localOnly, "job")} not distributable (run here)` : "") +
     (build.noHosts ? `; ${plural(build.noHosts, "job")} run here: no host list gives any host` : "");
   const names = build.names ?? {};
@@ -148,6 +159,12 @@ export function formatSummary(build: BuildStatus, now: number): string {
   });
   const zeroconf = build.zeroconf ? `${formatZeroconf(build.zeroconf)}\n` : "";
   // A build of jobs that all ran with no host list has nothing more to show.
-  const body = build.stats.jobs === 0 && Object.keys(build.stats.places).length === 0 && Object.keys(skipped).length === 0 && !build.localOnly ? `${head}\n` : `${head}\n${places}\n`;
+  const body =
+    build.stats.jobs === 0 &&
+    Object.keys(build.stats.places).length === 0 &&
+    Object.keys(skipped).length === 0 &&
+    !build.localOnly
+      ? `${head}\n`
+      : `${head}\n${places}\n`;
   return body + zeroconf;
 }

@@ -16,7 +16,10 @@ export interface QueryCapabilitiesOptions {
  * which rejects with DistccConnectionError DISTCC_ERR_NO_ANSWER. A malformed answer rejects with
  * DistccExtensionError.
  */
-export function queryCapabilities(target: { host: string; port: number }, opts: QueryCapabilitiesOptions = {}): Promise<Capabilities> {
+export function queryCapabilities(
+  target: { host: string; port: number },
+  opts: QueryCapabilitiesOptions = {},
+): Promise<Capabilities> {
   const where = `${target.host}:${target.port}`;
   const reader = new ExtensionPacketReader(["XCAP"]);
   return new Promise<Capabilities>((resolve, reject) => {
@@ -34,7 +37,16 @@ export function queryCapabilities(target: { host: string; port: number }, opts: 
       else resolve(caps as Capabilities);
     };
     const onAbort = (): void => done(new DistccConnectionError("DISTCC_ERR_ABORTED", "aborted"));
-    const timer = setTimeout(() => done(new DistccConnectionError("DISTCC_ERR_TIMEOUT", `no capabilities from ${where} in ${opts.timeoutMs ?? 5000} ms`)), opts.timeoutMs ?? 5000);
+    const timer = setTimeout(
+      () =>
+        done(
+          new DistccConnectionError(
+            "DISTCC_ERR_TIMEOUT",
+            `no capabilities from ${where} in ${opts.timeoutMs ?? 5000} ms`,
+          ),
+        ),
+      opts.timeoutMs ?? 5000,
+    );
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     socket.on("connect", () => {
       connected = true;
@@ -49,7 +61,13 @@ export function queryCapabilities(target: { host: string; port: number }, opts: 
       }
     });
     const onGone = (): void => {
-      if (reader.seen === 0) done(new DistccConnectionError("DISTCC_ERR_NO_ANSWER", `${where} closed the connection without an answer (not a server of ours)`));
+      if (reader.seen === 0)
+        done(
+          new DistccConnectionError(
+            "DISTCC_ERR_NO_ANSWER",
+            `${where} closed the connection without an answer (not a server of ours)`,
+          ),
+        );
       else {
         try {
           reader.finish();
@@ -61,7 +79,10 @@ export function queryCapabilities(target: { host: string; port: number }, opts: 
     socket.on("end", onGone);
     socket.on("close", onGone);
     socket.on("error", (err) => {
-      if (!connected) done(new DistccConnectionError("DISTCC_ERR_CONNECT", `cannot connect to ${where}: ${err.message}`, { cause: err }));
+      if (!connected)
+        done(
+          new DistccConnectionError("DISTCC_ERR_CONNECT", `cannot connect to ${where}: ${err.message}`, { cause: err }),
+        );
       else onGone();
     });
   });

@@ -52,7 +52,10 @@ export const headerRefsSchema = z.object({
    */
   set: digestSchema.optional(),
   /** [NFIL index, digest]: that FILE is sent with an empty body; its content is the stored one. */
-  refs: z.array(z.tuple([z.number().int().min(0).max(65_535), digestSchema])).max(MAX_HEADER_REFS).optional(),
+  refs: z
+    .array(z.tuple([z.number().int().min(0).max(65_535), digestSchema]))
+    .max(MAX_HEADER_REFS)
+    .optional(),
   /** NFIL indexes the server must not store nor count in the job's set (the source: it changes). */
   exclude: z.array(z.number().int().min(0).max(65_535)).max(64).optional(),
 });

@@ -44,7 +44,10 @@ export function parseExtensionPayload<T>(token: ExtensionToken, payload: Uint8Ar
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
   } catch (err) {
-    throw new DistccExtensionError("DISTCC_ERR_EXT_BAD_PAYLOAD", `${token}: payload is not UTF-8 JSON (${(err as Error).message})`);
+    throw new DistccExtensionError(
+      "DISTCC_ERR_EXT_BAD_PAYLOAD",
+      `${token}: payload is not UTF-8 JSON (${(err as Error).message})`,
+    );
   }
   const r = schema.safeParse(json);
   if (!r.success) {
@@ -87,12 +90,23 @@ export class ExtensionPacketReader {
       const h = this.queue.take(HEADER);
       const token = extensionTokenAt(h);
       if (!token || !this.accepted.includes(token)) {
-        throw new DistccExtensionError("DISTCC_ERR_EXT_BAD_HEADER", `expected ${this.accepted.join(" or ")}, got "${printable(h.subarray(0, 4))}"`);
+        throw new DistccExtensionError(
+          "DISTCC_ERR_EXT_BAD_HEADER",
+          `expected ${this.accepted.join(" or ")}, got "${printable(h.subarray(0, 4))}"`,
+        );
       }
       const hex = String.fromCharCode(...h.subarray(4, 12));
-      if (!/^[0-9a-fA-F]{8}$/.test(hex)) throw new DistccExtensionError("DISTCC_ERR_EXT_BAD_HEADER", `${token}: length "${printable(h.subarray(4, 12))}" is not 8 hex digits`);
+      if (!/^[0-9a-fA-F]{8}$/.test(hex))
+        throw new DistccExtensionError(
+          "DISTCC_ERR_EXT_BAD_HEADER",
+          `${token}: length "${printable(h.subarray(4, 12))}" is not 8 hex digits`,
+        );
       const length = Number.parseInt(hex, 16);
-      if (length > this.maxPayload) throw new DistccExtensionError("DISTCC_ERR_EXT_TOO_BIG", `${token}: ${length} bytes is over the limit of ${this.maxPayload}`);
+      if (length > this.maxPayload)
+        throw new DistccExtensionError(
+          "DISTCC_ERR_EXT_TOO_BIG",
+          `${token}: ${length} bytes is over the limit of ${this.maxPayload}`,
+        );
       this.header = { token, length };
     }
     if (this.queue.length < this.header.length) return undefined;
@@ -103,7 +117,10 @@ export class ExtensionPacketReader {
   /** Call at EOF: DISTCC_ERR_EXT_TRUNCATED unless a packet is complete. */
   finish(): ExtensionPacket {
     if (this.packet) return this.packet;
-    throw new DistccExtensionError("DISTCC_ERR_EXT_TRUNCATED", `the stream ended inside ${this.header ? `a ${this.header.token} packet` : "an extension header"}`);
+    throw new DistccExtensionError(
+      "DISTCC_ERR_EXT_TRUNCATED",
+      `the stream ended inside ${this.header ? `a ${this.header.token} packet` : "an extension header"}`,
+    );
   }
 
   /** Bytes received after the packet (removed from the reader). */

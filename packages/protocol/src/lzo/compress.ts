@@ -68,7 +68,15 @@ function copyLiterals(o: Out, src: Uint8Array, from: number, count: number): voi
  * Compresses src[start, start+len) as one block; `ti` literals before `start` are still pending
  * from the previous block. Returns the number of literals left pending at the block's end.
  */
-function compressBlock(src: Uint8Array, start: number, len: number, o: Out, ti: number, dict: Uint16Array, view: DataView): number {
+function compressBlock(
+  src: Uint8Array,
+  start: number,
+  len: number,
+  o: Out,
+  ti: number,
+  dict: Uint16Array,
+  view: DataView,
+): number {
   const inEnd = start + len;
   const ipEnd = inEnd - 20;
   const buf = o.buf;

@@ -28,7 +28,8 @@ const scratch: { out: Uint8Array } = { out: new Uint8Array(0) };
 /** Buffers larger than this are not kept. */
 const SCRATCH_MAX = 8 << 20;
 
-const grow = (out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array => growOutput(out, used, want, maxOutput, "LZO1X");
+const grow = (out: Uint8Array, used: number, want: number, maxOutput: number): Uint8Array =>
+  growOutput(out, used, want, maxOutput, "LZO1X");
 
 /**
  * Safe LZO1X decompression of a raw stream (spec 6.1): every read is checked against the input,
@@ -85,7 +86,11 @@ export function lzo1xDecompress(data: Uint8Array, opts: LzoDecompressOptions = {
             break;
           }
           len += 255;
-          if (len > maxOutput) throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZO1X run length exceeds the limit of ${maxOutput} bytes`);
+          if (len > maxOutput)
+            throw new DistccProtocolError(
+              "DISTCC_ERR_LIMIT",
+              `LZO1X run length exceeds the limit of ${maxOutput} bytes`,
+            );
         }
       }
       len += 2;
@@ -105,7 +110,11 @@ export function lzo1xDecompress(data: Uint8Array, opts: LzoDecompressOptions = {
             break;
           }
           len += 255;
-          if (len > maxOutput) throw new DistccProtocolError("DISTCC_ERR_LIMIT", `LZO1X run length exceeds the limit of ${maxOutput} bytes`);
+          if (len > maxOutput)
+            throw new DistccProtocolError(
+              "DISTCC_ERR_LIMIT",
+              `LZO1X run length exceeds the limit of ${maxOutput} bytes`,
+            );
         }
       }
       len += 2;

@@ -121,7 +121,8 @@ export function readCompileRequest(socket: Socket, opts: ReadCompileRequestOptio
     }
     function onClose(): void {
       closeSeen = true;
-      if (!waiting) fail(new DistccProtocolError("DISTCC_ERR_TRUNCATED", "the client closed the connection mid-request"));
+      if (!waiting)
+        fail(new DistccProtocolError("DISTCC_ERR_TRUNCATED", "the client closed the connection mid-request"));
     }
     function onTimeout(): void {
       fail(new DistccConnectionError("DISTCC_ERR_TIMEOUT", `no data from the client for ${ioTimeoutMs} ms`));

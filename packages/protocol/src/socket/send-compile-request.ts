@@ -139,7 +139,8 @@ export async function sendCompileJob(
       if (settled) return;
       settled = true;
       cleanup();
-      if (sentAt !== undefined && answeredAt !== undefined && answeredAt >= sentAt) exchange.serverMs = answeredAt - sentAt;
+      if (sentAt !== undefined && answeredAt !== undefined && answeredAt >= sentAt)
+        exchange.serverMs = answeredAt - sentAt;
       resolve(exchange);
     };
     /** The response is complete: done, or wait for the trailer / EOF. */
@@ -158,7 +159,11 @@ export async function sendCompileJob(
         for (const b of bytes) {
           const packet = trailerReader.push(b);
           if (packet) {
-            succeed({ response, server: "ours", trailer: parseExtensionPayload("XSRV", packet.payload, serverTrailerSchema) });
+            succeed({
+              response,
+              server: "ours",
+              trailer: parseExtensionPayload("XSRV", packet.payload, serverTrailerSchema),
+            });
             return;
           }
         }
@@ -195,7 +200,11 @@ export async function sendCompileJob(
           trailerReader.finish();
         } catch (err) {
           const e = err as DistccExtensionError;
-          succeed(trailerReader.seen === 0 ? { response, server: "distccd" } : { response, server: "unknown", trailerError: e });
+          succeed(
+            trailerReader.seen === 0
+              ? { response, server: "distccd" }
+              : { response, server: "unknown", trailerError: e },
+          );
         }
         return;
       }
@@ -213,11 +222,21 @@ export async function sendCompileJob(
       if (response) {
         succeed({ response, server: "unknown" });
       } else if (!connected) {
-        fail(new DistccConnectionError("DISTCC_ERR_CONNECT", `cannot connect to ${where}: ${err.message}`, { cause: err }));
+        fail(
+          new DistccConnectionError("DISTCC_ERR_CONNECT", `cannot connect to ${where}: ${err.message}`, { cause: err }),
+        );
       } else if (received === 0 && err.code !== undefined && RESET_CODES.has(err.code)) {
-        fail(new DistccConnectionError("DISTCC_ERR_NO_ANSWER", `${where} reset the connection without an answer`, { cause: err }));
+        fail(
+          new DistccConnectionError("DISTCC_ERR_NO_ANSWER", `${where} reset the connection without an answer`, {
+            cause: err,
+          }),
+        );
       } else {
-        fail(new DistccConnectionError("DISTCC_ERR_CLOSED", `connection to ${where} failed: ${err.message}`, { cause: err }));
+        fail(
+          new DistccConnectionError("DISTCC_ERR_CLOSED", `connection to ${where} failed: ${err.message}`, {
+            cause: err,
+          }),
+        );
       }
     }
     function onTimeout(): void {
@@ -228,7 +247,8 @@ export async function sendCompileJob(
         succeed({ response, server: "unknown" });
         return;
       }
-      if (received === 0) fail(new DistccConnectionError("DISTCC_ERR_NO_ANSWER", `${where} closed the connection without an answer`));
+      if (received === 0)
+        fail(new DistccConnectionError("DISTCC_ERR_NO_ANSWER", `${where} closed the connection without an answer`));
       else fail(new DistccConnectionError("DISTCC_ERR_CLOSED", `${where} closed the connection mid-response`));
     }
     function onAbort(): void {
@@ -247,12 +267,19 @@ export async function sendCompileJob(
     } else {
       socket.once("connect", onConnect);
       connectTimer = setTimeout(() => {
-        fail(new DistccConnectionError("DISTCC_ERR_CONNECT", `connecting to ${where} timed out after ${connectTimeoutMs} ms`));
+        fail(
+          new DistccConnectionError(
+            "DISTCC_ERR_CONNECT",
+            `connecting to ${where} timed out after ${connectTimeoutMs} ms`,
+          ),
+        );
       }, connectTimeoutMs);
     }
     socket.setNoDelay(true);
     // A failed write is the socket's error: judged like one (a reset before any answer, ...); if the
     // socket's own 'error' event came first, the exchange is already settled and this does nothing.
-    writeChunks(socket, chunks, () => (sentAt = performance.now())).catch((err: unknown) => onError(err as NodeJS.ErrnoException));
+    writeChunks(socket, chunks, () => (sentAt = performance.now())).catch((err: unknown) =>
+      onError(err as NodeJS.ErrnoException),
+    );
   });
 }

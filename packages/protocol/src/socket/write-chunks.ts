@@ -7,7 +7,11 @@ import type { Socket } from "node:net";
  * socket closes first. Errors themselves surface through the socket's 'error' event. `onFlushed`
  * runs once the last chunk has left Node for the kernel (its write callback).
  */
-export async function writeChunks(socket: Socket, chunks: readonly Uint8Array[], onFlushed?: () => void): Promise<void> {
+export async function writeChunks(
+  socket: Socket,
+  chunks: readonly Uint8Array[],
+  onFlushed?: () => void,
+): Promise<void> {
   // Corked, the chunks leave in one writev per buffer-full instead of one write(2) each (a pump
   // request is a few dozen chunks).
   socket.cork();
@@ -16,7 +20,9 @@ export async function writeChunks(socket: Socket, chunks: readonly Uint8Array[],
       if (socket.destroyed) throw new DistccConnectionError("DISTCC_ERR_CLOSED", "socket closed while writing");
       const chunk = chunks[i]!;
       const written =
-        onFlushed && i === chunks.length - 1 ? socket.write(chunk, (err) => (err ? undefined : onFlushed())) : socket.write(chunk);
+        onFlushed && i === chunks.length - 1
+          ? socket.write(chunk, (err) => (err ? undefined : onFlushed()))
+          : socket.write(chunk);
       if (!written) {
         socket.uncork();
         await drained(socket);

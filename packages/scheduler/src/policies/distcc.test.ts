@@ -29,16 +29,34 @@ function order(hosts: HostState[], opts: { localLimit?: number; backoff?: Backof
   return picks;
 }
 
-const host = (id: string, limit: number, extra: Partial<HostState> = {}): HostState => ({ id, limit, inUse: 0, ...extra });
+const host = (id: string, limit: number, extra: Partial<HostState> = {}): HostState => ({
+  id,
+  limit,
+  inUse: 0,
+  ...extra,
+});
 
 describe("distccPolicy: distcc 3.4's order (spec 9.6)", () => {
   const table: { name: string; hosts: HostState[]; expected: string[]; localLimit?: number }[] = [
     { name: "a/2 b/2 is breadth-first", hosts: [host("a", 2), host("b", 2)], expected: ["a0", "b0", "a1", "b1"] },
     { name: "a/1 b/3", hosts: [host("a", 1), host("b", 3)], expected: ["a0", "b0", "b1", "b2"] },
-    { name: "a/3 b/1 c/2", hosts: [host("a", 3), host("b", 1), host("c", 2)], expected: ["a0", "b0", "c0", "a1", "c1", "a2"] },
-    { name: ",down hosts are always busy", hosts: [host("a", 2, { down: true }), host("b", 2)], expected: ["b0", "b1"] },
+    {
+      name: "a/3 b/1 c/2",
+      hosts: [host("a", 3), host("b", 1), host("c", 2)],
+      expected: ["a0", "b0", "c0", "a1", "c1", "a2"],
+    },
+    {
+      name: ",down hosts are always busy",
+      hosts: [host("a", 2, { down: true }), host("b", 2)],
+      expected: ["b0", "b1"],
+    },
     // distcc 3.4 would sleep and rescan forever here; we run locally instead (never hang).
-    { name: "only down hosts: local pool", hosts: [host("a", 2, { down: true })], expected: ["L0", "L1"], localLimit: 2 },
+    {
+      name: "only down hosts: local pool",
+      hosts: [host("a", 2, { down: true })],
+      expected: ["L0", "L1"],
+      localLimit: 2,
+    },
     {
       name: "localhost entry takes the shared local slots",
       hosts: [host("localhost", 2, { local: true }), host("b", 2)],
@@ -72,8 +90,15 @@ describe("distccPolicy: distcc 3.4's order (spec 9.6)", () => {
 
   it("excluded hosts (failed this job) are never chosen for it", () => {
     const state: SchedulerState = { hosts: [host("a", 2), host("b", 2)], local: { limit: 1, inUse: 0 } };
-    expect(distccPolicy().choose(state, { inputBytes: 1, excluded: ["a"] }, 0)).toEqual({ kind: "remote", hostId: "b", slot: 0 });
-    expect(distccPolicy().choose(state, { inputBytes: 1, excluded: ["a", "b"] }, 0)).toEqual({ kind: "local", slot: 0 });
+    expect(distccPolicy().choose(state, { inputBytes: 1, excluded: ["a"] }, 0)).toEqual({
+      kind: "remote",
+      hostId: "b",
+      slot: 0,
+    });
+    expect(distccPolicy().choose(state, { inputBytes: 1, excluded: ["a", "b"] }, 0)).toEqual({
+      kind: "local",
+      slot: 0,
+    });
   });
 
   it("localOnly jobs use the local pool", () => {

@@ -9,7 +9,8 @@ const policy = earliestFinishPolicy();
 /** A model that knows each place takes `ms` per 60 KiB job at load 1. */
 function modelOf(times: Record<string, number>): SpeedModel {
   const m = new SpeedModel();
-  for (const [id, ms] of Object.entries(times)) for (let i = 0; i < 5; i++) m.observe({ placeId: id, inputBytes: 60 * KIB, elapsedMs: ms }, 0);
+  for (const [id, ms] of Object.entries(times))
+    for (let i = 0; i < 5; i++) m.observe({ placeId: id, inputBytes: 60 * KIB, elapsedMs: ms }, 0);
   return m;
 }
 
@@ -18,7 +19,10 @@ const job = { inputBytes: 60 * KIB };
 describe("earliestFinishPolicy", () => {
   it("cold start: unknown helpers are filled in list order, then this machine gets one probing job (distcc's flow: once a helper reported)", () => {
     const state: SchedulerState = {
-      hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 0 }],
+      hosts: [
+        { id: "a", limit: 1, inUse: 1 },
+        { id: "b", limit: 2, inUse: 0 },
+      ],
       local: { limit: 1, inUse: 0 },
       model: new SpeedModel(),
       running: [{ placeId: "a", startedAt: 0 }],
@@ -27,8 +31,15 @@ describe("earliestFinishPolicy", () => {
     // Every helper full and still on its first jobs: rather than wait, this machine gets one probe.
     const full: SchedulerState = {
       ...state,
-      hosts: [{ id: "a", limit: 1, inUse: 1 }, { id: "b", limit: 2, inUse: 2 }],
-      running: [{ placeId: "a", startedAt: 0 }, { placeId: "b", startedAt: 0 }, { placeId: "b", startedAt: 0 }],
+      hosts: [
+        { id: "a", limit: 1, inUse: 1 },
+        { id: "b", limit: 2, inUse: 2 },
+      ],
+      running: [
+        { placeId: "a", startedAt: 0 },
+        { placeId: "b", startedAt: 0 },
+        { placeId: "b", startedAt: 0 },
+      ],
     };
     expect(policy.choose(full, job, 0)).toEqual({ kind: "local", slot: 0 });
     // In distcc's flow (preprocessed under the lease), this machine is busy with the helpers' jobs
@@ -96,9 +107,15 @@ describe("earliestFinishPolicy", () => {
     // But the helper's own time per job (request out to answer) is 50 ms: its 4 slots could take a
     // job every 12.5 ms, 8x the pace. Its slots are full because this saturated machine is slow to
     // send and read: charged in full, the helper is waited for.
-    expect(policy.choose({ ...mostlyFull, helperMs: { helper: 50 } }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
+    expect(policy.choose({ ...mostlyFull, helperMs: { helper: 50 } }, job, 0)).toEqual({
+      kind: "wait",
+      placeId: "helper",
+    });
     // 240 ms: a job per 60 ms, 1.67x the pace: idle a third of the time, not what holds the build.
-    expect(policy.choose({ ...mostlyFull, helperMs: { helper: 240 } }, job, 0)).toEqual({ kind: "wait", placeId: "helper" });
+    expect(policy.choose({ ...mostlyFull, helperMs: { helper: 240 } }, job, 0)).toEqual({
+      kind: "wait",
+      placeId: "helper",
+    });
     // Its own time 300 ms (a job per 75 ms: only 1.3x the pace): it may be what holds the build; as before.
     expect(policy.choose({ ...mostlyFull, helperMs: { helper: 300 } }, job, 0)).toEqual({ kind: "local", slot: 0 });
     // A helper that has not reported its time yet: as before.
@@ -129,17 +146,27 @@ describe("earliestFinishPolicy", () => {
       running: [{ placeId: "helper", startedAt: later, expectedEndAt: later + 100 }],
     };
     expect(policy.choose(helperBusy, job, later)).toEqual({ kind: "local", slot: 0 });
-    expect(policy.choose({ ...helperBusy, localSaturated: true }, job, later)).toEqual({ kind: "remote", hostId: "helper", slot: 1 });
+    expect(policy.choose({ ...helperBusy, localSaturated: true }, job, later)).toEqual({
+      kind: "remote",
+      hostId: "helper",
+      slot: 1,
+    });
   });
 
   it("a host back from a failure gets one job at a time until it answers", () => {
     const onProbation = (id: string): boolean => id === "flaky";
     const state: SchedulerState = {
-      hosts: [{ id: "flaky", limit: 4, inUse: 1 }, { id: "other", limit: 4, inUse: 0 }],
+      hosts: [
+        { id: "flaky", limit: 4, inUse: 1 },
+        { id: "other", limit: 4, inUse: 0 },
+      ],
       local: { limit: 1, inUse: 1 },
       model: new SpeedModel(),
       backoff: { isBackedOff: () => false, onProbation },
-      running: [{ placeId: "flaky", startedAt: 0 }, { placeId: "localhost", startedAt: 0 }],
+      running: [
+        { placeId: "flaky", startedAt: 0 },
+        { placeId: "localhost", startedAt: 0 },
+      ],
     };
     // Never measured, so a cold start would fill it; on probation with one job in flight, it gets no more.
     expect(policy.choose(state, job, 0)).toEqual({ kind: "remote", hostId: "other", slot: 0 });
@@ -150,8 +177,13 @@ describe("earliestFinishPolicy", () => {
   it("a helper measured only on far smaller jobs is probed with a big one (its estimate would be an extrapolation)", () => {
     const m = new SpeedModel();
     m.observe({ placeId: "helper", inputBytes: 1.4 * KIB, elapsedMs: 551 }, 0);
-    for (let i = 0; i < 5; i++) m.observe({ placeId: "localhost", inputBytes: (100 + 60 * i) * KIB, elapsedMs: 2000 + 20 * i }, 0);
-    const state: SchedulerState = { hosts: [{ id: "helper", limit: 4, inUse: 0 }], local: { limit: 1, inUse: 0 }, model: m };
+    for (let i = 0; i < 5; i++)
+      m.observe({ placeId: "localhost", inputBytes: (100 + 60 * i) * KIB, elapsedMs: 2000 + 20 * i }, 0);
+    const state: SchedulerState = {
+      hosts: [{ id: "helper", limit: 4, inUse: 0 }],
+      local: { limit: 1, inUse: 0 },
+      model: m,
+    };
     // Proportionally, 400 KiB would take the helper 157 s, this machine ~2.1 s; it goes to the helper to learn.
     expect(policy.choose(state, { inputBytes: 400 * KIB }, 0)).toEqual({ kind: "remote", hostId: "helper", slot: 0 });
     // A job of the size it was measured on is placed on the estimates as usual.
@@ -163,13 +195,19 @@ describe("earliestFinishPolicy", () => {
   });
 
   it("with no usable helper, this machine is the fallback", () => {
-    const state: SchedulerState = { hosts: [{ id: "a", limit: 2, inUse: 0, down: true }], local: { limit: 1, inUse: 0 } };
+    const state: SchedulerState = {
+      hosts: [{ id: "a", limit: 2, inUse: 0, down: true }],
+      local: { limit: 1, inUse: 0 },
+    };
     expect(policy.choose(state, job, 0)).toEqual({ kind: "local", slot: 0 });
   });
 
   it("prefers the place that finishes first, this machine included", () => {
     const state: SchedulerState = {
-      hosts: [{ id: "slow", limit: 4, inUse: 0 }, { id: "fast", limit: 4, inUse: 0 }],
+      hosts: [
+        { id: "slow", limit: 4, inUse: 0 },
+        { id: "fast", limit: 4, inUse: 0 },
+      ],
       local: { limit: 1, inUse: 0 },
       model: modelOf({ slow: 900, fast: 100, localhost: 300 }),
     };
@@ -189,7 +227,11 @@ describe("earliestFinishPolicy", () => {
     // Local frees at 150 and takes 200: 350 against 1000 on the slow helper.
     expect(policy.choose(state, job, 0)).toEqual({ kind: "wait", placeId: "localhost" });
     // Four jobs already wait for this machine: 150 + 5 * 200 = 1150 > 1000.
-    expect(policy.choose({ ...state, queuedFor: { localhost: 4 } }, job, 0)).toEqual({ kind: "remote", hostId: "slow", slot: 0 });
+    expect(policy.choose({ ...state, queuedFor: { localhost: 4 } }, job, 0)).toEqual({
+      kind: "remote",
+      hostId: "slow",
+      slot: 0,
+    });
     // An urgent job (overtaken too often) takes any free place.
     expect(policy.choose(state, { ...job, urgent: true }, 0)).toEqual({ kind: "remote", hostId: "slow", slot: 0 });
   });
@@ -204,12 +246,19 @@ describe("earliestFinishPolicy", () => {
     // Alone, this machine (300) beats the helper at load 4 (1600).
     expect(policy.choose(state, job, 0)).toEqual({ kind: "local", slot: 0 });
     // With the preprocessing of 3 remote jobs on it: 300 * 4 + 3 * 300 = 2100 > 1600.
-    expect(policy.choose({ ...state, localLoadExtra: 3 }, job, 0)).toEqual({ kind: "remote", hostId: "helper", slot: 3 });
+    expect(policy.choose({ ...state, localLoadExtra: 3 }, job, 0)).toEqual({
+      kind: "remote",
+      hostId: "helper",
+      slot: 3,
+    });
   });
 
   it("honours localOnly, excluded places and backoff", () => {
     const state: SchedulerState = {
-      hosts: [{ id: "a", limit: 1, inUse: 0 }, { id: "b", limit: 1, inUse: 0 }],
+      hosts: [
+        { id: "a", limit: 1, inUse: 0 },
+        { id: "b", limit: 1, inUse: 0 },
+      ],
       local: { limit: 1, inUse: 0 },
       model: modelOf({ a: 100, b: 200, localhost: 300 }),
       backoff: { isBackedOff: (id) => id === "a" },

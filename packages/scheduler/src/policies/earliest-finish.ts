@@ -205,14 +205,17 @@ function estimateAt({ state, job, now }: Choice, id: string, load: number): numb
 
 function farmFacts(choice: Choice, places: readonly Place[], running: Running): FarmFacts {
   const { state, now } = choice;
-  const helperProbing = places.some((p) => !p.local && running.busy.has(p.id) && estimateAt(choice, p.id, 1) === undefined);
+  const helperProbing = places.some(
+    (p) => !p.local && running.busy.has(p.id) && estimateAt(choice, p.id, 1) === undefined,
+  );
   // A local compile costs at least its preprocessing plus a compile that usually costs more: when a
   // helper does the whole job in less than twice the preprocessing alone, this machine cannot win and
   // is not worth a probe (a weak client feeding strong helpers).
   const cppMs = state.model?.clientMs?.(now) ?? 0;
   const bestRemote = Math.min(...places.filter((p) => !p.local).map((p) => estimateAt(choice, p.id, 1) ?? Infinity));
   const helpersKeepUp =
-    state.localSaturated === true && helpersKeepPace(places, (id, load) => estimateAt(choice, id, load), state.arrivalMs);
+    state.localSaturated === true &&
+    helpersKeepPace(places, (id, load) => estimateAt(choice, id, load), state.arrivalMs);
   return {
     helperProbing,
     helperBeatsCpp: cppMs > 0 && bestRemote < 2 * cppMs,
@@ -222,7 +225,13 @@ function farmFacts(choice: Choice, places: readonly Place[], running: Running): 
 }
 
 /** One place as a candidate: a probe, or its expected finish; undefined when that cannot be told. */
-function candidateAt(choice: Choice, farm: FarmFacts, running: Running, p: Place, order: number): Candidate | undefined {
+function candidateAt(
+  choice: Choice,
+  farm: FarmFacts,
+  running: Running,
+  p: Place,
+  order: number,
+): Candidate | undefined {
   const { state, now } = choice;
   const freeSlot = lowestFreeSlot(p.taken, p.limit);
   const ahead = state.queuedFor?.[p.id] ?? 0;
@@ -244,7 +253,9 @@ function candidateAt(choice: Choice, farm: FarmFacts, running: Running, p: Place
   const harm = p.local ? localCompileHarm(state, farm, jobMs(1)) : 0;
   if (startsNow) {
     const e = jobMs(p.taken.size + 1 + extra);
-    return e === undefined ? undefined : { id: p.id, local: p.local, order, freeSlot, finish: now + e + harm, probe: false };
+    return e === undefined
+      ? undefined
+      : { id: p.id, local: p.local, order, freeSlot, finish: now + e + harm, probe: false };
   }
   const full = jobMs(p.limit + extra);
   if (full === undefined) return undefined;
@@ -265,7 +276,8 @@ function needsProbe(choice: Choice, farm: FarmFacts, running: Running, p: Place)
   const alone = estimateAt(choice, p.id, 1);
   const stale =
     alone !== undefined &&
-    ((last !== undefined && now - last > options.reprobeAfterMs) || (model?.weight?.(p.id, now) ?? Infinity) < options.minSamples);
+    ((last !== undefined && now - last > options.reprobeAfterMs) ||
+      (model?.weight?.(p.id, now) ?? Infinity) < options.minSamples);
   // This machine is not probed while the preprocessing of jobs in flight already keeps it busy, nor
   // when a helper does a whole job in less than twice that preprocessing: a local compile would then
   // slow every job in flight.
@@ -375,7 +387,10 @@ type HelperSlots = { id: string; local: boolean; limit: number };
  * Jobs per ms the helpers could finish with every slot busy, at `msPerJob` each (a helper without a
  * time adds nothing), and whether every helper had one.
  */
-function helperJobsPerMs(places: readonly HelperSlots[], msPerJob: (p: HelperSlots) => number | undefined): { jobsPerMs: number; allKnown: boolean } {
+function helperJobsPerMs(
+  places: readonly HelperSlots[],
+  msPerJob: (p: HelperSlots) => number | undefined,
+): { jobsPerMs: number; allKnown: boolean } {
   let jobsPerMs = 0;
   let allKnown = true;
   for (const p of places) {

@@ -14,7 +14,14 @@ describe("the learned model on random simulated farms (fast-check)", () => {
         fc.array(fc.double({ min: 0.1, max: 2, noNaN: true }), { minLength: 2, maxLength: 3 }),
         fc.integer({ min: 1, max: 1000 }),
         (clientSpeed, speeds, seed) => {
-          const helpers = speeds.map((speed, i) => ({ id: `h${i}`, slots: 2, cpus: 1, speed, latencyMs: 0.2, bytesPerMs: 110_000 }));
+          const helpers = speeds.map((speed, i) => ({
+            id: `h${i}`,
+            slots: 2,
+            cpus: 1,
+            speed,
+            latencyMs: 0.2,
+            bytesPerMs: 110_000,
+          }));
           const model = new SpeedModel();
           const setup = {
             name: "random",
@@ -22,12 +29,18 @@ describe("the learned model on random simulated farms (fast-check)", () => {
             helpers,
             jobs: generatedProjectJobs(80, seed),
           };
-          const result = simulateFarm(setup, { kind: "scheduler", policy: earliestFinishPolicy(), model, flow: "preprocess-first" });
+          const result = simulateFarm(setup, {
+            kind: "scheduler",
+            policy: earliestFinishPolicy(),
+            model,
+            flow: "preprocess-first",
+          });
           const now = result.makespanMs;
           // Time per 60 KB job at load 1; compared only where the real speeds differ by 2x or more and
           // both places ran a few jobs (a place the policy rightly avoided is not measured again). This
           // machine is left out: it is measured under the build's own preprocessing load.
-          const known = (id: string): number | undefined => (model.count(id) >= 3 ? model.estimate(id, 60_000, now, 1) : undefined);
+          const known = (id: string): number | undefined =>
+            model.count(id) >= 3 ? model.estimate(id, 60_000, now, 1) : undefined;
           for (const a of helpers) {
             for (const b of helpers) {
               const [ea, eb] = [known(a.id), known(b.id)];
@@ -54,14 +67,26 @@ describe("the learned model on random simulated farms (fast-check)", () => {
   // noisy jobs can still misrank two places close in speed, which the property above does not ask.
   it("ranks a slow helper next to a very slow one (client 0.25; speeds 0.115, 1.59, 0.30; seed 6)", () => {
     const model = new SpeedModel();
-    const helpers = [0.11505204732826997, 1.5923408926890728, 0.3009845078161621].map((speed, i) => ({ id: `h${i}`, slots: 2, cpus: 1, speed, latencyMs: 0.2, bytesPerMs: 110_000 }));
+    const helpers = [0.11505204732826997, 1.5923408926890728, 0.3009845078161621].map((speed, i) => ({
+      id: `h${i}`,
+      slots: 2,
+      cpus: 1,
+      speed,
+      latencyMs: 0.2,
+      bytesPerMs: 110_000,
+    }));
     const setup = {
       name: "counterexample",
       client: { cpus: 1, speed: 0.25, localSlots: 1, parallelism: 6, localParallelism: 1 },
       helpers,
       jobs: generatedProjectJobs(80, 6),
     };
-    const result = simulateFarm(setup, { kind: "scheduler", policy: earliestFinishPolicy(), model, flow: "preprocess-first" });
+    const result = simulateFarm(setup, {
+      kind: "scheduler",
+      policy: earliestFinishPolicy(),
+      model,
+      flow: "preprocess-first",
+    });
     const estimate = (id: string): number => {
       const ms = model.estimate(id, 60_000, result.makespanMs, 1);
       expect(ms, id).toBeDefined();

@@ -13,7 +13,12 @@ const FLOWS = ["choose-first", "preprocess-first"] as const;
  * Deterministic, so each (setup, flow, copies) is simulated once for the whole file.
  */
 const oursMemo = new Map<string, { cold: number; warm: number }>();
-function ours(seed: number, setup: FarmSetup, flow: (typeof FLOWS)[number], duplicates: boolean): { cold: number; warm: number } {
+function ours(
+  seed: number,
+  setup: FarmSetup,
+  flow: (typeof FLOWS)[number],
+  duplicates: boolean,
+): { cold: number; warm: number } {
   const key = `${seed}|${setup.name}|${flow}|${duplicates}`;
   const known = oursMemo.get(key);
   if (known) return known;
@@ -22,7 +27,11 @@ function ours(seed: number, setup: FarmSetup, flow: (typeof FLOWS)[number], dupl
   return result;
 }
 
-function simulateOurs(setup: FarmSetup, flow: (typeof FLOWS)[number], duplicates: boolean): { cold: number; warm: number } {
+function simulateOurs(
+  setup: FarmSetup,
+  flow: (typeof FLOWS)[number],
+  duplicates: boolean,
+): { cold: number; warm: number } {
   const model = new SpeedModel();
   const base: SimStrategy = { kind: "scheduler", policy: earliestFinishPolicy(), flow, duplicates, model };
   const cold = simulateFarm(setup, base).makespanMs;
@@ -31,9 +40,12 @@ function simulateOurs(setup: FarmSetup, flow: (typeof FLOWS)[number], duplicates
 }
 
 const localOnly = (setup: FarmSetup): number => simulateFarm(setup, { kind: "local-only" }).makespanMs;
-const distcc = (setup: FarmSetup): number => simulateFarm(setup, { kind: "scheduler", policy: distccPolicy() }).makespanMs;
+const distcc = (setup: FarmSetup): number =>
+  simulateFarm(setup, { kind: "scheduler", policy: distccPolicy() }).makespanMs;
 const blog = (seed: number, which: "strong" | "slow"): FarmSetup =>
-  standardSetups(seed).find((s) => s.name.startsWith(which === "strong" ? "weak client + strong" : "weak client + slow"))!;
+  standardSetups(seed).find((s) =>
+    s.name.startsWith(which === "strong" ? "weak client + strong" : "weak client + slow"),
+  )!;
 
 describe("simulated farm", () => {
   it("is deterministic", () => {
@@ -139,7 +151,12 @@ describe("simulated farm", () => {
   it("the model learned on the farm ranks the places by their real speed", () => {
     const setup = standardSetups(1).find((s) => s.name === "laptop + 3 mixed helpers")!;
     const model = new SpeedModel();
-    const result = simulateFarm(setup, { kind: "scheduler", policy: earliestFinishPolicy(), model, flow: "preprocess-first" });
+    const result = simulateFarm(setup, {
+      kind: "scheduler",
+      policy: earliestFinishPolicy(),
+      model,
+      flow: "preprocess-first",
+    });
     const now = result.makespanMs;
     const alone = (id: string): number => model.estimate(id, 60_000, now, 1)!;
     // server: 1.5x cores on a gigabit link; desktop: 1x on 100 Mbit/s; old box: 0.4x on Wi-Fi.
@@ -147,8 +164,15 @@ describe("simulated farm", () => {
     expect(alone("desktop")).toBeLessThan(alone("old-box"));
     const slow = blog(1, "slow");
     const slowModel = new SpeedModel();
-    const r2 = simulateFarm(slow, { kind: "scheduler", policy: earliestFinishPolicy(), model: slowModel, flow: "preprocess-first" });
+    const r2 = simulateFarm(slow, {
+      kind: "scheduler",
+      policy: earliestFinishPolicy(),
+      model: slowModel,
+      flow: "preprocess-first",
+    });
     // The helper at 15 % of a core is slower per job than the client at 25 %.
-    expect(slowModel.estimate("helper", 60_000, r2.makespanMs)!).toBeGreaterThan(slowModel.estimate("localhost", 60_000, r2.makespanMs)!);
+    expect(slowModel.estimate("helper", 60_000, r2.makespanMs)!).toBeGreaterThan(
+      slowModel.estimate("localhost", 60_000, r2.makespanMs)!,
+    );
   });
 });

@@ -150,7 +150,8 @@ class FarmRun {
     this.#afterEvent();
     let guard = 0;
     while (this.#done < this.#setup.jobs.length) {
-      if (++guard > 10_000_000) throw new SchedulerError("DISTCC_SCHED_ERR_SIM_STALLED", `simulation of ${this.#setup.name} did not converge`);
+      if (++guard > 10_000_000)
+        throw new SchedulerError("DISTCC_SCHED_ERR_SIM_STALLED", `simulation of ${this.#setup.name} did not converge`);
       this.#step();
       this.#afterEvent();
     }
@@ -176,7 +177,11 @@ class FarmRun {
     for (const r of resources) dt = Math.min(dt, r.nextCompletionIn());
     const nextTimed = this.#timed.length > 0 ? this.#timed[0]!.at - this.#now : Infinity;
     dt = Math.min(dt, nextTimed);
-    if (!Number.isFinite(dt)) throw new SchedulerError("DISTCC_SCHED_ERR_SIM_STALLED", `simulation of ${this.#setup.name} stalled at ${this.#now} ms`);
+    if (!Number.isFinite(dt))
+      throw new SchedulerError(
+        "DISTCC_SCHED_ERR_SIM_STALLED",
+        `simulation of ${this.#setup.name} stalled at ${this.#now} ms`,
+      );
     dt = Math.max(0, dt);
     this.#now += dt;
     const callbacks: (() => void)[] = [];
@@ -189,7 +194,11 @@ class FarmRun {
     const item = { at: this.#now + delay, seq: this.#seq++, fire };
     // Sorted insert keeps (time, sequence) order: deterministic ties.
     let i = this.#timed.length;
-    while (i > 0 && (this.#timed[i - 1]!.at > item.at || (this.#timed[i - 1]!.at === item.at && this.#timed[i - 1]!.seq > item.seq))) i--;
+    while (
+      i > 0 &&
+      (this.#timed[i - 1]!.at > item.at || (this.#timed[i - 1]!.at === item.at && this.#timed[i - 1]!.seq > item.seq))
+    )
+      i--;
     this.#timed.splice(i, 0, item);
   }
 
@@ -219,7 +228,9 @@ class FarmRun {
 
   #submit(job: SimJob): void {
     // distcc's flow preprocesses under the lease; ours (preprocess first) does not.
-    const info = this.#preprocessFirst ? { inputBytes: job.inputBytes } : { inputBytes: job.inputBytes, preprocessesUnderLease: true };
+    const info = this.#preprocessFirst
+      ? { inputBytes: job.inputBytes }
+      : { inputBytes: job.inputBytes, preprocessesUnderLease: true };
     const submitted = this.#scheduler!.submit(info, this.#now);
     this.#jobOf.set(submitted.jobId, job);
     this.#startLeases(submitted.granted);

@@ -17,7 +17,13 @@ describe("random simulated farms (60 farms, both flows, cold and warm)", () => {
         const distcc = simulateFarm(setup, { kind: "scheduler", policy: distccPolicy() }).makespanMs;
         for (const flow of ["choose-first", "preprocess-first"] as const) {
           const model = new SpeedModel();
-          const strategy: SimStrategy = { kind: "scheduler", policy: earliestFinishPolicy(), duplicates: true, flow, model };
+          const strategy: SimStrategy = {
+            kind: "scheduler",
+            policy: earliestFinishPolicy(),
+            duplicates: true,
+            flow,
+            model,
+          };
           const cold = simulateFarm(setup, strategy).makespanMs;
           const warm = simulateFarm(setup, { ...strategy, model: SpeedModel.fromJSON(model.toJSON()) }).makespanMs;
           for (const ours of [cold, warm]) {

@@ -48,7 +48,11 @@ describe("argscan.json: the real client's verdicts", () => {
   for (const c of cases) {
     it(c.command, () => {
       const argv = clientArgv(c.command);
-      const scan = scanArgs(argv, { readFile: () => { throw new Error("no @file here"); } });
+      const scan = scanArgs(argv, {
+        readFile: () => {
+          throw new Error("no @file here");
+        },
+      });
       expect(scan.distributable).toBe(c.tried_remote);
       expect(ourRewrites(argv)).toEqual(c.rewrites);
       if (!scan.distributable) {

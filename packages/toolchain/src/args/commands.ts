@@ -24,7 +24,11 @@ export function preprocessorArgv(scan: DistributableScan, mode: PreprocessMode =
  * is wanted and no `-MT`/`-MQ` word is there (the server removes that pair and writes TARGET in the
  * .d file it returns).
  */
-export function serverArgv(scan: DistributableScan, protocol: 1 | 2 | 3, env: Record<string, string | undefined> = {}): string[] {
+export function serverArgv(
+  scan: DistributableScan,
+  protocol: 1 | 2 | 3,
+  env: Record<string, string | undefined> = {},
+): string[] {
   if (protocol !== 3) return stripLocalArgs(scan.argv);
   const argv = scan.argv.slice();
   const info = pumpDependencyInfo(scan.argv, env);

@@ -38,7 +38,11 @@ function depFiles(dir: string): Record<string, string> {
 }
 
 function run(argv: string[], cwd: string, env: Record<string, string>): void {
-  execFileSync(argv[0]!, argv.slice(1), { cwd, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync(argv[0]!, argv.slice(1), {
+    cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
 }
 
 const cases: Array<[string, Record<string, string>?]> = [
@@ -94,14 +98,24 @@ describe("dependency plan: the .d file lands where a local gcc puts it", () => {
   });
 
   it("no .d wanted without -MD/-MMD/-Wp,-MD/DEPENDENCIES_OUTPUT", () => {
-    for (const line of ["gcc -c hello.c", "gcc -MF x.d -c hello.c", "gcc -MT t -c hello.c -o x.o", "gcc -MP -MG -c x.c"]) {
+    for (const line of [
+      "gcc -c hello.c",
+      "gcc -MF x.d -c hello.c",
+      "gcc -MT t -c hello.c -o x.o",
+      "gcc -MP -MG -c x.c",
+    ]) {
       const scan = scanArgs(line.split(" "), { env: {} });
       expect(scan.distributable && scan.dependencies).toEqual({ wanted: false, cppArgs: [] });
     }
   });
 
   it("SUNPRO_DEPENDENCIES counts like DEPENDENCIES_OUTPUT", () => {
-    const plan = planDependencies(["gcc", "-c", "x.c"], { input: "x.c", output: "x.o", outputGiven: false, env: { SUNPRO_DEPENDENCIES: "s.d" } });
+    const plan = planDependencies(["gcc", "-c", "x.c"], {
+      input: "x.c",
+      output: "x.o",
+      outputGiven: false,
+      env: { SUNPRO_DEPENDENCIES: "s.d" },
+    });
     expect(plan).toMatchObject({ wanted: true, depFile: "s.d", target: "x.o", source: "environment" });
   });
 });

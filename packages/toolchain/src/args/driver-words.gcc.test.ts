@@ -15,7 +15,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** gcc's canonical words for `gcc -### WORDS -c a.c -o a.o` (its own additions removed), and the assembler's. */
 function gccReading(words: string[]): { options: string[]; assembler: string[] } {
   const text = spawnSync("gcc", ["-###", ...words, "-c", "a.c", "-o", "a.o"], { cwd: dir, encoding: "utf8" }).stderr;
-  const quoted = (line: string | undefined): string[] => [...(line ?? "").matchAll(/'((?:[^']|'\\'')*)'/g)].map((m) => m[1]!.replace(/'\\''/g, "'"));
+  const quoted = (line: string | undefined): string[] =>
+    [...(line ?? "").matchAll(/'((?:[^']|'\\'')*)'/g)].map((m) => m[1]!.replace(/'\\''/g, "'"));
   const options = quoted(/^COLLECT_GCC_OPTIONS=(.*)$/m.exec(text)?.[1]);
   const tail = ["-c", "-o", "a.o", "-mtune=generic", "-march=x86-64"];
   const end = options.length - tail.length;
@@ -30,16 +31,31 @@ const CASES: [string[], string[]][] = [
   [["--plugin=./input.i"], ["-fplugin=./input.i"]],
   [["--compare-debug=-fplugin=./evil.so"], ["-fcompare-debug=-fplugin=./evil.so"]],
   [["--output=/tmp/x.o"], ["-o", "/tmp/x.o"]],
-  [["--output", "/tmp/x.o"], ["-o", "/tmp/x.o"]],
-  [["-MQ", "-ofoo", "-o", "/tmp/p.o"], ["-MQ", "-ofoo", "-o", "/tmp/p.o"]],
+  [
+    ["--output", "/tmp/x.o"],
+    ["-o", "/tmp/x.o"],
+  ],
+  [
+    ["-MQ", "-ofoo", "-o", "/tmp/p.o"],
+    ["-MQ", "-ofoo", "-o", "/tmp/p.o"],
+  ],
   [["--dump-tree-original=/tmp/d"], ["-fdump-tree-original=/tmp/d"]],
   [["--dump-rtl-final=/tmp/d"], ["-fdump-rtl-final=/tmp/d"]],
   [["--dump-final-insns=/tmp/d"], ["-fdump-final-insns=/tmp/d"]],
   [["--opt-info-all=/tmp/o"], ["-fopt-info-all=/tmp/o"]],
-  [["--test-coverage", "--profile-note=/tmp/n"], ["-ftest-coverage", "-fprofile-note=/tmp/n"]],
+  [
+    ["--test-coverage", "--profile-note=/tmp/n"],
+    ["-ftest-coverage", "-fprofile-note=/tmp/n"],
+  ],
   [["--include=/etc/hostname"], ["-include", "/etc/hostname"]],
-  [["--include", "/etc/hostname"], ["-include", "/etc/hostname"]],
-  [["--imacros", "/etc/hostname"], ["-imacros", "/etc/hostname"]],
+  [
+    ["--include", "/etc/hostname"],
+    ["-include", "/etc/hostname"],
+  ],
+  [
+    ["--imacros", "/etc/hostname"],
+    ["-imacros", "/etc/hostname"],
+  ],
   [["--include-directory=/x"], ["-I", "/x"]],
   [["--prefix=/tmp/"], ["-B", "/tmp/"]],
   [["--no-common"], ["-fno-common"]],
@@ -55,10 +71,22 @@ const CASES: [string[], string[]][] = [
   [["--write-dependencies"], ["-MD"]],
   [["--debug"], ["-g"]],
   [["--optimize=2"], ["-O2"]],
-  [["-I", "/x", "-Iy", "-isystem", "/s", "-iquoteq", "-DA", "-D", "B=1", "-UC"], ["-I", "/x", "-I", "y", "-isystem", "/s", "-iquote", "q", "-D", "A", "-D", "B=1", "-U", "C"]],
-  [["-include", "h.h", "-imacros", "m.h", "-idirafter", "d"], ["-include", "h.h", "-imacros", "m.h", "-idirafter", "d"]],
-  [["-MD", "-MF", "x.d", "-MTt", "-MQ", "q"], ["-MD", "-MF", "x.d", "-MT", "t", "-MQ", "q"]],
-  [["-fplugin=./x.so", "-specs=/tmp/s", "-O2", "-g3", "-Wall", "-fno-common", "-mno-red-zone"], ["-fplugin=./x.so", "-specs=/tmp/s", "-O2", "-g3", "-Wall", "-fno-common", "-mno-red-zone"]],
+  [
+    ["-I", "/x", "-Iy", "-isystem", "/s", "-iquoteq", "-DA", "-D", "B=1", "-UC"],
+    ["-I", "/x", "-I", "y", "-isystem", "/s", "-iquote", "q", "-D", "A", "-D", "B=1", "-U", "C"],
+  ],
+  [
+    ["-include", "h.h", "-imacros", "m.h", "-idirafter", "d"],
+    ["-include", "h.h", "-imacros", "m.h", "-idirafter", "d"],
+  ],
+  [
+    ["-MD", "-MF", "x.d", "-MTt", "-MQ", "q"],
+    ["-MD", "-MF", "x.d", "-MT", "t", "-MQ", "q"],
+  ],
+  [
+    ["-fplugin=./x.so", "-specs=/tmp/s", "-O2", "-g3", "-Wall", "-fno-common", "-mno-red-zone"],
+    ["-fplugin=./x.so", "-specs=/tmp/s", "-O2", "-g3", "-Wall", "-fno-common", "-mno-red-zone"],
+  ],
 ];
 
 describe("our reading of a command equals gcc's (gcc -###)", () => {
@@ -79,11 +107,16 @@ describe("our reading of a command equals gcc's (gcc -###)", () => {
 
   it("-Wa, is one word whose value gcc splits at commas for the assembler", () => {
     expect(gccReading(["-Wa,--noexecstack,--M=/tmp/m"]).assembler).toEqual(["--noexecstack", "--M=/tmp/m"]);
-    expect(readDriverWords(["gcc", "-Wa,--noexecstack,--M=/tmp/m"])).toMatchObject([{ option: "-Wa,", value: "--noexecstack,--M=/tmp/m" }]);
+    expect(readDriverWords(["gcc", "-Wa,--noexecstack,--M=/tmp/m"])).toMatchObject([
+      { option: "-Wa,", value: "--noexecstack,--M=/tmp/m" },
+    ]);
   });
 
   it("the output is the last -o, whatever its spelling: gcc passes all of them to as, which takes the last", () => {
-    const text = spawnSync("gcc", ["-###", "--output=o3.o", "-c", "a.c", "-o", "a.o"], { cwd: dir, encoding: "utf8" }).stderr;
+    const text = spawnSync("gcc", ["-###", "--output=o3.o", "-c", "a.c", "-o", "a.o"], {
+      cwd: dir,
+      encoding: "utf8",
+    }).stderr;
     expect(text).toMatch(/^ as .* -o o3\.o -o a\.o /m);
     const words = readDriverWords(["gcc", "--output=o3.o", "-c", "a.c", "-o", "a.o"]).filter((w) => w.option === "-o");
     expect(words.map((w) => w.value)).toEqual(["o3.o", "a.o"]);

@@ -108,17 +108,63 @@ const LONG_ALIASES: ReadonlyMap<string, LongAlias> = new Map<string, LongAlias>(
 // Single-dash options whose argument may be joined (`-Ifoo`) or the next word (`-I foo`). Longest
 // first: the first prefix that matches wins, as in gcc's longest-match option lookup.
 const JOINED_OR_SEPARATE: readonly string[] = [
-  "-iwithprefixbefore", "-iwithprefix", "-iprefix", "-idirafter", "-imacros", "-include-pch", "-include",
-  "-isysroot", "-isystem", "-iquote", "-imultilib", "-imultiarch", "-MF", "-MT", "-MQ", "-MJ", "-o", "-x",
-  "-D", "-U", "-I", "-L", "-l", "-A", "-B",
+  "-iwithprefixbefore",
+  "-iwithprefix",
+  "-iprefix",
+  "-idirafter",
+  "-imacros",
+  "-include-pch",
+  "-include",
+  "-isysroot",
+  "-isystem",
+  "-iquote",
+  "-imultilib",
+  "-imultiarch",
+  "-MF",
+  "-MT",
+  "-MQ",
+  "-MJ",
+  "-o",
+  "-x",
+  "-D",
+  "-U",
+  "-I",
+  "-L",
+  "-l",
+  "-A",
+  "-B",
 ];
 
 // Single-dash options that take the next word as their argument, written only as one exact word.
 const SEPARATE_ONLY: ReadonlySet<string> = new Set([
-  "-Xassembler", "-Xpreprocessor", "-Xlinker", "-Xclang", "-Xanalyzer", "-Xopenmp-target", "-mllvm", "-target",
-  "-specs", "-wrapper", "-dumpbase", "-dumpbase-ext", "-dumpdir", "-auxbase", "-auxbase-strip", "-aux-info",
-  "-e", "-u", "-T", "-z", "-arch", "-gcc-toolchain", "-resource-dir", "-ivfsoverlay", "-serialize-diagnostics",
-  "-index-store-path", "-main-file-name", "-working-directory",
+  "-Xassembler",
+  "-Xpreprocessor",
+  "-Xlinker",
+  "-Xclang",
+  "-Xanalyzer",
+  "-Xopenmp-target",
+  "-mllvm",
+  "-target",
+  "-specs",
+  "-wrapper",
+  "-dumpbase",
+  "-dumpbase-ext",
+  "-dumpdir",
+  "-auxbase",
+  "-auxbase-strip",
+  "-aux-info",
+  "-e",
+  "-u",
+  "-T",
+  "-z",
+  "-arch",
+  "-gcc-toolchain",
+  "-resource-dir",
+  "-ivfsoverlay",
+  "-serialize-diagnostics",
+  "-index-store-path",
+  "-main-file-name",
+  "-working-directory",
 ]);
 
 // `-Wa,X,Y`, `-Wp,X,Y`, `-Wl,X,Y`: the rest of the word is the value, split at commas by gcc.
@@ -136,7 +182,8 @@ function genericLong(word: string): string {
 }
 
 function readDash(word: string): { option: string; value?: string; form: ArgForm } {
-  for (const prefix of COMMA_PASSING) if (word.startsWith(prefix)) return { option: prefix, value: word.slice(prefix.length), form: "none" };
+  for (const prefix of COMMA_PASSING)
+    if (word.startsWith(prefix)) return { option: prefix, value: word.slice(prefix.length), form: "none" };
   if (SEPARATE_ONLY.has(word)) return { option: word, form: "separate" };
   if (word.startsWith("-specs=")) return { option: "-specs", value: word.slice(7), form: "none" };
   for (const opt of JOINED_OR_SEPARATE) {
@@ -197,7 +244,13 @@ export function readDriverWords(argv: readonly string[]): DriverWord[] {
 }
 
 // Options gcc records joined with their value in COLLECT_GCC_OPTIONS (the others it records as two words).
-const RECORDED_JOINED: Readonly<Record<string, string>> = { "-d": "-d", "-std=": "-std=", "--sysroot": "--sysroot=", "-specs": "-specs=", "--param": "--param=" };
+const RECORDED_JOINED: Readonly<Record<string, string>> = {
+  "-d": "-d",
+  "-std=": "-std=",
+  "--sysroot": "--sysroot=",
+  "-specs": "-specs=",
+  "--param": "--param=",
+};
 
 /**
  * The words in canonical form, the way gcc records them in COLLECT_GCC_OPTIONS (`-I` `/x`,

@@ -53,15 +53,25 @@ describe("fileOpeningDirective", () => {
   it("gcc without -fdirectives-only acts only on the pragmas: only they are looked for", () => {
     const opts = { directives: false };
     expect(fileOpeningDirective(Buffer.from(`#include "${secret}"\nint x;\n`), opts)).toBeUndefined();
-    expect(fileOpeningDirective(Buffer.from(`#pragma GCC pch_preprocess "${secret}"\n`), opts)).toBe("#pragma GCC pch_preprocess");
-    expect(fileOpeningDirective(Buffer.from(`#pragma GCC depend\\\nency "${secret}"\n`), opts)).toBe("#pragma GCC dependency");
+    expect(fileOpeningDirective(Buffer.from(`#pragma GCC pch_preprocess "${secret}"\n`), opts)).toBe(
+      "#pragma GCC pch_preprocess",
+    );
+    expect(fileOpeningDirective(Buffer.from(`#pragma GCC depend\\\nency "${secret}"\n`), opts)).toBe(
+      "#pragma GCC dependency",
+    );
     // ... and they are real: gcc compiling a .i opens the file they name.
-    expect(compile("gcc", ["-x", "cpp-output"], `#pragma GCC dependency "${dir}/missing"\nint x;\n`)).toMatch(/missing: No such file/);
-    expect(compile("gcc", ["-x", "cpp-output"], `#pragma GCC pch_preprocess "${secret}"\nint x;\n`)).toMatch(/PCH file was invalid/);
+    expect(compile("gcc", ["-x", "cpp-output"], `#pragma GCC dependency "${dir}/missing"\nint x;\n`)).toMatch(
+      /missing: No such file/,
+    );
+    expect(compile("gcc", ["-x", "cpp-output"], `#pragma GCC pch_preprocess "${secret}"\nint x;\n`)).toMatch(
+      /PCH file was invalid/,
+    );
   });
 
   it("a directive inside a block comment is no directive", () => {
-    expect(fileOpeningDirective(Buffer.from("/* Use like this:\n   #if __GNUC_PREREQ (2,8)\n#include <x.h>\n*/\nint x;\n"))).toBeUndefined();
+    expect(
+      fileOpeningDirective(Buffer.from("/* Use like this:\n   #if __GNUC_PREREQ (2,8)\n#include <x.h>\n*/\nint x;\n")),
+    ).toBeUndefined();
     expect(fileOpeningDirective(Buffer.from("int x; /* see\n#include <x.h> */ int y;\n"))).toBeUndefined();
   });
 
@@ -69,14 +79,24 @@ describe("fileOpeningDirective", () => {
     const text = `#include "${secret}"\nint x;\n`;
     expect(compile("gcc", ["-x", "cpp-output", "-fdirectives-only"], text)).toContain("SECRET_LINE_42");
     expect(compile("clang", ["-x", "cpp-output"], text)).toContain("SECRET_LINE_42");
-    expect(compile("gcc", ["-x", "cpp-output", "-fdirectives-only"], `%:inc\\\nlude "${secret}"\nint x;\n`)).toContain("SECRET_LINE_42");
+    expect(compile("gcc", ["-x", "cpp-output", "-fdirectives-only"], `%:inc\\\nlude "${secret}"\nint x;\n`)).toContain(
+      "SECRET_LINE_42",
+    );
     // ... while gcc without -fdirectives-only does not act on it (the server's normal case).
     expect(compile("gcc", ["-x", "cpp-output"], text)).not.toContain("SECRET_LINE_42");
   });
 
   const SOURCES: [string, string, string][] = [
-    ["gcc", "c", "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <pthread.h>\n#include <sys/stat.h>\n#include <math.h>\n/* #include <x.h> in a comment mid-line */\nint main(void) { printf(\"#include <x>\\n\"); return 0; }\n"],
-    ["g++", "cc", "#include <iostream>\n#include <vector>\n#include <map>\n#include <memory>\n#include <string>\n#include <algorithm>\n#include <thread>\nint main() { std::vector<int> v{1}; std::cout << v.size(); }\n"],
+    [
+      "gcc",
+      "c",
+      '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <pthread.h>\n#include <sys/stat.h>\n#include <math.h>\n/* #include <x.h> in a comment mid-line */\nint main(void) { printf("#include <x>\\n"); return 0; }\n',
+    ],
+    [
+      "g++",
+      "cc",
+      "#include <iostream>\n#include <vector>\n#include <map>\n#include <memory>\n#include <string>\n#include <algorithm>\n#include <thread>\nint main() { std::vector<int> v{1}; std::cout << v.size(); }\n",
+    ],
   ];
 
   it.each(SOURCES)("%s: a real client's output passes, full and directives-only", (compiler, ext, source) => {

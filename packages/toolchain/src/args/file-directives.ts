@@ -13,7 +13,16 @@
 // one (see commentRanges). Where unsure we look inside, so a trick can only cause a false alarm,
 // which costs a local compile.
 
-const OPENING: ReadonlySet<string> = new Set(["include", "include_next", "import", "embed", "if", "elif", "elifdef", "elifndef"]);
+const OPENING: ReadonlySet<string> = new Set([
+  "include",
+  "include_next",
+  "import",
+  "embed",
+  "if",
+  "elif",
+  "elifdef",
+  "elifndef",
+]);
 
 const NL = 10;
 const HASH = 35;
@@ -79,8 +88,10 @@ function skipSpace(buf: Buffer, p: number): number {
 function directiveAt(buf: Buffer, p: number): string | undefined {
   let q: number;
   if (buf[p] === HASH) q = p + 1;
-  else if (buf[p] === 37 && buf[p + 1] === 58) q = p + 2; // %:
-  else if (buf[p] === 63 && buf[p + 1] === 63 && buf[p + 2] === 61) q = p + 3; // ??=
+  else if (buf[p] === 37 && buf[p + 1] === 58)
+    q = p + 2; // %:
+  else if (buf[p] === 63 && buf[p + 1] === 63 && buf[p + 2] === 61)
+    q = p + 3; // ??=
   else return undefined;
   q = skipSpace(buf, q);
   let end = q;
@@ -102,7 +113,8 @@ function rawDelimiterAt(buf: Buffer, p: number): boolean {
 function hasRawString(buf: Buffer): boolean {
   for (let at = buf.indexOf('R"'); at >= 0; at = buf.indexOf('R"', at + 2)) {
     let p = at - 1;
-    if (buf[p] === 56 && buf[p - 1] === 117) p -= 2; // u8
+    if (buf[p] === 56 && buf[p - 1] === 117)
+      p -= 2; // u8
     else if (buf[p] === 117 || buf[p] === 85 || buf[p] === 76) p--; // u U L
     if (p >= 0 && isIdentifier(buf[p])) continue;
     if (rawDelimiterAt(buf, at + 2)) return true;

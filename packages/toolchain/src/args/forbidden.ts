@@ -35,21 +35,41 @@ const READS = "reads a server file chosen by the client";
 
 const RULES: readonly Rule[] = [
   // Loading code, running programs.
-  { match: "-fplugin", prefix: true, why: "-fplugin loads a shared object chosen by the client into the compiler (distccd refuses -fplugin= too)" },
+  {
+    match: "-fplugin",
+    prefix: true,
+    why: "-fplugin loads a shared object chosen by the client into the compiler (distccd refuses -fplugin= too)",
+  },
   { match: "-iplugindir", prefix: true, why: "-iplugindir points plugin loading at a client-chosen directory" },
   { match: "-fpass-plugin=", prefix: true, why: "-fpass-plugin= loads a shared object chosen by the client (clang)" },
-  { match: "-specs=", prefix: true, why: "-specs= can run arbitrary commands from a specs file (distccd refuses it too)" },
+  {
+    match: "-specs=",
+    prefix: true,
+    why: "-specs= can run arbitrary commands from a specs file (distccd refuses it too)",
+  },
   { match: "--specs", prefix: true, why: "--specs can run arbitrary commands from a specs file" },
   { match: "-specs", why: "-specs can run arbitrary commands from a specs file" },
   { match: "-B", prefix: true, why: `-B ${RUNS_PROGRAM} (cc1, as and collect2 are looked up there)` },
   { match: "--prefix", prefix: true, why: `--prefix ${RUNS_PROGRAM} (same as -B)` },
   { match: "-wrapper", why: `-wrapper ${RUNS_PROGRAM} (every subcommand runs under it)` },
-  { match: "-fmodule-mapper=", prefix: true, why: "-fmodule-mapper= can start a program (=|cmd) or connect to a socket" },
+  {
+    match: "-fmodule-mapper=",
+    prefix: true,
+    why: "-fmodule-mapper= can start a program (=|cmd) or connect to a socket",
+  },
   { match: "-fuse-ld=", prefix: true, why: "-fuse-ld= names a linker program; never needed to compile" },
   // gcc would expand @file itself: reading a server file and bypassing every check here.
-  { match: "@", prefix: true, why: "@file makes the compiler read options from a server file (a real client expands @file before sending)" },
+  {
+    match: "@",
+    prefix: true,
+    why: "@file makes the compiler read options from a server file (a real client expands @file before sending)",
+  },
   // Writing outside the job folder.
-  { match: "-save-temps", prefix: true, why: "-save-temps writes intermediate files into the working directory or beside a client path" },
+  {
+    match: "-save-temps",
+    prefix: true,
+    why: "-save-temps writes intermediate files into the working directory or beside a client path",
+  },
   { match: "--save-temps", prefix: true, why: "--save-temps writes intermediate files into the working directory" },
   { match: "-dumpdir", prefix: true, why: "-dumpdir writes auxiliary files into a client-chosen directory" },
   { match: "-dumpbase", prefix: true, why: "-dumpbase names auxiliary outputs, possibly in another directory" },
@@ -60,9 +80,17 @@ const RULES: readonly Rule[] = [
   { match: "-fdump-ada-spec", prefix: true, why: "-fdump-ada-spec writes .ads files into the working directory" },
   { match: "-foptimization-record-file=", prefix: true, why: `-foptimization-record-file= ${WRITES} (clang)` },
   { match: "-ftime-trace=", prefix: true, why: `-ftime-trace= ${WRITES} (clang)` },
-  { match: "-fcrash-diagnostics-dir=", prefix: true, why: "-fcrash-diagnostics-dir= writes crash reports into a client-chosen directory (clang)" },
+  {
+    match: "-fcrash-diagnostics-dir=",
+    prefix: true,
+    why: "-fcrash-diagnostics-dir= writes crash reports into a client-chosen directory (clang)",
+  },
   { match: "-fdeps-file=", prefix: true, why: `-fdeps-file= ${WRITES}` },
-  { match: "-fmodules-cache-path=", prefix: true, why: "-fmodules-cache-path= writes a module cache at a client-chosen path (clang)" },
+  {
+    match: "-fmodules-cache-path=",
+    prefix: true,
+    why: "-fmodules-cache-path= writes a module cache at a client-chosen path (clang)",
+  },
   // Reading server files named by the client (their contents can come back in diagnostics).
   { match: "-fsanitize-blacklist=", prefix: true, why: `${READS} (clang)` },
   { match: "-fsanitize-ignorelist=", prefix: true, why: `${READS} (clang)` },
@@ -76,10 +104,30 @@ const RULES: readonly Rule[] = [
   { match: "-fmodule-file=", prefix: true, why: `${READS} (a precompiled module)` },
   { match: "-fprebuilt-module-path=", prefix: true, why: `${READS} (precompiled modules)` },
   // Protocols 1/2 only: a real client strips these, and the server compiles preprocessed text.
-  { match: "-Wp,", prefix: true, why: "-Wp, passes raw preprocessor options; a real client strips it in protocols 1/2", strippedByClient: true },
-  { match: "-include", prefix: true, why: "-include reads a server file; a real client strips it in protocols 1/2", strippedByClient: true },
-  { match: "-imacros", prefix: true, why: "-imacros reads a server file; a real client strips it in protocols 1/2", strippedByClient: true },
-  { match: "-MF", prefix: true, why: "-MF writes a file at a client-chosen path; a real client strips it in protocols 1/2", strippedByClient: true },
+  {
+    match: "-Wp,",
+    prefix: true,
+    why: "-Wp, passes raw preprocessor options; a real client strips it in protocols 1/2",
+    strippedByClient: true,
+  },
+  {
+    match: "-include",
+    prefix: true,
+    why: "-include reads a server file; a real client strips it in protocols 1/2",
+    strippedByClient: true,
+  },
+  {
+    match: "-imacros",
+    prefix: true,
+    why: "-imacros reads a server file; a real client strips it in protocols 1/2",
+    strippedByClient: true,
+  },
+  {
+    match: "-MF",
+    prefix: true,
+    why: "-MF writes a file at a client-chosen path; a real client strips it in protocols 1/2",
+    strippedByClient: true,
+  },
   { match: "-MD", why: "-MD writes a .d file; a real client strips it in protocols 1/2", strippedByClient: true },
   { match: "-MMD", why: "-MMD writes a .d file; a real client strips it in protocols 1/2", strippedByClient: true },
 ];
@@ -87,14 +135,18 @@ const RULES: readonly Rule[] = [
 // Options whose next word goes to another program unchecked: the payload is checked instead.
 const PASS_THROUGH: Record<string, (payload: string) => string | undefined> = {
   "-Xclang": (p) =>
-    /^-(load|plugin|add-plugin|plugin-arg-|fplugin|fpass-plugin|dependency-file|dependency-dot|header-include-file|stats-file|ftime-trace|o$|MF)/.test(p) || p.startsWith("@")
+    /^-(load|plugin|add-plugin|plugin-arg-|fplugin|fpass-plugin|dependency-file|dependency-dot|header-include-file|stats-file|ftime-trace|o$|MF)/.test(
+      p,
+    ) || p.startsWith("@")
       ? "-Xclang passes a raw cc1 option that loads code or writes a file"
       : undefined,
   "-mllvm": (p) =>
     /(^-load)|file|-o$|^@/.test(p) ? "-mllvm passes a raw LLVM option that loads code or writes a file" : undefined,
   "-Xassembler": (p) => assemblerPartWhy(p),
   "-Xpreprocessor": (p) =>
-    /^(-MD|-MMD|-MF|-include|-imacros|@)/.test(p) ? "-Xpreprocessor passes a raw preprocessor option that reads or writes a file" : undefined,
+    /^(-MD|-MMD|-MF|-include|-imacros|@)/.test(p)
+      ? "-Xpreprocessor passes a raw preprocessor option that reads or writes a file"
+      : undefined,
 };
 
 function assemblerPartWhy(part: string): string | undefined {
@@ -106,13 +158,24 @@ function assemblerPartWhy(part: string): string | undefined {
 
 // Options whose argument is a path that protocol 3 resolves inside the job's root.
 const PATH_OPTIONS: readonly string[] = [
-  "-I", "-include", "-imacros", "-idirafter", "-iprefix", "-iwithprefixbefore", "-iwithprefix", "-isystem", "-iquote",
+  "-I",
+  "-include",
+  "-imacros",
+  "-idirafter",
+  "-iprefix",
+  "-iwithprefixbefore",
+  "-iwithprefix",
+  "-isystem",
+  "-iquote",
 ];
 
 /** True when `path`, taken relative to `cwd`, climbs above `/` (so above the job's root). */
 function climbsOutOfRoot(cwd: string, path: string): boolean {
   if (path.startsWith("/")) return climbs([], path);
-  return climbs(cwd.split("/").filter((s) => s !== "" && s !== "."), path);
+  return climbs(
+    cwd.split("/").filter((s) => s !== "" && s !== "."),
+    path,
+  );
 }
 
 function climbs(start: string[], path: string): boolean {
@@ -191,7 +254,10 @@ export function findForbiddenServerOption(
       if (opt !== undefined) {
         const value = a === opt ? argv[i + 1] : a.slice(opt.length);
         if (value !== undefined && climbsOutOfRoot(cwd, value)) {
-          return { option: a === opt ? `${a} ${value}` : a, why: `the path of ${opt} climbs out of the job's root with ..` };
+          return {
+            option: a === opt ? `${a} ${value}` : a,
+            why: `the path of ${opt} climbs out of the job's root with ..`,
+          };
         }
       }
     }

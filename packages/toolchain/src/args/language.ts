@@ -37,7 +37,20 @@ export function baseName(path: string): string {
 // Case-sensitive, as in distcc: `.C` and `.M` are sources, `.CC` is not. `.s`/`.S` are not sources
 // in Debian's 3.4 build (ENABLE_REMOTE_ASSEMBLE is off), so assembler inputs stay local.
 const SOURCE_EXTENSIONS: ReadonlySet<string> = new Set([
-  ".i", ".ii", ".c", ".cc", ".cpp", ".cxx", ".cp", ".c++", ".C", ".m", ".mm", ".mi", ".mii", ".M",
+  ".i",
+  ".ii",
+  ".c",
+  ".cc",
+  ".cpp",
+  ".cxx",
+  ".cp",
+  ".c++",
+  ".C",
+  ".m",
+  ".mm",
+  ".mi",
+  ".mii",
+  ".M",
 ]);
 
 const PREPROCESSED_EXTENSIONS: ReadonlySet<string> = new Set([".i", ".ii", ".mi", ".mii"]);

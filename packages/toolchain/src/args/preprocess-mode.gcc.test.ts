@@ -8,7 +8,12 @@ import { join } from "node:path";
 import { makeTempDir } from "@x/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { preprocessorArgv } from "./commands.js";
-import { directivesOnlyBlocker, placeDependentWord, withPreprocessMode, type PreprocessMode } from "./preprocess-mode.js";
+import {
+  directivesOnlyBlocker,
+  placeDependentWord,
+  withPreprocessMode,
+  type PreprocessMode,
+} from "./preprocess-mode.js";
 import { scanArgs, type DistributableScan } from "./scan.js";
 import { stripLocalArgs } from "./strip.js";
 
@@ -71,7 +76,12 @@ function scanOf(line: string[], cwd: string): DistributableScan {
 }
 
 function run(argv: string[], cwd: string): string {
-  return execFileSync(argv[0]!, argv.slice(1), { cwd, encoding: "latin1", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+  return execFileSync(argv[0]!, argv.slice(1), {
+    cwd,
+    encoding: "latin1",
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 64 << 20,
+  });
 }
 
 /** What the client and a helper do: preprocess in `mode`, then compile the output in a separate folder. */
@@ -90,8 +100,14 @@ function viaPreprocessor(scan: DistributableScan, cwd: string, mode: PreprocessM
 describe(`directives-only preprocessing with the real gcc ${gccVersion}`, () => {
   const dir = layOut();
   const cases: Array<[string, string[]]> = [
-    ["C with macros, pragmas, __COUNTER__ and -include", ["gcc", "-O2", "-Wall", "-DLEVEL=3", "-include", "inc/pre.h", "-c", "macros.c", "-o", "macros.o"]],
-    ["C++ with templates and a raw string", ["g++", "-O1", "-DLEVEL=2", "-include", "inc/pre.h", "-c", "templates.cc", "-o", "templates.o"]],
+    [
+      "C with macros, pragmas, __COUNTER__ and -include",
+      ["gcc", "-O2", "-Wall", "-DLEVEL=3", "-include", "inc/pre.h", "-c", "macros.c", "-o", "macros.o"],
+    ],
+    [
+      "C++ with templates and a raw string",
+      ["g++", "-O1", "-DLEVEL=2", "-include", "inc/pre.h", "-c", "templates.cc", "-o", "templates.o"],
+    ],
   ];
   cases.forEach(([name, argv], n) => {
     it(`${name}: the object is the local compile's, byte for byte`, () => {
@@ -109,7 +125,10 @@ describe(`directives-only preprocessing with the real gcc ${gccVersion}`, () => 
   });
 
   it("__BASE_FILE__ would name the helper's file: the output is caught", () => {
-    writeFileSync(join(dir, "base.c"), '#define LOG() log_at(__BASE_FILE__)\nvoid log_at(const char *);\nvoid f(void) { LOG(); }\n');
+    writeFileSync(
+      join(dir, "base.c"),
+      "#define LOG() log_at(__BASE_FILE__)\nvoid log_at(const char *);\nvoid f(void) { LOG(); }\n",
+    );
     const scan = scanOf(["gcc", "-O2", "-c", "base.c", "-o", "base.o"], dir);
     const text = run(preprocessorArgv(scan, "directives-only"), dir);
     expect(placeDependentWord(Buffer.from(text, "latin1"))).toBe("__BASE_FILE__");
@@ -122,6 +141,8 @@ describe(`directives-only preprocessing with the real gcc ${gccVersion}`, () => 
   it("__TIMESTAMP__ would be the helper's file time: the output is caught", () => {
     writeFileSync(join(dir, "stamp.c"), "const char *built = __TIMESTAMP__;\n");
     const scan = scanOf(["gcc", "-c", "stamp.c", "-o", "stamp.o"], dir);
-    expect(placeDependentWord(Buffer.from(run(preprocessorArgv(scan, "directives-only"), dir), "latin1"))).toBe("__TIMESTAMP__");
+    expect(placeDependentWord(Buffer.from(run(preprocessorArgv(scan, "directives-only"), dir), "latin1"))).toBe(
+      "__TIMESTAMP__",
+    );
   });
 });

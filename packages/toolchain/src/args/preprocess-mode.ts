@@ -31,9 +31,24 @@ const LANGUAGES: ReadonlySet<string> = new Set(["c", "c++", "objective-c", "obje
 // Options that change what the preprocessor writes, or that must see macros expanded: with any of
 // them the command keeps distcc's full preprocessing. A user's own -f(no-)directives-only is theirs.
 const BLOCKING_EXACT: ReadonlySet<string> = new Set([
-  "-traditional", "-traditional-cpp", "-C", "-CC", "-P", "-dD", "-dM", "-dN", "-dI", "-dU",
-  "-fdirectives-only", "-fno-directives-only", "-fpreprocessed", "-fpch-preprocess",
-  "-fmodules-ts", "-fmodules", "-fdebug-cpp", "-Wunused-macros",
+  "-traditional",
+  "-traditional-cpp",
+  "-C",
+  "-CC",
+  "-P",
+  "-dD",
+  "-dM",
+  "-dN",
+  "-dI",
+  "-dU",
+  "-fdirectives-only",
+  "-fno-directives-only",
+  "-fpreprocessed",
+  "-fpch-preprocess",
+  "-fmodules-ts",
+  "-fmodules",
+  "-fdebug-cpp",
+  "-Wunused-macros",
 ]);
 
 /**
@@ -68,7 +83,9 @@ export function directivesOnlyBlocker(
 // Not caught, because it leaves no trace in the output: gcc 12's directives-only preprocessor runs a
 // `#pragma push_macro`/`pop_macro` itself and writes only an `#undef` for the pop, so the compile
 // loses the restored definition (docs/client.md says so; DISTCC_DIRECTIVES_ONLY=0 is the way out).
-const PLACE_DEPENDENT_WORDS: readonly Buffer[] = ["__BASE_FILE__", "__TIMESTAMP__"].map((w) => Buffer.from(w, "latin1"));
+const PLACE_DEPENDENT_WORDS: readonly Buffer[] = ["__BASE_FILE__", "__TIMESTAMP__"].map((w) =>
+  Buffer.from(w, "latin1"),
+);
 
 /**
  * The first word of directives-only output whose meaning would change on the helper (see above), or

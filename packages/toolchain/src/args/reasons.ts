@@ -91,8 +91,6 @@ export function describeLocalReason(reason: LocalReason): string {
     case "response-file-loop":
       return `@-expansion of ${reason.file} does not end (a response file names itself); running locally`;
     case "no-compiler":
-      return reason.argv0 === undefined
-        ? "no compiler given"
-        : `unrecognized distcc option: ${reason.argv0}`;
+      return reason.argv0 === undefined ? "no compiler given" : `unrecognized distcc option: ${reason.argv0}`;
   }
 }

@@ -13,13 +13,13 @@ describe("splitResponseFile (libiberty buildargv)", () => {
     ["  -O2\n\n-c\thello.c  \n", ["-O2", "-c", "hello.c"]],
     ["'a b' \"c d\"", ["a b", "c d"]],
     ["'it''s'", ["its"]],
-    ["\"say \\\"hi\\\"\"", ['say "hi"']],
+    ['"say \\"hi\\""', ['say "hi"']],
     ["'back\\'slash'", ["back'slash"]],
     ["a\\ b", ["a b"]],
     ["a\\\\b", ["a\\b"]],
     ["''", [""]],
     ["x '' y", ["x", "", "y"]],
-    ["-DX=\"1 2\"", ["-DX=1 2"]],
+    ['-DX="1 2"', ["-DX=1 2"]],
     ["unterminated 'quote here", ["unterminated", "quote here"]],
     ["trailing\\", ["trailing"]],
     ["before\0after", ["before"]],
@@ -61,7 +61,13 @@ describe("expandResponseFiles", () => {
     expect(expand(["gcc", "@empty.rsp", "-c"])).toEqual(["gcc", "-c"]);
   });
   it("leaves a missing file, a directory and a bare @ as they are", () => {
-    expect(expand(["gcc", "@missing.rsp", "@adir.rsp", "@", "-c"])).toEqual(["gcc", "@missing.rsp", "@adir.rsp", "@", "-c"]);
+    expect(expand(["gcc", "@missing.rsp", "@adir.rsp", "@", "-c"])).toEqual([
+      "gcc",
+      "@missing.rsp",
+      "@adir.rsp",
+      "@",
+      "-c",
+    ]);
   });
   it("never expands argv[0]", () => {
     expect(expand(["@args.rsp", "-c"])).toEqual(["@args.rsp", "-c"]);
@@ -79,10 +85,14 @@ describe("expandResponseFiles", () => {
   });
   it("uses the injected reader", () => {
     const seen: string[] = [];
-    const out = expandResponseFiles(["gcc", "@v.rsp"], (p) => {
-      seen.push(p);
-      return "-c v.c";
-    }, "/virtual");
+    const out = expandResponseFiles(
+      ["gcc", "@v.rsp"],
+      (p) => {
+        seen.push(p);
+        return "-c v.c";
+      },
+      "/virtual",
+    );
     expect(out).toEqual(["gcc", "-c", "v.c"]);
     expect(seen).toEqual(["/virtual/v.rsp"]);
   });

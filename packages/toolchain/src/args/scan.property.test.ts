@@ -7,15 +7,63 @@ import { findForbiddenServerOption } from "./forbidden.js";
 import { scanArgs, scanExpandedArgs } from "./scan.js";
 import { rewriteServerCommand } from "./server-rewrite.js";
 
-const noFiles = { readFile: (): string => { throw new Error("none"); }, env: {} };
+const noFiles = {
+  readFile: (): string => {
+    throw new Error("none");
+  },
+  env: {},
+};
 
 const piece = fc.constantFrom(
-  ["-c"], ["-S"], ["-E"], ["-O2"], ["-g"], ["-DX=1"], ["-D", "Y"], ["-I."], ["-I", "inc"], ["-include", "h.h"],
-  ["-MD"], ["-MMD"], ["-MF", "d.d"], ["-MT", "t"], ["-MQ", "q"], ["-MP"], ["-M"], ["-Wp,-MD,w.d"], ["-x", "c"],
-  ["-x", "c++"], ["-x", "assembler"], ["-xc"], ["-march=native"], ["-flto"], ["-fprofile-arcs"], ["-o", "out.o"],
-  ["-oj.o"], ["-o", "-"], ["x.o"], ["hello.c"], ["x.cpp"], ["x.i"], ["foo.s"], ["-"], ["conftest.c"], ["-Wa,-al"],
-  ["-specs=s"], ["-drtl"], ["-frepo"], ["-fPIC"], ["-isystem", "/usr/include"], ["-L", "lib"], ["-lm"],
-  ["-Wl,-z,now"], ["-undef"], ["-nostdinc"], ["-stdlib=libc++"], ["-std=c11"], ["--target=arm-linux-gnueabihf"],
+  ["-c"],
+  ["-S"],
+  ["-E"],
+  ["-O2"],
+  ["-g"],
+  ["-DX=1"],
+  ["-D", "Y"],
+  ["-I."],
+  ["-I", "inc"],
+  ["-include", "h.h"],
+  ["-MD"],
+  ["-MMD"],
+  ["-MF", "d.d"],
+  ["-MT", "t"],
+  ["-MQ", "q"],
+  ["-MP"],
+  ["-M"],
+  ["-Wp,-MD,w.d"],
+  ["-x", "c"],
+  ["-x", "c++"],
+  ["-x", "assembler"],
+  ["-xc"],
+  ["-march=native"],
+  ["-flto"],
+  ["-fprofile-arcs"],
+  ["-o", "out.o"],
+  ["-oj.o"],
+  ["-o", "-"],
+  ["x.o"],
+  ["hello.c"],
+  ["x.cpp"],
+  ["x.i"],
+  ["foo.s"],
+  ["-"],
+  ["conftest.c"],
+  ["-Wa,-al"],
+  ["-specs=s"],
+  ["-drtl"],
+  ["-frepo"],
+  ["-fPIC"],
+  ["-isystem", "/usr/include"],
+  ["-L", "lib"],
+  ["-lm"],
+  ["-Wl,-z,now"],
+  ["-undef"],
+  ["-nostdinc"],
+  ["-stdlib=libc++"],
+  ["-std=c11"],
+  ["--target=arm-linux-gnueabihf"],
 );
 const commandLine = fc.array(piece, { maxLength: 9 }).map((groups) => ["gcc", ...groups.flat()]);
 
@@ -55,7 +103,8 @@ describe("scan properties", () => {
         const server = scanExpandedArgs(wire);
         expect(server).toMatchObject({ distributable: true, input: scan.input, output: scan.output });
         // ... and the server can always rewrite it.
-        const job = protocol === 3 ? { input: "", output: "/t/o.o", root: "/t/r" } : { input: "/t/i.i", output: "/t/o.o" };
+        const job =
+          protocol === 3 ? { input: "", output: "/t/o.o", root: "/t/r" } : { input: "/t/i.i", output: "/t/o.o" };
         expect(() => rewriteServerCommand(server.distributable ? server.argv : wire, job)).not.toThrow();
       }),
     );

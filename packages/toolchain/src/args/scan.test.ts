@@ -4,7 +4,11 @@ import type { LocalReason } from "./reasons.js";
 import { describeLocalReason } from "./reasons.js";
 import { scanArgs, scanExpandedArgs, type DistributableScan } from "./scan.js";
 
-const noFiles = { readFile: (): string => { throw new Error("no @file in this test"); } };
+const noFiles = {
+  readFile: (): string => {
+    throw new Error("no @file in this test");
+  },
+};
 const scan = (line: string | string[]) => scanArgs(typeof line === "string" ? line.split(" ") : line, noFiles);
 
 const localCases: Array<[string, LocalReason]> = [
@@ -79,7 +83,11 @@ describe("scanArgs: local verdicts", () => {
 
   it("a response file that names itself -> response-file-loop (the compiler reports it)", () => {
     const result = scanArgs(["gcc", "-c", "@self.rsp"], { readFile: () => "-O2 @self.rsp" });
-    expect(result).toMatchObject({ distributable: false, argv: ["gcc", "-c", "@self.rsp"], reason: { code: "response-file-loop", file: "self.rsp" } });
+    expect(result).toMatchObject({
+      distributable: false,
+      argv: ["gcc", "-c", "@self.rsp"],
+      reason: { code: "response-file-loop", file: "self.rsp" },
+    });
   });
 
   it("empty argv -> no-compiler", () => {
@@ -89,7 +97,20 @@ describe("scanArgs: local verdicts", () => {
 
 type Expect = Partial<DistributableScan>;
 const distributableCases: Array<[string, Expect]> = [
-  ["gcc -c hello.c", { input: "hello.c", inputIndex: 2, output: "hello.o", outputIndex: 4, outputGiven: false, mode: "compile", language: "c", preprocessed: false, argv: ["gcc", "-c", "hello.c", "-o", "hello.o"] }],
+  [
+    "gcc -c hello.c",
+    {
+      input: "hello.c",
+      inputIndex: 2,
+      output: "hello.o",
+      outputIndex: 4,
+      outputGiven: false,
+      mode: "compile",
+      language: "c",
+      preprocessed: false,
+      argv: ["gcc", "-c", "hello.c", "-o", "hello.o"],
+    },
+  ],
   ["gcc -c src/dir/x.cpp", { output: "x.o", language: "c++" }],
   ["gcc -S src/x.c", { output: "x.s", mode: "assemble" }],
   ["gcc -c -S x.c", { output: "x.s", mode: "assemble" }],

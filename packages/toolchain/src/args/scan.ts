@@ -1,7 +1,14 @@
 // Is a compiler command line distributable? A faithful port of distcc 3.4's `dcc_scan_args`
 // (`src/arg.c`, Debian build), including its quirks, so that our server refuses exactly what a
 // real client would not send and our client sends exactly what a real server accepts.
-import { baseName, findExtension, isPreprocessedFile, isSourceFile, languageOfFile, type Language } from "./language.js";
+import {
+  baseName,
+  findExtension,
+  isPreprocessedFile,
+  isSourceFile,
+  languageOfFile,
+  type Language,
+} from "./language.js";
 import type { LocalReason } from "./reasons.js";
 import { defaultReadFile, expandResponseFiles, ResponseFileError, type ReadTextFile } from "./response-files.js";
 import { expandWpOptions } from "./wp-options.js";

@@ -12,15 +12,44 @@ const value = fc.constantFrom(...VALUES);
 
 /** [words] generators per family, every spelling: joined, separate, `=`, `--long`, gcc's `--X` for `-fX`, abbreviations. */
 const FAMILIES: Record<string, fc.Arbitrary<string[]>> = {
-  plugin: fc.tuple(fc.constantFrom("-fplugin=", "--plugin=", "-fplugin-arg-x-y=", "--plugin-arg-x-y=", "-fpass-plugin="), value).map(([o, v]) => [o + v]),
-  pluginSeparate: fc.tuple(fc.constantFrom("-fplugin", "--plugin", "--plugin-arg-x-y", "-iplugindir=", "--plu"), value).map(([o, v]) => [o, v]),
+  plugin: fc
+    .tuple(fc.constantFrom("-fplugin=", "--plugin=", "-fplugin-arg-x-y=", "--plugin-arg-x-y=", "-fpass-plugin="), value)
+    .map(([o, v]) => [o + v]),
+  pluginSeparate: fc
+    .tuple(fc.constantFrom("-fplugin", "--plugin", "--plugin-arg-x-y", "-iplugindir=", "--plu"), value)
+    .map(([o, v]) => [o, v]),
   output: fc.tuple(fc.constantFrom("--output=", "-o"), value).map(([o, v]) => [o + v]),
   outputSeparate: fc.tuple(fc.constantFrom("-o", "--output", "--outp"), value).map(([o, v]) => [o, v]),
   outputHidden: value.map((v) => ["-MQ", `-o${v}`, "-o", v]),
   assembler: fc
     .tuple(
-      fc.constantFrom("-Wa,", "-Wa,--noexecstack,", "-Xassembler ", "--for-assembler=", "--for-assembler ", "--for-as ", "-Xassembler=", "--for-assembler"),
-      fc.constantFrom("--MD=", "--M=", "--MD ", "-MD ", "-a=", "-aln=", "-adhln=", "-o ", "-o", "-I", "--itbl ", "--defsym ", "@", "", "--listing-lhs-width=1,"),
+      fc.constantFrom(
+        "-Wa,",
+        "-Wa,--noexecstack,",
+        "-Xassembler ",
+        "--for-assembler=",
+        "--for-assembler ",
+        "--for-as ",
+        "-Xassembler=",
+        "--for-assembler",
+      ),
+      fc.constantFrom(
+        "--MD=",
+        "--M=",
+        "--MD ",
+        "-MD ",
+        "-a=",
+        "-aln=",
+        "-adhln=",
+        "-o ",
+        "-o",
+        "-I",
+        "--itbl ",
+        "--defsym ",
+        "@",
+        "",
+        "--listing-lhs-width=1,",
+      ),
       value,
     )
     .map(([o, part, v]) => {
@@ -32,33 +61,134 @@ const FAMILIES: Record<string, fc.Arbitrary<string[]>> = {
   dump: fc
     .tuple(
       fc.constantFrom("-fdump-", "--dump-"),
-      fc.constantFrom("tree-original", "rtl-final", "final-insns", "go-spec", "ipa-all", "tree-all-graph", "ada-spec", "translation-unit"),
+      fc.constantFrom(
+        "tree-original",
+        "rtl-final",
+        "final-insns",
+        "go-spec",
+        "ipa-all",
+        "tree-all-graph",
+        "ada-spec",
+        "translation-unit",
+      ),
       fc.constantFrom("", "="),
       value,
     )
     .map(([o, what, eq, v]) => [eq ? `${o}${what}=${v}` : `${o}${what}`]),
-  optInfo: fc.tuple(fc.constantFrom("-fopt-info", "--opt-info", "-fopt-info-all", "--opt-info-all", "-fopt-info-vec-missed"), fc.constantFrom("", "="), value).map(([o, eq, v]) => [eq ? `${o}=${v}` : o]),
+  optInfo: fc
+    .tuple(
+      fc.constantFrom("-fopt-info", "--opt-info", "-fopt-info-all", "--opt-info-all", "-fopt-info-vec-missed"),
+      fc.constantFrom("", "="),
+      value,
+    )
+    .map(([o, eq, v]) => [eq ? `${o}=${v}` : o]),
   profile: fc
-    .tuple(fc.constantFrom("-fprofile-note=", "--profile-note=", "-fprofile-dir=", "-fprofile-generate=", "-fprofile-use=", "-fauto-profile=", "--profile-use=", "-fprofile-instr-use=", "-fprofile-list="), value)
+    .tuple(
+      fc.constantFrom(
+        "-fprofile-note=",
+        "--profile-note=",
+        "-fprofile-dir=",
+        "-fprofile-generate=",
+        "-fprofile-use=",
+        "-fauto-profile=",
+        "--profile-use=",
+        "-fprofile-instr-use=",
+        "-fprofile-list=",
+      ),
+      value,
+    )
     .map(([o, v]) => [o + v]),
-  coverage: fc.constantFrom(["--coverage"], ["-ftest-coverage"], ["--test-coverage"], ["-fprofile-arcs"], ["--profile-arcs"], ["-fprofile-update=atomic"]),
-  specs: fc.tuple(fc.constantFrom("-specs=", "--specs=", "-specs ", "--specs ", "--spec "), value).map(([o, v]) => (o.endsWith(" ") ? [o.trim(), v] : [o + v])),
-  prefix: fc.tuple(fc.constantFrom("-B", "-B ", "--prefix=", "--prefix ", "--pref ", "--prefi "), value).map(([o, v]) => (o.endsWith(" ") ? [o.trim(), v] : [o + v])),
+  coverage: fc.constantFrom(
+    ["--coverage"],
+    ["-ftest-coverage"],
+    ["--test-coverage"],
+    ["-fprofile-arcs"],
+    ["--profile-arcs"],
+    ["-fprofile-update=atomic"],
+  ),
+  specs: fc
+    .tuple(fc.constantFrom("-specs=", "--specs=", "-specs ", "--specs ", "--spec "), value)
+    .map(([o, v]) => (o.endsWith(" ") ? [o.trim(), v] : [o + v])),
+  prefix: fc
+    .tuple(fc.constantFrom("-B", "-B ", "--prefix=", "--prefix ", "--pref ", "--prefi "), value)
+    .map(([o, v]) => (o.endsWith(" ") ? [o.trim(), v] : [o + v])),
   wrapper: value.map((v) => ["-wrapper", `${v},-x`]),
-  compareDebug: fc.tuple(fc.constantFrom("-fcompare-debug=", "--compare-debug="), value).map(([o, v]) => [`${o}-fplugin=${v}`]),
+  compareDebug: fc
+    .tuple(fc.constantFrom("-fcompare-debug=", "--compare-debug="), value)
+    .map(([o, v]) => [`${o}-fplugin=${v}`]),
   compareDebugSecond: fc.constantFrom(["-fcompare-debug-second"], ["--compare-debug-second"], ["-fcompare-debug"]),
   include: fc
-    .tuple(fc.constantFrom("-include ", "-include", "--include=", "--include ", "-imacros ", "-imacros", "--imacros=", "--imacros ", "-include-pch ", "--incl "), value)
+    .tuple(
+      fc.constantFrom(
+        "-include ",
+        "-include",
+        "--include=",
+        "--include ",
+        "-imacros ",
+        "-imacros",
+        "--imacros=",
+        "--imacros ",
+        "-include-pch ",
+        "--incl ",
+      ),
+      value,
+    )
     .map(([o, v]) => (o.endsWith(" ") ? [o.trim(), v] : [o + v])),
   includeRaw: value.map((v) => ["-Xpreprocessor", "-include", "-Xpreprocessor", v]),
-  includeWp: fc.tuple(fc.constantFrom("-Wp,-include,", "-Wp,-imacros,", "-Wp,-MD,", "-Wp,-MF,", "-Wp,-MMD,"), value).map(([o, v]) => [o + v]),
-  saveTemps: fc.constantFrom(["-save-temps"], ["-save-temps=obj"], ["--save-temps"], ["--save-te"], ["-save-temps=cwd"]),
-  dumpdir: fc.tuple(fc.constantFrom("-dumpdir", "--dumpdir", "-dumpbase", "--dumpbase", "-aux-info", "-dumpbase-ext", "-auxbase"), value).map(([o, v]) => [o, v]),
+  includeWp: fc
+    .tuple(fc.constantFrom("-Wp,-include,", "-Wp,-imacros,", "-Wp,-MD,", "-Wp,-MF,", "-Wp,-MMD,"), value)
+    .map(([o, v]) => [o + v]),
+  saveTemps: fc.constantFrom(
+    ["-save-temps"],
+    ["-save-temps=obj"],
+    ["--save-temps"],
+    ["--save-te"],
+    ["-save-temps=cwd"],
+  ),
+  dumpdir: fc
+    .tuple(
+      fc.constantFrom("-dumpdir", "--dumpdir", "-dumpbase", "--dumpbase", "-aux-info", "-dumpbase-ext", "-auxbase"),
+      value,
+    )
+    .map(([o, v]) => [o, v]),
   responseFile: value.map((v) => [`@${v}`]),
-  xclang: fc.tuple(fc.constantFrom("-load", "-plugin", "-add-plugin", "-dependency-file", "-o", "-main-file-name", "-header-include-file"), value).map(([o, v]) => ["-Xclang", o, "-Xclang", v]),
+  xclang: fc
+    .tuple(
+      fc.constantFrom(
+        "-load",
+        "-plugin",
+        "-add-plugin",
+        "-dependency-file",
+        "-o",
+        "-main-file-name",
+        "-header-include-file",
+      ),
+      value,
+    )
+    .map(([o, v]) => ["-Xclang", o, "-Xclang", v]),
   mllvm: value.map((v) => ["-mllvm", `-load=${v}`]),
-  clangFiles: fc.tuple(fc.constantFrom("-fsanitize-blacklist=", "-fsanitize-ignorelist=", "-fmodule-file=", "-fcrash-diagnostics-dir=", "-ftime-trace=", "-fmodules-cache-path=", "-fmodule-mapper=", "-fuse-ld=", "--config=", "--gcc-toolchain=", "-fdiagnostics-format=sarif-file", "-fdeps-file="), value).map(([o, v]) => [o.endsWith("=") ? o + v : o]),
-  dependencies: fc.tuple(fc.constantFrom("-MF", "-MF ", "--write-dependencies", "-MD", "-MMD", "--user-dependencies"), value).map(([o, v]) => (o.endsWith(" ") ? [o.trim(), v] : o.startsWith("-MF") ? [o + v] : [o])),
+  clangFiles: fc
+    .tuple(
+      fc.constantFrom(
+        "-fsanitize-blacklist=",
+        "-fsanitize-ignorelist=",
+        "-fmodule-file=",
+        "-fcrash-diagnostics-dir=",
+        "-ftime-trace=",
+        "-fmodules-cache-path=",
+        "-fmodule-mapper=",
+        "-fuse-ld=",
+        "--config=",
+        "--gcc-toolchain=",
+        "-fdiagnostics-format=sarif-file",
+        "-fdeps-file=",
+      ),
+      value,
+    )
+    .map(([o, v]) => [o.endsWith("=") ? o + v : o]),
+  dependencies: fc
+    .tuple(fc.constantFrom("-MF", "-MF ", "--write-dependencies", "-MD", "-MMD", "--user-dependencies"), value)
+    .map(([o, v]) => (o.endsWith(" ") ? [o.trim(), v] : o.startsWith("-MF") ? [o + v] : [o])),
   extraOperand: value.map((v) => [v]),
 };
 
@@ -76,9 +206,34 @@ function forbiddenLeft(argv: readonly string[], protocol: number, serverOutput: 
       if (w.value !== serverOutput) return `output ${w.value}`;
     }
     if (o === "") continue;
-    if (w.long !== undefined && !["--sysroot", "--param", "-target"].includes(w.option)) return `long spelling ${w.spelled}`;
-    if (/^-f(no-)?(plugin|pass-plugin|dump|opt-info|profile|auto-profile|compare-debug|test-coverage|module|deps|crash|time-trace=|sanitize-(black|ignore)list|use-ld)/.test(o)) return o;
-    if (["-B", "-specs", "-wrapper", "-dumpdir", "-dumpbase", "-dumpbase-ext", "-aux-info", "-auxbase", "@", "-include-pch", "-iplugindir=", "--config", "--gcc-toolchain", "--coverage", "-MF"].includes(o)) return o;
+    if (w.long !== undefined && !["--sysroot", "--param", "-target"].includes(w.option))
+      return `long spelling ${w.spelled}`;
+    if (
+      /^-f(no-)?(plugin|pass-plugin|dump|opt-info|profile|auto-profile|compare-debug|test-coverage|module|deps|crash|time-trace=|sanitize-(black|ignore)list|use-ld)/.test(
+        o,
+      )
+    )
+      return o;
+    if (
+      [
+        "-B",
+        "-specs",
+        "-wrapper",
+        "-dumpdir",
+        "-dumpbase",
+        "-dumpbase-ext",
+        "-aux-info",
+        "-auxbase",
+        "@",
+        "-include-pch",
+        "-iplugindir=",
+        "--config",
+        "--gcc-toolchain",
+        "--coverage",
+        "-MF",
+      ].includes(o)
+    )
+      return o;
     if (o.startsWith("-save-temps") || o.startsWith("-iplugindir")) return o;
     if ((o === "-include" || o === "-imacros" || o === "-MD" || o === "-MMD") && protocol !== 3) return o;
     if (o === "-Wa,") for (const part of w.value!.split(",")) if (assemblerPartRefusal(part)) return `${o}${w.value}`;
@@ -95,23 +250,39 @@ describe("fuzz: refused families in every spelling are refused or rewritten, nev
   for (const [family, arb] of Object.entries(FAMILIES)) {
     it(family, () => {
       fc.assert(
-        fc.property(arb, fc.nat(BASE.length - 1), fc.constantFrom(1 as const, 2 as const, 3 as const), (inserted, at, protocol) => {
-          const argv = [...BASE.slice(0, at + 1), ...inserted, ...BASE.slice(at + 1)];
-          const d = decideServerArgv(argv, { protocol, cwd: "/src" });
-          if (!d.ok) {
-            expect(d.refusal.why.length).toBeGreaterThan(10);
-            return;
-          }
-          const job = serverJobCommand(d, protocol === 3 ? { input: "", output: "/job/out.o", root: "/job/root", depsFile: "/job/out.deps" } : { input: "/job/in.i", output: "/job/out.o" });
-          // With the server's own -MF (protocol 3) counted as its own.
-          const run = protocol === 3 ? job.argv.slice(0, -2) : job.argv;
-          expect(forbiddenLeft(run, protocol, "/job/out.o"), `${argv.join(" ")}\n-> ${job.argv.join(" ")}`).toBeUndefined();
-          // Paths the compiler reads are the job's: under the root (protocol 3) or the server's input.
-          for (const w of readDriverWords(run)) {
-            const read = w.option === "" || ["-I", "-isystem", "-iquote", "-idirafter", "-include", "-imacros"].includes(w.option);
-            if (read && w.value!.startsWith("/")) expect(w.value!.startsWith("/job/"), `${w.spelled} in ${run.join(" ")}`).toBe(true);
-          }
-        }),
+        fc.property(
+          arb,
+          fc.nat(BASE.length - 1),
+          fc.constantFrom(1 as const, 2 as const, 3 as const),
+          (inserted, at, protocol) => {
+            const argv = [...BASE.slice(0, at + 1), ...inserted, ...BASE.slice(at + 1)];
+            const d = decideServerArgv(argv, { protocol, cwd: "/src" });
+            if (!d.ok) {
+              expect(d.refusal.why.length).toBeGreaterThan(10);
+              return;
+            }
+            const job = serverJobCommand(
+              d,
+              protocol === 3
+                ? { input: "", output: "/job/out.o", root: "/job/root", depsFile: "/job/out.deps" }
+                : { input: "/job/in.i", output: "/job/out.o" },
+            );
+            // With the server's own -MF (protocol 3) counted as its own.
+            const run = protocol === 3 ? job.argv.slice(0, -2) : job.argv;
+            expect(
+              forbiddenLeft(run, protocol, "/job/out.o"),
+              `${argv.join(" ")}\n-> ${job.argv.join(" ")}`,
+            ).toBeUndefined();
+            // Paths the compiler reads are the job's: under the root (protocol 3) or the server's input.
+            for (const w of readDriverWords(run)) {
+              const read =
+                w.option === "" ||
+                ["-I", "-isystem", "-iquote", "-idirafter", "-include", "-imacros"].includes(w.option);
+              if (read && w.value!.startsWith("/"))
+                expect(w.value!.startsWith("/job/"), `${w.spelled} in ${run.join(" ")}`).toBe(true);
+            }
+          },
+        ),
         { numRuns: 300 },
       );
     });
@@ -134,22 +305,78 @@ describe("the fuzz's own check", () => {
 describe("fuzz: arbitrary option-like words", () => {
   // Pieces of option names, glued at random: whatever the policy accepts must be clean.
   const piece = fc.constantFrom(
-    "-", "--", "f", "no-", "plugin", "dump", "o", "output", "W", "a", ",", "p", "l", "X", "assembler", "for-", "=", "/tmp/x",
-    "M", "D", "F", "Q", "include", "imacros", "i", "B", "prefix", "specs", "wrapper", "save-temps", "profile", "note",
-    "compare-debug", "opt-info", "g", "m", "O2", "x", "c", "@", "param", "sysroot", "target", "clang", "llvm", "load",
+    "-",
+    "--",
+    "f",
+    "no-",
+    "plugin",
+    "dump",
+    "o",
+    "output",
+    "W",
+    "a",
+    ",",
+    "p",
+    "l",
+    "X",
+    "assembler",
+    "for-",
+    "=",
+    "/tmp/x",
+    "M",
+    "D",
+    "F",
+    "Q",
+    "include",
+    "imacros",
+    "i",
+    "B",
+    "prefix",
+    "specs",
+    "wrapper",
+    "save-temps",
+    "profile",
+    "note",
+    "compare-debug",
+    "opt-info",
+    "g",
+    "m",
+    "O2",
+    "x",
+    "c",
+    "@",
+    "param",
+    "sysroot",
+    "target",
+    "clang",
+    "llvm",
+    "load",
   );
   const word = fc.array(piece, { minLength: 1, maxLength: 5 }).map((parts) => parts.join(""));
 
   it("whatever is accepted runs with the server's single -o and none of the refused families", () => {
     fc.assert(
-      fc.property(fc.array(word, { minLength: 1, maxLength: 4 }), fc.nat(BASE.length - 1), fc.constantFrom(1 as const, 2 as const, 3 as const), (inserted, at, protocol) => {
-        const argv = [...BASE.slice(0, at + 1), ...inserted, ...BASE.slice(at + 1)];
-        const d = decideServerArgv(argv, { protocol, cwd: "/src" });
-        if (!d.ok) return;
-        const job = serverJobCommand(d, protocol === 3 ? { input: "", output: "/job/out.o", root: "/job/root", depsFile: "/job/out.deps" } : { input: "/job/in.i", output: "/job/out.o" });
-        const run = protocol === 3 ? job.argv.slice(0, -2) : job.argv;
-        expect(forbiddenLeft(run, protocol, "/job/out.o"), `${argv.join(" ")}\n-> ${job.argv.join(" ")}`).toBeUndefined();
-      }),
+      fc.property(
+        fc.array(word, { minLength: 1, maxLength: 4 }),
+        fc.nat(BASE.length - 1),
+        fc.constantFrom(1 as const, 2 as const, 3 as const),
+        (inserted, at, protocol) => {
+          const argv = [...BASE.slice(0, at + 1), ...inserted, ...BASE.slice(at + 1)];
+          const d = decideServerArgv(argv, { protocol, cwd: "/src" });
+          if (!d.ok) return;
+          const job = serverJobCommand(
+            d,
+            protocol === 3
+              ? { input: "", output: "/job/out.o", root: "/job/root", depsFile: "/job/out.deps" }
+              : { input: "/job/in.i", output: "/job/out.o" },
+          );
+          const run = protocol === 3 ? job.argv.slice(0, -2) : job.argv;
+          expect(
+            forbiddenLeft(run, protocol, "/job/out.o"),
+            `${argv.join(" ")}\n-> ${job.argv.join(" ")}`,
+          ).toBeUndefined();
+        },
+      ),
       { numRuns: 3000 },
     );
   });

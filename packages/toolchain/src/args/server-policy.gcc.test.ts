@@ -16,16 +16,70 @@ afterAll(() => rmSync(job, { recursive: true, force: true }));
 
 const value = fc.constantFrom("/tmp/evil.so", "./evil.so", "/etc/passwd", "/dev/shm/y");
 const attack = fc.oneof(
-  fc.tuple(fc.constantFrom("--plugin=", "-fplugin=", "--compare-debug=-fplugin=", "--dump-tree-original=", "--opt-info-all=", "--profile-note=", "-fdump-rtl-final=", "--output=", "-o", "-B", "--include=", "-Wa,--MD=", "-Wa,-a=", "--for-assembler=--M=", "-specs=", "@"), value).map(([o, v]) => [o + v]),
-  fc.tuple(fc.constantFrom("-o", "--output", "-Xassembler", "-include", "-imacros", "-aux-info", "-dumpdir", "-MF", "-wrapper", "--prefix", "-isystem", "-I"), value).map(([o, v]) => [o, v]),
+  fc
+    .tuple(
+      fc.constantFrom(
+        "--plugin=",
+        "-fplugin=",
+        "--compare-debug=-fplugin=",
+        "--dump-tree-original=",
+        "--opt-info-all=",
+        "--profile-note=",
+        "-fdump-rtl-final=",
+        "--output=",
+        "-o",
+        "-B",
+        "--include=",
+        "-Wa,--MD=",
+        "-Wa,-a=",
+        "--for-assembler=--M=",
+        "-specs=",
+        "@",
+      ),
+      value,
+    )
+    .map(([o, v]) => [o + v]),
+  fc
+    .tuple(
+      fc.constantFrom(
+        "-o",
+        "--output",
+        "-Xassembler",
+        "-include",
+        "-imacros",
+        "-aux-info",
+        "-dumpdir",
+        "-MF",
+        "-wrapper",
+        "--prefix",
+        "-isystem",
+        "-I",
+      ),
+      value,
+    )
+    .map(([o, v]) => [o, v]),
   value.map((v) => ["-MQ", `-o${v}`, "-o", v]),
-  fc.constantFrom(["-O2"], ["-g"], ["-Wall"], ["-fno-common"], ["-Wa,--noexecstack"], ["-S"], ["-pipe"], ["-Wl,-z,now"], ["-MD"], ["-DX=1"]),
+  fc.constantFrom(
+    ["-O2"],
+    ["-g"],
+    ["-Wall"],
+    ["-fno-common"],
+    ["-Wa,--noexecstack"],
+    ["-S"],
+    ["-pipe"],
+    ["-Wl,-z,now"],
+    ["-MD"],
+    ["-DX=1"],
+  ),
 );
 
 /** Absolute paths in the cc1 and as command lines of `gcc -### ARGS`. */
 function pathsRun(args: string[]): { paths: string[]; commands: string } {
   const r = spawnSync("gcc", ["-###", ...args], { cwd: job, encoding: "utf8", env: { ...process.env, TMPDIR: job } });
-  const commands = r.stderr.split("\n").filter((l) => l.startsWith(" ")).join("\n");
+  const commands = r.stderr
+    .split("\n")
+    .filter((l) => l.startsWith(" "))
+    .join("\n");
   const paths = [...commands.matchAll(/(?:^|[\s"=,])(\/[^\s"]*)/g)].map((m) => m[1]!);
   return { paths, commands };
 }
@@ -42,7 +96,11 @@ describe("gcc -### on the commands the policy accepts", () => {
         const { paths, commands } = pathsRun(command.slice(1));
         checked++;
         expect(commands).not.toMatch(/-fplugin|-fdump-|-fopt-info|-fprofile-|--MD|-aux-info/);
-        for (const p of paths) expect(p.startsWith(job) || p.startsWith("/usr/lib/gcc/") || p.startsWith("/usr/libexec/gcc/"), `${p} in\n${commands}`).toBe(true);
+        for (const p of paths)
+          expect(
+            p.startsWith(job) || p.startsWith("/usr/lib/gcc/") || p.startsWith("/usr/libexec/gcc/"),
+            `${p} in\n${commands}`,
+          ).toBe(true);
       }),
       { numRuns: 120 },
     );

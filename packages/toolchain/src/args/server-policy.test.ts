@@ -2,7 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { serverArgv } from "./commands.js";
 import { scanArgs } from "./scan.js";
-import { decideServerArgv, serverJobCommand, type ServerArgvDecision, type ServerPolicyOptions } from "./server-policy.js";
+import {
+  decideServerArgv,
+  serverJobCommand,
+  type ServerArgvDecision,
+  type ServerPolicyOptions,
+} from "./server-policy.js";
 
 const words = (line: string): string[] => line.split(" ").filter(Boolean);
 const p2: ServerPolicyOptions = { protocol: 2 };
@@ -46,7 +51,16 @@ describe("what the server runs for a normal compile", () => {
     const d = accepted("gcc -O2 -g -Wall -c hello.c -o obj/hello.o");
     expect(d.argv).toEqual(["gcc", "-O2", "-g", "-Wall", "-c", "-x", "cpp-output", "hello.c"]);
     expect(serverJobCommand(d, { input: "/job/input.i", output: "/job/output.o" }).argv).toEqual([
-      "gcc", "-O2", "-g", "-Wall", "-c", "-x", "cpp-output", "/job/input.i", "-o", "/job/output.o",
+      "gcc",
+      "-O2",
+      "-g",
+      "-Wall",
+      "-c",
+      "-x",
+      "cpp-output",
+      "/job/input.i",
+      "-o",
+      "/job/output.o",
     ]);
   });
 
@@ -102,12 +116,19 @@ describe("what the server runs for a normal compile", () => {
 
   it("clang's own options pass when the compiler is clang", () => {
     const clang: ServerPolicyOptions = { protocol: 2, clang: true };
-    accepted("clang -Xclang -fno-pch-timestamp --target=aarch64-linux-gnu -target arm-linux-gnueabihf -mllvm -inline-threshold=100 -c x.c -o x.o", clang);
+    accepted(
+      "clang -Xclang -fno-pch-timestamp --target=aarch64-linux-gnu -target arm-linux-gnueabihf -mllvm -inline-threshold=100 -c x.c -o x.o",
+      clang,
+    );
     accepted("clang -Xclang -fno-pch-timestamp --target=aarch64-linux-gnu -c x.c -o x.o", { ...p3, clang: true });
   });
 
   it("-D and -U values that are empty or start with - are refused (no macro name; only ever meant for another reader)", () => {
-    for (const line of ['gcc -D -fplugin=./p.so -c x.c', "gcc -U -fplugin=./p.so -c x.c", "clang -D -fplugin=./p.so -c x.c"]) {
+    for (const line of [
+      "gcc -D -fplugin=./p.so -c x.c",
+      "gcc -U -fplugin=./p.so -c x.c",
+      "clang -D -fplugin=./p.so -c x.c",
+    ]) {
       for (const opts of [{ protocol: 2 as const }, p3]) {
         const d = decideServerArgv(words(line), opts);
         expect(d.ok ? "" : d.refusal.why, line).toMatch(/is no macro name/);
@@ -121,34 +142,80 @@ describe("what the server runs for a normal compile", () => {
   it("-Xclang: a cc1 option that reads its next word as a file is refused (it would swallow the next word)", () => {
     const clang: ServerPolicyOptions = { protocol: 2, clang: true };
     for (const option of ["-fopenmp-host-ir-file-path", "-fdebug-compilation-dir", "-fmodule-file"]) {
-      expect(refused(`clang -Xclang ${option} -Xclang -fno-pch-timestamp -c x.c -o x.o`, clang).why).toMatch(/cc1 reads its next word as a file or directory|module files/);
+      expect(refused(`clang -Xclang ${option} -Xclang -fno-pch-timestamp -c x.c -o x.o`, clang).why).toMatch(
+        /cc1 reads its next word as a file or directory|module files/,
+      );
     }
-    expect(refused("clang -Xclang -fopenmp-host-ir-file-path -c x.c -o x.o", { ...p3, clang: true }).why).toContain("cc1 reads its next word as a file or directory");
+    expect(refused("clang -Xclang -fopenmp-host-ir-file-path -c x.c -o x.o", { ...p3, clang: true }).why).toContain(
+      "cc1 reads its next word as a file or directory",
+    );
   });
 
   it("protocol 2: linker and include-path options are dropped (no linker runs; the text is preprocessed)", () => {
-    expect(accepted("gcc -c x.c -o x.o -L/lib -lm -Wl,-z,now -Xlinker -x -I/etc -isystem /usr/include -static").argv).toEqual([
-      "gcc", "-c", "-x", "cpp-output", "x.c",
-    ]);
+    expect(
+      accepted("gcc -c x.c -o x.o -L/lib -lm -Wl,-z,now -Xlinker -x -I/etc -isystem /usr/include -static").argv,
+    ).toEqual(["gcc", "-c", "-x", "cpp-output", "x.c"]);
   });
 
   it("protocol 3: absolute include paths and input move under the root, the first -MT becomes the .d target", () => {
-    const d = accepted("gcc -I/usr/include/x -Iinc -isystem /opt/s -MD -MF dep.d -MT obj/x.o -c /src/proj/x.c -o obj/x.o", p3);
-    const job = serverJobCommand(d, { input: "", output: "/job/output.o", root: "/job/root", depsFile: "/job/output.deps" });
+    const d = accepted(
+      "gcc -I/usr/include/x -Iinc -isystem /opt/s -MD -MF dep.d -MT obj/x.o -c /src/proj/x.c -o obj/x.o",
+      p3,
+    );
+    const job = serverJobCommand(d, {
+      input: "",
+      output: "/job/output.o",
+      root: "/job/root",
+      depsFile: "/job/output.deps",
+    });
     expect(job.argv).toEqual([
-      "gcc", "-fmacro-prefix-map=/job/root=", "-fdebug-prefix-map=/job/root=", "-I", "/job/root/usr/include/x", "-I", "inc", "-isystem", "/job/root/opt/s", "-MD", "-c", "/job/root/src/proj/x.c",
-      "-o", "/job/output.o", "-MF", "/job/output.deps",
+      "gcc",
+      "-fmacro-prefix-map=/job/root=",
+      "-fdebug-prefix-map=/job/root=",
+      "-I",
+      "/job/root/usr/include/x",
+      "-I",
+      "inc",
+      "-isystem",
+      "/job/root/opt/s",
+      "-MD",
+      "-c",
+      "/job/root/src/proj/x.c",
+      "-o",
+      "/job/output.o",
+      "-MF",
+      "/job/output.deps",
     ]);
     expect(job.dependencyTarget).toBe("obj/x.o");
-    expect(serverJobCommand(accepted("gcc -c x.c", p3), { input: "", output: "/o.o", root: "/r" }).argv).toEqual(["gcc", "-fmacro-prefix-map=/r=", "-fdebug-prefix-map=/r=", "-c", "x.c", "-o", "/o.o", "-MMD", "-MF", "/o.o.deps"]);
+    expect(serverJobCommand(accepted("gcc -c x.c", p3), { input: "", output: "/o.o", root: "/r" }).argv).toEqual([
+      "gcc",
+      "-fmacro-prefix-map=/r=",
+      "-fdebug-prefix-map=/r=",
+      "-c",
+      "x.c",
+      "-o",
+      "/o.o",
+      "-MMD",
+      "-MF",
+      "/o.o.deps",
+    ]);
   });
 
   it("protocol 3: the client's absolute prefix maps move under the root, after the server's own (the last given wins)", () => {
-    const d = accepted("gcc -fmacro-prefix-map=/src/proj/=./ -ffile-prefix-map=rel=x -fdebug-prefix-map=/src=/build -MD -MQ -fmacro-prefix-map=/a=b -c /src/proj/x.c", p3);
+    const d = accepted(
+      "gcc -fmacro-prefix-map=/src/proj/=./ -ffile-prefix-map=rel=x -fdebug-prefix-map=/src=/build -MD -MQ -fmacro-prefix-map=/a=b -c /src/proj/x.c",
+      p3,
+    );
     const argv = serverJobCommand(d, { input: "", output: "/j/o.o", root: "/j/root" }).argv;
     expect(argv.slice(0, 8)).toEqual([
-      "gcc", "-fmacro-prefix-map=/j/root=", "-fdebug-prefix-map=/j/root=",
-      "-fmacro-prefix-map=/j/root/src/proj/=./", "-ffile-prefix-map=rel=x", "-fdebug-prefix-map=/j/root/src=/build", "-MD", "-MQ",
+      "gcc",
+      "-fmacro-prefix-map=/j/root=",
+      "-fdebug-prefix-map=/j/root=",
+      "-fmacro-prefix-map=/j/root/src/proj/=./",
+      "-ffile-prefix-map=rel=x",
+      "-fdebug-prefix-map=/j/root/src=/build",
+      "-MD",
+      "-MQ",
     ]);
     // An -MQ value that looks like a map is a value, not a map.
     expect(argv[8]).toBe("-fmacro-prefix-map=/a=b");
@@ -157,9 +224,17 @@ describe("what the server runs for a normal compile", () => {
 
 describe("options that load code, write files or read files on the helper are refused in every spelling", () => {
   it.each([
-    ["gcc --plugin=./input.i -c x.c -o x.o", "-fplugin=./input.i", /long spelling of -fplugin=\.\/input\.i, which loads code/],
+    [
+      "gcc --plugin=./input.i -c x.c -o x.o",
+      "-fplugin=./input.i",
+      /long spelling of -fplugin=\.\/input\.i, which loads code/,
+    ],
     ["gcc -fplugin=./input.i -c x.c -o x.o", "-fplugin=./input.i", /loads code/],
-    ["gcc -fcompare-debug=-fplugin=./evil.so -c x.c -o x.o", "-fcompare-debug=-fplugin=./evil.so", /re-runs the compile/],
+    [
+      "gcc -fcompare-debug=-fplugin=./evil.so -c x.c -o x.o",
+      "-fcompare-debug=-fplugin=./evil.so",
+      /re-runs the compile/,
+    ],
     ["gcc --compare-debug=-fplugin=./evil.so -c x.c -o x.o", "-fcompare-debug=-fplugin=./evil.so", /long spelling/],
     ["gcc -Wa,--M=/tmp/x -c x.c -o x.o", "-Wa,--M=/tmp/x", /assembler option "--M=\/tmp\/x"/],
     ["gcc -Xassembler --M=/tmp/x -c x.c -o x.o", "-Xassembler --M=/tmp/x", /assembler option/],
@@ -185,7 +260,9 @@ describe("options that load code, write files or read files on the helper are re
     // Pump mode is no way around it (there an absolute -include is moved under the job's root).
     const pump = decideServerArgv(words(line), p3);
     if (line.startsWith("gcc -include")) {
-      expect(pump.ok && serverJobCommand(pump, { input: "", output: "/j/o.o", root: "/j/root" }).argv).toContain("/j/root/etc/passwd");
+      expect(pump.ok && serverJobCommand(pump, { input: "", output: "/j/o.o", root: "/j/root" }).argv).toContain(
+        "/j/root/etc/passwd",
+      );
     } else {
       expect(pump.ok).toBe(false);
     }
@@ -218,7 +295,13 @@ describe("options that load code, write files or read files on the helper are re
     expect(refused("gcc -I../../../../etc -c x.c -o x.o", p3).why).toMatch(/climbs/);
     expect(refused("gcc -include ../../../../etc/passwd -c x.c -o x.o", p3).why).toMatch(/climbs/);
     expect(refused("gcc -isystem =/etc -c x.c -o x.o", p3).why).toMatch(/sysroot/);
-    expect(accepted("gcc -Wp,-MD,/tmp/evil.d,-DX -c x.c -o x.o", p3).argv).toEqual(["gcc", "-Wp,-DX", "-MD", "-c", "x.c"]);
+    expect(accepted("gcc -Wp,-MD,/tmp/evil.d,-DX -c x.c -o x.o", p3).argv).toEqual([
+      "gcc",
+      "-Wp,-DX",
+      "-MD",
+      "-c",
+      "x.c",
+    ]);
     expect(accepted("gcc -Wp,-MF,out/evil.d -c x.c -o x.o", p3).argv).toEqual(["gcc", "-c", "x.c"]);
     expect(refused("gcc -c ../../../x.c -o x.o", p3).why).toMatch(/climbs/);
   });
@@ -235,7 +318,8 @@ describe("clang's options for gcc (a fresh attacker's try)", () => {
     "gcc -Xclang -fno-pch-timestamp -c x.c -o x.o",
     "gcc --target=x86_64-linux-gnu -c x.c -o x.o",
   ])("refused for gcc, in every protocol: %s", (line) => {
-    for (const opts of [p2, p3, { protocol: 1 } as ServerPolicyOptions]) expect(refused(line, opts).why).toMatch(/is a clang option: gcc would read/);
+    for (const opts of [p2, p3, { protocol: 1 } as ServerPolicyOptions])
+      expect(refused(line, opts).why).toMatch(/is a clang option: gcc would read/);
   });
 
   it("clang with a relative sysroot and an external assembler is refused (A9: a LINKed make ran as the assembler)", () => {
@@ -245,24 +329,68 @@ describe("clang's options for gcc (a fresh attacker's try)", () => {
     expect(refused("clang -no-integrated-as -c x.c -o x.o", clang).why).toMatch(/external assembler/);
     expect(refused("gcc -fno-integrated-as -c x.c -o x.o", p2).why).toMatch(/external assembler/);
     // A13: an absolute name of the client's tree all the same.
-    expect(refused("clang -target sparc-linux-gnu --sysroot=/proc/self/cwd/sr -c x.c -o x.o", clang).why).toMatch(/under \/proc/);
+    expect(refused("clang -target sparc-linux-gnu --sysroot=/proc/self/cwd/sr -c x.c -o x.o", clang).why).toMatch(
+      /under \/proc/,
+    );
     expect(refused("clang --sysroot=/opt/../proc/self/cwd -c x.c -o x.o", clang).why).toMatch(/"\.\."/);
     accepted("clang --sysroot=/opt/sysroot -c x.c -o x.o", clang);
   });
 
   it("a target triple never starts with a dash, even for clang", () => {
-    expect(refused("clang -target -Bbdir -c x.c -o x.o", { protocol: 2, clang: true }).why).toMatch(/not a target triple/);
+    expect(refused("clang -target -Bbdir -c x.c -o x.o", { protocol: 2, clang: true }).why).toMatch(
+      /not a target triple/,
+    );
   });
 });
 
 describe("what a real client sends passes", () => {
-  const noFiles = { readFile: (): string => { throw new Error("none"); }, env: {} };
+  const noFiles = {
+    readFile: (): string => {
+      throw new Error("none");
+    },
+    env: {},
+  };
   const piece = fc.constantFrom(
-    ["-c"], ["-S"], ["-O2"], ["-g"], ["-DX=1"], ["-D", "Y"], ["-I."], ["-I", "inc"], ["-include", "h.h"], ["-MD"],
-    ["-MMD"], ["-MF", "d.d"], ["-MT", "t"], ["-MQ", "q"], ["-MP"], ["-Wp,-MD,w.d"], ["-x", "c"], ["-x", "c++"], ["-xc"],
-    ["-o", "out.o"], ["-oj.o"], ["hello.c"], ["x.cpp"], ["x.i"], ["-fPIC"], ["-isystem", "/usr/include"], ["-L", "lib"],
-    ["-lm"], ["-Wl,-z,now"], ["-undef"], ["-nostdinc"], ["-stdlib=libc++"], ["-std=c11"],
-    ["-Wa,--noexecstack"], ["-pipe"], ["-fno-common"], ["-gdwarf-4"], ["-Werror=vla"], ["-march=x86-64-v2"], ["-pthread"],
+    ["-c"],
+    ["-S"],
+    ["-O2"],
+    ["-g"],
+    ["-DX=1"],
+    ["-D", "Y"],
+    ["-I."],
+    ["-I", "inc"],
+    ["-include", "h.h"],
+    ["-MD"],
+    ["-MMD"],
+    ["-MF", "d.d"],
+    ["-MT", "t"],
+    ["-MQ", "q"],
+    ["-MP"],
+    ["-Wp,-MD,w.d"],
+    ["-x", "c"],
+    ["-x", "c++"],
+    ["-xc"],
+    ["-o", "out.o"],
+    ["-oj.o"],
+    ["hello.c"],
+    ["x.cpp"],
+    ["x.i"],
+    ["-fPIC"],
+    ["-isystem", "/usr/include"],
+    ["-L", "lib"],
+    ["-lm"],
+    ["-Wl,-z,now"],
+    ["-undef"],
+    ["-nostdinc"],
+    ["-stdlib=libc++"],
+    ["-std=c11"],
+    ["-Wa,--noexecstack"],
+    ["-pipe"],
+    ["-fno-common"],
+    ["-gdwarf-4"],
+    ["-Werror=vla"],
+    ["-march=x86-64-v2"],
+    ["-pthread"],
   );
   const commandLine = fc.array(piece, { maxLength: 9 }).map((groups) => ["gcc", ...groups.flat()]);
 

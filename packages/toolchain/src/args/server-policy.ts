@@ -119,14 +119,43 @@ const REFUSED: ReadonlyMap<string, string> = new Map([
 // refused (a real client strips most of them in protocols 1/2 already).
 const LINKER_WITH_VALUE: ReadonlySet<string> = new Set(["-Wl,", "-Xlinker", "-L", "-l"]);
 const LINKER_FLAGS: ReadonlySet<string> = new Set([
-  "-static", "-shared", "-rdynamic", "-pie", "-no-pie", "-static-pie", "-static-libgcc", "-static-libstdc++",
-  "-static-libasan", "-shared-libgcc", "-nostdlib", "-nostdlib++", "-nostartfiles", "-nodefaultlibs", "-s",
+  "-static",
+  "-shared",
+  "-rdynamic",
+  "-pie",
+  "-no-pie",
+  "-static-pie",
+  "-static-libgcc",
+  "-static-libstdc++",
+  "-static-libasan",
+  "-shared-libgcc",
+  "-nostdlib",
+  "-nostdlib++",
+  "-nostartfiles",
+  "-nodefaultlibs",
+  "-s",
 ]);
 
 // Flags harmless on a helper that belong to no family below.
 const FLAGS: ReadonlySet<string> = new Set([
-  "-c", "-S", "-w", "-pedantic", "-pedantic-errors", "-ansi", "-pipe", "-pthread", "-pg", "-p", "-nostdinc",
-  "-nostdinc++", "-nostdlibinc", "-undef", "-Qunused-arguments", "-Qn", "-Qy", "-no-canonical-prefixes",
+  "-c",
+  "-S",
+  "-w",
+  "-pedantic",
+  "-pedantic-errors",
+  "-ansi",
+  "-pipe",
+  "-pthread",
+  "-pg",
+  "-p",
+  "-nostdinc",
+  "-nostdinc++",
+  "-nostdlibinc",
+  "-undef",
+  "-Qunused-arguments",
+  "-Qn",
+  "-Qy",
+  "-no-canonical-prefixes",
   "-integrated-as",
 ]);
 
@@ -144,39 +173,162 @@ const RUNS_FOUND_PROGRAMS = new Map([
 // plugins, dump compiler internals into files, read or write profiles, re-run the compile with
 // other options, or read and write module files.
 const F_REFUSED_STEMS: readonly string[] = [
-  "plugin", "pass-plugin", "dump", "opt-info", "profile", "auto-profile", "compare-debug", "deps", "module",
-  "modules", "test-coverage", "coverage", "crash-diagnostics", "save-temps", "sanitize-blacklist", "sanitize-ignorelist", "sanitize-coverage-allowlist",
-  "sanitize-coverage-ignorelist", "xray-attr-list", "xray-always-instrument", "xray-never-instrument",
-  "prebuilt-module", "embed-bitcode-marker", "diagnostics-generate-patch",
+  "plugin",
+  "pass-plugin",
+  "dump",
+  "opt-info",
+  "profile",
+  "auto-profile",
+  "compare-debug",
+  "deps",
+  "module",
+  "modules",
+  "test-coverage",
+  "coverage",
+  "crash-diagnostics",
+  "save-temps",
+  "sanitize-blacklist",
+  "sanitize-ignorelist",
+  "sanitize-coverage-allowlist",
+  "sanitize-coverage-ignorelist",
+  "xray-attr-list",
+  "xray-always-instrument",
+  "xray-never-instrument",
+  "prebuilt-module",
+  "embed-bitcode-marker",
+  "diagnostics-generate-patch",
 ];
 
 // `-fNAME=VALUE` options allowed, all of them strings, numbers or names. The prefix maps' values
 // are paths but only rewrite the names written into the object; no file is opened.
 const F_WITH_VALUE: ReadonlySet<string> = new Set([
-  "visibility", "stack-check", "cf-protection", "patchable-function-entry", "zero-call-used-regs",
-  "trivial-auto-var-init", "strict-flex-arrays", "min-function-alignment", "align-functions", "align-jumps",
-  "align-loops", "align-labels", "sanitize", "no-sanitize", "sanitize-recover", "no-sanitize-recover",
-  "sanitize-trap", "no-sanitize-trap", "sanitize-coverage", "no-sanitize-coverage", "sanitize-address-use-after-return",
-  "sanitize-memory-track-origins", "debug-prefix-map", "file-prefix-map", "macro-prefix-map",
-  "diagnostics-color", "color-diagnostics", "message-length", "diagnostics-column-unit", "diagnostics-column-origin",
-  "diagnostics-urls", "diagnostics-path-format", "diagnostics-show-location", "diagnostics-minimum-margin-width",
-  "template-depth", "template-backtrace-limit", "constexpr-depth", "constexpr-loop-limit", "constexpr-ops-limit",
-  "constexpr-steps", "constexpr-backtrace-limit", "constexpr-cache-depth", "bracket-depth", "abi-version",
-  "abi-compat-version", "lto", "lto-partition", "excess-precision", "fp-contract", "tls-model", "inline-limit",
-  "max-errors", "error-limit", "macro-backtrace-limit", "pack-struct", "permitted-flt-eval-methods",
-  "exec-charset", "input-charset", "wide-exec-charset", "random-seed", "frame-pointer", "vect-cost-model",
-  "simd-cost-model", "ira-algorithm", "ira-region", "stack-reuse", "live-patching", "fp-model",
-  "ffp-exception-behavior", "fp-exception-behavior", "denormal-fp-math", "denormal-fp-math-f32", "use-init-array",
-  "ms-compatibility-version", "debug-default-version", "asan-shadow-offset", "zero-init-padding-bits",
-  "max-include-depth", "sched-stalled-insns", "sched-stalled-insns-dep", "stack-limit-register",
-  "stack-limit-symbol", "hardened", "strict-overflow", "signed-char", "unsigned-char", "openmp-version",
-  "ident", "lax-vector-conversions", "complex-method", "float-store", "function-return", "indirect-branch",
-  "fixed-point", "ipa-sra", "pic", "pie", "cx-fortran-rules", "inline-max-stacksize", "split-lto-unit",
-  "lto-unit", "ms-memptr-rep", "vectorize", "slp-vectorize", "ssa-phiopt",
-  "sso-struct", "char8_t", "new-alignment", "normalize", "extended-identifiers", "uniform-simt",
-  "warn-stack-size", "instrument-functions-exclude-function-list", "diagnostics-format", "semantic-interposition", "trapv", "wrapv", "finite-loops",
-  "auto-var-init", "sanitize-address-field-padding", "sanitize-undefined-trap-on-error", "tabstop", "callgraph-info",
-  "lto-compression-level", "reorder-blocks-algorithm", "tree-parallelize-loops", "vtable-verify",
+  "visibility",
+  "stack-check",
+  "cf-protection",
+  "patchable-function-entry",
+  "zero-call-used-regs",
+  "trivial-auto-var-init",
+  "strict-flex-arrays",
+  "min-function-alignment",
+  "align-functions",
+  "align-jumps",
+  "align-loops",
+  "align-labels",
+  "sanitize",
+  "no-sanitize",
+  "sanitize-recover",
+  "no-sanitize-recover",
+  "sanitize-trap",
+  "no-sanitize-trap",
+  "sanitize-coverage",
+  "no-sanitize-coverage",
+  "sanitize-address-use-after-return",
+  "sanitize-memory-track-origins",
+  "debug-prefix-map",
+  "file-prefix-map",
+  "macro-prefix-map",
+  "diagnostics-color",
+  "color-diagnostics",
+  "message-length",
+  "diagnostics-column-unit",
+  "diagnostics-column-origin",
+  "diagnostics-urls",
+  "diagnostics-path-format",
+  "diagnostics-show-location",
+  "diagnostics-minimum-margin-width",
+  "template-depth",
+  "template-backtrace-limit",
+  "constexpr-depth",
+  "constexpr-loop-limit",
+  "constexpr-ops-limit",
+  "constexpr-steps",
+  "constexpr-backtrace-limit",
+  "constexpr-cache-depth",
+  "bracket-depth",
+  "abi-version",
+  "abi-compat-version",
+  "lto",
+  "lto-partition",
+  "excess-precision",
+  "fp-contract",
+  "tls-model",
+  "inline-limit",
+  "max-errors",
+  "error-limit",
+  "macro-backtrace-limit",
+  "pack-struct",
+  "permitted-flt-eval-methods",
+  "exec-charset",
+  "input-charset",
+  "wide-exec-charset",
+  "random-seed",
+  "frame-pointer",
+  "vect-cost-model",
+  "simd-cost-model",
+  "ira-algorithm",
+  "ira-region",
+  "stack-reuse",
+  "live-patching",
+  "fp-model",
+  "ffp-exception-behavior",
+  "fp-exception-behavior",
+  "denormal-fp-math",
+  "denormal-fp-math-f32",
+  "use-init-array",
+  "ms-compatibility-version",
+  "debug-default-version",
+  "asan-shadow-offset",
+  "zero-init-padding-bits",
+  "max-include-depth",
+  "sched-stalled-insns",
+  "sched-stalled-insns-dep",
+  "stack-limit-register",
+  "stack-limit-symbol",
+  "hardened",
+  "strict-overflow",
+  "signed-char",
+  "unsigned-char",
+  "openmp-version",
+  "ident",
+  "lax-vector-conversions",
+  "complex-method",
+  "float-store",
+  "function-return",
+  "indirect-branch",
+  "fixed-point",
+  "ipa-sra",
+  "pic",
+  "pie",
+  "cx-fortran-rules",
+  "inline-max-stacksize",
+  "split-lto-unit",
+  "lto-unit",
+  "ms-memptr-rep",
+  "vectorize",
+  "slp-vectorize",
+  "ssa-phiopt",
+  "sso-struct",
+  "char8_t",
+  "new-alignment",
+  "normalize",
+  "extended-identifiers",
+  "uniform-simt",
+  "warn-stack-size",
+  "instrument-functions-exclude-function-list",
+  "diagnostics-format",
+  "semantic-interposition",
+  "trapv",
+  "wrapv",
+  "finite-loops",
+  "auto-var-init",
+  "sanitize-address-field-padding",
+  "sanitize-undefined-trap-on-error",
+  "tabstop",
+  "callgraph-info",
+  "lto-compression-level",
+  "reorder-blocks-algorithm",
+  "tree-parallelize-loops",
+  "vtable-verify",
 ]);
 // Values that name files or write them (`-fdiagnostics-format=sarif-file`, `-flto=jobserver` is fine).
 const F_VALUE_ONLY: Readonly<Record<string, ReadonlySet<string>>> = {
@@ -190,7 +342,11 @@ const PREFIX_MAP = /^-f(?:debug|file|macro)-prefix-map=/;
 const PLAIN_VALUE = /^[A-Za-z0-9_.,:+*=-]*$/;
 
 // cc1 options passed with -Xclang that are harmless (besides the -f/-W/-O families).
-const XCLANG_EXACT: ReadonlySet<string> = new Set(["-disable-O0-optnone", "-disable-llvm-passes", "-disable-llvm-optzns"]);
+const XCLANG_EXACT: ReadonlySet<string> = new Set([
+  "-disable-O0-optnone",
+  "-disable-llvm-passes",
+  "-disable-llvm-optzns",
+]);
 
 function fRefusal(word: string): string | undefined {
   const body = word.slice(2);
@@ -200,9 +356,11 @@ function fRefusal(word: string): string | undefined {
   for (const refused of F_REFUSED_STEMS) {
     if (stem.startsWith(refused)) return `${word} ${describeFStem(refused)}`;
   }
-  if (eq < 0) return /^[A-Za-z0-9][A-Za-z0-9_+.-]*$/.test(body) ? undefined : `${word} is not an option the server knows`;
+  if (eq < 0)
+    return /^[A-Za-z0-9][A-Za-z0-9_+.-]*$/.test(body) ? undefined : `${word} is not an option the server knows`;
   const value = body.slice(eq + 1);
-  if (!F_WITH_VALUE.has(name)) return `-f${name}= is not on the server's list of -f options with a value (those that take a file are refused)`;
+  if (!F_WITH_VALUE.has(name))
+    return `-f${name}= is not on the server's list of -f options with a value (those that take a file are refused)`;
   const only = F_VALUE_ONLY[name];
   if (only !== undefined) return only.has(value) ? undefined : `${word}: this value writes or reads a file`;
   if (F_PATH_VALUES.has(name)) return undefined;
@@ -215,8 +373,10 @@ function describeFStem(stem: string): string {
   if (stem.startsWith("profile") || stem === "auto-profile" || stem === "test-coverage" || stem === "coverage") {
     return "reads or writes profile data at a path the client may choose (a real client keeps it local)";
   }
-  if (stem === "dump" || stem === "opt-info") return `dumps compiler internals into files (with =FILE at a path the client chose)`;
-  if (stem.startsWith("module") || stem === "deps" || stem === "prebuilt-module") return "reads or writes module files outside the job";
+  if (stem === "dump" || stem === "opt-info")
+    return `dumps compiler internals into files (with =FILE at a path the client chose)`;
+  if (stem.startsWith("module") || stem === "deps" || stem === "prebuilt-module")
+    return "reads or writes module files outside the job";
   return "reads or writes a file the client names";
 }
 
@@ -232,7 +392,8 @@ function climbs(cwd: string, path: string): boolean {
 
 /** Protocol 3: why a path option's value is refused (it must stay in the re-rooted tree). */
 function pumpPathRefusal(option: string, value: string, cwd: string): string | undefined {
-  if (value.startsWith("=") || value.startsWith("$SYSROOT")) return `${option} ${value}: a sysroot-relative path is not re-rooted into the job`;
+  if (value.startsWith("=") || value.startsWith("$SYSROOT"))
+    return `${option} ${value}: a sysroot-relative path is not re-rooted into the job`;
   if (climbs(cwd, value)) return `the path of ${option} climbs out of the job's root with ..`;
   return undefined;
 }
@@ -304,7 +465,9 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
   const runs = RUNS_FOUND_PROGRAMS.get(o);
   if (runs) return { refuse: `${w.spelled} ${runs}` };
   if (CLANG_ONLY.has(o) && !opts.clang) {
-    return { refuse: `${w.spelled} is a clang option: gcc would read ${JSON.stringify(w.value ?? "")} as a word of its own` };
+    return {
+      refuse: `${w.spelled} is a clang option: gcc would read ${JSON.stringify(w.value ?? "")} as a word of its own`,
+    };
   }
   const refusedWhy = REFUSED.get(o);
   if (refusedWhy !== undefined) return { refuse: refusedWhy };
@@ -317,7 +480,8 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
       // A macro name never starts with `-` or is empty; such a value is only ever a word meant to
       // be read as an option by some other reader of the command line (a response file's
       // tokenizer that drops an empty word shifted `-D "" -D -fplugin=...` into a plugin).
-      if (w.value === "" || w.value!.startsWith("-")) return { refuse: `${w.spelled}: ${JSON.stringify(w.value)} is no macro name` };
+      if (w.value === "" || w.value!.startsWith("-"))
+        return { refuse: `${w.spelled}: ${JSON.stringify(w.value)} is no macro name` };
       return { keep: keepAsWritten(w, argv) };
     case "-I":
     case "-isystem":
@@ -350,16 +514,26 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
     case "--sysroot":
       // A relative sysroot is the client's own tree in pump mode, where a driver looks for
       // toolchain files and programs: only an absolute one (a tree of the helper's) passes.
-      if (!(w.value ?? "").startsWith("/")) return { refuse: `${w.spelled}: a relative sysroot is refused (it would be the client's files)` };
+      if (!(w.value ?? "").startsWith("/"))
+        return { refuse: `${w.spelled}: a relative sysroot is refused (it would be the client's files)` };
       // /proc/self/cwd/..., /dev/fd/N: absolute names of the client's tree all the same.
-      if (/^\/(proc|dev)(\/|$)|(^|\/)\.\.(\/|$)/.test(w.value!)) return { refuse: `${w.spelled}: a sysroot under /proc or /dev, or with "..", is refused (it can name the client's files)` };
+      if (/^\/(proc|dev)(\/|$)|(^|\/)\.\.(\/|$)/.test(w.value!))
+        return {
+          refuse: `${w.spelled}: a sysroot under /proc or /dev, or with "..", is refused (it can name the client's files)`,
+        };
       return o === "--sysroot" ? { keep: [`--sysroot=${w.value!}`] } : { keep: keepAsWritten(w, argv) };
     case "-target":
-      return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(w.value!) ? { keep: keepAsWritten(w, argv) } : { refuse: `${w.spelled}: not a target triple` };
+      return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(w.value!)
+        ? { keep: keepAsWritten(w, argv) }
+        : { refuse: `${w.spelled}: not a target triple` };
     case "--param":
-      return /^[a-z0-9_-]+=[A-Za-z0-9_.-]+$/.test(w.value!) ? { keep: [`--param=${w.value!}`] } : { refuse: `--param ${w.value!}: not NAME=VALUE` };
+      return /^[a-z0-9_-]+=[A-Za-z0-9_.-]+$/.test(w.value!)
+        ? { keep: [`--param=${w.value!}`] }
+        : { refuse: `--param ${w.value!}: not NAME=VALUE` };
     case "-std=":
-      return /^[a-z0-9+]+$/.test(w.value!) ? { keep: [`-std=${w.value!}`] } : { refuse: `-std=${w.value!}: not a standard name` };
+      return /^[a-z0-9+]+$/.test(w.value!)
+        ? { keep: [`-std=${w.value!}`] }
+        : { refuse: `-std=${w.value!}: not a standard name` };
     case "-Wa,": {
       for (const part of w.value!.split(",")) {
         const why = assemblerPartRefusal(part);
@@ -376,7 +550,9 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
       return wpRewrite(w.value!.split(","));
     }
     case "-Xpreprocessor":
-      return pump && /^-[DU]./.test(w.value!) ? { keep: keepAsWritten(w, argv) } : { refuse: `-Xpreprocessor ${w.value!}: raw preprocessor options other than -D/-U are refused` };
+      return pump && /^-[DU]./.test(w.value!)
+        ? { keep: keepAsWritten(w, argv) }
+        : { refuse: `-Xpreprocessor ${w.value!}: raw preprocessor options other than -D/-U are refused` };
     case "-Xclang": {
       const why = xclangRefusal(w.value!);
       return why ? { refuse: why } : { keep: keepAsWritten(w, argv) };
@@ -391,8 +567,12 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
     return why ? { refuse: why } : { keep: [o] };
   }
   if (/^-O([0-9]*|s|g|z|fast)$/.test(o)) return { keep: [o] };
-  if (o.startsWith("-std=")) return /^-std=[a-z0-9+]+$/.test(o) ? { keep: [o] } : { refuse: `${o}: not a standard name` };
-  if (o.startsWith("-stdlib=")) return /^-stdlib=(libc\+\+|libstdc\+\+|platform)$/.test(o) ? { keep: [o] } : { refuse: `${o}: not a C++ library name` };
+  if (o.startsWith("-std="))
+    return /^-std=[a-z0-9+]+$/.test(o) ? { keep: [o] } : { refuse: `${o}: not a standard name` };
+  if (o.startsWith("-stdlib="))
+    return /^-stdlib=(libc\+\+|libstdc\+\+|platform)$/.test(o)
+      ? { keep: [o] }
+      : { refuse: `${o}: not a C++ library name` };
   if (o.startsWith("-W")) {
     return /^-W[A-Za-z0-9_=+.-]*$/.test(o) ? { keep: [o] } : { refuse: `${o} is not a warning option` };
   }
@@ -400,9 +580,12 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
     return /^-g[A-Za-z0-9_=.+-]*$/.test(o) ? { keep: [o] } : { refuse: `${o}: a debug option with a path is refused` };
   }
   if (o.startsWith("-m")) {
-    return /^-m[A-Za-z0-9_.=+,-]+$/.test(o) ? { keep: [o] } : { refuse: `${o}: a target option with a path is refused` };
+    return /^-m[A-Za-z0-9_.=+,-]+$/.test(o)
+      ? { keep: [o] }
+      : { refuse: `${o}: a target option with a path is refused` };
   }
-  if (o.startsWith("-print-") || o.startsWith("-d")) return { refuse: `${o} is no compile, or dumps compiler internals into files` };
+  if (o.startsWith("-print-") || o.startsWith("-d"))
+    return { refuse: `${o} is no compile, or dumps compiler internals into files` };
   return { refuse: `${o} is not on the server's list of options known to be harmless on a helper` };
 }
 
@@ -410,7 +593,13 @@ function judge(w: DriverWord, argv: readonly string[], opts: ServerPolicyOptions
 function canonicalOf(w: DriverWord): string {
   if (w.option === "") return w.value ?? "";
   if (w.value === undefined) return w.option;
-  if (w.option === "@" || w.option.endsWith("=") || w.option.endsWith(",") || /^-[DUIoxLlAB]$|^-M[FTQJ]$/.test(w.option)) return `${w.option}${w.value}`;
+  if (
+    w.option === "@" ||
+    w.option.endsWith("=") ||
+    w.option.endsWith(",") ||
+    /^-[DUIoxLlAB]$|^-M[FTQJ]$/.test(w.option)
+  )
+    return `${w.option}${w.value}`;
   return `${w.option} ${w.value}`;
 }
 
@@ -439,25 +628,37 @@ export function decideServerArgv(argv: readonly string[], opts: ServerPolicyOpti
     if (w.long === "generic") {
       const inner = { ...w, long: undefined };
       const why = w.option.startsWith("-f") ? fRefusal(w.option) : undefined;
-      return refusal(inner, `${w.spelled} is gcc's long spelling of ${canonicalOf(w)}${why ? `, which ${why.replace(/^\S+ /, "")}` : ""}; the server accepts no such spelling (gcc also takes it abbreviated)`);
+      return refusal(
+        inner,
+        `${w.spelled} is gcc's long spelling of ${canonicalOf(w)}${why ? `, which ${why.replace(/^\S+ /, "")}` : ""}; the server accepts no such spelling (gcc also takes it abbreviated)`,
+      );
     }
     if (w.long === "alias" && !["--param", "--sysroot", "-target"].includes(w.option)) {
       const inner = REFUSED.get(w.option);
-      return refusal(w, `${w.spelled} is gcc's long spelling of ${canonicalOf(w)}${inner ? ` (${inner})` : ""}; the server accepts only the usual spelling`);
+      return refusal(
+        w,
+        `${w.spelled} is gcc's long spelling of ${canonicalOf(w)}${inner ? ` (${inner})` : ""}; the server accepts only the usual spelling`,
+      );
     }
     if (w.option === "") {
       const word = w.value ?? "";
       if (isSourceFile(word) && input === undefined) {
         input = w;
         inputLanguage = language;
-        if (pump && opts.cwd !== undefined && climbs(opts.cwd, word)) return refusal(w, "the input path climbs out of the job's root with ..");
+        if (pump && opts.cwd !== undefined && climbs(opts.cwd, word))
+          return refusal(w, "the input path climbs out of the job's root with ..");
         if (!pump) out.push("-x", "<language>");
         inputAt = out.length;
         out.push(word);
         continue;
       }
       if (word.endsWith(".o")) continue; // distcc reads a bare x.o as the output: the server names its own
-      return refusal(w, input === undefined ? `${JSON.stringify(word)} is no source file the server compiles` : `a second file operand ${JSON.stringify(word)} would be read by the compiler`);
+      return refusal(
+        w,
+        input === undefined
+          ? `${JSON.stringify(word)} is no source file the server compiles`
+          : `a second file operand ${JSON.stringify(word)} would be read by the compiler`,
+      );
     }
     if (w.option === "-o") {
       if (w.missing) return refusal(w, "-o needs an argument but is the last word");
@@ -466,7 +667,8 @@ export function decideServerArgv(argv: readonly string[], opts: ServerPolicyOpti
     if (w.option === "-x") {
       if (w.missing) return refusal(w, "-x needs an argument but is the last word");
       const lang = w.value!;
-      if (lang !== "none" && !SOURCE_LANGUAGES.has(lang)) return refusal(w, `-x ${lang}: the server compiles only C, C++, Objective-C and Objective-C++`);
+      if (lang !== "none" && !SOURCE_LANGUAGES.has(lang))
+        return refusal(w, `-x ${lang}: the server compiles only C, C++, Objective-C and Objective-C++`);
       language = lang === "none" ? undefined : lang;
       if (pump) out.push(...keepAsWritten(w, argv));
       continue;
@@ -476,24 +678,47 @@ export function decideServerArgv(argv: readonly string[], opts: ServerPolicyOpti
     if (verdict.refuse !== undefined) return refusal(w, verdict.refuse);
     if (verdict.rooted) rootedPaths.push(out.length + 1);
     if (pump && verdict.keep?.length === 1 && PREFIX_MAP.test(verdict.keep[0]!)) prefixMaps.push(out.length);
-    if (pump && w.option === "-MT" && w.last > w.first && dependencyTargetAt === undefined) dependencyTargetAt = out.length;
+    if (pump && w.option === "-MT" && w.last > w.first && dependencyTargetAt === undefined)
+      dependencyTargetAt = out.length;
     if (pump && (verdict.keep ?? []).some((k) => k === "-MD" || k === "-MMD")) writesDependencies = true;
     out.push(...(verdict.keep ?? []));
   }
-  if (input === undefined) return { ok: false, refusal: { spelled: "", canonical: "", why: "no source file to compile" } };
+  if (input === undefined)
+    return { ok: false, refusal: { spelled: "", canonical: "", why: "no source file to compile" } };
   if (!action) return { ok: false, refusal: { spelled: "", canonical: "", why: "neither -c nor -S: not a compile" } };
   const fileLanguage = languageOfFile(input.value!) ?? "c";
   const effective = inputLanguage ?? fileLanguage;
   if (pump) {
-    if (!SOURCE_LANGUAGES.has(effective)) return refusal(input, `${input.value!} is compiled as ${effective}; the server compiles only the C family`);
-    const decision: ServerArgvDecision = { ok: true, argv: out, inputIndex: inputAt, language: effective, rootedPaths, prefixMaps, writesDependencies };
+    if (!SOURCE_LANGUAGES.has(effective))
+      return refusal(input, `${input.value!} is compiled as ${effective}; the server compiles only the C family`);
+    const decision: ServerArgvDecision = {
+      ok: true,
+      argv: out,
+      inputIndex: inputAt,
+      language: effective,
+      rootedPaths,
+      prefixMaps,
+      writesDependencies,
+    };
     if (dependencyTargetAt !== undefined) decision.dependencyTargetAt = dependencyTargetAt;
     return decision;
   }
   const preprocessed = PREPROCESSED_LANGUAGE[effective];
-  if (preprocessed === undefined) return refusal(input, `${input.value!} is compiled as ${effective}; the server compiles only preprocessed C-family text`);
+  if (preprocessed === undefined)
+    return refusal(
+      input,
+      `${input.value!} is compiled as ${effective}; the server compiles only preprocessed C-family text`,
+    );
   out[inputAt - 1] = preprocessed;
-  return { ok: true, argv: out, inputIndex: inputAt, language: preprocessed, rootedPaths: [], prefixMaps: [], writesDependencies: false };
+  return {
+    ok: true,
+    argv: out,
+    inputIndex: inputAt,
+    language: preprocessed,
+    rootedPaths: [],
+    prefixMaps: [],
+    writesDependencies: false,
+  };
 }
 
 export type AcceptedServerArgv = Extract<ServerArgvDecision, { ok: true }>;

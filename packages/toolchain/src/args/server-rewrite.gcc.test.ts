@@ -27,7 +27,10 @@ describe("protocol 3 rewrite with the real gcc", () => {
   const received: Array<[string, string]> = [
     ["relative input", "gcc -O2 -I/opt/inc -include /opt/inc/pre.h -c hello.c -o hello.o"],
     ["absolute input", `gcc -O2 -I /opt/inc -include/opt/inc/pre.h -c ${CDIR}/hello.c -o hello.o`],
-    ["with -MD -MF and -MT", "gcc -O2 -isystem /opt/inc -include /opt/inc/pre.h -MD -MF hello.d -c hello.c -o hello.o -MT obj/hello.o"],
+    [
+      "with -MD -MF and -MT",
+      "gcc -O2 -isystem /opt/inc -include /opt/inc/pre.h -MD -MF hello.d -c hello.c -o hello.o -MT obj/hello.o",
+    ],
   ];
   received.forEach(([name, line], n) => {
     it(name, () => {

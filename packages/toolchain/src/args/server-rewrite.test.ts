@@ -36,17 +36,28 @@ describe("rewriteServerCommand, protocol 3", () => {
     ["gcc -O2 -c hello.c -o hello.o", "gcc -O2 -c hello.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
     ["gcc -MD -MF x.d -c hello.c -o hello.o -MT hello.o", "gcc -MD -MF x.d -c hello.c -o /tmp/o.o -MF /tmp/d.deps"],
     ["gcc -MMD -c hello.c -o hello.o", "gcc -MMD -c hello.c -o /tmp/o.o -MF /tmp/d.deps"],
-    ["gcc -I/usr/x -I /opt/y -Irel -c hello.c -o h.o", "gcc -I/tmp/R/usr/x -I /tmp/R/opt/y -Irel -c hello.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
-    ["gcc -include /a/b.h -imacros /m.h -isystem /s -iquote /q -idirafter /d -c x.c -o x.o",
-      "gcc -include /tmp/R/a/b.h -imacros /tmp/R/m.h -isystem /tmp/R/s -iquote /tmp/R/q -idirafter /tmp/R/d -c x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
-    ["gcc -iprefix/p -iwithprefix/w -c x.c -o x.o", "gcc -iprefix/tmp/R/p -iwithprefix/tmp/R/w -c x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
+    [
+      "gcc -I/usr/x -I /opt/y -Irel -c hello.c -o h.o",
+      "gcc -I/tmp/R/usr/x -I /tmp/R/opt/y -Irel -c hello.c -o /tmp/o.o -MMD -MF /tmp/d.deps",
+    ],
+    [
+      "gcc -include /a/b.h -imacros /m.h -isystem /s -iquote /q -idirafter /d -c x.c -o x.o",
+      "gcc -include /tmp/R/a/b.h -imacros /tmp/R/m.h -isystem /tmp/R/s -iquote /tmp/R/q -idirafter /tmp/R/d -c x.c -o /tmp/o.o -MMD -MF /tmp/d.deps",
+    ],
+    [
+      "gcc -iprefix/p -iwithprefix/w -c x.c -o x.o",
+      "gcc -iprefix/tmp/R/p -iwithprefix/tmp/R/w -c x.c -o /tmp/o.o -MMD -MF /tmp/d.deps",
+    ],
     // distccd's prefix test: -iwithprefixbefore/abs matches -iwithprefix first, value "before/abs" is left alone.
     ["gcc -iwithprefixbefore/abs -c x.c -o x.o", "gcc -iwithprefixbefore/abs -c x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
     ["gcc -c /home/u/src/x.c -o x.o", "gcc -c /tmp/R/home/u/src/x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
     ["gcc -c //home/x.c -o x.o", "gcc -c /tmp/R/home/x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
     // The absolute input after a removed -MT pair.
     ["gcc -MT t -c /home/u/src/x.c -o x.o", "gcc -c /tmp/R/home/u/src/x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
-    ["gcc -include/a/pre.c -c /s/x.c -o x.o", "gcc -include/tmp/R/a/pre.c -c /tmp/R/s/x.c -o /tmp/o.o -MMD -MF /tmp/d.deps"],
+    [
+      "gcc -include/a/pre.c -c /s/x.c -o x.o",
+      "gcc -include/tmp/R/a/pre.c -c /tmp/R/s/x.c -o /tmp/o.o -MMD -MF /tmp/d.deps",
+    ],
     // Only the first -MT pair is taken out.
     ["gcc -c x.c -o x.o -MT a -MT b", "gcc -c x.c -o /tmp/o.o -MT b -MMD -MF /tmp/d.deps"],
   ];
@@ -63,7 +74,9 @@ describe("rewriteServerCommand, protocol 3", () => {
     expect(rewriteServerJob(words("gcc -c x.c -o x.o"), rest).depsFile).toBe("/tmp/o.o.deps");
   });
   it("a root with a trailing slash gives the same paths", () => {
-    expect(rewriteServerCommand(words("gcc -I/usr/x -c x.c -o x.o"), { ...job, root: "/tmp/R/" })[1]).toBe("-I/tmp/R/usr/x");
+    expect(rewriteServerCommand(words("gcc -I/usr/x -c x.c -o x.o"), { ...job, root: "/tmp/R/" })[1]).toBe(
+      "-I/tmp/R/usr/x",
+    );
   });
   it("refuses -MT as the last word, like distccd", () => {
     expect(() => rewriteServerCommand(words("gcc -c x.c -o x.o -MT"), job)).toThrow(ServerRewriteError);

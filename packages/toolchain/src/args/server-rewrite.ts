@@ -32,8 +32,15 @@ export interface ServerCommand {
 // so "-iwithprefix" also catches "-iwithprefixbefore/abs" (value "before/abs", left alone): a
 // distccd quirk we keep.
 const INCLUDE_OPTIONS: readonly string[] = [
-  "-I", "-include", "-imacros", "-idirafter", "-iprefix", "-iwithprefix", "-iwithprefixbefore",
-  "-isystem", "-iquote",
+  "-I",
+  "-include",
+  "-imacros",
+  "-idirafter",
+  "-iprefix",
+  "-iwithprefix",
+  "-iwithprefixbefore",
+  "-isystem",
+  "-iquote",
 ];
 
 /** Replace the output of the first `-o X` or `-oX` by `output` (`dcc_set_output`). */
@@ -120,7 +127,9 @@ export function rewriteServerCommand(received: readonly string[], job: ServerJob
   return rewriteServerJob(received, job).argv;
 }
 
-export class ServerRewriteError extends DistccError<Extract<ToolchainErrorCode, "DISTCC_ERR_NO_INPUT" | "DISTCC_ERR_BAD_MT">> {}
+export class ServerRewriteError extends DistccError<
+  Extract<ToolchainErrorCode, "DISTCC_ERR_NO_INPUT" | "DISTCC_ERR_BAD_MT">
+> {}
 
 /** Where word `index` of the received argv is once the first `-MT X` pair (at `mt`) is removed. */
 function indexAfterMtRemoval(index: number, mt: number): number {

@@ -3,13 +3,37 @@
 
 // Options removed together with the next word when written as a separate word.
 const STRIP_WITH_ARGUMENT: ReadonlySet<string> = new Set([
-  "-D", "-I", "-U", "-L", "-l", "-MF", "-MT", "-MQ", "-include", "-imacros", "-iprefix",
-  "-iwithprefix", "-isystem", "-iwithprefixbefore", "-idirafter",
+  "-D",
+  "-I",
+  "-U",
+  "-L",
+  "-l",
+  "-MF",
+  "-MT",
+  "-MQ",
+  "-include",
+  "-imacros",
+  "-iprefix",
+  "-iwithprefix",
+  "-isystem",
+  "-iwithprefixbefore",
+  "-idirafter",
 ]);
 
 // Any word starting with one of these is removed alone.
 const STRIP_PREFIXES: readonly string[] = [
-  "-Wp,", "-Wl,", "-D", "-U", "-I", "-l", "-L", "-MF", "-MT", "-MQ", "-isystem", "-stdlib",
+  "-Wp,",
+  "-Wl,",
+  "-D",
+  "-U",
+  "-I",
+  "-l",
+  "-L",
+  "-MF",
+  "-MT",
+  "-MQ",
+  "-isystem",
+  "-stdlib",
 ];
 
 // Removed alone when equal.

@@ -56,7 +56,9 @@ function compilerArgv(command: string[]): string[] {
 
 describe("captured requests: the argv our client would send", () => {
   it("covers protocols 1, 2 and 3", () => {
-    const versions = new Set(clientCases.map((c) => parseRequest(readFileSync(vectorPath("captures", `${c.case}.c2s.bin`))).version));
+    const versions = new Set(
+      clientCases.map((c) => parseRequest(readFileSync(vectorPath("captures", `${c.case}.c2s.bin`))).version),
+    );
     expect([...versions].sort()).toEqual([1, 2, 3]);
   });
 
@@ -64,7 +66,11 @@ describe("captured requests: the argv our client would send", () => {
     it(c.case, () => {
       const request = parseRequest(readFileSync(vectorPath("captures", `${c.case}.c2s.bin`)));
       const argv = compilerArgv(c.command);
-      const scan = scanArgs(argv, { readFile: () => { throw new Error("none"); } });
+      const scan = scanArgs(argv, {
+        readFile: () => {
+          throw new Error("none");
+        },
+      });
       expect(scan.distributable).toBe(true);
       if (!scan.distributable) return;
       const wire = serverArgv(scan, request.version as 1 | 2 | 3);
@@ -130,25 +136,39 @@ describe("distccd logs: the allow-list policy accepts every captured job and run
     it(name, () => {
       const scan = scanExpandedArgs(log.received);
       if (!scan.distributable) throw new Error("not distributable");
-      const decision = decideServerArgv(scan.argv, log.root === undefined ? { protocol: 2 } : { protocol: 3, cwd: "/" });
+      const decision = decideServerArgv(
+        scan.argv,
+        log.root === undefined ? { protocol: 2 } : { protocol: 3, cwd: "/" },
+      );
       expect(decision.ok ? "" : decision.refusal.why).toBe("");
       if (!decision.ok) return;
       const input = log.executed.find((a) => a.startsWith("/tmp/distccd_") && !a.endsWith(".o"))!;
-      const job = log.root === undefined
-        ? serverJobCommand(decision, { input, output: log.tempOutput })
-        : serverJobCommand(decision, { input: "", output: log.tempOutput, root: log.root, depsFile: log.executed.at(-1)! });
+      const job =
+        log.root === undefined
+          ? serverJobCommand(decision, { input, output: log.tempOutput })
+          : serverJobCommand(decision, {
+              input: "",
+              output: log.tempOutput,
+              root: log.root,
+              depsFile: log.executed.at(-1)!,
+            });
       // The same options, read canonically (`-I.` is `-I .`), in another order (the server's -o
       // last), with the deliberate differences: protocols 1/2 state the language (`-x cpp-output`
       // before the input), protocol 3 keeps only the server's own -MF (distccd also passes the
       // client's, which gcc overrides with the last) and protocol 3 takes the root off recorded file
       // names (distccd leaves `__FILE__` under its temp root).
-      const rootMaps = log.root === undefined ? [] : [`-fmacro-prefix-map=${log.root}=`, `-fdebug-prefix-map=${log.root}=`];
+      const rootMaps =
+        log.root === undefined ? [] : [`-fmacro-prefix-map=${log.root}=`, `-fdebug-prefix-map=${log.root}=`];
       expect(job.argv.slice(1, 1 + rootMaps.length)).toEqual(rootMaps);
       const canonical = (argv: string[]): string[] => [argv[0]!, ...canonicalWords(readDriverWords(argv))];
-      const ours = canonical(job.argv).filter((a, i, all) => a !== "-x" && all[i - 1] !== "-x" && !rootMaps.includes(a));
+      const ours = canonical(job.argv).filter(
+        (a, i, all) => a !== "-x" && all[i - 1] !== "-x" && !rootMaps.includes(a),
+      );
       const theirs = canonical(log.executed);
       const lastMf = theirs.lastIndexOf("-MF");
-      const distccd = theirs.filter((a, i, all) => !((a === "-MF" && i !== lastMf) || (all[i - 1] === "-MF" && i - 1 !== lastMf)));
+      const distccd = theirs.filter(
+        (a, i, all) => !((a === "-MF" && i !== lastMf) || (all[i - 1] === "-MF" && i - 1 !== lastMf)),
+      );
       expect(ours.sort()).toEqual(distccd.sort());
     });
   }

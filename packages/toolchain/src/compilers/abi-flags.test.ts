@@ -4,7 +4,14 @@ import type { CompilerAbi } from "./identity.js";
 import { debianTriple, installHint } from "./install-hint.js";
 import { normalizeTriple } from "./triples.js";
 
-const debianArmhf: CompilerAbi = { arch: "armv7-a+fp", fpu: "auto", floatAbi: "hard", mode: "thumb", endian: "little", pointerBits: 32 };
+const debianArmhf: CompilerAbi = {
+  arch: "armv7-a+fp",
+  fpu: "auto",
+  floatAbi: "hard",
+  mode: "thumb",
+  endian: "little",
+  pointerBits: 32,
+};
 
 describe("abiAdjustment", () => {
   it("only fields the client states are compared, each difference becomes its flag", () => {
@@ -13,11 +20,9 @@ describe("abiAdjustment", () => {
       flags: ["-march=armv6", "-mfpu=vfp", "-marm"],
       blockers: [],
     });
-    expect(abiAdjustment({ cpu: "cortex-a7", tune: "cortex-a7", floatAbi: "softfp", mode: "thumb" }, debianArmhf).flags).toEqual([
-      "-mcpu=cortex-a7",
-      "-mtune=cortex-a7",
-      "-mfloat-abi=softfp",
-    ]);
+    expect(
+      abiAdjustment({ cpu: "cortex-a7", tune: "cortex-a7", floatAbi: "softfp", mode: "thumb" }, debianArmhf).flags,
+    ).toEqual(["-mcpu=cortex-a7", "-mtune=cortex-a7", "-mfloat-abi=softfp"]);
   });
   it("endianness and pointer size cannot be fixed by a flag", () => {
     expect(abiAdjustment({ endian: "big", pointerBits: 64 }, debianArmhf).blockers).toEqual([

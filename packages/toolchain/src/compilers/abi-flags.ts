@@ -16,7 +16,8 @@ export interface AbiAdjustment {
 export function abiAdjustment(wanted: Partial<CompilerAbi>, have: CompilerAbi): AbiAdjustment {
   const flags: string[] = [];
   const blockers: string[] = [];
-  if (wanted.endian !== undefined && wanted.endian !== have.endian) blockers.push(`${have.endian}-endian instead of ${wanted.endian}-endian`);
+  if (wanted.endian !== undefined && wanted.endian !== have.endian)
+    blockers.push(`${have.endian}-endian instead of ${wanted.endian}-endian`);
   if (wanted.pointerBits !== undefined && wanted.pointerBits !== have.pointerBits) {
     blockers.push(`${have.pointerBits}-bit pointers instead of ${wanted.pointerBits}-bit`);
   }

@@ -11,7 +11,11 @@ import { triplesMatch, type TripleAliases } from "./triples.js";
  * closest (with a warning). A compiler for another target is never chosen; clang, which can
  * target anything, is given `--target=` when no clang of that default target is installed.
  */
-export function chooseCompiler(compilers: readonly IndexedCompiler[], wanted: WantedCompiler, aliases?: TripleAliases): Resolution {
+export function chooseCompiler(
+  compilers: readonly IndexedCompiler[],
+  wanted: WantedCompiler,
+  aliases?: TripleAliases,
+): Resolution {
   const wantedMajor = wanted.version !== undefined ? versionMajor(wanted.version) : Number.NaN;
   type Candidate = { c: IndexedCompiler; flags: string[]; retarget: boolean; distance: number };
   const candidates: Candidate[] = [];
@@ -42,7 +46,11 @@ export function chooseCompiler(compilers: readonly IndexedCompiler[], wanted: Wa
     const hint = installHint(wanted.target, wanted.family, wanted.kind);
     const what = `${wanted.family === "gcc" ? (wanted.kind === "c++" ? "g++" : "gcc") : wanted.kind === "c++" ? "clang++" : "clang"} for ${wanted.target}`;
     const extra = blocked.length > 0 ? ` (unusable: ${blocked.join("; ")})` : "";
-    return { ok: false, reason: `no ${what} on this server${extra}; to add one: ${hint}`, missing: { target: wanted.target, family: wanted.family, kind: wanted.kind, hint } };
+    return {
+      ok: false,
+      reason: `no ${what} on this server${extra}; to add one: ${hint}`,
+      missing: { target: wanted.target, family: wanted.family, kind: wanted.kind, hint },
+    };
   }
   candidates.sort(
     (a, b) =>

@@ -12,16 +12,30 @@ describe("parseCompilerName", () => {
     ["x86_64-linux-gnu-gcc-12", { triple: "x86_64-linux-gnu", family: "gcc", kind: "c", version: "12" }],
     ["x86_64-linux-gnu-g++", { triple: "x86_64-linux-gnu", family: "gcc", kind: "c++" }],
     ["armv6j-hardfloat-linux-gnueabi-gcc", { triple: "armv6j-hardfloat-linux-gnueabi", kind: "c" }],
-    ["aarch64-unknown-linux-gnu-clang++-17", { triple: "aarch64-unknown-linux-gnu", family: "clang", kind: "c++", version: "17" }],
+    [
+      "aarch64-unknown-linux-gnu-clang++-17",
+      { triple: "aarch64-unknown-linux-gnu", family: "clang", kind: "c++", version: "17" },
+    ],
     ["gcc-4.9", { version: "4.9" }],
   ])("%s", (name, expected) => {
     expect(parseCompilerName(name)).toMatchObject({ name, ...expected });
   });
 
-  it.each(["tcc", "gcc-ar", "gcc-ar-12", "x86_64-linux-gnu-gcc-nm-12", "c89-gcc", "my-gcc", "distcc", "cc-12", "gcc-", "clang-cpp-14", "cpp", "ld", ""])(
-    "%s is not a compiler driver name",
-    (name) => {
-      expect(parseCompilerName(name)).toBeUndefined();
-    },
-  );
+  it.each([
+    "tcc",
+    "gcc-ar",
+    "gcc-ar-12",
+    "x86_64-linux-gnu-gcc-nm-12",
+    "c89-gcc",
+    "my-gcc",
+    "distcc",
+    "cc-12",
+    "gcc-",
+    "clang-cpp-14",
+    "cpp",
+    "ld",
+    "",
+  ])("%s is not a compiler driver name", (name) => {
+    expect(parseCompilerName(name)).toBeUndefined();
+  });
 });

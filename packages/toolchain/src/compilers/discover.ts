@@ -7,7 +7,13 @@ import type { DiscoverOptions, RejectedCandidate, ToolchainIndexEntry } from "./
 import { splitPathList } from "./locate.js";
 import { probeCompiler } from "./probe.js";
 import { triplesMatch, type TripleAliases } from "./triples.js";
-import { crossToolchainDirs, masqueradeNames, resolveExecutable, scanForCompilers, type FoundExecutable } from "./scan-dirs.js";
+import {
+  crossToolchainDirs,
+  masqueradeNames,
+  resolveExecutable,
+  scanForCompilers,
+  type FoundExecutable,
+} from "./scan-dirs.js";
 
 type Found = FoundExecutable & { via: "name" | "masquerade" };
 
@@ -28,7 +34,10 @@ export async function discoverCompilers(opts: DiscoverOptions = {}): Promise<Dis
   if (opts.crossDirs ?? true) dirs.push(...(await crossToolchainDirs(env)));
   const masqDir = opts.masqueradeDir === undefined ? "/usr/lib/distcc" : opts.masqueradeDir;
   // The masquerade directory holds links to distcc: never search it for compilers.
-  const found: Found[] = (await scanForCompilers(dirs, masqDir ? [masqDir] : [])).map((f) => ({ ...f, via: "name" as const }));
+  const found: Found[] = (await scanForCompilers(dirs, masqDir ? [masqDir] : [])).map((f) => ({
+    ...f,
+    via: "name" as const,
+  }));
   if (masqDir) {
     const known = new Set(found.map((f) => f.name));
     const searchDirs = dirs.filter((d) => path.resolve(d) !== path.resolve(masqDir));
@@ -47,20 +56,34 @@ export async function discoverCompilers(opts: DiscoverOptions = {}): Promise<Dis
   return probeAll(found, opts, env);
 }
 
-async function discoverCommandList(list: CommandList, opts: DiscoverOptions, env: NodeJS.ProcessEnv): Promise<DiscoveredCompilers> {
+async function discoverCommandList(
+  list: CommandList,
+  opts: DiscoverOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<DiscoveredCompilers> {
   const found: Found[] = [];
   const missing: RejectedCandidate[] = [];
   for (const p of list.paths) {
     const real = path.isAbsolute(p) ? await resolveExecutable(p) : undefined;
     if (real) found.push({ name: p, path: p, realpath: real, via: "name" });
-    else missing.push({ name: p, path: p, code: "DISTCC_ERR_PROBE_FAILED", reason: `${p}: listed in DISTCC_CMDLIST but not an executable file at an absolute path` });
+    else
+      missing.push({
+        name: p,
+        path: p,
+        code: "DISTCC_ERR_PROBE_FAILED",
+        reason: `${p}: listed in DISTCC_CMDLIST but not an executable file at an absolute path`,
+      });
   }
   const { entries, rejected } = await probeAll(found, opts, env);
   return { entries, rejected: [...missing, ...rejected], commandList: list };
 }
 
 /** Probe the found executables (bounded parallelism, one probe per binary and driver language). */
-async function probeAll(found: readonly Found[], opts: DiscoverOptions, env: NodeJS.ProcessEnv): Promise<DiscoveredCompilers> {
+async function probeAll(
+  found: readonly Found[],
+  opts: DiscoverOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<DiscoveredCompilers> {
   const probeOne = (file: string): Promise<CompilerIdentity> => {
     if (opts.cache) return opts.cache.get(file);
     const probeOpts: { env: NodeJS.ProcessEnv; timeoutMs?: number } = { env };
@@ -105,10 +128,16 @@ async function probeAll(found: readonly Found[], opts: DiscoverOptions, env: Nod
     if (r === undefined) continue;
     if (r instanceof Error) {
       const code = (r as { code?: unknown }).code;
-      rejected.push({ name: f.name, path: f.path, code: typeof code === "string" ? code : "DISTCC_ERR_PROBE_FAILED", reason: r.message });
+      rejected.push({
+        name: f.name,
+        path: f.path,
+        code: typeof code === "string" ? code : "DISTCC_ERR_PROBE_FAILED",
+        reason: r.message,
+      });
     } else {
       const lie = nameContradicts(f.name, r, opts.aliases);
-      if (lie) rejected.push({ name: f.name, path: f.path, code: "DISTCC_ERR_NAME_MISMATCH", reason: `${f.path}: ${lie}` });
+      if (lie)
+        rejected.push({ name: f.name, path: f.path, code: "DISTCC_ERR_NAME_MISMATCH", reason: `${f.path}: ${lie}` });
       else entries.push({ name: f.name, executable: f.path, identity: r, via: f.via });
     }
   }
@@ -126,6 +155,7 @@ function nameContradicts(name: string, identity: CompilerIdentity, aliases?: Tri
   if (n.triple !== undefined && !triplesMatch(n.triple, identity.target, aliases)) {
     return `named for ${n.triple} but compiles for ${identity.target}`;
   }
-  if (n.kind !== identity.kind) return `named as a ${n.kind === "c++" ? "C++" : "C"} driver but is the ${identity.kind === "c++" ? "C++" : "C"} driver`;
+  if (n.kind !== identity.kind)
+    return `named as a ${n.kind === "c++" ? "C++" : "C"} driver but is the ${identity.kind === "c++" ? "C++" : "C"} driver`;
   return undefined;
 }

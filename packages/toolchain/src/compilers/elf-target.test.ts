@@ -29,9 +29,22 @@ describe("ELF objects checked against the compiler identity they were asked of",
 
   it("reads class, byte order, machine and the ARM float convention", () => {
     expect(readElfTarget(objs.gcc ?? new Uint8Array())).toEqual({ bits: 64, endian: "little", machine: 62 });
-    expect(readElfTarget(objs["aarch64-linux-gnu-gcc"] ?? new Uint8Array())).toEqual({ bits: 64, endian: "little", machine: 183 });
-    expect(readElfTarget(objs["arm-linux-gnueabihf-gcc"] ?? new Uint8Array())).toEqual({ bits: 32, endian: "little", machine: 40, armVfpArgs: true, armCpuArch: 10 });
-    expect(readElfTarget(objs["arm-linux-gnueabi-gcc"] ?? new Uint8Array())).toMatchObject({ machine: 40, armCpuArch: 4 });
+    expect(readElfTarget(objs["aarch64-linux-gnu-gcc"] ?? new Uint8Array())).toEqual({
+      bits: 64,
+      endian: "little",
+      machine: 183,
+    });
+    expect(readElfTarget(objs["arm-linux-gnueabihf-gcc"] ?? new Uint8Array())).toEqual({
+      bits: 32,
+      endian: "little",
+      machine: 40,
+      armVfpArgs: true,
+      armCpuArch: 10,
+    });
+    expect(readElfTarget(objs["arm-linux-gnueabi-gcc"] ?? new Uint8Array())).toMatchObject({
+      machine: 40,
+      armCpuArch: 4,
+    });
     expect(readElfTarget(objs["arm-linux-gnueabi-gcc"] ?? new Uint8Array())?.armVfpArgs).not.toBe(true);
   });
 
@@ -42,11 +55,18 @@ describe("ELF objects checked against the compiler identity they were asked of",
         expect(r.ok, `${other}'s object for ${cc}`).toBe(cc === other);
       }
     }
-    expect(checkObjectTarget(objs.gcc ?? new Uint8Array(), ids["arm-linux-gnueabihf-gcc"] as CompilerIdentity)).toEqual({
-      ok: false,
-      reason: "object is for ELF machine 62, expected 40 (arm-linux-gnueabihf)",
-    });
-    expect(checkObjectTarget(objs["arm-linux-gnueabi-gcc"] ?? new Uint8Array(), ids["arm-linux-gnueabihf-gcc"] as CompilerIdentity)).toMatchObject({
+    expect(checkObjectTarget(objs.gcc ?? new Uint8Array(), ids["arm-linux-gnueabihf-gcc"] as CompilerIdentity)).toEqual(
+      {
+        ok: false,
+        reason: "object is for ELF machine 62, expected 40 (arm-linux-gnueabihf)",
+      },
+    );
+    expect(
+      checkObjectTarget(
+        objs["arm-linux-gnueabi-gcc"] ?? new Uint8Array(),
+        ids["arm-linux-gnueabihf-gcc"] as CompilerIdentity,
+      ),
+    ).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/soft float\), expected hard float/),
     });
@@ -65,8 +85,12 @@ describe("ELF objects checked against the compiler identity they were asked of",
   it("garbage and truncated input is not an object", () => {
     expect(readElfTarget(new Uint8Array(0))).toBeUndefined();
     expect(readElfTarget(Buffer.from("!<arch>\n"))).toBeUndefined();
-    expect(checkObjectTarget(Buffer.from("not an elf file at all, not at all, not at all....."), ids.gcc as CompilerIdentity).ok).toBe(false);
+    expect(
+      checkObjectTarget(Buffer.from("not an elf file at all, not at all, not at all....."), ids.gcc as CompilerIdentity)
+        .ok,
+    ).toBe(false);
     const arm = objs["arm-linux-gnueabihf-gcc"] ?? new Uint8Array();
-    for (const cut of [4, 20, 51, 52, 100, arm.length - 1]) expect(() => readElfTarget(arm.subarray(0, cut))).not.toThrow();
+    for (const cut of [4, 20, 51, 52, 100, arm.length - 1])
+      expect(() => readElfTarget(arm.subarray(0, cut))).not.toThrow();
   });
 });

@@ -40,18 +40,14 @@ const EM: Record<string, number> = {
 };
 
 /** e_machine pairs one compiler reaches with -m32/-m64: x86, PowerPC, s390, SPARC. */
-const MACHINE_SIBLINGS: readonly (readonly number[])[] = [
-  [62, 3],
-  [21, 20],
-  [22],
-  [43, 2, 18],
-];
+const MACHINE_SIBLINGS: readonly (readonly number[])[] = [[62, 3], [21, 20], [22], [43, 2, 18]];
 
 const SHT_ARM_ATTRIBUTES = 0x70000003;
 
 /** Parse an ELF header (and ARM attributes); undefined when `bytes` is not a well-formed ELF file. */
 export function readElfTarget(bytes: Uint8Array): ElfTarget | undefined {
-  if (bytes.length < 52 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) return undefined;
+  if (bytes.length < 52 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
+    return undefined;
   const cls = bytes[4];
   const data = bytes[5];
   if ((cls !== 1 && cls !== 2) || (data !== 1 && data !== 2)) return undefined;
@@ -144,7 +140,9 @@ function readFileAttributes(a: Uint8Array, out: Pick<ElfTarget, "armVfpArgs" | "
 }
 
 /** The header fields an object from this compiler must have: e_machine, class, byte order. */
-function expectedElfTarget(identity: Pick<CompilerIdentity, "target" | "abi">): Omit<ElfTarget, "armCpuArch" | "armVfpArgs"> & { armVfpArgs?: boolean } {
+function expectedElfTarget(
+  identity: Pick<CompilerIdentity, "target" | "abi">,
+): Omit<ElfTarget, "armCpuArch" | "armVfpArgs"> & { armVfpArgs?: boolean } {
   const n = normalizeTriple(identity.target);
   const machine = EM[n.arch] ?? EM[n.arch.replace(/el$/, "")] ?? -1;
   const out: Omit<ElfTarget, "armCpuArch" | "armVfpArgs"> & { armVfpArgs?: boolean } = {
@@ -176,9 +174,14 @@ export function checkObjectTarget(
   const want = expectedElfTarget(identity);
   const classChanged = args.some((a) => CHANGES_CLASS.test(a));
   // -m32/-m64 also switch between an architecture's 32- and 64-bit machines.
-  const siblings = classChanged ? (MACHINE_SIBLINGS.find((set) => set.includes(want.machine)) ?? [want.machine]) : [want.machine];
+  const siblings = classChanged
+    ? (MACHINE_SIBLINGS.find((set) => set.includes(want.machine)) ?? [want.machine])
+    : [want.machine];
   if (want.machine >= 0 && !siblings.includes(got.machine)) {
-    return { ok: false, reason: `object is for ELF machine ${got.machine}, expected ${want.machine} (${identity.target})` };
+    return {
+      ok: false,
+      reason: `object is for ELF machine ${got.machine}, expected ${want.machine} (${identity.target})`,
+    };
   }
   if (!classChanged && got.bits !== want.bits) {
     return { ok: false, reason: `object is ELF${got.bits}, expected ELF${want.bits} (${identity.target})` };
@@ -186,8 +189,15 @@ export function checkObjectTarget(
   if (!args.some((a) => CHANGES_ENDIAN.test(a)) && got.endian !== want.endian) {
     return { ok: false, reason: `object is ${got.endian}-endian, expected ${want.endian}-endian` };
   }
-  if (want.armVfpArgs !== undefined && !args.some((a) => CHANGES_FLOAT.test(a)) && (got.armVfpArgs ?? false) !== want.armVfpArgs) {
-    return { ok: false, reason: `object passes floats ${got.armVfpArgs ? "in VFP registers (hard float)" : "in core registers (soft float)"}, expected ${want.armVfpArgs ? "hard" : "soft"} float` };
+  if (
+    want.armVfpArgs !== undefined &&
+    !args.some((a) => CHANGES_FLOAT.test(a)) &&
+    (got.armVfpArgs ?? false) !== want.armVfpArgs
+  ) {
+    return {
+      ok: false,
+      reason: `object passes floats ${got.armVfpArgs ? "in VFP registers (hard float)" : "in core registers (soft float)"}, expected ${want.armVfpArgs ? "hard" : "soft"} float`,
+    };
   }
   return { ok: true };
 }

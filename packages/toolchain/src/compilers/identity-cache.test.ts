@@ -74,7 +74,11 @@ describe("IdentityCache", () => {
 
   it("a corrupt or foreign cache file is an empty cache, then rewritten", async () => {
     const cc = wrapper("gcc-corrupt");
-    for (const [i, body] of ["{not json", JSON.stringify({ version: 2, entries: {} }), JSON.stringify({ version: 1, entries: { [cc]: { identity: "x" } } })].entries()) {
+    for (const [i, body] of [
+      "{not json",
+      JSON.stringify({ version: 2, entries: {} }),
+      JSON.stringify({ version: 1, entries: { [cc]: { identity: "x" } } }),
+    ].entries()) {
       const file = path.join(tmp.path, `corrupt${i}.json`);
       writeFileSync(file, body);
       const cache = new IdentityCache({ file });

@@ -58,7 +58,11 @@ export interface ResolvedCompiler {
 
 /** Why a name was refused; `code` is stable. */
 export interface NameRefusal {
-  code: "DISTCC_ERR_ABSOLUTE_PATH" | "DISTCC_ERR_UNKNOWN_COMPILER" | "DISTCC_ERR_NO_TOOLCHAIN" | "DISTCC_ERR_NOT_IN_CMDLIST";
+  code:
+    | "DISTCC_ERR_ABSOLUTE_PATH"
+    | "DISTCC_ERR_UNKNOWN_COMPILER"
+    | "DISTCC_ERR_NO_TOOLCHAIN"
+    | "DISTCC_ERR_NOT_IN_CMDLIST";
   reason: string;
   /** For DISTCC_ERR_NO_TOOLCHAIN: what is missing and how to get it. */
   missing?: MissingToolchain;

@@ -36,9 +36,13 @@ export function debianTriple(triple: string): string {
 
 /** One line a person can run (or follow) to get a compiler for `triple` on a Debian-like server. */
 export function installHint(triple: string, family: CompilerFamily, kind: CompilerKind): string {
-  if (family === "clang") return "apt-get install clang (one clang serves every target it was built for, with --target)";
+  if (family === "clang")
+    return "apt-get install clang (one clang serves every target it was built for, with --target)";
   const deb = debianTriple(triple);
-  if (deb === "arm-none-eabi") return kind === "c++" ? "apt-get install gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib" : "apt-get install gcc-arm-none-eabi";
+  if (deb === "arm-none-eabi")
+    return kind === "c++"
+      ? "apt-get install gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib"
+      : "apt-get install gcc-arm-none-eabi";
   if (DEBIAN_CROSS_TRIPLES.has(deb)) {
     const pkgTriple = deb.replace(/_/g, "-");
     return `apt-get install ${kind === "c++" ? "g++" : "gcc"}-${pkgTriple}`;

@@ -35,7 +35,9 @@ export function parseDriverBanner(text: string): DriverFacts | undefined {
   // The driver's language shows in what it links: g++ and clang++ add the C++ runtime.
   const kind: CompilerKind = /(?:^|[\s"])-l(?:stdc\+\+|c\+\+)(?:["\s]|$)/m.test(text) ? "c++" : "c";
   const configuredWith = /^Configured with:\s*(.*)$/m.exec(text)?.[1]?.trim();
-  return configuredWith === undefined ? { family, version, target, kind } : { family, version, target, kind, configuredWith };
+  return configuredWith === undefined
+    ? { family, version, target, kind }
+    : { family, version, target, kind, configuredWith };
 }
 
 /** `#define NAME VALUE` lines of `<cc> -E -dM -x c /dev/null`. */
@@ -49,7 +51,9 @@ export function parseMacroDump(text: string): Map<string, string> {
 }
 
 /** Endianness, pointer size and (ARM) float ABI and mode, from predefined macros: the same for gcc and clang. */
-export function abiFromMacros(macros: Map<string, string>): Pick<CompilerAbi, "endian" | "pointerBits" | "floatAbi" | "mode"> {
+export function abiFromMacros(
+  macros: Map<string, string>,
+): Pick<CompilerAbi, "endian" | "pointerBits" | "floatAbi" | "mode"> {
   const endian = macros.get("__BYTE_ORDER__") === "__ORDER_BIG_ENDIAN__" ? "big" : "little";
   const pointerBits = macros.get("__SIZEOF_POINTER__") === "4" ? 32 : 64;
   const abi: Pick<CompilerAbi, "endian" | "pointerBits" | "floatAbi" | "mode"> = { endian, pointerBits };
@@ -119,7 +123,9 @@ export function abiFromClangCc1(args: readonly string[], triple: string): Partia
   if (/^(arm|thumb)/.test(archPart)) {
     abi.arch = archPart.replace(/^thumb/, "arm");
     const on = new Set(features.filter((f) => f.startsWith("+")).map((f) => f.slice(1)));
-    const fpu = on.has("neon") ? "neon" : ["fp-armv8", "vfp4", "vfp4d16", "vfp3", "vfp3d16", "vfp2"].find((f) => on.has(f));
+    const fpu = on.has("neon")
+      ? "neon"
+      : ["fp-armv8", "vfp4", "vfp4d16", "vfp3", "vfp3d16", "vfp2"].find((f) => on.has(f));
     if (fpu) abi.fpu = fpu;
   }
   return abi;

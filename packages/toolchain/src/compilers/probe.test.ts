@@ -19,7 +19,12 @@ function script(name: string, body: string): string {
 describe("probeCompiler on the installed compilers", () => {
   it("native gcc: x86_64, 64-bit, little-endian, C driver, realpath'd", async () => {
     const id = await probeCompiler("gcc");
-    expect(id).toMatchObject({ family: "gcc", kind: "c", target: "x86_64-linux-gnu", path: "/usr/bin/x86_64-linux-gnu-gcc-12" });
+    expect(id).toMatchObject({
+      family: "gcc",
+      kind: "c",
+      target: "x86_64-linux-gnu",
+      path: "/usr/bin/x86_64-linux-gnu-gcc-12",
+    });
     expect(id.version).toMatch(/^12\.\d+\.\d+$/);
     expect(id.abi).toMatchObject({ arch: "x86-64", endian: "little", pointerBits: 64 });
     expect(id.abi.floatAbi).toBeUndefined();
@@ -33,7 +38,14 @@ describe("probeCompiler on the installed compilers", () => {
   it("arm-linux-gnueabihf-gcc: ARMv7-A, hard float, Thumb-2, 32-bit", async () => {
     const id = await probeCompiler("arm-linux-gnueabihf-gcc");
     expect(id).toMatchObject({ family: "gcc", kind: "c", target: "arm-linux-gnueabihf" });
-    expect(id.abi).toEqual({ arch: "armv7-a+fp", fpu: "auto", floatAbi: "hard", mode: "thumb", endian: "little", pointerBits: 32 });
+    expect(id.abi).toEqual({
+      arch: "armv7-a+fp",
+      fpu: "auto",
+      floatAbi: "hard",
+      mode: "thumb",
+      endian: "little",
+      pointerBits: 32,
+    });
   });
 
   it("arm-linux-gnueabi-gcc: ARMv5TE, soft float, ARM mode", async () => {
@@ -58,7 +70,10 @@ describe("probeCompiler on the installed compilers", () => {
   });
 
   it("a wrapper that adds flags reports the defaults it really compiles with", async () => {
-    const wrapper = script("armv6-wrapper-gcc", 'exec arm-linux-gnueabihf-gcc -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm "$@"');
+    const wrapper = script(
+      "armv6-wrapper-gcc",
+      'exec arm-linux-gnueabihf-gcc -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm "$@"',
+    );
     const id = await probeCompiler(wrapper);
     expect(id.target).toBe("arm-linux-gnueabihf");
     expect(id.abi).toMatchObject({ arch: "armv6+fp", fpu: "vfp", floatAbi: "hard", mode: "arm", pointerBits: 32 });

@@ -53,7 +53,8 @@ export async function probeCompiler(pathOrName: string, opts: ProbeOptions = {})
   const started = performance.now();
   try {
     const identity = await probeUnobserved(pathOrName, opts);
-    if (probeChannel.hasSubscribers) probeChannel.publish({ path: pathOrName, ms: performance.now() - started, identity });
+    if (probeChannel.hasSubscribers)
+      probeChannel.publish({ path: pathOrName, ms: performance.now() - started, identity });
     return identity;
   } catch (error) {
     if (probeChannel.hasSubscribers) probeChannel.publish({ path: pathOrName, ms: performance.now() - started, error });
@@ -87,10 +88,15 @@ async function probeUnobserved(pathOrName: string, opts: ProbeOptions): Promise<
   if (!facts) {
     await macrosRun.catch(() => undefined);
     const said = (banner.stderr || banner.stdout).trim().split("\n")[0]?.slice(0, 120) ?? "";
-    throw new NotACompilerError(file, `\`-###\` printed no gcc/clang banner${said ? ` (it said: ${JSON.stringify(said)})` : ""}`);
+    throw new NotACompilerError(
+      file,
+      `\`-###\` printed no gcc/clang banner${said ? ` (it said: ${JSON.stringify(said)})` : ""}`,
+    );
   }
   const defaultsRun =
-    facts.family === "gcc" ? run(["-Q", "--help=target"]) : run(["-###", "-c", "-x", "c", "/dev/null", "-o", "/dev/null"]);
+    facts.family === "gcc"
+      ? run(["-Q", "--help=target"])
+      : run(["-###", "-c", "-x", "c", "/dev/null", "-o", "/dev/null"]);
   const [macrosOut, defaultsOut, machineOut] = await Promise.all([macrosRun, defaultsRun, machineRun]);
   // -dumpmachine is the documented answer (and what a wrapper standing in for another toolchain
   // overrides); the banner's Target: line is the fallback.
@@ -100,7 +106,8 @@ async function probeUnobserved(pathOrName: string, opts: ProbeOptions): Promise<
     throw new ProbeFailedError(file, `\`-E -dM\` failed: ${macrosOut.stderr.trim().slice(0, 200)}`);
   }
   const macros = parseMacroDump(macrosOut.stdout);
-  if (!macros.has("__SIZEOF_POINTER__")) throw new NotACompilerError(file, "its preprocessor defines no __SIZEOF_POINTER__");
+  if (!macros.has("__SIZEOF_POINTER__"))
+    throw new NotACompilerError(file, "its preprocessor defines no __SIZEOF_POINTER__");
 
   let defaults: Partial<CompilerAbi>;
   if (facts.family === "gcc") {

@@ -51,12 +51,24 @@ describe("resolveIdentity: a Raspberry Pi 1 client compiler served by Debian's a
     src = path.join(tmp.path, "scale.c");
     writeFileSync(src, SOURCE);
     writeFileSync(path.join(tmp.path, "main.c"), MAIN);
-    reference = compile("arm-linux-gnueabihf-gcc", ["-march=armv6", "-mfpu=vfp", "-mfloat-abi=hard", "-marm"], src, path.join(tmp.path, "reference.o"));
+    reference = compile(
+      "arm-linux-gnueabihf-gcc",
+      ["-march=armv6", "-mfpu=vfp", "-mfloat-abi=hard", "-marm"],
+      src,
+      path.join(tmp.path, "reference.o"),
+    );
   });
 
   it("the reference really is ARMv6 / VFPv2 / hard float / ARM mode, unlike the compiler's defaults", () => {
     const ref = attributes(reference);
-    expect(ref).toEqual(expect.arrayContaining(["Tag_CPU_arch: v6", "Tag_ARM_ISA_use: Yes", "Tag_FP_arch: VFPv2", "Tag_ABI_VFP_args: VFP registers"]));
+    expect(ref).toEqual(
+      expect.arrayContaining([
+        "Tag_CPU_arch: v6",
+        "Tag_ARM_ISA_use: Yes",
+        "Tag_FP_arch: VFPv2",
+        "Tag_ABI_VFP_args: VFP registers",
+      ]),
+    );
     const plain = attributes(compile("arm-linux-gnueabihf-gcc", [], src, path.join(tmp.path, "plain.o")));
     expect(plain).toContain("Tag_CPU_arch: v7");
     expect(plain).not.toEqual(ref);
@@ -65,7 +77,10 @@ describe("resolveIdentity: a Raspberry Pi 1 client compiler served by Debian's a
   it("a probed client identity (a compiler with the Pi's defaults built in) gets flags that reproduce its objects", async () => {
     // The client's compiler: Debian's ARM gcc with the Pi's defaults, as a Pi's own gcc would have.
     const clientCc = path.join(tmp.path, "armv6j-hardfloat-linux-gnueabi-gcc");
-    writeFileSync(clientCc, '#!/bin/sh\nexec arm-linux-gnueabihf-gcc -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm "$@"\n');
+    writeFileSync(
+      clientCc,
+      '#!/bin/sh\nexec arm-linux-gnueabihf-gcc -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm "$@"\n',
+    );
     chmodSync(clientCc, 0o755);
     const client = await probeCompiler(clientCc);
 
@@ -136,7 +151,13 @@ describe("resolveIdentity: versions, blockers, clang retargeting", () => {
   });
 
   it("same target by another spelling, same major: no flags, no warning", () => {
-    const r = index.resolveIdentity({ target: "aarch64-unknown-linux-gnu", family: "gcc", kind: "c", version: "12.1.0", abi: { pointerBits: 64, endian: "little" } });
+    const r = index.resolveIdentity({
+      target: "aarch64-unknown-linux-gnu",
+      family: "gcc",
+      kind: "c",
+      version: "12.1.0",
+      abi: { pointerBits: 64, endian: "little" },
+    });
     expect(r).toMatchObject({ ok: true, executable: "/usr/bin/aarch64-linux-gnu-gcc", flags: [], warnings: [] });
   });
 
@@ -147,8 +168,16 @@ describe("resolveIdentity: versions, blockers, clang retargeting", () => {
   });
 
   it("an ABI no flag can reach is refused, with the reason", () => {
-    const r = index.resolveIdentity({ target: "arm-linux-gnueabihf", family: "gcc", kind: "c", abi: { endian: "big" } });
-    expect(r).toMatchObject({ ok: false, missing: { target: "arm-linux-gnueabihf", hint: "apt-get install gcc-arm-linux-gnueabihf" } });
+    const r = index.resolveIdentity({
+      target: "arm-linux-gnueabihf",
+      family: "gcc",
+      kind: "c",
+      abi: { endian: "big" },
+    });
+    expect(r).toMatchObject({
+      ok: false,
+      missing: { target: "arm-linux-gnueabihf", hint: "apt-get install gcc-arm-linux-gnueabihf" },
+    });
     expect(!r.ok && r.reason).toMatch(/little-endian instead of big-endian/);
   });
 

@@ -22,7 +22,9 @@ export async function crossToolchainDirs(env: NodeJS.ProcessEnv): Promise<string
   for (const root of roots) {
     let subdirs: string[];
     try {
-      subdirs = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
+      subdirs = (await readdir(root, { withFileTypes: true }))
+        .filter((d) => d.isDirectory() || d.isSymbolicLink())
+        .map((d) => d.name);
     } catch (error) {
       if (isErrno(error, ...LOOKUP_MISSES)) continue; // no such tree here
       throw error;
@@ -43,7 +45,10 @@ function isDistccItself(real: string): boolean {
  * Executables whose names read as compiler drivers, in `dirs` order; for a name present in several
  * directories the first wins, as with execvp.
  */
-export async function scanForCompilers(dirs: readonly string[], skipDirs: readonly string[] = []): Promise<FoundExecutable[]> {
+export async function scanForCompilers(
+  dirs: readonly string[],
+  skipDirs: readonly string[] = [],
+): Promise<FoundExecutable[]> {
   const seenNames = new Set<string>();
   const seenDirs = new Set(skipDirs.map((d) => path.resolve(d)));
   const found: FoundExecutable[] = [];

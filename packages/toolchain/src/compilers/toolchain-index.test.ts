@@ -23,26 +23,54 @@ describe("ToolchainIndex on this machine (/usr/bin + /usr/lib/distcc)", () => {
   let index: ToolchainIndex;
   beforeAll(async () => {
     const cache = new IdentityCache({ file: path.join(tmp.path, "system-cache.json") });
-    index = await ToolchainIndex.discover({ pathDirs: ["/usr/bin"], masqueradeDir: "/usr/lib/distcc", crossDirs: false, cache });
+    index = await ToolchainIndex.discover({
+      pathDirs: ["/usr/bin"],
+      masqueradeDir: "/usr/lib/distcc",
+      crossDirs: false,
+      cache,
+    });
   });
 
   it("lists each compiler once with every name that reaches it", () => {
     const gcc = index.list().find((c) => c.names.includes("gcc"));
-    expect(gcc?.names).toEqual(expect.arrayContaining(["cc", "gcc", "gcc-12", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-gcc-12"]));
-    expect(gcc?.identity).toMatchObject({ kind: "c", target: "x86_64-linux-gnu", path: "/usr/bin/x86_64-linux-gnu-gcc-12" });
+    expect(gcc?.names).toEqual(
+      expect.arrayContaining(["cc", "gcc", "gcc-12", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-gcc-12"]),
+    );
+    expect(gcc?.identity).toMatchObject({
+      kind: "c",
+      target: "x86_64-linux-gnu",
+      path: "/usr/bin/x86_64-linux-gnu-gcc-12",
+    });
     expect(path.basename(gcc?.executable ?? "")).not.toBe("cc");
     const targets = index.list().map((c) => `${c.identity.target}/${c.identity.family}/${c.identity.kind}`);
     expect(targets).toEqual(
-      expect.arrayContaining(["x86_64-linux-gnu/gcc/c", "x86_64-linux-gnu/gcc/c++", "arm-linux-gnueabihf/gcc/c", "arm-linux-gnueabi/gcc/c", "aarch64-linux-gnu/gcc/c"]),
+      expect.arrayContaining([
+        "x86_64-linux-gnu/gcc/c",
+        "x86_64-linux-gnu/gcc/c++",
+        "arm-linux-gnueabihf/gcc/c",
+        "arm-linux-gnueabi/gcc/c",
+        "aarch64-linux-gnu/gcc/c",
+      ]),
     );
     expect(index.rejected()).toEqual([]);
   });
 
   it("resolves the names distcc 3.3+ clients send, by name", () => {
-    expect(index.resolveName("x86_64-linux-gnu-gcc")).toMatchObject({ via: "name", executable: "/usr/bin/x86_64-linux-gnu-gcc", flags: [], identity: { kind: "c" } });
-    expect(index.resolveName("x86_64-linux-gnu-g++-12")).toMatchObject({ via: "name", identity: { kind: "c++", target: "x86_64-linux-gnu" } });
+    expect(index.resolveName("x86_64-linux-gnu-gcc")).toMatchObject({
+      via: "name",
+      executable: "/usr/bin/x86_64-linux-gnu-gcc",
+      flags: [],
+      identity: { kind: "c" },
+    });
+    expect(index.resolveName("x86_64-linux-gnu-g++-12")).toMatchObject({
+      via: "name",
+      identity: { kind: "c++", target: "x86_64-linux-gnu" },
+    });
     expect(index.resolveName("gcc")).toMatchObject({ via: "name", executable: "/usr/bin/gcc" });
-    expect(index.resolveName("arm-linux-gnueabihf-gcc")).toMatchObject({ via: "name", identity: { target: "arm-linux-gnueabihf" } });
+    expect(index.resolveName("arm-linux-gnueabihf-gcc")).toMatchObject({
+      via: "name",
+      identity: { target: "arm-linux-gnueabihf" },
+    });
   });
 
   it("applies distccd's absolute-path rule", () => {
@@ -52,13 +80,29 @@ describe("ToolchainIndex on this machine (/usr/bin + /usr/lib/distcc)", () => {
     expect(index.resolveName("/opt/x/gcc")).toBeUndefined();
     expect(index.lookupName("/opt/x/gcc")).toMatchObject({ ok: false, code: "DISTCC_ERR_ABSOLUTE_PATH" });
     expect(index.lookupName("/usr/bin/../../tmp/gcc")).toMatchObject({ ok: false, code: "DISTCC_ERR_ABSOLUTE_PATH" });
-    expect(index.lookupName("/opt/cross/bin/x86_64-linux-gnu-gcc")).toMatchObject({ ok: false, code: "DISTCC_ERR_ABSOLUTE_PATH" });
+    expect(index.lookupName("/opt/cross/bin/x86_64-linux-gnu-gcc")).toMatchObject({
+      ok: false,
+      code: "DISTCC_ERR_ABSOLUTE_PATH",
+    });
   });
 
   it("refuses what is not a known compiler", () => {
-    for (const name of ["tcc", "mycc", "sh", "distcc", "gcc-ar", "", "gcc\0", `${"x".repeat(100_000)}-gcc`, `${"-gcc".repeat(5000)}x`]) {
+    for (const name of [
+      "tcc",
+      "mycc",
+      "sh",
+      "distcc",
+      "gcc-ar",
+      "",
+      "gcc\0",
+      `${"x".repeat(100_000)}-gcc`,
+      `${"-gcc".repeat(5000)}x`,
+    ]) {
       expect(index.resolveName(name), name.slice(0, 20)).toBeUndefined();
-      expect(index.lookupName(name), name.slice(0, 20)).toMatchObject({ ok: false, code: "DISTCC_ERR_UNKNOWN_COMPILER" });
+      expect(index.lookupName(name), name.slice(0, 20)).toMatchObject({
+        ok: false,
+        code: "DISTCC_ERR_UNKNOWN_COMPILER",
+      });
     }
   });
 
@@ -82,13 +126,23 @@ describe("ToolchainIndex on this machine (/usr/bin + /usr/lib/distcc)", () => {
       flags: ["-march=armv6", "-mfpu=vfp", "-marm"],
       warnings: [],
     });
-    expect(index.resolveName("x86_64-pc-linux-gnu-gcc")).toMatchObject({ via: "identity", identity: { target: "x86_64-linux-gnu" }, flags: [] });
-    expect(index.resolveName("aarch64-unknown-linux-gnu-gcc-12")).toMatchObject({ via: "identity", identity: { target: "aarch64-linux-gnu" } });
+    expect(index.resolveName("x86_64-pc-linux-gnu-gcc")).toMatchObject({
+      via: "identity",
+      identity: { target: "x86_64-linux-gnu" },
+      flags: [],
+    });
+    expect(index.resolveName("aarch64-unknown-linux-gnu-gcc-12")).toMatchObject({
+      via: "identity",
+      identity: { target: "aarch64-linux-gnu" },
+    });
   });
 
   it("another major version is used only with a warning", () => {
     const r = index.resolveName("arm-linux-gnueabihf-gcc-10");
-    expect(r).toMatchObject({ via: "identity", identity: { target: "arm-linux-gnueabihf", version: expect.stringMatching(/^12\./) } });
+    expect(r).toMatchObject({
+      via: "identity",
+      identity: { target: "arm-linux-gnueabihf", version: expect.stringMatching(/^12\./) },
+    });
     expect(r?.warnings.join()).toMatch(/no gcc 10 for arm-linux-gnueabihf.*closest/);
     expect(index.resolveName("gcc-13")?.warnings.join()).toMatch(/no gcc 13/);
   });
@@ -96,7 +150,13 @@ describe("ToolchainIndex on this machine (/usr/bin + /usr/lib/distcc)", () => {
   it("a list() that travelled as JSON answers the same questions on the other side", () => {
     const remote = ToolchainIndex.fromCompilers(JSON.parse(JSON.stringify(index.list())));
     expect(remote.list()).toEqual(index.list());
-    for (const name of ["gcc", "x86_64-linux-gnu-g++", "armv6j-hardfloat-linux-gnueabi-gcc", "i686-linux-gnu-gcc", "/opt/x/gcc"]) {
+    for (const name of [
+      "gcc",
+      "x86_64-linux-gnu-g++",
+      "armv6j-hardfloat-linux-gnueabi-gcc",
+      "i686-linux-gnu-gcc",
+      "/opt/x/gcc",
+    ]) {
       expect(remote.lookupName(name), name).toEqual(index.lookupName(name));
     }
   });
@@ -107,9 +167,18 @@ describe("ToolchainIndex on this machine (/usr/bin + /usr/lib/distcc)", () => {
       code: "DISTCC_ERR_NO_TOOLCHAIN",
       missing: { target: "i686-linux-gnu", hint: "apt-get install gcc-i686-linux-gnu" },
     });
-    expect(index.lookupName("aarch64-linux-gnu-g++")).toMatchObject({ ok: false, missing: { hint: "apt-get install g++-aarch64-linux-gnu" } });
-    expect(index.lookupName("mipsel-linux-gnu-gcc")).toMatchObject({ ok: false, missing: { hint: "apt-get install gcc-mipsel-linux-gnu" } });
-    expect(index.lookupName("armv7-acme-linux-musleabihf-gcc")).toMatchObject({ ok: false, missing: { hint: expect.stringMatching(/crosstool-NG/) } });
+    expect(index.lookupName("aarch64-linux-gnu-g++")).toMatchObject({
+      ok: false,
+      missing: { hint: "apt-get install g++-aarch64-linux-gnu" },
+    });
+    expect(index.lookupName("mipsel-linux-gnu-gcc")).toMatchObject({
+      ok: false,
+      missing: { hint: "apt-get install gcc-mipsel-linux-gnu" },
+    });
+    expect(index.lookupName("armv7-acme-linux-musleabihf-gcc")).toMatchObject({
+      ok: false,
+      missing: { hint: expect.stringMatching(/crosstool-NG/) },
+    });
   });
 });
 
@@ -148,10 +217,23 @@ describe("ToolchainIndex.discover on a made-up machine", () => {
   });
 
   it("whitelists only what probes as a compiler, first on the path by name", () => {
-    const names = index.list().flatMap((c) => c.names).sort();
-    expect(names).toEqual(["aarch64-linux-gnu-gcc", "arm-linux-gnueabihf-gcc", "armv6-rpi-linux-gnueabihf-gcc", "c99-gcc", "x86_64-linux-gnu-gcc"]);
+    const names = index
+      .list()
+      .flatMap((c) => c.names)
+      .sort();
+    expect(names).toEqual([
+      "aarch64-linux-gnu-gcc",
+      "arm-linux-gnueabihf-gcc",
+      "armv6-rpi-linux-gnueabihf-gcc",
+      "c99-gcc",
+      "x86_64-linux-gnu-gcc",
+    ]);
     expect(index.rejected()).toEqual([
-      expect.objectContaining({ name: "arm-linux-gnueabi-gcc", code: "DISTCC_ERR_NAME_MISMATCH", reason: expect.stringMatching(/named for arm-linux-gnueabi but compiles for x86_64-linux-gnu/) }),
+      expect.objectContaining({
+        name: "arm-linux-gnueabi-gcc",
+        code: "DISTCC_ERR_NAME_MISMATCH",
+        reason: expect.stringMatching(/named for arm-linux-gnueabi but compiles for x86_64-linux-gnu/),
+      }),
       expect.objectContaining({ name: "gcc", path: path.join(a, "gcc"), code: "DISTCC_ERR_NOT_A_COMPILER" }),
       expect.objectContaining({ name: "x86_64-linux-gnu-g++", code: "DISTCC_ERR_NAME_MISMATCH" }),
     ]);
@@ -167,22 +249,43 @@ describe("ToolchainIndex.discover on a made-up machine", () => {
   });
 
   it("runs compilers by the path they were found at (wrappers and links kept)", () => {
-    expect(index.resolveName("x86_64-linux-gnu-gcc")).toMatchObject({ via: "name", executable: path.join(a, "x86_64-linux-gnu-gcc") });
-    expect(index.resolveName("arm-linux-gnueabihf-gcc")).toMatchObject({ via: "name", executable: path.join(a, "arm-linux-gnueabihf-gcc") });
+    expect(index.resolveName("x86_64-linux-gnu-gcc")).toMatchObject({
+      via: "name",
+      executable: path.join(a, "x86_64-linux-gnu-gcc"),
+    });
+    expect(index.resolveName("arm-linux-gnueabihf-gcc")).toMatchObject({
+      via: "name",
+      executable: path.join(a, "arm-linux-gnueabihf-gcc"),
+    });
     expect(index.resolveName("c99-gcc")).toMatchObject({ via: "masquerade", executable: path.join(b, "c99-gcc") });
-    expect(index.resolveName("aarch64-linux-gnu-gcc")).toMatchObject({ via: "name", executable: path.join(cfg, "aarch64-linux-gnu-gcc") });
+    expect(index.resolveName("aarch64-linux-gnu-gcc")).toMatchObject({
+      via: "name",
+      executable: path.join(cfg, "aarch64-linux-gnu-gcc"),
+    });
   });
 
   it("prefers the toolchain whose defaults already match (crosstool-NG in ~/x-tools)", () => {
     const r = index.resolveName("armv6j-hardfloat-linux-gnueabi-gcc");
-    expect(r?.executable).toBe(path.join(home, "x-tools", "armv6-rpi-linux-gnueabihf", "bin", "armv6-rpi-linux-gnueabihf-gcc"));
+    expect(r?.executable).toBe(
+      path.join(home, "x-tools", "armv6-rpi-linux-gnueabihf", "bin", "armv6-rpi-linux-gnueabihf-gcc"),
+    );
     expect(r?.flags).not.toContain("-marm");
     expect(r?.flags).not.toContain("-mfpu=vfp");
   });
 
   it("crossDirs: false leaves ~/x-tools out", async () => {
-    const without = await ToolchainIndex.discover({ pathDirs: [b], masqueradeDir: null, crossDirs: false, env: { PATH: "/usr/bin", HOME: home } });
+    const without = await ToolchainIndex.discover({
+      pathDirs: [b],
+      masqueradeDir: null,
+      crossDirs: false,
+      env: { PATH: "/usr/bin", HOME: home },
+    });
     // c99-gcc is not a compiler-driver name: only a masquerade directory can whitelist it.
-    expect(without.list().flatMap((c) => c.names).sort()).toEqual(["gcc"]);
+    expect(
+      without
+        .list()
+        .flatMap((c) => c.names)
+        .sort(),
+    ).toEqual(["gcc"]);
   });
 });

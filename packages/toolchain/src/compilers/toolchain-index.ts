@@ -27,7 +27,14 @@ interface NameEntry {
 
 // Two names are one compiler when everything probed about them is equal (ccache links to one binary are not).
 const identityKey = (i: CompilerIdentity): string =>
-  JSON.stringify([i.path, i.family, i.kind, i.version, i.target, Object.entries(i.abi).sort(([a], [b]) => a.localeCompare(b))]);
+  JSON.stringify([
+    i.path,
+    i.family,
+    i.kind,
+    i.version,
+    i.target,
+    Object.entries(i.abi).sort(([a], [b]) => a.localeCompare(b)),
+  ]);
 
 /**
  * The compilers a server has, found by probing, indexed by name and by identity. It is the
@@ -40,7 +47,12 @@ export class ToolchainIndex {
   private readonly aliases: TripleAliases | undefined;
   private readonly commandList: CommandList | undefined;
 
-  private constructor(entries: readonly ToolchainIndexEntry[], rejected: RejectedCandidate[], aliases?: TripleAliases, commandList?: CommandList) {
+  private constructor(
+    entries: readonly ToolchainIndexEntry[],
+    rejected: RejectedCandidate[],
+    aliases?: TripleAliases,
+    commandList?: CommandList,
+  ) {
     this.rejectedList = rejected;
     this.aliases = aliases;
     this.commandList = commandList;
@@ -58,7 +70,12 @@ export class ToolchainIndex {
           known.executable = e.executable;
         }
       } else {
-        const c: IndexedCompiler = { names: [e.name], paths: [e.executable], executable: e.executable, identity: e.identity };
+        const c: IndexedCompiler = {
+          names: [e.name],
+          paths: [e.executable],
+          executable: e.executable,
+          identity: e.identity,
+        };
         byIdentity.set(key, c);
         this.compilers.push(c);
       }
@@ -75,7 +92,9 @@ export class ToolchainIndex {
    * this side what it could serve: `ToolchainIndex.fromCompilers(remote).resolveIdentity(localId)`.
    */
   static fromCompilers(compilers: readonly IndexedCompiler[], opts: { aliases?: TripleAliases } = {}): ToolchainIndex {
-    const entries = compilers.flatMap((c) => c.names.map((name, i) => ({ name, executable: c.paths[i] ?? c.executable, identity: c.identity })));
+    const entries = compilers.flatMap((c) =>
+      c.names.map((name, i) => ({ name, executable: c.paths[i] ?? c.executable, identity: c.identity })),
+    );
     return new ToolchainIndex(entries, [], opts.aliases);
   }
 
@@ -114,33 +133,61 @@ export class ToolchainIndex {
       const listed = matchCommandList(this.commandList, requested);
       const e = listed === undefined ? undefined : this.byName.get(listed);
       if (!e) {
-        return { ok: false, code: "DISTCC_ERR_NOT_IN_CMDLIST", reason: `compiler ${JSON.stringify(requested)} is not in DISTCC_CMDLIST${listed ? " as a working compiler" : ""}` };
+        return {
+          ok: false,
+          code: "DISTCC_ERR_NOT_IN_CMDLIST",
+          reason: `compiler ${JSON.stringify(requested)} is not in DISTCC_CMDLIST${listed ? " as a working compiler" : ""}`,
+        };
       }
       return { ok: true, executable: e.executable, identity: e.identity, via: "name", flags: [], warnings: [] };
     }
     if (requested.length > 4096 || requested.includes("\0")) {
-      return { ok: false, code: "DISTCC_ERR_UNKNOWN_COMPILER", reason: "compiler name is not a file name (too long or has a NUL byte)" };
+      return {
+        ok: false,
+        code: "DISTCC_ERR_UNKNOWN_COMPILER",
+        reason: "compiler name is not a file name (too long or has a NUL byte)",
+      };
     }
     let name = requested;
     const lower = name.toLowerCase();
     if (lower.startsWith("/usr/bin/")) name = name.slice("/usr/bin/".length);
     else if (lower.startsWith("/bin/")) name = name.slice("/bin/".length);
     if (name.includes("/")) {
-      return { ok: false, code: "DISTCC_ERR_ABSOLUTE_PATH", reason: `compiler ${JSON.stringify(requested)} is a path; only names (or /usr/bin/NAME, /bin/NAME) are accepted` };
+      return {
+        ok: false,
+        code: "DISTCC_ERR_ABSOLUTE_PATH",
+        reason: `compiler ${JSON.stringify(requested)} is a path; only names (or /usr/bin/NAME, /bin/NAME) are accepted`,
+      };
     }
     const exact = this.byName.get(name);
-    if (exact) return { ok: true, executable: exact.executable, identity: exact.identity, via: exact.via, flags: [], warnings: [] };
+    if (exact)
+      return {
+        ok: true,
+        executable: exact.executable,
+        identity: exact.identity,
+        via: exact.via,
+        flags: [],
+        warnings: [],
+      };
 
     const parsed = parseCompilerName(name);
     if (!parsed) {
-      return { ok: false, code: "DISTCC_ERR_UNKNOWN_COMPILER", reason: `compiler ${JSON.stringify(requested)} is not installed on this server (not on its compiler path nor in its masquerade directory)` };
+      return {
+        ok: false,
+        code: "DISTCC_ERR_UNKNOWN_COMPILER",
+        reason: `compiler ${JSON.stringify(requested)} is not installed on this server (not on its compiler path nor in its masquerade directory)`,
+      };
     }
     let target = parsed.triple;
     if (target === undefined) {
       // An unqualified name means this machine's own compiler: take the target of its default one.
       const native = this.nativeTarget();
       if (native === undefined) {
-        return { ok: false, code: "DISTCC_ERR_UNKNOWN_COMPILER", reason: `compiler ${JSON.stringify(requested)} is not installed and this server has no default cc/gcc to stand for it` };
+        return {
+          ok: false,
+          code: "DISTCC_ERR_UNKNOWN_COMPILER",
+          reason: `compiler ${JSON.stringify(requested)} is not installed and this server has no default cc/gcc to stand for it`,
+        };
       }
       target = native;
     }
@@ -151,13 +198,27 @@ export class ToolchainIndex {
       let r = this.resolveIdentity(wanted);
       if (!r.ok) r = this.resolveIdentity({ ...wanted, family: "clang" });
       if (!r.ok) return { ok: false, code: "DISTCC_ERR_NO_TOOLCHAIN", reason: r.reason, missing: r.missing };
-      return { ok: true, executable: r.executable, identity: r.identity, via: "identity", flags: r.flags, warnings: r.warnings };
+      return {
+        ok: true,
+        executable: r.executable,
+        identity: r.identity,
+        via: "identity",
+        flags: r.flags,
+        warnings: r.warnings,
+      };
     }
     const n = normalizeTripleWithAliases(target, this.aliases);
     wanted.abi = abiImpliedByTriple(n);
     const r = this.resolveIdentity(wanted);
     if (!r.ok) return { ok: false, code: "DISTCC_ERR_NO_TOOLCHAIN", reason: r.reason, missing: r.missing };
-    return { ok: true, executable: r.executable, identity: r.identity, via: "identity", flags: r.flags, warnings: r.warnings };
+    return {
+      ok: true,
+      executable: r.executable,
+      identity: r.identity,
+      via: "identity",
+      flags: r.flags,
+      warnings: r.warnings,
+    };
   }
 
   /**

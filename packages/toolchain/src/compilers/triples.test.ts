@@ -15,7 +15,12 @@ function tableAfter(heading: string): string[][] {
   for (const line of doc.slice(start).split("\n").slice(1)) {
     if (line.startsWith("## ")) break;
     if (!line.startsWith("|") || line.startsWith("|---")) continue;
-    rows.push(line.split("|").slice(1, -1).map((c) => c.trim().replace(/^`|`$/g, "")));
+    rows.push(
+      line
+        .split("|")
+        .slice(1, -1)
+        .map((c) => c.trim().replace(/^`|`$/g, "")),
+    );
   }
   return rows.slice(1); // header
 }
@@ -24,7 +29,16 @@ describe("normalizeTriple: the table of docs/triples.md", () => {
   const rows = tableAfter("Normalisation table");
   it("covers the Pi, Gentoo, Debian and vendor spellings of x86-64 and ARM", () => {
     const inputs = rows.map((r) => r[0]);
-    for (const t of ["x86_64-pc-linux-gnu", "x86_64-linux", "amd64-unknown-linux-gnu", "arm64-linux-gnu", "armv6j-hardfloat-linux-gnueabi", "armv6-rpi-linux-gnueabi", "arm-linux-gnueabi", "arm-linux-gnueabihf"]) {
+    for (const t of [
+      "x86_64-pc-linux-gnu",
+      "x86_64-linux",
+      "amd64-unknown-linux-gnu",
+      "arm64-linux-gnu",
+      "armv6j-hardfloat-linux-gnueabi",
+      "armv6-rpi-linux-gnueabi",
+      "arm-linux-gnueabi",
+      "arm-linux-gnueabihf",
+    ]) {
       expect(inputs).toContain(t);
     }
   });
@@ -66,16 +80,25 @@ describe("triple properties", () => {
   });
   it("case and vendor never change the canonical form", () => {
     fc.assert(
-      fc.property(fc.constantFrom("x86_64", "aarch64", "arm", "armv7", "i686", "riscv64"), fc.constantFrom("pc", "unknown", "acme"), (arch, vendor) => {
-        expect(normalizeTriple(`${arch.toUpperCase()}-${vendor}-Linux-GNU`).canonical).toBe(normalizeTriple(`${arch}-linux-gnu`).canonical);
-      }),
+      fc.property(
+        fc.constantFrom("x86_64", "aarch64", "arm", "armv7", "i686", "riscv64"),
+        fc.constantFrom("pc", "unknown", "acme"),
+        (arch, vendor) => {
+          expect(normalizeTriple(`${arch.toUpperCase()}-${vendor}-Linux-GNU`).canonical).toBe(
+            normalizeTriple(`${arch}-linux-gnu`).canonical,
+          );
+        },
+      ),
     );
   });
 });
 
 describe("triple aliases from a configuration", () => {
   it("declare what the rules cannot know, case-insensitively, and may chain", () => {
-    const aliases = parseTripleAliases({ "ARMV6-Mycorp-linux-gnueabi": "armv6-rpi-linux-gnueabi", "armv6-rpi-linux-gnueabi": "arm-linux-gnueabihf" });
+    const aliases = parseTripleAliases({
+      "ARMV6-Mycorp-linux-gnueabi": "armv6-rpi-linux-gnueabi",
+      "armv6-rpi-linux-gnueabi": "arm-linux-gnueabihf",
+    });
     expect(triplesMatch("armv6-mycorp-linux-gnueabi", "arm-linux-gnueabihf")).toBe(false);
     expect(triplesMatch("armv6-mycorp-linux-gnueabi", "arm-linux-gnueabihf", aliases)).toBe(true);
     // The spelled level survives the alias (it becomes -march).

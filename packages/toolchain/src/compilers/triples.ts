@@ -46,7 +46,8 @@ export function parseTripleAliases(input: unknown): TripleAliases {
   return out;
 }
 
-const OS_NAMES = /^(linux|none|darwin\d*(\.\d+)*|macos\w*|ios\w*|freebsd[\d.]*|netbsd[\d.]*|openbsd[\d.]*|dragonfly[\d.]*|solaris[\d.]*|windows|mingw32|mingw64|cygwin|msys|elf|eabi|eabihf|uclinux|gnu|hurd|haiku|wasi|emscripten|rtems[\d.]*|nto\w*|qnx\w*|aix[\d.]*|android)$/;
+const OS_NAMES =
+  /^(linux|none|darwin\d*(\.\d+)*|macos\w*|ios\w*|freebsd[\d.]*|netbsd[\d.]*|openbsd[\d.]*|dragonfly[\d.]*|solaris[\d.]*|windows|mingw32|mingw64|cygwin|msys|elf|eabi|eabihf|uclinux|gnu|hurd|haiku|wasi|emscripten|rtems[\d.]*|nto\w*|qnx\w*|aix[\d.]*|android)$/;
 
 function normalizeArch(raw: string): { arch: string; subArch?: string; hardFloat?: boolean } {
   const a = raw.toLowerCase();
@@ -88,7 +89,11 @@ function isArmArch(arch: string): boolean {
 
 /** Reduce a triple to arch, os, env and float ABI (rules and table: docs/triples.md). */
 export function normalizeTriple(triple: string): NormalizedTriple {
-  const parts = triple.trim().toLowerCase().split("-").filter((p) => p.length > 0);
+  const parts = triple
+    .trim()
+    .toLowerCase()
+    .split("-")
+    .filter((p) => p.length > 0);
   const { arch, subArch, hardFloat: hardByArch } = normalizeArch(parts[0] ?? "");
   const rest = parts.slice(1);
   // The OS is the first known OS word after the arch; what is between is the vendor.
