@@ -1,3 +1,4 @@
+// One file though long: a bench is read top to bottom, from its setting to its summary line.
 // Bench: issue #7's "weak client + strong helper", second workload: part of a Linux kernel build
 // (Debian's linux-source-6.1, tinyconfig, x86_64, out-of-tree O= dirs).
 //

@@ -1,5 +1,6 @@
 /*
  * distcc-client native launcher.
+ * (One file though long: it is built from a single source with the machine's C compiler at first use.)
  *
  * Why C: make starts one client per compiled file, and a Node process costs ~80-90 ms of CPU
  * before it does anything (C distcc: ~4 ms). This launcher only forwards argv, cwd and the

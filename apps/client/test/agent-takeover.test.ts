@@ -1,3 +1,5 @@
+// Long because each launcher (native, Node) meets each fallback location and each kind of impostor
+// as its own case.
 /**
  * Issue 14, class 3: another local user makes the directory where a victim's launcher looks for its
  * agent (the fallbacks live in /tmp), listens there, and answers every launcher "run /bin/sh". Both

@@ -1,3 +1,6 @@
+// Where a compile's outputs may go (-o /dev/null, FIFOs, read-only and missing directories, side
+// files), each against distcc's own behaviour, as root and as an unprivileged user: many small
+// cases, one subject.
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,

@@ -1,3 +1,5 @@
+// Every message the client says (distcc's wording, once per build or per agent), one case each: a
+// long list kept in one file so a new message is tested beside its siblings.
 import {
   chmodSync,
   chownSync,

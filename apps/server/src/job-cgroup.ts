@@ -1,3 +1,5 @@
+// Per-job cgroups on v1 and v2 hierarchies, kept whole though long: creating, handing over to
+// --user, pooling, and removing (also a dead server's) must agree on one layout.
 import { randomBytes } from "node:crypto";
 import { chownSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { chown, mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";

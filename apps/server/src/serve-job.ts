@@ -1,3 +1,6 @@
+// One job from request to answer, kept whole though long: reading, checking, waiting for a slot,
+// building the pump tree, compiling and answering share one deadline and one memory share, and
+// their order is the security argument.
 import type { Duplex } from "node:stream";
 import { DEFAULT_LIMITS, DOCTOR_PROBE_COMPILER, type CompileResponse } from "@x/distcc-protocol";
 import { ServerRewriteError, type ScanResult } from "@x/distcc-toolchain";

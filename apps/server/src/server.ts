@@ -1,3 +1,5 @@
+// The server's accept loop and connection table, kept whole though long: the caps, eviction at the
+// global cap, the memory budget and shutdown all act on the same table. One job is serve-job.ts.
 import type { HeaderStore } from "./header-store.js";
 import { EXIT_ACCESS_DENIED, EXIT_BUSY, EXIT_DISTCC_FAILED } from "@x/distcc-protocol";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";

@@ -1,3 +1,5 @@
+// Every server setting declared once as data (flag, config key, kind, help), with its parser: long
+// because the table is the documentation; defaults live in defaults.ts.
 import { defaultJobs, SERVER_DEFAULTS, SERVER_OPTION_DEFAULTS } from "./defaults.js";
 import { SANDBOX_MODES, type SandboxMode } from "./sandbox.js";
 

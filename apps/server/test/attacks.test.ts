@@ -1,3 +1,4 @@
+// Long because each attack of the report is its own case, each with its control.
 // The attacks of issue 14, classes 1 (code run on the helper) and 2 (files written or read where the
 // client says), sent to our server over a real socket and compiled (or not) by the real gcc. None
 // may load the client's code, write outside the job folder or show a server file; the server keeps

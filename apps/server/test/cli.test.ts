@@ -1,3 +1,5 @@
+// The server's command line end to end (flags, config, daemon, inetd, signals, logs): one process
+// surface, many cases.
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

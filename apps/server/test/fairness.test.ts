@@ -1,3 +1,4 @@
+// Long because each attack needs its own setup beside the innocent client that must still compile.
 // Issue 14, a fresh attacker's try: A6 (one address held every compile slot), A7 (four addresses
 // filled every connection), A8 (slow requests held the whole memory budget) and A11 (answers to
 // clients that never read were held uncounted). Each attack runs here from its own 127.0.0.x

@@ -1,3 +1,6 @@
+// The scheduler's state machine, kept whole though long: submit, place, copy, finish and back off
+// all change the same state, and its invariants are checked by reading them together. The policies
+// and the stateless pieces (backoff, load, stats) have files of their own.
 import type { CpuPressureView } from "./cpu-pressure.js";
 import { Backoff } from "./backoff.js";
 import { BuildStats, type BuildStatsSnapshot } from "./build-stats.js";

@@ -1,3 +1,5 @@
+// Kept whole though long: entry groups, browsers, resolvers and the reconnect after a daemon
+// restart share one connection's state.
 /**
  * DNS-SD through the avahi-daemon over the system D-Bus (what distcc itself uses): the daemon owns
  * port 5353, answers for every program of the machine and keeps the cache, so registering and

@@ -1,3 +1,5 @@
+// The earliest-finish policy: named steps and cost terms over one Choice; kept whole so the terms
+// are read beside the rule that adds them (measurements in docs/scheduling.md).
 import { lowestFreeSlot, takenSlots } from "../slots.js";
 import { LOCAL_ID, type JobInfo, type Placement, type Policy, type SchedulerState } from "../types.js";
 import { localSlotOrWait } from "./local-slot.js";

@@ -1,3 +1,4 @@
+// Long because the generated cases, the stub distccd and the comparison belong to one experiment.
 // Differential test against the real distcc 3.4 client (Debian's `distcc`): a few hundred command
 // lines generated from the grammar's pieces go through both. The real client talks to a stub
 // distccd on 127.0.0.1 that records the request and answers "compiled OK"; a fake compiler makes

@@ -1,3 +1,5 @@
+// What the server runs for a command, and what it refuses: long because every refused family and
+// every rewrite is pinned by its own case.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { serverArgv } from "./commands.js";

@@ -1,3 +1,5 @@
+// Kept whole though long: the allow-list tables and the decision that reads them are reviewed
+// together; a family split off into another file is where a gap would hide.
 // What a server runs, decided on the driver's own reading of the command (driver-words.ts) against an
 // allow-list of option families that are harmless on a helper: optimisation, warnings, code
 // generation, target, language, defines, debug info, -c/-S. Everything else is refused, so an
