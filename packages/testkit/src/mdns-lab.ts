@@ -125,6 +125,22 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (avahiOut += d));
     await waitForOutput(() => avahiOut, /Server startup complete/, 10_000, "avahi-daemon", child);
   };
+  /**
+   * After a SIGKILL, the bus releases the dead daemon's name only once it has noticed the closed
+   * connection: a new daemon started before that exits with "Failed to acquire D-Bus name". That
+   * (and only that) is retried, for up to 10 s.
+   */
+  const startAvahiAgain = async (): Promise<void> => {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      try {
+        return await startAvahi();
+      } catch (err) {
+        if (!/Failed to acquire D-Bus name/.test(String(err)) || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
   const restartAvahi = async (): Promise<void> => {
     if (!avahi) throw new Error("this lab runs no avahi-daemon");
     const old = avahi;
@@ -133,7 +149,7 @@ export async function startMdnsLab(options: MdnsLabOptions = {}): Promise<MdnsLa
     );
     killTree(old.pid!);
     await exited;
-    await startAvahi();
+    await startAvahiAgain();
   };
 
   const stop = async (): Promise<void> => {
