@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir, startDistccd, type DistccdHandle } from "@x/testkit";
+import { makeTempDir, startDistccd, waitFor, type DistccdHandle } from "@x/testkit";
 import { clientEnv, disassemble, makeLinks, run, stopAgent } from "./helpers.js";
 import { startDistccServer, type ServerHandle } from "./our-server.js";
 
@@ -89,9 +89,10 @@ describe.each(peers)("pump mode against $name", (peer) => {
     const remote = await run(launcher, ["gcc", ...FLAGS, "-c", "main.c", "-o", "main.o"], { cwd: dir, env: env() });
     expect(remote.code, remote.stderr).toBe(0);
     expect(remote.stderr).toMatch(/protocol 3, \d+ files/);
-    const served = peer.log().slice(before);
-    if (peer.name === "distccd") expect(served).toMatch(/DIST00000003|protocol version 3|distcc protocol 3/i);
-    else expect(served).toMatch(/COMPILE_OK .* proto:3/);
+    // The helper logs the job after it has sent the answer: wait for the line.
+    const logged = peer.name === "distccd" ? /DIST00000003|protocol version 3|distcc protocol 3/i : /COMPILE_OK .* proto:3/;
+    await waitFor(`${peer.name} to log a protocol 3 job`, () => logged.test(peer.log().slice(before)));
+    expect(peer.log().slice(before)).toMatch(logged);
     renameSync(join(dir, "main.o"), join(dir, "remote.o"));
     renameSync(join(dir, "main.d"), join(dir, "remote.d"));
     const local = await run("gcc", [...FLAGS, "-c", "main.c", "-o", "main.o"], { cwd: dir, env: process.env });

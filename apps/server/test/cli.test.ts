@@ -216,7 +216,11 @@ describe("distcc-server command line", () => {
     );
     children.push(child);
     await waitForPort(port);
-    expect(readFileSync(pidFile, "utf8").trim()).toBe(String(child.pid));
+    // The pid file may be written just after the port opens.
+    const pidText = await waitFor("the pid file", () =>
+      existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n") ? readFileSync(pidFile, "utf8") : undefined,
+    );
+    expect(pidText.trim()).toBe(String(child.pid));
 
     const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "hello.o"], {
       cwd: dir.path,
@@ -310,7 +314,11 @@ describe("distcc-server command line", () => {
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toMatch(/running in the background, pid \d+/);
     await waitForPort(port);
-    const pid = Number(readFileSync(pidFile, "utf8"));
+    const pid = Number(
+      await waitFor("the pid file", () =>
+        existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n") ? readFileSync(pidFile, "utf8") : undefined,
+      ),
+    );
     process.kill(pid, "SIGTERM");
     await waitFor(`the daemon (pid ${pid}) to exit`, () => {
       try {
