@@ -10,6 +10,7 @@ import { startAgentServer, signalReady } from "./agent/agent-server.js";
 import { AgentState } from "./agent/agent-state.js";
 import { handleJob } from "./agent/compile-job.js";
 import { envSeconds } from "./env-options.js";
+import { STATUS_SIGNAL } from "./mon/status.js";
 import { errorMessage, isErrno } from "./errno.js";
 
 export async function runAgent(env: NodeJS.ProcessEnv): Promise<number> {
@@ -44,6 +45,8 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<number> {
   const stop = (): void => void server.close();
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
+  // `mon` and `summary` ask for the status as it is now (see AgentMonitor.writeStatusNow).
+  process.on(STATUS_SIGNAL, () => state.monitor.writeStatusNow());
   process.on("uncaughtException", logError);
   process.on("unhandledRejection", logError);
   await server.stopped;

@@ -115,6 +115,22 @@ describe("the resident agent", () => {
     expect((await waitForJobs(server.log, { ok: before + 1 })).ok).toBe(before + 1);
   });
 
+  it("summary and mon right after a compile count it (the running agent writes its status when asked)", async () => {
+    const dir = stateDir("summary-now");
+    const env = clientEnv(dir, server.host, { DISTCC_FALLBACK: "0" });
+    writeFileSync(join(tmp.path, "sn.c"), "int sn(void) { return 3; }\n");
+    const cli = packageFiles().cliScript;
+    for (const n of [1, 2]) {
+      const r = await run(process.execPath, [cli, "gcc", "-c", "sn.c", "-o", "sn.o"], { cwd: tmp.path, env });
+      expect(r.code, r.stderr).toBe(0);
+      // No waiting: the agent's own timer would write its file up to 250 ms later.
+      const summary = await run(process.execPath, [cli, "summary"], { cwd: tmp.path, env });
+      expect(summary.stdout, summary.stderr).toMatch(new RegExp(`^${n} of ${n} jobs? compiled`, "m"));
+    }
+    const mon = await run(process.execPath, [cli, "mon", "--once"], { cwd: tmp.path, env });
+    expect(mon.stdout).not.toContain("no longer running");
+  });
+
   it("without any C compiler, links falls back to the Node launcher, which works", async () => {
     const links = join(tmp.path, "links-node");
     const result = makeCompilerLinks(links, { PATH: "/nonexistent", CC: "" });

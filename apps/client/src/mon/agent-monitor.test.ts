@@ -1,4 +1,7 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseHostList } from "@x/distcc-hosts";
 import { CpuPressure } from "@x/distcc-scheduler";
@@ -105,6 +108,42 @@ describe("AgentMonitor", () => {
     );
     // Through the status file's JSON too (what `mon` reads from another process).
     expect(JSON.parse(JSON.stringify(status)).cpu.stretch).toBe(4);
+  });
+
+  it("writes its status file at most every 250 ms while jobs come and go, and at once when asked", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "monitor-"));
+    try {
+      const statusFile = join(dir, "status.json");
+      const monitor = new AgentMonitor({ buildGapMs: 60_000, statusFile });
+      monitors.push(monitor);
+      const driver = new PlacementDriver(parseHostList("localhost/2"), {
+        policy: "distcc",
+        backoffPeriodMs: 60_000,
+        localIsAPlace: true,
+      });
+      driver.observer = monitor.observe("0", driver.scheduler, driver.names);
+      const signal = new AbortController().signal;
+      const finished = (): number | undefined =>
+        existsSync(statusFile) ? JSON.parse(readFileSync(statusFile, "utf8")).build?.stats.finished : undefined;
+      // One job at a time, each ending idle: no file per job (it was written after every one).
+      for (let i = 0; i < 5; i++) {
+        const j = await driver.submit({ inputBytes: 100 }, signal);
+        driver.finish(j.lease, { ok: true, elapsedMs: 1 });
+      }
+      expect(finished()).toBeUndefined();
+      monitor.writeStatusNow();
+      expect(finished()).toBe(5);
+      const j = await driver.submit({ inputBytes: 100 }, signal);
+      driver.finish(j.lease, { ok: true, elapsedMs: 1 });
+      expect(finished()).toBe(5);
+      // Unasked, the timer writes it within 250 ms.
+      await waitFor("the status file to count the sixth job", () => finished() === 6, {
+        timeoutMs: 2000,
+        intervalMs: 20,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("ends a build after a quiet gap, publishes it, and starts a new one with the next job", async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { agentPaths } from "../agent-paths.js";
-import { formatMon, formatSummary, type AgentStatus, type ZeroconfStatus } from "./status.js";
+import { formatMon, formatSummary, STATUS_SIGNAL, type AgentStatus, type ZeroconfStatus } from "./status.js";
 import { isErrno } from "../errno.js";
 
 /**
@@ -17,18 +17,16 @@ export interface MonResult {
   code: number;
 }
 
-/**
- * The status the agent of this DISTCC_DIR published (the running one, or the last one: its file stays
- * and still tells about the last build); `running` says whether that agent is alive.
- */
-function readAgentStatus(
-  env: Record<string, string | undefined>,
-): { status: AgentStatus; running: boolean } | undefined {
-  const { agentDir } = agentPaths(env);
+const pause = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+/** The status file as it is (undefined: none, or of another version). */
+function readStatusFile(agentDir: string): AgentStatus | undefined {
   let status: AgentStatus | undefined;
   // The agent replaces the file by unlink + rename (see writeAtomically): it can be missing for an instant.
   for (let attempt = 0; attempt < 3 && !status; attempt++) {
-    if (attempt > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    if (attempt > 0) pause(10);
     try {
       status = JSON.parse(readFileSync(join(agentDir, "status.json"), "utf8")) as AgentStatus;
     } catch (err) {
@@ -36,16 +34,56 @@ function readAgentStatus(
       if (!isErrno(err, "ENOENT") && !(err instanceof SyntaxError)) throw err;
     }
   }
-  if (status?.version !== 1) return undefined;
-  let running = false;
+  return status?.version === 1 ? status : undefined;
+}
+
+/** The pid of this DISTCC_DIR's agent if one runs (its pid file names a live agent process), else undefined. */
+function runningAgentPid(agentDir: string): number | undefined {
   try {
-    process.kill(status.pid, 0);
-    running = Number(readFileSync(join(agentDir, "agent.pid"), "utf8")) === status.pid;
+    const pid = Number(readFileSync(join(agentDir, "agent.pid"), "utf8"));
+    // A pid file left by a killed agent may name another program now: it must be an agent.
+    if (!(pid > 0) || !readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("agent-main")) return undefined;
+    return pid;
   } catch (err) {
-    // No such process, it left (its pid file is gone), or another user's: not a running agent of ours.
-    if (!isErrno(err, "ESRCH", "ENOENT", "EPERM")) throw err;
+    // No pid file (no agent), or no such process.
+    if (!isErrno(err, "ENOENT", "ESRCH")) throw err;
+    return undefined;
   }
-  return { status, running };
+}
+
+/**
+ * A running agent writes its status at most every 250 ms: asked (STATUS_SIGNAL), it writes it now,
+ * so `summary` right after make counts the last job. Waits up to half a second for that write.
+ */
+function freshStatus(agentDir: string, pid: number): AgentStatus | undefined {
+  const asked = Date.now();
+  try {
+    process.kill(pid, STATUS_SIGNAL);
+  } catch (err) {
+    // It left meanwhile, or belongs to another user: the file is all there is.
+    if (!isErrno(err, "ESRCH", "EPERM")) throw err;
+    return readStatusFile(agentDir);
+  }
+  let status = readStatusFile(agentDir);
+  for (let waited = 0; waited < 500 && !(status && status.updatedAt >= asked); waited += 5) {
+    pause(5);
+    status = readStatusFile(agentDir);
+  }
+  return status;
+}
+
+/**
+ * The status the agent of this DISTCC_DIR published (the running one, as it is now, or the last
+ * one: its file stays and still tells about the last build); `running` says whether that agent is alive.
+ */
+function readAgentStatus(
+  env: Record<string, string | undefined>,
+): { status: AgentStatus; running: boolean } | undefined {
+  const { agentDir } = agentPaths(env);
+  const pid = runningAgentPid(agentDir);
+  const status = pid !== undefined ? freshStatus(agentDir, pid) : readStatusFile(agentDir);
+  if (!status) return undefined;
+  return { status, running: pid !== undefined && status.pid === pid };
 }
 
 function noAgent(env: Record<string, string | undefined>): MonResult {

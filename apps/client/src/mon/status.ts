@@ -5,6 +5,9 @@ import { formatBuildSummary, plural } from "@x/distcc-scheduler";
  * What the agent publishes about itself (status file, `distcc-client:status` channel). Plain JSON:
  * `mon` and `summary` read it from another process.
  */
+/** The signal that asks a running agent to write its status file now (see AgentMonitor.writeStatusNow). */
+export const STATUS_SIGNAL = "SIGUSR2";
+
 export interface AgentStatus {
   readonly version: 1;
   readonly pid: number;
