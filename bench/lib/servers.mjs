@@ -11,7 +11,7 @@ export const clientCli = join(repoRoot, "apps/client/dist/cli.js");
 export const serverCli = join(repoRoot, "apps/server/dist/cli.js");
 
 /** `--nice 0`: distccd otherwise renices itself +5 and loses CPU to whatever else runs on a shared box. */
-export function distccdArgv({ port, jobs, logFile }) {
+export function distccdArgv({ port, jobs, logFile, logLevel = "info" }) {
   return [
     "distccd",
     "--no-detach",
@@ -29,14 +29,16 @@ export function distccdArgv({ port, jobs, logFile }) {
     "--log-file",
     logFile,
     "--log-level",
-    "info",
+    logLevel,
   ];
 }
 
-export function oursServerArgv({ port, jobs, logFile }) {
+/** `flags`: more of the server's flags, given before the common ones. */
+export function oursServerArgv({ port, jobs, logFile, flags = [] }) {
   return [
     process.execPath,
     serverCli,
+    ...flags,
     "--no-detach",
     "--allow",
     "127.0.0.1",
