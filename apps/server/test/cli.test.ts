@@ -342,41 +342,14 @@ describe("distcc-server command line", () => {
 
   it("a port in use: clear message, exit 102", async () => {
     const port = await freePort();
-    const first = await startCli(port, [
-      "--user",
-      "root",
-      "--listen",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--temp-dir",
-      temp.path,
-    ]);
-    const second = await cli([
-      "--user",
-      "root",
-      "--listen",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--temp-dir",
-      temp.path,
-    ]);
+    const onPort = ["--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path];
+    const first = await startCli(port, onPort);
+    const second = await cli(onPort);
     expect(second.code).toBe(102);
     expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
     // Detaching (--daemon), the parent exits with the copy's status: distcc's suite and init
     // scripts try the next port on 102.
-    const detached = await cli([
-      "--user",
-      "root",
-      "--daemon",
-      "--listen",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--temp-dir",
-      temp.path,
-    ]);
+    const detached = await cli(["--daemon", ...onPort]);
     expect(detached.code).toBe(102);
     expect(detached.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
     first.kill("SIGTERM");
