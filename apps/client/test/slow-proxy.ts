@@ -11,29 +11,15 @@ export interface SlowProxy {
   close(): Promise<void>;
 }
 
-export interface SlowProxyOptions {
-  /** The protocol of the answers it follows (default 2). */
-  version?: 1 | 2;
-  /**
-   * "connection" (default): each answer is held until `delayMs` after the job's connection opened (a
-   * helper that takes that long per job, unless the real server takes longer). "answer": until
-   * `delayMs` after the real server's answer is complete (always that much slower than the real
-   * server, however loaded the machine is).
-   */
-  from?: "connection" | "answer";
-}
-
 /**
- * A helper made slow: a TCP proxy in front of a real server that holds each answer (see
- * `SlowProxyOptions.from`). It counts jobs in flight; a job ends when its answer is complete
- * (decoded), before the last chunk is forwarded, so the client cannot have started its next job on
- * this host yet.
+ * A helper made slow: a TCP proxy in front of a real server that holds each answer until `delayMs`
+ * after the real server's answer is complete, so that it is always that much slower than the real
+ * server, however loaded the machine is (a helper that took a fixed time per job was no slower at
+ * all once a compile itself took that long). It counts jobs in flight; a job ends when its answer is
+ * complete (decoded), before the last chunk is forwarded, so the client cannot have started its
+ * next job on this host yet.
  */
-export async function slowProxy(
-  upstreamPort: number,
-  delayMs: number,
-  { version = 2, from = "connection" }: SlowProxyOptions = {},
-): Promise<SlowProxy> {
+export async function slowProxy(upstreamPort: number, delayMs: number, version: 1 | 2 = 2): Promise<SlowProxy> {
   let now = 0;
   let max = 0;
   let total = 0;
@@ -46,13 +32,10 @@ export async function slowProxy(
     sockets.add(client);
     sockets.add(upstream);
     client.pipe(upstream);
-    // Resolved when the answer may go out; every chunk waits on it, in order.
+    // Resolved delayMs after the answer is complete; every chunk waits on it, in order.
     let release = (): void => {};
     const ready = new Promise<void>((r) => (release = r));
-    if (from === "connection") setTimeout(release, delayMs);
-    const answerComplete = (): void => {
-      if (from === "answer") setTimeout(release, delayMs);
-    };
+    const answerComplete = (): void => void setTimeout(release, delayMs);
     const decoder = new ResponseDecoder(version);
     let ended = false;
     const endJob = (): void => {
