@@ -13,14 +13,12 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, cpSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import { distccdArgv, oursServerArgv, serverCli } from "./lib/servers.mjs";
 import { freePort, waitPort } from "./lib/system.mjs";
 
 const execFileP = promisify(execFile);
-const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = join(repo, "apps/server/dist/cli.js");
 const DURATION = Number(process.env.DURATION ?? 6);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const NFILES = Number(process.env.NFILES ?? 150);
@@ -30,8 +28,8 @@ const CONCURRENCY = [2, 8];
 const ALT_ARGS = (process.env.ALT_ARGS ?? "--inline-spawn").split(" ").filter(Boolean);
 const ALT_KIND = process.env.ALT_ARGS ? "ours+alt" : "ours+inline";
 
-if (!existsSync(CLI)) {
-  console.error(`bench/server.mjs: ${CLI} is missing; run \`pnpm build\` first`);
+if (!existsSync(serverCli)) {
+  console.error(`bench/server.mjs: ${serverCli} is missing; run \`pnpm build\` first`);
   process.exit(1);
 }
 for (const tool of ["distcc", "distccd", "gcc", "make"]) {
@@ -144,49 +142,25 @@ async function startServer(kind) {
   const log = join(work, `${kind}-${port}.log`);
   writeFileSync(log, "");
   chmodSync(log, 0o666);
-  const args =
+  const argv =
     kind === "distccd"
-      ? [
-          "--no-detach",
-          "--daemon",
-          "--allow",
-          "127.0.0.1",
-          "--listen",
-          "127.0.0.1",
-          "--port",
-          String(port),
-          "--jobs",
-          String(JOBS),
-          "--nice",
-          "0",
-          "--log-file",
-          log,
-          "--log-level",
-          "notice",
-        ]
-      : [
-          CLI,
-          ...(kind === ALT_KIND ? ALT_ARGS : []),
-          "--no-detach",
-          "--allow",
-          "127.0.0.1",
-          "--listen",
-          "127.0.0.1",
-          "--port",
-          String(port),
-          "--jobs",
-          String(JOBS),
-          "--nice",
-          "0",
-          "--log-file",
-          log,
-          "--log-level",
-          "notice",
-          "--cache-file",
-          join(work, "cache.json"),
-        ];
+      ? distccdArgv({ port, jobs: JOBS, logFile: log, logLevel: "notice" })
+      : oursServerArgv({
+          port,
+          jobs: JOBS,
+          logFile: log,
+          flags: [
+            ...(kind === ALT_KIND ? ALT_ARGS : []),
+            "--nice",
+            "0",
+            "--log-level",
+            "notice",
+            "--cache-file",
+            join(work, "cache.json"),
+          ],
+        });
   // distccd signals its whole process group when it stops: give each server its own session.
-  const child = spawn(kind === "distccd" ? "distccd" : process.execPath, args, { detached: true, stdio: "ignore" });
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: "ignore" });
   if (!(await waitPort(port, 15_000))) throw new Error(`nothing listens on ${port}`);
   return {
     kind,

@@ -10,12 +10,10 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const clientCli = join(repoRoot, "apps/client/dist/cli.js");
 export const serverCli = join(repoRoot, "apps/server/dist/cli.js");
 
-/** `--nice 0`: distccd otherwise renices itself +5 and loses CPU to whatever else runs on a shared box. */
-export function distccdArgv({ port, jobs, logFile }) {
+/** The flags distccd and ours share: this machine only, the port, the job slots, the log file. */
+function commonFlags({ port, jobs, logFile }) {
   return [
-    "distccd",
     "--no-detach",
-    "--daemon",
     "--allow",
     "127.0.0.1",
     "--listen",
@@ -24,31 +22,19 @@ export function distccdArgv({ port, jobs, logFile }) {
     String(port),
     "--jobs",
     String(jobs),
-    "--nice",
-    "0",
     "--log-file",
     logFile,
-    "--log-level",
-    "info",
   ];
 }
 
-export function oursServerArgv({ port, jobs, logFile }) {
-  return [
-    process.execPath,
-    serverCli,
-    "--no-detach",
-    "--allow",
-    "127.0.0.1",
-    "--listen",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--jobs",
-    String(jobs),
-    "--log-file",
-    logFile,
-  ];
+/** `--nice 0`: distccd otherwise renices itself +5 and loses CPU to whatever else runs on a shared box. */
+export function distccdArgv({ port, jobs, logFile, logLevel = "info" }) {
+  return ["distccd", "--daemon", ...commonFlags({ port, jobs, logFile }), "--nice", "0", "--log-level", logLevel];
+}
+
+/** `flags`: more of the server's flags, given before the common ones. */
+export function oursServerArgv({ port, jobs, logFile, flags = [] }) {
+  return [process.execPath, serverCli, ...flags, ...commonFlags({ port, jobs, logFile })];
 }
 
 /** A SERVER_CMD template split on blanks (no quoting: the placeholders are the only variable parts). */

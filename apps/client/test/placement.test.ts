@@ -55,7 +55,8 @@ describe("placement: the default policy with helpers of different speed (real di
   });
 
   it("a helper far slower than this machine gets only its first jobs; the model is kept for the next agent", async () => {
-    // 1.5 s per job on the helper; a local compile of these files takes well under that.
+    // 1.5 s per job more than the same compile here, however loaded the machine is (a fixed 1.5 s
+    // per job would be no slower than this machine once a compile itself took that long).
     const slow: SlowProxy = await slowProxy(distccd.port, 1500);
     proxies.push(slow);
     const distccDir = join(tmp.path, "state-slow");
@@ -117,8 +118,11 @@ describe("placement: the default policy with helpers of different speed (real di
   }, 120_000);
 
   it("a fast and a slow helper: the fast one takes more, limits hold across all launchers (make -j8)", async () => {
+    // The slow helper is 3 s slower than the fast one per job (the same distccd behind both), however
+    // long a compile takes on a loaded machine: a fixed 700 ms per job was no slower at all once a
+    // compile itself took that long, and the counts then came out even.
     const fast: FakeHost = await countingProxy(distccd.port, 2);
-    const slow = await slowProxy(distccd.port, 700);
+    const slow = await slowProxy(distccd.port, 3000);
     proxies.push(fast, slow);
     const distccDir = join(tmp.path, "state-two");
     agents.push(distccDir);

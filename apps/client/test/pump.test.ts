@@ -90,7 +90,8 @@ describe.each(peers)("pump mode against $name", (peer) => {
     expect(remote.code, remote.stderr).toBe(0);
     expect(remote.stderr).toMatch(/protocol 3, \d+ files/);
     // The helper logs the job after it has sent the answer: wait for the line.
-    const logged = peer.name === "distccd" ? /DIST00000003|protocol version 3|distcc protocol 3/i : /COMPILE_OK .* proto:3/;
+    const logged =
+      peer.name === "distccd" ? /DIST00000003|protocol version 3|distcc protocol 3/i : /COMPILE_OK .* proto:3/;
     await waitFor(`${peer.name} to log a protocol 3 job`, () => logged.test(peer.log().slice(before)));
     expect(peer.log().slice(before)).toMatch(logged);
     renameSync(join(dir, "main.o"), join(dir, "remote.o"));

@@ -13,9 +13,11 @@ export interface SlowProxy {
 
 /**
  * A helper made slow: a TCP proxy in front of a real server that holds each answer until `delayMs`
- * after the job's connection opened (a helper that takes that long per job, whatever the load). It
- * counts jobs in flight; a job ends when its answer is complete (decoded), before the last chunk is
- * forwarded, so the client cannot have started its next job on this host yet.
+ * after the real server's answer is complete, so that it is always that much slower than the real
+ * server, however loaded the machine is (a helper that took a fixed time per job was no slower at
+ * all once a compile itself took that long). It counts jobs in flight; a job ends when its answer is
+ * complete (decoded), before the last chunk is forwarded, so the client cannot have started its
+ * next job on this host yet.
  */
 export async function slowProxy(upstreamPort: number, delayMs: number, version: 1 | 2 = 2): Promise<SlowProxy> {
   let now = 0;
@@ -30,7 +32,10 @@ export async function slowProxy(upstreamPort: number, delayMs: number, version: 
     sockets.add(client);
     sockets.add(upstream);
     client.pipe(upstream);
-    const ready = new Promise((r) => setTimeout(r, delayMs));
+    // Resolved delayMs after the answer is complete; every chunk waits on it, in order.
+    let release = (): void => {};
+    const ready = new Promise<void>((r) => (release = r));
+    const answerComplete = (): void => void setTimeout(release, delayMs);
     const decoder = new ResponseDecoder(version);
     let ended = false;
     const endJob = (): void => {
@@ -46,6 +51,7 @@ export async function slowProxy(upstreamPort: number, delayMs: number, version: 
         if (!(err instanceof DistccProtocolError)) throw err;
         last = true; // not a response we can follow: treat this chunk as its end
       }
+      if (last) answerComplete();
       // Chained on one promise: chunks keep their order.
       void ready.then(() => {
         if (last) endJob();
@@ -57,7 +63,10 @@ export async function slowProxy(upstreamPort: number, delayMs: number, version: 
       client.destroy();
       upstream.destroy();
     };
-    upstream.on("end", () => void ready.then(() => client.end()));
+    upstream.on("end", () => {
+      answerComplete(); // an answer cut short is held as long
+      void ready.then(() => client.end());
+    });
     client.on("close", done);
     client.on("error", done);
     upstream.on("error", done);

@@ -49,6 +49,21 @@ function cli(args: string[], input?: Buffer): Promise<{ code: number | null; std
   });
 }
 
+/** The server in the foreground with `args`, killed after the tests if still running; resolves once `port` answers. */
+async function startCli(port: number, args: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: "ignore", env: cliEnv() });
+  children.push(child);
+  await waitForPort(port);
+  return child;
+}
+
+/** The pid file's text once the server has written it whole (it may come just after the port opens). */
+function pidFileText(pidFile: string): Promise<string> {
+  return waitFor("the pid file", () =>
+    existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n") ? readFileSync(pidFile, "utf8") : undefined,
+  );
+}
+
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode);
@@ -107,27 +122,20 @@ describe("distcc-server command line", () => {
   it("--lifetime: the server exits by itself after that long, as distccd (its test suite relies on it)", async () => {
     const port = await freePort();
     const log = join(temp.path, "lifetime.log");
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        "--user",
-        "root",
-        "--lifetime",
-        "1",
-        "--listen",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--log-file",
-        log,
-        "--temp-dir",
-        temp.path,
-      ],
-      { stdio: "ignore", env: cliEnv() },
-    );
-    children.push(child);
-    await waitForPort(port);
+    const child = await startCli(port, [
+      "--user",
+      "root",
+      "--lifetime",
+      "1",
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--log-file",
+      log,
+      "--temp-dir",
+      temp.path,
+    ]);
     expect(await exited(child)).toBe(0);
     expect(readFileSync(log, "utf8")).toContain("--lifetime 1 s reached");
   });
@@ -136,25 +144,18 @@ describe("distcc-server command line", () => {
     const port = await freePort();
     const log = join(temp.path, "compilers.log");
     // No --listen: all addresses ("::"), where IPv4 clients arrive as ::ffff:127.0.0.1.
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        "--user",
-        "root",
-        "--log-level",
-        "debug",
-        "--port",
-        String(port),
-        "--log-file",
-        log,
-        "--temp-dir",
-        temp.path,
-      ],
-      { stdio: "ignore", env: cliEnv() },
-    );
-    children.push(child);
-    await waitForPort(port);
+    const child = await startCli(port, [
+      "--user",
+      "root",
+      "--log-level",
+      "debug",
+      "--port",
+      String(port),
+      "--log-file",
+      log,
+      "--temp-dir",
+      temp.path,
+    ]);
     const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "mapped.o"], {
       cwd: dir.path,
       env: distccEnv(`127.0.0.1:${port}`, dir.distccDir),
@@ -189,38 +190,27 @@ describe("distcc-server command line", () => {
     const pidFile = join(temp.path, "server.pid");
     const config = join(temp.path, "good.json");
     writeFileSync(config, JSON.stringify({ jobs: 2, stats: true, statsPort, logLevel: "info" }));
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        "--user",
-        "root",
-        "--config",
-        config,
-        "--no-detach",
-        "--daemon",
-        "--listen",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--log-file",
-        log,
-        "--pid-file",
-        pidFile,
-        "--nice",
-        "0",
-        "--temp-dir",
-        temp.path,
-      ],
-      { stdio: "ignore", env: cliEnv() },
-    );
-    children.push(child);
-    await waitForPort(port);
-    // The pid file may be written just after the port opens.
-    const pidText = await waitFor("the pid file", () =>
-      existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n") ? readFileSync(pidFile, "utf8") : undefined,
-    );
-    expect(pidText.trim()).toBe(String(child.pid));
+    const child = await startCli(port, [
+      "--user",
+      "root",
+      "--config",
+      config,
+      "--no-detach",
+      "--daemon",
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--log-file",
+      log,
+      "--pid-file",
+      pidFile,
+      "--nice",
+      "0",
+      "--temp-dir",
+      temp.path,
+    ]);
+    expect((await pidFileText(pidFile)).trim()).toBe(String(child.pid));
 
     const r = await run("distcc", ["gcc", "-c", "hello.c", "-o", "hello.o"], {
       cwd: dir.path,
@@ -314,11 +304,7 @@ describe("distcc-server command line", () => {
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toMatch(/running in the background, pid \d+/);
     await waitForPort(port);
-    const pid = Number(
-      await waitFor("the pid file", () =>
-        existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n") ? readFileSync(pidFile, "utf8") : undefined,
-      ),
-    );
+    const pid = Number(await pidFileText(pidFile));
     process.kill(pid, "SIGTERM");
     await waitFor(`the daemon (pid ${pid}) to exit`, () => {
       try {
@@ -356,38 +342,14 @@ describe("distcc-server command line", () => {
 
   it("a port in use: clear message, exit 102", async () => {
     const port = await freePort();
-    const first = spawn(
-      process.execPath,
-      [CLI, "--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path],
-      { stdio: "ignore", env: cliEnv() },
-    );
-    children.push(first);
-    await waitForPort(port);
-    const second = await cli([
-      "--user",
-      "root",
-      "--listen",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--temp-dir",
-      temp.path,
-    ]);
+    const onPort = ["--user", "root", "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", temp.path];
+    const first = await startCli(port, onPort);
+    const second = await cli(onPort);
     expect(second.code).toBe(102);
     expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
     // Detaching (--daemon), the parent exits with the copy's status: distcc's suite and init
     // scripts try the next port on 102.
-    const detached = await cli([
-      "--user",
-      "root",
-      "--daemon",
-      "--listen",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--temp-dir",
-      temp.path,
-    ]);
+    const detached = await cli(["--daemon", ...onPort]);
     expect(detached.code).toBe(102);
     expect(detached.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
     first.kill("SIGTERM");
@@ -401,13 +363,7 @@ describe("distcc-server command line", () => {
       const shared = join(temp.path, "shared-tmp");
       mkdirSync(shared);
       chmodSync(shared, 0o1777);
-      const child = spawn(
-        process.execPath,
-        [CLI, "--listen", "127.0.0.1", "--port", String(port), "--temp-dir", shared],
-        { stdio: "ignore", env: cliEnv() },
-      );
-      children.push(child);
-      await waitForPort(port);
+      const child = await startCli(port, ["--listen", "127.0.0.1", "--port", String(port), "--temp-dir", shared]);
       await waitFor(
         "the server to drop root",
         () => (/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? "0") !== "0",

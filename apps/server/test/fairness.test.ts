@@ -8,23 +8,9 @@ import { encodeRequest } from "@x/distcc-protocol";
 import { waitFor } from "@x/testkit";
 import { describe, expect, it } from "vitest";
 import { exchange, startTestServer, type TestServer } from "./helpers.js";
-import { capture, decodeResponse } from "./wire.js";
+import { burnRequest, capture, decodeResponse } from "./wire.js";
 
 const hello = (): Buffer => capture("p1-hello-c", "c2s");
-
-/** cc1plus evaluates this for about 6 s of CPU: a compile that holds its slot for a while. */
-const BURN = `constexpr unsigned long burn() {
-  unsigned long s = 0;
-  for (unsigned long i = 0; i < 200000; i++)
-    for (unsigned long j = 0; j < 200000; j++) s += i ^ j;
-  return s;
-}
-static_assert(burn() != 1, "");
-`;
-const burn = (): Buffer =>
-  Buffer.concat(
-    encodeRequest({ version: 1, argv: ["g++", "-c", "burn.cc", "-o", "burn.o"], source: Buffer.from(BURN) }),
-  );
 
 /** A valid protocol-1 compile whose preprocessed source is `bytes` long (comment lines and one definition). */
 function sized(bytes: number, name = "big"): Buffer {
@@ -95,7 +81,7 @@ describe("A6: compile slots are shared fairly between client addresses", () => {
     const srv = await startTestServer({ jobs: 2, maxJobsPerClient: 1, jobLifetimeMs: 60_000 });
     const attackers: Attacker[] = [];
     try {
-      for (let i = 0; i < 3; i++) attackers.push(await attack(srv.port, "127.0.0.1", burn()));
+      for (let i = 0; i < 3; i++) attackers.push(await attack(srv.port, "127.0.0.1", burnRequest()));
       await waitFor(
         "srv.server.stats().running === 1 && srv.server.stats().queued === 2",
         () => srv.server.stats().running === 1 && srv.server.stats().queued === 2,
@@ -116,9 +102,9 @@ describe("A6: compile slots are shared fairly between client addresses", () => {
     const srv = await startTestServer({ jobs: 1, jobLifetimeMs: 60_000 });
     const attackers: Attacker[] = [];
     try {
-      attackers.push(await attack(srv.port, "127.0.0.1", burn()));
+      attackers.push(await attack(srv.port, "127.0.0.1", burnRequest()));
       await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
-      for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.1", burn()));
+      for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.1", burnRequest()));
       await waitFor("srv.server.stats().queued === 2", () => srv.server.stats().queued === 2, { timeoutMs: 10_000 });
       const innocent = exchange(srv.port, hello(), { localAddress: "127.0.0.2" });
       await waitFor("srv.server.stats().queued === 3", () => srv.server.stats().queued === 3, { timeoutMs: 10_000 });
@@ -256,7 +242,7 @@ describe("A7: addresses at their connection caps cannot lock the others out", ()
     });
     const attackers: Attacker[] = [];
     try {
-      for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.2", burn()));
+      for (let i = 0; i < 2; i++) attackers.push(await attack(srv.port, "127.0.0.2", burnRequest()));
       await waitFor(
         "srv.server.stats().running === 1 && srv.server.stats().queued === 1",
         () => srv.server.stats().running === 1 && srv.server.stats().queued === 1,
@@ -357,7 +343,7 @@ describe("H6: complete requests waiting for a slot cannot pin the memory budget"
   it("a protocol-1 body is counted once, not as its wire bytes and again as the body", async () => {
     const srv = await startTestServer({ jobs: 1, jobLifetimeMs: 60_000 });
     try {
-      const running = exchange(srv.port, burn(), { localAddress: "127.0.0.2" });
+      const running = exchange(srv.port, burnRequest(), { localAddress: "127.0.0.2" });
       await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
       const before = srv.server.stats().memory?.used ?? 0;
       const request = sized(8 << 20, "waiting");
@@ -377,7 +363,7 @@ describe("H6: complete requests waiting for a slot cannot pin the memory budget"
     const srv = await startTestServer({ jobs: 1, maxRequestMemory: 64 << 20, jobLifetimeMs: 60_000 });
     const memory = watchMemory(srv);
     try {
-      const running = exchange(srv.port, burn(), { localAddress: "127.0.0.2" });
+      const running = exchange(srv.port, burnRequest(), { localAddress: "127.0.0.2" });
       await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
       // As in the report (five addresses, two complete 100 MiB requests each, slots busy), scaled:
       // five addresses, two 6 MiB requests each, 60 of the 64 MiB.

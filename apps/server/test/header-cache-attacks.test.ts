@@ -32,6 +32,22 @@ const job = async (req: CompileRequest, headers: NonNullable<RequestExtension["h
   return { ...ex.response, stderrText: Buffer.from(ex.response.stderr).toString() };
 };
 
+/** The first job of an attack: `blob` and a `list` text naming headers by content, under harmless names. */
+const plantList = (cc: string, blob: Buffer, list: Buffer) =>
+  job(
+    {
+      version: 3,
+      cwd: D,
+      argv: [cc, "-c", "x.c", "-o", "x.o"],
+      files: [
+        { kind: "file", name: `${D}/x.c`, content: Buffer.from("int y;\n") },
+        { kind: "file", name: `${D}/blob.bin`, content: blob },
+        { kind: "file", name: `${D}/list.txt`, content: list },
+      ],
+    },
+    { exclude: [0] },
+  );
+
 describe("a precompiled header smuggled in through a header-cache list", () => {
   it.each([
     ["gcc", "gch", []],
@@ -46,19 +62,7 @@ describe("a precompiled header smuggled in through a header-cache list", () => {
     // Job 1: the precompiled header's bytes and a list text naming them x.h.<ext>, under harmless
     // names: stored by content like any header.
     const list = Buffer.from(`${sha(precompiled)} ${D}/x.h.${ext}\n`);
-    const plant = await job(
-      {
-        version: 3,
-        cwd: D,
-        argv: [cc, "-c", "x.c", "-o", "x.o"],
-        files: [
-          { kind: "file", name: `${D}/x.c`, content: Buffer.from("int y;\n") },
-          { kind: "file", name: `${D}/blob.bin`, content: precompiled },
-          { kind: "file", name: `${D}/list.txt`, content: list },
-        ],
-      },
-      { exclude: [0] },
-    );
+    const plant = await plantList(cc, precompiled, list);
     expect(plant.status).toBe(0);
     // Job 2: the list as the job's set, beside a plain x.h the source includes.
     const use = await job(
@@ -89,19 +93,7 @@ describe("a header-cache list naming more files than a request may carry", () =>
     let text = "";
     for (let i = 0; i < 40_000; i++) text += `${sha(blob)} ${D}/d${i % 600}/h${i}.h\n`;
     const list = Buffer.from(text);
-    const plant = await job(
-      {
-        version: 3,
-        cwd: D,
-        argv: ["gcc", "-c", "x.c", "-o", "x.o"],
-        files: [
-          { kind: "file", name: `${D}/x.c`, content: Buffer.from("int y;\n") },
-          { kind: "file", name: `${D}/blob.bin`, content: blob },
-          { kind: "file", name: `${D}/list.txt`, content: list },
-        ],
-      },
-      { exclude: [0] },
-    );
+    const plant = await plantList("gcc", blob, list);
     expect(plant.status).toBe(0);
     const use = await job(
       {

@@ -1,10 +1,11 @@
-import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { makeTempDir, waitFor, WaitTimeoutError } from "@x/testkit";
+import { freePort, makeTempDir, unprivilegedUser, waitFor, waitForPort, WaitTimeoutError } from "@x/testkit";
 import { ToolchainIndex } from "@x/distcc-toolchain";
 import { startServer, type DistccServer, type ServerOptions } from "../src/index.js";
 import type { Logger } from "../src/logger.js";
@@ -181,4 +182,74 @@ export function httpGet(port: number, path: string): Promise<string> {
     socket.on("end", () => resolve(text));
     socket.on("error", reject);
   });
+}
+
+const SERVER_CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+
+export interface CliServer {
+  port: number;
+  statsPort: number;
+  /** Its --temp-dir, owned by the unprivileged user. */
+  tempDir: string;
+  /** The stats page's /json once the server was up. */
+  json: Record<string, unknown>;
+  /** SIGTERM, wait for the exit, remove its folders. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The CLI server (dist/cli.js) on 127.0.0.1 with --stats, `args` after those flags. Its --temp-dir
+ * and its compiler-probe cache (XDG_CACHE_HOME) are fresh folders owned by the unprivileged user, so
+ * that the server may run as that user: started as `asUser` when given, else as root (which may
+ * drop to a `--user`). Resolves once both ports answer; a server whose start could not be checked is
+ * stopped.
+ */
+export async function startCliServer(
+  args: string[],
+  opts: { asUser?: { uid: number; gid: number }; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliServer> {
+  const owner = unprivilegedUser();
+  const tempDir = mkdtempSync(join(tmpdir(), "distcc-cli-server-"));
+  const cache = mkdtempSync(join(tmpdir(), "distcc-cli-server-cache-"));
+  for (const d of [tempDir, cache]) chownSync(d, owner.uid, owner.gid);
+  const [port, statsPort] = [await freePort(), await freePort()];
+  const child = spawn(
+    process.execPath,
+    [
+      SERVER_CLI,
+      "--listen",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--stats",
+      "--stats-port",
+      String(statsPort),
+      "--temp-dir",
+      tempDir,
+      ...args,
+    ],
+    {
+      stdio: "ignore",
+      cwd: "/",
+      env: { ...process.env, XDG_CACHE_HOME: cache, ...opts.env },
+      ...(opts.asUser ? { uid: opts.asUser.uid, gid: opts.asUser.gid } : {}),
+    },
+  );
+  const stop = async (): Promise<void> => {
+    child.kill("SIGTERM");
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once("exit", r)));
+    rmSync(tempDir, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port);
+    await waitForPort(statsPort);
+    const page = await httpGet(statsPort, "/json");
+    const json = JSON.parse(page.split("\r\n\r\n").slice(1).join("\r\n\r\n")) as Record<string, unknown>;
+    return { port, statsPort, tempDir, json, stop };
+  } catch (err) {
+    // Never leave the server running when its start could not be checked.
+    await stop();
+    throw err;
+  }
 }

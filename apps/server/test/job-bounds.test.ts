@@ -2,26 +2,14 @@
 // processes and took +4.5 GB): a cgroup per job where the server can make one, else RLIMIT_NPROC.
 // The "compilers" are stand-ins the server was told about (DISTCC_CMDLIST), i.e. code that runs in
 // the sandbox exactly where a client's code would if it ever got to run there.
-import { spawn } from "node:child_process";
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { sendCompileRequest } from "@x/distcc-protocol";
-import { freePort, unprivilegedUser, waitFor, waitForPort } from "@x/testkit";
+import { unprivilegedUser, waitFor } from "@x/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpGet, startTestServer, type TestServer } from "./helpers.js";
+import { startCliServer, startTestServer, type TestServer } from "./helpers.js";
 
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const user = unprivilegedUser();
 let dir: string;
 
@@ -155,64 +143,18 @@ describe("a job is bounded as a whole, server started as root (in-process)", () 
 });
 
 /** The CLI server with the fork bomb's list; `asUser`: started as that user instead of root. */
-async function cliServer(extra: string[], asUser?: { uid: number; gid: number }) {
-  const temp = mkdtempSync(join(tmpdir(), "distcc-bounds-"));
-  const cache = mkdtempSync(join(tmpdir(), "distcc-bounds-cache-"));
-  for (const d of [temp, cache]) chownSync(d, user.uid, user.gid);
-  const [port, statsPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "--listen",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--stats",
-      "--stats-port",
-      String(statsPort),
-      "--temp-dir",
-      temp,
-      "--sandbox",
-      "bwrap",
-      "--jobs",
-      "1",
-      "--max-job-processes",
-      "64",
-      ...extra,
-    ],
-    {
-      stdio: "ignore",
-      cwd: "/",
-      env: { ...process.env, XDG_CACHE_HOME: cache, DISTCC_CMDLIST: join(dir, "list") },
-      ...(asUser ? { uid: asUser.uid, gid: asUser.gid } : {}),
-    },
-  );
-  const stop = async (): Promise<void> => {
-    child.kill("SIGTERM");
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
-    rmSync(temp, { recursive: true, force: true });
-    rmSync(cache, { recursive: true, force: true });
-  };
-  try {
-    await waitForPort(port);
-    await waitForPort(statsPort);
-    const json = JSON.parse((await httpGet(statsPort, "/json")).split("\r\n\r\n").slice(1).join("\r\n\r\n")) as {
-      jobBounds?: { kind: string };
-    };
-    return { port, json, stop };
-  } catch (err) {
-    // Never leave the server running when its start could not be checked.
-    await stop();
-    throw err;
-  }
+function cliServer(extra: string[], asUser?: { uid: number; gid: number }) {
+  return startCliServer(["--sandbox", "bwrap", "--jobs", "1", "--max-job-processes", "64", ...extra], {
+    env: { DISTCC_CMDLIST: join(dir, "list") },
+    ...(asUser ? { asUser } : {}),
+  });
 }
 
 describe("as the unprivileged user", () => {
   it("started as root with --user: the job cgroups are handed to that user and hold", async () => {
     const s = await cliServer(["--user", user.name]);
     try {
-      expect(s.json.jobBounds?.kind).toMatch(/^cgroup-v[12]$/);
+      expect(s.json.jobBounds).toMatchObject({ kind: expect.stringMatching(/^cgroup-v[12]$/) });
       const r = await send(s.port, "fork-bomb-cc");
       expect(r.status).not.toBe(0);
       expect(Buffer.from(r.stderr).toString()).toContain("--max-job-processes (64 processes at once)");
@@ -225,7 +167,7 @@ describe("as the unprivileged user", () => {
   it("started as that user (no cgroup it may make): RLIMIT_NPROC bounds the fork bomb", async () => {
     const s = await cliServer([], user);
     try {
-      expect(s.json.jobBounds?.kind).toBe("rlimit-nproc");
+      expect(s.json.jobBounds).toMatchObject({ kind: "rlimit-nproc" });
       const r = await send(s.port, "fork-bomb-cc");
       expect(r.status).not.toBe(0);
       // 64 per job x 1 job + 64 for the server's own threads.

@@ -3,21 +3,9 @@ import { encodeRequest } from "@x/distcc-protocol";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "@x/testkit";
 import { exchange, startTestServer } from "./helpers.js";
-import { capture, decodeResponse } from "./wire.js";
+import { burnRequest, capture, decodeResponse } from "./wire.js";
 
 const hello = (): Buffer => capture("p1-hello-c", "c2s");
-
-/** cc1plus evaluates this for about 6 s of CPU (the constexpr operation limit stops it then). */
-const BURN = `constexpr unsigned long burn() {
-  unsigned long s = 0;
-  for (unsigned long i = 0; i < 200000; i++)
-    for (unsigned long j = 0; j < 200000; j++) s += i ^ j;
-  return s;
-}
-static_assert(burn() != 1, "");
-`;
-const burn = (): Uint8Array[] =>
-  encodeRequest({ version: 1, argv: ["g++", "-c", "burn.cc", "-o", "burn.o"], source: Buffer.from(BURN) });
 
 /** 10 million newlines: cc1 needs over a GB for their line map (a 20-byte LZO-compressed body). */
 const newlines = (): Uint8Array[] =>
@@ -49,7 +37,7 @@ describe("limits per job", () => {
   it("a CPU bomb is stopped by --max-compiler-cpu with a clear error, and the server keeps serving", async () => {
     const srv = await startTestServer({ compilerLimits: { cpuSeconds: 1 } });
     try {
-      const r = await exchange(srv.port, burn());
+      const r = await exchange(srv.port, burnRequest());
       expect(decodeResponse(r.bytes, 1).status).not.toBe(0);
       expect(stderrOf(r.bytes)).toContain("CPU time limit exceeded");
       expect(stderrOf(r.bytes)).toContain("--max-compiler-cpu is 1 s");
@@ -150,7 +138,7 @@ describe("limits per client", () => {
   it("one address cannot fill the queue: over --max-client-queue it is refused while another client still gets in line", async () => {
     const srv = await startTestServer({ jobs: 1, maxQueue: 10, maxQueuePerClient: 1, jobLifetimeMs: 3000 });
     try {
-      const a1 = exchange(srv.port, burn());
+      const a1 = exchange(srv.port, burnRequest());
       await waitFor("srv.server.stats().running === 1", () => srv.server.stats().running === 1, { timeoutMs: 10_000 });
       const a2 = exchange(srv.port, hello());
       await waitFor("srv.server.stats().queued === 1", () => srv.server.stats().queued === 1, { timeoutMs: 10_000 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import {
+  encodeRequest,
   ExtensionPacketReader,
   parseExtensionPayload,
   ResponseDecoder,
@@ -14,6 +15,23 @@ import { vectorPath } from "@x/testkit";
 /** A captured request or response. */
 export function capture(name: string, dir: "c2s" | "s2c"): Buffer {
   return readFileSync(vectorPath("captures", `${name}.${dir}.bin`));
+}
+
+/** cc1plus evaluates this for about 6 s of CPU (the constexpr operation limit stops it then). */
+const BURN = `constexpr unsigned long burn() {
+  unsigned long s = 0;
+  for (unsigned long i = 0; i < 200000; i++)
+    for (unsigned long j = 0; j < 200000; j++) s += i ^ j;
+  return s;
+}
+static_assert(burn() != 1, "");
+`;
+
+/** A protocol-1 request for a compile that holds its slot for a while (g++ on BURN). */
+export function burnRequest(): Buffer {
+  return Buffer.concat(
+    encodeRequest({ version: 1, argv: ["g++", "-c", "burn.cc", "-o", "burn.o"], source: Buffer.from(BURN) }),
+  );
 }
 
 /**

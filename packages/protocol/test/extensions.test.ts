@@ -1,6 +1,6 @@
 // Our extension packets (docs/protocol-extensions.md): framing, bounds, schemas, and the client
 // side of the trailer over real loopback sockets.
-import { createServer, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   concatChunks,
@@ -20,27 +20,15 @@ import {
   type CompileRequest,
   type CompileResponse,
 } from "../src/index.js";
+import { listenOnLoopback } from "./loopback-server.js";
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function listen(onSocket: (socket: Socket) => void): Promise<number> {
-  const server: Server = createServer(onSocket);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const sockets = new Set<Socket>();
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  cleanups.push(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise((r) => server.close(() => r()));
-  });
-  const a = server.address();
-  return typeof a === "object" && a ? a.port : 0;
-}
+const listen = async (onSocket: (socket: Socket) => void): Promise<number> =>
+  (await listenOnLoopback(onSocket, cleanups)).port;
 
 const identity = {
   path: "/usr/bin/arm-linux-gnueabihf-gcc-12",

@@ -1,7 +1,7 @@
 // The socket helpers against each other, against the real distcc client, and on broken peers.
 import { execFile } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, makeTempDir, waitFor } from "@x/testkit";
@@ -19,6 +19,7 @@ import {
   type CompileRequest,
   type ProtocolVersion,
 } from "../src/index.js";
+import { listenOnLoopback } from "./loopback-server.js";
 
 const run = promisify(execFile);
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -26,21 +27,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function listen(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
-  const server = createServer(onSocket);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const sockets = new Set<Socket>();
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  cleanups.push(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise((r) => server.close(() => r()));
-  });
-  const address = server.address();
-  return { server, port: typeof address === "object" && address ? address.port : 0 };
-}
+const listen = (onSocket: (socket: Socket) => void) => listenOnLoopback(onSocket, cleanups);
 
 const request = (version: ProtocolVersion): CompileRequest => ({
   version,

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preprocessorArgv, serverArgv } from "./commands.js";
 import { clangTargetArgs, qualifiedCompilerName } from "./compiler-name.js";
 import { describeLocalReason } from "./reasons.js";
-import { scanArgs } from "./scan.js";
+import { scanArgs, type DistributableScan } from "./scan.js";
 
 const CASES = Number(process.env.ARGS_DIFF_CASES ?? 300);
 const SEED = Number(process.env.ARGS_DIFF_SEED ?? 20261126);
@@ -276,7 +276,9 @@ describe("differential: our scan vs the real distcc client", () => {
       }
       if (ours.distributable) {
         distributed++;
-        const wire = serverArgv(ours, 1);
+        // Deliberate: after a trailing -xLANG ours puts the appended -o before it (distcc appends it
+        // last, where distccd reads it as the language and drops the job); compared with -o last.
+        const wire = withAppendedOutputLast(ours, serverArgv(ours, 1));
         if (JSON.stringify(wire) !== JSON.stringify(real.sent)) {
           mismatches.push(`${line}\n  wire: real ${JSON.stringify(real.sent)} ours ${JSON.stringify(wire)}`);
         }
@@ -339,6 +341,14 @@ describe("differential: @file expansion vs the real distcc client", () => {
     }
     expect(mismatches).toEqual([]);
   });
+
+  it("fakecc hello.c -c -xc: distcc appends -o after the -xc (distccd then reads it as the language); we put it before", async () => {
+    const argv = ["fakecc", "hello.c", "-c", "-xc"];
+    const ours = scanArgs(argv, { cwd: dir.path });
+    const real = await runClient(argv, dir.path, stub.port, stub);
+    expect(real.sent).toEqual(["fakecc", "hello.c", "-c", "-xc", "-o", "hello.o"]);
+    expect(ours.distributable && serverArgv(ours, 1)).toEqual(["fakecc", "hello.c", "-c", "-o", "hello.o", "-xc"]);
+  });
 });
 
 describe("differential: compiler-name rewriting vs the real distcc client", () => {
@@ -398,8 +408,22 @@ describe("differential: compiler-name rewriting vs the real distcc client", () =
 
 /** distcc logs the argv it scans, before appending "-o X". */
 function stripAppendedOutput(scan: ReturnType<typeof scanArgs>): string[] {
-  if (scan.distributable && !scan.outputGiven) return scan.argv.slice(0, -2);
+  if (scan.distributable && !scan.outputGiven) return withoutOutputPair(scan.argv, scan.output);
   return scan.argv;
+}
+
+/** `words` with the `-o OUTPUT` pair the scan appended moved to the end, where distcc puts it. */
+function withAppendedOutputLast(scan: DistributableScan, words: string[]): string[] {
+  if (scan.outputGiven) return words;
+  return [...withoutOutputPair(words, scan.output), "-o", scan.output];
+}
+
+/** `words` without the last `-o OUTPUT` pair. */
+function withoutOutputPair(words: readonly string[], output: string): string[] {
+  for (let i = words.length - 2; i >= 0; i--) {
+    if (words[i] === "-o" && words[i + 1] === output) return [...words.slice(0, i), ...words.slice(i + 2)];
+  }
+  return [...words];
 }
 
 /** distcc's `dcc_argv_tostr`: words that are empty or hold blanks or quotes are shown in double quotes. */

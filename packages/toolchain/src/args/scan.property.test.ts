@@ -6,47 +6,18 @@ import { preprocessorArgv, serverArgv } from "./commands.js";
 import { findForbiddenServerOption } from "./forbidden.js";
 import { scanArgs, scanExpandedArgs } from "./scan.js";
 import { rewriteServerCommand } from "./server-rewrite.js";
+import { commandLineOf, noFiles } from "./argv-arbitrary.js";
 
-const noFiles = {
-  readFile: (): string => {
-    throw new Error("none");
-  },
-  env: {},
-};
-
-const piece = fc.constantFrom(
-  ["-c"],
-  ["-S"],
+// The ordinary pieces, and what the scan must refuse or treat specially.
+const commandLine = commandLineOf([
   ["-E"],
-  ["-O2"],
-  ["-g"],
-  ["-DX=1"],
-  ["-D", "Y"],
-  ["-I."],
-  ["-I", "inc"],
-  ["-include", "h.h"],
-  ["-MD"],
-  ["-MMD"],
-  ["-MF", "d.d"],
-  ["-MT", "t"],
-  ["-MQ", "q"],
-  ["-MP"],
   ["-M"],
-  ["-Wp,-MD,w.d"],
-  ["-x", "c"],
-  ["-x", "c++"],
   ["-x", "assembler"],
-  ["-xc"],
   ["-march=native"],
   ["-flto"],
   ["-fprofile-arcs"],
-  ["-o", "out.o"],
-  ["-oj.o"],
   ["-o", "-"],
   ["x.o"],
-  ["hello.c"],
-  ["x.cpp"],
-  ["x.i"],
   ["foo.s"],
   ["-"],
   ["conftest.c"],
@@ -54,18 +25,8 @@ const piece = fc.constantFrom(
   ["-specs=s"],
   ["-drtl"],
   ["-frepo"],
-  ["-fPIC"],
-  ["-isystem", "/usr/include"],
-  ["-L", "lib"],
-  ["-lm"],
-  ["-Wl,-z,now"],
-  ["-undef"],
-  ["-nostdinc"],
-  ["-stdlib=libc++"],
-  ["-std=c11"],
   ["--target=arm-linux-gnueabihf"],
-);
-const commandLine = fc.array(piece, { maxLength: 9 }).map((groups) => ["gcc", ...groups.flat()]);
+]);
 
 describe("scan properties", () => {
   it("never throws, even on arbitrary words", () => {

@@ -13,6 +13,7 @@ import type { LocalReason } from "./reasons.js";
 import { defaultReadFile, expandResponseFiles, ResponseFileError, type ReadTextFile } from "./response-files.js";
 import { expandWpOptions } from "./wp-options.js";
 import { planDependencies, type DependencyPlan } from "./dependencies.js";
+import { readDriverWords } from "./driver-words.js";
 
 export interface ScanOptions {
   /** Directory that relative `@file` names resolve against (default: `process.cwd()`). */
@@ -184,9 +185,10 @@ export function scanExpandedArgs(argv: string[], env: Record<string, string | un
   if (output === undefined) {
     const appended = outputFromSource(input, seenS ? ".s" : ".o");
     if (appended === undefined) return local(argv, { code: "bad-input-name", input });
-    finalArgv = [...argv, "-o", appended];
+    const at = outputInsertionIndex(argv);
+    finalArgv = [...argv.slice(0, at), "-o", appended, ...argv.slice(at)];
     output = appended;
-    outputIndex = finalArgv.length - 1;
+    outputIndex = at + 1;
   }
   if (output === "-") return local(argv, { code: "output-to-stdout" });
 
@@ -207,6 +209,17 @@ export function scanExpandedArgs(argv: string[], env: Record<string, string | un
   const target = clangTarget(argv);
   if (target !== undefined) result.target = target;
   return result;
+}
+
+/**
+ * Where the appended `-o NAME` goes: at the end, as distcc puts it, except before a trailing `-x`
+ * option. distcc's scan (distccd's, and ours on the server) reads the word after any `-x…` as its
+ * language, so `gcc x.c -c -xc -o x.o` would be refused there as language "-o"; for gcc a `-x`
+ * after the last input has no effect wherever `-o` stands, so the moved command means the same.
+ */
+function outputInsertionIndex(argv: readonly string[]): number {
+  const last = readDriverWords(argv).at(-1);
+  return last?.option === "-x" && last.first === argv.length - 1 ? last.first : argv.length;
 }
 
 /** gcc semantics: the last `-x LANG` (or `-xLANG`) before the input applies; `-x none` resets. */

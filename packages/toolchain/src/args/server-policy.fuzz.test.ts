@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readDriverWords } from "./driver-words.js";
 import { assemblerPartRefusal } from "./assembler-options.js";
-import { decideServerArgv, serverJobCommand } from "./server-policy.js";
+import { decideServerArgv, serverJobCommand, type AcceptedServerArgv, type PolicyJobCommand } from "./server-policy.js";
 
 const VALUES = ["/tmp/evil.so", "./input.i", "../../../tmp/x", "/etc/passwd", "x.so", "/dev/shm/y"];
 const value = fc.constantFrom(...VALUES);
@@ -195,6 +195,17 @@ const FAMILIES: Record<string, fc.Arbitrary<string[]>> = {
 // Where the words go in an otherwise ordinary compile.
 const BASE = ["gcc", "-O2", "-g", "-Wall", "-c", "hello.c", "-o", "hello.o"];
 
+/** What the server would run for an accepted argv, and that command without the server's own -MF pair (protocol 3). */
+function jobRun(accepted: AcceptedServerArgv, protocol: 1 | 2 | 3): { job: PolicyJobCommand; run: string[] } {
+  const job = serverJobCommand(
+    accepted,
+    protocol === 3
+      ? { input: "", output: "/job/out.o", root: "/job/root", depsFile: "/job/out.deps" }
+      : { input: "/job/in.i", output: "/job/out.o" },
+  );
+  return { job, run: protocol === 3 ? job.argv.slice(0, -2) : job.argv };
+}
+
 /** The canonical options in a command the server would run that must never be there. */
 function forbiddenLeft(argv: readonly string[], protocol: number, serverOutput: string): string | undefined {
   const words = readDriverWords(argv);
@@ -261,14 +272,7 @@ describe("fuzz: refused families in every spelling are refused or rewritten, nev
               expect(d.refusal.why.length).toBeGreaterThan(10);
               return;
             }
-            const job = serverJobCommand(
-              d,
-              protocol === 3
-                ? { input: "", output: "/job/out.o", root: "/job/root", depsFile: "/job/out.deps" }
-                : { input: "/job/in.i", output: "/job/out.o" },
-            );
-            // With the server's own -MF (protocol 3) counted as its own.
-            const run = protocol === 3 ? job.argv.slice(0, -2) : job.argv;
+            const { job, run } = jobRun(d, protocol);
             expect(
               forbiddenLeft(run, protocol, "/job/out.o"),
               `${argv.join(" ")}\n-> ${job.argv.join(" ")}`,
@@ -364,13 +368,7 @@ describe("fuzz: arbitrary option-like words", () => {
           const argv = [...BASE.slice(0, at + 1), ...inserted, ...BASE.slice(at + 1)];
           const d = decideServerArgv(argv, { protocol, cwd: "/src" });
           if (!d.ok) return;
-          const job = serverJobCommand(
-            d,
-            protocol === 3
-              ? { input: "", output: "/job/out.o", root: "/job/root", depsFile: "/job/out.deps" }
-              : { input: "/job/in.i", output: "/job/out.o" },
-          );
-          const run = protocol === 3 ? job.argv.slice(0, -2) : job.argv;
+          const { job, run } = jobRun(d, protocol);
           expect(
             forbiddenLeft(run, protocol, "/job/out.o"),
             `${argv.join(" ")}\n-> ${job.argv.join(" ")}`,

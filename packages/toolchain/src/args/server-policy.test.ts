@@ -3,7 +3,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { serverArgv } from "./commands.js";
-import { scanArgs } from "./scan.js";
+import { scanArgs, scanExpandedArgs } from "./scan.js";
+import { commandLineOf, noFiles } from "./argv-arbitrary.js";
 import {
   decideServerArgv,
   serverJobCommand,
@@ -346,46 +347,33 @@ describe("clang's options for gcc (a fresh attacker's try)", () => {
 });
 
 describe("what a real client sends passes", () => {
-  const noFiles = {
-    readFile: (): string => {
-      throw new Error("none");
-    },
-    env: {},
-  };
-  const piece = fc.constantFrom(
-    ["-c"],
-    ["-S"],
-    ["-O2"],
-    ["-g"],
-    ["-DX=1"],
-    ["-D", "Y"],
-    ["-I."],
-    ["-I", "inc"],
-    ["-include", "h.h"],
-    ["-MD"],
-    ["-MMD"],
-    ["-MF", "d.d"],
-    ["-MT", "t"],
-    ["-MQ", "q"],
-    ["-MP"],
-    ["-Wp,-MD,w.d"],
-    ["-x", "c"],
-    ["-x", "c++"],
-    ["-xc"],
-    ["-o", "out.o"],
-    ["-oj.o"],
-    ["hello.c"],
-    ["x.cpp"],
-    ["x.i"],
-    ["-fPIC"],
-    ["-isystem", "/usr/include"],
-    ["-L", "lib"],
-    ["-lm"],
-    ["-Wl,-z,now"],
-    ["-undef"],
-    ["-nostdinc"],
-    ["-stdlib=libc++"],
-    ["-std=c11"],
+  // Found by the property below: the client appended `-o hello.o` after a trailing `-xc`, and the
+  // server's distcc scan (distccd's too) read "-o" as -x's language and dropped the job. For gcc a
+  // -x after the last input has no effect, so the client now puts `-o` before it.
+  it("a command ending in -xLANG: the client's rewrite keeps the server's scan and policy happy (gcc hello.c -c -xc)", () => {
+    for (const tail of [["-xc"], ["-xc++"]]) {
+      const scan = scanArgs(["gcc", "hello.c", "-c", ...tail], noFiles);
+      if (!scan.distributable) throw new Error(`local: ${JSON.stringify(scan.reason)}`);
+      expect(scan.argv).toEqual(["gcc", "hello.c", "-c", "-o", "hello.o", ...tail]);
+      for (const protocol of [1, 2, 3] as const) {
+        const wire = serverArgv(scan, protocol);
+        expect(scanExpandedArgs(wire)).toMatchObject({ distributable: true, input: "hello.c", output: "hello.o" });
+        const d = decideServerArgv(wire, { protocol, cwd: "/src" });
+        expect(d.ok ? "" : `${d.refusal.spelled}: ${d.refusal.why}`).toBe("");
+      }
+    }
+    // A bare trailing -x stays last (gcc: "missing argument to '-x'", as it would locally), never
+    // reading the -o as its language; the policy refuses it by name.
+    const bare = scanArgs(["gcc", "hello.c", "-c", "-x"], noFiles);
+    expect(bare.argv).toEqual(["gcc", "hello.c", "-c", "-o", "hello.o", "-x"]);
+    expect(refused(bare.argv.join(" ")).why).toMatch(/-x needs an argument/);
+    // A `-x c` pair at the end was never a problem: -o follows "c", not "-x…".
+    const pair = scanArgs(["gcc", "hello.c", "-c", "-x", "c"], noFiles);
+    expect(pair.argv).toEqual(["gcc", "hello.c", "-c", "-x", "c", "-o", "hello.o"]);
+  });
+
+  // The ordinary pieces, and options common builds pass.
+  const commandLine = commandLineOf([
     ["-Wa,--noexecstack"],
     ["-pipe"],
     ["-fno-common"],
@@ -393,8 +381,7 @@ describe("what a real client sends passes", () => {
     ["-Werror=vla"],
     ["-march=x86-64-v2"],
     ["-pthread"],
-  );
-  const commandLine = fc.array(piece, { maxLength: 9 }).map((groups) => ["gcc", ...groups.flat()]);
+  ]);
 
   it("the wire argv of any distributable command built from ordinary options is accepted, in every protocol", () => {
     fc.assert(
