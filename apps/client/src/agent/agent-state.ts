@@ -10,6 +10,7 @@ import { envBoolean, type ClientOptions } from "../env-options.js";
 import { AgentMonitor, writeAtomically } from "../mon/agent-monitor.js";
 import type { ZeroconfStatus } from "../mon/status.js";
 import { localCountsAsPlace, PlacementDriver, policyName } from "./placement.js";
+import { PumpModes } from "./pump-modes.js";
 import { PumpState } from "./pump-plan.js";
 import { prepareScratchDir, removeScratchDir } from "./scratch-dir.js";
 import { SlotBroker, type Chooser } from "./slot-broker.js";
@@ -41,6 +42,8 @@ export class AgentState {
   readonly stats = { remote: 0 };
   /** Pump mode's include analysis and compressed files, kept across jobs. */
   readonly pump = new PumpState();
+  /** Per `,cpp` host, pump or plain mode from the helper's and this machine's measured times. */
+  readonly pumpModes = new PumpModes();
   /** What went wrong while the agent started (said once, by its first job). */
   readonly problems: string[] = [];
   private tempId = 0;

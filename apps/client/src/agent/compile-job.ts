@@ -115,10 +115,10 @@ async function distribute(ctx: JobContext, userArgv: string[]): Promise<void> {
   if (rewrite.note) out.debug(rewrite.note); // what is added per host is said with each send
 
   // Pump mode for `,cpp` hosts: no preprocessing here, the files it would read go instead.
-  const pump = await planPumpJob(ctx, scan, rewrite, remotes);
+  const pump = await planPumpJob(ctx, scan, rewrite, remotes, hosts);
   if (job.signal.aborted) return;
   const distributable: Distributable = { ctx, scan, hosts, remotes, rewrite };
-  if (pump) await placePumpJob(distributable, pump);
+  if (pump) await placePumpJob(distributable, pump.plan, pump.excluded);
   else await placePlainJob(distributable);
 }
 
@@ -142,10 +142,17 @@ function usableRemotes(ctx: JobContext, hosts: HostList): TcpHost[] {
   return remotes;
 }
 
-/** A pump job goes only to `,cpp` helpers: the others, and this machine, would need it preprocessed here. */
-async function placePumpJob({ ctx, scan, hosts, remotes, rewrite }: Distributable, pump: PumpPlan): Promise<void> {
+/**
+ * A pump job goes only to `,cpp` helpers in pump mode (`inPlainMode`: those that are not): the others,
+ * and this machine, would need it preprocessed here.
+ */
+async function placePumpJob(
+  { ctx, scan, hosts, remotes, rewrite }: Distributable,
+  pump: PumpPlan,
+  inPlainMode: string[],
+): Promise<void> {
   const driver = ctx.state.placement(hosts, ctx.env, ctx.opts);
-  const plainHosts = remotes.filter((h) => !h.cpp).map(hostKey);
+  const plainHosts = [...remotes.filter((h) => !h.cpp).map(hostKey), ...inPlainMode];
   const excluded = driver.localIsAPlace ? plainHosts : [LOCAL_ID, ...plainHosts];
   // A straggler's copy here would need this job preprocessed here: copies go to other helpers only.
   const info: JobInfo = {
@@ -157,7 +164,16 @@ async function placePumpJob({ ctx, scan, hosts, remotes, rewrite }: Distributabl
   };
   const first = await driver.submit(info, ctx.job.signal);
   await runPlacedJob(
-    { ctx, scan, hosts, remotes: remotes.filter((h) => h.cpp), rewrite, pump, driver, jobId: first.jobId },
+    {
+      ctx,
+      scan,
+      hosts,
+      remotes: remotes.filter((h) => h.cpp && !inPlainMode.includes(hostKey(h))),
+      rewrite,
+      pump,
+      driver,
+      jobId: first.jobId,
+    },
     first.lease,
   );
 }

@@ -66,7 +66,16 @@ async function preprocess(
   try {
     const argv = preprocessorArgv(scan, mode);
     ctx.out.debug(`preprocessing: ${argv.join(" ")}`);
-    const ran = await runHereAndRead(ctx, argv, "cpp", preprocessedExtension(scan.input), "preprocessor's");
+    // Its share of this machine's time: what plain mode costs here (pump-modes.ts).
+    const measured = ctx.state.pumpModes.cppStarted();
+    let ran: Awaited<ReturnType<typeof runHereAndRead>>;
+    try {
+      ran = await runHereAndRead(ctx, argv, "cpp", preprocessedExtension(scan.input), "preprocessor's");
+    } catch (err) {
+      measured(false);
+      throw err;
+    }
+    measured(ran !== undefined && ran.code === 0);
     if (!ran) return undefined;
     // How long it took against the CPU it used: whether this machine's CPU is the bottleneck.
     if (ran.cpuMs !== undefined) ctx.state.cpuPressure.observe(ran.wallMs, ran.cpuMs, Date.now());

@@ -35,6 +35,9 @@ export async function sendToHelper(
   const key = peerKey(host);
   const headerCache = usesHeaderCache(placed, plan);
   let held = headerCache ? ctx.state.pump.held.of(key) : undefined;
+  // Its share of the helper's time: what a pump job costs there (pump-modes.ts).
+  const measured = ctx.state.pumpModes.helperStarted(hostKey(host));
+  let answered = false;
   try {
     let exchange: Awaited<ReturnType<typeof sendCompileJob>>;
     for (;;) {
@@ -68,6 +71,8 @@ export async function sendToHelper(
       );
     if (exchange.trailerError) out.debug(`${host.spec}: ignoring a bad trailer: ${exchange.trailerError.message}`);
     const serverMs = exchange.serverMs !== undefined ? { serverMs: exchange.serverMs } : {};
+    answered = true;
+    measured(placed.pump !== undefined);
     return { kind: "answered", host, response: exchange.response, elapsedMs: Date.now() - started, ...serverMs };
   } catch (err) {
     if (signal.aborted) {
@@ -84,6 +89,8 @@ export async function sendToHelper(
     if (failure.code === "DISTCC_ERR_NO_ANSWER" && !knownGood)
       failure.reason += "; 'distcc-client doctor' checks every host";
     return { kind: "failed", host, reason: failure.reason };
+  } finally {
+    if (!answered) measured(undefined);
   }
 }
 

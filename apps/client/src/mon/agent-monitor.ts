@@ -13,6 +13,7 @@ import type { PlacementObserver } from "../agent/placement.js";
 import { buildChannel, jobChannel, statusChannel, type JobEvent } from "./channels.js";
 import { formatSummary, type AgentStatus, type BuildStatus, type PlaceStatus, type ZeroconfStatus } from "./status.js";
 import { isErrno, isLookupMiss } from "../errno.js";
+import type { JobMode, ModeDecision } from "../agent/pump-or-plain.js";
 
 export interface AgentMonitorOptions {
   /** Where `mon` and `summary` read the status (the agent's private dir). */
@@ -46,6 +47,8 @@ interface Build {
   noHosts: number;
   /** Local runs (per driver) that compile again a job a helper failed: run key -> the job's key. */
   redos: Map<string, string>;
+  /** `,cpp` hosts that got plain-mode jobs in this build: place id -> how many and why. */
+  plainMode: Map<string, { jobs: number; reason: string }>;
 }
 
 /**
@@ -137,6 +140,23 @@ export class AgentMonitor {
     this.changed();
   }
 
+  /**
+   * A job's pump-or-plain decision for a `,cpp` host (`before`: the host's mode until then): the
+   * summary counts the jobs preprocessed here for it and says why, and when it went back to pump.
+   */
+  noteJobMode(placeId: string, before: JobMode, d: ModeDecision): void {
+    const b = this.activeBuild();
+    const seen = b.plainMode.get(placeId);
+    if (d.mode === "plain") {
+      // The reason of a switch (or of the mode it is in) rather than a probe's.
+      const reason = !seen || !d.probe ? d.reason : seen.reason;
+      b.plainMode.set(placeId, { jobs: (seen?.jobs ?? 0) + 1, reason });
+    } else if (seen && before === "plain" && d.hostMode === "pump") {
+      b.plainMode.set(placeId, { jobs: seen.jobs, reason: `${seen.reason}; then pump again: ${d.reason}` });
+    }
+    this.changed();
+  }
+
   /** A job that runs with no host list: part of the build while it runs. Returns its end. */
   unplacedJob(): () => void {
     this.activeBuild().noHosts++;
@@ -193,7 +213,7 @@ export class AgentMonitor {
       while (b.doneAt.length && b.doneAt[0]! < now - this.rateWindowMs) b.doneAt.shift();
       const stats = b.stats.snapshot();
       const names: Record<string, string> = {};
-      for (const placeId of [...Object.keys(stats.places), ...b.skipped.keys()]) {
+      for (const placeId of [...Object.keys(stats.places), ...b.skipped.keys(), ...b.plainMode.keys()]) {
         const name = this.names.get(placeId);
         if (name !== undefined) names[placeId] = name;
       }
@@ -210,6 +230,7 @@ export class AgentMonitor {
         stats,
         names,
         ...(b.skipped.size ? { skipped: Object.fromEntries(b.skipped) } : {}),
+        ...(b.plainMode.size ? { plainMode: Object.fromEntries(b.plainMode) } : {}),
         ...(zeroconf ? { zeroconf } : {}),
       };
     }
@@ -305,6 +326,7 @@ export class AgentMonitor {
         doneAt: [],
         summaryFiles: new Set(),
         skipped: new Map(),
+        plainMode: new Map(),
         noHosts: 0,
         redos: new Map(),
       };

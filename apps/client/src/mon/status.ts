@@ -61,6 +61,8 @@ export interface BuildStatus {
   readonly names?: Readonly<Record<string, string>>;
   /** Hosts this build left out because an earlier failure backed them off: place id -> why. */
   readonly skipped?: Readonly<Record<string, string>>;
+  /** `,cpp` hosts that got jobs preprocessed here (plain mode): place id -> how many and why. */
+  readonly plainMode?: Readonly<Record<string, { readonly jobs: number; readonly reason: string }>>;
   /** `+zeroconf`'s helpers when the build was last seen. */
   readonly zeroconf?: ZeroconfStatus;
 }
@@ -155,10 +157,17 @@ export function formatSummary(build: BuildStatus, now: number): string {
     (build.noHosts ? `; ${plural(build.noHosts, "job")} run here: no host list gives any host` : "");
   const names = build.names ?? {};
   const skipped = build.skipped ?? {};
+  const plainMode = build.plainMode ?? {};
   const places = formatBuildSummary(build.stats, {
     name: (id) => names[id] ?? id,
-    alsoList: Object.keys(skipped),
-    note: (id) => (skipped[id] !== undefined ? `skipped: ${skipped[id]}` : undefined),
+    alsoList: [...Object.keys(skipped), ...Object.keys(plainMode)],
+    note: (id) => {
+      const notes: string[] = [];
+      if (skipped[id] !== undefined) notes.push(`skipped: ${skipped[id]}`);
+      const plain = plainMode[id];
+      if (plain) notes.push(`plain mode for ${plural(plain.jobs, "job")}: ${plain.reason}`);
+      return notes.length ? notes.join("; ") : undefined;
+    },
   });
   const zeroconf = build.zeroconf ? `${formatZeroconf(build.zeroconf)}\n` : "";
   // A build of jobs that all ran with no host list has nothing more to show.
