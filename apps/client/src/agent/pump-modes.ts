@@ -41,18 +41,25 @@ export class PumpModes {
 
   /**
    * A job is sent to `hostId`; the returned function records it when answered (`pump`: whether it
-   * was a pump job; undefined: no answer, nothing learned).
+   * was a pump job; undefined: no answer, nothing learned). `serverMs`: the part of the exchange the
+   * helper held it (request sent to first byte of the answer): on a slow client much of an exchange
+   * is this machine writing and reading, which is not the helper's time.
    */
-  helperStarted(hostId: string, now = Date.now()): (pump: boolean | undefined, end?: number) => void {
+  helperStarted(
+    hostId: string,
+    now = Date.now(),
+  ): (pump: boolean | undefined, serverMs?: number, end?: number) => void {
     let clock = this.#helpers.get(hostId);
     if (!clock) {
       clock = new ShareClock();
       this.#helpers.set(hostId, clock);
     }
     const stop = clock.start(now);
-    return (pump, end = Date.now()) => {
-      const share = stop(end);
+    return (pump, serverMs, end = Date.now()) => {
+      const whole = stop(end);
       if (pump !== true) return;
+      const elapsed = end - now;
+      const share = serverMs !== undefined && elapsed > 0 ? whole * Math.min(1, serverMs / elapsed) : whole;
       const h = this.#record(hostId);
       h.pumpMs = mean(h.pumpMs, share, h.mode === "plain" ? PROBE_WEIGHT : NEW_WEIGHT);
       h.pumpJobs++;

@@ -119,6 +119,19 @@ describe("ShareClock", () => {
 });
 
 describe("PumpModes: the figures behind the decision", () => {
+  it("the helper's time is its share of the part of the exchange it held the job (serverMs), not this machine's writing and reading", () => {
+    const m = new PumpModes();
+    for (let i = 0; i < 3; i++) {
+      const t = i * 10_000;
+      // Alone, 1000 ms from connect to answer, of which the helper held it 400 ms.
+      m.helperStarted("h", t)(true, 400, t + 1000);
+    }
+    m.cppStarted(30_000)(true, 30_100);
+    expect(m.decide("h", 1, 30_100).reason).toBe(
+      "the helper takes 400 ms per job with its preprocessing, this machine 100 ms per preprocessing",
+    );
+  });
+
   it("a helper that takes far longer than this machine's preprocessing goes plain after a probe, and back to pump when it is fast again", () => {
     const m = new PumpModes();
     let t = 0;
@@ -128,8 +141,8 @@ describe("PumpModes: the figures behind the decision", () => {
       expect(m.decide(host, 1, t).mode).toBe("pump");
       const a = m.helperStarted(host, t);
       const b = m.helperStarted(host, t);
-      a(true, t + 1200);
-      b(undefined, t + 1200); // a failed send: nothing learned, but it shared the helper
+      a(true, undefined, t + 1200);
+      b(undefined, undefined, t + 1200); // a failed send: nothing learned, but it shared the helper
       t += 1200;
     }
     // Nothing measured here yet: the next job is a plain probe; the host stays in pump mode.
@@ -139,7 +152,9 @@ describe("PumpModes: the figures behind the decision", () => {
     t += 100;
     const d = m.decide(host, 1, t);
     expect(d).toMatchObject({ mode: "plain", hostMode: "plain", probe: false });
-    expect(d.reason).toBe("the helper takes 600 ms per job with its preprocessing, this machine 80 ms per preprocessing");
+    expect(d.reason).toBe(
+      "the helper takes 600 ms per job with its preprocessing, this machine 80 ms per preprocessing",
+    );
     expect(m.modeOf(host)).toBe("plain");
     // Plain jobs; after probeEvery of them, one pump probe.
     let probes = 0;
@@ -152,7 +167,7 @@ describe("PumpModes: the figures behind the decision", () => {
     expect(probes).toBe(1);
     // The helper became fast: a probe of 20 ms moves its figure (probes weigh more) until it is under 80 ms.
     for (let i = 0; i < 4 && m.modeOf(host) === "plain"; i++) {
-      m.helperStarted(host, t)(true, t + 20);
+      m.helperStarted(host, t)(true, undefined, t + 20);
       t += 100;
       m.decide(host, 1, t);
     }

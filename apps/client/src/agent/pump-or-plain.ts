@@ -105,8 +105,7 @@ export function decideMode(f: ModeFigures, rules: ModeRules = DEFAULT_MODE_RULES
   const cpp = f.cppMs;
   if (pump < rules.toPump * fed * cpp)
     return { mode: "pump", probe: false, hostMode: "pump", reason: `the helper is fast again: ${compare(cpp)}` };
-  if (f.sinceOther >= rules.probeEvery)
-    return stay("plain", "probe: measuring the helper in pump mode again", true);
+  if (f.sinceOther >= rules.probeEvery) return stay("plain", "probe: measuring the helper in pump mode again", true);
   return stay("plain", compare(cpp));
 }
 
@@ -115,9 +114,10 @@ export function decideMode(f: ModeFigures, rules: ModeRules = DEFAULT_MODE_RULES
  * every one says plain. With both kinds, pump while a pump-mode host has a slot free (the job then
  * goes only there: a pump job cannot go to a host in plain mode), else plain (it may go anywhere).
  */
-export function jobMode(
-  hosts: readonly { readonly id: string; readonly mode: JobMode; readonly free: boolean }[],
-): { mode: JobMode; excluded: string[] } {
+export function jobMode(hosts: readonly { readonly id: string; readonly mode: JobMode; readonly free: boolean }[]): {
+  mode: JobMode;
+  excluded: string[];
+} {
   const plain = hosts.filter((h) => h.mode === "plain").map((h) => h.id);
   if (plain.length === 0) return { mode: "pump", excluded: [] };
   if (plain.length === hosts.length) return { mode: "plain", excluded: [] };

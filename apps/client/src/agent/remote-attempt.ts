@@ -72,7 +72,7 @@ export async function sendToHelper(
     if (exchange.trailerError) out.debug(`${host.spec}: ignoring a bad trailer: ${exchange.trailerError.message}`);
     const serverMs = exchange.serverMs !== undefined ? { serverMs: exchange.serverMs } : {};
     answered = true;
-    measured(placed.pump !== undefined);
+    measured(placed.pump !== undefined, exchange.serverMs);
     return { kind: "answered", host, response: exchange.response, elapsedMs: Date.now() - started, ...serverMs };
   } catch (err) {
     if (signal.aborted) {
