@@ -63,7 +63,7 @@ export const DEFAULT_MODE_RULES: ModeRules = {
   toPlain: 1.5,
   toPump: 1,
   probeEvery: 16,
-  cppFreshMs: 60_000,
+  cppFreshMs: 15_000,
   probeGap: 8,
   forgetMs: 10 * 60_000,
 };
