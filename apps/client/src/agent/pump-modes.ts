@@ -1,8 +1,10 @@
 import { DEFAULT_MODE_RULES, decideMode, type JobMode, type ModeDecision, type ModeRules } from "./pump-or-plain.js";
 import { ShareClock } from "./share-clock.js";
 
-/** Weight of a new figure in a decayed mean: about the last half-dozen jobs count. */
-const NEW_WEIGHT = 0.3;
+/** Weight of a new preprocessing's figure in the decayed mean: about the last half-dozen count. */
+const CPP_WEIGHT = 0.3;
+/** Weight of a new pump job's figure: a helper that slowed down (a new build) is seen within 2-3 jobs. */
+const PUMP_WEIGHT = 0.5;
 /** A pump job measured while the host is in plain mode (a probe, one in `probeEvery`): it counts more. */
 const PROBE_WEIGHT = 0.6;
 
@@ -34,7 +36,7 @@ export class PumpModes {
     return (ran, end = Date.now()) => {
       const share = stop(end);
       if (!ran) return;
-      this.#cppMs = mean(this.#cppMs, share, NEW_WEIGHT);
+      this.#cppMs = mean(this.#cppMs, share, CPP_WEIGHT);
       this.#cppAt = end;
     };
   }
@@ -61,7 +63,7 @@ export class PumpModes {
       const elapsed = end - now;
       const share = serverMs !== undefined && elapsed > 0 ? whole * Math.min(1, serverMs / elapsed) : whole;
       const h = this.#record(hostId);
-      h.pumpMs = mean(h.pumpMs, share, h.mode === "plain" ? PROBE_WEIGHT : NEW_WEIGHT);
+      h.pumpMs = mean(h.pumpMs, share, h.mode === "plain" ? PROBE_WEIGHT : PUMP_WEIGHT);
       h.pumpJobs++;
       h.pumpAt = end;
     };

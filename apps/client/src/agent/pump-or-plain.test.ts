@@ -36,6 +36,16 @@ describe("decideMode: pump or plain for a ,cpp host", () => {
     expect(decideMode(never)).toMatchObject({ mode: "plain", probe: true, hostMode: "pump" });
   });
 
+  it("pump mode, the helper's time near the switch (over toPump x preprocessing): a figure older than cppRecheckMs is measured again", () => {
+    const near = { ...pumpHost, pumpMs: 120, cppMs: 100, sinceOther: R.probeGap };
+    expect(decideMode({ ...near, cppAgeMs: R.cppRecheckMs + 1 })).toMatchObject({ mode: "plain", probe: true });
+    expect(decideMode({ ...near, cppAgeMs: R.cppRecheckMs })).toMatchObject({ mode: "pump", probe: false });
+    // Far from it (the helper quicker than the preprocessing here): the figure lasts cppFreshMs.
+    const far = { ...near, pumpMs: 80, cppAgeMs: R.cppFreshMs };
+    expect(decideMode(far)).toMatchObject({ mode: "pump", probe: false });
+    expect(decideMode({ ...far, cppAgeMs: R.cppFreshMs + 1 })).toMatchObject({ mode: "plain", probe: true });
+  });
+
   it("pump mode, the helper slower than toPlain x this machine's preprocessing: plain from now on, and says why", () => {
     const d = decideMode({ ...pumpHost, pumpMs: 151, cppMs: 100 });
     expect(d).toEqual({

@@ -52,6 +52,12 @@ export interface ModeRules {
   readonly probeEvery: number;
   /** In pump mode, a preprocessing measured longer ago than this is measured again (one plain job)... */
   readonly cppFreshMs: number;
+  /**
+   * ...or longer ago than this once the helper's time per job is over toPump x that figure: the
+   * switch is near, and a figure from a moment when this machine was busier (an earlier build) would
+   * hold it back.
+   */
+  readonly cppRecheckMs: number;
   /** ...but at most once per `probeGap` jobs (the probe's figure takes a moment to come). */
   readonly probeGap: number;
   /** Figures older than this are forgotten: a host in plain mode goes back to pump (a later build starts afresh). */
@@ -64,6 +70,7 @@ export const DEFAULT_MODE_RULES: ModeRules = {
   toPump: 1,
   probeEvery: 16,
   cppFreshMs: 15_000,
+  cppRecheckMs: 3_000,
   probeGap: 8,
   forgetMs: 10 * 60_000,
 };
@@ -82,7 +89,8 @@ export function decideMode(f: ModeFigures, rules: ModeRules = DEFAULT_MODE_RULES
   const fedNote = fed > 1 ? ` (x${fed}: it feeds ${fed} helpers)` : "";
   if (f.pumpMs === undefined || f.pumpJobs < rules.minPumpJobs) return stay("pump", "the helper is still measured");
   const pump = f.pumpMs;
-  const cppKnown = f.cppMs !== undefined && (f.cppAgeMs ?? Infinity) <= rules.cppFreshMs;
+  const near = f.cppMs !== undefined && pump > rules.toPump * fed * f.cppMs;
+  const cppKnown = f.cppMs !== undefined && (f.cppAgeMs ?? Infinity) <= (near ? rules.cppRecheckMs : rules.cppFreshMs);
   const compare = (cpp: number): string =>
     `the helper takes ${ms(pump)} per job with its preprocessing, this machine ${ms(cpp)} per preprocessing${fedNote}`;
 
