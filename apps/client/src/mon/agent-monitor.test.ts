@@ -29,6 +29,37 @@ function setup(hosts: string): { driver: PlacementDriver; monitor: AgentMonitor 
 }
 
 describe("AgentMonitor", () => {
+  it("summary: a ,cpp host's plain-mode jobs and why (a switch's reason, not a probe's), and its return to pump", () => {
+    const { monitor } = setup("10.0.0.9:3632/2,cpp,lzo");
+    const id = "tcp_10.0.0.9_3632";
+    const slow = "the helper takes 900 ms per job with its preprocessing, this machine 100 ms per preprocessing";
+    monitor.noteJobMode(id, "pump", {
+      mode: "pump",
+      probe: false,
+      hostMode: "pump",
+      reason: "the helper is still measured",
+    });
+    expect(monitor.status().build?.plainMode).toBeUndefined();
+    monitor.noteJobMode(id, "pump", { mode: "plain", probe: true, hostMode: "pump", reason: "probe: measuring" });
+    monitor.noteJobMode(id, "pump", { mode: "plain", probe: false, hostMode: "plain", reason: slow });
+    monitor.noteJobMode(id, "plain", { mode: "pump", probe: true, hostMode: "plain", reason: "probe: again" });
+    monitor.noteJobMode(id, "plain", { mode: "plain", probe: false, hostMode: "plain", reason: slow });
+    expect(monitor.status().build?.plainMode).toEqual({ [id]: { jobs: 3, reason: slow } });
+    monitor.noteJobMode(id, "plain", {
+      mode: "pump",
+      probe: false,
+      hostMode: "pump",
+      reason: "the helper is fast again",
+    });
+    const summary = formatSummary(monitor.status().build!, Date.now());
+    expect(summary).toMatch(
+      new RegExp(
+        `^ {2}10\\.0\\.0\\.9:3632\\s+0 jobs.*plain mode for 3 jobs: ${slow}; then pump again: the helper is fast again$`,
+        "m",
+      ),
+    );
+  });
+
   it("counts per place, failures with their reason, fallbacks, and publishes every attempt", async () => {
     const { driver, monitor } = setup("10.0.0.9:3632/1 --localslots=1");
     const events: JobEvent[] = [];

@@ -175,6 +175,7 @@ export function formatSummary(build: BuildStatus, now: number): string {
     build.stats.jobs === 0 &&
     Object.keys(build.stats.places).length === 0 &&
     Object.keys(skipped).length === 0 &&
+    Object.keys(plainMode).length === 0 &&
     !build.localOnly
       ? `${head}\n`
       : `${head}\n${places}\n`;
