@@ -64,17 +64,20 @@ function pumpOrPlain(
   const cppHosts = remotes.filter((h) => h.cpp);
   const plainOnly = remotes.length - cppHosts.length;
   const now = Date.now();
-  let snapshot: ReturnType<ReturnType<typeof state.placement>["scheduler"]["snapshot"]> | undefined;
+  const places = state.placement(hosts, ctx.env, ctx.opts).scheduler.snapshot(now).places;
   const free = (id: string): boolean => {
-    snapshot ??= state.placement(hosts, ctx.env, ctx.opts).scheduler.snapshot(now);
-    const p = snapshot.places.find((x) => x.id === id);
+    const p = places.find((x) => x.id === id);
     return p !== undefined && p.inUse < p.limit && !p.down && (p.backedOffUntil ?? 0) <= now;
+  };
+  const full = (id: string): boolean => {
+    const p = places.find((x) => x.id === id);
+    return p !== undefined && p.inUse >= p.limit;
   };
   const decided = cppHosts.map((h) => {
     const id = hostKey(h);
     const others = cppHosts.filter((g) => g !== h && modes.modeOf(hostKey(g)) === "plain").length;
     const before = modes.modeOf(id);
-    const d = modes.decide(id, plainOnly + others + 1, now);
+    const d = modes.decide(id, plainOnly + others + 1, full(id), now);
     const name = placeName(h.spec);
     // Pump is what `,cpp` asks for: said only for a probe, and when a host goes back to it.
     if (d.mode === "plain" || d.probe || d.hostMode !== before)

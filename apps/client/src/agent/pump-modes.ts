@@ -69,8 +69,8 @@ export class PumpModes {
     };
   }
 
-  /** The decision for the next job `hostId` may get (`fed`: see ModeFigures); counts it. */
-  decide(hostId: string, fed: number, now = Date.now()): ModeDecision {
+  /** The decision for the next job `hostId` may get (`fed`, `full`: see ModeFigures); counts it. */
+  decide(hostId: string, fed: number, full: boolean, now = Date.now()): ModeDecision {
     const h = this.#record(hostId);
     const d = decideMode(
       {
@@ -78,6 +78,7 @@ export class PumpModes {
         pumpJobs: h.pumpJobs,
         sinceOther: h.sinceOther,
         fed,
+        full,
         ...(h.pumpMs !== undefined ? { pumpMs: h.pumpMs } : {}),
         ...(h.pumpAt !== undefined ? { pumpAgeMs: now - h.pumpAt } : {}),
         ...(this.#cppMs !== undefined ? { cppMs: this.#cppMs } : {}),

@@ -14,13 +14,27 @@ const pumpHost: ModeFigures = {
   cppAgeMs: 100,
   sinceOther: 0,
   fed: 1,
+  full: true,
 };
 
 describe("decideMode: pump or plain for a ,cpp host", () => {
   it("pump while the helper is not measured yet (fewer than minPumpJobs jobs)", () => {
-    const d = decideMode({ mode: "pump", pumpJobs: 0, sinceOther: 99, fed: 1 });
+    const d = decideMode({ mode: "pump", pumpJobs: 0, sinceOther: 99, fed: 1, full: true });
     expect(d).toMatchObject({ mode: "pump", hostMode: "pump", probe: false });
     expect(decideMode({ ...pumpHost, pumpJobs: R.minPumpJobs - 1, pumpMs: 10_000 }).mode).toBe("pump");
+  });
+
+  it("pump mode, the helper with a slot free: pump, no probe, however slow it is (it is not what the build waits for)", () => {
+    const free = { ...pumpHost, full: false, sinceOther: R.probeGap };
+    expect(decideMode({ ...free, pumpMs: 10_000 })).toEqual({
+      mode: "pump",
+      probe: false,
+      hostMode: "pump",
+      reason: "the helper has a slot free",
+    });
+    expect(decideMode({ ...free, cppAgeMs: undefined, cppMs: undefined }).probe).toBe(false);
+    // In plain mode the figures decide alone (its slots are full of plain jobs or not).
+    expect(decideMode({ ...free, mode: "plain", pumpMs: 800, sinceOther: 0 }).hostMode).toBe("plain");
   });
 
   it("pump mode, preprocessing here not measured lately: one plain job as a probe, at most once per probeGap jobs", () => {
@@ -32,7 +46,7 @@ describe("decideMode: pump or plain for a ,cpp host", () => {
       reason: "probe: measuring this machine's preprocessing",
     });
     expect(decideMode({ ...stale, sinceOther: R.probeGap - 1 })).toMatchObject({ mode: "pump", probe: false });
-    const never: ModeFigures = { mode: "pump", pumpMs: 900, pumpJobs: 5, sinceOther: R.probeGap, fed: 1 };
+    const never: ModeFigures = { mode: "pump", pumpMs: 900, pumpJobs: 5, sinceOther: R.probeGap, fed: 1, full: true };
     expect(decideMode(never)).toMatchObject({ mode: "plain", probe: true, hostMode: "pump" });
   });
 
@@ -137,7 +151,7 @@ describe("PumpModes: the figures behind the decision", () => {
       m.helperStarted("h", t)(true, 400, t + 1000);
     }
     m.cppStarted(30_000)(true, 30_100);
-    expect(m.decide("h", 1, 30_100).reason).toBe(
+    expect(m.decide("h", 1, true, 30_100).reason).toBe(
       "the helper takes 400 ms per job with its preprocessing, this machine 100 ms per preprocessing",
     );
   });
@@ -148,7 +162,7 @@ describe("PumpModes: the figures behind the decision", () => {
     const host = "tcp_h_1";
     // Three pump jobs overlapping two at a time, 1200 ms each: 600 ms of the helper per job.
     for (let i = 0; i < 3; i++) {
-      expect(m.decide(host, 1, t).mode).toBe("pump");
+      expect(m.decide(host, 1, true, t).mode).toBe("pump");
       const a = m.helperStarted(host, t);
       const b = m.helperStarted(host, t);
       a(true, undefined, t + 1200);
@@ -156,11 +170,11 @@ describe("PumpModes: the figures behind the decision", () => {
       t += 1200;
     }
     // Nothing measured here yet: the next job is a plain probe; the host stays in pump mode.
-    expect(m.decide(host, 1, t)).toMatchObject({ mode: "plain", probe: true, hostMode: "pump" });
+    expect(m.decide(host, 1, true, t)).toMatchObject({ mode: "plain", probe: true, hostMode: "pump" });
     const cpp = m.cppStarted(t);
     cpp(true, t + 80);
     t += 100;
-    const d = m.decide(host, 1, t);
+    const d = m.decide(host, 1, true, t);
     expect(d).toMatchObject({ mode: "plain", hostMode: "plain", probe: false });
     expect(d.reason).toBe(
       "the helper takes 600 ms per job with its preprocessing, this machine 80 ms per preprocessing",
@@ -169,7 +183,7 @@ describe("PumpModes: the figures behind the decision", () => {
     // Plain jobs; after probeEvery of them, one pump probe.
     let probes = 0;
     for (let i = 0; i <= R.probeEvery; i++) {
-      const p = m.decide(host, 1, t);
+      const p = m.decide(host, 1, true, t);
       if (p.probe) probes++;
       m.cppStarted(t)(true, t + 80);
       t += 100;
@@ -179,7 +193,7 @@ describe("PumpModes: the figures behind the decision", () => {
     for (let i = 0; i < 4 && m.modeOf(host) === "plain"; i++) {
       m.helperStarted(host, t)(true, undefined, t + 20);
       t += 100;
-      m.decide(host, 1, t);
+      m.decide(host, 1, true, t);
     }
     expect(m.modeOf(host)).toBe("pump");
   });

@@ -6,7 +6,8 @@
 // Both sides are measured in the same unit, the time a job holds the side (its share while jobs
 // overlap, see ShareClock): the helper's time per pump job (its compile and its preprocessing), and
 // this machine's time per preprocessing. A preprocessing measured on a busy machine takes longer,
-// so a machine without spare CPU keeps its helpers in pump mode.
+// so a machine without spare CPU keeps its helpers in pump mode; a helper with a slot free is not
+// the bottleneck, so it keeps pump mode too (and gets no probe).
 
 export type JobMode = "pump" | "plain";
 
@@ -28,6 +29,8 @@ export interface ModeFigures {
   readonly sinceOther: number;
   /** Hosts this machine's preprocessing would feed with this one in plain mode (this one included, >= 1). */
   readonly fed: number;
+  /** Every slot of the host is taken now: only then can it be what the build waits for. */
+  readonly full: boolean;
 }
 
 export interface ModeDecision {
@@ -95,6 +98,8 @@ export function decideMode(f: ModeFigures, rules: ModeRules = DEFAULT_MODE_RULES
     `the helper takes ${ms(pump)} per job with its preprocessing, this machine ${ms(cpp)} per preprocessing${fedNote}`;
 
   if (f.mode === "pump") {
+    // A helper with a slot free is not what the build waits for: no probe, no switch.
+    if (!f.full) return stay("pump", "the helper has a slot free");
     if (!cppKnown) {
       return f.sinceOther >= rules.probeGap
         ? stay("pump", "probe: measuring this machine's preprocessing", true)
