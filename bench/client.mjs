@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer, connect } from "node:net";
 import { generateProject } from "./lib/gen-project.mjs";
+import { distccdArgv, oursServerArgv } from "./lib/servers.mjs";
 import { freePort, waitPort } from "./lib/system.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -25,24 +26,8 @@ const work = mkdtempSync(join(tmpdir(), "bench-client-"));
 chmodSync(work, 0o755);
 
 const port = await freePort();
-const distccd = spawn(
-  "distccd",
-  [
-    "--no-detach",
-    "--daemon",
-    "--listen",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--jobs",
-    "4",
-    "--allow",
-    "127.0.0.1",
-    "--log-file",
-    join(work, "distccd.log"),
-  ],
-  { stdio: "ignore", detached: true },
-);
+const [distccdCmd, ...distccdArgs] = distccdArgv({ port, jobs: 4, logFile: join(work, "distccd.log") });
+const distccd = spawn(distccdCmd, distccdArgs, { stdio: "ignore", detached: true });
 if (!(await waitPort(port))) throw new Error("distccd did not start");
 // Never leave our distccd behind, even when a measurement throws.
 const stopDistccd = () => {
@@ -139,24 +124,11 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 // Our distcc-server too: pump mode to it uses its header cache (warm after the first jobs).
 const oursPort = await freePort();
-const ours = spawn(
-  process.execPath,
-  [
-    join(root, "apps/server/dist/cli.js"),
-    "--port",
-    String(oursPort),
-    "--listen",
-    "127.0.0.1",
-    "--jobs",
-    "4",
-    "--log-file",
-    join(work, "ours.log"),
-  ],
-  {
-    stdio: "ignore",
-    env: { ...process.env, XDG_CACHE_HOME: join(work, "ours-cache") },
-  },
-);
+const [oursCmd, ...oursArgs] = oursServerArgv({ port: oursPort, jobs: 4, logFile: join(work, "ours.log") });
+const ours = spawn(oursCmd, oursArgs, {
+  stdio: "ignore",
+  env: { ...process.env, XDG_CACHE_HOME: join(work, "ours-cache") },
+});
 process.on("exit", () => ours.kill("SIGTERM"));
 if (!(await waitPort(oursPort))) throw new Error("distcc-server did not start");
 const hostsP1 = `127.0.0.1:${port}/4`;
