@@ -16,7 +16,7 @@ import {
   type MacroDefinition,
 } from "./directives.js";
 import { environmentBlocker, readIncludeOptions, type IncludeOptions } from "./options.js";
-import { DirectoryCache, PhysicalResolver, type DirectoryNames, type PhysicalPath } from "./physical-path.js";
+import { DirectoryCache, PhysicalResolver, type NameStep, type PhysicalPath } from "./physical-path.js";
 import { SearchChainCache, type SearchChain } from "./search-chain.js";
 
 export interface AnalyzeRequest {
@@ -83,12 +83,12 @@ const MAX_FILES = 100_000;
 
 /**
  * A chain lookup's answer kept across analyses: which spelling (or none) the search from one chain
- * entry found, and every directory it consulted. While each of them holds the same names (a kept
- * listing is the same object until its directory's mtime changes), the answer is the same, and a
- * build's thousands of `#include <...>` lookups skip the failed tries through the chain.
+ * entry found, and every name it looked up on the way (each once). While each is still found the
+ * same, the answer is the same, and a build's thousands of `#include <...>` lookups skip the failed
+ * tries through the chain.
  */
 interface KeptLookup {
-  deps: [string, DirectoryNames | null][];
+  deps: NameStep[];
   found?: { spelling: string; k: number; physical: PhysicalPath };
 }
 const MAX_KEPT_LOOKUPS = 200_000;
@@ -205,13 +205,13 @@ export class IncludeAnalyzer {
       start = Math.max(0, start);
       const key = `${start}\0${name}`;
       const memo = keptLookups.get(key);
-      if (memo?.deps.every(([dir, names]) => resolver.names(dir) === names)) {
+      if (memo?.deps.every((step) => resolver.holds(step))) {
         if (!memo.found) return undefined;
         const file = reach(memo.found.spelling, memo.found.physical);
         if (file) return { spelling: memo.found.spelling, found: memo.found.k, file };
         // Listed as a file, yet not one now (it changed under us): look it up again.
       }
-      const deps: [string, DirectoryNames | null][] = [];
+      const deps: NameStep[] = [];
       let result: Visit | undefined;
       let physical: PhysicalPath | undefined;
       for (let k = start; k < dirs.length && !result; k++) {
@@ -229,7 +229,7 @@ export class IncludeAnalyzer {
       } else {
         if (!memo) this.#keptLookups++;
         keptLookups.set(key, {
-          deps,
+          deps: distinctSteps(deps),
           ...(result && physical ? { found: { spelling: result.spelling, k: result.found!, physical } } : {}),
         });
       }
@@ -316,6 +316,17 @@ export class IncludeAnalyzer {
     this.#scans.set(file.real, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, directives });
     return directives;
   }
+}
+
+/** Each (directory, name) once: the chain's entries share their leading directories. */
+function distinctSteps(steps: NameStep[]): NameStep[] {
+  const seen = new Set<string>();
+  return steps.filter((step) => {
+    const key = `${step.dir}\0${step.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** `dir/name` as cpp builds it: no normalisation. */

@@ -53,6 +53,13 @@ export interface DirectoryNames {
   get(name: string): DirectoryEntry | undefined;
 }
 
+/** One name a resolution looked up in one directory, and what it found there (nothing: absent). */
+export interface NameStep {
+  dir: string;
+  name: string;
+  entry: DirectoryEntry | undefined;
+}
+
 /**
  * The names of a directory that keeps changing (a build's output directory, /tmp), found by one
  * lstat each (as the kernel would) instead of listing it again for every analysis: listing a
@@ -166,11 +173,29 @@ export class PhysicalResolver {
   }
 
   /**
-   * Resolves an absolute spelling; undefined when some component does not exist. `deps` receives
-   * every directory consulted with what it held: while each still holds the same (a kept listing is
-   * the same object until the directory changes), the answer is the same.
+   * Whether `step.name` in `step.dir` is still what a resolution found there. Compared by name, not
+   * by listing: a build's own directories change all the time (objects written beside the sources,
+   * next to an `-I` directory), and a lookup that only went through them must stay valid.
    */
-  resolve(spelling: string, deps?: [string, DirectoryNames | null][]): PhysicalPath | undefined {
+  holds(step: NameStep): boolean {
+    const now = this.names(step.dir)?.get(step.name);
+    if (now === step.entry) return true; // the same kept listing's entry, or absent both times
+    if (!now || !step.entry || now.kind !== step.entry.kind) return false;
+    if (now.kind !== "link") return true;
+    try {
+      now.target ??= readlinkSync(`${step.dir === "/" ? "" : step.dir}/${step.name}`);
+    } catch {
+      return false; // gone since it was listed: look it up again
+    }
+    return now.target === step.entry.target;
+  }
+
+  /**
+   * Resolves an absolute spelling; undefined when some component does not exist. `deps` receives
+   * every name looked up, with what was found: while each is still found the same (`holds`), the
+   * answer is the same.
+   */
+  resolve(spelling: string, deps?: NameStep[]): PhysicalPath | undefined {
     const links = new Map<string, string>();
     const climbed = new Set<string>();
     const pending = spelling
@@ -189,8 +214,8 @@ export class PhysicalResolver {
       }
       const dir = real === "" ? "/" : real;
       const names = this.directories.listing(dir, this.#checked);
-      deps?.push([dir, names]);
       const entry = names?.get(part);
+      deps?.push({ dir, name: part, entry });
       if (!entry) return undefined;
       const next = `${real}/${part}`;
       if (entry.kind !== "link") {

@@ -243,6 +243,44 @@ describe("lookups kept across compiles", () => {
   });
 });
 
+describe("lookups kept across compiles, through names in a changing directory", () => {
+  it("follow a symlink there to its new target, and skip a name that became a directory", async () => {
+    write("moving/src/moving.c", "#include <which.h>\n#include <lib.h>\n");
+    write("moving/a/which.h", "/* a */\n");
+    write("moving/b/which.h", "/* b */\n");
+    write("moving/first/lib.h", "/* the first */\n");
+    write("moving/second/lib.h", "/* the second */\n");
+    symlinkSync("../a", join(root, "moving/src/inc"));
+    const old = new Date(Date.now() - 60_000);
+    for (const d of ["moving", "moving/src", "moving/a", "moving/b", "moving/first", "moving/second"])
+      utimesSync(join(root, d), old, old);
+    const req = { argv: ["gcc", "-Iinc", "-I../first", "-I../second", "-c", "moving.c"], cwd: join(root, "moving/src") };
+    const files = async (): Promise<string[]> => {
+      const r = await analyzer.analyze(req);
+      if (!r.ok) throw new Error(r.reason);
+      return r.closure.files.map((f) => f.real);
+    };
+    expect(await files()).toEqual(
+      expect.arrayContaining([join(root, "moving/a/which.h"), join(root, "moving/first/lib.h")]),
+    );
+    for (let round = 0; round < 3; round++) {
+      write("moving/src/moving.o", `object ${round}\n`); // the source directory changes with every compile
+      rmSync(join(root, "moving/src/inc"));
+      symlinkSync(round % 2 === 0 ? "../b" : "../a", join(root, "moving/src/inc"));
+      const found = await files();
+      const now = round % 2 === 0 ? "b" : "a";
+      expect(found).toContain(join(root, `moving/${now}/which.h`));
+      expect(found).not.toContain(join(root, `moving/${now === "a" ? "b" : "a"}/which.h`));
+      expect([...depsOf(req.argv, req.cwd)]).toContain(join(root, `moving/${now}/which.h`));
+    }
+    rmSync(join(root, "moving/first/lib.h"));
+    mkdirSync(join(root, "moving/first/lib.h"));
+    const found = await files();
+    expect(found).toContain(join(root, "moving/second/lib.h"));
+    expect([...depsOf(req.argv, req.cwd)]).toContain(join(root, "moving/second/lib.h"));
+  });
+});
+
 describe("when the analysis must give up", () => {
   const cwd = () => join(root, "src");
   it.each([
