@@ -254,7 +254,10 @@ describe("lookups kept across compiles, through names in a changing directory", 
     const old = new Date(Date.now() - 60_000);
     for (const d of ["moving", "moving/src", "moving/a", "moving/b", "moving/first", "moving/second"])
       utimesSync(join(root, d), old, old);
-    const req = { argv: ["gcc", "-Iinc", "-I../first", "-I../second", "-c", "moving.c"], cwd: join(root, "moving/src") };
+    const req = {
+      argv: ["gcc", "-Iinc", "-I../first", "-I../second", "-c", "moving.c"],
+      cwd: join(root, "moving/src"),
+    };
     const files = async (): Promise<string[]> => {
       const r = await analyzer.analyze(req);
       if (!r.ok) throw new Error(r.reason);
