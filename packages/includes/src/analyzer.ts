@@ -72,6 +72,8 @@ interface CachedScan {
 /** A file being walked: where it is and which chain entry found it (for `#include_next`). */
 interface Visit {
   spelling: string;
+  /** How it was physically reached (kept with the includer's edges). */
+  physical: PhysicalPath;
   /** Index in quote++bracket of the directory that found it; -1: its includer's directory;
    * undefined: named directly (the source, an absolute name), where include_next acts as include. */
   found: number | undefined;
@@ -93,6 +95,20 @@ interface KeptLookup {
 }
 const MAX_KEPT_LOOKUPS = 200_000;
 
+/**
+ * Where one walked file's includes led, kept across analyses: the same scan (the file unchanged)
+ * and every name its lookups went through still found the same give the same files, so a header
+ * that thousands of compiles include is looked up once, then only checked. Computed includes are
+ * not kept (they depend on the definitions seen) and are resolved each time.
+ */
+interface KeptEdges {
+  directives: FileDirectives;
+  deps: NameStep[];
+  /** The files found, in directive order; `read`: walked in turn (not a `#pragma GCC dependency`). */
+  found: { spelling: string; found: number | undefined; physical: PhysicalPath; read: boolean }[];
+}
+const MAX_KEPT_EDGES = 100_000;
+
 export class IncludeAnalyzer {
   readonly #scans = new Map<string, CachedScan>();
   readonly #directories = new DirectoryCache();
@@ -100,6 +116,9 @@ export class IncludeAnalyzer {
   /** Per chain (the same object while it holds), lookups by `start\0name`. */
   #lookups = new WeakMap<SearchChain, Map<string, KeptLookup>>();
   #keptLookups = 0;
+  /** Per chain, each walked file's edges by `found:spelling`. */
+  #edges = new WeakMap<SearchChain, Map<string, KeptEdges>>();
+  #keptEdges = 0;
 
   readonly #onRead: ((file: ReadFile, content: Buffer) => void) | undefined;
 
@@ -118,6 +137,8 @@ export class IncludeAnalyzer {
     this.#directories.clear();
     this.#lookups = new WeakMap();
     this.#keptLookups = 0;
+    this.#edges = new WeakMap();
+    this.#keptEdges = 0;
   }
 
   async analyze(request: AnalyzeRequest): Promise<AnalysisResult> {
@@ -159,10 +180,19 @@ export class IncludeAnalyzer {
       this.#lookups.set(chain, kept);
     }
     const keptLookups = kept;
+    let edgesOfChain = this.#edges.get(chain);
+    if (!edgesOfChain) {
+      edgesOfChain = new Map();
+      this.#edges.set(chain, edgesOfChain);
+    }
+    const keptEdges = edgesOfChain;
 
-    /** Records a spelling that exists as a regular file; returns its stats, or undefined. */
-    const reach = (spelling: string, resolved?: PhysicalPath): ReadFile | undefined => {
-      const physical = resolved ?? resolver.resolve(spelling);
+    /**
+     * Records a spelling that exists as a regular file; returns its stats, or undefined. `deps`
+     * receives the names a fresh resolution went through.
+     */
+    const reach = (spelling: string, resolved: PhysicalPath | undefined, deps?: NameStep[]): ReadFile | undefined => {
+      const physical = resolved ?? resolver.resolve(spelling, deps);
       if (!physical) return undefined;
       const stats = resolver.lstat(physical.real);
       if (!stats?.isFile()) return undefined;
@@ -176,6 +206,18 @@ export class IncludeAnalyzer {
       return file;
     };
 
+    /** Reaches `spelling` as a file to walk; undefined when it is not one. */
+    const visitOf = (
+      spelling: string,
+      found: number | undefined,
+      resolved: PhysicalPath | undefined,
+      deps?: NameStep[],
+    ): Visit | undefined => {
+      const physical = resolved ?? resolver.resolve(spelling, deps);
+      const file = physical ? reach(spelling, physical) : undefined;
+      return file ? { spelling, physical: physical!, found, file } : undefined;
+    };
+
     const enqueue = (visit: Visit): void => {
       const key = `${visit.found ?? "n"}:${visit.spelling}`;
       if (visited.has(key)) return;
@@ -183,69 +225,109 @@ export class IncludeAnalyzer {
       queue.push(visit);
     };
 
-    /** gcc's lookup: the first directory of the applicable chain holding the name. */
-    const lookup = (operand: IncludeOperand, next: boolean, from: Visit | undefined): Visit | undefined => {
+    /**
+     * gcc's lookup: the first directory of the applicable chain holding the name. `sink` receives
+     * every name the lookup depends on.
+     */
+    const lookup = (
+      operand: IncludeOperand,
+      next: boolean,
+      from: Visit | undefined,
+      sink?: NameStep[],
+    ): Visit | undefined => {
       if (operand.form === "computed") return undefined;
       const name = operand.name;
-      if (name.startsWith("/")) {
-        const file = reach(name);
-        return file ? { spelling: name, found: undefined, file } : undefined;
-      }
+      if (name.startsWith("/")) return visitOf(name, undefined, undefined, sink);
       let start: number;
       if (next && from?.found !== undefined) start = from.found + 1;
       else if (operand.form === "angle") start = chain.quote.length;
       else {
         // `"..."`: the includer's own directory first (for a command-line file, the working directory).
         const own = from ? dirname(from.spelling) : cwd;
-        const spelling = joinRaw(own, name);
-        const file = reach(spelling);
-        if (file) return { spelling, found: -1, file };
+        const beside = visitOf(joinRaw(own, name), -1, undefined, sink);
+        if (beside) return beside;
         start = 0;
       }
       start = Math.max(0, start);
       const key = `${start}\0${name}`;
       const memo = keptLookups.get(key);
       if (memo?.deps.every((step) => resolver.holds(step))) {
-        if (!memo.found) return undefined;
-        const file = reach(memo.found.spelling, memo.found.physical);
-        if (file) return { spelling: memo.found.spelling, found: memo.found.k, file };
+        if (!memo.found) {
+          sink?.push(...memo.deps);
+          return undefined;
+        }
+        const hit = visitOf(memo.found.spelling, memo.found.k, memo.found.physical);
+        if (hit) {
+          sink?.push(...memo.deps);
+          return hit;
+        }
         // Listed as a file, yet not one now (it changed under us): look it up again.
       }
       const deps: NameStep[] = [];
       let result: Visit | undefined;
-      let physical: PhysicalPath | undefined;
-      for (let k = start; k < dirs.length && !result; k++) {
-        const spelling = joinRaw(dirs[k]!, name);
-        const resolved = resolver.resolve(spelling, deps);
-        const file = resolved ? reach(spelling, resolved) : undefined;
-        if (file) {
-          result = { spelling, found: k, file };
-          physical = resolved;
-        }
-      }
+      for (let k = start; k < dirs.length && !result; k++)
+        result = visitOf(joinRaw(dirs[k]!, name), k, undefined, deps);
+      const steps = distinctSteps(deps);
+      sink?.push(...steps);
       if (this.#keptLookups >= MAX_KEPT_LOOKUPS) {
         this.#lookups = new WeakMap();
         this.#keptLookups = 0;
       } else {
         if (!memo) this.#keptLookups++;
         keptLookups.set(key, {
-          deps: distinctSteps(deps),
-          ...(result && physical ? { found: { spelling: result.spelling, k: result.found!, physical } } : {}),
+          deps: steps,
+          ...(result ? { found: { spelling: result.spelling, k: result.found!, physical: result.physical } } : {}),
         });
       }
       return result;
     };
 
+    /** Follows a file's includes (but computed ones), or replays where they led last time. */
+    const followAll = (visit: Visit, directives: FileDirectives): void => {
+      const key = `${visit.found ?? "n"}:${visit.spelling}`;
+      const kept = keptEdges.get(key);
+      if (kept?.directives === directives && kept.deps.every((step) => resolver.holds(step))) {
+        let replayed = true;
+        for (const edge of kept.found) {
+          const found = visitOf(edge.spelling, edge.found, edge.physical);
+          if (!found) {
+            replayed = false; // a file found last time is not one now: look everything up again
+            break;
+          }
+          if (edge.read) enqueue(found);
+        }
+        if (replayed) return;
+      }
+      const deps: NameStep[] = [];
+      const edges: KeptEdges["found"] = [];
+      for (const directive of directives.includes) {
+        if (directive.operand.form === "computed") continue;
+        const next = directive.kind === "include_next" || directive.kind === "has_include_next";
+        const found = lookup(directive.operand, next, visit, deps);
+        if (!found) continue;
+        // A `#pragma GCC dependency` file is only looked at, not read for directives.
+        const read = directive.kind !== "dependency";
+        edges.push({ spelling: found.spelling, found: found.found, physical: found.physical, read });
+        if (read) enqueue(found);
+      }
+      if (this.#keptEdges >= MAX_KEPT_EDGES) {
+        this.#edges = new WeakMap();
+        this.#keptEdges = 0;
+      } else {
+        if (!kept) this.#keptEdges++;
+        keptEdges.set(key, { directives, deps: distinctSteps(deps), found: edges });
+      }
+    };
+
     const follow = (directive: IncludeDirective, operand: IncludeOperand, from: Visit): void => {
       const next = directive.kind === "include_next" || directive.kind === "has_include_next";
       const found = lookup(operand, next, from);
-      // A `#pragma GCC dependency` file is only looked at, not read for directives.
       if (found && directive.kind !== "dependency") enqueue(found);
     };
 
-    const source = reach(input);
+    const source = visitOf(input, undefined, undefined);
     if (!source) throw new IncludeAnalysisError(`cannot read the source ${input}`);
-    enqueue({ spelling: input, found: undefined, file: source });
+    enqueue(source);
     if (options.implicitPreinclude && family !== "clang") {
       const predef = lookup({ form: "angle", name: "stdc-predef.h" }, false, undefined);
       if (predef) enqueue(predef);
@@ -256,21 +338,31 @@ export class IncludeAnalyzer {
       enqueue(found);
     }
 
+    // Every definition seen, in the order the files were walked: gathered only once a computed
+    // include needs them (most compiles have none, and system headers hold thousands).
+    const walked: FileDirectives[] = [];
+    let gathered = 0;
+    const gatherDefinitions = (): void => {
+      for (; gathered < walked.length; gathered++) {
+        for (const d of walked[gathered]!.defines) {
+          const list = macros.get(d.name);
+          if (!list) macros.set(d.name, [d]);
+          else if (!list.some((x) => x.body === d.body && String(x.params) === String(d.params))) list.push(d);
+        }
+      }
+    };
+
     // Walk; then resolve the computed includes with every definition seen, until nothing new appears.
     for (;;) {
       while (queue.length > 0) {
         const visit = queue.pop()!;
         const directives = this.#scan(visit.file);
-        for (const d of directives.defines) {
-          const list = macros.get(d.name);
-          if (!list) macros.set(d.name, [d]);
-          else if (!list.some((x) => x.body === d.body && String(x.params) === String(d.params))) list.push(d);
-        }
-        for (const directive of directives.includes) {
+        walked.push(directives);
+        followAll(visit, directives);
+        for (const directive of directives.includes)
           if (directive.operand.form === "computed") computed.push({ directive, from: visit, seen: new Set() });
-          else follow(directive, directive.operand, visit);
-        }
       }
+      if (computed.length > 0) gatherDefinitions();
       let grew = false;
       for (const entry of computed) {
         const operands = resolveComputed((entry.directive.operand as { text: string }).text, macros as MacroTable);

@@ -243,6 +243,44 @@ describe("lookups kept across compiles", () => {
   });
 });
 
+describe("where a header's includes led, kept across compiles", () => {
+  it("still resolves a computed include from the definitions seen this time", async () => {
+    write("computed-kept/main.c", '#include "conf.h"\n#include "other.h"\n#include HEADER\n');
+    write("computed-kept/conf.h", '#define HEADER "one.h"\n');
+    write("computed-kept/other.h", '#include "conf.h"\n');
+    write("computed-kept/one.h", "\n");
+    write("computed-kept/two.h", "\n");
+    const req = { argv: ["gcc", "-c", "main.c"], cwd: join(root, "computed-kept") };
+    const files = async (): Promise<string[]> => {
+      const r = await analyzer.analyze(req);
+      if (!r.ok) throw new Error(r.reason);
+      return r.closure.files.map((f) => f.real);
+    };
+    expect(await files()).toContain(join(root, "computed-kept/one.h"));
+    write("computed-kept/conf.h", '#define HEADER "two.h" /* now */\n');
+    const found = await files();
+    expect(found).toContain(join(root, "computed-kept/two.h"));
+    expect(found).not.toContain(join(root, "computed-kept/one.h"));
+    expect([...depsOf(req.argv, req.cwd)]).toContain(join(root, "computed-kept/two.h"));
+  });
+
+  it("gives a header reached two ways (a quote include and #include_next) the files of each", async () => {
+    write("twice/src/main.c", '#include "wrap.h"\n#include <wrap.h>\n');
+    write("twice/src/wrap.h", "#include_next <wrap.h>\n");
+    write("twice/a/wrap.h", "#include_next <wrap.h>\n#include <a-only.h>\n");
+    write("twice/a/a-only.h", "\n");
+    write("twice/b/wrap.h", "#include <b-only.h>\n");
+    write("twice/b/b-only.h", "\n");
+    const req = { argv: ["gcc", "-I../a", "-I../b", "-c", "main.c"], cwd: join(root, "twice/src") };
+    for (let round = 0; round < 2; round++) {
+      const r = await analyzer.analyze(req);
+      if (!r.ok) throw new Error(r.reason);
+      const found = r.closure.files.map((f) => f.real);
+      for (const path of depsOf(req.argv, req.cwd)) expect(found).toContain(path);
+    }
+  });
+});
+
 describe("lookups kept across compiles, through names in a changing directory", () => {
   it("follow a symlink there to its new target, and skip a name that became a directory", async () => {
     write("moving/src/moving.c", "#include <which.h>\n#include <lib.h>\n");
