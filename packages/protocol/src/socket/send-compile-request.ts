@@ -62,6 +62,9 @@ export interface CompileExchange {
 
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE"]);
 
+/** A request's chunks are in memory already: up to this much is queued at once (see writeChunks). */
+const REQUEST_QUEUE_LIMIT = 8 * 1024 * 1024;
+
 /**
  * Runs one job: connects (or uses the given socket), writes the request, reads the whole
  * response, then closes the connection. It never half-closes before the response is read
@@ -278,7 +281,7 @@ export async function sendCompileJob(
     socket.setNoDelay(true);
     // A failed write is the socket's error: judged like one (a reset before any answer, ...); if the
     // socket's own 'error' event came first, the exchange is already settled and this does nothing.
-    writeChunks(socket, chunks, () => (sentAt = performance.now())).catch((err: unknown) =>
+    writeChunks(socket, chunks, () => (sentAt = performance.now()), REQUEST_QUEUE_LIMIT).catch((err: unknown) =>
       onError(err as NodeJS.ErrnoException),
     );
   });
