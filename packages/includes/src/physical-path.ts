@@ -98,6 +98,8 @@ class ProbedNames implements DirectoryNames {
 export class DirectoryCache {
   readonly #listings = new Map<string, Listing>();
   readonly #changing = new Set<string>();
+  /** Directories listed while too young to keep, by the mtime they had: listed again once settled. */
+  readonly #young = new Map<string, bigint>();
 
   /** The names of `dir` (absolute, without symlinks), or null when it is not a readable directory. */
   listing(dir: string, checked: Map<string, DirectoryNames | null>): DirectoryNames | null {
@@ -108,10 +110,15 @@ export class DirectoryCache {
       const stats = statSync(dir, { bigint: true });
       if (stats.isDirectory()) {
         const kept = this.#listings.get(dir);
+        const young = this.#young.get(dir);
+        const settled = BigInt(Date.now()) * 1_000_000n - stats.mtimeNs > SETTLED_NS;
         if (kept && kept.mtimeNs === stats.mtimeNs) entries = kept.entries;
-        else if (kept || this.#changing.has(dir)) {
+        else if (kept || this.#changing.has(dir) || (young !== undefined && young !== stats.mtimeNs)) {
           this.#listings.delete(dir);
+          this.#young.delete(dir);
           this.#changing.add(dir);
+          entries = new ProbedNames(dir);
+        } else if (young !== undefined && !settled) {
           entries = new ProbedNames(dir);
         } else {
           const read = new Map<string, DirectoryEntry>();
@@ -120,11 +127,12 @@ export class DirectoryCache {
             read.set(d.name, { kind });
           }
           entries = read;
-          const now = BigInt(Date.now()) * 1_000_000n;
           // Too young to be trusted (a file created within the same tick leaves the mtime as it
-          // was): looked up name by name from now on.
-          if (now - stats.mtimeNs > SETTLED_NS) this.#listings.set(dir, { mtimeNs: stats.mtimeNs, entries: read });
-          else this.#changing.add(dir);
+          // was): looked up name by name until it is settled (a tree just checked out or
+          // generated), then listed again and kept, unless it changed meanwhile.
+          this.#young.delete(dir);
+          if (settled) this.#listings.set(dir, { mtimeNs: stats.mtimeNs, entries: read });
+          else this.#young.set(dir, stats.mtimeNs);
         }
       }
     } catch (error) {
@@ -138,6 +146,7 @@ export class DirectoryCache {
   clear(): void {
     this.#listings.clear();
     this.#changing.clear();
+    this.#young.clear();
   }
 }
 

@@ -206,6 +206,30 @@ describe("directory listings kept across compiles", () => {
   });
 });
 
+describe("a directory first seen young (a tree just generated)", () => {
+  it("is trusted once settled, and a header created in it later still shadows the old one", async () => {
+    write("young/src/young.c", "#include <shadow.h>\n");
+    write("young/second/shadow.h", "/* the old one */\n");
+    mkdirSync(join(root, "young/first"), { recursive: true });
+    const old = new Date(Date.now() - 60_000);
+    for (const d of ["young", "young/src", "young/second"]) utimesSync(join(root, d), old, old);
+    const req = { argv: ["gcc", "-I../first", "-I../second", "-c", "young.c"], cwd: join(root, "young/src") };
+    const files = async (): Promise<string[]> => {
+      const r = await analyzer.analyze(req);
+      if (!r.ok) throw new Error(r.reason);
+      return r.closure.files.map((f) => f.real);
+    };
+    expect(await files()).toContain(join(root, "young/second/shadow.h")); // young/first: too young to keep
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await files()).toContain(join(root, "young/second/shadow.h")); // now settled: listed and kept
+    write("young/first/shadow.h", "/* the new one */\n");
+    const found = await files();
+    expect(found).toContain(join(root, "young/first/shadow.h"));
+    expect(found).not.toContain(join(root, "young/second/shadow.h"));
+    expect([...depsOf(req.argv, req.cwd)]).toContain(join(root, "young/first/shadow.h"));
+  });
+});
+
 describe("lookups kept across compiles", () => {
   it("follow a directory that keeps changing (objects written beside the sources) and headers that come and go", async () => {
     write("busy/src/busy.c", '#include "gen.h"\n#include <lib.h>\n');
