@@ -72,6 +72,12 @@ interface CachedScan {
 /** A file being walked: where it is and which chain entry found it (for `#include_next`). */
 interface Visit {
   spelling: string;
+  /**
+   * Which walk it is: the chain entry that found it, the real directory its name was found in and
+   * the name. Spellings with the same key read the same files; keying by spelling instead let
+   * `#include "../src/b.h"` cycles (or a symlink to a parent directory) grow spellings forever.
+   */
+  key: string;
   /** How it was physically reached (kept with the includer's edges). */
   physical: PhysicalPath;
   /** Index in quote++bracket of the directory that found it; -1: its includer's directory;
@@ -82,6 +88,8 @@ interface Visit {
 }
 
 const MAX_FILES = 100_000;
+/** Walks (a file by chain entry and directory): a bound for trees no compile could finish. */
+const MAX_VISITS = 400_000;
 
 /**
  * A chain lookup's answer kept across analyses: which spelling (or none) the search from one chain
@@ -116,7 +124,7 @@ export class IncludeAnalyzer {
   /** Per chain (the same object while it holds), lookups by `start\0name`. */
   #lookups = new WeakMap<SearchChain, Map<string, KeptLookup>>();
   #keptLookups = 0;
-  /** Per chain, each walked file's edges by `found:spelling`. */
+  /** Per chain, each walked file's edges by its visit key. */
   #edges = new WeakMap<SearchChain, Map<string, KeptEdges>>();
   #keptEdges = 0;
 
@@ -155,7 +163,13 @@ export class IncludeAnalyzer {
     try {
       return { ok: true, closure: this.#walk(request.cwd, options, chain, request.family) };
     } catch (error) {
-      if (error instanceof TooManyAlternatives || error instanceof IncludeAnalysisError)
+      // A symlink loop cpp could not open either: that compile is preprocessed here, where the
+      // compiler says what it says about it.
+      if (
+        error instanceof TooManyAlternatives ||
+        error instanceof IncludeAnalysisError ||
+        (error instanceof DistccError && error.code === "DISTCC_INCLUDES_ERR_PATH_LOOP")
+      )
         return { ok: false, reason: error.message };
       throw error;
     }
@@ -215,13 +229,15 @@ export class IncludeAnalyzer {
     ): Visit | undefined => {
       const physical = resolved ?? resolver.resolve(spelling, deps);
       const file = physical ? reach(spelling, physical) : undefined;
-      return file ? { spelling, physical: physical!, found, file } : undefined;
+      if (!file) return undefined;
+      const key = `${found ?? "n"}:${physical!.parent}/${spelling.slice(spelling.lastIndexOf("/") + 1)}`;
+      return { spelling, key, physical: physical!, found, file };
     };
 
     const enqueue = (visit: Visit): void => {
-      const key = `${visit.found ?? "n"}:${visit.spelling}`;
-      if (visited.has(key)) return;
-      visited.add(key);
+      if (visited.has(visit.key)) return;
+      if (visited.size >= MAX_VISITS) throw new IncludeAnalysisError(`more than ${MAX_VISITS} files to walk`);
+      visited.add(visit.key);
       queue.push(visit);
     };
 
@@ -284,7 +300,7 @@ export class IncludeAnalyzer {
 
     /** Follows a file's includes (but computed ones), or replays where they led last time. */
     const followAll = (visit: Visit, directives: FileDirectives): void => {
-      const key = `${visit.found ?? "n"}:${visit.spelling}`;
+      const key = visit.key;
       const kept = keptEdges.get(key);
       if (kept?.directives === directives && kept.deps.every((step) => resolver.holds(step))) {
         let replayed = true;

@@ -14,6 +14,12 @@ export interface PhysicalPath {
   links: Map<string, string>;
   /** Directories a `..` stepped out of (each must exist for the spelling to resolve). */
   climbed: Set<string>;
+  /**
+   * The real directory the spelling's last name was looked up in: where cpp resolves the file's own
+   * `"..."` includes from. Spellings that differ only before it (`src/../src/x.h`, a symlink to a
+   * directory) have the same includes.
+   */
+  parent: string;
 }
 
 class PathLoopError extends DistccError<IncludesErrorCode> {
@@ -207,6 +213,7 @@ export class PhysicalResolver {
   resolve(spelling: string, deps?: NameStep[]): PhysicalPath | undefined {
     const links = new Map<string, string>();
     const climbed = new Set<string>();
+    let parent: string | undefined;
     const pending = spelling
       .split("/")
       .filter((c) => c !== "")
@@ -222,6 +229,8 @@ export class PhysicalResolver {
         continue;
       }
       const dir = real === "" ? "/" : real;
+      // The spelling's own last name (a symlink's target names are pushed only after it).
+      parent ??= pending.length === 0 ? dir : undefined;
       const names = this.directories.listing(dir, this.#checked);
       const entry = names?.get(part);
       deps?.push({ dir, name: part, entry });
@@ -241,6 +250,6 @@ export class PhysicalResolver {
       for (let k = parts.length - 1; k >= 0; k--) pending.push(parts[k]!);
       if (target.startsWith("/")) real = "";
     }
-    return { real: real === "" ? "/" : real, links, climbed };
+    return { real: real === "" ? "/" : real, links, climbed, parent: parent ?? "/" };
   }
 }

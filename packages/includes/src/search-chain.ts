@@ -18,6 +18,8 @@ export interface SearchChain {
   system: string[];
   /** Directories the compiler skipped because they did not exist when asked. */
   missing: string[];
+  /** Directories the compiler skipped as another entry's duplicate (the same directory, by inode). */
+  duplicates: string[];
 }
 
 export class SearchChainError extends DistccError<IncludesErrorCode> {
@@ -31,6 +33,7 @@ export function parseSearchChain(stderr: string): Omit<SearchChain, "system"> {
   const quote: string[] = [];
   const bracket: string[] = [];
   const missing: string[] = [];
+  const duplicates: string[] = [];
   let list: string[] | undefined;
   let sawEnd = false;
   for (const raw of stderr.split("\n")) {
@@ -38,6 +41,11 @@ export function parseSearchChain(stderr: string): Omit<SearchChain, "system"> {
     const skipped = /^ignoring nonexistent directory "(.*)"$/.exec(line);
     if (skipped) {
       missing.push(skipped[1]!);
+      continue;
+    }
+    const duplicate = /^ignoring duplicate directory "(.*)"$/.exec(line);
+    if (duplicate) {
+      duplicates.push(duplicate[1]!);
       continue;
     }
     if (line.startsWith('#include "..." search starts here:')) list = quote;
@@ -48,7 +56,7 @@ export function parseSearchChain(stderr: string): Omit<SearchChain, "system"> {
     } else if (list && line.startsWith(" ")) list.push(line.trim().replace(/ \(framework directory\)$/, ""));
   }
   if (!sawEnd) throw new SearchChainError("the compiler's -E -v output has no search list");
-  return { quote, bracket, missing };
+  return { quote, bracket, missing, duplicates };
 }
 
 const LANGUAGE_FOR_PROBE: Record<string, string> = { "c-header": "c", "c++-header": "c++" };
@@ -80,26 +88,46 @@ function runProbe(compiler: string, args: readonly string[], language: string): 
   });
 }
 
+/** A chain and what each directory the compiler named was when it answered (see `identityOf`). */
+interface KeptChain {
+  chain: SearchChain;
+  identities: [string, string | null][];
+}
+
 /**
- * Keeps each compiler's chain per option set. A directory the compiler skipped because it did not
- * exist makes the entry stale once it appears (a build may create include directories as it goes).
+ * Keeps each compiler's chain per option set, while every directory the compiler named is the same
+ * directory: one that did not exist may appear (a build creates include directories as it goes),
+ * and the compiler drops an entry that is another's duplicate by inode, so a symlinked directory
+ * retargeted (or a directory replaced) changes the chain too.
  */
 export class SearchChainCache {
-  readonly #chains = new Map<string, Promise<SearchChain>>();
+  readonly #chains = new Map<string, Promise<KeptChain>>();
 
   /** The chain for this compiler, language and search options. */
   async get(compiler: string, language: string, searchArgs: readonly string[]): Promise<SearchChain> {
     const key = JSON.stringify([compiler, language, searchArgs]);
     const cached = this.#chains.get(key);
     if (cached) {
-      const chain = await cached.catch(() => undefined);
-      if (chain && !chain.missing.some(exists)) return chain;
+      const kept = await cached.catch(() => undefined);
+      if (kept?.identities.every(([dir, id]) => identityOf(dir) === id)) return kept.chain;
       this.#chains.delete(key);
     }
-    const probe = this.#probe(compiler, language, searchArgs);
+    // The option's directories are looked at before the compiler is asked: one that changes while
+    // it answers then differs next time (asked again), never the other way round.
+    const before = new Map<string, string | null>();
+    searchArgs.forEach((word, i) => {
+      if (i > 0 && DIRECTORY_OPTIONS.includes(searchArgs[i - 1]!) && word.startsWith("/"))
+        before.set(word, identityOf(word));
+    });
+    const probe = this.#probe(compiler, language, searchArgs).then((chain) => ({
+      chain,
+      identities: [...chain.quote, ...chain.bracket, ...chain.missing, ...chain.duplicates].map(
+        (dir): [string, string | null] => [dir, before.has(dir) ? before.get(dir)! : identityOf(dir)],
+      ),
+    }));
     this.#chains.set(key, probe);
     probe.catch(() => this.#chains.delete(key));
-    return probe;
+    return (await probe).chain;
   }
 
   async #probe(compiler: string, language: string, searchArgs: readonly string[]): Promise<SearchChain> {
@@ -141,13 +169,14 @@ function isDirectoryOption(word: string): boolean {
   return DIRECTORY_OPTIONS.includes(word);
 }
 
-function exists(path: string): boolean {
+/** Which directory `path` is now (device and inode, through symlinks), or null when there is none. */
+function identityOf(path: string): string | null {
   try {
-    statSync(path);
-    return true;
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st ? `${st.dev}:${st.ino}` : null;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR")
-      return false;
+    if ((error as NodeJS.ErrnoException).code === "ENOTDIR" || (error as NodeJS.ErrnoException).code === "EACCES")
+      return null;
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 // The analysis against gcc -M (the truth) on a corpus that holds every lookup quirk gcc has: the
 // analysis must list every file gcc reads, for C and C++, with and without -nostdinc/--sysroot.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -354,10 +354,81 @@ describe("when the analysis must give up", () => {
     ["-Wp, options", { argv: ["gcc", "-Wp,-I/opt", "-c", "plain.c"] }, /-Wp,/],
     ["an operand no definition explains", { argv: ["gcc", "-c", "unknowable.c"] }, /cannot evaluate/],
     ["a compiler that does not exist", { argv: ["/nonexistent/gcc", "-c", "plain.c"] }, /failed/],
+    ["a symlink loop on the way to a header", { argv: ["gcc", "-c", "looping.c"] }, /too many symlinks/],
   ])("%s", async (_name, req, why) => {
     write("src/unknowable.c", "#include NOT_DEFINED_ANYWHERE\n");
+    write("src/looping.c", '#if __has_include("ping/x.h")\n#include "ping/x.h"\n#endif\n');
+    if (!lstatSync(join(root, "src/ping"), { throwIfNoEntry: false })) {
+      symlinkSync("pong", join(root, "src/ping"));
+      symlinkSync("ping", join(root, "src/pong"));
+    }
     const result = await analyzer.analyze({ cwd: cwd(), ...req });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toMatch(why);
+  });
+});
+
+describe("spellings that could grow forever", () => {
+  const check = async (dir: string, files: Record<string, string>, link?: [string, string]): Promise<void> => {
+    for (const [name, text] of Object.entries(files)) write(`${dir}/${name}`, text);
+    if (link) symlinkSync(link[1], join(root, dir, link[0]));
+    const req = { argv: ["gcc", "-c", "main.c"], cwd: join(root, dir) };
+    const result = await analyzer.analyze(req);
+    if (!result.ok) throw new Error(result.reason);
+    const found = result.closure.files.map((f) => f.real);
+    for (const path of depsOf(req.argv, req.cwd)) expect(found).toContain(path);
+    for (const name of Object.keys(files)) expect(found).toContain(join(root, dir, name));
+  };
+
+  it("a `..` include cycle (src/../src/../src/...) ends, with every file gcc reads", async () => {
+    await check("dotdot-cycle/src", {
+      "main.c": '#include "a.h"\nint main(void) { return 0; }\n',
+      "a.h": '#ifndef A_H\n#define A_H\n#include "../src/b.h"\n#endif\n',
+      "b.h": '#ifndef B_H\n#define B_H\n#include "../src/a.h"\n#include "../src/d.h"\n#endif\n',
+      "d.h": "\n",
+    });
+  });
+
+  it("a symlink to its own directory (loop/loop/loop/...) ends, with every file gcc reads", async () => {
+    await check(
+      "link-cycle/src",
+      {
+        "main.c": '#include "loop/c.h"\nint main(void) { return 0; }\n',
+        "c.h": '#ifndef C_H\n#define C_H\n#include "loop/c.h"\n#include "loop/e.h"\n#endif\n',
+        "e.h": "\n",
+      },
+      ["loop", "."],
+    );
+  });
+});
+
+describe("the compiler's search chain, kept across compiles", () => {
+  it("is asked again when a symlinked -I directory now names another entry of the chain (gcc drops duplicates)", async () => {
+    write("dup/src/main.c", "#include <h.h>\n");
+    write("dup/one/h.h", "#include_next <h.h>\n");
+    write("dup/two/h.h", "/* the last */\n");
+    mkdirSync(join(root, "dup/empty"), { recursive: true });
+    symlinkSync(join(root, "dup/empty"), join(root, "dup/link"));
+    const req = {
+      argv: [
+        "gcc",
+        `-I${join(root, "dup/link")}`,
+        `-I${join(root, "dup/one")}`,
+        `-I${join(root, "dup/two")}`,
+        "-c",
+        "main.c",
+      ],
+      cwd: join(root, "dup/src"),
+    };
+    const before = await analyzer.analyze(req);
+    if (!before.ok) throw new Error(before.reason);
+    // Now the link is the same directory as "two": gcc keeps the first and drops "two" from the chain.
+    rmSync(join(root, "dup/link"));
+    symlinkSync(join(root, "dup/two"), join(root, "dup/link"));
+    const after = await analyzer.analyze(req);
+    if (!after.ok) throw new Error(after.reason);
+    expect(after.closure.chain).not.toBe(before.closure.chain);
+    const found = after.closure.files.map((f) => f.real);
+    for (const path of depsOf(req.argv, req.cwd)) expect(found).toContain(path);
   });
 });

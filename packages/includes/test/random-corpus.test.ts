@@ -2,7 +2,7 @@
 // every form (quote, angle, include_next, computed, symlinked names, `..`), each guarded by
 // __has_include so every generated program preprocesses: the analysis must list every file gcc -M
 // lists. Seeded, so a failure names the seed that reproduces it.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -90,5 +90,84 @@ describe("include analysis on random trees", () => {
     if (!result.ok) throw new Error(`seed ${variant}: ${result.reason}`);
     const found = new Set(result.closure.files.map((f) => f.real));
     expect([...truth].filter((f) => !found.has(f))).toEqual([]);
+  });
+});
+
+describe("include analysis on random trees that change between compiles (one analyzer, its caches kept)", () => {
+  const analyzer = new IncludeAnalyzer();
+  const seeds = Array.from({ length: Number(process.env.MUTATING_SEEDS ?? 60) }, (_, k) => 5000 + k);
+  let changesChecked = 0;
+  it.each(seeds)("seed %i: after each change, every file gcc -M lists is found", async (seed) => {
+    // A tree gcc itself refuses is no truth: the next variant of the seed is taken instead.
+    let variant = seed;
+    let tree = generate(variant);
+    for (let tries = 0; ; tries++) {
+      try {
+        depsOf(tree.argv, tree.cwd);
+        break;
+      } catch (error) {
+        if (tries === 5) throw error;
+        variant += 100_000;
+        tree = generate(variant);
+      }
+    }
+    const { argv, cwd } = tree;
+    const root = dirname(cwd);
+    const rand = mulberry32(seed * 7 + 1);
+    const headers = (): string[] =>
+      (readdirSync(root, { recursive: true }) as string[]).filter((p) => p.endsWith(".h")).sort();
+    // Listings are kept only once settled: make every directory look old, as a tree checked out earlier.
+    const old = new Date(Date.now() - 60_000);
+    for (const dir of readdirSync(root, { recursive: true }) as string[])
+      if (statSync(join(root, dir)).isDirectory()) utimesSync(join(root, dir), old, old);
+    utimesSync(root, old, old);
+    for (let round = 0; round < 6; round++) {
+      if (round > 0) {
+        const all = headers();
+        const some = all[Math.floor(rand() * all.length)]!;
+        const change = rand();
+        if (change < 0.25) rmSync(join(root, some));
+        else if (change < 0.5) {
+          // The same name again, in a directory searched earlier or later (it may shadow the old one).
+          const dir = `d${Math.floor(rand() * 5)}`;
+          const name = some.replace(/^[^/]+\//, "");
+          mkdirSync(dirname(join(root, dir, name)), { recursive: true });
+          writeFileSync(
+            join(root, dir, name),
+            `#pragma once\n#if __has_include(<h${round}.h>)\n#include <h${round}.h>\n#endif\n`,
+          );
+        } else if (change < 0.75) {
+          writeFileSync(
+            join(root, some),
+            `#pragma once\n#if __has_include("h${Math.floor(rand() * 8)}.h")\n#include "h${Math.floor(rand() * 8)}.h"\n#endif\n`,
+          );
+        } else {
+          const link = (readdirSync(root) as string[]).find((n) => n.endsWith("-link"));
+          if (link) {
+            rmSync(join(root, link));
+            symlinkSync(join(root, `d${Math.floor(rand() * 5)}`), join(root, link));
+          }
+        }
+        writeFileSync(join(cwd, "main.o"), `object ${round}\n`); // the source directory changes too
+      }
+      let truth: Set<string>;
+      try {
+        truth = depsOf(argv, cwd);
+      } catch {
+        continue; // this change left a tree gcc itself refuses: no truth this round
+      }
+      const result = await analyzer.analyze({ argv, cwd });
+      if (!result.ok) throw new Error(`seed ${variant} round ${round}: ${result.reason}`);
+      const found = new Set(result.closure.files.map((f) => f.real));
+      expect(
+        [...truth].filter((f) => !found.has(f)),
+        `seed ${variant} round ${round}`,
+      ).toEqual([]);
+      if (round > 0) changesChecked++;
+    }
+  });
+
+  it("checked most changes against gcc (a change gcc itself refuses has no truth)", () => {
+    expect(changesChecked).toBeGreaterThan(seeds.length * 5 * 0.6);
   });
 });
