@@ -201,13 +201,8 @@ export class IncludeAnalyzer {
     }
     const keptEdges = edgesOfChain;
 
-    /**
-     * Records a spelling that exists as a regular file; returns its stats, or undefined. `deps`
-     * receives the names a fresh resolution went through.
-     */
-    const reach = (spelling: string, resolved: PhysicalPath | undefined, deps?: NameStep[]): ReadFile | undefined => {
-      const physical = resolved ?? resolver.resolve(spelling, deps);
-      if (!physical) return undefined;
+    /** Records a spelling that resolved to `physical` if that is a regular file; returns its stats, or undefined. */
+    const reach = (spelling: string, physical: PhysicalPath): ReadFile | undefined => {
       const stats = resolver.lstat(physical.real);
       if (!stats?.isFile()) return undefined;
       for (const [at, target] of physical.links) links.set(at, target);
@@ -335,6 +330,7 @@ export class IncludeAnalyzer {
       }
     };
 
+    /** Follows one operand of a computed include (never kept: it depends on the definitions seen). */
     const follow = (directive: IncludeDirective, operand: IncludeOperand, from: Visit): void => {
       const next = directive.kind === "include_next" || directive.kind === "has_include_next";
       const found = lookup(operand, next, from);
