@@ -137,10 +137,8 @@ describe("include analysis on random trees that change between compiles (one ana
             `#pragma once\n#if __has_include(<h${round}.h>)\n#include <h${round}.h>\n#endif\n`,
           );
         } else if (change < 0.75) {
-          writeFileSync(
-            join(root, some),
-            `#pragma once\n#if __has_include("h${Math.floor(rand() * 8)}.h")\n#include "h${Math.floor(rand() * 8)}.h"\n#endif\n`,
-          );
+          const other = `h${Math.floor(rand() * 8)}.h`;
+          writeFileSync(join(root, some), `#pragma once\n#if __has_include("${other}")\n#include "${other}"\n#endif\n`);
         } else {
           const link = (readdirSync(root) as string[]).find((n) => n.endsWith("-link"));
           if (link) {
