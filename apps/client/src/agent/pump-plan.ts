@@ -158,7 +158,6 @@ export async function planPump(
   let inputBytes = 0;
   const members: number[] = [];
   const digests: string[] = [];
-  let manifest = "";
   try {
     for (const file of closure.files) {
       const { compressed, digest } = state.files.get(file);
@@ -166,7 +165,6 @@ export async function planPump(
       if (files.length > 0 && file.size > 0 && !file.real.includes("\n")) {
         members.push(files.length);
         digests.push(digest);
-        manifest += `${digest} ${file.real}\n`;
       }
       files.push({ kind: "file", name: file.real, content: new Uint8Array(0), compressed });
       inputBytes += file.size;
@@ -187,7 +185,24 @@ export async function planPump(
       compressed: new Uint8Array(0),
     });
   const argv = pumpArgv(request.sendArgv, closure);
-  const headerSet =
-    members.length > 0 ? { members, digests, set: createHash("sha256").update(manifest).digest("hex") } : undefined;
+  const headerSet = members.length > 0 ? headerSetOf(members, digests, files) : undefined;
   return { ok: true, plan: { argv, files, inputBytes, headerSet } };
+}
+
+/**
+ * A plan's header set. Its digest (SHA-256 of one `DIGEST PATH` line per member) is computed when a
+ * header cache first asks for it: a job for a real distccd never does.
+ */
+function headerSetOf(members: number[], digests: string[], files: PumpEntry[]): NonNullable<PumpPlan["headerSet"]> {
+  let set: string | undefined;
+  return {
+    members,
+    digests,
+    get set(): string {
+      set ??= createHash("sha256")
+        .update(members.map((m, i) => `${digests[i]} ${files[m]!.name}\n`).join(""))
+        .digest("hex");
+      return set;
+    },
+  };
 }
