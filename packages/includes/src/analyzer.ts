@@ -313,8 +313,7 @@ export class IncludeAnalyzer {
       const edges: KeptEdges["found"] = [];
       for (const directive of directives.includes) {
         if (directive.operand.form === "computed") continue;
-        const next = directive.kind === "include_next" || directive.kind === "has_include_next";
-        const found = lookup(directive.operand, next, visit, deps);
+        const found = lookup(directive.operand, searchesOn(directive), visit, deps);
         if (!found) continue;
         // A `#pragma GCC dependency` file is only looked at, not read for directives.
         const read = directive.kind !== "dependency";
@@ -332,8 +331,7 @@ export class IncludeAnalyzer {
 
     /** Follows one operand of a computed include (never kept: it depends on the definitions seen). */
     const follow = (directive: IncludeDirective, operand: IncludeOperand, from: Visit): void => {
-      const next = directive.kind === "include_next" || directive.kind === "has_include_next";
-      const found = lookup(operand, next, from);
+      const found = lookup(operand, searchesOn(directive), from);
       if (found && directive.kind !== "dependency") enqueue(found);
     };
 
@@ -420,6 +418,11 @@ export class IncludeAnalyzer {
     this.#scans.set(file.real, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, directives });
     return directives;
   }
+}
+
+/** `#include_next` and `__has_include_next`: the search goes on after the includer's chain entry. */
+function searchesOn(directive: IncludeDirective): boolean {
+  return directive.kind === "include_next" || directive.kind === "has_include_next";
 }
 
 /** Each (directory, name) once: the chain's entries share their leading directories. */

@@ -54,6 +54,11 @@ function kindOf(d: Dirent): DirectoryEntry["kind"] | undefined {
   return undefined; // DT_UNKNOWN: ask lstat
 }
 
+/** `dir/name` for an absolute directory (the root included). */
+function childPath(dir: string, name: string): string {
+  return `${dir === "/" ? "" : dir}/${name}`;
+}
+
 /** What a directory holds, by name: a kept listing, or names looked up one by one. */
 export interface DirectoryNames {
   get(name: string): DirectoryEntry | undefined;
@@ -81,7 +86,7 @@ class ProbedNames implements DirectoryNames {
     let entry: DirectoryEntry | undefined;
     if (name !== "" && !name.includes("/")) {
       try {
-        const st = lstatSync(`${this.dir === "/" ? "" : this.dir}/${name}`, { throwIfNoEntry: false });
+        const st = lstatSync(childPath(this.dir, name), { throwIfNoEntry: false });
         if (st)
           entry = { kind: st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "link" : "other" };
       } catch (error) {
@@ -198,7 +203,7 @@ export class PhysicalResolver {
     if (!now || !step.entry || now.kind !== step.entry.kind) return false;
     if (now.kind !== "link") return true;
     try {
-      now.target ??= readlinkSync(`${step.dir === "/" ? "" : step.dir}/${step.name}`);
+      now.target ??= readlinkSync(childPath(step.dir, step.name));
     } catch {
       return false; // gone since it was listed: look it up again
     }

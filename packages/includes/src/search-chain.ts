@@ -116,8 +116,7 @@ export class SearchChainCache {
     // it answers then differs next time (asked again), never the other way round.
     const before = new Map<string, string | null>();
     searchArgs.forEach((word, i) => {
-      if (i > 0 && DIRECTORY_OPTIONS.includes(searchArgs[i - 1]!) && word.startsWith("/"))
-        before.set(word, identityOf(word));
+      if (i > 0 && isDirectoryOption(searchArgs[i - 1]!) && word.startsWith("/")) before.set(word, identityOf(word));
     });
     const probe = this.#probe(compiler, language, searchArgs).then((chain) => ({
       chain,

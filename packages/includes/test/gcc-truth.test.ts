@@ -4,7 +4,7 @@ import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, wri
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IncludeAnalyzer } from "../src/index.js";
+import { IncludeAnalyzer, type AnalyzeRequest } from "../src/index.js";
 import { depsOf } from "./truth.js";
 
 let root: string;
@@ -14,6 +14,19 @@ function write(rel: string, text: string): void {
   const path = join(root, rel);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
+}
+
+/** Every file the analysis says `req` reads (real paths); the test fails if it gives up. */
+async function filesRead(req: AnalyzeRequest): Promise<string[]> {
+  const result = await analyzer.analyze(req);
+  if (!result.ok) throw new Error(result.reason);
+  return result.closure.files.map((f) => f.real);
+}
+
+/** Makes directories look a minute old, as a tree checked out earlier: listings are kept only once settled. */
+function settle(...rels: string[]): void {
+  const old = new Date(Date.now() - 60_000);
+  for (const rel of rels) utimesSync(join(root, rel), old, old);
 }
 
 beforeAll(() => {
@@ -174,13 +187,12 @@ describe("include analysis against gcc -M", () => {
     write("src/first.h", "\n");
     write("src/second.h", "\n");
     const req = { argv: ["gcc", "-c", "changing.c"], cwd: join(root, "src") };
-    const before = await analyzer.analyze(req);
+    const before = await filesRead(req);
     write("src/changing.h", '#include "second.h"   \n');
-    const after = await analyzer.analyze(req);
-    if (!before.ok || !after.ok) throw new Error("analysis failed");
-    expect(before.closure.files.map((f) => f.real)).toContain(join(root, "src/first.h"));
-    expect(after.closure.files.map((f) => f.real)).toContain(join(root, "src/second.h"));
-    expect(after.closure.files.map((f) => f.real)).not.toContain(join(root, "src/first.h"));
+    const after = await filesRead(req);
+    expect(before).toContain(join(root, "src/first.h"));
+    expect(after).toContain(join(root, "src/second.h"));
+    expect(after).not.toContain(join(root, "src/first.h"));
   });
 });
 
@@ -189,17 +201,11 @@ describe("directory listings kept across compiles", () => {
     write("late/src/late.c", "#include <shadow.h>\n");
     write("late/second/shadow.h", "/* the old one */\n");
     mkdirSync(join(root, "late/first"), { recursive: true });
-    // Listings are kept only once settled: make every directory look old.
-    const old = new Date(Date.now() - 60_000);
-    for (const d of ["late", "late/src", "late/first", "late/second"]) utimesSync(join(root, d), old, old);
+    settle("late", "late/src", "late/first", "late/second");
     const req = { argv: ["gcc", "-I../first", "-I../second", "-c", "late.c"], cwd: join(root, "late/src") };
-    const before = await analyzer.analyze(req);
-    if (!before.ok) throw new Error(before.reason);
-    expect(before.closure.files.map((f) => f.real)).toContain(join(root, "late/second/shadow.h"));
+    expect(await filesRead(req)).toContain(join(root, "late/second/shadow.h"));
     write("late/first/shadow.h", "/* the new one */\n");
-    const after = await analyzer.analyze(req);
-    if (!after.ok) throw new Error(after.reason);
-    const found = after.closure.files.map((f) => f.real);
+    const found = await filesRead(req);
     expect(found).toContain(join(root, "late/first/shadow.h"));
     expect(found).not.toContain(join(root, "late/second/shadow.h"));
     expect([...depsOf(req.argv, req.cwd)]).toContain(join(root, "late/first/shadow.h"));
@@ -211,19 +217,13 @@ describe("a directory first seen young (a tree just generated)", () => {
     write("young/src/young.c", "#include <shadow.h>\n");
     write("young/second/shadow.h", "/* the old one */\n");
     mkdirSync(join(root, "young/first"), { recursive: true });
-    const old = new Date(Date.now() - 60_000);
-    for (const d of ["young", "young/src", "young/second"]) utimesSync(join(root, d), old, old);
+    settle("young", "young/src", "young/second");
     const req = { argv: ["gcc", "-I../first", "-I../second", "-c", "young.c"], cwd: join(root, "young/src") };
-    const files = async (): Promise<string[]> => {
-      const r = await analyzer.analyze(req);
-      if (!r.ok) throw new Error(r.reason);
-      return r.closure.files.map((f) => f.real);
-    };
-    expect(await files()).toContain(join(root, "young/second/shadow.h")); // young/first: too young to keep
+    expect(await filesRead(req)).toContain(join(root, "young/second/shadow.h")); // young/first: too young to keep
     await new Promise((r) => setTimeout(r, 2100));
-    expect(await files()).toContain(join(root, "young/second/shadow.h")); // now settled: listed and kept
+    expect(await filesRead(req)).toContain(join(root, "young/second/shadow.h")); // now settled: listed and kept
     write("young/first/shadow.h", "/* the new one */\n");
-    const found = await files();
+    const found = await filesRead(req);
     expect(found).toContain(join(root, "young/first/shadow.h"));
     expect(found).not.toContain(join(root, "young/second/shadow.h"));
     expect([...depsOf(req.argv, req.cwd)]).toContain(join(root, "young/first/shadow.h"));
@@ -236,22 +236,16 @@ describe("lookups kept across compiles", () => {
     write("busy/inc/gen.h", "/* the fallback */\n");
     write("busy/first/keep.h", "");
     write("busy/second/lib.h", "/* the second */\n");
-    const old = new Date(Date.now() - 60_000);
-    for (const d of ["busy", "busy/src", "busy/inc", "busy/first", "busy/second"]) utimesSync(join(root, d), old, old);
+    settle("busy", "busy/src", "busy/inc", "busy/first", "busy/second");
     const req = { argv: ["gcc", "-I../inc", "-I../first", "-I../second", "-c", "busy.c"], cwd: join(root, "busy/src") };
-    const files = async (): Promise<string[]> => {
-      const r = await analyzer.analyze(req);
-      if (!r.ok) throw new Error(r.reason);
-      return r.closure.files.map((f) => f.real);
-    };
-    expect(await files()).toEqual(
+    expect(await filesRead(req)).toEqual(
       expect.arrayContaining([join(root, "busy/inc/gen.h"), join(root, "busy/second/lib.h")]),
     );
     for (let round = 0; round < 2; round++) {
       write("busy/src/busy.o", `object ${round}\n`); // the source directory changes with every compile
       write("busy/src/gen.h", "/* beside the source */\n");
       write("busy/first/lib.h", "/* the first */\n");
-      let found = await files();
+      let found = await filesRead(req);
       expect(found).toEqual(expect.arrayContaining([join(root, "busy/src/gen.h"), join(root, "busy/first/lib.h")]));
       expect(found).not.toContain(join(root, "busy/inc/gen.h"));
       expect(found).not.toContain(join(root, "busy/second/lib.h"));
@@ -260,7 +254,7 @@ describe("lookups kept across compiles", () => {
       );
       rmSync(join(root, "busy/src/gen.h"));
       rmSync(join(root, "busy/first/lib.h"));
-      found = await files();
+      found = await filesRead(req);
       expect(found).toEqual(expect.arrayContaining([join(root, "busy/inc/gen.h"), join(root, "busy/second/lib.h")]));
       expect(found).not.toContain(join(root, "busy/first/lib.h"));
     }
@@ -275,14 +269,9 @@ describe("where a header's includes led, kept across compiles", () => {
     write("computed-kept/one.h", "\n");
     write("computed-kept/two.h", "\n");
     const req = { argv: ["gcc", "-c", "main.c"], cwd: join(root, "computed-kept") };
-    const files = async (): Promise<string[]> => {
-      const r = await analyzer.analyze(req);
-      if (!r.ok) throw new Error(r.reason);
-      return r.closure.files.map((f) => f.real);
-    };
-    expect(await files()).toContain(join(root, "computed-kept/one.h"));
+    expect(await filesRead(req)).toContain(join(root, "computed-kept/one.h"));
     write("computed-kept/conf.h", '#define HEADER "two.h" /* now */\n');
-    const found = await files();
+    const found = await filesRead(req);
     expect(found).toContain(join(root, "computed-kept/two.h"));
     expect(found).not.toContain(join(root, "computed-kept/one.h"));
     expect([...depsOf(req.argv, req.cwd)]).toContain(join(root, "computed-kept/two.h"));
@@ -297,9 +286,7 @@ describe("where a header's includes led, kept across compiles", () => {
     write("twice/b/b-only.h", "\n");
     const req = { argv: ["gcc", "-I../a", "-I../b", "-c", "main.c"], cwd: join(root, "twice/src") };
     for (let round = 0; round < 2; round++) {
-      const r = await analyzer.analyze(req);
-      if (!r.ok) throw new Error(r.reason);
-      const found = r.closure.files.map((f) => f.real);
+      const found = await filesRead(req);
       for (const path of depsOf(req.argv, req.cwd)) expect(found).toContain(path);
     }
   });
@@ -313,26 +300,19 @@ describe("lookups kept across compiles, through names in a changing directory", 
     write("moving/first/lib.h", "/* the first */\n");
     write("moving/second/lib.h", "/* the second */\n");
     symlinkSync("../a", join(root, "moving/src/inc"));
-    const old = new Date(Date.now() - 60_000);
-    for (const d of ["moving", "moving/src", "moving/a", "moving/b", "moving/first", "moving/second"])
-      utimesSync(join(root, d), old, old);
+    settle("moving", "moving/src", "moving/a", "moving/b", "moving/first", "moving/second");
     const req = {
       argv: ["gcc", "-Iinc", "-I../first", "-I../second", "-c", "moving.c"],
       cwd: join(root, "moving/src"),
     };
-    const files = async (): Promise<string[]> => {
-      const r = await analyzer.analyze(req);
-      if (!r.ok) throw new Error(r.reason);
-      return r.closure.files.map((f) => f.real);
-    };
-    expect(await files()).toEqual(
+    expect(await filesRead(req)).toEqual(
       expect.arrayContaining([join(root, "moving/a/which.h"), join(root, "moving/first/lib.h")]),
     );
     for (let round = 0; round < 3; round++) {
       write("moving/src/moving.o", `object ${round}\n`); // the source directory changes with every compile
       rmSync(join(root, "moving/src/inc"));
       symlinkSync(round % 2 === 0 ? "../b" : "../a", join(root, "moving/src/inc"));
-      const found = await files();
+      const found = await filesRead(req);
       const now = round % 2 === 0 ? "b" : "a";
       expect(found).toContain(join(root, `moving/${now}/which.h`));
       expect(found).not.toContain(join(root, `moving/${now === "a" ? "b" : "a"}/which.h`));
@@ -340,7 +320,7 @@ describe("lookups kept across compiles, through names in a changing directory", 
     }
     rmSync(join(root, "moving/first/lib.h"));
     mkdirSync(join(root, "moving/first/lib.h"));
-    const found = await files();
+    const found = await filesRead(req);
     expect(found).toContain(join(root, "moving/second/lib.h"));
     expect([...depsOf(req.argv, req.cwd)]).toContain(join(root, "moving/second/lib.h"));
   });
@@ -373,9 +353,7 @@ describe("spellings that could grow forever", () => {
     for (const [name, text] of Object.entries(files)) write(`${dir}/${name}`, text);
     if (link) symlinkSync(link[1], join(root, dir, link[0]));
     const req = { argv: ["gcc", "-c", "main.c"], cwd: join(root, dir) };
-    const result = await analyzer.analyze(req);
-    if (!result.ok) throw new Error(result.reason);
-    const found = result.closure.files.map((f) => f.real);
+    const found = await filesRead(req);
     for (const path of depsOf(req.argv, req.cwd)) expect(found).toContain(path);
     for (const name of Object.keys(files)) expect(found).toContain(join(root, dir, name));
   };

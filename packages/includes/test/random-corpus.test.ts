@@ -67,25 +67,28 @@ function generate(seed: number): { argv: string[]; cwd: string } {
   return { argv, cwd: join(root, "src") };
 }
 
+/**
+ * The tree of `seed` and what gcc -M says it reads. A tree where gcc itself fails (an include_next
+ * with no chain left, say) is no truth: the next variant of the seed is taken instead.
+ */
+function acceptedTree(seed: number): { argv: string[]; cwd: string; variant: number; truth: Set<string> } {
+  let variant = seed;
+  for (let tries = 0; ; tries++) {
+    const tree = generate(variant);
+    try {
+      return { ...tree, variant, truth: depsOf(tree.argv, tree.cwd) };
+    } catch (error) {
+      if (tries === 5) throw error;
+      variant += 100_000;
+    }
+  }
+}
+
 describe("include analysis on random trees", () => {
   const analyzer = new IncludeAnalyzer();
   const seeds = Array.from({ length: 40 }, (_, k) => 1000 + k);
   it.each(seeds)("seed %i: every file gcc -M lists is found", async (seed) => {
-    // A tree where gcc itself fails (an include_next with no chain left, say) is no truth: the
-    // next variant of the seed is taken instead.
-    let variant = seed;
-    let tree = generate(variant);
-    let truth: Set<string> | undefined;
-    for (let tries = 0; truth === undefined; tries++) {
-      try {
-        truth = depsOf(tree.argv, tree.cwd);
-      } catch (error) {
-        if (tries === 5) throw error;
-        variant += 100_000;
-        tree = generate(variant);
-      }
-    }
-    const { argv, cwd } = tree;
+    const { argv, cwd, variant, truth } = acceptedTree(seed);
     const result = await analyzer.analyze({ argv, cwd });
     if (!result.ok) throw new Error(`seed ${variant}: ${result.reason}`);
     const found = new Set(result.closure.files.map((f) => f.real));
@@ -98,20 +101,7 @@ describe("include analysis on random trees that change between compiles (one ana
   const seeds = Array.from({ length: Number(process.env.MUTATING_SEEDS ?? 60) }, (_, k) => 5000 + k);
   let changesChecked = 0;
   it.each(seeds)("seed %i: after each change, every file gcc -M lists is found", async (seed) => {
-    // A tree gcc itself refuses is no truth: the next variant of the seed is taken instead.
-    let variant = seed;
-    let tree = generate(variant);
-    for (let tries = 0; ; tries++) {
-      try {
-        depsOf(tree.argv, tree.cwd);
-        break;
-      } catch (error) {
-        if (tries === 5) throw error;
-        variant += 100_000;
-        tree = generate(variant);
-      }
-    }
-    const { argv, cwd } = tree;
+    const { argv, cwd, variant } = acceptedTree(seed);
     const root = dirname(cwd);
     const rand = mulberry32(seed * 7 + 1);
     const headers = (): string[] =>
